@@ -1,0 +1,68 @@
+// Compiled expressions and templates. A Program is built once from an
+// ir::Expr (when a flow version is loaded) and evaluated many times without
+// heap allocation.
+//
+// Null semantics (SPEC §1): a missing path is null; any comparison with null is
+// false (so `user.age > 30` and `user.age <= 30` are both false for a user with
+// no age), `not null` is true, arithmetic with null is null, `x in null` is false,
+// `has(path)` is false for null. No evaluation raises an error.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsl/expr/value.h"
+#include "dsl/ir/expr.h"
+
+namespace trellis::expr {
+
+class Program {
+ public:
+  Program();
+  Program(Program&&) noexcept;
+  Program& operator=(Program&&) noexcept;
+  ~Program();
+
+  // REQUIRES: `tree` came from a successful parse.
+  static Program compile(const ir::Expr& tree);
+
+  // Evaluates and returns the result; the view may point into `scope`'s data.
+  ValueView evaluate(const Scope& scope) const;
+  // Truthiness: true only for boolean true, non-zero numbers, non-empty strings
+  // and lists. Null is false.
+  bool test(const Scope& scope) const;
+  // Interned paths the program reads, for explaining a decision in step history
+  // ("user.age = 34").
+  const std::vector<PathId>& paths() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A compiled template: literal text and interned paths with fallbacks.
+class CompiledTemplate {
+ public:
+  static CompiledTemplate compile(const ir::Template& source);
+  // Renders; a null path renders as its fallback or as the empty string. This
+  // one allocates the output string, once.
+  std::string render(const Scope& scope) const;
+  const std::vector<PathId>& paths() const { return paths_; }
+
+ private:
+  struct Part {
+    std::string text;
+    bool is_path = false;
+    PathId path = 0;
+    std::string fallback;
+  };
+  std::vector<Part> parts_;
+  std::vector<PathId> paths_;
+};
+
+// Formats a value for templates and step history: numbers without a trailing
+// ".0" when integral, lists as JSON-like text.
+std::string to_display(const ValueView& value);
+
+}  // namespace trellis::expr

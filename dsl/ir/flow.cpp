@@ -1,0 +1,91 @@
+#include "dsl/ir/flow.h"
+
+#include <array>
+
+namespace trellis::ir {
+
+namespace {
+// Indexed by NodeKind, which follows the order of NodeBody's alternatives.
+constexpr std::array<std::string_view, 8> kNodeKindNames = {
+    "segment", "wait", "coupon", "sms", "email", "webhook", "ab", "exit"};
+}  // namespace
+
+std::string_view node_kind_name(NodeKind kind) {
+  return kNodeKindNames[static_cast<size_t>(kind)];
+}
+
+std::optional<NodeKind> node_kind_from_name(std::string_view name) {
+  for (size_t i = 0; i < kNodeKindNames.size(); ++i) {
+    if (kNodeKindNames[i] == name) return static_cast<NodeKind>(i);
+  }
+  return std::nullopt;
+}
+
+const std::vector<NodeKind>& all_node_kinds() {
+  static const std::vector<NodeKind> kinds = {NodeKind::kSegment, NodeKind::kWait,
+                                              NodeKind::kCoupon,  NodeKind::kSms,
+                                              NodeKind::kEmail,   NodeKind::kWebhook,
+                                              NodeKind::kAb,      NodeKind::kExit};
+  return kinds;
+}
+
+std::string_view edge_kind_field(EdgeKind kind) {
+  switch (kind) {
+    case EdgeKind::kNext: return "next";
+    case EdgeKind::kYes: return "yes";
+    case EdgeKind::kNo: return "no";
+    case EdgeKind::kOnEvent: return "on_event";
+    case EdgeKind::kOnExhausted: return "on_exhausted";
+    case EdgeKind::kVariant: return "variants";
+  }
+  return "next";
+}
+
+std::vector<Edge> edges_of(const Node& node) {
+  std::vector<Edge> edges;
+  auto add = [&](EdgeKind kind, const Target& target) {
+    edges.push_back(Edge{kind, std::string(edge_kind_field(kind)), &target});
+  };
+  if (auto* segment = node.as<SegmentNode>()) {
+    add(EdgeKind::kYes, segment->yes);
+    add(EdgeKind::kNo, segment->no);
+  } else if (auto* wait = node.as<WaitNode>()) {
+    add(EdgeKind::kNext, wait->next);
+    add(EdgeKind::kOnEvent, wait->on_event);
+  } else if (auto* coupon = node.as<CouponNode>()) {
+    add(EdgeKind::kNext, coupon->next);
+    add(EdgeKind::kOnExhausted, coupon->on_exhausted);
+  } else if (auto* sms = node.as<SmsNode>()) {
+    add(EdgeKind::kNext, sms->next);
+  } else if (auto* email = node.as<EmailNode>()) {
+    add(EdgeKind::kNext, email->next);
+  } else if (auto* webhook = node.as<WebhookNode>()) {
+    add(EdgeKind::kNext, webhook->next);
+  } else if (auto* ab = node.as<AbNode>()) {
+    for (const Variant& variant : ab->variants) {
+      edges.push_back(Edge{EdgeKind::kVariant, variant.name.value, &variant.next, variant.weight});
+    }
+  }
+  return edges;
+}
+
+const Node* Flow::find_node(std::string_view id) const {
+  for (const Node& node : nodes) {
+    if (node.id == id) return &node;
+  }
+  return nullptr;
+}
+
+Node* Flow::find_node(std::string_view id) {
+  return const_cast<Node*>(static_cast<const Flow&>(*this).find_node(id));
+}
+
+std::string Path::text() const {
+  static constexpr std::array<std::string_view, 4> kRoots = {"user", "event", "last_event",
+                                                             "coupon"};
+  std::string out(kRoots[static_cast<size_t>(root)]);
+  for (const std::string& segment : segments) out += "." + segment;
+  return out;
+}
+
+}  // namespace trellis::ir

@@ -1,0 +1,176 @@
+// The flow IR: the one in-memory model of a campaign flow. The YAML loader and
+// the textual DSL produce it; the checker, formatter, graph export, runtime and
+// editor (as JSON) consume it and never know which syntax it came from.
+//
+// Plain structs with public fields. A loader fills in what the file said and
+// leaves the rest empty; the checker decides what is missing or wrong, so a
+// broken file still yields a Flow the checker can report on in full.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dsl/ir/expr.h"
+#include "dsl/ir/source_span.h"
+
+namespace trellis::ir {
+
+// A name that refers to something (a node, an event type) with its position.
+struct Name {
+  std::string value;
+  SourceSpan span;
+
+  bool empty() const { return value.empty(); }
+};
+
+// A reference to a node by id. Empty when the file did not give one.
+using Target = Name;
+
+struct Duration {
+  int64_t seconds = 0;
+  std::string source;  // as written: "72h", "PT72H"
+  SourceSpan span;
+};
+
+// Comments attached to a flow or node, without the leading `#`, one per line,
+// kept so that `fmt` and the editor's save can write them back.
+using Comments = std::vector<std::string>;
+
+struct SegmentNode {
+  std::optional<Expression> match;
+  Target yes;
+  Target no;
+};
+
+struct EventFilter {
+  Name event;                       // event type
+  std::optional<Expression> where;  // over `event.*` of the awaited event
+  SourceSpan span;
+};
+
+struct WaitNode {
+  std::optional<Duration> wait_for;  // `for:`
+  std::optional<EventFilter> until_event;
+  Target on_event;
+  Target next;
+};
+
+struct CouponGenerate {
+  std::string prefix;
+  int length = 8;
+  SourceSpan span;
+};
+
+struct CouponNode {
+  std::optional<Name> pool;
+  std::optional<CouponGenerate> generate;
+  Target next;
+  Target on_exhausted;
+};
+
+struct SmsNode {
+  std::optional<Template> text;
+  Target next;
+};
+
+struct EmailNode {
+  std::optional<Template> subject;
+  std::optional<Template> body;
+  Target next;
+};
+
+struct WebhookNode {
+  std::optional<Template> url;
+  std::optional<Template> body;
+  Target next;
+};
+
+struct Variant {
+  Name name;
+  double weight = 0;
+  SourceSpan weight_span;
+  Target next;
+  Comments comments;
+};
+
+struct AbNode {
+  std::vector<Variant> variants;  // in file order
+};
+
+struct ExitNode {};
+
+enum class NodeKind { kSegment, kWait, kCoupon, kSms, kEmail, kWebhook, kAb, kExit };
+
+// The spelling used in files: "segment", "wait", ...
+std::string_view node_kind_name(NodeKind kind);
+std::optional<NodeKind> node_kind_from_name(std::string_view name);
+const std::vector<NodeKind>& all_node_kinds();
+
+using NodeBody = std::variant<SegmentNode, WaitNode, CouponNode, SmsNode, EmailNode,
+                              WebhookNode, AbNode, ExitNode>;
+
+struct Node {
+  std::string id;
+  SourceSpan span;       // the node's key in the file
+  SourceSpan type_span;  // the `type:` value
+  std::string description;
+  Comments comments;
+  NodeBody body;
+
+  NodeKind kind() const { return static_cast<NodeKind>(body.index()); }
+  template <typename T> const T* as() const { return std::get_if<T>(&body); }
+  template <typename T> T* as() { return std::get_if<T>(&body); }
+};
+
+// An outgoing transition. `label` is what a user sees on the arrow: "next",
+// "yes", "no", "on_event", "on_exhausted", or a variant's name.
+enum class EdgeKind { kNext, kYes, kNo, kOnEvent, kOnExhausted, kVariant };
+
+struct Edge {
+  EdgeKind kind;
+  std::string label;      // field name, or variant name for kVariant
+  const Target* target;   // points into the node; target->empty() when not set
+  double weight = 0;      // kVariant only
+};
+
+// Every outgoing edge slot of a node in a stable order, set or not, so the
+// checker can report missing targets and graph export can draw the set ones.
+std::vector<Edge> edges_of(const Node& node);
+std::string_view edge_kind_field(EdgeKind kind);  // "next", "yes", ..., "variants"
+
+enum class ReEntryPolicy { kNever, kAlways, kAfter };
+
+struct ReEntry {
+  ReEntryPolicy policy = ReEntryPolicy::kNever;
+  std::optional<Duration> after;  // kAfter only
+  SourceSpan span;
+};
+
+struct Trigger {
+  Name event;
+  std::optional<Expression> when;
+  std::optional<Expression> key;
+  SourceSpan span;
+};
+
+struct Flow {
+  std::string file;  // source path as the user named it; empty when built in memory
+  Name name;         // `flow:`
+  std::string description;
+  Comments comments;
+  Trigger trigger;
+  ReEntry re_entry;
+  std::vector<Name> exit_on;
+  std::optional<Name> goal;
+  Target start;
+  std::vector<Node> nodes;  // in file order
+
+  const Node* find_node(std::string_view id) const;
+  Node* find_node(std::string_view id);
+};
+
+}  // namespace trellis::ir

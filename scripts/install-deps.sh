@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Trellis needs to build, test and serve, when missing.
+# Non-interactive: safe as root with no standard input (CI). Skips apt when all is there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  antlr4 libantlr4-runtime-dev uuid-dev
+  libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3
+  libcpp-httplib-dev nlohmann-json3-dev catch2
+  redis-server libhiredis-dev
+  nodejs npm chromium
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# node and npm may come from outside Debian's packages (a machine image with its own node);
+# accept those when they work.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do
+    [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p")
+  done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq </dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
