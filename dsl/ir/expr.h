@@ -68,8 +68,8 @@ struct Expression {
   std::optional<Expr> tree;
 };
 
-// `Hello {{user.first_name | default: "there"}}` is three parts: literal text,
-// a path with a fallback, and (empty) trailing text.
+// `Hello {{user.first_name | default: "there"}}!` is three parts: literal text,
+// a path with a fallback, and literal text. Empty text parts are left out.
 struct TemplatePart {
   std::string text;                 // literal text when `path` is empty
   std::optional<Path> path;

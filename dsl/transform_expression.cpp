@@ -1,0 +1,432 @@
+// The transformer for the expression rules of Trellis.g4: one function per rule,
+// each returning an owned ir::Expr with the span of the text it came from.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+
+#include "dsl/duration_text.h"
+#include "dsl/grammar_adapter.h"
+
+namespace trellis::dsl {
+
+namespace {
+
+constexpr std::array<std::string_view, 2> kFunctions = {"has", "days_since"};
+constexpr std::array<std::string_view, 3> kRoots = {"user", "event", "last_event"};
+constexpr std::array<std::string_view, 8> kKeywords = {"and",  "or",    "not",  "in",
+                                                       "true", "false", "null", "now"};
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest candidate within two edits, or empty.
+template <size_t N>
+std::string_view closest(std::string_view word, const std::array<std::string_view, N>& words) {
+  std::string_view best;
+  size_t best_distance = 3;
+  for (std::string_view candidate : words) {
+    size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+ir::Expr literal(ir::SourceSpan span, decltype(ir::Literal::value) value,
+                 bool is_duration = false) {
+  ir::Expr expr;
+  expr.op = ir::ExprOp::kLiteral;
+  expr.span = span;
+  expr.literal.value = std::move(value);
+  expr.literal.is_duration = is_duration;
+  return expr;
+}
+
+ir::Expr unary(ir::ExprOp op, ir::SourceSpan span, ir::Expr operand) {
+  ir::Expr expr;
+  expr.op = op;
+  expr.span = span;
+  expr.operands.push_back(std::move(operand));
+  return expr;
+}
+
+ir::Expr binary(ir::ExprOp op, ir::Expr left, ir::Expr right) {
+  ir::Expr expr;
+  expr.op = op;
+  expr.span = cover(left.span, right.span);
+  expr.operands.push_back(std::move(left));
+  expr.operands.push_back(std::move(right));
+  return expr;
+}
+
+void append_utf8(std::string& out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point);
+  } else if (code_point < 0x800) {
+    out += static_cast<char>(0xC0 | (code_point >> 6));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (code_point >> 12));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  }
+}
+
+}  // namespace
+
+Transformer::Transformer(const SourceMap& map, std::string file, ir::Diagnostics& diagnostics,
+                         PathUse path_use)
+    : map_(map), file_(std::move(file)), diagnostics_(diagnostics), path_use_(path_use) {}
+
+void Transformer::error(const ir::SourceSpan& span, std::string message) {
+  diagnostics_.error(file_, span, std::move(message));
+  failed_ = true;
+}
+
+ir::Expr Transformer::transform_expression(P::ExpressionContext* context) {
+  return transform_or(context->orExpression());
+}
+
+ir::Expr Transformer::transform_or(P::OrExpressionContext* context) {
+  auto operands = context->andExpression();
+  ir::Expr result = transform_and(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    P::OrOperatorContext* op = context->orOperator(i - 1);
+    if (op->PIPE_PIPE() != nullptr) error(map_.rule(op), "use 'or' instead of '||'");
+    result = binary(ir::ExprOp::kOr, std::move(result), transform_and(operands[i]));
+  }
+  return result;
+}
+
+ir::Expr Transformer::transform_and(P::AndExpressionContext* context) {
+  auto operands = context->notExpression();
+  ir::Expr result = transform_not(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    P::AndOperatorContext* op = context->andOperator(i - 1);
+    if (op->AMP_AMP() != nullptr) error(map_.rule(op), "use 'and' instead of '&&'");
+    result = binary(ir::ExprOp::kAnd, std::move(result), transform_not(operands[i]));
+  }
+  return result;
+}
+
+ir::Expr Transformer::transform_not(P::NotExpressionContext* context) {
+  if (context->comparison() != nullptr) return transform_comparison(context->comparison());
+  P::NotOperatorContext* op = context->notOperator();
+  if (op->BANG() != nullptr) error(map_.rule(op), "use 'not' instead of '!'");
+  return unary(ir::ExprOp::kNot, map_.rule(context), transform_not(context->notExpression()));
+}
+
+ir::ExprOp Transformer::comparison_op(P::ComparisonOperatorContext* context) {
+  if (context->EQ() != nullptr) return ir::ExprOp::kEq;
+  if (context->NE() != nullptr) return ir::ExprOp::kNe;
+  if (context->LT() != nullptr) return ir::ExprOp::kLt;
+  if (context->LE() != nullptr) return ir::ExprOp::kLe;
+  if (context->GT() != nullptr) return ir::ExprOp::kGt;
+  if (context->GE() != nullptr) return ir::ExprOp::kGe;
+  if (context->IN() != nullptr) return ir::ExprOp::kIn;
+  if (context->ASSIGN() != nullptr) {
+    error(map_.rule(context), "use '==' to compare");
+    return ir::ExprOp::kEq;
+  }
+  error(map_.rule(context), "use '!=' for 'not equal'");
+  return ir::ExprOp::kNe;
+}
+
+ir::Expr Transformer::transform_comparison(P::ComparisonContext* context) {
+  auto operands = context->additive();
+  ir::Expr result = transform_additive(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    P::ComparisonOperatorContext* op = context->comparisonOperator(i - 1);
+    if (i == 2) {
+      error(map_.rule(op),
+            "comparisons cannot be chained; combine them with 'and' (a < b and b < c)");
+    }
+    ir::ExprOp kind = comparison_op(op);
+    result = binary(kind, std::move(result), transform_additive(operands[i]));
+  }
+  return result;
+}
+
+ir::Expr Transformer::transform_additive(P::AdditiveContext* context) {
+  auto operands = context->multiplicative();
+  ir::Expr result = transform_multiplicative(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    ir::ExprOp kind =
+        context->additiveOperator(i - 1)->PLUS() != nullptr ? ir::ExprOp::kAdd : ir::ExprOp::kSub;
+    result = binary(kind, std::move(result), transform_multiplicative(operands[i]));
+  }
+  return result;
+}
+
+ir::Expr Transformer::transform_multiplicative(P::MultiplicativeContext* context) {
+  auto operands = context->unary();
+  ir::Expr result = transform_unary(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    P::MultiplicativeOperatorContext* op = context->multiplicativeOperator(i - 1);
+    ir::ExprOp kind = op->STAR() != nullptr    ? ir::ExprOp::kMul
+                      : op->SLASH() != nullptr ? ir::ExprOp::kDiv
+                                               : ir::ExprOp::kMod;
+    result = binary(kind, std::move(result), transform_unary(operands[i]));
+  }
+  return result;
+}
+
+ir::Expr Transformer::transform_unary(P::UnaryContext* context) {
+  if (context->primary() != nullptr) return transform_primary(context->primary());
+  ir::Expr operand = transform_unary(context->unary());
+  ir::SourceSpan span = map_.rule(context);
+  // Fold `-5` into a literal so that the checker sees a number, not an operation.
+  if (operand.op == ir::ExprOp::kLiteral && std::holds_alternative<double>(operand.literal.value) &&
+      !operand.literal.is_duration) {
+    return literal(span, -std::get<double>(operand.literal.value));
+  }
+  return unary(ir::ExprOp::kNegate, span, std::move(operand));
+}
+
+ir::Expr Transformer::transform_primary(P::PrimaryContext* context) {
+  if (context->literal() != nullptr) return transform_literal(context->literal());
+  if (context->list() != nullptr) return transform_list(context->list());
+  if (context->call() != nullptr) return transform_call(context->call());
+  if (context->path() != nullptr) return transform_path_expression(context->path());
+  if (context->NOW() != nullptr) {
+    ir::Expr expr;
+    expr.op = ir::ExprOp::kNow;
+    expr.span = map_.rule(context);
+    return expr;
+  }
+  // Parentheses: the inner tree, spanning the parentheses for carets.
+  ir::Expr inner = transform_expression(context->expression());
+  inner.span = map_.rule(context);
+  return inner;
+}
+
+ir::Expr Transformer::transform_literal(P::LiteralContext* context) {
+  ir::SourceSpan span = map_.rule(context);
+  if (context->NUMBER() != nullptr) {
+    std::string text = context->getText();
+    double value = 0;
+    auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (status != std::errc() || !std::isfinite(value)) error(span, "number out of range");
+    return literal(span, value);
+  }
+  if (context->NUMBER_WITH_UNIT() != nullptr) {
+    std::string message;
+    std::optional<int64_t> seconds = duration_seconds(context->getText(), message);
+    if (!seconds) {
+      error(span, message);
+      return literal(span, 0.0, true);
+    }
+    return literal(span, static_cast<double>(*seconds), true);
+  }
+  if (context->STRING() != nullptr)
+    return literal(span, decode_string(context->STRING()->getSymbol()));
+  if (context->UNCLOSED_STRING() != nullptr) {
+    char quote = context->getText()[0];
+    error(span, std::string("unclosed string: add the closing ") + quote);
+    return literal(span, std::string());
+  }
+  if (context->TRUE() != nullptr) return literal(span, true);
+  if (context->FALSE() != nullptr) return literal(span, false);
+  return literal(span, ir::Null{});
+}
+
+std::string Transformer::decode_string(antlr4::Token* token) {
+  std::string text = token->getText();
+  std::string out;
+  out.reserve(text.size());
+  ir::SourceSpan token_span = map_.token(token);
+  for (size_t i = 1; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    char escaped = text[++i];
+    switch (escaped) {
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '"':
+      case '\'':
+      case '\\':
+      case '/':
+        out += escaped;
+        break;
+      case 'u': {
+        uint32_t code_point = 0;
+        bool ok = i + 4 < text.size();
+        for (size_t k = 1; ok && k <= 4; ++k) {
+          char c = text[i + k];
+          uint32_t digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                           : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                           : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                       : 16;
+          ok = digit < 16;
+          code_point = code_point * 16 + digit;
+        }
+        if (!ok) {
+          error(token_span.shifted(static_cast<uint32_t>(i - 1), 2),
+                "'\\u' needs four hex digits, as in \\u00e9");
+          break;
+        }
+        append_utf8(out, code_point);
+        i += 4;
+        break;
+      }
+      default:
+        error(
+            token_span.shifted(static_cast<uint32_t>(i - 1), 2),
+            std::string("unknown escape '\\") + escaped + "'; use \\\", \\\\, \\n, \\t or \\uXXXX");
+    }
+  }
+  return out;
+}
+
+ir::Expr Transformer::transform_list(P::ListContext* context) {
+  ir::Expr expr;
+  expr.op = ir::ExprOp::kList;
+  expr.span = map_.rule(context);
+  for (P::ExpressionContext* element : context->expression()) {
+    expr.operands.push_back(transform_expression(element));
+  }
+  return expr;
+}
+
+ir::Expr Transformer::transform_call(P::CallContext* context) {
+  ir::Expr expr;
+  expr.op = ir::ExprOp::kCall;
+  expr.span = map_.rule(context);
+  expr.function = context->IDENTIFIER()->getText();
+  for (P::ExpressionContext* argument : context->expression()) {
+    expr.operands.push_back(transform_expression(argument));
+  }
+  ir::SourceSpan name_span = map_.token(context->IDENTIFIER()->getSymbol());
+  if (std::find(kFunctions.begin(), kFunctions.end(), expr.function) == kFunctions.end()) {
+    std::string_view suggestion = closest(expr.function, kFunctions);
+    error(name_span,
+          "unknown function '" + expr.function + "'" +
+              (suggestion.empty() ? "; the functions are has() and days_since()"
+                                  : "; did you mean '" + std::string(suggestion) + "'?"));
+    return expr;
+  }
+  if (expr.operands.size() != 1 || expr.operands[0].op != ir::ExprOp::kPath) {
+    error(expr.span, expr.function + "() takes one path, as in " + expr.function +
+                         (expr.function == "has" ? "(user.email)" : "(user.signed_up_at)"));
+  }
+  return expr;
+}
+
+ir::Expr Transformer::transform_path_expression(P::PathContext* context) {
+  std::string root = context->IDENTIFIER()->getText();
+  ir::SourceSpan span = map_.rule(context);
+  // `PT72H` reads as an identifier; it is a duration.
+  if (context->name().empty() && looks_like_iso_duration(root)) {
+    std::string message;
+    std::optional<int64_t> seconds = duration_seconds(root, message);
+    if (seconds) return literal(span, static_cast<double>(*seconds), true);
+  }
+  ir::Expr expr;
+  expr.op = ir::ExprOp::kPath;
+  expr.span = span;
+  std::optional<ir::Path> path = transform_path(context);
+  if (path) expr.path = std::move(*path);
+  return expr;
+}
+
+std::optional<ir::Path> Transformer::transform_path(P::PathContext* context) {
+  std::string root = context->IDENTIFIER()->getText();
+  ir::SourceSpan root_span = map_.token(context->IDENTIFIER()->getSymbol());
+  ir::Path path;
+  path.span = map_.rule(context);
+  for (P::NameContext* name : context->name()) path.segments.push_back(name->getText());
+
+  std::string lowered = lower(root);
+  if (root != lowered &&
+      std::find(kKeywords.begin(), kKeywords.end(), lowered) != kKeywords.end()) {
+    error(root_span, "keywords are lower case: write '" + lowered + "'");
+    return std::nullopt;
+  }
+  if (root == "user") {
+    path.root = ir::PathRoot::kUser;
+  } else if (root == "event") {
+    path.root = ir::PathRoot::kEvent;
+  } else if (root == "last_event") {
+    path.root = ir::PathRoot::kLastEvent;
+  } else if (root == "coupon") {
+    if (path_use_ == PathUse::kExpression) {
+      error(path.span, "coupon.code can only be used in templates");
+      return std::nullopt;
+    }
+    if (path.segments != std::vector<std::string>{"code"}) {
+      error(path.span, "a coupon has only a code: write coupon.code");
+      return std::nullopt;
+    }
+    path.root = ir::PathRoot::kCoupon;
+    return path;
+  } else {
+    std::string_view suggestion = closest(root, kRoots);
+    std::string message = "unknown name '" + root + "'";
+    if (!suggestion.empty()) {
+      message += "; did you mean '" + std::string(suggestion) + "'?";
+    } else if (path.segments.empty()) {
+      message += "; did you mean 'user." + root + "'?";
+    } else {
+      message += "; paths start with user., event. or last_event.";
+    }
+    error(root_span, message);
+    return std::nullopt;
+  }
+  if (path.segments.empty()) {
+    error(path.span, "'" + root + "' needs a name after it, as in " + root +
+                         (root == "user" ? ".age" : ".value"));
+    return std::nullopt;
+  }
+  return path;
+}
+
+std::optional<std::string> Transformer::transform_placeholder_filter(
+    P::PlaceholderEntryContext* context) {
+  if (context->name() == nullptr) return std::nullopt;
+  std::string filter = context->name()->getText();
+  if (filter != "default") {
+    error(map_.rule(context->name()),
+          "unknown filter '" + filter + "'; the only filter is default: \"text\"");
+    return std::nullopt;
+  }
+  P::LiteralContext* value = context->literal();
+  if (value->STRING() != nullptr) return decode_string(value->STRING()->getSymbol());
+  if (value->UNCLOSED_STRING() != nullptr) {
+    transform_literal(value);  // reports it
+    return std::nullopt;
+  }
+  if (value->NULL_() != nullptr) return std::string();
+  return value->getText();  // a number or boolean, as written
+}
+
+}  // namespace trellis::dsl
