@@ -1,0 +1,118 @@
+#include "runtime/clock.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace trellis::runtime {
+
+TimeMs SystemClock::now_ms() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+void VirtualClock::set_ms(TimeMs t) {
+  TimeMs current = now_.load(std::memory_order_acquire);
+  while (t > current && !now_.compare_exchange_weak(current, t, std::memory_order_acq_rel)) {
+  }
+}
+
+namespace {
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = static_cast<int>(yy + (*m <= 2));
+}
+
+bool digits(const char*& p, int count, int* out) {
+  int v = 0;
+  for (int i = 0; i < count; ++i, ++p) {
+    if (*p < '0' || *p > '9') return false;
+    v = v * 10 + (*p - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool parse_rfc3339(const char* p, TimeMs* out) {
+  int y, mo, d, h, mi, s;
+  if (!digits(p, 4, &y) || *p++ != '-' || !digits(p, 2, &mo) || *p++ != '-' ||
+      !digits(p, 2, &d))
+    return false;
+  if (*p != 'T' && *p != 't' && *p != ' ') return false;
+  ++p;
+  if (!digits(p, 2, &h) || *p++ != ':' || !digits(p, 2, &mi) || *p++ != ':' ||
+      !digits(p, 2, &s))
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
+  int ms = 0;
+  if (*p == '.') {
+    ++p;
+    int scale = 100;
+    if (*p < '0' || *p > '9') return false;
+    while (*p >= '0' && *p <= '9') {
+      ms += (*p - '0') * scale;
+      scale /= 10;
+      ++p;
+    }
+  }
+  int64_t offset_s = 0;
+  if (*p == 'Z' || *p == 'z') {
+    ++p;
+  } else if (*p == '+' || *p == '-') {
+    const int sign = *p == '-' ? -1 : 1;
+    ++p;
+    int oh, om;
+    if (!digits(p, 2, &oh) || *p++ != ':' || !digits(p, 2, &om)) return false;
+    offset_s = sign * (oh * 3600 + om * 60);
+  } else {
+    return false;
+  }
+  if (*p != '\0') return false;
+  const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *out = ((days * 86400 + h * 3600 + mi * 60 + s) - offset_s) * 1000 + ms;
+  return true;
+}
+
+std::string format_rfc3339(TimeMs t) {
+  int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+  const int ms = static_cast<int>(t - secs * 1000);
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const int64_t rem = secs - days * 86400;
+  int y;
+  unsigned m, d;
+  civil_from_days(days, &y, &m, &d);
+  char out[64];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
+                static_cast<int>(rem % 60), ms);
+  return out;
+}
+
+}  // namespace trellis::runtime

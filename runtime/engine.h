@@ -1,0 +1,165 @@
+// The Engine: Trellis's runtime behind one facade. The HTTP server, `trellis
+// serve`, `trellis test` and the benchmarks all drive journeys through it.
+//
+// What it does: deploys flow versions; ingests events (idempotent by event id),
+// starting, waking and ending journeys; fires durable timers; records every
+// delivery in an outbox in the same transaction as the step that produced it;
+// and hands committed deliveries to a channel adapter (file or webhook).
+//
+// Durability: ingest() returns only after the events' effects are committed to
+// the store (SQLite WAL). Concurrent ingest() calls share one transaction (group
+// commit, as LevelDB's writers do): the first waiting caller commits for all.
+//
+// Thread-safety: every public method may be called from any thread at any time.
+// Mutations are serialised through one writer; queries read the last committed
+// state through a separate reader connection and never see a half-applied step.
+//
+// Time: the injected Clock (system clock in `serve`, virtual in tests). Timers
+// fire when fire_due_timers() runs with the clock at or past their due time: the
+// background loop (start()) does this in `serve`; `trellis test` calls it directly
+// after setting the virtual clock, so an event and a timer on the same instant
+// apply the event first.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/ir/flow.h"
+#include "dsl/ir/result.h"
+#include "runtime/clock.h"
+#include "runtime/event.h"
+#include "runtime/store.h"
+
+namespace trellis::runtime {
+
+struct EngineOptions {
+  // SQLite database file; created when missing. Required.
+  std::string db_path;
+  // Borrowed; must outlive the engine. Null means the system clock.
+  Clock* clock = nullptr;
+  // Parses a stored flow version's source text back into IR when the engine
+  // opens, so journeys keep running on the version they started on. The app
+  // passes the YAML/DSL loader; the runtime does not link the parsers.
+  // `name` is the flow name the version was deployed under.
+  std::function<Result<ir::Flow>(const std::string& name, const std::string& source)> parse_flow;
+
+  // Delivery adapter: "file" (JSON lines appended to `deliveries_path`, the
+  // default), "webhook" (POST each delivery to `webhook_url`) or "none" (keep
+  // deliveries in the outbox only; tests read them back with deliveries()).
+  std::string adapter = "file";
+  std::string deliveries_path = "deliveries.jsonl";
+  std::string webhook_url;  // http://host:port/path
+  int webhook_max_attempts = 8;         // then the delivery is a dead letter
+  TimeMs webhook_retry_base_ms = 1000;  // back-off: base * 2^(attempt-1), capped at 1 h
+  TimeMs webhook_timeout_ms = 5000;
+
+  // Event ids are remembered this long for idempotency, then pruned.
+  TimeMs dedupe_retention_ms = 7LL * 24 * 3600 * 1000;
+  // Most inputs committed in one transaction (group commit).
+  size_t max_batch = 4096;
+  // A journey that runs this many nodes in one step without waiting is failed
+  // (a cycle with no wait in it).
+  int max_nodes_per_step = 1000;
+  // SQLite `PRAGMA synchronous`: "NORMAL" (default; see runtime/SCHEMA.md) or "FULL".
+  std::string synchronous = "NORMAL";
+};
+
+struct IngestSummary {
+  size_t accepted = 0;    // applied now
+  size_t duplicates = 0;  // ids seen before: no effect
+  size_t journeys_started = 0;
+  size_t journeys_woken = 0;
+  size_t journeys_exited = 0;
+};
+
+struct FlowSummary {
+  std::string name;
+  int version = 0;  // latest
+  TimeMs deployed_at = 0;
+  std::string source;  // latest version's source text
+};
+
+struct JourneyDetail {
+  JourneyRecord journey;
+  std::vector<StepRecord> steps;
+};
+
+struct EngineMetrics {
+  int64_t events_accepted = 0;
+  int64_t events_duplicate = 0;
+  int64_t journeys_started = 0;
+  int64_t timers_fired = 0;
+  int64_t deliveries_created = 0;
+  int64_t deliveries_sent = 0;
+  int64_t deliveries_failed_attempts = 0;
+  int64_t deliveries_dead = 0;
+  int64_t commits = 0;
+  int64_t pending_timers = 0;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the store, reloads every deployed flow version through
+  // options.parse_flow, and recovers the delivery adapter. Errors: store cannot
+  // be opened, a stored flow no longer parses.
+  static Result<std::unique_ptr<Engine>> open(EngineOptions options);
+  ~Engine();  // stops the background loop if running
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Deploys `flow` (REQUIRES: checked without errors) as the flow's next version
+  // and returns the version number. New journeys take it; running journeys stay
+  // on theirs. When `source` equals the latest version's text, nothing changes
+  // and the latest version number is returned (so `serve --flows` can redeploy
+  // a folder on every start).
+  Result<int> deploy(const ir::Flow& flow, const std::string& source);
+  std::vector<FlowSummary> flows() const;
+  std::optional<FlowSummary> flow(const std::string& name) const;
+
+  // Applies events in order and returns once they are durable. Duplicate ids
+  // (within the dedupe retention) have no effect. identify events merge traits
+  // into the profile. Errors: the store failed (nothing of the batch applied).
+  Result<IngestSummary> ingest(std::vector<Event> events);
+  // Merges `traits_json` (a JSON object) into the user's profile; durable on return.
+  Status put_profile(const std::string& user_id, const std::string& traits_json);
+  std::optional<std::string> profile(const std::string& user_id) const;
+  // Loads codes into a coupon pool; returns how many were new.
+  Result<int64_t> load_coupons(const std::string& pool, const std::vector<std::string>& codes);
+  int64_t coupons_left(const std::string& pool) const;
+
+  std::vector<JourneyRecord> journeys_of_user(const std::string& user_id) const;
+  std::optional<JourneyDetail> journey(int64_t id) const;
+  // Deliveries by user and/or flow (empty = any), oldest first.
+  std::vector<DeliveryRecord> deliveries(const std::string& user_id, const std::string& flow,
+                                         size_t limit = 1000) const;
+  // Per node: entered, waiting now, exited; per variant: journeys and goal
+  // conversions. Error when the flow is unknown.
+  Result<FlowCounts> stats(const std::string& flow) const;
+
+  // Fires every timer due at the clock's now, in due order, through the same
+  // step function as events. Returns how many fired. Each fires exactly once.
+  Result<size_t> fire_due_timers();
+  std::optional<TimeMs> next_timer_due() const;
+  // Hands committed, due deliveries to the adapter; returns how many were sent.
+  size_t dispatch_deliveries();
+
+  // Background loop for `serve`: fires timers when due and dispatches
+  // deliveries. stop() joins it; both are idempotent.
+  void start();
+  void stop();
+
+  EngineMetrics metrics() const;
+  // Metrics in Prometheus text format, for GET /metrics.
+  std::string prometheus_metrics() const;
+
+ private:
+  class Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trellis::runtime

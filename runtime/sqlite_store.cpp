@@ -1,0 +1,649 @@
+#include "runtime/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace trellis::runtime {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// The schema; SCHEMA.md explains each table. Append-only: a later schema
+// version adds statements and a migration, it never edits these.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flow_versions(
+  name TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL,
+  deployed_at INTEGER NOT NULL, PRIMARY KEY(name, version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS profiles(
+  user_id TEXT PRIMARY KEY, traits TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events_seen(
+  id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_seen_by_at ON events_seen(at);
+CREATE TABLE IF NOT EXISTS journeys(
+  id INTEGER PRIMARY KEY, flow TEXT NOT NULL, version INTEGER NOT NULL,
+  user_id TEXT NOT NULL, key TEXT NOT NULL, state INTEGER NOT NULL, node TEXT NOT NULL,
+  waiting_for TEXT NOT NULL, visits TEXT NOT NULL, coupon_code TEXT NOT NULL,
+  variant TEXT NOT NULL, trigger_event TEXT NOT NULL, last_event TEXT NOT NULL,
+  steps INTEGER NOT NULL, entered_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  ended_at INTEGER, converted_at INTEGER);
+CREATE INDEX IF NOT EXISTS journeys_by_user ON journeys(user_id, flow);
+CREATE TABLE IF NOT EXISTS steps(
+  journey_id INTEGER NOT NULL, seq INTEGER NOT NULL, flow TEXT NOT NULL, node TEXT NOT NULL,
+  input TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL,
+  PRIMARY KEY(journey_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers(
+  id INTEGER PRIMARY KEY, due INTEGER NOT NULL, journey_id INTEGER NOT NULL,
+  node TEXT NOT NULL, visit INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_by_due ON timers(due, id);
+CREATE INDEX IF NOT EXISTS timers_by_journey ON timers(journey_id);
+CREATE TABLE IF NOT EXISTS deliveries(
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, journey_id INTEGER NOT NULL,
+  channel TEXT NOT NULL, user_id TEXT NOT NULL, flow TEXT NOT NULL,
+  flow_version INTEGER NOT NULL, node TEXT NOT NULL, at INTEGER NOT NULL,
+  to_addr TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+  status INTEGER NOT NULL, attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL, sent_at INTEGER);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(next_attempt_at, id) WHERE status = 0;
+CREATE INDEX IF NOT EXISTS deliveries_by_user ON deliveries(user_id, flow);
+CREATE TABLE IF NOT EXISTS delivery_attempts(
+  delivery_id INTEGER NOT NULL, attempt INTEGER NOT NULL, at INTEGER NOT NULL,
+  error TEXT NOT NULL, dead INTEGER NOT NULL, PRIMARY KEY(delivery_id, attempt)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS coupon_codes(
+  id INTEGER PRIMARY KEY, pool TEXT NOT NULL, code TEXT NOT NULL,
+  claimed_by INTEGER, claimed_at INTEGER, UNIQUE(pool, code));
+CREATE INDEX IF NOT EXISTS coupon_codes_free ON coupon_codes(pool, id) WHERE claimed_by IS NULL;
+)sql";
+
+// A prepared statement, reset after each use. Preparation failures are
+// programming errors in the SQL above, so they abort with the message.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "trellis: bad SQL (%s): %s\n", sqlite3_errmsg(db), sql);
+      std::abort();
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& bind(int i, const std::optional<int64_t>& v) {
+    if (v) sqlite3_bind_int64(stmt_, i, *v); else sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // True while rows come; false when done. Errors set `error` (if given).
+  bool step(std::string* error = nullptr) {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE && error && error->empty()) *error = sqlite3_errmsg(db_);
+    return false;
+  }
+  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
+  std::optional<int64_t> opt_i64(int c) const {
+    if (sqlite3_column_type(stmt_, c) == SQLITE_NULL) return std::nullopt;
+    return i64(c);
+  }
+  std::string text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, c)) : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets the statement when a scope ends, so early returns cannot leak a
+// statement that holds a read snapshot open.
+struct Use {
+  explicit Use(Stmt& s) : stmt(s) {}
+  ~Use() { stmt.reset(); }
+  Stmt& stmt;
+  Stmt* operator->() { return &stmt; }
+};
+
+Status exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown SQLite error";
+    sqlite3_free(message);
+    return Error{text};
+  }
+  return Status();
+}
+
+Result<sqlite3*> open_db(const std::string& path, bool read_only) {
+  sqlite3* db = nullptr;
+  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{"cannot open " + path + ": " + message};
+  }
+  // Readers and the writer never wait long on each other in WAL mode; the
+  // timeout covers checkpoints.
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+constexpr const char* kJourneyColumns =
+    "id, flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
+    "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at";
+
+JourneyRecord read_journey(const Stmt& s) {
+  JourneyRecord j;
+  j.id = s.i64(0);
+  j.flow = s.text(1);
+  j.version = static_cast<int>(s.i64(2));
+  j.user_id = s.text(3);
+  j.key = s.text(4);
+  j.state = static_cast<Lifecycle>(s.i64(5));
+  j.node = s.text(6);
+  j.waiting_for = s.text(7);
+  j.visits = s.text(8);
+  j.coupon_code = s.text(9);
+  j.variant = s.text(10);
+  j.trigger_event = s.text(11);
+  j.last_event = s.text(12);
+  j.steps = static_cast<int>(s.i64(13));
+  j.entered_at = s.i64(14);
+  j.updated_at = s.i64(15);
+  j.ended_at = s.opt_i64(16);
+  j.converted_at = s.opt_i64(17);
+  return j;
+}
+
+constexpr const char* kDeliveryColumns =
+    "id, key, journey_id, channel, user_id, flow, flow_version, node, at, to_addr, subject, "
+    "body, status, attempts, next_attempt_at, last_error";
+
+DeliveryRecord read_delivery(const Stmt& s) {
+  DeliveryRecord d;
+  d.id = s.i64(0);
+  d.key = s.text(1);
+  d.journey_id = s.i64(2);
+  d.channel = s.text(3);
+  d.user_id = s.text(4);
+  d.flow = s.text(5);
+  d.flow_version = static_cast<int>(s.i64(6));
+  d.node = s.text(7);
+  d.at = s.i64(8);
+  d.to = s.text(9);
+  d.subject = s.text(10);
+  d.body = s.text(11);
+  d.status = static_cast<DeliveryStatus>(s.i64(12));
+  d.attempts = static_cast<int>(s.i64(13));
+  d.next_attempt_at = s.i64(14);
+  d.last_error = s.text(15);
+  return d;
+}
+
+std::string sql(const char* head, const char* columns, const char* tail) {
+  return std::string(head) + columns + tail;
+}
+
+// Read statements shared by the writer and reader connections.
+class SqliteReader : public StoreReader {
+ public:
+  explicit SqliteReader(sqlite3* db, bool owns)
+      : db_(db),
+        owns_(owns),
+        flow_versions_(db, "SELECT name, version, source, deployed_at FROM flow_versions ORDER BY name, version"),
+        profile_(db, "SELECT traits FROM profiles WHERE user_id = ?"),
+        journey_(db, sql("SELECT ", kJourneyColumns, " FROM journeys WHERE id = ?").c_str()),
+        journeys_of_(db, sql("SELECT ", kJourneyColumns,
+                             " FROM journeys WHERE user_id = ?1 AND (?2 = '' OR flow = ?2) ORDER BY id").c_str()),
+        steps_(db, "SELECT journey_id, seq, node, input, at, reason FROM steps WHERE journey_id = ? ORDER BY seq"),
+        deliveries_(db, sql("SELECT ", kDeliveryColumns,
+                            " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
+                            " ORDER BY id LIMIT ?3").c_str()),
+        next_due_(db, "SELECT due FROM timers ORDER BY due, id LIMIT 1"),
+        timer_count_(db, "SELECT count(*) FROM timers"),
+        coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
+        entered_(db, "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
+        by_state_(db, "SELECT node, state, count(*) FROM journeys WHERE flow = ? GROUP BY node, state"),
+        variants_(db, "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
+                      "WHERE flow = ? AND variant != '' GROUP BY 1, 2") {}
+  ~SqliteReader() override {
+    // Deferred by close_v2 until the statement members are finalised.
+    if (owns_) sqlite3_close_v2(db_);
+  }
+
+  std::vector<FlowVersionRecord> flow_versions() override {
+    std::vector<FlowVersionRecord> out;
+    Use u(flow_versions_);
+    while (u->step()) {
+      out.push_back({u->text(0), static_cast<int>(u->i64(1)), u->text(2), u->i64(3)});
+    }
+    return out;
+  }
+
+  std::optional<std::string> profile(const std::string& user_id) override {
+    Use u(profile_);
+    u->bind(1, user_id);
+    if (!u->step()) return std::nullopt;
+    return u->text(0);
+  }
+
+  std::optional<JourneyRecord> journey(int64_t id) override {
+    Use u(journey_);
+    u->bind(1, id);
+    if (!u->step()) return std::nullopt;
+    return read_journey(u.stmt);
+  }
+
+  std::vector<JourneyRecord> journeys_of(const std::string& user_id,
+                                         const std::string& flow) override {
+    std::vector<JourneyRecord> out;
+    Use u(journeys_of_);
+    u->bind(1, user_id).bind(2, flow);
+    while (u->step()) out.push_back(read_journey(u.stmt));
+    return out;
+  }
+
+  std::vector<StepRecord> steps(int64_t journey_id) override {
+    std::vector<StepRecord> out;
+    Use u(steps_);
+    u->bind(1, journey_id);
+    while (u->step()) {
+      out.push_back({u->i64(0), static_cast<int>(u->i64(1)), u->text(2), u->text(3), u->i64(4),
+                     u->text(5)});
+    }
+    return out;
+  }
+
+  std::vector<DeliveryRecord> deliveries(const std::string& user_id, const std::string& flow,
+                                         size_t limit) override {
+    std::vector<DeliveryRecord> out;
+    Use u(deliveries_);
+    u->bind(1, user_id).bind(2, flow).bind(3, static_cast<int64_t>(limit));
+    while (u->step()) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+
+  FlowCounts counts(const std::string& flow) override;
+
+  std::optional<TimeMs> next_timer_due() override {
+    Use u(next_due_);
+    if (!u->step()) return std::nullopt;
+    return u->i64(0);
+  }
+
+  int64_t pending_timer_count() override {
+    Use u(timer_count_);
+    return u->step() ? u->i64(0) : 0;
+  }
+
+  int64_t coupon_codes_left(const std::string& pool) override {
+    Use u(coupons_left_);
+    u->bind(1, pool);
+    return u->step() ? u->i64(0) : 0;
+  }
+
+ protected:
+  sqlite3* db_;
+  bool owns_;
+
+ private:
+  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, deliveries_, next_due_,
+      timer_count_, coupons_left_, entered_, by_state_, variants_;
+};
+
+NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
+  NodeCount& c = m[node];
+  c.node = node;
+  return c;
+}
+
+FlowCounts SqliteReader::counts(const std::string& flow) {
+  FlowCounts out;
+  std::map<std::string, NodeCount> nodes;
+  {
+    Use u(entered_);
+    u->bind(1, flow);
+    while (u->step()) node_count(nodes, u->text(0)).entered = u->i64(1);
+  }
+  {
+    Use u(by_state_);
+    u->bind(1, flow);
+    while (u->step()) {
+      const auto state = static_cast<Lifecycle>(u->i64(1));
+      const int64_t n = u->i64(2);
+      NodeCount& c = node_count(nodes, u->text(0));
+      out.journeys += n;
+      if (is_live(state)) out.live += n;
+      if (is_waiting(state)) c.waiting += n;
+      if (!is_live(state)) c.exited += n;
+    }
+  }
+  {
+    // `variant` is "node=variant;node2=variant2"; split here rather than keep
+    // a row per assignment, which would cost a write per A/B step.
+    std::map<std::pair<std::string, std::string>, VariantCount> variants;
+    Use u(variants_);
+    u->bind(1, flow);
+    while (u->step()) {
+      const std::string list = u->text(0);
+      const bool converted = u->i64(1) != 0;
+      const int64_t n = u->i64(2);
+      size_t start = 0;
+      while (start < list.size()) {
+        size_t end = list.find(';', start);
+        if (end == std::string::npos) end = list.size();
+        const std::string item = list.substr(start, end - start);
+        const size_t eq = item.find('=');
+        if (eq != std::string::npos) {
+          VariantCount& v = variants[{item.substr(0, eq), item.substr(eq + 1)}];
+          v.node = item.substr(0, eq);
+          v.variant = item.substr(eq + 1);
+          v.journeys += n;
+          if (converted) v.conversions += n;
+        }
+        start = end + 1;
+      }
+    }
+    for (auto& [k, v] : variants) out.variants.push_back(v);
+  }
+  for (auto& [k, v] : nodes) out.nodes.push_back(v);
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path)
+      : db_(db),
+        path_(std::move(path)),
+        reader_(db, /*owns=*/false),
+        begin_(db, "BEGIN IMMEDIATE"),
+        commit_(db, "COMMIT"),
+        rollback_(db, "ROLLBACK"),
+        add_flow_(db, "INSERT INTO flow_versions(name, version, source, deployed_at) VALUES(?,?,?,?)"),
+        put_profile_(db, "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
+                         "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
+        seen_(db, "INSERT OR IGNORE INTO events_seen(id, at) VALUES(?, ?)"),
+        prune_(db, "DELETE FROM events_seen WHERE at < ?"),
+        insert_journey_(db, "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
+                            "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
+                            "updated_at, ended_at, converted_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        update_journey_(db, "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
+                            "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
+                            "ended_at=?11, converted_at=?12 WHERE id=?1"),
+        append_step_(db, "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
+                         "SELECT ?1, ?2, flow, ?3, ?4, ?5, ?6 FROM journeys WHERE id = ?1"),
+        insert_timer_(db, "INSERT INTO timers(due, journey_id, node, visit) VALUES(?,?,?,?)"),
+        delete_timer_(db, "DELETE FROM timers WHERE id = ?"),
+        delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
+        due_timers_(db, "SELECT id, due, journey_id, node, visit FROM timers WHERE due <= ? "
+                        "ORDER BY due, id LIMIT ?"),
+        insert_delivery_(db, "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+                             "flow_version, node, at, to_addr, subject, body, status, attempts, "
+                             "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
+        pending_(db, sql("SELECT ", kDeliveryColumns,
+                         " FROM deliveries WHERE status = 0 AND next_attempt_at <= ? "
+                         "ORDER BY next_attempt_at, id LIMIT ?").c_str()),
+        mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
+        record_failure_(db, "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+                            "last_error = ?5 WHERE id = ?1"),
+        record_attempt_(db, "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, at, error, dead) "
+                            "VALUES(?,?,?,?,?)"),
+        add_code_(db, "INSERT OR IGNORE INTO coupon_codes(pool, code) VALUES(?, ?)"),
+        free_code_(db, "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
+                       "ORDER BY id LIMIT 1"),
+        claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {}
+
+  // sqlite3_close_v2 defers the close until the statement members below are
+  // finalised, which happens right after this body.
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  // --- reads: the writer connection sees its own uncommitted writes ---
+  std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
+  std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
+  std::optional<JourneyRecord> journey(int64_t id) override { return reader_.journey(id); }
+  std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override {
+    return reader_.journeys_of(u, f);
+  }
+  std::vector<StepRecord> steps(int64_t id) override { return reader_.steps(id); }
+  std::vector<DeliveryRecord> deliveries(const std::string& u, const std::string& f,
+                                         size_t limit) override {
+    return reader_.deliveries(u, f, limit);
+  }
+  FlowCounts counts(const std::string& flow) override { return reader_.counts(flow); }
+  std::optional<TimeMs> next_timer_due() override { return reader_.next_timer_due(); }
+  int64_t pending_timer_count() override { return reader_.pending_timer_count(); }
+  int64_t coupon_codes_left(const std::string& pool) override {
+    return reader_.coupon_codes_left(pool);
+  }
+
+  // --- transactions ---
+  Status begin() override {
+    error_.clear();
+    Use u(begin_);
+    u->step(&error_);
+    return error_.empty() ? Status() : Status(Error{"begin: " + error_});
+  }
+  Status commit() override {
+    if (!error_.empty()) {
+      rollback();
+      return Error{error_};
+    }
+    Use u(commit_);
+    u->step(&error_);
+    if (!error_.empty()) {
+      rollback();
+      return Error{"commit: " + error_};
+    }
+    return Status();
+  }
+  void rollback() override {
+    if (sqlite3_get_autocommit(db_)) return;
+    std::string ignored;
+    Use u(rollback_);
+    u->step(&ignored);
+  }
+
+  // --- mutations ---
+  Status add_flow_version(const FlowVersionRecord& r) override {
+    Use u(add_flow_);
+    u->bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, r.deployed_at);
+    return done(u);
+  }
+  Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override {
+    Use u(put_profile_);
+    u->bind(1, user_id).bind(2, traits).bind(3, at);
+    return done(u);
+  }
+  bool mark_event_seen(const std::string& id, TimeMs at) override {
+    Use u(seen_);
+    u->bind(1, id).bind(2, at);
+    u->step(&error_);
+    return sqlite3_changes(db_) > 0;
+  }
+  int64_t prune_events_seen(TimeMs before) override {
+    Use u(prune_);
+    u->bind(1, before);
+    u->step(&error_);
+    return sqlite3_changes(db_);
+  }
+  int64_t insert_journey(const JourneyRecord& j) override {
+    Use u(insert_journey_);
+    u->bind(1, j.flow).bind(2, j.version).bind(3, j.user_id).bind(4, j.key)
+        .bind(5, static_cast<int>(j.state)).bind(6, j.node).bind(7, j.waiting_for)
+        .bind(8, j.visits).bind(9, j.coupon_code).bind(10, j.variant).bind(11, j.trigger_event)
+        .bind(12, j.last_event).bind(13, j.steps).bind(14, j.entered_at).bind(15, j.updated_at)
+        .bind(16, j.ended_at).bind(17, j.converted_at);
+    u->step(&error_);
+    return sqlite3_last_insert_rowid(db_);
+  }
+  Status update_journey(const JourneyRecord& j) override {
+    Use u(update_journey_);
+    u->bind(1, j.id).bind(2, static_cast<int>(j.state)).bind(3, j.node).bind(4, j.waiting_for)
+        .bind(5, j.visits).bind(6, j.coupon_code).bind(7, j.variant).bind(8, j.last_event)
+        .bind(9, j.steps).bind(10, j.updated_at).bind(11, j.ended_at).bind(12, j.converted_at);
+    return done(u);
+  }
+  Status append_step(const StepRecord& s) override {
+    Use u(append_step_);
+    u->bind(1, s.journey_id).bind(2, s.seq).bind(3, s.node).bind(4, s.input).bind(5, s.at)
+        .bind(6, s.reason);
+    return done(u);
+  }
+  int64_t insert_timer(const TimerRecord& t) override {
+    Use u(insert_timer_);
+    u->bind(1, t.due).bind(2, t.journey_id).bind(3, t.node).bind(4, t.visit);
+    u->step(&error_);
+    return sqlite3_last_insert_rowid(db_);
+  }
+  Status delete_timer(int64_t id) override {
+    Use u(delete_timer_);
+    u->bind(1, id);
+    return done(u);
+  }
+  Status delete_timers_of(int64_t journey_id) override {
+    Use u(delete_timers_of_);
+    u->bind(1, journey_id);
+    return done(u);
+  }
+  std::vector<TimerRecord> due_timers(TimeMs now, size_t limit) override {
+    std::vector<TimerRecord> out;
+    Use u(due_timers_);
+    u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+    while (u->step(&error_)) {
+      out.push_back({u->i64(0), u->i64(1), u->i64(2), u->text(3), static_cast<int>(u->i64(4))});
+    }
+    return out;
+  }
+  bool insert_delivery(const DeliveryRecord& d) override {
+    Use u(insert_delivery_);
+    u->bind(1, d.key).bind(2, d.journey_id).bind(3, d.channel).bind(4, d.user_id).bind(5, d.flow)
+        .bind(6, d.flow_version).bind(7, d.node).bind(8, d.at).bind(9, d.to).bind(10, d.subject)
+        .bind(11, d.body).bind(12, d.next_attempt_at);
+    u->step(&error_);
+    return sqlite3_changes(db_) > 0;
+  }
+  std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
+    std::vector<DeliveryRecord> out;
+    Use u(pending_);
+    u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+    while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+  Status mark_sent(int64_t id, TimeMs at) override {
+    Use u(mark_sent_);
+    u->bind(1, at).bind(2, id);
+    return done(u);
+  }
+  Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
+                        TimeMs at) override {
+    {
+      Use u(record_failure_);
+      u->bind(1, id).bind(2, static_cast<int>(dead ? DeliveryStatus::kDead : DeliveryStatus::kPending))
+          .bind(3, attempts).bind(4, next).bind(5, error);
+      if (Status s = done(u); !s) return s;
+    }
+    Use u(record_attempt_);
+    u->bind(1, id).bind(2, attempts).bind(3, at).bind(4, error).bind(5, dead ? 1 : 0);
+    return done(u);
+  }
+  int64_t add_coupon_codes(const std::string& pool, const std::vector<std::string>& codes) override {
+    int64_t added = 0;
+    for (const auto& code : codes) {
+      Use u(add_code_);
+      u->bind(1, pool).bind(2, code);
+      u->step(&error_);
+      added += sqlite3_changes(db_);
+    }
+    return added;
+  }
+  std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
+                                          TimeMs at) override {
+    int64_t id;
+    std::string code;
+    {
+      Use u(free_code_);
+      u->bind(1, pool);
+      if (!u->step(&error_)) return std::nullopt;
+      id = u->i64(0);
+      code = u->text(1);
+    }
+    Use u(claim_code_);
+    u->bind(1, journey_id).bind(2, at).bind(3, id);
+    u->step(&error_);
+    return code;
+  }
+
+  std::unique_ptr<StoreReader> open_reader() override;
+
+  sqlite3* db() { return db_; }
+
+ private:
+  Status done(Use& u) {
+    std::string error;
+    u->step(&error);
+    if (!error.empty()) {
+      if (error_.empty()) error_ = error;
+      return Error{error};
+    }
+    return Status();
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  std::string error_;  // first failure inside the open transaction; commit() fails then
+  SqliteReader reader_;
+  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
+      update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_, due_timers_,
+      insert_delivery_, pending_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      free_code_, claim_code_;
+};
+
+// The reader shares the file through its own connection, so queries run
+// while the writer holds a transaction open (WAL snapshot isolation).
+// An in-memory database cannot be shared this way; it is not supported.
+std::unique_ptr<StoreReader> SqliteStore::open_reader() {
+  Result<sqlite3*> db = open_db(path_, /*read_only=*/true);
+  if (!db.ok()) return nullptr;
+  return std::make_unique<SqliteReader>(db.value(), /*owns=*/true);
+}
+
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  Result<sqlite3*> opened = open_db(options.path, /*read_only=*/false);
+  if (!opened.ok()) return opened.error();
+  sqlite3* db = opened.value();
+  auto fail = [db](const std::string& what, const Status& s) -> Result<std::unique_ptr<Store>> {
+    sqlite3_close_v2(db);
+    return Error{what + ": " + s.message()};
+  };
+  if (Status s = exec(db, "PRAGMA journal_mode=WAL"); !s) return fail("WAL mode", s);
+  const std::string sync = "PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL"));
+  if (Status s = exec(db, sync.c_str()); !s) return fail("synchronous", s);
+  // A larger page cache keeps the journeys_by_user and timers_by_due indexes hot
+  // at a million journeys; it is a bound, not an allocation (64 MiB).
+  (void)exec(db, "PRAGMA cache_size=-65536");
+  (void)exec(db, "PRAGMA temp_store=MEMORY");
+  if (Status s = exec(db, kSchema); !s) return fail("schema", s);
+  const std::string version_sql =
+      "INSERT OR IGNORE INTO meta(k, v) VALUES('schema_version', '" + std::to_string(kSchemaVersion) + "')";
+  if (Status s = exec(db, version_sql.c_str()); !s) return fail("schema version", s);
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db, options.path));
+}
+
+}  // namespace trellis::runtime

@@ -1,0 +1,22 @@
+// SQLite implementation of Store: one database file in WAL mode. The schema
+// and its rationale are described in runtime/SCHEMA.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dsl/ir/result.h"
+#include "runtime/store.h"
+
+namespace trellis::runtime {
+
+struct SqliteOptions {
+  std::string path;                    // database file; created when missing
+  std::string synchronous = "NORMAL";  // PRAGMA synchronous
+};
+
+// Opens or creates the database and its schema. Errors: the file cannot be
+// opened or is not a Trellis database of a known schema version.
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+}  // namespace trellis::runtime

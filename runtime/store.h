@@ -1,0 +1,187 @@
+// The durable store behind the runtime: journeys, their step history, timers,
+// the delivery outbox, profiles, coupon pools, flow versions and the event
+// dedupe set. SQLite (sqlite_store.h) is the embedded default; a server-class
+// store implements the same two interfaces without touching the engine.
+//
+// StoreReader is the read-only view that HTTP read paths and nodes see.
+// Store adds the mutations, and only the step committer (the engine's single
+// writer) holds one (STYLE §5). All mutations between begin() and commit() are
+// one atomic, durable unit: a crash leaves either all or none of them.
+//
+// Thread-safety: an instance is used by one thread at a time; the engine
+// guards its writer and reader with separate mutexes. Readers see the last
+// committed state (WAL snapshot), never a half-applied step.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/ir/result.h"
+#include "runtime/clock.h"
+#include "runtime/journey_lifecycle.h"
+
+namespace trellis::runtime {
+
+struct FlowVersionRecord {
+  std::string name;
+  int version = 0;     // 1, 2, ... per flow
+  std::string source;  // the flow file text as deployed
+  TimeMs deployed_at = 0;
+};
+
+struct JourneyRecord {
+  int64_t id = 0;  // assigned by insert_journey
+  std::string flow;
+  int version = 0;      // the flow version the journey runs on, for its whole life
+  std::string user_id;
+  std::string key;      // trigger.key value; empty for unkeyed flows
+  Lifecycle state = Lifecycle::kEntered;
+  std::string node;         // current node
+  std::string waiting_for;  // awaited event type while waiting on an event
+  std::string visits;       // visit counts per node: "node=2;other=1"
+  std::string coupon_code;  // newest code given, for {{coupon.code}}
+  std::string variant;      // A/B variants taken: "node=variant;..."
+  std::string trigger_event;  // JSON object: the trigger event's properties (+ type, id)
+  std::string last_event;     // JSON object: the newest event the journey consumed
+  int steps = 0;              // number of step records so far
+  TimeMs entered_at = 0;
+  TimeMs updated_at = 0;
+  std::optional<TimeMs> ended_at;
+  std::optional<TimeMs> converted_at;  // goal reached
+};
+
+// One line of a journey's history: which node ran, on what input, and why it
+// went where it went ("match false: user.age=null").
+struct StepRecord {
+  int64_t journey_id = 0;
+  int seq = 0;  // 0, 1, ... within the journey
+  std::string node;
+  std::string input;  // "entry", "timer", "event:order_paid", "exit_on:unsubscribe"
+  TimeMs at = 0;
+  std::string reason;
+};
+
+struct TimerRecord {
+  int64_t id = 0;  // assigned by insert_timer
+  TimeMs due = 0;
+  int64_t journey_id = 0;
+  std::string node;  // the wait node that armed it
+  int visit = 0;     // that node's visit number: a timer of an older visit is stale
+};
+
+enum class DeliveryStatus { kPending = 0, kSent = 1, kDead = 2 };
+
+// A message (or coupon, or webhook call) a journey produced: SPEC §3.
+struct DeliveryRecord {
+  int64_t id = 0;   // assigned by insert_delivery
+  std::string key;  // idempotency key: "<journey id>:<node>:<visit>", UNIQUE
+  int64_t journey_id = 0;
+  std::string channel;  // sms, email, coupon, webhook
+  std::string user_id;
+  std::string flow;
+  int flow_version = 0;
+  std::string node;
+  TimeMs at = 0;
+  std::string to;
+  std::string subject;  // email only
+  std::string body;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  TimeMs next_attempt_at = 0;
+  std::string last_error;
+};
+
+struct NodeCount {
+  std::string node;
+  int64_t entered = 0;  // step records that entered the node
+  int64_t waiting = 0;  // live journeys currently at the node and waiting
+  int64_t exited = 0;   // journeys that ended at the node (exit node, exit_on, failure)
+};
+
+struct VariantCount {
+  std::string node;
+  std::string variant;
+  int64_t journeys = 0;
+  int64_t conversions = 0;
+};
+
+struct FlowCounts {
+  int64_t journeys = 0;
+  int64_t live = 0;
+  int64_t conversions = 0;
+  std::vector<NodeCount> nodes;
+  std::vector<VariantCount> variants;
+};
+
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  virtual std::vector<FlowVersionRecord> flow_versions() = 0;
+  virtual std::optional<std::string> profile(const std::string& user_id) = 0;  // JSON object
+  virtual std::optional<JourneyRecord> journey(int64_t id) = 0;
+  // Every journey of a user (of one flow when `flow` is non-empty), oldest first.
+  virtual std::vector<JourneyRecord> journeys_of(const std::string& user_id,
+                                                 const std::string& flow) = 0;
+  virtual std::vector<StepRecord> steps(int64_t journey_id) = 0;
+  // Deliveries filtered by user and/or flow (empty = any), in creation order.
+  virtual std::vector<DeliveryRecord> deliveries(const std::string& user_id,
+                                                 const std::string& flow, size_t limit) = 0;
+  virtual FlowCounts counts(const std::string& flow) = 0;
+  // The earliest pending timer's due time.
+  virtual std::optional<TimeMs> next_timer_due() = 0;
+  virtual int64_t pending_timer_count() = 0;
+  virtual int64_t coupon_codes_left(const std::string& pool) = 0;
+};
+
+class Store : public StoreReader {
+ public:
+  // One atomic unit of mutations. REQUIRES: no transaction open (begin) / one open.
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;
+
+  virtual Status add_flow_version(const FlowVersionRecord& record) = 0;
+  virtual Status put_profile(const std::string& user_id, const std::string& traits_json,
+                             TimeMs at) = 0;
+
+  // Records an event id as seen. False when it was seen before (a duplicate).
+  virtual bool mark_event_seen(const std::string& event_id, TimeMs at) = 0;
+  // Forgets ids seen before `before` (bounded dedupe retention). Returns how many.
+  virtual int64_t prune_events_seen(TimeMs before) = 0;
+
+  virtual int64_t insert_journey(const JourneyRecord& record) = 0;  // returns its id
+  virtual Status update_journey(const JourneyRecord& record) = 0;
+  virtual Status append_step(const StepRecord& record) = 0;
+
+  virtual int64_t insert_timer(const TimerRecord& record) = 0;  // returns its id
+  virtual Status delete_timer(int64_t timer_id) = 0;
+  virtual Status delete_timers_of(int64_t journey_id) = 0;
+  // Timers with due <= `now`, in (due, id) order, at most `limit`. A bounded window:
+  // the caller never holds more than `limit` timers in memory.
+  virtual std::vector<TimerRecord> due_timers(TimeMs now, size_t limit) = 0;
+
+  // Inserts into the outbox. False (and no row) when the key exists already.
+  virtual bool insert_delivery(const DeliveryRecord& record) = 0;
+  // Pending deliveries whose next attempt is due at `now`, oldest first.
+  virtual std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) = 0;
+  virtual Status mark_sent(int64_t delivery_id, TimeMs at) = 0;
+  // Records a failed attempt; moves the delivery to dead letters when `dead`.
+  virtual Status record_failure(int64_t delivery_id, int attempts, TimeMs next_attempt_at,
+                                const std::string& error, bool dead, TimeMs at) = 0;
+
+  // Adds codes to a pool; codes already present are ignored. Returns how many were new.
+  virtual int64_t add_coupon_codes(const std::string& pool,
+                                   const std::vector<std::string>& codes) = 0;
+  // Claims the oldest unclaimed code for `journey_id`; nullopt when the pool is empty.
+  virtual std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
+                                                  TimeMs at) = 0;
+
+  // A separate read-only view of the committed state, for query threads.
+  virtual std::unique_ptr<StoreReader> open_reader() = 0;
+};
+
+}  // namespace trellis::runtime

@@ -1,0 +1,173 @@
+#include "runtime/sqlite_store.h"
+
+#include <catch2/catch.hpp>
+
+#include "temp_dir.h"
+
+using namespace trellis::runtime;
+using trellis::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<Store> open_store(const TempDir& dir) {
+  auto store = open_sqlite_store({dir.file("trellis.db")});
+  REQUIRE(store.ok());
+  return std::move(store.value());
+}
+
+JourneyRecord journey_of(const std::string& user) {
+  JourneyRecord j;
+  j.flow = "cart_reminder";
+  j.version = 1;
+  j.user_id = user;
+  j.state = Lifecycle::kRunning;
+  j.node = "wait_pay";
+  j.trigger_event = "{}";
+  j.last_event = "{}";
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("a committed transaction survives reopening; a rolled back one leaves nothing") {
+  TempDir dir;
+  int64_t id = 0;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->begin().ok());
+    id = store->insert_journey(journey_of("u1"));
+    REQUIRE(store->append_step({id, 0, "wait_pay", "entry", 5, "armed 72h"}).ok());
+    store->insert_timer({0, 1000, id, "wait_pay", 1});
+    REQUIRE(store->commit().ok());
+
+    REQUIRE(store->begin().ok());
+    store->insert_journey(journey_of("u2"));
+    store->rollback();
+  }
+  auto store = open_store(dir);
+  auto j = store->journey(id);
+  REQUIRE(j.has_value());
+  CHECK(j->user_id == "u1");
+  CHECK(store->journeys_of("u2", "").empty());
+  auto steps = store->steps(id);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].reason == "armed 72h");
+  CHECK(store->next_timer_due() == 1000);
+}
+
+TEST_CASE("timers come back in due order, bounded by the window") {
+  TempDir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->begin().ok());
+  for (TimeMs due : {500, 100, 300, 100, 900}) store->insert_timer({0, due, 1, "w", 1});
+  REQUIRE(store->commit().ok());
+  auto due = store->due_timers(500, 3);
+  REQUIRE(due.size() == 3);
+  CHECK(due[0].due == 100);
+  CHECK(due[1].due == 100);
+  CHECK(due[0].id < due[1].id);
+  CHECK(due[2].due == 300);
+  CHECK(store->due_timers(50, 10).empty());
+  CHECK(store->pending_timer_count() == 5);
+}
+
+TEST_CASE("event ids dedupe until pruned") {
+  TempDir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->begin().ok());
+  CHECK(store->mark_event_seen("e1", 100));
+  CHECK_FALSE(store->mark_event_seen("e1", 200));
+  CHECK(store->prune_events_seen(150) == 1);
+  CHECK(store->mark_event_seen("e1", 300));
+  REQUIRE(store->commit().ok());
+}
+
+TEST_CASE("delivery keys are unique and the outbox tracks attempts") {
+  TempDir dir;
+  auto store = open_store(dir);
+  DeliveryRecord d;
+  d.key = "1:mail:1";
+  d.journey_id = 1;
+  d.channel = "email";
+  d.user_id = "u1";
+  d.flow = "f";
+  d.node = "mail";
+  d.at = 10;
+  d.next_attempt_at = 10;
+  REQUIRE(store->begin().ok());
+  CHECK(store->insert_delivery(d));
+  CHECK_FALSE(store->insert_delivery(d));
+  REQUIRE(store->commit().ok());
+  auto pending = store->pending_deliveries(10, 10);
+  REQUIRE(pending.size() == 1);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_failure(pending[0].id, 1, 20, "503", false, 10).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_deliveries(15, 10).empty());
+  CHECK(store->pending_deliveries(20, 10).size() == 1);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_failure(pending[0].id, 2, 40, "503", true, 20).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_deliveries(100, 10).empty());
+  auto all = store->deliveries("u1", "", 10);
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].status == DeliveryStatus::kDead);
+  CHECK(all[0].attempts == 2);
+}
+
+TEST_CASE("coupon pools hand out each code once, then run dry") {
+  TempDir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->begin().ok());
+  CHECK(store->add_coupon_codes("SPRING", {"C-1", "C-2", "C-1"}) == 2);
+  CHECK(store->claim_coupon("SPRING", 1, 0) == std::optional<std::string>("C-1"));
+  CHECK(store->claim_coupon("SPRING", 2, 0) == std::optional<std::string>("C-2"));
+  CHECK_FALSE(store->claim_coupon("SPRING", 3, 0).has_value());
+  REQUIRE(store->commit().ok());
+  CHECK(store->coupon_codes_left("SPRING") == 0);
+}
+
+TEST_CASE("a reader sees committed state only, while the writer holds a transaction") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto reader = store->open_reader();
+  REQUIRE(reader);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_profile("u1", R"({"age":34})", 1).ok());
+  CHECK_FALSE(reader->profile("u1").has_value());
+  REQUIRE(store->commit().ok());
+  CHECK(reader->profile("u1") == std::optional<std::string>(R"({"age":34})"));
+}
+
+TEST_CASE("counts aggregate nodes, waiting journeys and variants") {
+  TempDir dir;
+  auto store = open_store(dir);
+  REQUIRE(store->begin().ok());
+  auto a = journey_of("u1");
+  a.state = Lifecycle::kWaitingTimer;
+  a.id = store->insert_journey(a);
+  REQUIRE(store->append_step({a.id, 0, "wait_pay", "entry", 1, ""}).ok());
+  auto b = journey_of("u2");
+  b.state = Lifecycle::kCompleted;
+  b.node = "done";
+  b.variant = "nudge=a";
+  b.converted_at = 5;
+  b.id = store->insert_journey(b);
+  REQUIRE(store->append_step({b.id, 0, "wait_pay", "entry", 1, ""}).ok());
+  REQUIRE(store->append_step({b.id, 1, "wait_pay", "timer", 2, ""}).ok());
+  REQUIRE(store->append_step({b.id, 2, "done", "entry", 2, ""}).ok());
+  REQUIRE(store->commit().ok());
+  FlowCounts c = store->counts("cart_reminder");
+  CHECK(c.journeys == 2);
+  CHECK(c.live == 1);
+  REQUIRE(c.nodes.size() == 2);
+  CHECK(c.nodes[0].node == "done");
+  CHECK(c.nodes[0].entered == 1);
+  CHECK(c.nodes[0].exited == 1);
+  CHECK(c.nodes[1].node == "wait_pay");
+  CHECK(c.nodes[1].entered == 2);
+  CHECK(c.nodes[1].waiting == 1);
+  REQUIRE(c.variants.size() == 1);
+  CHECK(c.variants[0].variant == "a");
+  CHECK(c.variants[0].conversions == 1);
+}
