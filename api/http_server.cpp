@@ -1,0 +1,310 @@
+#include "api/http_server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace trellis::api {
+namespace fs = std::filesystem;
+namespace {
+
+// httplib runs pre-routing, the handler and the logger of one request on one
+// worker thread, so the request's start time and route name can ride along in
+// thread-locals instead of a per-request map.
+thread_local std::chrono::steady_clock::time_point t_request_start;
+thread_local const char* t_route = nullptr;
+thread_local std::string t_route_storage;
+
+// Compares without an early exit, so response time does not reveal how much of
+// a guessed token was right (its length may leak; that is acceptable).
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string default_error_name(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "payload_too_large";
+    case 415: return "unsupported_media_type";
+    case 422: return "invalid";
+    case 500: return "internal";
+    case 503: return "unavailable";
+    default: return status >= 500 ? "server_error" : "client_error";
+  }
+}
+
+std::string mime_for(const fs::path& path) {
+  static const std::map<std::string, std::string> kTypes = {
+      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},          {".svg", "image/svg+xml"},
+      {".png", "image/png"},                  {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},               {".map", "application/json"},
+      {".txt", "text/plain; charset=utf-8"}};
+  auto it = kTypes.find(path.extension().string());
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+bool read_file(const fs::path& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+}  // namespace
+
+void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& error,
+                 const nlohmann::json& detail) {
+  reply_json(res, status, {{"error", error}, {"detail", detail}});
+}
+
+bool json_too_deep(const std::string& text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+nlohmann::json parse_json_body(const std::string& body, int max_depth) {
+  if (json_too_deep(body, max_depth))
+    throw HttpError{400, "json_too_deep",
+                    "JSON nests deeper than " + std::to_string(max_depth) + " levels"};
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw HttpError{400, "bad_json", e.what()};
+  }
+}
+
+std::string resolve_static_path(const std::string& root, const std::string& url_path) {
+  if (root.empty()) return "";
+  if (url_path.find('\0') != std::string::npos || url_path.find('\\') != std::string::npos)
+    return "";
+  fs::path rel;
+  std::stringstream ss(url_path);
+  std::string segment;
+  while (std::getline(ss, segment, '/')) {
+    if (segment.empty() || segment == ".") continue;
+    if (segment == "..") return "";
+    rel /= segment;
+  }
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(fs::path(root), ec);
+  if (ec) return "";
+  fs::path full = fs::weakly_canonical(base / rel, ec);
+  if (ec) return "";
+  // A symlink inside the editor folder must not lead out of it either.
+  auto [b, f] = std::mismatch(base.begin(), base.end(), full.begin(), full.end());
+  if (b != base.end()) return "";
+  return full.string();
+}
+
+HttpServer::HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog& log)
+    : options_(std::move(options)), metrics_(metrics), log_(log) {
+  install_hooks();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+HttpServer::Handler HttpServer::wrap(const std::string& method, const std::string& pattern,
+                                     Handler handler) {
+  return [this, pattern, handler = std::move(handler)](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    t_route_storage = pattern;
+    t_route = t_route_storage.c_str();
+    try {
+      handler(req, res);
+    } catch (const HttpError& e) {
+      reply_error(res, e.status, e.error, e.detail);
+    }
+  };
+}
+
+void HttpServer::get(const std::string& p, Handler h) { server_.Get(p, wrap("GET", p, h)); }
+void HttpServer::post(const std::string& p, Handler h) { server_.Post(p, wrap("POST", p, h)); }
+void HttpServer::put(const std::string& p, Handler h) { server_.Put(p, wrap("PUT", p, h)); }
+void HttpServer::del(const std::string& p, Handler h) { server_.Delete(p, wrap("DELETE", p, h)); }
+
+void HttpServer::install_hooks() {
+  server_.set_payload_max_length(options_.max_body_bytes);
+  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
+  server_.set_keep_alive_timeout(2);  // bounds how long stop() waits on idle connections
+  int threads = options_.threads > 0 ? options_.threads : 8;
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = std::chrono::steady_clock::now();
+    t_route = nullptr;
+    bool is_write = req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+    if (!is_write || options_.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string auth = req.get_header_value("Authorization");
+    const std::string kPrefix = "Bearer ";
+    if (auth.rfind(kPrefix, 0) != 0) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      reply_error(res, 401, "unauthorized", "this server needs Authorization: Bearer <token>");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!constant_time_equal(auth.substr(kPrefix.size()), options_.token)) {
+      reply_error(res, 403, "forbidden", "wrong bearer token");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // Fills in a JSON body for every error httplib answers on its own (no route,
+  // body too large, bad request line), so every 4xx has {"error","detail"}.
+  server_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string detail;
+    if (res.status == 404) detail = "no route for " + req.method + " " + req.path;
+    if (res.status == 413) detail = "request body is too large";
+    reply_error(res, res.status, default_error_name(res.status), detail);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+
+  server_.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log_.error({{"msg", "unhandled exception"}, {"method", req.method}, {"path", req.path},
+                    {"exception", what}});
+        metrics_.counter("trellis_http_exceptions_total", "Handler exceptions answered as 500")
+            .inc();
+        reply_error(res, 500, "internal", "unexpected server error; see the server log");
+      });
+
+  server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    double seconds = 0;
+    if (t_request_start.time_since_epoch().count() != 0)
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start)
+                    .count();
+    std::string route = t_route ? t_route : (res.status == 404 ? "unmatched" : "none");
+    metrics_
+        .histogram("trellis_http_request_duration_seconds", "HTTP request latency",
+                   {{"method", req.method}, {"route", route}})
+        .observe(seconds);
+    metrics_
+        .counter("trellis_http_requests_total", "HTTP requests by route and status",
+                 {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)}})
+        .inc();
+    if (log_.request_lines()) {
+      log_.info({{"msg", "request"},
+                 {"method", req.method},
+                 {"path", req.path},
+                 {"route", route},
+                 {"status", res.status},
+                 {"ms", seconds * 1000.0},
+                 {"bytes_in", req.body.size()},
+                 {"bytes_out", res.body.size()},
+                 {"remote", req.remote_addr}});
+    }
+    t_request_start = {};
+    t_route = nullptr;
+  });
+}
+
+void HttpServer::serve_static(const httplib::Request& req, httplib::Response& res) {
+  if (req.path.rfind("/v1/", 0) == 0 || req.path == "/v1") {
+    throw HttpError{404, "not_found", "no route for GET " + req.path};
+  }
+  if (options_.editor_dir.empty()) {
+    throw HttpError{404, "not_found", "no editor is served (see --editor-dir)"};
+  }
+  std::string file = resolve_static_path(options_.editor_dir, req.path);
+  if (file.empty()) throw HttpError{400, "bad_path", "path leaves the editor folder"};
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    // SPA fallback: the editor routes client-side, so unknown paths without a
+    // file extension get index.html; a missing asset stays a 404.
+    if (fs::path(req.path).has_extension() && req.path != "/")
+      throw HttpError{404, "not_found", "no file " + req.path};
+    file = (fs::path(options_.editor_dir) / "index.html").string();
+  }
+  std::string body;
+  if (!read_file(file, &body)) {
+    throw HttpError{404, "not_found", "the editor is not built (no index.html in " +
+                                          options_.editor_dir + ")"};
+  }
+  res.status = 200;
+  res.set_content(std::move(body), mime_for(file).c_str());
+}
+
+Status HttpServer::bind() {
+  get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, 200, {{"status", "ok"}});
+  });
+  get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  get("/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    serve_static(req, res);
+  });
+  if (options_.port == 0) {
+    port_ = server_.bind_to_any_port(options_.host);
+    if (port_ <= 0) return Error{"cannot bind to " + options_.host + " on any port"};
+  } else {
+    if (!server_.bind_to_port(options_.host, options_.port))
+      return Error{"cannot bind to " + options_.host + ":" + std::to_string(options_.port) +
+                   " (address in use or not local)"};
+    port_ = options_.port;
+  }
+  bound_ = true;
+  return {};
+}
+
+void HttpServer::serve() { server_.listen_after_bind(); }
+
+Status HttpServer::start() {
+  if (!bound_) {
+    Status bound = bind();
+    if (!bound.ok()) return bound;
+  }
+  thread_ = std::thread([this] { serve(); });
+  // cpp-httplib 0.11 has no wait_until_ready(); is_running() turns true inside listen.
+  for (int i = 0; i < 2000 && !server_.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!server_.is_running()) return Error{"server did not start"};
+  return {};
+}
+
+void HttpServer::stop() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace trellis::api

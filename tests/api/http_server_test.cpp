@@ -1,0 +1,250 @@
+// The HTTP front on real loopback sockets: auth, limits, error bodies, the
+// exception handler, static files and metrics.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <stdexcept>
+
+#include "api/http_server.h"
+#include "tests/api/test_support.h"
+
+namespace api = trellis::api;
+using api::testing::raw_http;
+using api::testing::TempDir;
+using api::testing::write_file;
+using nlohmann::json;
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(api::ServerOptions options = {}) : log(log_text) {
+    options.port = 0;
+    server = std::make_unique<api::HttpServer>(options, metrics, log);
+    server->post("/v1/echo", [this](const httplib::Request& req, httplib::Response& res) {
+      json body = api::parse_json_body(req.body, server->options().max_json_depth);
+      api::reply_json(res, 200, body);
+    });
+    server->get("/v1/boom", [](const httplib::Request&, httplib::Response&) {
+      throw std::runtime_error("kaboom");
+    });
+    server->get("/v1/teapot", [](const httplib::Request&, httplib::Response&) {
+      throw api::HttpError{418, "teapot", {{"why", "short and stout"}}};
+    });
+    REQUIRE(server->start().ok());
+    client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+  }
+  ~Fixture() { server->stop(); }
+
+  std::ostringstream log_text;
+  api::MetricsRegistry metrics;
+  api::JsonLog log;
+  std::unique_ptr<api::HttpServer> server;
+  std::unique_ptr<httplib::Client> client;
+};
+
+json body_of(const httplib::Result& r) { return json::parse(r->body); }
+
+}  // namespace
+
+TEST_CASE("healthz answers ok and unknown API paths answer a JSON 404") {
+  Fixture f;
+  auto r = f.client->Get("/healthz");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(body_of(r)["status"] == "ok");
+
+  auto missing = f.client->Get("/v1/nothing-here");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(body_of(missing)["error"] == "not_found");
+
+  auto wrong_method = f.client->Delete("/v1/echo");
+  REQUIRE(wrong_method);
+  CHECK(wrong_method->status == 404);
+  CHECK(body_of(wrong_method).contains("detail"));
+}
+
+TEST_CASE("without a token, writes are open") {
+  Fixture f;
+  auto r = f.client->Post("/v1/echo", R"({"a":1})", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(body_of(r)["a"] == 1);
+}
+
+TEST_CASE("with a token, writes need the bearer token and reads stay open") {
+  api::ServerOptions options;
+  options.token = "s3cret";
+  Fixture f(options);
+
+  auto none = f.client->Post("/v1/echo", "{}", "application/json");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  CHECK(body_of(none)["error"] == "unauthorized");
+  CHECK(none->get_header_value("WWW-Authenticate") == "Bearer");
+
+  auto wrong = f.client->Post("/v1/echo", {{"Authorization", "Bearer nope"}}, "{}",
+                              "application/json");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 403);
+  CHECK(body_of(wrong)["error"] == "forbidden");
+
+  auto right = f.client->Post("/v1/echo", {{"Authorization", "Bearer s3cret"}}, R"({"x":true})",
+                              "application/json");
+  REQUIRE(right);
+  CHECK(right->status == 200);
+
+  auto read = f.client->Get("/healthz");
+  REQUIRE(read);
+  CHECK(read->status == 200);
+}
+
+TEST_CASE("bad JSON, too-deep JSON and too-large bodies answer 4xx with error and detail") {
+  api::ServerOptions options;
+  options.max_body_bytes = 1024;
+  options.max_json_depth = 4;
+  Fixture f(options);
+
+  auto bad = f.client->Post("/v1/echo", "{nope", "application/json");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(body_of(bad)["error"] == "bad_json");
+  CHECK(body_of(bad)["detail"].is_string());
+
+  auto deep = f.client->Post("/v1/echo", "[[[[[1]]]]]", "application/json");
+  REQUIRE(deep);
+  CHECK(deep->status == 400);
+  CHECK(body_of(deep)["error"] == "json_too_deep");
+
+  auto ok_depth = f.client->Post("/v1/echo", R"([[[{"s":"[[[[[["}]]])", "application/json");
+  REQUIRE(ok_depth);
+  CHECK(ok_depth->status == 200);  // brackets inside strings do not count
+
+  auto big = f.client->Post("/v1/echo", std::string(4096, ' '), "application/json");
+  REQUIRE(big);
+  CHECK(big->status == 413);
+  CHECK(body_of(big)["error"] == "payload_too_large");
+}
+
+TEST_CASE("a handler's HttpError becomes its status and JSON body") {
+  Fixture f;
+  auto r = f.client->Get("/v1/teapot");
+  REQUIRE(r);
+  CHECK(r->status == 418);
+  CHECK(body_of(r)["error"] == "teapot");
+  CHECK(body_of(r)["detail"]["why"] == "short and stout");
+}
+
+TEST_CASE("an unexpected exception answers 500 and the server keeps serving") {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.client->Get("/v1/boom");
+    REQUIRE(r);
+    CHECK(r->status == 500);
+    CHECK(body_of(r)["error"] == "internal");
+  }
+  auto health = f.client->Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(f.log_text.str().find("kaboom") != std::string::npos);
+}
+
+TEST_CASE("every log line is one JSON object with ts and level") {
+  Fixture f;
+  REQUIRE(f.client->Get("/healthz"));
+  REQUIRE(f.client->Get("/v1/nothing"));
+  f.server->stop();
+  std::istringstream lines(f.log_text.str());
+  std::string line;
+  int requests = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    CHECK(j.contains("ts"));
+    CHECK(j.contains("level"));
+    if (j.value("msg", "") == "request") {
+      ++requests;
+      CHECK(j.contains("status"));
+      CHECK(j.contains("ms"));
+    }
+  }
+  CHECK(requests == 2);
+}
+
+TEST_CASE("the editor's files are served with an SPA fallback and no path traversal") {
+  TempDir dir;
+  write_file(dir.file("dist/index.html"), "<html>editor</html>");
+  write_file(dir.file("dist/assets/app.js"), "console.log(1)");
+  write_file(dir.file("secret.txt"), "do not serve");
+  api::ServerOptions options;
+  options.editor_dir = dir.file("dist");
+  Fixture f(options);
+
+  auto index = f.client->Get("/");
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  CHECK(index->body == "<html>editor</html>");
+  CHECK(index->get_header_value("Content-Type").find("text/html") == 0);
+
+  auto js = f.client->Get("/assets/app.js");
+  REQUIRE(js);
+  CHECK(js->status == 200);
+  CHECK(js->get_header_value("Content-Type").find("text/javascript") == 0);
+
+  auto spa = f.client->Get("/flows/cart_reminder");
+  REQUIRE(spa);
+  CHECK(spa->status == 200);
+  CHECK(spa->body == "<html>editor</html>");
+
+  auto missing_asset = f.client->Get("/assets/missing.js");
+  REQUIRE(missing_asset);
+  CHECK(missing_asset->status == 404);
+  CHECK(json::parse(missing_asset->body)["error"] == "not_found");
+
+  for (std::string path : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                           "/assets/..%2f..%2fsecret.txt", "/..\\secret.txt"}) {
+    INFO(path);
+    std::string resp = raw_http(f.server->port(), "GET " + path +
+                                                      " HTTP/1.1\r\nHost: x\r\nConnection: "
+                                                      "close\r\n\r\n");
+    REQUIRE(!resp.empty());
+    CHECK(resp.find("do not serve") == std::string::npos);
+    CHECK(resp.find("HTTP/1.1 400") == 0);
+  }
+}
+
+TEST_CASE("resolve_static_path refuses every way out of the root") {
+  TempDir dir;
+  write_file(dir.file("root/a.txt"), "a");
+  std::string root = dir.file("root");
+  CHECK(api::resolve_static_path(root, "/a.txt") == root + "/a.txt");
+  CHECK(api::resolve_static_path(root, "/../a.txt").empty());
+  CHECK(api::resolve_static_path(root, "/x/../../a.txt").empty());
+  CHECK(api::resolve_static_path(root, std::string("/a\0b", 4)).empty());
+  CHECK(api::resolve_static_path("", "/a.txt").empty());
+}
+
+TEST_CASE("without an editor folder, / answers a JSON 404") {
+  Fixture f;
+  auto r = f.client->Get("/");
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  CHECK(json::parse(r->body)["error"] == "not_found");
+}
+
+TEST_CASE("/metrics counts requests by route and status and has latency histograms") {
+  Fixture f;
+  REQUIRE(f.client->Get("/healthz"));
+  REQUIRE(f.client->Get("/v1/boom"));
+  auto r = f.client->Get("/metrics");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type").find("text/plain") == 0);
+  const std::string& text = r->body;
+  CHECK(text.find(R"(trellis_http_requests_total{method="GET",route="/healthz",status="200"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(trellis_http_requests_total{method="GET",route="/v1/boom",status="500"} 1)") !=
+        std::string::npos);
+  CHECK(text.find("# TYPE trellis_http_request_duration_seconds histogram") != std::string::npos);
+  CHECK(text.find(R"(trellis_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1)") !=
+        std::string::npos);
+}
