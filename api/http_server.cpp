@@ -27,27 +27,43 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 std::string default_error_name(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "payload_too_large";
-    case 415: return "unsupported_media_type";
-    case 422: return "invalid";
-    case 500: return "internal";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "server_error" : "client_error";
+    case 400:
+      return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 413:
+      return "payload_too_large";
+    case 415:
+      return "unsupported_media_type";
+    case 422:
+      return "invalid";
+    case 500:
+      return "internal";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "server_error" : "client_error";
   }
 }
 
 std::string mime_for(const fs::path& path) {
   static const std::map<std::string, std::string> kTypes = {
-      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},          {".svg", "image/svg+xml"},
-      {".png", "image/png"},                  {".ico", "image/x-icon"},
-      {".woff2", "font/woff2"},               {".map", "application/json"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".map", "application/json"},
       {".txt", "text/plain; charset=utf-8"}};
   auto it = kTypes.find(path.extension().string());
   return it == kTypes.end() ? "application/octet-stream" : it->second;
@@ -81,8 +97,10 @@ bool json_too_deep(const std::string& text, int max_depth) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -182,37 +200,38 @@ void HttpServer::install_hooks() {
 
   // Fills in a JSON body for every error httplib answers on its own (no route,
   // body too large, bad request line), so every 4xx has {"error","detail"}.
-  server_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string detail;
-    if (res.status == 404) detail = "no route for " + req.method + " " + req.path;
-    if (res.status == 413) detail = "request body is too large";
-    reply_error(res, res.status, default_error_name(res.status), detail);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server_.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string detail;
+        if (res.status == 404) detail = "no route for " + req.method + " " + req.path;
+        if (res.status == 413) detail = "request body is too large";
+        reply_error(res, res.status, default_error_name(res.status), detail);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
 
-  server_.set_exception_handler(
-      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        log_.error({{"msg", "unhandled exception"}, {"method", req.method}, {"path", req.path},
-                    {"exception", what}});
-        metrics_.counter("trellis_http_exceptions_total", "Handler exceptions answered as 500")
-            .inc();
-        reply_error(res, 500, "internal", "unexpected server error; see the server log");
-      });
+  server_.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
+                                       std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_.error({{"msg", "unhandled exception"},
+                {"method", req.method},
+                {"path", req.path},
+                {"exception", what}});
+    metrics_.counter("trellis_http_exceptions_total", "Handler exceptions answered as 500").inc();
+    reply_error(res, 500, "internal", "unexpected server error; see the server log");
+  });
 
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     double seconds = 0;
     if (t_request_start.time_since_epoch().count() != 0)
-      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start)
-                    .count();
+      seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request_start).count();
     std::string route = t_route ? t_route : (res.status == 404 ? "unmatched" : "none");
     metrics_
         .histogram("trellis_http_request_duration_seconds", "HTTP request latency",
@@ -257,8 +276,8 @@ void HttpServer::serve_static(const httplib::Request& req, httplib::Response& re
   }
   std::string body;
   if (!read_file(file, &body)) {
-    throw HttpError{404, "not_found", "the editor is not built (no index.html in " +
-                                          options_.editor_dir + ")"};
+    throw HttpError{404, "not_found",
+                    "the editor is not built (no index.html in " + options_.editor_dir + ")"};
   }
   res.status = 200;
   res.set_content(std::move(body), mime_for(file).c_str());
@@ -271,9 +290,8 @@ Status HttpServer::bind() {
   get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  get("/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
-    serve_static(req, res);
-  });
+  get("/(.*)",
+      [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.host);
     if (port_ <= 0) return Error{"cannot bind to " + options_.host + " on any port"};

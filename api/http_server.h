@@ -9,15 +9,15 @@
 // the server's worker threads concurrently. stop() may be called from any thread.
 #pragma once
 
+#include <httplib.h>
+
 #include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "api/json_log.h"
 #include "api/metrics.h"

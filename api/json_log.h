@@ -7,9 +7,8 @@
 
 #include <iosfwd>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace trellis::api {
 

@@ -30,10 +30,14 @@ std::string escape_label_value(const std::string& v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -154,7 +158,8 @@ std::string MetricsRegistry::render() {
       for (size_t i = 0; i < h->bounds().size(); ++i)
         out += name + "_bucket" + with_le(labels, format_value(h->bounds()[i])) + " " +
                std::to_string(counts[i]) + "\n";
-      out += name + "_bucket" + with_le(labels, "+Inf") + " " + std::to_string(counts.back()) + "\n";
+      out +=
+          name + "_bucket" + with_le(labels, "+Inf") + " " + std::to_string(counts.back()) + "\n";
       out += name + "_sum" + labels + " " + format_value(h->sum()) + "\n";
       out += name + "_count" + labels + " " + std::to_string(counts.back()) + "\n";
     }

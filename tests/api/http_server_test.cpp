@@ -1,11 +1,11 @@
 // The HTTP front on real loopback sockets: auth, limits, error bodies, the
 // exception handler, static files and metrics.
-#include <catch2/catch.hpp>
+#include "api/http_server.h"
 
+#include <catch2/catch.hpp>
 #include <sstream>
 #include <stdexcept>
 
-#include "api/http_server.h"
 #include "tests/api/test_support.h"
 
 namespace api = trellis::api;
@@ -83,8 +83,8 @@ TEST_CASE("with a token, writes need the bearer token and reads stay open") {
   CHECK(body_of(none)["error"] == "unauthorized");
   CHECK(none->get_header_value("WWW-Authenticate") == "Bearer");
 
-  auto wrong = f.client->Post("/v1/echo", {{"Authorization", "Bearer nope"}}, "{}",
-                              "application/json");
+  auto wrong =
+      f.client->Post("/v1/echo", {{"Authorization", "Bearer nope"}}, "{}", "application/json");
   REQUIRE(wrong);
   CHECK(wrong->status == 403);
   CHECK(body_of(wrong)["error"] == "forbidden");
@@ -245,6 +245,8 @@ TEST_CASE("/metrics counts requests by route and status and has latency histogra
   CHECK(text.find(R"(trellis_http_requests_total{method="GET",route="/v1/boom",status="500"} 1)") !=
         std::string::npos);
   CHECK(text.find("# TYPE trellis_http_request_duration_seconds histogram") != std::string::npos);
-  CHECK(text.find(R"(trellis_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1)") !=
-        std::string::npos);
+  CHECK(
+      text.find(
+          R"(trellis_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1)") !=
+      std::string::npos);
 }

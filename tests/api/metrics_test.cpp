@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "api/metrics.h"
+
+#include <catch2/catch.hpp>
 
 namespace api = trellis::api;
 
@@ -14,7 +14,8 @@ TEST_CASE("counters, gauges and histograms render in Prometheus text format") {
   h.observe(0.5);
   h.observe(5);
   std::string text = m.render();
-  CHECK(text.find("# HELP events_total Events\n# TYPE events_total counter\n") != std::string::npos);
+  CHECK(text.find("# HELP events_total Events\n# TYPE events_total counter\n") !=
+        std::string::npos);
   CHECK(text.find("events_total{outcome=\"accepted\"} 3\n") != std::string::npos);
   CHECK(text.find("events_total{outcome=\"rejected\"} 1\n") != std::string::npos);
   CHECK(text.find("# TYPE timers_pending gauge\ntimers_pending 7\n") != std::string::npos);
