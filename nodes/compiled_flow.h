@@ -1,0 +1,80 @@
+// A flow version ready to run: the IR plus every expression and template of
+// it compiled once (expr::Program, expr::CompiledTemplate), so that deciding a
+// step never parses or allocates for evaluation.
+//
+// Build one per deployed flow version and keep it for as long as journeys of
+// that version exist. Immutable after compile(); safe to share across threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsl/expr/program.h"
+#include "dsl/ir/flow.h"
+#include "dsl/ir/result.h"
+
+namespace trellis::nodes {
+
+// One node with its compiled parts. Which members are set depends on the kind.
+struct CompiledNode {
+  const ir::Node* node = nullptr;  // points into the owning CompiledFlow's IR
+
+  std::optional<expr::Program> match;  // segment
+  std::optional<expr::Program> where;  // wait: until_event's `where`
+  std::optional<expr::CompiledTemplate> text;     // sms
+  std::optional<expr::CompiledTemplate> subject;  // email
+  std::optional<expr::CompiledTemplate> body;     // email, webhook
+  std::optional<expr::CompiledTemplate> url;      // webhook
+  std::vector<double> cumulative_weights;         // ab: running sums, in variant order
+
+  const std::string& id() const { return node->id; }
+  ir::NodeKind kind() const { return node->kind(); }
+};
+
+class CompiledFlow {
+ public:
+  // Takes the IR (normally one the checker passed) and compiles it. Fails with
+  // every problem found when an expression or template has no parsed tree or a
+  // node kind cannot compile. `version` is the deployed flow version.
+  static Result<std::unique_ptr<CompiledFlow>> compile(ir::Flow flow, int64_t version = 1);
+
+  CompiledFlow(const CompiledFlow&) = delete;
+  CompiledFlow& operator=(const CompiledFlow&) = delete;
+
+  const ir::Flow& ir() const { return flow_; }
+  const std::string& name() const { return flow_.name.value; }
+  int64_t version() const { return version_; }
+
+  // Null when no node has that id.
+  const CompiledNode* find(std::string_view id) const;
+  const CompiledNode* start() const { return find(flow_.start.value); }
+  const std::vector<CompiledNode>& nodes() const { return nodes_; }
+
+  // Trigger `when` (filters starting events) and `key` (one journey per value);
+  // null when the flow has none. Evaluate over a FlowScope (nodes/scope.h)
+  // whose `event` is the incoming event.
+  const expr::Program* trigger_when() const { return when_ ? &*when_ : nullptr; }
+  const expr::Program* trigger_key() const { return key_ ? &*key_ : nullptr; }
+
+  // Event types that wake a node of this flow (until_event of every wait), for
+  // routing: an event of another type that is not in exit_on/goal/trigger
+  // never concerns a journey of this flow.
+  const std::vector<std::string>& awaited_event_types() const { return awaited_; }
+
+ private:
+  CompiledFlow() = default;
+
+  ir::Flow flow_;
+  int64_t version_ = 1;
+  std::vector<CompiledNode> nodes_;           // in flow_.nodes order
+  std::map<std::string, size_t, std::less<>> index_;  // id -> position in nodes_
+  std::optional<expr::Program> when_;
+  std::optional<expr::Program> key_;
+  std::vector<std::string> awaited_;
+};
+
+}  // namespace trellis::nodes

@@ -1,0 +1,44 @@
+// email: one message to `user.email`; without an address the journey follows
+// `next` without a delivery and the step history says why.
+#include "nodes/kinds.h"
+#include "nodes/scope.h"
+
+namespace trellis::nodes {
+
+namespace {
+
+class EmailProcessor final : public NodeProcessor {
+ public:
+  ir::NodeKind kind() const override { return ir::NodeKind::kEmail; }
+
+  bool compile(const ir::Node& node, CompiledNode& out, std::vector<std::string>&) const override {
+    const auto& email = *node.as<ir::EmailNode>();
+    compile_template(email.subject, out.subject);
+    compile_template(email.body, out.body);
+    return true;
+  }
+
+  Decision on_entry(const CompiledFlow&, const CompiledNode& node,
+                    const JourneyView& journey) const override {
+    const auto& email = *node.node->as<ir::EmailNode>();
+    std::optional<std::string> address = recipient(journey, "email");
+    if (!address) return go_to(email.next, "next", "not sent: user.email is missing");
+    FlowScope scope(journey);
+    Delivery delivery{Channel::kEmail, *address,
+                      node.subject ? node.subject->render(scope) : std::string(),
+                      node.body ? node.body->render(scope) : std::string()};
+    Decision decision = go_to(email.next, "next",
+                              "email to " + *address + ": \"" + excerpt(delivery.subject) + "\"");
+    decision.deliveries.push_back(std::move(delivery));
+    return decision;
+  }
+};
+
+}  // namespace
+
+const NodeProcessor& email_processor() {
+  static const EmailProcessor processor;
+  return processor;
+}
+
+}  // namespace trellis::nodes

@@ -1,0 +1,49 @@
+// Internal to nodes/: the processors of each kind (one .cpp each) and the
+// small decision helpers they share. Only registry.cpp lists the processors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dsl/ir/flow.h"
+#include "nodes/compiled_flow.h"
+#include "nodes/node.h"
+
+namespace trellis::nodes {
+
+const NodeProcessor& segment_processor();
+const NodeProcessor& wait_processor();
+const NodeProcessor& coupon_processor();
+const NodeProcessor& sms_processor();
+const NodeProcessor& email_processor();
+const NodeProcessor& webhook_processor();
+const NodeProcessor& ab_processor();
+const NodeProcessor& exit_processor();
+
+// Follow `target` through the slot named `edge`. An empty target (which the
+// checker rejects) ends the journey instead, and the reason says so.
+Decision go_to(const ir::Target& target, std::string edge, std::string reason);
+Decision end_journey(std::string reason);
+// An input that does not concern the node: nothing changes.
+Decision ignore_input(std::string reason);
+
+// "72h" as written, or "<n>s" for IR built in memory.
+std::string duration_text(const ir::Duration& duration);
+// "2026-11-23T10:00:00Z" (UTC, milliseconds dropped unless non-zero).
+std::string time_text(Millis time);
+// Text shortened to `limit` bytes with "..." for step-history reasons.
+std::string excerpt(std::string_view text, size_t limit = 80);
+
+// The profile trait `trait` as text ("+4712345678"), or nullopt when it is
+// missing, null or an empty string: the recipient of a message.
+std::optional<std::string> recipient(const JourneyView& journey, std::string_view trait);
+
+// Compiles a template that was given; leaves `out` empty otherwise.
+void compile_template(const std::optional<ir::Template>& source,
+                      std::optional<expr::CompiledTemplate>& out);
+
+// "node 'x': <message>" for compile errors.
+std::string node_error(const ir::Node& node, std::string_view message);
+
+}  // namespace trellis::nodes

@@ -1,0 +1,156 @@
+#include "nodes/node.h"
+
+#include <ctime>
+
+#include "nodes/compiled_flow.h"
+#include "nodes/kinds.h"
+#include "nodes/registry.h"
+
+namespace trellis::nodes {
+
+std::string_view input_kind_name(InputKind kind) {
+  switch (kind) {
+    case InputKind::kEntry: return "entry";
+    case InputKind::kEvent: return "event";
+    case InputKind::kTimer: return "timer";
+    case InputKind::kCoupon: return "coupon";
+  }
+  return "entry";
+}
+
+std::string_view channel_name(Channel channel) {
+  switch (channel) {
+    case Channel::kSms: return "sms";
+    case Channel::kEmail: return "email";
+    case Channel::kWebhook: return "webhook";
+    case Channel::kCoupon: return "coupon";
+  }
+  return "sms";
+}
+
+Decision decide(const CompiledFlow& flow, const CompiledNode& node, const JourneyView& journey,
+                const Input& input) {
+  const NodeProcessor& processor = processor_for(node.kind());
+  switch (input.kind) {
+    case InputKind::kEntry:
+      return processor.on_entry(flow, node, journey);
+    case InputKind::kEvent:
+      if (input.event == nullptr) return ignore_input("event input without an event");
+      return processor.on_event(flow, node, journey, *input.event);
+    case InputKind::kTimer:
+      return processor.on_timer(flow, node, journey, input.timer_due);
+    case InputKind::kCoupon:
+      return processor.on_coupon(flow, node, journey, input.coupon_code);
+  }
+  return ignore_input("unknown input");
+}
+
+Decision decide(const CompiledFlow& flow, std::string_view node_id, const JourneyView& journey,
+                const Input& input) {
+  const CompiledNode* node = flow.find(node_id);
+  if (node == nullptr) {
+    return end_journey("node '" + std::string(node_id) + "' does not exist in flow '" +
+                       flow.name() + "' version " + std::to_string(flow.version()));
+  }
+  return decide(flow, *node, journey, input);
+}
+
+Decision NodeProcessor::on_event(const CompiledFlow&, const CompiledNode& node,
+                                 const JourneyView&, const EventView& event) const {
+  return ignore_input("event '" + std::string(event.type) + "' ignored: a " +
+                      std::string(ir::node_kind_name(kind())) + " node waits for no event");
+}
+
+Decision NodeProcessor::on_timer(const CompiledFlow&, const CompiledNode&, const JourneyView&,
+                                 Millis due) const {
+  return ignore_input("timer due " + time_text(due) + " ignored: a " +
+                      std::string(ir::node_kind_name(kind())) + " node arms no timer");
+}
+
+Decision NodeProcessor::on_coupon(const CompiledFlow&, const CompiledNode&, const JourneyView&,
+                                  const std::optional<std::string>&) const {
+  return ignore_input("coupon claim ignored: a " + std::string(ir::node_kind_name(kind())) +
+                      " node claims no coupon");
+}
+
+// ---- helpers shared by the kinds (kinds.h) ----
+
+Decision go_to(const ir::Target& target, std::string edge, std::string reason) {
+  if (target.empty()) {
+    return end_journey(reason + "; no '" + edge + "' target, so the journey ends");
+  }
+  Decision decision;
+  decision.transition = Transition::kNext;
+  decision.next = target.value;
+  decision.edge = std::move(edge);
+  decision.reason = std::move(reason);
+  return decision;
+}
+
+Decision end_journey(std::string reason) {
+  Decision decision;
+  decision.transition = Transition::kEnd;
+  decision.reason = std::move(reason);
+  return decision;
+}
+
+Decision ignore_input(std::string reason) {
+  Decision decision;
+  decision.transition = Transition::kWait;
+  decision.ignored = true;
+  decision.reason = std::move(reason);
+  return decision;
+}
+
+std::string duration_text(const ir::Duration& duration) {
+  if (!duration.source.empty()) return duration.source;
+  return std::to_string(duration.seconds) + "s";
+}
+
+std::string time_text(Millis time) {
+  Millis seconds = time / 1000;
+  Millis millis = time % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    seconds -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[40];
+  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string text(buffer, n);
+  if (millis != 0) {
+    char ms[8];
+    std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(millis));
+    text += ms;
+  }
+  return text + "Z";
+}
+
+std::string excerpt(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  return std::string(text.substr(0, limit)) + "...";
+}
+
+std::optional<std::string> recipient(const JourneyView& journey, std::string_view trait) {
+  if (journey.profile == nullptr) return std::nullopt;
+  expr::ValueView value = journey.profile->get(trait);
+  if (value.is_null()) return std::nullopt;
+  if (value.type == expr::Type::kString) {
+    if (value.string.empty()) return std::nullopt;
+    return std::string(value.string);
+  }
+  return expr::to_display(value);
+}
+
+void compile_template(const std::optional<ir::Template>& source,
+                      std::optional<expr::CompiledTemplate>& out) {
+  if (source) out = expr::CompiledTemplate::compile(*source);
+}
+
+std::string node_error(const ir::Node& node, std::string_view message) {
+  return "node '" + node.id + "': " + std::string(message);
+}
+
+}  // namespace trellis::nodes

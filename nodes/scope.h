@@ -1,0 +1,48 @@
+// What expressions and templates read at run time: the expr::Scope over a
+// journey (profile, events, coupon code, clock), and how a decision explains
+// itself ("user.age = 34, user.paid = false").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dsl/expr/program.h"
+#include "dsl/expr/value.h"
+#include "nodes/node.h"
+
+namespace trellis::nodes {
+
+// Answers `user.*` from the profile, `event.*` from `event`, `last_event.*`
+// from `last_event`, `coupon.code` from `coupon_code`, and `now` in seconds.
+// `event.type`, `event.id` and `event.time` (seconds) come from the EventView's
+// fields; any other name from its properties. Absent things are null.
+// Borrows everything; cheap to build on the stack per decision.
+class FlowScope final : public expr::Scope {
+ public:
+  FlowScope(const expr::Record* profile, const EventView* event, const EventView* last_event,
+            std::string_view coupon_code, Millis now);
+  // The journey's scope: `event` is the trigger event.
+  explicit FlowScope(const JourneyView& journey);
+  // The journey's scope with `event` replaced (a wait's `where`, trigger `when`).
+  FlowScope(const JourneyView& journey, const EventView& event);
+
+  expr::ValueView lookup(expr::PathId path) const override;
+  double now() const override { return static_cast<double>(now_) / 1000.0; }
+
+ private:
+  const expr::Record* profile_;
+  const EventView* event_;
+  const EventView* last_event_;
+  std::string_view coupon_code_;
+  Millis now_;
+};
+
+// "user" / "event" / "last_event" / "coupon".
+std::string_view root_name(ir::PathRoot root);
+// "user.age"
+std::string path_text(expr::PathId path);
+// "user.age = 34, user.interests = [\"education\"], user.paid = missing" for
+// every path `paths` lists, in order, without repeats. Missing paths say so.
+std::string describe_values(const std::vector<expr::PathId>& paths, const expr::Scope& scope);
+
+}  // namespace trellis::nodes

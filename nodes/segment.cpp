@@ -1,0 +1,45 @@
+// segment: branch on the profile and the journey's events. A missing trait is
+// null, and every comparison with null is false, so it takes `no`.
+#include "nodes/kinds.h"
+#include "nodes/scope.h"
+
+namespace trellis::nodes {
+
+namespace {
+
+class SegmentProcessor final : public NodeProcessor {
+ public:
+  ir::NodeKind kind() const override { return ir::NodeKind::kSegment; }
+
+  bool compile(const ir::Node& node, CompiledNode& out,
+               std::vector<std::string>& errors) const override {
+    const auto& segment = *node.as<ir::SegmentNode>();
+    if (!segment.match || !segment.match->tree) {
+      errors.push_back(node_error(node, segment.match ? "'match' did not parse" : "no 'match'"));
+      return false;
+    }
+    out.match = expr::Program::compile(*segment.match->tree);
+    return true;
+  }
+
+  Decision on_entry(const CompiledFlow&, const CompiledNode& node,
+                    const JourneyView& journey) const override {
+    const auto& segment = *node.node->as<ir::SegmentNode>();
+    FlowScope scope(journey);
+    bool matched = node.match->test(scope);
+    std::string reason = matched ? "match was true" : "match was false";
+    std::string values = describe_values(node.match->paths(), scope);
+    if (!values.empty()) reason += ": " + values;
+    return matched ? go_to(segment.yes, "yes", std::move(reason))
+                   : go_to(segment.no, "no", std::move(reason));
+  }
+};
+
+}  // namespace
+
+const NodeProcessor& segment_processor() {
+  static const SegmentProcessor processor;
+  return processor;
+}
+
+}  // namespace trellis::nodes
