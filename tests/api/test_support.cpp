@@ -78,3 +78,87 @@ int free_port() {
 }
 
 }  // namespace trellis::api::testing
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+namespace trellis::api::testing {
+namespace {
+
+void flatten(const redisReply* r, std::vector<std::string>* out) {
+  switch (r->type) {
+    case REDIS_REPLY_ARRAY:
+      for (size_t i = 0; i < r->elements; ++i) flatten(r->element[i], out);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out->push_back(std::to_string(r->integer));
+      break;
+    case REDIS_REPLY_NIL:
+      out->push_back("<nil>");
+      break;
+    default:
+      out->push_back(std::string(r->str, r->len));
+  }
+}
+
+}  // namespace
+
+RedisServer::RedisServer() : port_(free_port()) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    std::string port = std::to_string(port_);
+    std::string logfile = dir_.file("redis.log");
+    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
+           "", "--appendonly", "no", "--dir", dir_.path().c_str(), "--logfile", logfile.c_str(),
+           static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Bounded wait for the server to answer PING (5 s).
+  for (int i = 0; i < 500; ++i) {
+    auto reply = command({"PING"});
+    if (!reply.empty() && reply[0] == "PONG") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::runtime_error("redis-server did not start");
+}
+
+RedisServer::~RedisServer() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+}
+
+std::vector<std::string> RedisServer::command(const std::vector<std::string>& args) {
+  timeval tv{2, 0};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+  std::vector<std::string> out;
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    return out;
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (r) {
+    flatten(r, &out);
+    freeReplyObject(r);
+  }
+  redisFree(c);
+  return out;
+}
+
+}  // namespace trellis::api::testing

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace trellis::api::testing {
 
@@ -29,5 +30,29 @@ std::string raw_http(int port, const std::string& request);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
+
+}  // namespace trellis::api::testing
+
+namespace trellis::api::testing {
+
+// A real redis-server on a free loopback port, without persistence, stopped
+// (SIGTERM, then SIGKILL) by the destructor.
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+  // Runs one command and returns the reply flattened to strings (arrays
+  // depth-first; nil as "<nil>"; integers in decimal). Error replies as "ERR...".
+  std::vector<std::string> command(const std::vector<std::string>& args);
+
+ private:
+  int port_ = 0;
+  int pid_ = -1;
+  TempDir dir_;
+};
 
 }  // namespace trellis::api::testing
