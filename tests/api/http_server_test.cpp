@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/api/test_support.h"
 
@@ -146,6 +147,7 @@ TEST_CASE("an unexpected exception answers 500 and the server keeps serving") {
   auto health = f.client->Get("/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
+  f.server->stop();  // joins the workers before the log is read
   CHECK(f.log_text.str().find("kaboom") != std::string::npos);
 }
 
@@ -235,7 +237,12 @@ TEST_CASE("/metrics counts requests by route and status and has latency histogra
   Fixture f;
   REQUIRE(f.client->Get("/healthz"));
   REQUIRE(f.client->Get("/v1/boom"));
-  auto r = f.client->Get("/metrics");
+  // Requests are counted after their response is written: poll briefly.
+  httplib::Result r = f.client->Get("/metrics");
+  for (int i = 0; i < 100 && r && r->body.find("route=\"/v1/boom\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    r = f.client->Get("/metrics");
+  }
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(r->get_header_value("Content-Type").find("text/plain") == 0);
