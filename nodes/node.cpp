@@ -137,11 +137,9 @@ std::optional<std::string> recipient(const JourneyView& journey, std::string_vie
   if (journey.profile == nullptr) return std::nullopt;
   expr::ValueView value = journey.profile->get(trait);
   if (value.is_null()) return std::nullopt;
-  if (value.type == expr::Type::kString) {
-    if (value.string.empty()) return std::nullopt;
-    return std::string(value.string);
-  }
-  return expr::to_display(value);
+  std::string text = expr::to_display(value);
+  if (text.empty()) return std::nullopt;
+  return text;
 }
 
 void compile_template(const std::optional<ir::Template>& source,

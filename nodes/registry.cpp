@@ -34,8 +34,9 @@ std::string_view widget_name(Widget widget) {
 namespace {
 
 FieldSchema field(std::string name, Widget widget, bool required, std::string help,
-                  std::string one_of = {}) {
-  return FieldSchema{std::move(name), widget, required, std::move(one_of), std::move(help)};
+                  std::string one_of = {}, std::string required_with = {}) {
+  return FieldSchema{std::move(name), widget,          required,
+                     std::move(one_of), std::move(help), std::move(required_with)};
 }
 
 std::vector<KindSchema> build_schemas() {
@@ -53,8 +54,10 @@ std::vector<KindSchema> build_schemas() {
         field("until_event", Widget::kEvent, kOptional,
               "Wake early on this event (optionally with `where`); alone, waits for ever.",
               "wait"),
-        field("on_event", Widget::kTarget, kOptional, "Next node when the event arrives."),
-        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.")}},
+        field("on_event", Widget::kTarget, kOptional, "Next node when the event arrives.", "",
+              "until_event"),
+        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.", "",
+              "for")}},
       {NodeKind::kCoupon, "coupon", "Give the user one code, at most once per journey and node.",
        {field("pool", Widget::kString, kOptional, "Pool of codes loaded beforehand.", "source"),
         field("generate", Widget::kGenerate, kOptional, "Generate codes: {prefix, length}.",
@@ -132,6 +135,8 @@ std::string node_schemas_json() {
       out += f.required ? ",\"required\":true" : ",\"required\":false";
       out += ",\"one_of\":";
       append_json_string(out, f.one_of);
+      out += ",\"required_with\":";
+      append_json_string(out, f.required_with);
       out += ",\"help\":";
       append_json_string(out, f.help);
       out += '}';

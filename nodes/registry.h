@@ -38,6 +38,9 @@ struct FieldSchema {
   // (wait: for / until_event; coupon: pool / generate).
   std::string one_of;
   std::string help;       // one line for the editor's form
+  // Required when the named field is present (wait: `on_event` with
+  // `until_event`, `next` with `for`); empty otherwise.
+  std::string required_with;
 };
 
 struct KindSchema {
@@ -53,7 +56,7 @@ const KindSchema& schema_for(ir::NodeKind kind);
 
 // node_schemas() as a JSON array:
 // [{"type":"segment","help":"...","fields":[{"name":"match","widget":"expression",
-//   "required":true,"one_of":"","help":"..."}, ...]}, ...]
+//   "required":true,"one_of":"","required_with":"","help":"..."}, ...]}, ...]
 std::string node_schemas_json();
 
 }  // namespace trellis::nodes

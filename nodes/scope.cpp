@@ -94,7 +94,7 @@ std::string describe_values(const std::vector<expr::PathId>& paths, const expr::
     if (value.is_null()) {
       text += " is missing";
     } else if (value.type == expr::Type::kString) {
-      text += " = " + quoted(value.string);
+      text += " = " + quoted(expr::to_display(value));
     } else {
       text += " = " + expr::to_display(value);
     }
