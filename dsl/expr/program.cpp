@@ -1,0 +1,571 @@
+// Programs are postfix bytecode over a small stack of ValueViews. Compilation
+// interns every path and turns literals (constant lists included) into
+// ValueViews the program owns, so evaluation only reads the scope and the
+// program and writes to the stack: no allocation, no exceptions.
+//
+// We could walk the ir::Expr tree directly, but the tree owns strings and
+// vectors spread over the heap; flat code over interned ids keeps a hot
+// segment check within a few cache lines.
+#include "dsl/expr/program.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <deque>
+
+#include "dsl/expr/timestamp.h"
+
+namespace trellis::expr {
+
+namespace {
+
+enum class Op : uint8_t {
+  kConst,             // push constants[a]
+  kLoad,              // push scope.lookup(a)
+  kNow,               // push scope.now()
+  kHas,               // push lookup(a) is not null
+  kDaysSince,         // push whole days from lookup(a) to now, or null
+  kNot,               // top = not truthy(top)
+  kNegate,            // top = -top, or null
+  kToBool,            // top = truthy(top)
+  kJumpIfFalse,       // `and`: if top is falsy, top = false and jump to a; else pop
+  kJumpIfTrue,        // `or`: if top is truthy, top = true and jump to a; else pop
+  kCompare,           // pop b, a; push compare(sub, a, b)
+  kCompareLoadConst,  // push compare(sub, lookup(a), constants[b]): `user.age > 30`
+  kInConstLoad,       // push constants[a] in lookup(b): `"x" in user.tags`
+  kNotLoad,           // push not truthy(lookup(a)): `not user.paid`
+  kArithmetic,        // pop b, a; push arithmetic(sub, a, b)
+  kMakeList,          // pop a values; push a list of them
+};
+
+// Comparison and arithmetic operators, in ir::ExprOp's order.
+enum Sub : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kAdd, kSub, kMul, kDiv, kMod };
+
+struct Instruction {
+  Op op;
+  uint8_t sub = 0;
+  uint32_t a = 0;
+  uint32_t b = 0;
+};
+
+// Stack and list scratch per thread. A list built from paths (`[user.a, 1]`)
+// keeps its items here, so a list result stays valid until the next evaluation
+// on the same thread. Raw storage: no constructor runs, so no TLS guard.
+constexpr uint32_t kStackSize = 1024;
+alignas(ValueView) thread_local unsigned char tls_stack[kStackSize * sizeof(ValueView)];
+
+bool truthy(const ValueView& v) {
+  switch (v.type) {
+    case Type::kBool:
+      return v.boolean;
+    case Type::kNumber:
+      return v.number != 0 && !std::isnan(v.number);
+    case Type::kString:
+    case Type::kList:
+      return v.size > 0;
+    case Type::kNull:
+      return false;
+  }
+  return false;
+}
+
+bool equals(const ValueView& a, const ValueView& b) {
+  if (a.type != b.type || a.is_null()) return false;
+  switch (a.type) {
+    case Type::kBool:
+      return a.boolean == b.boolean;
+    case Type::kNumber:
+      return a.number == b.number;
+    case Type::kString:
+      return a.string() == b.string();
+    case Type::kList:
+      if (a.size != b.size) return false;
+      for (uint32_t i = 0; i < a.size; ++i) {
+        if (!equals(a.items[i], b.items[i])) return false;
+      }
+      return true;
+    case Type::kNull:
+      return false;
+  }
+  return false;
+}
+
+bool contains(const ValueView& needle, const ValueView& haystack) {
+  if (needle.is_null()) return false;
+  if (haystack.type == Type::kList) {
+    for (uint32_t i = 0; i < haystack.size; ++i) {
+      if (equals(needle, haystack.items[i])) return true;
+    }
+    return false;
+  }
+  if (haystack.type == Type::kString && needle.type == Type::kString) {
+    return haystack.string().find(needle.string()) != std::string_view::npos;
+  }
+  return false;
+}
+
+// Null on either side makes every comparison false, `!=` included (SPEC §1).
+bool compare(uint8_t sub, const ValueView& a, const ValueView& b) {
+  if (a.is_null() || b.is_null()) return false;
+  switch (sub) {
+    case kEq:
+      return equals(a, b);
+    case kNe:
+      return !equals(a, b);
+    case kIn:
+      return contains(a, b);
+    default:
+      break;
+  }
+  int order = 0;
+  if (a.type == Type::kNumber && b.type == Type::kNumber) {
+    if (std::isnan(a.number) || std::isnan(b.number)) return false;
+    order = a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+  } else if (a.type == Type::kString && b.type == Type::kString) {
+    order = a.string().compare(b.string());
+  } else {
+    return false;  // booleans, lists and mixed types have no order
+  }
+  switch (sub) {
+    case kLt:
+      return order < 0;
+    case kLe:
+      return order <= 0;
+    case kGt:
+      return order > 0;
+    default:
+      return order >= 0;
+  }
+}
+
+// Numbers, and ISO 8601 timestamps as epoch seconds (so `now - event.time` works
+// when the time arrived as text).
+bool to_number(const ValueView& v, double& out) {
+  if (v.type == Type::kNumber) {
+    out = v.number;
+    return true;
+  }
+  return v.type == Type::kString && parse_timestamp(v.string(), out);
+}
+
+ValueView arithmetic(uint8_t sub, const ValueView& a, const ValueView& b) {
+  double x = 0;
+  double y = 0;
+  if (!to_number(a, x) || !to_number(b, y)) return ValueView::null();
+  switch (sub) {
+    case kAdd:
+      return ValueView::of(x + y);
+    case kSub:
+      return ValueView::of(x - y);
+    case kMul:
+      return ValueView::of(x * y);
+    case kDiv:
+      return y == 0 ? ValueView::null() : ValueView::of(x / y);
+    default:
+      return y == 0 ? ValueView::null() : ValueView::of(std::fmod(x, y));
+  }
+}
+
+ValueView days_since(const ValueView& v, double now) {
+  double then = 0;
+  if (!to_number(v, then)) return ValueView::null();
+  return ValueView::of(std::floor((now - then) / 86400.0));
+}
+
+}  // namespace
+
+struct Program::Impl {
+  std::vector<Instruction> code;
+  std::vector<ValueView> constants;
+  std::deque<std::string> texts;                  // constant strings; a deque never moves them
+  std::deque<std::vector<ValueView>> list_items;  // constant lists' elements
+  std::vector<PathId> paths;
+  uint32_t depth = 0;      // current stack depth while compiling
+  uint32_t max_depth = 0;  // stack slots plus list items evaluation needs
+
+  void push(uint32_t n = 1) {
+    depth += n;
+    max_depth = std::max(max_depth, depth);
+  }
+  void emit(Instruction instruction) { code.push_back(instruction); }
+
+  PathId path(const ir::Path& path) {
+    PathId id = intern_path(path);
+    if (std::find(paths.begin(), paths.end(), id) == paths.end()) paths.push_back(id);
+    return id;
+  }
+
+  uint32_t constant(ValueView value) {
+    constants.push_back(value);
+    return static_cast<uint32_t>(constants.size() - 1);
+  }
+
+  // A literal or a list of constants as a ValueView the program owns; false otherwise.
+  bool fold(const ir::Expr& expr, ValueView& out) {
+    if (expr.op == ir::ExprOp::kLiteral) {
+      const auto& value = expr.literal.value;
+      if (std::holds_alternative<bool>(value))
+        out = ValueView::of(std::get<bool>(value));
+      else if (std::holds_alternative<double>(value))
+        out = ValueView::of(std::get<double>(value));
+      else if (std::holds_alternative<std::string>(value)) {
+        texts.push_back(std::get<std::string>(value));
+        out = ValueView::of(std::string_view(texts.back()));
+      } else {
+        out = ValueView::null();
+      }
+      return true;
+    }
+    if (expr.op != ir::ExprOp::kList) return false;
+    std::vector<ValueView> items;
+    for (const ir::Expr& element : expr.operands) {
+      ValueView item;
+      if (!fold(element, item)) return false;
+      items.push_back(item);
+    }
+    list_items.push_back(std::move(items));
+    const std::vector<ValueView>& stored = list_items.back();
+    out = ValueView::list(stored.data(), static_cast<uint32_t>(stored.size()));
+    return true;
+  }
+
+  void compile(const ir::Expr& expr);
+  void compile_call(const ir::Expr& expr);
+  void compile_logic(const ir::Expr& expr);
+  bool compile_fused(const ir::Expr& expr, uint8_t sub);
+};
+
+void Program::Impl::compile_call(const ir::Expr& expr) {
+  bool well_formed = expr.operands.size() == 1 && expr.operands[0].op == ir::ExprOp::kPath;
+  if (well_formed && expr.function == "has") {
+    emit({Op::kHas, 0, path(expr.operands[0].path)});
+  } else if (well_formed && expr.function == "days_since") {
+    emit({Op::kDaysSince, 0, path(expr.operands[0].path)});
+  } else {
+    emit({Op::kConst, 0, constant(ValueView::null())});  // the checker reports these
+  }
+  push();
+}
+
+void Program::Impl::compile_logic(const ir::Expr& expr) {
+  compile(expr.operands[0]);
+  size_t jump = code.size();
+  emit({expr.op == ir::ExprOp::kAnd ? Op::kJumpIfFalse : Op::kJumpIfTrue});
+  --depth;
+  compile(expr.operands[1]);
+  emit({Op::kToBool});
+  code[jump].a = static_cast<uint32_t>(code.size());
+}
+
+// `path op literal`, `literal op path`, `literal in path`: one instruction.
+bool Program::Impl::compile_fused(const ir::Expr& expr, uint8_t sub) {
+  const ir::Expr& left = expr.operands[0];
+  const ir::Expr& right = expr.operands[1];
+  ValueView value;
+  if (sub == kIn) {
+    if (right.op != ir::ExprOp::kPath || !fold(left, value)) return false;
+    emit({Op::kInConstLoad, sub, constant(value), path(right.path)});
+    push();
+    return true;
+  }
+  if (left.op == ir::ExprOp::kPath && fold(right, value)) {
+    emit({Op::kCompareLoadConst, sub, path(left.path), constant(value)});
+    push();
+    return true;
+  }
+  if (right.op == ir::ExprOp::kPath && left.op == ir::ExprOp::kLiteral && fold(left, value)) {
+    // 30 < user.age  ==  user.age > 30
+    static constexpr uint8_t kMirror[] = {kEq, kNe, kGt, kGe, kLt, kLe};
+    emit({Op::kCompareLoadConst, kMirror[sub], path(right.path), constant(value)});
+    push();
+    return true;
+  }
+  return false;
+}
+
+void Program::Impl::compile(const ir::Expr& expr) {
+  ValueView value;
+  switch (expr.op) {
+    case ir::ExprOp::kLiteral:
+    case ir::ExprOp::kList:
+      if (fold(expr, value)) {
+        emit({Op::kConst, 0, constant(value)});
+        push();
+        return;
+      }
+      for (const ir::Expr& element : expr.operands) compile(element);
+      emit({Op::kMakeList, 0, static_cast<uint32_t>(expr.operands.size())});
+      // The items move to the scratch's far end and stay there: count them twice.
+      depth -= static_cast<uint32_t>(expr.operands.size());
+      push();
+      max_depth += static_cast<uint32_t>(expr.operands.size());
+      return;
+    case ir::ExprOp::kPath:
+      emit({Op::kLoad, 0, path(expr.path)});
+      push();
+      return;
+    case ir::ExprOp::kNow:
+      emit({Op::kNow});
+      push();
+      return;
+    case ir::ExprOp::kCall:
+      compile_call(expr);
+      return;
+    case ir::ExprOp::kNot:
+      if (expr.operands[0].op == ir::ExprOp::kPath) {
+        emit({Op::kNotLoad, 0, path(expr.operands[0].path)});
+        push();
+        return;
+      }
+      compile(expr.operands[0]);
+      emit({Op::kNot});
+      return;
+    case ir::ExprOp::kNegate:
+      compile(expr.operands[0]);
+      emit({Op::kNegate});
+      return;
+    case ir::ExprOp::kAnd:
+    case ir::ExprOp::kOr:
+      compile_logic(expr);
+      return;
+    default:
+      break;
+  }
+  // Binary comparison or arithmetic; Sub follows ir::ExprOp's order from kEq.
+  uint8_t sub = static_cast<uint8_t>(static_cast<int>(expr.op) - static_cast<int>(ir::ExprOp::kEq));
+  bool comparison = sub <= kIn;
+  if (comparison && compile_fused(expr, sub)) return;
+  compile(expr.operands[0]);
+  compile(expr.operands[1]);
+  emit({comparison ? Op::kCompare : Op::kArithmetic, sub});
+  --depth;
+}
+
+Program::Program() = default;
+Program::Program(Program&&) noexcept = default;
+Program& Program::operator=(Program&&) noexcept = default;
+Program::~Program() = default;
+
+Program Program::compile(const ir::Expr& tree) {
+  Program program;
+  program.impl_ = std::make_unique<Impl>();
+  Impl& impl = *program.impl_;
+  impl.compile(tree);
+  if (impl.max_depth > kStackSize) {
+    // Only a list of a thousand paths gets here; it evaluates to null.
+    impl.code.clear();
+    impl.emit({Op::kConst, 0, impl.constant(ValueView::null())});
+  }
+  return program;
+}
+
+ValueView Program::evaluate(const Scope& scope) const {
+  if (!impl_) return ValueView::null();
+  const Instruction* code = impl_->code.data();
+  const size_t size = impl_->code.size();
+  const ValueView* constants = impl_->constants.data();
+  auto* stack = reinterpret_cast<ValueView*>(tls_stack);
+  uint32_t top = 0;                  // next free slot
+  uint32_t list_floor = kStackSize;  // list items grow down from the end
+  for (size_t pc = 0; pc < size; ++pc) {
+    const Instruction& in = code[pc];
+    switch (in.op) {
+      case Op::kConst:
+        stack[top++] = constants[in.a];
+        break;
+      case Op::kLoad:
+        stack[top++] = scope.lookup(in.a);
+        break;
+      case Op::kNow:
+        stack[top++] = ValueView::of(scope.now());
+        break;
+      case Op::kHas:
+        stack[top++] = ValueView::of(!scope.lookup(in.a).is_null());
+        break;
+      case Op::kDaysSince:
+        stack[top++] = days_since(scope.lookup(in.a), scope.now());
+        break;
+      case Op::kNot:
+        stack[top - 1] = ValueView::of(!truthy(stack[top - 1]));
+        break;
+      case Op::kToBool:
+        stack[top - 1] = ValueView::of(truthy(stack[top - 1]));
+        break;
+      case Op::kNegate: {
+        ValueView& v = stack[top - 1];
+        v = v.type == Type::kNumber ? ValueView::of(-v.number) : ValueView::null();
+        break;
+      }
+      case Op::kJumpIfFalse:
+        if (!truthy(stack[top - 1])) {
+          stack[top - 1] = ValueView::of(false);
+          pc = in.a - 1;
+        } else {
+          --top;
+        }
+        break;
+      case Op::kJumpIfTrue:
+        if (truthy(stack[top - 1])) {
+          stack[top - 1] = ValueView::of(true);
+          pc = in.a - 1;
+        } else {
+          --top;
+        }
+        break;
+      case Op::kCompare:
+        --top;
+        stack[top - 1] = ValueView::of(compare(in.sub, stack[top - 1], stack[top]));
+        break;
+      case Op::kCompareLoadConst:
+        stack[top++] = ValueView::of(compare(in.sub, scope.lookup(in.a), constants[in.b]));
+        break;
+      case Op::kInConstLoad:
+        stack[top++] = ValueView::of(contains(constants[in.a], scope.lookup(in.b)));
+        break;
+      case Op::kNotLoad:
+        stack[top++] = ValueView::of(!truthy(scope.lookup(in.a)));
+        break;
+      case Op::kArithmetic:
+        --top;
+        stack[top - 1] = arithmetic(in.sub, stack[top - 1], stack[top]);
+        break;
+      case Op::kMakeList:
+        list_floor -= in.a;
+        top -= in.a;
+        std::memcpy(static_cast<void*>(stack + list_floor), stack + top, in.a * sizeof(ValueView));
+        stack[top++] = ValueView::list(stack + list_floor, in.a);
+        break;
+    }
+  }
+  return top == 0 ? ValueView::null() : stack[top - 1];
+}
+
+bool Program::test(const Scope& scope) const { return truthy(evaluate(scope)); }
+
+const std::vector<PathId>& Program::paths() const {
+  static const std::vector<PathId> kNone;
+  return impl_ ? impl_->paths : kNone;
+}
+
+// ---------------------------------------------------------------------------
+// Templates and display
+
+namespace {
+
+void append_number(std::string& out, double number) {
+  char buffer[32];
+  if (std::isfinite(number) && std::floor(number) == number && std::fabs(number) < 1e15) {
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(number));
+    out.append(buffer, result.ptr);
+    return;
+  }
+  if (!std::isfinite(number)) {
+    out += std::isnan(number) ? "NaN" : (number > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, number);
+  out.append(buffer, result.ptr);
+}
+
+void append_quoted(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+  out += '"';
+}
+
+// Strings at the top level print as they are; inside lists, quoted.
+void append_display(std::string& out, const ValueView& value, bool nested) {
+  switch (value.type) {
+    case Type::kNull:
+      out += "null";
+      return;
+    case Type::kBool:
+      out += value.boolean ? "true" : "false";
+      return;
+    case Type::kNumber:
+      append_number(out, value.number);
+      return;
+    case Type::kString:
+      if (nested)
+        append_quoted(out, value.string());
+      else
+        out += value.string();
+      return;
+    case Type::kList:
+      out += '[';
+      for (uint32_t i = 0; i < value.size; ++i) {
+        if (i > 0) out += ", ";
+        append_display(out, value.items[i], true);
+      }
+      out += ']';
+      return;
+  }
+}
+
+}  // namespace
+
+std::string to_display(const ValueView& value) {
+  std::string out;
+  append_display(out, value, false);
+  return out;
+}
+
+CompiledTemplate CompiledTemplate::compile(const ir::Template& source) {
+  CompiledTemplate compiled;
+  for (const ir::TemplatePart& part : source.parts) {
+    Part out;
+    if (part.path) {
+      out.is_path = true;
+      out.path = intern_path(*part.path);
+      out.fallback = part.fallback.value_or("");
+      if (std::find(compiled.paths_.begin(), compiled.paths_.end(), out.path) ==
+          compiled.paths_.end()) {
+        compiled.paths_.push_back(out.path);
+      }
+    } else {
+      out.text = part.text;
+    }
+    compiled.parts_.push_back(std::move(out));
+  }
+  return compiled;
+}
+
+std::string CompiledTemplate::render(const Scope& scope) const {
+  std::string out;
+  for (const Part& part : parts_) {
+    if (!part.is_path) {
+      out += part.text;
+      continue;
+    }
+    ValueView value = scope.lookup(part.path);
+    if (value.is_null()) {
+      out += part.fallback;
+    } else {
+      append_display(out, value, false);
+    }
+  }
+  return out;
+}
+
+}  // namespace trellis::expr
