@@ -167,6 +167,23 @@ ValueView arithmetic(uint8_t sub, const ValueView& a, const ValueView& b) {
   }
 }
 
+// Whether the compiled code of `expr` always leaves a boolean (no kToBool needed).
+bool yields_bool(const ir::Expr& expr) {
+  switch (expr.op) {
+    case ir::ExprOp::kNot: case ir::ExprOp::kAnd: case ir::ExprOp::kOr: case ir::ExprOp::kEq:
+    case ir::ExprOp::kNe: case ir::ExprOp::kLt: case ir::ExprOp::kLe: case ir::ExprOp::kGt:
+    case ir::ExprOp::kGe: case ir::ExprOp::kIn:
+      return true;
+    case ir::ExprOp::kCall:
+      return expr.function == "has" && expr.operands.size() == 1 &&
+             expr.operands[0].op == ir::ExprOp::kPath;
+    case ir::ExprOp::kLiteral:
+      return std::holds_alternative<bool>(expr.literal.value);
+    default:
+      return false;
+  }
+}
+
 ValueView days_since(const ValueView& v, double now) {
   double then = 0;
   if (!to_number(v, then)) return ValueView::null();
@@ -181,6 +198,7 @@ struct Program::Impl {
   std::deque<std::string> texts;                  // constant strings; a deque never moves them
   std::deque<std::vector<ValueView>> list_items;  // constant lists' elements
   std::vector<PathId> paths;
+  uint8_t roots_used = 0;  // bit per ir::PathRoot the code reads
   uint32_t depth = 0;      // current stack depth while compiling
   uint32_t max_depth = 0;  // stack slots plus list items evaluation needs
 
@@ -192,6 +210,7 @@ struct Program::Impl {
 
   PathId path(const ir::Path& path) {
     PathId id = intern_path(path);
+    roots_used |= 1u << static_cast<unsigned>(path.root);
     if (std::find(paths.begin(), paths.end(), id) == paths.end()) paths.push_back(id);
     return id;
   }
@@ -233,6 +252,7 @@ struct Program::Impl {
   void compile(const ir::Expr& expr);
   void compile_call(const ir::Expr& expr);
   void compile_logic(const ir::Expr& expr);
+  void thread_jumps();
   bool compile_fused(const ir::Expr& expr, uint8_t sub);
 };
 
@@ -254,8 +274,19 @@ void Program::Impl::compile_logic(const ir::Expr& expr) {
   emit({expr.op == ir::ExprOp::kAnd ? Op::kJumpIfFalse : Op::kJumpIfTrue});
   --depth;
   compile(expr.operands[1]);
-  emit({Op::kToBool});
+  if (!yields_bool(expr.operands[1])) emit({Op::kToBool});
   code[jump].a = static_cast<uint32_t>(code.size());
+}
+
+// `a and b and c` compiles to nested jumps; a jump onto a jump of the same kind
+// would take it too (the value is known), so go straight to its target.
+void Program::Impl::thread_jumps() {
+  for (Instruction& instruction : code) {
+    if (instruction.op != Op::kJumpIfFalse && instruction.op != Op::kJumpIfTrue) continue;
+    while (instruction.a < code.size() && code[instruction.a].op == instruction.op) {
+      instruction.a = code[instruction.a].a;
+    }
+  }
 }
 
 // `path op literal`, `literal op path`, `literal in path`: one instruction.
@@ -352,6 +383,7 @@ Program Program::compile(const ir::Expr& tree) {
   program.impl_ = std::make_unique<Impl>();
   Impl& impl = *program.impl_;
   impl.compile(tree);
+  impl.thread_jumps();
   if (impl.max_depth > kStackSize) {
     // Only a list of a thousand paths gets here; it evaluates to null.
     impl.code.clear();
@@ -366,6 +398,17 @@ ValueView Program::evaluate(const Scope& scope) const {
   const size_t size = impl_->code.size();
   const ValueView* constants = impl_->constants.data();
   auto* stack = reinterpret_cast<ValueView*>(tls_stack);
+  // Roots backed by a Record are read directly: no virtual call per path.
+  const Record* records[4] = {nullptr, nullptr, nullptr, nullptr};
+  for (unsigned root = 0; root < 4; ++root) {
+    if (impl_->roots_used & (1u << root)) {
+      records[root] = scope.record(static_cast<ir::PathRoot>(root));
+    }
+  }
+  auto load = [&scope, &records](PathId path) {
+    const Record* record = records[path & 3];
+    return record != nullptr ? record->get(path) : scope.lookup(path);
+  };
   uint32_t top = 0;                  // next free slot
   uint32_t list_floor = kStackSize;  // list items grow down from the end
   for (size_t pc = 0; pc < size; ++pc) {
@@ -375,16 +418,16 @@ ValueView Program::evaluate(const Scope& scope) const {
         stack[top++] = constants[in.a];
         break;
       case Op::kLoad:
-        stack[top++] = scope.lookup(in.a);
+        stack[top++] = load(in.a);
         break;
       case Op::kNow:
         stack[top++] = ValueView::of(scope.now());
         break;
       case Op::kHas:
-        stack[top++] = ValueView::of(!scope.lookup(in.a).is_null());
+        stack[top++] = ValueView::of(!load(in.a).is_null());
         break;
       case Op::kDaysSince:
-        stack[top++] = days_since(scope.lookup(in.a), scope.now());
+        stack[top++] = days_since(load(in.a), scope.now());
         break;
       case Op::kNot:
         stack[top - 1] = ValueView::of(!truthy(stack[top - 1]));
@@ -418,13 +461,13 @@ ValueView Program::evaluate(const Scope& scope) const {
         stack[top - 1] = ValueView::of(compare(in.sub, stack[top - 1], stack[top]));
         break;
       case Op::kCompareLoadConst:
-        stack[top++] = ValueView::of(compare(in.sub, scope.lookup(in.a), constants[in.b]));
+        stack[top++] = ValueView::of(compare(in.sub, load(in.a), constants[in.b]));
         break;
       case Op::kInConstLoad:
-        stack[top++] = ValueView::of(contains(constants[in.a], scope.lookup(in.b)));
+        stack[top++] = ValueView::of(contains(constants[in.a], load(in.b)));
         break;
       case Op::kNotLoad:
-        stack[top++] = ValueView::of(!truthy(scope.lookup(in.a)));
+        stack[top++] = ValueView::of(!truthy(load(in.a)));
         break;
       case Op::kArithmetic:
         --top;

@@ -288,24 +288,6 @@ void Record::merge(const Record& other) {
   *this = encode(entries);
 }
 
-ValueView Record::get(PathId path) const {
-  const uint64_t* data = data_.get();
-  if (data == nullptr) return ValueView::null();
-  uint32_t count = header_of(data)->count;
-  const uint32_t* keys = keys_of(data);
-  uint32_t name = name_of(path);
-  // Records hold a handful of traits: a branch-light binary search over them.
-  const uint32_t* first = keys;
-  uint32_t length = count;
-  while (length > 1) {
-    uint32_t half = length / 2;
-    first = first[half] <= name ? first + half : first;
-    length -= half;
-  }
-  if (*first != name) return ValueView::null();
-  return values_of(data)[first - keys];
-}
-
 ValueView Record::get(std::string_view name) const {
   uint32_t id = 0;
   if (!names().find(name, id)) return ValueView::null();
@@ -329,6 +311,16 @@ std::vector<std::pair<std::string, ValueView>> Record::entries() const {
 
 // ---------------------------------------------------------------------------
 // RecordScope
+
+const Record* RecordScope::record(ir::PathRoot root) const {
+  switch (root) {
+    case ir::PathRoot::kUser: return user_;
+    case ir::PathRoot::kEvent: return event_;
+    case ir::PathRoot::kLastEvent: return last_event_;
+    case ir::PathRoot::kCoupon: return nullptr;
+  }
+  return nullptr;
+}
 
 ValueView RecordScope::lookup(PathId path) const {
   const Record* record = nullptr;

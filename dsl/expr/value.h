@@ -88,6 +88,7 @@ size_t interned_path_count();
 
 // What an expression reads from: the journey's user profile, trigger event,
 // newest consumed event and coupon, and the clock.
+class Record;
 class Scope {
  public:
   virtual ~Scope() = default;
@@ -95,6 +96,10 @@ class Scope {
   virtual ValueView lookup(PathId path) const = 0;
   // Seconds since the Unix epoch on the journey's clock (virtual in tests).
   virtual double now() const = 0;
+  // Optional fast path: the Record that answers every path under `root` exactly
+  // as lookup() would, or null (the default) to go through lookup(). A Program
+  // asks once per evaluation and then reads the record without virtual calls.
+  virtual const Record* record(ir::PathRoot root) const { return nullptr; }
 };
 
 // An owned set of named values: a user's traits or an event's properties.
@@ -131,8 +136,28 @@ class Record {
 
   // Null when absent. `name` is dotted, without a root.
   ValueView get(std::string_view name) const;
-  // Fast path: the same lookup by an interned id of any root.
-  ValueView get(PathId path) const;
+  // Fast path: the same lookup by an interned id of any root. Inline, because
+  // compiled programs call it in their inner loop.
+  ValueView get(PathId path) const {
+    const uint64_t* data = data_.get();
+    if (data == nullptr) return ValueView::null();
+    const uint32_t* header = reinterpret_cast<const uint32_t*>(data);  // {count, bytes}
+    const uint32_t count = header[0];
+    const uint32_t* keys = header + 2;
+    const uint32_t name = path >> 2;
+    // A handful of traits: a branch-light binary search.
+    const uint32_t* first = keys;
+    for (uint32_t length = count; length > 1;) {
+      uint32_t half = length / 2;
+      first = first[half] <= name ? first + half : first;
+      length -= half;
+    }
+    if (*first != name) return ValueView::null();
+    const size_t values_offset = (8 + count * sizeof(uint32_t) + 7) & ~size_t{7};
+    const auto* values = reinterpret_cast<const ValueView*>(
+        reinterpret_cast<const char*>(data) + values_offset);
+    return values[first - keys];
+  }
   // Copies of all entries at once, for building a record without a rebuild per set.
   // Later duplicates of a name win.
   static Record from(const std::vector<std::pair<std::string, ValueView>>& entries);
@@ -161,6 +186,7 @@ class RecordScope final : public Scope {
       : user_(user), event_(event), last_event_(last_event), coupon_code_(coupon_code), now_(now) {}
   ValueView lookup(PathId path) const override;
   double now() const override { return now_; }
+  const Record* record(ir::PathRoot root) const override;
   void set_user(const Record* user) { user_ = user; }
   void set_now(double now) { now_ = now; }
 

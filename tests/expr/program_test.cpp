@@ -42,6 +42,18 @@ Record user_named(const std::string& who) {
   return Record();
 }
 
+// A scope that answers only through lookup(), as a scope without Records does;
+// programs must give the same results as through the Record fast path.
+class LookupOnlyScope final : public trellis::expr::Scope {
+ public:
+  explicit LookupOnlyScope(const RecordScope& inner) : inner_(inner) {}
+  ValueView lookup(trellis::expr::PathId path) const override { return inner_.lookup(path); }
+  double now() const override { return inner_.now(); }
+
+ private:
+  const RecordScope& inner_;
+};
+
 std::string evaluate(const std::string& source, const std::string& who) {
   Record user = user_named(who);
   Record event;
@@ -51,7 +63,10 @@ std::string evaluate(const std::string& source, const std::string& who) {
   Record last_event;
   last_event.set("value", 12);
   RecordScope scope(&user, &event, &last_event, "C-001", kNow);
-  return to_display(compile(source).evaluate(scope));
+  Program program = compile(source);
+  std::string direct = to_display(program.evaluate(scope));
+  CHECK(to_display(program.evaluate(LookupOnlyScope(scope))) == direct);
+  return direct;
 }
 
 }  // namespace
