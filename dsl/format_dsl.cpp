@@ -1,0 +1,179 @@
+#include "dsl/format_dsl.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "dsl/format_util.h"
+
+namespace trellis::dsl {
+
+namespace {
+
+bool is_identifier(const std::string& text) {
+  if (text.empty()) return false;
+  if (!std::isalpha(static_cast<unsigned char>(text.front())) && text.front() != '_') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Words the expression language reserves; as names they need quotes.
+bool is_expression_keyword(const std::string& text) {
+  static const char* const kWords[] = {"and", "or", "not", "in", "true", "false", "null", "now"};
+  return std::any_of(std::begin(kWords), std::end(kWords),
+                     [&](const char* word) { return text == word; });
+}
+
+// `72h` and `PT72H` read back as durations without quotes; anything else is quoted.
+std::string dsl_duration(const ir::Duration& duration) {
+  std::string text = duration_text(duration);
+  bool short_form = text.size() >= 2 && std::string("smhd").find(text.back()) != std::string::npos &&
+                    std::all_of(text.begin(), text.end() - 1,
+                                [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return short_form || is_identifier(text) ? text : dsl_string(text);
+}
+
+class DslPrinter {
+ public:
+  std::string print(const ir::Flow& flow) {
+    header(flow);
+    for (const ir::Node& node : flow.nodes) {
+      out_ << "\n";
+      this->node(node);
+    }
+    return out_.str();
+  }
+
+ private:
+  void raw(int indent, const std::string& text) { out_ << std::string(indent, ' ') << text << "\n"; }
+  void comments(const ir::Comments& lines, int indent) {
+    for (const std::string& text : lines) raw(indent, comment_line(text));
+  }
+  void arrow(const std::string& field, const ir::Target& target) {
+    if (!target.empty()) raw(2, field + " -> " + dsl_name(target.value));
+  }
+  void expression(int indent, const std::string& field, const std::optional<ir::Expression>& e) {
+    if (e) raw(indent, field + " " + e->source);
+  }
+  void text(const std::string& field, const std::optional<ir::Template>& t) {
+    if (t) raw(2, field + " " + dsl_string(t->source));
+  }
+  void description(const std::string& text) {
+    if (!text.empty()) raw(2, "description " + dsl_string(text));
+  }
+
+  void header(const ir::Flow& flow) {
+    comments(flow.comments, 0);
+    raw(0, "flow " + dsl_name(flow.name.value) + " {");
+    description(flow.description);
+    const ir::Trigger& trigger = flow.trigger;
+    if (!trigger.event.empty() || trigger.when || trigger.key) {
+      raw(2, "trigger " + dsl_name(trigger.event.value));
+      expression(4, "when", trigger.when);
+      expression(4, "key", trigger.key);
+    }
+    std::string re_entry = re_entry_text(flow.re_entry);
+    if (flow.re_entry.policy == ir::ReEntryPolicy::kAfter && flow.re_entry.after) {
+      re_entry = "after " + dsl_duration(*flow.re_entry.after);
+    }
+    raw(2, "re_entry " + re_entry);
+    if (!flow.exit_on.empty()) {
+      std::string list;
+      for (const ir::Name& name : flow.exit_on) list += (list.empty() ? "" : ", ") + dsl_name(name.value);
+      raw(2, "exit_on " + list);
+    }
+    if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value));
+    arrow("start", flow.start);
+    raw(0, "}");
+  }
+
+  void node(const ir::Node& node) {
+    comments(node.comments, 0);
+    std::string head = dsl_name(node.id) + ": " + std::string(ir::node_kind_name(node.kind()));
+    bool empty_body = node.description.empty() && node.kind() == ir::NodeKind::kExit;
+    if (empty_body) {
+      raw(0, head);
+      return;
+    }
+    raw(0, head + " {");
+    description(node.description);
+    std::visit([&](const auto& body) { fields(body); }, node.body);
+    raw(0, "}");
+  }
+
+  void fields(const ir::SegmentNode& n) {
+    expression(2, "match", n.match);
+    arrow("yes", n.yes);
+    arrow("no", n.no);
+  }
+  void fields(const ir::WaitNode& n) {
+    if (n.wait_for) raw(2, "for " + dsl_duration(*n.wait_for));
+    if (n.until_event) {
+      std::string until = "until_event " + dsl_name(n.until_event->event.value);
+      if (n.until_event->where) until += " where " + n.until_event->where->source;
+      raw(2, until);
+    }
+    arrow("on_event", n.on_event);
+    arrow("next", n.next);
+  }
+  void fields(const ir::CouponNode& n) {
+    if (n.pool) raw(2, "pool " + dsl_name(n.pool->value));
+    if (n.generate) {
+      raw(2, "generate prefix " + dsl_string(n.generate->prefix) + " length " +
+                 std::to_string(n.generate->length));
+    }
+    arrow("next", n.next);
+    arrow("on_exhausted", n.on_exhausted);
+  }
+  void fields(const ir::SmsNode& n) {
+    text("text", n.text);
+    arrow("next", n.next);
+  }
+  void fields(const ir::EmailNode& n) {
+    text("subject", n.subject);
+    text("body", n.body);
+    arrow("next", n.next);
+  }
+  void fields(const ir::WebhookNode& n) {
+    text("url", n.url);
+    text("body", n.body);
+    arrow("next", n.next);
+  }
+  void fields(const ir::AbNode& n) {
+    for (const ir::Variant& variant : n.variants) {
+      comments(variant.comments, 2);
+      std::string line = dsl_name(variant.name.value) + " weight " + number_text(variant.weight);
+      if (!variant.next.empty()) line += " -> " + dsl_name(variant.next.value);
+      raw(2, line);
+    }
+  }
+  void fields(const ir::ExitNode&) {}
+
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::string dsl_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string dsl_name(const std::string& name) {
+  return is_identifier(name) && !is_expression_keyword(name) ? name : dsl_string(name);
+}
+
+std::string format_dsl(const ir::Flow& flow) { return DslPrinter().print(flow); }
+
+}  // namespace trellis::dsl

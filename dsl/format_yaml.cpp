@@ -1,0 +1,214 @@
+#include "dsl/format_yaml.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <sstream>
+
+#include "dsl/format_util.h"
+
+namespace trellis::dsl {
+
+namespace {
+
+bool is_reserved_word(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  static const char* const kWords[] = {"true", "false", "yes", "no", "on", "off",
+                                       "y",    "n",     "null", "~",  "<<", "="};
+  return std::any_of(std::begin(kWords), std::end(kWords),
+                     [&](const char* word) { return lower == word; });
+}
+
+// YAML 1.1 and 1.2 numbers, so that a pool named `2024` stays a string for any reader.
+bool looks_numeric(const std::string& text) {
+  static const std::regex kNumber(
+      R"(^[-+]?([0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0o[0-7]+|0b[01_]+|)"
+      R"((\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|)"
+      R"([0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|\.(inf|Inf|INF)|\.(nan|NaN|NAN))$)");
+  return std::regex_match(text, kNumber);
+}
+
+bool plain_ok(const std::string& text, bool flow_context) {
+  if (text.empty() || is_reserved_word(text) || looks_numeric(text)) return false;
+  if (std::isspace(static_cast<unsigned char>(text.front())) ||
+      std::isspace(static_cast<unsigned char>(text.back()))) {
+    return false;
+  }
+  if (std::string("-?:,[]{}#&*!|>'\"%@`").find(text.front()) != std::string::npos) return false;
+  if (text.back() == ':') return false;
+  if (text.find(": ") != std::string::npos || text.find(" #") != std::string::npos) return false;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    if (flow_context && std::string(",[]{}").find(c) != std::string::npos) return false;
+  }
+  return true;
+}
+
+std::string double_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          static const char kHex[] = "0123456789abcdef";
+          out += "\\x";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string quoted(const std::string& text) {
+  bool has_control = std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  // Expressions often hold "string literals": single quotes keep them readable.
+  if (!has_control && text.find('"') != std::string::npos) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  }
+  return double_quoted(text);
+}
+
+std::string flow_scalar(const std::string& text) {
+  return plain_ok(text, true) ? text : quoted(text);
+}
+
+class YamlPrinter {
+ public:
+  std::string print(const ir::Flow& flow) {
+    comments(flow.comments, 0);
+    line(0, "flow", flow.name.value);
+    if (!flow.description.empty()) line(0, "description", flow.description);
+    trigger(flow.trigger);
+    raw(0, "re_entry: " + yaml_scalar(re_entry_text(flow.re_entry)));
+    if (!flow.exit_on.empty()) {
+      std::string list;
+      for (const ir::Name& name : flow.exit_on) {
+        list += (list.empty() ? "" : ", ") + flow_scalar(name.value);
+      }
+      raw(0, "exit_on: [" + list + "]");
+    }
+    if (flow.goal) line(0, "goal", flow.goal->value);
+    target(0, "start", flow.start);
+    if (!flow.nodes.empty()) {
+      raw(0, "nodes:");
+    } else {
+      raw(0, "nodes: {}");
+    }
+    for (const ir::Node& node : flow.nodes) this->node(node);
+    return out_.str();
+  }
+
+ private:
+  void raw(int indent, const std::string& text) { out_ << std::string(indent, ' ') << text << "\n"; }
+  void line(int indent, const std::string& key, const std::string& value) {
+    raw(indent, key + ": " + yaml_scalar(value));
+  }
+  void target(int indent, const std::string& key, const ir::Target& target) {
+    if (!target.empty()) line(indent, key, target.value);
+  }
+  void comments(const ir::Comments& lines, int indent) {
+    for (const std::string& text : lines) raw(indent, comment_line(text));
+  }
+  void expression(int indent, const std::string& key, const std::optional<ir::Expression>& e) {
+    if (e) line(indent, key, e->source);
+  }
+  void text(int indent, const std::string& key, const std::optional<ir::Template>& t) {
+    if (t) line(indent, key, t->source);
+  }
+
+  void trigger(const ir::Trigger& trigger) {
+    if (trigger.event.empty() && !trigger.when && !trigger.key) return;
+    raw(0, "trigger:");
+    line(2, "event", trigger.event.value);
+    expression(2, "when", trigger.when);
+    expression(2, "key", trigger.key);
+  }
+
+  void node(const ir::Node& node) {
+    comments(node.comments, 2);
+    raw(2, yaml_scalar(node.id) + ":");
+    line(4, "type", std::string(ir::node_kind_name(node.kind())));
+    if (!node.description.empty()) line(4, "description", node.description);
+    std::visit([&](const auto& body) { fields(body); }, node.body);
+  }
+
+  void fields(const ir::SegmentNode& n) {
+    expression(4, "match", n.match);
+    target(4, "yes", n.yes);
+    target(4, "no", n.no);
+  }
+  void fields(const ir::WaitNode& n) {
+    if (n.wait_for) line(4, "for", duration_text(*n.wait_for));
+    if (n.until_event) {
+      if (!n.until_event->where) {
+        line(4, "until_event", n.until_event->event.value);
+      } else {
+        raw(4, "until_event:");
+        line(6, "event", n.until_event->event.value);
+        expression(6, "where", n.until_event->where);
+      }
+    }
+    target(4, "on_event", n.on_event);
+    target(4, "next", n.next);
+  }
+  void fields(const ir::CouponNode& n) {
+    if (n.pool) line(4, "pool", n.pool->value);
+    if (n.generate) {
+      raw(4, "generate:");
+      line(6, "prefix", n.generate->prefix);
+      raw(6, "length: " + std::to_string(n.generate->length));
+    }
+    target(4, "next", n.next);
+    target(4, "on_exhausted", n.on_exhausted);
+  }
+  void fields(const ir::SmsNode& n) {
+    text(4, "text", n.text);
+    target(4, "next", n.next);
+  }
+  void fields(const ir::EmailNode& n) {
+    text(4, "subject", n.subject);
+    text(4, "body", n.body);
+    target(4, "next", n.next);
+  }
+  void fields(const ir::WebhookNode& n) {
+    text(4, "url", n.url);
+    text(4, "body", n.body);
+    target(4, "next", n.next);
+  }
+  void fields(const ir::AbNode& n) {
+    raw(4, n.variants.empty() ? "variants: {}" : "variants:");
+    for (const ir::Variant& variant : n.variants) {
+      comments(variant.comments, 6);
+      raw(6, yaml_scalar(variant.name.value) + ":");
+      raw(8, "weight: " + number_text(variant.weight));
+      target(8, "next", variant.next);
+    }
+  }
+  void fields(const ir::ExitNode&) {}
+
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::string yaml_scalar(const std::string& text) {
+  return plain_ok(text, false) ? text : quoted(text);
+}
+
+std::string format_yaml(const ir::Flow& flow) { return YamlPrinter().print(flow); }
+
+}  // namespace trellis::dsl

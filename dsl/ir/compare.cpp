@@ -1,0 +1,229 @@
+#include "dsl/ir/compare.h"
+
+#include <sstream>
+
+namespace trellis::ir {
+
+namespace {
+
+// Each compare_* returns the first difference below `where`, or "" when equal.
+std::string quote(const std::string& text) { return "'" + text + "'"; }
+
+std::string differ(const std::string& where, const std::string& a, const std::string& b) {
+  if (a == b) return {};
+  return where + ": " + quote(a) + " vs " + quote(b);
+}
+
+std::string literal_text(const Literal& literal) {
+  std::ostringstream out;
+  if (std::holds_alternative<Null>(literal.value)) out << "null";
+  if (auto* b = std::get_if<bool>(&literal.value)) out << (*b ? "true" : "false");
+  if (auto* d = std::get_if<double>(&literal.value)) out << *d;
+  if (auto* s = std::get_if<std::string>(&literal.value)) out << '"' << *s << '"';
+  if (literal.is_duration) out << " (duration)";
+  return out.str();
+}
+
+std::string compare_expr(const std::string& where, const Expr& a, const Expr& b) {
+  if (a.op != b.op) {
+    return where + ": operator " + std::to_string(static_cast<int>(a.op)) + " vs " +
+           std::to_string(static_cast<int>(b.op));
+  }
+  std::string diff;
+  if (a.op == ExprOp::kLiteral) diff = differ(where, literal_text(a.literal), literal_text(b.literal));
+  if (diff.empty() && a.op == ExprOp::kPath) diff = differ(where, a.path.text(), b.path.text());
+  if (diff.empty()) diff = differ(where + " function", a.function, b.function);
+  if (!diff.empty()) return diff;
+  if (a.operands.size() != b.operands.size()) return where + ": operand count differs";
+  for (size_t i = 0; i < a.operands.size(); ++i) {
+    diff = compare_expr(where + "." + std::to_string(i), a.operands[i], b.operands[i]);
+    if (!diff.empty()) return diff;
+  }
+  return {};
+}
+
+std::string compare_expression(const std::string& where, const std::optional<Expression>& a,
+                               const std::optional<Expression>& b) {
+  if (a.has_value() != b.has_value()) return where + ": present in only one flow";
+  if (!a) return {};
+  std::string diff = differ(where + ": source", a->source, b->source);
+  if (!diff.empty()) return diff;
+  if (a->tree.has_value() != b->tree.has_value()) return where + ": parsed in only one flow";
+  return a->tree ? compare_expr(where + ": tree", *a->tree, *b->tree) : std::string();
+}
+
+std::string compare_template(const std::string& where, const std::optional<Template>& a,
+                             const std::optional<Template>& b) {
+  if (a.has_value() != b.has_value()) return where + ": present in only one flow";
+  if (!a) return {};
+  std::string diff = differ(where + ": source", a->source, b->source);
+  if (!diff.empty()) return diff;
+  if (a->parts.size() != b->parts.size()) return where + ": part count differs";
+  for (size_t i = 0; i < a->parts.size(); ++i) {
+    const TemplatePart& pa = a->parts[i];
+    const TemplatePart& pb = b->parts[i];
+    std::string part = where + " part " + std::to_string(i);
+    diff = differ(part + " text", pa.text, pb.text);
+    if (diff.empty() && pa.path.has_value() != pb.path.has_value()) diff = part + ": path differs";
+    if (diff.empty() && pa.path) diff = differ(part + " path", pa.path->text(), pb.path->text());
+    if (diff.empty()) diff = differ(part + " default", pa.fallback.value_or("<none>"),
+                                    pb.fallback.value_or("<none>"));
+    if (!diff.empty()) return diff;
+  }
+  return {};
+}
+
+std::string compare_duration(const std::string& where, const std::optional<Duration>& a,
+                             const std::optional<Duration>& b) {
+  if (a.has_value() != b.has_value()) return where + ": present in only one flow";
+  if (!a) return {};
+  std::string diff = differ(where, a->source, b->source);
+  if (diff.empty()) diff = differ(where + " seconds", std::to_string(a->seconds), std::to_string(b->seconds));
+  return diff;
+}
+
+std::string compare_name(const std::string& where, const std::optional<Name>& a,
+                         const std::optional<Name>& b) {
+  if (a.has_value() != b.has_value()) return where + ": present in only one flow";
+  return a ? differ(where, a->value, b->value) : std::string();
+}
+
+std::string compare_comments(const std::string& where, const Comments& a, const Comments& b) {
+  if (a == b) return {};
+  auto join = [](const Comments& lines) {
+    std::string out;
+    for (const std::string& line : lines) out += (out.empty() ? "" : "|") + line;
+    return out;
+  };
+  return differ(where + " comments", join(a), join(b));
+}
+
+// The first non-empty difference of a list of lazily computed comparisons.
+template <typename... Fs>
+std::string first_of(Fs&&... checks) {
+  std::string diff;
+  ((diff.empty() ? (void)(diff = checks()) : (void)0), ...);
+  return diff;
+}
+
+std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
+  if (auto* a = na.as<SegmentNode>()) {
+    auto* b = nb.as<SegmentNode>();
+    return first_of([&] { return compare_expression(w + "match", a->match, b->match); },
+                    [&] { return differ(w + "yes", a->yes.value, b->yes.value); },
+                    [&] { return differ(w + "no", a->no.value, b->no.value); });
+  }
+  if (auto* a = na.as<WaitNode>()) {
+    auto* b = nb.as<WaitNode>();
+    return first_of(
+        [&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
+        [&]() -> std::string {
+          if (a->until_event.has_value() != b->until_event.has_value())
+            return w + "until_event: present in only one flow";
+          if (!a->until_event) return {};
+          return first_of(
+              [&] { return differ(w + "until_event", a->until_event->event.value, b->until_event->event.value); },
+              [&] { return compare_expression(w + "where", a->until_event->where, b->until_event->where); });
+        },
+        [&] { return differ(w + "on_event", a->on_event.value, b->on_event.value); },
+        [&] { return differ(w + "next", a->next.value, b->next.value); });
+  }
+  if (auto* a = na.as<CouponNode>()) {
+    auto* b = nb.as<CouponNode>();
+    return first_of(
+        [&] { return compare_name(w + "pool", a->pool, b->pool); },
+        [&]() -> std::string {
+          if (a->generate.has_value() != b->generate.has_value())
+            return w + "generate: present in only one flow";
+          if (!a->generate) return {};
+          return first_of(
+              [&] { return differ(w + "generate prefix", a->generate->prefix, b->generate->prefix); },
+              [&] { return differ(w + "generate length", std::to_string(a->generate->length), std::to_string(b->generate->length)); });
+        },
+        [&] { return differ(w + "next", a->next.value, b->next.value); },
+        [&] { return differ(w + "on_exhausted", a->on_exhausted.value, b->on_exhausted.value); });
+  }
+  if (auto* a = na.as<SmsNode>()) {
+    auto* b = nb.as<SmsNode>();
+    return first_of([&] { return compare_template(w + "text", a->text, b->text); },
+                    [&] { return differ(w + "next", a->next.value, b->next.value); });
+  }
+  if (auto* a = na.as<EmailNode>()) {
+    auto* b = nb.as<EmailNode>();
+    return first_of([&] { return compare_template(w + "subject", a->subject, b->subject); },
+                    [&] { return compare_template(w + "body", a->body, b->body); },
+                    [&] { return differ(w + "next", a->next.value, b->next.value); });
+  }
+  if (auto* a = na.as<WebhookNode>()) {
+    auto* b = nb.as<WebhookNode>();
+    return first_of([&] { return compare_template(w + "url", a->url, b->url); },
+                    [&] { return compare_template(w + "body", a->body, b->body); },
+                    [&] { return differ(w + "next", a->next.value, b->next.value); });
+  }
+  if (auto* a = na.as<AbNode>()) {
+    auto* b = nb.as<AbNode>();
+    if (a->variants.size() != b->variants.size()) {
+      return w + "variants: " + std::to_string(a->variants.size()) + " vs " +
+             std::to_string(b->variants.size());
+    }
+    for (size_t i = 0; i < a->variants.size(); ++i) {
+      const Variant& va = a->variants[i];
+      const Variant& vb = b->variants[i];
+      std::string diff = first_of(
+          [&] { return differ(w + "variant name", va.name.value, vb.name.value); },
+          [&] { return differ(w + "variant '" + va.name.value + "' weight", std::to_string(va.weight), std::to_string(vb.weight)); },
+          [&] { return differ(w + "variant '" + va.name.value + "' next", va.next.value, vb.next.value); },
+          [&] { return compare_comments(w + "variant '" + va.name.value + "'", va.comments, vb.comments); });
+      if (!diff.empty()) return diff;
+    }
+  }
+  return {};
+}
+
+std::string compare_node(const Node& a, const Node& b) {
+  std::string w = "node '" + a.id + "': ";
+  return first_of(
+      [&] { return differ("node id", a.id, b.id); },
+      [&] { return differ(w + "type", std::string(node_kind_name(a.kind())), std::string(node_kind_name(b.kind()))); },
+      [&] { return differ(w + "description", a.description, b.description); },
+      [&] { return compare_comments(w.substr(0, w.size() - 2), a.comments, b.comments); },
+      [&] { return compare_body(w, a, b); });
+}
+
+std::string compare_header(const Flow& a, const Flow& b) {
+  auto exit_on = [](const Flow& flow) {
+    std::string out;
+    for (const Name& name : flow.exit_on) out += (out.empty() ? "" : ", ") + name.value;
+    return out;
+  };
+  return first_of(
+      [&] { return differ("flow", a.name.value, b.name.value); },
+      [&] { return differ("description", a.description, b.description); },
+      [&] { return compare_comments("flow", a.comments, b.comments); },
+      [&] { return differ("trigger event", a.trigger.event.value, b.trigger.event.value); },
+      [&] { return compare_expression("trigger when", a.trigger.when, b.trigger.when); },
+      [&] { return compare_expression("trigger key", a.trigger.key, b.trigger.key); },
+      [&] { return differ("re_entry", std::to_string(static_cast<int>(a.re_entry.policy)), std::to_string(static_cast<int>(b.re_entry.policy))); },
+      [&] { return compare_duration("re_entry after", a.re_entry.after, b.re_entry.after); },
+      [&] { return differ("exit_on", exit_on(a), exit_on(b)); },
+      [&] { return compare_name("goal", a.goal, b.goal); },
+      [&] { return differ("start", a.start.value, b.start.value); });
+}
+
+}  // namespace
+
+std::string same_flow(const Flow& a, const Flow& b) {
+  std::string diff = compare_header(a, b);
+  if (!diff.empty()) return diff;
+  size_t count = std::min(a.nodes.size(), b.nodes.size());
+  for (size_t i = 0; i < count; ++i) {
+    diff = compare_node(a.nodes[i], b.nodes[i]);
+    if (!diff.empty()) return diff;
+  }
+  if (a.nodes.size() != b.nodes.size()) {
+    return "node count: " + std::to_string(a.nodes.size()) + " vs " + std::to_string(b.nodes.size());
+  }
+  return {};
+}
+
+}  // namespace trellis::ir
