@@ -1,0 +1,566 @@
+// The transformer of the flow DSL rules of Trellis.g4: walks the parse tree of a
+// `.flow` file into ir::Flow, one function per rule. Expressions go through the
+// shared expression Transformer; templates and durations through parse.h, so
+// both front ends report the same problems at the same places.
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <set>
+
+#include "dsl/dsl_loader.h"
+#include "dsl/parse.h"
+#include "dsl/transform_flow.h"
+
+namespace trellis::dsl {
+
+using P = grammar::TrellisParser;
+
+namespace {
+
+// Deeper bracket nesting than a person writes; bounds the recursive descent.
+constexpr int kMaxNesting = 64;
+
+// The fields each node type takes, in the order the printers write them.
+const std::vector<std::string>& fields_of(ir::NodeKind kind) {
+  static const std::vector<std::vector<std::string>> kFields = {
+      {"description", "match", "yes", "no"},                           // segment
+      {"description", "for", "until_event", "on_event", "next"},       // wait
+      {"description", "pool", "generate", "next", "on_exhausted"},     // coupon
+      {"description", "text", "next"},                                 // sms
+      {"description", "subject", "body", "next"},                      // email
+      {"description", "url", "body", "next"},                          // webhook
+      {"description", "variants"},                                     // ab
+      {"description"},                                                 // exit
+  };
+  return kFields[static_cast<size_t>(kind)];
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+void append_utf8(std::string& out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point);
+  } else if (code_point < 0x800) {
+    out += static_cast<char>(0xC0 | (code_point >> 6));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (code_point >> 12));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  }
+}
+
+// Reports and returns false when brackets nest deeper than kMaxNesting. Skips
+// strings and comments, whose brackets are text.
+bool nesting_ok(const std::string& source, const SourceMap& map, const std::string& file,
+                ir::Diagnostics& diagnostics) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < source.size(); ++i) {
+    char c = source[i];
+    if (quote != 0) {
+      if (c == '\\') ++i;
+      else if (c == quote || c == '\n') quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    if (c == '#') {
+      while (i < source.size() && source[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '(' || c == '[') ++depth;
+    if (c == ')' || c == ']') depth = std::max(0, depth - 1);
+    if (depth > kMaxNesting) {
+      diagnostics.error(file, map.bytes(i, i + 1), "expression nested too deeply");
+      return false;
+    }
+  }
+  return true;
+}
+
+// Which flow, node or variant a comment belongs to: the element whose first
+// token follows the comment, or which holds that token.
+struct CommentOwner {
+  size_t first_token;
+  size_t last_token;
+  ir::Comments* comments;
+};
+
+class FlowTransformer {
+ public:
+  FlowTransformer(const SourceMap& map, antlr4::TokenStream& tokens, std::string file,
+                  ir::Diagnostics& diagnostics)
+      : map_(map), tokens_(tokens), file_(std::move(file)), diagnostics_(diagnostics) {}
+
+  ir::Flow transform(P::FlowFileContext* context) {
+    ir::Flow flow;
+    flow.file = file_;
+    if (context->flowBlock() != nullptr) {
+      flow_block(context->flowBlock(), flow);
+    } else {
+      error(map_.token(context->getStart()),
+            "a .flow file starts with its flow block: flow <name> { trigger <event> ... }");
+    }
+    std::vector<P::NodeBlockContext*> blocks;
+    for (P::NodeBlockContext* block : context->nodeBlock()) {
+      if (node_block(block, flow)) blocks.push_back(block);
+    }
+    attach_comments(flow, context->flowBlock(), blocks);
+    return flow;
+  }
+
+ private:
+  void error(const ir::SourceSpan& span, std::string message, std::string node = {},
+             std::string field = {}) {
+    diagnostics_.error(file_, span, std::move(message), std::move(node), std::move(field));
+  }
+
+  // ---- names, strings, expressions ----------------------------------------
+
+  std::string decode(antlr4::Token* token) {
+    std::string text = token->getText();
+    std::string out;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      if (text[i] != '\\') {
+        out += text[i];
+        continue;
+      }
+      char escaped = text[++i];
+      switch (escaped) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case '"': case '\'': case '\\': case '/': out += escaped; break;
+        case 'u': {
+          uint32_t code_point = 0;
+          bool ok = i + 4 < text.size();
+          for (size_t k = 1; ok && k <= 4; ++k) {
+            char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i + k])));
+            ok = std::isxdigit(static_cast<unsigned char>(c)) != 0;
+            code_point = code_point * 16 + (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10);
+          }
+          if (ok) {
+            append_utf8(out, code_point);
+            i += 4;
+            break;
+          }
+          error(map_.token(token), "'\\u' needs four hex digits, as in \\u00e9");
+          break;
+        }
+        default:
+          error(map_.token(token), std::string("unknown escape '\\") + escaped +
+                                       "' in a string; write '\\\\' for a backslash");
+      }
+    }
+    return out;
+  }
+
+  ir::Name name(P::DslNameContext* context) {
+    ir::SourceSpan span = map_.rule(context);
+    if (context->STRING() != nullptr) return {decode(context->STRING()->getSymbol()), span};
+    return {context->getText(), span};
+  }
+
+  ir::Expression expression(P::ExpressionContext* context) {
+    ir::SourceSpan span = map_.rule(context);
+    ir::Expression result{std::string(map_.source().substr(span.offset, span.length)), span,
+                          std::nullopt};
+    Transformer transformer(map_, file_, diagnostics_);
+    ir::Expr tree = transformer.transform_expression(context);
+    if (!transformer.failed()) result.tree = std::move(tree);
+    return result;
+  }
+
+  ir::Template text(antlr4::tree::TerminalNode* string) {
+    ir::SourceSpan span = map_.token(string->getSymbol());
+    std::string source = decode(string->getSymbol());
+    // The template starts after the quote; escapes make later columns approximate.
+    return parse_template(source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
+                          diagnostics_);
+  }
+
+  std::optional<ir::Duration> duration(P::DurationContext* context) {
+    ir::SourceSpan span = map_.rule(context);
+    if (context->STRING() != nullptr) {
+      std::string source = decode(context->STRING()->getSymbol());
+      return parse_duration(source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
+                            diagnostics_);
+    }
+    return parse_duration(context->getText(), span, file_, diagnostics_);
+  }
+
+  // False (after reporting) when `word` was already given in this block.
+  bool first_time(std::set<std::string>& seen, const std::string& word, antlr4::ParserRuleContext* at,
+                  const std::string& node = {}) {
+    if (seen.insert(word).second) return true;
+    std::string where = node.empty() ? "the flow block" : "node '" + node + "'";
+    error(map_.token(at->getStart()), "'" + word + "' is given twice in " + where, node, word);
+    return false;
+  }
+
+  // ---- the flow block -----------------------------------------------------
+
+  void flow_block(P::FlowBlockContext* context, ir::Flow& flow) {
+    flow.name = name(context->dslName());
+    std::set<std::string> seen;
+    for (P::FlowSettingContext* setting : context->flowSetting()) {
+      if (setting->unknownSetting() != nullptr) {
+        unknown_setting(setting->unknownSetting());
+        continue;
+      }
+      std::string word = setting->getStart()->getText();
+      if (!first_time(seen, word, setting)) continue;
+      if (auto* d = setting->descriptionField()) flow.description = decode(d->STRING()->getSymbol());
+      if (auto* t = setting->triggerField()) trigger(t, flow.trigger);
+      if (auto* r = setting->reEntryField()) re_entry(r, flow.re_entry);
+      if (auto* e = setting->exitOnField()) {
+        for (P::DslNameContext* event : e->dslName()) flow.exit_on.push_back(name(event));
+      }
+      if (auto* g = setting->goalField()) flow.goal = name(g->dslName());
+      if (auto* s = setting->startField()) flow.start = name(s->dslName());
+    }
+  }
+
+  void unknown_setting(P::UnknownSettingContext* context) {
+    static const std::vector<std::string> kSettings = {"description", "trigger", "re_entry",
+                                                       "exit_on",     "goal",    "start"};
+    std::string word = context->IDENTIFIER()->getText();
+    std::string suggestion = closest_word(word, kSettings);
+    error(map_.token(context->getStart()),
+          "unknown setting '" + word + "'" +
+              (suggestion.empty() ? "; the flow block takes " + join(kSettings)
+                                  : "; did you mean '" + suggestion + "'?"),
+          {}, word);
+  }
+
+  void trigger(P::TriggerFieldContext* context, ir::Trigger& trigger) {
+    trigger.span = map_.rule(context);
+    trigger.event = name(context->dslName());
+    if (context->WHEN() != nullptr) trigger.when = expression(context->expression(0));
+    if (context->KEY() != nullptr) {
+      trigger.key = expression(context->expression(context->WHEN() != nullptr ? 1 : 0));
+    }
+  }
+
+  void re_entry(P::ReEntryFieldContext* context, ir::ReEntry& re_entry) {
+    re_entry.span = map_.rule(context);
+    if (context->ALWAYS() != nullptr) re_entry.policy = ir::ReEntryPolicy::kAlways;
+    if (context->AFTER() != nullptr) {
+      re_entry.policy = ir::ReEntryPolicy::kAfter;
+      re_entry.after = duration(context->duration());
+    }
+  }
+
+  // ---- nodes --------------------------------------------------------------
+
+  // False when the node was left out (a duplicate id).
+  bool node_block(P::NodeBlockContext* context, ir::Flow& flow) {
+    ir::Node node;
+    ir::Name id = name(context->dslName());
+    node.id = id.value;
+    node.span = id.span;
+    node.type_span = map_.rule(context->nodeType);
+    if (flow.find_node(node.id) != nullptr) {
+      error(node.span, "node '" + node.id + "' is defined twice", node.id);
+      return false;
+    }
+    std::string type = context->nodeType->getText();
+    std::optional<ir::NodeKind> kind = ir::node_kind_from_name(type);
+    if (!kind) {
+      std::vector<std::string> kinds;
+      for (ir::NodeKind k : ir::all_node_kinds()) kinds.emplace_back(ir::node_kind_name(k));
+      std::string suggestion = closest_word(type, kinds);
+      error(node.type_span,
+            "unknown node type '" + type + "'" +
+                (suggestion.empty() ? "; the types are " + join(kinds)
+                                    : "; did you mean '" + suggestion + "'?"),
+            node.id, "type");
+      // Kept as an exit so that arrows to it do not read as dangling as well.
+      node.body = ir::ExitNode{};
+      flow.nodes.push_back(std::move(node));
+      return true;
+    }
+    node.body = empty_body(*kind);
+    std::set<std::string> seen;
+    P::VariantFieldContext* previous_variant = nullptr;
+    for (P::NodeFieldContext* field : context->nodeField()) {
+      node_field(field, node, seen, previous_variant);
+      previous_variant = field->variantField();
+    }
+    flow.nodes.push_back(std::move(node));
+    return true;
+  }
+
+  static ir::NodeBody empty_body(ir::NodeKind kind) {
+    switch (kind) {
+      case ir::NodeKind::kSegment: return ir::SegmentNode{};
+      case ir::NodeKind::kWait: return ir::WaitNode{};
+      case ir::NodeKind::kCoupon: return ir::CouponNode{};
+      case ir::NodeKind::kSms: return ir::SmsNode{};
+      case ir::NodeKind::kEmail: return ir::EmailNode{};
+      case ir::NodeKind::kWebhook: return ir::WebhookNode{};
+      case ir::NodeKind::kAb: return ir::AbNode{};
+      case ir::NodeKind::kExit: return ir::ExitNode{};
+    }
+    return ir::ExitNode{};
+  }
+
+  // The word that names a field in the table of fields_of().
+  static std::string field_word(P::NodeFieldContext* field) {
+    if (field->variantField() != nullptr) return "variants";
+    if (field->unknownField() != nullptr) return field->unknownField()->IDENTIFIER()->getText();
+    return field->getStart()->getText();
+  }
+
+  void node_field(P::NodeFieldContext* field, ir::Node& node, std::set<std::string>& seen,
+                  P::VariantFieldContext* previous_variant) {
+    std::string word = field_word(field);
+    const std::vector<std::string>& allowed = fields_of(node.kind());
+    std::string type(ir::node_kind_name(node.kind()));
+    if (field->unknownField() != nullptr ||
+        (field->variantField() != nullptr && node.kind() != ir::NodeKind::kAb)) {
+      if (field->variantField() != nullptr) {
+        word = field->variantField()->variantName()->getText();
+      }
+      std::string suggestion = closest_word(word, allowed);
+      error(map_.token(field->getStart()),
+            "unknown field '" + word + "' in " + type + " node '" + node.id + "'" +
+                (suggestion.empty() ? "; its fields are " + join(allowed)
+                                    : "; did you mean '" + suggestion + "'?"),
+            node.id, word);
+      return;
+    }
+    if (std::find(allowed.begin(), allowed.end(), word) == allowed.end()) {
+      error(map_.token(field->getStart()),
+            "'" + word + "' is not a field of " + type + " node '" + node.id +
+                "'; its fields are " + join(allowed),
+            node.id, word);
+      return;
+    }
+    if (field->variantField() != nullptr) {
+      variant(field->variantField(), *node.as<ir::AbNode>(), node.id, previous_variant);
+      return;
+    }
+    if (!first_time(seen, word, field, node.id)) return;
+    if (auto* d = field->descriptionField()) node.description = decode(d->STRING()->getSymbol());
+    std::visit([&](auto& body) { fill(body, field); }, node.body);
+  }
+
+  // Sets `target` when `field` is the transition `word -> target`.
+  void arrow(P::NodeFieldContext* field, const char* word, ir::Target& target) {
+    auto* t = field->transitionField();
+    if (t != nullptr && t->transitionKeyword()->getText() == word) target = name(t->dslName());
+  }
+
+  void fill(ir::SegmentNode& n, P::NodeFieldContext* field) {
+    if (auto* m = field->matchField()) n.match = expression(m->expression());
+    arrow(field, "yes", n.yes);
+    arrow(field, "no", n.no);
+  }
+  void fill(ir::WaitNode& n, P::NodeFieldContext* field) {
+    if (auto* f = field->forField()) n.wait_for = duration(f->duration());
+    if (auto* u = field->untilEventField()) {
+      ir::EventFilter filter;
+      filter.span = map_.rule(u);
+      filter.event = name(u->dslName());
+      if (u->expression() != nullptr) filter.where = expression(u->expression());
+      n.until_event = std::move(filter);
+    }
+    arrow(field, "on_event", n.on_event);
+    arrow(field, "next", n.next);
+  }
+  void fill(ir::CouponNode& n, P::NodeFieldContext* field) {
+    if (auto* p = field->poolField()) n.pool = name(p->dslName());
+    if (auto* g = field->generateField()) {
+      ir::CouponGenerate generate;
+      generate.span = map_.rule(g);
+      if (g->STRING() != nullptr) generate.prefix = decode(g->STRING()->getSymbol());
+      if (g->NUMBER() != nullptr) {
+        std::string digits = g->NUMBER()->getText();
+        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 6) {
+          error(map_.token(g->NUMBER()->getSymbol()),
+                "the length of generated codes must be a whole number, such as 8", "", "generate");
+        } else {
+          generate.length = std::stoi(digits);
+        }
+      }
+      n.generate = generate;
+    }
+    arrow(field, "next", n.next);
+    arrow(field, "on_exhausted", n.on_exhausted);
+  }
+  void message(P::NodeFieldContext* field, const char* word, std::optional<ir::Template>& slot) {
+    auto* m = field->messageField();
+    if (m != nullptr && m->messageKeyword()->getText() == word) slot = text(m->STRING());
+  }
+  void fill(ir::SmsNode& n, P::NodeFieldContext* field) {
+    message(field, "text", n.text);
+    arrow(field, "next", n.next);
+  }
+  void fill(ir::EmailNode& n, P::NodeFieldContext* field) {
+    message(field, "subject", n.subject);
+    message(field, "body", n.body);
+    arrow(field, "next", n.next);
+  }
+  void fill(ir::WebhookNode& n, P::NodeFieldContext* field) {
+    message(field, "url", n.url);
+    message(field, "body", n.body);
+    arrow(field, "next", n.next);
+  }
+  void fill(ir::AbNode&, P::NodeFieldContext*) {}
+  void fill(ir::ExitNode&, P::NodeFieldContext*) {}
+
+  void variant(P::VariantFieldContext* context, ir::AbNode& ab, const std::string& node,
+               P::VariantFieldContext* previous) {
+    ir::Variant variant;
+    P::VariantNameContext* variant_name = context->variantName();
+    variant.name.span = map_.rule(variant_name);
+    variant.name.value = variant_name->STRING() != nullptr
+                             ? decode(variant_name->STRING()->getSymbol())
+                             : variant_name->getText();
+    bool bare = context->NUMBER() == nullptr && context->ARROW() == nullptr;
+    if (bare && previous != nullptr && previous->NUMBER() != nullptr && previous->ARROW() == nullptr) {
+      // `a weight 45 sms_a`: the arrow is missing, not a variant.
+      error(variant.name.span, "expected '->' before '" + variant.name.value + "'", node,
+            "variants");
+      return;
+    }
+    for (const ir::Variant& other : ab.variants) {
+      if (other.name.value == variant.name.value) {
+        error(variant.name.span, "variant '" + variant.name.value + "' is given twice in node '" +
+                                     node + "'", node, "variants");
+        return;
+      }
+    }
+    if (context->NUMBER() == nullptr) {
+      error(variant.name.span, "variant '" + variant.name.value + "' needs a weight, as in '" +
+                                   variant.name.value + " weight 50 -> node'", node, "variants");
+    } else {
+      antlr4::Token* number = context->NUMBER()->getSymbol();
+      variant.weight_span = context->MINUS() != nullptr
+                                ? cover(map_.token(context->MINUS()->getSymbol()), map_.token(number))
+                                : map_.token(number);
+      variant.weight = std::strtod(number->getText().c_str(), nullptr);
+      if (context->MINUS() != nullptr) variant.weight = -variant.weight;
+    }
+    if (context->ARROW() != nullptr) variant.next = name(context->dslName());
+    ab.variants.push_back(std::move(variant));
+  }
+
+  // ---- comments -----------------------------------------------------------
+
+  static std::string comment_text(const std::string& token) {
+    std::string text = token.substr(1);  // drop '#'
+    if (!text.empty() && text.front() == ' ') text.erase(0, 1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+      text.pop_back();
+    }
+    return text;
+  }
+
+  void attach_comments(ir::Flow& flow, P::FlowBlockContext* flow_block,
+                       const std::vector<P::NodeBlockContext*>& blocks) {
+    std::vector<CommentOwner> owners;  // innermost first for each token
+    for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
+      ir::Node& node = flow.nodes[i];
+      if (auto* ab = node.as<ir::AbNode>()) {
+        size_t v = 0;
+        for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
+          if (field->variantField() == nullptr || v >= ab->variants.size()) continue;
+          // Variants that were left out (duplicates) have no entry; match by name.
+          if (ab->variants[v].name.span.offset != map_.rule(field->variantField()->variantName()).offset) continue;
+          owners.push_back({field->getStart()->getTokenIndex(), field->getStop()->getTokenIndex(),
+                            &ab->variants[v++].comments});
+        }
+      }
+    }
+    for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
+      owners.push_back({blocks[i]->getStart()->getTokenIndex(), blocks[i]->getStop()->getTokenIndex(),
+                        &flow.nodes[i].comments});
+    }
+    if (flow_block != nullptr) {
+      owners.push_back({0, flow_block->getStop()->getTokenIndex(), &flow.comments});
+    }
+    ir::Comments* last = flow.nodes.empty() ? &flow.comments : &flow.nodes.back().comments;
+    for (size_t i = 0; i < tokens_.size(); ++i) {
+      antlr4::Token* token = tokens_.get(i);
+      if (token->getType() != P::COMMENT) continue;
+      size_t next = i + 1;
+      while (next < tokens_.size() && tokens_.get(next)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) ++next;
+      ir::Comments* owner = last;
+      for (const CommentOwner& candidate : owners) {
+        if (next >= candidate.first_token && next <= candidate.last_token) {
+          owner = candidate.comments;
+          break;
+        }
+      }
+      owner->push_back(comment_text(token->getText()));
+    }
+  }
+
+  const SourceMap& map_;
+  antlr4::TokenStream& tokens_;
+  std::string file_;
+  ir::Diagnostics& diagnostics_;
+};
+
+}  // namespace
+
+std::string closest_word(const std::string& word, const std::vector<std::string>& words) {
+  std::string best;
+  size_t best_distance = std::min<size_t>(3, std::max<size_t>(1, word.size() / 2 + 1));
+  for (const std::string& candidate : words) {
+    size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+ir::Flow load_dsl(const std::string& source, const std::string& file,
+                  ir::Diagnostics& diagnostics) {
+  ir::Flow flow;
+  flow.file = file;
+  SourceMap map(source, ir::SourceSpan{1, 1, 0, 0});
+  if (!nesting_ok(source, map, file, diagnostics)) return flow;
+  try {
+    GrammarAdapter adapter(source, map);
+    antlr4::CommonTokenStream& tokens = adapter.tokens();
+    adapter.set_message_hook([&](antlr4::Parser& parser, antlr4::Token* offending,
+                                 ir::SourceSpan& span) {
+      return flow_syntax_message(parser, offending, tokens, map, span);
+    });
+    P::FlowFileContext* tree = adapter.parser().flowFile();
+    if (adapter.failed()) {
+      adapter.report(file, diagnostics);
+      return flow;
+    }
+    return FlowTransformer(map, tokens, file, diagnostics).transform(tree);
+  } catch (const std::exception& error) {
+    diagnostics.error(file, {}, std::string("could not parse the flow: ") + error.what());
+  }
+  return flow;
+}
+
+}  // namespace trellis::dsl
