@@ -6,6 +6,7 @@
 // then the Transformer for the expressions inside.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,13 @@ class GrammarAdapter {
   GrammarAdapter& operator=(const GrammarAdapter&) = delete;
 
   grammar::TrellisParser& parser() { return *parser_; }
+  antlr4::CommonTokenStream& tokens() { return *tokens_; }
+  // Lets a front end word the syntax errors of its own rules (the flow DSL): the
+  // hook returns a message, and may move `span`, or nullopt to leave the error to
+  // the expression messages.
+  using MessageHook = std::function<std::optional<std::string>(
+      antlr4::Parser& parser, antlr4::Token* offending, ir::SourceSpan& span)>;
+  void set_message_hook(MessageHook hook) { hook_ = std::move(hook); }
   bool failed() const { return error_.has_value(); }
   // Adds the first syntax error, if any, to `diagnostics`.
   void report(const std::string& file, ir::Diagnostics& diagnostics) const;
@@ -96,6 +104,7 @@ class GrammarAdapter {
   std::unique_ptr<grammar::TrellisParser> parser_;
   std::unique_ptr<ErrorListener> listener_;
   std::optional<SyntaxError> error_;
+  MessageHook hook_;
 };
 
 // Where a path may appear: `coupon.code` only in templates.

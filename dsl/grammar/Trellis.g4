@@ -108,12 +108,140 @@ path : IDENTIFIER ( DOT name )* ;
 name
     : IDENTIFIER
     | AND | OR | NOT | IN | TRUE | FALSE | NULL_ | NOW
+    | FLOW | DESCRIPTION | TRIGGER | WHEN | KEY | RE_ENTRY | NEVER | ALWAYS | AFTER
+    | EXIT_ON | GOAL | START | MATCH | YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED
+    | FOR | UNTIL_EVENT | WHERE | POOL | GENERATE | PREFIX | LENGTH | TEXT | SUBJECT
+    | BODY | URL | WEIGHT
     ;
+
+// ============================================================================
+// Flow DSL: a `.flow` file (README "The flow DSL"). A `flow` block holds the
+// flow's settings, then one block per node; transitions are arrows
+// (`next -> mail`). Newlines are plain white space: every field starts with a
+// keyword, so an expression ends where the next field begins. Comments (`#`)
+// go to the hidden channel; the transformer attaches them to the flow, node or
+// variant below them. The transformer checks which fields fit which node type,
+// so a misplaced field gets "did you mean" rather than a syntax error.
+// ============================================================================
+
+// Entry: a whole `.flow` file.
+flowFile : flowBlock? nodeBlock* EOF ;
+
+flowBlock : FLOW dslName LBRACE flowSetting* RBRACE ;
+
+flowSetting
+    : descriptionField
+    | triggerField
+    | reEntryField
+    | exitOnField
+    | goalField
+    | startField
+    | unknownSetting
+    ;
+
+triggerField : TRIGGER dslName ( WHEN expression )? ( KEY expression )? ;
+
+reEntryField : RE_ENTRY ( NEVER | ALWAYS | AFTER duration ) ;
+
+exitOnField : EXIT_ON dslName ( COMMA dslName )* ;
+
+goalField : GOAL dslName ;
+
+startField : START ARROW dslName ;
+
+// `pick: segment { ... }`; a node with nothing to say needs no braces (`done: exit`).
+nodeBlock : dslName COLON nodeType=name ( LBRACE nodeField* RBRACE )? ;
+
+nodeField
+    : descriptionField
+    | matchField
+    | transitionField
+    | forField
+    | untilEventField
+    | poolField
+    | generateField
+    | messageField
+    | variantField
+    | unknownField
+    ;
+
+descriptionField : DESCRIPTION STRING ;
+
+matchField : MATCH expression ;
+
+transitionField : transitionKeyword ARROW dslName ;
+
+transitionKeyword : YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED ;
+
+forField : FOR duration ;
+
+untilEventField : UNTIL_EVENT dslName ( WHERE expression )? ;
+
+poolField : POOL dslName ;
+
+generateField : GENERATE ( PREFIX STRING )? ( LENGTH NUMBER )? ;
+
+messageField : messageKeyword STRING ;
+
+messageKeyword : TEXT | SUBJECT | BODY | URL ;
+
+// An A/B variant: `a weight 45 -> sms_a` (`a 45 -> sms_a` reads the same).
+// Variant names are not keywords, so a field keyword always starts a field; a
+// variant name that is one is written quoted.
+// Weight and arrow are optional here so that a typo such as `nxt -> done` in
+// another node type parses and gets "unknown field 'nxt'; did you mean 'next'".
+variantField : variantName ( WEIGHT? MINUS? NUMBER )? ( ARROW dslName )? ;
+
+variantName : IDENTIFIER | STRING ;
+
+// Error alternatives: a misspelt field keyword (`mtch user.age > 30`) parses so
+// that the transformer can say "unknown field 'mtch'; did you mean 'match'".
+unknownSetting : IDENTIFIER ( ARROW dslName | expression )? ;
+
+unknownField : IDENTIFIER expression ;
+
+// `72h`, `PT72H`, or any duration quoted.
+duration : NUMBER_WITH_UNIT | IDENTIFIER | STRING ;
+
+// Node ids, event types, pools: bare (keywords included) or quoted.
+dslName : name | STRING ;
 
 // ============================================================================
 // Tokens. Keywords are lower case; `True` is an identifier (the transformer
 // suggests `true`).
 // ============================================================================
+
+// Flow DSL keywords. Each is also a `name`, so `event.next` reads a property.
+FLOW         : 'flow' ;
+DESCRIPTION  : 'description' ;
+TRIGGER      : 'trigger' ;
+WHEN         : 'when' ;
+KEY          : 'key' ;
+RE_ENTRY     : 're_entry' ;
+NEVER        : 'never' ;
+ALWAYS       : 'always' ;
+AFTER        : 'after' ;
+EXIT_ON      : 'exit_on' ;
+GOAL         : 'goal' ;
+START        : 'start' ;
+MATCH        : 'match' ;
+YES          : 'yes' ;
+NO           : 'no' ;
+NEXT         : 'next' ;
+ON_EVENT     : 'on_event' ;
+ON_EXHAUSTED : 'on_exhausted' ;
+FOR          : 'for' ;
+UNTIL_EVENT  : 'until_event' ;
+WHERE        : 'where' ;
+POOL         : 'pool' ;
+GENERATE     : 'generate' ;
+PREFIX       : 'prefix' ;
+LENGTH       : 'length' ;
+TEXT         : 'text' ;
+SUBJECT      : 'subject' ;
+BODY         : 'body' ;
+URL          : 'url' ;
+WEIGHT       : 'weight' ;
 
 AND   : 'and' ;
 OR    : 'or' ;
@@ -139,11 +267,14 @@ PIPE    : '|' ;
 COLON   : ':' ;
 
 PLUS    : '+' ;
+ARROW   : '->' ;   // flow DSL transitions
 MINUS   : '-' ;
 STAR    : '*' ;
 SLASH   : '/' ;
 PERCENT : '%' ;
 
+LBRACE : '{' ;    // flow DSL blocks
+RBRACE : '}' ;
 LPAREN : '(' ;
 RPAREN : ')' ;
 LBRACK : '[' ;
@@ -172,6 +303,10 @@ UNCLOSED_STRING
     ;
 
 WS : [ \t\r\n]+ -> skip ;
+
+// `# ...` to the end of the line; the flow DSL keeps comments, so they are hidden,
+// not skipped.
+COMMENT : '#' ~[\r\n]* -> channel(HIDDEN) ;
 
 // Anything else becomes a token, so the parser (not the lexer) reports it and
 // every syntax error goes through one listener.
