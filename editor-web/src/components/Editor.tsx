@@ -1,0 +1,678 @@
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import * as api from '../api';
+import type { FlowStats, SimResult } from '../api';
+import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
+import {
+  addNode,
+  connect,
+  disconnect,
+
+  flowToGraph,
+  removeNodes,
+  renameNode,
+  updateNode,
+  type Position,
+} from '../model/graph';
+import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
+import { cleanFlow, emptyFlow, freshId, newNode, NODE_TYPES, TYPE_LABELS, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
+import { autoLayout, NODE_HEIGHT } from '../model/layout';
+import { EVENT_TYPES_LIST } from './fields';
+import { FlowNode, type FlowNodeType } from './FlowNode';
+import { FlowPanel, NodePanel } from './SidePanel';
+import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimInput } from './SimulatePanel';
+
+interface Doc {
+  flow: Flow;
+  positions: Record<string, Position>;
+}
+
+const nodeTypes = { trellis: FlowNode };
+const CHECK_DEBOUNCE_MS = 300;
+const STATS_REFRESH_MS = 2000;
+const DND_TYPE = 'application/x-trellis-node';
+
+export function Editor(props: { name: string; isNew: boolean }) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function serialize(flow: Flow): string {
+  return JSON.stringify(cleanFlow(flow));
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
+function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
+  const rf = useReactFlow();
+  const canvasRef = useRef<HTMLDivElement>(null);
+  const [history, setHistory] = useState<History<Doc> | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string>('');
+  const [onServer, setOnServer] = useState(!isNew);
+  const [version, setVersion] = useState<number | undefined>();
+  const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
+  const [checkState, setCheckState] = useState<'idle' | 'checking' | 'failed'>('idle');
+  const [selected, setSelected] = useState<string[]>([]);
+  const [selectedEdges, setSelectedEdges] = useState<string[]>([]);
+  const [rfNodes, setRfNodes] = useState<FlowNodeType[]>([]);
+  const [panel, setPanel] = useState<'edit' | 'simulate'>('edit');
+  const [live, setLive] = useState(false);
+  const [stats, setStats] = useState<FlowStats | null>(null);
+  const [simInput, setSimInput] = useState<SimInput | null>(null);
+  const [simResult, setSimResult] = useState<SimResult | null>(null);
+  const [simError, setSimError] = useState<string | null>(null);
+  const [simRunning, setSimRunning] = useState(false);
+  const [recentTypes, setRecentTypes] = useState<string[]>([]);
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [showProblems, setShowProblems] = useState(false);
+
+  const doc = history?.present;
+  const flow = doc?.flow;
+
+  // ---- load ----
+  useEffect(() => {
+    let alive = true;
+    const start = (f: Flow, v?: number) => {
+      if (!alive) return;
+      setHistory(createHistory({ flow: f, positions: autoLayout(f) }));
+      setSaved(isNew ? '' : serialize(f));
+      setVersion(v);
+      setSimInput(defaultSimInput(f.trigger.event || 'add_to_cart'));
+    };
+    if (isNew) start(emptyFlow(name));
+    else
+      api
+        .getFlow(name)
+        .then((r) => start(r.flow, r.version))
+        .catch((e: Error) => alive && setLoadError(e.message));
+    api.recentEventTypes().then((t) => alive && setRecentTypes(t), () => {});
+    return () => {
+      alive = false;
+    };
+  }, [name, isNew]);
+
+  // ---- edits ----
+  const apply = useCallback((change: (d: Doc) => Doc, key?: string) => {
+    setHistory((h) => (h ? push(h, change(h.present), key) : h));
+  }, []);
+  const editFlow = useCallback(
+    (update: (f: Flow) => Flow, key?: string) => apply((d) => ({ ...d, flow: update(d.flow) }), key),
+    [apply],
+  );
+
+  const dirty = !!flow && (!onServer || serialize(flow) !== saved);
+
+  // ---- live check, debounced ----
+  const flowText = flow ? serialize(flow) : '';
+  useEffect(() => {
+    if (!flowText) return;
+    let alive = true;
+    setCheckState('checking');
+    const t = setTimeout(() => {
+      api
+        .checkFlow(JSON.parse(flowText))
+        .then((d) => alive && (setDiagnostics(d), setCheckState('idle')))
+        .catch(() => alive && setCheckState('failed'));
+    }, CHECK_DEBOUNCE_MS);
+    return () => {
+      alive = false;
+      clearTimeout(t);
+    };
+  }, [flowText]);
+
+  const index = useMemo(() => indexDiagnostics(diagnostics), [diagnostics]);
+
+  // ---- live counts ----
+  useEffect(() => {
+    if (!live || !onServer) return;
+    let alive = true;
+    const load = () =>
+      api.getStats(name).then(
+        (s) => alive && setStats(s),
+        () => {},
+      );
+    load();
+    const t = setInterval(load, STATS_REFRESH_MS);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [live, onServer, name]);
+
+  // ---- warn before leaving with unsaved changes ----
+  useEffect(() => {
+    if (!dirty) return;
+    const on = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', on);
+    return () => window.removeEventListener('beforeunload', on);
+  }, [dirty]);
+
+  // ---- canvas graph ----
+  const simPath = simResult?.path ?? [];
+  const graph = useMemo(() => (doc ? flowToGraph(doc.flow, doc.positions) : { nodes: [], edges: [] }), [doc]);
+  const decorated = useMemo<FlowNodeType[]>(() => {
+    if (!flow) return [];
+    return graph.nodes.map((gn) => {
+      const problems = index.byNode.get(gn.id) ?? [];
+      const step = simPath.indexOf(gn.id);
+      const variantStats = stats?.variants[gn.id];
+      return {
+        id: gn.id,
+        type: 'trellis' as const,
+        position: gn.position,
+        data: {
+          node: gn.data.node,
+          start: gn.data.start,
+          severity: worstSeverity(problems),
+          problems: problems.map((p) => p.message),
+          handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
+          counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
+          variantConversions:
+            live && gn.data.node.type === 'ab'
+              ? Object.fromEntries(Object.entries(variantStats ?? {}).map(([k, v]) => [k, v.conversions]))
+              : undefined,
+          simStep: step >= 0 ? step + 1 : undefined,
+          simDimmed: simPath.length > 0 && step < 0,
+        },
+      };
+    });
+  }, [graph, flow, index, stats, live, simPath]);
+
+  useEffect(() => {
+    setRfNodes((prev) => {
+      const byId = new Map(prev.map((n) => [n.id, n]));
+      return decorated.map((n) => {
+        const p = byId.get(n.id);
+        return {
+          ...n,
+          position: p?.dragging ? p.position : n.position,
+          measured: p?.measured,
+          dragging: p?.dragging,
+          selected: selected.includes(n.id),
+        };
+      });
+    });
+  }, [decorated, selected]);
+
+  const simEdges = useMemo(() => {
+    const set = new Set<string>();
+    for (let i = 0; i + 1 < simPath.length; i++) set.add(`${simPath[i]}>${simPath[i + 1]}`);
+    return set;
+  }, [simPath]);
+
+  const rfEdges = useMemo<Edge[]>(
+    () =>
+      graph.edges.map((e) => {
+        const onPath = simEdges.has(`${e.source}>${e.target}`);
+        const sev = index.byField.get(`${e.source}\u0000${e.sourceHandle}`) ? 'error' : '';
+        return {
+          id: e.id,
+          source: e.source,
+          sourceHandle: e.sourceHandle,
+          target: e.target,
+          targetHandle: 'in',
+          label: e.label,
+          selected: selectedEdges.includes(e.id),
+          animated: onPath,
+          className: [onPath ? 'sim-edge' : '', sev].join(' '),
+          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+          data: { handle: e.sourceHandle },
+          labelBgPadding: [4, 2] as [number, number],
+          labelBgBorderRadius: 3,
+        };
+      }),
+    [graph, selectedEdges, simEdges, index],
+  );
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
+    const sel = changes.filter((c) => c.type === 'select');
+    if (sel.length) {
+      setSelected((prev) => {
+        const s = new Set(prev);
+        for (const c of sel) {
+          if (c.type !== 'select') continue;
+          if (c.selected) s.add(c.id);
+          else s.delete(c.id);
+        }
+        return [...s];
+      });
+    }
+    // Removal goes through onDelete so the flow, not the canvas, drops the node.
+    const rest = changes.filter((c) => c.type !== 'remove' && c.type !== 'select');
+    if (rest.length) setRfNodes((nds) => applyNodeChanges(rest, nds));
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    const sel = changes.filter((c) => c.type === 'select');
+    if (!sel.length) return;
+    setSelectedEdges((prev) => {
+      const s = new Set(prev);
+      for (const c of sel) {
+        if (c.type !== 'select') continue;
+        if (c.selected) s.add(c.id);
+        else s.delete(c.id);
+      }
+      return [...s];
+    });
+  }, []);
+
+  const onDelete = useCallback(
+    ({ nodes, edges }: { nodes: { id: string }[]; edges: Edge[] }) => {
+      const gone = nodes.map((n) => n.id);
+      apply((d) => {
+        let f = d.flow;
+        for (const e of edges) if (!gone.includes(e.source)) f = disconnect(f, e.source, e.sourceHandle ?? 'next');
+        f = removeNodes(f, gone);
+        const positions = { ...d.positions };
+        for (const id of gone) delete positions[id];
+        return { flow: f, positions };
+      });
+      setSelected((s) => s.filter((id) => !gone.includes(id)));
+      setSelectedEdges([]);
+    },
+    [apply],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!c.source || !c.target || !c.sourceHandle) return;
+      editFlow((f) => connect(f, c.source, c.sourceHandle!, c.target));
+    },
+    [editFlow],
+  );
+
+  const onNodeDragStop = useCallback(
+    (_: unknown, __: unknown, nodes: FlowNodeType[]) => {
+      apply((d) => {
+        const positions = { ...d.positions };
+        for (const n of nodes) positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+        return { ...d, positions };
+      });
+    },
+    [apply],
+  );
+
+  const addNodeAt = useCallback(
+    (type: NodeType, at?: Position) => {
+      if (!history) return;
+      const f = history.present.flow;
+      const id = freshId(f, type);
+      let pos = at;
+      if (!pos) {
+        const rect = canvasRef.current?.getBoundingClientRect();
+        const centre = rect
+          ? rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 })
+          : { x: 0, y: 0 };
+        const n = f.nodes.length;
+        pos = { x: Math.round(centre.x - 110 + (n % 4) * 30), y: Math.round(centre.y - NODE_HEIGHT / 2 + (n % 4) * 30) };
+      }
+      apply((d) => ({ flow: addNode(d.flow, newNode(type, id)), positions: { ...d.positions, [id]: pos! } }));
+      setSelected([id]);
+      setSelectedEdges([]);
+      setPanel('edit');
+    },
+    [history, apply, rf],
+  );
+
+  const layout = useCallback(() => {
+    apply((d) => ({ ...d, positions: autoLayout(d.flow) }));
+    setTimeout(() => rf.fitView({ padding: 0.15, duration: 200 }), 50);
+  }, [apply, rf]);
+
+  const doUndo = useCallback(() => setHistory((h) => (h ? undo(h) : h)), []);
+  const doRedo = useCallback(() => setHistory((h) => (h ? redo(h) : h)), []);
+
+  // Keyboard: undo/redo, select all, clear selection (delete is React Flow's own).
+  useEffect(() => {
+    const on = (e: KeyboardEvent) => {
+      if (isTyping(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const k = e.key.toLowerCase();
+      if (mod && k === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        doUndo();
+      } else if (mod && (k === 'y' || (k === 'z' && e.shiftKey))) {
+        e.preventDefault();
+        doRedo();
+      } else if (mod && k === 'a') {
+        e.preventDefault();
+        setSelected(history?.present.flow.nodes.map((n) => n.id) ?? []);
+      } else if (e.key === 'Escape') {
+        setSelected([]);
+        setSelectedEdges([]);
+      }
+    };
+    window.addEventListener('keydown', on);
+    return () => window.removeEventListener('keydown', on);
+  }, [doUndo, doRedo, history]);
+
+  // ---- save, deploy ----
+  const save = useCallback(async (): Promise<boolean> => {
+    if (!flow) return false;
+    setBusy(true);
+    setStatus({ kind: 'info', text: 'Saving…' });
+    try {
+      await api.saveFlow(name, cleanFlow(flow));
+      // Read back what the server wrote (canonical form) so the editor shows the file's truth.
+      const back = await api.getFlow(name);
+      setHistory((h) => (h ? replace(h, { ...h.present, flow: back.flow }) : h));
+      setSaved(serialize(back.flow));
+      setOnServer(true);
+      if (isNew) window.history.replaceState(null, '', `#/flows/${encodeURIComponent(name)}`);
+      setStatus({ kind: 'ok', text: 'Saved' });
+      return true;
+    } catch (e) {
+      const err = e as api.ApiError;
+      if (err.diagnostics?.length) setDiagnostics(err.diagnostics);
+      setStatus({ kind: 'error', text: `Not saved: ${err.message}` });
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, [flow, name, isNew, history]);
+
+  const deploy = useCallback(async () => {
+    if (dirty && !(await save())) return;
+    setBusy(true);
+    try {
+      const v = await api.deployFlow(name);
+      setVersion(v);
+      setStatus({ kind: 'ok', text: v ? `Deployed version ${v}` : 'Deployed' });
+    } catch (e) {
+      const err = e as api.ApiError;
+      if (err.diagnostics?.length) setDiagnostics(err.diagnostics);
+      setStatus({ kind: 'error', text: `Not deployed: ${err.message}` });
+    } finally {
+      setBusy(false);
+    }
+  }, [dirty, save, name]);
+
+  const runSim = useCallback(async () => {
+    if (!flow || !simInput) return;
+    const req = buildSimRequest(simInput);
+    if (typeof req === 'string') {
+      setSimError(req);
+      return;
+    }
+    setSimRunning(true);
+    setSimError(null);
+    try {
+      setSimResult(await api.simulate({ flow: cleanFlow(flow), ...req }));
+    } catch (e) {
+      setSimResult(null);
+      setSimError((e as Error).message);
+    } finally {
+      setSimRunning(false);
+    }
+  }, [flow, simInput]);
+
+  const eventTypes = useMemo(() => {
+    const s = new Set(recentTypes);
+    if (flow) {
+      if (flow.trigger.event) s.add(flow.trigger.event);
+      for (const e of flow.exit_on ?? []) if (e) s.add(e);
+      if (flow.goal) s.add(flow.goal);
+      for (const n of flow.nodes) {
+        const u = untilEventType(n);
+        if (u) s.add(u);
+      }
+    }
+    return [...s].sort();
+  }, [recentTypes, flow]);
+
+  const sampleContext = useMemo(() => {
+    const user = (simInput && parseUser(simInput.user)) ?? {};
+    const first = simInput?.events[0];
+    const props = (first && parseUser(first.properties)) ?? {};
+    const pool = simInput?.coupons.split(/[:,\n]/)[1]?.trim();
+    return { user, event: { type: flow?.trigger.event, ...props }, coupon: { code: pool || 'SAMPLE-CODE' } };
+  }, [simInput, flow?.trigger.event]);
+
+  if (loadError)
+    return (
+      <div className="list-page">
+        <div className="banner error">Cannot open flow {name}: {loadError}</div>
+        <a href="#/">back to flows</a>
+      </div>
+    );
+  if (!history || !flow) return <div className="loading">Loading {name}…</div>;
+
+  const selectedNode = selected.length === 1 ? flow.nodes.find((n) => n.id === selected[0]) : undefined;
+  const leave = (e: React.MouseEvent) => {
+    if (dirty && !window.confirm('This flow has unsaved changes. Leave anyway?')) e.preventDefault();
+  };
+
+  return (
+    <div className="editor">
+      <header className="topbar">
+        <a href="#/" className="brand" onClick={leave}>
+          Trellis
+        </a>
+        <span className="flow-name" data-testid="flow-name">
+          {flow.flow}
+          {dirty && (
+            <span className="dirty" title="unsaved changes" data-testid="dirty">
+              ●
+            </span>
+          )}
+        </span>
+        <span className="muted" data-testid="version">
+          {version ? `deployed v${version}` : onServer ? 'not deployed' : 'new'}
+        </span>
+        <span className="spacer" />
+        <button type="button" onClick={doUndo} disabled={!canUndo(history)} title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" onClick={doRedo} disabled={!canRedo(history)} title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+        <button type="button" onClick={layout} title="Arrange the nodes along their arrows">
+          Auto-layout
+        </button>
+        <button
+          type="button"
+          className={`problems ${index.errors ? 'error' : index.warnings ? 'warning' : 'ok'}`}
+          onClick={() => setShowProblems(!showProblems)}
+          data-testid="problems"
+        >
+          {checkState === 'failed'
+            ? 'checker unreachable'
+            : index.errors + index.warnings === 0
+              ? checkState === 'checking'
+                ? 'checking…'
+                : '✓ no problems'
+              : `${index.errors} error${index.errors === 1 ? '' : 's'}, ${index.warnings} warning${index.warnings === 1 ? '' : 's'}`}
+        </button>
+        <label className="toggle" title="Show per-node counts of the deployed flow">
+          <input type="checkbox" checked={live} disabled={!onServer} onChange={(e) => setLive(e.target.checked)} /> Live
+        </label>
+        <button type="button" className="primary" onClick={() => void save()} disabled={busy || (!dirty && onServer)}>
+          Save
+        </button>
+        <button type="button" className="primary" onClick={() => void deploy()} disabled={busy}>
+          Deploy
+        </button>
+      </header>
+      {status && (
+        <div className={`statusline ${status.kind}`} data-testid="status">
+          {status.text}
+        </div>
+      )}
+      <div className="editor-body">
+        <aside className="palette" data-testid="palette">
+          <div className="palette-title">Add a node</div>
+          {NODE_TYPES.map((t) => (
+            <button
+              key={t}
+              type="button"
+              className={`palette-item type-${t}`}
+              data-type={t}
+              draggable
+              onDragStart={(e) => {
+                e.dataTransfer.setData(DND_TYPE, t);
+                e.dataTransfer.effectAllowed = 'move';
+              }}
+              onClick={() => addNodeAt(t)}
+              title={`Click or drag to add a ${TYPE_LABELS[t]} node`}
+            >
+              {TYPE_LABELS[t]}
+            </button>
+          ))}
+          <div className="palette-help muted small">
+            Drag from a node's bottom dot to another node to connect. Delete/Backspace removes the selection; Ctrl+Z
+            undoes; Ctrl+A selects all; Esc clears.
+          </div>
+          {live && stats && (
+            <div className="live-summary" data-testid="live-summary">
+              <div className="palette-title">Live</div>
+              {stats.version && <div>version {stats.version}</div>}
+              {stats.goal && <div>goal conversions: {stats.goal.conversions}</div>}
+            </div>
+          )}
+        </aside>
+        <div
+          className="canvas"
+          ref={canvasRef}
+          data-testid="canvas"
+          onDragOver={(e) => {
+            e.preventDefault();
+            e.dataTransfer.dropEffect = 'move';
+          }}
+          onDrop={(e) => {
+            const t = e.dataTransfer.getData(DND_TYPE) as NodeType;
+            if (!NODE_TYPES.includes(t)) return;
+            e.preventDefault();
+            const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+            addNodeAt(t, { x: Math.round(p.x - 110), y: Math.round(p.y - 20) });
+          }}
+        >
+          <ReactFlow<FlowNodeType, Edge>
+            nodes={rfNodes}
+            edges={rfEdges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onDelete={onDelete}
+            onNodeDragStop={onNodeDragStop}
+            onPaneClick={() => {
+              setSelected([]);
+              setSelectedEdges([]);
+            }}
+            deleteKeyCode={['Delete', 'Backspace']}
+            fitView
+            fitViewOptions={{ padding: 0.15 }}
+            minZoom={0.2}
+            maxZoom={2}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background gap={16} />
+            <Controls />
+            <MiniMap pannable zoomable />
+          </ReactFlow>
+          {showProblems && (
+            <div className="problems-list" data-testid="problems-list">
+              {diagnostics.length === 0 && <div className="muted">No problems.</div>}
+              {diagnostics.map((d, i) => (
+                <button
+                  key={i}
+                  type="button"
+                  className={`problem ${d.severity}`}
+                  onClick={() => {
+                    setSelected(d.node ? [d.node] : []);
+                    setPanel('edit');
+                  }}
+                >
+                  <b>{d.severity}</b> {d.node ? `${d.node}${d.field ? `.${d.field}` : ''}: ` : ''}
+                  {d.message}
+                </button>
+              ))}
+            </div>
+          )}
+        </div>
+        <aside className="side">
+          <div className="tabs">
+            <button type="button" className={panel === 'edit' ? 'active' : ''} onClick={() => setPanel('edit')}>
+              {selectedNode ? 'Node' : 'Flow'}
+            </button>
+            <button type="button" className={panel === 'simulate' ? 'active' : ''} onClick={() => setPanel('simulate')}>
+              Simulate
+            </button>
+          </div>
+          {panel === 'edit' && selectedNode && (
+            <NodePanel
+              key={selectedNode.id}
+              flow={flow}
+              node={selectedNode}
+              index={index}
+              context={sampleContext}
+              onUpdate={(u, key) => editFlow((f) => updateNode(f, selectedNode.id, u), key)}
+              onRename={(to) => {
+                const id = to.trim();
+                if (!/^[A-Za-z_][\w]*$/.test(id) || flow.nodes.some((n) => n.id === id)) {
+                  setStatus({ kind: 'error', text: `Cannot rename to "${to}": not a free id` });
+                  return;
+                }
+                apply((d) => {
+                  const positions = { ...d.positions, [id]: d.positions[selectedNode.id] };
+                  delete positions[selectedNode.id];
+                  return { flow: renameNode(d.flow, selectedNode.id, id), positions };
+                });
+                setSelected([id]);
+              }}
+              onDelete={() => onDelete({ nodes: [{ id: selectedNode.id }], edges: [] })}
+              onMakeStart={() => editFlow((f) => ({ ...f, start: selectedNode.id }))}
+            />
+          )}
+          {panel === 'edit' && !selectedNode && (
+            <>
+              {selected.length > 1 && <p className="muted panel-note">{selected.length} nodes selected</p>}
+              <FlowPanel flow={flow} index={index} isNew={!onServer} onChange={editFlow} />
+            </>
+          )}
+          {panel === 'simulate' && simInput && (
+            <SimulatePanel
+              input={simInput}
+              onInput={setSimInput}
+              onRun={() => void runSim()}
+              onClear={() => setSimResult(null)}
+              running={simRunning}
+              result={simResult}
+              error={simError}
+            />
+          )}
+        </aside>
+      </div>
+      <datalist id={EVENT_TYPES_LIST}>
+        {eventTypes.map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
+    </div>
+  );
+}
+

@@ -1,0 +1,394 @@
+import type { ReactNode } from 'react';
+import { diagnosticsFor, nodeLevel, type DiagnosticIndex } from '../model/diagnostics';
+import { variantShare } from '../model/graph';
+import { TYPE_LABELS, untilEventType, type Flow, type IrNode, type Variant } from '../model/ir';
+import {
+  CommitInput,
+  DurationInput,
+  EVENT_TYPES_LIST,
+  ExpressionInput,
+  Field,
+  TargetSelect,
+  TemplateInput,
+  TextInput,
+} from './fields';
+
+export type NodeUpdate = (update: (n: IrNode) => IrNode, coalesceKey?: string) => void;
+
+interface NodePanelProps {
+  flow: Flow;
+  node: IrNode;
+  index: DiagnosticIndex;
+  context: Record<string, unknown>;
+  onUpdate: NodeUpdate;
+  onRename: (to: string) => void;
+  onDelete: () => void;
+  onMakeStart: () => void;
+}
+
+// The fields each node type shows; diagnostics on other fields are listed on top.
+const SHOWN: Record<IrNode['type'], string[]> = {
+  segment: ['id', 'description', 'match', 'yes', 'no'],
+  wait: ['id', 'description', 'for', 'until_event', 'on_event', 'next'],
+  coupon: ['id', 'description', 'pool', 'generate', 'next', 'on_exhausted'],
+  sms: ['id', 'description', 'text', 'next'],
+  email: ['id', 'description', 'subject', 'body', 'next'],
+  webhook: ['id', 'description', 'url', 'body', 'next'],
+  ab: ['id', 'description', 'variants'],
+  exit: ['id', 'description'],
+};
+
+export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart }: NodePanelProps) {
+  const id = node.id;
+  const diags = (field: string) => diagnosticsFor(index, id, field);
+  const targets = flow.nodes.map((n) => n.id).filter((n) => n !== id);
+  const set = (field: keyof IrNode) => (v: string | undefined) =>
+    onUpdate((n) => ({ ...n, [field]: v === '' && !['text', 'subject', 'body', 'match', 'url'].includes(field) ? undefined : v }), `${id}.${field}`);
+
+  const field = (name: string, label: string, input: ReactNode, hint?: ReactNode) => (
+    <Field name={name} label={label} diagnostics={diags(name)} hint={hint}>
+      {input}
+    </Field>
+  );
+  const target = (name: 'next' | 'yes' | 'no' | 'on_event' | 'on_exhausted', label: string) =>
+    field(name, label, <TargetSelect name={name} value={node[name]} options={targets} onChange={set(name)} />);
+
+  let body: ReactNode = null;
+  switch (node.type) {
+    case 'segment':
+      body = (
+        <>
+          {field(
+            'match',
+            'Match (expression)',
+            <ExpressionInput name="match" value={node.match} onChange={set('match')} placeholder='user.age > 30 and "education" in user.interests' />,
+          )}
+          {target('yes', 'If yes, go to')}
+          {target('no', 'If no, go to')}
+        </>
+      );
+      break;
+    case 'wait': {
+      const until = node.until_event;
+      const where = typeof until === 'object' ? until.where : undefined;
+      const setUntil = (event: string | undefined, w: string | undefined) =>
+        onUpdate(
+          (n) => ({ ...n, until_event: !event && !w ? undefined : w ? { event: event ?? '', where: w } : event }),
+          `${id}.until_event`,
+        );
+      body = (
+        <>
+          {field('for', 'Wait for', <DurationInput name="for" value={node.for} onChange={set('for')} />, 'empty: wait for the event only')}
+          {field(
+            'until_event',
+            'Or until event',
+            <TextInput name="until_event" value={untilEventType(node)} list={EVENT_TYPES_LIST} placeholder="event type" onChange={(v) => setUntil(v, where)} />,
+          )}
+          {untilEventType(node) &&
+            field(
+              'until_event.where',
+              'where (expression over event.*)',
+              <ExpressionInput name="until_event.where" value={where} onChange={(v) => setUntil(untilEventType(node), v || undefined)} />,
+            )}
+          {untilEventType(node) && target('on_event', 'When the event arrives, go to')}
+          {target('next', node.for ? 'When time runs out, go to' : 'Next')}
+        </>
+      );
+      break;
+    }
+    case 'coupon': {
+      const generate = node.generate !== undefined;
+      body = (
+        <>
+          <div className="field" data-field="source">
+            <label>Codes</label>
+            <div className="radio-row">
+              <label>
+                <input
+                  type="radio"
+                  name="coupon-source"
+                  checked={!generate}
+                  onChange={() => onUpdate((n) => ({ ...n, generate: undefined, pool: n.pool ?? '' }))}
+                />
+                from a pool
+              </label>
+              <label>
+                <input
+                  type="radio"
+                  name="coupon-source"
+                  checked={generate}
+                  onChange={() => onUpdate((n) => ({ ...n, pool: undefined, generate: { prefix: 'C-', length: 8 } }))}
+                />
+                generate
+              </label>
+            </div>
+          </div>
+          {!generate && field('pool', 'Pool', <TextInput name="pool" value={node.pool} onChange={set('pool')} placeholder="SPRING20" />)}
+          {generate && (
+            <Field name="generate" label="Generate" diagnostics={diags('generate')}>
+              <div className="row">
+                <input
+                  aria-label="prefix"
+                  name="generate.prefix"
+                  value={node.generate!.prefix}
+                  onChange={(e) => onUpdate((n) => ({ ...n, generate: { ...n.generate!, prefix: e.target.value } }), `${id}.gp`)}
+                />
+                <input
+                  aria-label="length"
+                  name="generate.length"
+                  type="number"
+                  min={4}
+                  max={32}
+                  value={node.generate!.length}
+                  onChange={(e) => onUpdate((n) => ({ ...n, generate: { ...n.generate!, length: Number(e.target.value) } }), `${id}.gl`)}
+                />
+              </div>
+            </Field>
+          )}
+          {target('next', 'Then go to')}
+          {target('on_exhausted', 'If no code is left, go to')}
+        </>
+      );
+      break;
+    }
+    case 'sms':
+      body = (
+        <>
+          {field('text', 'Text', <TemplateInput name="text" value={node.text} onChange={set('text')} context={context} />)}
+          {target('next', 'Then go to')}
+        </>
+      );
+      break;
+    case 'email':
+      body = (
+        <>
+          {field('subject', 'Subject', <TemplateInput name="subject" value={node.subject} onChange={set('subject')} context={context} rows={1} />)}
+          {field('body', 'Body', <TemplateInput name="body" value={node.body} onChange={set('body')} context={context} rows={4} />)}
+          {target('next', 'Then go to')}
+        </>
+      );
+      break;
+    case 'webhook':
+      body = (
+        <>
+          {field('url', 'URL', <TemplateInput name="url" value={node.url} onChange={set('url')} context={context} rows={1} />)}
+          {field('body', 'Body', <TemplateInput name="body" value={node.body} onChange={set('body')} context={context} rows={4} />)}
+          {target('next', 'Then go to')}
+        </>
+      );
+      break;
+    case 'ab':
+      body = <VariantsEditor node={node} targets={targets} index={index} onUpdate={onUpdate} />;
+      break;
+    case 'exit':
+      body = <p className="muted">The journey ends here.</p>;
+      break;
+  }
+
+  const general = nodeLevel(index, id, SHOWN[node.type]);
+  return (
+    <div className="panel" data-testid="node-panel" data-node={id}>
+      <div className="panel-title">
+        <span className={`type-chip type-${node.type}`}>{TYPE_LABELS[node.type]}</span>
+        <span className="panel-id">{id}</span>
+        {flow.start === id ? (
+          <span className="start-chip">start</span>
+        ) : (
+          <button type="button" className="link" onClick={onMakeStart}>
+            make start
+          </button>
+        )}
+      </div>
+      {general.map((d, i) => (
+        <div key={i} className={`banner ${d.severity}`} data-testid="node-level-diag">
+          {d.message}
+        </div>
+      ))}
+      {field('id', 'Id', <CommitInput name="id" value={id} onCommit={onRename} />)}
+      {field(
+        'description',
+        'Description',
+        <TextInput name="description" value={node.description} onChange={set('description')} placeholder="what this step is for" />,
+      )}
+      {body}
+      <div className="panel-actions">
+        <button type="button" className="danger" onClick={onDelete}>
+          Delete node
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function VariantsEditor({
+  node,
+  targets,
+  index,
+  onUpdate,
+}: {
+  node: IrNode;
+  targets: string[];
+  index: DiagnosticIndex;
+  onUpdate: NodeUpdate;
+}) {
+  const variants = node.variants ?? [];
+  const setVariant = (i: number, change: Partial<Variant>, key: string) =>
+    onUpdate((n) => ({ ...n, variants: (n.variants ?? []).map((v, j) => (j === i ? { ...v, ...change } : v)) }), key);
+  const addVariant = () => {
+    const taken = new Set(variants.map((v) => v.name));
+    let name = 'a';
+    for (let c = 97; taken.has(name); c++) name = String.fromCharCode(c);
+    onUpdate((n) => ({ ...n, variants: [...(n.variants ?? []), { name, weight: 10 }] }));
+  };
+  const total = variants.reduce((s, v) => s + (v.weight || 0), 0);
+  return (
+    <Field name="variants" label={`Variants (total weight ${total})`} diagnostics={diagnosticsFor(index, node.id, 'variants').filter((d) => !/^variants\.[^.]+/.test(d.field ?? ''))}>
+      <table className="variants">
+        <thead>
+          <tr>
+            <th>name</th>
+            <th>weight</th>
+            <th>share</th>
+            <th>go to</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {variants.map((v, i) => {
+            const vd = diagnosticsFor(index, node.id, `variants.${v.name}`);
+            return (
+              <tr key={i} data-variant={v.name} className={vd.length ? `has-${vd[0].severity}` : ''}>
+                <td>
+                  <input
+                    aria-label={`variant ${i + 1} name`}
+                    name={`variants.${i}.name`}
+                    value={v.name}
+                    onChange={(e) => setVariant(i, { name: e.target.value }, `${node.id}.v${i}.name`)}
+                  />
+                </td>
+                <td>
+                  <input
+                    aria-label={`variant ${v.name} weight`}
+                    name={`variants.${v.name}.weight`}
+                    type="number"
+                    min={0}
+                    value={Number.isFinite(v.weight) ? v.weight : ''}
+                    onChange={(e) => setVariant(i, { weight: e.target.value === '' ? 0 : Number(e.target.value) }, `${node.id}.v${i}.weight`)}
+                  />
+                </td>
+                <td className="num">{variantShare(node, v.name)}%</td>
+                <td>
+                  <TargetSelect
+                    name={`variants.${v.name}.next`}
+                    value={v.next}
+                    options={targets}
+                    onChange={(t) => setVariant(i, { next: t }, `${node.id}.v${i}.next`)}
+                  />
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`remove variant ${v.name}`}
+                    onClick={() => onUpdate((n) => ({ ...n, variants: (n.variants ?? []).filter((_, j) => j !== i) }))}
+                  >
+                    ✕
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {variants.flatMap((v) =>
+        diagnosticsFor(index, node.id, `variants.${v.name}`).map((d, i) => (
+          <div key={`${v.name}${i}`} className={`field-msg ${d.severity}`} data-testid="field-diag">
+            {v.name}: {d.message}
+          </div>
+        )),
+      )}
+      <button type="button" onClick={addVariant}>
+        Add variant
+      </button>
+    </Field>
+  );
+}
+
+interface FlowPanelProps {
+  flow: Flow;
+  index: DiagnosticIndex;
+  isNew: boolean;
+  onChange: (update: (f: Flow) => Flow, coalesceKey?: string) => void;
+}
+
+// Shown when no node is selected: the flow's own settings.
+export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
+  const diags = (field: string) => diagnosticsFor(index, '', field);
+  const reEntry = flow.re_entry ?? 'never';
+  const reKind = reEntry.startsWith('after') ? 'after' : reEntry;
+  const reAfter = reKind === 'after' ? reEntry.slice(5).trim() : '';
+  const setTrigger = (k: 'event' | 'when' | 'key') => (v: string) =>
+    onChange((f) => ({ ...f, trigger: { ...f.trigger, [k]: v || undefined, event: k === 'event' ? v : f.trigger.event } }), `flow.trigger.${k}`);
+  const unplaced = index.flow.filter((d) => !d.field || !['flow', 'description', 'trigger', 're_entry', 'exit_on', 'goal', 'start'].includes(d.field.split('.')[0]));
+  return (
+    <div className="panel" data-testid="flow-panel">
+      <div className="panel-title">
+        <span className="type-chip type-flow">Flow</span>
+        <span className="panel-id">{flow.flow}</span>
+      </div>
+      {unplaced.map((d, i) => (
+        <div key={i} className={`banner ${d.severity}`}>
+          {d.message}
+        </div>
+      ))}
+      <Field name="description" label="Description" diagnostics={diags('description')}>
+        <TextInput name="description" value={flow.description} onChange={(v) => onChange((f) => ({ ...f, description: v || undefined }), 'flow.description')} />
+      </Field>
+      <Field name="trigger.event" label="Starts on event" diagnostics={diags('trigger.event').concat(diags('trigger').filter((d) => d.field === 'trigger'))}>
+        <TextInput name="trigger.event" value={flow.trigger.event} list={EVENT_TYPES_LIST} placeholder="add_to_cart" onChange={setTrigger('event')} />
+      </Field>
+      <Field name="trigger.when" label="only when (expression)" diagnostics={diags('trigger.when')}>
+        <ExpressionInput name="trigger.when" value={flow.trigger.when} onChange={setTrigger('when')} placeholder="event.value >= 20" />
+      </Field>
+      <Field name="trigger.key" label="one journey per (expression)" diagnostics={diags('trigger.key')} hint="empty: one per user">
+        <TextInput name="trigger.key" value={flow.trigger.key} onChange={setTrigger('key')} placeholder="event.cart_id" />
+      </Field>
+      <Field name="re_entry" label="Re-entry" diagnostics={diags('re_entry')}>
+        <div className="row">
+          <select
+            id="f-re_entry"
+            name="re_entry"
+            value={reKind}
+            onChange={(e) => onChange((f) => ({ ...f, re_entry: e.target.value === 'after' ? 'after 7d' : e.target.value }))}
+          >
+            <option value="never">never</option>
+            <option value="always">always</option>
+            <option value="after">after a while</option>
+          </select>
+          {reKind === 'after' && (
+            <DurationInput name="re_entry.after" value={reAfter} onChange={(v) => onChange((f) => ({ ...f, re_entry: `after ${v}` }), 'flow.re_entry')} />
+          )}
+        </div>
+      </Field>
+      <Field name="exit_on" label="Exit on events (comma-separated)" diagnostics={diags('exit_on')}>
+        <TextInput
+          name="exit_on"
+          value={(flow.exit_on ?? []).join(', ')}
+          placeholder="order_paid, unsubscribe"
+          onChange={(v) =>
+            onChange(
+              (f) => ({ ...f, exit_on: v.split(',').map((s) => s.trim()).filter((s, i, a) => s !== '' || i < a.length - 1) }),
+              'flow.exit_on',
+            )
+          }
+        />
+      </Field>
+      <Field name="goal" label="Goal event (counts as a conversion)" diagnostics={diags('goal')}>
+        <TextInput name="goal" value={flow.goal} list={EVENT_TYPES_LIST} onChange={(v) => onChange((f) => ({ ...f, goal: v || undefined }), 'flow.goal')} />
+      </Field>
+      <Field name="start" label="Start node" diagnostics={diags('start')}>
+        <TargetSelect name="start" value={flow.start} options={flow.nodes.map((n) => n.id)} onChange={(v) => onChange((f) => ({ ...f, start: v }))} />
+      </Field>
+    </div>
+  );
+}

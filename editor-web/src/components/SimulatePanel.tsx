@@ -1,0 +1,174 @@
+import { useState } from 'react';
+import type { SimEvent, SimResult } from '../api';
+import { EVENT_TYPES_LIST } from './fields';
+
+export interface SimInput {
+  user: string; // JSON text of the sample user's traits
+  events: { at: string; type: string; properties: string }[];
+  coupons: string; // "POOL: C-1, C-2" per line
+}
+
+export function defaultSimInput(triggerEvent: string): SimInput {
+  return {
+    user: JSON.stringify(
+      { first_name: 'Ana', email: 'ana@example.com', phone: '+15550100', age: 34, interests: ['education'], paid: false },
+      null,
+      2,
+    ),
+    events: [{ at: '0s', type: triggerEvent, properties: '{"value": 59, "cart_id": "c1"}' }],
+    coupons: '',
+  };
+}
+
+export function parseUser(text: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function buildSimRequest(input: SimInput): { user: Record<string, unknown>; events: SimEvent[]; coupons: Record<string, string[]> } | string {
+  const user = parseUser(input.user);
+  if (!user) return 'The sample user is not a JSON object.';
+  const events: SimEvent[] = [];
+  for (const [i, e] of input.events.entries()) {
+    if (!e.type.trim()) continue;
+    let properties: Record<string, unknown> = {};
+    if (e.properties.trim()) {
+      const p = parseUser(e.properties);
+      if (!p) return `Event ${i + 1}: properties are not a JSON object.`;
+      properties = p;
+    }
+    events.push({ at: e.at.trim() || '0s', type: e.type.trim(), properties });
+  }
+  const coupons: Record<string, string[]> = {};
+  for (const line of input.coupons.split('\n')) {
+    const m = /^\s*([^:\s]+)\s*:\s*(.*)$/.exec(line);
+    if (m) coupons[m[1]] = m[2].split(',').map((c) => c.trim()).filter(Boolean);
+  }
+  return { user, events, coupons };
+}
+
+interface Props {
+  input: SimInput;
+  onInput: (i: SimInput) => void;
+  onRun: () => void;
+  onClear: () => void;
+  running: boolean;
+  result: SimResult | null;
+  error: string | null;
+}
+
+// Simulate: a sample user and a few events at virtual times, run by the server
+// through the runtime's own code with no real delivery.
+export function SimulatePanel({ input, onInput, onRun, onClear, running, result, error }: Props) {
+  const [open, setOpen] = useState(true);
+  const setEvent = (i: number, change: Partial<SimInput['events'][number]>) =>
+    onInput({ ...input, events: input.events.map((e, j) => (j === i ? { ...e, ...change } : e)) });
+  const userOk = parseUser(input.user) !== null;
+  return (
+    <div className="panel sim-panel" data-testid="sim-panel">
+      <div className="panel-title">
+        <span className="type-chip type-flow">Simulate</span>
+        <button type="button" className="link" onClick={() => setOpen(!open)}>
+          {open ? 'hide inputs' : 'show inputs'}
+        </button>
+      </div>
+      {open && (
+        <>
+          <div className={`field ${userOk ? '' : 'has-error'}`}>
+            <label htmlFor="sim-user">Sample user (traits, JSON)</label>
+            <textarea id="sim-user" className="mono" rows={6} value={input.user} spellCheck={false} onChange={(e) => onInput({ ...input, user: e.target.value })} />
+            {!userOk && <div className="field-msg error">not a JSON object</div>}
+          </div>
+          <div className="field">
+            <label>Events at virtual times</label>
+            <table className="sim-events">
+              <thead>
+                <tr>
+                  <th>at</th>
+                  <th>type</th>
+                  <th>properties (JSON)</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {input.events.map((e, i) => (
+                  <tr key={i}>
+                    <td>
+                      <input aria-label={`event ${i + 1} at`} className="mono at" value={e.at} onChange={(x) => setEvent(i, { at: x.target.value })} />
+                    </td>
+                    <td>
+                      <input aria-label={`event ${i + 1} type`} list={EVENT_TYPES_LIST} value={e.type} onChange={(x) => setEvent(i, { type: x.target.value })} />
+                    </td>
+                    <td>
+                      <input aria-label={`event ${i + 1} properties`} className="mono" value={e.properties} onChange={(x) => setEvent(i, { properties: x.target.value })} />
+                    </td>
+                    <td>
+                      <button type="button" className="link" aria-label={`remove event ${i + 1}`} onClick={() => onInput({ ...input, events: input.events.filter((_, j) => j !== i) })}>
+                        ✕
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <button type="button" onClick={() => onInput({ ...input, events: [...input.events, { at: '1h', type: '', properties: '' }] })}>
+              Add event
+            </button>
+          </div>
+          <div className="field">
+            <label htmlFor="sim-coupons">Coupon codes per pool (one pool a line: POOL: C-1, C-2)</label>
+            <textarea id="sim-coupons" className="mono" rows={2} value={input.coupons} onChange={(e) => onInput({ ...input, coupons: e.target.value })} />
+          </div>
+        </>
+      )}
+      <div className="row">
+        <button type="button" className="primary" onClick={onRun} disabled={running}>
+          {running ? 'Running…' : 'Run simulation'}
+        </button>
+        {result && (
+          <button type="button" onClick={onClear}>
+            Clear
+          </button>
+        )}
+      </div>
+      {error && <div className="banner error">{error}</div>}
+      {result && (
+        <div className="sim-result" data-testid="sim-result">
+          <h3>Path</h3>
+          <ol className="sim-path" data-testid="sim-path">
+            {result.steps.length > 0
+              ? result.steps.map((s, i) => (
+                  <li key={i}>
+                    <b>{s.node}</b> {s.at !== undefined && <span className="muted">at {String(s.at)}</span>} {s.reason && <span className="muted">— {s.reason}</span>}
+                  </li>
+                ))
+              : result.path.map((n, i) => <li key={i}>{n}</li>)}
+          </ol>
+          {result.state && <p className="muted">journey {result.state}</p>}
+          <h3>Messages that would be sent ({result.deliveries.length})</h3>
+          {result.deliveries.length === 0 && <p className="muted">none</p>}
+          <ul className="sim-deliveries" data-testid="sim-deliveries">
+            {result.deliveries.map((d, i) => (
+              <li key={i} data-channel={d.channel}>
+                <span className={`type-chip type-${d.channel}`}>{d.channel}</span> <b>{d.node}</b>
+                {d.at !== undefined && <span className="muted"> at {String(d.at)}</span>}
+                {d.to && <span className="muted"> to {d.to}</span>}
+                {d.subject && <div className="small">{d.subject}</div>}
+                {d.body && <div className="small mono">{d.body}</div>}
+              </li>
+            ))}
+          </ul>
+          {result.diagnostics.map((d, i) => (
+            <div key={i} className={`banner ${d.severity}`}>
+              {d.message}
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,165 @@
+// The flow IR as JSON (docs/ir-json.md): what the HTTP API sends and accepts.
+// Expressions, templates and durations stay source text; the server parses them.
+
+export type NodeType = 'segment' | 'wait' | 'coupon' | 'sms' | 'email' | 'webhook' | 'ab' | 'exit';
+
+export const NODE_TYPES: NodeType[] = ['segment', 'wait', 'coupon', 'sms', 'email', 'webhook', 'ab', 'exit'];
+
+export interface Variant {
+  name: string;
+  weight: number;
+  next?: string;
+  comments?: string[];
+}
+
+export interface EventFilter {
+  event: string;
+  where?: string;
+}
+
+export interface IrNode {
+  id: string;
+  type: NodeType;
+  description?: string;
+  comments?: string[];
+  span?: { line: number; column: number };
+  // segment
+  match?: string;
+  yes?: string;
+  no?: string;
+  // wait
+  for?: string;
+  until_event?: string | EventFilter;
+  on_event?: string;
+  // coupon
+  pool?: string;
+  generate?: { prefix: string; length: number };
+  on_exhausted?: string;
+  // sms, email, webhook
+  text?: string;
+  subject?: string;
+  body?: string;
+  url?: string;
+  // ab
+  variants?: Variant[];
+  next?: string;
+}
+
+export interface Trigger {
+  event: string;
+  when?: string;
+  key?: string;
+}
+
+export interface Flow {
+  flow: string;
+  description?: string;
+  comments?: string[];
+  trigger: Trigger;
+  re_entry?: string;
+  exit_on?: string[];
+  goal?: string;
+  start?: string;
+  nodes: IrNode[];
+}
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  file?: string;
+  line?: number;
+  column?: number;
+  length?: number;
+  message: string;
+  node?: string;
+  field?: string;
+}
+
+export const TYPE_LABELS: Record<NodeType, string> = {
+  segment: 'Segment',
+  wait: 'Wait',
+  coupon: 'Coupon',
+  sms: 'SMS',
+  email: 'Email',
+  webhook: 'Webhook',
+  ab: 'A/B split',
+  exit: 'Exit',
+};
+
+export function emptyFlow(name: string): Flow {
+  return { flow: name, trigger: { event: '' }, re_entry: 'never', nodes: [] };
+}
+
+// A fresh node of `type` with the fields a marketer fills in first. Targets stay
+// unset so the checker points at what is still to connect.
+export function newNode(type: NodeType, id: string): IrNode {
+  switch (type) {
+    case 'segment':
+      return { id, type, match: '' };
+    case 'wait':
+      return { id, type, for: '1d' };
+    case 'coupon':
+      return { id, type, pool: '' };
+    case 'sms':
+      return { id, type, text: '' };
+    case 'email':
+      return { id, type, subject: '', body: '' };
+    case 'webhook':
+      return { id, type, url: 'https://', body: '' };
+    case 'ab':
+      return {
+        id,
+        type,
+        variants: [
+          { name: 'a', weight: 50 },
+          { name: 'b', weight: 50 },
+        ],
+      };
+    case 'exit':
+      return { id, type };
+  }
+}
+
+// The first free id of the form `<type>_<n>` (`done` is kept for exits people name by hand).
+export function freshId(flow: Flow, type: NodeType): string {
+  const taken = new Set(flow.nodes.map((n) => n.id));
+  for (let i = 1; ; i++) {
+    const id = `${type}_${i}`;
+    if (!taken.has(id)) return id;
+  }
+}
+
+export function untilEventType(node: IrNode): string | undefined {
+  const u = node.until_event;
+  if (u === undefined) return undefined;
+  return typeof u === 'string' ? u : u.event;
+}
+
+// Removes keys whose value is undefined or an empty string, so JSON sent to the
+// server carries only what the user set (absent optional fields are omitted).
+export function cleanNode(node: IrNode): IrNode {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (v === undefined || k === 'span') continue;
+    if (v === '' && k !== 'id' && !TEXT_FIELDS.has(k)) continue;
+    out[k] = v;
+  }
+  return out as unknown as IrNode;
+}
+
+// Fields whose empty value is still meaningful to send (an empty message text is
+// something the checker should report on, not silently drop).
+const TEXT_FIELDS = new Set(['match', 'text', 'subject', 'body', 'url', 'pool']);
+
+export function cleanFlow(flow: Flow): Flow {
+  const out: Flow = { ...flow, nodes: flow.nodes.map(cleanNode) };
+  for (const k of ['description', 're_entry', 'goal', 'start'] as const) {
+    if (out[k] === undefined || out[k] === '') delete out[k];
+  }
+  if (out.exit_on) out.exit_on = out.exit_on.map((e) => e.trim()).filter((e) => e !== '');
+  if (out.exit_on && out.exit_on.length === 0) delete out.exit_on;
+  const t: Trigger = { event: flow.trigger.event };
+  if (flow.trigger.when) t.when = flow.trigger.when;
+  if (flow.trigger.key) t.key = flow.trigger.key;
+  out.trigger = t;
+  return out;
+}

@@ -1,0 +1,76 @@
+// Small helpers for field widgets: durations shown to people, and a preview of a
+// message template against a sample user. The server stays the judge of both (the
+// checker validates them); these only make the form friendlier.
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+// "72h", "90s", "7d" or ISO 8601 "PT72H" / "P1DT2H" → seconds; null when not a duration.
+export function durationSeconds(text: string): number | null {
+  const t = text.trim();
+  const simple = /^(\d+)\s*([smhdw])$/.exec(t);
+  if (simple) return Number(simple[1]) * UNIT_SECONDS[simple[2]];
+  const iso = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(t);
+  if (iso && t.length > 1 && !/T$/i.test(t)) {
+    const [, w, d, h, m, s] = iso.map((x) => (x ? Number(x) : 0));
+    return w * 604800 + d * 86400 + h * 3600 + m * 60 + s;
+  }
+  return null;
+}
+
+export function humanDuration(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    rest -= n * size;
+  }
+  return parts.length ? parts.join(' ') : '0 seconds';
+}
+
+// Splits "72h" into number and unit for the number + unit widget; null for other forms.
+export function splitDuration(text: string | undefined): { amount: string; unit: string } | null {
+  if (text === undefined || text === '') return { amount: '', unit: 'h' };
+  const m = /^(\d+)([smhd])$/.exec(text.trim());
+  return m ? { amount: m[1], unit: m[2] } : null;
+}
+
+function lookup(context: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = context;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export interface PreviewPart {
+  text: string;
+  missing?: boolean; // a path the sample could not supply
+}
+
+// Renders `{{path}}` and `{{path | default: "x"}}` for the preview. A missing path
+// renders as the path in brackets, flagged, so the user sees what the sample lacks.
+export function previewTemplate(template: string, context: Record<string, unknown>): PreviewPart[] {
+  const parts: PreviewPart[] = [];
+  const re = /\{\{\s*([A-Za-z_][\w.]*)\s*(?:\|\s*default\s*:\s*"((?:[^"\\]|\\.)*)"\s*)?\}\}/g;
+  let last = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    if (m.index > last) parts.push({ text: template.slice(last, m.index) });
+    const value = lookup(context, m[1]);
+    if (value === undefined || value === null) {
+      if (m[2] !== undefined) parts.push({ text: m[2].replace(/\\(.)/g, '$1') });
+      else parts.push({ text: `[${m[1]}]`, missing: true });
+    } else {
+      parts.push({ text: Array.isArray(value) ? value.join(', ') : String(value) });
+    }
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push({ text: template.slice(last) });
+  return parts;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { durationSeconds, humanDuration, previewTemplate, splitDuration } from '../src/model/text';
+import { createHistory, push, redo, undo, canUndo } from '../src/model/history';
+
+describe('durations', () => {
+  it.each([
+    ['72h', 259200], ['90s', 90], ['30m', 1800], ['7d', 604800], ['PT72H', 259200], ['P1DT2H', 93600],
+    ['', null], ['72', null], ['PT', null], ['h', null],
+  ])('%s → %s', (text, seconds) => {
+    expect(durationSeconds(text)).toBe(seconds);
+  });
+  it('reads for people and splits for the widget', () => {
+    expect(humanDuration(259200)).toBe('3 days');
+    expect(humanDuration(5400)).toBe('1 hour 30 minutes');
+    expect(splitDuration('72h')).toEqual({ amount: '72', unit: 'h' });
+    expect(splitDuration('PT72H')).toBeNull();
+  });
+});
+
+describe('template preview', () => {
+  const ctx = { user: { first_name: 'Ana', interests: ['education', 'art'] }, coupon: { code: 'C-001' } };
+  const render = (t: string) => previewTemplate(t, ctx).map((p) => p.text).join('');
+  it('fills paths from the sample', () => {
+    expect(render('Hi {{user.first_name}}, use {{ coupon.code }}')).toBe('Hi Ana, use C-001');
+    expect(render('{{user.interests}}')).toBe('education, art');
+  });
+  it('uses the default, else flags what the sample lacks', () => {
+    expect(render('{{user.city | default: "there"}}')).toBe('there');
+    const parts = previewTemplate('x {{user.nme}}', ctx);
+    expect(parts[1]).toEqual({ text: '[user.nme]', missing: true });
+  });
+});
+
+describe('undo and redo', () => {
+  it('steps back and forth, coalescing typing into one field', () => {
+    let h = createHistory('a');
+    h = push(h, 'ab', 'field:x', 1000);
+    h = push(h, 'abc', 'field:x', 1500);
+    h = push(h, 'abcd', 'other', 1600);
+    expect(h.past).toEqual(['a', 'abc']);
+    h = undo(h);
+    expect(h.present).toBe('abc');
+    h = undo(h);
+    expect(h.present).toBe('a');
+    expect(canUndo(h)).toBe(false);
+    h = redo(redo(h));
+    expect(h.present).toBe('abcd');
+    h = undo(h);
+    h = push(h, 'new');
+    expect(h.future).toEqual([]);
+  });
+});
