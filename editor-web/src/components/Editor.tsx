@@ -172,7 +172,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   }, [dirty]);
 
   // ---- canvas graph ----
-  const simPath = simResult?.path ?? [];
+  const simPath = useMemo(() => simResult?.path ?? [], [simResult]);
   const graph = useMemo(() => (doc ? flowToGraph(doc.flow, doc.positions) : { nodes: [], edges: [] }), [doc]);
   const decorated = useMemo<FlowNodeType[]>(() => {
     if (!flow) return [];
