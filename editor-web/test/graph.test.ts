@@ -115,3 +115,19 @@ describe('edits', () => {
     expect(flow).toEqual({ flow: 'f', trigger: { event: 'e' }, re_entry: 'never', nodes: [] });
   });
 });
+
+describe('auto-layout of nodes without arrows', () => {
+  it('puts them in a grid under the connected part, four to a row', () => {
+    let flow = emptyFlow('f');
+    for (let i = 0; i < 6; i++) flow = addNode(flow, newNode('sms', freshId(flow, 'sms')));
+    flow = connect(flow, 'sms_1', 'next', 'sms_2');
+    const pos = autoLayout(flow);
+    const loose = ['sms_3', 'sms_4', 'sms_5', 'sms_6'];
+    expect(new Set(loose.map((id) => pos[id].y)).size).toBe(1);
+    expect(pos.sms_3.y).toBeGreaterThan(pos.sms_2.y);
+    flow = removeNodes(flow, ['sms_1', 'sms_2']);
+    const grid = autoLayout(flow);
+    expect(grid.sms_3.y).toBe(grid.sms_6.y);
+    expect(grid.sms_3.x).toBeLessThan(grid.sms_6.x);
+  });
+});

@@ -340,7 +340,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
 
   const layout = useCallback(() => {
     apply((d) => ({ ...d, positions: autoLayout(d.flow) }));
-    setTimeout(() => rf.fitView({ padding: 0.15, duration: 200 }), 50);
+    setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1, duration: 200 }), 50);
   }, [apply, rf]);
 
   const doUndo = useCallback(() => setHistory((h) => (h ? undo(h) : h)), []);
@@ -585,7 +585,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             }}
             deleteKeyCode={['Delete', 'Backspace']}
             fitView
-            fitViewOptions={{ padding: 0.15 }}
+            fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             minZoom={0.2}
             maxZoom={2}
             proOptions={{ hideAttribution: true }}

@@ -1,5 +1,5 @@
-import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
-import { memo } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } from '@xyflow/react';
+import { memo, useEffect } from 'react';
 import type { NodeCounts } from '../api';
 import { slotsOf } from '../model/graph';
 import { TYPE_LABELS, untilEventType, type IrNode } from '../model/ir';
@@ -45,9 +45,14 @@ function summary(n: IrNode): string {
   }
 }
 
-function FlowNodeView({ data, selected }: NodeProps<FlowNodeType>) {
+function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
   const n = data.node;
   const slots = slotsOf(n);
+  // React Flow measures handles when a node resizes; a handle that appears without a
+  // resize (a new variant, `until_event` set) needs telling, or its arrows are not drawn.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const handleKey = slots.map((s) => s.handle).join('|');
+  useEffect(() => updateNodeInternals(id), [id, handleKey, updateNodeInternals]);
   const classes = ['fnode', `fnode-${n.type}`];
   if (selected) classes.push('selected');
   if (data.severity) classes.push(`has-${data.severity}`);

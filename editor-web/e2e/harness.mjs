@@ -1,0 +1,115 @@
+// Test harness for the end-to-end run: a real `trellis serve` on a free loopback
+// port with a temp database and a temp copy of flows/, and Debian's chromium driven
+// by playwright-core. Nothing is downloaded; every wait is bounded.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `probe` until it returns a truthy value or `ms` pass; throws with `what`.
+export async function until(what, probe, ms = 10000, every = 100) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(every);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+// Starts `trellis serve` on a temp copy of `flowsDir`; returns {base, flows, stop, log}.
+export async function startServer({ trellis, flowsDir, editorDir, keepFlows = () => true }) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-e2e-'));
+  const flows = path.join(tmp, 'flows');
+  fs.mkdirSync(flows);
+  if (fs.existsSync(flowsDir)) {
+    for (const f of fs.readdirSync(flowsDir)) {
+      if (keepFlows(f)) fs.copyFileSync(path.join(flowsDir, f), path.join(flows, f));
+    }
+  }
+  const port = await freePort();
+  const logPath = path.join(tmp, 'serve.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const child = spawn(
+    trellis,
+    ['serve', '--db', path.join(tmp, 'trellis.db'), '--flows', flows, '--port', String(port), '--editor-dir', editorDir],
+    { cwd: tmp, stdio: ['ignore', logFd, logFd] },
+  );
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = { code, signal }));
+  const base = `http://127.0.0.1:${port}`;
+  await until(
+    'trellis serve /healthz',
+    async () => {
+      if (exited) throw new Error(`trellis serve exited ${JSON.stringify(exited)}: ${fs.readFileSync(logPath, 'utf8').slice(-2000)}`);
+      const r = await fetch(`${base}/healthz`);
+      return r.ok;
+    },
+    20000,
+  );
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    await until('trellis serve to stop', () => exited !== null, 10000).catch(() => child.kill('SIGKILL'));
+  };
+  return { base, tmp, flows, stop, log: () => fs.readFileSync(logPath, 'utf8') };
+}
+
+export function runCli(trellis, args) {
+  const r = spawnSync(trellis, args, { encoding: 'utf8', timeout: 30000 });
+  return { code: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+// Launches chromium with a fresh profile; collects console errors and page errors.
+export async function openBrowser() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1440, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, consoleErrors, close };
+}

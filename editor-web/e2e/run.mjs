@@ -1,0 +1,327 @@
+// End-to-end: a marketer builds the 72-hour cart reminder in the browser against a
+// real `trellis serve`, sees the checker's diagnostics come and go, saves (and the
+// saved file passes `trellis check`), deploys, watches live counts move as events
+// arrive through the API, and simulates a journey. Screenshots of each stage go to
+// e2e/artifacts/. Any console error fails the run.
+//
+// Needs: TRELLIS_BIN (the built `trellis`), a built editor (dist/), /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const repo = path.resolve(root, '..');
+const artifacts = path.join(here, 'artifacts');
+const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
+const FLOW = 'cart_reminder';
+
+if (!fs.existsSync(CHROMIUM)) {
+  console.log(`SKIP: no chromium at ${CHROMIUM}`);
+  process.exit(77);
+}
+for (const [what, p] of [
+  ['trellis binary', trellis],
+  ['built editor', path.join(root, 'dist/index.html')],
+]) {
+  if (!fs.existsSync(p)) {
+    console.error(`missing ${what}: ${p}`);
+    process.exit(1);
+  }
+}
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+
+let shotNo = 0;
+const stages = [];
+async function stage(name, fn) {
+  const t0 = Date.now();
+  process.stdout.write(`stage ${name} … `);
+  await fn();
+  shotNo++;
+  const file = path.join(artifacts, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  stages.push(name);
+  console.log(`ok (${Date.now() - t0} ms, ${path.relative(root, file)})`);
+}
+
+// The seed cart reminder is rebuilt from scratch, so the temp flows/ leaves it out.
+const server = await startServer({
+  trellis,
+  flowsDir: path.join(repo, 'flows'),
+  editorDir: path.join(root, 'dist'),
+  keepFlows: (f) => !f.startsWith(`${FLOW}.`),
+});
+const { page, consoleErrors, close } = await openBrowser();
+const api = async (method, p, body) => {
+  const r = await fetch(server.base + p, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+
+const node = (id) => page.locator(`.react-flow__node[data-id="${id}"]`);
+const panel = () => page.getByTestId('node-panel');
+const field = (name) => page.locator(`[name="${name}"]`);
+const settle = () => page.waitForTimeout(450); // check debounce + round trip
+
+async function select(id) {
+  await node(id).locator('.fnode-head').click();
+  await page.waitForSelector(`[data-testid="node-panel"][data-node="${id}"]`);
+}
+
+async function addNode(type, id) {
+  await page.locator(`[data-testid="palette"] [data-type="${type}"]`).click();
+  const input = panel().locator('[name="id"]');
+  await input.fill(id);
+  await input.press('Enter');
+  await page.waitForSelector(`[data-testid="node-panel"][data-node="${id}"]`);
+  await node(id).waitFor();
+}
+
+async function connectByDrag(source, handle, target) {
+  const from = node(source).locator(`.react-flow__handle[data-handleid="${handle}"]`);
+  const to = node(target).locator('.react-flow__handle[data-handleid="in"]');
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  assert.ok(a && b, `handles of ${source}.${handle} and ${target} on screen`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.locator(`.react-flow__edge[data-id="${source}->${handle}"]`).waitFor({ timeout: 3000 }).catch(() => {});
+  assert.equal(await page.locator(`[data-id="${source}->${handle}"]`).count(), 1, `arrow ${source}.${handle} → ${target}`);
+}
+
+async function autoLayout() {
+  await page.getByRole('button', { name: 'Auto-layout' }).click();
+  await page.waitForTimeout(400);
+}
+
+async function nodeCount(id, which) {
+  const t = await node(id).locator(`[data-count="${which}"]`).textContent();
+  return Number(t);
+}
+
+let failed = null;
+try {
+  await stage('flow-list', async () => {
+    await page.goto(`${server.base}/`);
+    await page.getByTestId('flow-list').waitFor();
+    assert.equal(await page.locator(`[data-flow="${FLOW}"]`).count(), 0);
+  });
+
+  await stage('new-flow-settings', async () => {
+    await page.locator('#new-flow-name').fill(FLOW);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('flow-panel').waitFor();
+    await field('description').fill('Nudge shoppers who leave a cart unpaid for 72 hours.');
+    await field('trigger.event').fill('add_to_cart');
+    await field('trigger.when').fill('event.value >= 20');
+    await field('trigger.key').fill('event.cart_id');
+    await field('exit_on').fill('order_paid, unsubscribe');
+    await field('goal').fill('order_paid');
+  });
+
+  await stage('nodes-added', async () => {
+    await addNode('wait', 'wait_pay');
+    await field('for').fill('72');
+    await field('for-unit').selectOption('h');
+    await field('until_event').fill('order_paid');
+
+    await addNode('segment', 'pick');
+    await field('match').fill('user.age > 30 and "education" in user.interests and not user.paid');
+
+    await addNode('coupon', 'give_coupon');
+    await field('pool').fill('SPRING20');
+
+    await addNode('email', 'mail');
+    await field('subject').fill('Your cart is waiting, {{user.first_name}}');
+    await field('body').fill('Use {{coupon.code}} for 20% off.');
+    // The live preview renders the template against the sample user.
+    const preview = panel().locator('[data-field="subject"] [data-testid="template-preview"]');
+    await until('template preview', async () => (await preview.textContent()).includes('Your cart is waiting, Ana'), 3000);
+
+    await addNode('ab', 'nudge');
+    await field('variants.a.weight').fill('45');
+    await field('variants.b.weight').fill('45');
+    await panel().getByRole('button', { name: 'Add variant' }).click();
+    await field('variants.2.name').fill('control');
+    await field('variants.control.weight').fill('10');
+
+    await addNode('sms', 'sms_a');
+    await field('text').fill('Your cart misses you!');
+    await addNode('sms', 'sms_b');
+    await field('text').fill('Items in your cart are selling fast.');
+    await addNode('exit', 'done');
+    await autoLayout();
+    assert.equal(await page.locator('.react-flow__node').count(), 8);
+  });
+
+  await stage('diagnostic-shown', async () => {
+    await select('sms_a');
+    // sms_a has no `next` yet: the checker says so on the node and on the field.
+    await until('diagnostic on sms_a.next', async () => (await panel().locator('[data-field="next"] [data-testid="field-diag"]').count()) > 0);
+    assert.ok(await node('sms_a').locator('[data-testid="node-diag"]').isVisible());
+    assert.equal(await node('sms_a').getAttribute('data-severity').catch(() => null), null); // attribute lives on the inner box
+    assert.equal(await node('sms_a').locator('.fnode').getAttribute('data-severity'), 'error');
+  });
+
+  await stage('diagnostic-cleared', async () => {
+    await connectByDrag('sms_a', 'next', 'done');
+    await until('sms_a diagnostics gone', async () => (await node('sms_a').locator('[data-testid="node-diag"]').count()) === 0);
+    assert.equal(await panel().locator('[data-field="next"] [data-testid="field-diag"]').count(), 0);
+  });
+
+  await stage('connected', async () => {
+    await connectByDrag('sms_b', 'next', 'done');
+    await connectByDrag('wait_pay', 'next', 'pick');
+    // The rest through the side panel's target pickers.
+    const pick = async (id, name, target) => {
+      await select(id);
+      await field(name).selectOption(target);
+    };
+    await pick('wait_pay', 'on_event', 'done');
+    await pick('pick', 'yes', 'give_coupon');
+    await pick('pick', 'no', 'nudge');
+    await pick('give_coupon', 'next', 'mail');
+    await pick('give_coupon', 'on_exhausted', 'nudge');
+    await pick('mail', 'next', 'done');
+    await pick('nudge', 'variants.a.next', 'sms_a');
+    await pick('nudge', 'variants.b.next', 'sms_b');
+    await pick('nudge', 'variants.control.next', 'done');
+    await page.keyboard.press('Escape');
+    await autoLayout();
+    await until('no problems', async () => (await page.getByTestId('problems').textContent()).includes('no problems'), 5000);
+    assert.equal(await page.locator('.react-flow__edge').count(), 12);
+    // Edge labels say what each arrow means.
+    for (const label of ['yes', 'no', 'timeout 72h', 'on order_paid', 'exhausted', 'a · 45%', 'control · 10%']) {
+      assert.ok(await page.locator('.react-flow__edge-text', { hasText: label }).count(), `edge label ${label}`);
+    }
+  });
+
+  await stage('undo-redo-delete', async () => {
+    await select('sms_b');
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } }); // focus the canvas, clear selection
+    await node('sms_b').locator('.fnode-head').click();
+    await page.keyboard.press('Delete');
+    await until('sms_b deleted', async () => (await node('sms_b').count()) === 0, 3000);
+    await until('diagnostic for the cleared variant target', async () => (await page.getByTestId('problems').textContent()).includes('error'), 5000);
+    await page.keyboard.press('Control+z');
+    await node('sms_b').waitFor({ timeout: 3000 });
+    assert.equal(await page.locator('.react-flow__edge').count(), 12);
+    await page.keyboard.press('Control+Shift+z');
+    await until('sms_b deleted again', async () => (await node('sms_b').count()) === 0, 3000);
+    await page.keyboard.press('Control+z');
+    await node('sms_b').waitFor({ timeout: 3000 });
+    await until('no problems again', async () => (await page.getByTestId('problems').textContent()).includes('no problems'), 5000);
+  });
+
+  await stage('saved', async () => {
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until('saved', async () => (await page.getByTestId('status').textContent()) === 'Saved', 10000);
+    assert.equal(await page.getByTestId('dirty').count(), 0);
+    const file = path.join(server.flows, `${FLOW}.yaml`);
+    assert.ok(fs.existsSync(file), `saved file ${file}`);
+    fs.copyFileSync(file, path.join(artifacts, `${FLOW}.yaml`));
+    const check = runCli(trellis, ['check', file]);
+    assert.equal(check.code, 0, `trellis check: ${check.out}`);
+    assert.doesNotMatch(check.out, /error/);
+    // What was saved is the flow that was drawn.
+    const back = await api('GET', `/v1/flows/${FLOW}?format=json`);
+    const ir = back.nodes ? back : (back.ir ?? back.flow);
+    assert.equal(ir.start, 'wait_pay');
+    assert.deepEqual(
+      ir.nodes.map((n) => n.id),
+      ['wait_pay', 'pick', 'give_coupon', 'mail', 'nudge', 'sms_a', 'sms_b', 'done'],
+    );
+    const byId = Object.fromEntries(ir.nodes.map((n) => [n.id, n]));
+    assert.equal(byId.wait_pay.for, '72h');
+    assert.equal(byId.pick.no, 'nudge');
+    assert.deepEqual(byId.nudge.variants.map((v) => [v.name, v.weight, v.next]), [
+      ['a', 45, 'sms_a'],
+      ['b', 45, 'sms_b'],
+      ['control', 10, 'done'],
+    ]);
+  });
+
+  await stage('deployed', async () => {
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await until('deployed', async () => /Deployed/.test(await page.getByTestId('status').textContent()), 10000);
+    assert.match(await page.getByTestId('version').textContent(), /deployed v1/);
+  });
+
+  await stage('live-counts', async () => {
+    await page.getByLabel('Live').check();
+    await until('live counts shown', async () => (await node('wait_pay').locator('[data-testid="node-counts"]').count()) === 1);
+    assert.equal(await nodeCount('wait_pay', 'entered'), 0);
+    const t = new Date().toISOString();
+    await api('POST', '/v1/events', [
+      { id: 'e2e-1', type: 'add_to_cart', user_id: 'u1', time: t, properties: { value: 59, cart_id: 'c1' } },
+      { id: 'e2e-2', type: 'add_to_cart', user_id: 'u2', time: t, properties: { value: 80, cart_id: 'c2' } },
+      { id: 'e2e-3', type: 'add_to_cart', user_id: 'u3', time: t, properties: { value: 5, cart_id: 'c3' } },
+    ]);
+    await until('two journeys waiting at wait_pay', async () => (await nodeCount('wait_pay', 'waiting')) === 2, 10000);
+    assert.equal(await nodeCount('wait_pay', 'entered'), 2); // u3's cart is under 20
+    await api('POST', '/v1/events', { id: 'e2e-4', type: 'order_paid', user_id: 'u1', time: new Date().toISOString(), properties: { cart_id: 'c1' } });
+    await until('one journey left waiting', async () => (await nodeCount('wait_pay', 'waiting')) === 1, 10000);
+  });
+
+  await stage('simulated', async () => {
+    await page.getByLabel('Live').uncheck();
+    await page.locator('.tabs').getByRole('button', { name: 'Simulate' }).click();
+    await page.locator('#sim-coupons').fill('SPRING20: C-001, C-002');
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.getByTestId('sim-result').waitFor({ timeout: 10000 });
+    const onPath = await page.locator('.fnode.sim-on-path').evaluateAll((els) => els.map((e) => e.dataset.node));
+    assert.deepEqual(onPath.sort(), ['done', 'give_coupon', 'mail', 'pick', 'wait_pay']);
+    assert.ok(await node('nudge').locator('.fnode.sim-dimmed').count());
+    assert.ok((await page.locator('.react-flow__edge.sim-edge').count()) >= 4);
+    const sent = page.getByTestId('sim-deliveries');
+    await until('email in the simulated messages', async () => (await sent.locator('[data-channel="email"]').count()) === 1, 3000);
+    assert.match(await sent.textContent(), /C-001/);
+  });
+
+  await stage('unsaved-warning', async () => {
+    await page.locator('.tabs').getByRole('button', { name: /Flow|Node/ }).click();
+    await page.keyboard.press('Escape');
+    await field('description').fill('changed, not saved');
+    await page.getByTestId('dirty').waitFor();
+    let dialog = null;
+    page.once('dialog', async (d) => {
+      dialog = d.type();
+      await d.dismiss();
+    });
+    await page.close({ runBeforeUnload: true });
+    await until('beforeunload dialog', async () => dialog !== null, 5000);
+    assert.equal(dialog, 'beforeunload');
+  });
+
+  assert.deepEqual(consoleErrors, [], 'no console errors');
+} catch (e) {
+  failed = e;
+  try {
+    if (!page.isClosed()) await page.screenshot({ path: path.join(artifacts, 'failure.png') });
+  } catch {
+    /* the screenshot is a courtesy */
+  }
+} finally {
+  await close().catch(() => {});
+  await server.stop();
+}
+
+if (consoleErrors.length) console.error('console errors:\n  ' + consoleErrors.join('\n  '));
+if (failed) {
+  console.error(`\nFAILED after stages [${stages.join(', ')}]: ${failed.stack ?? failed}`);
+  console.error(`server log (tail):\n${server.log().slice(-3000)}`);
+  console.log(`${stages.length} passed, 1 failed`);
+  process.exit(1);
+}
+console.log(`${stages.length} passed, 0 failed`);
