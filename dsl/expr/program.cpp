@@ -70,6 +70,16 @@ bool truthy(const ValueView& v) {
   return false;
 }
 
+// Trait values are short; a loop that stops at the first different byte beats a
+// call to memcmp, and most list items differ from the needle in their first byte.
+bool same_text(const ValueView& a, const ValueView& b) {
+  if (a.size != b.size) return false;
+  for (uint32_t i = 0; i < a.size; ++i) {
+    if (a.chars[i] != b.chars[i]) return false;
+  }
+  return true;
+}
+
 bool equals(const ValueView& a, const ValueView& b) {
   if (a.type != b.type || a.is_null()) return false;
   switch (a.type) {
@@ -78,7 +88,7 @@ bool equals(const ValueView& a, const ValueView& b) {
     case Type::kNumber:
       return a.number == b.number;
     case Type::kString:
-      return a.string() == b.string();
+      return same_text(a, b);
     case Type::kList:
       if (a.size != b.size) return false;
       for (uint32_t i = 0; i < a.size; ++i) {
@@ -170,9 +180,16 @@ ValueView arithmetic(uint8_t sub, const ValueView& a, const ValueView& b) {
 // Whether the compiled code of `expr` always leaves a boolean (no kToBool needed).
 bool yields_bool(const ir::Expr& expr) {
   switch (expr.op) {
-    case ir::ExprOp::kNot: case ir::ExprOp::kAnd: case ir::ExprOp::kOr: case ir::ExprOp::kEq:
-    case ir::ExprOp::kNe: case ir::ExprOp::kLt: case ir::ExprOp::kLe: case ir::ExprOp::kGt:
-    case ir::ExprOp::kGe: case ir::ExprOp::kIn:
+    case ir::ExprOp::kNot:
+    case ir::ExprOp::kAnd:
+    case ir::ExprOp::kOr:
+    case ir::ExprOp::kEq:
+    case ir::ExprOp::kNe:
+    case ir::ExprOp::kLt:
+    case ir::ExprOp::kLe:
+    case ir::ExprOp::kGt:
+    case ir::ExprOp::kGe:
+    case ir::ExprOp::kIn:
       return true;
     case ir::ExprOp::kCall:
       return expr.function == "has" && expr.operands.size() == 1 &&
@@ -384,7 +401,7 @@ Program Program::compile(const ir::Expr& tree) {
   Impl& impl = *program.impl_;
   impl.compile(tree);
   impl.thread_jumps();
-  if (impl.max_depth > kStackSize) {
+  if (impl.max_depth + 1 > kStackSize) {  // + 1: the accumulator's initial null
     // Only a list of a thousand paths gets here; it evaluates to null.
     impl.code.clear();
     impl.emit({Op::kConst, 0, impl.constant(ValueView::null())});
@@ -392,8 +409,14 @@ Program Program::compile(const ir::Expr& tree) {
   return program;
 }
 
-ValueView Program::evaluate(const Scope& scope) const {
-  if (!impl_) return ValueView::null();
+namespace {
+
+// The interpreter, inlined into evaluate() and test(): test() then reads the
+// result's type and boolean bytes where they were just written, instead of
+// reloading the whole view (a stalled store-to-load forward on x86).
+// REQUIRES: impl has been compiled.
+template <typename Impl>
+[[gnu::always_inline]] inline ValueView run(const Impl* impl_, const Scope& scope) {
   const Instruction* code = impl_->code.data();
   const size_t size = impl_->code.size();
   const ValueView* constants = impl_->constants.data();
@@ -409,82 +432,100 @@ ValueView Program::evaluate(const Scope& scope) const {
     const Record* record = records[path & 3];
     return record != nullptr ? record->get(path) : scope.lookup(path);
   };
-  uint32_t top = 0;                  // next free slot
+  // The top of the stack lives in `acc` (a register), the rest in `stack`: a
+  // result is tested by the next instruction without a round trip to memory.
+  ValueView acc;
+  uint32_t top = 0;                  // slots below `acc`; slot 0 holds the initial null
   uint32_t list_floor = kStackSize;  // list items grow down from the end
+  auto push = [&](ValueView value) {
+    stack[top++] = acc;
+    acc = value;
+  };
   for (size_t pc = 0; pc < size; ++pc) {
     const Instruction& in = code[pc];
     switch (in.op) {
       case Op::kConst:
-        stack[top++] = constants[in.a];
+        push(constants[in.a]);
         break;
       case Op::kLoad:
-        stack[top++] = load(in.a);
+        push(load(in.a));
         break;
       case Op::kNow:
-        stack[top++] = ValueView::of(scope.now());
+        push(ValueView::of(scope.now()));
         break;
       case Op::kHas:
-        stack[top++] = ValueView::of(!load(in.a).is_null());
+        push(ValueView::of(!load(in.a).is_null()));
         break;
       case Op::kDaysSince:
-        stack[top++] = days_since(load(in.a), scope.now());
+        push(days_since(load(in.a), scope.now()));
         break;
       case Op::kNot:
-        stack[top - 1] = ValueView::of(!truthy(stack[top - 1]));
+        acc = ValueView::of(!truthy(acc));
         break;
       case Op::kToBool:
-        stack[top - 1] = ValueView::of(truthy(stack[top - 1]));
+        acc = ValueView::of(truthy(acc));
         break;
-      case Op::kNegate: {
-        ValueView& v = stack[top - 1];
-        v = v.type == Type::kNumber ? ValueView::of(-v.number) : ValueView::null();
+      case Op::kNegate:
+        acc = acc.type == Type::kNumber ? ValueView::of(-acc.number) : ValueView::null();
         break;
-      }
       case Op::kJumpIfFalse:
-        if (!truthy(stack[top - 1])) {
-          stack[top - 1] = ValueView::of(false);
+        if (!truthy(acc)) {
+          acc = ValueView::of(false);
           pc = in.a - 1;
         } else {
-          --top;
+          acc = stack[--top];
         }
         break;
       case Op::kJumpIfTrue:
-        if (truthy(stack[top - 1])) {
-          stack[top - 1] = ValueView::of(true);
+        if (truthy(acc)) {
+          acc = ValueView::of(true);
           pc = in.a - 1;
         } else {
-          --top;
+          acc = stack[--top];
         }
         break;
       case Op::kCompare:
-        --top;
-        stack[top - 1] = ValueView::of(compare(in.sub, stack[top - 1], stack[top]));
+        acc = ValueView::of(compare(in.sub, stack[--top], acc));
         break;
       case Op::kCompareLoadConst:
-        stack[top++] = ValueView::of(compare(in.sub, load(in.a), constants[in.b]));
+        push(ValueView::of(compare(in.sub, load(in.a), constants[in.b])));
         break;
       case Op::kInConstLoad:
-        stack[top++] = ValueView::of(contains(constants[in.a], load(in.b)));
+        push(ValueView::of(contains(constants[in.a], load(in.b))));
         break;
       case Op::kNotLoad:
-        stack[top++] = ValueView::of(!truthy(load(in.a)));
+        push(ValueView::of(!truthy(load(in.a))));
         break;
       case Op::kArithmetic:
-        --top;
-        stack[top - 1] = arithmetic(in.sub, stack[top - 1], stack[top]);
+        acc = arithmetic(in.sub, stack[--top], acc);
         break;
       case Op::kMakeList:
+        // The elements are stack[top - (n - 1), top) and acc.
+        if (in.a == 0) {
+          push(ValueView::list(stack + list_floor, 0));
+          break;
+        }
         list_floor -= in.a;
-        top -= in.a;
-        std::memcpy(static_cast<void*>(stack + list_floor), stack + top, in.a * sizeof(ValueView));
-        stack[top++] = ValueView::list(stack + list_floor, in.a);
+        top -= in.a - 1;
+        std::memcpy(static_cast<void*>(stack + list_floor), stack + top,
+                    (in.a - 1) * sizeof(ValueView));
+        stack[list_floor + in.a - 1] = acc;
+        acc = ValueView::list(stack + list_floor, in.a);
         break;
     }
   }
-  return top == 0 ? ValueView::null() : stack[top - 1];
+  return acc;
 }
 
-bool Program::test(const Scope& scope) const { return truthy(evaluate(scope)); }
+}  // namespace
+
+ValueView Program::evaluate(const Scope& scope) const {
+  return impl_ ? run(impl_.get(), scope) : ValueView::null();
+}
+
+bool Program::test(const Scope& scope) const {
+  return impl_ ? truthy(run(impl_.get(), scope)) : false;
+}
 
 const std::vector<PathId>& Program::paths() const {
   static const std::vector<PathId> kNone;

@@ -182,3 +182,20 @@ TEST_CASE("hostile nesting is an error, not a stack overflow") {
   REQUIRE(diagnostics.items().size() == 1);
   CHECK(diagnostics.items()[0].message == "expression nested too deeply");
 }
+
+TEST_CASE("a rendered syntax error quotes the YAML line with a caret under the token") {
+  std::string file =
+      "nodes:\n"
+      "  pick:\n"
+      "    type: segment\n"
+      "    match: user.age = 30 and not user.paid\n";
+  // The loader passes where the scalar starts: line 4, column 12, byte 45.
+  SourceSpan at{4, 12, 45, 0};
+  Diagnostics diagnostics;
+  parse_expression("user.age = 30 and not user.paid", at, "flows/x.yaml", diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(trellis::ir::render(diagnostics.items()[0], file) ==
+        "flows/x.yaml:4:21: error: use '==' to compare\n"
+        "      match: user.age = 30 and not user.paid\n"
+        "                      ^\n");
+}

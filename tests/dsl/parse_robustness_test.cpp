@@ -30,9 +30,14 @@ std::string mutate(std::string text, std::mt19937& random) {
     size_t at = text.empty() ? 0 : random() % (text.size() + 1);
     char c = kAlphabet[random() % (sizeof kAlphabet - 1)];
     switch (random() % 3) {
-      case 0: text.insert(text.begin() + static_cast<long>(at), c); break;
-      case 1: if (at < text.size()) text.erase(at, 1); break;
-      default: if (at < text.size()) text[at] = c;
+      case 0:
+        text.insert(text.begin() + static_cast<long>(at), c);
+        break;
+      case 1:
+        if (at < text.size()) text.erase(at, 1);
+        break;
+      default:
+        if (at < text.size()) text[at] = c;
     }
   }
   return text;
