@@ -28,6 +28,9 @@ export interface VariantCounts {
 
 export interface FlowStats {
   version?: number;
+  journeys: number; // journeys ever started
+  live: number; // journeys not ended
+  conversions: number; // goal reached
   nodes: Record<string, NodeCounts>;
   variants: Record<string, Record<string, VariantCounts>>; // node → variant → counts
   goal?: { conversions: number };
@@ -80,6 +83,10 @@ export function setToken(t: string | null) {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await callWithHeaders<T>(method, path, body)).json;
+}
+
+async function callWithHeaders<T>(method: string, path: string, body?: unknown): Promise<{ json: T; headers: Headers }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token && method !== 'GET') headers.Authorization = `Bearer ${token}`;
@@ -96,7 +103,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     const message = typeof j.error === 'string' ? j.error : `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, message, diagnosticsOf(j.diagnostics ?? j.detail));
   }
-  return json as T;
+  return { json: json as T, headers: res.headers };
 }
 
 function diagnosticsOf(x: unknown): Diagnostic[] {
@@ -109,10 +116,35 @@ function diagnosticsOf(x: unknown): Diagnostic[] {
 
 const enc = encodeURIComponent;
 
+interface RawFlowInfo {
+  name: string;
+  version?: number;
+  draft?: boolean;
+  file?: string;
+}
+
+// The list answers name, deployed version and whether a saved draft differs from it;
+// the headline numbers come from each deployed flow's stats.
 export async function listFlows(): Promise<FlowSummary[]> {
   const r = await call<unknown>('GET', '/v1/flows');
-  const list = Array.isArray(r) ? r : ((r as { flows?: unknown[] })?.flows ?? []);
-  return list as FlowSummary[];
+  const list = (Array.isArray(r) ? r : ((r as { flows?: unknown[] })?.flows ?? [])) as RawFlowInfo[];
+  return Promise.all(
+    list.map(async (f) => {
+      const out: FlowSummary = { name: f.name, file: f.file, version: f.version || undefined };
+      out.state = !f.version ? 'draft' : f.draft ? 'modified' : 'deployed';
+      if (f.version) {
+        try {
+          const s = await getStats(f.name);
+          out.entered = s.journeys;
+          out.active = s.live;
+          out.conversions = s.conversions;
+        } catch {
+          /* numbers stay blank */
+        }
+      }
+      return out;
+    }),
+  );
 }
 
 export interface LoadedFlow {
@@ -122,11 +154,17 @@ export interface LoadedFlow {
 }
 
 export async function getFlow(name: string): Promise<LoadedFlow> {
-  const r = await call<Record<string, unknown>>('GET', `/v1/flows/${enc(name)}?format=json`);
+  const { json: r, headers } = await callWithHeaders<Record<string, unknown>>('GET', `/v1/flows/${enc(name)}?format=json`);
+  const version = Number(headers.get('X-Trellis-Version') ?? 0) || undefined;
+  const state = headers.get('X-Trellis-Draft') === 'true' ? 'modified' : undefined;
   // Either the IR itself or an envelope around it.
-  if (Array.isArray(r.nodes)) return { flow: r as unknown as Flow, version: r.version as number | undefined };
-  const ir = (r.ir ?? r.flow) as Flow;
-  return { flow: ir, version: r.version as number | undefined, state: r.state as string | undefined };
+  const ir = (Array.isArray(r.nodes) ? r : (r.ir ?? r.flow)) as Flow;
+  return { flow: stripSpans(ir), version, state };
+}
+
+// Spans point into the file; the editor keeps none so a round trip compares equal.
+function stripSpans(flow: Flow): Flow {
+  return { ...flow, nodes: flow.nodes.map(({ span: _span, ...n }) => n) };
 }
 
 export async function checkFlow(flow: Flow): Promise<Diagnostic[]> {
@@ -168,7 +206,7 @@ export async function getStats(name: string): Promise<FlowStats> {
   if (Array.isArray(rawVariants)) {
     for (const v of rawVariants as Record<string, unknown>[]) {
       const node = String(v.node);
-      (variants[node] ??= {})[String(v.variant ?? v.name)] = { entered: num(v.entered), conversions: num(v.conversions) };
+      (variants[node] ??= {})[String(v.variant ?? v.name)] = { entered: num(v.journeys ?? v.entered), conversions: num(v.conversions) };
     }
   } else if (rawVariants && typeof rawVariants === 'object') {
     for (const [node, byName] of Object.entries(rawVariants as Record<string, Record<string, Record<string, unknown>>>)) {
@@ -181,6 +219,9 @@ export async function getStats(name: string): Promise<FlowStats> {
   const goal = r.goal as { conversions?: unknown } | undefined;
   return {
     version: r.version as number | undefined,
+    journeys: num(r.journeys),
+    live: num(r.live),
+    conversions: num(r.conversions),
     nodes,
     variants,
     goal: goal ? { conversions: num(goal.conversions) } : undefined,
@@ -200,15 +241,68 @@ export interface SimRequest {
   coupons?: Record<string, string[]>;
 }
 
+const SIM_USER = 'sample_user';
+
+interface RawStep {
+  node: string;
+  offset?: string;
+  at?: string;
+  reason?: string;
+  input?: string;
+}
+
+// POST /v1/simulate runs the flow for one sample user on a virtual clock through
+// the runtime's own code in a throwaway store: nothing is delivered.
 export async function simulate(req: SimRequest): Promise<SimResult> {
-  const r = (await call<Record<string, unknown>>('POST', '/v1/simulate', req)) ?? {};
-  const steps = (Array.isArray(r.steps) ? r.steps : []) as SimStep[];
-  const path = Array.isArray(r.path) ? (r.path as string[]) : steps.map((s) => s.node);
+  const body = {
+    flow: req.flow,
+    users: { [SIM_USER]: req.user },
+    coupons: req.coupons ?? {},
+    events: req.events.map((e) => ({ ...(e.properties ?? {}), at: e.at, type: e.type, user: SIM_USER })),
+  };
+  const r = (await call<Record<string, unknown>>('POST', '/v1/simulate', body)) ?? {};
+  const journeys = (Array.isArray(r.journeys) ? r.journeys : []) as { steps?: RawStep[]; state?: string }[];
+  const steps: SimStep[] = [];
+  for (const j of journeys) {
+    for (const s of j.steps ?? []) steps.push({ node: s.node, at: s.offset ?? s.at, reason: s.reason || undefined });
+  }
+  // The path is the nodes visited in order, a node repeated by consecutive steps once.
+  const path = steps.map((s) => s.node).filter((n, i, all) => n && n !== all[i - 1]);
+  const deliveries = ((Array.isArray(r.deliveries) ? r.deliveries : []) as Record<string, unknown>[]).map((d) => ({
+    channel: String(d.channel),
+    node: String(d.node),
+    at: (d.offset ?? d.at) as string | undefined,
+    to: d.to as string | undefined,
+    subject: d.subject as string | undefined,
+    body: d.body as string | undefined,
+  }));
   return {
     path,
     steps,
-    deliveries: (Array.isArray(r.deliveries) ? r.deliveries : []) as SimDelivery[],
+    deliveries,
     diagnostics: diagnosticsOf(r.diagnostics),
-    state: r.state as string | undefined,
+    state: journeys.map((j) => j.state).filter(Boolean).join(', ') || undefined,
   };
+}
+
+// The node registry's field table (nodes/registry.h): one line of help per kind and
+// field, and which fields are required, so the forms say what the checker expects.
+export interface FieldSchema {
+  name: string;
+  widget: string;
+  required?: boolean;
+  one_of?: string;
+  required_with?: string;
+  help?: string;
+}
+
+export interface KindSchema {
+  type: string;
+  help?: string;
+  fields: FieldSchema[];
+}
+
+export async function nodeSchemas(): Promise<KindSchema[]> {
+  const r = await call<unknown>('GET', '/v1/schema/nodes');
+  return (Array.isArray(r) ? r : ((r as { kinds?: unknown[] })?.kinds ?? [])) as KindSchema[];
 }

@@ -83,6 +83,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [simError, setSimError] = useState<string | null>(null);
   const [simRunning, setSimRunning] = useState(false);
   const [recentTypes, setRecentTypes] = useState<string[]>([]);
+  const [schemas, setSchemas] = useState<api.KindSchema[]>([]);
   const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [showProblems, setShowProblems] = useState(false);
@@ -107,6 +108,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         .then((r) => start(r.flow, r.version))
         .catch((e: Error) => alive && setLoadError(e.message));
     api.recentEventTypes().then((t) => alive && setRecentTypes(t), () => {});
+    api.nodeSchemas().then((k) => alive && setSchemas(k), () => {});
     return () => {
       alive = false;
     };
@@ -145,7 +147,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
 
   // ---- live counts ----
   useEffect(() => {
-    if (!live || !onServer) return;
+    if (!live || !version) return;
     let alive = true;
     const load = () =>
       api.getStats(name).then(
@@ -158,7 +160,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       alive = false;
       clearInterval(t);
     };
-  }, [live, onServer, name]);
+  }, [live, version, name]);
 
   // ---- warn before leaving with unsaved changes ----
   useEffect(() => {
@@ -508,7 +510,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               : `${index.errors} error${index.errors === 1 ? '' : 's'}, ${index.warnings} warning${index.warnings === 1 ? '' : 's'}`}
         </button>
         <label className="toggle" title="Show per-node counts of the deployed flow">
-          <input type="checkbox" checked={live} disabled={!onServer} onChange={(e) => setLive(e.target.checked)} /> Live
+          <input type="checkbox" checked={live} disabled={!version} onChange={(e) => setLive(e.target.checked)} /> Live
         </label>
         <button type="button" className="primary" onClick={() => void save()} disabled={busy || (!dirty && onServer)}>
           Save
@@ -537,7 +539,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
                 e.dataTransfer.effectAllowed = 'move';
               }}
               onClick={() => addNodeAt(t)}
-              title={`Click or drag to add a ${TYPE_LABELS[t]} node`}
+              title={schemas.find((k) => k.type === t)?.help ?? `Click or drag to add a ${TYPE_LABELS[t]} node`}
             >
               {TYPE_LABELS[t]}
             </button>
@@ -549,8 +551,10 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           {live && stats && (
             <div className="live-summary" data-testid="live-summary">
               <div className="palette-title">Live</div>
-              {stats.version && <div>version {stats.version}</div>}
-              {stats.goal && <div>goal conversions: {stats.goal.conversions}</div>}
+              {stats.version ? <div>version {stats.version}</div> : null}
+              <div>journeys: {stats.journeys}</div>
+              <div>active now: {stats.live}</div>
+              <div>conversions: {stats.conversions}</div>
             </div>
           )}
         </aside>
@@ -646,6 +650,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               }}
               onDelete={() => onDelete({ nodes: [{ id: selectedNode.id }], edges: [] })}
               onMakeStart={() => editFlow((f) => ({ ...f, start: selectedNode.id }))}
+              schema={schemas.find((k) => k.type === selectedNode.type)}
             />
           )}
           {panel === 'edit' && !selectedNode && (

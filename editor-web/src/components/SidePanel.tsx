@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import type { KindSchema } from '../api';
 import { diagnosticsFor, nodeLevel, type DiagnosticIndex } from '../model/diagnostics';
 import { variantShare } from '../model/graph';
 import { TYPE_LABELS, untilEventType, type Flow, type IrNode, type Variant } from '../model/ir';
@@ -24,6 +25,7 @@ interface NodePanelProps {
   onRename: (to: string) => void;
   onDelete: () => void;
   onMakeStart: () => void;
+  schema?: KindSchema;
 }
 
 // The fields each node type shows; diagnostics on other fields are listed on top.
@@ -38,18 +40,21 @@ const SHOWN: Record<IrNode['type'], string[]> = {
   exit: ['id', 'description'],
 };
 
-export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart }: NodePanelProps) {
+export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart, schema }: NodePanelProps) {
   const id = node.id;
   const diags = (field: string) => diagnosticsFor(index, id, field);
   const targets = flow.nodes.map((n) => n.id).filter((n) => n !== id);
   const set = (field: keyof IrNode) => (v: string | undefined) =>
     onUpdate((n) => ({ ...n, [field]: v === '' && !['text', 'subject', 'body', 'match', 'url'].includes(field) ? undefined : v }), `${id}.${field}`);
 
-  const field = (name: string, label: string, input: ReactNode, hint?: ReactNode) => (
-    <Field name={name} label={label} diagnostics={diags(name)} hint={hint}>
-      {input}
-    </Field>
-  );
+  const field = (name: string, label: string, input: ReactNode, hint?: ReactNode) => {
+    const spec = schema?.fields.find((f) => f.name === name);
+    return (
+      <Field name={name} label={spec?.required ? `${label} *` : label} diagnostics={diags(name)} hint={hint ?? spec?.help}>
+        {input}
+      </Field>
+    );
+  };
   const target = (name: 'next' | 'yes' | 'no' | 'on_event' | 'on_exhausted', label: string) =>
     field(name, label, <TargetSelect name={name} value={node[name]} options={targets} onChange={set(name)} />);
 
@@ -199,6 +204,7 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
           </button>
         )}
       </div>
+      {schema?.help && <p className="muted small kind-help">{schema.help}</p>}
       {general.map((d, i) => (
         <div key={i} className={`banner ${d.severity}`} data-testid="node-level-diag">
           {d.message}
