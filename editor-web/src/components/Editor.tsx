@@ -2,7 +2,7 @@ import {
   Background,
   Controls,
   MarkerType,
-  MiniMap,
+
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
@@ -596,7 +596,6 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           >
             <Background gap={16} />
             <Controls />
-            <MiniMap pannable zoomable />
           </ReactFlow>
           {showProblems && (
             <div className="problems-list" data-testid="problems-list">
