@@ -5,7 +5,14 @@
 // Null semantics (SPEC §1): a missing path is null; any comparison with null is
 // false (so `user.age > 30` and `user.age <= 30` are both false for a user with
 // no age), `not null` is true, arithmetic with null is null, `x in null` is false,
-// `has(path)` is false for null. No evaluation raises an error.
+// `has(path)` is false for null. No evaluation raises an error: division by
+// zero is null, and so is arithmetic on text (ISO 8601 timestamps in text count
+// as epoch seconds). `in` is list membership, or substring when both sides are
+// text. `and`/`or` short-circuit and give booleans. `days_since(path)` is whole
+// days (floored) from the path's timestamp (ISO 8601 text or epoch seconds) to now.
+//
+// Thread safety: a compiled Program is immutable; evaluate() and test() may run
+// on many threads at once (each thread has its own evaluation stack).
 #pragma once
 
 #include <memory>
@@ -27,7 +34,10 @@ class Program {
   // REQUIRES: `tree` came from a successful parse.
   static Program compile(const ir::Expr& tree);
 
-  // Evaluates and returns the result; the view may point into `scope`'s data.
+  // Evaluates and returns the result. The view may point into `scope`'s data,
+  // into this program's constants, or (for a list built from paths, such as
+  // `[user.a, 1]`) into this thread's evaluation stack, valid until this thread's
+  // next evaluation. A default-constructed or moved-from Program gives null.
   ValueView evaluate(const Scope& scope) const;
   // Truthiness: true only for boolean true, non-zero numbers, non-empty strings
   // and lists. Null is false.
