@@ -1,6 +1,7 @@
 #include "dsl/expr/program.h"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "dsl/expr/timestamp.h"
 #include "expr_test_support.h"
@@ -230,4 +231,26 @@ TEST_CASE("to_display formats numbers without a trailing .0 and lists as JSON") 
   CHECK(to_display(ValueView::of("a\"b")) == "a\"b");
   ValueView items[] = {ValueView::of("a\"b"), ValueView::of(2), ValueView::null()};
   CHECK(to_display(ValueView::list(items, 3)) == "[\"a\\\"b\", 2, null]");
+}
+
+TEST_CASE("one program evaluates on several threads at once") {
+  Program program = compile("[user.age, user.age + 1]");
+  std::vector<Record> users(4);
+  for (int i = 0; i < 4; ++i) users[i].set("age", i * 10);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      RecordScope scope(&users[t]);
+      for (int i = 0; i < 20000; ++i) {
+        ValueView list = program.evaluate(scope);
+        if (list.size != 2 || list.items[0].number != t * 10 ||
+            list.items[1].number != t * 10 + 1) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
