@@ -15,6 +15,10 @@ namespace {
 // Deeper nesting than any person writes; it bounds the recursive descent so a
 // hostile string cannot exhaust the stack.
 constexpr int kMaxNesting = 64;
+// Longer than any condition a person writes. Operator chains (`a or b or ...`,
+// `- - x`) become trees as deep as they are long, and everything that walks
+// trees recurses, so length bounds depth too.
+constexpr size_t kMaxExpressionBytes = 4096;
 
 bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
@@ -45,6 +49,12 @@ ir::Expression parse_expression(const std::string& source, ir::SourceSpan span,
     diagnostics.error(file, map.bytes(0, source.size()), "empty expression");
     return result;
   }
+  if (source.size() > kMaxExpressionBytes) {
+    diagnostics.error(file, map.bytes(0, source.size()),
+                      "expression too long (" + std::to_string(source.size()) +
+                          " bytes; the limit is " + std::to_string(kMaxExpressionBytes) + ")");
+    return result;
+  }
   if (!nesting_ok(source, map, file, diagnostics)) return result;
   try {
     GrammarAdapter adapter(source, map);
@@ -73,6 +83,10 @@ bool parse_placeholder(const std::string& inside, ir::SourceSpan inside_span, Pa
   if (is_blank(inside)) {
     diagnostics.error(file, part.span,
                       "empty placeholder: write a path, as in {{user.first_name}}");
+    return false;
+  }
+  if (inside.size() > kMaxExpressionBytes) {
+    diagnostics.error(file, part.span, "placeholder too long");
     return false;
   }
   try {

@@ -176,7 +176,7 @@ TEST_CASE("an expression without a known position is positioned from column 1") 
 
 TEST_CASE("hostile nesting is an error, not a stack overflow") {
   Diagnostics diagnostics;
-  std::string source = std::string(10000, '(') + "1" + std::string(10000, ')');
+  std::string source = std::string(1000, '(') + "1" + std::string(1000, ')');
   auto parsed = parse_expression(source, kAt, "f.yaml", diagnostics);
   CHECK_FALSE(parsed.tree);
   REQUIRE(diagnostics.items().size() == 1);
@@ -198,4 +198,27 @@ TEST_CASE("a rendered syntax error quotes the YAML line with a caret under the t
         "flows/x.yaml:4:21: error: use '==' to compare\n"
         "      match: user.age = 30 and not user.paid\n"
         "                      ^\n");
+}
+
+TEST_CASE("hostile length is an error, not a stack overflow") {
+  auto piece = GENERATE(as<std::string>{}, "-", "not ", "user.a or ", "!");
+  std::string source;
+  while (source.size() < 100000) source += piece;
+  source += "1";
+  Diagnostics diagnostics;
+  auto parsed = parse_expression(source, kAt, "f.yaml", diagnostics);
+  CHECK_FALSE(parsed.tree);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].message ==
+        "expression too long (" + std::to_string(source.size()) + " bytes; the limit is 4096)");
+}
+
+TEST_CASE("the longest allowed expressions parse, however they are built") {
+  auto piece = GENERATE(as<std::string>{}, "-", "not ", "user.a or ");
+  std::string source;
+  while (source.size() + piece.size() < 4096) source += piece;
+  source += "1";
+  Diagnostics diagnostics;
+  auto parsed = parse_expression(source, kAt, "f.yaml", diagnostics);
+  CHECK(parsed.tree);
 }
