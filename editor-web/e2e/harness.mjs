@@ -49,8 +49,9 @@ export async function until(what, probe, ms = 10000, every = 100) {
   throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
-// Starts `trellis serve` on a temp copy of `flowsDir`; returns {base, flows, stop, log}.
-export async function startServer({ trellis, flowsDir, editorDir, keepFlows = () => true }) {
+// Starts `trellis serve` on a temp copy of `flowsDir` (the files `keepFlows` accepts, plus
+// `extraFlows`); returns {base, flows, stop, log}.
+export async function startServer({ trellis, flowsDir, editorDir, keepFlows = () => true, extraFlows = [] }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-e2e-'));
   const flows = path.join(tmp, 'flows');
   fs.mkdirSync(flows);
@@ -59,6 +60,7 @@ export async function startServer({ trellis, flowsDir, editorDir, keepFlows = ()
       if (keepFlows(f)) fs.copyFileSync(path.join(flowsDir, f), path.join(flows, f));
     }
   }
+  for (const f of extraFlows) fs.copyFileSync(f, path.join(flows, path.basename(f)));
   const port = await freePort();
   const logPath = path.join(tmp, 'serve.log');
   const logFd = fs.openSync(logPath, 'a');

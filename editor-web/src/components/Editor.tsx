@@ -6,6 +6,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
+  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -220,6 +221,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     });
   }, [decorated, selected]);
 
+  // Fit the whole flow into view once its boxes are measured (the fitView prop acts
+  // before the first nodes arrive).
+  const nodesInitialized = useNodesInitialized();
+  const fitted = useRef(false);
+  useEffect(() => {
+    if (!nodesInitialized || fitted.current || rfNodes.length === 0) return;
+    fitted.current = true;
+    void rf.fitView({ padding: 0.15, maxZoom: 1 });
+  }, [nodesInitialized, rfNodes.length, rf]);
+
   const simEdges = useMemo(() => {
     const set = new Set<string>();
     for (let i = 0; i + 1 < simPath.length; i++) set.add(`${simPath[i]}>${simPath[i + 1]}`);
@@ -241,7 +252,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           selected: selectedEdges.includes(e.id),
           animated: onPath,
           className: [onPath ? 'sim-edge' : '', sev].join(' '),
-          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: onPath ? '#7c3aed' : '#94a3b8' },
           data: { handle: e.sourceHandle },
           labelBgPadding: [4, 2] as [number, number],
           labelBgBorderRadius: 3,
