@@ -161,8 +161,8 @@ nodeField
     | poolField
     | generateField
     | messageField
+    | unknownField   // before variantField: `txt "Hi"` is a typo, not two variants
     | variantField
-    | unknownField
     ;
 
 descriptionField : DESCRIPTION STRING ;

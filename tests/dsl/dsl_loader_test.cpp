@@ -1,0 +1,161 @@
+// The flow DSL front end: what it reads, where it says things are, and which
+// comments it keeps.
+#include "dsl/dsl_loader.h"
+
+#include <catch2/catch.hpp>
+
+#include "dsl/format_dsl.h"
+#include "dsl/ir/compare.h"
+#include "dsl/json_format.h"
+#include "tests/dsl/dsl_test_support.h"
+#include "tests/dsl/sample_flows.h"
+
+using namespace trellis;
+
+namespace {
+
+ir::Flow load_clean(const std::string& source) {
+  ir::Diagnostics diagnostics;
+  ir::Flow flow = dsl::load_dsl(source, "t.flow", diagnostics);
+  INFO(dsl::test::render_all(diagnostics, source));
+  REQUIRE(diagnostics.empty());
+  return flow;
+}
+
+// The text a span covers.
+std::string at(const std::string& source, const ir::SourceSpan& span) {
+  return source.substr(span.offset, span.length);
+}
+
+}  // namespace
+
+TEST_CASE("the golden .flow files read back into the IR they were printed from") {
+  auto [name, input] = GENERATE(table<std::string, nlohmann::json>(
+      {{"cart_reminder", dsl::test::cart_reminder_json()}, {"shapes", dsl::test::shapes_json()}}));
+  ir::Diagnostics diagnostics;
+  ir::Flow expected = dsl::flow_from_json(input, "json", diagnostics);
+  ir::Flow flow = load_clean(dsl::test::read_file(dsl::test::test_data("format/" + name + ".flow")));
+  INFO(name);
+  CHECK(ir::same_flow(expected, flow) == "");
+}
+
+TEST_CASE("DSL elements carry their positions in the .flow file") {
+  std::string source = dsl::test::read_file(dsl::test::test_data("format/cart_reminder.flow"));
+  ir::Flow flow = load_clean(source);
+  CHECK(flow.file == "t.flow");
+  CHECK(at(source, flow.name.span) == "cart_reminder");
+  CHECK(flow.name.span.line == 2);
+  CHECK(flow.name.span.column == 6);
+  CHECK(at(source, flow.trigger.event.span) == "add_to_cart");
+  REQUIRE(flow.trigger.when);
+  CHECK(at(source, flow.trigger.when->span) == "event.value >= 20");
+  CHECK(flow.trigger.when->span.line == 5);
+  CHECK(at(source, flow.start.span) == "wait_pay");
+  const ir::Node& pick = *flow.find_node("pick");
+  CHECK(at(source, pick.span) == "pick");
+  CHECK(at(source, pick.type_span) == "segment");
+  CHECK(at(source, pick.as<ir::SegmentNode>()->no.span) == "nudge");
+  const ir::Expression& match = *pick.as<ir::SegmentNode>()->match;
+  CHECK(match.source == "user.age > 30 and \"education\" in user.interests and not user.paid");
+  REQUIRE(match.tree);
+  CHECK(at(source, match.tree->operands[0].span).rfind("user.age > 30", 0) == 0);
+  const ir::Node& mail = *flow.find_node("mail");
+  const ir::Template& subject = *mail.as<ir::EmailNode>()->subject;
+  REQUIRE(subject.parts.size() == 2);
+  CHECK(at(source, subject.parts[1].span) == "{{user.first_name}}");
+  const ir::Variant& control = flow.find_node("nudge")->as<ir::AbNode>()->variants[2];
+  CHECK(at(source, control.name.span) == "control");
+  CHECK(at(source, control.weight_span) == "10");
+  CHECK(at(source, flow.find_node("wait_pay")->as<ir::WaitNode>()->wait_for->span) == "72h");
+}
+
+TEST_CASE("comments above and inside blocks belong to the flow, node or variant below them") {
+  ir::Flow flow = load_clean(R"(# the flow
+flow f {
+  # also the flow
+  trigger signup
+  start -> a
+}
+
+# above a
+a: sms {  # after the brace
+  text "hi"
+  # before the end of a
+}
+#   indented text keeps its indent
+b: ab {
+  # above variant x
+  x weight 1 -> a
+  y weight 1 -> a # trailing on y
+  z weight 1 -> a
+}
+# at the end of the file
+)");
+  CHECK(flow.comments == ir::Comments{"the flow", "also the flow"});
+  CHECK(flow.nodes[0].comments == ir::Comments{"above a", "after the brace", "before the end of a"});
+  CHECK(flow.nodes[1].comments ==
+        ir::Comments{"  indented text keeps its indent", "at the end of the file"});
+  const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
+  CHECK(variants[0].comments == ir::Comments{"above variant x"});
+  CHECK(variants[1].comments.empty());
+  CHECK(variants[2].comments == ir::Comments{"trailing on y"});
+}
+
+TEST_CASE("keywords are names where a name is expected and properties after a dot") {
+  ir::Flow flow = load_clean(R"(flow next {
+  trigger when when event.key == event.next key event.for
+  exit_on start, "Order Completed"
+  start -> email
+}
+email: email {
+  subject "s"
+  next -> "and"
+}
+"and": ab {
+  a 60 -> email
+  "weight" weight 40
+}
+)");
+  CHECK(flow.name.value == "next");
+  CHECK(flow.trigger.event.value == "when");
+  CHECK(flow.trigger.when->source == "event.key == event.next");
+  REQUIRE(flow.trigger.when->tree);
+  CHECK(flow.trigger.key->tree->path.text() == "event.for");
+  CHECK(flow.exit_on[1].value == "Order Completed");
+  CHECK(flow.nodes[0].id == "email");
+  CHECK(flow.nodes[1].id == "and");
+  const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
+  CHECK(variants[0].weight == 60);
+  CHECK(variants[1].name.value == "weight");
+  CHECK(variants[1].next.empty());
+}
+
+TEST_CASE("strings decode their escapes") {
+  ir::Flow flow = load_clean(R"(flow f {
+  description "tab\there \"quoted\" back\\slash caf\u00e9 \/"
+}
+)");
+  CHECK(flow.description == "tab\there \"quoted\" back\\slash caf\xc3\xa9 /");
+}
+
+TEST_CASE("a file with a syntax error reports one diagnostic and nothing else") {
+  ir::Diagnostics diagnostics;
+  (void)dsl::load_dsl("flow f {\n  start done\n  goal x y z\n}\n", "t.flow", diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].message == "expected '->' after 'start', found 'done'");
+}
+
+TEST_CASE("deeply nested brackets are refused before parsing") {
+  std::string source = "flow f {\n  trigger t when " + std::string(5000, '(') + "1" +
+                       std::string(5000, ')') + "\n}\n";
+  ir::Diagnostics diagnostics;
+  (void)dsl::load_dsl(source, "t.flow", diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].message == "expression nested too deeply");
+}
+
+TEST_CASE("an empty file is not a flow") {
+  ir::Diagnostics diagnostics;
+  (void)dsl::load_dsl("", "t.flow", diagnostics);
+  CHECK(diagnostics.has_errors());
+}
