@@ -25,6 +25,19 @@ bool is_expression_keyword(const std::string& text) {
                      [&](const char* word) { return text == word; });
 }
 
+// Field keywords of the DSL. A variant line starts with its name, so a variant
+// named like a keyword is quoted; elsewhere keywords are fine as names.
+bool is_dsl_keyword(const std::string& text) {
+  static const char* const kWords[] = {
+      "flow",  "description", "trigger", "when",     "key",      "re_entry", "never",
+      "always", "after",      "exit_on", "goal",     "start",    "match",    "yes",
+      "no",    "next",        "on_event", "on_exhausted", "for", "until_event", "where",
+      "pool",  "generate",    "prefix",  "length",   "text",     "subject",  "body",
+      "url",   "weight"};
+  return std::any_of(std::begin(kWords), std::end(kWords),
+                     [&](const char* word) { return text == word; });
+}
+
 // `72h` and `PT72H` read back as durations without quotes; anything else is quoted.
 std::string dsl_duration(const ir::Duration& duration) {
   std::string text = duration_text(duration);
@@ -143,7 +156,8 @@ class DslPrinter {
   void fields(const ir::AbNode& n) {
     for (const ir::Variant& variant : n.variants) {
       comments(variant.comments, 2);
-      std::string line = dsl_name(variant.name.value) + " weight " + number_text(variant.weight);
+      const std::string& name = variant.name.value;
+      std::string line = (is_dsl_keyword(name) ? dsl_string(name) : dsl_name(name)) + " weight " + number_text(variant.weight);
       if (!variant.next.empty()) line += " -> " + dsl_name(variant.next.value);
       raw(2, line);
     }
