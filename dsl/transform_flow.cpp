@@ -69,11 +69,13 @@ void append_utf8(std::string& out, uint32_t code_point) {
   }
 }
 
-// Reports and returns false when brackets nest deeper than kMaxNesting. Skips
+// Reports and returns false when brackets or prefix operators nest deeper than
+// kMaxNesting. Skips
 // strings and comments, whose brackets are text.
 bool nesting_ok(const std::string& source, const SourceMap& map, const std::string& file,
                 ir::Diagnostics& diagnostics) {
   int depth = 0;
+  int unary_run = 0;
   char quote = 0;
   for (size_t i = 0; i < source.size(); ++i) {
     char c = source[i];
@@ -89,7 +91,17 @@ bool nesting_ok(const std::string& source, const SourceMap& map, const std::stri
     }
     if (c == '(' || c == '[') ++depth;
     if (c == ')' || c == ']') depth = std::max(0, depth - 1);
-    if (depth > kMaxNesting) {
+    // Prefix operators recurse too: `not not not ...`, `- - -1`.
+    bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(source[i - 1])) || source[i - 1] == '_');
+    bool is_not = word_start && source.compare(i, 3, "not") == 0 &&
+                  (i + 3 >= source.size() || !(std::isalnum(static_cast<unsigned char>(source[i + 3])) || source[i + 3] == '_'));
+    if (is_not || c == '!' || (c == '-' && (i + 1 >= source.size() || source[i + 1] != '>'))) {
+      ++unary_run;
+      if (is_not) i += 2;
+    } else if (!std::isspace(static_cast<unsigned char>(c))) {
+      unary_run = 0;
+    }
+    if (depth > kMaxNesting || unary_run > kMaxNesting) {
       diagnostics.error(file, map.bytes(i, i + 1), "expression nested too deeply");
       return false;
     }

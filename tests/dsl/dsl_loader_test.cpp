@@ -154,6 +154,18 @@ TEST_CASE("deeply nested brackets are refused before parsing") {
   CHECK(diagnostics.items()[0].message == "expression nested too deeply");
 }
 
+TEST_CASE("long chains of prefix operators are refused before parsing") {
+  std::string chain;
+  for (int i = 0; i < 100000; ++i) chain += "not ";
+  ir::Diagnostics diagnostics;
+  (void)dsl::load_dsl("flow f {\n  trigger t when " + chain + "true\n}\n", "t.flow", diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].message == "expression nested too deeply");
+  ir::Diagnostics fine;
+  (void)dsl::load_dsl("flow f {\n  trigger t when not not - -1 > 0\n  start -> x\n}\nx: exit\n", "t.flow", fine);
+  CHECK(fine.empty());
+}
+
 TEST_CASE("an empty file is not a flow") {
   ir::Diagnostics diagnostics;
   (void)dsl::load_dsl("", "t.flow", diagnostics);
