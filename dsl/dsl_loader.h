@@ -4,12 +4,14 @@
 // came from.
 //
 // A syntax error yields one diagnostic in the user's words ("expected '->' after
-// 'next'") and a flow with whatever came before it. Without syntax errors every
+// 'next'") and no flow: the text is not a flow, and a checker run over a partial
+// one would only add echoes of the syntax error. Without syntax errors every
 // problem the DSL itself can see (an unknown node type or field, a field given
 // twice, a bad duration or expression) is reported, and the checker can do the
 // rest. Nothing here throws.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "dsl/ir/diagnostic.h"
@@ -18,7 +20,7 @@
 namespace trellis::dsl {
 
 // `source` is the whole file; `file` names it in diagnostics and in Flow::file.
-ir::Flow load_dsl(const std::string& source, const std::string& file,
+std::optional<ir::Flow> load_dsl(const std::string& source, const std::string& file,
                   ir::Diagnostics& diagnostics);
 
 }  // namespace trellis::dsl

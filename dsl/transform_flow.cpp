@@ -550,12 +550,10 @@ std::string closest_word(const std::string& word, const std::vector<std::string>
   return best;
 }
 
-ir::Flow load_dsl(const std::string& source, const std::string& file,
-                  ir::Diagnostics& diagnostics) {
-  ir::Flow flow;
-  flow.file = file;
+std::optional<ir::Flow> load_dsl(const std::string& source, const std::string& file,
+                                 ir::Diagnostics& diagnostics) {
   SourceMap map(source, ir::SourceSpan{1, 1, 0, 0});
-  if (!nesting_ok(source, map, file, diagnostics)) return flow;
+  if (!nesting_ok(source, map, file, diagnostics)) return std::nullopt;
   try {
     GrammarAdapter adapter(source, map);
     antlr4::CommonTokenStream& tokens = adapter.tokens();
@@ -566,13 +564,13 @@ ir::Flow load_dsl(const std::string& source, const std::string& file,
     P::FlowFileContext* tree = adapter.parser().flowFile();
     if (adapter.failed()) {
       adapter.report(file, diagnostics);
-      return flow;
+      return std::nullopt;
     }
     return FlowTransformer(map, tokens, file, diagnostics).transform(tree);
   } catch (const std::exception& error) {
     diagnostics.error(file, {}, std::string("could not parse the flow: ") + error.what());
   }
-  return flow;
+  return std::nullopt;
 }
 
 }  // namespace trellis::dsl
