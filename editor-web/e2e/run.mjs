@@ -217,6 +217,12 @@ try {
   });
 
   await stage('undo-redo-delete', async () => {
+    // Keyboard selection: Ctrl+A takes every box, Esc lets go.
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+a');
+    await until('all selected', async () => (await page.locator('.react-flow__node.selected').count()) === 8, 3000);
+    await page.keyboard.press('Escape');
+    await until('none selected', async () => (await page.locator('.react-flow__node.selected').count()) === 0, 3000);
     await select('sms_b');
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } }); // focus the canvas, clear selection
     await node('sms_b').locator('.fnode-head').click();
@@ -231,6 +237,12 @@ try {
     await page.keyboard.press('Control+z');
     await node('sms_b').waitFor({ timeout: 3000 });
     await until('no problems again', async () => (await page.getByTestId('problems').textContent()).includes('no problems'), 5000);
+    // An arrow selected by its label goes with Delete too, and comes back with undo.
+    await page.locator('.react-flow__edge[data-id="pick->no"] .react-flow__edge-textwrapper').click();
+    await page.keyboard.press('Delete');
+    await until('arrow pick.no removed', async () => (await page.locator('.react-flow__edge[data-id="pick->no"]').count()) === 0, 3000);
+    await page.keyboard.press('Control+z');
+    await page.locator('.react-flow__edge[data-id="pick->no"]').waitFor({ timeout: 3000 });
   });
 
   await stage('saved', async () => {

@@ -86,11 +86,24 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return (await callWithHeaders<T>(method, path, body)).json;
 }
 
-async function callWithHeaders<T>(method: string, path: string, body?: unknown): Promise<{ json: T; headers: Headers }> {
+async function callWithHeaders<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  retried = false,
+): Promise<{ json: T; headers: Headers }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token && method !== 'GET') headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  // A server started with --token wants it on writes: ask once, keep it for the tab.
+  if (res.status === 401 && method !== 'GET' && !retried) {
+    const t = window.prompt('This server needs its API token for changes. Token:');
+    if (t) {
+      setToken(t.trim());
+      return callWithHeaders<T>(method, path, body, true);
+    }
+  }
   const text = await res.text();
   let json: unknown = undefined;
   try {

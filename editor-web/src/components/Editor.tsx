@@ -12,6 +12,7 @@ import {
   type Edge,
   type EdgeChange,
   type NodeChange,
+  type NodePositionChange,
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
@@ -277,7 +278,17 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     // Removal goes through onDelete so the flow, not the canvas, drops the node.
     const rest = changes.filter((c) => c.type !== 'remove' && c.type !== 'select');
     if (rest.length) setRfNodes((nds) => applyNodeChanges(rest, nds));
-  }, []);
+    // A finished move (arrow keys, or the end of a drag) becomes one undo step.
+    const moved = changes.filter((c): c is NodePositionChange => c.type === 'position' && !!c.position && !c.dragging);
+    if (moved.length) {
+      const key = `move:${moved.map((c) => c.id).sort().join(',')}`;
+      apply((d) => {
+        const positions = { ...d.positions };
+        for (const c of moved) if (c.position) positions[c.id] = { x: Math.round(c.position.x), y: Math.round(c.position.y) };
+        return { ...d, positions };
+      }, key);
+    }
+  }, [apply]);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     const sel = changes.filter((c) => c.type === 'select');
@@ -324,7 +335,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         const positions = { ...d.positions };
         for (const n of nodes) positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
         return { ...d, positions };
-      });
+      }, `move:${nodes.map((n) => n.id).sort().join(',')}`);
     },
     [apply],
   );
@@ -377,11 +388,20 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       } else if (e.key === 'Escape') {
         setSelected([]);
         setSelectedEdges([]);
+      } else if ((e.key === 'Delete' || e.key === 'Backspace') && !mod) {
+        // Our own handler, not React Flow's deleteKeyCode: its pressed-key tracking
+        // ignored Delete after a Ctrl+A.
+        if (selected.length === 0 && selectedEdges.length === 0) return;
+        e.preventDefault();
+        const edges = graph.edges
+          .filter((x) => selectedEdges.includes(x.id))
+          .map((x) => ({ id: x.id, source: x.source, target: x.target, sourceHandle: x.sourceHandle }));
+        onDelete({ nodes: selected.map((id) => ({ id })), edges });
       }
     };
     window.addEventListener('keydown', on);
     return () => window.removeEventListener('keydown', on);
-  }, [doUndo, doRedo, history]);
+  }, [doUndo, doRedo, history, selected, selectedEdges, graph, onDelete]);
 
   // ---- save, deploy ----
   const save = useCallback(async (): Promise<boolean> => {
@@ -598,7 +618,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               setSelected([]);
               setSelectedEdges([]);
             }}
-            deleteKeyCode={['Delete', 'Backspace']}
+            deleteKeyCode={null}
             fitView
             fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             minZoom={0.2}
