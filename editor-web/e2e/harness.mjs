@@ -71,6 +71,8 @@ export async function startServer({ trellis, flowsDir, editorDir, keepFlows = ()
   );
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));
+  // Never leave a server behind, whatever way this process ends.
+  process.on('exit', () => exited === null && child.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
   await until(
     'trellis serve /healthz',

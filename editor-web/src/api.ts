@@ -2,6 +2,7 @@
 // only through these calls and exchanges flows as IR JSON.
 
 import type { Diagnostic, Flow } from './model/ir';
+import { simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type SimEvent, type SimResult } from './model/responses';
 
 export interface FlowSummary {
   name: string;
@@ -15,55 +16,7 @@ export interface FlowSummary {
   errors?: number;
 }
 
-export interface NodeCounts {
-  entered: number;
-  waiting: number;
-  exited: number;
-}
-
-export interface VariantCounts {
-  entered: number;
-  conversions: number;
-}
-
-export interface FlowStats {
-  version?: number;
-  journeys: number; // journeys ever started
-  live: number; // journeys not ended
-  conversions: number; // goal reached
-  nodes: Record<string, NodeCounts>;
-  variants: Record<string, Record<string, VariantCounts>>; // node → variant → counts
-  goal?: { conversions: number };
-}
-
-export interface SimEvent {
-  at: string;
-  type: string;
-  properties?: Record<string, unknown>;
-}
-
-export interface SimStep {
-  at?: string | number;
-  node: string;
-  reason?: string;
-}
-
-export interface SimDelivery {
-  at?: string | number;
-  channel: string;
-  node: string;
-  to?: string;
-  subject?: string;
-  body?: string;
-}
-
-export interface SimResult {
-  path: string[];
-  steps: SimStep[];
-  deliveries: SimDelivery[];
-  diagnostics: Diagnostic[];
-  state?: string;
-}
+export type { FlowStats, NodeCounts, SimDelivery, SimEvent, SimResult, SimStep, VariantCounts } from './model/responses';
 
 export class ApiError extends Error {
   status: number;
@@ -199,46 +152,8 @@ export async function deployFlow(name: string): Promise<number | undefined> {
   return r?.version;
 }
 
-function num(x: unknown): number {
-  return typeof x === 'number' && Number.isFinite(x) ? x : 0;
-}
-
-// Accepts per-node counts as an object keyed by node or as a list with `node`.
 export async function getStats(name: string): Promise<FlowStats> {
-  const r = (await call<Record<string, unknown>>('GET', `/v1/flows/${enc(name)}/stats`)) ?? {};
-  const nodes: Record<string, NodeCounts> = {};
-  const rawNodes = r.nodes;
-  const entries: [string, Record<string, unknown>][] = Array.isArray(rawNodes)
-    ? rawNodes.map((n: Record<string, unknown>) => [String(n.node ?? n.id), n])
-    : Object.entries((rawNodes ?? {}) as Record<string, Record<string, unknown>>);
-  for (const [id, c] of entries) {
-    nodes[id] = { entered: num(c.entered), waiting: num(c.waiting ?? c.waiting_now), exited: num(c.exited) };
-  }
-  const variants: FlowStats['variants'] = {};
-  const rawVariants = r.variants;
-  if (Array.isArray(rawVariants)) {
-    for (const v of rawVariants as Record<string, unknown>[]) {
-      const node = String(v.node);
-      (variants[node] ??= {})[String(v.variant ?? v.name)] = { entered: num(v.journeys ?? v.entered), conversions: num(v.conversions) };
-    }
-  } else if (rawVariants && typeof rawVariants === 'object') {
-    for (const [node, byName] of Object.entries(rawVariants as Record<string, Record<string, Record<string, unknown>>>)) {
-      variants[node] = {};
-      for (const [vn, c] of Object.entries(byName)) {
-        variants[node][vn] = { entered: num(c.entered), conversions: num(c.conversions) };
-      }
-    }
-  }
-  const goal = r.goal as { conversions?: unknown } | undefined;
-  return {
-    version: r.version as number | undefined,
-    journeys: num(r.journeys),
-    live: num(r.live),
-    conversions: num(r.conversions),
-    nodes,
-    variants,
-    goal: goal ? { conversions: num(goal.conversions) } : undefined,
-  };
+  return statsFromJson(await call<unknown>('GET', `/v1/flows/${enc(name)}/stats`));
 }
 
 export async function recentEventTypes(): Promise<string[]> {
@@ -254,48 +169,10 @@ export interface SimRequest {
   coupons?: Record<string, string[]>;
 }
 
-const SIM_USER = 'sample_user';
-
-interface RawStep {
-  node: string;
-  offset?: string;
-  at?: string;
-  reason?: string;
-  input?: string;
-}
-
 // POST /v1/simulate runs the flow for one sample user on a virtual clock through
 // the runtime's own code in a throwaway store: nothing is delivered.
 export async function simulate(req: SimRequest): Promise<SimResult> {
-  const body = {
-    flow: req.flow,
-    users: { [SIM_USER]: req.user },
-    coupons: req.coupons ?? {},
-    events: req.events.map((e) => ({ ...(e.properties ?? {}), at: e.at, type: e.type, user: SIM_USER })),
-  };
-  const r = (await call<Record<string, unknown>>('POST', '/v1/simulate', body)) ?? {};
-  const journeys = (Array.isArray(r.journeys) ? r.journeys : []) as { steps?: RawStep[]; state?: string }[];
-  const steps: SimStep[] = [];
-  for (const j of journeys) {
-    for (const s of j.steps ?? []) steps.push({ node: s.node, at: s.offset ?? s.at, reason: s.reason || undefined });
-  }
-  // The path is the nodes visited in order, a node repeated by consecutive steps once.
-  const path = steps.map((s) => s.node).filter((n, i, all) => n && n !== all[i - 1]);
-  const deliveries = ((Array.isArray(r.deliveries) ? r.deliveries : []) as Record<string, unknown>[]).map((d) => ({
-    channel: String(d.channel),
-    node: String(d.node),
-    at: (d.offset ?? d.at) as string | undefined,
-    to: d.to as string | undefined,
-    subject: d.subject as string | undefined,
-    body: d.body as string | undefined,
-  }));
-  return {
-    path,
-    steps,
-    deliveries,
-    diagnostics: diagnosticsOf(r.diagnostics),
-    state: journeys.map((j) => j.state).filter(Boolean).join(', ') || undefined,
-  };
+  return simResultFromJson(await call<unknown>('POST', '/v1/simulate', simRequestBody(req.flow, req.user, req.events, req.coupons ?? {})));
 }
 
 // The node registry's field table (nodes/registry.h): one line of help per kind and

@@ -1,0 +1,124 @@
+// The server's answers for live counts and simulations, turned into what the canvas
+// draws. Pure, so the contract with the API's JSON is unit-tested.
+import type { Diagnostic, Flow } from './ir';
+
+export interface NodeCounts {
+  entered: number;
+  waiting: number;
+  exited: number;
+}
+
+export interface VariantCounts {
+  entered: number;
+  conversions: number;
+}
+
+export interface FlowStats {
+  version?: number;
+  journeys: number; // journeys ever started
+  live: number; // journeys not ended
+  conversions: number; // goal reached
+  nodes: Record<string, NodeCounts>;
+  variants: Record<string, Record<string, VariantCounts>>; // node → variant → counts
+}
+
+export interface SimEvent {
+  at: string;
+  type: string;
+  properties?: Record<string, unknown>;
+}
+
+export interface SimStep {
+  at?: string;
+  node: string;
+  reason?: string;
+}
+
+export interface SimDelivery {
+  at?: string;
+  channel: string;
+  node: string;
+  to?: string;
+  subject?: string;
+  body?: string;
+}
+
+export interface SimResult {
+  path: string[];
+  steps: SimStep[];
+  deliveries: SimDelivery[];
+  diagnostics: Diagnostic[];
+  state?: string;
+}
+
+function num(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) ? x : 0;
+}
+
+type Obj = Record<string, unknown>;
+const list = (x: unknown): Obj[] => (Array.isArray(x) ? (x as Obj[]) : []);
+
+// GET /v1/flows/{name}/stats: {version, journeys, live, conversions,
+//   nodes: [{node, entered, waiting, exited}], variants: [{node, variant, journeys, conversions}]}
+export function statsFromJson(json: unknown): FlowStats {
+  const r = (json ?? {}) as Obj;
+  const nodes: Record<string, NodeCounts> = {};
+  for (const n of list(r.nodes)) {
+    nodes[String(n.node)] = { entered: num(n.entered), waiting: num(n.waiting), exited: num(n.exited) };
+  }
+  const variants: FlowStats['variants'] = {};
+  for (const v of list(r.variants)) {
+    (variants[String(v.node)] ??= {})[String(v.variant)] = { entered: num(v.journeys), conversions: num(v.conversions) };
+  }
+  return {
+    version: typeof r.version === 'number' ? r.version : undefined,
+    journeys: num(r.journeys),
+    live: num(r.live),
+    conversions: num(r.conversions),
+    nodes,
+    variants,
+  };
+}
+
+export const SIM_USER = 'sample_user';
+
+// The body of POST /v1/simulate for one sample user: event properties sit beside
+// `at`, `type` and `user` (the scenario-file form, SPEC §6).
+export function simRequestBody(flow: Flow, user: Obj, events: SimEvent[], coupons: Record<string, string[]>) {
+  return {
+    flow,
+    users: { [SIM_USER]: user },
+    coupons,
+    events: events.map((e) => ({ ...(e.properties ?? {}), at: e.at, type: e.type, user: SIM_USER })),
+  };
+}
+
+// The answer: {journeys: [{state, steps: [{node, offset, reason}]}], deliveries: [{channel,
+// node, offset, to, subject?, body}], diagnostics}. The path is the nodes visited in
+// order, a node that several steps in a row stay at (a wait, then its timer) once.
+export function simResultFromJson(json: unknown): SimResult {
+  const r = (json ?? {}) as Obj;
+  const journeys = list(r.journeys);
+  const steps: SimStep[] = [];
+  for (const j of journeys) {
+    for (const s of list(j.steps)) {
+      steps.push({ node: String(s.node), at: (s.offset ?? s.at) as string | undefined, reason: (s.reason as string) || undefined });
+    }
+  }
+  const path = steps.map((s) => s.node).filter((n, i, all) => n !== all[i - 1]);
+  const deliveries: SimDelivery[] = list(r.deliveries).map((d) => ({
+    channel: String(d.channel),
+    node: String(d.node),
+    at: (d.offset ?? d.at) as string | undefined,
+    to: (d.to as string) || undefined,
+    subject: (d.subject as string) || undefined,
+    body: (d.body as string) || undefined,
+  }));
+  return {
+    path,
+    steps,
+    deliveries,
+    diagnostics: list(r.diagnostics) as unknown as Diagnostic[],
+    state: journeys.map((j) => j.state as string).filter(Boolean).join(', ') || undefined,
+  };
+}
