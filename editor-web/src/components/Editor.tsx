@@ -64,6 +64,27 @@ function isTyping(target: EventTarget | null): boolean {
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 }
 
+// Says why a write failed in the user's words: the checker's count, or the server's.
+function failure(err: api.ApiError): string {
+  const errors = err.diagnostics?.filter((d) => d.severity === 'error').length ?? 0;
+  if (errors) return `${errors} error${errors === 1 ? '' : 's'} in the flow; fix the marked fields first`;
+  return err.message;
+}
+
+// Box positions are the editor's own (the flow file has none): kept per browser so a
+// hand-made arrangement survives a reload. Used only when they cover every node.
+const POSITIONS_KEY = (name: string) => `trellis.positions.${name}`;
+
+function storedPositions(name: string, flow: Flow): Record<string, Position> | null {
+  try {
+    const p = JSON.parse(localStorage.getItem(POSITIONS_KEY(name)) ?? 'null') as Record<string, Position> | null;
+    if (p && flow.nodes.length > 0 && flow.nodes.every((n) => p[n.id])) return p;
+  } catch {
+    /* unreadable: lay out afresh */
+  }
+  return null;
+}
+
 function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const rf = useReactFlow();
   const canvasRef = useRef<HTMLDivElement>(null);
@@ -98,7 +119,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     let alive = true;
     const start = (f: Flow, v?: number) => {
       if (!alive) return;
-      setHistory(createHistory({ flow: f, positions: autoLayout(f) }));
+      setHistory(createHistory({ flow: f, positions: storedPositions(name, f) ?? autoLayout(f) }));
       setSaved(isNew ? '' : serialize(f));
       setVersion(v);
       setSimInput(defaultSimInput(f.trigger.event || 'add_to_cart'));
@@ -163,6 +184,10 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       clearInterval(t);
     };
   }, [live, version, name]);
+
+  useEffect(() => {
+    if (doc) localStorage.setItem(POSITIONS_KEY(name), JSON.stringify(doc.positions));
+  }, [doc?.positions, name]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // ---- warn before leaving with unsaved changes ----
   useEffect(() => {
@@ -421,7 +446,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     } catch (e) {
       const err = e as api.ApiError;
       if (err.diagnostics?.length) setDiagnostics(err.diagnostics);
-      setStatus({ kind: 'error', text: `Not saved: ${err.message}` });
+      setStatus({ kind: 'error', text: `Not saved: ${failure(err)}` });
       return false;
     } finally {
       setBusy(false);
@@ -438,7 +463,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     } catch (e) {
       const err = e as api.ApiError;
       if (err.diagnostics?.length) setDiagnostics(err.diagnostics);
-      setStatus({ kind: 'error', text: `Not deployed: ${err.message}` });
+      setStatus({ kind: 'error', text: `Not deployed: ${failure(err)}` });
     } finally {
       setBusy(false);
     }
