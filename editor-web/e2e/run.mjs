@@ -343,6 +343,7 @@ try {
     await field('for').fill('2');
     await page.getByRole('button', { name: 'Save' }).click();
     await until('saved', async () => (await page.getByTestId('status').textContent()) === 'Saved', 10000);
+    assert.match(await page.getByTestId('version').textContent(), /deployed v1 · saved changes not deployed/);
     const saved = fs.readFileSync(path.join(server.flows, `${DEMO}.yaml`), 'utf8');
     fs.writeFileSync(path.join(artifacts, `${DEMO}.yaml`), saved);
     const before = canonical.split('\n');

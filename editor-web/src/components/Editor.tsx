@@ -93,6 +93,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [saved, setSaved] = useState<string>('');
   const [onServer, setOnServer] = useState(!isNew);
   const [version, setVersion] = useState<number | undefined>();
+  // The saved file differs from the running version (saved, not deployed).
+  const [undeployed, setUndeployed] = useState(false);
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [checkState, setCheckState] = useState<'idle' | 'checking' | 'failed'>('idle');
   const [selected, setSelected] = useState<string[]>([]);
@@ -117,7 +119,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   // ---- load ----
   useEffect(() => {
     let alive = true;
-    const start = (f: Flow, v?: number) => {
+    const start = (f: Flow, v?: number, state?: string) => {
+      setUndeployed(state === 'modified');
       if (!alive) return;
       setHistory(createHistory({ flow: f, positions: storedPositions(name, f) ?? autoLayout(f) }));
       setSaved(isNew ? '' : serialize(f));
@@ -128,7 +131,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     else
       api
         .getFlow(name)
-        .then((r) => start(r.flow, r.version))
+        .then((r) => start(r.flow, r.version, r.state))
         .catch((e: Error) => alive && setLoadError(e.message));
     api.recentEventTypes().then((t) => alive && setRecentTypes(t), () => {});
     api.nodeSchemas().then((k) => alive && setSchemas(k), () => {});
@@ -439,6 +442,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       const back = await api.getFlow(name);
       setHistory((h) => (h ? replace(h, { ...h.present, flow: back.flow }) : h));
       setSaved(serialize(back.flow));
+      setUndeployed(back.state === 'modified');
       setOnServer(true);
       if (isNew) window.history.replaceState(null, '', `#/flows/${encodeURIComponent(name)}`);
       setStatus({ kind: 'ok', text: 'Saved' });
@@ -459,6 +463,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     try {
       const v = await api.deployFlow(name);
       setVersion(v);
+      setUndeployed(false);
       setStatus({ kind: 'ok', text: v ? `Deployed version ${v}` : 'Deployed' });
     } catch (e) {
       const err = e as api.ApiError;
@@ -540,6 +545,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         </span>
         <span className="muted" data-testid="version">
           {version ? `deployed v${version}` : onServer ? 'not deployed' : 'new'}
+          {version && undeployed ? ' · saved changes not deployed' : ''}
         </span>
         <span className="spacer" />
         <button type="button" onClick={doUndo} disabled={!canUndo(history)} title="Undo (Ctrl+Z)">
