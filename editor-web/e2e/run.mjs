@@ -288,6 +288,7 @@ try {
       { id: 'e2e-1', type: 'add_to_cart', user_id: 'u1', time: t, properties: { value: 59, cart_id: 'c1' } },
       { id: 'e2e-2', type: 'add_to_cart', user_id: 'u2', time: t, properties: { value: 80, cart_id: 'c2' } },
       { id: 'e2e-3', type: 'add_to_cart', user_id: 'u3', time: t, properties: { value: 5, cart_id: 'c3' } },
+      { id: 'e2e-5', type: 'page_view', user_id: 'u3', time: t, properties: { path: '/cart' } },
     ]);
     await until('two journeys waiting at wait_pay', async () => (await nodeCount('wait_pay', 'waiting')) === 2, 10000);
     assert.equal(await nodeCount('wait_pay', 'entered'), 2); // u3's cart is under 20
@@ -325,6 +326,8 @@ try {
     await page.getByTestId('flow-panel').waitFor();
     await node('done').waitFor();
     await page.waitForTimeout(300);
+    // Event-type fields offer the types the server saw recently, not only the flow's own.
+    assert.equal(await page.locator('#trellis-event-types option[value="page_view"]').count(), 1);
     // The whole flow is in view: the first and the last box are on screen.
     const view = page.getByTestId('canvas');
     const box = await view.boundingBox();
