@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <set>
+#include <map>
 
 #include "dsl/dsl_loader.h"
 #include "dsl/parse.h"
@@ -111,6 +111,9 @@ bool nesting_ok(const std::string& source, const SourceMap& map, const std::stri
 
 // Which flow, node or variant a comment belongs to: the element whose first
 // token follows the comment, or which holds that token.
+// Field words given so far in a block, with the line of each.
+using Seen = std::map<std::string, uint32_t>;
+
 struct CommentOwner {
   size_t first_token;
   size_t last_token;
@@ -220,12 +223,15 @@ class FlowTransformer {
     return parse_duration(context->getText(), span, file_, diagnostics_);
   }
 
-  // False (after reporting) when `word` was already given in this block.
-  bool first_time(std::set<std::string>& seen, const std::string& word, antlr4::ParserRuleContext* at,
-                  const std::string& node = {}) {
-    if (seen.insert(word).second) return true;
-    std::string where = node.empty() ? "the flow block" : "node '" + node + "'";
-    error(map_.token(at->getStart()), "'" + word + "' is given twice in " + where, node, word);
+  // False (after reporting) when `word` was already given in this block. `owner`
+  // names the block as the YAML loader names a map: "the flow", "sms node 'hello'".
+  bool first_time(Seen& seen, const std::string& word, antlr4::ParserRuleContext* at,
+                  const std::string& owner, const std::string& node = {}) {
+    ir::SourceSpan span = map_.token(at->getStart());
+    auto [first, inserted] = seen.emplace(word, span.line);
+    if (inserted) return true;
+    error(span, "duplicate '" + word + "' in " + owner + " (first at line " +
+                    std::to_string(first->second) + ")", node, word);
     return false;
   }
 
@@ -233,14 +239,14 @@ class FlowTransformer {
 
   void flow_block(P::FlowBlockContext* context, ir::Flow& flow) {
     flow.name = name(context->dslName());
-    std::set<std::string> seen;
+    Seen seen;
     for (P::FlowSettingContext* setting : context->flowSetting()) {
       if (setting->unknownSetting() != nullptr) {
         unknown_setting(setting->unknownSetting());
         continue;
       }
       std::string word = setting->getStart()->getText();
-      if (!first_time(seen, word, setting)) continue;
+      if (!first_time(seen, word, setting, "the flow")) continue;
       if (auto* d = setting->descriptionField()) flow.description = decode(d->STRING()->getSymbol());
       if (auto* t = setting->triggerField()) trigger(t, flow.trigger);
       if (auto* r = setting->reEntryField()) re_entry(r, flow.re_entry);
@@ -291,8 +297,9 @@ class FlowTransformer {
     node.id = id.value;
     node.span = id.span;
     node.type_span = map_.rule(context->nodeType);
-    if (flow.find_node(node.id) != nullptr) {
-      error(node.span, "node '" + node.id + "' is defined twice", node.id);
+    if (const ir::Node* first = flow.find_node(node.id)) {
+      error(node.span, "duplicate node '" + node.id + "' (first at line " +
+                           std::to_string(first->span.line) + ")", node.id);
       return false;
     }
     std::string type = context->nodeType->getText();
@@ -312,7 +319,7 @@ class FlowTransformer {
       return true;
     }
     node.body = empty_body(*kind);
-    std::set<std::string> seen;
+    Seen seen;
     P::VariantFieldContext* previous_variant = nullptr;
     for (P::NodeFieldContext* field : context->nodeField()) {
       node_field(field, node, seen, previous_variant);
@@ -343,7 +350,7 @@ class FlowTransformer {
     return field->getStart()->getText();
   }
 
-  void node_field(P::NodeFieldContext* field, ir::Node& node, std::set<std::string>& seen,
+  void node_field(P::NodeFieldContext* field, ir::Node& node, Seen& seen,
                   P::VariantFieldContext* previous_variant) {
     std::string word = field_word(field);
     const std::vector<std::string>& allowed = fields_of(node.kind());
@@ -372,7 +379,7 @@ class FlowTransformer {
       variant(field->variantField(), *node.as<ir::AbNode>(), node.id, previous_variant);
       return;
     }
-    if (!first_time(seen, word, field, node.id)) return;
+    if (!first_time(seen, word, field, type + " node '" + node.id + "'", node.id)) return;
     if (auto* d = field->descriptionField()) node.description = decode(d->STRING()->getSymbol());
     std::visit([&](auto& body) { fill(body, field); }, node.body);
   }
@@ -458,8 +465,9 @@ class FlowTransformer {
     }
     for (const ir::Variant& other : ab.variants) {
       if (other.name.value == variant.name.value) {
-        error(variant.name.span, "variant '" + variant.name.value + "' is given twice in node '" +
-                                     node + "'", node, "variants");
+        error(variant.name.span, "duplicate variant '" + variant.name.value + "' in ab node '" +
+                                     node + "' (first at line " + std::to_string(other.name.span.line) + ")",
+              node, "variants");
         return;
       }
     }

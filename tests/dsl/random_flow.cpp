@@ -9,7 +9,7 @@ namespace {
 // Names that are plain in one syntax and need care in the other.
 const std::vector<std::string> kNames = {
     "wait_pay", "pick", "next", "email", "weight", "flow", "and", "not", "yes", "no", "null",
-    "2fa", "Order Completed", "a-b", "x.y", "café", "", "say \"hi\"", "colon: here", "#tag",
+    "2fa", "Order Completed", "a-b", "x.y", "café", "say \"hi\"", "colon: here", "#tag",
     "- dash", "true", "on", "_x", "on_event", "PT1H", "72h", "back\\slash"};
 
 const std::vector<std::string> kWords = {
