@@ -90,11 +90,12 @@ std::optional<OpenBlock> open_block(antlr4::RuleContext* context) {
 // What a keyword wants after it, for "expected ... after 'X'".
 std::string wanted_after(const antlr4::misc::IntervalSet& expected) {
   auto has = [&](size_t type) { return expected.contains(type); };
+  // Most specific first: a name also admits every keyword, an expression every name.
   if (has(P::ARROW)) return "'->'";
-  if (has(P::NEVER)) return "never, always or after <duration>";
-  if (has(P::NUMBER_WITH_UNIT)) return "a duration such as 72h";
   if (has(P::IDENTIFIER) && has(P::NUMBER)) return "an expression";
+  if (has(P::NUMBER_WITH_UNIT)) return "a duration such as 72h";
   if (has(P::STRING) && has(P::IDENTIFIER)) return "a name";
+  if (has(P::NEVER)) return "never, always or after <duration>";
   if (has(P::STRING)) return "a quoted string";
   if (has(P::NUMBER)) return "a number";
   if (has(P::COLON)) return "':' and a node type";
@@ -141,7 +142,19 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
   if (expected.contains(static_cast<size_t>(P::ARROW)) && previous != nullptr) {
     return "expected '->' after " + quoted(previous) + ", found " + quoted(offending);
   }
-  if (in_expression) return std::nullopt;
+  if (in_expression) {
+    // `match` with nothing after it: the expression rules would only say "unexpected".
+    if (previous != nullptr && is_keyword(previous->getType()) &&
+        expected.contains(static_cast<size_t>(P::IDENTIFIER))) {
+      return "expected an expression after " + quoted(previous) + ", found " + quoted(offending);
+    }
+    return std::nullopt;
+  }
+  // `match user.a > 1 user.b`: the second path starts a new field.
+  if (type == P::DOT && previous != nullptr && previous->getType() == P::IDENTIFIER) {
+    span = map.token(previous);
+    return "unexpected " + quoted(previous) + "; is an operator such as 'and' missing before it?";
+  }
 
   // A node header without its '{': `pick: segment` followed by `match ...`
   // reads `match` as the next node's name.

@@ -189,6 +189,11 @@ class FlowTransformer {
     return out;
   }
 
+  std::string source_of(antlr4::ParserRuleContext* context) const {
+    ir::SourceSpan span = map_.rule(context);
+    return std::string(map_.source().substr(span.offset, span.length));
+  }
+
   ir::Name name(P::DslNameContext* context) {
     ir::SourceSpan span = map_.rule(context);
     if (context->STRING() != nullptr) return {decode(context->STRING()->getSymbol()), span};
@@ -197,8 +202,7 @@ class FlowTransformer {
 
   ir::Expression expression(P::ExpressionContext* context) {
     ir::SourceSpan span = map_.rule(context);
-    ir::Expression result{std::string(map_.source().substr(span.offset, span.length)), span,
-                          std::nullopt};
+    ir::Expression result{source_of(context), span, std::nullopt};
     Transformer transformer(map_, file_, diagnostics_);
     ir::Expr tree = transformer.transform_expression(context);
     if (!transformer.failed()) result.tree = std::move(tree);
@@ -321,9 +325,11 @@ class FlowTransformer {
     node.body = empty_body(*kind);
     Seen seen;
     P::VariantFieldContext* previous_variant = nullptr;
+    P::NodeFieldContext* previous_field = nullptr;
     for (P::NodeFieldContext* field : context->nodeField()) {
-      node_field(field, node, seen, previous_variant);
+      node_field(field, node, seen, previous_variant, previous_field);
       previous_variant = field->variantField();
+      previous_field = field;
     }
     flow.nodes.push_back(std::move(node));
     return true;
@@ -351,7 +357,7 @@ class FlowTransformer {
   }
 
   void node_field(P::NodeFieldContext* field, ir::Node& node, Seen& seen,
-                  P::VariantFieldContext* previous_variant) {
+                  P::VariantFieldContext* previous_variant, P::NodeFieldContext* previous_field) {
     std::string word = field_word(field);
     const std::vector<std::string>& allowed = fields_of(node.kind());
     std::string type(ir::node_kind_name(node.kind()));
@@ -359,6 +365,13 @@ class FlowTransformer {
         (field->variantField() != nullptr && node.kind() != ir::NodeKind::kAb)) {
       if (field->variantField() != nullptr) {
         word = field->variantField()->variantName()->getText();
+      }
+      // `next -> b c`: a word left over on the line of the field before.
+      if (previous_field != nullptr && previous_field->getStop()->getLine() == field->getStart()->getLine()) {
+        error(map_.token(field->getStart()),
+              "unexpected '" + field->getStart()->getText() + "' after '" + source_of(previous_field) + "'",
+              node.id, word);
+        return;
       }
       std::string suggestion = closest_word(word, allowed);
       error(map_.token(field->getStart()),
