@@ -537,11 +537,16 @@ class FlowTransformer {
     for (size_t i = 0; i < tokens_.size(); ++i) {
       antlr4::Token* token = tokens_.get(i);
       if (token->getType() != P::COMMENT) continue;
-      size_t next = i + 1;
-      while (next < tokens_.size() && tokens_.get(next)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) ++next;
+      // A comment at the end of a line belongs with what precedes it on that line;
+      // a comment line with what follows.
+      long previous = static_cast<long>(i) - 1;
+      while (previous >= 0 && tokens_.get(previous)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) --previous;
+      size_t anchor = i + 1;
+      while (anchor < tokens_.size() && tokens_.get(anchor)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) ++anchor;
+      if (previous >= 0 && tokens_.get(previous)->getLine() == token->getLine()) anchor = previous;
       ir::Comments* owner = last;
       for (const CommentOwner& candidate : owners) {
-        if (next >= candidate.first_token && next <= candidate.last_token) {
+        if (anchor >= candidate.first_token && anchor <= candidate.last_token) {
           owner = candidate.comments;
           break;
         }

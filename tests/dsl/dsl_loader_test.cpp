@@ -70,7 +70,7 @@ TEST_CASE("DSL elements carry their positions in the .flow file") {
   CHECK(at(source, flow.find_node("wait_pay")->as<ir::WaitNode>()->wait_for->span) == "72h");
 }
 
-TEST_CASE("comments above and inside blocks belong to the flow, node or variant below them") {
+TEST_CASE("comment lines belong to what follows them, comments ending a line to what precedes") {
   ir::Flow flow = load_clean(R"(# the flow
 flow f {
   # also the flow
@@ -98,8 +98,8 @@ b: ab {
         ir::Comments{"  indented text keeps its indent", "at the end of the file"});
   const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
   CHECK(variants[0].comments == ir::Comments{"above variant x"});
-  CHECK(variants[1].comments.empty());
-  CHECK(variants[2].comments == ir::Comments{"trailing on y"});
+  CHECK(variants[1].comments == ir::Comments{"trailing on y"});
+  CHECK(variants[2].comments.empty());
 }
 
 TEST_CASE("keywords are names where a name is expected and properties after a dot") {

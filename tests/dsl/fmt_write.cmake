@@ -1,0 +1,23 @@
+# `trellis fmt --write` on a copy: rewriting a non-canonical file makes it
+# canonical, and a second run leaves it as it is (fmt of its own output changes
+# nothing). Usage: cmake -DTRELLIS=exe -DINPUT=file -DEXPECTED=file -DWORK=dir -P fmt_write.cmake
+get_filename_component(name "${INPUT}" NAME)
+file(MAKE_DIRECTORY "${WORK}")
+set(copy "${WORK}/${name}")
+configure_file("${INPUT}" "${copy}" COPYONLY)
+foreach(round 1 2)
+  execute_process(COMMAND "${TRELLIS}" fmt --write "${copy}" RESULT_VARIABLE code ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "round ${round}: exit ${code}: ${err}")
+  endif()
+  file(READ "${copy}" actual)
+  file(READ "${EXPECTED}" expected)
+  if(NOT actual STREQUAL expected)
+    message(FATAL_ERROR "round ${round}: ${copy} differs from ${EXPECTED}:\n${actual}")
+  endif()
+endforeach()
+execute_process(COMMAND "${TRELLIS}" fmt --check "${copy}" RESULT_VARIABLE code)
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "--check after --write: exit ${code}")
+endif()
+message(STATUS "ok")
