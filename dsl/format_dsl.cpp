@@ -170,10 +170,12 @@ class DslPrinter {
 }  // namespace
 
 std::string dsl_string(const std::string& text) {
-  std::string out = "\"";
+  // Templates often quote: `'{{user.name | default: "you"}}'` reads better than escapes.
+  char quote = text.find('"') != std::string::npos && text.find('\'') == std::string::npos ? '\'' : '"';
+  std::string out(1, quote);
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
+      case '"': out += quote == '"' ? "\\\"" : "\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
@@ -181,7 +183,7 @@ std::string dsl_string(const std::string& text) {
       default: out += c;
     }
   }
-  return out + "\"";
+  return out + quote;
 }
 
 std::string dsl_name(const std::string& name) {

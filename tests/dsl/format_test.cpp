@@ -74,7 +74,8 @@ TEST_CASE("DSL names are bare unless the DSL would read them otherwise") {
   CHECK(dsl::dsl_name("Order Completed") == "\"Order Completed\"");
   CHECK(dsl::dsl_name("2fa") == "\"2fa\"");
   CHECK(dsl::dsl_name("") == "\"\"");
-  CHECK(dsl::dsl_string("say \"hi\"\\\n") == "\"say \\\"hi\\\"\\\\\\n\"");
+  CHECK(dsl::dsl_string("say \"hi\"\\\n") == "'say \"hi\"\\\\\\n'");
+  CHECK(dsl::dsl_string("it's \"x\"") == "\"it's \\\"x\\\"\"");
 }
 
 TEST_CASE("flows built in memory print durations from their seconds") {
