@@ -59,4 +59,6 @@ TEST_CASE("node schemas serialise to JSON for the editor", "[registry]") {
                        R"({"name":"for","widget":"duration","required":false,"one_of":"wait",)"));
   CHECK_THAT(json, Catch::Contains(R"({"type":"exit","help":"End the journey.","fields":[]})"));
   CHECK_THAT(json, Catch::Contains(R"("widget":"weights")"));
+  CHECK_THAT(json, Catch::Contains(R"({"name":"on_event","widget":"target","required":false,)"
+                                   R"("one_of":"","required_with":"until_event",)"));
 }
