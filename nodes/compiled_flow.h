@@ -23,8 +23,8 @@ namespace trellis::nodes {
 struct CompiledNode {
   const ir::Node* node = nullptr;  // points into the owning CompiledFlow's IR
 
-  std::optional<expr::Program> match;  // segment
-  std::optional<expr::Program> where;  // wait: until_event's `where`
+  std::optional<expr::Program> match;             // segment
+  std::optional<expr::Program> where;             // wait: until_event's `where`
   std::optional<expr::CompiledTemplate> text;     // sms
   std::optional<expr::CompiledTemplate> subject;  // email
   std::optional<expr::CompiledTemplate> body;     // email, webhook
@@ -70,7 +70,7 @@ class CompiledFlow {
 
   ir::Flow flow_;
   int64_t version_ = 1;
-  std::vector<CompiledNode> nodes_;           // in flow_.nodes order
+  std::vector<CompiledNode> nodes_;                   // in flow_.nodes order
   std::map<std::string, size_t, std::less<>> index_;  // id -> position in nodes_
   std::optional<expr::Program> when_;
   std::optional<expr::Program> key_;

@@ -26,7 +26,8 @@ class CouponProcessor final : public NodeProcessor {
  public:
   ir::NodeKind kind() const override { return ir::NodeKind::kCoupon; }
 
-  bool compile(const ir::Node& node, CompiledNode&, std::vector<std::string>& errors) const override {
+  bool compile(const ir::Node& node, CompiledNode&,
+               std::vector<std::string>& errors) const override {
     const auto& coupon = *node.as<ir::CouponNode>();
     if (!coupon.pool && !coupon.generate) {
       errors.push_back(node_error(node, "neither 'pool' nor 'generate'"));
@@ -48,8 +49,8 @@ class CouponProcessor final : public NodeProcessor {
       claim.pool = coupon.pool->value;
     } else {
       claim.generate = *coupon.generate;
-      claim.candidate = generate_coupon_code(
-          *coupon.generate, std::string(journey.journey_id) + "/" + node.id());
+      claim.candidate =
+          generate_coupon_code(*coupon.generate, std::string(journey.journey_id) + "/" + node.id());
     }
     Decision decision;
     decision.transition = Transition::kWait;
@@ -66,8 +67,8 @@ class CouponProcessor final : public NodeProcessor {
       return go_to(coupon.on_exhausted, "on_exhausted",
                    source_text(coupon) + " is exhausted; no code given");
     }
-    Decision decision = go_to(coupon.next, "next", "gave code " + *code + " from " +
-                                                       source_text(coupon));
+    Decision decision =
+        go_to(coupon.next, "next", "gave code " + *code + " from " + source_text(coupon));
     decision.deliveries.push_back(
         Delivery{Channel::kCoupon, std::string(journey.user_id), std::string(), *code});
     decision.coupon_given = *code;

@@ -10,20 +10,28 @@ namespace trellis::nodes {
 
 std::string_view input_kind_name(InputKind kind) {
   switch (kind) {
-    case InputKind::kEntry: return "entry";
-    case InputKind::kEvent: return "event";
-    case InputKind::kTimer: return "timer";
-    case InputKind::kCoupon: return "coupon";
+    case InputKind::kEntry:
+      return "entry";
+    case InputKind::kEvent:
+      return "event";
+    case InputKind::kTimer:
+      return "timer";
+    case InputKind::kCoupon:
+      return "coupon";
   }
   return "entry";
 }
 
 std::string_view channel_name(Channel channel) {
   switch (channel) {
-    case Channel::kSms: return "sms";
-    case Channel::kEmail: return "email";
-    case Channel::kWebhook: return "webhook";
-    case Channel::kCoupon: return "coupon";
+    case Channel::kSms:
+      return "sms";
+    case Channel::kEmail:
+      return "email";
+    case Channel::kWebhook:
+      return "webhook";
+    case Channel::kCoupon:
+      return "coupon";
   }
   return "sms";
 }
@@ -55,8 +63,8 @@ Decision decide(const CompiledFlow& flow, std::string_view node_id, const Journe
   return decide(flow, *node, journey, input);
 }
 
-Decision NodeProcessor::on_event(const CompiledFlow&, const CompiledNode& node,
-                                 const JourneyView&, const EventView& event) const {
+Decision NodeProcessor::on_event(const CompiledFlow&, const CompiledNode& node, const JourneyView&,
+                                 const EventView& event) const {
   return ignore_input("event '" + std::string(event.type) + "' ignored: a " +
                       std::string(ir::node_kind_name(kind())) + " node waits for no event");
 }

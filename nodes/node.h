@@ -50,10 +50,10 @@ struct EventView {
 // "absent" (an empty profile, no event yet).
 struct JourneyView {
   std::string_view journey_id;
-  std::string_view flow;       // flow name
+  std::string_view flow;  // flow name
   int64_t flow_version = 0;
   std::string_view user_id;
-  const expr::Record* profile = nullptr;   // `user.*`
+  const expr::Record* profile = nullptr;     // `user.*`
   const EventView* trigger_event = nullptr;  // `event.*` outside a wait's `where`
   const EventView* last_event = nullptr;     // `last_event.*`: newest consumed event
   // `coupon.code` in templates: the newest code this journey was given, empty if none.
@@ -68,10 +68,10 @@ struct JourneyView {
 
 // What woke the node.
 enum class InputKind {
-  kEntry,    // the journey arrives at the node (from the trigger or another node)
-  kEvent,    // an event the journey waits for (wait nodes); exit_on is the runtime's job
-  kTimer,    // the timer this node armed on this visit is due
-  kCoupon,   // second phase of a coupon node: the runtime resolved the claim
+  kEntry,   // the journey arrives at the node (from the trigger or another node)
+  kEvent,   // an event the journey waits for (wait nodes); exit_on is the runtime's job
+  kTimer,   // the timer this node armed on this visit is due
+  kCoupon,  // second phase of a coupon node: the runtime resolved the claim
 };
 
 std::string_view input_kind_name(InputKind kind);  // "entry", "event", "timer", "coupon"
@@ -85,10 +85,23 @@ struct Input {
   std::optional<std::string> coupon_code;
 
   static Input entry() { return Input{}; }
-  static Input of_event(const EventView& e) { Input i; i.kind = InputKind::kEvent; i.event = &e; return i; }
-  static Input of_timer(Millis due) { Input i; i.kind = InputKind::kTimer; i.timer_due = due; return i; }
+  static Input of_event(const EventView& e) {
+    Input i;
+    i.kind = InputKind::kEvent;
+    i.event = &e;
+    return i;
+  }
+  static Input of_timer(Millis due) {
+    Input i;
+    i.kind = InputKind::kTimer;
+    i.timer_due = due;
+    return i;
+  }
   static Input of_coupon(std::optional<std::string> code) {
-    Input i; i.kind = InputKind::kCoupon; i.coupon_code = std::move(code); return i;
+    Input i;
+    i.kind = InputKind::kCoupon;
+    i.coupon_code = std::move(code);
+    return i;
   }
 };
 
@@ -111,9 +124,9 @@ struct Delivery {
 //             step yields the same code); if it collides with an issued code,
 //             use generate_coupon_code(spec, journey id + node id, attempt 1, 2, ...).
 struct CouponClaim {
-  std::string pool;                           // set for a pool
+  std::string pool;                            // set for a pool
   std::optional<ir::CouponGenerate> generate;  // set for generated codes
-  std::string candidate;                      // generate only
+  std::string candidate;                       // generate only
 };
 
 // A change to THIS node's timer for this journey. A journey waits at one node
@@ -150,7 +163,7 @@ struct Decision {
   std::vector<Delivery> deliveries;
   std::optional<CouponClaim> claim;  // coupon node, first phase
   std::vector<TimerChange> timers;
-  Awaiting awaiting;                 // kWait
+  Awaiting awaiting;  // kWait
   // The input event was consumed (a wait woke on it): it becomes `last_event`.
   bool consumed_event = false;
   // The journey now holds this coupon code: it becomes `coupon.code` for later

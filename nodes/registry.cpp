@@ -12,21 +12,29 @@ namespace trellis::nodes {
 const NodeProcessor& processor_for(ir::NodeKind kind) {
   // Indexed by ir::NodeKind, which follows ir::NodeBody's alternatives.
   static const std::array<const NodeProcessor*, 8> processors = {
-      &segment_processor(), &wait_processor(), &coupon_processor(),  &sms_processor(),
-      &email_processor(),   &webhook_processor(), &ab_processor(), &exit_processor()};
+      &segment_processor(), &wait_processor(),    &coupon_processor(), &sms_processor(),
+      &email_processor(),   &webhook_processor(), &ab_processor(),     &exit_processor()};
   return *processors[static_cast<size_t>(kind)];
 }
 
 std::string_view widget_name(Widget widget) {
   switch (widget) {
-    case Widget::kDuration: return "duration";
-    case Widget::kExpression: return "expression";
-    case Widget::kTemplate: return "template";
-    case Widget::kTarget: return "target";
-    case Widget::kEvent: return "event";
-    case Widget::kWeights: return "weights";
-    case Widget::kString: return "string";
-    case Widget::kGenerate: return "generate";
+    case Widget::kDuration:
+      return "duration";
+    case Widget::kExpression:
+      return "expression";
+    case Widget::kTemplate:
+      return "template";
+    case Widget::kTarget:
+      return "target";
+    case Widget::kEvent:
+      return "event";
+    case Widget::kWeights:
+      return "weights";
+    case Widget::kString:
+      return "string";
+    case Widget::kGenerate:
+      return "generate";
   }
   return "string";
 }
@@ -35,7 +43,7 @@ namespace {
 
 FieldSchema field(std::string name, Widget widget, bool required, std::string help,
                   std::string one_of = {}, std::string required_with = {}) {
-  return FieldSchema{std::move(name), widget,          required,
+  return FieldSchema{std::move(name),   widget,          required,
                      std::move(one_of), std::move(help), std::move(required_with)};
 }
 
@@ -44,39 +52,51 @@ std::vector<KindSchema> build_schemas() {
   const bool kRequired = true;
   const bool kOptional = false;
   return {
-      {NodeKind::kSegment, "segment", "Branch on the user's profile and the journey's events.",
+      {NodeKind::kSegment,
+       "segment",
+       "Branch on the user's profile and the journey's events.",
        {field("match", Widget::kExpression, kRequired,
               "Condition; a missing trait is null and compares false."),
         field("yes", Widget::kTarget, kRequired, "Next node when the match is true."),
         field("no", Widget::kTarget, kRequired, "Next node when the match is false.")}},
-      {NodeKind::kWait, "wait", "Rest until the timer fires or the awaited event arrives.",
+      {NodeKind::kWait,
+       "wait",
+       "Rest until the timer fires or the awaited event arrives.",
        {field("for", Widget::kDuration, kOptional, "How long to wait, e.g. 72h.", "wait"),
         field("until_event", Widget::kEvent, kOptional,
-              "Wake early on this event (optionally with `where`); alone, waits for ever.",
-              "wait"),
+              "Wake early on this event (optionally with `where`); alone, waits for ever.", "wait"),
         field("on_event", Widget::kTarget, kOptional, "Next node when the event arrives.", "",
               "until_event"),
-        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.", "",
-              "for")}},
-      {NodeKind::kCoupon, "coupon", "Give the user one code, at most once per journey and node.",
+        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.", "", "for")}},
+      {NodeKind::kCoupon,
+       "coupon",
+       "Give the user one code, at most once per journey and node.",
        {field("pool", Widget::kString, kOptional, "Pool of codes loaded beforehand.", "source"),
         field("generate", Widget::kGenerate, kOptional, "Generate codes: {prefix, length}.",
               "source"),
         field("next", Widget::kTarget, kRequired, "Next node after giving a code."),
         field("on_exhausted", Widget::kTarget, kOptional,
               "Next node when the pool has no code left.")}},
-      {NodeKind::kSms, "sms", "Send an SMS to user.phone.",
+      {NodeKind::kSms,
+       "sms",
+       "Send an SMS to user.phone.",
        {field("text", Widget::kTemplate, kRequired, "Message text; {{path}} placeholders."),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
-      {NodeKind::kEmail, "email", "Send an email to user.email.",
+      {NodeKind::kEmail,
+       "email",
+       "Send an email to user.email.",
        {field("subject", Widget::kTemplate, kRequired, "Subject line."),
         field("body", Widget::kTemplate, kRequired, "Body; {{coupon.code}} after a coupon."),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
-      {NodeKind::kWebhook, "webhook", "POST to an outside system.",
+      {NodeKind::kWebhook,
+       "webhook",
+       "POST to an outside system.",
        {field("url", Widget::kTemplate, kRequired, "Where to POST."),
         field("body", Widget::kTemplate, kOptional, "Request body."),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
-      {NodeKind::kAb, "ab", "Deterministic weighted split: a user always gets the same variant.",
+      {NodeKind::kAb,
+       "ab",
+       "Deterministic weighted split: a user always gets the same variant.",
        {field("variants", Widget::kWeights, kRequired,
               "name: {weight, next}; a holdout is a variant whose next sends nothing.")}},
       {NodeKind::kExit, "exit", "End the journey.", {}},
@@ -87,10 +107,18 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buffer[8];

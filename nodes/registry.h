@@ -31,13 +31,13 @@ enum class Widget {
 std::string_view widget_name(Widget widget);  // "duration", "expression", ...
 
 struct FieldSchema {
-  std::string name;       // the YAML key: "for", "until_event", "next"
+  std::string name;  // the YAML key: "for", "until_event", "next"
   Widget widget = Widget::kString;
   bool required = false;  // must be present on its own
   // Fields sharing a non-empty group: at least one of them is required
   // (wait: for / until_event; coupon: pool / generate).
   std::string one_of;
-  std::string help;       // one line for the editor's form
+  std::string help;  // one line for the editor's form
   // Required when the named field is present (wait: `on_event` with
   // `until_event`, `next` with `for`); empty otherwise.
   std::string required_with;
@@ -45,8 +45,8 @@ struct FieldSchema {
 
 struct KindSchema {
   ir::NodeKind kind;
-  std::string name;  // "segment"
-  std::string help;  // one line
+  std::string name;                 // "segment"
+  std::string help;                 // one line
   std::vector<FieldSchema> fields;  // in canonical order, `description` excluded
 };
 

@@ -54,10 +54,14 @@ expr::ValueView FlowScope::lookup(expr::PathId path) const {
 
 std::string_view root_name(ir::PathRoot root) {
   switch (root) {
-    case ir::PathRoot::kUser: return "user";
-    case ir::PathRoot::kEvent: return "event";
-    case ir::PathRoot::kLastEvent: return "last_event";
-    case ir::PathRoot::kCoupon: return "coupon";
+    case ir::PathRoot::kUser:
+      return "user";
+    case ir::PathRoot::kEvent:
+      return "event";
+    case ir::PathRoot::kLastEvent:
+      return "last_event";
+    case ir::PathRoot::kCoupon:
+      return "coupon";
   }
   return "user";
 }

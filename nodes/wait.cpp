@@ -82,9 +82,9 @@ class WaitProcessor final : public NodeProcessor {
                     Millis due) const override {
     const auto& wait = *node.node->as<ir::WaitNode>();
     if (!wait.wait_for) return ignore_input("timer ignored: this wait has no 'for'");
-    return go_to(wait.next, "next",
-                 "timer of " + duration_text(*wait.wait_for) + " fired (due " + time_text(due) +
-                     ")");
+    return go_to(
+        wait.next, "next",
+        "timer of " + duration_text(*wait.wait_for) + " fired (due " + time_text(due) + ")");
   }
 };
 

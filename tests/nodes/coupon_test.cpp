@@ -15,8 +15,8 @@ std::unique_ptr<CompiledFlow> pool_flow() {
   coupon.pool = name("SPRING20");
   coupon.next = name("mail");
   coupon.on_exhausted = name("nudge");
-  return compile(flow_of("f", {node("give", coupon), node("mail", ir::ExitNode{}),
-                               node("nudge", ir::ExitNode{})}));
+  return compile(flow_of(
+      "f", {node("give", coupon), node("mail", ir::ExitNode{}), node("nudge", ir::ExitNode{})}));
 }
 
 std::unique_ptr<CompiledFlow> generate_flow() {

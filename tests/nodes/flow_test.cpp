@@ -1,6 +1,5 @@
-#include "nodes/scope.h"
-
 #include "fixtures.h"
+#include "nodes/scope.h"
 
 using namespace trellis;
 using namespace trellis::nodes;

@@ -13,14 +13,30 @@ ir::Node default_node(ir::NodeKind kind) {
   ir::Node node;
   // NodeBody's alternatives follow NodeKind's order.
   switch (kind) {
-    case ir::NodeKind::kSegment: node.body = ir::SegmentNode{}; break;
-    case ir::NodeKind::kWait: node.body = ir::WaitNode{}; break;
-    case ir::NodeKind::kCoupon: node.body = ir::CouponNode{}; break;
-    case ir::NodeKind::kSms: node.body = ir::SmsNode{}; break;
-    case ir::NodeKind::kEmail: node.body = ir::EmailNode{}; break;
-    case ir::NodeKind::kWebhook: node.body = ir::WebhookNode{}; break;
-    case ir::NodeKind::kAb: node.body = ir::AbNode{}; break;
-    case ir::NodeKind::kExit: node.body = ir::ExitNode{}; break;
+    case ir::NodeKind::kSegment:
+      node.body = ir::SegmentNode{};
+      break;
+    case ir::NodeKind::kWait:
+      node.body = ir::WaitNode{};
+      break;
+    case ir::NodeKind::kCoupon:
+      node.body = ir::CouponNode{};
+      break;
+    case ir::NodeKind::kSms:
+      node.body = ir::SmsNode{};
+      break;
+    case ir::NodeKind::kEmail:
+      node.body = ir::EmailNode{};
+      break;
+    case ir::NodeKind::kWebhook:
+      node.body = ir::WebhookNode{};
+      break;
+    case ir::NodeKind::kAb:
+      node.body = ir::AbNode{};
+      break;
+    case ir::NodeKind::kExit:
+      node.body = ir::ExitNode{};
+      break;
   }
   return node;
 }

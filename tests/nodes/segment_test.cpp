@@ -65,7 +65,8 @@ TEST_CASE("segment with a missing trait takes no and says it is missing", "[segm
 
 TEST_CASE("segment reads the trigger event, event.type and now", "[segment]") {
   ir::SegmentNode big;
-  big.match = expression(R"(event.type == "add_to_cart" and event.value >= 20 and now - event.time < 1h)");
+  big.match =
+      expression(R"(event.type == "add_to_cart" and event.value >= 20 and now - event.time < 1h)");
   big.yes = name("done");
   big.no = name("other");
   auto flow = compile(flow_of("f", {node("big", big), node("other", ir::ExitNode{})}));
