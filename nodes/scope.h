@@ -28,6 +28,12 @@ class FlowScope final : public expr::Scope {
 
   expr::ValueView lookup(expr::PathId path) const override;
   double now() const override { return static_cast<double>(now_) / 1000.0; }
+  // Fast path for `user.*` only: the profile answers those exactly as lookup()
+  // does. Event roots also answer `type`, `time` and `id`, so they go through
+  // lookup().
+  const expr::Record* record(ir::PathRoot root) const override {
+    return root == ir::PathRoot::kUser ? profile_ : nullptr;
+  }
 
  private:
   const expr::Record* profile_;
