@@ -88,8 +88,8 @@ class AbProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& ab_processor() {
-  static const AbProcessor processor;
-  return processor;
+  static const AbProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

@@ -93,8 +93,8 @@ std::string generate_coupon_code(const ir::CouponGenerate& spec, std::string_vie
 }
 
 const NodeProcessor& coupon_processor() {
-  static const CouponProcessor processor;
-  return processor;
+  static const CouponProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

@@ -37,8 +37,8 @@ class EmailProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& email_processor() {
-  static const EmailProcessor processor;
-  return processor;
+  static const EmailProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

@@ -22,8 +22,8 @@ class ExitProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& exit_processor() {
-  static const ExitProcessor processor;
-  return processor;
+  static const ExitProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

@@ -11,10 +11,10 @@ namespace trellis::nodes {
 
 const NodeProcessor& processor_for(ir::NodeKind kind) {
   // Indexed by ir::NodeKind, which follows ir::NodeBody's alternatives.
-  static const std::array<const NodeProcessor*, 8> processors = {
+  static const std::array<const NodeProcessor*, 8> kProcessors = {
       &segment_processor(), &wait_processor(),    &coupon_processor(), &sms_processor(),
       &email_processor(),   &webhook_processor(), &ab_processor(),     &exit_processor()};
-  return *processors[static_cast<size_t>(kind)];
+  return *kProcessors[static_cast<size_t>(kind)];
 }
 
 std::string_view widget_name(Widget widget) {
@@ -135,8 +135,8 @@ void append_json_string(std::string& out, std::string_view text) {
 }  // namespace
 
 const std::vector<KindSchema>& node_schemas() {
-  static const std::vector<KindSchema> schemas = build_schemas();
-  return schemas;
+  static const std::vector<KindSchema> kSchemas = build_schemas();
+  return kSchemas;
 }
 
 const KindSchema& schema_for(ir::NodeKind kind) {

@@ -38,8 +38,8 @@ class SegmentProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& segment_processor() {
-  static const SegmentProcessor processor;
-  return processor;
+  static const SegmentProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

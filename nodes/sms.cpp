@@ -35,8 +35,8 @@ class SmsProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& sms_processor() {
-  static const SmsProcessor processor;
-  return processor;
+  static const SmsProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

@@ -91,8 +91,8 @@ class WaitProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& wait_processor() {
-  static const WaitProcessor processor;
-  return processor;
+  static const WaitProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes

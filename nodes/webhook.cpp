@@ -36,8 +36,8 @@ class WebhookProcessor final : public NodeProcessor {
 }  // namespace
 
 const NodeProcessor& webhook_processor() {
-  static const WebhookProcessor processor;
-  return processor;
+  static const WebhookProcessor kProcessor;
+  return kProcessor;
 }
 
 }  // namespace trellis::nodes
