@@ -1,0 +1,644 @@
+#include "dsl/checker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "dsl/expr_types.h"
+#include "dsl/node_schema.h"
+#include "dsl/suggest.h"
+
+namespace trellis::dsl {
+
+namespace {
+
+using ir::NodeKind;
+
+constexpr int kMinCodeLength = 4;
+constexpr int kMaxCodeLength = 32;
+
+bool is_name_char(char c, std::string_view extra) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         extra.find(c) != std::string_view::npos;
+}
+
+// Node ids and flow names must survive the textual DSL and URLs unchanged.
+bool valid_identifier(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) || name[0] == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) { return is_name_char(c, "-"); });
+}
+
+bool valid_event_type(std::string_view name) {
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](char c) { return is_name_char(c, "-.:/"); });
+}
+
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// The span to report a problem of `node` at, preferring `preferred`.
+ir::SourceSpan at_or(const ir::SourceSpan& preferred, const ir::SourceSpan& fallback) {
+  return preferred.known() ? preferred : fallback;
+}
+
+// Calls `visit` for every path in an expression tree.
+void for_each_path(const ir::Expr& expr, const std::function<void(const ir::Path&)>& visit) {
+  if (expr.op == ir::ExprOp::kPath) visit(expr.path);
+  for (const ir::Expr& operand : expr.operands) for_each_path(operand, visit);
+}
+
+// What data can exist when a journey enters a node, over all paths from start.
+struct NodeFacts {
+  bool reached = false;
+  bool coupon_on_some_path = false;
+  bool coupon_on_every_path = true;
+  bool event_on_some_path = false;  // a wait's until_event has been consumed
+};
+
+class Checker {
+ public:
+  Checker(const ir::Flow& flow, const CheckOptions& options)
+      : flow_(flow), options_(options), file_(flow.file) {
+    for (size_t i = 0; i < flow.nodes.size(); ++i) index_.emplace(flow.nodes[i].id, i);
+    for (const ir::Node& node : flow.nodes) node_ids_.push_back(node.id);
+  }
+
+  ir::Diagnostics run() {
+    check_header();
+    for (const ir::Node& node : flow_.nodes) check_node(node);
+    // A misspelt target cuts an edge; what looks unreachable then is only
+    // an echo of it, so graph warnings wait until targets resolve.
+    if (unknown_targets_ > 0) options_.graph_warnings = false;
+    compute_facts();
+    if (options_.graph_warnings) check_reachability();
+    check_loops();
+    check_expressions();
+    return std::move(diagnostics_);
+  }
+
+ private:
+  void error(const ir::SourceSpan& span, std::string message, const std::string& node = {},
+             const std::string& field = {}) {
+    diagnostics_.error(file_, at_or(span, first_position()), std::move(message), node, field);
+  }
+  void warning(const ir::SourceSpan& span, std::string message, const std::string& node = {},
+               const std::string& field = {}) {
+    diagnostics_.warning(file_, at_or(span, first_position()), std::move(message), node, field);
+  }
+  // Where flow-level problems without a position of their own are shown.
+  ir::SourceSpan first_position() const {
+    return flow_.name.span.known() ? flow_.name.span : ir::SourceSpan{1, 1, 0, 0};
+  }
+
+  const ir::Node* find(const std::string& id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? nullptr : &flow_.nodes[it->second];
+  }
+
+  void check_header();
+  void check_event_type(const ir::Name& name, const std::string& field);
+  void check_target(const ir::Target& target, const std::string& field, const ir::Node* node);
+  void check_node(const ir::Node& node);
+  void check_required(const ir::Node& node);
+  bool has_field(const ir::Node& node, std::string_view field) const;
+  void check_wait(const ir::Node& node, const ir::WaitNode& wait);
+  void check_coupon(const ir::Node& node, const ir::CouponNode& coupon);
+  void check_text(const ir::Node& node, const std::optional<ir::Template>& text,
+                  const std::string& field);
+  void check_webhook(const ir::Node& node, const ir::WebhookNode& webhook);
+  void check_ab(const ir::Node& node, const ir::AbNode& ab);
+  void check_edges(const ir::Node& node);
+
+  // Successor node indices, with the edge that leads there.
+  std::vector<std::pair<size_t, ir::Edge>> successors(const ir::Node& node) const;
+  void compute_facts();
+  void check_reachability();
+  void check_loops();
+  void report_loop(const std::vector<size_t>& members);
+
+  void check_expressions();
+  void check_expression(const std::optional<ir::Expression>& expression, const ir::Node* node,
+                        const std::string& field);
+  void check_template(const std::optional<ir::Template>& text, const ir::Node& node,
+                      const std::string& field);
+  void check_path(const ir::Path& path, const ir::Node* node, const std::string& field,
+                  bool has_fallback);
+
+  const ir::Flow& flow_;
+  CheckOptions options_;
+  std::string file_;
+  std::map<std::string, size_t> index_;  // node id -> index in flow_.nodes
+  std::vector<std::string> node_ids_;
+  std::vector<NodeFacts> facts_;
+  size_t unknown_targets_ = 0;
+  ir::Diagnostics diagnostics_;
+};
+
+void Checker::check_header() {
+  if (flow_.name.empty()) {
+    error(flow_.name.span, "the flow has no name: add 'flow: <name>'", "", "flow");
+  } else if (!valid_identifier(flow_.name.value)) {
+    error(flow_.name.span,
+          "flow name " + quoted(flow_.name.value) +
+              " must start with a letter and hold only letters, digits, '_' or '-'",
+          "", "flow");
+  }
+  if (flow_.trigger.event.empty()) {
+    error(at_or(flow_.trigger.event.span, flow_.trigger.span),
+          "the flow has no trigger event: add 'trigger: {event: <event type>}'", "",
+          "trigger.event");
+  } else {
+    check_event_type(flow_.trigger.event, "trigger.event");
+  }
+  const ir::ReEntry& re_entry = flow_.re_entry;
+  if (re_entry.policy == ir::ReEntryPolicy::kAfter && re_entry.after &&
+      re_entry.after->seconds <= 0) {
+    error(at_or(re_entry.after->span, re_entry.span),
+          "'re_entry: after' needs a duration longer than zero", "", "re_entry");
+  }
+  std::set<std::string> exit_events;
+  for (const ir::Name& event : flow_.exit_on) {
+    check_event_type(event, "exit_on");
+    if (!exit_events.insert(event.value).second) {
+      warning(event.span, quoted(event.value) + " is listed twice in 'exit_on'", "", "exit_on");
+    }
+  }
+  if (flow_.goal) {
+    if (flow_.goal->empty()) {
+      error(flow_.goal->span, "'goal' is empty: give the event type that counts as a conversion",
+            "", "goal");
+    } else {
+      check_event_type(*flow_.goal, "goal");
+    }
+  }
+  if (flow_.nodes.empty()) error({}, "the flow has no nodes: add 'nodes:'", "", "nodes");
+  if (flow_.start.empty()) {
+    error(flow_.start.span, "the flow has no 'start': name the node a journey begins at", "",
+          "start");
+  } else {
+    check_target(flow_.start, "start", nullptr);
+  }
+}
+
+void Checker::check_event_type(const ir::Name& name, const std::string& field) {
+  if (name.empty() || valid_event_type(name.value)) return;
+  error(name.span,
+        "event type " + quoted(name.value) +
+            " may hold only letters, digits and '_', '-', '.', ':', '/'",
+        "", field);
+}
+
+void Checker::check_target(const ir::Target& target, const std::string& field,
+                           const ir::Node* node) {
+  if (target.empty() || find(target.value)) return;
+  ++unknown_targets_;
+  std::string message = "unknown node " + quoted(target.value) + " in " + quoted(field) +
+                        did_you_mean(target.value, node_ids_);
+  error(at_or(target.span, node ? node->span : ir::SourceSpan{}), message,
+        node ? node->id : std::string(), field);
+}
+
+void Checker::check_node(const ir::Node& node) {
+  if (!valid_identifier(node.id)) {
+    error(node.span,
+          "node id " + quoted(node.id) +
+              " must start with a letter or '_' and hold only letters, digits, '_' or '-'",
+          node.id);
+  }
+  check_required(node);
+  if (auto* wait = node.as<ir::WaitNode>()) check_wait(node, *wait);
+  if (auto* coupon = node.as<ir::CouponNode>()) check_coupon(node, *coupon);
+  if (auto* sms = node.as<ir::SmsNode>()) check_text(node, sms->text, "text");
+  if (auto* email = node.as<ir::EmailNode>()) {
+    check_text(node, email->subject, "subject");
+    check_text(node, email->body, "body");
+  }
+  if (auto* webhook = node.as<ir::WebhookNode>()) check_webhook(node, *webhook);
+  if (auto* ab = node.as<ir::AbNode>()) check_ab(node, *ab);
+  check_edges(node);
+}
+
+bool Checker::has_field(const ir::Node& node, std::string_view field) const {
+  if (auto* segment = node.as<ir::SegmentNode>()) {
+    if (field == "match") return segment->match.has_value();
+    if (field == "yes") return !segment->yes.empty();
+    if (field == "no") return !segment->no.empty();
+  } else if (auto* coupon = node.as<ir::CouponNode>()) {
+    if (field == "next") return !coupon->next.empty();
+  } else if (auto* sms = node.as<ir::SmsNode>()) {
+    if (field == "text") return sms->text.has_value();
+    if (field == "next") return !sms->next.empty();
+  } else if (auto* email = node.as<ir::EmailNode>()) {
+    if (field == "subject") return email->subject.has_value();
+    if (field == "body") return email->body.has_value();
+    if (field == "next") return !email->next.empty();
+  } else if (auto* webhook = node.as<ir::WebhookNode>()) {
+    if (field == "url") return webhook->url.has_value();
+    if (field == "next") return !webhook->next.empty();
+  } else if (auto* ab = node.as<ir::AbNode>()) {
+    if (field == "variants") return !ab->variants.empty();
+  }
+  return true;
+}
+
+void Checker::check_required(const ir::Node& node) {
+  std::string_view kind = ir::node_kind_name(node.kind());
+  for (const FieldSpec& field : node_schema(node.kind()).fields) {
+    if (field.requirement != Requirement::kRequired || field.name == "type") continue;
+    if (has_field(node, field.name)) continue;
+    error(node.span,
+          std::string(kind) + " node " + quoted(node.id) + " needs " + quoted(field.name),
+          node.id, std::string(field.name));
+  }
+}
+
+void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
+  const std::string& id = node.id;
+  if (!wait.wait_for && !wait.until_event) {
+    error(node.span,
+          "wait node " + quoted(id) + " needs 'for' or 'until_event': otherwise it never ends",
+          id, "for");
+  }
+  if (wait.wait_for && wait.wait_for->seconds <= 0) {
+    error(wait.wait_for->span, "'for' must be longer than zero", id, "for");
+  }
+  if (wait.wait_for && wait.next.empty()) {
+    error(node.span,
+          "wait node " + quoted(id) + " needs 'next': where the journey goes when 'for' runs out",
+          id, "next");
+  }
+  if (!wait.wait_for && !wait.next.empty() && wait.until_event) {
+    warning(wait.next.span,
+            "'next' is never taken: this wait has no 'for', so only its event ends it", id,
+            "next");
+  }
+  if (wait.until_event) {
+    if (wait.until_event->event.empty()) {
+      error(at_or(wait.until_event->event.span, wait.until_event->span),
+            "'until_event' needs an event type", id, "until_event");
+    } else {
+      check_event_type(wait.until_event->event, "until_event");
+    }
+    if (wait.on_event.empty()) {
+      error(node.span,
+            "wait node " + quoted(id) + " needs 'on_event': where the journey goes when " +
+                quoted(wait.until_event->event.value) + " arrives",
+            id, "on_event");
+    }
+  } else if (!wait.on_event.empty()) {
+    error(wait.on_event.span,
+          "'on_event' is never taken: add 'until_event' to say which event ends the wait", id,
+          "on_event");
+  }
+}
+
+void Checker::check_coupon(const ir::Node& node, const ir::CouponNode& coupon) {
+  const std::string& id = node.id;
+  if (coupon.pool && coupon.generate) {
+    error(coupon.generate->span, "a coupon node takes 'pool' or 'generate', not both", id,
+          "generate");
+  }
+  if (!coupon.pool && !coupon.generate) {
+    error(node.span,
+          "coupon node " + quoted(id) + " needs 'pool' (codes loaded beforehand) or 'generate'",
+          id, "pool");
+  }
+  if (coupon.pool && coupon.pool->empty()) {
+    error(coupon.pool->span, "'pool' is empty: name the coupon pool", id, "pool");
+  }
+  if (coupon.generate &&
+      (coupon.generate->length < kMinCodeLength || coupon.generate->length > kMaxCodeLength)) {
+    error(coupon.generate->span,
+          "'generate.length' must be between " + std::to_string(kMinCodeLength) + " and " +
+              std::to_string(kMaxCodeLength),
+          id, "generate.length");
+  }
+  if (coupon.generate && !coupon.pool && !coupon.on_exhausted.empty()) {
+    warning(coupon.on_exhausted.span,
+            "'on_exhausted' is never taken: generated codes never run out", id, "on_exhausted");
+  }
+}
+
+void Checker::check_text(const ir::Node& node, const std::optional<ir::Template>& text,
+                         const std::string& field) {
+  if (!text || !blank(text->source)) return;
+  error(at_or(text->span, node.span),
+        std::string(ir::node_kind_name(node.kind())) + " " + field + " is empty", node.id, field);
+}
+
+// The URL as far as it is literal text: a placeholder may stand for a path or
+// query, but scheme and host must be there for the check to pass.
+void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook) {
+  if (!webhook.url) return;
+  const ir::Template& url = *webhook.url;
+  std::string literal;
+  for (const ir::TemplatePart& part : url.parts) {
+    if (part.path) break;
+    literal += part.text;
+  }
+  // A URL that is entirely a placeholder is the user's business.
+  if (literal.empty() && !url.parts.empty()) return;
+  ir::SourceSpan span = at_or(url.span, node.span);
+  size_t scheme_end = literal.find("://");
+  std::string scheme = scheme_end == std::string::npos ? "" : literal.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    error(span, "webhook url " + quoted(url.source) + " must start with http:// or https://",
+          node.id, "url");
+    return;
+  }
+  std::string rest = literal.substr(scheme_end + 3);
+  size_t host_end = rest.find_first_of("/?#:");
+  std::string host = rest.substr(0, host_end);
+  bool host_is_placeholder = host_end == std::string::npos && rest.size() == host.size() &&
+                             literal.size() < url.source.size();
+  bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return is_name_char(c, "-.[]") && c != '_';
+  });
+  if (!host_ok && !(host.empty() && host_is_placeholder)) {
+    error(span, "webhook url " + quoted(url.source) + " has no valid host", node.id, "url");
+  }
+}
+
+void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
+  const std::string& id = node.id;
+  bool all_zero = !ab.variants.empty();
+  for (const ir::Variant& variant : ab.variants) {
+    std::string field = "variants." + variant.name.value;
+    if (std::isnan(variant.weight)) {
+      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'",
+            id, field + ".weight");
+      all_zero = false;
+    } else if (variant.weight < 0) {
+      error(variant.weight_span,
+            "variant " + quoted(variant.name.value) + " has a negative weight", id,
+            field + ".weight");
+      all_zero = false;
+    } else if (variant.weight > 0) {
+      all_zero = false;
+    }
+    if (variant.next.empty()) {
+      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs 'next'", id,
+            field + ".next");
+    }
+  }
+  if (all_zero) {
+    error(node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split",
+          id, "variants");
+  }
+  if (ab.variants.size() == 1) {
+    warning(ab.variants.front().name.span,
+            "ab node " + quoted(id) + " has one variant: every user takes it", id, "variants");
+  }
+}
+
+void Checker::check_edges(const ir::Node& node) {
+  for (const ir::Edge& edge : ir::edges_of(node)) {
+    std::string field = edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next"
+                                                            : edge.label;
+    check_target(*edge.target, field, &node);
+  }
+}
+
+std::vector<std::pair<size_t, ir::Edge>> Checker::successors(const ir::Node& node) const {
+  std::vector<std::pair<size_t, ir::Edge>> out;
+  for (const ir::Edge& edge : ir::edges_of(node)) {
+    auto it = index_.find(edge.target->value);
+    if (it != index_.end()) out.emplace_back(it->second, edge);
+  }
+  return out;
+}
+
+// Forward data flow from start: which nodes are reached, and whether a coupon
+// code or a consumed event exists on some or every path into each node.
+void Checker::compute_facts() {
+  facts_.assign(flow_.nodes.size(), NodeFacts{});
+  auto start = index_.find(flow_.start.value);
+  if (start == index_.end()) return;
+  facts_[start->second].reached = true;
+  facts_[start->second].coupon_on_every_path = false;
+  std::deque<size_t> work = {start->second};
+  while (!work.empty()) {
+    size_t current = work.front();
+    work.pop_front();
+    const ir::Node& node = flow_.nodes[current];
+    const NodeFacts in = facts_[current];
+    for (const auto& [next, edge] : successors(node)) {
+      bool gives_coupon = node.kind() == NodeKind::kCoupon && edge.kind == ir::EdgeKind::kNext;
+      bool gives_event = node.kind() == NodeKind::kWait && edge.kind == ir::EdgeKind::kOnEvent;
+      NodeFacts& out = facts_[next];
+      NodeFacts before = out;
+      bool first_visit = !out.reached;
+      out.reached = true;
+      out.coupon_on_some_path |= in.coupon_on_some_path || gives_coupon;
+      bool every = in.coupon_on_every_path || gives_coupon;
+      out.coupon_on_every_path = first_visit ? every : (out.coupon_on_every_path && every);
+      out.event_on_some_path |= in.event_on_some_path || gives_event;
+      bool changed = first_visit || before.coupon_on_some_path != out.coupon_on_some_path ||
+                     before.coupon_on_every_path != out.coupon_on_every_path ||
+                     before.event_on_some_path != out.event_on_some_path;
+      if (changed) work.push_back(next);
+    }
+  }
+}
+
+void Checker::check_reachability() {
+  if (!find(flow_.start.value)) return;  // already an error; every node would be "unreachable"
+  for (size_t i = 0; i < flow_.nodes.size(); ++i) {
+    if (facts_[i].reached) continue;
+    const ir::Node& node = flow_.nodes[i];
+    warning(node.span,
+            "node " + quoted(node.id) + " is never reached from start " +
+                quoted(flow_.start.value),
+            node.id);
+  }
+}
+
+// Loops are found as strongly connected components of the graph without its
+// wait nodes: any cycle left there has no wait in it and would spin for ever.
+void Checker::check_loops() {
+  size_t count = flow_.nodes.size();
+  std::vector<int> order(count, -1), low(count, 0);
+  std::vector<bool> on_stack(count, false);
+  std::vector<size_t> stack;
+  int counter = 0;
+  auto is_wait = [&](size_t i) { return flow_.nodes[i].kind() == NodeKind::kWait; };
+  // Iterative Tarjan, so a long chain of nodes cannot exhaust the call stack.
+  for (size_t root = 0; root < count; ++root) {
+    if (order[root] >= 0 || is_wait(root)) continue;
+    std::vector<std::pair<size_t, size_t>> frames = {{root, 0}};  // node, next successor
+    order[root] = low[root] = counter++;
+    stack.push_back(root);
+    on_stack[root] = true;
+    while (!frames.empty()) {
+      auto& [current, position] = frames.back();
+      auto next_nodes = successors(flow_.nodes[current]);
+      if (position < next_nodes.size()) {
+        size_t next = next_nodes[position++].first;
+        if (is_wait(next)) continue;
+        if (order[next] < 0) {
+          order[next] = low[next] = counter++;
+          stack.push_back(next);
+          on_stack[next] = true;
+          frames.emplace_back(next, 0);
+        } else if (on_stack[next]) {
+          low[current] = std::min(low[current], order[next]);
+        }
+        continue;
+      }
+      size_t done = current;
+      frames.pop_back();
+      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+      if (low[done] != order[done]) continue;
+      std::vector<size_t> members;
+      size_t member;
+      do {
+        member = stack.back();
+        stack.pop_back();
+        on_stack[member] = false;
+        members.push_back(member);
+      } while (member != done);
+      bool self_loop = false;
+      for (const auto& [next, edge] : successors(flow_.nodes[done])) self_loop |= next == done;
+      if (members.size() > 1 || self_loop) report_loop(members);
+    }
+  }
+}
+
+void Checker::report_loop(const std::vector<size_t>& members) {
+  std::set<size_t> inside(members.begin(), members.end());
+  size_t first = *inside.begin();  // file order
+  // Shortest way round from the first node back to it, for the message.
+  std::map<size_t, std::pair<size_t, ir::Edge>> came_from;
+  std::deque<size_t> work = {first};
+  std::optional<ir::Edge> closing;
+  size_t last = first;
+  while (!work.empty() && !closing) {
+    size_t current = work.front();
+    work.pop_front();
+    for (const auto& [next, edge] : successors(flow_.nodes[current])) {
+      if (!inside.count(next)) continue;
+      if (next == first) {
+        closing = edge;
+        last = current;
+        break;
+      }
+      if (!came_from.count(next)) {
+        came_from.emplace(next, std::make_pair(current, edge));
+        work.push_back(next);
+      }
+    }
+  }
+  std::vector<size_t> path = {last};
+  while (path.back() != first) path.push_back(came_from.at(path.back()).first);
+  std::reverse(path.begin(), path.end());
+  std::string cycle;
+  for (size_t i : path) cycle += flow_.nodes[i].id + " -> ";
+  cycle += flow_.nodes[first].id;
+  // Point at the edge leaving the first node, where the user reads the loop.
+  const ir::Edge& edge = path.size() > 1 ? came_from.at(path[1]).second : *closing;
+  const ir::Node& node = flow_.nodes[first];
+  std::string field = edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next"
+                                                          : edge.label;
+  error(at_or(edge.target->span, node.span),
+        "loop with no wait node: " + cycle + " would run for ever; add a wait node to the loop",
+        node.id, field);
+}
+
+void Checker::check_expressions() {
+  check_expression(flow_.trigger.when, nullptr, "trigger.when");
+  check_expression(flow_.trigger.key, nullptr, "trigger.key");
+  for (const ir::Node& node : flow_.nodes) {
+    if (auto* segment = node.as<ir::SegmentNode>()) check_expression(segment->match, &node, "match");
+    if (auto* wait = node.as<ir::WaitNode>(); wait && wait->until_event) {
+      // `event` in `where` is the awaited event, which always exists there.
+      const auto& where = wait->until_event->where;
+      if (where && where->tree) check_types(*where->tree, file_, diagnostics_, node.id,
+                                            "until_event.where");
+    }
+    if (auto* sms = node.as<ir::SmsNode>()) check_template(sms->text, node, "text");
+    if (auto* email = node.as<ir::EmailNode>()) {
+      check_template(email->subject, node, "subject");
+      check_template(email->body, node, "body");
+    }
+    if (auto* webhook = node.as<ir::WebhookNode>()) {
+      check_template(webhook->url, node, "url");
+      check_template(webhook->body, node, "body");
+    }
+  }
+}
+
+void Checker::check_expression(const std::optional<ir::Expression>& expression,
+                               const ir::Node* node, const std::string& field) {
+  if (!expression || !expression->tree) return;  // a syntax error is the front end's
+  std::string id = node ? node->id : std::string();
+  check_types(*expression->tree, file_, diagnostics_, id, field);
+  for_each_path(*expression->tree,
+                [&](const ir::Path& path) { check_path(path, node, field, false); });
+}
+
+void Checker::check_template(const std::optional<ir::Template>& text, const ir::Node& node,
+                             const std::string& field) {
+  if (!text) return;
+  for (const ir::TemplatePart& part : text->parts) {
+    if (part.path) check_path(*part.path, &node, field, part.fallback.has_value());
+  }
+}
+
+void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::string& field,
+                         bool has_fallback) {
+  std::string id = node ? node->id : std::string();
+  const NodeFacts* facts = nullptr;
+  if (node) facts = &facts_[index_.at(node->id)];
+  bool known_paths = options_.graph_warnings && facts && facts->reached;
+  if (path.root == ir::PathRoot::kCoupon) {
+    if (path.segments.size() != 1 || path.segments[0] != "code") {
+      warning(path.span, quoted(path.text()) + " does not exist: a coupon has only 'code'", id,
+              field);
+      return;
+    }
+    if (!known_paths) return;
+    if (!facts->coupon_on_some_path) {
+      warning(path.span,
+              "'coupon.code' is always empty here: no coupon node comes before " + quoted(id),
+              id, field);
+    } else if (!facts->coupon_on_every_path && !has_fallback) {
+      warning(path.span,
+              "'coupon.code' may be empty here: some paths to " + quoted(id) +
+                  " pass no coupon node (add | default: \"...\")",
+              id, field);
+    }
+    return;
+  }
+  if (path.root == ir::PathRoot::kEvent || path.root == ir::PathRoot::kLastEvent) {
+    if (path.segments.size() > 1 && path.segments[0] == "type") {
+      warning(path.span, quoted(path.text()) + " does not exist: 'type' is text", id, field);
+      return;
+    }
+  }
+  if (path.root == ir::PathRoot::kLastEvent) {
+    bool trigger_only = node ? (known_paths && !facts->event_on_some_path) : true;
+    if (trigger_only) {
+      std::string rest = path.text().substr(std::string("last_event").size());
+      warning(path.span,
+              "no wait's event is consumed before this point, so 'last_event' is the trigger "
+              "event: write 'event" + rest + "'",
+              id, field);
+    }
+  }
+}
+
+}  // namespace
+
+ir::Diagnostics check_flow(const ir::Flow& flow, const CheckOptions& options) {
+  return Checker(flow, options).run();
+}
+
+}  // namespace trellis::dsl

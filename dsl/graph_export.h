@@ -1,0 +1,20 @@
+// A flow as a picture: Mermaid (`flowchart TD`) and Graphviz DOT text, for
+// `trellis graph`, docs and reviews. Reads only the IR.
+//
+// Every node is drawn with its id and a one-line summary; edges carry their
+// meaning: yes / no, on_event, timeout (a wait's `next` after `for`),
+// on_exhausted, and a variant's name and weight. Edges to nodes that do not
+// exist are left out (the checker reports them). The trigger event is drawn
+// as an entry point into `start`.
+#pragma once
+
+#include <string>
+
+#include "dsl/ir/flow.h"
+
+namespace trellis::dsl {
+
+std::string to_mermaid(const ir::Flow& flow);
+std::string to_dot(const ir::Flow& flow);
+
+}  // namespace trellis::dsl

@@ -1,0 +1,145 @@
+#include "dsl/node_schema.h"
+
+#include "nodes/registry.h"
+
+namespace trellis::dsl {
+
+namespace {
+
+constexpr Requirement kRequired = Requirement::kRequired;
+constexpr Requirement kOptional = Requirement::kOptional;
+constexpr Requirement kConditional = Requirement::kConditional;
+
+FieldType field_type(nodes::Widget widget) {
+  switch (widget) {
+    case nodes::Widget::kDuration: return FieldType::kDuration;
+    case nodes::Widget::kExpression: return FieldType::kExpression;
+    case nodes::Widget::kTemplate: return FieldType::kTemplate;
+    case nodes::Widget::kTarget: return FieldType::kTarget;
+    case nodes::Widget::kEvent: return FieldType::kEventFilter;
+    case nodes::Widget::kWeights: return FieldType::kVariants;
+    case nodes::Widget::kString: return FieldType::kName;
+    case nodes::Widget::kGenerate: return FieldType::kGenerate;
+  }
+  return FieldType::kText;
+}
+
+// The node kinds' fields come from the registry (nodes/registry.h), the one
+// table the editor is served too; every kind also has `type` and `description`.
+std::vector<NodeSchema> build_schemas() {
+  std::vector<NodeSchema> schemas;
+  for (const nodes::KindSchema& kind : nodes::node_schemas()) {
+    NodeSchema schema{kind.kind, kind.help, {}};
+    schema.fields.push_back({"type", FieldType::kNodeType, kRequired, "what the node does"});
+    schema.fields.push_back(
+        {"description", FieldType::kText, kOptional, "a note for people reading the flow"});
+    for (const nodes::FieldSchema& field : kind.fields) {
+      Requirement requirement = field.required          ? kRequired
+                                : !field.one_of.empty() ? kConditional
+                                                        : kOptional;
+      schema.fields.push_back({field.name, field_type(field.widget), requirement, field.help});
+    }
+    schemas.push_back(std::move(schema));
+  }
+  return schemas;
+}
+
+}  // namespace
+
+const std::vector<NodeSchema>& node_schemas() {
+  static const std::vector<NodeSchema> schemas = build_schemas();
+  return schemas;
+}
+
+const NodeSchema& node_schema(ir::NodeKind kind) {
+  // build_schemas lists the kinds in NodeKind order.
+  return node_schemas()[static_cast<size_t>(kind)];
+}
+
+const std::vector<FieldSpec>& flow_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"flow", FieldType::kName, kRequired, "the flow's name"},
+      {"description", FieldType::kText, kOptional, "what the flow is for"},
+      {"trigger", FieldType::kTrigger, kRequired, "the event that starts a journey"},
+      {"re_entry", FieldType::kReEntry, kOptional, "never | always | after <duration>"},
+      {"exit_on", FieldType::kEventTypes, kOptional, "events that end the journey anywhere"},
+      {"goal", FieldType::kEventType, kOptional, "event that counts as a conversion"},
+      {"start", FieldType::kTarget, kRequired, "the first node"},
+      {"nodes", FieldType::kNodes, kRequired, "the nodes, by id"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& trigger_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"event", FieldType::kEventType, kRequired, "event type that starts a journey"},
+      {"when", FieldType::kExpression, kOptional, "condition on the trigger event"},
+      {"key", FieldType::kExpression, kOptional, "one journey per value (e.g. event.cart_id)"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& generate_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"prefix", FieldType::kText, kOptional, "text before the random part"},
+      {"length", FieldType::kInteger, kOptional, "length of the random part (default 8)"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& variant_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"weight", FieldType::kNumber, kRequired, "relative share of users"},
+      {"next", FieldType::kTarget, kRequired, "node for this variant"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& event_filter_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"event", FieldType::kEventType, kRequired, "event type to wait for"},
+      {"where", FieldType::kExpression, kOptional, "condition on the awaited event"},
+  };
+  return fields;
+}
+
+const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name) {
+  for (const FieldSpec& field : fields) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
+}
+
+std::string_view field_type_name(FieldType type) {
+  switch (type) {
+    case FieldType::kText: return "text";
+    case FieldType::kName: return "name";
+    case FieldType::kEventType: return "event_type";
+    case FieldType::kEventTypes: return "event_types";
+    case FieldType::kEventFilter: return "event_filter";
+    case FieldType::kTarget: return "target";
+    case FieldType::kExpression: return "expression";
+    case FieldType::kTemplate: return "template";
+    case FieldType::kDuration: return "duration";
+    case FieldType::kReEntry: return "re_entry";
+    case FieldType::kNumber: return "number";
+    case FieldType::kInteger: return "integer";
+    case FieldType::kTrigger: return "trigger";
+    case FieldType::kGenerate: return "generate";
+    case FieldType::kVariants: return "variants";
+    case FieldType::kNodes: return "nodes";
+    case FieldType::kNodeType: return "node_type";
+  }
+  return "text";
+}
+
+std::string_view requirement_name(Requirement requirement) {
+  switch (requirement) {
+    case Requirement::kRequired: return "required";
+    case Requirement::kOptional: return "optional";
+    case Requirement::kConditional: return "conditional";
+  }
+  return "optional";
+}
+
+}  // namespace trellis::dsl

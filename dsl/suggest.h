@@ -1,0 +1,23 @@
+// "Did you mean ...?" for misspelt keys, node types and node ids.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trellis::dsl {
+
+// Edit distance in bytes; a swap of two neighbouring characters is one edit.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, when it is close enough to be a likely
+// slip (a third of the word's length, at least 1, at most 3 edits, or one
+// containing the other); nullopt otherwise.
+std::optional<std::string> closest_name(std::string_view word,
+                                        const std::vector<std::string>& candidates);
+
+// ": did you mean 'x'?" or "" when nothing is close; ready to append to a message.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace trellis::dsl

@@ -1,0 +1,23 @@
+# Runs the command after `--` and checks its exit code (EXPECT_CODE) and,
+# when EXPECT_STDOUT names a file, that standard output equals that file.
+# Usage: cmake -DEXPECT_CODE=1 [-DEXPECT_STDOUT=file] -P cli_expect.cmake -- cmd args...
+set(command)
+set(after_separator FALSE)
+foreach(i RANGE ${CMAKE_ARGC})
+  if(after_separator AND DEFINED CMAKE_ARGV${i})
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif("${CMAKE_ARGV${i}}" STREQUAL "--")
+    set(after_separator TRUE)
+  endif()
+endforeach()
+execute_process(COMMAND ${command} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT "${code}" STREQUAL "${EXPECT_CODE}")
+  message(FATAL_ERROR "exit code ${code}, expected ${EXPECT_CODE}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(EXPECT_STDOUT)
+  file(READ "${EXPECT_STDOUT}" expected)
+  if(NOT "${out}" STREQUAL "${expected}")
+    message(FATAL_ERROR "stdout differs from ${EXPECT_STDOUT}:\n${out}")
+  endif()
+endif()
+message(STATUS "ok: exit ${code}; stderr: ${err}")
