@@ -628,8 +628,8 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
     if (trigger_only) {
       std::string rest = path.text().substr(std::string("last_event").size());
       warning(path.span,
-              "no wait's event is consumed before this point, so 'last_event' is the trigger "
-              "event: write 'event" + rest + "'",
+              "'last_event' names an awaited event, but no wait's event is consumed before "
+              "this point: write 'event" + rest + "' for the trigger event",
               id, field);
     }
   }

@@ -80,6 +80,24 @@ bool lost_edges(const ir::Diagnostics& diagnostics) {
   return false;
 }
 
+// For "unknown key 'strat' ...: did you mean 'start'?", the field the user
+// meant, with the misspelt key's prefix ("trigger.wen" -> "trigger.when").
+std::optional<std::string> meant_field(const ir::Diagnostic& diagnostic) {
+  const std::string& message = diagnostic.message;
+  bool unknown_key = message.rfind("unknown key '", 0) == 0 ||
+                     message.rfind("unknown setting '", 0) == 0 ||
+                     message.rfind("unknown field '", 0) == 0;
+  static const std::string kMean = "did you mean '";
+  size_t at = message.find(kMean);
+  if (!unknown_key || at == std::string::npos) return std::nullopt;
+  size_t begin = at + kMean.size();
+  size_t end = message.find('\'', begin);
+  if (end == std::string::npos) return std::nullopt;
+  size_t dot = diagnostic.field.rfind('.');
+  std::string prefix = dot == std::string::npos ? "" : diagnostic.field.substr(0, dot + 1);
+  return prefix + message.substr(begin, end - begin);
+}
+
 // True when a front-end error sits on the same node and on the diagnostic's
 // field or a field containing it (`trigger` failed, so `trigger.event` is missing).
 bool echoes(const std::set<std::pair<std::string, std::string>>& failed,
@@ -104,6 +122,8 @@ void add_checker_findings(LoadResult& result) {
   for (const ir::Diagnostic& diagnostic : result.diagnostics.items()) {
     if (diagnostic.severity == ir::Severity::kError && !diagnostic.field.empty()) {
       failed.emplace(diagnostic.node, diagnostic.field);
+      // `strat:` (did you mean 'start'?) also explains why `start` is missing.
+      if (auto meant = meant_field(diagnostic)) failed.emplace(diagnostic.node, *meant);
     }
   }
   CheckOptions options;

@@ -682,8 +682,8 @@ nodes:
   e: {type: exit}
 )");
   expect(d, kWarning, 5, 27,
-         "no wait's event is consumed before this point, so 'last_event' is the trigger event: "
-         "write 'event.plan'");
+         "'last_event' names an awaited event, but no wait's event is consumed before this "
+         "point: write 'event.plan' for the trigger event");
 }
 
 TEST_CASE("second YAML document") {
@@ -716,4 +716,15 @@ nodes:
   expect(result.diagnostics.items()[1], kError, 5, 3,
          "node id 'send sms' must start with a letter or '_' and hold only letters, digits, '_' "
          "or '-'");
+}
+
+TEST_CASE("a misspelt key is reported once, not again as a missing one") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: a
+nodes:
+  a: {type: sms, txt: "Hi", next: e}
+  e: {type: exit}
+)");
+  expect(d, kError, 5, 18, "unknown key 'txt' in sms node 'a': did you mean 'text'?");
 }
