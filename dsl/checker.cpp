@@ -255,8 +255,8 @@ void Checker::check_required(const ir::Node& node) {
     if (field.requirement != Requirement::kRequired || field.name == "type") continue;
     if (has_field(node, field.name)) continue;
     error(node.span,
-          std::string(kind) + " node " + quoted(node.id) + " needs " + quoted(field.name),
-          node.id, std::string(field.name));
+          std::string(kind) + " node " + quoted(node.id) + " needs " + quoted(field.name), node.id,
+          std::string(field.name));
   }
 }
 
@@ -264,8 +264,8 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
   const std::string& id = node.id;
   if (!wait.wait_for && !wait.until_event) {
     error(node.span,
-          "wait node " + quoted(id) + " needs 'for' or 'until_event': otherwise it never ends",
-          id, "for");
+          "wait node " + quoted(id) + " needs 'for' or 'until_event': otherwise it never ends", id,
+          "for");
   }
   if (wait.wait_for && wait.wait_for->seconds <= 0) {
     error(wait.wait_for->span, "'for' must be longer than zero", id, "for");
@@ -277,8 +277,7 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
   }
   if (!wait.wait_for && !wait.next.empty() && wait.until_event) {
     warning(wait.next.span,
-            "'next' is never taken: this wait has no 'for', so only its event ends it", id,
-            "next");
+            "'next' is never taken: this wait has no 'for', so only its event ends it", id, "next");
   }
   if (wait.until_event) {
     if (wait.until_event->event.empty()) {
@@ -308,8 +307,8 @@ void Checker::check_coupon(const ir::Node& node, const ir::CouponNode& coupon) {
   }
   if (!coupon.pool && !coupon.generate) {
     error(node.span,
-          "coupon node " + quoted(id) + " needs 'pool' (codes loaded beforehand) or 'generate'",
-          id, "pool");
+          "coupon node " + quoted(id) + " needs 'pool' (codes loaded beforehand) or 'generate'", id,
+          "pool");
   }
   if (coupon.pool && coupon.pool->empty()) {
     error(coupon.pool->span, "'pool' is empty: name the coupon pool", id, "pool");
@@ -373,13 +372,12 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
   for (const ir::Variant& variant : ab.variants) {
     std::string field = "variants." + variant.name.value;
     if (std::isnan(variant.weight)) {
-      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'",
-            id, field + ".weight");
+      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'", id,
+            field + ".weight");
       all_zero = false;
     } else if (variant.weight < 0) {
-      error(variant.weight_span,
-            "variant " + quoted(variant.name.value) + " has a negative weight", id,
-            field + ".weight");
+      error(variant.weight_span, "variant " + quoted(variant.name.value) + " has a negative weight",
+            id, field + ".weight");
       all_zero = false;
     } else if (variant.weight > 0) {
       all_zero = false;
@@ -390,8 +388,8 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
     }
   }
   if (all_zero) {
-    error(node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split",
-          id, "variants");
+    error(node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split", id,
+          "variants");
   }
   if (ab.variants.size() == 1) {
     warning(ab.variants.front().name.span,
@@ -401,8 +399,8 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
 
 void Checker::check_edges(const ir::Node& node) {
   for (const ir::Edge& edge : ir::edges_of(node)) {
-    std::string field = edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next"
-                                                            : edge.label;
+    std::string field =
+        edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next" : edge.label;
     check_target(*edge.target, field, &node);
   }
 }
@@ -429,7 +427,7 @@ void Checker::compute_facts() {
     size_t current = work.front();
     work.pop_front();
     const ir::Node& node = flow_.nodes[current];
-    const NodeFacts in = facts_[current];
+    NodeFacts in = facts_[current];
     for (const auto& [next, edge] : successors(node)) {
       bool gives_coupon = node.kind() == NodeKind::kCoupon && edge.kind == ir::EdgeKind::kNext;
       bool gives_event = node.kind() == NodeKind::kWait && edge.kind == ir::EdgeKind::kOnEvent;
@@ -455,8 +453,7 @@ void Checker::check_reachability() {
     if (facts_[i].reached) continue;
     const ir::Node& node = flow_.nodes[i];
     warning(node.span,
-            "node " + quoted(node.id) + " is never reached from start " +
-                quoted(flow_.start.value),
+            "node " + quoted(node.id) + " is never reached from start " + quoted(flow_.start.value),
             node.id);
   }
 }
@@ -545,8 +542,8 @@ void Checker::report_loop(const std::vector<size_t>& members) {
   // Point at the edge leaving the first node, where the user reads the loop.
   const ir::Edge& edge = path.size() > 1 ? came_from.at(path[1]).second : *closing;
   const ir::Node& node = flow_.nodes[first];
-  std::string field = edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next"
-                                                          : edge.label;
+  std::string field =
+      edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next" : edge.label;
   error(at_or(edge.target->span, node.span),
         "loop with no wait node: " + cycle + " would run for ever; add a wait node to the loop",
         node.id, field);
@@ -556,12 +553,13 @@ void Checker::check_expressions() {
   check_expression(flow_.trigger.when, nullptr, "trigger.when");
   check_expression(flow_.trigger.key, nullptr, "trigger.key");
   for (const ir::Node& node : flow_.nodes) {
-    if (auto* segment = node.as<ir::SegmentNode>()) check_expression(segment->match, &node, "match");
+    if (auto* segment = node.as<ir::SegmentNode>())
+      check_expression(segment->match, &node, "match");
     if (auto* wait = node.as<ir::WaitNode>(); wait && wait->until_event) {
       // `event` in `where` is the awaited event, which always exists there.
       const auto& where = wait->until_event->where;
-      if (where && where->tree) check_types(*where->tree, file_, diagnostics_, node.id,
-                                            "until_event.where");
+      if (where && where->tree)
+        check_types(*where->tree, file_, diagnostics_, node.id, "until_event.where");
     }
     if (auto* sms = node.as<ir::SmsNode>()) check_template(sms->text, node, "text");
     if (auto* email = node.as<ir::EmailNode>()) {
@@ -607,8 +605,8 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
     if (!known_paths) return;
     if (!facts->coupon_on_some_path) {
       warning(path.span,
-              "'coupon.code' is always empty here: no coupon node comes before " + quoted(id),
-              id, field);
+              "'coupon.code' is always empty here: no coupon node comes before " + quoted(id), id,
+              field);
     } else if (!facts->coupon_on_every_path && !has_fallback) {
       warning(path.span,
               "'coupon.code' may be empty here: some paths to " + quoted(id) +
@@ -629,7 +627,8 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
       std::string rest = path.text().substr(std::string("last_event").size());
       warning(path.span,
               "'last_event' names an awaited event, but no wait's event is consumed before "
-              "this point: write 'event" + rest + "' for the trigger event",
+              "this point: write 'event" +
+                  rest + "' for the trigger event",
               id, field);
     }
   }

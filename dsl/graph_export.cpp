@@ -42,7 +42,8 @@ std::string summary(const ir::Node& node) {
     if (coupon->pool) return "coupon from " + coupon->pool->value;
     return "coupon " + (coupon->generate ? coupon->generate->prefix + "..." : std::string());
   }
-  if (auto* sms = node.as<ir::SmsNode>()) return "sms: " + shorten(sms->text ? sms->text->source : "");
+  if (auto* sms = node.as<ir::SmsNode>())
+    return "sms: " + shorten(sms->text ? sms->text->source : "");
   if (auto* email = node.as<ir::EmailNode>()) {
     return "email: " + shorten(email->subject ? email->subject->source : "");
   }
@@ -60,8 +61,10 @@ std::string edge_label(const ir::Node& node, const ir::Edge& edge) {
       auto* wait = node.as<ir::WaitNode>();
       return wait && wait->wait_for ? "timeout" : "";
     }
-    case ir::EdgeKind::kVariant: return edge.label + " " + number(edge.weight);
-    default: return edge.label;
+    case ir::EdgeKind::kVariant:
+      return edge.label + " " + number(edge.weight);
+    default:
+      return edge.label;
   }
 }
 
@@ -101,11 +104,16 @@ std::map<const ir::Node*, std::string> mermaid_ids(const ir::Flow& flow) {
 std::string mermaid_text(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '"') out += "#quot;";
-    else if (c == '<') out += "#lt;";
-    else if (c == '>') out += "#gt;";
-    else if (c == '#') out += "#35;";
-    else out += c;
+    if (c == '"')
+      out += "#quot;";
+    else if (c == '<')
+      out += "#lt;";
+    else if (c == '>')
+      out += "#gt;";
+    else if (c == '#')
+      out += "#35;";
+    else
+      out += c;
   }
   return out;
 }
@@ -115,11 +123,16 @@ std::string mermaid_text(const std::string& text) {
 std::string mermaid_node(const std::string& id, const ir::Node& node) {
   std::string label = "\"" + mermaid_text(node.id) + "<br/>" + mermaid_text(summary(node)) + "\"";
   switch (node.kind()) {
-    case ir::NodeKind::kSegment: return id + "{" + label + "}";
-    case ir::NodeKind::kWait: return id + "([" + label + "])";
-    case ir::NodeKind::kAb: return id + "{{" + label + "}}";
-    case ir::NodeKind::kExit: return id + "((" + label + "))";
-    default: return id + "[" + label + "]";
+    case ir::NodeKind::kSegment:
+      return id + "{" + label + "}";
+    case ir::NodeKind::kWait:
+      return id + "([" + label + "])";
+    case ir::NodeKind::kAb:
+      return id + "{{" + label + "}}";
+    case ir::NodeKind::kExit:
+      return id + "((" + label + "))";
+    default:
+      return id + "[" + label + "]";
   }
 }
 
@@ -134,11 +147,16 @@ std::string dot_text(const std::string& text) {
 
 std::string dot_shape(ir::NodeKind kind) {
   switch (kind) {
-    case ir::NodeKind::kSegment: return "diamond";
-    case ir::NodeKind::kWait: return "box, style=rounded";
-    case ir::NodeKind::kAb: return "hexagon";
-    case ir::NodeKind::kExit: return "doublecircle";
-    default: return "box";
+    case ir::NodeKind::kSegment:
+      return "diamond";
+    case ir::NodeKind::kWait:
+      return "box, style=rounded";
+    case ir::NodeKind::kAb:
+      return "hexagon";
+    case ir::NodeKind::kExit:
+      return "doublecircle";
+    default:
+      return "box";
   }
 }
 

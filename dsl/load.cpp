@@ -66,8 +66,8 @@ namespace {
 // unknown key (often a misspelt `next`).
 bool lost_edges(const ir::Diagnostics& diagnostics) {
   // Node fields whose errors leave every edge in place.
-  static const std::set<std::string> kEdgeFree = {"match",   "for",  "until_event", "text",
-                                                  "subject", "body", "url",         "pool",
+  static const std::set<std::string> kEdgeFree = {"match",    "for",        "until_event", "text",
+                                                  "subject",  "body",       "url",         "pool",
                                                   "generate", "description"};
   for (const ir::Diagnostic& diagnostic : diagnostics.items()) {
     if (diagnostic.severity != ir::Severity::kError) continue;

@@ -19,8 +19,8 @@ struct LoadResult {
   // a flow at all (unreadable, YAML syntax error, not a mapping).
   std::optional<ir::Flow> flow;
   ir::Diagnostics diagnostics;
-  std::string source;     // the text read, so callers can render carets
-  bool readable = true;   // false when the file could not be opened (a usage error)
+  std::string source;    // the text read, so callers can render carets
+  bool readable = true;  // false when the file could not be opened (a usage error)
 
   bool ok() const { return flow.has_value() && !diagnostics.has_errors(); }
 };

@@ -12,14 +12,22 @@ constexpr Requirement kConditional = Requirement::kConditional;
 
 FieldType field_type(nodes::Widget widget) {
   switch (widget) {
-    case nodes::Widget::kDuration: return FieldType::kDuration;
-    case nodes::Widget::kExpression: return FieldType::kExpression;
-    case nodes::Widget::kTemplate: return FieldType::kTemplate;
-    case nodes::Widget::kTarget: return FieldType::kTarget;
-    case nodes::Widget::kEvent: return FieldType::kEventFilter;
-    case nodes::Widget::kWeights: return FieldType::kVariants;
-    case nodes::Widget::kString: return FieldType::kName;
-    case nodes::Widget::kGenerate: return FieldType::kGenerate;
+    case nodes::Widget::kDuration:
+      return FieldType::kDuration;
+    case nodes::Widget::kExpression:
+      return FieldType::kExpression;
+    case nodes::Widget::kTemplate:
+      return FieldType::kTemplate;
+    case nodes::Widget::kTarget:
+      return FieldType::kTarget;
+    case nodes::Widget::kEvent:
+      return FieldType::kEventFilter;
+    case nodes::Widget::kWeights:
+      return FieldType::kVariants;
+    case nodes::Widget::kString:
+      return FieldType::kName;
+    case nodes::Widget::kGenerate:
+      return FieldType::kGenerate;
   }
   return FieldType::kText;
 }
@@ -47,8 +55,8 @@ std::vector<NodeSchema> build_schemas() {
 }  // namespace
 
 const std::vector<NodeSchema>& node_schemas() {
-  static const std::vector<NodeSchema> schemas = build_schemas();
-  return schemas;
+  static const std::vector<NodeSchema> kSchemas = build_schemas();
+  return kSchemas;
 }
 
 const NodeSchema& node_schema(ir::NodeKind kind) {
@@ -57,7 +65,7 @@ const NodeSchema& node_schema(ir::NodeKind kind) {
 }
 
 const std::vector<FieldSpec>& flow_fields() {
-  static const std::vector<FieldSpec> fields = {
+  static const std::vector<FieldSpec> kFields = {
       {"flow", FieldType::kName, kRequired, "the flow's name"},
       {"description", FieldType::kText, kOptional, "what the flow is for"},
       {"trigger", FieldType::kTrigger, kRequired, "the event that starts a journey"},
@@ -67,40 +75,40 @@ const std::vector<FieldSpec>& flow_fields() {
       {"start", FieldType::kTarget, kRequired, "the first node"},
       {"nodes", FieldType::kNodes, kRequired, "the nodes, by id"},
   };
-  return fields;
+  return kFields;
 }
 
 const std::vector<FieldSpec>& trigger_fields() {
-  static const std::vector<FieldSpec> fields = {
+  static const std::vector<FieldSpec> kFields = {
       {"event", FieldType::kEventType, kRequired, "event type that starts a journey"},
       {"when", FieldType::kExpression, kOptional, "condition on the trigger event"},
       {"key", FieldType::kExpression, kOptional, "one journey per value (e.g. event.cart_id)"},
   };
-  return fields;
+  return kFields;
 }
 
 const std::vector<FieldSpec>& generate_fields() {
-  static const std::vector<FieldSpec> fields = {
+  static const std::vector<FieldSpec> kFields = {
       {"prefix", FieldType::kText, kOptional, "text before the random part"},
       {"length", FieldType::kInteger, kOptional, "length of the random part (default 8)"},
   };
-  return fields;
+  return kFields;
 }
 
 const std::vector<FieldSpec>& variant_fields() {
-  static const std::vector<FieldSpec> fields = {
+  static const std::vector<FieldSpec> kFields = {
       {"weight", FieldType::kNumber, kRequired, "relative share of users"},
       {"next", FieldType::kTarget, kRequired, "node for this variant"},
   };
-  return fields;
+  return kFields;
 }
 
 const std::vector<FieldSpec>& event_filter_fields() {
-  static const std::vector<FieldSpec> fields = {
+  static const std::vector<FieldSpec> kFields = {
       {"event", FieldType::kEventType, kRequired, "event type to wait for"},
       {"where", FieldType::kExpression, kOptional, "condition on the awaited event"},
   };
-  return fields;
+  return kFields;
 }
 
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name) {
@@ -112,32 +120,52 @@ const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_vi
 
 std::string_view field_type_name(FieldType type) {
   switch (type) {
-    case FieldType::kText: return "text";
-    case FieldType::kName: return "name";
-    case FieldType::kEventType: return "event_type";
-    case FieldType::kEventTypes: return "event_types";
-    case FieldType::kEventFilter: return "event_filter";
-    case FieldType::kTarget: return "target";
-    case FieldType::kExpression: return "expression";
-    case FieldType::kTemplate: return "template";
-    case FieldType::kDuration: return "duration";
-    case FieldType::kReEntry: return "re_entry";
-    case FieldType::kNumber: return "number";
-    case FieldType::kInteger: return "integer";
-    case FieldType::kTrigger: return "trigger";
-    case FieldType::kGenerate: return "generate";
-    case FieldType::kVariants: return "variants";
-    case FieldType::kNodes: return "nodes";
-    case FieldType::kNodeType: return "node_type";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kName:
+      return "name";
+    case FieldType::kEventType:
+      return "event_type";
+    case FieldType::kEventTypes:
+      return "event_types";
+    case FieldType::kEventFilter:
+      return "event_filter";
+    case FieldType::kTarget:
+      return "target";
+    case FieldType::kExpression:
+      return "expression";
+    case FieldType::kTemplate:
+      return "template";
+    case FieldType::kDuration:
+      return "duration";
+    case FieldType::kReEntry:
+      return "re_entry";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kInteger:
+      return "integer";
+    case FieldType::kTrigger:
+      return "trigger";
+    case FieldType::kGenerate:
+      return "generate";
+    case FieldType::kVariants:
+      return "variants";
+    case FieldType::kNodes:
+      return "nodes";
+    case FieldType::kNodeType:
+      return "node_type";
   }
   return "text";
 }
 
 std::string_view requirement_name(Requirement requirement) {
   switch (requirement) {
-    case Requirement::kRequired: return "required";
-    case Requirement::kOptional: return "optional";
-    case Requirement::kConditional: return "conditional";
+    case Requirement::kRequired:
+      return "required";
+    case Requirement::kOptional:
+      return "optional";
+    case Requirement::kConditional:
+      return "conditional";
   }
   return "optional";
 }

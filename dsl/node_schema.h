@@ -27,11 +27,11 @@ enum class FieldType {
   kReEntry,      // never | always | after <duration>
   kNumber,
   kInteger,
-  kTrigger,      // {event, when, key}
-  kGenerate,     // {prefix, length}
-  kVariants,     // {name: {weight, next}}
-  kNodes,        // {id: node}
-  kNodeType,     // one of the node kinds
+  kTrigger,   // {event, when, key}
+  kGenerate,  // {prefix, length}
+  kVariants,  // {name: {weight, next}}
+  kNodes,     // {id: node}
+  kNodeType,  // one of the node kinds
 };
 
 enum class Requirement {
@@ -68,7 +68,7 @@ const std::vector<FieldSpec>& event_filter_fields();
 // nullptr when `fields` has no key `name`.
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name);
 
-std::string_view field_type_name(FieldType type);          // "target", "expression", ...
+std::string_view field_type_name(FieldType type);            // "target", "expression", ...
 std::string_view requirement_name(Requirement requirement);  // "required", ...
 
 }  // namespace trellis::dsl

@@ -77,8 +77,8 @@ Escape read_escape(std::string_view text, size_t at) {
     return {2 + read, kind == 'x' ? 1 : utf8_length(code_point)};
   }
   if (kind == '\n' || kind == '\r') return {2, 0};  // escaped line break: joins lines
-  if (kind == 'N' || kind == '_') return {2, 2};     // U+0085, U+00A0
-  if (kind == 'L' || kind == 'P') return {2, 3};     // U+2028, U+2029
+  if (kind == 'N' || kind == '_') return {2, 2};    // U+0085, U+00A0
+  if (kind == 'L' || kind == 'P') return {2, 3};    // U+2028, U+2029
   return {2, 1};
 }
 
@@ -123,23 +123,23 @@ ScalarLayout layout_scalar(const SourceText& source, size_t token_begin, const s
       j += 2;
       continue;
     }
-    bool closing = (style == ScalarStyle::kDouble && c == '"') ||
-                   (style == ScalarStyle::kSingle && c == '\'');
+    bool closing =
+        (style == ScalarStyle::kDouble && c == '"') || (style == ScalarStyle::kSingle && c == '\'');
     if (closing) break;
-    if (c == value[i]) {
-      map_to(j);
-      ++j;
-    } else if (is_space(c)) {
+    if (is_space(c) && c != value[i]) {
       ++j;  // indentation or a folded line break
-    } else if (is_space(value[i])) {
+    } else if (c != value[i] && is_space(value[i])) {
       map_to(j > 0 ? j - 1 : 0);  // whitespace that folding made from a line break
     } else {
-      map_to(j);  // should not happen; keep moving so positions stay near
+      // The same byte, or (which should not happen) a mismatch: either way
+      // both move on, so positions stay near.
+      map_to(j);
       ++j;
     }
   }
   size_t last = std::min(j, text.size());
-  while (layout.offsets.size() < value.size()) layout.offsets.push_back(static_cast<uint32_t>(last));
+  while (layout.offsets.size() < value.size())
+    layout.offsets.push_back(static_cast<uint32_t>(last));
   layout.token_end = last;
   bool quoted = style == ScalarStyle::kDouble || style == ScalarStyle::kSingle;
   if (quoted && last < text.size() && text[last] == text[token_begin]) layout.token_end = last + 1;

@@ -38,7 +38,7 @@ struct ScalarLayout {
   std::vector<uint32_t> offsets;  // file offset of each byte of the value
   size_t token_begin = 0;         // the token as written, quotes included
   size_t token_end = 0;
-  size_t content_begin = 0;       // where the value's first byte sits (or would)
+  size_t content_begin = 0;  // where the value's first byte sits (or would)
 };
 
 // REQUIRES: `token_begin` is the mark of the scalar whose value is `value`.

@@ -27,10 +27,14 @@ struct Where {
 
 std::string shape_of(const YAML::Node& value) {
   switch (value.Type()) {
-    case YAML::NodeType::Null: return "empty";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    default: return "a single value";
+    case YAML::NodeType::Null:
+      return "empty";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "a single value";
   }
 }
 
@@ -42,6 +46,7 @@ std::string join_names(const std::vector<FieldSpec>& fields) {
 
 std::vector<std::string> names_of(const std::vector<FieldSpec>& fields) {
   std::vector<std::string> names;
+  names.reserve(fields.size());
   for (const FieldSpec& field : fields) names.emplace_back(field.name);
   return names;
 }
@@ -69,7 +74,9 @@ std::optional<std::string> comment_text(std::string_view line) {
   return std::string(text);
 }
 
-bool blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
+bool blank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
 
 class Loader {
  public:
@@ -102,8 +109,8 @@ class Loader {
                                     const Where& where, std::string_view what);
   ir::Name read_name(const YAML::Node& value, const ir::SourceSpan& key, const Where& where,
                      std::string_view what);
-  std::optional<ir::Expression> read_expression(const YAML::Node& value,
-                                                const ir::SourceSpan& key, const Where& where);
+  std::optional<ir::Expression> read_expression(const YAML::Node& value, const ir::SourceSpan& key,
+                                                const Where& where);
   std::optional<ir::Template> read_template(const YAML::Node& value, const ir::SourceSpan& key,
                                             const Where& where);
   std::optional<ir::Duration> read_duration(const YAML::Node& value, const ir::SourceSpan& key,
@@ -231,8 +238,8 @@ void Loader::for_each_key(const YAML::Node& map, const std::vector<FieldSpec>* f
 std::optional<std::string> Loader::scalar(const YAML::Node& value, const ir::SourceSpan& key,
                                           const Where& where, std::string_view what) {
   if (value.IsScalar()) return value.Scalar();
-  std::string message = "'" + where.field + "' must be " + std::string(what) + ", not " +
-                        shape_of(value);
+  std::string message =
+      "'" + where.field + "' must be " + std::string(what) + ", not " + shape_of(value);
   if (value.IsNull()) message = "'" + where.field + "' is empty: give " + std::string(what);
   ir::SourceSpan span = value_span(value, key);
   // `text: {{user.name}}` reads as a YAML mapping: the fix is quoting.
@@ -254,8 +261,8 @@ ir::Name Loader::read_name(const YAML::Node& value, const ir::SourceSpan& key, c
 Loader::ScalarPlace Loader::place_of(const YAML::Node& value) const {
   ScalarPlace place;
   place.layout = layout_scalar(source_, static_cast<size_t>(value.Mark().pos), value.Scalar());
-  size_t first = place.layout.offsets.empty() ? place.layout.content_begin
-                                              : place.layout.offsets[0];
+  size_t first =
+      place.layout.offsets.empty() ? place.layout.content_begin : place.layout.offsets[0];
   place.base = source_.point(first);
   place.token = source_.span(place.layout.token_begin, place.layout.token_end);
   return place;
@@ -265,8 +272,7 @@ ir::SourceSpan Loader::moved(const ScalarPlace& place, const ir::SourceSpan& spa
   return remap_span(source_, place.layout, place.base, span);
 }
 
-void Loader::add_moved(const ir::Diagnostics& found, const ScalarPlace& place,
-                       const Where& where) {
+void Loader::add_moved(const ir::Diagnostics& found, const ScalarPlace& place, const Where& where) {
   for (ir::Diagnostic diagnostic : found.items()) {
     diagnostic.span = moved(place, diagnostic.span);
     if (diagnostic.node.empty()) diagnostic.node = where.node;
@@ -314,8 +320,7 @@ std::optional<ir::Duration> Loader::read_duration(const YAML::Node& value,
   if (!scalar(value, key, where, "a duration such as 72h")) return std::nullopt;
   ScalarPlace place = place_of(value);
   ir::Diagnostics found;
-  std::optional<ir::Duration> duration =
-      parse_duration(value.Scalar(), place.base, file_, found);
+  std::optional<ir::Duration> duration = parse_duration(value.Scalar(), place.base, file_, found);
   add_moved(found, place, where);
   if (duration) duration->span = place.token;
   return duration;
@@ -356,35 +361,36 @@ ir::Comments Loader::comments_above(size_t offset, bool up_to_file_start) const 
 }
 
 // Callbacks of for_each_key.
-#define KEY_READER                                                                   \
+#define KEY_READER                                                                \
   [&](const YAML::Node& key, const ir::SourceSpan& span, const YAML::Node& value, \
       const FieldSpec* spec, const Where& at)
 
 void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
   bool first_key = true;
-  for_each_key(root, &flow_fields(), "the flow", Where{}, KEY_READER {
-    const std::string& name = key.Scalar();
-    if (name == "flow") {
-      flow.name = read_name(value, span, at, "the flow's name");
-      // A header comment block at the top of the file belongs to the flow.
-      flow.comments = comments_above(span.offset, first_key);
-    } else if (name == "description") {
-      if (auto text = scalar(value, span, at, "text")) flow.description = *text;
-    } else if (name == "trigger") {
-      read_trigger(value, span, flow.trigger);
-    } else if (name == "re_entry") {
-      read_re_entry(value, span, flow.re_entry);
-    } else if (name == "exit_on") {
-      read_exit_on(value, span, flow);
-    } else if (name == "goal") {
-      flow.goal = read_name(value, span, at, "an event type");
-    } else if (name == "start") {
-      flow.start = read_name(value, span, at, "a node id");
-    } else if (name == "nodes") {
-      read_nodes(value, span, flow);
-    }
-    first_key = false;
-  });
+  for_each_key(
+      root, &flow_fields(), "the flow", Where{}, KEY_READER {
+        const std::string& name = key.Scalar();
+        if (name == "flow") {
+          flow.name = read_name(value, span, at, "the flow's name");
+          // A header comment block at the top of the file belongs to the flow.
+          flow.comments = comments_above(span.offset, first_key);
+        } else if (name == "description") {
+          if (auto text = scalar(value, span, at, "text")) flow.description = *text;
+        } else if (name == "trigger") {
+          read_trigger(value, span, flow.trigger);
+        } else if (name == "re_entry") {
+          read_re_entry(value, span, flow.re_entry);
+        } else if (name == "exit_on") {
+          read_exit_on(value, span, flow);
+        } else if (name == "goal") {
+          flow.goal = read_name(value, span, at, "an event type");
+        } else if (name == "start") {
+          flow.start = read_name(value, span, at, "a node id");
+        } else if (name == "nodes") {
+          read_nodes(value, span, flow);
+        }
+        first_key = false;
+      });
 }
 
 void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key,
@@ -397,11 +403,12 @@ void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key,
           where);
     return;
   }
-  for_each_key(value, &trigger_fields(), "the trigger", Where{"", "trigger."}, KEY_READER {
-    if (key.Scalar() == "event") trigger.event = read_name(value, span, at, "an event type");
-    if (key.Scalar() == "when") trigger.when = read_expression(value, span, at);
-    if (key.Scalar() == "key") trigger.key = read_expression(value, span, at);
-  });
+  for_each_key(
+      value, &trigger_fields(), "the trigger", Where{"", "trigger."}, KEY_READER {
+        if (key.Scalar() == "event") trigger.event = read_name(value, span, at, "an event type");
+        if (key.Scalar() == "when") trigger.when = read_expression(value, span, at);
+        if (key.Scalar() == "key") trigger.key = read_expression(value, span, at);
+      });
 }
 
 void Loader::read_re_entry(const YAML::Node& value, const ir::SourceSpan& key,
@@ -515,14 +522,22 @@ std::optional<ir::NodeKind> Loader::read_node_type(const std::string& id, const 
 
 ir::NodeBody empty_body(ir::NodeKind kind) {
   switch (kind) {
-    case ir::NodeKind::kSegment: return ir::SegmentNode{};
-    case ir::NodeKind::kWait: return ir::WaitNode{};
-    case ir::NodeKind::kCoupon: return ir::CouponNode{};
-    case ir::NodeKind::kSms: return ir::SmsNode{};
-    case ir::NodeKind::kEmail: return ir::EmailNode{};
-    case ir::NodeKind::kWebhook: return ir::WebhookNode{};
-    case ir::NodeKind::kAb: return ir::AbNode{};
-    case ir::NodeKind::kExit: return ir::ExitNode{};
+    case ir::NodeKind::kSegment:
+      return ir::SegmentNode{};
+    case ir::NodeKind::kWait:
+      return ir::WaitNode{};
+    case ir::NodeKind::kCoupon:
+      return ir::CouponNode{};
+    case ir::NodeKind::kSms:
+      return ir::SmsNode{};
+    case ir::NodeKind::kEmail:
+      return ir::EmailNode{};
+    case ir::NodeKind::kWebhook:
+      return ir::WebhookNode{};
+    case ir::NodeKind::kAb:
+      return ir::AbNode{};
+    case ir::NodeKind::kExit:
+      return ir::ExitNode{};
   }
   return ir::ExitNode{};
 }
@@ -545,14 +560,14 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
   std::optional<ir::NodeKind> kind = read_node_type(id, value, node);
   if (!kind) {
     // Keys of an unknown kind cannot be judged; still report duplicates.
-    for_each_key(value, nullptr, "node '" + id + "'", where, KEY_READER {});
+    for_each_key(value, nullptr, "node '" + id + "'", where, KEY_READER{});
     return node;
   }
   node.body = empty_body(*kind);
   std::string owner = std::string(ir::node_kind_name(*kind)) + " node '" + id + "'";
-  for_each_key(value, &node_schema(*kind).fields, owner, where, KEY_READER {
-    read_node_field(*spec, value, span, at, node);
-  });
+  for_each_key(
+      value, &node_schema(*kind).fields, owner, where,
+      KEY_READER { read_node_field(*spec, value, span, at, node); });
   return node;
 }
 
@@ -610,14 +625,15 @@ std::optional<ir::EventFilter> Loader::read_event_filter(const YAML::Node& value
     return filter;
   }
   bool has_event = false;
-  for_each_key(value, &event_filter_fields(), "'until_event'", Where{where.node, "until_event."},
-               KEY_READER {
-                 if (key.Scalar() == "event") {
-                   filter.event = read_name(value, span, at, "an event type");
-                   has_event = true;
-                 }
-                 if (key.Scalar() == "where") filter.where = read_expression(value, span, at);
-               });
+  for_each_key(
+      value, &event_filter_fields(), "'until_event'", Where{where.node, "until_event."},
+      KEY_READER {
+        if (key.Scalar() == "event") {
+          filter.event = read_name(value, span, at, "an event type");
+          has_event = true;
+        }
+        if (key.Scalar() == "where") filter.where = read_expression(value, span, at);
+      });
   if (!has_event) error(filter.span, "'until_event' needs an 'event'", where);
   return filter;
 }
@@ -632,15 +648,15 @@ std::optional<ir::CouponGenerate> Loader::read_generate(const YAML::Node& value,
     scalar(value, key, where, "a mapping such as {prefix: WB-, length: 8}");
     return std::nullopt;
   }
-  for_each_key(value, &generate_fields(), "'generate'", Where{where.node, "generate."},
-               KEY_READER {
-                 if (key.Scalar() == "prefix") {
-                   if (auto text = scalar(value, span, at, "text")) generate.prefix = *text;
-                 } else if (auto length = read_number(value, span, at, true)) {
-                   // Clamped so a huge value cannot overflow an int; the checker bounds it.
-                   generate.length = static_cast<int>(std::clamp(*length, -1.0, 1000.0));
-                 }
-               });
+  for_each_key(
+      value, &generate_fields(), "'generate'", Where{where.node, "generate."}, KEY_READER {
+        if (key.Scalar() == "prefix") {
+          if (auto text = scalar(value, span, at, "text")) generate.prefix = *text;
+        } else if (auto length = read_number(value, span, at, true)) {
+          // Clamped so a huge value cannot overflow an int; the checker bounds it.
+          generate.length = static_cast<int>(std::clamp(*length, -1.0, 1000.0));
+        }
+      });
   return generate;
 }
 
@@ -660,15 +676,16 @@ ir::Variant Loader::read_variant(const YAML::Node& key, const ir::SourceSpan& sp
           where);
     return variant;
   }
-  for_each_key(value, &variant_fields(), "variant '" + key.Scalar() + "'",
-               Where{where.node, where.field + "."}, KEY_READER {
-                 if (key.Scalar() == "next") {
-                   variant.next = read_name(value, span, at, "a node id");
-                   return;
-                 }
-                 variant.weight_span = value_span(value, span);
-                 if (auto weight = read_number(value, span, at, false)) variant.weight = *weight;
-               });
+  for_each_key(
+      value, &variant_fields(), "variant '" + key.Scalar() + "'",
+      Where{where.node, where.field + "."}, KEY_READER {
+        if (key.Scalar() == "next") {
+          variant.next = read_name(value, span, at, "a node id");
+          return;
+        }
+        variant.weight_span = value_span(value, span);
+        if (auto weight = read_number(value, span, at, false)) variant.weight = *weight;
+      });
   return variant;
 }
 
@@ -679,9 +696,9 @@ std::vector<ir::Variant> Loader::read_variants(const YAML::Node& value, const ir
     scalar(value, key, where, "a mapping such as {a: {weight: 50, next: sms_a}}");
     return variants;
   }
-  for_each_key(value, nullptr, "'variants'", Where{where.node, "variants."}, KEY_READER {
-    variants.push_back(read_variant(key, span, value, at));
-  });
+  for_each_key(
+      value, nullptr, "'variants'", Where{where.node, "variants."},
+      KEY_READER { variants.push_back(read_variant(key, span, value, at)); });
   return variants;
 }
 
@@ -713,7 +730,8 @@ LoadResult Loader::run(const std::string& text) {
   if (!root.IsMap()) {
     diagnostics_.error(file_, mark_span(root.Mark(), 1),
                        "a flow file must be a mapping of keys such as 'flow:', 'trigger:' and "
-                       "'nodes:', not " + shape_of(root));
+                       "'nodes:', not " +
+                           shape_of(root));
     result.diagnostics = std::move(diagnostics_);
     return result;
   }

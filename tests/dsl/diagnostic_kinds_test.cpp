@@ -80,7 +80,8 @@ nodes:
     type: exit
     colour: red
 )");
-  expect(d, kError, 7, 5, "unknown key 'colour' in exit node 'a' (expected one of: type, description)");
+  expect(d, kError, 7, 5,
+         "unknown key 'colour' in exit node 'a' (expected one of: type, description)");
 }
 
 TEST_CASE("duplicate key") {
@@ -534,7 +535,8 @@ nodes:
   h: {type: webhook, url: "ftp://crm.example.com", next: e}
   e: {type: exit}
 )");
-  expect(d, kError, 5, 27, "webhook url 'ftp://crm.example.com' must start with http:// or https://");
+  expect(d, kError, 5, 27,
+         "webhook url 'ftp://crm.example.com' must start with http:// or https://");
   CHECK(d.field == "url");
 }
 
@@ -568,8 +570,9 @@ start: e
 nodes:
   e: {type: exit}
 )");
-  expect(d, kError, 3, 11,
-         "invalid re_entry 'nevr': write never, always or after <duration> (did you mean 'never'?)");
+  expect(
+      d, kError, 3, 11,
+      "invalid re_entry 'nevr': write never, always or after <duration> (did you mean 'never'?)");
   CHECK(d.field == "re_entry");
 }
 
@@ -603,7 +606,8 @@ start: e
 nodes:
   e: {type: exit}
 )");
-  expect(d, kError, 2, 10, "'trigger' must be a mapping such as {event: add_to_cart}, not a single value");
+  expect(d, kError, 2, 10,
+         "'trigger' must be a mapping such as {event: add_to_cart}, not a single value");
 }
 
 TEST_CASE("exit_on of the wrong shape") {

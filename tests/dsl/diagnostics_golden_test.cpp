@@ -2,9 +2,8 @@
 // NAME.expected is exactly what `trellis check NAME.yaml` prints for it
 // (positions, messages, source lines, carets). Regenerate after an intended
 // change with TRELLIS_UPDATE_GOLDEN=1 and review the diff.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "tests/dsl/flow_test_support.h"

@@ -1,8 +1,7 @@
 // Every seed campaign in flows/ is clean under the checker: no errors and no
 // warnings. CTest also runs `trellis check flows/*.yaml` on them.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "tests/dsl/flow_test_support.h"

@@ -1,8 +1,9 @@
 // Graph export: golden Mermaid and DOT for the cart reminder, and the edge
 // labels users read.
+#include "dsl/graph_export.h"
+
 #include <catch2/catch.hpp>
 
-#include "dsl/graph_export.h"
 #include "tests/dsl/flow_test_support.h"
 
 using namespace trellis;

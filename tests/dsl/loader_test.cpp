@@ -1,7 +1,6 @@
 // The YAML front end: what lands in the IR, where its positions point, the
 // comments kept for `fmt`, and inputs that must not throw.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "dsl/yaml_loader.h"
@@ -42,8 +41,8 @@ TEST_CASE("the cart reminder of SPEC §1 loads into the IR in full") {
 
   std::vector<std::string> ids;
   for (const ir::Node& node : flow.nodes) ids.push_back(node.id);
-  CHECK(ids == std::vector<std::string>{"wait_pay", "pick", "give_coupon", "mail", "nudge",
-                                        "sms_a", "sms_b", "done"});
+  CHECK(ids == std::vector<std::string>{"wait_pay", "pick", "give_coupon", "mail", "nudge", "sms_a",
+                                        "sms_b", "done"});
   const ir::WaitNode* wait = flow.find_node("wait_pay")->as<ir::WaitNode>();
   REQUIRE(wait);
   CHECK(wait->wait_for->seconds == 72 * 3600);
@@ -171,7 +170,8 @@ nodes:
   const ir::AbNode* ab = flow.find_node("s")->as<ir::AbNode>();
   CHECK(ab->variants[0].comments == ir::Comments{"Half of them."});
   CHECK(ab->variants[1].comments.empty());
-  CHECK(flow.find_node("e")->comments == ir::Comments{"Separated by a blank line: still directly above."});
+  CHECK(flow.find_node("e")->comments ==
+        ir::Comments{"Separated by a blank line: still directly above."});
 }
 
 TEST_CASE("the seed flows keep their comments") {
@@ -191,7 +191,8 @@ TEST_CASE("hostile input gives diagnostics, never an exception") {
       "? [a, b]\n: c\n",
       "nodes: {a: {type: sms, text: *x}}\n",
       "flow: t\ntrigger: {event: e}\nstart: a\nnodes:\n  a: {type: ab, variants: [1, 2]}\n",
-      "flow: t\ntrigger: {event: e}\nstart: a\nnodes:\n  a: {type: ab, variants: {x: {weight: 1e400, next: a}}}\n",
+      "flow: t\ntrigger: {event: e}\nstart: a\nnodes:\n  a: {type: ab, variants: {x: {weight: "
+      "1e400, next: a}}}\n",
       "flow: t\ntrigger: {event: e}\nstart: a\nnodes:\n  ? {a: 1}\n  : {type: exit}\n",
   };
   for (const std::string& input : inputs) {

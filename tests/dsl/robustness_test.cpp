@@ -9,10 +9,10 @@
 //    yaml-cpp, has no duplicate or unknown keys (by a key list of its own),
 //    and the IR is structurally sound (targets resolve, every node is
 //    reachable, every expression parsed, each kind has what it needs).
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -51,7 +51,8 @@ std::string join_lines(const std::vector<std::string>& lines) {
 std::vector<std::string> seed_texts() {
   std::vector<std::string> texts;
   for (const auto& entry : fs::directory_iterator(test::source_path("flows"))) {
-    if (entry.path().extension() == ".yaml") texts.push_back(test::read_text(entry.path().string()));
+    if (entry.path().extension() == ".yaml")
+      texts.push_back(test::read_text(entry.path().string()));
   }
   std::sort(texts.begin(), texts.end());
   return texts;
@@ -69,25 +70,34 @@ class Mutator {
     size_t at = pick(lines.size());
     std::string& line = lines[at];
     switch (pick(7)) {
-      case 0: lines.erase(lines.begin() + at); break;
-      case 1: lines.insert(lines.begin() + at, line); break;
-      case 2: std::swap(line, lines[pick(lines.size())]); break;
+      case 0:
+        lines.erase(lines.begin() + at);
+        break;
+      case 1:
+        lines.insert(lines.begin() + at, line);
+        break;
+      case 2:
+        std::swap(line, lines[pick(lines.size())]);
+        break;
       case 3: {
         static const std::string kChars = ":{}[]#-\"' \tabz0_|>&*!%@,.";
         if (!line.empty()) line[pick(line.size())] = kChars[pick(kChars.size())];
         break;
       }
-      case 4: line = pick(2) ? " " + line : line.substr(std::min<size_t>(line.size(), 1 + pick(2)));
+      case 4:
+        line = pick(2) ? " " + line : line.substr(std::min<size_t>(line.size(), 1 + pick(2)));
         break;
       case 5: {
         static const std::vector<std::string> kValues = {
-            "", "zz_missing", "-1", "[a, b]", "{x: 1}", "72x", "\"open", "0", "null", "{{x}}",
-            "user.age >", "exit", "after", "0s", "\"\"", "'it''s'"};
+            "",     "zz_missing", "-1",         "[a, b]", "{x: 1}", "72x", "\"open", "0",
+            "null", "{{x}}",      "user.age >", "exit",   "after",  "0s",  "\"\"",   "'it''s'"};
         size_t colon = line.find(": ");
-        if (colon != std::string::npos) line = line.substr(0, colon + 2) + kValues[pick(kValues.size())];
+        if (colon != std::string::npos)
+          line = line.substr(0, colon + 2) + kValues[pick(kValues.size())];
         break;
       }
-      default: lines.insert(lines.begin() + at, "");
+      default:
+        lines.insert(lines.begin() + at, "");
     }
   }
 
@@ -109,8 +119,8 @@ std::pair<std::string, size_t> key_of(const std::string& line) {
 // Edits that must make any valid flow invalid. Returns false when the text
 // has no place for this edit.
 bool break_flow(Mutator& mutator, std::vector<std::string>& lines) {
-  static const std::set<std::string> kTargets = {"next", "yes", "no", "on_event",
-                                                 "on_exhausted", "start"};
+  static const std::set<std::string> kTargets = {"next",     "yes",          "no",
+                                                 "on_event", "on_exhausted", "start"};
   std::vector<size_t> candidates;
   size_t kind = mutator.pick(4);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -125,11 +135,17 @@ bool break_flow(Mutator& mutator, std::vector<std::string>& lines) {
   auto [key, indent] = key_of(lines[at]);
   std::string prefix = lines[at].substr(0, indent) + key + ": ";
   switch (kind) {
-    case 0: lines[at] = prefix + "no_such_node_zz"; break;                     // unknown target
-    case 1: lines[at] = prefix + "frobnicate"; break;                          // unknown type
-    case 2: lines.insert(lines.begin() + at + 1, std::string(indent, ' ') + "bogus_key_zz: 1");
-      break;                                                                   // unknown key
-    default: lines.insert(lines.begin() + at + 1, lines[at]);                  // duplicate key
+    case 0:
+      lines[at] = prefix + "no_such_node_zz";
+      break;  // unknown target
+    case 1:
+      lines[at] = prefix + "frobnicate";
+      break;  // unknown type
+    case 2:
+      lines.insert(lines.begin() + at + 1, std::string(indent, ' ') + "bogus_key_zz: 1");
+      break;  // unknown key
+    default:
+      lines.insert(lines.begin() + at + 1, lines[at]);  // duplicate key
   }
   return true;
 }
@@ -178,8 +194,8 @@ std::string yaml_oracle(const std::string& text) {
   if (documents.size() != 1 || !documents[0].IsMap()) return "not one mapping";
   const YAML::Node& root = documents[0];
   if (!no_duplicate_keys(root)) return "duplicate key";
-  static const std::set<std::string> kTop = {"flow", "description", "trigger", "re_entry",
-                                             "exit_on", "goal", "start", "nodes"};
+  static const std::set<std::string> kTop = {"flow",    "description", "trigger", "re_entry",
+                                             "exit_on", "goal",        "start",   "nodes"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!kTop.count(it->first.Scalar())) return "unknown key " + it->first.Scalar();
   }
