@@ -7,11 +7,13 @@ namespace trellis::app {
 // Each cmd_<name>.cpp defines one of these.
 Command check_command();
 Command graph_command();
+Command fmt_command();
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       check_command(),
       graph_command(),
+      fmt_command(),
   };
   return commands;
 }
