@@ -50,8 +50,10 @@ std::optional<Options> parse_options(const std::vector<std::string>& args) {
       options.write = true;
     } else if (arg == "--to" || arg.rfind("--to=", 0) == 0) {
       std::string value = arg == "--to" ? (i + 1 < args.size() ? args[++i] : "") : arg.substr(5);
-      if (value == "yaml") options.to = dsl::FlowSyntax::kYaml;
-      else if (value == "dsl" || value == "flow") options.to = dsl::FlowSyntax::kDsl;
+      if (value == "yaml")
+        options.to = dsl::FlowSyntax::kYaml;
+      else if (value == "dsl" || value == "flow")
+        options.to = dsl::FlowSyntax::kDsl;
       else {
         std::cerr << "trellis fmt: --to takes yaml or dsl, not '" << value << "'\n";
         return std::nullopt;
@@ -103,7 +105,8 @@ std::optional<std::string> canonical(const std::string& file, dsl::FlowSyntax to
     return std::nullopt;
   }
   if (!result.ok()) {
-    for (const ir::Diagnostic& d : result.diagnostics.items()) std::cerr << ir::render(d, result.source);
+    for (const ir::Diagnostic& d : result.diagnostics.items())
+      std::cerr << ir::render(d, result.source);
     std::cerr << "trellis fmt: " << file << " has errors; not formatted\n";
     outcome = Outcome::kFailed;
     return std::nullopt;

@@ -21,6 +21,6 @@ namespace trellis::dsl {
 
 // `source` is the whole file; `file` names it in diagnostics and in Flow::file.
 std::optional<ir::Flow> load_dsl(const std::string& source, const std::string& file,
-                  ir::Diagnostics& diagnostics);
+                                 ir::Diagnostics& diagnostics);
 
 }  // namespace trellis::dsl

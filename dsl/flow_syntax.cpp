@@ -33,25 +33,45 @@ const antlr4::Token* neighbour(antlr4::TokenStream& tokens, const antlr4::Token*
 
 bool is_keyword(size_t type) {
   static const std::set<size_t> kKeywords = {
-      P::FLOW,   P::DESCRIPTION, P::TRIGGER,  P::WHEN,    P::KEY,       P::RE_ENTRY,
-      P::NEVER,  P::ALWAYS,      P::AFTER,    P::EXIT_ON, P::GOAL,      P::START,
-      P::MATCH,  P::YES,         P::NO,       P::NEXT,    P::ON_EVENT,  P::ON_EXHAUSTED,
-      P::FOR,    P::UNTIL_EVENT, P::WHERE,    P::POOL,    P::GENERATE,  P::PREFIX,
-      P::LENGTH, P::TEXT,        P::SUBJECT,  P::BODY,    P::URL,       P::WEIGHT};
+      P::FLOW,   P::DESCRIPTION, P::TRIGGER, P::WHEN,    P::KEY,      P::RE_ENTRY,
+      P::NEVER,  P::ALWAYS,      P::AFTER,   P::EXIT_ON, P::GOAL,     P::START,
+      P::MATCH,  P::YES,         P::NO,      P::NEXT,    P::ON_EVENT, P::ON_EXHAUSTED,
+      P::FOR,    P::UNTIL_EVENT, P::WHERE,   P::POOL,    P::GENERATE, P::PREFIX,
+      P::LENGTH, P::TEXT,        P::SUBJECT, P::BODY,    P::URL,      P::WEIGHT};
   return kKeywords.count(type) > 0;
 }
 
 bool is_name(const antlr4::Token* token) {
-  return token != nullptr &&
-         (token->getType() == P::IDENTIFIER || token->getType() == P::STRING || is_keyword(token->getType()));
+  return token != nullptr && (token->getType() == P::IDENTIFIER || token->getType() == P::STRING ||
+                              is_keyword(token->getType()));
 }
 
 bool is_operator(size_t type) {
   switch (type) {
-    case P::AND: case P::OR: case P::NOT: case P::IN: case P::EQ: case P::NE: case P::LE:
-    case P::GE: case P::LT: case P::GT: case P::LT_GT: case P::ASSIGN: case P::AMP_AMP:
-    case P::PIPE_PIPE: case P::BANG: case P::PLUS: case P::MINUS: case P::STAR: case P::SLASH:
-    case P::PERCENT: case P::LPAREN: case P::LBRACK: case P::COMMA: case P::DOT:
+    case P::AND:
+    case P::OR:
+    case P::NOT:
+    case P::IN:
+    case P::EQ:
+    case P::NE:
+    case P::LE:
+    case P::GE:
+    case P::LT:
+    case P::GT:
+    case P::LT_GT:
+    case P::ASSIGN:
+    case P::AMP_AMP:
+    case P::PIPE_PIPE:
+    case P::BANG:
+    case P::PLUS:
+    case P::MINUS:
+    case P::STAR:
+    case P::SLASH:
+    case P::PERCENT:
+    case P::LPAREN:
+    case P::LBRACK:
+    case P::COMMA:
+    case P::DOT:
       return true;
     default:
       return false;
@@ -123,20 +143,24 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
   if (in_expression && previous != nullptr && is_operator(previous->getType())) return std::nullopt;
 
   // A missing '}': the file ends, or the next node's header (`mail: email`) shows up.
-  bool node_header_ahead = (is_name(offending) && next != nullptr && next->getType() == P::COLON) ||
-                           (type == P::COLON && is_name(previous) && !is_keyword(previous->getType()));
+  bool node_header_ahead =
+      (is_name(offending) && next != nullptr && next->getType() == P::COLON) ||
+      (type == P::COLON && is_name(previous) && !is_keyword(previous->getType()));
   if (is_eof(offending) || node_header_ahead) {
     if (std::optional<OpenBlock> block = open_block(context)) {
       span = map.token(block->brace);
-      std::string where = is_eof(offending) ? "at the end of the file"
-                          : "before node '" + (type == P::COLON ? previous : offending)->getText() + "'";
+      std::string where =
+          is_eof(offending)
+              ? "at the end of the file"
+              : "before node '" + (type == P::COLON ? previous : offending)->getText() + "'";
       return "missing '}' to close " + block->what + " (expected " + where + ")";
     }
   }
   // YAML habits: `next: done`, `match: user.age > 30`.
   if (type == P::COLON && previous != nullptr && is_keyword(previous->getType())) {
     std::string word = previous->getText();
-    if (expected.contains(static_cast<size_t>(P::ARROW))) return "write '" + word + " -> <node>': transitions use '->', not ':'";
+    if (expected.contains(static_cast<size_t>(P::ARROW)))
+      return "write '" + word + " -> <node>': transitions use '->', not ':'";
     return "no ':' after '" + word + "' in a .flow file: write '" + word + " <value>'";
   }
   if (expected.contains(static_cast<size_t>(P::ARROW)) && previous != nullptr) {
@@ -158,8 +182,9 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
 
   // A node header without its '{': `pick: segment` followed by `match ...`
   // reads `match` as the next node's name.
-  if (enclosing<P::NodeBlockContext>(context) != nullptr && expected.contains(static_cast<size_t>(P::COLON)) &&
-      previous != nullptr && is_keyword(previous->getType())) {
+  if (enclosing<P::NodeBlockContext>(context) != nullptr &&
+      expected.contains(static_cast<size_t>(P::COLON)) && previous != nullptr &&
+      is_keyword(previous->getType())) {
     const antlr4::Token* type_token = neighbour(tokens, previous, -1);
     const antlr4::Token* colon = neighbour(tokens, type_token, -1);
     if (type_token != nullptr && colon != nullptr && colon->getType() == P::COLON) {
@@ -171,9 +196,11 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
       enclosing<P::FlowFileContext>(context) == context) {
     return "unmatched '}'";
   }
-  if (enclosing<P::FlowBlockContext>(context) == context || dynamic_cast<P::FlowSettingContext*>(context)) {
+  if (enclosing<P::FlowBlockContext>(context) == context ||
+      dynamic_cast<P::FlowSettingContext*>(context)) {
     if (is_keyword(type)) {
-      return quoted(offending) + " does not belong in the flow block; it takes description, "
+      return quoted(offending) +
+             " does not belong in the flow block; it takes description, "
              "trigger, re_entry, exit_on, goal and start";
     }
   }

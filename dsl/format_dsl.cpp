@@ -29,11 +29,11 @@ bool is_expression_keyword(const std::string& text) {
 // named like a keyword is quoted; elsewhere keywords are fine as names.
 bool is_dsl_keyword(const std::string& text) {
   static const char* const kWords[] = {
-      "flow",  "description", "trigger", "when",     "key",      "re_entry", "never",
-      "always", "after",      "exit_on", "goal",     "start",    "match",    "yes",
-      "no",    "next",        "on_event", "on_exhausted", "for", "until_event", "where",
-      "pool",  "generate",    "prefix",  "length",   "text",     "subject",  "body",
-      "url",   "weight"};
+      "flow",   "description", "trigger", "when",    "key",      "re_entry",
+      "never",  "always",      "after",   "exit_on", "goal",     "start",
+      "match",  "yes",         "no",      "next",    "on_event", "on_exhausted",
+      "for",    "until_event", "where",   "pool",    "generate", "prefix",
+      "length", "text",        "subject", "body",    "url",      "weight"};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return text == word; });
 }
@@ -41,7 +41,8 @@ bool is_dsl_keyword(const std::string& text) {
 // `72h` and `PT72H` read back as durations without quotes; anything else is quoted.
 std::string dsl_duration(const ir::Duration& duration) {
   std::string text = duration_text(duration);
-  bool short_form = text.size() >= 2 && std::string("smhd").find(text.back()) != std::string::npos &&
+  bool short_form = text.size() >= 2 &&
+                    std::string("smhd").find(text.back()) != std::string::npos &&
                     std::all_of(text.begin(), text.end() - 1,
                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   return short_form || is_identifier(text) ? text : dsl_string(text);
@@ -59,7 +60,9 @@ class DslPrinter {
   }
 
  private:
-  void raw(int indent, const std::string& text) { out_ << std::string(indent, ' ') << text << "\n"; }
+  void raw(int indent, const std::string& text) {
+    out_ << std::string(indent, ' ') << text << "\n";
+  }
   void comments(const ir::Comments& lines, int indent) {
     for (const std::string& text : lines) raw(indent, comment_line(text));
   }
@@ -93,7 +96,8 @@ class DslPrinter {
     raw(2, "re_entry " + re_entry);
     if (!flow.exit_on.empty()) {
       std::string list;
-      for (const ir::Name& name : flow.exit_on) list += (list.empty() ? "" : ", ") + dsl_name(name.value);
+      for (const ir::Name& name : flow.exit_on)
+        list += (list.empty() ? "" : ", ") + dsl_name(name.value);
       raw(2, "exit_on " + list);
     }
     if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value));
@@ -157,7 +161,8 @@ class DslPrinter {
     for (const ir::Variant& variant : n.variants) {
       comments(variant.comments, 2);
       const std::string& name = variant.name.value;
-      std::string line = (is_dsl_keyword(name) ? dsl_string(name) : dsl_name(name)) + " weight " + number_text(variant.weight);
+      std::string line = (is_dsl_keyword(name) ? dsl_string(name) : dsl_name(name)) + " weight " +
+                         number_text(variant.weight);
       if (!variant.next.empty()) line += " -> " + dsl_name(variant.next.value);
       raw(2, line);
     }
@@ -171,16 +176,28 @@ class DslPrinter {
 
 std::string dsl_string(const std::string& text) {
   // Templates often quote: `'{{user.name | default: "you"}}'` reads better than escapes.
-  char quote = text.find('"') != std::string::npos && text.find('\'') == std::string::npos ? '\'' : '"';
+  char quote =
+      text.find('"') != std::string::npos && text.find('\'') == std::string::npos ? '\'' : '"';
   std::string out(1, quote);
   for (char c : text) {
     switch (c) {
-      case '"': out += quote == '"' ? "\\\"" : "\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '"':
+        out += quote == '"' ? "\\\"" : "\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out + quote;

@@ -23,8 +23,10 @@ std::string duration_text(const ir::Duration& duration) {
 
 std::string re_entry_text(const ir::ReEntry& re_entry) {
   switch (re_entry.policy) {
-    case ir::ReEntryPolicy::kNever: return "never";
-    case ir::ReEntryPolicy::kAlways: return "always";
+    case ir::ReEntryPolicy::kNever:
+      return "never";
+    case ir::ReEntryPolicy::kAlways:
+      return "always";
     case ir::ReEntryPolicy::kAfter:
       return "after " + (re_entry.after ? duration_text(*re_entry.after) : std::string("0s"));
   }

@@ -15,7 +15,7 @@ bool is_reserved_word(const std::string& text) {
   std::string lower = text;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const char* const kWords[] = {"true", "false", "yes", "no", "on", "off",
+  static const char* const kWords[] = {"true", "false", "yes",  "no", "on", "off",
                                        "y",    "n",     "null", "~",  "<<", "="};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return lower == word; });
@@ -50,11 +50,21 @@ std::string double_quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           static const char kHex[] = "0123456789abcdef";
@@ -113,7 +123,9 @@ class YamlPrinter {
   }
 
  private:
-  void raw(int indent, const std::string& text) { out_ << std::string(indent, ' ') << text << "\n"; }
+  void raw(int indent, const std::string& text) {
+    out_ << std::string(indent, ' ') << text << "\n";
+  }
   void line(int indent, const std::string& key, const std::string& value) {
     raw(indent, key + ": " + yaml_scalar(value));
   }

@@ -54,7 +54,8 @@ struct BodyToJson {
   }
   void operator()(const ir::CouponNode& n) const {
     if (n.pool) out["pool"] = n.pool->value;
-    if (n.generate) out["generate"] = {{"prefix", n.generate->prefix}, {"length", n.generate->length}};
+    if (n.generate)
+      out["generate"] = {{"prefix", n.generate->prefix}, {"length", n.generate->length}};
     put_target(out, "next", n.next);
     put_target(out, "on_exhausted", n.on_exhausted);
   }
@@ -165,8 +166,10 @@ class Reader {
     ir::Comments out;
     if (auto* list = member(in, "comments", json::value_t::array, "an array of strings")) {
       for (const json& line : *list) {
-        if (line.is_string()) out.push_back(line.get<std::string>());
-        else error("'comments' must be an array of strings", "comments");
+        if (line.is_string())
+          out.push_back(line.get<std::string>());
+        else
+          error("'comments' must be an array of strings", "comments");
       }
     }
     return out;
@@ -188,7 +191,8 @@ class Reader {
   std::optional<ir::Expression> expression(const json& in, const char* key) {
     if (!has(in, key)) return std::nullopt;
     std::string source = string(in, key);
-    return labelled(key, [&](ir::Diagnostics& d) { return parse_expression(source, {}, file_, d); });
+    return labelled(key,
+                    [&](ir::Diagnostics& d) { return parse_expression(source, {}, file_, d); });
   }
 
   std::optional<ir::Template> text(const json& in, const char* key) {
@@ -198,7 +202,8 @@ class Reader {
   }
 
   std::optional<ir::Duration> duration(const std::string& source, const char* field) {
-    return labelled(field, [&](ir::Diagnostics& d) { return parse_duration(source, {}, file_, d); });
+    return labelled(field,
+                    [&](ir::Diagnostics& d) { return parse_duration(source, {}, file_, d); });
   }
 
   ir::Target target(const json& in, const char* key) { return {string(in, key), {}}; }
@@ -222,8 +227,9 @@ class Reader {
       re_entry.policy = ir::ReEntryPolicy::kAfter;
       re_entry.after = duration(text.substr(6), "re_entry");
     } else {
-      error("'re_entry' must be \"never\", \"always\" or \"after <duration>\", not \"" + text + "\"",
-            "re_entry");
+      error(
+          "'re_entry' must be \"never\", \"always\" or \"after <duration>\", not \"" + text + "\"",
+          "re_entry");
     }
   }
 
@@ -253,15 +259,20 @@ class Reader {
     switch (kind) {
       case ir::NodeKind::kSegment:
         return ir::SegmentNode{expression(in, "match"), target(in, "yes"), target(in, "no")};
-      case ir::NodeKind::kWait: return wait(in);
-      case ir::NodeKind::kCoupon: return coupon(in);
-      case ir::NodeKind::kSms: return ir::SmsNode{text(in, "text"), target(in, "next")};
+      case ir::NodeKind::kWait:
+        return wait(in);
+      case ir::NodeKind::kCoupon:
+        return coupon(in);
+      case ir::NodeKind::kSms:
+        return ir::SmsNode{text(in, "text"), target(in, "next")};
       case ir::NodeKind::kEmail:
         return ir::EmailNode{text(in, "subject"), text(in, "body"), target(in, "next")};
       case ir::NodeKind::kWebhook:
         return ir::WebhookNode{text(in, "url"), text(in, "body"), target(in, "next")};
-      case ir::NodeKind::kAb: return ab(in);
-      case ir::NodeKind::kExit: return ir::ExitNode{};
+      case ir::NodeKind::kAb:
+        return ab(in);
+      case ir::NodeKind::kExit:
+        return ir::ExitNode{};
     }
     return ir::ExitNode{};
   }
@@ -332,9 +343,8 @@ class Reader {
 }  // namespace
 
 json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
-  json out = {{"flow", flow.name.value},
-              {"description", flow.description},
-              {"comments", flow.comments}};
+  json out = {
+      {"flow", flow.name.value}, {"description", flow.description}, {"comments", flow.comments}};
   json trigger = {{"event", flow.trigger.event.value}};
   put_expression(trigger, "when", flow.trigger.when);
   put_expression(trigger, "key", flow.trigger.key);

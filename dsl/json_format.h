@@ -7,9 +7,8 @@
 // diagnostic carrying the node id and field name, and returns what it could read.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "dsl/ir/diagnostic.h"
 #include "dsl/ir/flow.h"

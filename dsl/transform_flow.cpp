@@ -2,6 +2,8 @@
 // `.flow` file into ir::Flow, one function per rule. Expressions go through the
 // shared expression Transformer; templates and durations through parse.h, so
 // both front ends report the same problems at the same places.
+#include "dsl/transform_flow.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -9,7 +11,6 @@
 
 #include "dsl/dsl_loader.h"
 #include "dsl/parse.h"
-#include "dsl/transform_flow.h"
 
 namespace trellis::dsl {
 
@@ -23,14 +24,14 @@ constexpr int kMaxNesting = 64;
 // The fields each node type takes, in the order the printers write them.
 const std::vector<std::string>& fields_of(ir::NodeKind kind) {
   static const std::vector<std::vector<std::string>> kFields = {
-      {"description", "match", "yes", "no"},                           // segment
-      {"description", "for", "until_event", "on_event", "next"},       // wait
-      {"description", "pool", "generate", "next", "on_exhausted"},     // coupon
-      {"description", "text", "next"},                                 // sms
-      {"description", "subject", "body", "next"},                      // email
-      {"description", "url", "body", "next"},                          // webhook
-      {"description", "variants"},                                     // ab
-      {"description"},                                                 // exit
+      {"description", "match", "yes", "no"},                        // segment
+      {"description", "for", "until_event", "on_event", "next"},    // wait
+      {"description", "pool", "generate", "next", "on_exhausted"},  // coupon
+      {"description", "text", "next"},                              // sms
+      {"description", "subject", "body", "next"},                   // email
+      {"description", "url", "body", "next"},                       // webhook
+      {"description", "variants"},                                  // ab
+      {"description"},                                              // exit
   };
   return kFields[static_cast<size_t>(kind)];
 }
@@ -80,8 +81,10 @@ bool nesting_ok(const std::string& source, const SourceMap& map, const std::stri
   for (size_t i = 0; i < source.size(); ++i) {
     char c = source[i];
     if (quote != 0) {
-      if (c == '\\') ++i;
-      else if (c == quote || c == '\n') quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote || c == '\n')
+        quote = 0;
       continue;
     }
     if (c == '"' || c == '\'') quote = c;
@@ -92,9 +95,12 @@ bool nesting_ok(const std::string& source, const SourceMap& map, const std::stri
     if (c == '(' || c == '[') ++depth;
     if (c == ')' || c == ']') depth = std::max(0, depth - 1);
     // Prefix operators recurse too: `not not not ...`, `- - -1`.
-    bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(source[i - 1])) || source[i - 1] == '_');
-    bool is_not = word_start && source.compare(i, 3, "not") == 0 &&
-                  (i + 3 >= source.size() || !(std::isalnum(static_cast<unsigned char>(source[i + 3])) || source[i + 3] == '_'));
+    bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(source[i - 1])) ||
+                                  source[i - 1] == '_');
+    bool is_not =
+        word_start && source.compare(i, 3, "not") == 0 &&
+        (i + 3 >= source.size() ||
+         !(std::isalnum(static_cast<unsigned char>(source[i + 3])) || source[i + 3] == '_'));
     if (is_not || c == '!' || (c == '-' && (i + 1 >= source.size() || source[i + 1] != '>'))) {
       ++unary_run;
       if (is_not) i += 2;
@@ -161,17 +167,29 @@ class FlowTransformer {
       }
       char escaped = text[++i];
       switch (escaped) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '"': case '\'': case '\\': case '/': out += escaped; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '"':
+        case '\'':
+        case '\\':
+        case '/':
+          out += escaped;
+          break;
         case 'u': {
           uint32_t code_point = 0;
           bool ok = i + 4 < text.size();
           for (size_t k = 1; ok && k <= 4; ++k) {
             char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i + k])));
             ok = std::isxdigit(static_cast<unsigned char>(c)) != 0;
-            code_point = code_point * 16 + (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10);
+            code_point = code_point * 16 +
+                         (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10);
           }
           if (ok) {
             append_utf8(out, code_point);
@@ -234,8 +252,10 @@ class FlowTransformer {
     ir::SourceSpan span = map_.token(at->getStart());
     auto [first, inserted] = seen.emplace(word, span.line);
     if (inserted) return true;
-    error(span, "duplicate '" + word + "' in " + owner + " (first at line " +
-                    std::to_string(first->second) + ")", node, word);
+    error(span,
+          "duplicate '" + word + "' in " + owner + " (first at line " +
+              std::to_string(first->second) + ")",
+          node, word);
     return false;
   }
 
@@ -251,7 +271,8 @@ class FlowTransformer {
       }
       std::string word = setting->getStart()->getText();
       if (!first_time(seen, word, setting, "the flow")) continue;
-      if (auto* d = setting->descriptionField()) flow.description = decode(d->STRING()->getSymbol());
+      if (auto* d = setting->descriptionField())
+        flow.description = decode(d->STRING()->getSymbol());
       if (auto* t = setting->triggerField()) trigger(t, flow.trigger);
       if (auto* r = setting->reEntryField()) re_entry(r, flow.re_entry);
       if (auto* e = setting->exitOnField()) {
@@ -302,8 +323,10 @@ class FlowTransformer {
     node.span = id.span;
     node.type_span = map_.rule(context->nodeType);
     if (const ir::Node* first = flow.find_node(node.id)) {
-      error(node.span, "duplicate node '" + node.id + "' (first at line " +
-                           std::to_string(first->span.line) + ")", node.id);
+      error(node.span,
+            "duplicate node '" + node.id + "' (first at line " + std::to_string(first->span.line) +
+                ")",
+            node.id);
       return false;
     }
     std::string type = context->nodeType->getText();
@@ -337,14 +360,22 @@ class FlowTransformer {
 
   static ir::NodeBody empty_body(ir::NodeKind kind) {
     switch (kind) {
-      case ir::NodeKind::kSegment: return ir::SegmentNode{};
-      case ir::NodeKind::kWait: return ir::WaitNode{};
-      case ir::NodeKind::kCoupon: return ir::CouponNode{};
-      case ir::NodeKind::kSms: return ir::SmsNode{};
-      case ir::NodeKind::kEmail: return ir::EmailNode{};
-      case ir::NodeKind::kWebhook: return ir::WebhookNode{};
-      case ir::NodeKind::kAb: return ir::AbNode{};
-      case ir::NodeKind::kExit: return ir::ExitNode{};
+      case ir::NodeKind::kSegment:
+        return ir::SegmentNode{};
+      case ir::NodeKind::kWait:
+        return ir::WaitNode{};
+      case ir::NodeKind::kCoupon:
+        return ir::CouponNode{};
+      case ir::NodeKind::kSms:
+        return ir::SmsNode{};
+      case ir::NodeKind::kEmail:
+        return ir::EmailNode{};
+      case ir::NodeKind::kWebhook:
+        return ir::WebhookNode{};
+      case ir::NodeKind::kAb:
+        return ir::AbNode{};
+      case ir::NodeKind::kExit:
+        return ir::ExitNode{};
     }
     return ir::ExitNode{};
   }
@@ -367,9 +398,11 @@ class FlowTransformer {
         word = field->variantField()->variantName()->getText();
       }
       // `next -> b c`: a word left over on the line of the field before.
-      if (previous_field != nullptr && previous_field->getStop()->getLine() == field->getStart()->getLine()) {
+      if (previous_field != nullptr &&
+          previous_field->getStop()->getLine() == field->getStart()->getLine()) {
         error(map_.token(field->getStart()),
-              "unexpected '" + field->getStart()->getText() + "' after '" + source_of(previous_field) + "'",
+              "unexpected '" + field->getStart()->getText() + "' after '" +
+                  source_of(previous_field) + "'",
               node.id, word);
         return;
       }
@@ -470,7 +503,8 @@ class FlowTransformer {
                              ? decode(variant_name->STRING()->getSymbol())
                              : variant_name->getText();
     bool bare = context->NUMBER() == nullptr && context->ARROW() == nullptr;
-    if (bare && previous != nullptr && previous->NUMBER() != nullptr && previous->ARROW() == nullptr) {
+    if (bare && previous != nullptr && previous->NUMBER() != nullptr &&
+        previous->ARROW() == nullptr) {
       // `a weight 45 sms_a`: the arrow is missing, not a variant.
       error(variant.name.span, "expected '->' before '" + variant.name.value + "'", node,
             "variants");
@@ -478,20 +512,24 @@ class FlowTransformer {
     }
     for (const ir::Variant& other : ab.variants) {
       if (other.name.value == variant.name.value) {
-        error(variant.name.span, "duplicate variant '" + variant.name.value + "' in ab node '" +
-                                     node + "' (first at line " + std::to_string(other.name.span.line) + ")",
+        error(variant.name.span,
+              "duplicate variant '" + variant.name.value + "' in ab node '" + node +
+                  "' (first at line " + std::to_string(other.name.span.line) + ")",
               node, "variants");
         return;
       }
     }
     if (context->NUMBER() == nullptr) {
-      error(variant.name.span, "variant '" + variant.name.value + "' needs a weight, as in '" +
-                                   variant.name.value + " weight 50 -> node'", node, "variants");
+      error(variant.name.span,
+            "variant '" + variant.name.value + "' needs a weight, as in '" + variant.name.value +
+                " weight 50 -> node'",
+            node, "variants");
     } else {
       antlr4::Token* number = context->NUMBER()->getSymbol();
-      variant.weight_span = context->MINUS() != nullptr
-                                ? cover(map_.token(context->MINUS()->getSymbol()), map_.token(number))
-                                : map_.token(number);
+      variant.weight_span =
+          context->MINUS() != nullptr
+              ? cover(map_.token(context->MINUS()->getSymbol()), map_.token(number))
+              : map_.token(number);
       variant.weight = std::strtod(number->getText().c_str(), nullptr);
       if (context->MINUS() != nullptr) variant.weight = -variant.weight;
     }
@@ -520,15 +558,17 @@ class FlowTransformer {
         for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
           if (field->variantField() == nullptr || v >= ab->variants.size()) continue;
           // Variants that were left out (duplicates) have no entry; match by name.
-          if (ab->variants[v].name.span.offset != map_.rule(field->variantField()->variantName()).offset) continue;
+          if (ab->variants[v].name.span.offset !=
+              map_.rule(field->variantField()->variantName()).offset)
+            continue;
           owners.push_back({field->getStart()->getTokenIndex(), field->getStop()->getTokenIndex(),
                             &ab->variants[v++].comments});
         }
       }
     }
     for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
-      owners.push_back({blocks[i]->getStart()->getTokenIndex(), blocks[i]->getStop()->getTokenIndex(),
-                        &flow.nodes[i].comments});
+      owners.push_back({blocks[i]->getStart()->getTokenIndex(),
+                        blocks[i]->getStop()->getTokenIndex(), &flow.nodes[i].comments});
     }
     if (flow_block != nullptr) {
       owners.push_back({0, flow_block->getStop()->getTokenIndex(), &flow.comments});
@@ -540,9 +580,12 @@ class FlowTransformer {
       // A comment at the end of a line belongs with what precedes it on that line;
       // a comment line with what follows.
       long previous = static_cast<long>(i) - 1;
-      while (previous >= 0 && tokens_.get(previous)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) --previous;
+      while (previous >= 0 && tokens_.get(previous)->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+        --previous;
       size_t anchor = i + 1;
-      while (anchor < tokens_.size() && tokens_.get(anchor)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) ++anchor;
+      while (anchor < tokens_.size() &&
+             tokens_.get(anchor)->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+        ++anchor;
       if (previous >= 0 && tokens_.get(previous)->getLine() == token->getLine()) anchor = previous;
       ir::Comments* owner = last;
       for (const CommentOwner& candidate : owners) {
@@ -583,10 +626,10 @@ std::optional<ir::Flow> load_dsl(const std::string& source, const std::string& f
   try {
     GrammarAdapter adapter(source, map);
     antlr4::CommonTokenStream& tokens = adapter.tokens();
-    adapter.set_message_hook([&](antlr4::Parser& parser, antlr4::Token* offending,
-                                 ir::SourceSpan& span) {
-      return flow_syntax_message(parser, offending, tokens, map, span);
-    });
+    adapter.set_message_hook(
+        [&](antlr4::Parser& parser, antlr4::Token* offending, ir::SourceSpan& span) {
+          return flow_syntax_message(parser, offending, tokens, map, span);
+        });
     P::FlowFileContext* tree = adapter.parser().flowFile();
     if (adapter.failed()) {
       adapter.report(file, diagnostics);

@@ -30,7 +30,8 @@ std::string compare_expr(const std::string& where, const Expr& a, const Expr& b)
            std::to_string(static_cast<int>(b.op));
   }
   std::string diff;
-  if (a.op == ExprOp::kLiteral) diff = differ(where, literal_text(a.literal), literal_text(b.literal));
+  if (a.op == ExprOp::kLiteral)
+    diff = differ(where, literal_text(a.literal), literal_text(b.literal));
   if (diff.empty() && a.op == ExprOp::kPath) diff = differ(where, a.path.text(), b.path.text());
   if (diff.empty()) diff = differ(where + " function", a.function, b.function);
   if (!diff.empty()) return diff;
@@ -66,8 +67,9 @@ std::string compare_template(const std::string& where, const std::optional<Templ
     diff = differ(part + " text", pa.text, pb.text);
     if (diff.empty() && pa.path.has_value() != pb.path.has_value()) diff = part + ": path differs";
     if (diff.empty() && pa.path) diff = differ(part + " path", pa.path->text(), pb.path->text());
-    if (diff.empty()) diff = differ(part + " default", pa.fallback.value_or("<none>"),
-                                    pb.fallback.value_or("<none>"));
+    if (diff.empty())
+      diff =
+          differ(part + " default", pa.fallback.value_or("<none>"), pb.fallback.value_or("<none>"));
     if (!diff.empty()) return diff;
   }
   return {};
@@ -78,7 +80,8 @@ std::string compare_duration(const std::string& where, const std::optional<Durat
   if (a.has_value() != b.has_value()) return where + ": present in only one flow";
   if (!a) return {};
   std::string diff = differ(where, a->source, b->source);
-  if (diff.empty()) diff = differ(where + " seconds", std::to_string(a->seconds), std::to_string(b->seconds));
+  if (diff.empty())
+    diff = differ(where + " seconds", std::to_string(a->seconds), std::to_string(b->seconds));
   return diff;
 }
 
@@ -115,18 +118,23 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
   }
   if (auto* a = na.as<WaitNode>()) {
     auto* b = nb.as<WaitNode>();
-    return first_of(
-        [&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
-        [&]() -> std::string {
-          if (a->until_event.has_value() != b->until_event.has_value())
-            return w + "until_event: present in only one flow";
-          if (!a->until_event) return {};
-          return first_of(
-              [&] { return differ(w + "until_event", a->until_event->event.value, b->until_event->event.value); },
-              [&] { return compare_expression(w + "where", a->until_event->where, b->until_event->where); });
-        },
-        [&] { return differ(w + "on_event", a->on_event.value, b->on_event.value); },
-        [&] { return differ(w + "next", a->next.value, b->next.value); });
+    return first_of([&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
+                    [&]() -> std::string {
+                      if (a->until_event.has_value() != b->until_event.has_value())
+                        return w + "until_event: present in only one flow";
+                      if (!a->until_event) return {};
+                      return first_of(
+                          [&] {
+                            return differ(w + "until_event", a->until_event->event.value,
+                                          b->until_event->event.value);
+                          },
+                          [&] {
+                            return compare_expression(w + "where", a->until_event->where,
+                                                      b->until_event->where);
+                          });
+                    },
+                    [&] { return differ(w + "on_event", a->on_event.value, b->on_event.value); },
+                    [&] { return differ(w + "next", a->next.value, b->next.value); });
   }
   if (auto* a = na.as<CouponNode>()) {
     auto* b = nb.as<CouponNode>();
@@ -137,8 +145,13 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
             return w + "generate: present in only one flow";
           if (!a->generate) return {};
           return first_of(
-              [&] { return differ(w + "generate prefix", a->generate->prefix, b->generate->prefix); },
-              [&] { return differ(w + "generate length", std::to_string(a->generate->length), std::to_string(b->generate->length)); });
+              [&] {
+                return differ(w + "generate prefix", a->generate->prefix, b->generate->prefix);
+              },
+              [&] {
+                return differ(w + "generate length", std::to_string(a->generate->length),
+                              std::to_string(b->generate->length));
+              });
         },
         [&] { return differ(w + "next", a->next.value, b->next.value); },
         [&] { return differ(w + "on_exhausted", a->on_exhausted.value, b->on_exhausted.value); });
@@ -171,9 +184,17 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
       const Variant& vb = b->variants[i];
       std::string diff = first_of(
           [&] { return differ(w + "variant name", va.name.value, vb.name.value); },
-          [&] { return differ(w + "variant '" + va.name.value + "' weight", std::to_string(va.weight), std::to_string(vb.weight)); },
-          [&] { return differ(w + "variant '" + va.name.value + "' next", va.next.value, vb.next.value); },
-          [&] { return compare_comments(w + "variant '" + va.name.value + "'", va.comments, vb.comments); });
+          [&] {
+            return differ(w + "variant '" + va.name.value + "' weight", std::to_string(va.weight),
+                          std::to_string(vb.weight));
+          },
+          [&] {
+            return differ(w + "variant '" + va.name.value + "' next", va.next.value, vb.next.value);
+          },
+          [&] {
+            return compare_comments(w + "variant '" + va.name.value + "'", va.comments,
+                                    vb.comments);
+          });
       if (!diff.empty()) return diff;
     }
   }
@@ -184,7 +205,10 @@ std::string compare_node(const Node& a, const Node& b) {
   std::string w = "node '" + a.id + "': ";
   return first_of(
       [&] { return differ("node id", a.id, b.id); },
-      [&] { return differ(w + "type", std::string(node_kind_name(a.kind())), std::string(node_kind_name(b.kind()))); },
+      [&] {
+        return differ(w + "type", std::string(node_kind_name(a.kind())),
+                      std::string(node_kind_name(b.kind())));
+      },
       [&] { return differ(w + "description", a.description, b.description); },
       [&] { return compare_comments(w.substr(0, w.size() - 2), a.comments, b.comments); },
       [&] { return compare_body(w, a, b); });
@@ -203,7 +227,10 @@ std::string compare_header(const Flow& a, const Flow& b) {
       [&] { return differ("trigger event", a.trigger.event.value, b.trigger.event.value); },
       [&] { return compare_expression("trigger when", a.trigger.when, b.trigger.when); },
       [&] { return compare_expression("trigger key", a.trigger.key, b.trigger.key); },
-      [&] { return differ("re_entry", std::to_string(static_cast<int>(a.re_entry.policy)), std::to_string(static_cast<int>(b.re_entry.policy))); },
+      [&] {
+        return differ("re_entry", std::to_string(static_cast<int>(a.re_entry.policy)),
+                      std::to_string(static_cast<int>(b.re_entry.policy)));
+      },
       [&] { return compare_duration("re_entry after", a.re_entry.after, b.re_entry.after); },
       [&] { return differ("exit_on", exit_on(a), exit_on(b)); },
       [&] { return compare_name("goal", a.goal, b.goal); },
@@ -221,7 +248,8 @@ std::string same_flow(const Flow& a, const Flow& b) {
     if (!diff.empty()) return diff;
   }
   if (a.nodes.size() != b.nodes.size()) {
-    return "node count: " + std::to_string(a.nodes.size()) + " vs " + std::to_string(b.nodes.size());
+    return "node count: " + std::to_string(a.nodes.size()) + " vs " +
+           std::to_string(b.nodes.size());
   }
   return {};
 }

@@ -2,9 +2,8 @@
 // and they compile to the same IR; conversions either way are lossless and fmt
 // is a fixed point; the checker reports the same problems for both, each at the
 // right place in its own file.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "dsl/format_dsl.h"
@@ -63,7 +62,8 @@ TEST_CASE("every flow in flows/ exists as .yaml and .flow, and both compile to t
     dsl_path.replace_extension(".flow");
     INFO(yaml_path.filename().string());
     REQUIRE(fs::exists(dsl_path));
-    ir::Flow from_yaml = load_clean(dsl::test::read_file(yaml_path.string()), yaml_path.string(), FlowSyntax::kYaml);
+    ir::Flow from_yaml =
+        load_clean(dsl::test::read_file(yaml_path.string()), yaml_path.string(), FlowSyntax::kYaml);
     std::string dsl_text = dsl::test::read_file(dsl_path.string());
     ir::Flow from_dsl = load_clean(dsl_text, dsl_path.string(), FlowSyntax::kDsl);
     CHECK(ir::same_flow(from_yaml, from_dsl) == "");
@@ -75,7 +75,8 @@ TEST_CASE("every flow in flows/ exists as .yaml and .flow, and both compile to t
 TEST_CASE("example flows convert YAML -> DSL -> YAML and DSL -> YAML -> DSL without loss") {
   for (const fs::path& path : seed_flows()) {
     INFO(path.filename().string());
-    ir::Flow original = load_clean(dsl::test::read_file(path.string()), "a.yaml", FlowSyntax::kYaml);
+    ir::Flow original =
+        load_clean(dsl::test::read_file(path.string()), "a.yaml", FlowSyntax::kYaml);
     std::string as_dsl = dsl::format_dsl(original);
     ir::Flow via_dsl = load_clean(as_dsl, "b.flow", FlowSyntax::kDsl);
     CHECK(ir::same_flow(original, via_dsl) == "");
@@ -84,7 +85,8 @@ TEST_CASE("example flows convert YAML -> DSL -> YAML and DSL -> YAML -> DSL with
     CHECK(ir::same_flow(original, back) == "");
     // fmt of its own output changes nothing, in either syntax.
     CHECK(dsl::format_yaml(back) == as_yaml);
-    CHECK(dsl::format_dsl(load_clean(dsl::format_yaml(via_dsl), "d.yaml", FlowSyntax::kYaml)) == as_dsl);
+    CHECK(dsl::format_dsl(load_clean(dsl::format_yaml(via_dsl), "d.yaml", FlowSyntax::kYaml)) ==
+          as_dsl);
     // And through the editor's JSON.
     ir::Diagnostics diagnostics;
     ir::Flow via_json = dsl::flow_from_json(dsl::flow_to_json(original), "e", diagnostics);
@@ -113,7 +115,8 @@ TEST_CASE("random flows survive the YAML round trip") {
 TEST_CASE("the checker reports the same problems for both syntaxes, each at its token") {
   std::vector<fs::path> flows = seed_flows();
   REQUIRE_FALSE(flows.empty());
-  ir::Flow flow = load_clean(dsl::test::read_file(flows.front().string()), "a.yaml", FlowSyntax::kYaml);
+  ir::Flow flow =
+      load_clean(dsl::test::read_file(flows.front().string()), "a.yaml", FlowSyntax::kYaml);
   // Break it the ways the checker knows: a dangling target, an unreachable node,
   // an empty message, an all-zero A/B split, a wait that waits for nothing.
   flow.start.value = "nowhere";
@@ -129,7 +132,8 @@ TEST_CASE("the checker reports the same problems for both syntaxes, each at its 
   std::string text = dsl::format_dsl(flow);
   dsl::LoadResult from_yaml = dsl::check_flow_text(yaml, "a.yaml", FlowSyntax::kYaml);
   dsl::LoadResult from_dsl = dsl::check_flow_text(text, "a.flow", FlowSyntax::kDsl);
-  INFO(dsl::test::render_all(from_yaml.diagnostics, yaml) << "---\n"
+  INFO(dsl::test::render_all(from_yaml.diagnostics, yaml)
+       << "---\n"
        << dsl::test::render_all(from_dsl.diagnostics, text));
   REQUIRE(from_yaml.diagnostics.error_count() >= 4);
   CHECK(messages(from_yaml.diagnostics) == messages(from_dsl.diagnostics));
@@ -137,9 +141,10 @@ TEST_CASE("the checker reports the same problems for both syntaxes, each at its 
   REQUIRE(from_yaml.diagnostics.items().size() == from_dsl.diagnostics.items().size());
   auto by_message = [](const ir::Diagnostics& diagnostics) {
     std::vector<ir::Diagnostic> items = diagnostics.items();
-    std::stable_sort(items.begin(), items.end(), [](const ir::Diagnostic& a, const ir::Diagnostic& b) {
-      return std::tie(a.message, a.node, a.field) < std::tie(b.message, b.node, b.field);
-    });
+    std::stable_sort(
+        items.begin(), items.end(), [](const ir::Diagnostic& a, const ir::Diagnostic& b) {
+          return std::tie(a.message, a.node, a.field) < std::tie(b.message, b.node, b.field);
+        });
     return items;
   };
   std::vector<ir::Diagnostic> a = by_message(from_yaml.diagnostics);

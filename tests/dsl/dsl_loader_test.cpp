@@ -35,7 +35,8 @@ TEST_CASE("the golden .flow files read back into the IR they were printed from")
       {{"cart_reminder", dsl::test::cart_reminder_json()}, {"shapes", dsl::test::shapes_json()}}));
   ir::Diagnostics diagnostics;
   ir::Flow expected = dsl::flow_from_json(input, "json", diagnostics);
-  ir::Flow flow = load_clean(dsl::test::read_file(dsl::test::test_data("format/" + name + ".flow")));
+  ir::Flow flow =
+      load_clean(dsl::test::read_file(dsl::test::test_data("format/" + name + ".flow")));
   INFO(name);
   CHECK(ir::same_flow(expected, flow) == "");
 }
@@ -93,7 +94,8 @@ b: ab {
 # at the end of the file
 )");
   CHECK(flow.comments == ir::Comments{"the flow", "also the flow"});
-  CHECK(flow.nodes[0].comments == ir::Comments{"above a", "after the brace", "before the end of a"});
+  CHECK(flow.nodes[0].comments ==
+        ir::Comments{"above a", "after the brace", "before the end of a"});
   CHECK(flow.nodes[1].comments ==
         ir::Comments{"  indented text keeps its indent", "at the end of the file"});
   const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
@@ -163,7 +165,8 @@ TEST_CASE("long chains of prefix operators are refused before parsing") {
   REQUIRE(diagnostics.items().size() == 1);
   CHECK(diagnostics.items()[0].message == "expression nested too deeply");
   ir::Diagnostics fine;
-  (void)dsl::load_dsl("flow f {\n  trigger t when not not - -1 > 0\n  start -> x\n}\nx: exit\n", "t.flow", fine);
+  (void)dsl::load_dsl("flow f {\n  trigger t when not not - -1 > 0\n  start -> x\n}\nx: exit\n",
+                      "t.flow", fine);
   CHECK(fine.empty());
 }
 

@@ -2,7 +2,6 @@
 // may crash or hang; whatever it accepts must print and read back as the same
 // IR; and mutations that surely break the syntax must yield a diagnostic.
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "dsl/dsl_loader.h"
@@ -16,9 +15,9 @@ namespace {
 
 constexpr int kMutantsPerSeed = 1500;
 
-const std::vector<std::string> kTokens = {"{", "}", "->", ":", ",", "(", ")", "[", "]", "\"",
-                                          "'", "#", "==", "=", "next", "flow", "weight", "72h",
-                                          "-", "\n", " ", "{{", "}}", "\\", "é", "wait", "ab"};
+const std::vector<std::string> kTokens = {
+    "{",    "}",    "->",     ":",   ",", "(",  ")", "[",  "]",  "\"", "'", "#",    "==", "=",
+    "next", "flow", "weight", "72h", "-", "\n", " ", "{{", "}}", "\\", "é", "wait", "ab"};
 
 std::string mutate(std::string text, std::mt19937& random) {
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(random); };
@@ -26,11 +25,21 @@ std::string mutate(std::string text, std::mt19937& random) {
   for (size_t e = 0; e < edits && !text.empty(); ++e) {
     size_t at = pick(text.size());
     switch (pick(5)) {
-      case 0: text.erase(at, 1 + pick(8)); break;
-      case 1: text.insert(at, kTokens[pick(kTokens.size())]); break;
-      case 2: text.insert(at, text.substr(pick(text.size()), pick(40))); break;  // duplicate a piece
-      case 3: text[at] = static_cast<char>(pick(256)); break;                     // any byte
-      default: text.resize(at); break;                                            // truncate
+      case 0:
+        text.erase(at, 1 + pick(8));
+        break;
+      case 1:
+        text.insert(at, kTokens[pick(kTokens.size())]);
+        break;
+      case 2:
+        text.insert(at, text.substr(pick(text.size()), pick(40)));
+        break;  // duplicate a piece
+      case 3:
+        text[at] = static_cast<char>(pick(256));
+        break;  // any byte
+      default:
+        text.resize(at);
+        break;  // truncate
     }
   }
   return text;
@@ -45,11 +54,13 @@ std::string surely_broken(std::string text, std::mt19937& random) {
     braces.push_back(i + 2);
   }
   switch (pick(3)) {
-    case 0: return text.substr(0, braces[pick(braces.size())]);
+    case 0:
+      return text.substr(0, braces[pick(braces.size())]);
     case 1: {
       // A stray character outside strings and comments: at the start of a line.
       std::vector<size_t> lines;
-      for (size_t i = text.find('\n'); i != std::string::npos; i = text.find('\n', i + 1)) lines.push_back(i + 1);
+      for (size_t i = text.find('\n'); i != std::string::npos; i = text.find('\n', i + 1))
+        lines.push_back(i + 1);
       text.insert(lines[pick(lines.size())], "@");
       return text;
     }

@@ -1,9 +1,8 @@
 // Golden files of the flow DSL's own errors: each tests/dsl/dsl_syntax/NAME.flow
 // is a broken .flow file and NAME.expected exactly what the DSL front end
 // reports for it (file:line:col, message, source line, carets).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "dsl/dsl_loader.h"

@@ -31,7 +31,8 @@ inline bool updating_golden() { return std::getenv("TRELLIS_UPDATE_GOLDEN") != n
 
 inline std::string render_all(const ir::Diagnostics& diagnostics, const std::string& source) {
   std::string out;
-  for (const ir::Diagnostic& diagnostic : diagnostics.items()) out += ir::render(diagnostic, source);
+  for (const ir::Diagnostic& diagnostic : diagnostics.items())
+    out += ir::render(diagnostic, source);
   return out;
 }
 

@@ -53,10 +53,11 @@ TEST_CASE("flow JSON reports problems as diagnostics with node and field") {
 }
 
 TEST_CASE("flow JSON of the wrong shape never throws") {
-  for (const char* text : {"null", "[]", "42", R"({"nodes": 3})", R"({"nodes": [1, {"type": 2}]})",
-                           R"({"trigger": {"event": 5, "when": []}})",
-                           R"({"nodes": [{"id": "x", "type": "ab", "variants": [{"weight": "9"}]}]})",
-                           R"({"nodes": [{"id": "x", "type": "coupon", "generate": {"length": "8"}}]})"}) {
+  for (const char* text :
+       {"null", "[]", "42", R"({"nodes": 3})", R"({"nodes": [1, {"type": 2}]})",
+        R"({"trigger": {"event": 5, "when": []}})",
+        R"({"nodes": [{"id": "x", "type": "ab", "variants": [{"weight": "9"}]}]})",
+        R"({"nodes": [{"id": "x", "type": "coupon", "generate": {"length": "8"}}]})"}) {
     ir::Diagnostics diagnostics;
     INFO(text);
     CHECK_NOTHROW(dsl::flow_from_json(json::parse(text), "api", diagnostics));

@@ -7,17 +7,41 @@ namespace trellis::dsl::test {
 namespace {
 
 // Names that are plain in one syntax and need care in the other.
-const std::vector<std::string> kNames = {
-    "wait_pay", "pick", "next", "email", "weight", "flow", "and", "not", "yes", "no", "null",
-    "2fa", "Order Completed", "a-b", "x.y", "café", "say \"hi\"", "colon: here", "#tag",
-    "- dash", "true", "on", "_x", "on_event", "PT1H", "72h", "back\\slash"};
+const std::vector<std::string> kNames = {"wait_pay",
+                                         "pick",
+                                         "next",
+                                         "email",
+                                         "weight",
+                                         "flow",
+                                         "and",
+                                         "not",
+                                         "yes",
+                                         "no",
+                                         "null",
+                                         "2fa",
+                                         "Order Completed",
+                                         "a-b",
+                                         "x.y",
+                                         "café",
+                                         "say \"hi\"",
+                                         "colon: here",
+                                         "#tag",
+                                         "- dash",
+                                         "true",
+                                         "on",
+                                         "_x",
+                                         "on_event",
+                                         "PT1H",
+                                         "72h",
+                                         "back\\slash"};
 
 const std::vector<std::string> kWords = {
-    "Hi", "your", "cart", "{braces}", "[list]", "\"quoted\"", "'single'", "it's", "#", ": ", "a:b",
-    "\\", "café", "日本", "  ", "%", "&", "*", "!", "|", ">", "-", "?", "@", "`", ",", "next", "yes"};
+    "Hi",  "your", "cart", "{braces}", "[list]", "\"quoted\"", "'single'", "it's", "#", ": ",
+    "a:b", "\\",   "café", "日本",     "  ",     "%",          "&",        "*",    "!", "|",
+    ">",   "-",    "?",    "@",        "`",      ",",          "next",     "yes"};
 
-const std::vector<std::string> kSegments = {"age", "plan", "tags", "next", "for", "key", "weight",
-                                            "in", "email", "cart_id", "value", "path"};
+const std::vector<std::string> kSegments = {"age",    "plan", "tags",  "next",    "for",   "key",
+                                            "weight", "in",   "email", "cart_id", "value", "path"};
 
 }  // namespace
 
@@ -59,13 +83,20 @@ std::string RandomFlow::path() {
 
 std::string RandomFlow::literal() {
   switch (pick(7)) {
-    case 0: return std::to_string(pick(1000));
-    case 1: return "12.5";
-    case 2: return "\"a \\\"b\\\" c\"";
-    case 3: return "'single'";
-    case 4: return chance(50) ? "true" : "null";
-    case 5: return "72h";
-    default: return "[1, \"x\", 2]";
+    case 0:
+      return std::to_string(pick(1000));
+    case 1:
+      return "12.5";
+    case 2:
+      return "\"a \\\"b\\\" c\"";
+    case 3:
+      return "'single'";
+    case 4:
+      return chance(50) ? "true" : "null";
+    case 5:
+      return "72h";
+    default:
+      return "[1, \"x\", 2]";
   }
 }
 
@@ -73,14 +104,22 @@ std::string RandomFlow::expression(int depth) {
   static const std::vector<std::string> kComparisons = {"==", "!=", "<", "<=", ">", ">="};
   size_t choice = depth <= 0 ? pick(3) : pick(8);
   switch (choice) {
-    case 0: return path() + " " + kComparisons[pick(kComparisons.size())] + " " + literal();
-    case 1: return "has(" + path() + ")";
-    case 2: return "\"edu\" in " + path();
-    case 3: return "not " + expression(depth - 1);
-    case 4: return expression(depth - 1) + " and " + expression(depth - 1);
-    case 5: return expression(depth - 1) + " or " + expression(depth - 1);
-    case 6: return "(" + expression(depth - 1) + ")";
-    default: return "now - days_since(" + path() + ") * 2 % 3 > -1";
+    case 0:
+      return path() + " " + kComparisons[pick(kComparisons.size())] + " " + literal();
+    case 1:
+      return "has(" + path() + ")";
+    case 2:
+      return "\"edu\" in " + path();
+    case 3:
+      return "not " + expression(depth - 1);
+    case 4:
+      return expression(depth - 1) + " and " + expression(depth - 1);
+    case 5:
+      return expression(depth - 1) + " or " + expression(depth - 1);
+    case 6:
+      return "(" + expression(depth - 1) + ")";
+    default:
+      return "now - days_since(" + path() + ") * 2 % 3 > -1";
   }
 }
 
@@ -97,7 +136,8 @@ std::string RandomFlow::template_source() {
 }
 
 std::string RandomFlow::duration() {
-  static const std::vector<std::string> kDurations = {"90s", "30m", "72h", "7d", "PT36H", "P1DT2H", "1w"};
+  static const std::vector<std::string> kDurations = {"90s",   "30m",    "72h", "7d",
+                                                      "PT36H", "P1DT2H", "1w"};
   return kDurations[pick(kDurations.size())];
 }
 
@@ -136,23 +176,28 @@ ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
     case ir::NodeKind::kCoupon: {
       ir::CouponNode n;
       if (chance(60)) n.pool = ir::Name{name(), {}};
-      if (chance(50)) n.generate = ir::CouponGenerate{text(false), static_cast<int>(1 + pick(20)), {}};
+      if (chance(50))
+        n.generate = ir::CouponGenerate{text(false), static_cast<int>(1 + pick(20)), {}};
       n.next = target();
       n.on_exhausted = target();
       node.body = n;
       break;
     }
-    case ir::NodeKind::kSms: node.body = ir::SmsNode{tmpl(), target()}; break;
+    case ir::NodeKind::kSms:
+      node.body = ir::SmsNode{tmpl(), target()};
+      break;
     case ir::NodeKind::kEmail:
       node.body = ir::EmailNode{chance(90) ? std::optional(tmpl()) : std::nullopt,
                                 chance(90) ? std::optional(tmpl()) : std::nullopt, target()};
       break;
     case ir::NodeKind::kWebhook:
-      node.body = ir::WebhookNode{tmpl(), chance(50) ? std::optional(tmpl()) : std::nullopt, target()};
+      node.body =
+          ir::WebhookNode{tmpl(), chance(50) ? std::optional(tmpl()) : std::nullopt, target()};
       break;
     case ir::NodeKind::kAb: {
       ir::AbNode n;
-      static const std::vector<std::string> kVariants = {"a", "b", "control", "Big One", "weight", "x-1"};
+      static const std::vector<std::string> kVariants = {"a",       "b",      "control",
+                                                         "Big One", "weight", "x-1"};
       for (const std::string& variant : kVariants) {
         if (!chance(50)) continue;
         double weight = chance(80) ? static_cast<double>(pick(101)) : pick(1000) / 8.0;
@@ -161,7 +206,9 @@ ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
       node.body = n;
       break;
     }
-    case ir::NodeKind::kExit: node.body = ir::ExitNode{}; break;
+    case ir::NodeKind::kExit:
+      node.body = ir::ExitNode{};
+      break;
   }
   return node;
 }
@@ -181,8 +228,12 @@ ir::Flow RandomFlow::next(ir::Diagnostics& d) {
   if (chance(50)) flow.trigger.when = parse_expression(expression(2), {}, "random", d);
   if (chance(30)) flow.trigger.key = parse_expression(path(), {}, "random", d);
   switch (pick(3)) {
-    case 0: flow.re_entry.policy = ir::ReEntryPolicy::kNever; break;
-    case 1: flow.re_entry.policy = ir::ReEntryPolicy::kAlways; break;
+    case 0:
+      flow.re_entry.policy = ir::ReEntryPolicy::kNever;
+      break;
+    case 1:
+      flow.re_entry.policy = ir::ReEntryPolicy::kAlways;
+      break;
     default:
       flow.re_entry.policy = ir::ReEntryPolicy::kAfter;
       flow.re_entry.after = parse_duration(duration(), {}, "random", d);
