@@ -207,6 +207,20 @@ class FlowTransformer {
     return out;
   }
 
+  // The span of a field without its leading keyword: its value.
+  ir::SourceSpan after_keyword(antlr4::ParserRuleContext* context) const {
+    ir::SourceSpan whole = map_.rule(context);
+    size_t next = context->getStart()->getTokenIndex() + 1;
+    while (next < tokens_.size() &&
+           tokens_.get(next)->getChannel() != antlr4::Token::DEFAULT_CHANNEL) {
+      ++next;
+    }
+    if (next > context->getStop()->getTokenIndex()) return whole;
+    ir::SourceSpan value = map_.token(tokens_.get(next));
+    value.length = whole.offset + whole.length - value.offset;
+    return value;
+  }
+
   std::string source_of(antlr4::ParserRuleContext* context) const {
     ir::SourceSpan span = map_.rule(context);
     return std::string(map_.source().substr(span.offset, span.length));
@@ -231,8 +245,11 @@ class FlowTransformer {
     ir::SourceSpan span = map_.token(string->getSymbol());
     std::string source = decode(string->getSymbol());
     // The template starts after the quote; escapes make later columns approximate.
-    return parse_template(source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
-                          diagnostics_);
+    // Its own span is the whole literal, quotes included, as for a quoted YAML scalar.
+    ir::Template result = parse_template(
+        source, span.shifted(1, static_cast<uint32_t>(source.size())), file_, diagnostics_);
+    result.span = span;
+    return result;
   }
 
   std::optional<ir::Duration> duration(P::DurationContext* context) {
@@ -296,7 +313,7 @@ class FlowTransformer {
   }
 
   void trigger(P::TriggerFieldContext* context, ir::Trigger& trigger) {
-    trigger.span = map_.rule(context);
+    trigger.span = map_.token(context->TRIGGER()->getSymbol());  // as YAML: the key
     trigger.event = name(context->dslName());
     if (context->WHEN() != nullptr) trigger.when = expression(context->expression(0));
     if (context->KEY() != nullptr) {
@@ -305,7 +322,7 @@ class FlowTransformer {
   }
 
   void re_entry(P::ReEntryFieldContext* context, ir::ReEntry& re_entry) {
-    re_entry.span = map_.rule(context);
+    re_entry.span = after_keyword(context);  // as YAML: the value
     if (context->ALWAYS() != nullptr) re_entry.policy = ir::ReEntryPolicy::kAlways;
     if (context->AFTER() != nullptr) {
       re_entry.policy = ir::ReEntryPolicy::kAfter;
@@ -445,7 +462,7 @@ class FlowTransformer {
     if (auto* f = field->forField()) n.wait_for = duration(f->duration());
     if (auto* u = field->untilEventField()) {
       ir::EventFilter filter;
-      filter.span = map_.rule(u);
+      filter.span = after_keyword(u);
       filter.event = name(u->dslName());
       if (u->expression() != nullptr) filter.where = expression(u->expression());
       n.until_event = std::move(filter);
@@ -457,7 +474,7 @@ class FlowTransformer {
     if (auto* p = field->poolField()) n.pool = name(p->dslName());
     if (auto* g = field->generateField()) {
       ir::CouponGenerate generate;
-      generate.span = map_.rule(g);
+      generate.span = map_.token(g->GENERATE()->getSymbol());
       if (g->STRING() != nullptr) generate.prefix = decode(g->STRING()->getSymbol());
       if (g->NUMBER() != nullptr) {
         std::string digits = g->NUMBER()->getText();
