@@ -45,3 +45,11 @@ add_test(NAME trellis_fmt_write
                  -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/fmt/messy.expected.flow
                  -DWORK=${CMAKE_CURRENT_BINARY_DIR}/fmt_write
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/fmt_write.cmake)
+# `trellis check` on a .flow with a syntax error prints its golden file.
+add_test(NAME trellis_check_dsl_syntax_error
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=1
+                 -DEXPECT_STDOUT=${CMAKE_CURRENT_SOURCE_DIR}/dsl_syntax/missing_brace.expected
+                 -P ${cli_expect} -- $<TARGET_FILE:trellis> check missing_brace.flow
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/dsl_syntax)
+add_test(NAME trellis_fmt_help
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0 -P ${cli_expect} -- $<TARGET_FILE:trellis> fmt --help)
