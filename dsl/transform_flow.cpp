@@ -636,8 +636,12 @@ std::string closest_word(const std::string& word, const std::vector<std::string>
   return best;
 }
 
-std::optional<ir::Flow> load_dsl(const std::string& source, const std::string& file,
+std::optional<ir::Flow> load_dsl(const std::string& text, const std::string& file,
                                  ir::Diagnostics& diagnostics) {
+  // Editors on Windows may start a file with a byte order mark; blank it out
+  // (same bytes, so offsets hold) rather than report it as a stray character.
+  std::string source = text;
+  if (source.compare(0, 3, "\xEF\xBB\xBF") == 0) source.replace(0, 3, "   ");
   SourceMap map(source, ir::SourceSpan{1, 1, 0, 0});
   if (!nesting_ok(source, map, file, diagnostics)) return std::nullopt;
   try {

@@ -170,6 +170,16 @@ TEST_CASE("long chains of prefix operators are refused before parsing") {
   CHECK(fine.empty());
 }
 
+TEST_CASE("Windows line ends and a byte order mark read as any other file") {
+  std::string unix_text = dsl::test::read_file(dsl::test::test_data("format/cart_reminder.flow"));
+  std::string windows_text = "\xEF\xBB\xBF";
+  for (char c : unix_text) windows_text += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  ir::Flow windows = load_clean(windows_text);
+  CHECK(ir::same_flow(load_clean(unix_text), windows) == "");
+  CHECK(windows.nodes[1].span.line == 21);  // `pick:`
+  CHECK(windows.nodes[1].span.column == 1);
+}
+
 TEST_CASE("an empty file is not a flow") {
   ir::Diagnostics diagnostics;
   (void)dsl::load_dsl("", "t.flow", diagnostics);
