@@ -219,7 +219,10 @@ class SqliteReader : public StoreReader {
         entered_(db, "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
         by_state_(db, "SELECT node, state, count(*) FROM journeys WHERE flow = ? GROUP BY node, state"),
         variants_(db, "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
-                      "WHERE flow = ? AND variant != '' GROUP BY 1, 2") {}
+                      "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),
+        pending_(db, sql("SELECT ", kDeliveryColumns,
+                         " FROM deliveries WHERE status = 0 AND next_attempt_at <= ? "
+                         "ORDER BY next_attempt_at, id LIMIT ?").c_str()) {}
   ~SqliteReader() override {
     // Deferred by close_v2 until the statement members are finalised.
     if (owns_) sqlite3_close_v2(db_);
@@ -279,6 +282,14 @@ class SqliteReader : public StoreReader {
 
   FlowCounts counts(const std::string& flow) override;
 
+  std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
+    std::vector<DeliveryRecord> out;
+    Use u(pending_);
+    u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+    while (u->step()) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+
   std::optional<TimeMs> next_timer_due() override {
     Use u(next_due_);
     if (!u->step()) return std::nullopt;
@@ -302,7 +313,7 @@ class SqliteReader : public StoreReader {
 
  private:
   Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, deliveries_, next_due_,
-      timer_count_, coupons_left_, entered_, by_state_, variants_;
+      timer_count_, coupons_left_, entered_, by_state_, variants_, pending_;
 };
 
 NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
@@ -394,9 +405,6 @@ class SqliteStore final : public Store {
         insert_delivery_(db, "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
                              "flow_version, node, at, to_addr, subject, body, status, attempts, "
                              "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
-        pending_(db, sql("SELECT ", kDeliveryColumns,
-                         " FROM deliveries WHERE status = 0 AND next_attempt_at <= ? "
-                         "ORDER BY next_attempt_at, id LIMIT ?").c_str()),
         mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
         record_failure_(db, "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
                             "last_error = ?5 WHERE id = ?1"),
@@ -537,11 +545,7 @@ class SqliteStore final : public Store {
     return sqlite3_changes(db_) > 0;
   }
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
-    std::vector<DeliveryRecord> out;
-    Use u(pending_);
-    u->bind(1, now).bind(2, static_cast<int64_t>(limit));
-    while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
-    return out;
+    return reader_.pending_deliveries(now, limit);
   }
   Status mark_sent(int64_t id, TimeMs at) override {
     Use u(mark_sent_);
@@ -608,7 +612,7 @@ class SqliteStore final : public Store {
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
       update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_, due_timers_,
-      insert_delivery_, pending_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 

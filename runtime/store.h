@@ -135,6 +135,9 @@ class StoreReader {
   virtual std::optional<TimeMs> next_timer_due() = 0;
   virtual int64_t pending_timer_count() = 0;
   virtual int64_t coupon_codes_left(const std::string& pool) = 0;
+  // Pending deliveries whose next attempt is due at `now`, oldest first. Read
+  // through a reader, these are committed deliveries only: what may be sent.
+  virtual std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) = 0;
 };
 
 class Store : public StoreReader {
@@ -166,8 +169,6 @@ class Store : public StoreReader {
 
   // Inserts into the outbox. False (and no row) when the key exists already.
   virtual bool insert_delivery(const DeliveryRecord& record) = 0;
-  // Pending deliveries whose next attempt is due at `now`, oldest first.
-  virtual std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) = 0;
   virtual Status mark_sent(int64_t delivery_id, TimeMs at) = 0;
   // Records a failed attempt; moves the delivery to dead letters when `dead`.
   virtual Status record_failure(int64_t delivery_id, int attempts, TimeMs next_attempt_at,

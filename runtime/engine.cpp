@@ -1,0 +1,510 @@
+#include "runtime/engine.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <shared_mutex>
+#include <sstream>
+#include <thread>
+
+#include "nodes/compiled_flow.h"
+#include "runtime/delivery.h"
+#include "runtime/processor.h"
+#include "runtime/sqlite_store.h"
+
+namespace trellis::runtime {
+
+namespace {
+
+constexpr size_t kTimerWindow = 1024;     // timers held in memory per transaction
+constexpr size_t kDispatchBatch = 256;    // deliveries read per dispatch round
+constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loop
+constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
+constexpr TimeMs kMaxBackoffMs = 3'600'000;
+
+}  // namespace
+
+// One unit of work for the writer. The leader of a group commit runs the
+// `apply` of every queued Work in one transaction, then `after_commit`.
+struct Work {
+  std::function<void(Processor&, Store&)> apply;
+  std::function<void()> after_commit;
+  size_t weight = 1;  // inputs it holds, for the batch limit
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+class Engine::Impl {
+ public:
+  explicit Impl(EngineOptions options) : options_(std::move(options)) {
+    clock_ = options_.clock ? options_.clock : &SystemClock::instance();
+  }
+  ~Impl() { stop(); }
+
+  Status open();
+  Status write(Work& work);
+  Status run_batch(const std::vector<Work*>& batch);
+
+  Result<int> deploy(const ir::Flow& flow, const std::string& source);
+  Result<IngestSummary> ingest(std::vector<Event> events);
+  Result<size_t> fire_due_timers();
+  size_t dispatch_deliveries();
+  void loop();
+  void start();
+  void stop();
+  void note_timer(std::optional<TimeMs> due);
+
+  EngineOptions options_;
+  Clock* clock_ = nullptr;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Processor> processor_;
+
+  // Readers see committed state only. `read_mu_` guards reader_;
+  // `dispatch_mu_` guards the dispatcher's reader and the adapter.
+  mutable std::mutex read_mu_;
+  std::unique_ptr<StoreReader> reader_;
+  std::mutex dispatch_mu_;
+  std::unique_ptr<StoreReader> dispatch_reader_;
+  std::unique_ptr<DeliveryAdapter> adapter_;
+
+  // Flows: written only by the current writer, under a unique lock; queries
+  // take a shared lock. The writer itself reads without locking.
+  mutable std::shared_mutex flows_mu_;
+  FlowSet flows_;
+
+  std::mutex queue_mu_;
+  std::deque<Work*> queue_;  // guarded by queue_mu_
+
+  std::atomic<TimeMs> next_due_{INT64_MAX};  // earliest pending timer (a hint)
+  TimeMs last_prune_ = 0;                    // writer only
+
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool loop_wake_ = false;  // guarded by loop_mu_
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+
+  struct Counters {
+    std::atomic<int64_t> accepted{0}, duplicates{0}, started{0}, timers{0}, created{0}, sent{0},
+        failed{0}, dead{0}, commits{0};
+  } metrics_;
+};
+
+Status Engine::Impl::open() {
+  auto store = open_sqlite_store({options_.db_path, options_.synchronous});
+  if (!store.ok()) return store.error();
+  store_ = std::move(store.value());
+  reader_ = store_->open_reader();
+  dispatch_reader_ = store_->open_reader();
+  if (!reader_ || !dispatch_reader_) return Error{"cannot open a reader on " + options_.db_path};
+
+  for (const FlowVersionRecord& r : store_->flow_versions()) {
+    if (!options_.parse_flow) return Error{"stored flows exist but no parse_flow was given"};
+    Result<ir::Flow> parsed = options_.parse_flow(r.name, r.source);
+    if (!parsed.ok())
+      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " + parsed.error().message};
+    auto compiled = nodes::CompiledFlow::compile(std::move(parsed.value()), r.version);
+    if (!compiled.ok())
+      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " + compiled.error().message};
+    FlowVersions& versions = flows_.flows[r.name];
+    versions.versions[r.version] = std::move(compiled.value());
+    if (r.version >= versions.latest) {
+      versions.latest = r.version;
+      versions.latest_source = r.source;
+      versions.deployed_at = r.deployed_at;
+    }
+  }
+  flows_.rebuild_routes();
+  processor_ = std::make_unique<Processor>(*store_, flows_, options_);
+
+  if (options_.adapter == "file") {
+    auto adapter = open_file_adapter(options_.deliveries_path);
+    if (!adapter.ok()) return adapter.error();
+    adapter_ = std::move(adapter.value());
+  } else if (options_.adapter == "webhook") {
+    auto adapter = open_webhook_adapter(options_.webhook_url, options_.webhook_timeout_ms);
+    if (!adapter.ok()) return adapter.error();
+    adapter_ = std::move(adapter.value());
+  } else if (options_.adapter != "none") {
+    return Error{"unknown delivery adapter '" + options_.adapter + "' (file, webhook, none)"};
+  }
+  if (auto due = store_->next_timer_due()) next_due_ = *due;
+  return Status();
+}
+
+// Group commit (LevelDB's DBImpl::Write): callers queue their Work; the one at
+// the front becomes the leader, applies a batch of queued Work in a single
+// transaction and commits once, then wakes the others with the shared outcome.
+Status Engine::Impl::write(Work& work) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_.push_back(&work);
+  while (!work.done && &work != queue_.front()) work.cv.wait(lock);
+  if (work.done) return work.status;
+
+  std::vector<Work*> batch;
+  size_t weight = 0;
+  for (Work* w : queue_) {
+    if (!batch.empty() && weight + w->weight > options_.max_batch) break;
+    batch.push_back(w);
+    weight += w->weight;
+  }
+  lock.unlock();
+  Status status = run_batch(batch);
+  lock.lock();
+  for (Work* w : batch) {
+    queue_.pop_front();
+    w->status = status;
+    w->done = true;
+    if (w != &work) w->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return status;
+}
+
+Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
+  const TimeMs now = clock_->now_ms();
+  if (Status s = store_->begin(); !s) return s;
+  processor_->begin_batch(now);
+  try {
+    for (Work* w : batch) w->apply(*processor_, *store_);
+  } catch (const std::exception& e) {
+    store_->rollback();
+    return Error{std::string("step failed: ") + e.what()};
+  }
+  if (Status s = store_->commit(); !s) return s;
+  ++metrics_.commits;
+  for (Work* w : batch)
+    if (w->after_commit) w->after_commit();
+  note_timer(processor_->earliest_armed());
+  return Status();
+}
+
+void Engine::Impl::note_timer(std::optional<TimeMs> due) {
+  if (!due) return;
+  TimeMs current = next_due_.load();
+  while (*due < current && !next_due_.compare_exchange_weak(current, *due)) {
+  }
+  if (*due <= current) {
+    std::lock_guard<std::mutex> l(loop_mu_);
+    loop_wake_ = true;
+    loop_cv_.notify_one();
+  }
+}
+
+Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source) {
+  const std::string name = flow.name.value;
+  if (name.empty()) return Error{"flow has no name"};
+  int version = 0;
+  std::unique_ptr<nodes::CompiledFlow> compiled;
+  std::string error;
+  Work w;
+  w.apply = [&](Processor&, Store& store) {
+    auto it = flows_.flows.find(name);
+    if (it != flows_.flows.end() && it->second.latest_source == source) {
+      version = it->second.latest;
+      return;
+    }
+    version = it == flows_.flows.end() ? 1 : it->second.latest + 1;
+    auto result = nodes::CompiledFlow::compile(flow, version);
+    if (!result.ok()) {
+      error = result.error().message;
+      return;
+    }
+    compiled = std::move(result.value());
+    (void)store.add_flow_version({name, version, source, clock_->now_ms()});
+  };
+  w.after_commit = [&] {
+    if (!compiled) return;
+    std::unique_lock<std::shared_mutex> l(flows_mu_);
+    FlowVersions& versions = flows_.flows[name];
+    versions.versions[version] = std::move(compiled);
+    versions.latest = version;
+    versions.latest_source = source;
+    versions.deployed_at = clock_->now_ms();
+    flows_.rebuild_routes();
+  };
+  if (Status s = write(w); !s) return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
+  if (!error.empty()) return Error{error};
+  return version;
+}
+
+Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
+  IngestSummary summary;
+  Work w;
+  w.weight = std::max<size_t>(1, events.size());
+  w.apply = [&](Processor& p, Store&) {
+    summary = IngestSummary{};
+    const StepCounters before = p.counters();
+    for (const Event& e : events) {
+      if (p.apply_event(e)) ++summary.accepted;
+      else ++summary.duplicates;
+    }
+    summary.journeys_started = static_cast<size_t>(p.counters().journeys_started - before.journeys_started);
+    summary.journeys_woken = static_cast<size_t>(p.counters().journeys_woken - before.journeys_woken);
+    summary.journeys_exited = static_cast<size_t>(p.counters().journeys_exited - before.journeys_exited);
+  };
+  if (Status s = write(w); !s) return Error{s.message()};
+  metrics_.accepted += static_cast<int64_t>(summary.accepted);
+  metrics_.duplicates += static_cast<int64_t>(summary.duplicates);
+  metrics_.started += static_cast<int64_t>(summary.journeys_started);
+  return summary;
+}
+
+Result<size_t> Engine::Impl::fire_due_timers() {
+  size_t total = 0;
+  for (;;) {
+    const TimeMs now = clock_->now_ms();
+    if (next_due_.load() > now) break;
+    size_t fired = 0;
+    std::optional<TimeMs> next;
+    Work w;
+    w.weight = kTimerWindow;
+    w.apply = [&](Processor& p, Store& store) {
+      fired = 0;
+      // A bounded window: at most kTimerWindow timer rows in memory at once.
+      for (const TimerRecord& t : store.due_timers(now, kTimerWindow)) {
+        p.fire_timer(t);
+        ++fired;
+      }
+      next = store.next_timer_due();
+    };
+    w.after_commit = [&] {
+      next_due_ = next.value_or(INT64_MAX);
+    };
+    if (Status s = write(w); !s) return Error{s.message()};
+    total += fired;
+    metrics_.timers += static_cast<int64_t>(fired);
+    if (fired == 0) break;
+  }
+  return total;
+}
+
+size_t Engine::Impl::dispatch_deliveries() {
+  if (!adapter_) return 0;
+  std::lock_guard<std::mutex> l(dispatch_mu_);
+  size_t sent_total = 0;
+  for (;;) {
+    const TimeMs now = clock_->now_ms();
+    std::vector<DeliveryRecord> pending = dispatch_reader_->pending_deliveries(now, kDispatchBatch);
+    if (pending.empty()) break;
+    std::vector<int64_t> sent;
+    struct Failure { int64_t id; int attempts; TimeMs next; std::string error; bool dead; };
+    std::vector<Failure> failures;
+    for (const DeliveryRecord& d : pending) {
+      Status s = adapter_->send(d);
+      if (s) {
+        sent.push_back(d.id);
+        continue;
+      }
+      const int attempts = d.attempts + 1;
+      const bool dead = attempts >= options_.webhook_max_attempts;
+      TimeMs backoff = options_.webhook_retry_base_ms;
+      for (int i = 1; i < attempts && backoff < kMaxBackoffMs; ++i) backoff *= 2;
+      failures.push_back({d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
+    }
+    // Sent lines must be durable before the outbox forgets them.
+    if (Status s = adapter_->flush(); !s) break;
+    Work w;
+    w.weight = pending.size();
+    w.apply = [&](Processor&, Store& store) {
+      for (int64_t id : sent) (void)store.mark_sent(id, now);
+      for (const Failure& f : failures)
+        (void)store.record_failure(f.id, f.attempts, f.next, f.error, f.dead, now);
+    };
+    if (!write(w)) break;
+    metrics_.sent += static_cast<int64_t>(sent.size());
+    metrics_.failed += static_cast<int64_t>(failures.size());
+    for (const Failure& f : failures)
+      if (f.dead) ++metrics_.dead;
+    sent_total += sent.size();
+    if (pending.size() < kDispatchBatch || sent.empty()) break;
+  }
+  return sent_total;
+}
+
+void Engine::Impl::loop() {
+  while (running_) {
+    const TimeMs now = clock_->now_ms();
+    if (next_due_.load() <= now) (void)fire_due_timers();
+    dispatch_deliveries();
+    if (now - last_prune_ >= kPruneEveryMs) {
+      last_prune_ = now;
+      Work w;
+      w.apply = [&](Processor&, Store& store) {
+        (void)store.prune_events_seen(now - options_.dedupe_retention_ms);
+      };
+      (void)write(w);
+    }
+    const TimeMs until_due = next_due_.load() - clock_->now_ms();
+    const TimeMs sleep = std::max<TimeMs>(0, std::min(until_due, kLoopIdleMs));
+    std::unique_lock<std::mutex> l(loop_mu_);
+    loop_cv_.wait_for(l, std::chrono::milliseconds(sleep), [&] { return loop_wake_ || !running_; });
+    loop_wake_ = false;
+  }
+}
+
+void Engine::Impl::start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Engine::Impl::stop() {
+  if (!running_.exchange(false)) return;
+  {
+    std::lock_guard<std::mutex> l(loop_mu_);
+    loop_cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+// ---------------------------------------------------------------------------
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  if (Status s = impl->open(); !s) return Error{s.message()};
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<int> Engine::deploy(const ir::Flow& flow, const std::string& source) {
+  return impl_->deploy(flow, source);
+}
+
+std::vector<FlowSummary> Engine::flows() const {
+  std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+  std::vector<FlowSummary> out;
+  for (const auto& [name, v] : impl_->flows_.flows)
+    out.push_back({name, v.latest, v.deployed_at, v.latest_source});
+  return out;
+}
+
+std::optional<FlowSummary> Engine::flow(const std::string& name) const {
+  std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+  auto it = impl_->flows_.flows.find(name);
+  if (it == impl_->flows_.flows.end()) return std::nullopt;
+  return FlowSummary{name, it->second.latest, it->second.deployed_at, it->second.latest_source};
+}
+
+Result<IngestSummary> Engine::ingest(std::vector<Event> events) {
+  return impl_->ingest(std::move(events));
+}
+
+Status Engine::put_profile(const std::string& user_id, const std::string& traits_json) {
+  Work w;
+  w.apply = [&](Processor& p, Store&) { p.merge_profile(user_id, traits_json); };
+  return impl_->write(w);
+}
+
+std::optional<std::string> Engine::profile(const std::string& user_id) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->profile(user_id);
+}
+
+Result<int64_t> Engine::load_coupons(const std::string& pool, const std::vector<std::string>& codes) {
+  int64_t added = 0;
+  Work w;
+  w.weight = std::max<size_t>(1, codes.size() / 16);
+  w.apply = [&](Processor&, Store& store) { added = store.add_coupon_codes(pool, codes); };
+  if (Status s = impl_->write(w); !s) return Error{s.message()};
+  return added;
+}
+
+int64_t Engine::coupons_left(const std::string& pool) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->coupon_codes_left(pool);
+}
+
+std::vector<JourneyRecord> Engine::journeys_of_user(const std::string& user_id) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->journeys_of(user_id, "");
+}
+
+std::optional<JourneyDetail> Engine::journey(int64_t id) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  auto j = impl_->reader_->journey(id);
+  if (!j) return std::nullopt;
+  return JourneyDetail{std::move(*j), impl_->reader_->steps(id)};
+}
+
+std::vector<DeliveryRecord> Engine::deliveries(const std::string& user_id, const std::string& flow,
+                                               size_t limit) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->deliveries(user_id, flow, limit);
+}
+
+Result<FlowCounts> Engine::stats(const std::string& flow) const {
+  std::vector<std::string> node_ids;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+    auto it = impl_->flows_.flows.find(flow);
+    if (it == impl_->flows_.flows.end()) return Error{"unknown flow '" + flow + "'"};
+    for (const auto& n : it->second.newest()->ir().nodes) node_ids.push_back(n.id);
+  }
+  FlowCounts counts;
+  {
+    std::lock_guard<std::mutex> l(impl_->read_mu_);
+    counts = impl_->reader_->counts(flow);
+  }
+  // Every node of the newest version appears, with zeros when nothing reached it.
+  for (const std::string& id : node_ids) {
+    bool present = false;
+    for (const NodeCount& c : counts.nodes) present = present || c.node == id;
+    if (!present) counts.nodes.push_back(NodeCount{id, 0, 0, 0});
+  }
+  return counts;
+}
+
+Result<size_t> Engine::fire_due_timers() { return impl_->fire_due_timers(); }
+
+std::optional<TimeMs> Engine::next_timer_due() const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->next_timer_due();
+}
+
+size_t Engine::dispatch_deliveries() { return impl_->dispatch_deliveries(); }
+void Engine::start() { impl_->start(); }
+void Engine::stop() { impl_->stop(); }
+
+EngineMetrics Engine::metrics() const {
+  const auto& m = impl_->metrics_;
+  EngineMetrics out;
+  out.events_accepted = m.accepted;
+  out.events_duplicate = m.duplicates;
+  out.journeys_started = m.started;
+  out.timers_fired = m.timers;
+  out.deliveries_created = impl_->processor_->counters().deliveries_created;
+  out.deliveries_sent = m.sent;
+  out.deliveries_failed_attempts = m.failed;
+  out.deliveries_dead = m.dead;
+  out.commits = m.commits;
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  out.pending_timers = impl_->reader_->pending_timer_count();
+  return out;
+}
+
+std::string Engine::prometheus_metrics() const {
+  const EngineMetrics m = metrics();
+  std::ostringstream out;
+  auto counter = [&](const char* name, const char* help, int64_t value, const char* type = "counter") {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
+        << name << ' ' << value << '\n';
+  };
+  counter("trellis_events_accepted_total", "Events applied.", m.events_accepted);
+  counter("trellis_events_duplicate_total", "Events ignored as duplicates by id.", m.events_duplicate);
+  counter("trellis_journeys_started_total", "Journeys started.", m.journeys_started);
+  counter("trellis_timers_fired_total", "Durable timers fired.", m.timers_fired);
+  counter("trellis_deliveries_created_total", "Deliveries committed to the outbox.", m.deliveries_created);
+  counter("trellis_deliveries_sent_total", "Deliveries handed to the adapter.", m.deliveries_sent);
+  counter("trellis_delivery_failures_total", "Failed delivery attempts.", m.deliveries_failed_attempts);
+  counter("trellis_deliveries_dead_total", "Deliveries moved to dead letters.", m.deliveries_dead);
+  counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
+  counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
+  return out.str();
+}
+
+}  // namespace trellis::runtime

@@ -1,0 +1,73 @@
+#include "runtime/json_record.h"
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace trellis::runtime {
+
+namespace {
+
+using nlohmann::json;
+
+bool scalar_view(const json& v, expr::ValueView* out) {
+  if (v.is_null()) *out = expr::ValueView::null();
+  else if (v.is_boolean()) *out = expr::ValueView::of(v.get<bool>());
+  else if (v.is_number()) *out = expr::ValueView::of(v.get<double>());
+  else if (v.is_string()) *out = expr::ValueView::of(std::string_view(v.get_ref<const std::string&>()));
+  else return false;
+  return true;
+}
+
+void flatten(const json& object, const std::string& prefix, expr::Record& out) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    const std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
+    const json& v = it.value();
+    if (v.is_object()) {
+      flatten(v, name, out);
+    } else if (v.is_array()) {
+      std::vector<expr::ValueView> items;
+      items.reserve(v.size());
+      bool all_scalars = true;
+      for (const json& item : v) {
+        expr::ValueView view;
+        if (!scalar_view(item, &view)) {
+          all_scalars = false;
+          break;
+        }
+        items.push_back(view);
+      }
+      if (all_scalars) out.set_list(name, items);
+    } else if (v.is_null()) {
+      out.set_null(name);
+    } else if (v.is_boolean()) {
+      out.set(name, v.get<bool>());
+    } else if (v.is_number()) {
+      out.set(name, v.get<double>());
+    } else if (v.is_string()) {
+      out.set(name, std::string_view(v.get_ref<const std::string&>()));
+    }
+  }
+}
+
+json parse_object(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return json::object();
+  return j;
+}
+
+}  // namespace
+
+expr::Record record_from_json(std::string_view json_object) {
+  expr::Record record;
+  if (json_object.size() <= 2) return record;  // "{}" or empty: the common case
+  flatten(parse_object(json_object), "", record);
+  return record;
+}
+
+std::string merge_json_objects(std::string_view base, std::string_view update) {
+  json merged = parse_object(base);
+  merged.update(parse_object(update));
+  return merged.dump();
+}
+
+}  // namespace trellis::runtime

@@ -1,0 +1,503 @@
+#include "runtime/processor.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "nodes/node.h"
+#include "nodes/scope.h"
+#include "runtime/json_record.h"
+
+namespace trellis::runtime {
+
+namespace {
+
+using nlohmann::json;
+
+// Visit counts and A/B variants are stored as "node=value;node=value": node
+// ids and variant names are identifiers, so neither separator occurs in them.
+std::map<std::string, int> decode_visits(const std::string& text) {
+  std::map<std::string, int> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t eq = text.find('=', start);
+    if (eq != std::string::npos && eq < end)
+      out[text.substr(start, eq - start)] = std::atoi(text.c_str() + eq + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string encode_visits(const std::map<std::string, int>& visits) {
+  std::string out;
+  for (const auto& [node, count] : visits) {
+    if (!out.empty()) out += ';';
+    out += node + "=" + std::to_string(count);
+  }
+  return out;
+}
+
+// Coupon codes come from users' pools and may hold any printable character,
+// so they are separated by ASCII unit/record separators instead.
+constexpr char kUnit = '\x1f';
+constexpr char kRecord = '\x1e';
+
+std::vector<std::pair<std::string, std::string>> decode_coupons(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(kRecord, start);
+    if (end == std::string::npos) end = text.size();
+    const size_t sep = text.find(kUnit, start);
+    if (sep != std::string::npos && sep < end)
+      out.emplace_back(text.substr(start, sep - start), text.substr(sep + 1, end - sep - 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string encode_coupons(const std::vector<std::pair<std::string, std::string>>& coupons) {
+  std::string out;
+  for (const auto& [node, code] : coupons) {
+    if (!out.empty()) out += kRecord;
+    out += node + kUnit + code;
+  }
+  return out;
+}
+
+// The stored form of an event a journey keeps (trigger, last consumed).
+std::string event_json(const Event& e, TimeMs time) {
+  std::string out = "{\"id\":";
+  out += json(e.id).dump();
+  out += ",\"type\":";
+  out += json(e.type).dump();
+  out += ",\"time\":" + std::to_string(time) + ",\"properties\":";
+  out += e.properties_json.empty() ? "{}" : e.properties_json;
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+void FlowSet::rebuild_routes() {
+  routes.clear();
+  auto add = [this](const std::string& type, const std::string& flow) {
+    if (type.empty()) return;
+    auto& list = routes[type];
+    if (std::find(list.begin(), list.end(), flow) == list.end()) list.push_back(flow);
+  };
+  for (const auto& [name, versions] : flows) {
+    if (const nodes::CompiledFlow* newest = versions.newest())
+      add(newest->ir().trigger.event.value, name);
+    for (const auto& [v, flow] : versions.versions) {
+      for (const auto& type : flow->ir().exit_on) add(type.value, name);
+      if (flow->ir().goal) add(flow->ir().goal->value, name);
+      for (const auto& type : flow->awaited_event_types()) add(type, name);
+    }
+  }
+}
+
+struct Processor::Profile {
+  std::string json = "{}";
+  expr::Record record;
+};
+
+// An event being applied, parsed once for every flow it concerns.
+struct Processor::Incoming {
+  const Event* event = nullptr;
+  TimeMs time = 0;
+  expr::Record properties;
+  nodes::EventView view;
+  std::string stored;  // event_json(), built on first use
+
+  const std::string& stored_json() {
+    if (stored.empty()) stored = event_json(*event, time);
+    return stored;
+  }
+};
+
+// A journey loaded for one step, with the borrowed views nodes read.
+struct Processor::Journey {
+  JourneyRecord rec;
+  std::string id_text;
+  std::map<std::string, int> visits;
+  std::vector<std::pair<std::string, std::string>> coupons;
+
+  struct StoredEvent {
+    std::string id, type;
+    expr::Record properties;
+    nodes::EventView view;
+    bool present = false;
+  };
+  StoredEvent trigger, last;
+
+  static void load_event(const std::string& text, StoredEvent& out) {
+    out = StoredEvent{};
+    if (text.size() <= 2) return;
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    out.id = j.value("id", "");
+    out.type = j.value("type", "");
+    out.properties = record_from_json(j.contains("properties") ? j["properties"].dump() : "{}");
+    out.view.id = out.id;
+    out.view.type = out.type;
+    out.view.time = j.value("time", int64_t{0});
+    out.view.properties = &out.properties;
+    out.present = true;
+  }
+
+  explicit Journey(JourneyRecord r) : rec(std::move(r)) {
+    id_text = std::to_string(rec.id);
+    visits = decode_visits(rec.visits);
+    coupons = decode_coupons(rec.coupon_code);
+    load_event(rec.trigger_event, trigger);
+    load_event(rec.last_event, last);
+  }
+
+  std::optional<std::string_view> coupon_at(const std::string& node) const {
+    for (auto it = coupons.rbegin(); it != coupons.rend(); ++it)
+      if (it->first == node) return std::string_view(it->second);
+    return std::nullopt;
+  }
+  std::string_view newest_coupon() const {
+    return coupons.empty() ? std::string_view() : std::string_view(coupons.back().second);
+  }
+};
+
+Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& options)
+    : store_(store), flows_(flows), options_(options) {}
+
+void Processor::begin_batch(TimeMs now) {
+  now_ = now;
+  earliest_armed_.reset();
+  profiles_.clear();
+}
+
+const Processor::Profile& Processor::profile_of(const std::string& user_id) {
+  auto it = profiles_.find(user_id);
+  if (it != profiles_.end()) return *it->second;
+  auto profile = std::make_unique<Profile>();
+  if (auto text = store_.profile(user_id)) {
+    profile->json = std::move(*text);
+    profile->record = record_from_json(profile->json);
+  }
+  return *profiles_.emplace(user_id, std::move(profile)).first->second;
+}
+
+void Processor::merge_profile(const std::string& user_id, const std::string& traits_json) {
+  const Profile& current = profile_of(user_id);
+  auto merged = std::make_unique<Profile>();
+  merged->json = merge_json_objects(current.json, traits_json);
+  merged->record = record_from_json(merged->json);
+  if (Status s = store_.put_profile(user_id, merged->json, now_); !s) return;  // commit fails
+  profiles_[user_id] = std::move(merged);
+}
+
+bool Processor::apply_event(const Event& event) {
+  if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return false;
+  if (event.is_identify()) {
+    merge_profile(event.user_id, event.properties_json);
+    return true;
+  }
+  auto routes = flows_.routes.find(event.type);
+  if (routes == flows_.routes.end()) return true;
+  Incoming in;
+  in.event = &event;
+  in.time = event.time.value_or(now_);
+  in.properties = record_from_json(event.properties_json);
+  in.view.id = event.id;
+  in.view.type = event.type;
+  in.view.time = in.time;
+  in.view.properties = &in.properties;
+  for (const std::string& flow_name : routes->second) {
+    auto versions = flows_.flows.find(flow_name);
+    if (versions != flows_.flows.end()) apply_to_flow(flow_name, versions->second, in);
+  }
+  return true;
+}
+
+// An event without the key's property reaches every journey of the user and
+// flow; with it, only the journey of that key (SPEC §1).
+bool Processor::reaches(const Journey& j, const Incoming& in) {
+  const FlowVersions& versions = flows_.flows.at(j.rec.flow);
+  const nodes::CompiledFlow* flow = versions.find(j.rec.version);
+  if (flow == nullptr || flow->trigger_key() == nullptr) return true;
+  nodes::FlowScope scope(&profile_of(j.rec.user_id).record, &in.view, nullptr, {}, now_);
+  expr::ValueView key = flow->trigger_key()->evaluate(scope);
+  return key.is_null() || expr::to_display(key) == j.rec.key;
+}
+
+void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& versions,
+                              Incoming& in) {
+  const Event& e = *in.event;
+  std::vector<Journey> journeys;
+  for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name)) journeys.emplace_back(std::move(r));
+
+  // 1. Goal: a conversion for the newest journey the event reaches (ended
+  //    ones too, so holdout variants count conversions after they finish).
+  for (auto it = journeys.rbegin(); it != journeys.rend(); ++it) {
+    const nodes::CompiledFlow* flow = versions.find(it->rec.version);
+    if (!flow || !flow->ir().goal || flow->ir().goal->value != e.type || !reaches(*it, in)) continue;
+    if (!it->rec.converted_at) {
+      it->rec.converted_at = now_;
+      append_step(*it, it->rec.node, "goal:" + e.type, "goal '" + e.type + "' reached: conversion");
+      save(*it);
+    }
+    break;
+  }
+
+  // 2. exit_on ends live journeys wherever they are and cancels their timers.
+  for (Journey& j : journeys) {
+    if (!is_live(j.rec.state) || !reaches(j, in)) continue;
+    const nodes::CompiledFlow* flow = versions.find(j.rec.version);
+    if (!flow) continue;
+    const auto& exits = flow->ir().exit_on;
+    if (std::none_of(exits.begin(), exits.end(), [&](const ir::Name& n) { return n.value == e.type; }))
+      continue;
+    end_journey(j, Lifecycle::kExited, "exit_on:" + e.type, "exit_on '" + e.type + "': journey exited");
+    ++counters_.journeys_exited;
+  }
+
+  // 3. Wake journeys waiting for this event type.
+  for (Journey& j : journeys) {
+    if (!is_waiting(j.rec.state) || j.rec.waiting_for != e.type || !reaches(j, in)) continue;
+    const nodes::CompiledFlow* flow = versions.find(j.rec.version);
+    if (!flow) continue;
+    run(j, *flow, static_cast<int>(nodes::InputKind::kEvent), &in, 0, "event:" + e.type);
+  }
+
+  // 4. Trigger: start a journey on the newest version, subject to `when` and re_entry.
+  const nodes::CompiledFlow* newest = versions.newest();
+  if (!newest || newest->ir().trigger.event.value != e.type) return;
+  nodes::FlowScope scope(&profile_of(e.user_id).record, &in.view, nullptr, {}, now_);
+  if (newest->trigger_when() && !newest->trigger_when()->test(scope)) return;
+  std::string key;
+  if (newest->trigger_key()) {
+    expr::ValueView v = newest->trigger_key()->evaluate(scope);
+    if (!v.is_null()) key = expr::to_display(v);
+  }
+  const Journey* previous = nullptr;  // newest journey of the same key
+  for (const Journey& j : journeys) {
+    if (j.rec.key != key) continue;
+    if (is_live(j.rec.state)) return;  // one live journey per user, flow and key
+    previous = &j;
+  }
+  if (previous) {
+    const ir::ReEntry& re = newest->ir().re_entry;
+    if (re.policy == ir::ReEntryPolicy::kNever) return;
+    if (re.policy == ir::ReEntryPolicy::kAfter) {
+      const TimeMs wait = re.after ? re.after->seconds * 1000 : 0;
+      if (now_ < previous->rec.entered_at + wait) return;
+    }
+  }
+  start_journey(*newest, in, key);
+}
+
+void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key) {
+  const Event& e = *in.event;
+  JourneyRecord r;
+  r.flow = flow.name();
+  r.version = static_cast<int>(flow.version());
+  r.user_id = e.user_id;
+  r.key = key;
+  r.state = Lifecycle::kEntered;
+  r.node = flow.ir().start.value;
+  r.visits = r.node + "=1";
+  r.trigger_event = in.stored_json();
+  r.last_event = "{}";
+  r.entered_at = now_;
+  r.updated_at = now_;
+  r.id = store_.insert_journey(r);
+  Journey j(std::move(r));
+  // The trigger is already parsed; reuse it rather than parse the stored copy.
+  ++counters_.journeys_started;
+  j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
+  run(j, flow, static_cast<int>(nodes::InputKind::kEntry), nullptr, 0,
+      "entry");
+}
+
+void Processor::append_step(Journey& j, const std::string& node, const std::string& input,
+                            std::string reason) {
+  StepRecord s;
+  s.journey_id = j.rec.id;
+  s.seq = j.rec.steps++;
+  s.node = node;
+  s.input = input;
+  s.at = now_;
+  s.reason = std::move(reason);
+  (void)store_.append_step(s);  // a failure fails the commit
+}
+
+void Processor::save(Journey& j) {
+  j.rec.visits = encode_visits(j.visits);
+  j.rec.coupon_code = encode_coupons(j.coupons);
+  j.rec.updated_at = now_;
+  (void)store_.update_journey(j.rec);
+}
+
+void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
+                            const std::string& reason) {
+  const LifecycleInput how = to == Lifecycle::kCompleted ? LifecycleInput::kComplete
+                             : to == Lifecycle::kExited  ? LifecycleInput::kExitOn
+                                                         : LifecycleInput::kFail;
+  Lifecycle from = j.rec.state;
+  if (from == Lifecycle::kEntered && how == LifecycleInput::kComplete) from = Lifecycle::kRunning;
+  if (is_waiting(from) && how == LifecycleInput::kComplete) from = Lifecycle::kRunning;
+  j.rec.state = transition(from, how).value_or(to);
+  j.rec.ended_at = now_;
+  j.rec.waiting_for.clear();
+  (void)store_.delete_timers_of(j.rec.id);
+  if (!input.empty()) append_step(j, j.rec.node, input, reason);
+  save(j);
+}
+
+std::optional<std::string> Processor::resolve_claim(Journey& j, const nodes::CouponClaim& claim) {
+  if (!claim.pool.empty()) return store_.claim_coupon(claim.pool, j.rec.id, now_);
+  // Generated codes: the node's candidate is deterministic per journey and node,
+  // so a replayed step yields the same code. Uniqueness is not enforced here.
+  return claim.candidate;
+}
+
+void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_int,
+                    const Incoming* event, TimeMs timer_due, std::string input_name) {
+  auto input_kind = static_cast<nodes::InputKind>(input_kind_int);
+  std::optional<std::string> coupon;
+  bool changed = false;
+  for (int n = 0; n < options_.max_nodes_per_step; ++n) {
+    const nodes::CompiledNode* node = flow.find(j.rec.node);
+    if (node == nullptr) {
+      end_journey(j, Lifecycle::kFailed, input_name,
+                  "node '" + j.rec.node + "' is not in version " + std::to_string(j.rec.version));
+      return;
+    }
+    nodes::JourneyView view;
+    view.journey_id = j.id_text;
+    view.flow = j.rec.flow;
+    view.flow_version = j.rec.version;
+    view.user_id = j.rec.user_id;
+    view.profile = &profile_of(j.rec.user_id).record;
+    view.trigger_event = j.trigger.present ? &j.trigger.view : (event ? &event->view : nullptr);
+    view.last_event = j.last.present ? &j.last.view : nullptr;
+    view.coupon_code = j.newest_coupon();
+    view.coupon_given_here = j.coupon_at(node->id());
+    view.visit = static_cast<uint32_t>(std::max(1, j.visits[node->id()]));
+    view.now = now_;
+
+    nodes::Input input;
+    switch (input_kind) {
+      case nodes::InputKind::kEntry: input = nodes::Input::entry(); break;
+      case nodes::InputKind::kEvent: input = nodes::Input::of_event(event->view); break;
+      case nodes::InputKind::kTimer: input = nodes::Input::of_timer(timer_due); break;
+      case nodes::InputKind::kCoupon: input = nodes::Input::of_coupon(coupon); break;
+    }
+    nodes::Decision d = nodes::decide(flow, *node, view, input);
+    if (d.ignored) {
+      // Nothing concerned the journey; an entry that is ignored would stall it.
+      if (input_kind == nodes::InputKind::kEntry)
+        end_journey(j, Lifecycle::kFailed, input_name, d.reason);
+      else if (changed)
+        save(j);
+      return;
+    }
+    if (d.claim) {
+      // Coupon, first phase: claim in this transaction, then ask the node again.
+      coupon = resolve_claim(j, *d.claim);
+      input_kind = nodes::InputKind::kCoupon;
+      continue;
+    }
+    changed = true;
+    if (d.consumed_event && event) {
+      j.rec.last_event = const_cast<Incoming*>(event)->stored_json();
+      Journey::load_event(j.rec.last_event, j.last);
+    }
+    if (d.coupon_given) j.coupons.emplace_back(node->id(), *d.coupon_given);
+    const int visit = std::max(1, j.visits[node->id()]);
+    for (size_t i = 0; i < d.deliveries.size(); ++i) {
+      const nodes::Delivery& out = d.deliveries[i];
+      DeliveryRecord rec;
+      rec.key = j.id_text + ":" + node->id() + ":" + std::to_string(visit);
+      if (i > 0) rec.key += "#" + std::to_string(i);
+      rec.journey_id = j.rec.id;
+      rec.channel = std::string(nodes::channel_name(out.channel));
+      rec.user_id = j.rec.user_id;
+      rec.flow = j.rec.flow;
+      rec.flow_version = j.rec.version;
+      rec.node = node->id();
+      rec.at = now_;
+      rec.to = out.to;
+      rec.subject = out.subject;
+      rec.body = out.body;
+      rec.next_attempt_at = now_;
+      if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
+    }
+    for (const nodes::TimerChange& t : d.timers) {
+      if (t.op == nodes::TimerChange::Op::kCancel) {
+        (void)store_.delete_timers_of(j.rec.id);
+      } else {
+        (void)store_.insert_timer({0, t.due, j.rec.id, node->id(), visit});
+        if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
+      }
+    }
+    if (node->kind() == ir::NodeKind::kAb && d.transition == nodes::Transition::kNext &&
+        !d.edge.empty()) {
+      if (!j.rec.variant.empty()) j.rec.variant += ';';
+      j.rec.variant += node->id() + "=" + d.edge;
+    }
+    append_step(j, node->id(), input_name, d.reason);
+
+    switch (d.transition) {
+      case nodes::Transition::kNext: {
+        if (is_waiting(j.rec.state)) {
+          j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
+          j.rec.waiting_for.clear();
+          ++counters_.journeys_woken;
+        }
+        j.rec.node = d.next;
+        ++j.visits[d.next];
+        input_kind = nodes::InputKind::kEntry;
+        input_name = "entry";
+        coupon.reset();
+        continue;
+      }
+      case nodes::Transition::kWait: {
+        if (is_waiting(j.rec.state))
+          j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
+        const bool timer = d.awaiting.timer_due.has_value();
+        j.rec.state = transition(j.rec.state, timer ? LifecycleInput::kWaitTimer
+                                                    : LifecycleInput::kWaitEvent)
+                          .value_or(timer ? Lifecycle::kWaitingTimer : Lifecycle::kWaitingEvent);
+        j.rec.waiting_for = d.awaiting.event_type;
+        save(j);
+        return;
+      }
+      case nodes::Transition::kEnd: {
+        const bool exit_node = node->kind() == ir::NodeKind::kExit;
+        end_journey(j, exit_node ? Lifecycle::kCompleted : Lifecycle::kFailed, "", "");
+        return;
+      }
+    }
+  }
+  end_journey(j, Lifecycle::kFailed, input_name,
+              "ran " + std::to_string(options_.max_nodes_per_step) +
+                  " nodes without waiting: a cycle without a wait");
+}
+
+void Processor::fire_timer(const TimerRecord& timer) {
+  (void)store_.delete_timer(timer.id);
+  std::optional<JourneyRecord> r = store_.journey(timer.journey_id);
+  if (!r) return;
+  Journey j(std::move(*r));
+  // A timer of an earlier visit, or of a journey that moved on, is stale.
+  if (j.rec.state != Lifecycle::kWaitingTimer || j.rec.node != timer.node ||
+      j.visits[timer.node] != timer.visit)
+    return;
+  auto versions = flows_.flows.find(j.rec.flow);
+  const nodes::CompiledFlow* flow =
+      versions == flows_.flows.end() ? nullptr : versions->second.find(j.rec.version);
+  if (!flow) return;
+  ++counters_.timers_fired;
+  run(j, *flow, static_cast<int>(nodes::InputKind::kTimer), nullptr, timer.due, "timer");
+}
+
+}  // namespace trellis::runtime

@@ -1,0 +1,103 @@
+// The step function: (journey state, input) -> (new state, step history,
+// deliveries, timer changes), written to the Store inside the caller's open
+// transaction. Events and firing timers are both inputs here (STYLE §5): the
+// only difference is how the journey is found. Internal to the runtime; the
+// Engine owns the transaction and the group commit around it.
+//
+// Node kinds decide (nodes::decide, no I/O); the processor does the I/O they
+// ask for: claims coupons, inserts deliveries and timers, saves the journey.
+//
+// Thread-safety: none; only the engine's current writer uses it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dsl/expr/value.h"
+#include "nodes/compiled_flow.h"
+#include "nodes/node.h"
+#include "runtime/engine.h"
+#include "runtime/store.h"
+
+namespace trellis::runtime {
+
+// Every deployed version of one flow, compiled.
+struct FlowVersions {
+  std::map<int, std::unique_ptr<nodes::CompiledFlow>> versions;
+  int latest = 0;
+  std::string latest_source;
+  TimeMs deployed_at = 0;
+
+  const nodes::CompiledFlow* find(int version) const {
+    auto it = versions.find(version);
+    return it == versions.end() ? nullptr : it->second.get();
+  }
+  const nodes::CompiledFlow* newest() const { return find(latest); }
+};
+
+// All flows, and for each event type the flows it can concern (trigger of the
+// newest version, exit_on, goal, or an until_event of any version).
+struct FlowSet {
+  std::map<std::string, FlowVersions> flows;
+  std::unordered_map<std::string, std::vector<std::string>> routes;
+
+  void rebuild_routes();
+};
+
+struct StepCounters {
+  int64_t journeys_started = 0;
+  int64_t journeys_woken = 0;
+  int64_t journeys_exited = 0;
+  int64_t timers_fired = 0;
+  int64_t deliveries_created = 0;
+};
+
+class Processor {
+ public:
+  Processor(Store& store, const FlowSet& flows, const EngineOptions& options);
+  Processor(const Processor&) = delete;
+  Processor& operator=(const Processor&) = delete;
+
+  // Starts a batch (one transaction) at `now`. Clears per-batch caches.
+  void begin_batch(TimeMs now);
+  // The earliest timer armed since begin_batch, so the engine can wake early.
+  std::optional<TimeMs> earliest_armed() const { return earliest_armed_; }
+
+  // REQUIRES: a transaction is open. Returns false for a duplicate event id.
+  bool apply_event(const Event& event);
+  void fire_timer(const TimerRecord& timer);
+  void merge_profile(const std::string& user_id, const std::string& traits_json);
+
+  StepCounters& counters() { return counters_; }
+
+ private:
+  struct Journey;
+  struct Incoming;
+  struct Profile;
+
+  const Profile& profile_of(const std::string& user_id);
+  void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
+  bool reaches(const Journey& j, const Incoming& in);
+  void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
+  void run(Journey& j, const nodes::CompiledFlow& flow, int input_kind, const Incoming* event,
+           TimeMs timer_due, std::string input_name);
+  void end_journey(Journey& j, Lifecycle to, const std::string& input, const std::string& reason);
+  void append_step(Journey& j, const std::string& node, const std::string& input,
+                   std::string reason);
+  void save(Journey& j);
+  std::optional<std::string> resolve_claim(Journey& j, const nodes::CouponClaim& claim);
+
+  Store& store_;
+  const FlowSet& flows_;
+  const EngineOptions& options_;
+  TimeMs now_ = 0;
+  std::optional<TimeMs> earliest_armed_;
+  std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
+  StepCounters counters_;
+};
+
+}  // namespace trellis::runtime
