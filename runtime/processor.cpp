@@ -168,6 +168,8 @@ struct Processor::Journey {
 Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& options)
     : store_(store), flows_(flows), options_(options) {}
 
+Processor::~Processor() = default;
+
 void Processor::begin_batch(TimeMs now) {
   now_ = now;
   earliest_armed_.reset();

@@ -59,6 +59,7 @@ struct StepCounters {
 class Processor {
  public:
   Processor(Store& store, const FlowSet& flows, const EngineOptions& options);
+  ~Processor();
   Processor(const Processor&) = delete;
   Processor& operator=(const Processor&) = delete;
 

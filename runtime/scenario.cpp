@@ -1,0 +1,359 @@
+#include "runtime/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "runtime/clock.h"
+#include "runtime/engine.h"
+
+namespace trellis::runtime {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Virtual time 0 is 2026-01-01T00:00:00Z, so that `now` and days_since() see a
+// plausible date; `at` offsets in scenario files are relative to it.
+constexpr TimeMs kEpoch = 1767225600000LL;
+// A safety stop for flows whose timers re-arm for ever.
+constexpr size_t kMaxTimerRounds = 100000;
+
+// "0", "90s", "30m", "72h", "7d", "1h30m", "250ms", "PT72H".
+bool parse_offset(std::string text, TimeMs* out) {
+  if (text.empty()) return false;
+  if (text[0] == 'P' || text[0] == 'p') {
+    TimeMs total = 0;
+    bool in_time = false;
+    std::string number;
+    for (size_t i = 1; i < text.size(); ++i) {
+      const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+      if (c == 'T') { in_time = true; continue; }
+      if (std::isdigit(static_cast<unsigned char>(c))) { number += c; continue; }
+      if (number.empty()) return false;
+      const TimeMs n = std::stoll(number);
+      number.clear();
+      if (c == 'D' && !in_time) total += n * 86400000;
+      else if (c == 'W' && !in_time) total += n * 7 * 86400000;
+      else if (c == 'H' && in_time) total += n * 3600000;
+      else if (c == 'M' && in_time) total += n * 60000;
+      else if (c == 'S' && in_time) total += n * 1000;
+      else return false;
+    }
+    *out = total;
+    return number.empty();
+  }
+  TimeMs total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (start == i) return false;
+    const TimeMs n = std::stoll(text.substr(start, i - start));
+    std::string unit;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) unit += text[i++];
+    if (unit.empty() && start == 0 && i == text.size()) total += n * 1000;  // bare number: seconds
+    else if (unit == "ms") total += n;
+    else if (unit == "s") total += n * 1000;
+    else if (unit == "m") total += n * 60000;
+    else if (unit == "h") total += n * 3600000;
+    else if (unit == "d") total += n * 86400000;
+    else if (unit == "w") total += n * 7 * 86400000;
+    else return false;
+  }
+  *out = total;
+  return true;
+}
+
+std::string offset_text(TimeMs ms) {
+  if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+// A YAML value as JSON: plain scalars become numbers, booleans and null the way
+// YAML 1.2 reads them; quoted scalars stay strings.
+json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      if (s == "null" || s == "~" || s.empty()) return nullptr;
+      char* end = nullptr;
+      const double d = std::strtod(s.c_str(), &end);
+      if (end && *end == '\0' && !s.empty() &&
+          (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' || s[0] == '.'))
+        return d;
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+struct Step {
+  TimeMs at = 0;
+  size_t order = 0;
+  Event event;
+  std::string deploy;  // a flow file to deploy at `at` (a new version)
+};
+
+struct Expected {
+  TimeMs at = -1;
+  std::map<std::string, std::string> fields;  // channel, user, node, flow, to, subject, body
+  std::string body_contains;
+};
+
+class Runner {
+ public:
+  Runner(std::string path, const FlowFileLoader& load) : path_(std::move(path)), load_(load) {}
+
+  ScenarioResult run() {
+    result_.file = path_;
+    result_.name = fs::path(path_).filename().string();
+    try {
+      run_inner();
+    } catch (const std::exception& e) {
+      fail(std::string("scenario file: ") + e.what());
+    }
+    result_.passed = result_.failures.empty();
+    return result_;
+  }
+
+ private:
+  void fail(std::string message) { result_.failures.push_back(std::move(message)); }
+
+  std::string resolve(const std::string& relative) const {
+    fs::path p(relative);
+    if (p.is_absolute()) return p.string();
+    return (fs::path(path_).parent_path() / p).lexically_normal().string();
+  }
+
+  TimeMs offset(const YAML::Node& node, const char* what) {
+    TimeMs t = 0;
+    if (!node || !parse_offset(node.as<std::string>(), &t))
+      throw std::runtime_error(std::string("bad `at` in ") + what + ": '" +
+                               (node ? node.as<std::string>() : "") + "'");
+    return t;
+  }
+
+  bool deploy(Engine& engine, const std::string& relative) {
+    Result<LoadedFlow> flow = load_(resolve(relative));
+    if (!flow.ok()) {
+      fail("flow " + relative + ": " + flow.error().message);
+      return false;
+    }
+    Result<int> version = engine.deploy(flow->flow, flow->source);
+    if (!version.ok()) {
+      fail("deploy " + relative + ": " + version.error().message);
+      return false;
+    }
+    return true;
+  }
+
+  std::vector<Step> read_steps(const YAML::Node& events) {
+    std::vector<Step> steps;
+    for (const auto& item : events) {
+      Step step;
+      step.order = steps.size();
+      step.at = offset(item["at"], "events");
+      if (item["deploy"]) {
+        step.deploy = item["deploy"].as<std::string>();
+        steps.push_back(std::move(step));
+        continue;
+      }
+      json properties = json::object();
+      for (const auto& kv : item) {
+        const std::string key = kv.first.as<std::string>();
+        if (key == "at") continue;
+        if (key == "type") step.event.type = kv.second.as<std::string>();
+        else if (key == "user") step.event.user_id = kv.second.as<std::string>();
+        else if (key == "id") step.event.id = kv.second.as<std::string>();
+        else properties[key] = to_json(kv.second);
+      }
+      if (step.event.type.empty() || step.event.user_id.empty())
+        throw std::runtime_error("event #" + std::to_string(step.order + 1) + " needs `type` and `user`");
+      if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
+      step.event.properties_json = properties.dump();
+      steps.push_back(std::move(step));
+    }
+    // In time order; events at the same instant keep their file order.
+    std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
+    return steps;
+  }
+
+  std::vector<Expected> read_expected(const YAML::Node& expect) {
+    std::vector<Expected> out;
+    for (const auto& item : expect) {
+      Expected e;
+      for (const auto& kv : item) {
+        const std::string key = kv.first.as<std::string>();
+        if (key == "at") e.at = offset(kv.second, "expect");
+        else if (key == "body_contains") e.body_contains = kv.second.as<std::string>();
+        else if (key == "channel" || key == "user" || key == "node" || key == "flow" || key == "to" ||
+                 key == "subject" || key == "body")
+          e.fields[key] = kv.second.as<std::string>();
+        else
+          throw std::runtime_error("unknown field `" + key + "` in expect");
+      }
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  void fire_until(Engine& engine, VirtualClock& clock, TimeMs before, bool inclusive) {
+    for (size_t round = 0; round < kMaxTimerRounds; ++round) {
+      std::optional<TimeMs> due = engine.next_timer_due();
+      if (!due || (inclusive ? *due > before : *due >= before)) return;
+      clock.set_ms(std::max(*due, clock.now_ms()));
+      Result<size_t> fired = engine.fire_due_timers();
+      if (!fired.ok()) {
+        fail("timers: " + fired.error().message);
+        return;
+      }
+    }
+    fail("timers kept re-arming for " + std::to_string(kMaxTimerRounds) + " rounds; stopped");
+  }
+
+  void run_inner() {
+    YAML::Node doc = YAML::LoadFile(path_);
+    if (!doc.IsMap()) throw std::runtime_error("not a mapping");
+    if (doc["name"]) result_.name = doc["name"].as<std::string>();
+
+    std::random_device rd;
+    const fs::path dir = fs::temp_directory_path() /
+                         ("trellis-scenario-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir);
+    struct Cleanup {
+      fs::path dir;
+      ~Cleanup() { std::error_code ignored; fs::remove_all(dir, ignored); }
+    } cleanup{dir};
+
+    VirtualClock clock(kEpoch);
+    EngineOptions options;
+    options.db_path = (dir / "trellis.db").string();
+    options.clock = &clock;
+    options.adapter = "none";
+    Result<std::unique_ptr<Engine>> opened = Engine::open(options);
+    if (!opened.ok()) {
+      fail("engine: " + opened.error().message);
+      return;
+    }
+    Engine& engine = *opened.value();
+
+    std::vector<std::string> flow_files;
+    if (doc["flow"]) flow_files.push_back(doc["flow"].as<std::string>());
+    if (doc["flows"])
+      for (const auto& f : doc["flows"]) flow_files.push_back(f.as<std::string>());
+    if (flow_files.empty()) throw std::runtime_error("no `flow:`");
+    for (const auto& f : flow_files)
+      if (!deploy(engine, f)) return;
+
+    if (doc["users"]) {
+      for (const auto& kv : doc["users"]) {
+        Status s = engine.put_profile(kv.first.as<std::string>(), to_json(kv.second).dump());
+        if (!s) fail("users: " + s.message());
+      }
+    }
+    if (doc["coupons"]) {
+      for (const auto& kv : doc["coupons"]) {
+        std::vector<std::string> codes;
+        for (const auto& c : kv.second) codes.push_back(c.as<std::string>());
+        (void)engine.load_coupons(kv.first.as<std::string>(), codes);
+      }
+    }
+    const std::vector<Step> steps = read_steps(doc["events"]);
+    const std::vector<Expected> expected = read_expected(doc["expect"]);
+
+    for (const Step& step : steps) {
+      const TimeMs at = kEpoch + step.at;
+      fire_until(engine, clock, at, /*inclusive=*/false);  // the event goes first at its instant
+      clock.set_ms(at);
+      if (!step.deploy.empty()) {
+        if (!deploy(engine, step.deploy)) return;
+        continue;
+      }
+      Event e = step.event;
+      e.time = at;
+      Result<IngestSummary> r = engine.ingest({e});
+      if (!r.ok()) fail("event #" + std::to_string(step.order + 1) + ": " + r.error().message);
+    }
+    const TimeMs until = doc["until"] ? kEpoch + offset(doc["until"], "until") : INT64_MAX;
+    fire_until(engine, clock, until, /*inclusive=*/true);
+    compare(engine.deliveries("", "", 100000), expected);
+  }
+
+  static std::string describe(const DeliveryRecord& d) {
+    std::string s = "{at: " + offset_text(d.at - kEpoch) + ", channel: " + d.channel + ", user: " +
+                    d.user_id + ", node: " + d.node;
+    if (!d.body.empty()) s += ", body: \"" + d.body + "\"";
+    return s + "}";
+  }
+
+  static std::string field_of(const DeliveryRecord& d, const std::string& name) {
+    if (name == "channel") return d.channel;
+    if (name == "user") return d.user_id;
+    if (name == "node") return d.node;
+    if (name == "flow") return d.flow;
+    if (name == "to") return d.to;
+    if (name == "subject") return d.subject;
+    return d.body;
+  }
+
+  void compare(const std::vector<DeliveryRecord>& actual, const std::vector<Expected>& expected) {
+    result_.deliveries = actual.size();
+    const size_t n = std::max(actual.size(), expected.size());
+    for (size_t i = 0; i < n; ++i) {
+      const std::string where = "delivery " + std::to_string(i + 1) + ": ";
+      if (i >= actual.size()) {
+        fail(where + "expected one more delivery, got none");
+        continue;
+      }
+      if (i >= expected.size()) {
+        fail(where + "unexpected " + describe(actual[i]));
+        continue;
+      }
+      const DeliveryRecord& d = actual[i];
+      const Expected& e = expected[i];
+      if (e.at >= 0 && d.at - kEpoch != e.at)
+        fail(where + "at " + offset_text(d.at - kEpoch) + ", expected " + offset_text(e.at) + " in " + describe(d));
+      for (const auto& [name, value] : e.fields) {
+        const std::string got = field_of(d, name);
+        if (got != value)
+          fail(where + name + " is \"" + got + "\", expected \"" + value + "\" in " + describe(d));
+      }
+      if (!e.body_contains.empty() && d.body.find(e.body_contains) == std::string::npos)
+        fail(where + "body does not contain \"" + e.body_contains + "\" in " + describe(d));
+    }
+  }
+
+  std::string path_;
+  const FlowFileLoader& load_;
+  ScenarioResult result_;
+};
+
+}  // namespace
+
+ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow) {
+  return Runner(path, load_flow).run();
+}
+
+}  // namespace trellis::runtime

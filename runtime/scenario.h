@@ -1,0 +1,42 @@
+// Scenario tests (SPEC §6): a flow, users, coupon pools, timed events, and the
+// exact list of deliveries expected. run_scenario_file() runs one file on a
+// virtual clock through the same Engine (and so the same store, step function
+// and timers) as `trellis serve`, on a fresh SQLite file in a temp directory.
+//
+// Ordering on the virtual clock: before each event, every timer due strictly
+// earlier fires (in due order, the clock set to each due time); then the event
+// is applied; a timer due at the event's instant fires after it (SPEC §6).
+// After the last event, timers keep firing until none is left.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dsl/ir/flow.h"
+#include "dsl/ir/result.h"
+
+namespace trellis::runtime {
+
+struct LoadedFlow {
+  ir::Flow flow;
+  std::string source;
+};
+
+// Loads and checks a flow file (the app passes the YAML/DSL loader). An error
+// message carries the rendered diagnostics.
+using FlowFileLoader = std::function<Result<LoadedFlow>(const std::string& path)>;
+
+struct ScenarioResult {
+  std::string file;
+  std::string name;  // `name:` or the file name
+  bool passed = false;
+  std::vector<std::string> failures;  // what differed, one line each
+  size_t deliveries = 0;              // how many the run produced
+};
+
+// Runs one scenario file. Never throws; a malformed file is a failed result
+// whose failure says why.
+ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow);
+
+}  // namespace trellis::runtime
