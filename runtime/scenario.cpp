@@ -71,6 +71,7 @@ bool parse_offset(std::string text, TimeMs* out) {
 }
 
 std::string offset_text(TimeMs ms) {
+  if (ms == 0) return "0s";
   if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
   if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";

@@ -217,7 +217,8 @@ class SqliteReader : public StoreReader {
         timer_count_(db, "SELECT count(*) FROM timers"),
         coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
         entered_(db, "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
-        by_state_(db, "SELECT node, state, count(*) FROM journeys WHERE flow = ? GROUP BY node, state"),
+        by_state_(db, "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
+                      "GROUP BY node, state"),
         variants_(db, "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
                       "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),
         pending_(db, sql("SELECT ", kDeliveryColumns,
@@ -339,6 +340,7 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
       NodeCount& c = node_count(nodes, u->text(0));
       out.journeys += n;
       if (is_live(state)) out.live += n;
+      out.conversions += u->i64(3);
       if (is_waiting(state)) c.waiting += n;
       if (!is_live(state)) c.exited += n;
     }
