@@ -232,13 +232,17 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
 }
 
 Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
+  // Parse properties here, on the caller's thread, not on the single writer.
+  std::vector<PreparedEvent> prepared;
+  prepared.reserve(events.size());
+  for (Event& e : events) prepared.push_back(prepare_event(std::move(e)));
   IngestSummary summary;
   Work w;
-  w.weight = std::max<size_t>(1, events.size());
+  w.weight = std::max<size_t>(1, prepared.size());
   w.apply = [&](Processor& p, Store&) {
     summary = IngestSummary{};
     const StepCounters before = p.counters();
-    for (const Event& e : events) {
+    for (const PreparedEvent& e : prepared) {
       if (p.apply_event(e)) ++summary.accepted;
       else ++summary.duplicates;
     }

@@ -58,9 +58,13 @@ json parse_object(std::string_view text) {
 }  // namespace
 
 expr::Record record_from_json(std::string_view json_object) {
+  if (json_object.size() <= 2) return expr::Record();  // "{}" or empty: the common case
+  return record_from_json_value(parse_object(json_object));
+}
+
+expr::Record record_from_json_value(const json& object) {
   expr::Record record;
-  if (json_object.size() <= 2) return record;  // "{}" or empty: the common case
-  flatten(parse_object(json_object), "", record);
+  if (object.is_object()) flatten(object, "", record);
   return record;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "dsl/expr/value.h"
 
 namespace trellis::runtime {
@@ -14,6 +16,9 @@ namespace trellis::runtime {
 // skipped (expressions cannot address into them). Malformed text or a
 // non-object yields an empty record.
 expr::Record record_from_json(std::string_view json_object);
+
+// The same from an already parsed JSON object (a non-object gives an empty record).
+expr::Record record_from_json_value(const nlohmann::json& object);
 
 // Shallow merge of two JSON objects (identify / PUT /v1/users semantics: each
 // top-level trait of `update` replaces the profile's). Non-objects are treated

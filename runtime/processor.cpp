@@ -107,7 +107,7 @@ struct Processor::Profile {
 struct Processor::Incoming {
   const Event* event = nullptr;
   TimeMs time = 0;
-  expr::Record properties;
+  const expr::Record* properties = nullptr;
   nodes::EventView view;
   std::string stored;  // event_json(), built on first use
 
@@ -132,6 +132,19 @@ struct Processor::Journey {
   };
   StoredEvent trigger, last;
 
+  // The event that started a journey, already parsed: no round trip through JSON.
+  static void borrow_event(const Incoming& in, StoredEvent& out) {
+    out = StoredEvent{};
+    out.id = in.event->id;
+    out.type = in.event->type;
+    out.properties = *in.properties;
+    out.view.id = out.id;
+    out.view.type = out.type;
+    out.view.time = in.time;
+    out.view.properties = &out.properties;
+    out.present = true;
+  }
+
   static void load_event(const std::string& text, StoredEvent& out) {
     out = StoredEvent{};
     if (text.size() <= 2) return;
@@ -139,7 +152,8 @@ struct Processor::Journey {
     if (j.is_discarded() || !j.is_object()) return;
     out.id = j.value("id", "");
     out.type = j.value("type", "");
-    out.properties = record_from_json(j.contains("properties") ? j["properties"].dump() : "{}");
+    auto props = j.find("properties");
+    if (props != j.end()) out.properties = record_from_json_value(*props);
     out.view.id = out.id;
     out.view.type = out.type;
     out.view.time = j.value("time", int64_t{0});
@@ -147,13 +161,16 @@ struct Processor::Journey {
     out.present = true;
   }
 
-  explicit Journey(JourneyRecord r) : rec(std::move(r)) {
+  explicit Journey(JourneyRecord r, const Incoming* trigger_in = nullptr) : rec(std::move(r)) {
     id_text = std::to_string(rec.id);
     visits = decode_visits(rec.visits);
     coupons = decode_coupons(rec.coupon_code);
-    load_event(rec.trigger_event, trigger);
+    if (trigger_in) borrow_event(*trigger_in, trigger);
+    else load_event(rec.trigger_event, trigger);
     load_event(rec.last_event, last);
   }
+
+  bool is_new = false;  // not in the store yet: save() inserts
 
   std::optional<std::string_view> coupon_at(const std::string& node) const {
     for (auto it = coupons.rbegin(); it != coupons.rend(); ++it)
@@ -170,8 +187,16 @@ Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& op
 
 Processor::~Processor() = default;
 
+PreparedEvent prepare_event(Event event) {
+  PreparedEvent p;
+  p.properties = record_from_json(event.properties_json);
+  p.event = std::move(event);
+  return p;
+}
+
 void Processor::begin_batch(TimeMs now) {
   now_ = now;
+  if (next_journey_id_ == 0) next_journey_id_ = store_.max_journey_id();
   earliest_armed_.reset();
   profiles_.clear();
 }
@@ -187,6 +212,37 @@ const Processor::Profile& Processor::profile_of(const std::string& user_id) {
   return *profiles_.emplace(user_id, std::move(profile)).first->second;
 }
 
+// Only kinds that read traits load the profile: a wait (without `where`), an
+// A/B split and an exit never do, which spares the event hot path a lookup.
+// The trigger's `when` and `key` usually read only the event; load the
+// profile only when one of them names a `user.` path.
+const expr::Record* Processor::trigger_profile(const nodes::CompiledFlow& flow,
+                                               const std::string& user_id) {
+  static const expr::Record kEmpty;
+  for (const expr::Program* p : {flow.trigger_when(), flow.trigger_key()}) {
+    if (!p) continue;
+    for (expr::PathId path : p->paths())
+      if (expr::path_root(path) == ir::PathRoot::kUser) return &profile_of(user_id).record;
+  }
+  return &kEmpty;
+}
+
+const expr::Record* Processor::profile_for(const nodes::CompiledNode& node,
+                                           const std::string& user_id) {
+  static const expr::Record kEmpty;
+  switch (node.kind()) {
+    case ir::NodeKind::kAb:
+    case ir::NodeKind::kExit:
+      return &kEmpty;
+    case ir::NodeKind::kWait:
+      if (!node.where) return &kEmpty;
+      break;
+    default:
+      break;
+  }
+  return &profile_of(user_id).record;
+}
+
 void Processor::merge_profile(const std::string& user_id, const std::string& traits_json) {
   const Profile& current = profile_of(user_id);
   auto merged = std::make_unique<Profile>();
@@ -196,7 +252,8 @@ void Processor::merge_profile(const std::string& user_id, const std::string& tra
   profiles_[user_id] = std::move(merged);
 }
 
-bool Processor::apply_event(const Event& event) {
+bool Processor::apply_event(const PreparedEvent& prepared) {
+  const Event& event = prepared.event;
   if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return false;
   if (event.is_identify()) {
     merge_profile(event.user_id, event.properties_json);
@@ -207,11 +264,11 @@ bool Processor::apply_event(const Event& event) {
   Incoming in;
   in.event = &event;
   in.time = event.time.value_or(now_);
-  in.properties = record_from_json(event.properties_json);
+  in.properties = &prepared.properties;
   in.view.id = event.id;
   in.view.type = event.type;
   in.view.time = in.time;
-  in.view.properties = &in.properties;
+  in.view.properties = in.properties;
   for (const std::string& flow_name : routes->second) {
     auto versions = flows_.flows.find(flow_name);
     if (versions != flows_.flows.end()) apply_to_flow(flow_name, versions->second, in);
@@ -225,7 +282,7 @@ bool Processor::reaches(const Journey& j, const Incoming& in) {
   const FlowVersions& versions = flows_.flows.at(j.rec.flow);
   const nodes::CompiledFlow* flow = versions.find(j.rec.version);
   if (flow == nullptr || flow->trigger_key() == nullptr) return true;
-  nodes::FlowScope scope(&profile_of(j.rec.user_id).record, &in.view, nullptr, {}, now_);
+  nodes::FlowScope scope(trigger_profile(*flow, j.rec.user_id), &in.view, nullptr, {}, now_);
   expr::ValueView key = flow->trigger_key()->evaluate(scope);
   return key.is_null() || expr::to_display(key) == j.rec.key;
 }
@@ -272,7 +329,7 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
   // 4. Trigger: start a journey on the newest version, subject to `when` and re_entry.
   const nodes::CompiledFlow* newest = versions.newest();
   if (!newest || newest->ir().trigger.event.value != e.type) return;
-  nodes::FlowScope scope(&profile_of(e.user_id).record, &in.view, nullptr, {}, now_);
+  nodes::FlowScope scope(trigger_profile(*newest, e.user_id), &in.view, nullptr, {}, now_);
   if (newest->trigger_when() && !newest->trigger_when()->test(scope)) return;
   std::string key;
   if (newest->trigger_key()) {
@@ -310,9 +367,10 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in, con
   r.last_event = "{}";
   r.entered_at = now_;
   r.updated_at = now_;
-  r.id = store_.insert_journey(r);
-  Journey j(std::move(r));
-  // The trigger is already parsed; reuse it rather than parse the stored copy.
+  // Written once, when its first step ends (save), not inserted then updated.
+  r.id = ++next_journey_id_;
+  Journey j(std::move(r), &in);
+  j.is_new = true;
   ++counters_.journeys_started;
   j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
   run(j, flow, static_cast<int>(nodes::InputKind::kEntry), nullptr, 0,
@@ -323,6 +381,7 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
                             std::string reason) {
   StepRecord s;
   s.journey_id = j.rec.id;
+  s.flow = j.rec.flow;
   s.seq = j.rec.steps++;
   s.node = node;
   s.input = input;
@@ -335,7 +394,12 @@ void Processor::save(Journey& j) {
   j.rec.visits = encode_visits(j.visits);
   j.rec.coupon_code = encode_coupons(j.coupons);
   j.rec.updated_at = now_;
-  (void)store_.update_journey(j.rec);
+  if (j.is_new) {
+    store_.insert_journey(j.rec);
+    j.is_new = false;
+  } else {
+    (void)store_.update_journey(j.rec);
+  }
 }
 
 void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
@@ -378,7 +442,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
     view.flow = j.rec.flow;
     view.flow_version = j.rec.version;
     view.user_id = j.rec.user_id;
-    view.profile = &profile_of(j.rec.user_id).record;
+    view.profile = profile_for(*node, j.rec.user_id);
     view.trigger_event = j.trigger.present ? &j.trigger.view : (event ? &event->view : nullptr);
     view.last_event = j.last.present ? &j.last.view : nullptr;
     view.coupon_code = j.newest_coupon();

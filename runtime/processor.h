@@ -48,6 +48,15 @@ struct FlowSet {
   void rebuild_routes();
 };
 
+// An event with its properties parsed, ready for the writer. Preparing is
+// thread-safe, so callers do it before queueing and the single writer spends
+// its time on the step itself.
+struct PreparedEvent {
+  Event event;
+  expr::Record properties;
+};
+PreparedEvent prepare_event(Event event);
+
 struct StepCounters {
   int64_t journeys_started = 0;
   int64_t journeys_woken = 0;
@@ -69,7 +78,7 @@ class Processor {
   std::optional<TimeMs> earliest_armed() const { return earliest_armed_; }
 
   // REQUIRES: a transaction is open. Returns false for a duplicate event id.
-  bool apply_event(const Event& event);
+  bool apply_event(const PreparedEvent& event);
   void fire_timer(const TimerRecord& timer);
   void merge_profile(const std::string& user_id, const std::string& traits_json);
 
@@ -81,6 +90,8 @@ class Processor {
   struct Profile;
 
   const Profile& profile_of(const std::string& user_id);
+  const expr::Record* profile_for(const nodes::CompiledNode& node, const std::string& user_id);
+  const expr::Record* trigger_profile(const nodes::CompiledFlow& flow, const std::string& user_id);
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
   void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
@@ -97,6 +108,7 @@ class Processor {
   const EngineOptions& options_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
+  int64_t next_journey_id_ = 0;  // the last id handed out
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
 };

@@ -209,7 +209,7 @@ class SqliteReader : public StoreReader {
         journey_(db, sql("SELECT ", kJourneyColumns, " FROM journeys WHERE id = ?").c_str()),
         journeys_of_(db, sql("SELECT ", kJourneyColumns,
                              " FROM journeys WHERE user_id = ?1 AND (?2 = '' OR flow = ?2) ORDER BY id").c_str()),
-        steps_(db, "SELECT journey_id, seq, node, input, at, reason FROM steps WHERE journey_id = ? ORDER BY seq"),
+        steps_(db, "SELECT journey_id, seq, node, input, at, reason, flow FROM steps WHERE journey_id = ? ORDER BY seq"),
         deliveries_(db, sql("SELECT ", kDeliveryColumns,
                             " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
                             " ORDER BY id LIMIT ?3").c_str()),
@@ -266,8 +266,15 @@ class SqliteReader : public StoreReader {
     Use u(steps_);
     u->bind(1, journey_id);
     while (u->step()) {
-      out.push_back({u->i64(0), static_cast<int>(u->i64(1)), u->text(2), u->text(3), u->i64(4),
-                     u->text(5)});
+      StepRecord s;
+      s.journey_id = u->i64(0);
+      s.seq = static_cast<int>(u->i64(1));
+      s.node = u->text(2);
+      s.input = u->text(3);
+      s.at = u->i64(4);
+      s.reason = u->text(5);
+      s.flow = u->text(6);
+      out.push_back(std::move(s));
     }
     return out;
   }
@@ -393,12 +400,13 @@ class SqliteStore final : public Store {
         prune_(db, "DELETE FROM events_seen WHERE at < ?"),
         insert_journey_(db, "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
                             "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
-                            "updated_at, ended_at, converted_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                            "updated_at, ended_at, converted_at, id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
         update_journey_(db, "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
                             "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
                             "ended_at=?11, converted_at=?12 WHERE id=?1"),
         append_step_(db, "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
-                         "SELECT ?1, ?2, flow, ?3, ?4, ?5, ?6 FROM journeys WHERE id = ?1"),
+                         "VALUES(?,?,?,?,?,?,?)"),
         insert_timer_(db, "INSERT INTO timers(due, journey_id, node, visit) VALUES(?,?,?,?)"),
         delete_timer_(db, "DELETE FROM timers WHERE id = ?"),
         delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
@@ -496,9 +504,14 @@ class SqliteStore final : public Store {
         .bind(5, static_cast<int>(j.state)).bind(6, j.node).bind(7, j.waiting_for)
         .bind(8, j.visits).bind(9, j.coupon_code).bind(10, j.variant).bind(11, j.trigger_event)
         .bind(12, j.last_event).bind(13, j.steps).bind(14, j.entered_at).bind(15, j.updated_at)
-        .bind(16, j.ended_at).bind(17, j.converted_at);
+        .bind(16, j.ended_at).bind(17, j.converted_at)
+        .bind(18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
+  }
+  int64_t max_journey_id() override {
+    Use u(max_journey_);
+    return u->step(&error_) ? u->i64(0) : 0;
   }
   Status update_journey(const JourneyRecord& j) override {
     Use u(update_journey_);
@@ -509,8 +522,8 @@ class SqliteStore final : public Store {
   }
   Status append_step(const StepRecord& s) override {
     Use u(append_step_);
-    u->bind(1, s.journey_id).bind(2, s.seq).bind(3, s.node).bind(4, s.input).bind(5, s.at)
-        .bind(6, s.reason);
+    u->bind(1, s.journey_id).bind(2, s.seq).bind(3, s.flow).bind(4, s.node).bind(5, s.input)
+        .bind(6, s.at).bind(7, s.reason);
     return done(u);
   }
   int64_t insert_timer(const TimerRecord& t) override {
@@ -612,7 +625,7 @@ class SqliteStore final : public Store {
   std::string path_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
-  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
+  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_, max_journey_,
       update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_, due_timers_,
       insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;

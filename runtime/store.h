@@ -33,7 +33,7 @@ struct FlowVersionRecord {
 };
 
 struct JourneyRecord {
-  int64_t id = 0;  // assigned by insert_journey
+  int64_t id = 0;  // assigned by the caller (next_journey_id) or by insert_journey when 0
   std::string flow;
   int version = 0;      // the flow version the journey runs on, for its whole life
   std::string user_id;
@@ -57,6 +57,7 @@ struct JourneyRecord {
 // went where it went ("match false: user.age=null").
 struct StepRecord {
   int64_t journey_id = 0;
+  std::string flow;
   int seq = 0;  // 0, 1, ... within the journey
   std::string node;
   std::string input;  // "entry", "timer", "event:order_paid", "exit_on:unsubscribe"
@@ -156,7 +157,11 @@ class Store : public StoreReader {
   // Forgets ids seen before `before` (bounded dedupe retention). Returns how many.
   virtual int64_t prune_events_seen(TimeMs before) = 0;
 
-  virtual int64_t insert_journey(const JourneyRecord& record) = 0;  // returns its id
+  // Inserts with record.id when non-zero, else a new id. Returns the id.
+  virtual int64_t insert_journey(const JourneyRecord& record) = 0;
+  // The largest journey id in use (0 when none): the writer hands out ids
+  // itself so that a new journey is written once, after its first step.
+  virtual int64_t max_journey_id() = 0;
   virtual Status update_journey(const JourneyRecord& record) = 0;
   virtual Status append_step(const StepRecord& record) = 0;
 

@@ -36,7 +36,7 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
     auto store = open_store(dir);
     REQUIRE(store->begin().ok());
     id = store->insert_journey(journey_of("u1"));
-    REQUIRE(store->append_step({id, 0, "wait_pay", "entry", 5, "armed 72h"}).ok());
+    REQUIRE(store->append_step({id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}).ok());
     store->insert_timer({0, 1000, id, "wait_pay", 1});
     REQUIRE(store->commit().ok());
 
@@ -146,16 +146,16 @@ TEST_CASE("counts aggregate nodes, waiting journeys and variants") {
   auto a = journey_of("u1");
   a.state = Lifecycle::kWaitingTimer;
   a.id = store->insert_journey(a);
-  REQUIRE(store->append_step({a.id, 0, "wait_pay", "entry", 1, ""}).ok());
+  REQUIRE(store->append_step({a.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}).ok());
   auto b = journey_of("u2");
   b.state = Lifecycle::kCompleted;
   b.node = "done";
   b.variant = "nudge=a";
   b.converted_at = 5;
   b.id = store->insert_journey(b);
-  REQUIRE(store->append_step({b.id, 0, "wait_pay", "entry", 1, ""}).ok());
-  REQUIRE(store->append_step({b.id, 1, "wait_pay", "timer", 2, ""}).ok());
-  REQUIRE(store->append_step({b.id, 2, "done", "entry", 2, ""}).ok());
+  REQUIRE(store->append_step({b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}).ok());
+  REQUIRE(store->append_step({b.id, "cart_reminder", 1, "wait_pay", "timer", 2, ""}).ok());
+  REQUIRE(store->append_step({b.id, "cart_reminder", 2, "done", "entry", 2, ""}).ok());
   REQUIRE(store->commit().ok());
   FlowCounts c = store->counts("cart_reminder");
   CHECK(c.journeys == 2);
