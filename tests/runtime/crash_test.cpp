@@ -38,10 +38,10 @@ std::vector<std::string> read_lines(const std::string& path) {
 // Every acknowledged id must be in the dedupe table: acknowledged means durable.
 size_t missing_acked(const std::string& db_path, const std::string& acked_path) {
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM events_seen WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK) {
-    // Killed before the schema existed: then nothing can have been acknowledged.
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT 1 FROM events_seen WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK) {
+    // Killed before the database or its schema existed: nothing can be acknowledged.
     sqlite3_close(db);
     return read_lines(acked_path).size();
   }
