@@ -39,10 +39,9 @@ CREATE TABLE IF NOT EXISTS steps(
   input TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL,
   PRIMARY KEY(journey_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers(
-  id INTEGER PRIMARY KEY, due INTEGER NOT NULL, journey_id INTEGER NOT NULL,
-  node TEXT NOT NULL, visit INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_by_due ON timers(due, id);
-CREATE INDEX IF NOT EXISTS timers_by_journey ON timers(journey_id);
+  journey_id INTEGER PRIMARY KEY, due INTEGER NOT NULL, node TEXT NOT NULL,
+  visit INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_by_due ON timers(due, journey_id);
 CREATE TABLE IF NOT EXISTS deliveries(
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, journey_id INTEGER NOT NULL,
   channel TEXT NOT NULL, user_id TEXT NOT NULL, flow TEXT NOT NULL,
@@ -128,6 +127,12 @@ Status exec(sqlite3* db, const char* sql) {
 }
 
 Result<sqlite3*> open_db(const std::string& path, bool read_only) {
+  // Memory statistics take a global mutex on every allocation; we never read them.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* db = nullptr;
   const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
@@ -213,7 +218,7 @@ class SqliteReader : public StoreReader {
         deliveries_(db, sql("SELECT ", kDeliveryColumns,
                             " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
                             " ORDER BY id LIMIT ?3").c_str()),
-        next_due_(db, "SELECT due FROM timers ORDER BY due, id LIMIT 1"),
+        next_due_(db, "SELECT due FROM timers ORDER BY due, journey_id LIMIT 1"),
         timer_count_(db, "SELECT count(*) FROM timers"),
         coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
         entered_(db, "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
@@ -407,11 +412,13 @@ class SqliteStore final : public Store {
                             "ended_at=?11, converted_at=?12 WHERE id=?1"),
         append_step_(db, "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
                          "VALUES(?,?,?,?,?,?,?)"),
-        insert_timer_(db, "INSERT INTO timers(due, journey_id, node, visit) VALUES(?,?,?,?)"),
-        delete_timer_(db, "DELETE FROM timers WHERE id = ?"),
+        // A journey waits at one node at a time, so it has at most one timer:
+        // the journey id is the timer's key, which spares a second index.
+        insert_timer_(db, "INSERT OR REPLACE INTO timers(due, journey_id, node, visit) VALUES(?,?,?,?)"),
+        delete_timer_(db, "DELETE FROM timers WHERE journey_id = ?"),
         delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
-        due_timers_(db, "SELECT id, due, journey_id, node, visit FROM timers WHERE due <= ? "
-                        "ORDER BY due, id LIMIT ?"),
+        due_timers_(db, "SELECT journey_id, due, journey_id, node, visit FROM timers WHERE due <= ? "
+                        "ORDER BY due, journey_id LIMIT ?"),
         insert_delivery_(db, "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
                              "flow_version, node, at, to_addr, subject, body, status, attempts, "
                              "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),

@@ -65,8 +65,10 @@ struct StepRecord {
   std::string reason;
 };
 
+// A journey has at most one timer (it waits at one node at a time); arming a
+// timer replaces the journey's previous one.
 struct TimerRecord {
-  int64_t id = 0;  // assigned by insert_timer
+  int64_t id = 0;  // the timer's key: its journey's id
   TimeMs due = 0;
   int64_t journey_id = 0;
   std::string node;  // the wait node that armed it
@@ -165,7 +167,7 @@ class Store : public StoreReader {
   virtual Status update_journey(const JourneyRecord& record) = 0;
   virtual Status append_step(const StepRecord& record) = 0;
 
-  virtual int64_t insert_timer(const TimerRecord& record) = 0;  // returns its id
+  virtual int64_t insert_timer(const TimerRecord& record) = 0;  // returns its id (the journey's)
   virtual Status delete_timer(int64_t timer_id) = 0;
   virtual Status delete_timers_of(int64_t journey_id) = 0;
   // Timers with due <= `now`, in (due, id) order, at most `limit`. A bounded window:

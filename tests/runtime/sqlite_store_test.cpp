@@ -59,16 +59,26 @@ TEST_CASE("timers come back in due order, bounded by the window") {
   TempDir dir;
   auto store = open_store(dir);
   REQUIRE(store->begin().ok());
-  for (TimeMs due : {500, 100, 300, 100, 900}) store->insert_timer({0, due, 1, "w", 1});
+  int64_t journey = 10;
+  for (TimeMs due : {500, 100, 300, 100, 900}) store->insert_timer({0, due, --journey, "w", 1});
   REQUIRE(store->commit().ok());
   auto due = store->due_timers(500, 3);
   REQUIRE(due.size() == 3);
   CHECK(due[0].due == 100);
   CHECK(due[1].due == 100);
-  CHECK(due[0].id < due[1].id);
+  CHECK(due[0].id == 6);  // ties in due time go by journey id
+  CHECK(due[1].id == 8);
   CHECK(due[2].due == 300);
   CHECK(store->due_timers(50, 10).empty());
   CHECK(store->pending_timer_count() == 5);
+  // Arming again replaces the journey's timer.
+  REQUIRE(store->begin().ok());
+  store->insert_timer({0, 50, 9, "w2", 2});
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_timer_count() == 5);
+  auto first = store->due_timers(50, 10);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].node == "w2");
 }
 
 TEST_CASE("event ids dedupe until pruned") {
