@@ -8,12 +8,14 @@ namespace trellis::app {
 Command check_command();
 Command graph_command();
 Command fmt_command();
+Command test_command();
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       check_command(),
       graph_command(),
       fmt_command(),
+      test_command(),
   };
   return commands;
 }
