@@ -176,6 +176,7 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   }
   if (Status s = store_->commit(); !s) return s;
   ++metrics_.commits;
+  metrics_.created = processor_->counters().deliveries_created;  // writer-owned counter
   for (Work* w : batch)
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
@@ -481,7 +482,7 @@ EngineMetrics Engine::metrics() const {
   out.events_duplicate = m.duplicates;
   out.journeys_started = m.started;
   out.timers_fired = m.timers;
-  out.deliveries_created = impl_->processor_->counters().deliveries_created;
+  out.deliveries_created = m.created;
   out.deliveries_sent = m.sent;
   out.deliveries_failed_attempts = m.failed;
   out.deliveries_dead = m.dead;
