@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "nodes/coupon.h"
 #include "nodes/node.h"
 #include "nodes/scope.h"
 #include "runtime/json_record.h"
@@ -418,11 +419,21 @@ void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
   save(j);
 }
 
-std::optional<std::string> Processor::resolve_claim(Journey& j, const nodes::CouponClaim& claim) {
+std::optional<std::string> Processor::resolve_claim(Journey& j, const std::string& node_id,
+                                                    const nodes::CouponClaim& claim) {
   if (!claim.pool.empty()) return store_.claim_coupon(claim.pool, j.rec.id, now_);
-  // Generated codes: the node's candidate is deterministic per journey and node,
-  // so a replayed step yields the same code. Uniqueness is not enforced here.
-  return claim.candidate;
+  if (!claim.generate) return claim.candidate;
+  // Generated codes: the candidate is deterministic per journey and node, so a
+  // replayed step yields the same code. Issued codes are kept in a pool of
+  // their own ("~generated:<prefix>"), claimed at once; a collision retries
+  // with the next attempt of the same deterministic sequence.
+  const std::string pool = "~generated:" + claim.generate->prefix;
+  std::string code = claim.candidate;
+  for (uint32_t attempt = 1; attempt <= 16; ++attempt) {
+    if (store_.add_coupon_codes(pool, {code}) == 1) return store_.claim_coupon(pool, j.rec.id, now_);
+    code = nodes::generate_coupon_code(*claim.generate, j.id_text + "/" + node_id, attempt);
+  }
+  return std::nullopt;  // 16 collisions in a row: treat the generator as exhausted
 }
 
 void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_int,
@@ -468,7 +479,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
     }
     if (d.claim) {
       // Coupon, first phase: claim in this transaction, then ask the node again.
-      coupon = resolve_claim(j, *d.claim);
+      coupon = resolve_claim(j, node->id(), *d.claim);
       input_kind = nodes::InputKind::kCoupon;
       continue;
     }

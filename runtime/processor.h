@@ -101,7 +101,8 @@ class Processor {
   void append_step(Journey& j, const std::string& node, const std::string& input,
                    std::string reason);
   void save(Journey& j);
-  std::optional<std::string> resolve_claim(Journey& j, const nodes::CouponClaim& claim);
+  std::optional<std::string> resolve_claim(Journey& j, const std::string& node_id,
+                                           const nodes::CouponClaim& claim);
 
   Store& store_;
   const FlowSet& flows_;
