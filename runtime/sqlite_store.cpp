@@ -414,7 +414,8 @@ class SqliteStore final : public Store {
                          "VALUES(?,?,?,?,?,?,?)"),
         // A journey waits at one node at a time, so it has at most one timer:
         // the journey id is the timer's key, which spares a second index.
-        insert_timer_(db, "INSERT OR REPLACE INTO timers(due, journey_id, node, visit) VALUES(?,?,?,?)"),
+        insert_timer_(db, "INSERT INTO timers(due, journey_id, node, visit) VALUES(?1,?2,?3,?4) "
+                          "ON CONFLICT(journey_id) DO UPDATE SET due = ?1, node = ?3, visit = ?4"),
         delete_timer_(db, "DELETE FROM timers WHERE journey_id = ?"),
         delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
         due_timers_(db, "SELECT journey_id, due, journey_id, node, visit FROM timers WHERE due <= ? "
