@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 namespace trellis::runtime {
@@ -389,6 +391,65 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
   return out;
 }
 
+// Checkpoints the WAL on its own thread and connection, so that the writer
+// never stalls on copying pages into the database file and fsyncing it (which
+// is what made timer lateness spike when the writer checkpointed itself). The
+// writer's wal_hook reports the WAL size after each commit; past kWalPages the
+// checkpointer runs a PASSIVE checkpoint, which never blocks the writer.
+class Checkpointer {
+ public:
+  static constexpr int kWalPages = 1000;  // SQLite's own default threshold
+
+  explicit Checkpointer(const std::string& path) {
+    Result<sqlite3*> db = open_db(path, /*read_only=*/false);
+    if (!db.ok()) return;
+    db_ = db.value();
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    if (db_) sqlite3_close_v2(db_);
+  }
+  bool running() const { return db_ != nullptr; }
+
+  static int on_commit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kWalPages) {
+      auto* c = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard<std::mutex> l(c->mu_);
+        c->pending_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [this] { return pending_ || stop_; });
+      if (stop_) return;
+      pending_ = false;
+      l.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      l.lock();
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;  // guarded by mu_
+  bool stop_ = false;     // guarded by mu_
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path)
@@ -435,7 +496,21 @@ class SqliteStore final : public Store {
 
   // sqlite3_close_v2 defers the close until the statement members below are
   // finalised, which happens right after this body.
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    checkpointer_.reset();
+    sqlite3_close_v2(db_);
+  }
+
+  // Moves checkpoints off the writer when a second connection can be opened;
+  // otherwise SQLite's automatic checkpoints on the writer stay on.
+  void start_checkpointer() {
+    auto c = std::make_unique<Checkpointer>(path_);
+    if (!c->running()) return;
+    checkpointer_ = std::move(c);
+    (void)exec(db_, "PRAGMA wal_autocheckpoint=0");
+    sqlite3_wal_hook(db_, &Checkpointer::on_commit, checkpointer_.get());
+  }
 
   // --- reads: the writer connection sees its own uncommitted writes ---
   std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
@@ -631,6 +706,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_, max_journey_,
@@ -670,7 +746,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   const std::string version_sql =
       "INSERT OR IGNORE INTO meta(k, v) VALUES('schema_version', '" + std::to_string(kSchemaVersion) + "')";
   if (Status s = exec(db, version_sql.c_str()); !s) return fail("schema version", s);
-  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db, options.path));
+  auto store = std::make_unique<SqliteStore>(db, options.path);
+  store->start_checkpointer();
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace trellis::runtime
