@@ -130,8 +130,20 @@ struct Processor::Journey {
     expr::Record properties;
     nodes::EventView view;
     bool present = false;
+    bool loaded = false;  // parsed from the stored JSON yet
   };
   StoredEvent trigger, last;
+
+  // Parsed on first use: flows whose expressions and templates never read
+  // `event.*` or `last_event.*` (the cart reminder) never pay for the JSON.
+  const nodes::EventView* trigger_view() {
+    if (!trigger.loaded) load_event(rec.trigger_event, trigger);
+    return trigger.present ? &trigger.view : nullptr;
+  }
+  const nodes::EventView* last_view() {
+    if (!last.loaded) load_event(rec.last_event, last);
+    return last.present ? &last.view : nullptr;
+  }
 
   // The event that started a journey, already parsed: no round trip through JSON.
   static void borrow_event(const Incoming& in, StoredEvent& out) {
@@ -144,10 +156,12 @@ struct Processor::Journey {
     out.view.time = in.time;
     out.view.properties = &out.properties;
     out.present = true;
+    out.loaded = true;
   }
 
   static void load_event(const std::string& text, StoredEvent& out) {
     out = StoredEvent{};
+    out.loaded = true;
     if (text.size() <= 2) return;
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return;
@@ -167,8 +181,6 @@ struct Processor::Journey {
     visits = decode_visits(rec.visits);
     coupons = decode_coupons(rec.coupon_code);
     if (trigger_in) borrow_event(*trigger_in, trigger);
-    else load_event(rec.trigger_event, trigger);
-    load_event(rec.last_event, last);
   }
 
   bool is_new = false;  // not in the store yet: save() inserts
@@ -211,6 +223,28 @@ const Processor::Profile& Processor::profile_of(const std::string& user_id) {
     profile->record = record_from_json(profile->json);
   }
   return *profiles_.emplace(user_id, std::move(profile)).first->second;
+}
+
+// Whether any expression or template of the flow reads `event.*` or
+// `last_event.*` (a wait's `where` counts: it may read `last_event`).
+bool Processor::reads_events(const nodes::CompiledFlow& flow) {
+  auto cached = reads_events_.find(&flow);
+  if (cached != reads_events_.end()) return cached->second;
+  bool reads = false;
+  auto check = [&reads](const std::vector<expr::PathId>& paths) {
+    for (expr::PathId p : paths) {
+      const ir::PathRoot root = expr::path_root(p);
+      reads = reads || root == ir::PathRoot::kEvent || root == ir::PathRoot::kLastEvent;
+    }
+  };
+  for (const nodes::CompiledNode& n : flow.nodes()) {
+    if (n.match) check(n.match->paths());
+    if (n.where) check(n.where->paths());
+    for (const auto* t : {&n.text, &n.subject, &n.body, &n.url})
+      if (*t) check((*t)->paths());
+  }
+  reads_events_.emplace(&flow, reads);
+  return reads;
 }
 
 // Only kinds that read traits load the profile: a wait (without `where`), an
@@ -454,8 +488,11 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
     view.flow_version = j.rec.version;
     view.user_id = j.rec.user_id;
     view.profile = profile_for(*node, j.rec.user_id);
-    view.trigger_event = j.trigger.present ? &j.trigger.view : (event ? &event->view : nullptr);
-    view.last_event = j.last.present ? &j.last.view : nullptr;
+    if (reads_events(flow)) {
+      view.trigger_event = j.trigger_view();
+      if (!view.trigger_event && event) view.trigger_event = &event->view;
+      view.last_event = j.last_view();
+    }
     view.coupon_code = j.newest_coupon();
     view.coupon_given_here = j.coupon_at(node->id());
     view.visit = static_cast<uint32_t>(std::max(1, j.visits[node->id()]));

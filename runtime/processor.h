@@ -91,6 +91,7 @@ class Processor {
 
   const Profile& profile_of(const std::string& user_id);
   const expr::Record* profile_for(const nodes::CompiledNode& node, const std::string& user_id);
+  bool reads_events(const nodes::CompiledFlow& flow);
   const expr::Record* trigger_profile(const nodes::CompiledFlow& flow, const std::string& user_id);
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
@@ -112,6 +113,8 @@ class Processor {
   int64_t next_journey_id_ = 0;  // the last id handed out
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
+  // Per compiled flow version (they live as long as the engine).
+  std::unordered_map<const nodes::CompiledFlow*, bool> reads_events_;
 };
 
 }  // namespace trellis::runtime
