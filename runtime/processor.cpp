@@ -358,7 +358,7 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
     if (!is_waiting(j.rec.state) || j.rec.waiting_for != e.type || !reaches(j, in)) continue;
     const nodes::CompiledFlow* flow = versions.find(j.rec.version);
     if (!flow) continue;
-    run(j, *flow, static_cast<int>(nodes::InputKind::kEvent), &in, 0, "event:" + e.type);
+    run(j, *flow, nodes::InputKind::kEvent, &in, 0, "event:" + e.type);
   }
 
   // 4. Trigger: start a journey on the newest version, subject to `when` and re_entry.
@@ -408,7 +408,7 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in, con
   j.is_new = true;
   ++counters_.journeys_started;
   j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
-  run(j, flow, static_cast<int>(nodes::InputKind::kEntry), nullptr, 0,
+  run(j, flow, nodes::InputKind::kEntry, nullptr, 0,
       "entry");
 }
 
@@ -470,9 +470,93 @@ std::optional<std::string> Processor::resolve_claim(Journey& j, const std::strin
   return std::nullopt;  // 16 collisions in a row: treat the generator as exhausted
 }
 
-void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_int,
+nodes::JourneyView Processor::view_of(Journey& j, const nodes::CompiledFlow& flow,
+                                      const nodes::CompiledNode& node, const Incoming* event) {
+  nodes::JourneyView view;
+  view.journey_id = j.id_text;
+  view.flow = j.rec.flow;
+  view.flow_version = j.rec.version;
+  view.user_id = j.rec.user_id;
+  view.profile = profile_for(node, j.rec.user_id);
+  if (reads_events(flow)) {
+    view.trigger_event = j.trigger_view();
+    if (!view.trigger_event && event) view.trigger_event = &event->view;
+    view.last_event = j.last_view();
+  }
+  view.coupon_code = j.newest_coupon();
+  view.coupon_given_here = j.coupon_at(node.id());
+  view.visit = static_cast<uint32_t>(std::max(1, j.visits[node.id()]));
+  view.now = now_;
+  return view;
+}
+
+// Writes what a decision asks for: outbox rows (keyed journey:node:visit),
+// timer rows, the consumed event, the coupon held and the A/B variant taken.
+void Processor::record_effects(Journey& j, const nodes::CompiledNode& node,
+                               const nodes::Decision& d, const Incoming* event) {
+  if (d.consumed_event && event) {
+    j.rec.last_event = const_cast<Incoming*>(event)->stored_json();
+    Journey::load_event(j.rec.last_event, j.last);
+  }
+  if (d.coupon_given) j.coupons.emplace_back(node.id(), *d.coupon_given);
+  const int visit = std::max(1, j.visits[node.id()]);
+  for (size_t i = 0; i < d.deliveries.size(); ++i) {
+    const nodes::Delivery& out = d.deliveries[i];
+    DeliveryRecord rec;
+    rec.key = j.id_text + ":" + node.id() + ":" + std::to_string(visit);
+    if (i > 0) rec.key += "#" + std::to_string(i);
+    rec.journey_id = j.rec.id;
+    rec.channel = std::string(nodes::channel_name(out.channel));
+    rec.user_id = j.rec.user_id;
+    rec.flow = j.rec.flow;
+    rec.flow_version = j.rec.version;
+    rec.node = node.id();
+    rec.at = now_;
+    rec.to = out.to;
+    rec.subject = out.subject;
+    rec.body = out.body;
+    rec.next_attempt_at = now_;
+    if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
+  }
+  for (const nodes::TimerChange& t : d.timers) {
+    if (t.op == nodes::TimerChange::Op::kCancel) {
+      (void)store_.delete_timers_of(j.rec.id);
+    } else {
+      (void)store_.insert_timer({0, t.due, j.rec.id, node.id(), visit});
+      if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
+    }
+  }
+  if (node.kind() == ir::NodeKind::kAb && d.transition == nodes::Transition::kNext &&
+      !d.edge.empty()) {
+    if (!j.rec.variant.empty()) j.rec.variant += ';';
+    j.rec.variant += node.id() + "=" + d.edge;
+  }
+}
+
+void Processor::wait(Journey& j, const nodes::Awaiting& awaiting) {
+  if (is_waiting(j.rec.state))
+    j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
+  const bool timer = awaiting.timer_due.has_value();
+  j.rec.state = transition(j.rec.state, timer ? LifecycleInput::kWaitTimer : LifecycleInput::kWaitEvent)
+                    .value_or(timer ? Lifecycle::kWaitingTimer : Lifecycle::kWaitingEvent);
+  j.rec.waiting_for = awaiting.event_type;
+  save(j);
+}
+
+void Processor::move_to(Journey& j, const std::string& next) {
+  if (is_waiting(j.rec.state)) {
+    j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
+    j.rec.waiting_for.clear();
+    ++counters_.journeys_woken;
+  }
+  j.rec.node = next;
+  ++j.visits[next];
+}
+
+// Runs the journey from its current node until it waits or ends: each node
+// decides, its effects are written, and `kNext` enters the next node at once.
+void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKind input_kind,
                     const Incoming* event, TimeMs timer_due, std::string input_name) {
-  auto input_kind = static_cast<nodes::InputKind>(input_kind_int);
   std::optional<std::string> coupon;
   bool changed = false;
   for (int n = 0; n < options_.max_nodes_per_step; ++n) {
@@ -482,22 +566,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
                   "node '" + j.rec.node + "' is not in version " + std::to_string(j.rec.version));
       return;
     }
-    nodes::JourneyView view;
-    view.journey_id = j.id_text;
-    view.flow = j.rec.flow;
-    view.flow_version = j.rec.version;
-    view.user_id = j.rec.user_id;
-    view.profile = profile_for(*node, j.rec.user_id);
-    if (reads_events(flow)) {
-      view.trigger_event = j.trigger_view();
-      if (!view.trigger_event && event) view.trigger_event = &event->view;
-      view.last_event = j.last_view();
-    }
-    view.coupon_code = j.newest_coupon();
-    view.coupon_given_here = j.coupon_at(node->id());
-    view.visit = static_cast<uint32_t>(std::max(1, j.visits[node->id()]));
-    view.now = now_;
-
+    const nodes::JourneyView view = view_of(j, flow, *node, event);
     nodes::Input input;
     switch (input_kind) {
       case nodes::InputKind::kEntry: input = nodes::Input::entry(); break;
@@ -505,7 +574,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
       case nodes::InputKind::kTimer: input = nodes::Input::of_timer(timer_due); break;
       case nodes::InputKind::kCoupon: input = nodes::Input::of_coupon(coupon); break;
     }
-    nodes::Decision d = nodes::decide(flow, *node, view, input);
+    const nodes::Decision d = nodes::decide(flow, *node, view, input);
     if (d.ignored) {
       // Nothing concerned the journey; an entry that is ignored would stall it.
       if (input_kind == nodes::InputKind::kEntry)
@@ -521,75 +590,22 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, int input_kind_
       continue;
     }
     changed = true;
-    if (d.consumed_event && event) {
-      j.rec.last_event = const_cast<Incoming*>(event)->stored_json();
-      Journey::load_event(j.rec.last_event, j.last);
-    }
-    if (d.coupon_given) j.coupons.emplace_back(node->id(), *d.coupon_given);
-    const int visit = std::max(1, j.visits[node->id()]);
-    for (size_t i = 0; i < d.deliveries.size(); ++i) {
-      const nodes::Delivery& out = d.deliveries[i];
-      DeliveryRecord rec;
-      rec.key = j.id_text + ":" + node->id() + ":" + std::to_string(visit);
-      if (i > 0) rec.key += "#" + std::to_string(i);
-      rec.journey_id = j.rec.id;
-      rec.channel = std::string(nodes::channel_name(out.channel));
-      rec.user_id = j.rec.user_id;
-      rec.flow = j.rec.flow;
-      rec.flow_version = j.rec.version;
-      rec.node = node->id();
-      rec.at = now_;
-      rec.to = out.to;
-      rec.subject = out.subject;
-      rec.body = out.body;
-      rec.next_attempt_at = now_;
-      if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
-    }
-    for (const nodes::TimerChange& t : d.timers) {
-      if (t.op == nodes::TimerChange::Op::kCancel) {
-        (void)store_.delete_timers_of(j.rec.id);
-      } else {
-        (void)store_.insert_timer({0, t.due, j.rec.id, node->id(), visit});
-        if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
-      }
-    }
-    if (node->kind() == ir::NodeKind::kAb && d.transition == nodes::Transition::kNext &&
-        !d.edge.empty()) {
-      if (!j.rec.variant.empty()) j.rec.variant += ';';
-      j.rec.variant += node->id() + "=" + d.edge;
-    }
+    record_effects(j, *node, d, event);
     append_step(j, node->id(), input_name, d.reason);
-
     switch (d.transition) {
-      case nodes::Transition::kNext: {
-        if (is_waiting(j.rec.state)) {
-          j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
-          j.rec.waiting_for.clear();
-          ++counters_.journeys_woken;
-        }
-        j.rec.node = d.next;
-        ++j.visits[d.next];
+      case nodes::Transition::kNext:
+        move_to(j, d.next);
         input_kind = nodes::InputKind::kEntry;
         input_name = "entry";
         coupon.reset();
         continue;
-      }
-      case nodes::Transition::kWait: {
-        if (is_waiting(j.rec.state))
-          j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
-        const bool timer = d.awaiting.timer_due.has_value();
-        j.rec.state = transition(j.rec.state, timer ? LifecycleInput::kWaitTimer
-                                                    : LifecycleInput::kWaitEvent)
-                          .value_or(timer ? Lifecycle::kWaitingTimer : Lifecycle::kWaitingEvent);
-        j.rec.waiting_for = d.awaiting.event_type;
-        save(j);
+      case nodes::Transition::kWait:
+        wait(j, d.awaiting);
         return;
-      }
-      case nodes::Transition::kEnd: {
-        const bool exit_node = node->kind() == ir::NodeKind::kExit;
-        end_journey(j, exit_node ? Lifecycle::kCompleted : Lifecycle::kFailed, "", "");
+      case nodes::Transition::kEnd:
+        end_journey(j, node->kind() == ir::NodeKind::kExit ? Lifecycle::kCompleted : Lifecycle::kFailed,
+                    "", "");
         return;
-      }
     }
   }
   end_journey(j, Lifecycle::kFailed, input_name,
@@ -611,7 +627,7 @@ void Processor::fire_timer(const TimerRecord& timer) {
       versions == flows_.flows.end() ? nullptr : versions->second.find(j.rec.version);
   if (!flow) return;
   ++counters_.timers_fired;
-  run(j, *flow, static_cast<int>(nodes::InputKind::kTimer), nullptr, timer.due, "timer");
+  run(j, *flow, nodes::InputKind::kTimer, nullptr, timer.due, "timer");
 }
 
 }  // namespace trellis::runtime

@@ -96,8 +96,14 @@ class Processor {
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
   void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
-  void run(Journey& j, const nodes::CompiledFlow& flow, int input_kind, const Incoming* event,
-           TimeMs timer_due, std::string input_name);
+  void run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKind input_kind,
+           const Incoming* event, TimeMs timer_due, std::string input_name);
+  nodes::JourneyView view_of(Journey& j, const nodes::CompiledFlow& flow,
+                             const nodes::CompiledNode& node, const Incoming* event);
+  void record_effects(Journey& j, const nodes::CompiledNode& node, const nodes::Decision& d,
+                      const Incoming* event);
+  void wait(Journey& j, const nodes::Awaiting& awaiting);
+  void move_to(Journey& j, const std::string& next);
   void end_journey(Journey& j, Lifecycle to, const std::string& input, const std::string& reason);
   void append_step(Journey& j, const std::string& node, const std::string& input,
                    std::string reason);
