@@ -95,7 +95,8 @@ int bench_events(const std::string& flow, const std::string& db, long users) {
         const long start = next.fetch_add(kBatch);
         if (start >= users) return;
         std::vector<Event> batch;
-        for (long i = start; i < std::min(users, start + kBatch); ++i) batch.push_back(cart_event(i, i));
+        for (long i = start; i < std::min(users, start + kBatch); ++i)
+          batch.push_back(cart_event(i, i));
         if (!engine->ingest(std::move(batch)).ok()) std::abort();
       }
     });
@@ -164,9 +165,10 @@ int bench_lateness(const std::string& flow, const std::string& db, long rate, lo
   }
   std::sort(late.begin(), late.end());
   if (late.empty()) return 1;
-  std::printf("lateness: %ld events at %ld/s, %zu timers sampled, p50 %lld ms, p99 %lld ms, max %lld ms\n",
-              sent, rate, late.size(), static_cast<long long>(late[late.size() / 2]),
-              static_cast<long long>(late[late.size() * 99 / 100]), static_cast<long long>(late.back()));
+  std::printf(
+      "lateness: %ld events at %ld/s, %zu timers sampled, p50 %lld ms, p99 %lld ms, max %lld ms\n",
+      sent, rate, late.size(), static_cast<long long>(late[late.size() / 2]),
+      static_cast<long long>(late[late.size() * 99 / 100]), static_cast<long long>(late.back()));
   return 0;
 }
 

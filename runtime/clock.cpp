@@ -62,13 +62,11 @@ bool digits(const char*& p, int count, int* out) {
 
 bool parse_rfc3339(const char* p, TimeMs* out) {
   int y, mo, d, h, mi, s;
-  if (!digits(p, 4, &y) || *p++ != '-' || !digits(p, 2, &mo) || *p++ != '-' ||
-      !digits(p, 2, &d))
+  if (!digits(p, 4, &y) || *p++ != '-' || !digits(p, 2, &mo) || *p++ != '-' || !digits(p, 2, &d))
     return false;
   if (*p != 'T' && *p != 't' && *p != ' ') return false;
   ++p;
-  if (!digits(p, 2, &h) || *p++ != ':' || !digits(p, 2, &mi) || *p++ != ':' ||
-      !digits(p, 2, &s))
+  if (!digits(p, 2, &h) || *p++ != ':' || !digits(p, 2, &mi) || *p++ != ':' || !digits(p, 2, &s))
     return false;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return false;
   int ms = 0;

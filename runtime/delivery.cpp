@@ -1,10 +1,10 @@
 #include "runtime/delivery.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -41,7 +41,8 @@ class FileAdapter final : public DeliveryAdapter {
   }
 
   Status flush() override {
-    if (::fdatasync(fd_) != 0) return Error{std::string("fsync deliveries file: ") + std::strerror(errno)};
+    if (::fdatasync(fd_) != 0)
+      return Error{std::string("fsync deliveries file: ") + std::strerror(errno)};
     return Status();
   }
 
@@ -60,15 +61,16 @@ Result<std::unordered_set<std::string>> recover_tail(int fd) {
   if (::pread(fd, tail.data(), tail.size(), start) != static_cast<ssize_t>(tail.size()))
     return Error{"cannot read deliveries file"};
   const size_t last_newline = tail.rfind('\n');
-  const off_t keep = last_newline == std::string::npos ? start : start + static_cast<off_t>(last_newline) + 1;
+  const off_t keep =
+      last_newline == std::string::npos ? start : start + static_cast<off_t>(last_newline) + 1;
   if (keep < size && ::ftruncate(fd, keep) != 0) return Error{"cannot repair deliveries file"};
   tail.resize(static_cast<size_t>(keep - start));
   size_t pos = start == 0 ? 0 : tail.find('\n') + 1;  // the first line may be cut
   while (pos < tail.size()) {
     size_t end = tail.find('\n', pos);
     if (end == std::string::npos) break;
-    json line = json::parse(tail.begin() + static_cast<long>(pos), tail.begin() + static_cast<long>(end),
-                            nullptr, false);
+    json line = json::parse(tail.begin() + static_cast<long>(pos),
+                            tail.begin() + static_cast<long>(end), nullptr, false);
     if (line.is_object() && line.contains("key") && line["key"].is_string())
       keys.insert(line["key"].get<std::string>());
     pos = end + 1;
@@ -78,7 +80,8 @@ Result<std::unordered_set<std::string>> recover_tail(int fd) {
 
 class WebhookAdapter final : public DeliveryAdapter {
  public:
-  WebhookAdapter(std::string url, int64_t timeout_ms) : url_(std::move(url)), timeout_ms_(timeout_ms) {}
+  WebhookAdapter(std::string url, int64_t timeout_ms)
+      : url_(std::move(url)), timeout_ms_(timeout_ms) {}
 
   Status send(const DeliveryRecord& d) override {
     const bool own_url = d.channel == "webhook" && d.to.rfind("http", 0) == 0;
@@ -92,7 +95,8 @@ class WebhookAdapter final : public DeliveryAdapter {
     httplib::Headers headers = {{"Idempotency-Key", d.key}};
     auto res = client.Post(path, headers, own_url ? d.body : delivery_json(d), "application/json");
     if (!res) return Error{"webhook: " + httplib::to_string(res.error())};
-    if (res->status < 200 || res->status >= 300) return Error{"webhook: HTTP " + std::to_string(res->status)};
+    if (res->status < 200 || res->status >= 300)
+      return Error{"webhook: HTTP " + std::to_string(res->status)};
     return Status();
   }
 
@@ -134,10 +138,12 @@ Result<std::unique_ptr<DeliveryAdapter>> open_file_adapter(const std::string& pa
     ::close(fd);
     return Error{path + ": " + keys.error().message};
   }
-  return std::unique_ptr<DeliveryAdapter>(std::make_unique<FileAdapter>(fd, std::move(keys.value())));
+  return std::unique_ptr<DeliveryAdapter>(
+      std::make_unique<FileAdapter>(fd, std::move(keys.value())));
 }
 
-Result<std::unique_ptr<DeliveryAdapter>> open_webhook_adapter(const std::string& url, int64_t timeout_ms) {
+Result<std::unique_ptr<DeliveryAdapter>> open_webhook_adapter(const std::string& url,
+                                                              int64_t timeout_ms) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     return Error{"webhook adapter needs an http:// or https:// URL, got '" + url + "'"};
   return std::unique_ptr<DeliveryAdapter>(std::make_unique<WebhookAdapter>(url, timeout_ms));

@@ -105,10 +105,12 @@ Status Engine::Impl::open() {
     if (!options_.parse_flow) return Error{"stored flows exist but no parse_flow was given"};
     Result<ir::Flow> parsed = options_.parse_flow(r.name, r.source);
     if (!parsed.ok())
-      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " + parsed.error().message};
+      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
+                   parsed.error().message};
     auto compiled = nodes::CompiledFlow::compile(std::move(parsed.value()), r.version);
     if (!compiled.ok())
-      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " + compiled.error().message};
+      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
+                   compiled.error().message};
     FlowVersions& versions = flows_.flows[r.name];
     versions.versions[r.version] = std::move(compiled.value());
     if (r.version >= versions.latest) {
@@ -227,7 +229,8 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
     versions.deployed_at = clock_->now_ms();
     flows_.rebuild_routes();
   };
-  if (Status s = write(w); !s) return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
+  if (Status s = write(w); !s)
+    return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
   if (!error.empty()) return Error{error};
   return version;
 }
@@ -244,12 +247,17 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
     summary = IngestSummary{};
     const StepCounters before = p.counters();
     for (const PreparedEvent& e : prepared) {
-      if (p.apply_event(e)) ++summary.accepted;
-      else ++summary.duplicates;
+      if (p.apply_event(e))
+        ++summary.accepted;
+      else
+        ++summary.duplicates;
     }
-    summary.journeys_started = static_cast<size_t>(p.counters().journeys_started - before.journeys_started);
-    summary.journeys_woken = static_cast<size_t>(p.counters().journeys_woken - before.journeys_woken);
-    summary.journeys_exited = static_cast<size_t>(p.counters().journeys_exited - before.journeys_exited);
+    summary.journeys_started =
+        static_cast<size_t>(p.counters().journeys_started - before.journeys_started);
+    summary.journeys_woken =
+        static_cast<size_t>(p.counters().journeys_woken - before.journeys_woken);
+    summary.journeys_exited =
+        static_cast<size_t>(p.counters().journeys_exited - before.journeys_exited);
   };
   if (Status s = write(w); !s) return Error{s.message()};
   metrics_.accepted += static_cast<int64_t>(summary.accepted);
@@ -276,9 +284,7 @@ Result<size_t> Engine::Impl::fire_due_timers() {
       }
       next = store.next_timer_due();
     };
-    w.after_commit = [&] {
-      next_due_ = next.value_or(INT64_MAX);
-    };
+    w.after_commit = [&] { next_due_ = next.value_or(INT64_MAX); };
     if (Status s = write(w); !s) return Error{s.message()};
     total += fired;
     metrics_.timers += static_cast<int64_t>(fired);
@@ -296,7 +302,13 @@ size_t Engine::Impl::dispatch_deliveries() {
     std::vector<DeliveryRecord> pending = dispatch_reader_->pending_deliveries(now, kDispatchBatch);
     if (pending.empty()) break;
     std::vector<int64_t> sent;
-    struct Failure { int64_t id; int attempts; TimeMs next; std::string error; bool dead; };
+    struct Failure {
+      int64_t id;
+      int attempts;
+      TimeMs next;
+      std::string error;
+      bool dead;
+    };
     std::vector<Failure> failures;
     for (const DeliveryRecord& d : pending) {
       Status s = adapter_->send(d);
@@ -308,7 +320,8 @@ size_t Engine::Impl::dispatch_deliveries() {
       const bool dead = attempts >= options_.webhook_max_attempts;
       TimeMs backoff = options_.webhook_retry_base_ms;
       for (int i = 1; i < attempts && backoff < kMaxBackoffMs; ++i) backoff *= 2;
-      failures.push_back({d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
+      failures.push_back(
+          {d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
     }
     // Sent lines must be durable before the outbox forgets them.
     if (Status s = adapter_->flush(); !s) break;
@@ -410,7 +423,8 @@ std::optional<std::string> Engine::profile(const std::string& user_id) const {
   return impl_->reader_->profile(user_id);
 }
 
-Result<int64_t> Engine::load_coupons(const std::string& pool, const std::vector<std::string>& codes) {
+Result<int64_t> Engine::load_coupons(const std::string& pool,
+                                     const std::vector<std::string>& codes) {
   int64_t added = 0;
   Work w;
   w.weight = std::max<size_t>(1, codes.size() / 16);
@@ -495,17 +509,21 @@ EngineMetrics Engine::metrics() const {
 std::string Engine::prometheus_metrics() const {
   const EngineMetrics m = metrics();
   std::ostringstream out;
-  auto counter = [&](const char* name, const char* help, int64_t value, const char* type = "counter") {
+  auto counter = [&](const char* name, const char* help, int64_t value,
+                     const char* type = "counter") {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
         << name << ' ' << value << '\n';
   };
   counter("trellis_events_accepted_total", "Events applied.", m.events_accepted);
-  counter("trellis_events_duplicate_total", "Events ignored as duplicates by id.", m.events_duplicate);
+  counter("trellis_events_duplicate_total", "Events ignored as duplicates by id.",
+          m.events_duplicate);
   counter("trellis_journeys_started_total", "Journeys started.", m.journeys_started);
   counter("trellis_timers_fired_total", "Durable timers fired.", m.timers_fired);
-  counter("trellis_deliveries_created_total", "Deliveries committed to the outbox.", m.deliveries_created);
+  counter("trellis_deliveries_created_total", "Deliveries committed to the outbox.",
+          m.deliveries_created);
   counter("trellis_deliveries_sent_total", "Deliveries handed to the adapter.", m.deliveries_sent);
-  counter("trellis_delivery_failures_total", "Failed delivery attempts.", m.deliveries_failed_attempts);
+  counter("trellis_delivery_failures_total", "Failed delivery attempts.",
+          m.deliveries_failed_attempts);
   counter("trellis_deliveries_dead_total", "Deliveries moved to dead letters.", m.deliveries_dead);
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");

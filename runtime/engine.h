@@ -52,7 +52,7 @@ struct EngineOptions {
   // deliveries in the outbox only; tests read them back with deliveries()).
   std::string adapter = "file";
   std::string deliveries_path = "deliveries.jsonl";
-  std::string webhook_url;  // http://host:port/path
+  std::string webhook_url;              // http://host:port/path
   int webhook_max_attempts = 8;         // then the delivery is a dead letter
   TimeMs webhook_retry_base_ms = 1000;  // back-off: base * 2^(attempt-1), capped at 1 h
   TimeMs webhook_timeout_ms = 5000;

@@ -73,7 +73,8 @@ Status parse_segment(const json& o, Event* e) {
     e->type = "identify";
     return read_object(o, "traits", &e->properties_json);
   }
-  if (kind != "track") return Error{"Segment `" + kind + "` calls are not supported (track, identify)"};
+  if (kind != "track")
+    return Error{"Segment `" + kind + "` calls are not supported (track, identify)"};
   e->form = EventForm::kSegmentTrack;
   e->type = string_field(o, "event");
   if (e->type.empty()) return Error{"Segment track without `event`"};
@@ -82,7 +83,8 @@ Status parse_segment(const json& o, Event* e) {
 
 Status parse_cloud_event(const json& o, Event* e) {
   e->form = EventForm::kCloudEvent;
-  if (string_field(o, "specversion") != "1.0") return Error{"unsupported CloudEvents `specversion`"};
+  if (string_field(o, "specversion") != "1.0")
+    return Error{"unsupported CloudEvents `specversion`"};
   e->id = string_field(o, "id");
   e->type = string_field(o, "type");
   e->user_id = string_field(o, "subject");
@@ -100,8 +102,8 @@ bool looks_like_segment(const json& o) {
 Status parse_one(const json& o, Event* e) {
   if (!o.is_object()) return Error{"not a JSON object"};
   Status s = o.contains("specversion") ? parse_cloud_event(o, e)
-             : looks_like_segment(o)    ? parse_segment(o, e)
-                                        : parse_trellis(o, e);
+             : looks_like_segment(o)   ? parse_segment(o, e)
+                                       : parse_trellis(o, e);
   if (!s) return s;
   if (e->user_id.empty()) return Error{"missing user id"};
   if (e->type.empty()) return Error{"missing event type"};

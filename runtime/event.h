@@ -19,10 +19,10 @@ namespace trellis::runtime {
 enum class EventForm { kTrellis, kSegmentTrack, kSegmentIdentify, kCloudEvent };
 
 struct Event {
-  std::string id;       // idempotency id; empty means "not idempotent"
-  std::string type;     // event type ("add_to_cart"); "identify" for identify calls
-  std::string user_id;  // required
-  std::optional<TimeMs> time;        // the event's own time; empty means "now"
+  std::string id;                      // idempotency id; empty means "not idempotent"
+  std::string type;                    // event type ("add_to_cart"); "identify" for identify calls
+  std::string user_id;                 // required
+  std::optional<TimeMs> time;          // the event's own time; empty means "now"
   std::string properties_json = "{}";  // JSON object: properties, or traits for identify
   EventForm form = EventForm::kTrellis;
 

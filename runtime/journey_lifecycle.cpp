@@ -5,11 +5,10 @@
 #include "runtime/journey_lifecycle.h"
 
 #include <array>
-#include <mutex>
-
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
 #include <boost/msm/front/state_machine_def.hpp>
+#include <mutex>
 
 namespace trellis::runtime {
 
@@ -81,13 +80,20 @@ void send(Machine& m) {
 
 void send_input(Machine& m, LifecycleInput input) {
   switch (input) {
-    case LifecycleInput::kStart: return send<Start>(m);
-    case LifecycleInput::kWaitTimer: return send<WaitTimer>(m);
-    case LifecycleInput::kWaitEvent: return send<WaitEvent>(m);
-    case LifecycleInput::kWake: return send<Wake>(m);
-    case LifecycleInput::kComplete: return send<Complete>(m);
-    case LifecycleInput::kExitOn: return send<ExitOn>(m);
-    case LifecycleInput::kFail: return send<Fail>(m);
+    case LifecycleInput::kStart:
+      return send<Start>(m);
+    case LifecycleInput::kWaitTimer:
+      return send<WaitTimer>(m);
+    case LifecycleInput::kWaitEvent:
+      return send<WaitEvent>(m);
+    case LifecycleInput::kWake:
+      return send<Wake>(m);
+    case LifecycleInput::kComplete:
+      return send<Complete>(m);
+    case LifecycleInput::kExitOn:
+      return send<ExitOn>(m);
+    case LifecycleInput::kFail:
+      return send<Fail>(m);
   }
 }
 
@@ -117,10 +123,10 @@ constexpr int msm_id() {
 
 int to_lifecycle(int msm_state) {
   using D = LifecycleDef;
-  const std::array<int, kStates> ids = {
-      msm_id<D::Entered>(),   msm_id<D::Running>(), msm_id<D::WaitingTimer>(),
-      msm_id<D::WaitingEvent>(), msm_id<D::Completed>(), msm_id<D::Exited>(),
-      msm_id<D::Failed>()};
+  const std::array<int, kStates> ids = {msm_id<D::Entered>(),      msm_id<D::Running>(),
+                                        msm_id<D::WaitingTimer>(), msm_id<D::WaitingEvent>(),
+                                        msm_id<D::Completed>(),    msm_id<D::Exited>(),
+                                        msm_id<D::Failed>()};
   for (int i = 0; i < kStates; ++i)
     if (ids[i] == msm_state) return i;
   return -1;

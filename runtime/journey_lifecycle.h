@@ -33,7 +33,7 @@ enum class LifecycleInput { kStart, kWaitTimer, kWaitEvent, kWake, kComplete, kE
 // (e.g. waking a completed journey), which the caller treats as a stale input.
 std::optional<Lifecycle> transition(Lifecycle from, LifecycleInput input);
 
-bool is_live(Lifecycle state);   // entered, running or waiting
+bool is_live(Lifecycle state);  // entered, running or waiting
 bool is_waiting(Lifecycle state);
 std::string_view lifecycle_name(Lifecycle state);  // "waiting_timer", ...
 std::optional<Lifecycle> lifecycle_from_name(std::string_view name);

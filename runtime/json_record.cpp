@@ -10,11 +10,16 @@ namespace {
 using nlohmann::json;
 
 bool scalar_view(const json& v, expr::ValueView* out) {
-  if (v.is_null()) *out = expr::ValueView::null();
-  else if (v.is_boolean()) *out = expr::ValueView::of(v.get<bool>());
-  else if (v.is_number()) *out = expr::ValueView::of(v.get<double>());
-  else if (v.is_string()) *out = expr::ValueView::of(std::string_view(v.get_ref<const std::string&>()));
-  else return false;
+  if (v.is_null())
+    *out = expr::ValueView::null();
+  else if (v.is_boolean())
+    *out = expr::ValueView::of(v.get<bool>());
+  else if (v.is_number())
+    *out = expr::ValueView::of(v.get<double>());
+  else if (v.is_string())
+    *out = expr::ValueView::of(std::string_view(v.get_ref<const std::string&>()));
+  else
+    return false;
   return true;
 }
 

@@ -2,10 +2,9 @@
 // expr::Record (what expressions read). Internal to the runtime.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "dsl/expr/value.h"
 

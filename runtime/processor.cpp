@@ -326,13 +326,15 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
                               Incoming& in) {
   const Event& e = *in.event;
   std::vector<Journey> journeys;
-  for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name)) journeys.emplace_back(std::move(r));
+  for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
+    journeys.emplace_back(std::move(r));
 
   // 1. Goal: a conversion for the newest journey the event reaches (ended
   //    ones too, so holdout variants count conversions after they finish).
   for (auto it = journeys.rbegin(); it != journeys.rend(); ++it) {
     const nodes::CompiledFlow* flow = versions.find(it->rec.version);
-    if (!flow || !flow->ir().goal || flow->ir().goal->value != e.type || !reaches(*it, in)) continue;
+    if (!flow || !flow->ir().goal || flow->ir().goal->value != e.type || !reaches(*it, in))
+      continue;
     if (!it->rec.converted_at) {
       it->rec.converted_at = now_;
       append_step(*it, it->rec.node, "goal:" + e.type, "goal '" + e.type + "' reached: conversion");
@@ -347,9 +349,11 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
     const nodes::CompiledFlow* flow = versions.find(j.rec.version);
     if (!flow) continue;
     const auto& exits = flow->ir().exit_on;
-    if (std::none_of(exits.begin(), exits.end(), [&](const ir::Name& n) { return n.value == e.type; }))
+    if (std::none_of(exits.begin(), exits.end(),
+                     [&](const ir::Name& n) { return n.value == e.type; }))
       continue;
-    end_journey(j, Lifecycle::kExited, "exit_on:" + e.type, "exit_on '" + e.type + "': journey exited");
+    end_journey(j, Lifecycle::kExited, "exit_on:" + e.type,
+                "exit_on '" + e.type + "': journey exited");
     ++counters_.journeys_exited;
   }
 
@@ -388,7 +392,8 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
   start_journey(*newest, in, key);
 }
 
-void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key) {
+void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
+                              const std::string& key) {
   const Event& e = *in.event;
   JourneyRecord r;
   r.flow = flow.name();
@@ -408,8 +413,7 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in, con
   j.is_new = true;
   ++counters_.journeys_started;
   j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
-  run(j, flow, nodes::InputKind::kEntry, nullptr, 0,
-      "entry");
+  run(j, flow, nodes::InputKind::kEntry, nullptr, 0, "entry");
 }
 
 void Processor::append_step(Journey& j, const std::string& node, const std::string& input,
@@ -464,7 +468,8 @@ std::optional<std::string> Processor::resolve_claim(Journey& j, const std::strin
   const std::string pool = "~generated:" + claim.generate->prefix;
   std::string code = claim.candidate;
   for (uint32_t attempt = 1; attempt <= 16; ++attempt) {
-    if (store_.add_coupon_codes(pool, {code}) == 1) return store_.claim_coupon(pool, j.rec.id, now_);
+    if (store_.add_coupon_codes(pool, {code}) == 1)
+      return store_.claim_coupon(pool, j.rec.id, now_);
     code = nodes::generate_coupon_code(*claim.generate, j.id_text + "/" + node_id, attempt);
   }
   return std::nullopt;  // 16 collisions in a row: treat the generator as exhausted
@@ -537,8 +542,9 @@ void Processor::wait(Journey& j, const nodes::Awaiting& awaiting) {
   if (is_waiting(j.rec.state))
     j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
   const bool timer = awaiting.timer_due.has_value();
-  j.rec.state = transition(j.rec.state, timer ? LifecycleInput::kWaitTimer : LifecycleInput::kWaitEvent)
-                    .value_or(timer ? Lifecycle::kWaitingTimer : Lifecycle::kWaitingEvent);
+  j.rec.state =
+      transition(j.rec.state, timer ? LifecycleInput::kWaitTimer : LifecycleInput::kWaitEvent)
+          .value_or(timer ? Lifecycle::kWaitingTimer : Lifecycle::kWaitingEvent);
   j.rec.waiting_for = awaiting.event_type;
   save(j);
 }
@@ -569,10 +575,18 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
     const nodes::JourneyView view = view_of(j, flow, *node, event);
     nodes::Input input;
     switch (input_kind) {
-      case nodes::InputKind::kEntry: input = nodes::Input::entry(); break;
-      case nodes::InputKind::kEvent: input = nodes::Input::of_event(event->view); break;
-      case nodes::InputKind::kTimer: input = nodes::Input::of_timer(timer_due); break;
-      case nodes::InputKind::kCoupon: input = nodes::Input::of_coupon(coupon); break;
+      case nodes::InputKind::kEntry:
+        input = nodes::Input::entry();
+        break;
+      case nodes::InputKind::kEvent:
+        input = nodes::Input::of_event(event->view);
+        break;
+      case nodes::InputKind::kTimer:
+        input = nodes::Input::of_timer(timer_due);
+        break;
+      case nodes::InputKind::kCoupon:
+        input = nodes::Input::of_coupon(coupon);
+        break;
     }
     const nodes::Decision d = nodes::decide(flow, *node, view, input);
     if (d.ignored) {
@@ -603,8 +617,9 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
         wait(j, d.awaiting);
         return;
       case nodes::Transition::kEnd:
-        end_journey(j, node->kind() == ir::NodeKind::kExit ? Lifecycle::kCompleted : Lifecycle::kFailed,
-                    "", "");
+        end_journey(
+            j, node->kind() == ir::NodeKind::kExit ? Lifecycle::kCompleted : Lifecycle::kFailed, "",
+            "");
         return;
     }
   }

@@ -116,7 +116,7 @@ class Processor {
   const EngineOptions& options_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
-  int64_t next_journey_id_ = 0;  // the last id handed out
+  int64_t next_journey_id_ = 0;                                         // the last id handed out
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
   // Per compiled flow version (they live as long as the engine).

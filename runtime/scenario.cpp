@@ -33,17 +33,29 @@ bool parse_offset(std::string text, TimeMs* out) {
     std::string number;
     for (size_t i = 1; i < text.size(); ++i) {
       const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
-      if (c == 'T') { in_time = true; continue; }
-      if (std::isdigit(static_cast<unsigned char>(c))) { number += c; continue; }
+      if (c == 'T') {
+        in_time = true;
+        continue;
+      }
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        number += c;
+        continue;
+      }
       if (number.empty()) return false;
       const TimeMs n = std::stoll(number);
       number.clear();
-      if (c == 'D' && !in_time) total += n * 86400000;
-      else if (c == 'W' && !in_time) total += n * 7 * 86400000;
-      else if (c == 'H' && in_time) total += n * 3600000;
-      else if (c == 'M' && in_time) total += n * 60000;
-      else if (c == 'S' && in_time) total += n * 1000;
-      else return false;
+      if (c == 'D' && !in_time)
+        total += n * 86400000;
+      else if (c == 'W' && !in_time)
+        total += n * 7 * 86400000;
+      else if (c == 'H' && in_time)
+        total += n * 3600000;
+      else if (c == 'M' && in_time)
+        total += n * 60000;
+      else if (c == 'S' && in_time)
+        total += n * 1000;
+      else
+        return false;
     }
     *out = total;
     return number.empty();
@@ -57,14 +69,22 @@ bool parse_offset(std::string text, TimeMs* out) {
     const TimeMs n = std::stoll(text.substr(start, i - start));
     std::string unit;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) unit += text[i++];
-    if (unit.empty() && start == 0 && i == text.size()) total += n * 1000;  // bare number: seconds
-    else if (unit == "ms") total += n;
-    else if (unit == "s") total += n * 1000;
-    else if (unit == "m") total += n * 60000;
-    else if (unit == "h") total += n * 3600000;
-    else if (unit == "d") total += n * 86400000;
-    else if (unit == "w") total += n * 7 * 86400000;
-    else return false;
+    if (unit.empty() && start == 0 && i == text.size())
+      total += n * 1000;  // bare number: seconds
+    else if (unit == "ms")
+      total += n;
+    else if (unit == "s")
+      total += n * 1000;
+    else if (unit == "m")
+      total += n * 60000;
+    else if (unit == "h")
+      total += n * 3600000;
+    else if (unit == "d")
+      total += n * 86400000;
+    else if (unit == "w")
+      total += n * 7 * 86400000;
+    else
+      return false;
   }
   *out = total;
   return true;
@@ -101,7 +121,8 @@ json to_json(const YAML::Node& node) {
       char* end = nullptr;
       const double d = std::strtod(s.c_str(), &end);
       if (end && *end == '\0' && !s.empty() &&
-          (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' || s[0] == '.'))
+          (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' ||
+           s[0] == '.'))
         return d;
       return s;
     }
@@ -185,19 +206,25 @@ class Runner {
       for (const auto& kv : item) {
         const std::string key = kv.first.as<std::string>();
         if (key == "at") continue;
-        if (key == "type") step.event.type = kv.second.as<std::string>();
-        else if (key == "user") step.event.user_id = kv.second.as<std::string>();
-        else if (key == "id") step.event.id = kv.second.as<std::string>();
-        else properties[key] = to_json(kv.second);
+        if (key == "type")
+          step.event.type = kv.second.as<std::string>();
+        else if (key == "user")
+          step.event.user_id = kv.second.as<std::string>();
+        else if (key == "id")
+          step.event.id = kv.second.as<std::string>();
+        else
+          properties[key] = to_json(kv.second);
       }
       if (step.event.type.empty() || step.event.user_id.empty())
-        throw std::runtime_error("event #" + std::to_string(step.order + 1) + " needs `type` and `user`");
+        throw std::runtime_error("event #" + std::to_string(step.order + 1) +
+                                 " needs `type` and `user`");
       if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
       step.event.properties_json = properties.dump();
       steps.push_back(std::move(step));
     }
     // In time order; events at the same instant keep their file order.
-    std::stable_sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) { return a.at < b.at; });
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const Step& a, const Step& b) { return a.at < b.at; });
     return steps;
   }
 
@@ -207,10 +234,12 @@ class Runner {
       Expected e;
       for (const auto& kv : item) {
         const std::string key = kv.first.as<std::string>();
-        if (key == "at") e.at = offset(kv.second, "expect");
-        else if (key == "body_contains") e.body_contains = kv.second.as<std::string>();
-        else if (key == "channel" || key == "user" || key == "node" || key == "flow" || key == "to" ||
-                 key == "subject" || key == "body")
+        if (key == "at")
+          e.at = offset(kv.second, "expect");
+        else if (key == "body_contains")
+          e.body_contains = kv.second.as<std::string>();
+        else if (key == "channel" || key == "user" || key == "node" || key == "flow" ||
+                 key == "to" || key == "subject" || key == "body")
           e.fields[key] = kv.second.as<std::string>();
         else
           throw std::runtime_error("unknown field `" + key + "` in expect");
@@ -245,7 +274,10 @@ class Runner {
     fs::create_directories(dir);
     struct Cleanup {
       fs::path dir;
-      ~Cleanup() { std::error_code ignored; fs::remove_all(dir, ignored); }
+      ~Cleanup() {
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+      }
     } cleanup{dir};
 
     VirtualClock clock(kEpoch);
@@ -303,8 +335,8 @@ class Runner {
   }
 
   static std::string describe(const DeliveryRecord& d) {
-    std::string s = "{at: " + offset_text(d.at - kEpoch) + ", channel: " + d.channel + ", user: " +
-                    d.user_id + ", node: " + d.node;
+    std::string s = "{at: " + offset_text(d.at - kEpoch) + ", channel: " + d.channel +
+                    ", user: " + d.user_id + ", node: " + d.node;
     if (!d.body.empty()) s += ", body: \"" + d.body + "\"";
     return s + "}";
   }
@@ -335,7 +367,8 @@ class Runner {
       const DeliveryRecord& d = actual[i];
       const Expected& e = expected[i];
       if (e.at >= 0 && d.at - kEpoch != e.at)
-        fail(where + "at " + offset_text(d.at - kEpoch) + ", expected " + offset_text(e.at) + " in " + describe(d));
+        fail(where + "at " + offset_text(d.at - kEpoch) + ", expected " + offset_text(e.at) +
+             " in " + describe(d));
       for (const auto& [name, value] : e.fields) {
         const std::string got = field_of(d, name);
         if (got != value)

@@ -2,10 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -76,14 +76,23 @@ class Stmt {
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
-  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-  Stmt& bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, int v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
   Stmt& bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind(int i, const std::optional<int64_t>& v) {
-    if (v) sqlite3_bind_int64(stmt_, i, *v); else sqlite3_bind_null(stmt_, i);
+    if (v)
+      sqlite3_bind_int64(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
     return *this;
   }
   // True while rows come; false when done. Errors set `error` (if given).
@@ -93,7 +102,10 @@ class Stmt {
     if (rc != SQLITE_DONE && error && error->empty()) *error = sqlite3_errmsg(db_);
     return false;
   }
-  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
   std::optional<int64_t> opt_i64(int c) const {
     if (sqlite3_column_type(stmt_, c) == SQLITE_NULL) return std::nullopt;
@@ -136,8 +148,9 @@ Result<sqlite3*> open_db(const std::string& path, bool read_only) {
   }();
   (void)configured;
   sqlite3* db = nullptr;
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -211,26 +224,40 @@ class SqliteReader : public StoreReader {
   explicit SqliteReader(sqlite3* db, bool owns)
       : db_(db),
         owns_(owns),
-        flow_versions_(db, "SELECT name, version, source, deployed_at FROM flow_versions ORDER BY name, version"),
+        flow_versions_(
+            db,
+            "SELECT name, version, source, deployed_at FROM flow_versions ORDER BY name, version"),
         profile_(db, "SELECT traits FROM profiles WHERE user_id = ?"),
         journey_(db, sql("SELECT ", kJourneyColumns, " FROM journeys WHERE id = ?").c_str()),
-        journeys_of_(db, sql("SELECT ", kJourneyColumns,
-                             " FROM journeys WHERE user_id = ?1 AND (?2 = '' OR flow = ?2) ORDER BY id").c_str()),
-        steps_(db, "SELECT journey_id, seq, node, input, at, reason, flow FROM steps WHERE journey_id = ? ORDER BY seq"),
-        deliveries_(db, sql("SELECT ", kDeliveryColumns,
-                            " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
-                            " ORDER BY id LIMIT ?3").c_str()),
+        journeys_of_(db,
+                     sql("SELECT ", kJourneyColumns,
+                         " FROM journeys WHERE user_id = ?1 AND (?2 = '' OR flow = ?2) ORDER BY id")
+                         .c_str()),
+        steps_(db,
+               "SELECT journey_id, seq, node, input, at, reason, flow FROM steps WHERE journey_id "
+               "= ? ORDER BY seq"),
+        deliveries_(
+            db, sql("SELECT ", kDeliveryColumns,
+                    " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
+                    " ORDER BY id LIMIT ?3")
+                    .c_str()),
         next_due_(db, "SELECT due FROM timers ORDER BY due, journey_id LIMIT 1"),
         timer_count_(db, "SELECT count(*) FROM timers"),
-        coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
-        entered_(db, "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
-        by_state_(db, "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
-                      "GROUP BY node, state"),
-        variants_(db, "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
-                      "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),
+        coupons_left_(db,
+                      "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
+        entered_(
+            db,
+            "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
+        by_state_(db,
+                  "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
+                  "GROUP BY node, state"),
+        variants_(db,
+                  "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
+                  "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),
         pending_(db, sql("SELECT ", kDeliveryColumns,
                          " FROM deliveries WHERE status = 0 AND next_attempt_at <= ? "
-                         "ORDER BY next_attempt_at, id LIMIT ?").c_str()) {}
+                         "ORDER BY next_attempt_at, id LIMIT ?")
+                         .c_str()) {}
   ~SqliteReader() override {
     // Deferred by close_v2 until the statement members are finalised.
     if (owns_) sqlite3_close_v2(db_);
@@ -459,39 +486,53 @@ class SqliteStore final : public Store {
         begin_(db, "BEGIN IMMEDIATE"),
         commit_(db, "COMMIT"),
         rollback_(db, "ROLLBACK"),
-        add_flow_(db, "INSERT INTO flow_versions(name, version, source, deployed_at) VALUES(?,?,?,?)"),
-        put_profile_(db, "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
-                         "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
+        add_flow_(db,
+                  "INSERT INTO flow_versions(name, version, source, deployed_at) VALUES(?,?,?,?)"),
+        put_profile_(db,
+                     "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
+                     "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
         seen_(db, "INSERT OR IGNORE INTO events_seen(id, at) VALUES(?, ?)"),
         prune_(db, "DELETE FROM events_seen WHERE at < ?"),
-        insert_journey_(db, "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
-                            "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
-                            "updated_at, ended_at, converted_at, id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        insert_journey_(
+            db,
+            "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
+            "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
+            "updated_at, ended_at, converted_at, id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
-        update_journey_(db, "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
-                            "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
-                            "ended_at=?11, converted_at=?12 WHERE id=?1"),
-        append_step_(db, "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
-                         "VALUES(?,?,?,?,?,?,?)"),
+        update_journey_(db,
+                        "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
+                        "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
+                        "ended_at=?11, converted_at=?12 WHERE id=?1"),
+        append_step_(db,
+                     "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
+                     "VALUES(?,?,?,?,?,?,?)"),
         // A journey waits at one node at a time, so it has at most one timer:
         // the journey id is the timer's key, which spares a second index.
-        insert_timer_(db, "INSERT INTO timers(due, journey_id, node, visit) VALUES(?1,?2,?3,?4) "
-                          "ON CONFLICT(journey_id) DO UPDATE SET due = ?1, node = ?3, visit = ?4"),
+        insert_timer_(db,
+                      "INSERT INTO timers(due, journey_id, node, visit) VALUES(?1,?2,?3,?4) "
+                      "ON CONFLICT(journey_id) DO UPDATE SET due = ?1, node = ?3, visit = ?4"),
         delete_timer_(db, "DELETE FROM timers WHERE journey_id = ?"),
         delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
-        due_timers_(db, "SELECT journey_id, due, journey_id, node, visit FROM timers WHERE due <= ? "
-                        "ORDER BY due, journey_id LIMIT ?"),
-        insert_delivery_(db, "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
-                             "flow_version, node, at, to_addr, subject, body, status, attempts, "
-                             "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
+        due_timers_(db,
+                    "SELECT journey_id, due, journey_id, node, visit FROM timers WHERE due <= ? "
+                    "ORDER BY due, journey_id LIMIT ?"),
+        insert_delivery_(
+            db,
+            "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+            "flow_version, node, at, to_addr, subject, body, status, attempts, "
+            "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
         mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
-        record_failure_(db, "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
-                            "last_error = ?5 WHERE id = ?1"),
-        record_attempt_(db, "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, at, error, dead) "
-                            "VALUES(?,?,?,?,?)"),
+        record_failure_(db,
+                        "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+                        "last_error = ?5 WHERE id = ?1"),
+        record_attempt_(
+            db,
+            "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, at, error, dead) "
+            "VALUES(?,?,?,?,?)"),
         add_code_(db, "INSERT OR IGNORE INTO coupon_codes(pool, code) VALUES(?, ?)"),
-        free_code_(db, "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
-                       "ORDER BY id LIMIT 1"),
+        free_code_(db,
+                   "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
+                   "ORDER BY id LIMIT 1"),
         claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {}
 
   // sqlite3_close_v2 defers the close until the statement members below are
@@ -583,11 +624,23 @@ class SqliteStore final : public Store {
   }
   int64_t insert_journey(const JourneyRecord& j) override {
     Use u(insert_journey_);
-    u->bind(1, j.flow).bind(2, j.version).bind(3, j.user_id).bind(4, j.key)
-        .bind(5, static_cast<int>(j.state)).bind(6, j.node).bind(7, j.waiting_for)
-        .bind(8, j.visits).bind(9, j.coupon_code).bind(10, j.variant).bind(11, j.trigger_event)
-        .bind(12, j.last_event).bind(13, j.steps).bind(14, j.entered_at).bind(15, j.updated_at)
-        .bind(16, j.ended_at).bind(17, j.converted_at)
+    u->bind(1, j.flow)
+        .bind(2, j.version)
+        .bind(3, j.user_id)
+        .bind(4, j.key)
+        .bind(5, static_cast<int>(j.state))
+        .bind(6, j.node)
+        .bind(7, j.waiting_for)
+        .bind(8, j.visits)
+        .bind(9, j.coupon_code)
+        .bind(10, j.variant)
+        .bind(11, j.trigger_event)
+        .bind(12, j.last_event)
+        .bind(13, j.steps)
+        .bind(14, j.entered_at)
+        .bind(15, j.updated_at)
+        .bind(16, j.ended_at)
+        .bind(17, j.converted_at)
         .bind(18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
@@ -598,15 +651,29 @@ class SqliteStore final : public Store {
   }
   Status update_journey(const JourneyRecord& j) override {
     Use u(update_journey_);
-    u->bind(1, j.id).bind(2, static_cast<int>(j.state)).bind(3, j.node).bind(4, j.waiting_for)
-        .bind(5, j.visits).bind(6, j.coupon_code).bind(7, j.variant).bind(8, j.last_event)
-        .bind(9, j.steps).bind(10, j.updated_at).bind(11, j.ended_at).bind(12, j.converted_at);
+    u->bind(1, j.id)
+        .bind(2, static_cast<int>(j.state))
+        .bind(3, j.node)
+        .bind(4, j.waiting_for)
+        .bind(5, j.visits)
+        .bind(6, j.coupon_code)
+        .bind(7, j.variant)
+        .bind(8, j.last_event)
+        .bind(9, j.steps)
+        .bind(10, j.updated_at)
+        .bind(11, j.ended_at)
+        .bind(12, j.converted_at);
     return done(u);
   }
   Status append_step(const StepRecord& s) override {
     Use u(append_step_);
-    u->bind(1, s.journey_id).bind(2, s.seq).bind(3, s.flow).bind(4, s.node).bind(5, s.input)
-        .bind(6, s.at).bind(7, s.reason);
+    u->bind(1, s.journey_id)
+        .bind(2, s.seq)
+        .bind(3, s.flow)
+        .bind(4, s.node)
+        .bind(5, s.input)
+        .bind(6, s.at)
+        .bind(7, s.reason);
     return done(u);
   }
   int64_t insert_timer(const TimerRecord& t) override {
@@ -636,9 +703,18 @@ class SqliteStore final : public Store {
   }
   bool insert_delivery(const DeliveryRecord& d) override {
     Use u(insert_delivery_);
-    u->bind(1, d.key).bind(2, d.journey_id).bind(3, d.channel).bind(4, d.user_id).bind(5, d.flow)
-        .bind(6, d.flow_version).bind(7, d.node).bind(8, d.at).bind(9, d.to).bind(10, d.subject)
-        .bind(11, d.body).bind(12, d.next_attempt_at);
+    u->bind(1, d.key)
+        .bind(2, d.journey_id)
+        .bind(3, d.channel)
+        .bind(4, d.user_id)
+        .bind(5, d.flow)
+        .bind(6, d.flow_version)
+        .bind(7, d.node)
+        .bind(8, d.at)
+        .bind(9, d.to)
+        .bind(10, d.subject)
+        .bind(11, d.body)
+        .bind(12, d.next_attempt_at);
     u->step(&error_);
     return sqlite3_changes(db_) > 0;
   }
@@ -654,15 +730,19 @@ class SqliteStore final : public Store {
                         TimeMs at) override {
     {
       Use u(record_failure_);
-      u->bind(1, id).bind(2, static_cast<int>(dead ? DeliveryStatus::kDead : DeliveryStatus::kPending))
-          .bind(3, attempts).bind(4, next).bind(5, error);
+      u->bind(1, id)
+          .bind(2, static_cast<int>(dead ? DeliveryStatus::kDead : DeliveryStatus::kPending))
+          .bind(3, attempts)
+          .bind(4, next)
+          .bind(5, error);
       if (Status s = done(u); !s) return s;
     }
     Use u(record_attempt_);
     u->bind(1, id).bind(2, attempts).bind(3, at).bind(4, error).bind(5, dead ? 1 : 0);
     return done(u);
   }
-  int64_t add_coupon_codes(const std::string& pool, const std::vector<std::string>& codes) override {
+  int64_t add_coupon_codes(const std::string& pool,
+                           const std::vector<std::string>& codes) override {
     int64_t added = 0;
     for (const auto& code : codes) {
       Use u(add_code_);
@@ -709,9 +789,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
-  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_, max_journey_,
-      update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_, due_timers_,
-      insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
+  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
+      max_journey_, update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_,
+      due_timers_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 
@@ -724,7 +804,6 @@ std::unique_ptr<StoreReader> SqliteStore::open_reader() {
   return std::make_unique<SqliteReader>(db.value(), /*owns=*/true);
 }
 
-
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
@@ -736,15 +815,17 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
     return Error{what + ": " + s.message()};
   };
   if (Status s = exec(db, "PRAGMA journal_mode=WAL"); !s) return fail("WAL mode", s);
-  const std::string sync = "PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL"));
+  const std::string sync =
+      "PRAGMA synchronous=" +
+      (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL"));
   if (Status s = exec(db, sync.c_str()); !s) return fail("synchronous", s);
   // A larger page cache keeps the journeys_by_user and timers_by_due indexes hot
   // at a million journeys; it is a bound, not an allocation (64 MiB).
   (void)exec(db, "PRAGMA cache_size=-65536");
   (void)exec(db, "PRAGMA temp_store=MEMORY");
   if (Status s = exec(db, kSchema); !s) return fail("schema", s);
-  const std::string version_sql =
-      "INSERT OR IGNORE INTO meta(k, v) VALUES('schema_version', '" + std::to_string(kSchemaVersion) + "')";
+  const std::string version_sql = "INSERT OR IGNORE INTO meta(k, v) VALUES('schema_version', '" +
+                                  std::to_string(kSchemaVersion) + "')";
   if (Status s = exec(db, version_sql.c_str()); !s) return fail("schema version", s);
   auto store = std::make_unique<SqliteStore>(db, options.path);
   store->start_checkpointer();

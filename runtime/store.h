@@ -35,15 +35,15 @@ struct FlowVersionRecord {
 struct JourneyRecord {
   int64_t id = 0;  // assigned by the caller (next_journey_id) or by insert_journey when 0
   std::string flow;
-  int version = 0;      // the flow version the journey runs on, for its whole life
+  int version = 0;  // the flow version the journey runs on, for its whole life
   std::string user_id;
-  std::string key;      // trigger.key value; empty for unkeyed flows
+  std::string key;  // trigger.key value; empty for unkeyed flows
   Lifecycle state = Lifecycle::kEntered;
-  std::string node;         // current node
-  std::string waiting_for;  // awaited event type while waiting on an event
-  std::string visits;       // visit counts per node: "node=2;other=1"
-  std::string coupon_code;  // newest code given, for {{coupon.code}}
-  std::string variant;      // A/B variants taken: "node=variant;..."
+  std::string node;           // current node
+  std::string waiting_for;    // awaited event type while waiting on an event
+  std::string visits;         // visit counts per node: "node=2;other=1"
+  std::string coupon_code;    // newest code given, for {{coupon.code}}
+  std::string variant;        // A/B variants taken: "node=variant;..."
   std::string trigger_event;  // JSON object: the trigger event's properties (+ type, id)
   std::string last_event;     // JSON object: the newest event the journey consumed
   int steps = 0;              // number of step records so far

@@ -41,7 +41,8 @@ size_t missing_acked(const std::string& db_path, const std::string& acked_path) 
   sqlite3* db = nullptr;
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT 1 FROM events_seen WHERE id = ?", -1, &stmt, nullptr) != SQLITE_OK) {
+      sqlite3_prepare_v2(db, "SELECT 1 FROM events_seen WHERE id = ?", -1, &stmt, nullptr) !=
+          SQLITE_OK) {
     // Killed before the database or its schema existed: nothing can be acknowledged.
     sqlite3_close(db);
     return read_lines(acked_path).size();
@@ -75,10 +76,11 @@ Snapshot snapshot(const std::string& db_path) {
   for (int u = 0; u < crash::kUsers; ++u) {
     for (const auto& j : s.journeys_of("u" + std::to_string(u), "")) {
       std::string line = std::to_string(j.id) + "|" + j.user_id + "|" +
-                         std::string(runtime::lifecycle_name(j.state)) + "|" + j.node + "|" + j.visits +
-                         "|" + std::to_string(j.converted_at.value_or(-1));
+                         std::string(runtime::lifecycle_name(j.state)) + "|" + j.node + "|" +
+                         j.visits + "|" + std::to_string(j.converted_at.value_or(-1));
       for (const auto& step : s.steps(j.id))
-        line += "\n  " + step.node + "|" + step.input + "|" + std::to_string(step.at) + "|" + step.reason;
+        line += "\n  " + step.node + "|" + step.input + "|" + std::to_string(step.at) + "|" +
+                step.reason;
       out.journeys.push_back(line);
     }
   }
@@ -105,7 +107,8 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(crash::run_script(kFlow, dir.file("ref.db"), dir.file("ref.jsonl"), "") == 0);
   const auto reference_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
 
   const std::vector<std::string> args = {TRELLIS_CRASH_CHILD, kFlow, dir.file("crash.db"),
                                          dir.file("crash.jsonl"), dir.file("acked.txt")};
@@ -124,7 +127,8 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
                           std::chrono::milliseconds(kills < kKills ? 1 + rng() % window : 60'000);
     int status = 0;
     pid_t done = 0;
-    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     if (done == pid) {
       REQUIRE(WIFEXITED(status));
@@ -141,7 +145,8 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   REQUIRE(finished);
   // A fast machine may finish before every planned kill; ten is the floor.
   CHECK(kills >= 10);
-  std::printf("crash test: %d kills, %ld ms reference run\n", kills, static_cast<long>(reference_ms));
+  std::printf("crash test: %d kills, %ld ms reference run\n", kills,
+              static_cast<long>(reference_ms));
 
   const Snapshot reference = snapshot(dir.file("ref.db"));
   const Snapshot crashed = snapshot(dir.file("crash.db"));
@@ -161,5 +166,6 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   CHECK(keys.size() == reference.deliveries.size());
   CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
   CHECK(keys == reference_keys);
-  CHECK(read_lines(dir.file("acked.txt")).size() >= static_cast<size_t>(crash::kTicks * crash::kEventsPerTick));
+  CHECK(read_lines(dir.file("acked.txt")).size() >=
+        static_cast<size_t>(crash::kTicks * crash::kEventsPerTick));
 }

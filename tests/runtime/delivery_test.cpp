@@ -2,9 +2,10 @@
 // on 127.0.0.1 (cpp-httplib server) that fails on purpose.
 #include "runtime/delivery.h"
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <httplib.h>
 #include <mutex>
 #include <thread>
 

@@ -18,8 +18,8 @@ TEST_CASE("the lifecycle allows the documented transitions and no others") {
 
   // Ended journeys accept nothing: a late timer or event is stale.
   for (L ended : {L::kCompleted, L::kExited, L::kFailed}) {
-    for (I input : {I::kStart, I::kWaitTimer, I::kWaitEvent, I::kWake, I::kComplete, I::kExitOn,
-                    I::kFail}) {
+    for (I input :
+         {I::kStart, I::kWaitTimer, I::kWaitEvent, I::kWake, I::kComplete, I::kExitOn, I::kFail}) {
       CHECK_FALSE(transition(ended, input).has_value());
     }
   }

@@ -51,7 +51,9 @@ TEST_CASE("a scenario whose expectation differs fails and says how") {
   runtime::ScenarioResult r = runtime::run_scenario_file(file, testing::load_checked_flow);
   CHECK_FALSE(r.passed);
   REQUIRE(r.failures.size() == 3);
-  CHECK(r.failures[0] == "delivery 1: at 0s, expected 5s in {at: 0s, channel: sms, user: u1, node: hello, body: \"Welcome!\"}");
+  CHECK(r.failures[0] ==
+        "delivery 1: at 0s, expected 5s in {at: 0s, channel: sms, user: u1, node: hello, body: "
+        "\"Welcome!\"}");
   CHECK(r.failures[1].find("channel is \"sms\", expected \"email\"") != std::string::npos);
   CHECK(r.failures[2] == "delivery 2: expected one more delivery, got none");
 }
