@@ -88,13 +88,13 @@ bool parse_rfc3339(const char* p, TimeMs* out) {
     ++p;
     int oh, om;
     if (!digits(p, 2, &oh) || *p++ != ':' || !digits(p, 2, &om)) return false;
-    offset_s = sign * (oh * 3600 + om * 60);
+    offset_s = sign * (int64_t{oh} * 3600 + int64_t{om} * 60);
   } else {
     return false;
   }
   if (*p != '\0') return false;
   const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  *out = ((days * 86400 + h * 3600 + mi * 60 + s) - offset_s) * 1000 + ms;
+  *out = ((days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + s) - offset_s) * 1000 + ms;
   return true;
 }
 

@@ -40,7 +40,8 @@ struct LifecycleDef : msm::front::state_machine_def<LifecycleDef> {
   using initial_state = Entered;
 
   // clang-format off
-  struct transition_table : mpl::vector<
+  // MSM looks the table up by this exact name.
+  struct transition_table : mpl::vector<  // NOLINT(readability-identifier-naming)
     //   from          input      to
     Row<Entered,      Start,     Running>,
     Row<Entered,      ExitOn,    Exited>,

@@ -62,7 +62,9 @@ std::string encode_coupons(const std::vector<std::pair<std::string, std::string>
   std::string out;
   for (const auto& [node, code] : coupons) {
     if (!out.empty()) out += kRecord;
-    out += node + kUnit + code;
+    out += node;
+    out += kUnit;
+    out += code;
   }
   return out;
 }
