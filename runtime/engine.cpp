@@ -438,16 +438,33 @@ int64_t Engine::coupons_left(const std::string& pool) const {
   return impl_->reader_->coupon_codes_left(pool);
 }
 
+namespace {
+
+// The stored per-node list of codes ("node\x1fcode\x1e...") as users see it:
+// the newest code.
+JourneyRecord for_reading(JourneyRecord j) {
+  const size_t record = j.coupon_code.rfind('\x1e');
+  std::string last = record == std::string::npos ? j.coupon_code : j.coupon_code.substr(record + 1);
+  const size_t unit = last.find('\x1f');
+  j.coupon_code = unit == std::string::npos ? last : last.substr(unit + 1);
+  return j;
+}
+
+}  // namespace
+
 std::vector<JourneyRecord> Engine::journeys_of_user(const std::string& user_id) const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
-  return impl_->reader_->journeys_of(user_id, "");
+  std::vector<JourneyRecord> out;
+  for (JourneyRecord& j : impl_->reader_->journeys_of(user_id, ""))
+    out.push_back(for_reading(std::move(j)));
+  return out;
 }
 
 std::optional<JourneyDetail> Engine::journey(int64_t id) const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   auto j = impl_->reader_->journey(id);
   if (!j) return std::nullopt;
-  return JourneyDetail{std::move(*j), impl_->reader_->steps(id)};
+  return JourneyDetail{for_reading(std::move(*j)), impl_->reader_->steps(id)};
 }
 
 std::vector<DeliveryRecord> Engine::deliveries(const std::string& user_id, const std::string& flow,

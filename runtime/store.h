@@ -42,7 +42,9 @@ struct JourneyRecord {
   std::string node;           // current node
   std::string waiting_for;    // awaited event type while waiting on an event
   std::string visits;         // visit counts per node: "node=2;other=1"
-  std::string coupon_code;    // newest code given, for {{coupon.code}}
+  // Codes given, per node: "node\x1fcode\x1e..." in the store (codes may hold any
+  // printable character); Engine's queries return only the newest code.
+  std::string coupon_code;
   std::string variant;        // A/B variants taken: "node=variant;..."
   std::string trigger_event;  // JSON object: the trigger event's properties (+ type, id)
   std::string last_event;     // JSON object: the newest event the journey consumed

@@ -4,7 +4,9 @@
 #include "runtime/engine.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "flow_loader.h"
@@ -257,4 +259,65 @@ TEST_CASE("deploying the same source again keeps the version; a change makes a n
   Engine& e = f.open();  // versions reload from the store
   REQUIRE(e.flow("waiter").has_value());
   CHECK(e.flow("waiter")->version == 2);
+}
+
+TEST_CASE("A/B: 10,000 users split 45/45/10 within 2 points, each user always in one variant") {
+  Fixture f;
+  Engine& e = f.open();
+  f.deploy(R"(flow: split
+trigger: { event: start }
+re_entry: always
+start: nudge
+nodes:
+  nudge:
+    type: ab
+    variants:
+      a: { weight: 45, next: done }
+      b: { weight: 45, next: done }
+      control: { weight: 10, next: done }
+  done: { type: exit }
+)");
+  constexpr int kUsers = 10000;
+  std::vector<Event> batch;
+  for (int u = 0; u < kUsers; ++u) {
+    Event ev;
+    ev.type = "start";
+    ev.user_id = "user-" + std::to_string(u);
+    batch.push_back(ev);
+  }
+  REQUIRE(e.ingest(batch).ok());
+  auto stats = e.stats("split");
+  REQUIRE(stats.ok());
+  std::map<std::string, int64_t> by_variant;
+  for (const auto& v : stats->variants) by_variant[v.variant] = v.journeys;
+  CHECK(std::abs(by_variant["a"] * 100.0 / kUsers - 45) <= 2);
+  CHECK(std::abs(by_variant["b"] * 100.0 / kUsers - 45) <= 2);
+  CHECK(std::abs(by_variant["control"] * 100.0 / kUsers - 10) <= 2);
+  // A second journey of the same users (after a restart, too) takes the same variant.
+  Engine& again = f.open();
+  std::vector<Event> second(batch.begin(), batch.begin() + 200);
+  REQUIRE(again.ingest(second).ok());
+  for (int u = 0; u < 200; ++u) {
+    auto journeys = again.journeys_of_user("user-" + std::to_string(u));
+    REQUIRE(journeys.size() == 2);
+    CHECK(journeys[0].variant == journeys[1].variant);
+  }
+}
+
+TEST_CASE("journey queries show the newest coupon code, not the stored list") {
+  Fixture f;
+  Engine& e = f.open();
+  f.deploy(R"(flow: gift
+trigger: { event: start }
+start: give
+nodes:
+  give: { type: coupon, pool: P, next: done, on_exhausted: done }
+  done: { type: exit }
+)");
+  REQUIRE(e.load_coupons("P", {"CODE;1=x"}).ok());
+  f.send("start", "u1");
+  auto journeys = e.journeys_of_user("u1");
+  REQUIRE(journeys.size() == 1);
+  CHECK(journeys[0].coupon_code == "CODE;1=x");
+  CHECK(e.coupons_left("P") == 0);
 }
