@@ -127,7 +127,8 @@ std::string delivery_json(const DeliveryRecord& d) {
   j["to"] = d.to;
   if (!d.subject.empty()) j["subject"] = d.subject;
   j["body"] = d.body;
-  return j.dump();
+  // Replace, never throw, on invalid UTF-8: a bad byte must not fail a whole batch.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::unique_ptr<DeliveryAdapter>> open_file_adapter(const std::string& path) {

@@ -76,7 +76,7 @@ expr::Record record_from_json_value(const json& object) {
 std::string merge_json_objects(std::string_view base, std::string_view update) {
   json merged = parse_object(base);
   merged.update(parse_object(update));
-  return merged.dump();
+  return merged.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace trellis::runtime

@@ -72,9 +72,10 @@ std::string encode_coupons(const std::vector<std::pair<std::string, std::string>
 // The stored form of an event a journey keeps (trigger, last consumed).
 std::string event_json(const Event& e, TimeMs time) {
   std::string out = "{\"id\":";
-  out += json(e.id).dump();
+  // Replace, never throw, on invalid UTF-8: a bad byte must not fail a whole batch.
+  out += json(e.id).dump(-1, ' ', false, json::error_handler_t::replace);
   out += ",\"type\":";
-  out += json(e.type).dump();
+  out += json(e.type).dump(-1, ' ', false, json::error_handler_t::replace);
   out += ",\"time\":" + std::to_string(time) + ",\"properties\":";
   out += e.properties_json.empty() ? "{}" : e.properties_json;
   out += '}';

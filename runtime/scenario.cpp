@@ -219,7 +219,7 @@ class Runner {
         throw std::runtime_error("event #" + std::to_string(step.order + 1) +
                                  " needs `type` and `user`");
       if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
-      step.event.properties_json = properties.dump();
+      step.event.properties_json = properties.dump(-1, ' ', false, json::error_handler_t::replace);
       steps.push_back(std::move(step));
     }
     // In time order; events at the same instant keep their file order.

@@ -321,3 +321,20 @@ nodes:
   CHECK(journeys[0].coupon_code == "CODE;1=x");
   CHECK(e.coupons_left("P") == 0);
 }
+
+TEST_CASE("an event id with invalid UTF-8 does not fail the batch it shares") {
+  Fixture f;
+  Engine& e = f.open();
+  f.deploy(kWaitFlow);
+  Event bad;
+  bad.type = "start";
+  bad.user_id = "u1";
+  bad.id = std::string("id-\xff\xfe");
+  Event good = bad;
+  good.user_id = "u2";
+  good.id = "fine";
+  auto r = e.ingest({bad, good});
+  REQUIRE(r.ok());
+  CHECK(r->accepted == 2);
+  CHECK(e.journeys_of_user("u2").size() == 1);
+}
