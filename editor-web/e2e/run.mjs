@@ -323,7 +323,8 @@ try {
     assert.match(await row.textContent(), /v1/);
     assert.equal(await row.locator('.state').textContent(), 'deployed');
     const cells = await row.locator('td.num').allTextContents();
-    assert.deepEqual(cells.slice(0, 2), ['2', '1']); // journeys started, active now
+    // Journeys started, active now, conversions (u1 paid: the goal).
+    assert.deepEqual(cells, ['2', '1', '1']);
   });
 
   await stage('reopened', async () => {

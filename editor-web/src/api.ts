@@ -2,21 +2,10 @@
 // only through these calls and exchanges flows as IR JSON.
 
 import type { Diagnostic, Flow } from './model/ir';
-import { simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type SimEvent, type SimResult } from './model/responses';
+import { flowSummariesFromJson, simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type FlowSummary, type SimEvent, type SimResult } from './model/responses';
 
-export interface FlowSummary {
-  name: string;
-  description?: string;
-  version?: number; // deployed version, absent when never deployed
-  state?: string; // e.g. "deployed", "draft", "modified", "invalid"
-  file?: string;
-  entered?: number;
-  active?: number; // journeys waiting now
-  conversions?: number;
-  errors?: number;
-}
 
-export type { FlowStats, NodeCounts, SimDelivery, SimEvent, SimResult, SimStep, VariantCounts } from './model/responses';
+export type { FlowStats, FlowSummary, NodeCounts, SimDelivery, SimEvent, SimResult, SimStep, VariantCounts } from './model/responses';
 
 export class ApiError extends Error {
   status: number;
@@ -82,33 +71,19 @@ function diagnosticsOf(x: unknown): Diagnostic[] {
 
 const enc = encodeURIComponent;
 
-interface RawFlowInfo {
-  name: string;
-  version?: number;
-  draft?: boolean;
-  file?: string;
-}
-
-// The list answers name, deployed version and whether a saved draft differs from it;
-// the headline numbers come from each deployed flow's stats.
+// GET /v1/flows answers each flow's deployed version, whether a saved draft differs
+// from it, and the headline numbers of deployed flows (older servers: from the stats).
 export async function listFlows(): Promise<FlowSummary[]> {
   const r = await call<unknown>('GET', '/v1/flows');
-  const list = (Array.isArray(r) ? r : ((r as { flows?: unknown[] })?.flows ?? [])) as RawFlowInfo[];
   return Promise.all(
-    list.map(async (f) => {
-      const out: FlowSummary = { name: f.name, file: f.file, version: f.version || undefined };
-      out.state = !f.version ? 'draft' : f.draft ? 'modified' : 'deployed';
-      if (f.version) {
-        try {
-          const s = await getStats(f.name);
-          out.entered = s.journeys;
-          out.active = s.live;
-          out.conversions = s.conversions;
-        } catch {
-          /* numbers stay blank */
-        }
+    flowSummariesFromJson(r).map(async (f) => {
+      if (!f.version || f.entered !== undefined) return f;
+      try {
+        const s = await getStats(f.name);
+        return { ...f, entered: s.journeys, active: s.live, conversions: s.conversions };
+      } catch {
+        return f; // numbers stay blank
       }
-      return out;
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simRequestBody, simResultFromJson, statsFromJson, SIM_USER } from '../src/model/responses';
+import { flowSummariesFromJson, simRequestBody, simResultFromJson, statsFromJson, SIM_USER } from '../src/model/responses';
 import { cartReminder } from './fixtures';
 
 describe('live counts from GET /v1/flows/{name}/stats', () => {
@@ -59,5 +59,24 @@ describe('POST /v1/simulate', () => {
     ]);
     expect(result.state).toBe('completed');
     expect(result.diagnostics).toHaveLength(1);
+  });
+});
+
+describe('the flow list from GET /v1/flows', () => {
+  it('names each flow state and keeps its headline numbers', () => {
+    const flows = flowSummariesFromJson({
+      flows: [
+        { name: 'a', version: 0, draft: true, file: 'flows/a.yaml' },
+        { name: 'b', version: 3, draft: false, journeys: 10, live: 4, conversions: 2 },
+        { name: 'c', version: 1, draft: true },
+      ],
+    });
+    expect(flows.map((f) => [f.name, f.version, f.state])).toEqual([
+      ['a', undefined, 'draft'],
+      ['b', 3, 'deployed'],
+      ['c', 1, 'modified'],
+    ]);
+    expect([flows[1].entered, flows[1].active, flows[1].conversions]).toEqual([10, 4, 2]);
+    expect(flows[2].entered).toBeUndefined(); // to be read from the flow's stats
   });
 });

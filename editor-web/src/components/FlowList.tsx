@@ -67,7 +67,6 @@ export function FlowList() {
                 <tr key={f.name} data-flow={f.name}>
                   <td>
                     <a href={`#/flows/${encodeURIComponent(f.name)}`}>{f.name}</a>
-                    {f.description && <div className="muted small">{f.description}</div>}
                   </td>
                   <td>{f.version ? `v${f.version}` : '–'}</td>
                   <td>

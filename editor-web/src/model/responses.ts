@@ -2,6 +2,16 @@
 // draws. Pure, so the contract with the API's JSON is unit-tested.
 import type { Diagnostic, Flow } from './ir';
 
+export interface FlowSummary {
+  name: string;
+  version?: number; // deployed version, absent when never deployed
+  state: 'draft' | 'deployed' | 'modified'; // modified: the saved file differs from the running version
+  file?: string;
+  entered?: number; // journeys started
+  active?: number; // journeys not ended
+  conversions?: number;
+}
+
 export interface NodeCounts {
   entered: number;
   waiting: number;
@@ -121,4 +131,23 @@ export function simResultFromJson(json: unknown): SimResult {
     diagnostics: list(r.diagnostics) as unknown as Diagnostic[],
     state: journeys.map((j) => j.state as string).filter(Boolean).join(', ') || undefined,
   };
+}
+
+// GET /v1/flows: {flows: [{name, version, draft, file?, journeys?, live?, conversions?}]}
+export function flowSummariesFromJson(json: unknown): FlowSummary[] {
+  return list((json as Obj | null)?.flows).map((f) => {
+    const version = num(f.version) || undefined;
+    const out: FlowSummary = {
+      name: String(f.name),
+      version,
+      state: !version ? 'draft' : f.draft ? 'modified' : 'deployed',
+      file: (f.file as string) || undefined,
+    };
+    if (typeof f.journeys === 'number') {
+      out.entered = f.journeys;
+      out.active = num(f.live);
+      out.conversions = num(f.conversions);
+    }
+    return out;
+  });
 }
