@@ -134,17 +134,25 @@ void MetricsRegistry::add_collector(std::function<void(MetricsRegistry&)> collec
   collectors_.push_back(std::move(collector));
 }
 
+void MetricsRegistry::add_text_source(std::function<std::string()> source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  text_sources_.push_back(std::move(source));
+}
+
 std::string MetricsRegistry::render() {
   std::lock_guard<std::mutex> render_lock(render_mu_);
   std::vector<std::function<void(MetricsRegistry&)>> collectors;
+  std::vector<std::function<std::string()>> sources;
   {
     std::lock_guard<std::mutex> lock(mu_);
     collectors = collectors_;
+    sources = text_sources_;
   }
   for (auto& collect : collectors) collect(*this);
+  std::string out;
+  for (auto& source : sources) out += source();
 
   std::lock_guard<std::mutex> lock(mu_);
-  std::string out;
   for (const auto& [name, fam] : families_) {
     static const char* kTypes[] = {"counter", "gauge", "histogram"};
     out += "# HELP " + name + " " + fam.help + "\n";

@@ -85,6 +85,10 @@ class MetricsRegistry {
   // Runs before each render(), on the rendering thread.
   void add_collector(std::function<void(MetricsRegistry&)> collector);
 
+  // Appends `source()`'s text (already in Prometheus format) to each render,
+  // for components that keep their own counters (the engine).
+  void add_text_source(std::function<std::string()> source);
+
   // The whole registry in Prometheus text format.
   std::string render();
 
@@ -100,9 +104,10 @@ class MetricsRegistry {
   };
   Family& family(const std::string& name, const std::string& help, Kind kind);
 
-  std::mutex mu_;  // guards families_ and collectors_ (not the metric values)
+  std::mutex mu_;  // guards families_, collectors_ and text_sources_ (not the metric values)
   std::map<std::string, Family> families_;
   std::vector<std::function<void(MetricsRegistry&)>> collectors_;
+  std::vector<std::function<std::string()>> text_sources_;
   std::mutex render_mu_;  // one render at a time, so collectors never race each other
 };
 

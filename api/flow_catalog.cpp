@@ -1,0 +1,275 @@
+#include "api/flow_catalog.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "dsl/checker.h"
+#include "dsl/format_dsl.h"
+#include "dsl/format_yaml.h"
+#include "dsl/json_format.h"
+
+namespace trellis::api {
+namespace fs = std::filesystem;
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The front end's findings plus the checker's, as dsl::check_flow_text does for text.
+ParsedFlow check_loaded(dsl::LoadResult loaded, dsl::FlowSyntax syntax) {
+  ParsedFlow out;
+  out.syntax = syntax;
+  out.diagnostics = std::move(loaded.diagnostics);
+  out.flow = std::move(loaded.flow);
+  out.diagnostics.sort();
+  return out;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Write to a temporary file and rename over the old one, so a crash never
+// leaves a half-written flow file behind.
+Status write_atomically(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Error{"cannot write " + tmp.string()};
+    out << text;
+    out.flush();
+    if (!out) return Error{"cannot write " + tmp.string()};
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error{"cannot rename " + tmp.string() + ": " + ec.message()};
+  return {};
+}
+
+std::string rendered(const ir::Diagnostics& diagnostics, const std::string& source) {
+  std::string out;
+  for (const auto& d : diagnostics.items())
+    if (d.severity == ir::Severity::kError) out += ir::render(d, source);
+  return out;
+}
+
+}  // namespace
+
+dsl::FlowSyntax detect_syntax(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') continue;
+    std::string rest = line.substr(start);
+    if (rest.rfind("flow", 0) != 0) return dsl::FlowSyntax::kYaml;
+    size_t after = rest.find_first_not_of(" \t", 4);
+    // `flow:` is YAML; `flow name {` is the DSL.
+    if (after == std::string::npos || rest[after] == ':') return dsl::FlowSyntax::kYaml;
+    return after > 4 ? dsl::FlowSyntax::kDsl : dsl::FlowSyntax::kYaml;
+  }
+  return dsl::FlowSyntax::kYaml;
+}
+
+bool valid_flow_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
+  return true;
+}
+
+ParsedFlow parse_flow_body(const std::string& body, const std::string& content_type,
+                           const std::string& file) {
+  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  if (type == "application/json") {
+    ParsedFlow out;
+    nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+      out.diagnostics.error(file, {}, "the body is not a JSON object (flow IR JSON expected)");
+      return out;
+    }
+    out.flow = dsl::flow_from_json(json, file, out.diagnostics);
+    dsl::CheckOptions options;
+    options.graph_warnings = !out.diagnostics.has_errors();
+    out.diagnostics.append(dsl::check_flow(*out.flow, options));
+    out.diagnostics.sort();
+    return out;
+  }
+  dsl::FlowSyntax syntax;
+  if (type.find("yaml") != std::string::npos)
+    syntax = dsl::FlowSyntax::kYaml;
+  else if (type == "text/x-trellis-flow")
+    syntax = dsl::FlowSyntax::kDsl;
+  else
+    syntax = detect_syntax(body);
+  return check_loaded(dsl::check_flow_text(body, file, syntax), syntax);
+}
+
+ParsedFlow parse_flow_source(const std::string& source, const std::string& file) {
+  dsl::FlowSyntax syntax = detect_syntax(source);
+  return check_loaded(dsl::check_flow_text(source, file, syntax), syntax);
+}
+
+FlowCatalog::FlowCatalog(std::string flows_dir, runtime::Engine& engine, JsonLog& log)
+    : flows_dir_(std::move(flows_dir)), engine_(engine), log_(log) {}
+
+size_t FlowCatalog::deploy_folder() {
+  if (flows_dir_.empty()) return 0;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(flows_dir_, ec)) {
+    auto ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".flow"))
+      files.push_back(entry.path());
+  }
+  if (ec) {
+    log_.error(
+        {{"msg", "cannot read the flows folder"}, {"dir", flows_dir_}, {"error", ec.message()}});
+    return 0;
+  }
+  std::sort(files.begin(), files.end());
+  size_t deployed = 0;
+  for (const auto& path : files) {
+    std::string text = read_text(path);
+    ParsedFlow parsed = parse_flow_source(text, path.string());
+    if (!parsed.ok()) {
+      log_.error({{"msg", "flow file has errors; not deployed"},
+                  {"file", path.string()},
+                  {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
+      continue;
+    }
+    const std::string name = parsed.flow->name.value;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (files_.count(name)) {
+        log_.error({{"msg", "two files define one flow; the second is skipped"},
+                    {"flow", name},
+                    {"file", path.string()},
+                    {"first", files_[name]}});
+        continue;
+      }
+      files_[name] = path.string();
+    }
+    auto outcome = deploy_text(name, text, path.string());
+    if (!outcome.ok()) {
+      log_.error(
+          {{"msg", "deploy failed"}, {"file", path.string()}, {"error", outcome.error().message}});
+      continue;
+    }
+    log_.info({{"msg", "flow deployed"},
+               {"flow", name},
+               {"version", outcome->version},
+               {"changed", outcome->changed},
+               {"file", path.string()}});
+    ++deployed;
+  }
+  return deployed;
+}
+
+std::string FlowCatalog::file_for(const std::string& name, dsl::FlowSyntax syntax) const {
+  auto it = files_.find(name);
+  if (it != files_.end()) return it->second;
+  if (flows_dir_.empty()) return "";
+  return (fs::path(flows_dir_) / (name + (syntax == dsl::FlowSyntax::kDsl ? ".flow" : ".yaml")))
+      .string();
+}
+
+Status FlowCatalog::save(const ir::Flow& flow, dsl::FlowSyntax syntax) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string& name = flow.name.value;
+  std::string file = file_for(name, syntax);
+  // The file's own syntax wins, so a `.flow` file stays DSL when the editor saves JSON.
+  if (!file.empty())
+    syntax = fs::path(file).extension() == ".flow" ? dsl::FlowSyntax::kDsl : dsl::FlowSyntax::kYaml;
+  std::string text =
+      syntax == dsl::FlowSyntax::kDsl ? dsl::format_dsl(flow) : dsl::format_yaml(flow);
+  if (!file.empty()) {
+    std::error_code ec;
+    fs::create_directories(fs::path(file).parent_path(), ec);
+    Status written = write_atomically(file, text);
+    if (!written.ok()) return written;
+    files_[name] = file;
+  }
+  auto deployed = engine_.flow(name);
+  if (deployed && deployed->source == text)
+    drafts_.erase(name);
+  else
+    drafts_[name] = text;
+  return {};
+}
+
+std::optional<std::string> FlowCatalog::source(const std::string& name) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = drafts_.find(name);
+    if (it != drafts_.end()) return it->second;
+  }
+  auto deployed = engine_.flow(name);
+  if (deployed) return deployed->source;
+  return std::nullopt;
+}
+
+Result<DeployOutcome> FlowCatalog::deploy(const std::string& name) {
+  auto text = source(name);
+  if (!text) return Error{"unknown flow " + name};
+  std::string file;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    file = file_for(name, detect_syntax(*text));
+  }
+  return deploy_text(name, *text, file.empty() ? name : file);
+}
+
+Result<DeployOutcome> FlowCatalog::deploy_text(const std::string& name, const std::string& text,
+                                               const std::string& file) {
+  ParsedFlow parsed = parse_flow_source(text, file);
+  if (!parsed.ok()) return Error{rendered(parsed.diagnostics, text)};
+  std::lock_guard<std::mutex> lock(mu_);
+  auto before = engine_.flow(name);
+  auto version = engine_.deploy(*parsed.flow, text);
+  if (!version.ok()) return Error{version.error().message};
+  drafts_.erase(name);
+  return DeployOutcome{*version, !before || before->version != *version};
+}
+
+std::vector<FlowInfo> FlowCatalog::list() const {
+  std::vector<std::string> names;
+  for (const auto& f : engine_.flows()) names.push_back(f.name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, text] : drafts_) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::vector<FlowInfo> out;
+  for (const auto& name : names)
+    if (auto i = info(name)) out.push_back(*i);
+  return out;
+}
+
+std::optional<FlowInfo> FlowCatalog::info(const std::string& name) const {
+  FlowInfo out;
+  out.name = name;
+  auto deployed = engine_.flow(name);
+  if (deployed) {
+    out.deployed_version = deployed->version;
+    out.deployed_at = deployed->deployed_at;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  out.has_draft = drafts_.count(name) > 0;
+  auto it = files_.find(name);
+  if (it != files_.end()) out.file = it->second;
+  if (!deployed && !out.has_draft) return std::nullopt;
+  return out;
+}
+
+}  // namespace trellis::api

@@ -1,0 +1,120 @@
+#include "api/ingest.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace trellis::api {
+namespace {
+
+// A producer sending random type names must not grow memory without bound.
+constexpr size_t kMaxTypes = 1000;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Ingest::Ingest(runtime::Engine& engine, MetricsRegistry& metrics)
+    : engine_(engine), metrics_(metrics) {}
+
+void Ingest::count_accepted(const char* source, const runtime::IngestSummary& summary) {
+  const char* kHelp = "Events committed, by source and outcome";
+  metrics_
+      .counter("trellis_ingest_events_total", kHelp, {{"source", source}, {"outcome", "accepted"}})
+      .inc(static_cast<double>(summary.accepted));
+  metrics_
+      .counter("trellis_ingest_events_total", kHelp, {{"source", source}, {"outcome", "duplicate"}})
+      .inc(static_cast<double>(summary.duplicates));
+}
+
+void Ingest::count_rejected(const char* source, const char* reason, double n) {
+  metrics_
+      .counter("trellis_ingest_rejected_total",
+               "Event bodies or stream messages rejected, by source and reason",
+               {{"source", source}, {"reason", reason}})
+      .inc(n);
+}
+
+void Ingest::note_types(const std::vector<runtime::Event>& events) {
+  int64_t now = wall_ms();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& e : events) {
+    auto it = types_.find(e.type);
+    if (it == types_.end()) {
+      if (types_.size() >= kMaxTypes) continue;
+      it = types_.emplace(e.type, TypeSeen{}).first;
+    }
+    ++it->second.count;
+    it->second.last_seen_ms = now;
+  }
+}
+
+IngestOutcome Ingest::ingest_body(const std::string& body) {
+  IngestOutcome out;
+  auto events = runtime::parse_events(body);
+  if (!events.ok()) {
+    count_rejected("http", "invalid");
+    return {400, "invalid_event", events.error().message, {}};
+  }
+  note_types(*events);
+  auto summary = engine_.ingest(std::move(*events));
+  if (!summary.ok()) {
+    count_rejected("http", "store");
+    return {503, "store_unavailable", summary.error().message, {}};
+  }
+  count_accepted("http", *summary);
+  out.summary = *summary;
+  return out;
+}
+
+std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& messages) {
+  std::vector<SinkOutcome> out(messages.size());
+  std::vector<runtime::Event> batch;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto events = runtime::parse_events(messages[i].payload);
+    if (!events.ok()) {
+      out[i] = {SinkVerdict::kPoison, events.error().message};
+      count_rejected("redis", "invalid");
+      continue;
+    }
+    for (size_t j = 0; j < events->size(); ++j) {
+      auto& e = (*events)[j];
+      if (e.id.empty()) e.id = messages[i].source_id + "#" + std::to_string(j);
+      batch.push_back(std::move(e));
+    }
+  }
+  if (batch.empty()) return out;
+  note_types(batch);
+  auto summary = engine_.ingest(std::move(batch));
+  if (!summary.ok()) {
+    for (auto& o : out)
+      if (o.verdict == SinkVerdict::kApplied) o = {SinkVerdict::kRetry, summary.error().message};
+    count_rejected("redis", "store");
+    return out;
+  }
+  count_accepted("redis", *summary);
+  return out;
+}
+
+nlohmann::json Ingest::recent_types() const {
+  std::vector<std::pair<std::string, TypeSeen>> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen.assign(types_.begin(), types_.end());
+  }
+  std::stable_sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) {
+    return a.second.last_seen_ms > b.second.last_seen_ms;
+  });
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [type, s] : seen) {
+    out.push_back({{"type", type},
+                   {"count", s.count},
+                   {"last_seen", runtime::format_rfc3339(s.last_seen_ms)}});
+  }
+  return out;
+}
+
+}  // namespace trellis::api

@@ -1,0 +1,58 @@
+// The one way events enter the engine from outside: HTTP bodies and Redis
+// stream messages are parsed here (SPEC §2 forms, runtime/event.h), counted in
+// the metrics, remembered by type for the editor, and committed through
+// Engine::ingest (durable on return).
+//
+// Thread-safety: every member may be called from any thread.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/metrics.h"
+#include "api/redis_consumer.h"
+#include "runtime/engine.h"
+
+namespace trellis::api {
+
+struct IngestOutcome {
+  int status = 202;   // 202 committed; 400 bad body; 503 store failure
+  std::string error;  // for 4xx/5xx: "invalid_event", "store_unavailable"
+  std::string detail;
+  runtime::IngestSummary summary;
+};
+
+class Ingest : public EventSink {
+ public:
+  // Borrowed; must outlive this object.
+  Ingest(runtime::Engine& engine, MetricsRegistry& metrics);
+
+  // One HTTP body: one event or an array, all or nothing, one commit.
+  IngestOutcome ingest_body(const std::string& body);
+  // EventSink: each message parsed alone (a bad one is poison and the rest go
+  // on); the good ones share one commit. Events without an id get
+  // "<source_id>#<index>", so a redelivered stream entry is a duplicate.
+  std::vector<SinkOutcome> apply(const std::vector<StreamMessage>& messages) override;
+
+  // Event types seen since start, newest first: [{type, count, last_seen}].
+  nlohmann::json recent_types() const;
+
+ private:
+  void note_types(const std::vector<runtime::Event>& events);
+  void count_accepted(const char* source, const runtime::IngestSummary& summary);
+  void count_rejected(const char* source, const char* reason, double n = 1);
+
+  runtime::Engine& engine_;
+  MetricsRegistry& metrics_;
+  struct TypeSeen {
+    int64_t count = 0;
+    int64_t last_seen_ms = 0;
+  };
+  mutable std::mutex mu_;                  // guards types_
+  std::map<std::string, TypeSeen> types_;  // bounded by kMaxTypes
+};
+
+}  // namespace trellis::api

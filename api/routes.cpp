@@ -1,0 +1,391 @@
+#include "api/routes.h"
+
+#include <charconv>
+
+#include "api/simulate.h"
+#include "dsl/format_dsl.h"
+#include "dsl/format_yaml.h"
+#include "dsl/json_format.h"
+#include "nodes/registry.h"
+
+namespace trellis::api {
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+const std::string kName = "([^/]+)";
+
+std::string flow_name_param(const Request& req) {
+  std::string name = req.matches[1];
+  if (!valid_flow_name(name))
+    throw HttpError{400, "bad_name", "flow names use letters, digits, '_', '-' and '.'"};
+  return name;
+}
+
+json invalid_flow_detail(const ir::Diagnostics& diagnostics) {
+  return {{"errors", diagnostics.error_count()},
+          {"warnings", diagnostics.warning_count()},
+          {"diagnostics", dsl::diagnostics_to_json(diagnostics)}};
+}
+
+// Parses a flow body for PUT, deploy and check; JSON bodies are depth-checked.
+ParsedFlow parse_flow_request(const HttpServer& server, const Request& req,
+                              const std::string& file) {
+  std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("application/json", 0) == 0 &&
+      json_too_deep(req.body, server.options().max_json_depth))
+    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
+  if (req.body.empty()) throw HttpError{400, "empty_body", "send the flow as YAML, DSL or IR JSON"};
+  return parse_flow_body(req.body, type, file);
+}
+
+// A 422 when the flow has errors or its name differs from the URL's.
+void require_valid(ParsedFlow& parsed, const std::string& name, const std::string& file) {
+  if (parsed.flow && parsed.flow->name.value.empty() && parsed.syntax == dsl::FlowSyntax::kYaml)
+    parsed.flow->name.value = name;  // IR JSON from the editor may leave it to the URL
+  if (parsed.flow && parsed.flow->name.value != name)
+    parsed.diagnostics.error(
+        file, parsed.flow->name.span,
+        "the flow is named '" + parsed.flow->name.value + "' but the URL names '" + name + "'", "",
+        "flow");
+  if (!parsed.ok()) throw HttpError{422, "invalid_flow", invalid_flow_detail(parsed.diagnostics)};
+}
+
+int64_t parse_int(const std::string& text, const char* what) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size())
+    throw HttpError{400, std::string("bad_") + what, std::string(what) + " must be an integer"};
+  return v;
+}
+
+void require_known_user(runtime::Engine& engine, const std::string& user) {
+  if (!engine.profile(user) && engine.journeys_of_user(user).empty())
+    throw HttpError{404, "unknown_user", "no profile and no journeys for user " + user};
+}
+
+void require_known_flow(FlowCatalog& flows, const std::string& name) {
+  if (!flows.info(name)) throw HttpError{404, "unknown_flow", "no flow named " + name};
+}
+
+// ---- flows -----------------------------------------------------------------
+
+json flow_info_json(const FlowInfo& f) {
+  json j = {{"name", f.name}, {"version", f.deployed_version}, {"draft", f.has_draft}};
+  if (f.deployed_version) j["deployed_at"] = format_time(f.deployed_at);
+  if (!f.file.empty()) j["file"] = f.file;
+  return j;
+}
+
+void get_flow(ApiContext& ctx, const Request& req, Response& res) {
+  std::string name = flow_name_param(req);
+  auto source = ctx.flows.source(name);
+  if (!source) throw HttpError{404, "unknown_flow", "no flow named " + name};
+  auto info = ctx.flows.info(name);
+  res.set_header("X-Trellis-Version", std::to_string(info ? info->deployed_version : 0));
+  res.set_header("X-Trellis-Draft", info && info->has_draft ? "true" : "false");
+  std::string format = req.has_param("format") ? req.get_param_value("format") : "source";
+  if (format == "source") {
+    bool dsl = detect_syntax(*source) == dsl::FlowSyntax::kDsl;
+    res.set_content(*source,
+                    dsl ? "text/x-trellis-flow; charset=utf-8" : "application/yaml; charset=utf-8");
+    return;
+  }
+  ParsedFlow parsed = parse_flow_source(*source, name);
+  if (!parsed.flow) throw HttpError{500, "internal", "stored flow does not parse"};
+  if (format == "json") {
+    dsl::JsonOptions options;
+    options.spans = true;
+    reply_json(res, 200, dsl::flow_to_json(*parsed.flow, options));
+  } else if (format == "yaml") {
+    res.set_content(dsl::format_yaml(*parsed.flow), "application/yaml; charset=utf-8");
+  } else if (format == "dsl") {
+    res.set_content(dsl::format_dsl(*parsed.flow), "text/x-trellis-flow; charset=utf-8");
+  } else {
+    throw HttpError{400, "bad_format", "format is one of source, json, yaml, dsl"};
+  }
+}
+
+json deploy_json(const std::string& name, const Result<DeployOutcome>& outcome) {
+  if (!outcome.ok()) throw HttpError{422, "deploy_failed", outcome.error().message};
+  return {{"flow", name}, {"version", outcome->version}, {"changed", outcome->changed}};
+}
+
+void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  std::string name = flow_name_param(req);
+  std::string file = name + ".yaml";
+  ParsedFlow parsed = parse_flow_request(server, req, file);
+  require_valid(parsed, name, file);
+  Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
+  if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
+  json out = flow_info_json(*ctx.flows.info(name));
+  out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);  // warnings only
+  if (req.has_param("deploy") && req.get_param_value("deploy") != "false") {
+    out["deploy"] = deploy_json(name, ctx.flows.deploy(name));
+    out["version"] = out["deploy"]["version"];
+    out["draft"] = false;
+  }
+  reply_json(res, 200, out);
+}
+
+void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  std::string name = flow_name_param(req);
+  if (!req.body.empty()) {  // deploy this text directly: save, then deploy
+    std::string file = name + ".yaml";
+    ParsedFlow parsed = parse_flow_request(server, req, file);
+    require_valid(parsed, name, file);
+    Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
+    if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
+  }
+  require_known_flow(ctx.flows, name);
+  reply_json(res, 200, deploy_json(name, ctx.flows.deploy(name)));
+}
+
+void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
+  std::string name = flow_name_param(req);
+  auto counts = ctx.engine.stats(name);
+  if (!counts.ok()) throw HttpError{404, "unknown_flow", counts.error().message};
+  json nodes = json::array(), variants = json::array();
+  for (const auto& n : counts->nodes)
+    nodes.push_back(
+        {{"node", n.node}, {"entered", n.entered}, {"waiting", n.waiting}, {"exited", n.exited}});
+  for (const auto& v : counts->variants)
+    variants.push_back({{"node", v.node},
+                        {"variant", v.variant},
+                        {"journeys", v.journeys},
+                        {"conversions", v.conversions}});
+  auto info = ctx.flows.info(name);
+  reply_json(res, 200,
+             {{"flow", name},
+              {"version", info ? info->deployed_version : 0},
+              {"journeys", counts->journeys},
+              {"live", counts->live},
+              {"conversions", counts->conversions},
+              {"nodes", nodes},
+              {"variants", variants}});
+}
+
+void check(HttpServer& server, const Request& req, Response& res) {
+  ParsedFlow parsed = parse_flow_request(server, req, "request");
+  json out = {{"ok", parsed.ok()},
+              {"errors", parsed.diagnostics.error_count()},
+              {"warnings", parsed.diagnostics.warning_count()},
+              {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}};
+  if (parsed.flow) {
+    dsl::JsonOptions options;
+    options.spans = true;
+    out["flow"] = dsl::flow_to_json(*parsed.flow, options);
+  }
+  reply_json(res, 200, out);
+}
+
+// ---- events, users, coupons --------------------------------------------------
+
+void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  if (json_too_deep(req.body, server.options().max_json_depth))
+    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
+  IngestOutcome outcome = ctx.ingest.ingest_body(req.body);
+  if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
+  reply_json(res, 202,
+             {{"accepted", outcome.summary.accepted},
+              {"duplicates", outcome.summary.duplicates},
+              {"journeys_started", outcome.summary.journeys_started}});
+}
+
+void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.matches[1];
+  if (json_too_deep(req.body, server.options().max_json_depth))
+    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
+  auto traits = runtime::parse_traits(req.body);
+  if (!traits.ok()) throw HttpError{400, "invalid_traits", traits.error().message};
+  Status put = ctx.engine.put_profile(user, *traits);
+  if (!put.ok()) throw HttpError{503, "store_unavailable", put.message()};
+  auto profile = ctx.engine.profile(user);
+  reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(profile.value_or("{}"))}});
+}
+
+void get_user(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.matches[1];
+  auto profile = ctx.engine.profile(user);
+  if (!profile) throw HttpError{404, "unknown_user", "no profile for user " + user};
+  reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(*profile)}});
+}
+
+void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.matches[1];
+  require_known_user(ctx.engine, user);
+  json out = json::array();
+  for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(journey_to_json(j));
+  reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
+}
+
+std::vector<std::string> coupon_codes(const HttpServer& server, const Request& req) {
+  std::vector<std::string> codes;
+  std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("text/plain", 0) == 0) {
+    size_t start = 0;
+    while (start <= req.body.size()) {
+      size_t end = req.body.find('\n', start);
+      if (end == std::string::npos) end = req.body.size();
+      std::string line = req.body.substr(start, end - start);
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty()) codes.push_back(line);
+      start = end + 1;
+    }
+  } else {
+    json body = parse_json_body(req.body, server.options().max_json_depth);
+    const json& list = body.is_object() && body.contains("codes") ? body["codes"] : body;
+    if (!list.is_array())
+      throw HttpError{400, "invalid_codes", "send a JSON array of codes or {\"codes\": [...]}"};
+    for (const auto& c : list) {
+      if (!c.is_string()) throw HttpError{400, "invalid_codes", "every code must be a string"};
+      codes.push_back(c.get<std::string>());
+    }
+  }
+  if (codes.empty()) throw HttpError{400, "invalid_codes", "no codes in the body"};
+  for (const auto& c : codes)
+    if (c.empty() || c.size() > 256)
+      throw HttpError{400, "invalid_codes", "codes are 1 to 256 characters"};
+  return codes;
+}
+
+void post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  std::string pool = req.matches[1];
+  auto codes = coupon_codes(server, req);
+  auto added = ctx.engine.load_coupons(pool, codes);
+  if (!added.ok()) throw HttpError{503, "store_unavailable", added.error().message};
+  reply_json(res, 200,
+             {{"pool", pool}, {"added", *added}, {"left", ctx.engine.coupons_left(pool)}});
+}
+
+// ---- deliveries and journeys -------------------------------------------------
+
+void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.get_param_value("user"), flow = req.get_param_value("flow");
+  size_t limit = 1000;
+  if (req.has_param("limit")) {
+    int64_t l = parse_int(req.get_param_value("limit"), "limit");
+    if (l < 1 || l > 10000) throw HttpError{400, "bad_limit", "limit is 1 to 10000"};
+    limit = static_cast<size_t>(l);
+  }
+  if (!flow.empty()) require_known_flow(ctx.flows, flow);
+  if (!user.empty()) require_known_user(ctx.engine, user);
+  json out = json::array();
+  for (const auto& d : ctx.engine.deliveries(user, flow, limit)) out.push_back(delivery_to_json(d));
+  reply_json(res, 200, {{"deliveries", out}});
+}
+
+void get_journey(ApiContext& ctx, const Request& req, Response& res) {
+  int64_t id = parse_int(req.matches[1], "id");
+  auto detail = ctx.engine.journey(id);
+  if (!detail) throw HttpError{404, "unknown_journey", "no journey " + std::to_string(id)};
+  json out = journey_to_json(detail->journey);
+  json steps = json::array();
+  for (const auto& s : detail->steps) steps.push_back(step_to_json(s));
+  out["steps"] = steps;
+  reply_json(res, 200, out);
+}
+
+}  // namespace
+
+std::string format_time(int64_t ms) { return runtime::format_rfc3339(ms); }
+
+json journey_to_json(const runtime::JourneyRecord& j) {
+  json out = {{"id", j.id},
+              {"flow", j.flow},
+              {"version", j.version},
+              {"user_id", j.user_id},
+              {"state", std::string(runtime::lifecycle_name(j.state))},
+              {"node", j.node},
+              {"entered_at", format_time(j.entered_at)},
+              {"updated_at", format_time(j.updated_at)}};
+  if (!j.key.empty()) out["key"] = j.key;
+  if (!j.waiting_for.empty()) out["waiting_for"] = j.waiting_for;
+  if (!j.variant.empty()) out["variants"] = j.variant;
+  if (!j.coupon_code.empty()) out["coupon_code"] = j.coupon_code;
+  if (j.ended_at) out["ended_at"] = format_time(*j.ended_at);
+  if (j.converted_at) out["converted_at"] = format_time(*j.converted_at);
+  return out;
+}
+
+json step_to_json(const runtime::StepRecord& s) {
+  return {{"seq", s.seq},
+          {"node", s.node},
+          {"input", s.input},
+          {"at", format_time(s.at)},
+          {"reason", s.reason}};
+}
+
+json delivery_to_json(const runtime::DeliveryRecord& d) {
+  static const char* kStatus[] = {"pending", "sent", "dead"};
+  json out = {{"id", d.id},
+              {"key", d.key},
+              {"channel", d.channel},
+              {"user_id", d.user_id},
+              {"flow", d.flow},
+              {"flow_version", d.flow_version},
+              {"node", d.node},
+              {"at", format_time(d.at)},
+              {"to", d.to},
+              {"body", d.body},
+              {"journey_id", d.journey_id},
+              {"status", kStatus[static_cast<int>(d.status)]},
+              {"attempts", d.attempts}};
+  if (!d.subject.empty()) out["subject"] = d.subject;
+  if (!d.last_error.empty()) out["last_error"] = d.last_error;
+  return out;
+}
+
+void add_routes(HttpServer& server, ApiContext& ctx) {
+  HttpServer* s = &server;
+  ApiContext* c = &ctx;
+  server.get("/v1/flows", [c](const Request&, Response& res) {
+    json out = json::array();
+    for (const auto& f : c->flows.list()) out.push_back(flow_info_json(f));
+    reply_json(res, 200, {{"flows", out}});
+  });
+  server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { get_flow(*c, q, r); });
+  server.put("/v1/flows/" + kName,
+             [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); });
+  server.post("/v1/flows/" + kName + "/deploy",
+              [s, c](const Request& q, Response& r) { deploy_flow(*s, *c, q, r); });
+  server.get("/v1/flows/" + kName + "/stats",
+             [c](const Request& q, Response& r) { flow_stats(*c, q, r); });
+  server.post("/v1/check", [s](const Request& q, Response& r) { check(*s, q, r); });
+  server.get("/v1/schema/nodes", [](const Request&, Response& res) {
+    res.set_content(nodes::node_schemas_json(), "application/json");
+  });
+
+  server.post("/v1/events", [s, c](const Request& q, Response& r) { post_events(*s, *c, q, r); });
+  server.get("/v1/events/recent-types", [c](const Request&, Response& res) {
+    reply_json(res, 200, {{"types", c->ingest.recent_types()}});
+  });
+  server.put("/v1/users/" + kName,
+             [s, c](const Request& q, Response& r) { put_user(*s, *c, q, r); });
+  server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { get_user(*c, q, r); });
+  server.get("/v1/users/" + kName + "/journeys",
+             [c](const Request& q, Response& r) { user_journeys(*c, q, r); });
+  server.post("/v1/coupons/" + kName,
+              [s, c](const Request& q, Response& r) { post_coupons(*s, *c, q, r); });
+  server.get("/v1/coupons/" + kName, [c](const Request& q, Response& res) {
+    std::string pool = q.matches[1];
+    reply_json(res, 200, {{"pool", pool}, {"left", c->engine.coupons_left(pool)}});
+  });
+  server.get("/v1/deliveries", [c](const Request& q, Response& r) { get_deliveries(*c, q, r); });
+  server.get("/v1/journeys/" + kName,
+             [c](const Request& q, Response& r) { get_journey(*c, q, r); });
+  server.post("/v1/simulate", [s, c](const Request& q, Response& res) {
+    json body = parse_json_body(q.body, s->options().max_json_depth);
+    SimulateOutcome out =
+        simulate(body, [c](const std::string& name) -> std::optional<std::string> {
+          auto flow = c->engine.flow(name);
+          if (!flow) return std::nullopt;
+          return flow->source;
+        });
+    reply_json(res, out.status, out.body);
+  });
+}
+
+}  // namespace trellis::api

@@ -1,0 +1,29 @@
+// The endpoints of SPEC §5 and the editor's extras, on an HttpServer. Each
+// handler maps the engine's results to JSON and its errors to 4xx/5xx with
+// {"error", "detail"}; a bad request changes nothing. README "HTTP API" lists
+// every endpoint with its errors.
+#pragma once
+
+#include "api/flow_catalog.h"
+#include "api/http_server.h"
+#include "api/ingest.h"
+#include "runtime/engine.h"
+
+namespace trellis::api {
+
+struct ApiContext {
+  runtime::Engine& engine;
+  FlowCatalog& flows;
+  Ingest& ingest;
+};
+
+// REQUIRES: before server.bind(). `context` must outlive the server.
+void add_routes(HttpServer& server, ApiContext& context);
+
+// JSON shapes shared with the tests and the simulator.
+nlohmann::json journey_to_json(const runtime::JourneyRecord& journey);
+nlohmann::json step_to_json(const runtime::StepRecord& step);
+nlohmann::json delivery_to_json(const runtime::DeliveryRecord& delivery);
+std::string format_time(int64_t ms);  // RFC 3339, UTC
+
+}  // namespace trellis::api

@@ -1,0 +1,123 @@
+#include "api/service.h"
+
+#include <filesystem>
+
+namespace trellis::api {
+
+Result<ir::Flow> parse_stored_flow(const std::string& name, const std::string& source) {
+  ParsedFlow parsed = parse_flow_source(source, name);
+  if (!parsed.ok()) {
+    std::string message = "stored flow " + name + " no longer checks:";
+    for (const auto& d : parsed.diagnostics.items())
+      if (d.severity == ir::Severity::kError) message += "\n" + ir::render(d, source);
+    return Error{message};
+  }
+  return std::move(*parsed.flow);
+}
+
+Service::Service(ServiceOptions options, JsonLog& log) : options_(std::move(options)), log_(log) {}
+
+Service::~Service() { shutdown(); }
+
+Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& log) {
+  std::unique_ptr<Service> s(new Service(std::move(options), log));
+  const ServiceOptions& o = s->options_;
+  log.set_request_lines(o.log_requests);
+
+  runtime::EngineOptions engine_options;
+  engine_options.db_path = o.db_path;
+  engine_options.parse_flow = parse_stored_flow;
+  engine_options.adapter = o.adapter;
+  engine_options.deliveries_path = o.deliveries_path;
+  if (engine_options.deliveries_path.empty()) {
+    auto dir = std::filesystem::path(o.db_path).parent_path();
+    engine_options.deliveries_path = (dir / "deliveries.jsonl").string();
+  }
+  engine_options.webhook_url = o.webhook_url;
+  engine_options.synchronous = o.synchronous;
+  auto engine = runtime::Engine::open(engine_options);
+  if (!engine.ok()) return Error{"cannot open the engine: " + engine.error().message};
+  s->engine_ = std::move(*engine);
+
+  s->flows_ = std::make_unique<FlowCatalog>(o.flows_dir, *s->engine_, log);
+  s->flows_->deploy_folder();
+  s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_);
+  s->context_ = std::make_unique<ApiContext>(ApiContext{*s->engine_, *s->flows_, *s->ingest_});
+  s->server_ = std::make_unique<HttpServer>(o.http, s->metrics_, log);
+  add_routes(*s->server_, *s->context_);
+  s->install_collectors();
+
+  if (o.redis) {
+    s->consumer_ = std::make_unique<RedisConsumer>(*o.redis, *s->ingest_, s->metrics_, log);
+    Status connected = s->consumer_->connect();
+    if (!connected.ok()) return Error{connected.message()};
+  }
+  Status bound = s->server_->bind();
+  if (!bound.ok()) return Error{bound.message()};
+  log.info({{"msg", "listening"},
+            {"host", o.http.host},
+            {"port", s->server_->port()},
+            {"db", o.db_path},
+            {"flows", o.flows_dir},
+            {"auth", !o.http.token.empty()},
+            {"redis", o.redis ? o.redis->url : ""}});
+  return s;
+}
+
+void Service::install_collectors() {
+  runtime::Engine* engine = engine_.get();
+  metrics_.add_text_source([engine] { return engine->prometheus_metrics(); });
+  // Journeys by flow and state, read from the store at scrape time rather than
+  // kept current on every step.
+  metrics_.add_collector([engine](MetricsRegistry& m) {
+    const char* kName = "trellis_journeys";
+    const char* kHelp = "Journeys by flow and state (waiting, active, ended)";
+    m.clear_gauge_family(kName);
+    m.clear_gauge_family("trellis_flow_conversions");
+    for (const auto& flow : engine->flows()) {
+      auto counts = engine->stats(flow.name);
+      if (!counts.ok()) continue;
+      int64_t waiting = 0;
+      for (const auto& n : counts->nodes) waiting += n.waiting;
+      m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "waiting"}})
+          .set(static_cast<double>(waiting));
+      m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "active"}})
+          .set(static_cast<double>(counts->live - waiting));
+      m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "ended"}})
+          .set(static_cast<double>(counts->journeys - counts->live));
+      m.gauge("trellis_flow_conversions", "Journeys that reached the flow's goal",
+              {{"flow", flow.name}})
+          .set(static_cast<double>(counts->conversions));
+    }
+  });
+}
+
+void Service::run() {
+  engine_->start();
+  if (consumer_) consumer_thread_ = std::thread([this] { consumer_->run(); });
+  server_->serve();
+}
+
+Status Service::start() {
+  run_thread_ = std::thread([this] { run(); });
+  for (int i = 0; i < 2000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!server_->is_running()) return Error{"server did not start"};
+  return {};
+}
+
+void Service::shutdown() {
+  if (shut_down_.exchange(true)) return;
+  log_.info({{"msg", "shutting down"}});
+  // 1. Stop accepting; in-flight requests (and their commits) finish first.
+  if (server_) server_->stop();
+  if (run_thread_.joinable()) run_thread_.join();
+  // 2. The consumer commits and acks the batch in hand, then returns.
+  if (consumer_) consumer_->stop();
+  if (consumer_thread_.joinable()) consumer_thread_.join();
+  // 3. The timer and delivery loop stops; the adapter flushes.
+  if (engine_) engine_->stop();
+  log_.info({{"msg", "stopped"}});
+}
+
+}  // namespace trellis::api
