@@ -1,0 +1,421 @@
+// Every endpoint of the HTTP API through real HTTP on loopback, against a real
+// SQLite file: answers, documented errors, auth on and off, and "a bad
+// request changes nothing".
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <thread>
+
+#include "api/service.h"
+#include "tests/api/test_support.h"
+
+namespace api = trellis::api;
+using api::testing::read_file;
+using api::testing::TempDir;
+using api::testing::write_file;
+using nlohmann::json;
+
+namespace {
+
+const char* kWelcomeYaml = R"(flow: welcome
+description: Greets new users.
+trigger:
+  event: signup
+exit_on: [unsubscribe]
+goal: order_paid
+start: hello
+nodes:
+  hello:
+    type: email
+    subject: "Hi {{user.first_name | default: \"there\"}}"
+    body: "Welcome aboard"
+    next: wait
+  wait:
+    type: wait
+    for: 1h
+    next: pick
+  pick:
+    type: segment
+    match: user.age > 30
+    yes: give
+    no: text
+  give:
+    type: coupon
+    pool: P
+    next: text
+    on_exhausted: text
+  text:
+    type: sms
+    text: "Hello {{coupon.code | default: \"friend\"}}"
+    next: done
+  done:
+    type: exit
+)";
+
+struct Fixture {
+  explicit Fixture(std::string token = "") : log(log_text) {
+    write_file(dir.file("flows/welcome.yaml"), kWelcomeYaml);
+    api::ServiceOptions options;
+    options.db_path = dir.file("trellis.db");
+    options.flows_dir = dir.file("flows");
+    options.adapter = "none";
+    options.http.port = 0;
+    options.http.token = std::move(token);
+    options.log_requests = false;
+    auto opened = api::Service::open(options, log);
+    if (!opened.ok()) FAIL(opened.error().message);
+    service = std::move(*opened);
+    REQUIRE(service->start().ok());
+    client = std::make_unique<httplib::Client>("127.0.0.1", service->port());
+    client->set_keep_alive(true);
+  }
+  ~Fixture() { service->shutdown(); }
+
+  httplib::Result post_json(const std::string& path, const json& body) {
+    return client->Post(path.c_str(), headers(), body.dump(), "application/json");
+  }
+  httplib::Result put(const std::string& path, const std::string& body, const std::string& type) {
+    return client->Put(path.c_str(), headers(), body, type.c_str());
+  }
+  httplib::Headers headers() const {
+    if (token.empty()) return {};
+    return {{"Authorization", "Bearer " + token}};
+  }
+  json get_json(const std::string& path, int expect_status = 200) {
+    auto r = client->Get(path.c_str());
+    REQUIRE(r);
+    INFO(path << " -> " << r->body);
+    REQUIRE(r->status == expect_status);
+    return json::parse(r->body);
+  }
+
+  TempDir dir;
+  std::ostringstream log_text;
+  api::JsonLog log;
+  std::unique_ptr<api::Service> service;
+  std::unique_ptr<httplib::Client> client;
+  std::string token;
+};
+
+void require_error(const httplib::Result& r, int status, const std::string& error) {
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == status);
+  json body = json::parse(r->body);
+  CHECK(body["error"] == error);
+  CHECK(body.contains("detail"));
+}
+
+json signup(const std::string& id, const std::string& user) {
+  return {{"id", id}, {"type", "signup"}, {"user_id", user}, {"properties", json::object()}};
+}
+
+}  // namespace
+
+TEST_CASE("flows: list, read in every format, unknown names") {
+  Fixture f;
+  json flows = f.get_json("/v1/flows");
+  REQUIRE(flows["flows"].size() == 1);
+  CHECK(flows["flows"][0]["name"] == "welcome");
+  CHECK(flows["flows"][0]["version"] == 1);
+  CHECK(flows["flows"][0]["draft"] == false);
+
+  auto source = f.client->Get("/v1/flows/welcome");
+  REQUIRE(source);
+  CHECK(source->status == 200);
+  CHECK(source->body == kWelcomeYaml);
+  CHECK(source->get_header_value("X-Trellis-Version") == "1");
+
+  json ir = f.get_json("/v1/flows/welcome?format=json");
+  CHECK(ir["flow"] == "welcome");
+  CHECK(ir["nodes"].size() == 6);
+  CHECK(ir["nodes"][0].contains("span"));
+
+  auto dsl = f.client->Get("/v1/flows/welcome?format=dsl");
+  REQUIRE(dsl);
+  CHECK(dsl->body.rfind("flow welcome", 0) == 0);
+  auto yaml = f.client->Get("/v1/flows/welcome?format=yaml");
+  REQUIRE(yaml);
+  CHECK(yaml->body.find("flow: welcome") != std::string::npos);
+
+  require_error(f.client->Get("/v1/flows/welcome?format=xml"), 400, "bad_format");
+  require_error(f.client->Get("/v1/flows/nope"), 404, "unknown_flow");
+  require_error(f.client->Get("/v1/flows/nope/stats"), 404, "unknown_flow");
+  require_error(f.client->Post("/v1/flows/nope/deploy", "", "text/plain"), 404, "unknown_flow");
+}
+
+TEST_CASE("PUT of a bad flow answers 422 with diagnostics and changes nothing") {
+  Fixture f;
+  std::string before = read_file(f.dir.file("flows/welcome.yaml"));
+  std::string bad = kWelcomeYaml;
+  bad.replace(bad.find("next: wait"), 10, "next: wiat");
+  auto r = f.put("/v1/flows/welcome", bad, "application/yaml");
+  require_error(r, 422, "invalid_flow");
+  json detail = json::parse(r->body)["detail"];
+  REQUIRE(detail["diagnostics"].size() >= 1);
+  CHECK(detail["diagnostics"][0]["severity"] == "error");
+  CHECK(detail["diagnostics"][0]["node"] == "hello");
+  CHECK(detail["diagnostics"][0]["line"].get<int>() > 0);
+  CHECK(read_file(f.dir.file("flows/welcome.yaml")) == before);
+  CHECK(f.get_json("/v1/flows")["flows"][0]["draft"] == false);
+
+  // The URL and the flow must name the same flow.
+  std::string renamed = kWelcomeYaml;
+  renamed.replace(0, 13, "flow: other");
+  require_error(f.put("/v1/flows/welcome", renamed, "application/yaml"), 422, "invalid_flow");
+  require_error(f.put("/v1/flows/welcome", "", "application/yaml"), 400, "empty_body");
+  require_error(f.put("/v1/flows/bad%2Fname", kWelcomeYaml, "application/yaml"), 404, "not_found");
+}
+
+TEST_CASE("PUT saves a draft in canonical form; deploy makes it the next version") {
+  Fixture f;
+  std::string changed = kWelcomeYaml;
+  changed.replace(changed.find("Welcome aboard"), 14, "Welcome, really");
+  auto r = f.put("/v1/flows/welcome", changed, "application/yaml");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["draft"] == true);
+  CHECK(read_file(f.dir.file("flows/welcome.yaml")).find("Welcome, really") != std::string::npos);
+  CHECK(f.get_json("/v1/flows")["flows"][0]["version"] == 1);  // running version untouched
+
+  json deployed = json::parse(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain")->body);
+  CHECK(deployed["version"] == 2);
+  CHECK(deployed["changed"] == true);
+  json again = json::parse(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain")->body);
+  CHECK(again["version"] == 2);
+  CHECK(again["changed"] == false);
+  CHECK(f.get_json("/v1/flows")["flows"][0]["draft"] == false);
+}
+
+TEST_CASE("PUT accepts IR JSON and DSL text, and deploy=true deploys at once") {
+  Fixture f;
+  json ir = f.get_json("/v1/flows/welcome?format=json");
+  ir["description"] = "From the editor";
+  auto r = f.put("/v1/flows/welcome?deploy=true", ir.dump(), "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["version"] == 2);
+  CHECK(read_file(f.dir.file("flows/welcome.yaml")).find("From the editor") != std::string::npos);
+
+  auto dsl = f.client->Get("/v1/flows/welcome?format=dsl");
+  std::string text = dsl->body;
+  text.replace(text.find("flow welcome"), 12, "flow greet");
+  auto created = f.put("/v1/flows/greet", text, "text/x-trellis-flow");
+  REQUIRE(created);
+  INFO(created->body);
+  REQUIRE(created->status == 200);
+  CHECK(read_file(f.dir.file("flows/greet.flow")).rfind("flow greet", std::string::npos) !=
+        std::string::npos);
+  auto source = f.client->Get("/v1/flows/greet");
+  CHECK(source->get_header_value("X-Trellis-Draft") == "true");
+  CHECK(json::parse(f.client->Post("/v1/flows/greet/deploy", "", "text/plain")->body)["version"] == 1);
+
+  json bad_ir = ir;
+  bad_ir["nodes"][0]["next"] = "nowhere";
+  require_error(f.put("/v1/flows/welcome", bad_ir.dump(), "application/json"), 422, "invalid_flow");
+  require_error(f.put("/v1/flows/welcome", "{not json", "application/json"), 422, "invalid_flow");
+}
+
+TEST_CASE("POST /v1/check answers diagnostics and the IR without saving") {
+  Fixture f;
+  auto good = f.client->Post("/v1/check", kWelcomeYaml, "application/yaml");
+  REQUIRE(good);
+  json g = json::parse(good->body);
+  CHECK(g["ok"] == true);
+  CHECK(g["flow"]["flow"] == "welcome");
+
+  std::string bad = kWelcomeYaml;
+  bad.replace(bad.find("next: wait"), 10, "next: wiat");
+  json b = json::parse(f.client->Post("/v1/check", bad, "application/yaml")->body);
+  CHECK(b["ok"] == false);
+  CHECK(b["errors"].get<int>() >= 1);
+  CHECK(b["diagnostics"][0]["field"] == "next");
+  CHECK(f.get_json("/v1/flows")["flows"].size() == 1);
+}
+
+TEST_CASE("events: 202 once durable, arrays in one call, duplicates, bad bodies change nothing") {
+  Fixture f;
+  auto one = f.post_json("/v1/events", signup("e1", "u1"));
+  REQUIRE(one);
+  INFO(one->body);
+  CHECK(one->status == 202);
+  CHECK(json::parse(one->body)["accepted"] == 1);
+
+  json batch = json::array({signup("e2", "u2"), signup("e3", "u3"), signup("e1", "u1")});
+  auto many = f.post_json("/v1/events", batch);
+  REQUIRE(many);
+  CHECK(many->status == 202);
+  CHECK(json::parse(many->body)["accepted"] == 2);
+  CHECK(json::parse(many->body)["duplicates"] == 1);
+
+  // All or nothing: the valid first element is not applied either.
+  json mixed = json::array({signup("e4", "u4"), {{"type", "signup"}}});
+  require_error(f.post_json("/v1/events", mixed), 400, "invalid_event");
+  require_error(f.client->Post("/v1/events", "{oops", "application/json"), 400, "invalid_event");
+  require_error(f.client->Post("/v1/events", std::string(40, '[') + std::string(40, ']'),
+                               "application/json"),
+                400, "json_too_deep");
+  require_error(f.client->Get("/v1/users/u4/journeys"), 404, "unknown_user");
+
+  // Segment and CloudEvents forms.
+  json track = {{"type", "track"}, {"event", "signup"}, {"userId", "u5"}, {"messageId", "m5"}};
+  CHECK(f.post_json("/v1/events", track)->status == 202);
+  json cloud = {{"specversion", "1.0"}, {"id", "c6"}, {"type", "signup"}, {"source", "test"},
+                {"subject", "u6"}};
+  CHECK(f.post_json("/v1/events", cloud)->status == 202);
+  CHECK(f.get_json("/v1/users/u6/journeys")["journeys"].size() == 1);
+
+  json types = f.get_json("/v1/events/recent-types")["types"];
+  REQUIRE(types.size() >= 1);
+  CHECK(types[0]["type"] == "signup");
+}
+
+TEST_CASE("journeys, steps, deliveries and stats after an event") {
+  Fixture f;
+  REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  json journeys = f.get_json("/v1/users/u1/journeys")["journeys"];
+  REQUIRE(journeys.size() == 1);
+  CHECK(journeys[0]["flow"] == "welcome");
+  CHECK(journeys[0]["node"] == "wait");
+  CHECK(journeys[0]["state"] == "waiting_timer");
+
+  int64_t id = journeys[0]["id"];
+  json journey = f.get_json("/v1/journeys/" + std::to_string(id));
+  REQUIRE(journey["steps"].size() >= 2);
+  CHECK(journey["steps"][0]["node"] == "hello");
+  CHECK(journey["steps"][0]["input"] == "entry");
+  require_error(f.client->Get("/v1/journeys/abc"), 400, "bad_id");
+  require_error(f.client->Get("/v1/journeys/987654"), 404, "unknown_journey");
+
+  json deliveries = f.get_json("/v1/deliveries?user=u1")["deliveries"];
+  REQUIRE(deliveries.size() == 1);
+  CHECK(deliveries[0]["channel"] == "email");
+  CHECK(deliveries[0]["subject"] == "Hi there");
+  CHECK(deliveries[0]["flow"] == "welcome");
+  CHECK(f.get_json("/v1/deliveries?flow=welcome")["deliveries"].size() == 1);
+  require_error(f.client->Get("/v1/deliveries?flow=nope"), 404, "unknown_flow");
+  require_error(f.client->Get("/v1/deliveries?user=nobody"), 404, "unknown_user");
+  require_error(f.client->Get("/v1/deliveries?limit=0"), 400, "bad_limit");
+  require_error(f.client->Get("/v1/deliveries?limit=x"), 400, "bad_limit");
+
+  json stats = f.get_json("/v1/flows/welcome/stats");
+  CHECK(stats["journeys"] == 1);
+  CHECK(stats["live"] == 1);
+  bool waiting_at_wait = false;
+  for (const auto& n : stats["nodes"])
+    if (n["node"] == "wait" && n["waiting"] == 1) waiting_at_wait = true;
+  CHECK(waiting_at_wait);
+}
+
+TEST_CASE("users: traits merge, unknown users, bad traits") {
+  Fixture f;
+  auto put = f.put("/v1/users/u1", R"({"age": 34, "first_name": "Ana"})", "application/json");
+  REQUIRE(put);
+  CHECK(put->status == 200);
+  f.put("/v1/users/u1", R"({"age": 35})", "application/json");
+  json user = f.get_json("/v1/users/u1");
+  CHECK(user["traits"]["age"] == 35);
+  CHECK(user["traits"]["first_name"] == "Ana");
+  require_error(f.client->Get("/v1/users/ghost"), 404, "unknown_user");
+  require_error(f.put("/v1/users/u1", "[1,2]", "application/json"), 400, "invalid_traits");
+  require_error(f.put("/v1/users/u1", "{bad", "application/json"), 400, "invalid_traits");
+  CHECK(f.get_json("/v1/users/u1")["traits"]["age"] == 35);
+}
+
+TEST_CASE("coupons load from JSON or text lines; bad bodies are refused") {
+  Fixture f;
+  auto r = f.post_json("/v1/coupons/P", json::array({"C-1", "C-2"}));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body)["added"] == 2);
+  auto again = f.post_json("/v1/coupons/P", {{"codes", {"C-2", "C-3"}}});
+  CHECK(json::parse(again->body)["added"] == 1);
+  auto text = f.client->Post("/v1/coupons/P", "C-4\nC-5\n", "text/plain");
+  CHECK(json::parse(text->body)["left"] == 5);
+  CHECK(f.get_json("/v1/coupons/P")["left"] == 5);
+  require_error(f.post_json("/v1/coupons/P", json::array({1, 2})), 400, "invalid_codes");
+  require_error(f.post_json("/v1/coupons/P", json::array()), 400, "invalid_codes");
+  require_error(f.client->Post("/v1/coupons/P", "{", "application/json"), 400, "bad_json");
+  CHECK(f.get_json("/v1/coupons/P")["left"] == 5);
+}
+
+TEST_CASE("node schemas for the editor") {
+  Fixture f;
+  auto r = f.client->Get("/v1/schema/nodes");
+  REQUIRE(r);
+  json schemas = json::parse(r->body);
+  REQUIRE(schemas.is_array());
+  CHECK(schemas.size() == 8);
+  CHECK(schemas[0].contains("fields"));
+}
+
+TEST_CASE("simulate runs a flow on a virtual clock without touching the store") {
+  Fixture f;
+  json request = {{"flow", "welcome"},
+                  {"users", {{"u1", {{"age", 40}}}, {"u2", {{"age", 20}}}}},
+                  {"coupons", {{"P", {"SIM-1"}}}},
+                  {"events", {{{"at", "0s"}, {"type", "signup"}, {"user", "u1"}},
+                              {{"at", "10m"}, {"type", "signup"}, {"user", "u2"}}}}};
+  auto r = f.post_json("/v1/simulate", request);
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  json out = json::parse(r->body);
+  std::vector<std::string> seen;
+  for (const auto& d : out["deliveries"])
+    seen.push_back(d["offset"].get<std::string>() + " " + d["user_id"].get<std::string>() + " " +
+                   d["channel"].get<std::string>());
+  CHECK(seen == std::vector<std::string>{"0s u1 email", "10m u2 email", "1h u1 coupon",
+                                         "1h u1 sms", "1h10m u2 sms"});
+  REQUIRE(out["journeys"].size() == 2);
+  CHECK(out["journeys"][0]["steps"].size() >= 5);
+  // The server's own store saw nothing.
+  require_error(f.client->Get("/v1/users/u1"), 404, "unknown_user");
+
+  json with_ir = request;
+  with_ir["flow"] = f.get_json("/v1/flows/welcome?format=json");
+  CHECK(f.post_json("/v1/simulate", with_ir)->status == 200);
+  with_ir["flow"]["start"] = "nowhere";
+  require_error(f.post_json("/v1/simulate", with_ir), 422, "invalid_flow");
+  require_error(f.post_json("/v1/simulate", {{"events", json::array()}}), 400, "invalid_simulation");
+  json bad_event = request;
+  bad_event["events"][0].erase("user");
+  require_error(f.post_json("/v1/simulate", bad_event), 400, "invalid_simulation");
+}
+
+TEST_CASE("with a token, every write needs it and a refused write changes nothing") {
+  Fixture f("tok");
+  require_error(f.client->Post("/v1/events", signup("e1", "u1").dump(), "application/json"), 401,
+                "unauthorized");
+  require_error(f.client->Put("/v1/flows/welcome", kWelcomeYaml, "application/yaml"), 401,
+                "unauthorized");
+  require_error(f.client->Post("/v1/coupons/P", "[\"x\"]", "application/json"), 401,
+                "unauthorized");
+  require_error(f.client->Put("/v1/users/u1", "{}", "application/json"), 401, "unauthorized");
+  require_error(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain"), 401, "unauthorized");
+  require_error(f.client->Post("/v1/events", {{"Authorization", "Bearer nope"}},
+                               signup("e1", "u1").dump(), "application/json"),
+                403, "forbidden");
+  require_error(f.client->Get("/v1/users/u1/journeys"), 404, "unknown_user");
+  CHECK(f.get_json("/v1/coupons/P")["left"] == 0);  // reads stay open
+
+  f.token = "tok";
+  CHECK(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  CHECK(f.get_json("/v1/users/u1/journeys")["journeys"].size() == 1);
+}
+
+TEST_CASE("/metrics has ingestion, journeys by flow and state, and the engine's counters") {
+  Fixture f;
+  REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  f.client->Post("/v1/events", "{bad", "application/json");
+  auto r = f.client->Get("/metrics");
+  REQUIRE(r);
+  const std::string& text = r->body;
+  CHECK(text.find(R"(trellis_ingest_events_total{source="http",outcome="accepted"} 1)") != std::string::npos);
+  CHECK(text.find(R"(trellis_ingest_rejected_total{source="http",reason="invalid"} 1)") != std::string::npos);
+  CHECK(text.find(R"(trellis_journeys{flow="welcome",state="waiting"} 1)") != std::string::npos);
+  CHECK(text.find("trellis_timers_pending 1") != std::string::npos);
+  CHECK(text.find("trellis_deliveries_created_total 1") != std::string::npos);
+}
