@@ -8,7 +8,7 @@ packages=(
   antlr4 libantlr4-runtime-dev uuid-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3
   libcpp-httplib-dev nlohmann-json3-dev catch2
-  redis-server libhiredis-dev
+  redis-server libhiredis-dev curl
   nodejs npm chromium
 )
 
