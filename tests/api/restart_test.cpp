@@ -114,9 +114,12 @@ struct Loader {
     while (!stop) {
       json batch = json::array();
       std::vector<std::string> users;
-      for (int i = 0; i < 20; ++i, ++next) {
+      for (int i = 0; i < 10; ++i, ++next) {
         std::string user = "u" + std::to_string(next);
         users.push_back(user);
+        // The profile first: email and sms nodes need an address.
+        batch.push_back({{"type", "identify"}, {"userId", user}, {"messageId", "i" + user},
+                         {"traits", {{"email", user + "@example.com"}, {"phone", "+1555"}}}});
         batch.push_back({{"id", "e" + std::to_string(next)}, {"type", "signup"}, {"user_id", user}});
       }
       {

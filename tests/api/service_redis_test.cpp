@@ -85,8 +85,8 @@ struct Node {
 
 std::vector<json> sample_events() {
   std::vector<json> events;
-  events.push_back({{"type", "identify"}, {"userId", "a"}, {"traits", {{"plan", "pro"}, {"name", "Ana"}}}});
-  events.push_back({{"type", "identify"}, {"userId", "b"}, {"traits", {{"plan", "free"}, {"name", "Bo"}}}});
+  events.push_back({{"type", "identify"}, {"userId", "a"}, {"traits", {{"plan", "pro"}, {"name", "Ana"}, {"email", "ana@x.org"}}}});
+  events.push_back({{"type", "identify"}, {"userId", "b"}, {"traits", {{"plan", "free"}, {"name", "Bo"}, {"phone", "+15550101"}}}});
   events.push_back({{"id", "v1"}, {"type", "visit"}, {"user_id", "a"}, {"properties", {{"page", "pricing"}}}});
   events.push_back({{"id", "v2"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "home"}}}});
   events.push_back({{"id", "v3"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "pricing"}}}});

@@ -52,6 +52,9 @@ nodes:
     type: exit
 )";
 
+// Email and SMS nodes need an address to make a delivery.
+const char* kContact = R"({"email": "a@example.com", "phone": "+15550100"})";
+
 struct Fixture {
   explicit Fixture(std::string token = "") : log(log_text) {
     write_file(dir.file("flows/welcome.yaml"), kWelcomeYaml);
@@ -274,6 +277,7 @@ TEST_CASE("events: 202 once durable, arrays in one call, duplicates, bad bodies 
 
 TEST_CASE("journeys, steps, deliveries and stats after an event") {
   Fixture f;
+  REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);
   REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
   json journeys = f.get_json("/v1/users/u1/journeys")["journeys"];
   REQUIRE(journeys.size() == 1);
@@ -354,7 +358,9 @@ TEST_CASE("node schemas for the editor") {
 TEST_CASE("simulate runs a flow on a virtual clock without touching the store") {
   Fixture f;
   json request = {{"flow", "welcome"},
-                  {"users", {{"u1", {{"age", 40}}}, {"u2", {{"age", 20}}}}},
+                  {"users",
+                   {{"u1", {{"age", 40}, {"email", "a@x.org"}, {"phone", "+1"}}},
+                    {"u2", {{"age", 20}, {"email", "b@x.org"}, {"phone", "+2"}}}}},
                   {"coupons", {{"P", {"SIM-1"}}}},
                   {"events", {{{"at", "0s"}, {"type", "signup"}, {"user", "u1"}},
                               {{"at", "10m"}, {"type", "signup"}, {"user", "u2"}}}}};
@@ -408,6 +414,7 @@ TEST_CASE("with a token, every write needs it and a refused write changes nothin
 
 TEST_CASE("/metrics has ingestion, journeys by flow and state, and the engine's counters") {
   Fixture f;
+  REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);
   REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
   f.client->Post("/v1/events", "{bad", "application/json");
   auto r = f.client->Get("/metrics");
