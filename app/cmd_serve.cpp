@@ -147,7 +147,7 @@ const std::vector<Flag>& flags() {
        }},
       {"--max-json-depth", "TRELLIS_MAX_JSON_DEPTH", "N", "deepest JSON nesting accepted", "32",
        [](auto& o, auto& v) { return to_int(v, 1, 1000, &o.http.max_json_depth); }},
-      {"--threads", "TRELLIS_THREADS", "N", "HTTP worker threads", "8",
+      {"--threads", "TRELLIS_THREADS", "N", "HTTP worker threads (one per open connection)", "32",
        [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},
       {"--log-requests", "TRELLIS_LOG_REQUESTS", "on|off",
        "one JSON log line per request on stderr", "on",
