@@ -80,6 +80,15 @@ bool read_file(const fs::path& path, std::string* out) {
 
 }  // namespace
 
+void HttpServer::check_token(const httplib::Request& req) const {
+  const std::string auth = req.get_header_value("Authorization");
+  const std::string kPrefix = "Bearer ";
+  if (auth.rfind(kPrefix, 0) != 0)
+    throw HttpError{401, "unauthorized", "this server needs Authorization: Bearer <token>"};
+  if (!constant_time_equal(auth.substr(kPrefix.size()), options_.token))
+    throw HttpError{403, "forbidden", "wrong bearer token"};
+}
+
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
@@ -155,13 +164,17 @@ HttpServer::~HttpServer() { stop(); }
 
 HttpServer::Handler HttpServer::wrap(const std::string& method, const std::string& pattern,
                                      Handler handler) {
-  return [this, pattern, handler = std::move(handler)](const httplib::Request& req,
+  return [this, method, pattern, handler = std::move(handler)](const httplib::Request& req,
                                                        httplib::Response& res) {
     t_route_storage = pattern;
     t_route = t_route_storage.c_str();
     try {
+      // Checked here rather than before routing: httplib has read the body by
+      // now, so a refused request leaves a keep-alive connection in step.
+      if (method != "GET" && !options_.token.empty()) check_token(req);
       handler(req, res);
     } catch (const HttpError& e) {
+      if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer");
       reply_error(res, e.status, e.error, e.detail);
     }
   };
@@ -179,22 +192,9 @@ void HttpServer::install_hooks() {
   int threads = options_.threads > 0 ? options_.threads : 8;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  server_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     t_request_start = std::chrono::steady_clock::now();
     t_route = nullptr;
-    bool is_write = req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
-    if (!is_write || options_.token.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
-    const std::string kPrefix = "Bearer ";
-    if (auth.rfind(kPrefix, 0) != 0) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      reply_error(res, 401, "unauthorized", "this server needs Authorization: Bearer <token>");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!constant_time_equal(auth.substr(kPrefix.size()), options_.token)) {
-      reply_error(res, 403, "forbidden", "wrong bearer token");
-      return httplib::Server::HandlerResponse::Handled;
-    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 

@@ -80,6 +80,8 @@ class HttpServer {
  private:
   Handler wrap(const std::string& method, const std::string& pattern, Handler handler);
   void install_hooks();
+  // Throws HttpError 401/403 unless the request carries the bearer token.
+  void check_token(const httplib::Request& req) const;
   void serve_static(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions options_;

@@ -113,9 +113,18 @@ json deploy_json(const std::string& name, const Result<DeployOutcome>& outcome) 
   return {{"flow", name}, {"version", outcome->version}, {"changed", outcome->changed}};
 }
 
+// The name diagnostics give the request's flow: `<name>.flow` or `<name>.yaml`.
+std::string file_label(const std::string& name, const Request& req) {
+  bool dsl = req.get_header_value("Content-Type").rfind("text/x-trellis-flow", 0) == 0 ||
+             (req.get_header_value("Content-Type").find("json") == std::string::npos &&
+              req.get_header_value("Content-Type").find("yaml") == std::string::npos &&
+              detect_syntax(req.body) == dsl::FlowSyntax::kDsl);
+  return name + (dsl ? ".flow" : ".yaml");
+}
+
 void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
-  std::string file = name + ".yaml";
+  std::string file = file_label(name, req);
   ParsedFlow parsed = parse_flow_request(server, req, file);
   require_valid(parsed, name, file);
   Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
@@ -133,7 +142,7 @@ void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response&
 void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
   if (!req.body.empty()) {  // deploy this text directly: save, then deploy
-    std::string file = name + ".yaml";
+    std::string file = file_label(name, req);
     ParsedFlow parsed = parse_flow_request(server, req, file);
     require_valid(parsed, name, file);
     Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);

@@ -9,6 +9,7 @@ Command check_command();
 Command graph_command();
 Command fmt_command();
 Command test_command();
+Command serve_command();
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
@@ -16,6 +17,7 @@ const std::vector<Command>& all_commands() {
       graph_command(),
       fmt_command(),
       test_command(),
+      serve_command(),
   };
   return commands;
 }

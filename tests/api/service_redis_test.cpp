@@ -63,7 +63,8 @@ struct Node {
     auto r = client->Get("/v1/deliveries");
     std::vector<std::string> out;
     if (!r || r->status != 200) return out;
-    for (const auto& d : json::parse(r->body)["deliveries"])
+    json body = json::parse(r->body);  // kept alive: the loop borrows from it
+    for (const auto& d : body["deliveries"])
       out.push_back(d["channel"].get<std::string>() + "|" + d["user_id"].get<std::string>() + "|" +
                     d["node"].get<std::string>() + "|" + d.value("subject", "") + "|" +
                     d["body"].get<std::string>());
