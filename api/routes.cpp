@@ -352,7 +352,18 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   ApiContext* c = &ctx;
   server.get("/v1/flows", [c](const Request&, Response& res) {
     json out = json::array();
-    for (const auto& f : c->flows.list()) out.push_back(flow_info_json(f));
+    for (const auto& f : c->flows.list()) {
+      json item = flow_info_json(f);
+      // Headline numbers for the editor's list: one stats query per deployed flow.
+      if (f.deployed_version) {
+        if (auto counts = c->engine.stats(f.name); counts.ok()) {
+          item["journeys"] = counts->journeys;
+          item["live"] = counts->live;
+          item["conversions"] = counts->conversions;
+        }
+      }
+      out.push_back(item);
+    }
     reply_json(res, 200, {{"flows", out}});
   });
   server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { get_flow(*c, q, r); });

@@ -122,6 +122,7 @@ TEST_CASE("flows: list, read in every format, unknown names") {
   CHECK(flows["flows"][0]["name"] == "welcome");
   CHECK(flows["flows"][0]["version"] == 1);
   CHECK(flows["flows"][0]["draft"] == false);
+  CHECK(flows["flows"][0]["journeys"] == 0);
 
   auto source = f.client->Get("/v1/flows/welcome");
   REQUIRE(source);
