@@ -188,7 +188,10 @@ void HttpServer::del(const std::string& p, Handler h) { server_.Delete(p, wrap("
 void HttpServer::install_hooks() {
   server_.set_payload_max_length(options_.max_body_bytes);
   server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  server_.set_keep_alive_timeout(2);  // bounds how long stop() waits on idle connections
+  server_.set_keep_alive_timeout(2);
+  // httplib writes headers and body separately; with Nagle on, the body waits
+  // for the client's delayed ACK (~40 ms a response).
+  server_.set_tcp_nodelay(true);  // bounds how long stop() waits on idle connections
   int threads = options_.threads > 0 ? options_.threads : 8;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 
