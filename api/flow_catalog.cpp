@@ -8,6 +8,7 @@
 #include "dsl/checker.h"
 #include "dsl/format_dsl.h"
 #include "dsl/format_yaml.h"
+#include "dsl/ir/compare.h"
 #include "dsl/json_format.h"
 
 namespace trellis::api {
@@ -60,6 +61,8 @@ std::string rendered(const ir::Diagnostics& diagnostics, const std::string& sour
     if (d.severity == ir::Severity::kError) out += ir::render(d, source);
   return out;
 }
+
+bool is_dsl_path(const std::string& path) { return fs::path(path).extension() == ".flow"; }
 
 }  // namespace
 
@@ -125,20 +128,28 @@ FlowCatalog::FlowCatalog(std::string flows_dir, runtime::Engine& engine, JsonLog
 size_t FlowCatalog::deploy_folder() {
   if (flows_dir_.empty()) return 0;
   std::error_code ec;
-  std::vector<fs::path> files;
+  std::vector<fs::path> paths;
   for (const auto& entry : fs::directory_iterator(flows_dir_, ec)) {
     auto ext = entry.path().extension().string();
     if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".flow"))
-      files.push_back(entry.path());
+      paths.push_back(entry.path());
   }
   if (ec) {
-    log_.error(
+    log_.warn(
         {{"msg", "cannot read the flows folder"}, {"dir", flows_dir_}, {"error", ec.message()}});
     return 0;
   }
-  std::sort(files.begin(), files.end());
-  size_t deployed = 0;
-  for (const auto& path : files) {
+  // YAML before DSL, so a flow kept in both forms deploys from its YAML file.
+  std::sort(paths.begin(), paths.end(), [](const fs::path& a, const fs::path& b) {
+    bool da = is_dsl_path(a.string()), db = is_dsl_path(b.string());
+    return da != db ? db : a < b;
+  });
+  struct Loaded {
+    std::string file, text;
+    ir::Flow flow;
+  };
+  std::map<std::string, std::vector<Loaded>> by_name;
+  for (const auto& path : paths) {
     std::string text = read_text(path);
     ParsedFlow parsed = parse_flow_source(text, path.string());
     if (!parsed.ok()) {
@@ -147,58 +158,66 @@ size_t FlowCatalog::deploy_folder() {
                   {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
       continue;
     }
-    const std::string name = parsed.flow->name.value;
+    std::string name = parsed.flow->name.value;
+    by_name[name].push_back({path.string(), text, std::move(*parsed.flow)});
+  }
+  size_t deployed = 0;
+  for (auto& [name, loaded] : by_name) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (files_.count(name)) {
-        log_.error({{"msg", "two files define one flow; the second is skipped"},
-                    {"flow", name},
-                    {"file", path.string()},
-                    {"first", files_[name]}});
-        continue;
-      }
-      files_[name] = path.string();
+      auto& files = files_[name];
+      for (const auto& l : loaded) files.push_back(l.file);
     }
-    auto outcome = deploy_text(name, text, path.string());
+    for (size_t i = 1; i < loaded.size(); ++i) {
+      std::string difference = ir::same_flow(loaded[0].flow, loaded[i].flow);
+      if (!difference.empty())
+        log_.warn({{"msg", "a flow's files differ; deploying the first"},
+                   {"flow", name},
+                   {"file", loaded[0].file},
+                   {"other", loaded[i].file},
+                   {"difference", difference}});
+    }
+    auto outcome = deploy_text(name, loaded[0].text, loaded[0].file);
     if (!outcome.ok()) {
       log_.error(
-          {{"msg", "deploy failed"}, {"file", path.string()}, {"error", outcome.error().message}});
+          {{"msg", "deploy failed"}, {"file", loaded[0].file}, {"error", outcome.error().message}});
       continue;
     }
     log_.info({{"msg", "flow deployed"},
                {"flow", name},
                {"version", outcome->version},
                {"changed", outcome->changed},
-               {"file", path.string()}});
+               {"file", loaded[0].file}});
     ++deployed;
   }
   return deployed;
 }
 
-std::string FlowCatalog::file_for(const std::string& name, dsl::FlowSyntax syntax) const {
+std::vector<std::string> FlowCatalog::files_for(const std::string& name,
+                                                dsl::FlowSyntax syntax) const {
   auto it = files_.find(name);
-  if (it != files_.end()) return it->second;
-  if (flows_dir_.empty()) return "";
-  return (fs::path(flows_dir_) / (name + (syntax == dsl::FlowSyntax::kDsl ? ".flow" : ".yaml")))
-      .string();
+  if (it != files_.end() && !it->second.empty()) return it->second;
+  if (flows_dir_.empty()) return {};
+  return {(fs::path(flows_dir_) / (name + (syntax == dsl::FlowSyntax::kDsl ? ".flow" : ".yaml")))
+              .string()};
 }
 
 Status FlowCatalog::save(const ir::Flow& flow, dsl::FlowSyntax syntax) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string& name = flow.name.value;
-  std::string file = file_for(name, syntax);
-  // The file's own syntax wins, so a `.flow` file stays DSL when the editor saves JSON.
-  if (!file.empty())
-    syntax = fs::path(file).extension() == ".flow" ? dsl::FlowSyntax::kDsl : dsl::FlowSyntax::kYaml;
-  std::string text =
-      syntax == dsl::FlowSyntax::kDsl ? dsl::format_dsl(flow) : dsl::format_yaml(flow);
-  if (!file.empty()) {
+  std::vector<std::string> files = files_for(name, syntax);
+  // Each file keeps its own syntax, so a `.flow` file stays DSL when the editor saves JSON.
+  for (const auto& file : files) {
+    std::string text = is_dsl_path(file) ? dsl::format_dsl(flow) : dsl::format_yaml(flow);
     std::error_code ec;
     fs::create_directories(fs::path(file).parent_path(), ec);
     Status written = write_atomically(file, text);
     if (!written.ok()) return written;
-    files_[name] = file;
   }
+  if (!files.empty()) files_[name] = files;
+  // The primary file's text is what deploy sends to the engine.
+  bool dsl = files.empty() ? syntax == dsl::FlowSyntax::kDsl : is_dsl_path(files[0]);
+  std::string text = dsl ? dsl::format_dsl(flow) : dsl::format_yaml(flow);
   auto deployed = engine_.flow(name);
   if (deployed && deployed->source == text)
     drafts_.erase(name);
@@ -221,12 +240,12 @@ std::optional<std::string> FlowCatalog::source(const std::string& name) const {
 Result<DeployOutcome> FlowCatalog::deploy(const std::string& name) {
   auto text = source(name);
   if (!text) return Error{"unknown flow " + name};
-  std::string file;
+  std::vector<std::string> files;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    file = file_for(name, detect_syntax(*text));
+    files = files_for(name, detect_syntax(*text));
   }
-  return deploy_text(name, *text, file.empty() ? name : file);
+  return deploy_text(name, *text, files.empty() ? name : files[0]);
 }
 
 Result<DeployOutcome> FlowCatalog::deploy_text(const std::string& name, const std::string& text,
@@ -267,7 +286,10 @@ std::optional<FlowInfo> FlowCatalog::info(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
   out.has_draft = drafts_.count(name) > 0;
   auto it = files_.find(name);
-  if (it != files_.end()) out.file = it->second;
+  if (it != files_.end() && !it->second.empty()) {
+    out.file = it->second[0];
+    out.files = it->second;
+  }
   if (!deployed && !out.has_draft) return std::nullopt;
   return out;
 }

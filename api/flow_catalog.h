@@ -49,10 +49,11 @@ bool valid_flow_name(const std::string& name);
 
 struct FlowInfo {
   std::string name;
-  int deployed_version = 0;  // 0: never deployed
-  int64_t deployed_at = 0;   // ms since the epoch
-  bool has_draft = false;    // saved text differs from the deployed version
-  std::string file;          // its file in the flows folder; empty when none
+  int deployed_version = 0;        // 0: never deployed
+  int64_t deployed_at = 0;         // ms since the epoch
+  bool has_draft = false;          // saved text differs from the deployed version
+  std::string file;                // its primary file in the flows folder; empty when none
+  std::vector<std::string> files;  // every file of the flow (YAML first)
 };
 
 struct DeployOutcome {
@@ -68,11 +69,15 @@ class FlowCatalog {
 
   // Loads, checks and deploys every .yaml/.yml/.flow file of the flows folder.
   // A file with errors is logged with its diagnostics and skipped, so the
-  // version already running keeps running. Returns how many flows deployed.
+  // version already running keeps running. A flow kept in both syntaxes
+  // (`x.yaml` and `x.flow`) deploys from its YAML file; a warning says when
+  // the two differ. Returns how many flows deployed.
   size_t deploy_folder();
 
-  // Saves a checked flow: writes its canonical text to its file (the one it
-  // was loaded from, else `<name>.yaml` or `<name>.flow` by syntax).
+  // Saves a checked flow: writes its canonical text to its files (those it
+  // was loaded from, every one in its own syntax, so a flow kept as both
+  // `.yaml` and `.flow` stays in step; else `<name>.yaml`, or `<name>.flow`
+  // for DSL input).
   // REQUIRES: flow.ok(). Error when the file cannot be written.
   Status save(const ir::Flow& flow, dsl::FlowSyntax syntax);
   // The saved (or else deployed) text of a flow; nullopt when unknown.
@@ -87,7 +92,8 @@ class FlowCatalog {
  private:
   Result<DeployOutcome> deploy_text(const std::string& name, const std::string& text,
                                     const std::string& file);
-  std::string file_for(const std::string& name, dsl::FlowSyntax syntax) const;
+  // The flow's files, YAML first; a new one by `syntax` when it has none.
+  std::vector<std::string> files_for(const std::string& name, dsl::FlowSyntax syntax) const;
 
   std::string flows_dir_;
   runtime::Engine& engine_;

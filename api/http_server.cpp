@@ -165,7 +165,7 @@ HttpServer::~HttpServer() { stop(); }
 HttpServer::Handler HttpServer::wrap(const std::string& method, const std::string& pattern,
                                      Handler handler) {
   return [this, method, pattern, handler = std::move(handler)](const httplib::Request& req,
-                                                       httplib::Response& res) {
+                                                               httplib::Response& res) {
     t_route_storage = pattern;
     t_route = t_route_storage.c_str();
     try {

@@ -26,12 +26,12 @@
 namespace trellis::api {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";       // loopback unless told otherwise
-  int port = 8080;                      // 0 picks a free port (see HttpServer::port())
-  std::string token;                    // non-empty: writes need `Authorization: Bearer <token>`
-  size_t max_body_bytes = 16u << 20;    // larger bodies answer 413
-  int max_json_depth = 32;              // deeper JSON answers 400 json_too_deep
-  std::string editor_dir;               // built editor files served at `/`; empty: none
+  std::string host = "127.0.0.1";     // loopback unless told otherwise
+  int port = 8080;                    // 0 picks a free port (see HttpServer::port())
+  std::string token;                  // non-empty: writes need `Authorization: Bearer <token>`
+  size_t max_body_bytes = 16u << 20;  // larger bodies answer 413
+  int max_json_depth = 32;            // deeper JSON answers 400 json_too_deep
+  std::string editor_dir;             // built editor files served at `/`; empty: none
   int threads = 32;  // worker threads; httplib holds one per open keep-alive connection
   int keep_alive_max_requests = 10000;  // per connection; httplib's default of 5 costs reconnects
 };

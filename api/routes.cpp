@@ -76,6 +76,7 @@ json flow_info_json(const FlowInfo& f) {
   json j = {{"name", f.name}, {"version", f.deployed_version}, {"draft", f.has_draft}};
   if (f.deployed_version) j["deployed_at"] = format_time(f.deployed_at);
   if (!f.file.empty()) j["file"] = f.file;
+  if (f.files.size() > 1) j["files"] = f.files;
   return j;
 }
 

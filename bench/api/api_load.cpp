@@ -9,6 +9,8 @@
 //       open loop: one-event POSTs on a fixed schedule of `rate` per second;
 //       latency counts from the scheduled send time, so a stalled server
 //       cannot hide its queueing (no coordinated omission).
+#include <httplib.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,8 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
 
 namespace {
 
@@ -38,28 +38,35 @@ struct Args {
 Args parse(int argc, char** argv) {
   Args a;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: api_load batch|single --port N [--batch N] [--connections N] "
-                         "[--seconds N] [--rate N] [--token T]\n");
+    std::fprintf(stderr,
+                 "usage: api_load batch|single --port N [--batch N] [--connections N] "
+                 "[--seconds N] [--rate N] [--token T]\n");
     std::exit(2);
   }
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") a.port = std::stoi(v);
-    else if (k == "--batch") a.batch = std::stoi(v);
-    else if (k == "--connections") a.connections = std::stoi(v);
-    else if (k == "--seconds") a.seconds = std::stoi(v);
-    else if (k == "--rate") a.rate = std::stoi(v);
-    else if (k == "--token") a.token = v;
+    if (k == "--port")
+      a.port = std::stoi(v);
+    else if (k == "--batch")
+      a.batch = std::stoi(v);
+    else if (k == "--connections")
+      a.connections = std::stoi(v);
+    else if (k == "--seconds")
+      a.seconds = std::stoi(v);
+    else if (k == "--rate")
+      a.rate = std::stoi(v);
+    else if (k == "--token")
+      a.token = v;
   }
   return a;
 }
 
 std::string event_json(const std::string& run, long n) {
   // A cart event for a fresh user: each one starts a journey and arms a 72 h timer.
-  return "{\"id\":\"" + run + "-" + std::to_string(n) + "\",\"type\":\"add_to_cart\",\"user_id\":\"" +
-         run + "-u" + std::to_string(n) + "\",\"properties\":{\"value\":59,\"cart_id\":\"c" +
-         std::to_string(n) + "\"}}";
+  return "{\"id\":\"" + run + "-" + std::to_string(n) +
+         "\",\"type\":\"add_to_cart\",\"user_id\":\"" + run + "-u" + std::to_string(n) +
+         "\",\"properties\":{\"value\":59,\"cart_id\":\"c" + std::to_string(n) + "\"}}";
 }
 
 struct Latencies {
@@ -100,8 +107,10 @@ int run_batch(const Args& a, const std::string& run) {
         auto t0 = Clock::now();
         auto r = client.Post("/v1/events", headers(a), body, "application/json");
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (r && r->status == 202) events += a.batch;
-        else ++errors;
+        if (r && r->status == 202)
+          events += a.batch;
+        else
+          ++errors;
       }
       lat.add(mine);
     });
@@ -109,10 +118,11 @@ int run_batch(const Args& a, const std::string& run) {
   auto t0 = Clock::now();
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("batch: %ld events acknowledged in %.1f s = %.0f events/s (batch %d, %d connections, "
-              "%ld errors); request latency p50 %.2f ms, p99 %.2f ms\n",
-              events.load(), secs, events / secs, a.batch, a.connections, errors.load(),
-              lat.pct(50), lat.pct(99));
+  std::printf(
+      "batch: %ld events acknowledged in %.1f s = %.0f events/s (batch %d, %d connections, "
+      "%ld errors); request latency p50 %.2f ms, p99 %.2f ms\n",
+      events.load(), secs, events / secs, a.batch, a.connections, errors.load(), lat.pct(50),
+      lat.pct(99));
   return errors ? 1 : 0;
 }
 
@@ -135,18 +145,21 @@ int run_single(const Args& a, const std::string& run) {
         std::this_thread::sleep_until(due);
         auto r = client.Post("/v1/events", headers(a), event_json(run, n), "application/json");
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-        if (r && r->status == 202) ++ok;
-        else ++errors;
+        if (r && r->status == 202)
+          ++ok;
+        else
+          ++errors;
       }
       lat.add(mine);
     });
   }
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("single: %ld requests in %.1f s = %.0f req/s (target %d, %d connections, %ld errors); "
-              "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              ok.load(), secs, ok / secs, a.rate, a.connections, errors.load(), lat.pct(50),
-              lat.pct(90), lat.pct(99), lat.pct(100));
+  std::printf(
+      "single: %ld requests in %.1f s = %.0f req/s (target %d, %d connections, %ld errors); "
+      "latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      ok.load(), secs, ok / secs, a.rate, a.connections, errors.load(), lat.pct(50), lat.pct(90),
+      lat.pct(99), lat.pct(100));
   return errors ? 1 : 0;
 }
 
@@ -154,7 +167,9 @@ int run_single(const Args& a, const std::string& run) {
 
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
-  std::string run = "r" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
+  std::string run =
+      "r" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
   if (a.mode == "batch") return run_batch(a, run);
   if (a.mode == "single") return run_single(a, run);
   std::fprintf(stderr, "api_load: mode is batch or single\n");

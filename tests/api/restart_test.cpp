@@ -2,23 +2,21 @@
 // run, the server is killed with SIGKILL mid-load several times and restarted,
 // and the deliveries file must hold, for every acknowledged event, exactly the
 // deliveries the flow prescribes (the reference), none twice.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/api/test_support.h"
 
@@ -118,9 +116,12 @@ struct Loader {
         std::string user = "u" + std::to_string(next);
         users.push_back(user);
         // The profile first: email and sms nodes need an address.
-        batch.push_back({{"type", "identify"}, {"userId", user}, {"messageId", "i" + user},
+        batch.push_back({{"type", "identify"},
+                         {"userId", user},
+                         {"messageId", "i" + user},
                          {"traits", {{"email", user + "@example.com"}, {"phone", "+1555"}}}});
-        batch.push_back({{"id", "e" + std::to_string(next)}, {"type", "signup"}, {"user_id", user}});
+        batch.push_back(
+            {{"id", "e" + std::to_string(next)}, {"type", "signup"}, {"user_id", user}});
       }
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -156,7 +157,8 @@ FileCheck read_deliveries(const std::string& path) {
       continue;
     }
     if (!keys.insert(d["key"].get<std::string>()).second) ++out.duplicates;
-    if (!out.nodes_by_user[d["user_id"]].insert(d["node"].get<std::string>()).second) ++out.duplicates;
+    if (!out.nodes_by_user[d["user_id"]].insert(d["node"].get<std::string>()).second)
+      ++out.duplicates;
   }
   return out;
 }

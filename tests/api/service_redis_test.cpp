@@ -1,7 +1,6 @@
 // Redis Streams through the whole service: a real redis-server on a free
 // loopback port, the engine-backed sink, deliveries compared with HTTP ingestion.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <thread>
 
@@ -86,12 +85,20 @@ struct Node {
 
 std::vector<json> sample_events() {
   std::vector<json> events;
-  events.push_back({{"type", "identify"}, {"userId", "a"}, {"traits", {{"plan", "pro"}, {"name", "Ana"}, {"email", "ana@x.org"}}}});
-  events.push_back({{"type", "identify"}, {"userId", "b"}, {"traits", {{"plan", "free"}, {"name", "Bo"}, {"phone", "+15550101"}}}});
-  events.push_back({{"id", "v1"}, {"type", "visit"}, {"user_id", "a"}, {"properties", {{"page", "pricing"}}}});
-  events.push_back({{"id", "v2"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "home"}}}});
-  events.push_back({{"id", "v3"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "pricing"}}}});
-  events.push_back({{"id", "v3"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "pricing"}}}});
+  events.push_back({{"type", "identify"},
+                    {"userId", "a"},
+                    {"traits", {{"plan", "pro"}, {"name", "Ana"}, {"email", "ana@x.org"}}}});
+  events.push_back({{"type", "identify"},
+                    {"userId", "b"},
+                    {"traits", {{"plan", "free"}, {"name", "Bo"}, {"phone", "+15550101"}}}});
+  events.push_back(
+      {{"id", "v1"}, {"type", "visit"}, {"user_id", "a"}, {"properties", {{"page", "pricing"}}}});
+  events.push_back(
+      {{"id", "v2"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "home"}}}});
+  events.push_back(
+      {{"id", "v3"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "pricing"}}}});
+  events.push_back(
+      {{"id", "v3"}, {"type", "visit"}, {"user_id", "b"}, {"properties", {{"page", "pricing"}}}});
   return events;
 }
 
@@ -127,7 +134,8 @@ TEST_CASE("a poison message lands in the dead-letter stream and ingestion goes o
   CHECK(node.wait_for(1) == std::vector<std::string>{"sms|b|offer||Try pro, Bo"});
 
   std::vector<std::string> dead;
-  for (int i = 0; i < 300 && (dead = redis.command({"XRANGE", "events:dead", "-", "+"})).size() < 18; ++i)
+  for (int i = 0;
+       i < 300 && (dead = redis.command({"XRANGE", "events:dead", "-", "+"})).size() < 18; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   REQUIRE(dead.size() == 18);  // two entries of 9 strings each
   CHECK(dead[2] == R"({"type":"visit"})");

@@ -1,12 +1,13 @@
 // Every endpoint of the HTTP API through real HTTP on loopback, against a real
 // SQLite file: answers, documented errors, auth on and off, and "a bad
 // request changes nothing".
-#include <catch2/catch.hpp>
+#include "api/service.h"
 
+#include <catch2/catch.hpp>
 #include <sstream>
 #include <thread>
 
-#include "api/service.h"
+#include "dsl/format_dsl.h"
 #include "tests/api/test_support.h"
 
 namespace api = trellis::api;
@@ -56,8 +57,13 @@ nodes:
 const char* kContact = R"({"email": "a@example.com", "phone": "+15550100"})";
 
 struct Fixture {
-  explicit Fixture(std::string token = "") : log(log_text) {
+  explicit Fixture(std::string token = "", bool also_dsl = false) : log(log_text) {
     write_file(dir.file("flows/welcome.yaml"), kWelcomeYaml);
+    if (also_dsl) {  // the same flow in the DSL too, as flows/ keeps its seeds
+      auto parsed = api::parse_flow_source(kWelcomeYaml, "welcome.yaml");
+      REQUIRE(parsed.ok());
+      write_file(dir.file("flows/welcome.flow"), trellis::dsl::format_dsl(*parsed.flow));
+    }
     api::ServiceOptions options;
     options.db_path = dir.file("trellis.db");
     options.flows_dir = dir.file("flows");
@@ -214,7 +220,8 @@ TEST_CASE("PUT accepts IR JSON and DSL text, and deploy=true deploys at once") {
         std::string::npos);
   auto source = f.client->Get("/v1/flows/greet");
   CHECK(source->get_header_value("X-Trellis-Draft") == "true");
-  CHECK(json::parse(f.client->Post("/v1/flows/greet/deploy", "", "text/plain")->body)["version"] == 1);
+  CHECK(json::parse(f.client->Post("/v1/flows/greet/deploy", "", "text/plain")->body)["version"] ==
+        1);
 
   json bad_ir = ir;
   bad_ir["nodes"][0]["next"] = "nowhere";
@@ -258,15 +265,18 @@ TEST_CASE("events: 202 once durable, arrays in one call, duplicates, bad bodies 
   json mixed = json::array({signup("e4", "u4"), {{"type", "signup"}}});
   require_error(f.post_json("/v1/events", mixed), 400, "invalid_event");
   require_error(f.client->Post("/v1/events", "{oops", "application/json"), 400, "invalid_event");
-  require_error(f.client->Post("/v1/events", std::string(40, '[') + std::string(40, ']'),
-                               "application/json"),
-                400, "json_too_deep");
+  require_error(
+      f.client->Post("/v1/events", std::string(40, '[') + std::string(40, ']'), "application/json"),
+      400, "json_too_deep");
   require_error(f.client->Get("/v1/users/u4/journeys"), 404, "unknown_user");
 
   // Segment and CloudEvents forms.
   json track = {{"type", "track"}, {"event", "signup"}, {"userId", "u5"}, {"messageId", "m5"}};
   CHECK(f.post_json("/v1/events", track)->status == 202);
-  json cloud = {{"specversion", "1.0"}, {"id", "c6"}, {"type", "signup"}, {"source", "test"},
+  json cloud = {{"specversion", "1.0"},
+                {"id", "c6"},
+                {"type", "signup"},
+                {"source", "test"},
                 {"subject", "u6"}};
   CHECK(f.post_json("/v1/events", cloud)->status == 202);
   CHECK(f.get_json("/v1/users/u6/journeys")["journeys"].size() == 1);
@@ -363,8 +373,9 @@ TEST_CASE("simulate runs a flow on a virtual clock without touching the store") 
                    {{"u1", {{"age", 40}, {"email", "a@x.org"}, {"phone", "+1"}}},
                     {"u2", {{"age", 20}, {"email", "b@x.org"}, {"phone", "+2"}}}}},
                   {"coupons", {{"P", {"SIM-1"}}}},
-                  {"events", {{{"at", "0s"}, {"type", "signup"}, {"user", "u1"}},
-                              {{"at", "10m"}, {"type", "signup"}, {"user", "u2"}}}}};
+                  {"events",
+                   {{{"at", "0s"}, {"type", "signup"}, {"user", "u1"}},
+                    {{"at", "10m"}, {"type", "signup"}, {"user", "u2"}}}}};
   auto r = f.post_json("/v1/simulate", request);
   REQUIRE(r);
   INFO(r->body);
@@ -374,8 +385,8 @@ TEST_CASE("simulate runs a flow on a virtual clock without touching the store") 
   for (const auto& d : out["deliveries"])
     seen.push_back(d["offset"].get<std::string>() + " " + d["user_id"].get<std::string>() + " " +
                    d["channel"].get<std::string>());
-  CHECK(seen == std::vector<std::string>{"0s u1 email", "10m u2 email", "1h u1 coupon",
-                                         "1h u1 sms", "1h10m u2 sms"});
+  CHECK(seen == std::vector<std::string>{"0s u1 email", "10m u2 email", "1h u1 coupon", "1h u1 sms",
+                                         "1h10m u2 sms"});
   REQUIRE(out["journeys"].size() == 2);
   CHECK(out["journeys"][0]["steps"].size() >= 5);
   // The server's own store saw nothing.
@@ -386,7 +397,8 @@ TEST_CASE("simulate runs a flow on a virtual clock without touching the store") 
   CHECK(f.post_json("/v1/simulate", with_ir)->status == 200);
   with_ir["flow"]["start"] = "nowhere";
   require_error(f.post_json("/v1/simulate", with_ir), 422, "invalid_flow");
-  require_error(f.post_json("/v1/simulate", {{"events", json::array()}}), 400, "invalid_simulation");
+  require_error(f.post_json("/v1/simulate", {{"events", json::array()}}), 400,
+                "invalid_simulation");
   json bad_event = request;
   bad_event["events"][0].erase("user");
   require_error(f.post_json("/v1/simulate", bad_event), 400, "invalid_simulation");
@@ -421,9 +433,35 @@ TEST_CASE("/metrics has ingestion, journeys by flow and state, and the engine's 
   auto r = f.client->Get("/metrics");
   REQUIRE(r);
   const std::string& text = r->body;
-  CHECK(text.find(R"(trellis_ingest_events_total{source="http",outcome="accepted"} 1)") != std::string::npos);
-  CHECK(text.find(R"(trellis_ingest_rejected_total{source="http",reason="invalid"} 1)") != std::string::npos);
+  CHECK(text.find(R"(trellis_ingest_events_total{source="http",outcome="accepted"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(trellis_ingest_rejected_total{source="http",reason="invalid"} 1)") !=
+        std::string::npos);
   CHECK(text.find(R"(trellis_journeys{flow="welcome",state="waiting"} 1)") != std::string::npos);
   CHECK(text.find("trellis_timers_pending 1") != std::string::npos);
   CHECK(text.find("trellis_deliveries_created_total 1") != std::string::npos);
+}
+
+TEST_CASE("a flow kept as .yaml and .flow deploys once, and PUT keeps both files in step") {
+  Fixture f("", true);
+  json flows = f.get_json("/v1/flows")["flows"];
+  REQUIRE(flows.size() == 1);
+  CHECK(flows[0]["version"] == 1);
+  CHECK(flows[0]["file"].get<std::string>().find("welcome.yaml") != std::string::npos);
+  CHECK(flows[0]["files"].size() == 2);
+
+  std::string changed = kWelcomeYaml;
+  changed.replace(changed.find("Welcome aboard"), 14, "Welcome, both");
+  auto r = f.put("/v1/flows/welcome", changed, "application/yaml");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  std::string yaml = read_file(f.dir.file("flows/welcome.yaml"));
+  std::string dsl = read_file(f.dir.file("flows/welcome.flow"));
+  CHECK(yaml.find("flow: welcome") != std::string::npos);
+  CHECK(yaml.find("Welcome, both") != std::string::npos);
+  CHECK(dsl.find("flow welcome") != std::string::npos);
+  CHECK(dsl.find("Welcome, both") != std::string::npos);
+  f.service->shutdown();
+  CHECK(f.log_text.str().find("\"level\":\"error\"") == std::string::npos);
+  CHECK(f.log_text.str().find("differ") == std::string::npos);
 }
