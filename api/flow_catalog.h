@@ -100,7 +100,7 @@ class FlowCatalog {
   JsonLog& log_;
   mutable std::mutex mu_;                      // guards the maps below and file writes
   std::map<std::string, std::string> drafts_;  // name -> saved text not yet deployed
-  std::map<std::string, std::string> files_;   // name -> its file in the flows folder
+  std::map<std::string, std::vector<std::string>> files_;  // name -> its files, YAML first
 };
 
 }  // namespace trellis::api
