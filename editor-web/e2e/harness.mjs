@@ -57,7 +57,7 @@ export async function startServer({ trellis, flowsDir, editorDir, keepFlows = ()
   fs.mkdirSync(flows);
   if (fs.existsSync(flowsDir)) {
     for (const f of fs.readdirSync(flowsDir)) {
-      if (keepFlows(f)) fs.copyFileSync(path.join(flowsDir, f), path.join(flows, f));
+      if (keepFlows(f) && fs.statSync(path.join(flowsDir, f)).isFile()) fs.copyFileSync(path.join(flowsDir, f), path.join(flows, f));
     }
   }
   for (const f of extraFlows) fs.copyFileSync(f, path.join(flows, path.basename(f)));
