@@ -35,6 +35,32 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   }
   engine_options.webhook_url = o.webhook_url;
   engine_options.synchronous = o.synchronous;
+  Service* self = s.get();  // the engine dies before the metrics and log it reports to
+  engine_options.on_delivery = [self](const runtime::DeliveryRecord& d, const std::string& outcome,
+                                      const std::string& error) {
+    self->metrics_
+        .counter("trellis_deliveries_total", "Delivery attempts by channel and outcome",
+                 {{"channel", d.channel}, {"outcome", outcome}})
+        .inc();
+    if (outcome == "sent") return;
+    self->log_.log(outcome == "dead" ? "error" : "warn", {{"msg", "delivery failed"},
+                                                          {"outcome", outcome},
+                                                          {"delivery_id", d.id},
+                                                          {"key", d.key},
+                                                          {"channel", d.channel},
+                                                          {"user_id", d.user_id},
+                                                          {"flow", d.flow},
+                                                          {"node", d.node},
+                                                          {"attempt", d.attempts + 1},
+                                                          {"error", error}});
+  };
+  engine_options.on_timer_fired = [self](runtime::TimeMs lateness_ms) {
+    static const std::vector<double> kBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                 0.5,   1,     2.5,  5,     10,   30,  60};
+    self->metrics_
+        .histogram("trellis_timer_lateness_seconds", "How late fired timers fired", {}, kBuckets)
+        .observe(static_cast<double>(lateness_ms) / 1000.0);
+  };
   auto engine = runtime::Engine::open(engine_options);
   if (!engine.ok()) return Error{"cannot open the engine: " + engine.error().message};
   s->engine_ = std::move(*engine);

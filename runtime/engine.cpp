@@ -273,14 +273,17 @@ Result<size_t> Engine::Impl::fire_due_timers() {
     if (next_due_.load() > now) break;
     size_t fired = 0;
     std::optional<TimeMs> next;
+    std::vector<TimeMs> lateness;  // for the on_timer_fired observer
     Work w;
     w.weight = kTimerWindow;
     w.apply = [&](Processor& p, Store& store) {
       fired = 0;
+      lateness.clear();
       // A bounded window: at most kTimerWindow timer rows in memory at once.
       for (const TimerRecord& t : store.due_timers(now, kTimerWindow)) {
         p.fire_timer(t);
         ++fired;
+        if (options_.on_timer_fired) lateness.push_back(now - t.due);
       }
       next = store.next_timer_due();
     };
@@ -288,6 +291,7 @@ Result<size_t> Engine::Impl::fire_due_timers() {
     if (Status s = write(w); !s) return Error{s.message()};
     total += fired;
     metrics_.timers += static_cast<int64_t>(fired);
+    for (TimeMs late : lateness) options_.on_timer_fired(late);
     if (fired == 0) break;
   }
   return total;
@@ -303,6 +307,7 @@ size_t Engine::Impl::dispatch_deliveries() {
     if (pending.empty()) break;
     std::vector<int64_t> sent;
     struct Failure {
+      size_t index;  // into `pending`
       int64_t id;
       int attempts;
       TimeMs next;
@@ -310,7 +315,8 @@ size_t Engine::Impl::dispatch_deliveries() {
       bool dead;
     };
     std::vector<Failure> failures;
-    for (const DeliveryRecord& d : pending) {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const DeliveryRecord& d = pending[i];
       Status s = adapter_->send(d);
       if (s) {
         sent.push_back(d.id);
@@ -321,7 +327,7 @@ size_t Engine::Impl::dispatch_deliveries() {
       TimeMs backoff = options_.webhook_retry_base_ms;
       for (int i = 1; i < attempts && backoff < kMaxBackoffMs; ++i) backoff *= 2;
       failures.push_back(
-          {d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
+          {i, d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
     }
     // Sent lines must be durable before the outbox forgets them.
     if (Status s = adapter_->flush(); !s) break;
@@ -337,6 +343,15 @@ size_t Engine::Impl::dispatch_deliveries() {
     metrics_.failed += static_cast<int64_t>(failures.size());
     for (const Failure& f : failures)
       if (f.dead) ++metrics_.dead;
+    if (options_.on_delivery) {
+      std::vector<bool> failed(pending.size(), false);
+      for (const Failure& f : failures) {
+        failed[f.index] = true;
+        options_.on_delivery(pending[f.index], f.dead ? "dead" : "retry", f.error);
+      }
+      for (size_t i = 0; i < pending.size(); ++i)
+        if (!failed[i]) options_.on_delivery(pending[i], "sent", "");
+    }
     sent_total += sent.size();
     if (pending.size() < kDispatchBatch || sent.empty()) break;
   }

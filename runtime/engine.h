@@ -66,6 +66,16 @@ struct EngineOptions {
   int max_nodes_per_step = 1000;
   // SQLite `PRAGMA synchronous`: "NORMAL" (default; see runtime/SCHEMA.md) or "FULL".
   std::string synchronous = "NORMAL";
+
+  // Observers for the server's metrics and logs; either may be empty. Called
+  // on the dispatching / timer thread after the outcome is committed.
+  // on_delivery: `outcome` is "sent", "retry" (a failed attempt, tried again
+  // later) or "dead" (given up); `error` is the adapter's message for the last two.
+  std::function<void(const DeliveryRecord& delivery, const std::string& outcome,
+                     const std::string& error)>
+      on_delivery;
+  // Once per fired timer: how late it fired (the clock's now minus its due time).
+  std::function<void(TimeMs lateness_ms)> on_timer_fired;
 };
 
 struct IngestSummary {

@@ -465,3 +465,60 @@ TEST_CASE("a flow kept as .yaml and .flow deploys once, and PUT keeps both files
   CHECK(f.log_text.str().find("\"level\":\"error\"") == std::string::npos);
   CHECK(f.log_text.str().find("differ") == std::string::npos);
 }
+
+TEST_CASE(
+    "delivery failures are counted by channel and outcome and logged; timer lateness is measured") {
+  TempDir dir;
+  write_file(dir.file("flows/ping.yaml"), R"(flow: ping
+trigger:
+  event: ping
+start: pause
+nodes:
+  pause: {type: wait, for: 1s, next: mail}
+  mail: {type: email, subject: "Hi", body: "Pong", next: done}
+  done: {type: exit}
+)");
+  std::ostringstream log_text;
+  api::JsonLog log(log_text);
+  api::ServiceOptions options;
+  options.db_path = dir.file("t.db");
+  options.flows_dir = dir.file("flows");
+  options.adapter = "webhook";  // to a port nobody listens on: every attempt fails
+  options.webhook_url = "http://127.0.0.1:" + std::to_string(api::testing::free_port()) + "/hook";
+  options.http.port = 0;
+  options.log_requests = false;
+  auto service = api::Service::open(options, log);
+  REQUIRE(service.ok());
+  REQUIRE((*service)->start().ok());
+  httplib::Client client("127.0.0.1", (*service)->port());
+  REQUIRE(client.Put("/v1/users/u1", kContact, "application/json")->status == 200);
+  json event = {{"id", "p1"}, {"type", "ping"}, {"user_id", "u1"}};
+  REQUIRE(client.Post("/v1/events", event.dump(), "application/json")->status == 202);
+
+  std::string text;
+  for (int i = 0; i < 100; ++i) {  // 10 s at most
+    text = client.Get("/metrics")->body;
+    if (text.find(R"(trellis_deliveries_total{channel="email",outcome="retry"})") !=
+        std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(text.find(R"(trellis_deliveries_total{channel="email",outcome="retry"} 1)") !=
+        std::string::npos);
+  CHECK(text.find("trellis_timer_lateness_seconds_count 1") != std::string::npos);
+  (*service)->shutdown();
+  std::istringstream lines(log_text.str());
+  std::string line;
+  int failures = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    if (j.value("msg", "") == "delivery failed") {
+      ++failures;
+      CHECK(j["channel"] == "email");
+      CHECK(j["outcome"] == "retry");
+      CHECK(j["flow"] == "ping");
+      CHECK_FALSE(j["error"].get<std::string>().empty());
+    }
+  }
+  CHECK(failures == 1);
+}
