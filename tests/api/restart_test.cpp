@@ -219,3 +219,59 @@ TEST_CASE("SIGKILL mid-load loses no acknowledged event and doubles no delivery"
     CHECK(nodes == kPerUser);
   }
 }
+
+namespace {
+
+// Runs a command line, returns its standard output and exit status.
+std::pair<std::string, int> run_command(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {"", -1};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  int status = pclose(pipe);
+  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+}  // namespace
+
+TEST_CASE("serve --help documents every flag with its environment variable") {
+  auto [help, status] = run_command(std::string(TRELLIS_BINARY) + " serve --help");
+  CHECK(status == 0);
+  for (const char* flag : {"--db",
+                           "--flows",
+                           "--port",
+                           "--host",
+                           "--redis",
+                           "--stream",
+                           "--group",
+                           "--consumer",
+                           "--token",
+                           "--editor-dir",
+                           "--dead-letter-stream",
+                           "--claim-idle-ms",
+                           "--adapter",
+                           "--deliveries",
+                           "--webhook-url",
+                           "--synchronous",
+                           "--max-body",
+                           "--max-json-depth",
+                           "--threads",
+                           "--log-requests"}) {
+    INFO(flag);
+    CHECK(help.find(std::string("  ") + flag + " ") != std::string::npos);
+  }
+  for (const char* env : {"TRELLIS_DB", "TRELLIS_FLOWS", "TRELLIS_PORT", "TRELLIS_HOST",
+                          "TRELLIS_REDIS", "TRELLIS_TOKEN", "TRELLIS_EDITOR_DIR"}) {
+    INFO(env);
+    CHECK(help.find(env) != std::string::npos);
+  }
+  CHECK(help.find("default 127.0.0.1") != std::string::npos);
+
+  auto [bad, bad_status] = run_command(std::string(TRELLIS_BINARY) + " serve --nope 1 2>/dev/null");
+  CHECK(bad_status == 2);
+  auto [bad_port, port_status] =
+      run_command(std::string(TRELLIS_BINARY) + " serve --port 99999 2>/dev/null");
+  CHECK(port_status == 2);
+}
