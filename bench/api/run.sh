@@ -21,6 +21,6 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { cat "$work/serve.log"; exit 1; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-"$BUILD_DIR/bench/api/api_load" batch --port "$port" --batch 100 --connections 4 --seconds "$SECONDS_PER_RUN"
+"$BUILD_DIR/bench/api/api_load" batch --port "$port" --batch 100 --connections "${CONNECTIONS:-4}" --seconds "$SECONDS_PER_RUN"
 "$BUILD_DIR/bench/api/api_load" single --port "$port" --rate 2000 --connections 16 --seconds "$SECONDS_PER_RUN"
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^trellis_(commits_total|events_accepted_total|timers_pending) '
