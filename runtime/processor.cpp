@@ -187,6 +187,9 @@ struct Processor::Journey {
   }
 
   bool is_new = false;  // not in the store yet: save() inserts
+  // Steps of this wake not yet written: save() writes them together, so a wake
+  // that runs several nodes costs one step row.
+  std::vector<StepRecord> pending_steps;
 
   std::optional<std::string_view> coupon_at(const std::string& node) const {
     for (auto it = coupons.rbegin(); it != coupons.rend(); ++it)
@@ -429,13 +432,17 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
   s.input = input;
   s.at = now_;
   s.reason = std::move(reason);
-  (void)store_.append_step(s);  // a failure fails the commit
+  j.pending_steps.push_back(std::move(s));  // written by save()
 }
 
 void Processor::save(Journey& j) {
   j.rec.visits = encode_visits(j.visits);
   j.rec.coupon_code = encode_coupons(j.coupons);
   j.rec.updated_at = now_;
+  if (!j.pending_steps.empty()) {
+    (void)store_.append_steps(j.pending_steps);  // a failure fails the commit
+    j.pending_steps.clear();
+  }
   if (j.is_new) {
     store_.insert_journey(j.rec);
     j.is_new = false;

@@ -2,10 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -14,7 +16,7 @@ namespace trellis::runtime {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // The schema; SCHEMA.md explains each table. Append-only: a later schema
 // version adds statements and a migration, it never edits these.
@@ -60,6 +62,11 @@ CREATE TABLE IF NOT EXISTS coupon_codes(
   id INTEGER PRIMARY KEY, pool TEXT NOT NULL, code TEXT NOT NULL,
   claimed_by INTEGER, claimed_at INTEGER, UNIQUE(pool, code));
 CREATE INDEX IF NOT EXISTS coupon_codes_free ON coupon_codes(pool, id) WHERE claimed_by IS NULL;
+-- Version 2: a wake that runs several nodes writes them as one row (a JSON array of
+-- {node, input, reason}; `seq` is the first step's) instead of one row each.
+CREATE TABLE IF NOT EXISTS step_groups(
+  journey_id INTEGER NOT NULL, seq INTEGER NOT NULL, flow TEXT NOT NULL, at INTEGER NOT NULL,
+  steps TEXT NOT NULL, PRIMARY KEY(journey_id, seq)) WITHOUT ROWID;
 )sql";
 
 // A prepared statement, reset after each use. Preparation failures are
@@ -214,6 +221,32 @@ DeliveryRecord read_delivery(const Stmt& s) {
   return d;
 }
 
+// Appends `s` as a JSON string. ASCII (nearly every reason) is escaped here,
+// since building a json value per step cost more than the row it saved;
+// anything else goes through nlohmann, which replaces invalid UTF-8.
+void append_json_string(std::string& out, const std::string& s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) {
+      out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
 std::string sql(const char* head, const char* columns, const char* tail) {
   return std::string(head) + columns + tail;
 }
@@ -236,6 +269,9 @@ class SqliteReader : public StoreReader {
         steps_(db,
                "SELECT journey_id, seq, node, input, at, reason, flow FROM steps WHERE journey_id "
                "= ? ORDER BY seq"),
+        step_groups_(db,
+                     "SELECT journey_id, seq, steps, at, flow FROM step_groups WHERE journey_id "
+                     "= ? ORDER BY seq"),
         deliveries_(
             db, sql("SELECT ", kDeliveryColumns,
                     " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
@@ -248,6 +284,10 @@ class SqliteReader : public StoreReader {
         entered_(
             db,
             "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
+        entered_grouped_(db,
+                         "SELECT json_extract(e.value, '$.node'), count(*) FROM step_groups g, "
+                         "json_each(g.steps) e WHERE g.flow = ? AND "
+                         "json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
         by_state_(db,
                   "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
                   "GROUP BY node, state"),
@@ -310,6 +350,9 @@ class SqliteReader : public StoreReader {
       s.flow = u->text(6);
       out.push_back(std::move(s));
     }
+    append_grouped_steps(journey_id, out);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const StepRecord& a, const StepRecord& b) { return a.seq < b.seq; });
     return out;
   }
 
@@ -354,8 +397,32 @@ class SqliteReader : public StoreReader {
   bool owns_;
 
  private:
-  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, deliveries_, next_due_,
-      timer_count_, coupons_left_, entered_, by_state_, variants_, pending_;
+  // Expands the step_groups rows of a journey into one StepRecord per node.
+  void append_grouped_steps(int64_t journey_id, std::vector<StepRecord>& out) {
+    Use u(step_groups_);
+    u->bind(1, journey_id);
+    while (u->step()) {
+      const nlohmann::json list = nlohmann::json::parse(u->text(2), nullptr, false);
+      if (!list.is_array()) continue;
+      int seq = static_cast<int>(u->i64(1));
+      for (const auto& item : list) {
+        if (!item.is_object()) continue;
+        StepRecord s;
+        s.journey_id = u->i64(0);
+        s.seq = seq++;
+        s.node = item.value("node", "");
+        s.input = item.value("input", "");
+        s.at = u->i64(3);
+        s.reason = item.value("reason", "");
+        s.flow = u->text(4);
+        out.push_back(std::move(s));
+      }
+    }
+  }
+
+  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, deliveries_,
+      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, by_state_, variants_,
+      pending_;
 };
 
 NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
@@ -371,6 +438,11 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
     Use u(entered_);
     u->bind(1, flow);
     while (u->step()) node_count(nodes, u->text(0)).entered = u->i64(1);
+  }
+  {
+    Use u(entered_grouped_);
+    u->bind(1, flow);
+    while (u->step()) node_count(nodes, u->text(0)).entered += u->i64(1);
   }
   {
     Use u(by_state_);
@@ -506,6 +578,9 @@ class SqliteStore final : public Store {
         append_step_(db,
                      "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
                      "VALUES(?,?,?,?,?,?,?)"),
+        append_group_(db,
+                      "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
+                      "VALUES(?,?,?,?,?)"),
         // A journey waits at one node at a time, so it has at most one timer:
         // the journey id is the timer's key, which spares a second index.
         insert_timer_(db,
@@ -676,6 +751,32 @@ class SqliteStore final : public Store {
         .bind(7, s.reason);
     return done(u);
   }
+  // One row for the whole wake when it ran several nodes: a fired timer of the
+  // cart reminder runs five, and one row per node was half of catch-up's time.
+  Status append_steps(const std::vector<StepRecord>& steps) override {
+    if (steps.empty()) return Status();
+    if (steps.size() == 1) return append_step(steps.front());
+    std::string text = "[";
+    text.reserve(128 * steps.size());
+    for (const StepRecord& s : steps) {
+      if (text.size() > 1) text += ',';
+      text += "{\"node\":";
+      append_json_string(text, s.node);
+      text += ",\"input\":";
+      append_json_string(text, s.input);
+      text += ",\"reason\":";
+      append_json_string(text, s.reason);
+      text += '}';
+    }
+    text += ']';
+    Use u(append_group_);
+    u->bind(1, steps.front().journey_id)
+        .bind(2, steps.front().seq)
+        .bind(3, steps.front().flow)
+        .bind(4, steps.front().at)
+        .bind(5, text);
+    return done(u);
+  }
   int64_t insert_timer(const TimerRecord& t) override {
     Use u(insert_timer_);
     u->bind(1, t.due).bind(2, t.journey_id).bind(3, t.node).bind(4, t.visit);
@@ -790,7 +891,7 @@ class SqliteStore final : public Store {
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      max_journey_, update_journey_, append_step_, insert_timer_, delete_timer_, delete_timers_of_,
+      max_journey_, update_journey_, append_step_, append_group_, insert_timer_, delete_timer_, delete_timers_of_,
       due_timers_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
@@ -824,7 +925,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   (void)exec(db, "PRAGMA cache_size=-65536");
   (void)exec(db, "PRAGMA temp_store=MEMORY");
   if (Status s = exec(db, kSchema); !s) return fail("schema", s);
-  const std::string version_sql = "INSERT OR IGNORE INTO meta(k, v) VALUES('schema_version', '" +
+  // Version 2 only added a table (CREATE IF NOT EXISTS above), so a version-1
+  // file is migrated by recording the new version.
+  const std::string version_sql = "INSERT OR REPLACE INTO meta(k, v) VALUES('schema_version', '" +
                                   std::to_string(kSchemaVersion) + "')";
   if (Status s = exec(db, version_sql.c_str()); !s) return fail("schema version", s);
   auto store = std::make_unique<SqliteStore>(db, options.path);

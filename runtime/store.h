@@ -168,6 +168,9 @@ class Store : public StoreReader {
   virtual int64_t max_journey_id() = 0;
   virtual Status update_journey(const JourneyRecord& record) = 0;
   virtual Status append_step(const StepRecord& record) = 0;
+  // The steps of one wake, all of one journey with consecutive seq and the same
+  // `at`, in order. The store may keep them as one row; steps() returns each.
+  virtual Status append_steps(const std::vector<StepRecord>& records) = 0;
 
   virtual int64_t insert_timer(const TimerRecord& record) = 0;  // returns its id (the journey's)
   virtual Status delete_timer(int64_t timer_id) = 0;

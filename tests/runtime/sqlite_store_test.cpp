@@ -1,6 +1,7 @@
 #include "runtime/sqlite_store.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "temp_dir.h"
 
@@ -53,6 +54,42 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
   REQUIRE(steps.size() == 1);
   CHECK(steps[0].reason == "armed 72h");
   CHECK(store->next_timer_due() == 1000);
+}
+
+TEST_CASE("a wake's steps stored as one row come back one per node, in order, and count") {
+  TempDir dir;
+  int64_t id = 0;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->begin().ok());
+    id = store->insert_journey(journey_of("u1"));
+    REQUIRE(store->append_steps({{id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}}).ok());
+    REQUIRE(store
+                ->append_steps({{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
+                                {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
+                                {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
+                .ok());
+    REQUIRE(store->commit().ok());
+  }
+  auto store = open_store(dir);
+  const auto steps = store->steps(id);
+  REQUIRE(steps.size() == 4);
+  for (int i = 0; i < 4; ++i) CHECK(steps[i].seq == i);
+  CHECK(steps[0].reason == "armed 72h");
+  CHECK(steps[1].node == "wait_pay");
+  CHECK(steps[1].input == "timer");
+  CHECK(steps[1].at == 9);
+  CHECK(steps[1].flow == "cart_reminder");
+  CHECK(steps[1].reason == "fired \"72h\"\n");
+  CHECK(steps[2].reason == "user.name=Zo\xc3\xab");
+  CHECK(steps[3].node == "sms_a");
+  CHECK(steps[3].reason.rfind("bad ", 0) == 0);  // invalid UTF-8 replaced, the step kept
+  const FlowCounts counts = store->counts("cart_reminder");
+  std::map<std::string, int64_t> entered;
+  for (const auto& n : counts.nodes) entered[n.node] = n.entered;
+  CHECK(entered["wait_pay"] == 1);
+  CHECK(entered["pick"] == 1);
+  CHECK(entered["sms_a"] == 1);
 }
 
 TEST_CASE("timers come back in due order, bounded by the window") {
