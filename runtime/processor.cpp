@@ -432,6 +432,7 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
   s.input = input;
   s.at = now_;
   s.reason = std::move(reason);
+  if (j.pending_steps.empty()) j.pending_steps.reserve(8);
   j.pending_steps.push_back(std::move(s));  // written by save()
 }
 
