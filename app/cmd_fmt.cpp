@@ -20,9 +20,10 @@ constexpr const char* kUsage =
     "usage: trellis fmt [--to yaml|dsl] [--check] [--write] FILE...\n"
     "\n"
     "Prints a flow file (.yaml, .yml or .flow) in canonical form: keys in a fixed\n"
-    "order, one node per block, quotes only where needed, comments above the flow,\n"
-    "its nodes and variants kept. In a .flow file other comments move above the node\n"
-    "they sit in; YAML comments at the end of a line are dropped (--write says so).\n"
+    "order, one node per block, quotes only where needed. Comments above the flow,\n"
+    "its nodes and variants are kept, and so is a comment at the end of a field's\n"
+    "line (`for: 72h  # durable timer`). In a .flow file other comment lines move\n"
+    "above the node they sit in.\n"
     "\n"
     "  --to yaml|dsl  print in this syntax (default: the file's own)\n"
     "  --check        print nothing; exit 1 and name each file not in canonical form\n"
@@ -125,37 +126,6 @@ std::optional<std::string> canonical(const std::string& file, dsl::FlowSyntax to
   return text;
 }
 
-// YAML comments at the end of a line (`for: 72h  # durable timer`) have no place
-// in the IR, which keeps comment lines above the flow, nodes and variants. Counts
-// them so that --write can say what it drops. Quotes are followed per line.
-size_t yaml_end_of_line_comments(const std::string& source) {
-  size_t count = 0;
-  size_t begin = 0;
-  while (begin < source.size()) {
-    size_t end = source.find('\n', begin);
-    if (end == std::string::npos) end = source.size();
-    char quote = 0;
-    bool content = false;
-    for (size_t i = begin; i < end; ++i) {
-      char c = source[i];
-      if (quote != 0) {
-        if (c == '\\' && quote == '"')
-          ++i;
-        else if (c == quote)
-          quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '#' && content && (source[i - 1] == ' ' || source[i - 1] == '\t')) {
-        ++count;
-        break;
-      }
-      if (c != ' ' && c != '\t') content = true;
-    }
-    begin = end + 1;
-  }
-  return count;
-}
-
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -190,12 +160,6 @@ Outcome format_one(const std::string& file, const Options& options) {
       return Outcome::kFailed;
     }
     std::cerr << "wrote " << target << "\n";
-    size_t dropped = *own == dsl::FlowSyntax::kYaml ? yaml_end_of_line_comments(source) : 0;
-    if (dropped > 0) {
-      std::cerr << "note: " << file << ": " << dropped
-                << " comment(s) at the end of a line were not kept; only comment lines above "
-                   "the flow, a node or a variant are\n";
-    }
     return Outcome::kDone;
   }
   std::cout << *text;

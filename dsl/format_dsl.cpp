@@ -60,85 +60,93 @@ class DslPrinter {
   }
 
  private:
-  void raw(int indent, const std::string& text) {
-    out_ << std::string(indent, ' ') << text << "\n";
+  // `note` names the field whose end-of-line comment (in notes_) ends the line.
+  void raw(int indent, const std::string& text, const std::string& note) {
+    out_ << std::string(indent, ' ') << text << trailing_comment(*notes_, note) << "\n";
   }
   void comments(const ir::Comments& lines, int indent) {
-    for (const std::string& text : lines) raw(indent, comment_line(text));
+    for (const std::string& text : lines)
+      out_ << std::string(indent, ' ') << comment_line(text) << "\n";
   }
   void arrow(const std::string& field, const ir::Target& target) {
-    if (!target.empty()) raw(2, field + " -> " + dsl_name(target.value));
+    if (!target.empty()) raw(2, field + " -> " + dsl_name(target.value), field);
   }
-  void expression(int indent, const std::string& field, const std::optional<ir::Expression>& e) {
-    if (e) raw(indent, field + " " + e->source);
+  void expression(int indent, const std::string& field, const std::optional<ir::Expression>& e,
+                  const std::string& note) {
+    if (e) raw(indent, field + " " + e->source, note);
   }
   void text(const std::string& field, const std::optional<ir::Template>& t) {
-    if (t) raw(2, field + " " + dsl_string(t->source));
+    if (t) raw(2, field + " " + dsl_string(t->source), field);
   }
   void description(const std::string& text) {
-    if (!text.empty()) raw(2, "description " + dsl_string(text));
+    if (!text.empty()) raw(2, "description " + dsl_string(text), "description");
   }
 
   void header(const ir::Flow& flow) {
     comments(flow.comments, 0);
-    raw(0, "flow " + dsl_name(flow.name.value) + " {");
+    notes_ = &flow.field_comments;
+    raw(0, "flow " + dsl_name(flow.name.value) + " {", "flow");
     description(flow.description);
     const ir::Trigger& trigger = flow.trigger;
     if (!trigger.event.empty() || trigger.when || trigger.key) {
-      raw(2, "trigger " + dsl_name(trigger.event.value));
-      expression(4, "when", trigger.when);
-      expression(4, "key", trigger.key);
+      raw(2, "trigger " + dsl_name(trigger.event.value), "trigger");
+      expression(4, "when", trigger.when, "trigger.when");
+      expression(4, "key", trigger.key, "trigger.key");
     }
     std::string re_entry = re_entry_text(flow.re_entry);
     if (flow.re_entry.policy == ir::ReEntryPolicy::kAfter && flow.re_entry.after) {
       re_entry = "after " + dsl_duration(*flow.re_entry.after);
     }
-    raw(2, "re_entry " + re_entry);
+    raw(2, "re_entry " + re_entry, "re_entry");
     if (!flow.exit_on.empty()) {
       std::string list;
       for (const ir::Name& name : flow.exit_on)
         list += (list.empty() ? "" : ", ") + dsl_name(name.value);
-      raw(2, "exit_on " + list);
+      raw(2, "exit_on " + list, "exit_on");
     }
-    if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value));
+    if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value), "goal");
     arrow("start", flow.start);
-    raw(0, "}");
+    // The block's end stands where YAML says `nodes:`.
+    raw(0, "}", "nodes");
   }
 
   void node(const ir::Node& node) {
     comments(node.comments, 0);
+    notes_ = &node.field_comments;
     std::string head = dsl_name(node.id) + ": " + std::string(ir::node_kind_name(node.kind()));
     bool empty_body = node.description.empty() && node.kind() == ir::NodeKind::kExit;
     if (empty_body) {
-      raw(0, head);
+      raw(0, head, "");
       return;
     }
-    raw(0, head + " {");
+    raw(0, head + " {", "");
     description(node.description);
     std::visit([&](const auto& body) { fields(body); }, node.body);
-    raw(0, "}");
+    out_ << "}\n";
   }
 
   void fields(const ir::SegmentNode& n) {
-    expression(2, "match", n.match);
+    expression(2, "match", n.match, "match");
     arrow("yes", n.yes);
     arrow("no", n.no);
   }
   void fields(const ir::WaitNode& n) {
-    if (n.wait_for) raw(2, "for " + dsl_duration(*n.wait_for));
+    if (n.wait_for) raw(2, "for " + dsl_duration(*n.wait_for), "for");
     if (n.until_event) {
       std::string until = "until_event " + dsl_name(n.until_event->event.value);
       if (n.until_event->where) until += " where " + n.until_event->where->source;
-      raw(2, until);
+      raw(2, until, "until_event");
     }
     arrow("on_event", n.on_event);
     arrow("next", n.next);
   }
   void fields(const ir::CouponNode& n) {
-    if (n.pool) raw(2, "pool " + dsl_name(n.pool->value));
+    if (n.pool) raw(2, "pool " + dsl_name(n.pool->value), "pool");
     if (n.generate) {
-      raw(2, "generate prefix " + dsl_string(n.generate->prefix) + " length " +
-                 std::to_string(n.generate->length));
+      raw(2,
+          "generate prefix " + dsl_string(n.generate->prefix) + " length " +
+              std::to_string(n.generate->length),
+          "generate");
     }
     arrow("next", n.next);
     arrow("on_exhausted", n.on_exhausted);
@@ -164,13 +172,17 @@ class DslPrinter {
       std::string line = (is_dsl_keyword(name) ? dsl_string(name) : dsl_name(name)) + " weight " +
                          number_text(variant.weight);
       if (!variant.next.empty()) line += " -> " + dsl_name(variant.next.value);
-      raw(2, line);
+      out_ << "  " << line << trailing_comment(variant.trailing_comment) << "\n";
     }
   }
   void fields(const ir::ExitNode&) {}
 
+  static const ir::FieldComments kNone;
+  const ir::FieldComments* notes_ = &kNone;
   std::ostringstream out_;
 };
+
+const ir::FieldComments DslPrinter::kNone;
 
 }  // namespace
 

@@ -46,4 +46,13 @@ std::string comment_line(const std::string& comment) {
   return comment.empty() ? "#" : "# " + comment;
 }
 
+std::string trailing_comment(const std::string& comment) {
+  return comment.empty() ? std::string() : "  " + comment_line(comment);
+}
+
+std::string trailing_comment(const ir::FieldComments& comments, const std::string& field) {
+  auto it = comments.find(field);
+  return it == comments.end() ? std::string() : trailing_comment(it->second);
+}
+
 }  // namespace trellis::dsl

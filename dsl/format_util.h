@@ -22,4 +22,9 @@ std::string number_text(double value);
 // `#` with one leading space removed, so printing and loading are inverses.
 std::string comment_line(const std::string& comment);
 
+// What ends a line whose field has an end-of-line comment: two spaces and the
+// comment line; "" when there is none. One spacing, so `fmt` output is canonical.
+std::string trailing_comment(const std::string& comment);
+std::string trailing_comment(const ir::FieldComments& comments, const std::string& field);
+
 }  // namespace trellis::dsl

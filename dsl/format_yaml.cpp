@@ -100,43 +100,50 @@ class YamlPrinter {
  public:
   std::string print(const ir::Flow& flow) {
     comments(flow.comments, 0);
+    notes_ = &flow.field_comments;
     line(0, "flow", flow.name.value);
     if (!flow.description.empty()) line(0, "description", flow.description);
     trigger(flow.trigger);
-    raw(0, "re_entry: " + yaml_scalar(re_entry_text(flow.re_entry)));
+    raw(0, "re_entry: " + yaml_scalar(re_entry_text(flow.re_entry)), "re_entry");
     if (!flow.exit_on.empty()) {
       std::string list;
       for (const ir::Name& name : flow.exit_on) {
         list += (list.empty() ? "" : ", ") + flow_scalar(name.value);
       }
-      raw(0, "exit_on: [" + list + "]");
+      raw(0, "exit_on: [" + list + "]", "exit_on");
     }
     if (flow.goal) line(0, "goal", flow.goal->value);
     target(0, "start", flow.start);
-    if (!flow.nodes.empty()) {
-      raw(0, "nodes:");
-    } else {
-      raw(0, "nodes: {}");
-    }
+    raw(0, flow.nodes.empty() ? "nodes: {}" : "nodes:", "nodes");
     for (const ir::Node& node : flow.nodes) this->node(node);
     return out_.str();
   }
 
  private:
+  // `note` names the field whose end-of-line comment (in notes_) ends the line.
+  void raw(int indent, const std::string& text, const std::string& note) {
+    out_ << std::string(indent, ' ') << text << trailing_comment(*notes_, note) << "\n";
+  }
+  // A line no comment ends: a sub-key whose comment goes on its parent's line.
   void raw(int indent, const std::string& text) {
     out_ << std::string(indent, ' ') << text << "\n";
   }
+  void line(int indent, const std::string& key, const std::string& value, const std::string& note) {
+    raw(indent, key + ": " + yaml_scalar(value), note);
+  }
   void line(int indent, const std::string& key, const std::string& value) {
-    raw(indent, key + ": " + yaml_scalar(value));
+    line(indent, key, value, key);
   }
   void target(int indent, const std::string& key, const ir::Target& target) {
     if (!target.empty()) line(indent, key, target.value);
   }
   void comments(const ir::Comments& lines, int indent) {
-    for (const std::string& text : lines) raw(indent, comment_line(text));
+    for (const std::string& text : lines)
+      out_ << std::string(indent, ' ') << comment_line(text) << "\n";
   }
-  void expression(int indent, const std::string& key, const std::optional<ir::Expression>& e) {
-    if (e) line(indent, key, e->source);
+  void expression(int indent, const std::string& key, const std::optional<ir::Expression>& e,
+                  const std::string& note) {
+    if (e) line(indent, key, e->source, note);
   }
   void text(int indent, const std::string& key, const std::optional<ir::Template>& t) {
     if (t) line(indent, key, t->source);
@@ -145,21 +152,22 @@ class YamlPrinter {
   void trigger(const ir::Trigger& trigger) {
     if (trigger.event.empty() && !trigger.when && !trigger.key) return;
     raw(0, "trigger:");
-    line(2, "event", trigger.event.value);
-    expression(2, "when", trigger.when);
-    expression(2, "key", trigger.key);
+    line(2, "event", trigger.event.value, "trigger");
+    expression(2, "when", trigger.when, "trigger.when");
+    expression(2, "key", trigger.key, "trigger.key");
   }
 
   void node(const ir::Node& node) {
     comments(node.comments, 2);
-    raw(2, yaml_scalar(node.id) + ":");
-    line(4, "type", std::string(ir::node_kind_name(node.kind())));
+    notes_ = &node.field_comments;
+    raw(2, yaml_scalar(node.id) + ":", "");
+    out_ << "    type: " << ir::node_kind_name(node.kind()) << "\n";
     if (!node.description.empty()) line(4, "description", node.description);
     std::visit([&](const auto& body) { fields(body); }, node.body);
   }
 
   void fields(const ir::SegmentNode& n) {
-    expression(4, "match", n.match);
+    expression(4, "match", n.match, "match");
     target(4, "yes", n.yes);
     target(4, "no", n.no);
   }
@@ -169,9 +177,9 @@ class YamlPrinter {
       if (!n.until_event->where) {
         line(4, "until_event", n.until_event->event.value);
       } else {
-        raw(4, "until_event:");
-        line(6, "event", n.until_event->event.value);
-        expression(6, "where", n.until_event->where);
+        raw(4, "until_event:", "until_event");
+        raw(6, "event: " + yaml_scalar(n.until_event->event.value));
+        raw(6, "where: " + yaml_scalar(n.until_event->where->source));
       }
     }
     target(4, "on_event", n.on_event);
@@ -180,8 +188,8 @@ class YamlPrinter {
   void fields(const ir::CouponNode& n) {
     if (n.pool) line(4, "pool", n.pool->value);
     if (n.generate) {
-      raw(4, "generate:");
-      line(6, "prefix", n.generate->prefix);
+      raw(4, "generate:", "generate");
+      raw(6, "prefix: " + yaml_scalar(n.generate->prefix));
       raw(6, "length: " + std::to_string(n.generate->length));
     }
     target(4, "next", n.next);
@@ -201,19 +209,25 @@ class YamlPrinter {
     text(4, "body", n.body);
     target(4, "next", n.next);
   }
+  // One line per variant, as in SPEC §1, so its end-of-line comment has one place.
   void fields(const ir::AbNode& n) {
-    raw(4, n.variants.empty() ? "variants: {}" : "variants:");
+    out_ << "    " << (n.variants.empty() ? "variants: {}" : "variants:") << "\n";
     for (const ir::Variant& variant : n.variants) {
       comments(variant.comments, 6);
-      raw(6, yaml_scalar(variant.name.value) + ":");
-      raw(8, "weight: " + number_text(variant.weight));
-      target(8, "next", variant.next);
+      std::string entry = "weight: " + number_text(variant.weight);
+      if (!variant.next.empty()) entry += ", next: " + flow_scalar(variant.next.value);
+      out_ << "      " << yaml_scalar(variant.name.value) << ": { " << entry << " }"
+           << trailing_comment(variant.trailing_comment) << "\n";
     }
   }
   void fields(const ir::ExitNode&) {}
 
+  static const ir::FieldComments kNone;
+  const ir::FieldComments* notes_ = &kNone;
   std::ostringstream out_;
 };
+
+const ir::FieldComments YamlPrinter::kNone;
 
 }  // namespace
 

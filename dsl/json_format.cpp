@@ -79,6 +79,7 @@ struct BodyToJson {
       json v = {{"name", variant.name.value}, {"weight", number_json(variant.weight)}};
       put_target(v, "next", variant.next);
       if (!variant.comments.empty()) v["comments"] = variant.comments;
+      if (!variant.trailing_comment.empty()) v["trailing_comment"] = variant.trailing_comment;
       variants.push_back(std::move(v));
     }
     out["variants"] = std::move(variants);
@@ -91,6 +92,7 @@ json node_to_json(const ir::Node& node, const JsonOptions& options) {
               {"type", std::string(ir::node_kind_name(node.kind()))},
               {"comments", node.comments},
               {"description", node.description}};
+  if (!node.field_comments.empty()) out["field_comments"] = node.field_comments;
   std::visit(BodyToJson{out}, node.body);
   if (options.spans && node.span.known()) {
     out["span"] = {{"line", node.span.line}, {"column", node.span.column}};
@@ -115,6 +117,7 @@ class Reader {
     flow.name.value = string(in, "flow");
     flow.description = string(in, "description");
     flow.comments = comments(in);
+    flow.field_comments = field_comments(in);
     trigger(in, flow.trigger);
     re_entry(in, flow.re_entry);
     if (auto* list = member(in, "exit_on", json::value_t::array, "an array of event types")) {
@@ -171,6 +174,20 @@ class Reader {
         else
           error("'comments' must be an array of strings", "comments");
       }
+    }
+    return out;
+  }
+
+  ir::FieldComments field_comments(const json& in) {
+    ir::FieldComments out;
+    const json* map = member(in, "field_comments", json::value_t::object,
+                             "an object of field name to comment text");
+    if (map == nullptr) return out;
+    for (const auto& [field, text] : map->items()) {
+      if (text.is_string())
+        out[field] = text.get<std::string>();
+      else
+        error("'field_comments' values must be strings", "field_comments");
     }
     return out;
   }
@@ -244,6 +261,7 @@ class Reader {
     if (node.id.empty()) error("a node needs an \"id\"", "id");
     node.description = string(in, "description");
     node.comments = comments(in);
+    node.field_comments = field_comments(in);
     std::string type = string(in, "type");
     std::optional<ir::NodeKind> kind = ir::node_kind_from_name(type);
     if (!kind) {
@@ -330,6 +348,7 @@ class Reader {
       }
       variant.next = target(item, "next");
       variant.comments = comments(item);
+      variant.trailing_comment = string(item, "trailing_comment");
       ab.variants.push_back(std::move(variant));
     }
     return ab;
@@ -345,6 +364,7 @@ class Reader {
 json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
   json out = {
       {"flow", flow.name.value}, {"description", flow.description}, {"comments", flow.comments}};
+  if (!flow.field_comments.empty()) out["field_comments"] = flow.field_comments;
   json trigger = {{"event", flow.trigger.event.value}};
   put_expression(trigger, "when", flow.trigger.when);
   put_expression(trigger, "key", flow.trigger.key);

@@ -171,4 +171,93 @@ ir::SourceSpan remap_span(const SourceText& source, const ScalarLayout& layout,
   return source.span(begin, std::max(begin, end));
 }
 
+namespace {
+
+// What the scan of one line carries over to the next.
+struct ScanState {
+  char quote = 0;           // inside a quoted scalar that spans lines
+  int flow_depth = 0;       // inside `[...]` or `{...}`
+  bool in_block = false;    // inside a block scalar's lines
+  size_t block_parent = 0;  // indentation of the line that opened it
+};
+
+size_t indentation(std::string_view line) {
+  size_t first = line.find_first_not_of(" \t");
+  return first == std::string_view::npos ? line.size() : first;
+}
+
+// A quote or bracket opens a node only where one may start: at the start of
+// the line, after `key:`, after a leading `- ` or `? `, or after `[`, `{`, `,`
+// inside a flow collection; in `don't` or `see [1]` it is text.
+bool opens_node(std::string_view line, size_t at, int flow_depth) {
+  size_t before = at == 0 ? std::string_view::npos : line.find_last_not_of(" \t", at - 1);
+  if (before == std::string_view::npos) return true;
+  char c = line[before];
+  if (c == ':') return true;
+  if (c == '-' || c == '?') return before == indentation(line);
+  return flow_depth > 0 && (c == '[' || c == '{' || c == ',');
+}
+
+// `|`, `>-`, `|2+`: a value that starts a block scalar on the next lines.
+bool opens_block(std::string_view content) {
+  while (!content.empty() && (content.back() == ' ' || content.back() == '\t'))
+    content.remove_suffix(1);
+  size_t start = content.find_last_of(" \t");
+  std::string_view word = start == std::string_view::npos ? content : content.substr(start + 1);
+  if (word.empty() || (word[0] != '|' && word[0] != '>')) return false;
+  return word.size() <= 3 &&
+         word.substr(1).find_first_not_of("+-0123456789") == std::string_view::npos;
+}
+
+std::optional<std::string> scan_line(std::string_view line, ScanState& state) {
+  size_t comment = std::string_view::npos;
+  for (size_t i = 0; i < line.size() && comment == std::string_view::npos; ++i) {
+    char c = line[i];
+    if (state.quote != 0) {
+      if (state.quote == '"' && c == '\\') {
+        ++i;
+      } else if (c == state.quote) {
+        if (state.quote == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+          ++i;
+        } else {
+          state.quote = 0;
+        }
+      }
+      continue;
+    }
+    bool opens = opens_node(line, i, state.flow_depth);
+    if ((c == '"' || c == '\'') && opens) state.quote = c;
+    if ((c == '[' || c == '{') && opens) ++state.flow_depth;
+    if ((c == ']' || c == '}') && state.flow_depth > 0) --state.flow_depth;
+    if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) comment = i;
+  }
+  std::string_view content = line.substr(0, std::min(comment, line.size()));
+  if (state.quote == 0 && opens_block(content)) {
+    state.in_block = true;
+    state.block_parent = indentation(line);
+  }
+  if (comment == std::string_view::npos || indentation(line) == comment) return std::nullopt;
+  std::string_view text = line.substr(comment + 1);
+  if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+}  // namespace
+
+std::vector<std::optional<std::string>> end_of_line_comments(const SourceText& source) {
+  std::vector<std::optional<std::string>> comments(source.line_count());
+  ScanState state;
+  for (size_t index = 0; index < source.line_count(); ++index) {
+    std::string_view line = source.line(index);
+    if (state.in_block) {
+      bool blank = indentation(line) == line.size();
+      if (blank || indentation(line) > state.block_parent) continue;
+      state.in_block = false;
+    }
+    comments[index] = scan_line(line, state);
+  }
+  return comments;
+}
+
 }  // namespace trellis::dsl

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,5 +49,12 @@ ScalarLayout layout_scalar(const SourceText& source, size_t token_begin, const s
 // run of bytes from layout.content_begin) to where those bytes really are.
 ir::SourceSpan remap_span(const SourceText& source, const ScalarLayout& layout,
                           const ir::SourceSpan& base, const ir::SourceSpan& span);
+
+// The end-of-line comment of each line of a YAML text (by 0-based line index),
+// without `#` and one following space: a `#` after white space that follows
+// content on the line. A `#` inside a quoted scalar or on a line of a block
+// scalar (`|`, `>`) is text, not a comment; lines that hold only a comment
+// have none here (the loader reads those as comments above a key).
+std::vector<std::optional<std::string>> end_of_line_comments(const SourceText& source);
 
 }  // namespace trellis::dsl

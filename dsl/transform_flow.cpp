@@ -126,6 +126,41 @@ struct CommentOwner {
   ir::Comments* comments;
 };
 
+// Where an end-of-line comment goes: the field whose tokens hold the last token
+// before the comment on its line. `text` when set (a variant), else fields[field].
+struct FieldOwner {
+  size_t first_token;
+  size_t last_token;
+  ir::FieldComments* fields;
+  std::string field;
+  std::string* text = nullptr;
+
+  // A bare `#` says nothing and has no text to keep (the YAML loader agrees).
+  void add(const std::string& comment) const {
+    if (comment.empty()) return;
+    std::string& slot = text != nullptr ? *text : (*fields)[field];
+    slot += (slot.empty() ? "" : " # ") + comment;
+  }
+};
+
+size_t first_index(antlr4::ParserRuleContext* context) {
+  return context->getStart()->getTokenIndex();
+}
+size_t last_index(antlr4::ParserRuleContext* context) {
+  return context->getStop()->getTokenIndex();
+}
+
+// The field a setting of the flow block stands for, as in ir::FieldComments.
+std::string setting_word(P::FlowSettingContext* setting) {
+  if (setting->descriptionField() != nullptr) return "description";
+  if (setting->triggerField() != nullptr) return "trigger";
+  if (setting->reEntryField() != nullptr) return "re_entry";
+  if (setting->exitOnField() != nullptr) return "exit_on";
+  if (setting->goalField() != nullptr) return "goal";
+  if (setting->startField() != nullptr) return "start";
+  return "";
+}
+
 class FlowTransformer {
  public:
   FlowTransformer(const SourceMap& map, antlr4::TokenStream& tokens, std::string file,
@@ -565,8 +600,59 @@ class FlowTransformer {
     return text;
   }
 
-  void attach_comments(ir::Flow& flow, P::FlowBlockContext* flow_block,
-                       const std::vector<P::NodeBlockContext*>& blocks) {
+  // Innermost first, so a trigger's `when` line wins over the whole trigger.
+  std::vector<FieldOwner> field_owners(ir::Flow& flow, P::FlowBlockContext* flow_block,
+                                       const std::vector<P::NodeBlockContext*>& blocks) {
+    std::vector<FieldOwner> owners;
+    for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
+      ir::Node& node = flow.nodes[i];
+      auto* ab = node.as<ir::AbNode>();
+      size_t v = 0;
+      for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
+        if (auto* variant = field->variantField()) {
+          // Variants that were left out (duplicates) have no entry; match by name.
+          if (ab == nullptr || v >= ab->variants.size() ||
+              ab->variants[v].name.span.offset != map_.rule(variant->variantName()).offset)
+            continue;
+          owners.push_back({first_index(field), last_index(field), nullptr, "",
+                            &ab->variants[v++].trailing_comment});
+          continue;
+        }
+        if (field->unknownField() != nullptr) continue;
+        owners.push_back(
+            {first_index(field), last_index(field), &node.field_comments, field_word(field)});
+      }
+      // The node's own line, and any other token of its block (`}`).
+      owners.push_back({first_index(blocks[i]), last_index(blocks[i]), &node.field_comments, ""});
+    }
+    if (flow_block == nullptr) return owners;
+    for (P::FlowSettingContext* setting : flow_block->flowSetting()) {
+      if (auto* trigger = setting->triggerField()) {
+        size_t e = 0;
+        if (trigger->WHEN() != nullptr) {
+          owners.push_back({trigger->WHEN()->getSymbol()->getTokenIndex(),
+                            last_index(trigger->expression(e++)), &flow.field_comments,
+                            "trigger.when"});
+        }
+        if (trigger->KEY() != nullptr) {
+          owners.push_back({trigger->KEY()->getSymbol()->getTokenIndex(),
+                            last_index(trigger->expression(e)), &flow.field_comments,
+                            "trigger.key"});
+        }
+      }
+      std::string word = setting_word(setting);
+      if (!word.empty())
+        owners.push_back({first_index(setting), last_index(setting), &flow.field_comments, word});
+    }
+    // The block's closing brace stands where YAML says `nodes:`.
+    size_t close = last_index(flow_block);
+    owners.push_back({close, close, &flow.field_comments, "nodes"});
+    owners.push_back({first_index(flow_block), close, &flow.field_comments, "flow"});
+    return owners;
+  }
+
+  std::vector<CommentOwner> line_owners(ir::Flow& flow, P::FlowBlockContext* flow_block,
+                                        const std::vector<P::NodeBlockContext*>& blocks) {
     std::vector<CommentOwner> owners;  // innermost first for each token
     for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
       ir::Node& node = flow.nodes[i];
@@ -578,32 +664,65 @@ class FlowTransformer {
           if (ab->variants[v].name.span.offset !=
               map_.rule(field->variantField()->variantName()).offset)
             continue;
-          owners.push_back({field->getStart()->getTokenIndex(), field->getStop()->getTokenIndex(),
-                            &ab->variants[v++].comments});
+          owners.push_back({first_index(field), last_index(field), &ab->variants[v++].comments});
         }
       }
     }
     for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
-      owners.push_back({blocks[i]->getStart()->getTokenIndex(),
-                        blocks[i]->getStop()->getTokenIndex(), &flow.nodes[i].comments});
+      owners.push_back({first_index(blocks[i]), last_index(blocks[i]), &flow.nodes[i].comments});
     }
-    if (flow_block != nullptr) {
-      owners.push_back({0, flow_block->getStop()->getTokenIndex(), &flow.comments});
+    if (flow_block != nullptr) owners.push_back({0, last_index(flow_block), &flow.comments});
+    return owners;
+  }
+
+  // Token ranges of the expressions under `tree`: a comment inside one (an
+  // expression over several lines) is part of its source text, kept there.
+  static void expression_ranges(antlr4::tree::ParseTree* tree,
+                                std::vector<std::pair<size_t, size_t>>& ranges) {
+    for (antlr4::tree::ParseTree* child : tree->children) {
+      if (auto* e = dynamic_cast<P::ExpressionContext*>(child)) {
+        ranges.emplace_back(first_index(e), last_index(e));
+      } else {
+        expression_ranges(child, ranges);
+      }
     }
+  }
+
+  // A comment at the end of a line belongs to the field that line holds (field
+  // comments); a comment line to the flow, node or variant below it.
+  void attach_comments(ir::Flow& flow, P::FlowBlockContext* flow_block,
+                       const std::vector<P::NodeBlockContext*>& blocks) {
+    std::vector<std::pair<size_t, size_t>> inside;
+    if (flow_block != nullptr) expression_ranges(flow_block, inside);
+    for (P::NodeBlockContext* block : blocks) expression_ranges(block, inside);
+    std::vector<FieldOwner> fields = field_owners(flow, flow_block, blocks);
+    std::vector<CommentOwner> owners = line_owners(flow, flow_block, blocks);
     ir::Comments* last = flow.nodes.empty() ? &flow.comments : &flow.nodes.back().comments;
     for (size_t i = 0; i < tokens_.size(); ++i) {
       antlr4::Token* token = tokens_.get(i);
       if (token->getType() != P::COMMENT) continue;
-      // A comment at the end of a line belongs with what precedes it on that line;
-      // a comment line with what follows.
+      bool in_expression = std::any_of(inside.begin(), inside.end(), [&](const auto& range) {
+        return range.first < i && i < range.second;
+      });
+      if (in_expression) continue;
+      std::string text = comment_text(token->getText());
       long previous = static_cast<long>(i) - 1;
       while (previous >= 0 && tokens_.get(previous)->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
         --previous;
+      if (previous >= 0 && tokens_.get(previous)->getLine() == token->getLine()) {
+        size_t anchor = static_cast<size_t>(previous);
+        auto owner = std::find_if(fields.begin(), fields.end(), [&](const FieldOwner& f) {
+          return anchor >= f.first_token && anchor <= f.last_token;
+        });
+        if (owner != fields.end()) {
+          owner->add(text);
+          continue;
+        }
+      }
       size_t anchor = i + 1;
       while (anchor < tokens_.size() &&
              tokens_.get(anchor)->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
         ++anchor;
-      if (previous >= 0 && tokens_.get(previous)->getLine() == token->getLine()) anchor = previous;
       ir::Comments* owner = last;
       for (const CommentOwner& candidate : owners) {
         if (anchor >= candidate.first_token && anchor <= candidate.last_token) {
@@ -611,7 +730,7 @@ class FlowTransformer {
           break;
         }
       }
-      owner->push_back(comment_text(token->getText()));
+      owner->push_back(text);
     }
   }
 

@@ -80,7 +80,8 @@ bool blank(std::string_view line) {
 
 class Loader {
  public:
-  Loader(const std::string& text, const std::string& file) : file_(file), source_(text) {}
+  Loader(const std::string& text, const std::string& file)
+      : file_(file), source_(text), line_comments_(end_of_line_comments(source_)) {}
 
   LoadResult run(const std::string& text);
 
@@ -132,7 +133,8 @@ class Loader {
   void move_expr(const ScalarPlace& place, ir::Expr& expr) const;
 
   void read_flow(const YAML::Node& root, ir::Flow& flow);
-  void read_trigger(const YAML::Node& value, const ir::SourceSpan& key, ir::Trigger& trigger);
+  void read_trigger(const YAML::Node& value, const ir::SourceSpan& key, ir::Trigger& trigger,
+                    ir::FieldComments& comments);
   void read_re_entry(const YAML::Node& value, const ir::SourceSpan& key, ir::ReEntry& re_entry);
   void read_exit_on(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow);
   void read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow);
@@ -153,9 +155,18 @@ class Loader {
 
   // Comment lines directly above the line of `offset`.
   ir::Comments comments_above(size_t offset, bool up_to_file_start) const;
+  // Moves the end-of-line comment of `key`'s line into `into`. Each comment is
+  // taken once and keys are visited outermost first, so the outermost key on a
+  // line gets it (`sms_a: { type: sms, ... }  # x` belongs to the node). A field
+  // over several lines (`until_event:` with `event:`, `where:`) joins them with " # ".
+  void take_comment(const ir::SourceSpan& key, std::string& into);
+  void take_comment(const ir::SourceSpan& key, ir::FieldComments& into, const std::string& field);
+  // The comments of the lines of the keys of `map`, for a field printed on one line.
+  void take_comments_of(const YAML::Node& map, ir::FieldComments& into, const std::string& field);
 
   std::string file_;
   SourceText source_;
+  std::vector<std::optional<std::string>> line_comments_;
   ir::Diagnostics diagnostics_;
 };
 
@@ -360,6 +371,30 @@ ir::Comments Loader::comments_above(size_t offset, bool up_to_file_start) const 
   return comments;
 }
 
+void Loader::take_comment(const ir::SourceSpan& key, std::string& into) {
+  if (!key.known() || key.line == 0 || key.line > line_comments_.size()) return;
+  std::optional<std::string>& comment = line_comments_[key.line - 1];
+  // A bare `#` says nothing and has no text to keep.
+  if (!comment || comment->empty()) return;
+  into += (into.empty() ? "" : " # ") + *comment;
+  comment.reset();
+}
+
+void Loader::take_comment(const ir::SourceSpan& key, ir::FieldComments& into,
+                          const std::string& field) {
+  std::string text;
+  take_comment(key, text);
+  if (text.empty()) return;
+  std::string& slot = into[field];
+  slot += (slot.empty() ? "" : " # ") + text;
+}
+
+void Loader::take_comments_of(const YAML::Node& map, ir::FieldComments& into,
+                              const std::string& field) {
+  if (!map.IsMap()) return;
+  for (auto it = map.begin(); it != map.end(); ++it) take_comment(key_span(it->first), into, field);
+}
+
 // Callbacks of for_each_key.
 #define KEY_READER                                                                \
   [&](const YAML::Node& key, const ir::SourceSpan& span, const YAML::Node& value, \
@@ -370,6 +405,7 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
   for_each_key(
       root, &flow_fields(), "the flow", Where{}, KEY_READER {
         const std::string& name = key.Scalar();
+        take_comment(span, flow.field_comments, name);
         if (name == "flow") {
           flow.name = read_name(value, span, at, "the flow's name");
           // A header comment block at the top of the file belongs to the flow.
@@ -377,7 +413,7 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
         } else if (name == "description") {
           if (auto text = scalar(value, span, at, "text")) flow.description = *text;
         } else if (name == "trigger") {
-          read_trigger(value, span, flow.trigger);
+          read_trigger(value, span, flow.trigger, flow.field_comments);
         } else if (name == "re_entry") {
           read_re_entry(value, span, flow.re_entry);
         } else if (name == "exit_on") {
@@ -393,8 +429,8 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
       });
 }
 
-void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key,
-                          ir::Trigger& trigger) {
+void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key, ir::Trigger& trigger,
+                          ir::FieldComments& comments) {
   trigger.span = key;
   Where where{"", "trigger"};
   if (!value.IsMap()) {
@@ -405,6 +441,8 @@ void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key,
   }
   for_each_key(
       value, &trigger_fields(), "the trigger", Where{"", "trigger."}, KEY_READER {
+        // The printers write the event on the trigger's own line in the DSL.
+        take_comment(span, comments, key.Scalar() == "event" ? "trigger" : at.field);
         if (key.Scalar() == "event") trigger.event = read_name(value, span, at, "an event type");
         if (key.Scalar() == "when") trigger.when = read_expression(value, span, at);
         if (key.Scalar() == "key") trigger.key = read_expression(value, span, at);
@@ -547,6 +585,7 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
   node.id = id;
   node.span = key_span(key);
   node.comments = comments_above(node.span.offset, false);
+  take_comment(node.span, node.field_comments, "");
   // A node of unknown type stays in the flow (as an exit) so that references
   // to it resolve; the error above says what is wrong with it.
   node.body = ir::ExitNode{};
@@ -566,8 +605,14 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
   node.body = empty_body(*kind);
   std::string owner = std::string(ir::node_kind_name(*kind)) + " node '" + id + "'";
   for_each_key(
-      value, &node_schema(*kind).fields, owner, where,
-      KEY_READER { read_node_field(*spec, value, span, at, node); });
+      value, &node_schema(*kind).fields, owner, where, KEY_READER {
+        // `type:` and `variants:` have no line of their own in the DSL: the node's line.
+        bool own_line = spec->name != "type" && spec->name != "variants";
+        std::string field = own_line ? std::string(spec->name) : std::string();
+        take_comment(span, node.field_comments, field);
+        if (own_line) take_comments_of(value, node.field_comments, field);
+        read_node_field(*spec, value, span, at, node);
+      });
   return node;
 }
 
@@ -665,6 +710,11 @@ ir::Variant Loader::read_variant(const YAML::Node& key, const ir::SourceSpan& sp
   ir::Variant variant;
   variant.name = ir::Name{key.Scalar(), span};
   variant.comments = comments_above(span.offset, false);
+  take_comment(span, variant.trailing_comment);
+  if (value.IsMap()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      take_comment(key_span(it->first), variant.trailing_comment);
+  }
   variant.weight_span = span;
   // NaN marks a weight that is missing or unreadable; the checker reports a
   // missing one, the loader an unreadable one.

@@ -119,9 +119,10 @@ name
 // flow's settings, then one block per node; transitions are arrows
 // (`next -> mail`). Newlines are plain white space: every field starts with a
 // keyword, so an expression ends where the next field begins. Comments (`#`)
-// go to the hidden channel; the transformer attaches them to the flow, node or
-// variant below them. The transformer checks which fields fit which node type,
-// so a misplaced field gets "did you mean" rather than a syntax error.
+// go to the hidden channel; the transformer attaches a comment line to the flow,
+// node or variant below it, and a comment ending a line to that line's field.
+// The transformer checks which fields fit which node type, so a misplaced field
+// gets "did you mean" rather than a syntax error.
 // ============================================================================
 
 // Entry: a whole `.flow` file.

@@ -101,6 +101,17 @@ std::string compare_comments(const std::string& where, const Comments& a, const 
   return differ(where + " comments", join(a), join(b));
 }
 
+std::string compare_field_comments(const std::string& where, const FieldComments& a,
+                                   const FieldComments& b) {
+  if (a == b) return {};
+  auto join = [](const FieldComments& comments) {
+    std::string out;
+    for (const auto& [field, text] : comments) out += (out.empty() ? "" : "|") + field + "=" + text;
+    return out;
+  };
+  return differ(where + " field comments", join(a), join(b));
+}
+
 // The first non-empty difference of a list of lazily computed comparisons.
 template <typename... Fs>
 std::string first_of(Fs&&... checks) {
@@ -194,6 +205,10 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
           [&] {
             return compare_comments(w + "variant '" + va.name.value + "'", va.comments,
                                     vb.comments);
+          },
+          [&] {
+            return differ(w + "variant '" + va.name.value + "' trailing comment",
+                          va.trailing_comment, vb.trailing_comment);
           });
       if (!diff.empty()) return diff;
     }
@@ -211,6 +226,10 @@ std::string compare_node(const Node& a, const Node& b) {
       },
       [&] { return differ(w + "description", a.description, b.description); },
       [&] { return compare_comments(w.substr(0, w.size() - 2), a.comments, b.comments); },
+      [&] {
+        return compare_field_comments(w.substr(0, w.size() - 2), a.field_comments,
+                                      b.field_comments);
+      },
       [&] { return compare_body(w, a, b); });
 }
 
@@ -224,6 +243,7 @@ std::string compare_header(const Flow& a, const Flow& b) {
       [&] { return differ("flow", a.name.value, b.name.value); },
       [&] { return differ("description", a.description, b.description); },
       [&] { return compare_comments("flow", a.comments, b.comments); },
+      [&] { return compare_field_comments("flow", a.field_comments, b.field_comments); },
       [&] { return differ("trigger event", a.trigger.event.value, b.trigger.event.value); },
       [&] { return compare_expression("trigger when", a.trigger.when, b.trigger.when); },
       [&] { return compare_expression("trigger key", a.trigger.key, b.trigger.key); },

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,13 @@ struct Duration {
 // Comments attached to a flow or node, without the leading `#`, one per line,
 // kept so that `fmt` and the editor's save can write them back.
 using Comments = std::vector<std::string>;
+
+// End-of-line comments by the field whose line they end ("for" -> "durable
+// timer"), without `#`. Keys are the field names the printers write one line
+// each for: on a node "" is the node's own line (`id:`, `id: type {`); on the flow
+// "flow", "trigger" (the `event:` line), "trigger.when", "trigger.key", ...,
+// and "nodes" (YAML `nodes:`, the DSL's closing `}` of the flow block).
+using FieldComments = std::map<std::string, std::string>;
 
 struct SegmentNode {
   std::optional<Expression> match;
@@ -95,6 +103,7 @@ struct Variant {
   SourceSpan weight_span;
   Target next;
   Comments comments;
+  std::string trailing_comment;  // end of the variant's line
 };
 
 struct AbNode {
@@ -120,6 +129,7 @@ struct Node {
   std::string description;
   Comments comments;
   NodeBody body;
+  FieldComments field_comments;  // last, so `Node{id, ..., body}` still reads
 
   NodeKind kind() const { return static_cast<NodeKind>(body.index()); }
   template <typename T> const T* as() const { return std::get_if<T>(&body); }
@@ -168,6 +178,7 @@ struct Flow {
   std::optional<Name> goal;
   Target start;
   std::vector<Node> nodes;  // in file order
+  FieldComments field_comments;
 
   const Node* find_node(std::string_view id) const;
   Node* find_node(std::string_view id);

@@ -94,14 +94,53 @@ b: ab {
 # at the end of the file
 )");
   CHECK(flow.comments == ir::Comments{"the flow", "also the flow"});
-  CHECK(flow.nodes[0].comments ==
-        ir::Comments{"above a", "after the brace", "before the end of a"});
+  CHECK(flow.nodes[0].comments == ir::Comments{"above a", "before the end of a"});
+  CHECK(flow.nodes[0].field_comments == ir::FieldComments{{"", "after the brace"}});
   CHECK(flow.nodes[1].comments ==
         ir::Comments{"  indented text keeps its indent", "at the end of the file"});
   const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
   CHECK(variants[0].comments == ir::Comments{"above variant x"});
-  CHECK(variants[1].comments == ir::Comments{"trailing on y"});
+  CHECK(variants[1].comments.empty());
+  CHECK(variants[1].trailing_comment == "trailing on y");
   CHECK(variants[2].comments.empty());
+}
+
+TEST_CASE("a comment ending a field's line belongs to that field") {
+  ir::Flow flow = load_clean(R"(flow f {  # the flow line
+  trigger signup  # the event
+    when event.value > 1  # the when
+    key event.id  # the key
+  re_entry never  # never again
+  exit_on stop, halt  # ends it
+  start -> w  # begins
+}  # the nodes
+w: wait {  # the node line
+  for 72h  # durable timer
+  until_event paid where event.value >
+    2  # the filter
+  next -> m
+}
+m: sms {
+  text "a # in a string"  # the text
+  next -> e
+}
+e: exit  # the end
+)");
+  CHECK(flow.field_comments == ir::FieldComments{{"flow", "the flow line"},
+                                                 {"trigger", "the event"},
+                                                 {"trigger.when", "the when"},
+                                                 {"trigger.key", "the key"},
+                                                 {"re_entry", "never again"},
+                                                 {"exit_on", "ends it"},
+                                                 {"start", "begins"},
+                                                 {"nodes", "the nodes"}});
+  CHECK(flow.nodes[0].field_comments == ir::FieldComments{{"", "the node line"},
+                                                          {"for", "durable timer"},
+                                                          {"until_event", "the filter"}});
+  CHECK(flow.nodes[0].comments.empty());
+  CHECK(flow.nodes[1].field_comments == ir::FieldComments{{"text", "the text"}});
+  CHECK(flow.nodes[1].as<ir::SmsNode>()->text->source == "a # in a string");
+  CHECK(flow.nodes[2].field_comments == ir::FieldComments{{"", "the end"}});
 }
 
 TEST_CASE("keywords are names where a name is expected and properties after a dot") {

@@ -8,6 +8,8 @@ target_sources(test_dsl PRIVATE dsl_equivalence_test.cpp)
 file(GLOB seed_dsl_flows ${TRELLIS_SOURCE_ROOT}/flows/*.flow)
 add_test(NAME trellis_check_dsl_flows COMMAND trellis check ${seed_dsl_flows})
 add_test(NAME trellis_fmt_check_dsl_flows COMMAND trellis fmt --check ${seed_dsl_flows})
+# The YAML seeds too, now that end-of-line comments survive formatting.
+add_test(NAME trellis_fmt_check_yaml_flows COMMAND trellis fmt --check ${seed_flows})
 add_test(NAME trellis_fmt_yaml_to_dsl
          COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0
                  -DEXPECT_STDOUT=${TRELLIS_SOURCE_ROOT}/flows/cart_reminder.flow

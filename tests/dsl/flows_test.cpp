@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "dsl/format_yaml.h"
+#include "dsl/ir/compare.h"
 #include "tests/dsl/flow_test_support.h"
+#include "tests/dsl/spec_example.h"
 
 namespace fs = std::filesystem;
 using namespace trellis;
@@ -26,10 +29,16 @@ TEST_CASE("every flow in flows/ checks clean") {
                                           "cart_reminder", "personalization", "welcome_series"});
 }
 
-TEST_CASE("the cart reminder is exactly SPEC §1's example") {
-  std::string spec = test::read_text(test::source_path("flows/cart_reminder.yaml"));
-  CHECK(spec.rfind("flow: cart_reminder\n", 0) == 0);
-  CHECK(spec.find("control: { weight: 10, next: done }   # holdout: no message") !=
+TEST_CASE("the cart reminder is SPEC §1's example, comments included, in canonical form") {
+  std::string seed = test::read_text(test::source_path("flows/cart_reminder.yaml"));
+  dsl::LoadResult from_seed = test::check_yaml(seed);
+  dsl::LoadResult from_spec = test::check_yaml(dsl::test::kSpecCartReminder);
+  REQUIRE(from_seed.flow.has_value());
+  REQUIRE(from_spec.flow.has_value());
+  CHECK(ir::same_flow(*from_spec.flow, *from_seed.flow) == "");
+  CHECK(from_spec.flow->field_comments.size() == 6);  // trigger (3), re_entry, exit_on, goal
+  CHECK(dsl::format_yaml(*from_spec.flow) == seed);
+  CHECK(seed.find("control: { weight: 10, next: done }  # holdout: no message") !=
         std::string::npos);
 }
 

@@ -95,3 +95,27 @@ TEST_CASE("diagnostics become JSON objects") {
   CHECK(out == json::parse(R"([{"severity": "warning", "file": "flows/a.yaml", "line": 4,
     "column": 7, "length": 3, "message": "unreachable node", "node": "x", "field": "next"}])"));
 }
+
+TEST_CASE("end-of-line comments travel in JSON and same_flow tells them apart") {
+  ir::Diagnostics diagnostics;
+  ir::Flow flow = dsl::flow_from_json(dsl::test::cart_reminder_json(), "api", diagnostics);
+  REQUIRE(diagnostics.empty());
+  CHECK(flow.field_comments.at("exit_on") == "these events end the journey wherever it is");
+  CHECK(flow.find_node("wait_pay")->field_comments.at("for") == "72 hours, then pick");
+  ir::Flow other = flow;
+  CHECK(ir::same_flow(flow, other) == "");
+  other.nodes[0].field_comments["for"] = "durable timer";
+  CHECK(ir::same_flow(flow, other) ==
+        "node 'wait_pay' field comments: '=first stop|for=72 hours, then pick' vs "
+        "'=first stop|for=durable timer'");
+  other = flow;
+  other.field_comments.erase("nodes");
+  CHECK_FALSE(ir::same_flow(flow, other).empty());
+  other = flow;
+  other.nodes[4].as<ir::AbNode>()->variants[0].trailing_comment = "new";
+  CHECK_FALSE(ir::same_flow(flow, other).empty());
+  json bad = dsl::test::cart_reminder_json();
+  bad["field_comments"] = {{"goal", 3}};
+  dsl::flow_from_json(bad, "api", diagnostics);
+  CHECK(diagnostics.error_count() == 1);
+}

@@ -5,6 +5,7 @@
 
 #include "dsl/yaml_loader.h"
 #include "tests/dsl/flow_test_support.h"
+#include "tests/dsl/spec_example.h"
 
 using namespace trellis;
 using trellis::test::read_text;
@@ -23,7 +24,7 @@ ir::Flow load_clean(const std::string& text) {
 }  // namespace
 
 TEST_CASE("the cart reminder of SPEC §1 loads into the IR in full") {
-  ir::Flow flow = load_clean(read_text(source_path("flows/cart_reminder.yaml")));
+  ir::Flow flow = load_clean(dsl::test::kSpecCartReminder);
   CHECK(flow.name.value == "cart_reminder");
   CHECK(flow.description == "Nudge shoppers who leave a cart unpaid for 72 hours.");
   CHECK(flow.trigger.event.value == "add_to_cart");
@@ -66,7 +67,7 @@ TEST_CASE("the cart reminder of SPEC §1 loads into the IR in full") {
 }
 
 TEST_CASE("positions point at the token in the file") {
-  ir::Flow flow = load_clean(read_text(source_path("flows/cart_reminder.yaml")));
+  ir::Flow flow = load_clean(dsl::test::kSpecCartReminder);
   CHECK(flow.trigger.event.span.line == 4);
   CHECK(flow.trigger.event.span.column == 10);
   CHECK(flow.trigger.event.span.length == 11);
@@ -159,7 +160,7 @@ nodes:
     type: ab
     variants:
       # Half of them.
-      a: {weight: 1, next: e}  # not kept: trailing comments belong to no line above
+      a: {weight: 1, next: e}  # the variant's own: not a comment line above b
       b: {weight: 1, next: e}
 
   # Separated by a blank line: still directly above.
@@ -170,8 +171,74 @@ nodes:
   const ir::AbNode* ab = flow.find_node("s")->as<ir::AbNode>();
   CHECK(ab->variants[0].comments == ir::Comments{"Half of them."});
   CHECK(ab->variants[1].comments.empty());
+  CHECK(ab->variants[0].trailing_comment == "the variant's own: not a comment line above b");
   CHECK(flow.find_node("e")->comments ==
         ir::Comments{"Separated by a blank line: still directly above."});
+}
+
+TEST_CASE("a comment ending a line belongs to the outermost key on that line") {
+  ir::Flow flow = load_clean(R"(flow: t  # name
+description: "quoted # not a comment"  # the description
+trigger:  # opens the trigger
+  event: signup  # the event
+  when: 'event.name == "a # b"'  # the when
+re_entry: never
+exit_on: [a, b]  # ends it
+start: w
+nodes:  # the nodes
+  w:
+    type: wait  # the type line is the node's
+    description: step#1 of 3
+    for: 72h  # durable timer
+    until_event:
+      event: paid  # the event
+      where: event.value > 1  # and where
+    on_event: e
+    next: s
+  s:
+    type: sms
+    text: "Hi {{user.name | default: \"#1\"}}"  # the text
+    next: b
+  b:
+    type: webhook
+    url: https://x.example.com/#anchor  # a URL fragment is no comment
+    body: |
+      {"tag": "# kept in the body"}  # still the body
+    next: m
+  m: {type: sms, text: Don't stop, next: ab}  # the one-line node
+  ab:
+    type: ab
+    variants:  # the node's too
+      x: {weight: 1, next: e}  # first
+      y:
+        weight: 1  # its weight
+        next: e  # its next
+  e: {type: exit}
+)");
+  CHECK(flow.field_comments == ir::FieldComments{{"flow", "name"},
+                                                 {"description", "the description"},
+                                                 {"trigger", "opens the trigger # the event"},
+                                                 {"trigger.when", "the when"},
+                                                 {"exit_on", "ends it"},
+                                                 {"nodes", "the nodes"}});
+  CHECK(flow.description == "quoted # not a comment");
+  CHECK(flow.find_node("w")->description == "step#1 of 3");  // no space before `#`: text
+  CHECK(flow.trigger.when->source == "event.name == \"a # b\"");
+  CHECK(flow.find_node("w")->field_comments ==
+        ir::FieldComments{{"", "the type line is the node's"},
+                          {"for", "durable timer"},
+                          {"until_event", "the event # and where"}});
+  CHECK(flow.find_node("s")->field_comments == ir::FieldComments{{"text", "the text"}});
+  const ir::Node* webhook = flow.find_node("b");
+  CHECK(webhook->field_comments == ir::FieldComments{{"url", "a URL fragment is no comment"}});
+  CHECK(webhook->as<ir::WebhookNode>()->body->source ==
+        "{\"tag\": \"# kept in the body\"}  # still the body\n");
+  CHECK(flow.find_node("m")->field_comments == ir::FieldComments{{"", "the one-line node"}});
+  CHECK(flow.find_node("m")->as<ir::SmsNode>()->text->source == "Don't stop");
+  const ir::Node* ab = flow.find_node("ab");
+  CHECK(ab->field_comments == ir::FieldComments{{"", "the node's too"}});
+  CHECK(ab->as<ir::AbNode>()->variants[0].trailing_comment == "first");
+  CHECK(ab->as<ir::AbNode>()->variants[1].trailing_comment == "its weight # its next");
 }
 
 TEST_CASE("the seed flows keep their comments") {
@@ -179,6 +246,11 @@ TEST_CASE("the seed flows keep their comments") {
   CHECK(flow.comments.size() == 3);
   CHECK(flow.find_node("settle")->comments ==
         ir::Comments{"Give the learner a day to finish browsing before we say anything."});
+  ir::Flow cart = load_clean(read_text(source_path("flows/cart_reminder.yaml")));
+  CHECK(cart.field_comments.at("exit_on") == "these events end the journey wherever it is");
+  CHECK(cart.find_node("wait_pay")->field_comments.at("for") == "durable timer");
+  CHECK(cart.find_node("nudge")->as<ir::AbNode>()->variants[2].trailing_comment ==
+        "holdout: no message");
 }
 
 TEST_CASE("hostile input gives diagnostics, never an exception") {

@@ -73,6 +73,49 @@ ir::Comments RandomFlow::comments() {
   return out;
 }
 
+void RandomFlow::note(ir::FieldComments& notes, const std::string& field, bool printed) {
+  if (!printed || !chance(20)) return;
+  std::string text = comment();
+  if (!text.empty()) notes[field] = text;
+}
+
+void RandomFlow::notes_of(ir::Node& node) {
+  ir::FieldComments& notes = node.field_comments;
+  note(notes, "");
+  note(notes, "description", !node.description.empty());
+  auto target = [&](const char* field, const ir::Target& t) { note(notes, field, !t.empty()); };
+  if (auto* n = node.as<ir::SegmentNode>()) {
+    note(notes, "match", n->match.has_value());
+    target("yes", n->yes);
+    target("no", n->no);
+  } else if (auto* n = node.as<ir::WaitNode>()) {
+    note(notes, "for", n->wait_for.has_value());
+    note(notes, "until_event", n->until_event.has_value());
+    target("on_event", n->on_event);
+    target("next", n->next);
+  } else if (auto* n = node.as<ir::CouponNode>()) {
+    note(notes, "pool", n->pool.has_value());
+    note(notes, "generate", n->generate.has_value());
+    target("next", n->next);
+    target("on_exhausted", n->on_exhausted);
+  } else if (auto* n = node.as<ir::SmsNode>()) {
+    note(notes, "text", n->text.has_value());
+    target("next", n->next);
+  } else if (auto* n = node.as<ir::EmailNode>()) {
+    note(notes, "subject", n->subject.has_value());
+    note(notes, "body", n->body.has_value());
+    target("next", n->next);
+  } else if (auto* n = node.as<ir::WebhookNode>()) {
+    note(notes, "url", n->url.has_value());
+    note(notes, "body", n->body.has_value());
+    target("next", n->next);
+  } else if (auto* n = node.as<ir::AbNode>()) {
+    for (ir::Variant& variant : n->variants) {
+      if (chance(20)) variant.trailing_comment = comment();
+    }
+  }
+}
+
 std::string RandomFlow::path() {
   static const std::vector<std::string> kRoots = {"user", "event", "last_event"};
   std::string out = kRoots[pick(kRoots.size())];
@@ -201,7 +244,7 @@ ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
       for (const std::string& variant : kVariants) {
         if (!chance(50)) continue;
         double weight = chance(80) ? static_cast<double>(pick(101)) : pick(1000) / 8.0;
-        n.variants.push_back(ir::Variant{{variant, {}}, weight, {}, target(), comments()});
+        n.variants.push_back(ir::Variant{{variant, {}}, weight, {}, target(), comments(), {}});
       }
       node.body = n;
       break;
@@ -210,6 +253,7 @@ ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
       node.body = ir::ExitNode{};
       break;
   }
+  notes_of(node);
   return node;
 }
 
@@ -243,6 +287,14 @@ ir::Flow RandomFlow::next(ir::Diagnostics& d) {
   if (chance(50)) flow.goal = ir::Name{name(), {}};
   flow.start.value = ids_[0];
   for (const std::string& id : ids_) flow.nodes.push_back(node(id, d));
+  ir::FieldComments& notes = flow.field_comments;
+  for (const char* field : {"flow", "re_entry", "start", "nodes"}) note(notes, field);
+  note(notes, "description", !flow.description.empty());
+  note(notes, "trigger");
+  note(notes, "trigger.when", flow.trigger.when.has_value());
+  note(notes, "trigger.key", flow.trigger.key.has_value());
+  note(notes, "exit_on", !flow.exit_on.empty());
+  note(notes, "goal", flow.goal.has_value());
   return flow;
 }
 

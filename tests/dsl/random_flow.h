@@ -27,6 +27,9 @@ class RandomFlow {
   std::string text(bool allow_newlines);
   std::string comment();
   ir::Comments comments();
+  // Sometimes an end-of-line comment on `field`, when the printers write its line.
+  void note(ir::FieldComments& notes, const std::string& field, bool printed = true);
+  void notes_of(ir::Node& node);
   std::string path();
   std::string literal();
   std::string expression(int depth);

@@ -10,6 +10,7 @@ export interface Variant {
   weight: number;
   next?: string;
   comments?: string[];
+  trailing_comment?: string;
 }
 
 export interface EventFilter {
@@ -22,6 +23,7 @@ export interface IrNode {
   type: NodeType;
   description?: string;
   comments?: string[];
+  field_comments?: Record<string, string>;
   span?: { line: number; column: number };
   // segment
   match?: string;
@@ -55,6 +57,7 @@ export interface Flow {
   flow: string;
   description?: string;
   comments?: string[];
+  field_comments?: Record<string, string>;
   trigger: Trigger;
   re_entry?: string;
   exit_on?: string[];
