@@ -7,6 +7,7 @@
 
 #include "dsl/duration_text.h"
 #include "dsl/grammar_adapter.h"
+#include "dsl/string_literal.h"
 
 namespace trellis::dsl {
 
@@ -80,18 +81,6 @@ ir::Expr binary(ir::ExprOp op, ir::Expr left, ir::Expr right) {
   return expr;
 }
 
-void append_utf8(std::string& out, uint32_t code_point) {
-  if (code_point < 0x80) {
-    out += static_cast<char>(code_point);
-  } else if (code_point < 0x800) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
-}
 
 }  // namespace
 
@@ -252,60 +241,16 @@ ir::Expr Transformer::transform_literal(P::LiteralContext* context) {
 }
 
 std::string Transformer::decode_string(antlr4::Token* token) {
-  std::string text = token->getText();
-  std::string out;
-  out.reserve(text.size());
   ir::SourceSpan token_span = map_.token(token);
-  for (size_t i = 1; i + 1 < text.size(); ++i) {
-    if (text[i] != '\\') {
-      out += text[i];
-      continue;
+  return decode_string_literal(token->getText(), [&](EscapeError kind, size_t offset, char escaped) {
+    ir::SourceSpan at = token_span.shifted(static_cast<uint32_t>(offset), 2);
+    if (kind == EscapeError::kBadUnicode) {
+      error(at, "'\\u' needs four hex digits, as in \\u00e9");
+    } else {
+      error(at, std::string("unknown escape '\\") + escaped +
+                    "'; use \\\", \\\\, \\n, \\t or \\uXXXX");
     }
-    char escaped = text[++i];
-    switch (escaped) {
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case '"':
-      case '\'':
-      case '\\':
-      case '/':
-        out += escaped;
-        break;
-      case 'u': {
-        uint32_t code_point = 0;
-        bool ok = i + 4 < text.size();
-        for (size_t k = 1; ok && k <= 4; ++k) {
-          char c = text[i + k];
-          uint32_t digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                           : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-                           : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                                       : 16;
-          ok = digit < 16;
-          code_point = code_point * 16 + digit;
-        }
-        if (!ok) {
-          error(token_span.shifted(static_cast<uint32_t>(i - 1), 2),
-                "'\\u' needs four hex digits, as in \\u00e9");
-          break;
-        }
-        append_utf8(out, code_point);
-        i += 4;
-        break;
-      }
-      default:
-        error(
-            token_span.shifted(static_cast<uint32_t>(i - 1), 2),
-            std::string("unknown escape '\\") + escaped + "'; use \\\", \\\\, \\n, \\t or \\uXXXX");
-    }
-  }
-  return out;
+  });
 }
 
 ir::Expr Transformer::transform_list(P::ListContext* context) {

@@ -11,6 +11,7 @@
 
 #include "dsl/dsl_loader.h"
 #include "dsl/parse.h"
+#include "dsl/string_literal.h"
 
 namespace trellis::dsl {
 
@@ -57,18 +58,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-void append_utf8(std::string& out, uint32_t code_point) {
-  if (code_point < 0x80) {
-    out += static_cast<char>(code_point);
-  } else if (code_point < 0x800) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
-}
 
 // Reports and returns false when brackets or prefix operators nest deeper than
 // kMaxNesting. Skips
@@ -193,53 +182,14 @@ class FlowTransformer {
   // ---- names, strings, expressions ----------------------------------------
 
   std::string decode(antlr4::Token* token) {
-    std::string text = token->getText();
-    std::string out;
-    for (size_t i = 1; i + 1 < text.size(); ++i) {
-      if (text[i] != '\\') {
-        out += text[i];
-        continue;
+    return decode_string_literal(token->getText(), [&](EscapeError kind, size_t, char escaped) {
+      if (kind == EscapeError::kBadUnicode) {
+        error(map_.token(token), "'\\u' needs four hex digits, as in \\u00e9");
+      } else {
+        error(map_.token(token), std::string("unknown escape '\\") + escaped +
+                                     "' in a string; write '\\\\' for a backslash");
       }
-      char escaped = text[++i];
-      switch (escaped) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case '"':
-        case '\'':
-        case '\\':
-        case '/':
-          out += escaped;
-          break;
-        case 'u': {
-          uint32_t code_point = 0;
-          bool ok = i + 4 < text.size();
-          for (size_t k = 1; ok && k <= 4; ++k) {
-            char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i + k])));
-            ok = std::isxdigit(static_cast<unsigned char>(c)) != 0;
-            code_point = code_point * 16 +
-                         (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c - 'a' + 10);
-          }
-          if (ok) {
-            append_utf8(out, code_point);
-            i += 4;
-            break;
-          }
-          error(map_.token(token), "'\\u' needs four hex digits, as in \\u00e9");
-          break;
-        }
-        default:
-          error(map_.token(token), std::string("unknown escape '\\") + escaped +
-                                       "' in a string; write '\\\\' for a backslash");
-      }
-    }
-    return out;
+    });
   }
 
   // The span of a field without its leading keyword: its value.
