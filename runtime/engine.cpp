@@ -280,10 +280,10 @@ Result<size_t> Engine::Impl::fire_due_timers() {
       fired = 0;
       lateness.clear();
       // A bounded window: at most kTimerWindow timer rows in memory at once.
-      for (const TimerRecord& t : store.due_timers(now, kTimerWindow)) {
-        p.fire_timer(t);
+      for (JourneyRecord& due : store.due_journeys(now, kTimerWindow)) {
+        if (options_.on_timer_fired) lateness.push_back(now - due.timer->due);
+        p.fire_timer(std::move(due));
         ++fired;
-        if (options_.on_timer_fired) lateness.push_back(now - t.due);
       }
       next = store.next_timer_due();
     };

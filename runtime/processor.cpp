@@ -186,7 +186,8 @@ struct Processor::Journey {
     if (trigger_in) borrow_event(*trigger_in, trigger);
   }
 
-  bool is_new = false;  // not in the store yet: save() inserts
+  bool is_new = false;   // not in the store yet: save() inserts
+  bool unsaved = false;  // changed outside a node's step (a consumed timer): save() writes it
   // Steps of this wake not yet written: save() writes them together, so a wake
   // that runs several nodes costs one step row.
   std::vector<StepRecord> pending_steps;
@@ -437,6 +438,7 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
 }
 
 void Processor::save(Journey& j) {
+  j.unsaved = false;
   j.rec.visits = encode_visits(j.visits);
   j.rec.coupon_code = encode_coupons(j.coupons);
   j.rec.updated_at = now_;
@@ -463,7 +465,7 @@ void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
   j.rec.state = transition(from, how).value_or(to);
   j.rec.ended_at = now_;
   j.rec.waiting_for.clear();
-  (void)store_.delete_timers_of(j.rec.id);
+  j.rec.timer.reset();
   if (!input.empty()) append_step(j, j.rec.node, input, reason);
   save(j);
 }
@@ -536,9 +538,9 @@ void Processor::record_effects(Journey& j, const nodes::CompiledNode& node,
   }
   for (const nodes::TimerChange& t : d.timers) {
     if (t.op == nodes::TimerChange::Op::kCancel) {
-      (void)store_.delete_timers_of(j.rec.id);
+      j.rec.timer.reset();
     } else {
-      (void)store_.insert_timer({0, t.due, j.rec.id, node.id(), visit});
+      j.rec.timer = JourneyTimer{t.due, node.id(), visit};  // written by save()
       if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
     }
   }
@@ -561,6 +563,7 @@ void Processor::wait(Journey& j, const nodes::Awaiting& awaiting) {
 }
 
 void Processor::move_to(Journey& j, const std::string& next) {
+  j.rec.timer.reset();  // leaving a node ends its wait
   if (is_waiting(j.rec.state)) {
     j.rec.state = transition(j.rec.state, LifecycleInput::kWake).value_or(Lifecycle::kRunning);
     j.rec.waiting_for.clear();
@@ -604,7 +607,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
       // Nothing concerned the journey; an entry that is ignored would stall it.
       if (input_kind == nodes::InputKind::kEntry)
         end_journey(j, Lifecycle::kFailed, input_name, d.reason);
-      else if (changed)
+      else if (changed || j.unsaved)
         save(j);
       return;
     }
@@ -639,19 +642,21 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
                   " nodes without waiting: a cycle without a wait");
 }
 
-void Processor::fire_timer(const TimerRecord& timer) {
-  (void)store_.delete_timer(timer.id);
-  std::optional<JourneyRecord> r = store_.journey(timer.journey_id);
-  if (!r) return;
-  Journey j(std::move(*r));
+void Processor::fire_timer(JourneyRecord due) {
+  if (!due.timer) return;
+  const JourneyTimer timer = *due.timer;
+  Journey j(std::move(due));
+  j.rec.timer.reset();  // fired: it is consumed by this step whatever the journey does
+  j.unsaved = true;
   // A timer of an earlier visit, or of a journey that moved on, is stale.
-  if (j.rec.state != Lifecycle::kWaitingTimer || j.rec.node != timer.node ||
-      j.visits[timer.node] != timer.visit)
-    return;
   auto versions = flows_.flows.find(j.rec.flow);
   const nodes::CompiledFlow* flow =
       versions == flows_.flows.end() ? nullptr : versions->second.find(j.rec.version);
-  if (!flow) return;
+  if (j.rec.state != Lifecycle::kWaitingTimer || j.rec.node != timer.node ||
+      j.visits[timer.node] != timer.visit || !flow) {
+    save(j);
+    return;
+  }
   ++counters_.timers_fired;
   run(j, *flow, nodes::InputKind::kTimer, nullptr, timer.due, "timer");
 }

@@ -79,7 +79,8 @@ class Processor {
 
   // REQUIRES: a transaction is open. Returns false for a duplicate event id.
   bool apply_event(const PreparedEvent& event);
-  void fire_timer(const TimerRecord& timer);
+  // Fires the timer of `due` (a journey from Store::due_journeys).
+  void fire_timer(JourneyRecord due);
   void merge_profile(const std::string& user_id, const std::string& traits_json);
 
   StepCounters& counters() { return counters_; }

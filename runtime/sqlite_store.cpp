@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <mutex>
@@ -16,11 +17,13 @@ namespace trellis::runtime {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
-
-// The schema; SCHEMA.md explains each table. Append-only: a later schema
-// version adds statements and a migration, it never edits these.
-constexpr const char* kSchema = R"sql(
+// The schema as its history: migration N takes a file from schema version N-1
+// to N, in one transaction with the version it records in `meta`. A new file
+// runs them all; an older file runs the ones it lacks. SCHEMA.md explains each
+// table. Released migrations are never edited: a change adds a migration.
+constexpr const char* kMigrations[] = {
+    // Version 1: the first schema.
+    R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS flow_versions(
   name TEXT NOT NULL, version INTEGER NOT NULL, source TEXT NOT NULL,
@@ -62,12 +65,28 @@ CREATE TABLE IF NOT EXISTS coupon_codes(
   id INTEGER PRIMARY KEY, pool TEXT NOT NULL, code TEXT NOT NULL,
   claimed_by INTEGER, claimed_at INTEGER, UNIQUE(pool, code));
 CREATE INDEX IF NOT EXISTS coupon_codes_free ON coupon_codes(pool, id) WHERE claimed_by IS NULL;
+)sql",
+    R"sql(
 -- Version 2: a wake that runs several nodes writes them as one row (a JSON array of
 -- {node, input, reason}; `seq` is the first step's) instead of one row each.
 CREATE TABLE IF NOT EXISTS step_groups(
   journey_id INTEGER NOT NULL, seq INTEGER NOT NULL, flow TEXT NOT NULL, at INTEGER NOT NULL,
   steps TEXT NOT NULL, PRIMARY KEY(journey_id, seq)) WITHOUT ROWID;
-)sql";
+)sql",
+    // Version 3: a journey's timer lives in its own row (it has at most one), so
+    // arming, firing and cancelling it write the row the step writes anyway,
+    // and catch-up reads due journeys straight from one index.
+    R"sql(
+ALTER TABLE journeys ADD COLUMN timer_due INTEGER;
+ALTER TABLE journeys ADD COLUMN timer_node TEXT;
+ALTER TABLE journeys ADD COLUMN timer_visit INTEGER;
+UPDATE journeys SET timer_due = t.due, timer_node = t.node, timer_visit = t.visit
+  FROM timers t WHERE t.journey_id = journeys.id;
+DROP TABLE timers;
+CREATE INDEX journeys_by_timer ON journeys(timer_due, id) WHERE timer_due IS NOT NULL;
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 // A prepared statement, reset after each use. Preparation failures are
 // programming errors in the SQL above, so they abort with the message.
@@ -171,7 +190,8 @@ Result<sqlite3*> open_db(const std::string& path, bool read_only) {
 
 constexpr const char* kJourneyColumns =
     "id, flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
-    "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at";
+    "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, timer_due, "
+    "timer_node, timer_visit";
 
 JourneyRecord read_journey(const Stmt& s) {
   JourneyRecord j;
@@ -193,6 +213,8 @@ JourneyRecord read_journey(const Stmt& s) {
   j.updated_at = s.i64(15);
   j.ended_at = s.opt_i64(16);
   j.converted_at = s.opt_i64(17);
+  if (std::optional<int64_t> due = s.opt_i64(18))
+    j.timer = JourneyTimer{*due, s.text(19), static_cast<int>(s.i64(20))};
   return j;
 }
 
@@ -251,6 +273,15 @@ void append_json_string(std::string& out, const std::string& s) {
   out += '"';
 }
 
+// Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.
+void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer) {
+  if (!timer) {
+    s.bind(i, std::optional<int64_t>()).bind(i + 1, std::optional<int64_t>()).bind(i + 2, std::optional<int64_t>());
+    return;
+  }
+  s.bind(i, timer->due).bind(i + 1, timer->node).bind(i + 2, timer->visit);
+}
+
 std::string sql(const char* head, const char* columns, const char* tail) {
   return std::string(head) + columns + tail;
 }
@@ -281,8 +312,10 @@ class SqliteReader : public StoreReader {
                     " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
                     " ORDER BY id LIMIT ?3")
                     .c_str()),
-        next_due_(db, "SELECT due FROM timers ORDER BY due, journey_id LIMIT 1"),
-        timer_count_(db, "SELECT count(*) FROM timers"),
+        next_due_(db,
+                  "SELECT timer_due FROM journeys WHERE timer_due IS NOT NULL "
+                  "ORDER BY timer_due LIMIT 1"),
+        timer_count_(db, "SELECT count(*) FROM journeys WHERE timer_due IS NOT NULL"),
         coupons_left_(db,
                       "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
         entered_(
@@ -573,28 +606,23 @@ class SqliteStore final : public Store {
             db,
             "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
             "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
-            "updated_at, ended_at, converted_at, id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+            "updated_at, ended_at, converted_at, id, timer_due, timer_node, timer_visit) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
         update_journey_(db,
                         "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
                         "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
-                        "ended_at=?11, converted_at=?12 WHERE id=?1"),
+                        "ended_at=?11, converted_at=?12, timer_due=?13, timer_node=?14, "
+                        "timer_visit=?15 WHERE id=?1"),
         append_step_(db,
                      "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
                      "VALUES(?,?,?,?,?,?,?)"),
         append_group_(db,
                       "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                       "VALUES(?,?,?,?,?)"),
-        // A journey waits at one node at a time, so it has at most one timer:
-        // the journey id is the timer's key, which spares a second index.
-        insert_timer_(db,
-                      "INSERT INTO timers(due, journey_id, node, visit) VALUES(?1,?2,?3,?4) "
-                      "ON CONFLICT(journey_id) DO UPDATE SET due = ?1, node = ?3, visit = ?4"),
-        delete_timer_(db, "DELETE FROM timers WHERE journey_id = ?"),
-        delete_timers_of_(db, "DELETE FROM timers WHERE journey_id = ?"),
-        due_timers_(db,
-                    "SELECT journey_id, due, journey_id, node, visit FROM timers WHERE due <= ? "
-                    "ORDER BY due, journey_id LIMIT ?"),
+        due_journeys_(db, sql("SELECT ", kJourneyColumns,
+                              " FROM journeys WHERE timer_due <= ? ORDER BY timer_due, id LIMIT ?")
+                              .c_str()),
         insert_delivery_(
             db,
             "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
@@ -721,6 +749,7 @@ class SqliteStore final : public Store {
         .bind(16, j.ended_at)
         .bind(17, j.converted_at)
         .bind(18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
+    bind_timer(u.stmt, 19, j.timer);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
   }
@@ -742,6 +771,7 @@ class SqliteStore final : public Store {
         .bind(10, j.updated_at)
         .bind(11, j.ended_at)
         .bind(12, j.converted_at);
+    bind_timer(u.stmt, 13, j.timer);
     return done(u);
   }
   Status append_step(const StepRecord& s) override {
@@ -781,29 +811,12 @@ class SqliteStore final : public Store {
         .bind(5, text);
     return done(u);
   }
-  int64_t insert_timer(const TimerRecord& t) override {
-    Use u(insert_timer_);
-    u->bind(1, t.due).bind(2, t.journey_id).bind(3, t.node).bind(4, t.visit);
-    u->step(&error_);
-    return sqlite3_last_insert_rowid(db_);
-  }
-  Status delete_timer(int64_t id) override {
-    Use u(delete_timer_);
-    u->bind(1, id);
-    return done(u);
-  }
-  Status delete_timers_of(int64_t journey_id) override {
-    Use u(delete_timers_of_);
-    u->bind(1, journey_id);
-    return done(u);
-  }
-  std::vector<TimerRecord> due_timers(TimeMs now, size_t limit) override {
-    std::vector<TimerRecord> out;
-    Use u(due_timers_);
+  std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override {
+    std::vector<JourneyRecord> out;
+    out.reserve(limit);
+    Use u(due_journeys_);
     u->bind(1, now).bind(2, static_cast<int64_t>(limit));
-    while (u->step(&error_)) {
-      out.push_back({u->i64(0), u->i64(1), u->i64(2), u->text(3), static_cast<int>(u->i64(4))});
-    }
+    while (u->step(&error_)) out.push_back(read_journey(u.stmt));
     return out;
   }
   bool insert_delivery(const DeliveryRecord& d) override {
@@ -895,8 +908,7 @@ class SqliteStore final : public Store {
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      max_journey_, update_journey_, append_step_, append_group_, insert_timer_, delete_timer_, delete_timers_of_,
-      due_timers_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      max_journey_, update_journey_, append_step_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 
@@ -907,6 +919,40 @@ std::unique_ptr<StoreReader> SqliteStore::open_reader() {
   Result<sqlite3*> db = open_db(path_, /*read_only=*/true);
   if (!db.ok()) return nullptr;
   return std::make_unique<SqliteReader>(db.value(), /*owns=*/true);
+}
+
+// The schema version a file records: 0 for a new file.
+Result<int> schema_version(sqlite3* db) {
+  int version = 0;
+  bool has_meta = false;
+  {
+    Stmt s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    has_meta = s.step() && s.i64(0) > 0;
+  }
+  if (!has_meta) return version;
+  Stmt s(db, "SELECT v FROM meta WHERE k = 'schema_version'");
+  if (s.step()) version = std::atoi(s.text(0).c_str());
+  return version;
+}
+
+// Runs the migrations a file lacks, each in its own transaction, up to `target`.
+Status migrate(sqlite3* db, int target) {
+  Result<int> current = schema_version(db);
+  if (!current.ok()) return current.error();
+  if (current.value() > kSchemaVersion)
+    return Error{"schema version " + std::to_string(current.value()) +
+                 " is newer than this trellis knows (" + std::to_string(kSchemaVersion) +
+                 "): upgrade trellis"};
+  for (int version = current.value() + 1; version <= target; ++version) {
+    const std::string script = std::string("BEGIN IMMEDIATE;") + kMigrations[version - 1] +
+                               "INSERT OR REPLACE INTO meta(k, v) VALUES('schema_version', '" +
+                               std::to_string(version) + "');COMMIT;";
+    if (Status s = exec(db, script.c_str()); !s) {
+      (void)exec(db, "ROLLBACK");
+      return Error{"migrating to schema version " + std::to_string(version) + ": " + s.message()};
+    }
+  }
+  return Status();
 }
 
 }  // namespace
@@ -928,15 +974,21 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   // at a million journeys; it is a bound, not an allocation (64 MiB).
   (void)exec(db, "PRAGMA cache_size=-65536");
   (void)exec(db, "PRAGMA temp_store=MEMORY");
-  if (Status s = exec(db, kSchema); !s) return fail("schema", s);
-  // Version 2 only added a table (CREATE IF NOT EXISTS above), so a version-1
-  // file is migrated by recording the new version.
-  const std::string version_sql = "INSERT OR REPLACE INTO meta(k, v) VALUES('schema_version', '" +
-                                  std::to_string(kSchemaVersion) + "')";
-  if (Status s = exec(db, version_sql.c_str()); !s) return fail("schema version", s);
+  if (Status s = migrate(db, kSchemaVersion); !s) return fail(options.path, s);
   auto store = std::make_unique<SqliteStore>(db, options.path);
   store->start_checkpointer();
   return std::unique_ptr<Store>(std::move(store));
 }
+
+Status create_sqlite_file_at_version(const std::string& path, int version) {
+  Result<sqlite3*> opened = open_db(path, /*read_only=*/false);
+  if (!opened.ok()) return opened.error();
+  Status s = exec(opened.value(), "PRAGMA journal_mode=WAL");
+  if (s) s = migrate(opened.value(), std::min(version, kSchemaVersion));
+  sqlite3_close_v2(opened.value());
+  return s;
+}
+
+int sqlite_schema_version() { return kSchemaVersion; }
 
 }  // namespace trellis::runtime

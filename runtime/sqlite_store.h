@@ -19,4 +19,9 @@ struct SqliteOptions {
 // opened or is not a Trellis database of a known schema version.
 Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
 
+// The schema version this build writes (meta.schema_version; SCHEMA.md).
+int sqlite_schema_version();
+// Creates a database file at an older schema `version`, for migration tests.
+Status create_sqlite_file_at_version(const std::string& path, int version);
+
 }  // namespace trellis::runtime

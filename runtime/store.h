@@ -32,6 +32,15 @@ struct FlowVersionRecord {
   TimeMs deployed_at = 0;
 };
 
+// A journey's durable timer. A journey waits at one node at a time, so it has
+// at most one timer, kept in its own row: arming replaces it, firing or leaving
+// the node clears it, and a journey is written once per step either way.
+struct JourneyTimer {
+  TimeMs due = 0;
+  std::string node;  // the wait node that armed it
+  int visit = 0;     // that node's visit number: a timer of an older visit is stale
+};
+
 struct JourneyRecord {
   int64_t id = 0;  // assigned by the caller (next_journey_id) or by insert_journey when 0
   std::string flow;
@@ -53,6 +62,7 @@ struct JourneyRecord {
   TimeMs updated_at = 0;
   std::optional<TimeMs> ended_at;
   std::optional<TimeMs> converted_at;  // goal reached
+  std::optional<JourneyTimer> timer;   // pending timer, if the journey waits on one
 };
 
 // One line of a journey's history: which node ran, on what input, and why it
@@ -65,16 +75,6 @@ struct StepRecord {
   std::string input;  // "entry", "timer", "event:order_paid", "exit_on:unsubscribe"
   TimeMs at = 0;
   std::string reason;
-};
-
-// A journey has at most one timer (it waits at one node at a time); arming a
-// timer replaces the journey's previous one.
-struct TimerRecord {
-  int64_t id = 0;  // the timer's key: its journey's id
-  TimeMs due = 0;
-  int64_t journey_id = 0;
-  std::string node;  // the wait node that armed it
-  int visit = 0;     // that node's visit number: a timer of an older visit is stale
 };
 
 enum class DeliveryStatus { kPending = 0, kSent = 1, kDead = 2 };
@@ -138,6 +138,7 @@ class StoreReader {
   virtual FlowCounts counts(const std::string& flow) = 0;
   // The earliest pending timer's due time.
   virtual std::optional<TimeMs> next_timer_due() = 0;
+  // Journeys with a pending timer.
   virtual int64_t pending_timer_count() = 0;
   virtual int64_t coupon_codes_left(const std::string& pool) = 0;
   // Pending deliveries whose next attempt is due at `now`, oldest first. Read
@@ -172,12 +173,10 @@ class Store : public StoreReader {
   // `at`, in order. The store may keep them as one row; steps() returns each.
   virtual Status append_steps(const std::vector<StepRecord>& records) = 0;
 
-  virtual int64_t insert_timer(const TimerRecord& record) = 0;  // returns its id (the journey's)
-  virtual Status delete_timer(int64_t timer_id) = 0;
-  virtual Status delete_timers_of(int64_t journey_id) = 0;
-  // Timers with due <= `now`, in (due, id) order, at most `limit`. A bounded window:
-  // the caller never holds more than `limit` timers in memory.
-  virtual std::vector<TimerRecord> due_timers(TimeMs now, size_t limit) = 0;
+  // Journeys whose timer is due at `now`, in (due, id) order, at most `limit`:
+  // a bounded window, so the caller never holds more than `limit` in memory.
+  // A journey's timer is written with the journey (insert/update_journey).
+  virtual std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) = 0;
 
   // Inserts into the outbox. False (and no row) when the key exists already.
   virtual bool insert_delivery(const DeliveryRecord& record) = 0;

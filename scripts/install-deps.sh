@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   antlr4 libantlr4-runtime-dev uuid-dev
-  libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3
+  libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libjemalloc-dev
   libcpp-httplib-dev nlohmann-json3-dev catch2
   redis-server libhiredis-dev curl
   nodejs npm chromium

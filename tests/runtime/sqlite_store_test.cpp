@@ -1,5 +1,7 @@
 #include "runtime/sqlite_store.h"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <map>
 
@@ -36,9 +38,10 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
   {
     auto store = open_store(dir);
     REQUIRE(store->begin().ok());
-    id = store->insert_journey(journey_of("u1"));
+    JourneyRecord waiting = journey_of("u1");
+    waiting.timer = JourneyTimer{1000, "wait_pay", 1};
+    id = store->insert_journey(waiting);
     REQUIRE(store->append_step({id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}).ok());
-    store->insert_timer({0, 1000, id, "wait_pay", 1});
     REQUIRE(store->commit().ok());
 
     REQUIRE(store->begin().ok());
@@ -54,6 +57,9 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
   REQUIRE(steps.size() == 1);
   CHECK(steps[0].reason == "armed 72h");
   CHECK(store->next_timer_due() == 1000);
+  REQUIRE(j->timer.has_value());
+  CHECK(j->timer->node == "wait_pay");
+  CHECK(j->timer->visit == 1);
 }
 
 TEST_CASE("a wake's steps stored as one row come back one per node, in order, and count") {
@@ -92,30 +98,94 @@ TEST_CASE("a wake's steps stored as one row come back one per node, in order, an
   CHECK(entered["sms_a"] == 1);
 }
 
-TEST_CASE("timers come back in due order, bounded by the window") {
+TEST_CASE("journeys with due timers come back in due order, bounded by the window") {
   TempDir dir;
   auto store = open_store(dir);
   REQUIRE(store->begin().ok());
-  int64_t journey = 10;
-  for (TimeMs due : {500, 100, 300, 100, 900}) store->insert_timer({0, due, --journey, "w", 1});
+  int64_t id = 10;
+  for (TimeMs due : {500, 100, 300, 100, 900}) {
+    JourneyRecord j = journey_of("u" + std::to_string(id));
+    j.id = --id;
+    j.timer = JourneyTimer{due, "w", 1};
+    store->insert_journey(j);
+  }
+  store->insert_journey(journey_of("no-timer"));
   REQUIRE(store->commit().ok());
-  auto due = store->due_timers(500, 3);
+  auto due = store->due_journeys(500, 3);
   REQUIRE(due.size() == 3);
-  CHECK(due[0].due == 100);
-  CHECK(due[1].due == 100);
+  CHECK(due[0].timer->due == 100);
+  CHECK(due[1].timer->due == 100);
   CHECK(due[0].id == 6);  // ties in due time go by journey id
   CHECK(due[1].id == 8);
-  CHECK(due[2].due == 300);
-  CHECK(store->due_timers(50, 10).empty());
+  CHECK(due[2].timer->due == 300);
+  CHECK(due[0].user_id == "u7");  // the whole journey comes with its timer
+  CHECK(store->due_journeys(50, 10).empty());
   CHECK(store->pending_timer_count() == 5);
-  // Arming again replaces the journey's timer.
+  CHECK(store->next_timer_due() == 100);
+
+  // Arming again replaces the journey's timer; clearing it removes it.
   REQUIRE(store->begin().ok());
-  store->insert_timer({0, 50, 9, "w2", 2});
+  JourneyRecord rearmed = *store->journey(9);
+  rearmed.timer = JourneyTimer{50, "w2", 2};
+  REQUIRE(store->update_journey(rearmed).ok());
+  JourneyRecord fired = *store->journey(6);
+  fired.timer.reset();
+  REQUIRE(store->update_journey(fired).ok());
   REQUIRE(store->commit().ok());
-  CHECK(store->pending_timer_count() == 5);
-  auto first = store->due_timers(50, 10);
+  CHECK(store->pending_timer_count() == 4);
+  auto first = store->due_journeys(50, 10);
   REQUIRE(first.size() == 1);
-  CHECK(first[0].node == "w2");
+  CHECK(first[0].id == 9);
+  CHECK(first[0].timer->node == "w2");
+  CHECK(first[0].timer->visit == 2);
+  CHECK_FALSE(store->journey(6)->timer.has_value());
+}
+
+TEST_CASE("a version-2 file is migrated: its timers move into their journeys' rows") {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  REQUIRE(create_sqlite_file_at_version(path, 2).ok());
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const char* rows = R"sql(
+      INSERT INTO journeys(id, flow, version, user_id, key, state, node, waiting_for, visits,
+        coupon_code, variant, trigger_event, last_event, steps, entered_at, updated_at)
+        VALUES(1, 'f', 1, 'u1', '', 2, 'wait', '', 'wait=1', '', '', '{}', '{}', 1, 0, 0),
+              (2, 'f', 1, 'u2', '', 4, 'done', '', 'done=1', '', '', '{}', '{}', 2, 0, 0);
+      INSERT INTO timers(journey_id, due, node, visit) VALUES(1, 7000, 'wait', 1);
+    )sql";
+    REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite_store({path});
+  REQUIRE(store.ok());
+  auto waiting = store.value()->journey(1);
+  REQUIRE(waiting.has_value());
+  REQUIRE(waiting->timer.has_value());
+  CHECK(waiting->timer->due == 7000);
+  CHECK(waiting->timer->node == "wait");
+  CHECK(waiting->timer->visit == 1);
+  CHECK_FALSE(store.value()->journey(2)->timer.has_value());
+  CHECK(store.value()->pending_timer_count() == 1);
+  CHECK(store.value()->due_journeys(7000, 10).size() == 1);
+}
+
+TEST_CASE("a file of a newer schema version is refused with a clear error") {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  REQUIRE(open_sqlite_store({path}).ok());
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const std::string bump = "UPDATE meta SET v = '" + std::to_string(sqlite_schema_version() + 1) +
+                             "' WHERE k = 'schema_version'";
+    REQUIRE(sqlite3_exec(db, bump.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite_store({path});
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().message.find("newer than this trellis") != std::string::npos);
 }
 
 TEST_CASE("event ids dedupe until pruned") {
