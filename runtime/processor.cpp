@@ -1,6 +1,7 @@
 #include "runtime/processor.h"
 
 #include <algorithm>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "nodes/coupon.h"
@@ -69,17 +70,21 @@ std::string encode_coupons(const std::vector<std::pair<std::string, std::string>
   return out;
 }
 
-// The stored form of an event a journey keeps (trigger, last consumed).
-std::string event_json(const Event& e, TimeMs time) {
-  std::string out = "{\"id\":";
+// The stored form of an event a journey keeps (trigger, last consumed):
+// {"id":..,"type":..,"time":<time>,"properties":{..}}, in two parts around the
+// time, which is the writer's clock when the event carries none. The parts are
+// built on the caller's thread (prepare_event), not on the single writer.
+std::pair<std::string, std::string> event_json_around_time(const Event& e) {
+  std::string head = "{\"id\":";
   // Replace, never throw, on invalid UTF-8: a bad byte must not fail a whole batch.
-  out += json(e.id).dump(-1, ' ', false, json::error_handler_t::replace);
-  out += ",\"type\":";
-  out += json(e.type).dump(-1, ' ', false, json::error_handler_t::replace);
-  out += ",\"time\":" + std::to_string(time) + ",\"properties\":";
-  out += e.properties_json.empty() ? "{}" : e.properties_json;
-  out += '}';
-  return out;
+  head += json(e.id).dump(-1, ' ', false, json::error_handler_t::replace);
+  head += ",\"type\":";
+  head += json(e.type).dump(-1, ' ', false, json::error_handler_t::replace);
+  head += ",\"time\":";
+  std::string tail = ",\"properties\":";
+  tail += e.properties_json.empty() ? "{}" : e.properties_json;
+  tail += '}';
+  return {std::move(head), std::move(tail)};
 }
 
 }  // namespace
@@ -109,14 +114,20 @@ struct Processor::Profile {
 
 // An event being applied, parsed once for every flow it concerns.
 struct Processor::Incoming {
+  const PreparedEvent* prepared = nullptr;
   const Event* event = nullptr;
   TimeMs time = 0;
   const expr::Record* properties = nullptr;
   nodes::EventView view;
-  std::string stored;  // event_json(), built on first use
+  std::string stored;  // the stored form, built on first use
 
   const std::string& stored_json() {
-    if (stored.empty()) stored = event_json(*event, time);
+    if (stored.empty()) {
+      stored.reserve(prepared->json_head.size() + 20 + prepared->json_tail.size());
+      stored = prepared->json_head;
+      stored += std::to_string(time);
+      stored += prepared->json_tail;
+    }
     return stored;
   }
 };
@@ -188,8 +199,8 @@ struct Processor::Journey {
 
   bool is_new = false;   // not in the store yet: save() inserts
   bool unsaved = false;  // changed outside a node's step (a consumed timer): save() writes it
-  // Steps of this wake not yet written: save() writes them together, so a wake
-  // that runs several nodes costs one step row.
+  // Steps not yet written: save() adds them to the journey's history, written
+  // with the journey's row.
   std::vector<StepRecord> pending_steps;
 
   std::optional<std::string_view> coupon_at(const std::string& node) const {
@@ -210,6 +221,7 @@ Processor::~Processor() = default;
 PreparedEvent prepare_event(Event event) {
   PreparedEvent p;
   p.properties = record_from_json(event.properties_json);
+  std::tie(p.json_head, p.json_tail) = event_json_around_time(event);
   p.event = std::move(event);
   return p;
 }
@@ -217,6 +229,7 @@ PreparedEvent prepare_event(Event event) {
 void Processor::begin_batch(TimeMs now) {
   now_ = now;
   if (next_journey_id_ == 0) next_journey_id_ = store_.max_journey_id();
+  if (!journey_filter_) build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
   earliest_armed_.reset();
   profiles_.clear();
 }
@@ -304,6 +317,7 @@ bool Processor::apply_event(const PreparedEvent& prepared) {
   auto routes = flows_.routes.find(event.type);
   if (routes == flows_.routes.end()) return true;
   Incoming in;
+  in.prepared = &prepared;
   in.event = &event;
   in.time = event.time.value_or(now_);
   in.properties = &prepared.properties;
@@ -333,8 +347,10 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
                               Incoming& in) {
   const Event& e = *in.event;
   std::vector<Journey> journeys;
-  for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
-    journeys.emplace_back(std::move(r));
+  if (journey_filter_->may_contain(e.user_id, flow_name)) {
+    for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
+      journeys.emplace_back(std::move(r));
+  }
 
   // 1. Goal: a conversion for the newest journey the event reaches (ended
   //    ones too, so holdout variants count conversions after they finish).
@@ -416,11 +432,28 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
   r.updated_at = now_;
   // Written once, when its first step ends (save), not inserted then updated.
   r.id = ++next_journey_id_;
+  note_new_journey(r.user_id, r.flow);
   Journey j(std::move(r), &in);
   j.is_new = true;
   ++counters_.journeys_started;
   j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
   run(j, flow, nodes::InputKind::kEntry, nullptr, 0, "entry");
+}
+
+// Journey ids are dense (the writer hands them out), so the largest id bounds
+// the number of journeys to size the filter for.
+void Processor::build_journey_filter(size_t capacity) {
+  journey_filter_.emplace(capacity);
+  store_.for_each_journey_owner(
+      [this](const std::string& user, const std::string& flow) { journey_filter_->add(user, flow); });
+}
+
+// A journey added inside a transaction that rolls back stays in the filter: a
+// false positive, which only costs a lookup.
+void Processor::note_new_journey(const std::string& user, const std::string& flow) {
+  if (journey_filter_->size() >= journey_filter_->capacity())
+    build_journey_filter(2 * journey_filter_->capacity());
+  journey_filter_->add(user, flow);
 }
 
 void Processor::append_step(Journey& j, const std::string& node, const std::string& input,
@@ -443,7 +476,7 @@ void Processor::save(Journey& j) {
   j.rec.coupon_code = encode_coupons(j.coupons);
   j.rec.updated_at = now_;
   if (!j.pending_steps.empty()) {
-    (void)store_.append_steps(j.pending_steps);  // a failure fails the commit
+    (void)store_.append_history(j.rec, j.pending_steps);  // a failure fails the commit
     j.pending_steps.clear();
   }
   if (j.is_new) {

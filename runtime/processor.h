@@ -21,6 +21,7 @@
 #include "nodes/compiled_flow.h"
 #include "nodes/node.h"
 #include "runtime/engine.h"
+#include "runtime/journey_filter.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime {
@@ -54,6 +55,8 @@ struct FlowSet {
 struct PreparedEvent {
   Event event;
   expr::Record properties;
+  // The JSON a journey stores for the event, before and after its time.
+  std::string json_head, json_tail;
 };
 PreparedEvent prepare_event(Event event);
 
@@ -109,6 +112,8 @@ class Processor {
   void append_step(Journey& j, const std::string& node, const std::string& input,
                    std::string reason);
   void save(Journey& j);
+  void build_journey_filter(size_t capacity);
+  void note_new_journey(const std::string& user, const std::string& flow);
   std::optional<std::string> resolve_claim(Journey& j, const std::string& node_id,
                                            const nodes::CouponClaim& claim);
 
@@ -117,7 +122,9 @@ class Processor {
   const EngineOptions& options_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
-  int64_t next_journey_id_ = 0;                                         // the last id handed out
+  int64_t next_journey_id_ = 0;  // the last id handed out
+  // Which users have journeys in which flows; built on the first batch.
+  std::optional<JourneyFilter> journey_filter_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
   // Per compiled flow version (they live as long as the engine).

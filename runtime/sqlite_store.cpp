@@ -73,9 +73,10 @@ CREATE TABLE IF NOT EXISTS step_groups(
   journey_id INTEGER NOT NULL, seq INTEGER NOT NULL, flow TEXT NOT NULL, at INTEGER NOT NULL,
   steps TEXT NOT NULL, PRIMARY KEY(journey_id, seq)) WITHOUT ROWID;
 )sql",
-    // Version 3: a journey's timer lives in its own row (it has at most one), so
-    // arming, firing and cancelling it write the row the step writes anyway,
-    // and catch-up reads due journeys straight from one index.
+    // Version 3: a journey's timer and its newest steps live in its own row (it
+    // has at most one timer), so a step writes one row: arming, firing and
+    // cancelling the timer and recording the step history ride on the journey
+    // update, and catch-up reads due journeys straight from one index.
     R"sql(
 ALTER TABLE journeys ADD COLUMN timer_due INTEGER;
 ALTER TABLE journeys ADD COLUMN timer_node TEXT;
@@ -84,9 +85,16 @@ UPDATE journeys SET timer_due = t.due, timer_node = t.node, timer_visit = t.visi
   FROM timers t WHERE t.journey_id = journeys.id;
 DROP TABLE timers;
 CREATE INDEX journeys_by_timer ON journeys(timer_due, id) WHERE timer_due IS NOT NULL;
+ALTER TABLE journeys ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE journeys ADD COLUMN history_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE journeys SET history_seq = steps;
 )sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// A journey row keeps its newest steps up to about this size (most journeys'
+// whole history); older steps move to a step_groups row.
+constexpr size_t kInlineHistoryBytes = 2048;
 
 // A prepared statement, reset after each use. Preparation failures are
 // programming errors in the SQL above, so they abort with the message.
@@ -191,7 +199,7 @@ Result<sqlite3*> open_db(const std::string& path, bool read_only) {
 constexpr const char* kJourneyColumns =
     "id, flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
     "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, timer_due, "
-    "timer_node, timer_visit";
+    "timer_node, timer_visit, history, history_seq";
 
 JourneyRecord read_journey(const Stmt& s) {
   JourneyRecord j;
@@ -215,6 +223,8 @@ JourneyRecord read_journey(const Stmt& s) {
   j.converted_at = s.opt_i64(17);
   if (std::optional<int64_t> due = s.opt_i64(18))
     j.timer = JourneyTimer{*due, s.text(19), static_cast<int>(s.i64(20))};
+  j.history = s.text(21);
+  j.history_seq = static_cast<int>(s.i64(22));
   return j;
 }
 
@@ -307,6 +317,7 @@ class SqliteReader : public StoreReader {
         step_groups_(db,
                      "SELECT journey_id, seq, steps, at, flow FROM step_groups WHERE journey_id "
                      "= ? ORDER BY seq"),
+        history_(db, "SELECT history, history_seq, flow FROM journeys WHERE id = ?"),
         deliveries_(
             db, sql("SELECT ", kDeliveryColumns,
                     " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
@@ -325,6 +336,10 @@ class SqliteReader : public StoreReader {
                          "SELECT json_extract(e.value, '$.node'), count(*) FROM step_groups g, "
                          "json_each(g.steps) e WHERE g.flow = ? AND "
                          "json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
+        entered_inline_(db,
+                        "SELECT json_extract(e.value, '$.node'), count(*) FROM journeys j, "
+                        "json_each(j.history) e WHERE j.flow = ? AND "
+                        "json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
         by_state_(db,
                   "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
                   "GROUP BY node, state"),
@@ -388,6 +403,13 @@ class SqliteReader : public StoreReader {
       out.push_back(std::move(s));
     }
     append_grouped_steps(journey_id, out);
+    {
+      Use h(history_);
+      h->bind(1, journey_id);
+      if (h->step())
+        append_encoded_steps(h->text(0), journey_id, static_cast<int>(h->i64(1)), 0, h->text(2),
+                             out);
+    }
     std::stable_sort(out.begin(), out.end(),
                      [](const StepRecord& a, const StepRecord& b) { return a.seq < b.seq; });
     return out;
@@ -438,27 +460,34 @@ class SqliteReader : public StoreReader {
   void append_grouped_steps(int64_t journey_id, std::vector<StepRecord>& out) {
     Use u(step_groups_);
     u->bind(1, journey_id);
-    while (u->step()) {
-      const nlohmann::json list = nlohmann::json::parse(u->text(2), nullptr, false);
-      if (!list.is_array()) continue;
-      int seq = static_cast<int>(u->i64(1));
-      for (const auto& item : list) {
-        if (!item.is_object()) continue;
-        StepRecord s;
-        s.journey_id = u->i64(0);
-        s.seq = seq++;
-        s.node = item.value("node", "");
-        s.input = item.value("input", "");
-        s.at = u->i64(3);
-        s.reason = item.value("reason", "");
-        s.flow = u->text(4);
-        out.push_back(std::move(s));
-      }
+    while (u->step())
+      append_encoded_steps(u->text(2), journey_id, static_cast<int>(u->i64(1)), u->i64(3),
+                           u->text(4), out);
+  }
+
+  // Decodes a JSON array of {node, input, reason[, at]} whose first step is
+  // `seq`: a step_groups row (one `at` for all) or a journey's history (each its own).
+  static void append_encoded_steps(const std::string& text, int64_t journey_id, int seq,
+                                   TimeMs at, const std::string& flow,
+                                   std::vector<StepRecord>& out) {
+    const nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
+    if (!list.is_array()) return;
+    for (const auto& item : list) {
+      if (!item.is_object()) continue;
+      StepRecord s;
+      s.journey_id = journey_id;
+      s.seq = seq++;
+      s.node = item.value("node", "");
+      s.input = item.value("input", "");
+      s.at = item.value("at", at);
+      s.reason = item.value("reason", "");
+      s.flow = flow;
+      out.push_back(std::move(s));
     }
   }
 
-  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, deliveries_,
-      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, by_state_, variants_,
+  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_, deliveries_,
+      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_, by_state_, variants_,
       pending_;
 };
 
@@ -476,8 +505,8 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
     u->bind(1, flow);
     while (u->step()) node_count(nodes, u->text(0)).entered = u->i64(1);
   }
-  {
-    Use u(entered_grouped_);
+  for (Stmt* grouped : {&entered_grouped_, &entered_inline_}) {
+    Use u(*grouped);
     u->bind(1, flow);
     while (u->step()) node_count(nodes, u->text(0)).entered += u->i64(1);
   }
@@ -606,17 +635,15 @@ class SqliteStore final : public Store {
             db,
             "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
             "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
-            "updated_at, ended_at, converted_at, id, timer_due, timer_node, timer_visit) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+            "updated_at, ended_at, converted_at, id, timer_due, timer_node, timer_visit, "
+            "history, history_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
+        journey_owners_(db, "SELECT user_id, flow FROM journeys"),
         update_journey_(db,
                         "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
                         "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
                         "ended_at=?11, converted_at=?12, timer_due=?13, timer_node=?14, "
-                        "timer_visit=?15 WHERE id=?1"),
-        append_step_(db,
-                     "INSERT INTO steps(journey_id, seq, flow, node, input, at, reason) "
-                     "VALUES(?,?,?,?,?,?,?)"),
+                        "timer_visit=?15, history=?16, history_seq=?17 WHERE id=?1"),
         append_group_(db,
                       "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                       "VALUES(?,?,?,?,?)"),
@@ -750,8 +777,15 @@ class SqliteStore final : public Store {
         .bind(17, j.converted_at)
         .bind(18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
     bind_timer(u.stmt, 19, j.timer);
+    u->bind(22, j.history).bind(23, j.history_seq);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
+  }
+  void for_each_journey_owner(
+      const std::function<void(const std::string& user, const std::string& flow)>& visit)
+      override {
+    Use u(journey_owners_);
+    while (u->step(&error_)) visit(u->text(0), u->text(1));
   }
   int64_t max_journey_id() override {
     Use u(max_journey_);
@@ -772,29 +806,30 @@ class SqliteStore final : public Store {
         .bind(11, j.ended_at)
         .bind(12, j.converted_at);
     bind_timer(u.stmt, 13, j.timer);
+    u->bind(16, j.history).bind(17, j.history_seq);
     return done(u);
   }
-  Status append_step(const StepRecord& s) override {
-    Use u(append_step_);
-    u->bind(1, s.journey_id)
-        .bind(2, s.seq)
-        .bind(3, s.flow)
-        .bind(4, s.node)
-        .bind(5, s.input)
-        .bind(6, s.at)
-        .bind(7, s.reason);
-    return done(u);
-  }
-  // One row for the whole wake when it ran several nodes: a fired timer of the
-  // cart reminder runs five, and one row per node was half of catch-up's time.
-  Status append_steps(const std::vector<StepRecord>& steps) override {
+  // The history is a JSON array of {at, node, input, reason}, appended to in
+  // place. Past kInlineHistoryBytes the older part moves to a step_groups row, so a
+  // long-running journey's row (rewritten by every step) stays small.
+  Status append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) override {
     if (steps.empty()) return Status();
-    if (steps.size() == 1) return append_step(steps.front());
-    std::string text = "[";
-    text.reserve(128 * steps.size());
+    if (steps.front().seq > j.history_seq && j.history.size() > kInlineHistoryBytes) {
+      Use u(append_group_);
+      u->bind(1, j.id).bind(2, j.history_seq).bind(3, j.flow).bind(4, steps.front().at).bind(5,
+                                                                                        j.history);
+      if (Status s = done(u); !s) return s;
+      j.history = "[]";
+      j.history_seq = steps.front().seq;
+    }
+    std::string& text = j.history;
+    text.pop_back();  // the closing ']'
+    text.reserve(text.size() + 160 * steps.size());
     for (const StepRecord& s : steps) {
       if (text.size() > 1) text += ',';
-      text += "{\"node\":";
+      text += "{\"at\":";
+      text += std::to_string(s.at);
+      text += ",\"node\":";
       append_json_string(text, s.node);
       text += ",\"input\":";
       append_json_string(text, s.input);
@@ -803,13 +838,7 @@ class SqliteStore final : public Store {
       text += '}';
     }
     text += ']';
-    Use u(append_group_);
-    u->bind(1, steps.front().journey_id)
-        .bind(2, steps.front().seq)
-        .bind(3, steps.front().flow)
-        .bind(4, steps.front().at)
-        .bind(5, text);
-    return done(u);
+    return Status();
   }
   std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override {
     std::vector<JourneyRecord> out;
@@ -908,7 +937,7 @@ class SqliteStore final : public Store {
   std::string error_;  // first failure inside the open transaction; commit() fails then
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      max_journey_, update_journey_, append_step_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 

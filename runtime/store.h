@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,11 @@ struct JourneyRecord {
   std::optional<TimeMs> ended_at;
   std::optional<TimeMs> converted_at;  // goal reached
   std::optional<JourneyTimer> timer;   // pending timer, if the journey waits on one
+  // The newest steps, kept in the journey's own row so that a step writes one
+  // row: the store's encoding (Store::append_history), opaque elsewhere;
+  // StoreReader::steps() returns them decoded. `history_seq` is the seq of its first.
+  std::string history = "[]";
+  int history_seq = 0;
 };
 
 // One line of a journey's history: which node ran, on what input, and why it
@@ -164,14 +170,18 @@ class Store : public StoreReader {
 
   // Inserts with record.id when non-zero, else a new id. Returns the id.
   virtual int64_t insert_journey(const JourneyRecord& record) = 0;
+  // Calls `visit` with the user and flow of every journey (in no set order).
+  virtual void for_each_journey_owner(
+      const std::function<void(const std::string& user, const std::string& flow)>& visit) = 0;
   // The largest journey id in use (0 when none): the writer hands out ids
   // itself so that a new journey is written once, after its first step.
   virtual int64_t max_journey_id() = 0;
   virtual Status update_journey(const JourneyRecord& record) = 0;
-  virtual Status append_step(const StepRecord& record) = 0;
-  // The steps of one wake, all of one journey with consecutive seq and the same
-  // `at`, in order. The store may keep them as one row; steps() returns each.
-  virtual Status append_steps(const std::vector<StepRecord>& records) = 0;
+  // Adds `steps` (the journey's next ones: consecutive seq from record.steps
+  // before they were taken) to record.history, written by the next
+  // insert/update_journey of `record`. Past a bound the older history moves to
+  // a row of its own here, so a journey row stays small however long it runs.
+  virtual Status append_history(JourneyRecord& record, const std::vector<StepRecord>& steps) = 0;
 
   // Journeys whose timer is due at `now`, in (due, id) order, at most `limit`:
   // a bounded window, so the caller never holds more than `limit` in memory.

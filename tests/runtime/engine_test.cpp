@@ -112,6 +112,33 @@ TEST_CASE("due timers fire after a restart, in due order, each exactly once") {
   CHECK_FALSE(e.next_timer_due().has_value());
 }
 
+TEST_CASE("after a restart, events still find the journeys made before it") {
+  Fixture f;
+  f.open();
+  f.deploy(R"(flow: once
+trigger: { event: start }
+re_entry: never
+exit_on: [stop]
+start: w
+nodes:
+  w: { type: wait, for: 1h, next: done }
+  done: { type: exit }
+)");
+  f.send("start", "u1");
+  f.send("start", "u2");
+  f.engine.reset();
+
+  Engine& e = f.open();
+  f.send("start", "u1");  // re_entry never: u1 already has a journey
+  f.send("stop", "u2");   // exit_on reaches u2's waiting journey
+  f.send("start", "u3");  // a new user still starts one
+  REQUIRE(e.journeys_of_user("u1").size() == 1);
+  REQUIRE(e.journeys_of_user("u2").size() == 1);
+  CHECK(e.journeys_of_user("u2")[0].state == Lifecycle::kExited);
+  REQUIRE(e.journeys_of_user("u3").size() == 1);
+  CHECK(e.journeys_of_user("u3")[0].state == Lifecycle::kWaitingTimer);
+}
+
 TEST_CASE("journeys record lifecycle states and step history with reasons") {
   Fixture f;
   Engine& e = f.open();

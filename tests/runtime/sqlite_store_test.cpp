@@ -39,9 +39,10 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
     auto store = open_store(dir);
     REQUIRE(store->begin().ok());
     JourneyRecord waiting = journey_of("u1");
+    waiting.id = 1;
     waiting.timer = JourneyTimer{1000, "wait_pay", 1};
+    REQUIRE(store->append_history(waiting, {{1, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}}).ok());
     id = store->insert_journey(waiting);
-    REQUIRE(store->append_step({id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}).ok());
     REQUIRE(store->commit().ok());
 
     REQUIRE(store->begin().ok());
@@ -62,19 +63,24 @@ TEST_CASE("a committed transaction survives reopening; a rolled back one leaves 
   CHECK(j->timer->visit == 1);
 }
 
-TEST_CASE("a wake's steps stored as one row come back one per node, in order, and count") {
+TEST_CASE("a journey's history comes back one step per node, in order, and counts") {
   TempDir dir;
   int64_t id = 0;
   {
     auto store = open_store(dir);
     REQUIRE(store->begin().ok());
-    id = store->insert_journey(journey_of("u1"));
-    REQUIRE(store->append_steps({{id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}}).ok());
+    JourneyRecord j = journey_of("u1");
+    j.id = 7;
+    REQUIRE(store->append_history(j, {{7, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}}).ok());
+    id = store->insert_journey(j);
+    REQUIRE(store->commit().ok());
+    REQUIRE(store->begin().ok());
     REQUIRE(store
-                ->append_steps({{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
-                                {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
-                                {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
+                ->append_history(j, {{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
+                                     {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
+                                     {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
                 .ok());
+    REQUIRE(store->update_journey(j).ok());
     REQUIRE(store->commit().ok());
   }
   auto store = open_store(dir);
@@ -82,6 +88,7 @@ TEST_CASE("a wake's steps stored as one row come back one per node, in order, an
   REQUIRE(steps.size() == 4);
   for (int i = 0; i < 4; ++i) CHECK(steps[i].seq == i);
   CHECK(steps[0].reason == "armed 72h");
+  CHECK(steps[0].at == 5);
   CHECK(steps[1].node == "wait_pay");
   CHECK(steps[1].input == "timer");
   CHECK(steps[1].at == 9);
@@ -96,6 +103,38 @@ TEST_CASE("a wake's steps stored as one row come back one per node, in order, an
   CHECK(entered["wait_pay"] == 1);
   CHECK(entered["pick"] == 1);
   CHECK(entered["sms_a"] == 1);
+}
+
+TEST_CASE("a long history moves out of the journey row and still reads back whole, in order") {
+  TempDir dir;
+  auto store = open_store(dir);
+  JourneyRecord j = journey_of("u1");
+  j.id = 3;
+  constexpr int kWakes = 200;  // far past what one row keeps
+  for (int wake = 0; wake < kWakes; ++wake) {
+    REQUIRE(store->begin().ok());
+    const std::string reason = "wake " + std::to_string(wake) + std::string(40, '.');
+    REQUIRE(store->append_history(j, {{3, "cart_reminder", 2 * wake, "wait", "timer", wake, reason},
+                                      {3, "cart_reminder", 2 * wake + 1, "loop", "entry", wake, ""}})
+                .ok());
+    if (wake == 0)
+      store->insert_journey(j);
+    else
+      REQUIRE(store->update_journey(j).ok());
+    REQUIRE(store->commit().ok());
+    CHECK(j.history.size() < 4096);  // the row stays small
+  }
+  const auto steps = store->steps(3);
+  REQUIRE(steps.size() == 2 * kWakes);
+  for (int i = 0; i < 2 * kWakes; ++i) {
+    CHECK(steps[i].seq == i);
+    CHECK(steps[i].at == i / 2);
+    CHECK(steps[i].node == (i % 2 ? "loop" : "wait"));
+  }
+  CHECK(steps[2 * 123].reason.rfind("wake 123.", 0) == 0);
+  std::map<std::string, int64_t> entered;
+  for (const auto& n : store->counts("cart_reminder").nodes) entered[n.node] = n.entered;
+  CHECK(entered["loop"] == kWakes);
 }
 
 TEST_CASE("journeys with due timers come back in due order, bounded by the window") {
@@ -154,6 +193,8 @@ TEST_CASE("a version-2 file is migrated: its timers move into their journeys' ro
         VALUES(1, 'f', 1, 'u1', '', 2, 'wait', '', 'wait=1', '', '', '{}', '{}', 1, 0, 0),
               (2, 'f', 1, 'u2', '', 4, 'done', '', 'done=1', '', '', '{}', '{}', 2, 0, 0);
       INSERT INTO timers(journey_id, due, node, visit) VALUES(1, 7000, 'wait', 1);
+      INSERT INTO steps(journey_id, seq, flow, node, input, at, reason)
+        VALUES(1, 0, 'f', 'wait', 'entry', 0, 'armed');
     )sql";
     REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
@@ -169,6 +210,18 @@ TEST_CASE("a version-2 file is migrated: its timers move into their journeys' ro
   CHECK_FALSE(store.value()->journey(2)->timer.has_value());
   CHECK(store.value()->pending_timer_count() == 1);
   CHECK(store.value()->due_journeys(7000, 10).size() == 1);
+
+  // Steps recorded before the migration and after it read back as one history.
+  Store& migrated = *store.value();
+  REQUIRE(migrated.begin().ok());
+  REQUIRE(migrated.append_history(*waiting, {{1, "f", 1, "wait", "timer", 7000, "fired"}}).ok());
+  REQUIRE(migrated.update_journey(*waiting).ok());
+  REQUIRE(migrated.commit().ok());
+  const auto steps = migrated.steps(1);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0].reason == "armed");
+  CHECK(steps[1].reason == "fired");
+  CHECK(steps[1].seq == 1);
 }
 
 TEST_CASE("a file of a newer schema version is refused with a clear error") {
@@ -262,17 +315,20 @@ TEST_CASE("counts aggregate nodes, waiting journeys and variants") {
   REQUIRE(store->begin().ok());
   auto a = journey_of("u1");
   a.state = Lifecycle::kWaitingTimer;
-  a.id = store->insert_journey(a);
-  REQUIRE(store->append_step({a.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}).ok());
+  a.id = 1;
+  REQUIRE(store->append_history(a, {{a.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}}).ok());
+  store->insert_journey(a);
   auto b = journey_of("u2");
   b.state = Lifecycle::kCompleted;
   b.node = "done";
   b.variant = "nudge=a";
   b.converted_at = 5;
-  b.id = store->insert_journey(b);
-  REQUIRE(store->append_step({b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}).ok());
-  REQUIRE(store->append_step({b.id, "cart_reminder", 1, "wait_pay", "timer", 2, ""}).ok());
-  REQUIRE(store->append_step({b.id, "cart_reminder", 2, "done", "entry", 2, ""}).ok());
+  b.id = 2;
+  REQUIRE(store->append_history(b, {{b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""},
+                                     {b.id, "cart_reminder", 1, "wait_pay", "timer", 2, ""},
+                                     {b.id, "cart_reminder", 2, "done", "entry", 2, ""}})
+              .ok());
+  store->insert_journey(b);
   REQUIRE(store->commit().ok());
   FlowCounts c = store->counts("cart_reminder");
   CHECK(c.journeys == 2);
