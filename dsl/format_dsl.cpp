@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dsl/format_util.h"
+#include "dsl/ir/quoted.h"
 
 namespace trellis::dsl {
 
@@ -188,31 +189,11 @@ const ir::FieldComments DslPrinter::kNone;
 
 std::string dsl_string(const std::string& text) {
   // Templates often quote: `'{{user.name | default: "you"}}'` reads better than escapes.
-  char quote =
+  const char quote =
       text.find('"') != std::string::npos && text.find('\'') == std::string::npos ? '\'' : '"';
-  std::string out(1, quote);
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += quote == '"' ? "\\\"" : "\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + quote;
+  std::string out;
+  ir::append_quoted(out, text, ir::QuoteStyle::kExpression, quote);
+  return out;
 }
 
 std::string dsl_name(const std::string& name) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dsl/format_util.h"
+#include "dsl/ir/quoted.h"
 
 namespace trellis::dsl {
 
@@ -47,36 +48,9 @@ bool plain_ok(const std::string& text, bool flow_context) {
 }
 
 std::string double_quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  ir::append_quoted(out, text, ir::QuoteStyle::kYaml);
+  return out;
 }
 
 std::string quoted(const std::string& text) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 
+#include "dsl/ir/quoted.h"
 #include "nodes/kinds.h"
 
 namespace trellis::nodes {
@@ -104,32 +105,7 @@ std::vector<KindSchema> build_schemas() {
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  ir::append_quoted(out, text, ir::QuoteStyle::kJson);
 }
 
 }  // namespace

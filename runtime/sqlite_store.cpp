@@ -13,6 +13,8 @@
 #include <thread>
 #include <utility>
 
+#include "dsl/ir/quoted.h"
+
 namespace trellis::runtime {
 
 namespace {
@@ -253,34 +255,14 @@ DeliveryRecord read_delivery(const Stmt& s) {
   return d;
 }
 
-// Appends `s` as a JSON string. ASCII (nearly every reason) is escaped here,
-// since building a json value per step cost more than the row it saved;
-// anything else goes through nlohmann, which replaces invalid UTF-8.
+// Appends `s` as a JSON string. Invalid UTF-8 goes through nlohmann, which
+// replaces it, so that one bad byte cannot make the history unreadable.
 void append_json_string(std::string& out, const std::string& s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) {
-      out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return;
-    }
-  }
-  out += '"';
-  size_t plain = 0;  // start of the run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-    out.append(s, plain, i - plain);  // runs, not characters: push_back per byte showed in perf
-    plain = i + 1;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    }
-  }
-  out.append(s, plain, std::string::npos);
-  out += '"';
+  const bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii)
+    ir::append_quoted(out, s, ir::QuoteStyle::kJson);
+  else
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.

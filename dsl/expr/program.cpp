@@ -15,6 +15,7 @@
 #include <deque>
 
 #include "dsl/expr/timestamp.h"
+#include "dsl/ir/quoted.h"
 
 namespace trellis::expr {
 
@@ -553,29 +554,7 @@ void append_number(std::string& out, double number) {
 }
 
 void append_quoted(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  out += '"';
+  ir::append_quoted(out, text, ir::QuoteStyle::kExpression);
 }
 
 // Strings at the top level print as they are; inside lists, quoted.
