@@ -4,8 +4,6 @@
 // hashed). A holdout is just a variant whose `next` sends no message.
 #include "nodes/ab.h"
 
-#include <cstdio>
-
 #include "nodes/compiled_flow.h"
 #include "nodes/kinds.h"
 
@@ -46,26 +44,29 @@ int pick_variant(const std::vector<double>& cumulative, double point) {
 
 namespace {
 
-std::string number_text(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
-
 class AbProcessor final : public NodeProcessor {
  public:
   ir::NodeKind kind() const override { return ir::NodeKind::kAb; }
 
   bool compile(const ir::Node& node, CompiledNode& out,
                std::vector<std::string>& errors) const override {
+    const auto& variants = node.as<ir::AbNode>()->variants;
     double total = 0;
-    for (const ir::Variant& variant : node.as<ir::AbNode>()->variants) {
+    for (const ir::Variant& variant : variants) {
       if (variant.weight > 0) total += variant.weight;
       out.cumulative_weights.push_back(total);
     }
     if (!(total > 0)) {
       errors.push_back(node_error(node, "no variant with a positive weight"));
       return false;
+    }
+    for (const ir::Variant& variant : variants) {
+      std::string reason = "variant '" + variant.name.value + "' (weight ";
+      append_general(reason, variant.weight);
+      reason += " of ";
+      append_general(reason, total);
+      reason += ") for user ";
+      out.variant_reasons.push_back(std::move(reason));
     }
     return true;
   }
@@ -77,10 +78,13 @@ class AbProcessor final : public NodeProcessor {
     int index = pick_variant(node.cumulative_weights, point);
     if (index < 0) return end_journey("no variant with a positive weight");
     const ir::Variant& variant = variants[static_cast<size_t>(index)];
-    std::string reason = "variant '" + variant.name.value + "' (weight " +
-                         number_text(variant.weight) + " of " +
-                         number_text(node.cumulative_weights.back()) + ") for user " +
-                         std::string(journey.user_id) + ", hash point " + number_text(point);
+    const std::string& prefix = node.variant_reasons[static_cast<size_t>(index)];
+    std::string reason;
+    reason.reserve(prefix.size() + journey.user_id.size() + 32);  // ", hash point 0.123457"
+    reason += prefix;
+    reason += journey.user_id;
+    reason += ", hash point ";
+    append_general(reason, point);
     return go_to(variant.next, variant.name.value, std::move(reason));
   }
 };

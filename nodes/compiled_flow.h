@@ -24,12 +24,16 @@ struct CompiledNode {
   const ir::Node* node = nullptr;  // points into the owning CompiledFlow's IR
 
   std::optional<expr::Program> match;             // segment
+  std::vector<std::string> match_labels;          // segment: "user.age" per match->paths()
   std::optional<expr::Program> where;             // wait: until_event's `where`
   std::optional<expr::CompiledTemplate> text;     // sms
   std::optional<expr::CompiledTemplate> subject;  // email
   std::optional<expr::CompiledTemplate> body;     // email, webhook
   std::optional<expr::CompiledTemplate> url;      // webhook
   std::vector<double> cumulative_weights;         // ab: running sums, in variant order
+  // ab: each variant's reason up to the user id, "variant 'a' (weight 45 of
+  // 100) for user ", formatted once instead of per journey.
+  std::vector<std::string> variant_reasons;
 
   const std::string& id() const { return node->id; }
   ir::NodeKind kind() const { return node->kind(); }

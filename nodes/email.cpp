@@ -21,14 +21,18 @@ class EmailProcessor final : public NodeProcessor {
   Decision on_entry(const CompiledFlow&, const CompiledNode& node,
                     const JourneyView& journey) const override {
     const auto& email = *node.node->as<ir::EmailNode>();
-    std::optional<std::string> address = recipient(journey, "email");
+    // Interned once: a lookup by name would take the name table's lock per message.
+    static const expr::PathId kEmail = expr::intern_path(ir::PathRoot::kUser, "email");
+    std::optional<std::string> address = recipient(journey, kEmail);
     if (!address) return go_to(email.next, "next", "not sent: user.email is missing");
     FlowScope scope(journey);
     Delivery delivery{Channel::kEmail, *address,
                       node.subject ? node.subject->render(scope) : std::string(),
                       node.body ? node.body->render(scope) : std::string()};
-    Decision decision = go_to(email.next, "next",
-                              "email to " + *address + ": \"" + excerpt(delivery.subject) + "\"");
+    std::string reason = "email to " + *address + ": \"";
+    append_excerpt(reason, delivery.subject);
+    reason += '"';
+    Decision decision = go_to(email.next, "next", std::move(reason));
     decision.deliveries.push_back(std::move(delivery));
     return decision;
   }

@@ -15,7 +15,12 @@ class ExitProcessor final : public NodeProcessor {
 
   Decision on_entry(const CompiledFlow&, const CompiledNode& node,
                     const JourneyView&) const override {
-    return end_journey("reached exit '" + node.id() + "'");
+    std::string reason;
+    reason.reserve(node.id().size() + 16);  // one allocation, not one per `+`
+    reason += "reached exit '";
+    reason += node.id();
+    reason += '\'';
+    return end_journey(std::move(reason));
   }
 };
 

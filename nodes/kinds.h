@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "dsl/expr/value.h"
 #include "dsl/ir/flow.h"
 #include "nodes/compiled_flow.h"
 #include "nodes/node.h"
+#include "nodes/reason_text.h"
 
 namespace trellis::nodes {
 
@@ -28,16 +30,10 @@ Decision end_journey(std::string reason);
 // An input that does not concern the node: nothing changes.
 Decision ignore_input(std::string reason);
 
-// "72h" as written, or "<n>s" for IR built in memory.
-std::string duration_text(const ir::Duration& duration);
-// "2026-11-23T10:00:00Z" (UTC, milliseconds dropped unless non-zero).
-std::string time_text(Millis time);
-// Text shortened to `limit` bytes with "..." for step-history reasons.
-std::string excerpt(std::string_view text, size_t limit = 80);
-
-// The profile trait `trait` as text ("+4712345678"), or nullopt when it is
-// missing, null or an empty string: the recipient of a message.
-std::optional<std::string> recipient(const JourneyView& journey, std::string_view trait);
+// The profile trait `trait` (a `user.*` path, interned once by the caller) as
+// text ("+4712345678"), or nullopt when it is missing, null or an empty
+// string: the recipient of a message.
+std::optional<std::string> recipient(const JourneyView& journey, expr::PathId trait);
 
 // Compiles a template that was given; leaves `out` empty otherwise.
 void compile_template(const std::optional<ir::Template>& source,

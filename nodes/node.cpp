@@ -1,7 +1,5 @@
 #include "nodes/node.h"
 
-#include <ctime>
-
 #include "nodes/compiled_flow.h"
 #include "nodes/kinds.h"
 #include "nodes/registry.h"
@@ -71,8 +69,12 @@ Decision NodeProcessor::on_event(const CompiledFlow&, const CompiledNode& node, 
 
 Decision NodeProcessor::on_timer(const CompiledFlow&, const CompiledNode&, const JourneyView&,
                                  Millis due) const {
-  return ignore_input("timer due " + time_text(due) + " ignored: a " +
-                      std::string(ir::node_kind_name(kind())) + " node arms no timer");
+  std::string reason = "timer due ";
+  append_time(reason, due);
+  reason += " ignored: a ";
+  reason += ir::node_kind_name(kind());
+  reason += " node arms no timer";
+  return ignore_input(std::move(reason));
 }
 
 Decision NodeProcessor::on_coupon(const CompiledFlow&, const CompiledNode&, const JourneyView&,
@@ -110,42 +112,12 @@ Decision ignore_input(std::string reason) {
   return decision;
 }
 
-std::string duration_text(const ir::Duration& duration) {
-  if (!duration.source.empty()) return duration.source;
-  return std::to_string(duration.seconds) + "s";
-}
-
-std::string time_text(Millis time) {
-  Millis seconds = time / 1000;
-  Millis millis = time % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    seconds -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[40];
-  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string text(buffer, n);
-  if (millis != 0) {
-    char ms[8];
-    std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(millis));
-    text += ms;
-  }
-  return text + "Z";
-}
-
-std::string excerpt(std::string_view text, size_t limit) {
-  if (text.size() <= limit) return std::string(text);
-  return std::string(text.substr(0, limit)) + "...";
-}
-
-std::optional<std::string> recipient(const JourneyView& journey, std::string_view trait) {
+std::optional<std::string> recipient(const JourneyView& journey, expr::PathId trait) {
   if (journey.profile == nullptr) return std::nullopt;
   expr::ValueView value = journey.profile->get(trait);
   if (value.is_null()) return std::nullopt;
-  std::string text = expr::to_display(value);
+  std::string text;
+  expr::append_display(text, value);
   if (text.empty()) return std::nullopt;
   return text;
 }

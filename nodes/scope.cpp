@@ -66,44 +66,60 @@ std::string_view root_name(ir::PathRoot root) {
   return "user";
 }
 
-std::string path_text(expr::PathId path) {
-  std::string text(root_name(expr::path_root(path)));
-  text += '.';
-  text += expr::path_name(path);
-  return text;
+void append_path(std::string& out, expr::PathId path) {
+  out += root_name(expr::path_root(path));
+  out += '.';
+  out += expr::path_name(path);
 }
 
 namespace {
 
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
+// Only quotes and backslashes are escaped, unlike a list item's quoting
+// (expr::to_display): the reasons already recorded look like this.
+void append_quoted(std::string& out, std::string_view text) {
+  out += '"';
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
-  return out + "\"";
+  out += '"';
+}
+
+// append_values with `append_label(i)` writing the text of paths[i].
+template <typename AppendLabel>
+void append_values_with(std::string& out, const std::vector<expr::PathId>& paths,
+                        const expr::Scope& scope, AppendLabel append_label) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    // A repeat is described once. Scanning the few paths before it beats a
+    // `seen` vector, which would allocate per decision.
+    if (std::find(paths.begin(), paths.begin() + i, paths[i]) != paths.begin() + i) continue;
+    if (i > 0) out += ", ";
+    append_label(i);
+    expr::ValueView value = scope.lookup(paths[i]);
+    if (value.is_null()) {
+      out += " is missing";
+    } else if (value.type == expr::Type::kString) {
+      out += " = ";
+      append_quoted(out, value.string());  // a string displays as itself
+    } else {
+      out += " = ";
+      expr::append_display(out, value);
+    }
+  }
 }
 
 }  // namespace
 
 std::string describe_values(const std::vector<expr::PathId>& paths, const expr::Scope& scope) {
   std::string text;
-  std::vector<expr::PathId> seen;
-  for (expr::PathId path : paths) {
-    if (std::find(seen.begin(), seen.end(), path) != seen.end()) continue;
-    seen.push_back(path);
-    if (!text.empty()) text += ", ";
-    expr::ValueView value = scope.lookup(path);
-    text += path_text(path);
-    if (value.is_null()) {
-      text += " is missing";
-    } else if (value.type == expr::Type::kString) {
-      text += " = " + quoted(expr::to_display(value));
-    } else {
-      text += " = " + expr::to_display(value);
-    }
-  }
+  append_values_with(text, paths, scope,
+                     [&text, &paths](size_t i) { append_path(text, paths[i]); });
   return text;
+}
+
+void append_values(std::string& out, const std::vector<expr::PathId>& paths,
+                   const std::vector<std::string>& labels, const expr::Scope& scope) {
+  append_values_with(out, paths, scope, [&out, &labels](size_t i) { out += labels[i]; });
 }
 
 }  // namespace trellis::nodes

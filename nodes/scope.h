@@ -45,10 +45,15 @@ class FlowScope final : public expr::Scope {
 
 // "user" / "event" / "last_event" / "coupon".
 std::string_view root_name(ir::PathRoot root);
-// "user.age"
-std::string path_text(expr::PathId path);
-// "user.age = 34, user.interests = [\"education\"], user.paid = missing" for
+// Appends "user.age".
+void append_path(std::string& out, expr::PathId path);
+// "user.age = 34, user.interests = [\"education\"], user.paid is missing" for
 // every path `paths` lists, in order, without repeats. Missing paths say so.
 std::string describe_values(const std::vector<expr::PathId>& paths, const expr::Scope& scope);
+// The same text, appended to `out` (decisions build their reason in place),
+// with each path's text formatted once per compiled node: `labels[i]` is
+// append_path's text for `paths[i]`.
+void append_values(std::string& out, const std::vector<expr::PathId>& paths,
+                   const std::vector<std::string>& labels, const expr::Scope& scope);
 
 }  // namespace trellis::nodes

@@ -33,22 +33,30 @@ class WaitProcessor final : public NodeProcessor {
     }
     Decision decision;
     decision.transition = Transition::kWait;
-    std::string reason = "waiting";
+    std::string& reason = decision.reason;
+    reason.reserve(96);  // "waiting 72h, until <date>, or for event '<type>'": one allocation
+    reason += "waiting";
     if (wait.wait_for) {
       Millis due = journey.now + wait.wait_for->seconds * 1000;
       decision.timers.push_back(TimerChange{TimerChange::Op::kArm, due});
       decision.awaiting.timer_due = due;
-      reason += " " + duration_text(*wait.wait_for) + ", until " + time_text(due);
+      reason += ' ';
+      append_duration(reason, *wait.wait_for);
+      reason += ", until ";
+      append_time(reason, due);
     }
     if (wait.until_event) {
       decision.awaiting.event_type = wait.until_event->event.value;
       decision.awaiting.where = node.where ? &*node.where : nullptr;
       reason += wait.wait_for ? ", or for event '" : " for event '";
-      reason += wait.until_event->event.value + "'";
-      if (wait.until_event->where) reason += " where " + wait.until_event->where->source;
+      reason += wait.until_event->event.value;
+      reason += '\'';
+      if (wait.until_event->where) {
+        reason += " where ";
+        reason += wait.until_event->where->source;
+      }
       if (!wait.wait_for) reason += " (no timeout)";
     }
-    decision.reason = std::move(reason);
     return decision;
   }
 
@@ -82,9 +90,14 @@ class WaitProcessor final : public NodeProcessor {
                     Millis due) const override {
     const auto& wait = *node.node->as<ir::WaitNode>();
     if (!wait.wait_for) return ignore_input("timer ignored: this wait has no 'for'");
-    return go_to(
-        wait.next, "next",
-        "timer of " + duration_text(*wait.wait_for) + " fired (due " + time_text(due) + ")");
+    std::string reason;
+    reason.reserve(64);  // "timer of 72h fired (due <date>)": one allocation
+    reason += "timer of ";
+    append_duration(reason, *wait.wait_for);
+    reason += " fired (due ";
+    append_time(reason, due);
+    reason += ')';
+    return go_to(wait.next, "next", std::move(reason));
   }
 };
 

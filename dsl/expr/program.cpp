@@ -558,7 +558,7 @@ void append_quoted(std::string& out, std::string_view text) {
 }
 
 // Strings at the top level print as they are; inside lists, quoted.
-void append_display(std::string& out, const ValueView& value, bool nested) {
+void append_value(std::string& out, const ValueView& value, bool nested) {
   switch (value.type) {
     case Type::kNull:
       out += "null";
@@ -579,7 +579,7 @@ void append_display(std::string& out, const ValueView& value, bool nested) {
       out += '[';
       for (uint32_t i = 0; i < value.size; ++i) {
         if (i > 0) out += ", ";
-        append_display(out, value.items[i], true);
+        append_value(out, value.items[i], true);
       }
       out += ']';
       return;
@@ -590,9 +590,11 @@ void append_display(std::string& out, const ValueView& value, bool nested) {
 
 std::string to_display(const ValueView& value) {
   std::string out;
-  append_display(out, value, false);
+  append_value(out, value, false);
   return out;
 }
+
+void append_display(std::string& out, const ValueView& value) { append_value(out, value, false); }
 
 CompiledTemplate CompiledTemplate::compile(const ir::Template& source) {
   CompiledTemplate compiled;
@@ -625,7 +627,7 @@ std::string CompiledTemplate::render(const Scope& scope) const {
     if (value.is_null()) {
       out += part.fallback;
     } else {
-      append_display(out, value, false);
+      append_value(out, value, false);
     }
   }
   return out;

@@ -74,5 +74,7 @@ class CompiledTemplate {
 // Formats a value for templates and step history: numbers without a trailing
 // ".0" when integral, lists as JSON-like text.
 std::string to_display(const ValueView& value);
+// The same text, appended to `out` (no temporary string).
+void append_display(std::string& out, const ValueView& value);
 
 }  // namespace trellis::expr
