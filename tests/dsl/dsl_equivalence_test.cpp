@@ -177,13 +177,13 @@ TEST_CASE("the checker reports the same problems for both syntaxes, each at its 
   // Break it the ways the checker knows: a dangling target, an unreachable node,
   // an empty message, an all-zero A/B split, a wait that waits for nothing.
   flow.start.value = "nowhere";
-  ir::Node lonely{"lonely", {}, {}, "", {"never reached"}, ir::SmsNode{}};
+  ir::Node lonely{"lonely", {}, {}, "", {"never reached"}, ir::SmsNode{}, {}};
   lonely.as<ir::SmsNode>()->next.value = "also_nowhere";
   flow.nodes.push_back(lonely);
-  ir::Node split{"split_zero", {}, {}, "", {}, ir::AbNode{}};
-  split.as<ir::AbNode>()->variants.push_back(ir::Variant{{"a", {}}, 0, {}, {"lonely", {}}, {}});
+  ir::Node split{"split_zero", {}, {}, "", {}, ir::AbNode{}, {}};
+  split.as<ir::AbNode>()->variants.push_back(ir::Variant{{"a", {}}, 0, {}, {"lonely", {}}, {}, {}});
   flow.nodes.push_back(split);
-  flow.nodes.push_back(ir::Node{"idle", {}, {}, "", {}, ir::WaitNode{}});
+  flow.nodes.push_back(ir::Node{"idle", {}, {}, "", {}, ir::WaitNode{}, {}});
 
   dsl::LoadResult from_yaml =
       dsl::check_flow_text(dsl::format_yaml(flow), "a.yaml", FlowSyntax::kYaml);

@@ -81,7 +81,7 @@ TEST_CASE("DSL names are bare unless the DSL would read them otherwise") {
 TEST_CASE("flows built in memory print durations from their seconds") {
   ir::Flow flow;
   flow.name.value = "mem";
-  ir::Node wait{"w", {}, {}, "", {}, ir::WaitNode{}};
+  ir::Node wait{"w", {}, {}, "", {}, ir::WaitNode{}, {}};
   wait.as<ir::WaitNode>()->wait_for = ir::Duration{3 * 86400, "", {}};
   flow.nodes.push_back(wait);
   flow.re_entry = {ir::ReEntryPolicy::kAfter, ir::Duration{90, "", {}}, {}};

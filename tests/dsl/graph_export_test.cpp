@@ -52,12 +52,12 @@ TEST_CASE("ids Mermaid cannot take are renamed, labels escaped") {
   ir::Flow flow;
   flow.name.value = "f";
   flow.start.value = "end";
-  ir::Node end{"end", {}, {}, "", {}, ir::SmsNode{}};
+  ir::Node end{"end", {}, {}, "", {}, ir::SmsNode{}, {}};
   end.as<ir::SmsNode>()->text = ir::Template{"say \"hi\" <b>", {}, {}};
   end.as<ir::SmsNode>()->next.value = "a-b";
   flow.nodes.push_back(end);
-  flow.nodes.push_back(ir::Node{"a-b", {}, {}, "", {}, ir::ExitNode{}});
-  flow.nodes.push_back(ir::Node{"a_b", {}, {}, "", {}, ir::ExitNode{}});
+  flow.nodes.push_back(ir::Node{"a-b", {}, {}, "", {}, ir::ExitNode{}, {}});
+  flow.nodes.push_back(ir::Node{"a_b", {}, {}, "", {}, ir::ExitNode{}, {}});
   std::string mermaid = dsl::to_mermaid(flow);
   CHECK(mermaid.find("n_end[\"end<br/>sms: say #quot;hi#quot; #lt;b#gt;\"]") != std::string::npos);
   CHECK(mermaid.find("n_a_b((") != std::string::npos);
