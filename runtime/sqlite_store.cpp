@@ -274,6 +274,46 @@ void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer) {
   s.bind(i, timer->due).bind(i + 1, timer->node).bind(i + 2, timer->visit);
 }
 
+// INSERT of `rows` journeys; parameters row by row in kJourneyInsertColumns order.
+constexpr const char* kJourneyInsertColumns =
+    "flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
+    "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, id, "
+    "timer_due, timer_node, timer_visit, history, history_seq";
+constexpr int kJourneyInsertParams = 23;
+
+std::string insert_journeys_sql(int rows) {
+  std::string row = "(?";
+  for (int i = 1; i < kJourneyInsertParams; ++i) row += ",?";
+  row += ')';
+  std::string out = std::string("INSERT INTO journeys(") + kJourneyInsertColumns + ") VALUES" + row;
+  for (int r = 1; r < rows; ++r) out += "," + row;
+  return out;
+}
+
+// Binds a journey's columns for an INSERT, starting at parameter `base` + 1.
+void bind_journey_insert(Stmt& s, int base, const JourneyRecord& j) {
+  s.bind(base + 1, j.flow)
+      .bind(base + 2, j.version)
+      .bind(base + 3, j.user_id)
+      .bind(base + 4, j.key)
+      .bind(base + 5, static_cast<int>(j.state))
+      .bind(base + 6, j.node)
+      .bind(base + 7, j.waiting_for)
+      .bind(base + 8, j.visits)
+      .bind(base + 9, j.coupon_code)
+      .bind(base + 10, j.variant)
+      .bind(base + 11, j.trigger_event)
+      .bind(base + 12, j.last_event)
+      .bind(base + 13, j.steps)
+      .bind(base + 14, j.entered_at)
+      .bind(base + 15, j.updated_at)
+      .bind(base + 16, j.ended_at)
+      .bind(base + 17, j.converted_at)
+      .bind(base + 18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
+  bind_timer(s, base + 19, j.timer);
+  s.bind(base + 22, j.history).bind(base + 23, j.history_seq);
+}
+
 std::string sql(const char* head, const char* columns, const char* tail) {
   return std::string(head) + columns + tail;
 }
@@ -613,12 +653,8 @@ class SqliteStore final : public Store {
                      "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
         seen_(db, "INSERT OR IGNORE INTO events_seen(id, at) VALUES(?, ?)"),
         prune_(db, "DELETE FROM events_seen WHERE at < ?"),
-        insert_journey_(
-            db,
-            "INSERT INTO journeys(flow, version, user_id, key, state, node, waiting_for, "
-            "visits, coupon_code, variant, trigger_event, last_event, steps, entered_at, "
-            "updated_at, ended_at, converted_at, id, timer_due, timer_node, timer_visit, "
-            "history, history_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        insert_journey_(db, insert_journeys_sql(1).c_str()),
+        insert_journeys_(db, insert_journeys_sql(kJourneyChunk).c_str()),
         max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
         journey_owners_(db, "SELECT user_id, flow FROM journeys"),
         update_journey_(db,
@@ -672,18 +708,34 @@ class SqliteStore final : public Store {
   // --- reads: the writer connection sees its own uncommitted writes ---
   std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
   std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
-  std::optional<JourneyRecord> journey(int64_t id) override { return reader_.journey(id); }
+  std::optional<JourneyRecord> journey(int64_t id) override {
+    flush_journeys();
+    return reader_.journey(id);
+  }
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override {
+    flush_journeys();
     return reader_.journeys_of(u, f);
   }
-  std::vector<StepRecord> steps(int64_t id) override { return reader_.steps(id); }
+  std::vector<StepRecord> steps(int64_t id) override {
+    flush_journeys();
+    return reader_.steps(id);
+  }
   std::vector<DeliveryRecord> deliveries(const std::string& u, const std::string& f,
                                          size_t limit) override {
     return reader_.deliveries(u, f, limit);
   }
-  FlowCounts counts(const std::string& flow) override { return reader_.counts(flow); }
-  std::optional<TimeMs> next_timer_due() override { return reader_.next_timer_due(); }
-  int64_t pending_timer_count() override { return reader_.pending_timer_count(); }
+  FlowCounts counts(const std::string& flow) override {
+    flush_journeys();
+    return reader_.counts(flow);
+  }
+  std::optional<TimeMs> next_timer_due() override {
+    flush_journeys();
+    return reader_.next_timer_due();
+  }
+  int64_t pending_timer_count() override {
+    flush_journeys();
+    return reader_.pending_timer_count();
+  }
   int64_t coupon_codes_left(const std::string& pool) override {
     return reader_.coupon_codes_left(pool);
   }
@@ -696,6 +748,7 @@ class SqliteStore final : public Store {
     return error_.empty() ? Status() : Status(Error{"begin: " + error_});
   }
   Status commit() override {
+    flush_journeys();
     if (!error_.empty()) {
       rollback();
       return Error{error_};
@@ -709,6 +762,7 @@ class SqliteStore final : public Store {
     return Status();
   }
   void rollback() override {
+    pending_journeys_.clear();
     if (sqlite3_get_autocommit(db_)) return;
     std::string ignored;
     Use u(rollback_);
@@ -738,42 +792,35 @@ class SqliteStore final : public Store {
     u->step(&error_);
     return sqlite3_changes(db_);
   }
+  // A new journey with its id waits in pending_journeys_ and is written with
+  // others, kJourneyChunk rows per INSERT: running one statement per row was most
+  // of a new journey's cost. Every read of journeys and commit() write them first.
   int64_t insert_journey(const JourneyRecord& j) override {
+    if (j.id > 0) {
+      pending_journeys_.push_back(j);
+      if (pending_journeys_.size() == kJourneyChunk) flush_journeys();
+      return j.id;
+    }
+    flush_journeys();
     Use u(insert_journey_);
-    u->bind(1, j.flow)
-        .bind(2, j.version)
-        .bind(3, j.user_id)
-        .bind(4, j.key)
-        .bind(5, static_cast<int>(j.state))
-        .bind(6, j.node)
-        .bind(7, j.waiting_for)
-        .bind(8, j.visits)
-        .bind(9, j.coupon_code)
-        .bind(10, j.variant)
-        .bind(11, j.trigger_event)
-        .bind(12, j.last_event)
-        .bind(13, j.steps)
-        .bind(14, j.entered_at)
-        .bind(15, j.updated_at)
-        .bind(16, j.ended_at)
-        .bind(17, j.converted_at)
-        .bind(18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
-    bind_timer(u.stmt, 19, j.timer);
-    u->bind(22, j.history).bind(23, j.history_seq);
+    bind_journey_insert(u.stmt, 0, j);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
   }
   void for_each_journey_owner(
       const std::function<void(const std::string& user, const std::string& flow)>& visit)
       override {
+    flush_journeys();
     Use u(journey_owners_);
     while (u->step(&error_)) visit(u->text(0), u->text(1));
   }
   int64_t max_journey_id() override {
+    flush_journeys();
     Use u(max_journey_);
     return u->step(&error_) ? u->i64(0) : 0;
   }
   Status update_journey(const JourneyRecord& j) override {
+    flush_journeys();
     Use u(update_journey_);
     u->bind(1, j.id)
         .bind(2, static_cast<int>(j.state))
@@ -823,6 +870,7 @@ class SqliteStore final : public Store {
     return Status();
   }
   std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override {
+    flush_journeys();
     std::vector<JourneyRecord> out;
     out.reserve(limit);
     Use u(due_journeys_);
@@ -903,6 +951,25 @@ class SqliteStore final : public Store {
   sqlite3* db() { return db_; }
 
  private:
+  static constexpr size_t kJourneyChunk = 32;
+
+  void flush_journeys() {
+    size_t next = 0;
+    for (; pending_journeys_.size() - next >= kJourneyChunk; next += kJourneyChunk) {
+      Use u(insert_journeys_);
+      for (size_t r = 0; r < kJourneyChunk; ++r)
+        bind_journey_insert(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
+                            pending_journeys_[next + r]);
+      u->step(&error_);
+    }
+    for (; next < pending_journeys_.size(); ++next) {
+      Use u(insert_journey_);
+      bind_journey_insert(u.stmt, 0, pending_journeys_[next]);
+      u->step(&error_);
+    }
+    pending_journeys_.clear();
+  }
+
   Status done(Use& u) {
     std::string error;
     u->step(&error);
@@ -917,9 +984,10 @@ class SqliteStore final : public Store {
   std::string path_;
   std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
+  std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 
