@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 
 #include "temp_dir.h"
@@ -343,4 +344,29 @@ TEST_CASE("counts aggregate nodes, waiting journeys and variants") {
   REQUIRE(c.variants.size() == 1);
   CHECK(c.variants[0].variant == "a");
   CHECK(c.variants[0].conversions == 1);
+}
+
+TEST_CASE("the WAL is checkpointed while the store is open and stays bounded under a long burst") {
+  TempDir dir;
+  const std::string path = dir.file("trellis.db");
+  auto store = open_store(dir);
+  // About 100 MB in back-to-back transactions: a writer that never pauses.
+  const std::string history = "[" + std::string(8000, ' ') + "]";
+  int64_t id = 0;
+  for (int txn = 0; txn < 120; ++txn) {
+    REQUIRE(store->begin().ok());
+    for (int i = 0; i < 100; ++i) {
+      JourneyRecord j = journey_of("u" + std::to_string(id));
+      j.id = ++id;
+      j.history = history;
+      store->insert_journey(j);
+    }
+    REQUIRE(store->commit().ok());
+  }
+  namespace fs = std::filesystem;
+  // Checkpoints copied pages into the database file before it was closed...
+  CHECK(fs::file_size(path) > 50'000'000);
+  // ...and the WAL started over instead of growing with every transaction.
+  CHECK(fs::file_size(path + "-wal") < 90'000'000);
+  CHECK(store->journey(id).has_value());
 }
