@@ -10,14 +10,6 @@ using namespace trellis::nodes::testing;
 
 namespace {
 
-ir::Variant variant(const std::string& variant_name, double weight, const std::string& next) {
-  ir::Variant result;
-  result.name = name(variant_name);
-  result.weight = weight;
-  result.next = name(next);
-  return result;
-}
-
 // The cart reminder's split; `extra` changes the flow elsewhere, as a new
 // version would.
 std::unique_ptr<CompiledFlow> ab_flow(int64_t version, bool extra = false) {

@@ -37,6 +37,15 @@ inline ir::Duration duration(int64_t seconds, std::string source) {
   return ir::Duration{seconds, std::move(source), {}};
 }
 
+inline ir::Variant variant(const std::string& variant_name, double weight,
+                           const std::string& next) {
+  ir::Variant result;
+  result.name = name(variant_name);
+  result.weight = weight;
+  result.next = name(next);
+  return result;
+}
+
 inline ir::Node node(const std::string& id, ir::NodeBody body) {
   ir::Node result;
   result.id = id;

@@ -13,14 +13,6 @@ namespace {
 
 constexpr Millis kHour = 3600 * 1000;
 
-ir::Variant variant(const std::string& variant_name, double weight, const std::string& next) {
-  ir::Variant result;
-  result.name = name(variant_name);
-  result.weight = weight;
-  result.next = name(next);
-  return result;
-}
-
 // One node of each kind and shape the reasons below need.
 std::unique_ptr<CompiledFlow> reasons_flow() {
   ir::WaitNode wait_pay;
