@@ -104,7 +104,9 @@ class Checker {
   }
 
   void check_header();
-  void check_event_type(const ir::Name& name, const std::string& field);
+  // `node`: the node whose field holds the type; empty for flow-level fields.
+  void check_event_type(const ir::Name& name, const std::string& field,
+                        const std::string& node = {});
   void check_target(const ir::Target& target, const std::string& field, const ir::Node* node);
   void check_node(const ir::Node& node);
   void check_required(const ir::Node& node);
@@ -188,12 +190,13 @@ void Checker::check_header() {
   }
 }
 
-void Checker::check_event_type(const ir::Name& name, const std::string& field) {
+void Checker::check_event_type(const ir::Name& name, const std::string& field,
+                               const std::string& node) {
   if (name.empty() || valid_event_type(name.value)) return;
   error(name.span,
         "event type " + quoted(name.value) +
             " may hold only letters, digits and '_', '-', '.', ':', '/'",
-        "", field);
+        node, field);
 }
 
 void Checker::check_target(const ir::Target& target, const std::string& field,
@@ -284,7 +287,7 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
       error(at_or(wait.until_event->event.span, wait.until_event->span),
             "'until_event' needs an event type", id, "until_event");
     } else {
-      check_event_type(wait.until_event->event, "until_event");
+      check_event_type(wait.until_event->event, "until_event", id);
     }
     if (wait.on_event.empty()) {
       error(node.span,

@@ -653,6 +653,21 @@ nodes:
 )");
   expect(d, kError, 3, 7,
          "event type 'order paid' may hold only letters, digits and '_', '-', '.', ':', '/'");
+  CHECK(d.node.empty());  // a flow-level field
+}
+
+TEST_CASE("invalid event type in a wait names its node, so the editor can show it there") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w: {type: wait, for: 1h, until_event: order paid, on_event: e, next: e}
+  e: {type: exit}
+)");
+  expect(d, kError, 5, 41,
+         "event type 'order paid' may hold only letters, digits and '_', '-', '.', ':', '/'");
+  CHECK(d.node == "w");
+  CHECK(d.field == "until_event");
 }
 
 TEST_CASE("value of the wrong shape") {
