@@ -101,19 +101,16 @@ void Service::install_collectors() {
     m.clear_gauge_family(kName);
     m.clear_gauge_family("trellis_flow_conversions");
     for (const auto& flow : engine->flows()) {
-      auto counts = engine->stats(flow.name);
-      if (!counts.ok()) continue;
-      int64_t waiting = 0;
-      for (const auto& n : counts->nodes) waiting += n.waiting;
+      const runtime::FlowTotals totals = engine->totals(flow.name);
       m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "waiting"}})
-          .set(static_cast<double>(waiting));
+          .set(static_cast<double>(totals.waiting));
       m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "active"}})
-          .set(static_cast<double>(counts->live - waiting));
+          .set(static_cast<double>(totals.live - totals.waiting));
       m.gauge(kName, kHelp, {{"flow", flow.name}, {"state", "ended"}})
-          .set(static_cast<double>(counts->journeys - counts->live));
+          .set(static_cast<double>(totals.journeys - totals.live));
       m.gauge("trellis_flow_conversions", "Journeys that reached the flow's goal",
               {{"flow", flow.name}})
-          .set(static_cast<double>(counts->conversions));
+          .set(static_cast<double>(totals.conversions));
     }
   });
 }

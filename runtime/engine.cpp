@@ -510,6 +510,11 @@ Result<FlowCounts> Engine::stats(const std::string& flow) const {
   return counts;
 }
 
+FlowTotals Engine::totals(const std::string& flow) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->totals(flow);
+}
+
 Result<size_t> Engine::fire_due_timers() { return impl_->fire_due_timers(); }
 
 std::optional<TimeMs> Engine::next_timer_due() const {

@@ -149,6 +149,8 @@ class Engine {
   // Per node: entered, waiting now, exited; per variant: journeys and goal
   // conversions. Error when the flow is unknown.
   Result<FlowCounts> stats(const std::string& flow) const;
+  // Journeys, live, waiting and conversions of a flow: what /metrics reports.
+  FlowTotals totals(const std::string& flow) const;
 
   // Fires every timer due at the clock's now, in due order, through the same
   // step function as events. Returns how many fired. Each fires exactly once.

@@ -452,6 +452,21 @@ class SqliteReader : public StoreReader {
 
   FlowCounts counts(const std::string& flow) override;
 
+  FlowTotals totals(const std::string& flow) override {
+    FlowTotals out;
+    Use u(by_state_);
+    u->bind(1, flow);
+    while (u->step()) {
+      const auto state = static_cast<Lifecycle>(u->i64(1));
+      const int64_t n = u->i64(2);
+      out.journeys += n;
+      if (is_live(state)) out.live += n;
+      if (is_waiting(state)) out.waiting += n;
+      out.conversions += u->i64(3);
+    }
+    return out;
+  }
+
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
     std::vector<DeliveryRecord> out;
     Use u(pending_);
@@ -596,7 +611,8 @@ class Checkpointer {
   // writer that never pauses: under a sustained burst the WAL grew past a
   // gigabyte, and growing the file cost the writer a fifth of its time. Past
   // this size the writer, between two transactions, copies that last
-  // transaction itself (a RESTART checkpoint), and the WAL starts over.
+  // transaction itself, and its next transaction starts the WAL over (as soon
+  // as no reader still reads from it: SQLite checks without waiting).
   static constexpr int kWalRestartPages = 8 * kWalPages;
 
   explicit Checkpointer(const std::string& path) {
@@ -630,14 +646,16 @@ class Checkpointer {
 
   // Called by the writer after a commit, on its own connection: when the WAL
   // has grown past kWalRestartPages, waits for the checkpoint in progress (two
-  // checkpoints cannot run at once), then copies what is left and makes the
-  // next transaction start the WAL over. The passive runs have copied most of
-  // it by then, so the writer pauses for about one transaction's pages.
+  // checkpoints cannot run at once), then copies what is left, so that the next
+  // transaction can start the WAL over. The passive runs have copied most of it
+  // by then, so the writer pauses for about one transaction's pages. PASSIVE,
+  // not RESTART: a RESTART would also wait for every reader, and a long /metrics
+  // scan would then stall the writer.
   void restart_if_long(sqlite3* writer) {
     if (wal_pages_.load() < kWalRestartPages) return;
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [this] { return !checkpointing_; });
-    sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   static int on_commit(void* self, sqlite3*, const char*, int pages) {
@@ -772,6 +790,10 @@ class SqliteStore final : public Store {
   FlowCounts counts(const std::string& flow) override {
     flush_journeys();
     return reader_.counts(flow);
+  }
+  FlowTotals totals(const std::string& flow) override {
+    flush_journeys();
+    return reader_.totals(flow);
   }
   std::optional<TimeMs> next_timer_due() override {
     flush_journeys();

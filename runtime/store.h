@@ -119,6 +119,14 @@ struct VariantCount {
   int64_t conversions = 0;
 };
 
+// A flow's journeys by where they are in their lifecycle.
+struct FlowTotals {
+  int64_t journeys = 0;
+  int64_t live = 0;
+  int64_t waiting = 0;  // live and waiting on a timer or an event
+  int64_t conversions = 0;
+};
+
 struct FlowCounts {
   int64_t journeys = 0;
   int64_t live = 0;
@@ -142,6 +150,9 @@ class StoreReader {
   virtual std::vector<DeliveryRecord> deliveries(const std::string& user_id,
                                                  const std::string& flow, size_t limit) = 0;
   virtual FlowCounts counts(const std::string& flow) = 0;
+  // The totals of counts() without its per-node and per-variant parts, which
+  // read every journey's history: a few times cheaper, for /metrics.
+  virtual FlowTotals totals(const std::string& flow) = 0;
   // The earliest pending timer's due time.
   virtual std::optional<TimeMs> next_timer_due() = 0;
   // Journeys with a pending timer.

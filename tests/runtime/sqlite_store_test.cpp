@@ -344,6 +344,12 @@ TEST_CASE("counts aggregate nodes, waiting journeys and variants") {
   REQUIRE(c.variants.size() == 1);
   CHECK(c.variants[0].variant == "a");
   CHECK(c.variants[0].conversions == 1);
+  // The totals /metrics reads agree with the full counts.
+  const FlowTotals t = store->totals("cart_reminder");
+  CHECK(t.journeys == 2);
+  CHECK(t.live == 1);
+  CHECK(t.waiting == 1);
+  CHECK(t.conversions == 1);
 }
 
 TEST_CASE("the WAL is checkpointed while the store is open and stays bounded under a long burst") {
