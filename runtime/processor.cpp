@@ -115,12 +115,11 @@ struct Processor::Profile {
 // An event being applied, parsed once for every flow it concerns.
 struct Processor::Incoming {
   const PreparedEvent* prepared = nullptr;
-  const Event* event = nullptr;
-  TimeMs time = 0;
-  const expr::Record* properties = nullptr;
+  TimeMs time = 0;  // the event's own, or the writer's clock when it has none
   nodes::EventView view;
   std::string stored;  // the stored form, built on first use
 
+  const Event& event() const { return prepared->event; }
   const std::string& stored_json() {
     if (stored.empty()) {
       stored.reserve(prepared->json_head.size() + 20 + prepared->json_tail.size());
@@ -162,9 +161,9 @@ struct Processor::Journey {
   // The event that started a journey, already parsed: no round trip through JSON.
   static void borrow_event(const Incoming& in, StoredEvent& out) {
     out = StoredEvent{};
-    out.id = in.event->id;
-    out.type = in.event->type;
-    out.properties = *in.properties;
+    out.id = in.event().id;
+    out.type = in.event().type;
+    out.properties = in.prepared->properties;
     out.view.id = out.id;
     out.view.type = out.type;
     out.view.time = in.time;
@@ -198,7 +197,7 @@ struct Processor::Journey {
   }
 
   bool is_new = false;   // not in the store yet: save() inserts
-  bool unsaved = false;  // changed outside a node's step (a consumed timer): save() writes it
+  bool unsaved = false;  // changed since the last save(): a node decided, or a timer was consumed
   // Steps not yet written: save() adds them to the journey's history, written
   // with the journey's row.
   std::vector<StepRecord> pending_steps;
@@ -213,8 +212,12 @@ struct Processor::Journey {
   }
 };
 
+// Reads the store once, at start-up: the last journey id, and which users
+// have journeys in which flows.
 Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& options)
-    : store_(store), flows_(flows), options_(options) {}
+    : store_(store), flows_(flows), options_(options), next_journey_id_(store.max_journey_id()) {
+  build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
+}
 
 Processor::~Processor() = default;
 
@@ -228,8 +231,6 @@ PreparedEvent prepare_event(Event event) {
 
 void Processor::begin_batch(TimeMs now) {
   now_ = now;
-  if (next_journey_id_ == 0) next_journey_id_ = store_.max_journey_id();
-  if (!journey_filter_) build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
   earliest_armed_.reset();
   profiles_.clear();
 }
@@ -318,13 +319,11 @@ bool Processor::apply_event(const PreparedEvent& prepared) {
   if (routes == flows_.routes.end()) return true;
   Incoming in;
   in.prepared = &prepared;
-  in.event = &event;
   in.time = event.time.value_or(now_);
-  in.properties = &prepared.properties;
   in.view.id = event.id;
   in.view.type = event.type;
   in.view.time = in.time;
-  in.view.properties = in.properties;
+  in.view.properties = &prepared.properties;
   for (const std::string& flow_name : routes->second) {
     auto versions = flows_.flows.find(flow_name);
     if (versions != flows_.flows.end()) apply_to_flow(flow_name, versions->second, in);
@@ -345,7 +344,7 @@ bool Processor::reaches(const Journey& j, const Incoming& in) {
 
 void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& versions,
                               Incoming& in) {
-  const Event& e = *in.event;
+  const Event& e = in.event();
   std::vector<Journey> journeys;
   if (journey_filter_->may_contain(e.user_id, flow_name)) {
     for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
@@ -417,7 +416,7 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
 
 void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
                               const std::string& key) {
-  const Event& e = *in.event;
+  const Event& e = in.event();
   JourneyRecord r;
   r.flow = flow.name();
   r.version = static_cast<int>(flow.version());
@@ -611,7 +610,6 @@ void Processor::move_to(Journey& j, const std::string& next) {
 void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKind input_kind,
                     const Incoming* event, TimeMs timer_due, std::string input_name) {
   std::optional<std::string> coupon;
-  bool changed = false;
   for (int n = 0; n < options_.max_nodes_per_step; ++n) {
     const nodes::CompiledNode* node = flow.find(j.rec.node);
     if (node == nullptr) {
@@ -640,7 +638,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
       // Nothing concerned the journey; an entry that is ignored would stall it.
       if (input_kind == nodes::InputKind::kEntry)
         end_journey(j, Lifecycle::kFailed, input_name, d.reason);
-      else if (changed || j.unsaved)
+      else if (j.unsaved)
         save(j);
       return;
     }
@@ -650,7 +648,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
       input_kind = nodes::InputKind::kCoupon;
       continue;
     }
-    changed = true;
+    j.unsaved = true;
     record_effects(j, *node, d, event);
     append_step(j, node->id(), input_name, d.reason);
     switch (d.transition) {

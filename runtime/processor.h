@@ -123,7 +123,7 @@ class Processor {
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
   int64_t next_journey_id_ = 0;  // the last id handed out
-  // Which users have journeys in which flows; built on the first batch.
+  // Which users have journeys in which flows.
   std::optional<JourneyFilter> journey_filter_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;

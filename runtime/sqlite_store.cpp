@@ -294,8 +294,10 @@ std::string insert_journeys_sql(int rows) {
   return out;
 }
 
-// Binds a journey's columns for an INSERT, starting at parameter `base` + 1.
-void bind_journey_insert(Stmt& s, int base, const JourneyRecord& j) {
+// Binds every column of a journey, in kJourneyInsertColumns order, starting at
+// parameter `base` + 1. The UPDATE numbers its parameters the same way and
+// leaves unused the columns a journey never changes (flow, user, trigger...).
+void bind_journey(Stmt& s, int base, const JourneyRecord& j) {
   s.bind(base + 1, j.flow)
       .bind(base + 2, j.version)
       .bind(base + 3, j.user_id)
@@ -651,7 +653,7 @@ class Checkpointer {
   // by then, so the writer pauses for about one transaction's pages. PASSIVE,
   // not RESTART: a RESTART would also wait for every reader, and a long /metrics
   // scan would then stall the writer.
-  void restart_if_long(sqlite3* writer) {
+  void finish_checkpoint_if_long(sqlite3* writer) {
     if (wal_pages_.load() < kWalRestartPages) return;
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [this] { return !checkpointing_; });
@@ -721,10 +723,11 @@ class SqliteStore final : public Store {
         max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
         journey_owners_(db, "SELECT user_id, flow FROM journeys"),
         update_journey_(db,
-                        "UPDATE journeys SET state=?2, node=?3, waiting_for=?4, visits=?5, "
-                        "coupon_code=?6, variant=?7, last_event=?8, steps=?9, updated_at=?10, "
-                        "ended_at=?11, converted_at=?12, timer_due=?13, timer_node=?14, "
-                        "timer_visit=?15, history=?16, history_seq=?17 WHERE id=?1"),
+                        // Parameters numbered as bind_journey() binds them.
+                        "UPDATE journeys SET state=?5, node=?6, waiting_for=?7, visits=?8, "
+                        "coupon_code=?9, variant=?10, last_event=?12, steps=?13, updated_at=?15, "
+                        "ended_at=?16, converted_at=?17, timer_due=?19, timer_node=?20, "
+                        "timer_visit=?21, history=?22, history_seq=?23 WHERE id=?18"),
         append_group_(db,
                       "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                       "VALUES(?,?,?,?,?)"),
@@ -826,7 +829,7 @@ class SqliteStore final : public Store {
       rollback();
       return Error{"commit: " + error_};
     }
-    if (checkpointer_) checkpointer_->restart_if_long(db_);
+    if (checkpointer_) checkpointer_->finish_checkpoint_if_long(db_);
     return Status();
   }
   void rollback() override {
@@ -871,7 +874,7 @@ class SqliteStore final : public Store {
     }
     flush_journeys();
     Use u(insert_journey_);
-    bind_journey_insert(u.stmt, 0, j);
+    bind_journey(u.stmt, 0, j);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
   }
@@ -890,20 +893,7 @@ class SqliteStore final : public Store {
   Status update_journey(const JourneyRecord& j) override {
     flush_journeys();
     Use u(update_journey_);
-    u->bind(1, j.id)
-        .bind(2, static_cast<int>(j.state))
-        .bind(3, j.node)
-        .bind(4, j.waiting_for)
-        .bind(5, j.visits)
-        .bind(6, j.coupon_code)
-        .bind(7, j.variant)
-        .bind(8, j.last_event)
-        .bind(9, j.steps)
-        .bind(10, j.updated_at)
-        .bind(11, j.ended_at)
-        .bind(12, j.converted_at);
-    bind_timer(u.stmt, 13, j.timer);
-    u->bind(16, j.history).bind(17, j.history_seq);
+    bind_journey(u.stmt, 0, j);
     return done(u);
   }
   // The history is a JSON array of {at, node, input, reason}, appended to in
@@ -1026,13 +1016,13 @@ class SqliteStore final : public Store {
     for (; pending_journeys_.size() - next >= kJourneyChunk; next += kJourneyChunk) {
       Use u(insert_journeys_);
       for (size_t r = 0; r < kJourneyChunk; ++r)
-        bind_journey_insert(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
+        bind_journey(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
                             pending_journeys_[next + r]);
       u->step(&error_);
     }
     for (; next < pending_journeys_.size(); ++next) {
       Use u(insert_journey_);
-      bind_journey_insert(u.stmt, 0, pending_journeys_[next]);
+      bind_journey(u.stmt, 0, pending_journeys_[next]);
       u->step(&error_);
     }
     pending_journeys_.clear();
