@@ -740,6 +740,9 @@ class SqliteStore final : public Store {
             "flow_version, node, at, to_addr, subject, body, status, attempts, "
             "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
         mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
+        mark_suppressed_(db,
+                         "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
+                         "AND status = 0"),
         record_failure_(db,
                         "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
                         "last_error = ?5 WHERE id = ?1"),
@@ -961,6 +964,11 @@ class SqliteStore final : public Store {
     u->bind(1, at).bind(2, id);
     return done(u);
   }
+  Status mark_suppressed(int64_t id, const std::string& reason, TimeMs) override {
+    Use u(mark_suppressed_);
+    u->bind(1, id).bind(2, reason);
+    return done(u);
+  }
   Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
                         TimeMs at) override {
     {
@@ -1045,7 +1053,8 @@ class SqliteStore final : public Store {
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_, record_failure_, record_attempt_, add_code_,
+      insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
+      mark_suppressed_, record_failure_, record_attempt_, add_code_,
       free_code_, claim_code_;
 };
 

@@ -83,7 +83,21 @@ struct StepRecord {
   std::string reason;
 };
 
-enum class DeliveryStatus { kPending = 0, kSent = 1, kDead = 2 };
+// kPending: waiting for the dispatcher (next_attempt_at); kSent: the provider
+// took it; kDead: given up after the retry policy's attempts. Governed
+// delivery adds: kDeferred (held by a frequency cap or quiet hours until
+// next_attempt_at, then released to kPending or deferred again), kSuppressed
+// (not sent: no consent, decided at the node or just before the provider) and
+// kDropped (a cap with on_cap: skip, or deferred past max_defer). `last_error`
+// holds the reason of the last three.
+enum class DeliveryStatus {
+  kPending = 0,
+  kSent = 1,
+  kDead = 2,
+  kDeferred = 3,
+  kSuppressed = 4,
+  kDropped = 5
+};
 
 // A message (or coupon, or webhook call) a journey produced: SPEC §3.
 struct DeliveryRecord {
@@ -100,6 +114,12 @@ struct DeliveryRecord {
   std::string subject;  // email only
   std::string body;
   DeliveryStatus status = DeliveryStatus::kPending;
+  // Governed delivery: the flow's category ("marketing", "transactional") and
+  // priority (0..100), and when the message was or will be released to the
+  // provider (`at`, or the end of a deferral).
+  std::string category = "marketing";
+  int priority = 50;
+  TimeMs release_at = 0;
   int attempts = 0;
   TimeMs next_attempt_at = 0;
   std::string last_error;
@@ -205,6 +225,9 @@ class Store : public StoreReader {
   // Records a failed attempt; moves the delivery to dead letters when `dead`.
   virtual Status record_failure(int64_t delivery_id, int attempts, TimeMs next_attempt_at,
                                 const std::string& error, bool dead, TimeMs at) = 0;
+  // A pending delivery that must not be sent after all (consent withdrawn
+  // after the node ran): status kSuppressed with `reason` as its last error.
+  virtual Status mark_suppressed(int64_t delivery_id, const std::string& reason, TimeMs at) = 0;
 
   // Adds codes to a pool; codes already present are ignored. Returns how many were new.
   virtual int64_t add_coupon_codes(const std::string& pool,

@@ -80,6 +80,44 @@ Node* Flow::find_node(std::string_view id) {
   return const_cast<Node*>(static_cast<const Flow&>(*this).find_node(id));
 }
 
+std::string_view flow_category_name(FlowCategory category) {
+  return category == FlowCategory::kTransactional ? "transactional" : "marketing";
+}
+
+std::optional<FlowCategory> flow_category_from_name(std::string_view name) {
+  if (name == "marketing") return FlowCategory::kMarketing;
+  if (name == "transactional") return FlowCategory::kTransactional;
+  return std::nullopt;
+}
+
+std::optional<int> priority_from_text(std::string_view text) {
+  if (text == "high") return 80;
+  if (text == "normal") return 50;
+  if (text == "low") return 20;
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value > 100) return std::nullopt;
+  return value;
+}
+
+FlowCategory Flow::category_value() const {
+  if (!category) return FlowCategory::kMarketing;
+  return flow_category_from_name(category->value).value_or(FlowCategory::kMarketing);
+}
+
+int Flow::priority_value() const {
+  if (!priority) return 50;
+  return priority_from_text(priority->value).value_or(50);
+}
+
+CapPolicy Flow::on_cap_value() const {
+  return on_cap && on_cap->value == "skip" ? CapPolicy::kSkip : CapPolicy::kDefer;
+}
+
 std::string Path::text() const {
   static constexpr std::array<std::string_view, 4> kRoots = {"user", "event", "last_event",
                                                              "coupon"};

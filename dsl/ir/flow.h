@@ -60,8 +60,20 @@ struct EventFilter {
   SourceSpan span;
 };
 
+// A wall-clock time of day in the user's own time zone: `until_time: "10:00"`.
+struct LocalTimeOfDay {
+  int minute_of_day = 0;  // 0..1439
+  std::string source;     // as written: "10:00"
+  SourceSpan span;
+};
+
 struct WaitNode {
   std::optional<Duration> wait_for;  // `for:`
+  // `until_time:` wakes at the next occurrence of this local time (strictly
+  // after the journey arrives), in the user's time zone, on one of `on_days`
+  // (every day when empty). Exclusive with `for`; the timer follows `next`.
+  std::optional<LocalTimeOfDay> until_time;
+  std::vector<Name> on_days;  // "mon" .. "sun"
   std::optional<EventFilter> until_event;
   Target on_event;
   Target next;
@@ -167,6 +179,18 @@ struct Trigger {
   SourceSpan span;
 };
 
+// How governed delivery treats a flow's messages (docs/delivery.md).
+// `marketing` (the default): consent, frequency caps and quiet hours apply.
+// `transactional` (order confirmations): caps and quiet hours do not apply,
+// suppression after a hard bounce or complaint still does.
+enum class FlowCategory { kMarketing, kTransactional };
+std::string_view flow_category_name(FlowCategory category);  // "marketing", "transactional"
+std::optional<FlowCategory> flow_category_from_name(std::string_view name);
+
+// What a message that would break a frequency cap does: wait for the window
+// (`defer`, the default) or be dropped (`skip`).
+enum class CapPolicy { kDefer, kSkip };
+
 struct Flow {
   std::string file;  // source path as the user named it; empty when built in memory
   Name name;         // `flow:`
@@ -176,12 +200,28 @@ struct Flow {
   ReEntry re_entry;
   std::vector<Name> exit_on;
   std::optional<Name> goal;
+  // Delivery settings as written (the checker validates them; the typed
+  // readers below apply the defaults). `priority`: high | normal | low or a
+  // whole number 0..100 (high = 80, normal = 50, low = 20); among deferred
+  // messages of one user the highest priority is released first.
+  std::optional<Name> category;  // marketing | transactional
+  std::optional<Name> priority;
+  std::optional<Name> on_cap;    // defer | skip
   Target start;
   std::vector<Node> nodes;  // in file order
   FieldComments field_comments;
 
   const Node* find_node(std::string_view id) const;
   Node* find_node(std::string_view id);
+
+  // Typed views of the delivery settings; an invalid value (which the checker
+  // reports) reads as the default.
+  FlowCategory category_value() const;
+  int priority_value() const;  // 0..100, default 50
+  CapPolicy on_cap_value() const;
 };
+
+// "high" = 80, "normal" = 50, "low" = 20, or a whole number 0..100.
+std::optional<int> priority_from_text(std::string_view text);
 
 }  // namespace trellis::ir

@@ -1,0 +1,119 @@
+// The delivery configuration (`trellis.yaml` beside the flows; `serve
+// --config`, env TRELLIS_CONFIG): channels and their providers, consent
+// events, frequency caps and quiet hours. docs/delivery.md is the reference.
+//
+// Plain structs, filled by load_delivery_config(), read by the dispatcher
+// (channels), the governance rules (caps, quiet hours, consent) and the
+// processor. Secrets are never stored here: a header value or credential
+// names an environment variable (`${SMS_TOKEN}`, `password_env: SMTP_PASSWORD`)
+// that is read when the provider is opened, and never logged.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/ir/diagnostic.h"
+#include "dsl/ir/source_span.h"
+
+namespace trellis::runtime::delivery {
+
+using Millis = int64_t;
+
+struct RetryPolicy {
+  int max_attempts = 8;          // then the delivery is a dead letter
+  Millis backoff_ms = 1000;      // base * 2^(attempt-1), full jitter, capped below
+  Millis max_backoff_ms = 3600000;
+};
+
+// Stop calling a provider that fails every call; probe again after `open_ms`.
+struct CircuitBreaker {
+  int failures = 5;         // consecutive failed calls that open the circuit
+  Millis open_ms = 30000;   // how long it stays open before one probe call
+};
+
+struct QuietHours {
+  int start_minute = 0;  // local time of day the quiet window starts (21:00 -> 1260)
+  int end_minute = 0;    // ... and ends (09:00 -> 540); may wrap midnight
+  // Messages released at the end of the window are spread deterministically
+  // (by delivery key) over this long, so a million do not leave in one second.
+  Millis spread_ms = 30 * 60 * 1000;
+  std::string text;  // "21:00-09:00", for traces
+};
+
+struct Header {
+  std::string name;
+  std::string value;  // may hold ${ENV_NAME} references, resolved at open
+};
+
+struct ChannelConfig {
+  std::string name;      // the channel: sms, email, push, webhook (a node's channel)
+  std::string provider;  // "smtp", "http" or "file"
+  std::string url;       // smtp://, smtps://, http://, https://; file: a path
+  std::string from;      // sender: email From (may be "Name <addr>"), SMS sender id
+  std::vector<Header> headers;   // http
+  std::string username_env;      // smtp AUTH user, from this environment variable
+  std::string password_env;      // smtp AUTH password, likewise
+  bool starttls = true;          // smtp:// upgrades with STARTTLS when offered (required when true)
+  double rate = 0;               // messages per second, 0 = unlimited
+  int concurrency = 1;           // calls in flight at once
+  Millis timeout_ms = 10000;     // whole call
+  Millis connect_timeout_ms = 5000;
+  RetryPolicy retry;
+  CircuitBreaker circuit;
+  std::optional<QuietHours> quiet_hours;
+  ir::SourceSpan span;  // the channel's key in the file
+};
+
+// At most `max` messages per user in any rolling `window_ms`, of one channel
+// or (channel empty) of any channel. Transactional flows are neither checked
+// nor counted.
+struct CapRule {
+  std::string channel;  // empty: every channel
+  int max = 0;
+  Millis window_ms = 0;
+  std::string text;  // "sms 2/1d", "any 6/7d": what traces show
+  ir::SourceSpan span;
+};
+
+// An event that changes consent. The channel comes from
+// `properties.channel` when present, else it applies to every channel.
+struct ConsentEvent {
+  std::string event;       // event type, e.g. "unsubscribe"
+  bool subscribe = false;  // false: unsubscribes; true: subscribes again
+};
+
+struct DeliveryConfig {
+  std::string file;                       // where it was read from; empty for defaults
+  std::string default_timezone = "UTC";   // users without a valid `timezone` trait
+  std::map<std::string, ChannelConfig> channels;  // by channel name
+  std::vector<CapRule> caps;
+  Millis max_defer_ms = 3LL * 24 * 3600 * 1000;  // a deferred message older than this is dropped
+  // Default: `unsubscribe` unsubscribes, `subscribe` subscribes.
+  std::vector<ConsentEvent> consent_events = {{"unsubscribe", false}, {"subscribe", true}};
+
+  const ChannelConfig* channel(const std::string& name) const {
+    auto it = channels.find(name);
+    return it == channels.end() ? nullptr : &it->second;
+  }
+};
+
+struct LoadedConfig {
+  DeliveryConfig config;
+  ir::Diagnostics diagnostics;  // file:line:col errors and warnings
+  bool ok() const { return !diagnostics.has_errors(); }
+};
+
+// Reads and checks a configuration file. Never throws: a missing file, bad
+// YAML, an unknown key, a bad value or a literal secret is a diagnostic.
+LoadedConfig load_delivery_config(const std::string& path);
+// The same for text already read (`file` names it in diagnostics).
+LoadedConfig parse_delivery_config(const std::string& text, const std::string& file);
+
+// Whether a file looks like a delivery configuration rather than a flow
+// (`trellis check` routes it): a YAML mapping with `channels:` and no `flow:`.
+bool looks_like_delivery_config(const std::string& text);
+
+}  // namespace trellis::runtime::delivery
