@@ -433,6 +433,13 @@ Status Engine::put_profile(const std::string& user_id, const std::string& traits
   return impl_->write(w);
 }
 
+Status Engine::set_consent(const std::string&, const std::vector<std::pair<std::string, bool>>&,
+                           const std::string&) {
+  return Error{"consent is not implemented yet"};  // governance lands it
+}
+
+std::vector<ConsentRecord> Engine::consent(const std::string&) const { return {}; }
+
 std::optional<std::string> Engine::profile(const std::string& user_id) const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   return impl_->reader_->profile(user_id);

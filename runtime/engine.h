@@ -31,6 +31,7 @@
 #include "dsl/ir/flow.h"
 #include "dsl/ir/result.h"
 #include "runtime/clock.h"
+#include "runtime/delivery/config.h"
 #include "runtime/event.h"
 #include "runtime/store.h"
 
@@ -50,6 +51,12 @@ struct EngineOptions {
   // Delivery adapter: "file" (JSON lines appended to `deliveries_path`, the
   // default), "webhook" (POST each delivery to `webhook_url`) or "none" (keep
   // deliveries in the outbox only; tests read them back with deliveries()).
+  // Governed delivery (docs/delivery.md): channels and providers, consent
+  // events, frequency caps, quiet hours, the default time zone. Null means
+  // no configuration: every channel goes to the adapter below, no caps, no
+  // quiet hours, UTC, default consent events.
+  std::shared_ptr<const delivery::DeliveryConfig> delivery;
+
   std::string adapter = "file";
   std::string deliveries_path = "deliveries.jsonl";
   std::string webhook_url;              // http://host:port/path
@@ -137,6 +144,13 @@ class Engine {
   // Merges `traits_json` (a JSON object) into the user's profile; durable on return.
   Status put_profile(const std::string& user_id, const std::string& traits_json);
   std::optional<std::string> profile(const std::string& user_id) const;
+  // Sets consent per channel ("sms" -> false, ...; "*" for every channel) with
+  // `reason` ("api", ...); durable on return. Errors: the store failed.
+  Status set_consent(const std::string& user_id,
+                     const std::vector<std::pair<std::string, bool>>& channels,
+                     const std::string& reason);
+  // The user's consent records, newest per channel.
+  std::vector<ConsentRecord> consent(const std::string& user_id) const;
   // Loads codes into a coupon pool; returns how many were new.
   Result<int64_t> load_coupons(const std::string& pool, const std::vector<std::string>& codes);
   int64_t coupons_left(const std::string& pool) const;

@@ -125,6 +125,24 @@ struct DeliveryRecord {
   std::string last_error;
 };
 
+// A user's consent for one channel ("*": every channel). The newest record of
+// the channel or of "*" decides; no record means subscribed.
+struct ConsentRecord {
+  std::string user_id;
+  std::string channel;
+  bool subscribed = true;
+  TimeMs at = 0;
+  std::string reason;  // "api", "event unsubscribe", "hard bounce of delivery 12", ...
+};
+
+// What became of one message node's deliveries, and the provider's feedback.
+struct MessageCount {
+  std::string node;
+  std::string channel;
+  int64_t created = 0, sent = 0, deferred = 0, suppressed = 0, dropped = 0, dead = 0;
+  int64_t delivered = 0, opened = 0, clicked = 0, bounced = 0, complained = 0;
+};
+
 struct NodeCount {
   std::string node;
   int64_t entered = 0;  // step records that entered the node
@@ -153,6 +171,7 @@ struct FlowCounts {
   int64_t conversions = 0;
   std::vector<NodeCount> nodes;
   std::vector<VariantCount> variants;
+  std::vector<MessageCount> messages;  // per message node, in node order
 };
 
 class StoreReader {
