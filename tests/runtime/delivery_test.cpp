@@ -26,7 +26,7 @@ std::vector<std::string> lines_of(const std::string& path) {
   return out;
 }
 
-DeliveryRecord delivery(const std::string& key) {
+DeliveryRecord make_delivery(const std::string& key) {
   DeliveryRecord d;
   d.id = 1;
   d.key = key;
@@ -109,11 +109,11 @@ std::unique_ptr<Engine> webhook_engine(TempDir& dir, VirtualClock& clock, const 
 TEST_CASE("the file adapter repairs a torn line and skips keys already written") {
   TempDir dir;
   const std::string path = dir.file("out.jsonl");
-  std::ofstream(path) << delivery_json(delivery("1:n:1")) << "\n{\"id\":2,\"key\":\"2:n";
+  std::ofstream(path) << delivery_json(make_delivery("1:n:1")) << "\n{\"id\":2,\"key\":\"2:n";
   auto adapter = open_file_adapter(path);
   REQUIRE(adapter.ok());
-  REQUIRE(adapter.value()->send(delivery("1:n:1")).ok());  // written before the "crash"
-  REQUIRE(adapter.value()->send(delivery("2:n:1")).ok());
+  REQUIRE(adapter.value()->send(make_delivery("1:n:1")).ok());  // written before the "crash"
+  REQUIRE(adapter.value()->send(make_delivery("2:n:1")).ok());
   REQUIRE(adapter.value()->flush().ok());
   auto lines = lines_of(path);
   REQUIRE(lines.size() == 2);
