@@ -10,6 +10,7 @@
 #include "dsl/expr_types.h"
 #include "dsl/node_schema.h"
 #include "dsl/suggest.h"
+#include "nodes/local_time.h"
 
 namespace trellis::dsl {
 
@@ -104,6 +105,13 @@ class Checker {
   }
 
   void check_header();
+  void check_delivery_settings();
+  // An optional flow setting that must be one of `allowed` (by `valid`).
+  template <typename Valid>
+  void check_setting(const std::optional<ir::Name>& setting, const std::string& field,
+                     const std::vector<std::string>& words, const std::string& expected,
+                     Valid valid);
+  void check_wait_time(const ir::Node& node, const ir::WaitNode& wait);
   // `node`: the node whose field holds the type; empty for flow-level fields.
   void check_event_type(const ir::Name& name, const std::string& field,
                         const std::string& node = {});
@@ -181,6 +189,7 @@ void Checker::check_header() {
       check_event_type(*flow_.goal, "goal");
     }
   }
+  check_delivery_settings();
   if (flow_.nodes.empty()) error({}, "the flow has no nodes: add 'nodes:'", "", "nodes");
   if (flow_.start.empty()) {
     error(flow_.start.span, "the flow has no 'start': name the node a journey begins at", "",
@@ -188,6 +197,34 @@ void Checker::check_header() {
   } else {
     check_target(flow_.start, "start", nullptr);
   }
+}
+
+template <typename Valid>
+void Checker::check_setting(const std::optional<ir::Name>& setting, const std::string& field,
+                            const std::vector<std::string>& words, const std::string& expected,
+                            Valid valid) {
+  if (!setting || valid(setting->value)) return;
+  std::string message = quoted(field) + " is empty: write " + expected;
+  if (!setting->empty()) {
+    std::string suggestion = did_you_mean(setting->value, words);
+    message = "invalid " + field + " " + quoted(setting->value) +
+              (suggestion.empty() ? ": write " + expected : suggestion);
+  }
+  error(setting->span, message, "", field);
+}
+
+// Governed delivery settings (docs/ir-json.md); the typed readers of ir::Flow
+// fall back to the defaults, so a typo must not pass silently.
+void Checker::check_delivery_settings() {
+  check_setting(flow_.category, "category", {"marketing", "transactional"},
+                "marketing or transactional", [](const std::string& text) {
+                  return ir::flow_category_from_name(text).has_value();
+                });
+  check_setting(flow_.priority, "priority", {"high", "normal", "low"},
+                "high, normal, low or a whole number from 0 to 100",
+                [](const std::string& text) { return ir::priority_from_text(text).has_value(); });
+  check_setting(flow_.on_cap, "on_cap", {"defer", "skip"}, "defer or skip",
+                [](const std::string& text) { return text == "defer" || text == "skip"; });
 }
 
 void Checker::check_event_type(const ir::Name& name, const std::string& field,
@@ -265,20 +302,24 @@ void Checker::check_required(const ir::Node& node) {
 
 void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
   const std::string& id = node.id;
-  if (!wait.wait_for && !wait.until_event) {
+  if (!wait.wait_for && !wait.until_time && !wait.until_event) {
     error(node.span,
-          "wait node " + quoted(id) + " needs 'for' or 'until_event': otherwise it never ends", id,
-          "for");
+          "wait node " + quoted(id) +
+              " needs 'for', 'until_time' or 'until_event': otherwise it never ends",
+          id, "for");
   }
   if (wait.wait_for && wait.wait_for->seconds <= 0) {
     error(wait.wait_for->span, "'for' must be longer than zero", id, "for");
   }
-  if (wait.wait_for && wait.next.empty()) {
+  check_wait_time(node, wait);
+  bool has_timer = wait.wait_for || wait.until_time;
+  if (has_timer && wait.next.empty()) {
+    std::string when = wait.wait_for ? "'for' runs out" : "'until_time' comes";
     error(node.span,
-          "wait node " + quoted(id) + " needs 'next': where the journey goes when 'for' runs out",
-          id, "next");
+          "wait node " + quoted(id) + " needs 'next': where the journey goes when " + when, id,
+          "next");
   }
-  if (!wait.wait_for && !wait.next.empty() && wait.until_event) {
+  if (!has_timer && !wait.next.empty() && wait.until_event) {
     warning(wait.next.span,
             "'next' is never taken: this wait has no 'for', so only its event ends it", id, "next");
   }
@@ -299,6 +340,38 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
     error(wait.on_event.span,
           "'on_event' is never taken: add 'until_event' to say which event ends the wait", id,
           "on_event");
+  }
+}
+
+// `until_time` and `on_days`: a wall-clock time in the user's zone, on some weekdays.
+void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
+  const std::string& id = node.id;
+  if (wait.until_time) {
+    const ir::LocalTimeOfDay& time = *wait.until_time;
+    ir::SourceSpan span = at_or(time.span, node.span);
+    if (!nodes::parse_time_of_day(time.source)) {
+      error(span,
+            "invalid until_time " + quoted(time.source) +
+                ": write a 24-hour time as HH:MM, such as \"10:00\"",
+            id, "until_time");
+    }
+    if (wait.wait_for) {
+      error(span, "a wait takes 'for' or 'until_time', not both", id, "until_time");
+    }
+  }
+  if (!wait.on_days.empty() && !wait.until_time) {
+    error(at_or(wait.on_days.front().span, node.span),
+          "'on_days' needs 'until_time': the days say when that local time counts", id,
+          "on_days");
+  }
+  static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  for (const ir::Name& day : wait.on_days) {
+    if (nodes::weekday_from_name(day.value)) continue;
+    std::string suggestion = did_you_mean(day.value, kDays);
+    error(at_or(day.span, node.span),
+          "unknown weekday " + quoted(day.value) + " in 'on_days'" +
+              (suggestion.empty() ? ": write mon, tue, wed, thu, fri, sat or sun" : suggestion),
+          id, "on_days");
   }
 }
 

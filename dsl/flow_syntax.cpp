@@ -37,7 +37,8 @@ bool is_keyword(size_t type) {
       P::NEVER,  P::ALWAYS,      P::AFTER,   P::EXIT_ON, P::GOAL,     P::START,
       P::MATCH,  P::YES,         P::NO,      P::NEXT,    P::ON_EVENT, P::ON_EXHAUSTED,
       P::FOR,    P::UNTIL_EVENT, P::WHERE,   P::POOL,    P::GENERATE, P::PREFIX,
-      P::LENGTH, P::TEXT,        P::SUBJECT, P::BODY,    P::URL,      P::WEIGHT};
+      P::LENGTH, P::TEXT,        P::SUBJECT, P::BODY,    P::URL,      P::WEIGHT,
+      P::CATEGORY, P::PRIORITY,  P::ON_CAP,  P::UNTIL_TIME, P::ON_DAYS};
   return kKeywords.count(type) > 0;
 }
 
@@ -201,7 +202,7 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
     if (is_keyword(type)) {
       return quoted(offending) +
              " does not belong in the flow block; it takes description, "
-             "trigger, re_entry, exit_on, goal and start";
+             "trigger, re_entry, exit_on, goal, category, priority, on_cap and start";
     }
   }
   std::string wanted = wanted_after(expected);

@@ -34,7 +34,8 @@ bool is_dsl_keyword(const std::string& text) {
       "never",  "always",      "after",   "exit_on", "goal",     "start",
       "match",  "yes",         "no",      "next",    "on_event", "on_exhausted",
       "for",    "until_event", "where",   "pool",    "generate", "prefix",
-      "length", "text",        "subject", "body",    "url",      "weight"};
+      "length", "text",        "subject", "body",    "url",      "weight",
+      "category", "priority",  "on_cap",  "until_time", "on_days"};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return text == word; });
 }
@@ -47,6 +48,20 @@ std::string dsl_duration(const ir::Duration& duration) {
                     std::all_of(text.begin(), text.end() - 1,
                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   return short_form || is_identifier(text) ? text : dsl_string(text);
+}
+
+// A priority of digits only reads back as a number; a word as a name.
+std::string dsl_priority(const std::string& text) {
+  bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+  return digits ? text : dsl_name(text);
+}
+
+std::string name_list(const std::vector<ir::Name>& names) {
+  std::string list;
+  for (const ir::Name& name : names) list += (list.empty() ? "" : ", ") + dsl_name(name.value);
+  return list;
 }
 
 class DslPrinter {
@@ -99,13 +114,11 @@ class DslPrinter {
       re_entry = "after " + dsl_duration(*flow.re_entry.after);
     }
     raw(2, "re_entry " + re_entry, "re_entry");
-    if (!flow.exit_on.empty()) {
-      std::string list;
-      for (const ir::Name& name : flow.exit_on)
-        list += (list.empty() ? "" : ", ") + dsl_name(name.value);
-      raw(2, "exit_on " + list, "exit_on");
-    }
+    if (!flow.exit_on.empty()) raw(2, "exit_on " + name_list(flow.exit_on), "exit_on");
     if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value), "goal");
+    if (flow.category) raw(2, "category " + dsl_name(flow.category->value), "category");
+    if (flow.priority) raw(2, "priority " + dsl_priority(flow.priority->value), "priority");
+    if (flow.on_cap) raw(2, "on_cap " + dsl_name(flow.on_cap->value), "on_cap");
     arrow("start", flow.start);
     // The block's end stands where YAML says `nodes:`.
     raw(0, "}", "nodes");
@@ -133,6 +146,8 @@ class DslPrinter {
   }
   void fields(const ir::WaitNode& n) {
     if (n.wait_for) raw(2, "for " + dsl_duration(*n.wait_for), "for");
+    if (n.until_time) raw(2, "until_time " + dsl_string(n.until_time->source), "until_time");
+    if (!n.on_days.empty()) raw(2, "on_days " + name_list(n.on_days), "on_days");
     if (n.until_event) {
       std::string until = "until_event " + dsl_name(n.until_event->event.value);
       if (n.until_event->where) until += " where " + n.until_event->where->source;

@@ -70,6 +70,13 @@ std::string flow_scalar(const std::string& text) {
   return plain_ok(text, true) ? text : quoted(text);
 }
 
+// `[a, b]`: the names as flow scalars.
+std::string flow_list(const std::vector<ir::Name>& names) {
+  std::string list;
+  for (const ir::Name& name : names) list += (list.empty() ? "" : ", ") + flow_scalar(name.value);
+  return "[" + list + "]";
+}
+
 class YamlPrinter {
  public:
   std::string print(const ir::Flow& flow) {
@@ -79,14 +86,11 @@ class YamlPrinter {
     if (!flow.description.empty()) line(0, "description", flow.description);
     trigger(flow.trigger);
     raw(0, "re_entry: " + yaml_scalar(re_entry_text(flow.re_entry)), "re_entry");
-    if (!flow.exit_on.empty()) {
-      std::string list;
-      for (const ir::Name& name : flow.exit_on) {
-        list += (list.empty() ? "" : ", ") + flow_scalar(name.value);
-      }
-      raw(0, "exit_on: [" + list + "]", "exit_on");
-    }
+    if (!flow.exit_on.empty()) raw(0, "exit_on: " + flow_list(flow.exit_on), "exit_on");
     if (flow.goal) line(0, "goal", flow.goal->value);
+    if (flow.category) line(0, "category", flow.category->value);
+    if (flow.priority) priority(flow.priority->value);
+    if (flow.on_cap) line(0, "on_cap", flow.on_cap->value);
     target(0, "start", flow.start);
     raw(0, flow.nodes.empty() ? "nodes: {}" : "nodes:", "nodes");
     for (const ir::Node& node : flow.nodes) this->node(node);
@@ -123,6 +127,18 @@ class YamlPrinter {
     if (t) line(indent, key, t->source);
   }
 
+  // `priority: 80` stays a plain number; words and anything odd go through yaml_scalar.
+  void priority(const std::string& text) {
+    bool digits = !text.empty() && text.size() <= 3 &&
+                  std::all_of(text.begin(), text.end(),
+                              [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (digits && (text == "0" || text.front() != '0')) {
+      raw(0, "priority: " + text, "priority");
+    } else {
+      line(0, "priority", text);
+    }
+  }
+
   void trigger(const ir::Trigger& trigger) {
     if (trigger.event.empty() && !trigger.when && !trigger.key) return;
     raw(0, "trigger:");
@@ -147,6 +163,8 @@ class YamlPrinter {
   }
   void fields(const ir::WaitNode& n) {
     if (n.wait_for) line(4, "for", duration_text(*n.wait_for));
+    if (n.until_time) line(4, "until_time", n.until_time->source);
+    if (!n.on_days.empty()) raw(4, "on_days: " + flow_list(n.on_days), "on_days");
     if (n.until_event) {
       if (!n.until_event->where) {
         line(4, "until_event", n.until_event->event.value);

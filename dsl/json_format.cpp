@@ -4,6 +4,7 @@
 
 #include "dsl/format_util.h"
 #include "dsl/parse.h"
+#include "nodes/local_time.h"
 
 namespace trellis::dsl {
 
@@ -32,6 +33,12 @@ json number_json(double value) {
   return value;
 }
 
+json names_json(const std::vector<ir::Name>& names) {
+  json out = json::array();
+  for (const ir::Name& name : names) out.push_back(name.value);
+  return out;
+}
+
 struct BodyToJson {
   json& out;
   void operator()(const ir::SegmentNode& n) const {
@@ -41,6 +48,8 @@ struct BodyToJson {
   }
   void operator()(const ir::WaitNode& n) const {
     if (n.wait_for) out["for"] = duration_text(*n.wait_for);
+    if (n.until_time) out["until_time"] = n.until_time->source;
+    if (!n.on_days.empty()) out["on_days"] = names_json(n.on_days);
     if (n.until_event) {
       if (n.until_event->where) {
         out["until_event"] = {{"event", n.until_event->event.value},
@@ -120,16 +129,11 @@ class Reader {
     flow.field_comments = field_comments(in);
     trigger(in, flow.trigger);
     re_entry(in, flow.re_entry);
-    if (auto* list = member(in, "exit_on", json::value_t::array, "an array of event types")) {
-      for (const json& item : *list) {
-        if (item.is_string()) {
-          flow.exit_on.push_back({item.get<std::string>(), {}});
-        } else {
-          error("'exit_on' must list event types as strings", "exit_on");
-        }
-      }
-    }
+    flow.exit_on = names(in, "exit_on", "event types");
     if (has(in, "goal")) flow.goal = ir::Name{string(in, "goal"), {}};
+    if (has(in, "category")) flow.category = ir::Name{string(in, "category"), {}};
+    if (has(in, "priority")) flow.priority = priority(in);
+    if (has(in, "on_cap")) flow.on_cap = ir::Name{string(in, "on_cap"), {}};
     flow.start.value = string(in, "start");
     if (auto* nodes = member(in, "nodes", json::value_t::array, "an array of nodes")) {
       for (const json& item : *nodes) node(item, flow);
@@ -225,6 +229,30 @@ class Reader {
 
   ir::Target target(const json& in, const char* key) { return {string(in, key), {}}; }
 
+  // An array of strings (`exit_on`, `on_days`); `what` names its items in messages.
+  std::vector<ir::Name> names(const json& in, const char* key, const std::string& what) {
+    std::vector<ir::Name> out;
+    const json* list = member(in, key, json::value_t::array, ("an array of " + what).c_str());
+    if (list == nullptr) return out;
+    for (const json& item : *list) {
+      if (item.is_string()) {
+        out.push_back({item.get<std::string>(), {}});
+      } else {
+        error(std::string("'") + key + "' must list " + what + " as strings", key);
+      }
+    }
+    return out;
+  }
+
+  // "high" or "80"; a whole JSON number is taken as its digits, so the checker
+  // judges both forms alike.
+  ir::Name priority(const json& in) {
+    const json& value = in.at("priority");
+    if (value.is_number_integer()) return {std::to_string(value.get<int64_t>()), {}};
+    if (value.is_number()) return {value.dump(), {}};
+    return {string(in, "priority"), {}};
+  }
+
   void trigger(const json& in, ir::Trigger& trigger) {
     const json* value = member(in, "trigger", json::value_t::object, "an object");
     if (!value) return;
@@ -298,6 +326,13 @@ class Reader {
   ir::WaitNode wait(const json& in) {
     ir::WaitNode wait;
     if (has(in, "for")) wait.wait_for = duration(string(in, "for"), "for");
+    if (has(in, "until_time")) {
+      ir::LocalTimeOfDay time;
+      time.source = string(in, "until_time");
+      time.minute_of_day = nodes::parse_time_of_day(time.source).value_or(0);
+      wait.until_time = std::move(time);
+    }
+    wait.on_days = names(in, "on_days", "weekdays");
     auto it = in.find("until_event");
     if (it != in.end() && !it->is_null()) {
       ir::EventFilter filter;
@@ -374,6 +409,9 @@ json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
   for (const ir::Name& name : flow.exit_on) exit_on.push_back(name.value);
   out["exit_on"] = std::move(exit_on);
   if (flow.goal) out["goal"] = flow.goal->value;
+  if (flow.category) out["category"] = flow.category->value;
+  if (flow.priority) out["priority"] = flow.priority->value;
+  if (flow.on_cap) out["on_cap"] = flow.on_cap->value;
   put_target(out, "start", flow.start);
   json nodes = json::array();
   for (const ir::Node& node : flow.nodes) nodes.push_back(node_to_json(node, options));

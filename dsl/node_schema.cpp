@@ -28,6 +28,10 @@ FieldType field_type(nodes::Widget widget) {
       return FieldType::kName;
     case nodes::Widget::kGenerate:
       return FieldType::kGenerate;
+    case nodes::Widget::kTimeOfDay:
+      return FieldType::kTimeOfDay;
+    case nodes::Widget::kWeekdays:
+      return FieldType::kWeekdays;
   }
   return FieldType::kText;
 }
@@ -72,6 +76,9 @@ const std::vector<FieldSpec>& flow_fields() {
       {"re_entry", FieldType::kReEntry, kOptional, "never | always | after <duration>"},
       {"exit_on", FieldType::kEventTypes, kOptional, "events that end the journey anywhere"},
       {"goal", FieldType::kEventType, kOptional, "event that counts as a conversion"},
+      {"category", FieldType::kName, kOptional, "marketing (default) | transactional"},
+      {"priority", FieldType::kName, kOptional, "high | normal (default) | low | 0..100"},
+      {"on_cap", FieldType::kName, kOptional, "defer (default) | skip: a message over a cap"},
       {"start", FieldType::kTarget, kRequired, "the first node"},
       {"nodes", FieldType::kNodes, kRequired, "the nodes, by id"},
   };
@@ -154,6 +161,10 @@ std::string_view field_type_name(FieldType type) {
       return "nodes";
     case FieldType::kNodeType:
       return "node_type";
+    case FieldType::kTimeOfDay:
+      return "time_of_day";
+    case FieldType::kWeekdays:
+      return "weekdays";
   }
   return "text";
 }

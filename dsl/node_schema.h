@@ -32,6 +32,8 @@ enum class FieldType {
   kVariants,  // {name: {weight, next}}
   kNodes,     // {id: node}
   kNodeType,  // one of the node kinds
+  kTimeOfDay,  // "HH:MM", a wall-clock time in the user's time zone
+  kWeekdays,   // one weekday or a list of them: mon .. sun
 };
 
 enum class Requirement {

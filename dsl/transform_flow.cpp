@@ -12,6 +12,7 @@
 #include "dsl/dsl_loader.h"
 #include "dsl/parse.h"
 #include "dsl/string_literal.h"
+#include "nodes/local_time.h"
 
 namespace trellis::dsl {
 
@@ -26,7 +27,7 @@ constexpr int kMaxNesting = 64;
 const std::vector<std::string>& fields_of(ir::NodeKind kind) {
   static const std::vector<std::vector<std::string>> kFields = {
       {"description", "match", "yes", "no"},                        // segment
-      {"description", "for", "until_event", "on_event", "next"},    // wait
+      {"description", "for", "until_time", "on_days", "until_event", "on_event", "next"},  // wait
       {"description", "pool", "generate", "next", "on_exhausted"},  // coupon
       {"description", "text", "next"},                              // sms
       {"description", "subject", "body", "next"},                   // email
@@ -146,6 +147,9 @@ std::string setting_word(P::FlowSettingContext* setting) {
   if (setting->reEntryField() != nullptr) return "re_entry";
   if (setting->exitOnField() != nullptr) return "exit_on";
   if (setting->goalField() != nullptr) return "goal";
+  if (setting->categoryField() != nullptr) return "category";
+  if (setting->priorityField() != nullptr) return "priority";
+  if (setting->onCapField() != nullptr) return "on_cap";
   if (setting->startField() != nullptr) return "start";
   return "";
 }
@@ -281,13 +285,17 @@ class FlowTransformer {
         for (P::DslNameContext* event : e->dslName()) flow.exit_on.push_back(name(event));
       }
       if (auto* g = setting->goalField()) flow.goal = name(g->dslName());
+      if (auto* c = setting->categoryField()) flow.category = name(c->dslName());
+      if (auto* p = setting->priorityField()) flow.priority = priority(p);
+      if (auto* o = setting->onCapField()) flow.on_cap = name(o->dslName());
       if (auto* s = setting->startField()) flow.start = name(s->dslName());
     }
   }
 
   void unknown_setting(P::UnknownSettingContext* context) {
-    static const std::vector<std::string> kSettings = {"description", "trigger", "re_entry",
-                                                       "exit_on",     "goal",    "start"};
+    static const std::vector<std::string> kSettings = {
+        "description", "trigger", "re_entry", "exit_on", "goal",
+        "category",    "priority", "on_cap",  "start"};
     std::string word = context->IDENTIFIER()->getText();
     std::string suggestion = closest_word(word, kSettings);
     error(map_.token(context->getStart()),
@@ -295,6 +303,14 @@ class FlowTransformer {
               (suggestion.empty() ? "; the flow block takes " + join(kSettings)
                                   : "; did you mean '" + suggestion + "'?"),
           {}, word);
+  }
+
+  // `priority high` or `priority 80`: a number keeps its digits as written.
+  ir::Name priority(P::PriorityFieldContext* context) {
+    if (context->NUMBER() != nullptr) {
+      return {context->NUMBER()->getText(), map_.token(context->NUMBER()->getSymbol())};
+    }
+    return name(context->dslName());
   }
 
   void trigger(P::TriggerFieldContext* context, ir::Trigger& trigger) {
@@ -445,6 +461,18 @@ class FlowTransformer {
   }
   void fill(ir::WaitNode& n, P::NodeFieldContext* field) {
     if (auto* f = field->forField()) n.wait_for = duration(f->duration());
+    if (auto* t = field->untilTimeField()) {
+      antlr4::Token* string = t->STRING()->getSymbol();
+      ir::LocalTimeOfDay time;
+      time.source = decode(string);
+      // An unreadable time keeps its text for the checker's message.
+      time.minute_of_day = nodes::parse_time_of_day(time.source).value_or(0);
+      time.span = map_.token(string);
+      n.until_time = std::move(time);
+    }
+    if (auto* d = field->onDaysField()) {
+      for (P::DslNameContext* day : d->dslName()) n.on_days.push_back(name(day));
+    }
     if (auto* u = field->untilEventField()) {
       ir::EventFilter filter;
       filter.span = after_keyword(u);

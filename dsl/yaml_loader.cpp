@@ -14,6 +14,7 @@
 #include "dsl/parse.h"
 #include "dsl/source_text.h"
 #include "dsl/suggest.h"
+#include "nodes/local_time.h"
 
 namespace trellis::dsl {
 
@@ -137,6 +138,12 @@ class Loader {
                     ir::FieldComments& comments);
   void read_re_entry(const YAML::Node& value, const ir::SourceSpan& key, ir::ReEntry& re_entry);
   void read_exit_on(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow);
+  // One name or a list of them (`exit_on`, `on_days`).
+  std::vector<ir::Name> read_names(const YAML::Node& value, const ir::SourceSpan& key,
+                                   const Where& where, std::string_view what);
+  std::optional<ir::LocalTimeOfDay> read_time_of_day(const YAML::Node& value,
+                                                     const ir::SourceSpan& key,
+                                                     const Where& where);
   void read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow);
   ir::Node read_node(const std::string& id, const YAML::Node& key, const YAML::Node& value);
   // Reports a missing or unknown type; sets node.type_span.
@@ -420,6 +427,12 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
           read_exit_on(value, span, flow);
         } else if (name == "goal") {
           flow.goal = read_name(value, span, at, "an event type");
+        } else if (name == "category") {
+          flow.category = read_name(value, span, at, "marketing or transactional");
+        } else if (name == "priority") {
+          flow.priority = read_name(value, span, at, "high, normal, low or a number 0..100");
+        } else if (name == "on_cap") {
+          flow.on_cap = read_name(value, span, at, "defer or skip");
         } else if (name == "start") {
           flow.start = read_name(value, span, at, "a node id");
         } else if (name == "nodes") {
@@ -493,17 +506,37 @@ void Loader::read_re_entry(const YAML::Node& value, const ir::SourceSpan& key,
 }
 
 void Loader::read_exit_on(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow) {
-  Where where{"", "exit_on"};
+  flow.exit_on = read_names(value, key, Where{"", "exit_on"}, "an event type");
+}
+
+std::vector<ir::Name> Loader::read_names(const YAML::Node& value, const ir::SourceSpan& key,
+                                         const Where& where, std::string_view what) {
+  std::vector<ir::Name> names;
   if (value.IsSequence()) {
     for (const YAML::Node& item : value) {
-      ir::Name name = read_name(item, key, where, "an event type");
-      if (!name.empty()) flow.exit_on.push_back(std::move(name));
+      ir::Name name = read_name(item, key, where, what);
+      if (!name.empty()) names.push_back(std::move(name));
     }
-    return;
+    return names;
   }
-  // One event type needs no list.
-  ir::Name name = read_name(value, key, where, "an event type or a list of them");
-  if (!name.empty()) flow.exit_on.push_back(std::move(name));
+  // One name needs no list.
+  ir::Name name = read_name(value, key, where, std::string(what) + " or a list of them");
+  if (!name.empty()) names.push_back(std::move(name));
+  return names;
+}
+
+// The text as written, so the checker can report a time that does not parse;
+// minute_of_day stays 0 then.
+std::optional<ir::LocalTimeOfDay> Loader::read_time_of_day(const YAML::Node& value,
+                                                           const ir::SourceSpan& key,
+                                                           const Where& where) {
+  std::optional<std::string> text = scalar(value, key, where, "a time such as \"10:00\"");
+  if (!text) return std::nullopt;
+  ir::LocalTimeOfDay time;
+  time.source = *text;
+  time.minute_of_day = nodes::parse_time_of_day(*text).value_or(0);
+  time.span = value_span(value, key);
+  return time;
 }
 
 void Loader::read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow) {
@@ -631,6 +664,8 @@ void Loader::read_node_field(const FieldSpec& spec, const YAML::Node& value,
     if (name == "no") segment->no = target();
   } else if (auto* wait = node.as<ir::WaitNode>()) {
     if (name == "for") wait->wait_for = read_duration(value, key, where);
+    if (name == "until_time") wait->until_time = read_time_of_day(value, key, where);
+    if (name == "on_days") wait->on_days = read_names(value, key, where, "a weekday (mon .. sun)");
     if (name == "until_event") wait->until_event = read_event_filter(value, key, where);
     if (name == "on_event") wait->on_event = target();
     if (name == "next") wait->next = target();

@@ -36,6 +36,10 @@ std::string_view widget_name(Widget widget) {
       return "string";
     case Widget::kGenerate:
       return "generate";
+    case Widget::kTimeOfDay:
+      return "time";
+    case Widget::kWeekdays:
+      return "weekdays";
   }
   return "string";
 }
@@ -62,13 +66,20 @@ std::vector<KindSchema> build_schemas() {
         field("no", Widget::kTarget, kRequired, "Next node when the match is false.")}},
       {NodeKind::kWait,
        "wait",
-       "Rest until the timer fires or the awaited event arrives.",
+       "Rest until the timer fires (after a duration or at a local time) or the awaited event arrives.",
        {field("for", Widget::kDuration, kOptional, "How long to wait, e.g. 72h.", "wait"),
+        field("until_time", Widget::kTimeOfDay, kOptional,
+              "Wake at the next HH:MM in the user's time zone (user.timezone, else the "
+              "server's default); instead of `for`.",
+              "wait"),
+        field("on_days", Widget::kWeekdays, kOptional,
+              "Only on these weekdays (mon .. sun) with `until_time`; every day when empty."),
         field("until_event", Widget::kEvent, kOptional,
               "Wake early on this event (optionally with `where`); alone, waits for ever.", "wait"),
         field("on_event", Widget::kTarget, kOptional, "Next node when the event arrives.", "",
               "until_event"),
-        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.", "", "for")}},
+        field("next", Widget::kTarget, kOptional, "Next node when the timer fires.", "",
+              "for|until_time")}},
       {NodeKind::kCoupon,
        "coupon",
        "Give the user one code, at most once per journey and node.",

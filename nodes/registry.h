@@ -27,6 +27,8 @@ enum class Widget {
   kWeights,     // ab variants: name -> {weight, next}
   kString,      // plain text (a pool name)
   kGenerate,    // coupon generate: {prefix, length}
+  kTimeOfDay,   // a wall-clock time "HH:MM"
+  kWeekdays,    // a set of weekdays: "mon" .. "sun"
 };
 std::string_view widget_name(Widget widget);  // "duration", "expression", ...
 
@@ -35,11 +37,12 @@ struct FieldSchema {
   Widget widget = Widget::kString;
   bool required = false;  // must be present on its own
   // Fields sharing a non-empty group: at least one of them is required
-  // (wait: for / until_event; coupon: pool / generate).
+  // (wait: for / until_time / until_event; coupon: pool / generate).
   std::string one_of;
   std::string help;  // one line for the editor's form
   // Required when the named field is present (wait: `on_event` with
-  // `until_event`, `next` with `for`); empty otherwise.
+  // `until_event`, `next` with `for` or `until_time`: names joined by '|');
+  // empty otherwise.
   std::string required_with;
 };
 

@@ -111,7 +111,7 @@ name
     | FLOW | DESCRIPTION | TRIGGER | WHEN | KEY | RE_ENTRY | NEVER | ALWAYS | AFTER
     | EXIT_ON | GOAL | START | MATCH | YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED
     | FOR | UNTIL_EVENT | WHERE | POOL | GENERATE | PREFIX | LENGTH | TEXT | SUBJECT
-    | BODY | URL | WEIGHT
+    | BODY | URL | WEIGHT | CATEGORY | PRIORITY | ON_CAP | UNTIL_TIME | ON_DAYS
     ;
 
 // ============================================================================
@@ -136,6 +136,9 @@ flowSetting
     | reEntryField
     | exitOnField
     | goalField
+    | categoryField
+    | priorityField
+    | onCapField
     | startField
     | unknownSetting
     ;
@@ -150,6 +153,14 @@ goalField : GOAL dslName ;
 
 startField : START ARROW dslName ;
 
+// Governed delivery (docs/ir-json.md): `category transactional`, `priority high`
+// or `priority 80`, `on_cap skip`. The checker judges the words.
+categoryField : CATEGORY dslName ;
+
+priorityField : PRIORITY ( dslName | NUMBER ) ;
+
+onCapField : ON_CAP dslName ;
+
 // `pick: segment { ... }`; a node with nothing to say needs no braces (`done: exit`).
 nodeBlock : dslName COLON nodeType=name ( LBRACE nodeField* RBRACE )? ;
 
@@ -158,6 +169,8 @@ nodeField
     | matchField
     | transitionField
     | forField
+    | untilTimeField
+    | onDaysField
     | untilEventField
     | poolField
     | generateField
@@ -177,6 +190,12 @@ transitionKeyword : YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED ;
 forField : FOR duration ;
 
 untilEventField : UNTIL_EVENT dslName ( WHERE expression )? ;
+
+// `until_time "10:00"` then `on_days mon, tue`: like every field, each keyword
+// is its YAML key, so a comment or diagnostic on either has one line.
+untilTimeField : UNTIL_TIME STRING ;
+
+onDaysField : ON_DAYS dslName ( COMMA dslName )* ;
 
 poolField : POOL dslName ;
 
@@ -243,6 +262,11 @@ SUBJECT      : 'subject' ;
 BODY         : 'body' ;
 URL          : 'url' ;
 WEIGHT       : 'weight' ;
+CATEGORY     : 'category' ;
+PRIORITY     : 'priority' ;
+ON_CAP       : 'on_cap' ;
+UNTIL_TIME   : 'until_time' ;
+ON_DAYS      : 'on_days' ;
 
 AND   : 'and' ;
 OR    : 'or' ;

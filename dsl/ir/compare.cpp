@@ -91,6 +91,23 @@ std::string compare_name(const std::string& where, const std::optional<Name>& a,
   return a ? differ(where, a->value, b->value) : std::string();
 }
 
+std::string compare_time(const std::string& where, const std::optional<LocalTimeOfDay>& a,
+                         const std::optional<LocalTimeOfDay>& b) {
+  if (a.has_value() != b.has_value()) return where + ": present in only one flow";
+  if (!a) return {};
+  std::string diff = differ(where, a->source, b->source);
+  if (diff.empty())
+    diff = differ(where + " minute", std::to_string(a->minute_of_day),
+                  std::to_string(b->minute_of_day));
+  return diff;
+}
+
+std::string join_names(const std::vector<Name>& names) {
+  std::string out;
+  for (const Name& name : names) out += (out.empty() ? "" : ", ") + name.value;
+  return out;
+}
+
 std::string compare_comments(const std::string& where, const Comments& a, const Comments& b) {
   if (a == b) return {};
   auto join = [](const Comments& lines) {
@@ -130,6 +147,9 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
   if (auto* a = na.as<WaitNode>()) {
     auto* b = nb.as<WaitNode>();
     return first_of([&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
+                    [&] { return compare_time(w + "until_time", a->until_time, b->until_time); },
+                    [&] { return differ(w + "on_days", join_names(a->on_days),
+                                        join_names(b->on_days)); },
                     [&]() -> std::string {
                       if (a->until_event.has_value() != b->until_event.has_value())
                         return w + "until_event: present in only one flow";
@@ -234,11 +254,6 @@ std::string compare_node(const Node& a, const Node& b) {
 }
 
 std::string compare_header(const Flow& a, const Flow& b) {
-  auto exit_on = [](const Flow& flow) {
-    std::string out;
-    for (const Name& name : flow.exit_on) out += (out.empty() ? "" : ", ") + name.value;
-    return out;
-  };
   return first_of(
       [&] { return differ("flow", a.name.value, b.name.value); },
       [&] { return differ("description", a.description, b.description); },
@@ -252,8 +267,11 @@ std::string compare_header(const Flow& a, const Flow& b) {
                       std::to_string(static_cast<int>(b.re_entry.policy)));
       },
       [&] { return compare_duration("re_entry after", a.re_entry.after, b.re_entry.after); },
-      [&] { return differ("exit_on", exit_on(a), exit_on(b)); },
+      [&] { return differ("exit_on", join_names(a.exit_on), join_names(b.exit_on)); },
       [&] { return compare_name("goal", a.goal, b.goal); },
+      [&] { return compare_name("category", a.category, b.category); },
+      [&] { return compare_name("priority", a.priority, b.priority); },
+      [&] { return compare_name("on_cap", a.on_cap, b.on_cap); },
       [&] { return differ("start", a.start.value, b.start.value); });
 }
 

@@ -426,7 +426,138 @@ nodes:
   w: {type: wait, next: e}
   e: {type: exit}
 )");
-  expect(d, kError, 5, 3, "wait node 'w' needs 'for' or 'until_event': otherwise it never ends");
+  expect(d, kError, 5, 3,
+         "wait node 'w' needs 'for', 'until_time' or 'until_event': otherwise it never ends");
+}
+
+TEST_CASE("invalid delivery settings of the flow, each on its value") {
+  auto result = check_yaml(R"(flow: t
+trigger: {event: signup}
+category: transactonal
+priority: urgent
+on_cap: drop
+start: e
+nodes:
+  e: {type: exit}
+)");
+  INFO(render_all(result));
+  REQUIRE(result.diagnostics.items().size() == 3);
+  const auto& items = result.diagnostics.items();
+  expect(items[0], kError, 3, 11, "invalid category 'transactonal': did you mean 'transactional'?");
+  CHECK(items[0].field == "category");
+  CHECK(items[0].node.empty());
+  expect(items[1], kError, 4, 11,
+         "invalid priority 'urgent': write high, normal, low or a whole number from 0 to 100");
+  CHECK(items[1].field == "priority");
+  expect(items[2], kError, 5, 9, "invalid on_cap 'drop': write defer or skip");
+  CHECK(items[2].field == "on_cap");
+}
+
+TEST_CASE("priority out of range") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+priority: 101
+start: e
+nodes:
+  e: {type: exit}
+)");
+  expect(d, kError, 3, 11,
+         "invalid priority '101': write high, normal, low or a whole number from 0 to 100");
+}
+
+TEST_CASE("valid delivery settings and a local-time wait check clean") {
+  auto result = check_yaml(R"(flow: t
+trigger: {event: order_paid}
+category: transactional
+priority: 90
+on_cap: skip
+start: w
+nodes:
+  w: {type: wait, until_time: "10:00", on_days: [mon, friday], until_event: cancel, on_event: e, next: e}
+  e: {type: exit}
+)");
+  INFO(render_all(result));
+  CHECK(result.diagnostics.items().empty());
+}
+
+TEST_CASE("until_time that is not a time of day") {
+  for (const char* bad : {"25:00", "10h", "10:60", "1000"}) {
+    INFO(bad);
+    auto d = only(std::string(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w: {type: wait, until_time: ")") + bad + R"(", next: e}
+  e: {type: exit}
+)");
+    expect(d, kError, 5, 31,
+           "invalid until_time '" + std::string(bad) +
+               "': write a 24-hour time as HH:MM, such as \"10:00\"");
+    CHECK(d.node == "w");
+    CHECK(d.field == "until_time");
+  }
+}
+
+TEST_CASE("until_time together with for") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w:
+    type: wait
+    for: 1h
+    until_time: "09:30"
+    next: e
+  e: {type: exit}
+)");
+  expect(d, kError, 8, 17, "a wait takes 'for' or 'until_time', not both");
+  CHECK(d.node == "w");
+  CHECK(d.field == "until_time");
+}
+
+TEST_CASE("unknown weekday in on_days") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w:
+    type: wait
+    until_time: "09:30"
+    on_days: [mon, tues, sun]
+    next: e
+  e: {type: exit}
+)");
+  expect(d, kError, 8, 20, "unknown weekday 'tues' in 'on_days': did you mean 'tue'?");
+  CHECK(d.node == "w");
+  CHECK(d.field == "on_days");
+}
+
+TEST_CASE("on_days without until_time") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w:
+    type: wait
+    for: 1d
+    on_days: [sat, sun]
+    next: e
+  e: {type: exit}
+)");
+  expect(d, kError, 8, 15, "'on_days' needs 'until_time': the days say when that local time counts");
+  CHECK(d.node == "w");
+  CHECK(d.field == "on_days");
+}
+
+TEST_CASE("until_time without next") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: w
+nodes:
+  w: {type: wait, until_time: "10:00"}
+)");
+  expect(d, kError, 5, 3, "wait node 'w' needs 'next': where the journey goes when 'until_time' comes");
+  CHECK(d.field == "next");
 }
 
 TEST_CASE("on_event without until_event") {

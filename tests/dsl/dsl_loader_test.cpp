@@ -224,3 +224,31 @@ TEST_CASE("an empty file is not a flow") {
   (void)dsl::load_dsl("", "t.flow", diagnostics);
   CHECK(diagnostics.has_errors());
 }
+
+TEST_CASE("delivery settings and a local-time wait carry their positions in the .flow file") {
+  std::string source = dsl::test::read_file(dsl::test::test_data("format/shapes.flow"));
+  ir::Flow flow = load_clean(source);
+  REQUIRE(flow.category);
+  CHECK(at(source, flow.category->span) == "transactional");
+  REQUIRE(flow.priority);
+  CHECK(flow.priority->value == "80");
+  CHECK(at(source, flow.priority->span) == "80");
+  CHECK(flow.priority_value() == 80);
+  REQUIRE(flow.on_cap);
+  CHECK(flow.on_cap_value() == ir::CapPolicy::kSkip);
+  const auto* wait = flow.find_node("morning")->as<ir::WaitNode>();
+  REQUIRE(wait->until_time);
+  CHECK(wait->until_time->minute_of_day == 9 * 60 + 30);
+  CHECK(at(source, wait->until_time->span) == "\"9:30\"");
+  REQUIRE(wait->on_days.size() == 2);
+  CHECK(at(source, wait->on_days[1].span) == "fri");
+}
+
+TEST_CASE("a misspelt delivery setting gets did-you-mean") {
+  ir::Diagnostics diagnostics;
+  dsl::load_dsl("flow t {\n  trigger a\n  categroy transactional\n  start -> e\n}\ne: exit\n",
+                "t.flow", diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  CHECK(diagnostics.items()[0].message ==
+        "unknown setting 'categroy'; did you mean 'category'?");
+}

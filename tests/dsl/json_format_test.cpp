@@ -119,3 +119,31 @@ TEST_CASE("end-of-line comments travel in JSON and same_flow tells them apart") 
   dsl::flow_from_json(bad, "api", diagnostics);
   CHECK(diagnostics.error_count() == 1);
 }
+
+TEST_CASE("delivery settings and local-time waits travel in JSON") {
+  json input = dsl::test::shapes_json();
+  ir::Diagnostics diagnostics;
+  ir::Flow flow = dsl::flow_from_json(input, "api", diagnostics);
+  CHECK(diagnostics.empty());
+  CHECK(flow.category_value() == ir::FlowCategory::kTransactional);
+  CHECK(flow.priority_value() == 80);
+  const auto* wait = flow.find_node("morning")->as<ir::WaitNode>();
+  REQUIRE(wait->until_time);
+  CHECK(wait->until_time->minute_of_day == 570);
+  CHECK(wait->on_days.size() == 2);
+
+  // The editor may send a priority as a JSON number; it reads as its digits.
+  input["priority"] = 35;
+  ir::Flow numeric = dsl::flow_from_json(input, "api", diagnostics);
+  REQUIRE(numeric.priority);
+  CHECK(numeric.priority->value == "35");
+  CHECK(ir::same_flow(flow, numeric) == "priority: '80' vs '35'");
+
+  input["nodes"][4]["on_days"] = json::array({"mon", 3});
+  ir::Diagnostics bad;
+  dsl::flow_from_json(input, "api", bad);
+  REQUIRE(bad.items().size() == 1);
+  CHECK(bad.items()[0].message == "'on_days' must list weekdays as strings");
+  CHECK(bad.items()[0].node == "morning");
+  CHECK(bad.items()[0].field == "on_days");
+}

@@ -1,6 +1,7 @@
 #include "tests/dsl/random_flow.h"
 
 #include "dsl/parse.h"
+#include "nodes/local_time.h"
 
 namespace trellis::dsl::test {
 
@@ -90,6 +91,8 @@ void RandomFlow::notes_of(ir::Node& node) {
     target("no", n->no);
   } else if (auto* n = node.as<ir::WaitNode>()) {
     note(notes, "for", n->wait_for.has_value());
+    note(notes, "until_time", n->until_time.has_value());
+    note(notes, "on_days", !n->on_days.empty());
     note(notes, "until_event", n->until_event.has_value());
     target("on_event", n->on_event);
     target("next", n->next);
@@ -184,6 +187,27 @@ std::string RandomFlow::duration() {
   return kDurations[pick(kDurations.size())];
 }
 
+ir::LocalTimeOfDay RandomFlow::time_of_day() {
+  // Valid times and ones the checker rejects: the front ends keep both as written.
+  static const std::vector<std::string> kTimes = {"10:00", "7:05", "23:59", "00:00", "25:00",
+                                                  "10h"};
+  ir::LocalTimeOfDay time;
+  time.source = kTimes[pick(kTimes.size())];
+  time.minute_of_day = nodes::parse_time_of_day(time.source).value_or(0);
+  return time;
+}
+
+std::string RandomFlow::weekday() {
+  static const std::vector<std::string> kDays = {"mon", "tue", "wed",    "thu", "fri",
+                                                 "sat", "sun", "monday", "on"};
+  return chance(90) ? kDays[pick(kDays.size())] : name();
+}
+
+std::string RandomFlow::priority() {
+  static const std::vector<std::string> kPriorities = {"high", "normal", "low", "0", "80", "100"};
+  return chance(90) ? kPriorities[pick(kPriorities.size())] : name();
+}
+
 ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
   auto target = [&]() { return ir::Target{chance(85) ? ids_[pick(ids_.size())] : "", {}}; };
   auto expr = [&]() { return parse_expression(expression(2), {}, "random", d); };
@@ -205,6 +229,10 @@ ir::Node RandomFlow::node(const std::string& id, ir::Diagnostics& d) {
     case ir::NodeKind::kWait: {
       ir::WaitNode n;
       if (chance(70)) n.wait_for = dur();
+      // Printers keep what the checker would reject too (for with until_time).
+      if (chance(40)) n.until_time = time_of_day();
+      size_t days = chance(50) ? 0 : 1 + pick(3);
+      for (size_t i = 0; i < days; ++i) n.on_days.push_back({weekday(), {}});
       if (chance(60)) {
         ir::EventFilter filter;
         filter.event.value = name();
@@ -285,6 +313,9 @@ ir::Flow RandomFlow::next(ir::Diagnostics& d) {
   size_t exits = pick(3);
   for (size_t i = 0; i < exits; ++i) flow.exit_on.push_back({name(), {}});
   if (chance(50)) flow.goal = ir::Name{name(), {}};
+  if (chance(30)) flow.category = ir::Name{chance(70) ? "transactional" : name(), {}};
+  if (chance(30)) flow.priority = ir::Name{priority(), {}};
+  if (chance(30)) flow.on_cap = ir::Name{chance(70) ? "skip" : name(), {}};
   flow.start.value = ids_[0];
   for (const std::string& id : ids_) flow.nodes.push_back(node(id, d));
   ir::FieldComments& notes = flow.field_comments;
@@ -295,6 +326,9 @@ ir::Flow RandomFlow::next(ir::Diagnostics& d) {
   note(notes, "trigger.key", flow.trigger.key.has_value());
   note(notes, "exit_on", !flow.exit_on.empty());
   note(notes, "goal", flow.goal.has_value());
+  note(notes, "category", flow.category.has_value());
+  note(notes, "priority", flow.priority.has_value());
+  note(notes, "on_cap", flow.on_cap.has_value());
   return flow;
 }
 

@@ -35,6 +35,9 @@ class RandomFlow {
   std::string expression(int depth);
   std::string template_source();
   std::string duration();
+  ir::LocalTimeOfDay time_of_day();
+  std::string weekday();
+  std::string priority();
   ir::Node node(const std::string& id, ir::Diagnostics& diagnostics);
 
   std::mt19937 random_;

@@ -56,6 +56,9 @@ inline nlohmann::json shapes_json() {
   "trigger": {"event": "form_submit"},
   "re_entry": "after 7d",
   "exit_on": ["unsubscribe"],
+  "category": "transactional",
+  "priority": "80",
+  "on_cap": "skip",
   "start": "w2",
   "nodes": [
     {"id": "w2", "type": "wait", "comments": [], "description": "Waits for the cart page.",
@@ -68,7 +71,10 @@ inline nlohmann::json shapes_json() {
      "url": "https://crm.example.com/leads",
      "body": "{\"email\": \"{{user.email}}\",\n \"code\": \"{{coupon.code}}\"}", "next": "ask"},
     {"id": "ask", "type": "segment", "comments": [], "description": "",
-     "match": "[1, 2] == [1, 2] or has(user.email)", "yes": "later", "no": "end"},
+     "match": "[1, 2] == [1, 2] or has(user.email)", "yes": "morning", "no": "end"},
+    {"id": "morning", "type": "wait", "comments": [], "description": "",
+     "until_time": "9:30", "on_days": ["mon", "fri"], "next": "later",
+     "field_comments": {"on_days": "weekdays only"}},
     {"id": "later", "type": "wait", "comments": [], "description": "",
      "for": "PT36H", "next": "end"},
     {"id": "end", "type": "exit", "comments": [], "description": "The end: nothing more."}
