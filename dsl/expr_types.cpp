@@ -178,6 +178,8 @@ StaticType infer_type(const ir::Expr& expr) {
     case ExprOp::kCall:
       if (expr.function == "has") return StaticType::kBool;
       if (expr.function == "days_since") return StaticType::kNumber;
+      if (expr.function == "local_hour") return StaticType::kNumber;
+      if (expr.function == "local_weekday") return StaticType::kString;
       return StaticType::kUnknown;
     case ExprOp::kNot:
     case ExprOp::kAnd:

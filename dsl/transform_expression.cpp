@@ -13,7 +13,8 @@ namespace trellis::dsl {
 
 namespace {
 
-constexpr std::array<std::string_view, 2> kFunctions = {"has", "days_since"};
+constexpr std::array<std::string_view, 4> kFunctions = {"has", "days_since", "local_hour",
+                                                        "local_weekday"};
 constexpr std::array<std::string_view, 3> kRoots = {"user", "event", "last_event"};
 constexpr std::array<std::string_view, 8> kKeywords = {"and",  "or",    "not",  "in",
                                                        "true", "false", "null", "now"};
@@ -276,8 +277,17 @@ ir::Expr Transformer::transform_call(P::CallContext* context) {
     std::string_view suggestion = closest(expr.function, kFunctions);
     error(name_span,
           "unknown function '" + expr.function + "'" +
-              (suggestion.empty() ? "; the functions are has() and days_since()"
+              (suggestion.empty()
+                   ? "; the functions are has(), days_since(), local_hour() and local_weekday()"
                                   : "; did you mean '" + std::string(suggestion) + "'?"));
+    return expr;
+  }
+  bool takes_no_arguments = expr.function == "local_hour" || expr.function == "local_weekday";
+  if (takes_no_arguments) {
+    if (!expr.operands.empty()) {
+      error(expr.span, expr.function + "() takes no arguments: it reads now in the user's "
+                                       "time zone (user.timezone)");
+    }
     return expr;
   }
   if (expr.operands.size() != 1 || expr.operands[0].op != ir::ExprOp::kPath) {

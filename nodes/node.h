@@ -64,6 +64,10 @@ struct JourneyView {
   std::optional<std::string_view> coupon_given_here;
   uint32_t visit = 1;  // 1 on the first arrival at this node, 2 on the second, ...
   Millis now = 0;      // the clock's current time
+  // The IANA zone for users without a valid `timezone` trait (`until_time`
+  // waits, local_hour(), local_weekday()); the runtime fills it from its
+  // delivery configuration. Must outlive the call, as everything here.
+  std::string_view default_timezone = "UTC";
 };
 
 // What woke the node.

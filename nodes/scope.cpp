@@ -21,19 +21,38 @@ expr::ValueView event_field(const EventView* event, expr::PathId path) {
 }  // namespace
 
 FlowScope::FlowScope(const expr::Record* profile, const EventView* event,
-                     const EventView* last_event, std::string_view coupon_code, Millis now)
+                     const EventView* last_event, std::string_view coupon_code, Millis now,
+                     std::string_view default_timezone)
     : profile_(profile),
       event_(event),
       last_event_(last_event),
       coupon_code_(coupon_code),
-      now_(now) {}
+      now_(now),
+      default_timezone_(default_timezone) {}
 
 FlowScope::FlowScope(const JourneyView& journey)
     : FlowScope(journey.profile, journey.trigger_event, journey.last_event, journey.coupon_code,
-                journey.now) {}
+                journey.now, journey.default_timezone) {}
 
 FlowScope::FlowScope(const JourneyView& journey, const EventView& event)
-    : FlowScope(journey.profile, &event, journey.last_event, journey.coupon_code, journey.now) {}
+    : FlowScope(journey.profile, &event, journey.last_event, journey.coupon_code, journey.now,
+                journey.default_timezone) {}
+
+std::optional<expr::LocalClock> FlowScope::local_clock() const {
+  const ZoneChoice zone = journey_zone(profile_, default_timezone_);
+  const LocalParts parts = local_parts(now_, zone.name);
+  return expr::LocalClock{parts.minute_of_day / 60, parts.weekday};
+}
+
+ZoneChoice journey_zone(const expr::Record* profile, std::string_view default_timezone) {
+  static const expr::PathId kTimezone = expr::intern_path(ir::PathRoot::kUser, "timezone");
+  std::string_view trait;
+  if (profile != nullptr) {
+    const expr::ValueView value = profile->get(kTimezone);
+    if (value.type == expr::Type::kString) trait = value.string();
+  }
+  return choose_zone(trait, default_timezone);
+}
 
 expr::ValueView FlowScope::lookup(expr::PathId path) const {
   switch (expr::path_root(path)) {

@@ -8,19 +8,21 @@
 
 #include "dsl/expr/program.h"
 #include "dsl/expr/value.h"
+#include "nodes/local_time.h"
 #include "nodes/node.h"
 
 namespace trellis::nodes {
 
 // Answers `user.*` from the profile, `event.*` from `event`, `last_event.*`
-// from `last_event`, `coupon.code` from `coupon_code`, and `now` in seconds.
+// from `last_event`, `coupon.code` from `coupon_code`, and `now` in seconds;
+// local_hour() and local_weekday() see `now` in the user's zone (journey_zone).
 // `event.type`, `event.id` and `event.time` (seconds) come from the EventView's
 // fields; any other name from its properties. Absent things are null.
 // Borrows everything; cheap to build on the stack per decision.
 class FlowScope final : public expr::Scope {
  public:
   FlowScope(const expr::Record* profile, const EventView* event, const EventView* last_event,
-            std::string_view coupon_code, Millis now);
+            std::string_view coupon_code, Millis now, std::string_view default_timezone = "UTC");
   // The journey's scope: `event` is the trigger event.
   explicit FlowScope(const JourneyView& journey);
   // The journey's scope with `event` replaced (a wait's `where`, trigger `when`).
@@ -34,6 +36,8 @@ class FlowScope final : public expr::Scope {
   const expr::Record* record(ir::PathRoot root) const override {
     return root == ir::PathRoot::kUser ? profile_ : nullptr;
   }
+  // Resolves the zone on each call: only local_hour()/local_weekday() ask.
+  std::optional<expr::LocalClock> local_clock() const override;
 
  private:
   const expr::Record* profile_;
@@ -41,7 +45,13 @@ class FlowScope final : public expr::Scope {
   const EventView* last_event_;
   std::string_view coupon_code_;
   Millis now_;
+  std::string_view default_timezone_;
 };
+
+// The user's time zone: the `timezone` trait of `profile` when it is an IANA
+// name the tz database knows, else `default_timezone` (else UTC); the choice
+// carries a warning for the trace when the trait was set but unknown.
+ZoneChoice journey_zone(const expr::Record* profile, std::string_view default_timezone);
 
 // "user" / "event" / "last_event" / "coupon".
 std::string_view root_name(ir::PathRoot root);

@@ -27,6 +27,8 @@ enum class Op : uint8_t {
   kNow,               // push scope.now()
   kHas,               // push lookup(a) is not null
   kDaysSince,         // push whole days from lookup(a) to now, or null
+  kLocalHour,         // push the hour of now on the user's wall clock, or null
+  kLocalWeekday,      // push "mon" .. "sun" of now on the user's wall clock, or null
   kNot,               // top = not truthy(top)
   kNegate,            // top = -top, or null
   kToBool,            // top = truthy(top)
@@ -202,6 +204,19 @@ bool yields_bool(const ir::Expr& expr) {
   }
 }
 
+ValueView local_hour(const Scope& scope) {
+  std::optional<LocalClock> clock = scope.local_clock();
+  return clock ? ValueView::of(clock->hour) : ValueView::null();
+}
+
+// Static text, so the view outlives the evaluation.
+ValueView local_weekday(const Scope& scope) {
+  static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  std::optional<LocalClock> clock = scope.local_clock();
+  if (!clock || clock->weekday < 0 || clock->weekday > 6) return ValueView::null();
+  return ValueView::of(kDays[static_cast<size_t>(clock->weekday)]);
+}
+
 ValueView days_since(const ValueView& v, double now) {
   double then = 0;
   if (!to_number(v, then)) return ValueView::null();
@@ -280,6 +295,10 @@ void Program::Impl::compile_call(const ir::Expr& expr) {
     emit({Op::kHas, 0, path(expr.operands[0].path)});
   } else if (well_formed && expr.function == "days_since") {
     emit({Op::kDaysSince, 0, path(expr.operands[0].path)});
+  } else if (expr.operands.empty() && expr.function == "local_hour") {
+    emit({Op::kLocalHour});
+  } else if (expr.operands.empty() && expr.function == "local_weekday") {
+    emit({Op::kLocalWeekday});
   } else {
     emit({Op::kConst, 0, constant(ValueView::null())});  // the checker reports these
   }
@@ -459,6 +478,12 @@ template <typename Impl>
         break;
       case Op::kDaysSince:
         push(days_since(load(in.a), scope.now()));
+        break;
+      case Op::kLocalHour:
+        push(local_hour(scope));
+        break;
+      case Op::kLocalWeekday:
+        push(local_weekday(scope));
         break;
       case Op::kNot:
         acc = ValueView::of(!truthy(acc));

@@ -10,6 +10,8 @@
 // as epoch seconds). `in` is list membership, or substring when both sides are
 // text. `and`/`or` short-circuit and give booleans. `days_since(path)` is whole
 // days (floored) from the path's timestamp (ISO 8601 text or epoch seconds) to now.
+// `local_hour()` (0..23) and `local_weekday()` ("mon".."sun") read `now` on the
+// user's wall clock through Scope::local_clock(); null when the scope has none.
 //
 // Thread safety: a compiled Program is immutable; evaluate() and test() may run
 // on many threads at once (each thread has its own evaluation stack).

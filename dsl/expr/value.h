@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -89,6 +90,12 @@ size_t interned_path_count();
 // What an expression reads from: the journey's user profile, trigger event,
 // newest consumed event and coupon, and the clock.
 class Record;
+// A moment on the user's own wall clock: what local_hour() and local_weekday() read.
+struct LocalClock {
+  int hour = 0;     // 0..23
+  int weekday = 0;  // 0 = Sunday .. 6 = Saturday
+};
+
 class Scope {
  public:
   virtual ~Scope() = default;
@@ -100,6 +107,11 @@ class Scope {
   // as lookup() would, or null (the default) to go through lookup(). A Program
   // asks once per evaluation and then reads the record without virtual calls.
   virtual const Record* record(ir::PathRoot root) const { return nullptr; }
+  // `now` on the user's wall clock. This library knows no time zones (it stays
+  // standard-library only), so a scope that does answers: nodes::FlowScope
+  // resolves `user.timezone` through nodes/local_time.h. nullopt (the default)
+  // makes local_hour() and local_weekday() null.
+  virtual std::optional<LocalClock> local_clock() const { return std::nullopt; }
 };
 
 // An owned set of named values: a user's traits or an event's properties.

@@ -35,6 +35,8 @@ TEST_CASE("static types come from literals, now, functions and operators") {
       {"user.a > 1", StaticType::kBool},
       {"has(user.a)", StaticType::kBool},
       {"days_since(user.a)", StaticType::kNumber},
+      {"local_hour()", StaticType::kNumber},
+      {"local_weekday()", StaticType::kString},
       {"user.a + 1", StaticType::kUnknown},
       {"-3", StaticType::kNumber},
   }));
@@ -59,6 +61,8 @@ TEST_CASE("obviously ill-typed operations are warnings at the operation") {
       {"\"a\" + 1 > 2",
        "arithmetic on a string gives null; arithmetic is for numbers, durations and times"},
       {"true < 2", "comparing a boolean with a number is always false"},
+      {"local_weekday() == 1", "comparing a string with a number is always false"},
+      {"local_hour() == \"9\"", "comparing a number with a string is always false"},
   }));
   CAPTURE(source);
   Diagnostics diagnostics;

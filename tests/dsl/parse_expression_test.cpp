@@ -103,7 +103,11 @@ TEST_CASE("syntax errors point inside the expression, in the user's words") {
       {"True", 0, 4, "keywords are lower case: write 'true'"},
       {"hass(user.email)", 0, 4, "unknown function 'hass'; did you mean 'has'?"},
       {"upper(user.email)", 0, 5,
-       "unknown function 'upper'; the functions are has() and days_since()"},
+       "unknown function 'upper'; the functions are has(), days_since(), local_hour() and "
+       "local_weekday()"},
+      {"local_hour(user.tz)", 0, 19,
+       "local_hour() takes no arguments: it reads now in the user's time zone (user.timezone)"},
+      {"local_hours()", 0, 11, "unknown function 'local_hours'; did you mean 'local_hour'?"},
       {"has(\"x\")", 0, 8, "has() takes one path, as in has(user.email)"},
       {"event.value > 3 hours", 16, 5,
        "unexpected 'hours'; is an operator such as 'and' missing before it?"},

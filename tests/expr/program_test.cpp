@@ -254,3 +254,27 @@ TEST_CASE("one program evaluates on several threads at once") {
   for (std::thread& thread : threads) thread.join();
   CHECK(mismatches == std::vector<int>(4, 0));
 }
+
+TEST_CASE("local_hour() and local_weekday() come from the scope's local clock, else null") {
+  RecordScope plain(nullptr, nullptr, nullptr, "", kNow);
+  CHECK(compile("local_hour()").evaluate(plain).is_null());
+  CHECK(compile("local_weekday()").evaluate(plain).is_null());
+  CHECK_FALSE(compile("local_hour() >= 0").test(plain));
+
+  // A scope that knows the user's wall clock (nodes::FlowScope does, with time zones).
+  class WallClockScope final : public trellis::expr::Scope {
+   public:
+    trellis::expr::ValueView lookup(trellis::expr::PathId) const override {
+      return trellis::expr::ValueView::null();
+    }
+    double now() const override { return kNow; }
+    std::optional<trellis::expr::LocalClock> local_clock() const override {
+      return trellis::expr::LocalClock{9, 1};
+    }
+  } wall_clock;
+  CHECK(compile("local_hour()").evaluate(wall_clock).number == 9);
+  CHECK(compile("local_weekday()").evaluate(wall_clock).string() == "mon");
+  CHECK(compile("local_hour() >= 9 and local_hour() < 17 and local_weekday() in "
+                "[\"mon\", \"tue\"]")
+            .test(wall_clock));
+}

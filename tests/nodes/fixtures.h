@@ -83,6 +83,7 @@ struct Journey {
   std::optional<std::string> coupon_here;
   uint32_t visit = 1;
   Millis now = kNow;
+  std::string default_timezone = "UTC";
 
   JourneyView view(const CompiledFlow& flow) {
     trigger.properties = &trigger_properties;
@@ -97,6 +98,7 @@ struct Journey {
     if (coupon_here) view.coupon_given_here = *coupon_here;
     view.visit = visit;
     view.now = now;
+    view.default_timezone = default_timezone;
     return view;
   }
 

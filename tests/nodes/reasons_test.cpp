@@ -82,7 +82,7 @@ TEST_CASE("wait reasons", "[reasons]") {
   CHECK(reason(*flow, journey, "wait_where", Input::entry()) ==
         "waiting for event 'order_paid' where event.value > 10 (no timeout)");
   CHECK(reason(*flow, journey, "wait_nothing", Input::entry()) ==
-        "wait has neither 'for' nor 'until_event'");
+        "wait has neither 'for', 'until_time' nor 'until_event'");
   journey.now = kNow + 250;
   CHECK(reason(*flow, journey, "wait_timer", Input::entry()) ==
         "waiting 90s, until 2026-11-23T10:01:30.250Z");
