@@ -291,7 +291,8 @@ const expr::Record* Processor::profile_for(const nodes::CompiledNode& node,
     case ir::NodeKind::kExit:
       return &kEmpty;
     case ir::NodeKind::kWait:
-      if (!node.where) return &kEmpty;
+      // A `where` reads traits; an `until_time` reads user.timezone.
+      if (!node.where && !node.node->as<ir::WaitNode>()->until_time) return &kEmpty;
       break;
     default:
       break;

@@ -26,7 +26,8 @@ TEST_CASE("every flow in flows/ checks clean") {
   }
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"ab_sms_test", "b2b_lead", "browse_abandonment",
-                                          "cart_reminder", "personalization", "welcome_series"});
+                                          "cart_reminder", "order_followup", "personalization",
+                                          "welcome_series"});
 }
 
 TEST_CASE("the cart reminder is SPEC §1's example, comments included, in canonical form") {

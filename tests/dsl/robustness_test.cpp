@@ -157,7 +157,8 @@ bool break_flow(Mutator& mutator, std::vector<std::string>& lines) {
 const std::map<std::string, std::set<std::string>>& allowed_keys() {
   static const std::map<std::string, std::set<std::string>> keys = {
       {"segment", {"type", "description", "match", "yes", "no"}},
-      {"wait", {"type", "description", "for", "until_event", "on_event", "next"}},
+      {"wait",
+       {"type", "description", "for", "until_time", "on_days", "until_event", "on_event", "next"}},
       {"coupon", {"type", "description", "pool", "generate", "next", "on_exhausted"}},
       {"sms", {"type", "description", "text", "next"}},
       {"email", {"type", "description", "subject", "body", "next"}},
@@ -194,8 +195,9 @@ std::string yaml_oracle(const std::string& text) {
   if (documents.size() != 1 || !documents[0].IsMap()) return "not one mapping";
   const YAML::Node& root = documents[0];
   if (!no_duplicate_keys(root)) return "duplicate key";
-  static const std::set<std::string> kTop = {"flow",    "description", "trigger", "re_entry",
-                                             "exit_on", "goal",        "start",   "nodes"};
+  static const std::set<std::string> kTop = {"flow",     "description", "trigger", "re_entry",
+                                             "exit_on",  "goal",        "category", "priority",
+                                             "on_cap",   "start",       "nodes"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!kTop.count(it->first.Scalar())) return "unknown key " + it->first.Scalar();
   }
@@ -214,9 +216,32 @@ std::string yaml_oracle(const std::string& text) {
 
 bool blank(const std::string& text) { return text.find_first_not_of(" \t\n") == std::string::npos; }
 
+// "H:MM" or "HH:MM" within a day, checked from scratch.
+bool time_of_day_ok(const std::string& text) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos || colon < 1 || colon > 2 || text.size() != colon + 3) return false;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c == ':' || std::isdigit(static_cast<unsigned char>(c)); }))
+    return false;
+  return std::stoi(text.substr(0, colon)) < 24 && std::stoi(text.substr(colon + 1)) < 60;
+}
+
+bool delivery_settings_ok(const ir::Flow& flow) {
+  static const std::set<std::string> kPriorityWords = {"high", "normal", "low"};
+  if (flow.category && flow.category->value != "marketing" &&
+      flow.category->value != "transactional")
+    return false;
+  if (flow.on_cap && flow.on_cap->value != "defer" && flow.on_cap->value != "skip") return false;
+  if (!flow.priority || kPriorityWords.count(flow.priority->value)) return true;
+  const std::string& digits = flow.priority->value;
+  return !digits.empty() && digits.size() <= 3 &&
+         std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+         std::stoi(digits) <= 100;
+}
+
 // Structural soundness of the IR, checked from scratch.
 std::string ir_oracle(const ir::Flow& flow) {
   if (flow.name.empty() || flow.trigger.event.empty()) return "no name or trigger";
+  if (!delivery_settings_ok(flow)) return "delivery settings";
   if (!flow.find_node(flow.start.value)) return "start does not resolve";
   auto expression_ok = [](const std::optional<ir::Expression>& e) { return !e || e->tree; };
   if (!expression_ok(flow.trigger.when) || !expression_ok(flow.trigger.key)) return "trigger expr";
@@ -237,8 +262,18 @@ std::string ir_oracle(const ir::Flow& flow) {
       if (!segment->match || !segment->match->tree || segment->yes.empty() || segment->no.empty())
         return "segment " + node.id;
     } else if (auto* wait = node.as<ir::WaitNode>()) {
-      if (!wait->wait_for && !wait->until_event) return "wait without end " + node.id;
+      if (!wait->wait_for && !wait->until_time && !wait->until_event)
+        return "wait without end " + node.id;
       if (wait->wait_for && (wait->wait_for->seconds <= 0 || wait->next.empty())) return "wait for";
+      if (wait->until_time && (wait->wait_for || wait->next.empty() ||
+                               !time_of_day_ok(wait->until_time->source)))
+        return "wait until_time " + node.id;
+      static const std::set<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat",
+                                                  "sun", "monday", "tuesday", "wednesday",
+                                                  "thursday", "friday", "saturday", "sunday"};
+      for (const ir::Name& day : wait->on_days) {
+        if (!wait->until_time || !kDays.count(day.value)) return "wait on_days " + node.id;
+      }
       if (wait->until_event && (wait->until_event->event.empty() || wait->on_event.empty()))
         return "wait event " + node.id;
       if (!wait->until_event && !wait->on_event.empty()) return "stray on_event " + node.id;
