@@ -364,6 +364,25 @@ try {
     assert.match(saved, /^  # Give them a moment to look around first\.$/m);
   });
 
+  await stage('local-time-wait', async () => {
+    // The example order follow-up: delivery settings in the flow panel, and a wait
+    // until 10:00 on weekdays on the user's own clock.
+    await page.goto(`${server.base}/#/flows/order_followup`);
+    await node('next_weekday_morning').waitFor();
+    await page.getByTestId('flow-panel').waitFor();
+    assert.equal(await field('category').inputValue(), 'transactional');
+    assert.equal(await field('priority').inputValue(), 'high');
+    await select('next_weekday_morning');
+    assert.equal(await field('until_time').inputValue(), '10:00');
+    await page.getByTestId('timezone-note').waitFor();
+    const pressed = () => panel().locator('.weekday[aria-pressed="true"]').count();
+    assert.equal(await pressed(), 5);
+    await field('on_days.sat').click();
+    assert.equal(await pressed(), 6);
+    await settle();
+    assert.equal(await panel().locator('[data-testid="field-diag"]').count(), 0);
+  });
+
   await stage('unsaved-warning', async () => {
     await page.keyboard.press('Escape');
     await field('description').fill('changed, not saved');

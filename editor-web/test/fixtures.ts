@@ -43,3 +43,28 @@ export function cartReminder(): Flow {
     ],
   };
 }
+
+// flows/order_followup.yaml as IR JSON: delivery settings and a local-time wait.
+export function orderFollowup(): Flow {
+  return {
+    flow: 'order_followup',
+    trigger: { event: 'order_paid' },
+    re_entry: 'always',
+    category: 'transactional',
+    priority: 'high',
+    on_cap: 'skip',
+    start: 'next_weekday_morning',
+    nodes: [
+      {
+        id: 'next_weekday_morning',
+        type: 'wait',
+        until_time: '10:00',
+        on_days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        field_comments: { until_time: "in user.timezone, else the server's default zone" },
+        next: 'followup',
+      },
+      { id: 'followup', type: 'email', subject: 'Your order {{event.order_id}} is being packed', body: 'Hi', next: 'done' },
+      { id: 'done', type: 'exit' },
+    ],
+  };
+}

@@ -2,7 +2,7 @@ import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } f
 import { memo, useEffect } from 'react';
 import type { NodeCounts } from '../api';
 import { slotsOf } from '../model/graph';
-import { TYPE_LABELS, untilEventType, type IrNode } from '../model/ir';
+import { TYPE_LABELS, untilEventType, weekdaysText, type IrNode } from '../model/ir';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: IrNode;
@@ -25,6 +25,10 @@ function summary(n: IrNode): string {
       return n.match ? n.match : 'no condition yet';
     case 'wait': {
       const ev = untilEventType(n);
+      if (n.until_time) {
+        const at = `until ${n.until_time} local, ${weekdaysText(n.on_days)}`;
+        return ev ? `${at}, or ${ev}` : at;
+      }
       if (n.for && ev) return `${n.for} or until ${ev}`;
       if (n.for) return `for ${n.for}`;
       return ev ? `until ${ev}` : 'no timer or event yet';

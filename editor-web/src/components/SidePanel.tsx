@@ -2,7 +2,15 @@ import type { ReactNode } from 'react';
 import type { KindSchema } from '../api';
 import { diagnosticsFor, nodeLevel, type DiagnosticIndex } from '../model/diagnostics';
 import { variantShare } from '../model/graph';
-import { TYPE_LABELS, untilEventType, type Flow, type IrNode, type Variant } from '../model/ir';
+import {
+  TYPE_LABELS,
+  priorityChoice,
+  priorityFromChoice,
+  untilEventType,
+  type Flow,
+  type IrNode,
+  type Variant,
+} from '../model/ir';
 import {
   CommitInput,
   DurationInput,
@@ -12,6 +20,8 @@ import {
   TargetSelect,
   TemplateInput,
   TextInput,
+  TimeInput,
+  WeekdayToggles,
 } from './fields';
 
 export type NodeUpdate = (update: (n: IrNode) => IrNode, coalesceKey?: string) => void;
@@ -31,7 +41,7 @@ interface NodePanelProps {
 // The fields each node type shows; diagnostics on other fields are listed on top.
 const SHOWN: Record<IrNode['type'], string[]> = {
   segment: ['id', 'description', 'match', 'yes', 'no'],
-  wait: ['id', 'description', 'for', 'until_event', 'on_event', 'next'],
+  wait: ['id', 'description', 'for', 'until_time', 'on_days', 'until_event', 'on_event', 'next'],
   coupon: ['id', 'description', 'pool', 'generate', 'next', 'on_exhausted'],
   sms: ['id', 'description', 'text', 'next'],
   email: ['id', 'description', 'subject', 'body', 'next'],
@@ -81,9 +91,41 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
           (n) => ({ ...n, until_event: !event && !w ? undefined : w ? { event: event ?? '', where: w } : event }),
           `${id}.until_event`,
         );
+      const byClock = node.until_time !== undefined;
+      const setTimer = (clock: boolean) =>
+        onUpdate((n) => (clock ? { ...n, for: undefined, until_time: n.until_time ?? '10:00' } : { ...n, until_time: undefined, on_days: undefined, for: n.for ?? '1d' }));
       body = (
         <>
-          {field('for', 'Wait for', <DurationInput name="for" value={node.for} onChange={set('for')} />, 'empty: wait for the event only')}
+          <div className="field" data-field="timer">
+            <label>Timer</label>
+            <div className="radio-row">
+              <label>
+                <input type="radio" name="wait-timer" value="for" checked={!byClock} onChange={() => setTimer(false)} />
+                after a while
+              </label>
+              <label>
+                <input type="radio" name="wait-timer" value="until_time" checked={byClock} onChange={() => setTimer(true)} />
+                at a time of day
+              </label>
+            </div>
+          </div>
+          {!byClock && field('for', 'Wait for', <DurationInput name="for" value={node.for} onChange={set('for')} />, 'empty: wait for the event only')}
+          {byClock &&
+            field(
+              'until_time',
+              'Until (local time)',
+              <TimeInput name="until_time" value={node.until_time} onChange={(v) => onUpdate((n) => ({ ...n, until_time: v }), `${id}.until_time`)} />,
+              <span data-testid="timezone-note">
+                In the user&apos;s own time zone: the <code>user.timezone</code> trait (e.g. Europe/Berlin), else the server&apos;s default zone.
+              </span>,
+            )}
+          {(byClock || node.on_days) &&
+            field(
+              'on_days',
+              'On days',
+              <WeekdayToggles name="on_days" value={node.on_days} onChange={(v) => onUpdate((n) => ({ ...n, on_days: v }))} />,
+              'none selected: every day',
+            )}
           {field(
             'until_event',
             'Or until event',
@@ -96,7 +138,7 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
               <ExpressionInput name="until_event.where" value={where} onChange={(v) => setUntil(untilEventType(node), v || undefined)} />,
             )}
           {untilEventType(node) && target('on_event', 'When the event arrives, go to')}
-          {target('next', node.for ? 'When time runs out, go to' : 'Next')}
+          {target('next', node.for ? 'When time runs out, go to' : byClock ? 'At that time, go to' : 'Next')}
         </>
       );
       break;
@@ -335,7 +377,11 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
   const reAfter = reKind === 'after' ? reEntry.slice(5).trim() : '';
   const setTrigger = (k: 'event' | 'when' | 'key') => (v: string) =>
     onChange((f) => ({ ...f, trigger: { ...f.trigger, [k]: v || undefined, event: k === 'event' ? v : f.trigger.event } }), `flow.trigger.${k}`);
-  const unplaced = index.flow.filter((d) => !d.field || !['flow', 'description', 'trigger', 're_entry', 'exit_on', 'goal', 'start'].includes(d.field.split('.')[0]));
+  const unplaced = index.flow.filter(
+    (d) => !d.field || !['flow', 'description', 'trigger', 're_entry', 'exit_on', 'goal', 'category', 'priority', 'on_cap', 'start'].includes(d.field.split('.')[0]),
+  );
+  const priority = priorityChoice(flow.priority);
+  const setPriority = (p: Flow['priority']) => onChange((f) => ({ ...f, priority: p }), 'flow.priority');
   return (
     <div className="panel" data-testid="flow-panel">
       <div className="panel-title">
@@ -391,6 +437,58 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
       </Field>
       <Field name="goal" label="Goal event (counts as a conversion)" diagnostics={diags('goal')}>
         <TextInput name="goal" value={flow.goal} list={EVENT_TYPES_LIST} onChange={(v) => onChange((f) => ({ ...f, goal: v || undefined }), 'flow.goal')} />
+      </Field>
+      <Field name="category" label="Category" diagnostics={diags('category')} hint="transactional: order and account messages; frequency caps and quiet hours do not apply">
+        <select
+          id="f-category"
+          name="category"
+          value={flow.category ?? ''}
+          onChange={(e) => onChange((f) => ({ ...f, category: e.target.value || undefined }))}
+        >
+          <option value="">marketing (default)</option>
+          <option value="marketing">marketing</option>
+          <option value="transactional">transactional</option>
+          {flow.category && !['marketing', 'transactional'].includes(flow.category) && <option value={flow.category}>{flow.category} (invalid)</option>}
+        </select>
+      </Field>
+      <Field name="priority" label="Priority" diagnostics={diags('priority')} hint="among one user's deferred messages, the highest goes first">
+        <div className="row">
+          <select
+            id="f-priority"
+            name="priority"
+            value={priority.kind}
+            onChange={(e) => {
+              const kind = e.target.value as ReturnType<typeof priorityChoice>['kind'];
+              setPriority(priorityFromChoice(kind === 'number' ? { kind, value: '50' } : { kind }));
+            }}
+          >
+            <option value="default">normal (default)</option>
+            <option value="high">high</option>
+            <option value="normal">normal</option>
+            <option value="low">low</option>
+            <option value="number">a number 0–100</option>
+          </select>
+          {priority.kind === 'number' && (
+            <input
+              aria-label="priority number"
+              name="priority.number"
+              type="number"
+              min={0}
+              max={100}
+              step={1}
+              value={priority.value}
+              onChange={(e) => setPriority(e.target.value)}
+            />
+          )}
+        </div>
+      </Field>
+      <Field name="on_cap" label="Over a frequency cap" diagnostics={diags('on_cap')}>
+        <select id="f-on_cap" name="on_cap" value={flow.on_cap ?? ''} onChange={(e) => onChange((f) => ({ ...f, on_cap: e.target.value || undefined }))}>
+          <option value="">defer (default)</option>
+          <option value="defer">defer until the cap allows</option>
+          <option value="skip">skip the message</option>
+          {flow.on_cap && !['defer', 'skip'].includes(flow.on_cap) && <option value={flow.on_cap}>{flow.on_cap} (invalid)</option>}
+        </select>
       </Field>
       <Field name="start" label="Start node" diagnostics={diags('start')}>
         <TargetSelect name="start" value={flow.start} options={flow.nodes.map((n) => n.id)} onChange={(v) => onChange((f) => ({ ...f, start: v }))} />

@@ -1,7 +1,7 @@
 // Form widgets of the side panel. Each shows the checker's diagnostics for its
 // field underneath and turns red or amber with them.
 import { useEffect, useState, type ReactNode } from 'react';
-import type { Diagnostic } from '../model/ir';
+import { WEEKDAYS, toggleWeekday, type Diagnostic } from '../model/ir';
 import { durationSeconds, humanDuration, previewTemplate, splitDuration } from '../model/text';
 import { worstSeverity } from '../model/diagnostics';
 
@@ -174,6 +174,54 @@ export function DurationInput({ name, value, onChange }: InputProps) {
         text
       </button>
       {secs !== null && <span className="field-hint">{humanDuration(secs)}</span>}
+    </div>
+  );
+}
+
+// A wall-clock time, "HH:MM" (24-hour). The browser's time picker gives "HH:MM"
+// too; a value it cannot show (say "25:00" from a file) stays editable as text.
+export function TimeInput({ name, value, onChange }: InputProps) {
+  const pickable = !value || /^([01]\d|2[0-3]):[0-5]\d$/.test(value);
+  return (
+    <input
+      id={`f-${name}`}
+      name={name}
+      type={pickable ? 'time' : 'text'}
+      className="mono"
+      value={value ?? ''}
+      placeholder="10:00"
+      onChange={(e) => onChange(e.target.value)}
+    />
+  );
+}
+
+// Seven toggles, Monday first; none on means every day.
+export function WeekdayToggles({
+  name,
+  value,
+  onChange,
+}: {
+  name: string;
+  value: string[] | undefined;
+  onChange: (v: string[] | undefined) => void;
+}) {
+  return (
+    <div className="weekdays" role="group" aria-label={name} id={`f-${name}`}>
+      {WEEKDAYS.map((day) => {
+        const on = value?.includes(day) ?? false;
+        return (
+          <button
+            key={day}
+            type="button"
+            name={`${name}.${day}`}
+            className={on ? 'weekday on' : 'weekday'}
+            aria-pressed={on}
+            onClick={() => onChange(toggleWeekday(value, day))}
+          >
+            {day}
+          </button>
+        );
+      })}
     </div>
   );
 }

@@ -67,7 +67,8 @@ export function slotsOf(node: IrNode): Slot[] {
       const slots: Slot[] = [];
       // With a timer, `next` is what happens when time runs out; without one it is unused
       // unless the user set it, so it only shows then.
-      if (node.for || node.next) slots.push(s('next', node.for ? `timeout ${node.for}` : 'next', node.next));
+      const timer = node.for ? `timeout ${node.for}` : node.until_time ? `at ${node.until_time}` : undefined;
+      if (timer || node.next) slots.push(s('next', timer ?? 'next', node.next));
       if (node.until_event !== undefined || node.on_event) {
         const ev = typeof node.until_event === 'string' ? node.until_event : node.until_event?.event;
         slots.push(s('on_event', ev ? `on ${ev}` : 'on_event', node.on_event));

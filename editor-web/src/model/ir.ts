@@ -31,6 +31,8 @@ export interface IrNode {
   no?: string;
   // wait
   for?: string;
+  until_time?: string; // "HH:MM" on the user's own clock (user.timezone)
+  on_days?: string[]; // "mon".."sun", with until_time; every day when absent
   until_event?: string | EventFilter;
   on_event?: string;
   // coupon
@@ -62,8 +64,49 @@ export interface Flow {
   re_entry?: string;
   exit_on?: string[];
   goal?: string;
+  // Governed delivery (docs/ir-json.md); absent means the default.
+  category?: string; // 'marketing' | 'transactional'
+  priority?: string | number; // 'high' | 'normal' | 'low' | '0'..'100'
+  on_cap?: string; // 'defer' | 'skip'
   start?: string;
   nodes: IrNode[];
+}
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+// `on_days` with `day` switched on or off, in week order; undefined when no day is
+// left (the wait then counts every day, as a flow file without on_days does).
+export function toggleWeekday(days: readonly string[] | undefined, day: Weekday): Weekday[] | undefined {
+  const set = new Set(days ?? []);
+  if (set.has(day)) set.delete(day);
+  else set.add(day);
+  const out = WEEKDAYS.filter((d) => set.has(d));
+  return out.length ? out : undefined;
+}
+
+// "mon–fri", "sat, sun", "every day": for the canvas and arrow labels.
+export function weekdaysText(days: readonly string[] | undefined): string {
+  const known = WEEKDAYS.filter((d) => days?.includes(d));
+  if (!days || days.length === 0 || known.length === 7) return 'every day';
+  const run = known.length > 2 && WEEKDAYS.indexOf(known[known.length - 1]) - WEEKDAYS.indexOf(known[0]) === known.length - 1;
+  if (run && known.length === days.length) return `${known[0]}–${known[known.length - 1]}`;
+  return days.join(', ');
+}
+
+// The flow settings panel's priority: a named level, a number, or the default.
+export type PriorityChoice = { kind: 'default' | 'high' | 'normal' | 'low' } | { kind: 'number'; value: string };
+
+export function priorityChoice(priority: Flow['priority']): PriorityChoice {
+  if (priority === undefined || priority === '') return { kind: 'default' };
+  const text = String(priority);
+  if (text === 'high' || text === 'normal' || text === 'low') return { kind: text };
+  return { kind: 'number', value: text };
+}
+
+export function priorityFromChoice(choice: PriorityChoice): Flow['priority'] {
+  if (choice.kind === 'default') return undefined;
+  return choice.kind === 'number' ? choice.value : choice.kind;
 }
 
 export interface Diagnostic {
@@ -143,6 +186,7 @@ export function cleanNode(node: IrNode): IrNode {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (v === undefined || k === 'span') continue;
+    if (k === 'on_days' && Array.isArray(v) && v.length === 0) continue;
     if (v === '' && k !== 'id' && !TEXT_FIELDS.has(k)) continue;
     out[k] = v;
   }
@@ -155,7 +199,7 @@ const TEXT_FIELDS = new Set(['match', 'text', 'subject', 'body', 'url', 'pool'])
 
 export function cleanFlow(flow: Flow): Flow {
   const out: Flow = { ...flow, nodes: flow.nodes.map(cleanNode) };
-  for (const k of ['description', 're_entry', 'goal', 'start'] as const) {
+  for (const k of ['description', 're_entry', 'goal', 'category', 'priority', 'on_cap', 'start'] as const) {
     if (out[k] === undefined || out[k] === '') delete out[k];
   }
   if (out.exit_on) out.exit_on = out.exit_on.map((e) => e.trim()).filter((e) => e !== '');
