@@ -35,6 +35,9 @@ std::string summary(const ir::Node& node) {
   if (auto* wait = node.as<ir::WaitNode>()) {
     std::string text = "wait";
     if (wait->wait_for) text += " " + wait->wait_for->source;
+    if (wait->until_time) text += " until " + wait->until_time->source + " local";
+    for (size_t i = 0; i < wait->on_days.size(); ++i)
+      text += (i == 0 ? " on " : ",") + wait->on_days[i].value;
     if (wait->until_event) text += " until " + wait->until_event->event.value;
     return text;
   }
@@ -54,11 +57,13 @@ std::string summary(const ir::Node& node) {
   return "exit";
 }
 
-// What the arrow says. A wait's `next` is taken when its timer runs out.
+// What the arrow says. A wait's `next` is taken when its timer runs out, or
+// when its local time comes.
 std::string edge_label(const ir::Node& node, const ir::Edge& edge) {
   switch (edge.kind) {
     case ir::EdgeKind::kNext: {
       auto* wait = node.as<ir::WaitNode>();
+      if (wait && wait->until_time) return "at " + wait->until_time->source;
       return wait && wait->wait_for ? "timeout" : "";
     }
     case ir::EdgeKind::kVariant:

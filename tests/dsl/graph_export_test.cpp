@@ -64,3 +64,11 @@ TEST_CASE("ids Mermaid cannot take are renamed, labels escaped") {
   CHECK(mermaid.find("n_a_b_2((") != std::string::npos);
   CHECK(mermaid.find("n_end --> n_a_b\n") != std::string::npos);
 }
+
+TEST_CASE("a local-time wait says when it wakes") {
+  dsl::LoadResult result = dsl::check_flow_file(test::source_path("flows/order_followup.yaml"));
+  REQUIRE(result.ok());
+  std::string mermaid = dsl::to_mermaid(*result.flow);
+  CHECK(mermaid.find("wait until 10:00 local on mon,tue,wed,thu,fri") != std::string::npos);
+  CHECK(mermaid.find("n_next_weekday_morning -->|\"at 10:00\"| n_followup") != std::string::npos);
+}
