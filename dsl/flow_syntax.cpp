@@ -124,6 +124,30 @@ std::string wanted_after(const antlr4::misc::IntervalSet& expected) {
   return {};
 }
 
+// Values with a shape of their own: say what to write rather than which token.
+std::optional<std::string> value_hint(const antlr4::Token* previous, const antlr4::Token* offending,
+                                      antlr4::TokenStream& tokens, const SourceMap& map,
+                                      ir::SourceSpan& span) {
+  if (previous == nullptr) return std::nullopt;
+  // `user.priority` is a path, not the field.
+  const antlr4::Token* list = neighbour(tokens, previous, -1);
+  if (list != nullptr && list->getType() == P::DOT) return std::nullopt;
+  if (previous->getType() == P::UNTIL_TIME) {
+    return "write the time of day quoted, as in until_time \"10:00\"";
+  }
+  if (previous->getType() == P::PRIORITY) {
+    return "write high, normal, low or a whole number from 0 to 100 after 'priority'";
+  }
+  // `on_days` with no day before the next field: the field's keyword read as a day.
+  if (!is_eof(offending) && offending->getType() == P::ARROW && list != nullptr &&
+      (list->getType() == P::ON_DAYS || list->getType() == P::EXIT_ON)) {
+    span = map.token(list);
+    return "'" + list->getText() + "' needs at least one name before the next field, as in " +
+           (list->getType() == P::ON_DAYS ? "on_days mon, tue" : "exit_on unsubscribe");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::Token* offending,
@@ -139,6 +163,10 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
   const antlr4::Token* next = is_eof(offending) ? nullptr : neighbour(tokens, offending, 1);
   bool in_expression = enclosing<P::ExpressionContext>(context) != nullptr;
   size_t type = is_eof(offending) ? antlr4::Token::EOF : offending->getType();
+
+  if (std::optional<std::string> message = value_hint(previous, offending, tokens, map, span)) {
+    return message;
+  }
 
   // Inside an expression, after an operator: the expression messages say it best.
   if (in_expression && previous != nullptr && is_operator(previous->getType())) return std::nullopt;
