@@ -8,10 +8,11 @@
 #include <thread>
 
 #include "dsl/format_dsl.h"
-#include "tests/api/test_support.h"
+#include "tests/api/service_fixture.h"
 
 namespace api = trellis::api;
 using api::testing::read_file;
+using api::testing::require_error;
 using api::testing::TempDir;
 using api::testing::write_file;
 using nlohmann::json;
@@ -56,64 +57,20 @@ nodes:
 // Email and SMS nodes need an address to make a delivery.
 const char* kContact = R"({"email": "a@example.com", "phone": "+15550100"})";
 
-struct Fixture {
-  explicit Fixture(std::string token = "", bool also_dsl = false) : log(log_text) {
-    write_file(dir.file("flows/welcome.yaml"), kWelcomeYaml);
-    if (also_dsl) {  // the same flow in the DSL too, as flows/ keeps its seeds
+// The welcome flow deployed (also as DSL when `also_dsl`, as flows/ keeps its seeds).
+struct Fixture : api::testing::ServiceFixture {
+  explicit Fixture(std::string server_token = "", bool also_dsl = false) {
+    add_flow("welcome.yaml", kWelcomeYaml);
+    if (also_dsl) {
       auto parsed = api::parse_flow_source(kWelcomeYaml, "welcome.yaml");
       REQUIRE(parsed.ok());
-      write_file(dir.file("flows/welcome.flow"), trellis::dsl::format_dsl(*parsed.flow));
+      add_flow("welcome.flow", trellis::dsl::format_dsl(*parsed.flow));
     }
     api::ServiceOptions options;
-    options.db_path = dir.file("trellis.db");
-    options.flows_dir = dir.file("flows");
-    options.adapter = "none";
-    options.http.port = 0;
-    options.http.token = std::move(token);
-    options.log_requests = false;
-    auto opened = api::Service::open(options, log);
-    if (!opened.ok()) FAIL(opened.error().message);
-    service = std::move(*opened);
-    REQUIRE(service->start().ok());
-    client = std::make_unique<httplib::Client>("127.0.0.1", service->port());
-    client->set_keep_alive(true);
+    options.http.token = std::move(server_token);
+    start(options);
   }
-  ~Fixture() { service->shutdown(); }
-
-  httplib::Result post_json(const std::string& path, const json& body) {
-    return client->Post(path.c_str(), headers(), body.dump(), "application/json");
-  }
-  httplib::Result put(const std::string& path, const std::string& body, const std::string& type) {
-    return client->Put(path.c_str(), headers(), body, type.c_str());
-  }
-  httplib::Headers headers() const {
-    if (token.empty()) return {};
-    return {{"Authorization", "Bearer " + token}};
-  }
-  json get_json(const std::string& path, int expect_status = 200) {
-    auto r = client->Get(path.c_str());
-    REQUIRE(r);
-    INFO(path << " -> " << r->body);
-    REQUIRE(r->status == expect_status);
-    return json::parse(r->body);
-  }
-
-  TempDir dir;
-  std::ostringstream log_text;
-  api::JsonLog log;
-  std::unique_ptr<api::Service> service;
-  std::unique_ptr<httplib::Client> client;
-  std::string token;
 };
-
-void require_error(const httplib::Result& r, int status, const std::string& error) {
-  REQUIRE(r);
-  INFO(r->body);
-  CHECK(r->status == status);
-  json body = json::parse(r->body);
-  CHECK(body["error"] == error);
-  CHECK(body.contains("detail"));
-}
 
 json signup(const std::string& id, const std::string& user) {
   return {{"id", id}, {"type", "signup"}, {"user_id", user}, {"properties", json::object()}};
