@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/consent.h"
 #include "api/simulate.h"
 #include "dsl/format_dsl.h"
 #include "dsl/format_yaml.h"
@@ -223,6 +224,34 @@ void get_user(ApiContext& ctx, const Request& req, Response& res) {
   reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(*profile)}});
 }
 
+json consent_reply(const runtime::Engine& engine, const std::string& user) {
+  return {{"user_id", user}, {"channels", consent_to_json(engine.consent(user))}};
+}
+
+// Consent may be recorded before the user has a profile (an imported
+// suppression list), so an unknown user is no error here.
+void put_consent(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.matches[1];
+  if (req.body.empty())
+    throw HttpError{
+        400, "invalid_consent", {{"field", ""}, {"message", "send {\"sms\": false, ...}"}}};
+  json body = parse_json_body(req.body, server.options().max_json_depth);
+  auto read = read_consent_body(body, consent_channels(ctx.delivery.get()));
+  if (const auto* bad = std::get_if<ConsentBodyError>(&read))
+    throw HttpError{400, "invalid_consent", {{"field", bad->field}, {"message", bad->message}}};
+  const ConsentChange& change = std::get<ConsentChange>(read);
+  Status set = ctx.engine.set_consent(user, change.channels, change.reason);
+  if (!set.ok()) throw HttpError{503, "store_unavailable", set.message()};
+  reply_json(res, 200, consent_reply(ctx.engine, user));
+}
+
+void get_consent(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = req.matches[1];
+  json reply = consent_reply(ctx.engine, user);
+  if (reply["channels"].empty()) require_known_user(ctx.engine, user);
+  reply_json(res, 200, reply);
+}
+
 void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
   require_known_user(ctx.engine, user);
@@ -386,6 +415,10 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.put("/v1/users/" + kName,
              [s, c](const Request& q, Response& r) { put_user(*s, *c, q, r); });
   server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { get_user(*c, q, r); });
+  server.put("/v1/users/" + kName + "/consent",
+             [s, c](const Request& q, Response& r) { put_consent(*s, *c, q, r); });
+  server.get("/v1/users/" + kName + "/consent",
+             [c](const Request& q, Response& r) { get_consent(*c, q, r); });
   server.get("/v1/users/" + kName + "/journeys",
              [c](const Request& q, Response& r) { user_journeys(*c, q, r); });
   server.post("/v1/coupons/" + kName,

@@ -1,8 +1,10 @@
-// The endpoints of SPEC §5 and the editor's extras, on an HttpServer. Each
+// The endpoints of the HTTP API and the editor's extras, on an HttpServer. Each
 // handler maps the engine's results to JSON and its errors to 4xx/5xx with
 // {"error", "detail"}; a bad request changes nothing. README "HTTP API" lists
 // every endpoint with its errors.
 #pragma once
+
+#include <memory>
 
 #include "api/flow_catalog.h"
 #include "api/http_server.h"
@@ -15,6 +17,9 @@ struct ApiContext {
   runtime::Engine& engine;
   FlowCatalog& flows;
   Ingest& ingest;
+  // The server's delivery configuration (null: none): the channels consent
+  // may name, and the rules a simulation runs under.
+  std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery;
 };
 
 // REQUIRES: before server.bind(). `context` must outlive the server.

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   }
   engine_options.webhook_url = o.webhook_url;
   engine_options.synchronous = o.synchronous;
+  engine_options.delivery = o.delivery;
   Service* self = s.get();  // the engine dies before the metrics and log it reports to
   engine_options.on_delivery = [self](const runtime::DeliveryRecord& d, const std::string& outcome,
                                       const std::string& error) {
@@ -68,7 +69,8 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   s->flows_ = std::make_unique<FlowCatalog>(o.flows_dir, *s->engine_, log);
   s->flows_->deploy_folder();
   s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_);
-  s->context_ = std::make_unique<ApiContext>(ApiContext{*s->engine_, *s->flows_, *s->ingest_});
+  s->context_ =
+      std::make_unique<ApiContext>(ApiContext{*s->engine_, *s->flows_, *s->ingest_, o.delivery});
   s->server_ = std::make_unique<HttpServer>(o.http, s->metrics_, log);
   add_routes(*s->server_, *s->context_);
   s->install_collectors();
@@ -86,6 +88,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
             {"db", o.db_path},
             {"flows", o.flows_dir},
             {"auth", !o.http.token.empty()},
+            {"delivery_config", o.delivery ? o.delivery->file : ""},
             {"redis", o.redis ? o.redis->url : ""}});
   return s;
 }

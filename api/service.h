@@ -39,6 +39,10 @@ struct ServiceOptions {
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous
   std::optional<RedisOptions> redis;   // set: consume this stream
   bool log_requests = true;
+  // The delivery configuration (`serve --config`); null: none. The engine
+  // delivers under it, consent routes accept its channels, and simulations
+  // run under the same rules.
+  std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery;
 };
 
 class Service {
