@@ -154,6 +154,23 @@ void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Respon
   reply_json(res, 200, deploy_json(name, ctx.flows.deploy(name)));
 }
 
+// What became of one message node's deliveries, and the provider's feedback on them.
+json message_count_json(const runtime::MessageCount& m) {
+  return {{"node", m.node},
+          {"channel", m.channel},
+          {"created", m.created},
+          {"sent", m.sent},
+          {"deferred", m.deferred},
+          {"suppressed", m.suppressed},
+          {"dropped", m.dropped},
+          {"dead", m.dead},
+          {"delivered", m.delivered},
+          {"opened", m.opened},
+          {"clicked", m.clicked},
+          {"bounced", m.bounced},
+          {"complained", m.complained}};
+}
+
 void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
   auto counts = ctx.engine.stats(name);
@@ -167,6 +184,8 @@ void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
                         {"variant", v.variant},
                         {"journeys", v.journeys},
                         {"conversions", v.conversions}});
+  json messages = json::array();
+  for (const auto& m : counts->messages) messages.push_back(message_count_json(m));
   auto info = ctx.flows.info(name);
   reply_json(res, 200,
              {{"flow", name},
@@ -175,7 +194,8 @@ void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
               {"live", counts->live},
               {"conversions", counts->conversions},
               {"nodes", nodes},
-              {"variants", variants}});
+              {"variants", variants},
+              {"messages", messages}});
 }
 
 void check(HttpServer& server, const Request& req, Response& res) {
@@ -301,6 +321,24 @@ void post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Respo
 
 // ---- deliveries and journeys -------------------------------------------------
 
+constexpr runtime::DeliveryStatus kDeliveryStatuses[] = {
+    runtime::DeliveryStatus::kPending,    runtime::DeliveryStatus::kSent,
+    runtime::DeliveryStatus::kDead,       runtime::DeliveryStatus::kDeferred,
+    runtime::DeliveryStatus::kSuppressed, runtime::DeliveryStatus::kDropped};
+
+std::optional<runtime::DeliveryStatus> status_param(const Request& req) {
+  if (!req.has_param("status")) return std::nullopt;
+  std::string name = req.get_param_value("status");
+  for (auto status : kDeliveryStatuses)
+    if (name == delivery_status_name(status)) return status;
+  throw HttpError{400, "bad_status",
+                  "status is one of pending, sent, dead, deferred, suppressed, dropped"};
+}
+
+// The store reads deliveries oldest first without a status filter, so a
+// filtered request reads a wider window and filters it here.
+constexpr size_t kStatusScanWindow = 20000;
+
 void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.get_param_value("user"), flow = req.get_param_value("flow");
   size_t limit = 1000;
@@ -309,10 +347,15 @@ void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
     if (l < 1 || l > 10000) throw HttpError{400, "bad_limit", "limit is 1 to 10000"};
     limit = static_cast<size_t>(l);
   }
+  auto status = status_param(req);
   if (!flow.empty()) require_known_flow(ctx.flows, flow);
   if (!user.empty()) require_known_user(ctx.engine, user);
   json out = json::array();
-  for (const auto& d : ctx.engine.deliveries(user, flow, limit)) out.push_back(delivery_to_json(d));
+  for (const auto& d : ctx.engine.deliveries(user, flow, status ? kStatusScanWindow : limit)) {
+    if (status && d.status != *status) continue;
+    out.push_back(delivery_to_json(d));
+    if (out.size() == limit) break;
+  }
   reply_json(res, 200, {{"deliveries", out}});
 }
 
@@ -325,6 +368,22 @@ void get_journey(ApiContext& ctx, const Request& req, Response& res) {
   for (const auto& s : detail->steps) steps.push_back(step_to_json(s));
   out["steps"] = steps;
   reply_json(res, 200, out);
+}
+
+// ---- simulation ----------------------------------------------------------------
+
+void post_simulate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  json body = parse_json_body(req.body, server.options().max_json_depth);
+  SimulateContext context;
+  runtime::Engine* engine = &ctx.engine;
+  context.deployed_source = [engine](const std::string& name) -> std::optional<std::string> {
+    auto flow = engine->flow(name);
+    if (!flow) return std::nullopt;
+    return flow->source;
+  };
+  context.delivery = ctx.delivery;
+  SimulateOutcome out = simulate(body, context);
+  reply_json(res, out.status, out.body);
 }
 
 }  // namespace
@@ -357,8 +416,25 @@ json step_to_json(const runtime::StepRecord& s) {
           {"reason", s.reason}};
 }
 
+const char* delivery_status_name(runtime::DeliveryStatus status) {
+  switch (status) {
+    case runtime::DeliveryStatus::kPending:
+      return "pending";
+    case runtime::DeliveryStatus::kSent:
+      return "sent";
+    case runtime::DeliveryStatus::kDead:
+      return "dead";
+    case runtime::DeliveryStatus::kDeferred:
+      return "deferred";
+    case runtime::DeliveryStatus::kSuppressed:
+      return "suppressed";
+    case runtime::DeliveryStatus::kDropped:
+      return "dropped";
+  }
+  return "unknown";
+}
+
 json delivery_to_json(const runtime::DeliveryRecord& d) {
-  static const char* kStatus[] = {"pending", "sent", "dead"};
   json out = {{"id", d.id},
               {"key", d.key},
               {"channel", d.channel},
@@ -370,10 +446,17 @@ json delivery_to_json(const runtime::DeliveryRecord& d) {
               {"to", d.to},
               {"body", d.body},
               {"journey_id", d.journey_id},
-              {"status", kStatus[static_cast<int>(d.status)]},
-              {"attempts", d.attempts}};
+              {"status", delivery_status_name(d.status)},
+              {"attempts", d.attempts},
+              {"category", d.category},
+              {"priority", d.priority}};
   if (!d.subject.empty()) out["subject"] = d.subject;
-  if (!d.last_error.empty()) out["last_error"] = d.last_error;
+  if (d.release_at) out["release_at"] = format_time(d.release_at);
+  if (!d.last_error.empty()) {
+    out["last_error"] = d.last_error;
+    // Why it was not sent: the governance decision, or the last failed attempt.
+    if (d.status != runtime::DeliveryStatus::kSent) out["reason"] = d.last_error;
+  }
   return out;
 }
 
@@ -430,16 +513,8 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.get("/v1/deliveries", [c](const Request& q, Response& r) { get_deliveries(*c, q, r); });
   server.get("/v1/journeys/" + kName,
              [c](const Request& q, Response& r) { get_journey(*c, q, r); });
-  server.post("/v1/simulate", [s, c](const Request& q, Response& res) {
-    json body = parse_json_body(q.body, s->options().max_json_depth);
-    SimulateOutcome out =
-        simulate(body, [c](const std::string& name) -> std::optional<std::string> {
-          auto flow = c->engine.flow(name);
-          if (!flow) return std::nullopt;
-          return flow->source;
-        });
-    reply_json(res, out.status, out.body);
-  });
+  server.post("/v1/simulate",
+              [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); });
 }
 
 }  // namespace trellis::api

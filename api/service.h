@@ -68,6 +68,9 @@ class Service {
  private:
   Service(ServiceOptions options, JsonLog& log);
   void install_collectors();
+  void count_delivery(const runtime::DeliveryRecord& d, const std::string& outcome);
+  void log_delivery_failure(const runtime::DeliveryRecord& d, const std::string& outcome,
+                            const std::string& error);
 
   ServiceOptions options_;
   JsonLog& log_;

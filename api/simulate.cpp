@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "api/consent.h"
 #include "api/flow_catalog.h"
 #include "api/routes.h"
 #include "dsl/checker.h"
@@ -82,11 +83,13 @@ std::vector<runtime::Event> read_events(const json& list) {
     if (!e.is_object()) throw BadRequest{where + " is not an object"};
     if (!e.contains("type") || !e["type"].is_string())
       throw BadRequest{where + ": `type` is required"};
-    if (!e.contains("user") || !e["user"].is_string())
-      throw BadRequest{where + ": `user` is required"};
     runtime::Event event;
     event.type = e["type"];
-    event.user_id = e["user"];
+    // Provider feedback names its delivery; the engine finds the user from it.
+    bool user_optional = runtime::is_delivery_feedback(event.type) && !e.contains("user");
+    if (!user_optional && (!e.contains("user") || !e["user"].is_string()))
+      throw BadRequest{where + ": `user` is required"};
+    if (!user_optional) event.user_id = e["user"];
     if (e.contains("id"))
       event.id = e["id"].is_string() ? e["id"].get<std::string>() : e["id"].dump();
     event.time = kStartMs + offset_seconds(e.value("at", json()), where) * 1000;
@@ -116,7 +119,36 @@ Status fire_until(runtime::Engine& engine, runtime::VirtualClock& clock, int64_t
   return Error{"more than " + std::to_string(kMaxTimerRounds) + " timer rounds"};
 }
 
-json run(const ir::Flow& flow, const std::string& source, const json& request) {
+// Records each user's consent as PUT /v1/users/{id}/consent would.
+void set_consent(runtime::Engine& engine, const json& consent,
+                 const runtime::delivery::DeliveryConfig* delivery) {
+  if (!consent.is_object()) throw BadRequest{"`consent` maps user ids to consent bodies"};
+  const auto known = consent_channels(delivery);
+  for (auto& [user, body] : consent.items()) {
+    auto read = read_consent_body(body, known);
+    if (const auto* bad = std::get_if<ConsentBodyError>(&read)) {
+      std::string field = "consent." + user + (bad->field.empty() ? "" : "." + bad->field);
+      throw BadRequest{field + ": " + bad->message};
+    }
+    const ConsentChange& change = std::get<ConsentChange>(read);
+    Status set = engine.set_consent(user, change.channels, change.reason);
+    if (!set.ok()) throw std::runtime_error(set.message());
+  }
+}
+
+// A delivery as the simulation reports it: when, relative to the start, and
+// what became of it. Nothing is handed to a provider here, so `pending` reads
+// "would be sent at release_at"; attempts mean nothing.
+json simulated_delivery_json(const runtime::DeliveryRecord& d) {
+  json j = delivery_to_json(d);
+  j.erase("attempts");
+  j["offset"] = format_offset((d.at - kStartMs) / 1000);
+  if (d.release_at) j["release_offset"] = format_offset((d.release_at - kStartMs) / 1000);
+  return j;
+}
+
+json run(const ir::Flow& flow, const std::string& source, const json& request,
+         const SimulateContext& context) {
   TempFolder dir;
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   runtime::VirtualClock clock(kStartMs);
@@ -124,6 +156,7 @@ json run(const ir::Flow& flow, const std::string& source, const json& request) {
   options.db_path = dir.path + "/simulate.db";
   options.clock = &clock;
   options.adapter = "none";
+  options.delivery = context.delivery;
   options.parse_flow = [&flow](const std::string&, const std::string&) -> Result<ir::Flow> {
     return flow;
   };
@@ -151,13 +184,14 @@ json run(const ir::Flow& flow, const std::string& source, const json& request) {
     auto loaded = e.load_coupons(pool, list);
     if (!loaded.ok()) throw std::runtime_error(loaded.error().message);
   }
+  if (request.contains("consent")) set_consent(e, request["consent"], context.delivery.get());
   auto events = read_events(request.value("events", json::array()));
   int64_t horizon_s = 400LL * 24 * 3600;
   if (request.contains("horizon")) horizon_s = offset_seconds(request["horizon"], "horizon");
 
   int64_t last = kStartMs;
   for (auto& event : events) {
-    users.insert(event.user_id);
+    if (!event.user_id.empty()) users.insert(event.user_id);
     Status fired = fire_until(e, clock, *event.time, false);
     if (!fired.ok()) throw std::runtime_error(fired.message());
     clock.set_ms(*event.time);
@@ -169,13 +203,8 @@ json run(const ir::Flow& flow, const std::string& source, const json& request) {
   if (!fired.ok()) throw std::runtime_error(fired.message());
 
   json deliveries = json::array();
-  for (const auto& d : e.deliveries("", "", 10000)) {
-    json j = delivery_to_json(d);
-    j.erase("status");
-    j.erase("attempts");
-    j["offset"] = format_offset((d.at - kStartMs) / 1000);
-    deliveries.push_back(j);
-  }
+  for (const auto& d : e.deliveries("", "", 10000))
+    deliveries.push_back(simulated_delivery_json(d));
   json journeys = json::array();
   for (const auto& user : users) {
     for (const auto& j : e.journeys_of_user(user)) {
@@ -211,14 +240,12 @@ std::string format_offset(int64_t seconds) {
   return out;
 }
 
-SimulateOutcome simulate(
-    const json& request,
-    const std::function<std::optional<std::string>(const std::string&)>& deployed_source) {
+SimulateOutcome simulate(const json& request, const SimulateContext& context) {
   try {
     if (!request.is_object() || !request.contains("flow"))
       throw BadRequest{"send {\"flow\": ..., \"users\": ..., \"events\": [...]}"};
     std::string source;
-    ParsedFlow parsed = read_flow(request["flow"], deployed_source, &source);
+    ParsedFlow parsed = read_flow(request["flow"], context.deployed_source, &source);
     if (!parsed.ok()) {
       return {422,
               {{"error", "invalid_flow"},
@@ -227,7 +254,7 @@ SimulateOutcome simulate(
                  {"warnings", parsed.diagnostics.warning_count()},
                  {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}}}}};
     }
-    json out = run(*parsed.flow, source, request);
+    json out = run(*parsed.flow, source, request, context);
     out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
     return {200, out};
   } catch (const BadRequest& bad) {

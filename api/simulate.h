@@ -6,16 +6,23 @@
 //
 // Request:  {"flow": <IR JSON object | flow text | name of a deployed flow>,
 //            "users": {"u1": {traits}}, "coupons": {"POOL": ["C-1"]},
+//            "consent": {"u1": {"sms": false}},   // as PUT /v1/users/{id}/consent takes
 //            "events": [{"at": "0s", "type": "add_to_cart", "user": "u1", "id"?: "e1",
 //            ...properties}], "horizon": "30d"}   // how long after the last event timers keep
 //            firing (default 400d)
-// Ordering follows SPEC §6: a timer due at an event's instant fires after it.
+// Ordering follows `trellis test`: a timer due at an event's instant fires after it.
+// The simulated engine runs under the server's delivery configuration, so its
+// deliveries carry the same governance outcomes (deferred, suppressed,
+// dropped, with their reasons) as a real run would.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+
+#include "runtime/delivery/config.h"
 
 namespace trellis::api {
 
@@ -24,10 +31,15 @@ struct SimulateOutcome {
   nlohmann::json body;
 };
 
-// `deployed_source` returns the text of a deployed flow by name (or nullopt).
-SimulateOutcome simulate(
-    const nlohmann::json& request,
-    const std::function<std::optional<std::string>(const std::string&)>& deployed_source);
+// What a simulation borrows from the server.
+struct SimulateContext {
+  // The text of a deployed flow by name, or nullopt.
+  std::function<std::optional<std::string>(const std::string&)> deployed_source;
+  // The server's delivery configuration; null: none.
+  std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery;
+};
+
+SimulateOutcome simulate(const nlohmann::json& request, const SimulateContext& context);
 
 // "72h", "90s", "1h30m", "0s".
 std::string format_offset(int64_t seconds);

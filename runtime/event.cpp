@@ -99,18 +99,47 @@ bool looks_like_segment(const json& o) {
          (o.contains("event") || o.contains("traits"));
 }
 
+bool all_digits(const std::string& text) {
+  return !text.empty() && text.size() <= 18 &&
+         text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// A feedback event must say which delivery it is about, in a usable form;
+// otherwise it would be accepted and then match nothing.
+Status check_feedback(const Event& e) {
+  json properties = json::parse(e.properties_json);
+  auto id = properties.find("delivery_id");
+  auto key = properties.find("key");
+  bool has_id = id != properties.end() && !id->is_null();
+  bool has_key = key != properties.end() && !key->is_null();
+  if (!has_id && !has_key)
+    return Error{"`properties.delivery_id` or `properties.key` is required on " + e.type};
+  if (has_id && !(id->is_number_unsigned() && id->get<uint64_t>() > 0) &&
+      !(id->is_string() && all_digits(id->get<std::string>())))
+    return Error{"`properties.delivery_id` must be a positive integer or its digits as a string"};
+  if (has_key && !(key->is_string() && !key->get_ref<const std::string&>().empty()))
+    return Error{"`properties.key` must be a non-empty string"};
+  return Status();
+}
+
 Status parse_one(const json& o, Event* e) {
   if (!o.is_object()) return Error{"not a JSON object"};
   Status s = o.contains("specversion") ? parse_cloud_event(o, e)
              : looks_like_segment(o)   ? parse_segment(o, e)
                                        : parse_trellis(o, e);
   if (!s) return s;
-  if (e->user_id.empty()) return Error{"missing user id"};
   if (e->type.empty()) return Error{"missing event type"};
+  if (is_delivery_feedback(e->type)) return check_feedback(*e);
+  if (e->user_id.empty()) return Error{"missing user id"};
   return Status();
 }
 
 }  // namespace
+
+bool is_delivery_feedback(std::string_view type) {
+  return type == "message_delivered" || type == "message_bounced" || type == "message_complained" ||
+         type == "message_opened" || type == "message_clicked";
+}
 
 Result<std::vector<Event>> parse_events(std::string_view json_text) {
   json body = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);

@@ -21,7 +21,7 @@ enum class EventForm { kTrellis, kSegmentTrack, kSegmentIdentify, kCloudEvent };
 struct Event {
   std::string id;                      // idempotency id; empty means "not idempotent"
   std::string type;                    // event type ("add_to_cart"); "identify" for identify calls
-  std::string user_id;                 // required
+  std::string user_id;                 // required, except on delivery feedback (below)
   std::optional<TimeMs> time;          // the event's own time; empty means "now"
   std::string properties_json = "{}";  // JSON object: properties, or traits for identify
   EventForm form = EventForm::kTrellis;
@@ -30,6 +30,13 @@ struct Event {
   // properties are traits to merge into the user's profile.
   bool is_identify() const { return form == EventForm::kSegmentIdentify; }
 };
+
+// Provider feedback on one delivery: message_delivered, message_bounced,
+// message_complained, message_opened, message_clicked. It names the delivery by
+// `properties.delivery_id` (an integer, or its digits as a string) or
+// `properties.key`, and may leave the user id out: the engine takes it from
+// the delivery (webhooks from providers rarely know our user ids).
+bool is_delivery_feedback(std::string_view type);
 
 // Parses one JSON object or an array of them, each in any of the three forms.
 // All or nothing: the first malformed element fails the whole body, with its

@@ -56,3 +56,20 @@ TEST_CASE("profile bodies must be JSON objects") {
   CHECK(parse_traits(R"({"age": 3})").ok());
   CHECK_FALSE(parse_traits("[1]").ok());
 }
+
+TEST_CASE("delivery feedback may omit the user but must name its delivery") {
+  auto by_id = parse_events(R"({"type": "message_bounced", "properties": {"delivery_id": 12}})");
+  REQUIRE(by_id.ok());
+  CHECK(by_id->front().user_id.empty());
+  CHECK(parse_events(R"({"type": "message_opened", "properties": {"key": "7:mail:1"}})").ok());
+  CHECK(parse_events(R"({"type": "message_clicked", "properties": {"delivery_id": "12"}})").ok());
+
+  auto missing = parse_events(R"([{"type": "message_delivered", "user_id": "u1"}])");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message ==
+        "event 0: `properties.delivery_id` or `properties.key` is required on message_delivered");
+  CHECK_FALSE(parse_events(R"({"type": "message_opened", "properties": {"delivery_id": 0}})").ok());
+  CHECK_FALSE(parse_events(R"({"type": "message_opened", "properties": {"key": ["k"]}})").ok());
+  // Other events still need their user.
+  CHECK_FALSE(parse_events(R"({"type": "order_paid", "properties": {"delivery_id": 12}})").ok());
+}
