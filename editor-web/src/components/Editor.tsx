@@ -17,6 +17,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
 import type { FlowStats, SimResult } from '../api';
+import { liveFunnel } from '../model/delivery';
 import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
 import {
   addNode,
@@ -223,6 +224,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           problems: problems.map((p) => p.message),
           handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
           counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
+          funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
           variantConversions:
             live && gn.data.node.type === 'ab'
               ? Object.fromEntries(Object.entries(variantStats ?? {}).map(([k, v]) => [k, v.conversions]))
@@ -712,6 +714,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               onDelete={() => onDelete({ nodes: [{ id: selectedNode.id }], edges: [] })}
               onMakeStart={() => editFlow((f) => ({ ...f, start: selectedNode.id }))}
               schema={schemas.find((k) => k.type === selectedNode.type)}
+              funnel={live ? liveFunnel(stats?.messages, selectedNode) : undefined}
             />
           )}
           {panel === 'edit' && !selectedNode && (

@@ -1,8 +1,10 @@
 import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } from '@xyflow/react';
 import { memo, useEffect } from 'react';
 import type { NodeCounts } from '../api';
+import type { MessageFunnel } from '../model/delivery';
 import { slotsOf } from '../model/graph';
 import { TYPE_LABELS, untilEventType, weekdaysText, type IrNode } from '../model/ir';
+import { FunnelLines } from './DeliveryFunnel';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: IrNode;
@@ -11,6 +13,7 @@ export interface FlowNodeData extends Record<string, unknown> {
   problems: string[]; // diagnostic messages, shown as a tooltip
   handleSeverity: Record<string, 'error' | 'warning'>;
   counts?: NodeCounts; // live view
+  funnel?: MessageFunnel; // live view of a message node, when the server reports it
   variantConversions?: Record<string, number>;
   simStep?: number; // 1-based position in the simulated path
   simDimmed?: boolean;
@@ -90,6 +93,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
           </span>
         </div>
       )}
+      {data.funnel && <FunnelLines funnel={data.funnel} />}
       {slots.length > 0 && (
         <div className="fnode-slots">
           {slots.map((s) => (

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { KindSchema } from '../api';
+import type { MessageFunnel } from '../model/delivery';
 import { diagnosticsFor, nodeLevel, type DiagnosticIndex } from '../model/diagnostics';
 import { variantShare } from '../model/graph';
 import {
@@ -23,6 +24,7 @@ import {
   TimeInput,
   WeekdayToggles,
 } from './fields';
+import { FunnelTable } from './DeliveryFunnel';
 
 export type NodeUpdate = (update: (n: IrNode) => IrNode, coalesceKey?: string) => void;
 
@@ -36,6 +38,7 @@ interface NodePanelProps {
   onDelete: () => void;
   onMakeStart: () => void;
   schema?: KindSchema;
+  funnel?: MessageFunnel; // live delivery counts of a message node
 }
 
 // The fields each node type shows; diagnostics on other fields are listed on top.
@@ -50,7 +53,7 @@ const SHOWN: Record<IrNode['type'], string[]> = {
   exit: ['id', 'description'],
 };
 
-export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart, schema }: NodePanelProps) {
+export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart, schema, funnel }: NodePanelProps) {
   const id = node.id;
   const diags = (field: string) => diagnosticsFor(index, id, field);
   const targets = flow.nodes.map((n) => n.id).filter((n) => n !== id);
@@ -247,6 +250,7 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
         )}
       </div>
       {schema?.help && <p className="muted small kind-help">{schema.help}</p>}
+      {funnel && <FunnelTable funnel={funnel} />}
       {general.map((d, i) => (
         <div key={i} className={`banner ${d.severity}`} data-testid="node-level-diag">
           {d.message}

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import type { SimEvent, SimResult } from '../api';
+import type { SimDelivery, SimEvent, SimResult } from '../api';
+import { OUTCOME_LABELS, outcomeSent, outcomeSummary, reasonParts, releaseText } from '../model/delivery';
 import { EVENT_TYPES_LIST } from './fields';
 
 export interface SimInput {
@@ -143,23 +144,24 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
             {result.steps.length > 0
               ? result.steps.map((s, i) => (
                   <li key={i}>
-                    <b>{s.node}</b> {s.at !== undefined && <span className="muted">at {String(s.at)}</span>} {s.reason && <span className="muted">— {s.reason}</span>}
+                    <b>{s.node}</b> {s.at !== undefined && <span className="muted">at {String(s.at)}</span>}
+                    {s.reason && <StepReason reason={s.reason} />}
                   </li>
                 ))
               : result.path.map((n, i) => <li key={i}>{n}</li>)}
           </ol>
           {result.state && <p className="muted">journey {result.state}</p>}
-          <h3>Messages that would be sent ({result.deliveries.length})</h3>
-          {result.deliveries.length === 0 && <p className="muted">none</p>}
+          <h3>Messages ({result.deliveries.length})</h3>
+          {result.deliveries.length === 0 ? (
+            <p className="muted">none</p>
+          ) : (
+            <p className="muted small" data-testid="sim-outcomes">
+              {outcomeSummary(result.deliveries.map((d) => d.outcome))}
+            </p>
+          )}
           <ul className="sim-deliveries" data-testid="sim-deliveries">
             {result.deliveries.map((d, i) => (
-              <li key={i} data-channel={d.channel}>
-                <span className={`type-chip type-${d.channel}`}>{d.channel}</span> <b>{d.node}</b>
-                {d.at !== undefined && <span className="muted"> at {String(d.at)}</span>}
-                {d.to && <span className="muted"> to {d.to}</span>}
-                {d.subject && <div className="small">{d.subject}</div>}
-                {d.body && <div className="small mono">{d.body}</div>}
-              </li>
+              <SimMessage key={i} message={d} />
             ))}
           </ul>
           {result.diagnostics.map((d, i) => (
@@ -169,6 +171,50 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
           ))}
         </div>
       )}
+    </div>
+  );
+}
+
+// One simulated message: what it says, and for one a rule held back (deferred by a
+// cap or quiet hours, suppressed for lack of consent, dropped), why and until when.
+function SimMessage({ message: d }: { message: SimDelivery }) {
+  const sent = outcomeSent(d.outcome);
+  const release = releaseText(d);
+  return (
+    <li className={`sim-message outcome-${d.outcome}`} data-channel={d.channel} data-outcome={d.outcome}>
+      <span className={`type-chip type-${d.channel}`}>{d.channel}</span> <b>{d.node}</b>
+      {d.at !== undefined && <span className="muted"> at {String(d.at)}</span>}
+      {d.to && <span className="muted"> to {d.to}</span>}
+      {d.outcome !== 'sent' && (
+        <span className={`outcome-chip outcome-${d.outcome}`} data-testid="sim-outcome">
+          {OUTCOME_LABELS[d.outcome]}
+        </span>
+      )}
+      {(d.outcome === 'deferred' || d.outcome === 'sent-late') && release && (
+        <div className="small" data-testid="sim-release">
+          {sent ? 'sent at' : 'until'} {release}
+        </div>
+      )}
+      {d.reason && (
+        <div className="small sim-reason" data-testid="sim-reason">
+          {d.reason}
+        </div>
+      )}
+      {d.subject && <div className="small">{d.subject}</div>}
+      {d.body && <div className="small mono">{d.body}</div>}
+    </li>
+  );
+}
+
+// A step's reason, a line per clause; a delivery rule's verdict stands out.
+function StepReason({ reason }: { reason: string }) {
+  return (
+    <div className="sim-step-reason small">
+      {reasonParts(reason).map((p, i) => (
+        <div key={i} className={p.verdict ? `verdict verdict-${p.verdict}` : 'muted'} data-verdict={p.verdict}>
+          {p.text}
+        </div>
+      ))}
     </div>
   );
 }

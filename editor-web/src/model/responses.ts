@@ -1,5 +1,6 @@
 // The server's answers for live counts and simulations, turned into what the canvas
 // draws. Pure, so the contract with the API's JSON is unit-tested.
+import { messageFunnelsFromJson, releaseOffset, simOutcome, type MessageFunnel, type SimOutcome } from './delivery';
 import type { Diagnostic, Flow } from './ir';
 
 export interface FlowSummary {
@@ -30,6 +31,7 @@ export interface FlowStats {
   conversions: number; // goal reached
   nodes: Record<string, NodeCounts>;
   variants: Record<string, Record<string, VariantCounts>>; // node → variant → counts
+  messages?: Record<string, MessageFunnel>; // message node → its funnel; absent from older servers
 }
 
 export interface SimEvent {
@@ -51,6 +53,15 @@ export interface SimDelivery {
   to?: string;
   subject?: string;
   body?: string;
+  // Governed delivery (absent from older servers): the outbox status, the rule that
+  // held the message back, and when it was or will be released.
+  status?: string;
+  reason?: string;
+  releaseAt?: string;
+  releaseOffset?: string;
+  priority?: number;
+  category?: string;
+  outcome: SimOutcome;
 }
 
 export interface SimResult {
@@ -66,10 +77,13 @@ function num(x: unknown): number {
 }
 
 type Obj = Record<string, unknown>;
+const text = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 const list = (x: unknown): Obj[] => (Array.isArray(x) ? (x as Obj[]) : []);
 
 // GET /v1/flows/{name}/stats: {version, journeys, live, conversions,
-//   nodes: [{node, entered, waiting, exited}], variants: [{node, variant, journeys, conversions}]}
+//   nodes: [{node, entered, waiting, exited}], variants: [{node, variant, journeys, conversions}],
+//   messages?: [{node, channel, created, sent, deferred, suppressed, dropped, dead,
+//                delivered, opened, clicked, bounced, complained}]}
 export function statsFromJson(json: unknown): FlowStats {
   const r = (json ?? {}) as Obj;
   const nodes: Record<string, NodeCounts> = {};
@@ -87,6 +101,7 @@ export function statsFromJson(json: unknown): FlowStats {
     conversions: num(r.conversions),
     nodes,
     variants,
+    messages: messageFunnelsFromJson(r.messages),
   };
 }
 
@@ -104,7 +119,8 @@ export function simRequestBody(flow: Flow, user: Obj, events: SimEvent[], coupon
 }
 
 // The answer: {journeys: [{state, steps: [{node, offset, reason}]}], deliveries: [{channel,
-// node, offset, to, subject?, body}], diagnostics}. The path is the nodes visited in
+// node, offset, to, subject?, body, status?, reason?, release_at?, priority?, category?}],
+// start, diagnostics}. The path is the nodes visited in
 // order, a node that several steps in a row stay at (a wait, then its timer) once.
 export function simResultFromJson(json: unknown): SimResult {
   const r = (json ?? {}) as Obj;
@@ -116,14 +132,23 @@ export function simResultFromJson(json: unknown): SimResult {
     }
   }
   const path = steps.map((s) => s.node).filter((n, i, all) => n !== all[i - 1]);
-  const deliveries: SimDelivery[] = list(r.deliveries).map((d) => ({
-    channel: String(d.channel),
-    node: String(d.node),
-    at: (d.offset ?? d.at) as string | undefined,
-    to: (d.to as string) || undefined,
-    subject: (d.subject as string) || undefined,
-    body: (d.body as string) || undefined,
-  }));
+  const deliveries: SimDelivery[] = list(r.deliveries).map((d) => {
+    const delivery = {
+      channel: String(d.channel),
+      node: String(d.node),
+      at: (d.offset ?? d.at) as string | undefined,
+      to: (d.to as string) || undefined,
+      subject: (d.subject as string) || undefined,
+      body: (d.body as string) || undefined,
+      status: text(d.status),
+      reason: text(d.reason) ?? text(d.last_error),
+      releaseAt: text(d.release_at),
+      releaseOffset: releaseOffset({ offset: d.release_offset, at: d.release_at }, r.start),
+      priority: typeof d.priority === 'number' ? d.priority : undefined,
+      category: text(d.category),
+    };
+    return { ...delivery, outcome: simOutcome(delivery) };
+  });
   return {
     path,
     steps,
