@@ -314,6 +314,10 @@ try {
     const sent = page.getByTestId('sim-deliveries');
     await until('email in the simulated messages', async () => (await sent.locator('[data-channel="email"]').count()) === 1, 3000);
     assert.match(await sent.textContent(), /C-001/);
+    // The email reaches the provider (on time, or after a deferral when the server's
+    // delivery configuration has quiet hours); each step says why, a clause per line.
+    assert.match(await sent.locator('[data-channel="email"]').getAttribute('data-outcome'), /^sent(-late)?$/);
+    assert.ok((await page.getByTestId('sim-path').locator('.sim-step-reason').count()) >= 5, 'step reasons shown');
   });
 
   await stage('flow-list-numbers', async () => {
