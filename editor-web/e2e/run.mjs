@@ -301,6 +301,27 @@ try {
     await until('one journey left waiting', async () => (await nodeCount('wait_pay', 'waiting')) === 1, 10000);
   });
 
+  await stage('live-delivery-funnel', async () => {
+    // With Live on, each message box of the example welcome series shows its delivery
+    // funnel from the stats' `messages` (a wait has none), and the side panel of a
+    // message node the full table.
+    await page.getByLabel('Live').uncheck();
+    await page.goto(`${server.base}/#/flows/welcome_series`);
+    await node('welcome').waitFor();
+    await page.getByLabel('Live').check();
+    for (const id of ['welcome', 'tour', 'gift_sms', 'gift_mail']) {
+      await until(`funnel on ${id}`, async () => (await node(id).locator('[data-funnel="sent"]').count()) === 1, 10000);
+    }
+    assert.equal(await node('wait_tour').locator('[data-testid="node-funnel"]').count(), 0);
+    await select('welcome');
+    await panel().getByTestId('funnel-table').waitFor();
+    assert.equal(await panel().locator('[data-testid="funnel-table"] tr[data-row="delivered"]').count(), 1);
+    await page.getByLabel('Live').uncheck();
+    await until('no funnel with Live off', async () => (await page.locator('[data-testid="node-funnel"]').count()) === 0, 3000);
+    await page.goto(`${server.base}/#/flows/${FLOW}`);
+    await node('wait_pay').waitFor();
+  });
+
   await stage('simulated', async () => {
     await page.getByLabel('Live').uncheck();
     await page.locator('.tabs').getByRole('button', { name: 'Simulate' }).click();
