@@ -316,14 +316,13 @@ try {
     await select('welcome');
     await panel().getByTestId('funnel-table').waitFor();
     assert.equal(await panel().locator('[data-testid="funnel-table"] tr[data-row="delivered"]').count(), 1);
-    await page.getByLabel('Live').uncheck();
-    await until('no funnel with Live off', async () => (await page.locator('[data-testid="node-funnel"]').count()) === 0, 3000);
-    await page.goto(`${server.base}/#/flows/${FLOW}`);
-    await node('wait_pay').waitFor();
   });
 
   await stage('simulated', async () => {
     await page.getByLabel('Live').uncheck();
+    await until('no funnel with Live off', async () => (await page.locator('[data-testid="node-funnel"]').count()) === 0, 3000);
+    await page.goto(`${server.base}/#/flows/${FLOW}`);
+    await node('wait_pay').waitFor();
     await page.locator('.tabs').getByRole('button', { name: 'Simulate' }).click();
     await page.locator('#sim-coupons').fill('SPRING20: C-001, C-002');
     await page.getByRole('button', { name: 'Run simulation' }).click();
