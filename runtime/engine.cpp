@@ -1,5 +1,6 @@
 #include "runtime/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -11,6 +12,7 @@
 
 #include "nodes/compiled_flow.h"
 #include "runtime/delivery.h"
+#include "runtime/governance.h"
 #include "runtime/processor.h"
 #include "runtime/sqlite_store.h"
 
@@ -23,6 +25,14 @@ constexpr size_t kDispatchBatch = 256;    // deliveries read per dispatch round
 constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loop
 constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
+
+// When the timer loop next has work: a timer or a deferred message.
+std::optional<TimeMs> next_work_due(StoreReader& store) {
+  std::optional<TimeMs> timer = store.next_timer_due();
+  std::optional<TimeMs> deferred = store.next_deferred_due();
+  if (timer && deferred) return std::min(*timer, *deferred);
+  return timer ? timer : deferred;
+}
 
 }  // namespace
 
@@ -51,6 +61,11 @@ class Engine::Impl {
   Result<int> deploy(const ir::Flow& flow, const std::string& source);
   Result<IngestSummary> ingest(std::vector<Event> events);
   Result<size_t> fire_due_timers();
+  // The suppression reason when the user withdrew consent for a pending
+  // delivery after its node ran; nullopt when it may go to the provider.
+  // Reads through `reader` (the dispatcher's own connection).
+  std::optional<std::string> recheck_before_send(StoreReader& reader,
+                                                 const DeliveryRecord& delivery) const;
   size_t dispatch_deliveries();
   void loop();
   void start();
@@ -133,7 +148,7 @@ Status Engine::Impl::open() {
   } else if (options_.adapter != "none") {
     return Error{"unknown delivery adapter '" + options_.adapter + "' (file, webhook, none)"};
   }
-  if (auto due = store_->next_timer_due()) next_due_ = *due;
+  if (auto due = next_work_due(*store_)) next_due_ = *due;
   return Status();
 }
 
@@ -246,11 +261,19 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   w.apply = [&](Processor& p, Store&) {
     summary = IngestSummary{};
     const StepCounters before = p.counters();
-    for (const PreparedEvent& e : prepared) {
-      if (p.apply_event(e))
-        ++summary.accepted;
-      else
-        ++summary.duplicates;
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      std::string refusal;
+      switch (p.apply_event(prepared[i], &refusal)) {
+        case EventOutcome::kApplied:
+          ++summary.accepted;
+          break;
+        case EventOutcome::kDuplicate:
+          ++summary.duplicates;
+          break;
+        case EventOutcome::kRefused:
+          summary.refused.push_back({i, std::move(refusal)});
+          break;
+      }
     }
     summary.journeys_started =
         static_cast<size_t>(p.counters().journeys_started - before.journeys_started);
@@ -266,12 +289,24 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   return summary;
 }
 
+std::optional<std::string> Engine::Impl::recheck_before_send(
+    StoreReader& reader, const DeliveryRecord& delivery) const {
+  static const delivery::DeliveryConfig kDefaults;
+  const delivery::DeliveryConfig& config = options_.delivery ? *options_.delivery : kDefaults;
+  if (!governance::is_governed_channel(config, delivery.channel)) return std::nullopt;
+  const ir::FlowCategory category =
+      ir::flow_category_from_name(delivery.category).value_or(ir::FlowCategory::kMarketing);
+  return governance::consent_denial(delivery.user_id, reader.consent(delivery.user_id),
+                                    delivery.channel, category);
+}
+
 Result<size_t> Engine::Impl::fire_due_timers() {
   size_t total = 0;
   for (;;) {
     const TimeMs now = clock_->now_ms();
     if (next_due_.load() > now) break;
     size_t fired = 0;
+    size_t judged = 0;  // deferred messages judged again
     std::optional<TimeMs> next;
     std::vector<TimeMs> lateness;  // for the on_timer_fired observer
     Work w;
@@ -279,20 +314,23 @@ Result<size_t> Engine::Impl::fire_due_timers() {
     w.apply = [&](Processor& p, Store& store) {
       fired = 0;
       lateness.clear();
+      // The release pass first: a message that waited goes out before one a
+      // timer of the same instant produces. A bounded window too.
+      judged = p.release_deferred(kTimerWindow);
       // A bounded window: at most kTimerWindow timer rows in memory at once.
       for (JourneyRecord& due : store.due_journeys(now, kTimerWindow)) {
         if (options_.on_timer_fired) lateness.push_back(now - due.timer->due);
         p.fire_timer(std::move(due));
         ++fired;
       }
-      next = store.next_timer_due();
+      next = next_work_due(store);
     };
     w.after_commit = [&] { next_due_ = next.value_or(INT64_MAX); };
     if (Status s = write(w); !s) return Error{s.message()};
     total += fired;
     metrics_.timers += static_cast<int64_t>(fired);
     for (TimeMs late : lateness) options_.on_timer_fired(late);
-    if (fired == 0) break;
+    if (fired == 0 && judged == 0) break;
   }
   return total;
 }
@@ -433,12 +471,28 @@ Status Engine::put_profile(const std::string& user_id, const std::string& traits
   return impl_->write(w);
 }
 
-Status Engine::set_consent(const std::string&, const std::vector<std::pair<std::string, bool>>&,
-                           const std::string&) {
-  return Error{"consent is not implemented yet"};  // governance lands it
+Status Engine::set_consent(const std::string& user_id,
+                           const std::vector<std::pair<std::string, bool>>& channels,
+                           const std::string& reason) {
+  Work w;
+  w.apply = [&](Processor& p, Store&) {
+    for (const auto& [channel, subscribed] : channels)
+      p.set_consent(user_id, channel, subscribed, reason);
+  };
+  return impl_->write(w);
 }
 
-std::vector<ConsentRecord> Engine::consent(const std::string&) const { return {}; }
+std::vector<ConsentRecord> Engine::consent(const std::string& user_id) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->consent(user_id);
+}
+
+Status Engine::validate_event(const Event& event) const {
+  if (!is_feedback_event(event.type)) return Status();
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  Result<DeliveryRecord> delivery = feedback_delivery(*impl_->reader_, event);
+  return delivery.ok() ? Status() : Status(delivery.error());
+}
 
 std::optional<std::string> Engine::profile(const std::string& user_id) const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
@@ -514,6 +568,12 @@ Result<FlowCounts> Engine::stats(const std::string& flow) const {
     for (const NodeCount& c : counts.nodes) present = present || c.node == id;
     if (!present) counts.nodes.push_back(NodeCount{id, 0, 0, 0});
   }
+  // Message counts in node order (nodes of older versions last).
+  auto rank = [&](const MessageCount& m) {
+    return std::find(node_ids.begin(), node_ids.end(), m.node) - node_ids.begin();
+  };
+  std::stable_sort(counts.messages.begin(), counts.messages.end(),
+                   [&](const MessageCount& a, const MessageCount& b) { return rank(a) < rank(b); });
   return counts;
 }
 
@@ -526,7 +586,7 @@ Result<size_t> Engine::fire_due_timers() { return impl_->fire_due_timers(); }
 
 std::optional<TimeMs> Engine::next_timer_due() const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
-  return impl_->reader_->next_timer_due();
+  return next_work_due(*impl_->reader_);
 }
 
 size_t Engine::dispatch_deliveries() { return impl_->dispatch_deliveries(); }

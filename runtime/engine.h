@@ -91,6 +91,13 @@ struct IngestSummary {
   size_t journeys_started = 0;
   size_t journeys_woken = 0;
   size_t journeys_exited = 0;
+  // Events refused, with why: provider feedback naming no known delivery.
+  // They have no effect and their ids are not remembered.
+  struct Refusal {
+    size_t index = 0;  // in the batch given to ingest()
+    std::string message;
+  };
+  std::vector<Refusal> refused;
 };
 
 struct FlowSummary {
@@ -141,6 +148,11 @@ class Engine {
   // (within the dedupe retention) have no effect. identify events merge traits
   // into the profile. Errors: the store failed (nothing of the batch applied).
   Result<IngestSummary> ingest(std::vector<Event> events);
+  // Whether ingest() would refuse `event` now (committed state): provider
+  // feedback (message_delivered, message_bounced, ...) must name a known
+  // delivery of its user by properties.delivery_id or properties.key. The
+  // HTTP API calls it first, so that a refused batch changes nothing.
+  Status validate_event(const Event& event) const;
   // Merges `traits_json` (a JSON object) into the user's profile; durable on return.
   Status put_profile(const std::string& user_id, const std::string& traits_json);
   std::optional<std::string> profile(const std::string& user_id) const;
@@ -168,7 +180,11 @@ class Engine {
 
   // Fires every timer due at the clock's now, in due order, through the same
   // step function as events. Returns how many fired. Each fires exactly once.
+  // First, the release pass: deferred messages (caps, quiet hours) due now are
+  // judged again and released, deferred again or dropped (not counted in the result).
   Result<size_t> fire_due_timers();
+  // The earliest pending timer or deferred message: when fire_due_timers()
+  // next has work.
   std::optional<TimeMs> next_timer_due() const;
   // Hands committed, due deliveries to the adapter; returns how many were sent.
   size_t dispatch_deliveries();

@@ -87,7 +87,66 @@ std::pair<std::string, std::string> event_json_around_time(const Event& e) {
   return {std::move(head), std::move(tail)};
 }
 
+struct FeedbackType {
+  const char* type;
+  Feedback kind;
+};
+constexpr FeedbackType kFeedbackTypes[] = {{"message_delivered", Feedback::kDelivered},
+                                           {"message_bounced", Feedback::kBounced},
+                                           {"message_complained", Feedback::kComplained},
+                                           {"message_opened", Feedback::kOpened},
+                                           {"message_clicked", Feedback::kClicked}};
+
+std::optional<Feedback> feedback_kind(const std::string& type) {
+  for (const FeedbackType& f : kFeedbackTypes)
+    if (type == f.type) return f.kind;
+  return std::nullopt;
+}
+
+json properties_of(const Event& e) {
+  json properties = json::parse(e.properties_json.empty() ? "{}" : e.properties_json, nullptr, false);
+  return properties.is_object() ? properties : json::object();
+}
+
+// `properties.delivery_id` as a number or as digits in a string.
+std::optional<int64_t> delivery_id_of(const json& properties) {
+  auto id = properties.find("delivery_id");
+  if (id == properties.end()) return std::nullopt;
+  if (id->is_number_integer()) return id->get<int64_t>();
+  if (!id->is_string()) return std::nullopt;
+  const std::string text = id->get<std::string>();
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoll(text);
+}
+
+ir::FlowCategory category_from(const std::string& name) {
+  return ir::flow_category_from_name(name).value_or(ir::FlowCategory::kMarketing);
+}
+
 }  // namespace
+
+bool is_feedback_event(const std::string& type) { return feedback_kind(type).has_value(); }
+
+Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event) {
+  const json properties = properties_of(event);
+  std::optional<DeliveryRecord> found;
+  std::string named;
+  if (std::optional<int64_t> id = delivery_id_of(properties)) {
+    found = reader.delivery(*id);
+    named = "delivery " + std::to_string(*id);
+  } else if (auto key = properties.find("key"); key != properties.end() && key->is_string()) {
+    found = reader.delivery_by_key(key->get<std::string>());
+    named = "delivery key '" + key->get<std::string>() + "'";
+  } else {
+    return Error{event.type + " names no delivery: give properties.delivery_id or properties.key"};
+  }
+  if (!found) return Error{event.type + ": no " + named};
+  if (!event.user_id.empty() && event.user_id != found->user_id)
+    return Error{event.type + ": " + named + " belongs to another user"};
+  return std::move(*found);
+}
 
 void FlowSet::rebuild_routes() {
   routes.clear();
@@ -215,7 +274,12 @@ struct Processor::Journey {
 // Reads the store once, at start-up: the last journey id, and which users
 // have journeys in which flows.
 Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& options)
-    : store_(store), flows_(flows), options_(options), next_journey_id_(store.max_journey_id()) {
+    : store_(store),
+      flows_(flows),
+      options_(options),
+      delivery_(options.delivery ? options.delivery
+                                 : std::make_shared<const delivery::DeliveryConfig>()),
+      next_journey_id_(store.max_journey_id()) {
   build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
 }
 
@@ -309,15 +373,87 @@ void Processor::merge_profile(const std::string& user_id, const std::string& tra
   profiles_[user_id] = std::move(merged);
 }
 
-bool Processor::apply_event(const PreparedEvent& prepared) {
+EventOutcome Processor::apply_event(const PreparedEvent& prepared, std::string* refusal) {
   const Event& event = prepared.event;
-  if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return false;
+  std::optional<DeliveryRecord> feedback_on;
+  if (is_feedback_event(event.type)) {
+    // Refused before its id is remembered, so a corrected retry still applies.
+    Result<DeliveryRecord> delivery = feedback_delivery(store_, event);
+    if (!delivery.ok()) {
+      if (refusal) *refusal = delivery.error().message;
+      return EventOutcome::kRefused;
+    }
+    feedback_on = std::move(delivery.value());
+  }
+  if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return EventOutcome::kDuplicate;
   if (event.is_identify()) {
     merge_profile(event.user_id, event.properties_json);
-    return true;
+    return EventOutcome::kApplied;
   }
+  if (feedback_on) {
+    apply_feedback(prepared, *feedback_on);
+    return EventOutcome::kApplied;
+  }
+  apply_consent_event(prepared);  // before any flow sees the event
+  route_event(prepared);
+  return EventOutcome::kApplied;
+}
+
+// Records what the provider said on the delivery; a hard bounce or a complaint
+// also suppresses the channel for the user. Then the event, carrying the
+// delivery's user, node, flow and channel, goes to flows like any other, so a
+// wait can be `until_event: message_clicked where event.node == "mail"`.
+void Processor::apply_feedback(const PreparedEvent& prepared, const DeliveryRecord& d) {
+  const Event& event = prepared.event;
+  json properties = properties_of(event);
+  const Feedback kind = *feedback_kind(event.type);
+  std::string detail;
+  if (kind == Feedback::kBounced) {
+    auto type = properties.find("bounce_type");
+    if (type != properties.end() && type->is_string()) detail = type->get<std::string>();
+  }
+  (void)store_.record_feedback(d.id, kind, detail, now_);  // a failure fails the commit
+  if (kind == Feedback::kComplained)
+    set_consent(d.user_id, d.channel, false, governance::complaint_reason(d.id));
+  if (kind == Feedback::kBounced && detail == "hard")
+    set_consent(d.user_id, d.channel, false, governance::hard_bounce_reason(d.id));
+
+  Event routed = event;
+  if (routed.user_id.empty()) routed.user_id = d.user_id;
+  properties["node"] = d.node;
+  properties["flow"] = d.flow;
+  properties["channel"] = d.channel;
+  properties["delivery_id"] = d.id;
+  routed.properties_json = properties.dump(-1, ' ', false, json::error_handler_t::replace);
+  route_event(prepare_event(std::move(routed)));
+}
+
+// Events named in the configuration's consent_events (by default
+// `unsubscribe` and `subscribe`) set consent for `properties.channel`, or for
+// every channel when they name none.
+void Processor::apply_consent_event(const PreparedEvent& prepared) {
+  const Event& event = prepared.event;
+  for (const delivery::ConsentEvent& consent : delivery_->consent_events) {
+    if (consent.event != event.type) continue;
+    std::string channel(prepared.properties.get("channel").string());
+    if (channel.empty()) channel = "*";
+    set_consent(event.user_id, channel, consent.subscribe, "event " + event.type);
+    return;
+  }
+}
+
+void Processor::set_consent(const std::string& user_id, const std::string& channel,
+                            bool subscribed, const std::string& reason) {
+  const ConsentRecord incoming{user_id, channel, subscribed, now_, reason};
+  for (const ConsentRecord& existing : store_.consent(user_id))
+    if (existing.channel == channel && !governance::replaces(existing, incoming)) return;
+  (void)store_.put_consent(incoming);  // a failure fails the commit
+}
+
+void Processor::route_event(const PreparedEvent& prepared) {
+  const Event& event = prepared.event;
   auto routes = flows_.routes.find(event.type);
-  if (routes == flows_.routes.end()) return true;
+  if (routes == flows_.routes.end()) return;
   Incoming in;
   in.prepared = &prepared;
   in.time = event.time.value_or(now_);
@@ -329,7 +465,6 @@ bool Processor::apply_event(const PreparedEvent& prepared) {
     auto versions = flows_.flows.find(flow_name);
     if (versions != flows_.flows.end()) apply_to_flow(flow_name, versions->second, in);
   }
-  return true;
 }
 
 // An event without the key's property reaches every journey of the user and
@@ -541,10 +676,12 @@ nodes::JourneyView Processor::view_of(Journey& j, const nodes::CompiledFlow& flo
   return view;
 }
 
-// Writes what a decision asks for: outbox rows (keyed journey:node:visit),
-// timer rows, the consumed event, the coupon held and the A/B variant taken.
-void Processor::record_effects(Journey& j, const nodes::CompiledNode& node,
-                               const nodes::Decision& d, const Incoming* event) {
+// Writes what a decision asks for: outbox rows (keyed journey:node:visit) as
+// governance judges them, with the verdict added to the step's `reason`; timer
+// rows, the consumed event, the coupon held and the A/B variant taken.
+void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
+                               const nodes::CompiledNode& node, const nodes::Decision& d,
+                               const Incoming* event, std::string& reason) {
   if (d.consumed_event && event) {
     j.rec.last_event = const_cast<Incoming*>(event)->stored_json();
     Journey::load_event(j.rec.last_event, j.last);
@@ -567,14 +704,15 @@ void Processor::record_effects(Journey& j, const nodes::CompiledNode& node,
     rec.subject = out.subject;
     rec.body = out.body;
     rec.next_attempt_at = now_;
-    if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
+    rec.release_at = now_;
+    insert_governed(rec, flow, reason);
   }
   for (const nodes::TimerChange& t : d.timers) {
     if (t.op == nodes::TimerChange::Op::kCancel) {
       j.rec.timer.reset();
     } else {
       j.rec.timer = JourneyTimer{t.due, node.id(), visit};  // written by save()
-      if (!earliest_armed_ || t.due < *earliest_armed_) earliest_armed_ = t.due;
+      note_wake_up(t.due);
     }
   }
   if (node.kind() == ir::NodeKind::kAb && d.transition == nodes::Transition::kNext &&
@@ -582,6 +720,117 @@ void Processor::record_effects(Journey& j, const nodes::CompiledNode& node,
     if (!j.rec.variant.empty()) j.rec.variant += ';';
     j.rec.variant += node.id() + "=" + d.edge;
   }
+}
+
+// The message is inserted as the rules say: released now (pending), held
+// until a later instant (deferred), or ended (suppressed, dropped). The
+// journey moves on either way; the release pass judges deferred ones again.
+void Processor::insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& flow,
+                                std::string& reason) {
+  const ir::Flow& ir = flow.ir();
+  rec.category = std::string(ir::flow_category_name(ir.category_value()));
+  rec.priority = ir.priority_value();
+  const governance::Verdict verdict = judge(rec, ir.on_cap_value());
+  switch (verdict.outcome) {
+    case governance::Outcome::kSend:
+      break;
+    case governance::Outcome::kDefer:
+      rec.status = DeliveryStatus::kDeferred;
+      rec.release_at = rec.next_attempt_at = verdict.until;
+      note_wake_up(verdict.until);
+      break;
+    case governance::Outcome::kSuppress:
+      rec.status = DeliveryStatus::kSuppressed;
+      rec.release_at = 0;
+      break;
+    case governance::Outcome::kDrop:
+      rec.status = DeliveryStatus::kDropped;
+      rec.release_at = 0;
+      break;
+  }
+  rec.last_error = verdict.reason;
+  if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
+  if (!verdict.reason.empty()) {
+    reason += "; ";
+    reason += verdict.reason;
+  }
+}
+
+// Gathers what the rules need about the message's user, reading only what
+// the configuration makes relevant (released messages for caps, the zone for
+// quiet hours), and judges the message at the batch's time.
+governance::Verdict Processor::judge(const DeliveryRecord& rec, ir::CapPolicy on_cap) {
+  const delivery::DeliveryConfig& config = *delivery_;
+  if (!governance::is_governed_channel(config, rec.channel)) return governance::Verdict{};
+  const governance::Message message{rec.key, rec.channel, category_from(rec.category), on_cap,
+                                    rec.at};
+  governance::UserFacts user;
+  user.user_id = rec.user_id;
+  user.consent = store_.consent(rec.user_id);
+  if (message.category != ir::FlowCategory::kTransactional) {
+    if (governance::caps_apply(config, rec.channel))
+      user.released =
+          store_.released_since(rec.user_id, now_ - governance::longest_cap_window(config));
+    if (governance::quiet_hours_apply(config, rec.channel))
+      user.zone = std::string(profile_of(rec.user_id).record.get("timezone").string());
+  }
+  return governance::judge(config, message, user, now_);
+}
+
+size_t Processor::release_deferred(size_t limit) {
+  size_t judged = 0;
+  std::vector<std::string> users;  // judged in this window: each user's due ones at once
+  for (const DeliveryRecord& due : store_.due_deferred(now_, limit)) {
+    if (std::find(users.begin(), users.end(), due.user_id) != users.end()) continue;
+    users.push_back(due.user_id);
+    for (const DeliveryRecord& d : store_.due_deferred_of_user(due.user_id, now_)) {
+      judge_again(d);
+      ++judged;
+    }
+  }
+  return judged;
+}
+
+// A deferred message whose time came: the rules again, with what changed
+// meanwhile (consent, messages released since). What became of it goes to
+// its journey's trace as a step of the node that produced it.
+void Processor::judge_again(const DeliveryRecord& deferred) {
+  auto versions = flows_.flows.find(deferred.flow);
+  const nodes::CompiledFlow* flow =
+      versions == flows_.flows.end() ? nullptr : versions->second.find(deferred.flow_version);
+  const ir::CapPolicy on_cap = flow ? flow->ir().on_cap_value() : ir::CapPolicy::kDefer;
+  const governance::Verdict verdict = judge(deferred, on_cap);
+  std::string step;
+  switch (verdict.outcome) {
+    case governance::Outcome::kSend:
+      (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kPending, now_, "");
+      step = deferred.channel + " released; it was " + deferred.last_error;
+      break;
+    case governance::Outcome::kDefer:
+      (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kDeferred, verdict.until,
+                                        verdict.reason);
+      note_wake_up(verdict.until);
+      step = verdict.reason;
+      break;
+    case governance::Outcome::kSuppress:
+    case governance::Outcome::kDrop:
+      (void)store_.set_delivery_verdict(deferred.id,
+                                        verdict.outcome == governance::Outcome::kSuppress
+                                            ? DeliveryStatus::kSuppressed
+                                            : DeliveryStatus::kDropped,
+                                        0, verdict.reason);
+      step = verdict.reason;
+      break;
+  }
+  if (std::optional<JourneyRecord> record = store_.journey(deferred.journey_id)) {
+    Journey j(std::move(*record));
+    append_step(j, deferred.node, "release", std::move(step));
+    save(j);
+  }
+}
+
+void Processor::note_wake_up(TimeMs at) {
+  if (!earliest_armed_ || at < *earliest_armed_) earliest_armed_ = at;
 }
 
 void Processor::wait(Journey& j, const nodes::Awaiting& awaiting) {
@@ -634,7 +883,7 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
         input = nodes::Input::of_coupon(coupon);
         break;
     }
-    const nodes::Decision d = nodes::decide(flow, *node, view, input);
+    nodes::Decision d = nodes::decide(flow, *node, view, input);
     if (d.ignored) {
       // Nothing concerned the journey; an entry that is ignored would stall it.
       if (input_kind == nodes::InputKind::kEntry)
@@ -650,8 +899,8 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
       continue;
     }
     j.unsaved = true;
-    record_effects(j, *node, d, event);
-    append_step(j, node->id(), input_name, d.reason);
+    record_effects(j, flow, *node, d, event, d.reason);
+    append_step(j, node->id(), input_name, std::move(d.reason));
     switch (d.transition) {
       case nodes::Transition::kNext:
         move_to(j, d.next);

@@ -21,6 +21,7 @@
 #include "nodes/compiled_flow.h"
 #include "nodes/node.h"
 #include "runtime/engine.h"
+#include "runtime/governance.h"
 #include "runtime/journey_filter.h"
 #include "runtime/store.h"
 
@@ -60,6 +61,22 @@ struct PreparedEvent {
 };
 PreparedEvent prepare_event(Event event);
 
+// What became of one event given to the step function.
+enum class EventOutcome {
+  kApplied,
+  kDuplicate,  // its id was seen before: no effect
+  kRefused,    // provider feedback naming no known delivery: no effect, not remembered
+};
+
+// Provider feedback: the message_* event types (message_delivered,
+// message_bounced, message_complained, message_opened, message_clicked).
+bool is_feedback_event(const std::string& type);
+// The delivery a feedback event names by `properties.delivery_id` or
+// `properties.key`, read through `reader`; an error saying why not otherwise
+// (none named, unknown, or another user's). The API calls it through
+// Engine::validate_event before ingesting, so that it can answer 4xx.
+Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event);
+
 struct StepCounters {
   int64_t journeys_started = 0;
   int64_t journeys_woken = 0;
@@ -77,14 +94,25 @@ class Processor {
 
   // Starts a batch (one transaction) at `now`. Clears per-batch caches.
   void begin_batch(TimeMs now);
-  // The earliest timer armed since begin_batch, so the engine can wake early.
+  // The earliest timer armed or message deferred since begin_batch, so the
+  // engine can wake early.
   std::optional<TimeMs> earliest_armed() const { return earliest_armed_; }
 
-  // REQUIRES: a transaction is open. Returns false for a duplicate event id.
-  bool apply_event(const PreparedEvent& event);
+  // REQUIRES: a transaction is open. `refusal` (optional) says why an event
+  // was refused.
+  EventOutcome apply_event(const PreparedEvent& event, std::string* refusal = nullptr);
   // Fires the timer of `due` (a journey from Store::due_journeys).
   void fire_timer(JourneyRecord due);
   void merge_profile(const std::string& user_id, const std::string& traits_json);
+  // Writes the user's consent for `channel` ("*": every channel) at the
+  // batch's time, unless a provider's suppression outranks it (governance::replaces).
+  void set_consent(const std::string& user_id, const std::string& channel, bool subscribed,
+                   const std::string& reason);
+  // The release pass: judges again the deferred deliveries due at the batch's
+  // time, a window of at most `limit` rows (each of their users' due deliveries
+  // in priority order), and releases, defers again, suppresses or drops each.
+  // Returns how many were judged; 0 means none was due.
+  size_t release_deferred(size_t limit);
 
   StepCounters& counters() { return counters_; }
 
@@ -104,8 +132,15 @@ class Processor {
            const Incoming* event, TimeMs timer_due, std::string input_name);
   nodes::JourneyView view_of(Journey& j, const nodes::CompiledFlow& flow,
                              const nodes::CompiledNode& node, const Incoming* event);
-  void record_effects(Journey& j, const nodes::CompiledNode& node, const nodes::Decision& d,
-                      const Incoming* event);
+  void record_effects(Journey& j, const nodes::CompiledFlow& flow, const nodes::CompiledNode& node,
+                      const nodes::Decision& d, const Incoming* event, std::string& reason);
+  void insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& flow, std::string& reason);
+  governance::Verdict judge(const DeliveryRecord& rec, ir::CapPolicy on_cap);
+  void judge_again(const DeliveryRecord& deferred);
+  void route_event(const PreparedEvent& prepared);
+  void apply_feedback(const PreparedEvent& prepared, const DeliveryRecord& delivery);
+  void apply_consent_event(const PreparedEvent& prepared);
+  void note_wake_up(TimeMs at);
   void wait(Journey& j, const nodes::Awaiting& awaiting);
   void move_to(Journey& j, const std::string& next);
   void end_journey(Journey& j, Lifecycle to, const std::string& input, const std::string& reason);
@@ -120,6 +155,8 @@ class Processor {
   Store& store_;
   const FlowSet& flows_;
   const EngineOptions& options_;
+  // options_.delivery, or the defaults (consent only) when there is none.
+  std::shared_ptr<const delivery::DeliveryConfig> delivery_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
   int64_t next_journey_id_ = 0;  // the last id handed out

@@ -95,6 +95,30 @@ ALTER TABLE journeys ADD COLUMN history TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE journeys ADD COLUMN history_seq INTEGER NOT NULL DEFAULT 0;
 UPDATE journeys SET history_seq = steps;
 )sql",
+    // Version 4: governed delivery. Consent per user and channel (the newest
+    // record only); each delivery's flow category and priority, when it was
+    // released (caps count from then) and the provider's feedback: the newest,
+    // and the first time of each kind for per-node counts. Indexes for a
+    // user's released messages (caps) and for deferred deliveries by due time
+    // (the release pass).
+    R"sql(
+CREATE TABLE consent(
+  user_id TEXT NOT NULL, channel TEXT NOT NULL, subscribed INTEGER NOT NULL, at INTEGER NOT NULL,
+  reason TEXT NOT NULL, PRIMARY KEY(user_id, channel)) WITHOUT ROWID;
+ALTER TABLE deliveries ADD COLUMN category TEXT NOT NULL DEFAULT 'marketing';
+ALTER TABLE deliveries ADD COLUMN priority INTEGER NOT NULL DEFAULT 50;
+ALTER TABLE deliveries ADD COLUMN release_at INTEGER;
+UPDATE deliveries SET release_at = at;
+ALTER TABLE deliveries ADD COLUMN feedback TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN feedback_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN delivered_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN opened_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN clicked_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN bounced_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN complained_at INTEGER;
+CREATE INDEX deliveries_released ON deliveries(user_id, release_at) WHERE status IN (0, 1, 2);
+CREATE INDEX deliveries_deferred ON deliveries(next_attempt_at, id) WHERE status = 3;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -236,7 +260,8 @@ JourneyRecord read_journey(const Stmt& s) {
 
 constexpr const char* kDeliveryColumns =
     "id, key, journey_id, channel, user_id, flow, flow_version, node, at, to_addr, subject, "
-    "body, status, attempts, next_attempt_at, last_error";
+    "body, status, attempts, next_attempt_at, last_error, category, priority, release_at, "
+    "feedback, feedback_at";
 
 DeliveryRecord read_delivery(const Stmt& s) {
   DeliveryRecord d;
@@ -256,7 +281,34 @@ DeliveryRecord read_delivery(const Stmt& s) {
   d.attempts = static_cast<int>(s.i64(13));
   d.next_attempt_at = s.i64(14);
   d.last_error = s.text(15);
+  d.category = s.text(16);
+  d.priority = static_cast<int>(s.i64(17));
+  d.release_at = s.opt_i64(18).value_or(0);
+  d.feedback = s.text(19);
+  d.feedback_at = s.opt_i64(20).value_or(0);
   return d;
+}
+
+// Suppressed and dropped deliveries were never released: NULL, not 0, so that
+// caps never count them whatever their status becomes.
+std::optional<int64_t> release_column(TimeMs release_at) {
+  return release_at > 0 ? std::optional<int64_t>(release_at) : std::nullopt;
+}
+
+const char* feedback_name(Feedback kind) {
+  switch (kind) {
+    case Feedback::kDelivered:
+      return "delivered";
+    case Feedback::kBounced:
+      return "bounced";
+    case Feedback::kComplained:
+      return "complained";
+    case Feedback::kOpened:
+      return "opened";
+    case Feedback::kClicked:
+      return "clicked";
+  }
+  return "";
 }
 
 // Appends `s` as a JSON string. Invalid UTF-8 goes through nlohmann, which
@@ -377,7 +429,24 @@ class SqliteReader : public StoreReader {
         pending_(db, sql("SELECT ", kDeliveryColumns,
                          " FROM deliveries WHERE status = 0 AND next_attempt_at <= ? "
                          "ORDER BY next_attempt_at, id LIMIT ?")
-                         .c_str()) {}
+                         .c_str()),
+        delivery_(db, sql("SELECT ", kDeliveryColumns, " FROM deliveries WHERE id = ?").c_str()),
+        delivery_by_key_(db,
+                         sql("SELECT ", kDeliveryColumns, " FROM deliveries WHERE key = ?").c_str()),
+        consent_(db,
+                 "SELECT user_id, channel, subscribed, at, reason FROM consent WHERE user_id = ? "
+                 "ORDER BY channel"),
+        released_(db,
+                  "SELECT release_at, channel, category FROM deliveries WHERE user_id = ? AND "
+                  "release_at > ? AND status IN (0, 1, 2) ORDER BY release_at"),
+        next_deferred_(db,
+                       "SELECT next_attempt_at FROM deliveries WHERE status = 3 "
+                       "ORDER BY next_attempt_at LIMIT 1"),
+        messages_(db,
+                  "SELECT node, channel, count(*), sum(status = 1), sum(status = 3), "
+                  "sum(status = 4), sum(status = 5), sum(status = 2), count(delivered_at), "
+                  "count(opened_at), count(clicked_at), count(bounced_at), count(complained_at) "
+                  "FROM deliveries WHERE flow = ? AND channel != 'coupon' GROUP BY node, channel") {}
   ~SqliteReader() override {
     // Deferred by close_v2 until the statement members are finalised.
     if (owns_) sqlite3_close_v2(db_);
@@ -483,6 +552,43 @@ class SqliteReader : public StoreReader {
     return u->i64(0);
   }
 
+  std::optional<DeliveryRecord> delivery(int64_t id) override {
+    Use u(delivery_);
+    u->bind(1, id);
+    if (!u->step()) return std::nullopt;
+    return read_delivery(u.stmt);
+  }
+
+  std::optional<DeliveryRecord> delivery_by_key(const std::string& key) override {
+    Use u(delivery_by_key_);
+    u->bind(1, key);
+    if (!u->step()) return std::nullopt;
+    return read_delivery(u.stmt);
+  }
+
+  std::vector<ConsentRecord> consent(const std::string& user_id) override {
+    std::vector<ConsentRecord> out;
+    Use u(consent_);
+    u->bind(1, user_id);
+    while (u->step())
+      out.push_back({u->text(0), u->text(1), u->i64(2) != 0, u->i64(3), u->text(4)});
+    return out;
+  }
+
+  std::vector<ReleasedMessage> released_since(const std::string& user_id, TimeMs since) override {
+    std::vector<ReleasedMessage> out;
+    Use u(released_);
+    u->bind(1, user_id).bind(2, since);
+    while (u->step()) out.push_back({u->i64(0), u->text(1), u->text(2)});
+    return out;
+  }
+
+  std::optional<TimeMs> next_deferred_due() override {
+    Use u(next_deferred_);
+    if (!u->step()) return std::nullopt;
+    return u->i64(0);
+  }
+
   int64_t pending_timer_count() override {
     Use u(timer_count_);
     return u->step() ? u->i64(0) : 0;
@@ -531,7 +637,7 @@ class SqliteReader : public StoreReader {
 
   Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_, deliveries_,
       next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_, by_state_, variants_,
-      pending_;
+      pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_;
 };
 
 NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
@@ -596,6 +702,27 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
     for (auto& [k, v] : variants) out.variants.push_back(v);
   }
   for (auto& [k, v] : nodes) out.nodes.push_back(v);
+  {
+    Use u(messages_);
+    u->bind(1, flow);
+    while (u->step()) {
+      MessageCount m;
+      m.node = u->text(0);
+      m.channel = u->text(1);
+      m.created = u->i64(2);
+      m.sent = u->i64(3);
+      m.deferred = u->i64(4);
+      m.suppressed = u->i64(5);
+      m.dropped = u->i64(6);
+      m.dead = u->i64(7);
+      m.delivered = u->i64(8);
+      m.opened = u->i64(9);
+      m.clicked = u->i64(10);
+      m.bounced = u->i64(11);
+      m.complained = u->i64(12);
+      out.messages.push_back(std::move(m));
+    }
+  }
   return out;
 }
 
@@ -738,7 +865,8 @@ class SqliteStore final : public Store {
             db,
             "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
             "flow_version, node, at, to_addr, subject, body, status, attempts, "
-            "next_attempt_at, last_error) VALUES(?,?,?,?,?,?,?,?,?,?,?,0,0,?,'')"),
+            "next_attempt_at, last_error, category, priority, release_at) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)"),
         mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
         mark_suppressed_(db,
                          "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
@@ -750,6 +878,33 @@ class SqliteStore final : public Store {
             db,
             "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, at, error, dead) "
             "VALUES(?,?,?,?,?)"),
+        put_consent_(db,
+                     "INSERT OR REPLACE INTO consent(user_id, channel, subscribed, at, reason) "
+                     "VALUES(?,?,?,?,?)"),
+        due_deferred_(db, sql("SELECT ", kDeliveryColumns,
+                              " FROM deliveries WHERE status = 3 AND next_attempt_at <= ? "
+                              "ORDER BY next_attempt_at, id LIMIT ?")
+                              .c_str()),
+        due_deferred_of_user_(db, sql("SELECT ", kDeliveryColumns,
+                                      " FROM deliveries WHERE user_id = ? AND status = 3 AND "
+                                      "next_attempt_at <= ? ORDER BY priority DESC, at, id")
+                                      .c_str()),
+        set_verdict_(db,
+                     "UPDATE deliveries SET status = ?2, release_at = ?3, next_attempt_at = "
+                     "coalesce(?3, next_attempt_at), last_error = ?4 WHERE id = ?1"),
+        record_feedback_(
+            db,
+            // ?2 is the kind's name: the first time of each kind is kept.
+            "UPDATE deliveries SET feedback = ?3, feedback_at = ?4, "
+            "delivered_at = CASE WHEN ?2 = 'delivered' THEN coalesce(delivered_at, ?4) ELSE "
+            "delivered_at END, "
+            "opened_at = CASE WHEN ?2 = 'opened' THEN coalesce(opened_at, ?4) ELSE opened_at END, "
+            "clicked_at = CASE WHEN ?2 = 'clicked' THEN coalesce(clicked_at, ?4) ELSE clicked_at "
+            "END, "
+            "bounced_at = CASE WHEN ?2 = 'bounced' THEN coalesce(bounced_at, ?4) ELSE bounced_at "
+            "END, "
+            "complained_at = CASE WHEN ?2 = 'complained' THEN coalesce(complained_at, ?4) ELSE "
+            "complained_at END WHERE id = ?1"),
         add_code_(db, "INSERT OR IGNORE INTO coupon_codes(pool, code) VALUES(?, ?)"),
         free_code_(db,
                    "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
@@ -952,9 +1107,61 @@ class SqliteStore final : public Store {
         .bind(9, d.to)
         .bind(10, d.subject)
         .bind(11, d.body)
-        .bind(12, d.next_attempt_at);
+        .bind(12, static_cast<int>(d.status))
+        .bind(13, d.next_attempt_at)
+        .bind(14, d.last_error)
+        .bind(15, d.category)
+        .bind(16, d.priority)
+        .bind(17, release_column(d.release_at));
     u->step(&error_);
     return sqlite3_changes(db_) > 0;
+  }
+  std::optional<DeliveryRecord> delivery(int64_t id) override { return reader_.delivery(id); }
+  std::optional<DeliveryRecord> delivery_by_key(const std::string& key) override {
+    return reader_.delivery_by_key(key);
+  }
+  std::vector<ConsentRecord> consent(const std::string& user_id) override {
+    return reader_.consent(user_id);
+  }
+  std::vector<ReleasedMessage> released_since(const std::string& user_id, TimeMs since) override {
+    return reader_.released_since(user_id, since);
+  }
+  std::optional<TimeMs> next_deferred_due() override { return reader_.next_deferred_due(); }
+  Status put_consent(const ConsentRecord& r) override {
+    Use u(put_consent_);
+    u->bind(1, r.user_id).bind(2, r.channel).bind(3, r.subscribed ? 1 : 0).bind(4, r.at).bind(5,
+                                                                                          r.reason);
+    return done(u);
+  }
+  std::vector<DeliveryRecord> due_deferred(TimeMs now, size_t limit) override {
+    std::vector<DeliveryRecord> out;
+    Use u(due_deferred_);
+    u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+    while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+  std::vector<DeliveryRecord> due_deferred_of_user(const std::string& user_id,
+                                                   TimeMs now) override {
+    std::vector<DeliveryRecord> out;
+    Use u(due_deferred_of_user_);
+    u->bind(1, user_id).bind(2, now);
+    while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+  Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
+                              const std::string& reason) override {
+    Use u(set_verdict_);
+    u->bind(1, id).bind(2, static_cast<int>(status)).bind(3, release_column(release_at)).bind(4,
+                                                                                            reason);
+    return done(u);
+  }
+  Status record_feedback(int64_t id, Feedback kind, const std::string& detail,
+                         TimeMs at) override {
+    const std::string name = feedback_name(kind);
+    const std::string newest = detail.empty() ? name : name + " " + detail;
+    Use u(record_feedback_);  // after the strings it binds: SQLite borrows them
+    u->bind(1, id).bind(2, name).bind(3, newest).bind(4, at);
+    return done(u);
   }
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
     return reader_.pending_deliveries(now, limit);
@@ -1054,8 +1261,8 @@ class SqliteStore final : public Store {
   SqliteReader reader_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
       insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
-      mark_suppressed_, record_failure_, record_attempt_, add_code_,
-      free_code_, claim_code_;
+      mark_suppressed_, record_failure_, record_attempt_, put_consent_, due_deferred_,
+      due_deferred_of_user_, set_verdict_, record_feedback_, add_code_, free_code_, claim_code_;
 };
 
 // The reader shares the file through its own connection, so queries run

@@ -119,11 +119,26 @@ struct DeliveryRecord {
   // provider (`at`, or the end of a deferral).
   std::string category = "marketing";
   int priority = 50;
-  TimeMs release_at = 0;
+  TimeMs release_at = 0;  // 0: never released (suppressed or dropped)
   int attempts = 0;
   TimeMs next_attempt_at = 0;
   std::string last_error;
+  // The provider's newest feedback ("delivered", "bounced hard", "opened",
+  // ...) and when it came; empty and 0 before any.
+  std::string feedback;
+  TimeMs feedback_at = 0;
 };
+
+// A message of a user already released to the provider (status pending,
+// sent or dead), as frequency caps count it.
+struct ReleasedMessage {
+  TimeMs release_at = 0;
+  std::string channel;
+  std::string category;  // "marketing", "transactional"
+};
+
+// What a provider reported about a delivery (the message_* events).
+enum class Feedback { kDelivered, kBounced, kComplained, kOpened, kClicked };
 
 // A user's consent for one channel ("*": every channel). The newest record of
 // the channel or of "*" decides; no record means subscribed.
@@ -136,6 +151,10 @@ struct ConsentRecord {
 };
 
 // What became of one message node's deliveries, and the provider's feedback.
+// `created` counts every delivery; sent, deferred, suppressed, dropped and
+// dead count them by their status now (so a deferred message that was later
+// sent counts as sent); the feedback counts are deliveries that got that
+// feedback at least once.
 struct MessageCount {
   std::string node;
   std::string channel;
@@ -200,6 +219,18 @@ class StoreReader {
   // Pending deliveries whose next attempt is due at `now`, oldest first. Read
   // through a reader, these are committed deliveries only: what may be sent.
   virtual std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) = 0;
+
+  // Governed delivery (runtime/governance.h).
+  // One delivery by id or by idempotency key (provider feedback names either).
+  virtual std::optional<DeliveryRecord> delivery(int64_t id) = 0;
+  virtual std::optional<DeliveryRecord> delivery_by_key(const std::string& key) = 0;
+  // The user's consent records, newest per channel, by channel.
+  virtual std::vector<ConsentRecord> consent(const std::string& user_id) = 0;
+  // The user's messages released after `since` (frequency caps), oldest first.
+  virtual std::vector<ReleasedMessage> released_since(const std::string& user_id,
+                                                      TimeMs since) = 0;
+  // When the earliest deferred delivery is due for its next judgement.
+  virtual std::optional<TimeMs> next_deferred_due() = 0;
 };
 
 class Store : public StoreReader {
@@ -247,6 +278,29 @@ class Store : public StoreReader {
   // A pending delivery that must not be sent after all (consent withdrawn
   // after the node ran): status kSuppressed with `reason` as its last error.
   virtual Status mark_suppressed(int64_t delivery_id, const std::string& reason, TimeMs at) = 0;
+
+  // Governed delivery. Writes `record` as the user's newest consent for its
+  // channel, replacing the previous one (the caller decides whether it should:
+  // governance::replaces).
+  virtual Status put_consent(const ConsentRecord& record) = 0;
+  // Deferred deliveries due at `now`, in (next_attempt_at, id) order, at most
+  // `limit`: the release pass's bounded window.
+  virtual std::vector<DeliveryRecord> due_deferred(TimeMs now, size_t limit) = 0;
+  // Every deferred delivery of one user due at `now`, highest priority first,
+  // then oldest: the order the release pass judges them in.
+  virtual std::vector<DeliveryRecord> due_deferred_of_user(const std::string& user_id,
+                                                           TimeMs now) = 0;
+  // The governance verdict on a delivery: kPending releases it (release_at =
+  // next_attempt_at = `release_at`, counted by caps from then), kDeferred holds
+  // it until `release_at`, kSuppressed and kDropped end it. `reason` becomes
+  // its last error (empty when released).
+  virtual Status set_delivery_verdict(int64_t delivery_id, DeliveryStatus status,
+                                      TimeMs release_at, const std::string& reason) = 0;
+  // Records provider feedback: the newest kind and time (`detail`, such as a
+  // bounce type, is appended to the kind's name), and the first time of each
+  // kind, which per-node counts group by.
+  virtual Status record_feedback(int64_t delivery_id, Feedback kind, const std::string& detail,
+                                 TimeMs at) = 0;
 
   // Adds codes to a pool; codes already present are ignored. Returns how many were new.
   virtual int64_t add_coupon_codes(const std::string& pool,

@@ -60,6 +60,7 @@ size_t missing_acked(const std::string& db_path, const std::string& acked_path) 
 
 struct Snapshot {
   std::vector<std::string> deliveries;  // every field that matters, in outbox order
+  size_t sent = 0;                      // deliveries the adapter took
   std::vector<std::string> journeys;    // with their full step history
   int64_t pending_timers = 0;
 };
@@ -71,7 +72,10 @@ Snapshot snapshot(const std::string& db_path) {
   Snapshot out;
   for (const auto& d : s.deliveries("", "", 1'000'000)) {
     out.deliveries.push_back(d.key + "|" + d.channel + "|" + d.user_id + "|" + d.node + "|" +
-                             std::to_string(d.at) + "|" + d.to + "|" + d.subject + "|" + d.body);
+                             std::to_string(d.at) + "|" + d.to + "|" + d.subject + "|" + d.body +
+                             "|" + std::to_string(static_cast<int>(d.status)) + "|" +
+                             std::to_string(d.release_at) + "|" + d.last_error);
+    if (d.status == runtime::DeliveryStatus::kSent) ++out.sent;
   }
   for (int u = 0; u < crash::kUsers; ++u) {
     for (const auto& j : s.journeys_of("u" + std::to_string(u), "")) {
@@ -164,7 +168,7 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
     keys.insert(nlohmann::json::parse(line).at("key").get<std::string>());
   for (const auto& line : read_lines(dir.file("ref.jsonl")))
     reference_keys.insert(nlohmann::json::parse(line).at("key").get<std::string>());
-  CHECK(keys.size() == reference.deliveries.size());
+  CHECK(keys.size() == reference.sent);
   CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
   CHECK(keys == reference_keys);
   CHECK(read_lines(dir.file("acked.txt")).size() >=
