@@ -9,7 +9,9 @@
 #include <random>
 
 #include "runtime/clock.h"
+#include "runtime/delivery/config.h"
 #include "runtime/engine.h"
+#include "runtime/processor.h"
 
 namespace trellis::runtime {
 
@@ -131,18 +133,136 @@ json to_json(const YAML::Node& node) {
   }
 }
 
+// "21:00" -> 1260; throws on anything else.
+int minute_of_day(const std::string& text) {
+  if (text.size() != 5 || text[2] != ':' || !std::isdigit(static_cast<unsigned char>(text[0])) ||
+      !std::isdigit(static_cast<unsigned char>(text[1])) ||
+      !std::isdigit(static_cast<unsigned char>(text[3])) ||
+      !std::isdigit(static_cast<unsigned char>(text[4])))
+    throw std::runtime_error("bad time of day '" + text + "' in config (HH:MM)");
+  const int hours = std::stoi(text.substr(0, 2));
+  const int minutes = std::stoi(text.substr(3, 2));
+  if (hours > 23 || minutes > 59) throw std::runtime_error("bad time of day '" + text + "'");
+  return hours * 60 + minutes;
+}
+
+TimeMs config_duration(const YAML::Node& node, const char* what) {
+  TimeMs t = 0;
+  if (!node || !parse_offset(node.as<std::string>(), &t))
+    throw std::runtime_error(std::string("bad duration in config ") + what);
+  return t;
+}
+
+// The governance part of a delivery configuration (timezone, quiet_hours of
+// channels, caps, max_defer, consent_events), in the layout of docs/delivery.md.
+// Provider settings are ignored: a scenario run delivers nothing.
+delivery::DeliveryConfig read_delivery_config(const YAML::Node& doc) {
+  delivery::DeliveryConfig config;
+  if (!doc.IsMap()) throw std::runtime_error("`config` is not a mapping");
+  if (doc["timezone"]) config.default_timezone = doc["timezone"].as<std::string>();
+  if (doc["max_defer"]) config.max_defer_ms = config_duration(doc["max_defer"], "max_defer");
+  for (const auto& kv : doc["channels"]) {
+    delivery::ChannelConfig channel;
+    channel.name = kv.first.as<std::string>();
+    const YAML::Node quiet = kv.second["quiet_hours"];
+    if (quiet) {
+      delivery::QuietHours hours;
+      std::string from, to;
+      if (quiet.IsScalar()) {
+        const std::string text = quiet.as<std::string>();
+        const size_t dash = text.find('-');
+        if (dash == std::string::npos) throw std::runtime_error("bad quiet_hours '" + text + "'");
+        from = text.substr(0, dash);
+        to = text.substr(dash + 1);
+      } else {
+        from = quiet["from"].as<std::string>();
+        to = quiet["to"].as<std::string>();
+        if (quiet["spread"]) hours.spread_ms = config_duration(quiet["spread"], "spread");
+      }
+      hours.start_minute = minute_of_day(from);
+      hours.end_minute = minute_of_day(to);
+      hours.text = from + "-" + to;
+      channel.quiet_hours = hours;
+    }
+    config.channels[channel.name] = channel;
+  }
+  for (const auto& item : doc["caps"]) {
+    delivery::CapRule cap;
+    const std::string channel = item["channel"] ? item["channel"].as<std::string>() : "any";
+    cap.channel = channel == "any" ? "" : channel;
+    cap.max = item["max"].as<int>();
+    cap.window_ms = config_duration(item["per"], "per");
+    config.caps.push_back(cap);
+  }
+  if (doc["consent_events"]) {
+    config.consent_events.clear();
+    for (const auto& item : doc["consent_events"]) {
+      if (item.IsScalar()) {
+        config.consent_events.push_back({item.as<std::string>(), false});
+        continue;
+      }
+      config.consent_events.push_back(
+          {item["event"].as<std::string>(), item["subscribe"] && item["subscribe"].as<bool>()});
+    }
+  }
+  return config;
+}
+
 struct Step {
   TimeMs at = 0;
   size_t order = 0;
   Event event;
   std::string deploy;  // a flow file to deploy at `at` (a new version)
+  // Consent set as the API would (`consent: {sms: false}`), instead of an event.
+  std::vector<std::pair<std::string, bool>> consent;
 };
 
 struct Expected {
   TimeMs at = -1;
+  TimeMs release_at = -1;
   std::map<std::string, std::string> fields;  // channel, user, node, flow, to, subject, body
   std::string body_contains;
+  std::string status;  // sent, pending, deferred, suppressed, dropped, dead
+  std::string reason_contains;
 };
+
+// A text some step of a user's journeys (of one flow, when given) must contain.
+struct ExpectedTrace {
+  std::string user;
+  std::string flow;
+  std::string contains;
+};
+
+// A run has no dispatcher, so a released message stays pending: `sent` and
+// `pending` both mean "released to the provider".
+bool status_matches(const std::string& expected, DeliveryStatus status) {
+  if (expected == "sent" || expected == "pending")
+    return status == DeliveryStatus::kPending || status == DeliveryStatus::kSent;
+  if (expected == "deferred") return status == DeliveryStatus::kDeferred;
+  if (expected == "suppressed") return status == DeliveryStatus::kSuppressed;
+  if (expected == "dropped") return status == DeliveryStatus::kDropped;
+  if (expected == "dead") return status == DeliveryStatus::kDead;
+  throw std::runtime_error("unknown status `" + expected +
+                           "` in expect (sent, pending, deferred, suppressed, dropped, dead)");
+}
+
+const char* status_name(DeliveryStatus status) {
+  switch (status) {
+    case DeliveryStatus::kPending:
+      return "pending";
+    case DeliveryStatus::kSent:
+      return "sent";
+    case DeliveryStatus::kDead:
+      return "dead";
+    case DeliveryStatus::kDeferred:
+      return "deferred";
+    case DeliveryStatus::kSuppressed:
+      return "suppressed";
+    case DeliveryStatus::kDropped:
+      return "dropped";
+  }
+  return "?";
+}
 
 class Runner {
  public:
@@ -202,6 +322,14 @@ class Runner {
         steps.push_back(std::move(step));
         continue;
       }
+      if (item["consent"]) {
+        if (!item["user"]) throw std::runtime_error("a `consent` step needs `user`");
+        step.event.user_id = item["user"].as<std::string>();
+        for (const auto& kv : item["consent"])
+          step.consent.emplace_back(kv.first.as<std::string>(), kv.second.as<bool>());
+        steps.push_back(std::move(step));
+        continue;
+      }
       json properties = json::object();
       for (const auto& kv : item) {
         const std::string key = kv.first.as<std::string>();
@@ -215,7 +343,9 @@ class Runner {
         else
           properties[key] = to_json(kv.second);
       }
-      if (step.event.type.empty() || step.event.user_id.empty())
+      // Provider feedback may leave the user to the delivery it names.
+      if (step.event.type.empty() ||
+          (step.event.user_id.empty() && !is_feedback_event(step.event.type)))
         throw std::runtime_error("event #" + std::to_string(step.order + 1) +
                                  " needs `type` and `user`");
       if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
@@ -236,8 +366,14 @@ class Runner {
         const std::string key = kv.first.as<std::string>();
         if (key == "at")
           e.at = offset(kv.second, "expect");
+        else if (key == "release_at")
+          e.release_at = offset(kv.second, "expect release_at");
         else if (key == "body_contains")
           e.body_contains = kv.second.as<std::string>();
+        else if (key == "reason_contains")
+          e.reason_contains = kv.second.as<std::string>();
+        else if (key == "status")
+          e.status = kv.second.as<std::string>();
         else if (key == "channel" || key == "user" || key == "node" || key == "flow" ||
                  key == "to" || key == "subject" || key == "body")
           e.fields[key] = kv.second.as<std::string>();
@@ -247,6 +383,43 @@ class Runner {
       out.push_back(std::move(e));
     }
     return out;
+  }
+
+  static std::vector<ExpectedTrace> read_traces(const YAML::Node& traces) {
+    std::vector<ExpectedTrace> out;
+    for (const auto& item : traces) {
+      ExpectedTrace t;
+      for (const auto& kv : item) {
+        const std::string key = kv.first.as<std::string>();
+        if (key == "user")
+          t.user = kv.second.as<std::string>();
+        else if (key == "flow")
+          t.flow = kv.second.as<std::string>();
+        else if (key == "contains")
+          t.contains = kv.second.as<std::string>();
+        else
+          throw std::runtime_error("unknown field `" + key + "` in trace");
+      }
+      if (t.user.empty() || t.contains.empty())
+        throw std::runtime_error("a `trace` item needs `user` and `contains`");
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  void check_traces(Engine& engine, const std::vector<ExpectedTrace>& traces) {
+    for (const ExpectedTrace& t : traces) {
+      bool found = false;
+      for (const JourneyRecord& j : engine.journeys_of_user(t.user)) {
+        if (!t.flow.empty() && j.flow != t.flow) continue;
+        if (std::optional<JourneyDetail> detail = engine.journey(j.id))
+          for (const StepRecord& s : detail->steps)
+            found = found || s.reason.find(t.contains) != std::string::npos;
+      }
+      if (!found)
+        fail("trace: no step of " + t.user + "'s journeys" +
+             (t.flow.empty() ? "" : " in " + t.flow) + " contains \"" + t.contains + "\"");
+    }
   }
 
   void fire_until(Engine& engine, VirtualClock& clock, TimeMs before, bool inclusive) {
@@ -285,6 +458,12 @@ class Runner {
     options.db_path = (dir / "trellis.db").string();
     options.clock = &clock;
     options.adapter = "none";
+    if (doc["config"]) {
+      const YAML::Node config = doc["config"].IsScalar()
+                                    ? YAML::LoadFile(resolve(doc["config"].as<std::string>()))
+                                    : doc["config"];
+      options.delivery = std::make_shared<const delivery::DeliveryConfig>(read_delivery_config(config));
+    }
     Result<std::unique_ptr<Engine>> opened = Engine::open(options);
     if (!opened.ok()) {
       fail("engine: " + opened.error().message);
@@ -315,6 +494,7 @@ class Runner {
     }
     const std::vector<Step> steps = read_steps(doc["events"]);
     const std::vector<Expected> expected = read_expected(doc["expect"]);
+    const std::vector<ExpectedTrace> traces = read_traces(doc["trace"]);
 
     for (const Step& step : steps) {
       const TimeMs at = kEpoch + step.at;
@@ -324,20 +504,35 @@ class Runner {
         if (!deploy(engine, step.deploy)) return;
         continue;
       }
+      if (!step.consent.empty()) {
+        if (Status s = engine.set_consent(step.event.user_id, step.consent, "api"); !s)
+          fail("consent #" + std::to_string(step.order + 1) + ": " + s.message());
+        continue;
+      }
       Event e = step.event;
       e.time = at;
       Result<IngestSummary> r = engine.ingest({e});
-      if (!r.ok()) fail("event #" + std::to_string(step.order + 1) + ": " + r.error().message);
+      if (!r.ok()) {
+        fail("event #" + std::to_string(step.order + 1) + ": " + r.error().message);
+        continue;
+      }
+      for (const IngestSummary::Refusal& refused : r->refused)
+        fail("event #" + std::to_string(step.order + 1) + " refused: " + refused.message);
     }
     const TimeMs until = doc["until"] ? kEpoch + offset(doc["until"], "until") : INT64_MAX;
     fire_until(engine, clock, until, /*inclusive=*/true);
     compare(engine.deliveries("", "", 100000), expected);
+    check_traces(engine, traces);
   }
 
   static std::string describe(const DeliveryRecord& d) {
     std::string s = "{at: " + offset_text(d.at - kEpoch) + ", channel: " + d.channel +
                     ", user: " + d.user_id + ", node: " + d.node;
     if (!d.body.empty()) s += ", body: \"" + d.body + "\"";
+    if (d.status != DeliveryStatus::kPending && d.status != DeliveryStatus::kSent)
+      s += std::string(", status: ") + status_name(d.status) + ", reason: \"" + d.last_error + "\"";
+    else if (d.release_at != d.at)
+      s += ", release_at: " + offset_text(d.release_at - kEpoch);
     return s + "}";
   }
 
@@ -376,6 +571,14 @@ class Runner {
       }
       if (!e.body_contains.empty() && d.body.find(e.body_contains) == std::string::npos)
         fail(where + "body does not contain \"" + e.body_contains + "\" in " + describe(d));
+      if (!e.status.empty() && !status_matches(e.status, d.status))
+        fail(where + "status is " + status_name(d.status) + ", expected " + e.status + " in " +
+             describe(d));
+      if (e.release_at >= 0 && d.release_at - kEpoch != e.release_at)
+        fail(where + "release_at " + (d.release_at ? offset_text(d.release_at - kEpoch) : "none") +
+             ", expected " + offset_text(e.release_at) + " in " + describe(d));
+      if (!e.reason_contains.empty() && d.last_error.find(e.reason_contains) == std::string::npos)
+        fail(where + "reason does not contain \"" + e.reason_contains + "\" in " + describe(d));
     }
   }
 

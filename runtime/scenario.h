@@ -6,7 +6,19 @@
 // Ordering on the virtual clock: before each event, every timer due strictly
 // earlier fires (in due order, the clock set to each due time); then the event
 // is applied; a timer due at the event's instant fires after it (SPEC §6).
-// After the last event, timers keep firing until none is left.
+// After the last event, timers keep firing until none is left. Deferred
+// messages (caps, quiet hours) are judged again on the same clock, as timers.
+//
+// Governed delivery: `config:` names a delivery
+// configuration file (relative to the scenario) or holds one inline; an event
+// item `{at: 1h, consent: {sms: false}, user: u1}` sets consent as the API
+// does; `expect` items may check `status` (sent, pending, deferred,
+// suppressed, dropped, dead: a run has no dispatcher, so a released message
+// stays pending, and `sent` and `pending` both mean "released"), `release_at`
+// (an offset like `at`) and `reason_contains` (the governance reason); and
+// `trace: [{user, flow?, contains}]` requires some step of the user's
+// journeys to contain the text. Expected deliveries include suppressed and
+// dropped ones, in the order their nodes ran.
 #pragma once
 
 #include <functional>
