@@ -673,6 +673,7 @@ nodes::JourneyView Processor::view_of(Journey& j, const nodes::CompiledFlow& flo
   view.coupon_given_here = j.coupon_at(node.id());
   view.visit = static_cast<uint32_t>(std::max(1, j.visits[node.id()]));
   view.now = now_;
+  view.default_timezone = delivery_->default_timezone;  // lives as long as the processor
   return view;
 }
 
