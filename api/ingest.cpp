@@ -52,12 +52,30 @@ void Ingest::note_types(const std::vector<runtime::Event>& events) {
   }
 }
 
+// The first event the engine would refuse (provider feedback naming no known
+// delivery), checked before anything commits so that a refused body changes
+// nothing. Messages name the element as parse_events does for arrays.
+std::optional<std::string> Ingest::first_refusal(const std::vector<runtime::Event>& events,
+                                                 bool array) const {
+  for (size_t i = 0; i < events.size(); ++i) {
+    Status valid = engine_.validate_event(events[i]);
+    if (valid.ok()) continue;
+    return array ? "event " + std::to_string(i) + ": " + valid.message() : valid.message();
+  }
+  return std::nullopt;
+}
+
 IngestOutcome Ingest::ingest_body(const std::string& body) {
   IngestOutcome out;
   auto events = runtime::parse_events(body);
   if (!events.ok()) {
     count_rejected("http", "invalid");
     return {400, "invalid_event", events.error().message, {}};
+  }
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (auto refusal = first_refusal(*events, first != std::string::npos && body[first] == '[')) {
+    count_rejected("http", "refused");
+    return {400, "invalid_event", *refusal, {}};
   }
   note_types(*events);
   auto summary = engine_.ingest(std::move(*events));
@@ -73,6 +91,7 @@ IngestOutcome Ingest::ingest_body(const std::string& body) {
 std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& messages) {
   std::vector<SinkOutcome> out(messages.size());
   std::vector<runtime::Event> batch;
+  std::vector<size_t> message_of;  // per event of `batch`: its message's index
   for (size_t i = 0; i < messages.size(); ++i) {
     auto events = runtime::parse_events(messages[i].payload);
     if (!events.ok()) {
@@ -80,10 +99,16 @@ std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& message
       count_rejected("redis", "invalid");
       continue;
     }
+    if (auto refusal = first_refusal(*events, events->size() > 1)) {
+      out[i] = {SinkVerdict::kPoison, *refusal};
+      count_rejected("redis", "refused");
+      continue;
+    }
     for (size_t j = 0; j < events->size(); ++j) {
       auto& e = (*events)[j];
       if (e.id.empty()) e.id = messages[i].source_id + "#" + std::to_string(j);
       batch.push_back(std::move(e));
+      message_of.push_back(i);
     }
   }
   if (batch.empty()) return out;
@@ -96,6 +121,13 @@ std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& message
     return out;
   }
   count_accepted("redis", *summary);
+  // Every event was checked before the commit, so the engine should refuse
+  // none; one it refuses anyway had no effect, and its message goes to the
+  // dead letters with the reason rather than being acked as applied.
+  for (const auto& refusal : summary->refused) {
+    out[message_of[refusal.index]] = {SinkVerdict::kPoison, refusal.message};
+    count_rejected("redis", "refused");
+  }
   return out;
 }
 

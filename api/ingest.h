@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@
 namespace trellis::api {
 
 struct IngestOutcome {
-  int status = 202;   // 202 committed; 400 bad body; 503 store failure
+  int status = 202;   // 202 committed; 400 bad body or refused event; 503 store failure
   std::string error;  // for 4xx/5xx: "invalid_event", "store_unavailable"
   std::string detail;
   runtime::IngestSummary summary;
@@ -41,6 +42,8 @@ class Ingest : public EventSink {
   nlohmann::json recent_types() const;
 
  private:
+  std::optional<std::string> first_refusal(const std::vector<runtime::Event>& events,
+                                           bool array) const;
   void note_types(const std::vector<runtime::Event>& events);
   void count_accepted(const char* source, const runtime::IngestSummary& summary);
   void count_rejected(const char* source, const char* reason, double n = 1);

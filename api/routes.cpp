@@ -219,10 +219,18 @@ void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Respon
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
   IngestOutcome outcome = ctx.ingest.ingest_body(req.body);
   if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
-  reply_json(res, 202,
-             {{"accepted", outcome.summary.accepted},
-              {"duplicates", outcome.summary.duplicates},
-              {"journeys_started", outcome.summary.journeys_started}});
+  json reply = {{"accepted", outcome.summary.accepted},
+                {"duplicates", outcome.summary.duplicates},
+                {"journeys_started", outcome.summary.journeys_started}};
+  // Ingest checked every event before the commit, so the engine should refuse
+  // none; if it does anyway, the answer says which had no effect.
+  if (!outcome.summary.refused.empty()) {
+    json refused = json::array();
+    for (const auto& r : outcome.summary.refused)
+      refused.push_back({{"index", r.index}, {"message", r.message}});
+    reply["refused"] = refused;
+  }
+  reply_json(res, 202, reply);
 }
 
 void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
@@ -452,6 +460,10 @@ json delivery_to_json(const runtime::DeliveryRecord& d) {
               {"priority", d.priority}};
   if (!d.subject.empty()) out["subject"] = d.subject;
   if (d.release_at) out["release_at"] = format_time(d.release_at);
+  if (!d.feedback.empty()) {
+    out["feedback"] = d.feedback;  // the provider's newest: "delivered", "bounced hard", ...
+    out["feedback_at"] = format_time(d.feedback_at);
+  }
   if (!d.last_error.empty()) {
     out["last_error"] = d.last_error;
     // Why it was not sent: the governance decision, or the last failed attempt.

@@ -81,6 +81,33 @@ TEST_CASE("consent channels are email, sms and the configured ones") {
   CHECK(api::consent_channels(&config) == std::set<std::string>{"email", "push", "sms"});
 }
 
+TEST_CASE("PUT consent records it per channel; GET answers when and why") {
+  api::testing::ServiceFixture f;
+  f.start();
+  auto put = f.put("/v1/users/u1/consent", R"({"sms": false, "email": true})", "application/json");
+  REQUIRE(put);
+  INFO(put->body);
+  REQUIRE(put->status == 200);
+  json answer = json::parse(put->body);
+  CHECK(answer["user_id"] == "u1");
+  CHECK(answer["channels"]["sms"]["subscribed"] == false);
+  CHECK(answer["channels"]["sms"]["reason"] == "api");
+  CHECK(answer["channels"]["email"]["subscribed"] == true);
+  CHECK(answer["channels"]["sms"]["at"].get<std::string>().back() == 'Z');
+  CHECK(f.get_json("/v1/users/u1/consent") == answer);
+
+  json wrapped = {{"channels", {{"email", false}}}, {"reason", "support ticket 7"}};
+  REQUIRE(f.put("/v1/users/u1/consent", wrapped.dump(), "application/json")->status == 200);
+  json channels = f.get_json("/v1/users/u1/consent")["channels"];
+  CHECK(channels["email"]["subscribed"] == false);
+  CHECK(channels["email"]["reason"] == "api: support ticket 7");
+  CHECK(channels["sms"]["subscribed"] == false);  // untouched
+  CHECK(channels.size() == 2);
+
+  REQUIRE(f.put("/v1/users/u1/consent", R"({"all": true})", "application/json")->status == 200);
+  CHECK(f.get_json("/v1/users/u1/consent")["channels"]["*"]["subscribed"] == true);
+}
+
 TEST_CASE("GET consent: 404 for a user nobody knows, no channels for a known one") {
   api::testing::ServiceFixture f;
   f.start();
@@ -92,6 +119,9 @@ TEST_CASE("GET consent: 404 for a user nobody knows, no channels for a known one
 TEST_CASE("a refused consent body answers 400 naming its field and changes nothing") {
   api::testing::ServiceFixture f;
   f.start();
+  REQUIRE(f.put("/v1/users/u1/consent", R"({"sms": false})", "application/json")->status == 200);
+  json before = f.get_json("/v1/users/u1/consent");
+
   auto [body, field] = GENERATE(table<std::string, std::string>({
       {"", ""},
       {"[true]", ""},
@@ -105,7 +135,7 @@ TEST_CASE("a refused consent body answers 400 naming its field and changes nothi
   auto r = f.put("/v1/users/u1/consent", body, "application/json");
   require_error(r, 400, "invalid_consent");
   CHECK(json::parse(r->body)["detail"]["field"] == field);
-  require_error(f.client->Get("/v1/users/u1/consent"), 404, "unknown_user");
+  CHECK(f.get_json("/v1/users/u1/consent") == before);
 }
 
 TEST_CASE("consent: malformed or deep JSON is refused; writes need the token") {
@@ -121,5 +151,22 @@ TEST_CASE("consent: malformed or deep JSON is refused; writes need the token") {
                       "application/json"),
                 400, "json_too_deep");
   require_error(f.client->Get("/v1/users/u1/consent"), 404, "unknown_user");
+  CHECK(f.put("/v1/users/u1/consent", R"({"sms": false})", "application/json")->status == 200);
 }
 
+TEST_CASE("consent accepts the channels of the delivery configuration") {
+  api::testing::ServiceFixture f;
+  auto config = std::make_shared<trellis::runtime::delivery::DeliveryConfig>();
+  auto& push = config->channels["push"];
+  push.name = "push";
+  push.provider = "file";
+  push.url = f.dir.file("push.jsonl");
+  api::ServiceOptions options;
+  options.delivery = config;
+  f.start(options);
+  auto r = f.put("/v1/users/u1/consent", R"({"push": false})", "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 200);
+  CHECK(f.get_json("/v1/users/u1/consent")["channels"]["push"]["subscribed"] == false);
+}
