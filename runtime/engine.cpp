@@ -104,7 +104,7 @@ class Engine::Impl {
 
   struct Counters {
     std::atomic<int64_t> accepted{0}, duplicates{0}, started{0}, timers{0}, created{0}, sent{0},
-        failed{0}, dead{0}, commits{0};
+        failed{0}, dead{0}, commits{0}, deferred{0}, suppressed{0}, dropped{0}, released{0};
   } metrics_;
 };
 
@@ -193,7 +193,13 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   }
   if (Status s = store_->commit(); !s) return s;
   ++metrics_.commits;
-  metrics_.created = processor_->counters().deliveries_created;  // writer-owned counter
+  // Writer-owned counters, published after the commit.
+  const StepCounters& counted = processor_->counters();
+  metrics_.created = counted.deliveries_created;
+  metrics_.deferred = counted.deliveries_deferred;
+  metrics_.suppressed = counted.deliveries_suppressed;
+  metrics_.dropped = counted.deliveries_dropped;
+  metrics_.released = counted.deliveries_released;
   for (Work* w : batch)
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
@@ -604,6 +610,10 @@ EngineMetrics Engine::metrics() const {
   out.deliveries_sent = m.sent;
   out.deliveries_failed_attempts = m.failed;
   out.deliveries_dead = m.dead;
+  out.deliveries_deferred = m.deferred;
+  out.deliveries_suppressed = m.suppressed;
+  out.deliveries_dropped = m.dropped;
+  out.deliveries_released = m.released;
   out.commits = m.commits;
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   out.pending_timers = impl_->reader_->pending_timer_count();
@@ -629,6 +639,14 @@ std::string Engine::prometheus_metrics() const {
   counter("trellis_delivery_failures_total", "Failed delivery attempts.",
           m.deliveries_failed_attempts);
   counter("trellis_deliveries_dead_total", "Deliveries moved to dead letters.", m.deliveries_dead);
+  out << "# HELP trellis_delivery_verdicts_total Governance verdicts on messages (a message "
+         "deferred twice counts twice; released: let go after a deferral).\n"
+         "# TYPE trellis_delivery_verdicts_total counter\n";
+  for (auto [verdict, value] : {std::pair{"deferred", m.deliveries_deferred},
+                                {"suppressed", m.deliveries_suppressed},
+                                {"dropped", m.deliveries_dropped},
+                                {"released", m.deliveries_released}})
+    out << "trellis_delivery_verdicts_total{verdict=\"" << verdict << "\"} " << value << '\n';
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
   return out.str();

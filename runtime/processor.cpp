@@ -723,6 +723,12 @@ void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
   }
 }
 
+void Processor::count_verdict(DeliveryStatus status) {
+  if (status == DeliveryStatus::kDeferred) ++counters_.deliveries_deferred;
+  if (status == DeliveryStatus::kSuppressed) ++counters_.deliveries_suppressed;
+  if (status == DeliveryStatus::kDropped) ++counters_.deliveries_dropped;
+}
+
 // The message is inserted as the rules say: released now (pending), held
 // until a later instant (deferred), or ended (suppressed, dropped). The
 // journey moves on either way; the release pass judges deferred ones again.
@@ -750,7 +756,10 @@ void Processor::insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& 
       break;
   }
   rec.last_error = verdict.reason;
-  if (store_.insert_delivery(rec)) ++counters_.deliveries_created;
+  if (store_.insert_delivery(rec)) {
+    ++counters_.deliveries_created;
+    count_verdict(rec.status);
+  }
   if (!verdict.reason.empty()) {
     reason += "; ";
     reason += verdict.reason;
@@ -805,23 +814,26 @@ void Processor::judge_again(const DeliveryRecord& deferred) {
   switch (verdict.outcome) {
     case governance::Outcome::kSend:
       (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kPending, now_, "");
+      ++counters_.deliveries_released;
       step = deferred.channel + " released; it was " + deferred.last_error;
       break;
     case governance::Outcome::kDefer:
       (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kDeferred, verdict.until,
                                         verdict.reason);
+      count_verdict(DeliveryStatus::kDeferred);
       note_wake_up(verdict.until);
       step = verdict.reason;
       break;
     case governance::Outcome::kSuppress:
-    case governance::Outcome::kDrop:
-      (void)store_.set_delivery_verdict(deferred.id,
-                                        verdict.outcome == governance::Outcome::kSuppress
-                                            ? DeliveryStatus::kSuppressed
-                                            : DeliveryStatus::kDropped,
-                                        0, verdict.reason);
+    case governance::Outcome::kDrop: {
+      const DeliveryStatus status = verdict.outcome == governance::Outcome::kSuppress
+                                        ? DeliveryStatus::kSuppressed
+                                        : DeliveryStatus::kDropped;
+      (void)store_.set_delivery_verdict(deferred.id, status, 0, verdict.reason);
+      count_verdict(status);
       step = verdict.reason;
       break;
+    }
   }
   if (std::optional<JourneyRecord> record = store_.journey(deferred.journey_id)) {
     Journey j(std::move(*record));

@@ -83,6 +83,12 @@ struct StepCounters {
   int64_t journeys_exited = 0;
   int64_t timers_fired = 0;
   int64_t deliveries_created = 0;
+  // Governance verdicts, at the node and in the release pass: what /metrics
+  // counts as trellis_delivery_verdicts_total.
+  int64_t deliveries_deferred = 0;
+  int64_t deliveries_suppressed = 0;
+  int64_t deliveries_dropped = 0;
+  int64_t deliveries_released = 0;  // a deferred message let go
 };
 
 class Processor {
@@ -137,6 +143,7 @@ class Processor {
   void insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& flow, std::string& reason);
   governance::Verdict judge(const DeliveryRecord& rec, ir::CapPolicy on_cap);
   void judge_again(const DeliveryRecord& deferred);
+  void count_verdict(DeliveryStatus status);
   void route_event(const PreparedEvent& prepared);
   void apply_feedback(const PreparedEvent& prepared, const DeliveryRecord& delivery);
   void apply_consent_event(const PreparedEvent& prepared);

@@ -126,6 +126,12 @@ TEST_CASE("a message without consent is suppressed: status, reason, filter and s
   CHECK(sms["suppressed"] == 1);
   CHECK(sms["sent"] == 0);
   CHECK(message_counts(stats, "mail")["created"] == 1);
+
+  std::string metrics = f.client->Get("/metrics")->body;
+  CHECK(metrics.find("trellis_delivery_verdicts_total{verdict=\"suppressed\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("trellis_delivery_verdicts_total{verdict=\"deferred\"} 0\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("a capped message is deferred with its release time and reason") {
@@ -141,6 +147,9 @@ TEST_CASE("a capped message is deferred with its release time and reason") {
   CHECK(text["release_at"] > text["at"]);
   CHECK(f.get_json("/v1/deliveries?status=deferred")["deliveries"].size() == 1);
   CHECK(message_counts(f.get_json("/v1/flows/news/stats"), "text")["deferred"] == 1);
+  CHECK(f.client->Get("/metrics")
+            ->body.find("trellis_delivery_verdicts_total{verdict=\"deferred\"} 1\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("feedback events may omit the user but must name their delivery") {
