@@ -104,7 +104,10 @@ class Engine::Impl {
 
   struct Counters {
     std::atomic<int64_t> accepted{0}, duplicates{0}, started{0}, timers{0}, created{0}, sent{0},
-        failed{0}, dead{0}, commits{0}, deferred{0}, suppressed{0}, dropped{0}, released{0};
+        failed{0}, dead{0}, commits{0};
+    // Governance verdicts: copies of the processor's counters (see run_batch).
+    std::atomic<int64_t> verdicts_deferred{0}, verdicts_suppressed{0}, verdicts_dropped{0},
+        verdicts_released{0};
   } metrics_;
 };
 
@@ -196,10 +199,10 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   // Writer-owned counters, published after the commit.
   const StepCounters& counted = processor_->counters();
   metrics_.created = counted.deliveries_created;
-  metrics_.deferred = counted.deliveries_deferred;
-  metrics_.suppressed = counted.deliveries_suppressed;
-  metrics_.dropped = counted.deliveries_dropped;
-  metrics_.released = counted.deliveries_released;
+  metrics_.verdicts_deferred = counted.deliveries_deferred;
+  metrics_.verdicts_suppressed = counted.deliveries_suppressed;
+  metrics_.verdicts_dropped = counted.deliveries_dropped;
+  metrics_.verdicts_released = counted.deliveries_released;
   for (Work* w : batch)
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
@@ -610,10 +613,10 @@ EngineMetrics Engine::metrics() const {
   out.deliveries_sent = m.sent;
   out.deliveries_failed_attempts = m.failed;
   out.deliveries_dead = m.dead;
-  out.deliveries_deferred = m.deferred;
-  out.deliveries_suppressed = m.suppressed;
-  out.deliveries_dropped = m.dropped;
-  out.deliveries_released = m.released;
+  out.verdicts_deferred = m.verdicts_deferred;
+  out.verdicts_suppressed = m.verdicts_suppressed;
+  out.verdicts_dropped = m.verdicts_dropped;
+  out.verdicts_released = m.verdicts_released;
   out.commits = m.commits;
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   out.pending_timers = impl_->reader_->pending_timer_count();
@@ -642,10 +645,10 @@ std::string Engine::prometheus_metrics() const {
   out << "# HELP trellis_delivery_verdicts_total Governance verdicts on messages (a message "
          "deferred twice counts twice; released: let go after a deferral).\n"
          "# TYPE trellis_delivery_verdicts_total counter\n";
-  for (auto [verdict, value] : {std::pair{"deferred", m.deliveries_deferred},
-                                {"suppressed", m.deliveries_suppressed},
-                                {"dropped", m.deliveries_dropped},
-                                {"released", m.deliveries_released}})
+  for (auto [verdict, value] : {std::pair{"deferred", m.verdicts_deferred},
+                                {"suppressed", m.verdicts_suppressed},
+                                {"dropped", m.verdicts_dropped},
+                                {"released", m.verdicts_released}})
     out << "trellis_delivery_verdicts_total{verdict=\"" << verdict << "\"} " << value << '\n';
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");

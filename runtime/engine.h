@@ -121,11 +121,12 @@ struct EngineMetrics {
   int64_t deliveries_sent = 0;
   int64_t deliveries_failed_attempts = 0;
   int64_t deliveries_dead = 0;
-  // Governance verdicts (deferred, suppressed, dropped; released after a deferral).
-  int64_t deliveries_deferred = 0;
-  int64_t deliveries_suppressed = 0;
-  int64_t deliveries_dropped = 0;
-  int64_t deliveries_released = 0;
+  // Governance verdicts at the node and in the release pass (deferred,
+  // suppressed, dropped; released after a deferral).
+  int64_t verdicts_deferred = 0;
+  int64_t verdicts_suppressed = 0;
+  int64_t verdicts_dropped = 0;
+  int64_t verdicts_released = 0;
   int64_t commits = 0;
   int64_t pending_timers = 0;
 };

@@ -134,6 +134,19 @@ TEST_CASE("a message without consent is suppressed: status, reason, filter and s
         std::string::npos);
 }
 
+TEST_CASE("consent to nothing but email: `all` off, then the named channel on") {
+  NewsFixture f;
+  REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);
+  REQUIRE(f.put("/v1/users/u1/consent", R"({"all": false, "email": true})", "application/json")
+              ->status == 200);
+  REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  json deliveries = f.get_json("/v1/deliveries?user=u1")["deliveries"];
+  CHECK(delivery_of(deliveries, "u1", "email")["status"] == "pending");
+  json text = delivery_of(deliveries, "u1", "sms");
+  CHECK(text["status"] == "suppressed");
+  CHECK(text["reason"].get<std::string>().find("every channel") != std::string::npos);
+}
+
 TEST_CASE("a capped message is deferred with its release time and reason") {
   // One message a day on any channel: the email goes, the sms waits a day.
   NewsFixture f(Rules{false, {{"", 1, 24 * 3600 * 1000LL, "any 1/1d", {}}}});
