@@ -196,6 +196,10 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
     if (!fired.ok()) throw std::runtime_error(fired.message());
     clock.set_ms(*event.time);
     last = *event.time;
+    // Feedback naming no delivery the run has made is the request's mistake.
+    if (Status valid = e.validate_event(event); !valid.ok())
+      throw BadRequest{"event at " + format_offset((*event.time - kStartMs) / 1000) + ": " +
+                       valid.message()};
     auto ingested = e.ingest({event});
     if (!ingested.ok()) throw std::runtime_error(ingested.error().message);
   }

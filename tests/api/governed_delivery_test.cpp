@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
+#include "api/ingest.h"
 #include "tests/api/service_fixture.h"
 
 namespace api = trellis::api;
@@ -226,6 +227,23 @@ TEST_CASE("feedback is recorded on its delivery; feedback on no known delivery c
   CHECK(email["reason"].get<std::string>().find("hard bounce") != std::string::npos);
 }
 
+TEST_CASE("on the stream, feedback naming no delivery is poison and the rest is applied") {
+  NewsFixture f;
+  api::MetricsRegistry metrics;
+  api::Ingest ingest(f.service->engine(), metrics);
+  auto outcomes =
+      ingest.apply({{"events/1-0", feedback("message_opened", {{"delivery_id", 999}}).dump()},
+                    {"events/2-0", signup("e1", "u1").dump()}});
+  REQUIRE(outcomes.size() == 2);
+  CHECK(outcomes[0].verdict == api::SinkVerdict::kPoison);
+  CHECK(outcomes[0].error == "message_opened: no delivery 999");
+  CHECK(outcomes[1].verdict == api::SinkVerdict::kApplied);
+  CHECK(f.get_json("/v1/users/u1/journeys")["journeys"].size() == 1);
+  CHECK(metrics.render().find(
+            R"(trellis_ingest_rejected_total{source="redis",reason="refused"} 1)") !=
+        std::string::npos);
+}
+
 TEST_CASE("events other than feedback still need a user id") {
   NewsFixture f;
   auto r = f.post_json("/v1/events", {{"type", "signup"}, {"properties", {{"delivery_id", 1}}}});
@@ -286,6 +304,27 @@ TEST_CASE("simulate runs under the server's delivery configuration and the reque
   }
   CHECK(deferred_step);
   CHECK(release_step);
+}
+
+TEST_CASE("simulate applies feedback on its own deliveries and refuses feedback on none") {
+  NewsFixture f;
+  json request = {{"flow", "news"},
+                  {"users", {{"u1", json::parse(kContact)}}},
+                  {"events",
+                   {{{"at", "0s"}, {"type", "signup"}, {"user", "u1"}},
+                    {{"at", "1m"}, {"type", "message_bounced"}, {"delivery_id", 1}}}}};
+  auto r = f.post_json("/v1/simulate", request);
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  json mail = delivery_of(json::parse(r->body)["deliveries"], "u1", "email");
+  CHECK(mail["feedback"].get<std::string>().rfind("bounced", 0) == 0);
+
+  request["events"][1]["delivery_id"] = 999;
+  auto refused = f.post_json("/v1/simulate", request);
+  require_error(refused, 400, "invalid_simulation");
+  CHECK(json::parse(refused->body)["detail"].get<std::string>().find("no delivery 999") !=
+        std::string::npos);
 }
 
 TEST_CASE("simulate reports each delivery's status and offset") {
