@@ -315,7 +315,25 @@ try {
     assert.equal(await node('wait_tour').locator('[data-testid="node-funnel"]').count(), 0);
     await select('welcome');
     await panel().getByTestId('funnel-table').waitFor();
-    assert.equal(await panel().locator('[data-testid="funnel-table"] tr[data-row="delivered"]').count(), 1);
+    const deliveredRow = panel().locator('[data-testid="funnel-table"] tr[data-row="delivered"] td.num').first();
+    assert.equal(await deliveredRow.textContent(), '0');
+    // A sign-up sends the welcome email; the provider reports it delivered.
+    await api('PUT', '/v1/users/u9', { first_name: 'Uma', email: 'uma@example.com' });
+    await api('POST', '/v1/events', { id: 'e2e-signup-9', type: 'signed_up', user_id: 'u9', time: new Date().toISOString(), properties: {} });
+    const welcome = await until(
+      'the welcome email in the outbox',
+      async () => (await api('GET', '/v1/deliveries?flow=welcome_series&user=u9')).deliveries.find((d) => d.node === 'welcome'),
+      10000,
+    );
+    await api('POST', '/v1/events', {
+      id: 'e2e-feedback-9',
+      type: 'message_delivered',
+      time: new Date().toISOString(),
+      properties: { delivery_id: welcome.id },
+    });
+    const delivered = node('welcome').locator('[data-funnel="delivered"]');
+    await until('delivered 1 on the welcome box', async () => (await delivered.count()) === 1 && (await delivered.textContent()) === '1', 10000);
+    await until('delivered 1 in the side panel', async () => (await deliveredRow.textContent()) === '1', 5000);
   });
 
   await stage('simulated', async () => {
