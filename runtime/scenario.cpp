@@ -410,15 +410,19 @@ class Runner {
   void check_traces(Engine& engine, const std::vector<ExpectedTrace>& traces) {
     for (const ExpectedTrace& t : traces) {
       bool found = false;
+      std::string seen;  // the reasons searched, for the failure message
       for (const JourneyRecord& j : engine.journeys_of_user(t.user)) {
         if (!t.flow.empty() && j.flow != t.flow) continue;
         if (std::optional<JourneyDetail> detail = engine.journey(j.id))
-          for (const StepRecord& s : detail->steps)
+          for (const StepRecord& s : detail->steps) {
             found = found || s.reason.find(t.contains) != std::string::npos;
+            seen += "\n    " + j.flow + " " + s.node + ": " + s.reason;
+          }
       }
       if (!found)
         fail("trace: no step of " + t.user + "'s journeys" +
-             (t.flow.empty() ? "" : " in " + t.flow) + " contains \"" + t.contains + "\"");
+             (t.flow.empty() ? "" : " in " + t.flow) + " contains \"" + t.contains + "\"; steps:" +
+             seen);
     }
   }
 
