@@ -2,7 +2,8 @@
 // while events and timers flow; we SIGKILL it at random points many times,
 // restart it, and prove against an uninterrupted in-process reference run that
 // every acknowledged event was durable, every event applied once, every due
-// timer fired once, and no delivery was lost or written twice.
+// timer fired once, no delivery was lost or written twice, and no message held
+// by caps or quiet hours was lost or released twice.
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -58,9 +59,27 @@ size_t missing_acked(const std::string& db_path, const std::string& acked_path) 
   return missing;
 }
 
+// Deliveries deferred now (status 3) in a database file; 0 when it cannot be read yet.
+int64_t deferred_now(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = 0;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM deliveries WHERE status = 3", -1, &stmt,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
 struct Snapshot {
   std::vector<std::string> deliveries;  // every field that matters, in outbox order
   size_t sent = 0;                      // deliveries the adapter took
+  size_t deferred_left = 0;             // still deferred at the end
+  size_t released_late = 0;             // released after a deferral
+  size_t releases = 0;                  // "release" steps in the journeys' histories
   std::vector<std::string> journeys;    // with their full step history
   int64_t pending_timers = 0;
 };
@@ -76,15 +95,19 @@ Snapshot snapshot(const std::string& db_path) {
                              "|" + std::to_string(static_cast<int>(d.status)) + "|" +
                              std::to_string(d.release_at) + "|" + d.last_error);
     if (d.status == runtime::DeliveryStatus::kSent) ++out.sent;
+    if (d.status == runtime::DeliveryStatus::kDeferred) ++out.deferred_left;
+    if (d.release_at > d.at) ++out.released_late;
   }
   for (int u = 0; u < crash::kUsers; ++u) {
     for (const auto& j : s.journeys_of("u" + std::to_string(u), "")) {
       std::string line = std::to_string(j.id) + "|" + j.user_id + "|" +
                          std::string(runtime::lifecycle_name(j.state)) + "|" + j.node + "|" +
                          j.visits + "|" + std::to_string(j.converted_at.value_or(-1));
-      for (const auto& step : s.steps(j.id))
+      for (const auto& step : s.steps(j.id)) {
         line += "\n  " + step.node + "|" + step.input + "|" + std::to_string(step.at) + "|" +
                 step.reason;
+        if (step.input == "release") ++out.releases;
+      }
       out.journeys.push_back(line);
     }
   }
@@ -119,6 +142,7 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   std::mt19937 rng(7);
   constexpr int kKills = 25;
   int kills = 0;
+  int kills_while_deferred = 0;  // kills that found messages held by caps or quiet hours
   bool finished = false;
   for (int run = 0; run < 200 && !finished; ++run) {
     const pid_t pid = spawn_child(args);
@@ -145,13 +169,15 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
     ++kills;
     // Acknowledged means durable: check after every crash.
     REQUIRE(missing_acked(dir.file("crash.db"), dir.file("acked.txt")) == 0);
+    if (deferred_now(dir.file("crash.db")) > 0) ++kills_while_deferred;
   }
   REQUIRE(finished);
   // A restarted child may finish before every planned kill (usually 25 land;
   // the fewest seen was 10); five is a floor that a loaded CI box still meets.
   CHECK(kills >= 5);
-  std::printf("crash test: %d kills, %ld ms reference run\n", kills,
-              static_cast<long>(reference_ms));
+  CHECK(kills_while_deferred >= 3);
+  std::printf("crash test: %d kills (%d with messages deferred), %ld ms reference run\n", kills,
+              kills_while_deferred, static_cast<long>(reference_ms));
 
   const Snapshot reference = snapshot(dir.file("ref.db"));
   const Snapshot crashed = snapshot(dir.file("crash.db"));
@@ -161,6 +187,14 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   CHECK(reference.pending_timers == 0);
   CHECK(crashed.journeys == reference.journeys);
   CHECK(crashed.deliveries == reference.deliveries);
+  // Governed delivery: the workload really defers; after recovery nothing
+  // deferred is lost (none left, each released or dropped as in the
+  // reference) and nothing is released twice (the same release steps).
+  REQUIRE(reference.released_late > 20);
+  CHECK(reference.deferred_left == 0);
+  CHECK(crashed.deferred_left == 0);
+  CHECK(crashed.released_late == reference.released_late);
+  CHECK(crashed.releases == reference.releases);
 
   // The adapter's file: each key exactly once, and the same keys as the reference.
   std::multiset<std::string> keys, reference_keys;

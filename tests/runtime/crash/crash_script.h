@@ -49,9 +49,30 @@ inline std::vector<Tick> make_script() {
     }
     ticks.push_back(std::move(tick));
   }
-  // The very end: an hour later, every timer is due.
+  // The very end: an hour later, every timer is due; another hour later,
+  // every message those timers produced and the caps held is released.
   ticks.push_back(Tick{kStart + (kTicks + 60) * 60'000LL, {}});
+  ticks.push_back(Tick{kStart + (kTicks + 120) * 60'000LL, {}});
   return ticks;
+}
+
+// Governed delivery in the workload: caps and a short quiet window inside the
+// script's hour, so that many messages are deferred and released while the
+// child is being killed.
+inline std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery_config() {
+  auto config = std::make_shared<runtime::delivery::DeliveryConfig>();
+  config->caps.push_back({"sms", 1, 10 * 60'000, "sms 1/10m", {}});
+  config->caps.push_back({"", 2, 20 * 60'000, "any 2/20m", {}});
+  runtime::delivery::QuietHours quiet;
+  quiet.start_minute = 30;  // 00:30-00:45 UTC, released over 5 minutes
+  quiet.end_minute = 45;
+  quiet.spread_ms = 5 * 60'000;
+  quiet.text = "00:30-00:45";
+  runtime::delivery::ChannelConfig email;
+  email.name = "email";
+  email.quiet_hours = quiet;
+  config->channels["email"] = email;
+  return config;
 }
 
 inline Result<ir::Flow> parse_flow(const std::string& name, const std::string& source) {
@@ -72,6 +93,7 @@ inline int run_script(const std::string& flow_file, const std::string& db,
   options.parse_flow = parse_flow;
   options.adapter = "file";
   options.deliveries_path = deliveries;
+  options.delivery = delivery_config();
   auto engine = runtime::Engine::open(options);
   if (!engine.ok()) {
     std::fprintf(stderr, "open: %s\n", engine.error().message.c_str());
