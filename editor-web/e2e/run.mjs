@@ -356,6 +356,15 @@ try {
     // delivery configuration has quiet hours); each step says why, a clause per line.
     assert.match(await sent.locator('[data-channel="email"]').getAttribute('data-outcome'), /^sent(-late)?$/);
     assert.ok((await page.getByTestId('sim-path').locator('.sim-step-reason').count()) >= 5, 'step reasons shown');
+    // A sample user unsubscribed from email: the server's consent rule suppresses the
+    // email, and the panel says so on the message and on the step.
+    await field('unsubscribed.email').check();
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    const email = sent.locator('[data-channel="email"]');
+    await until('the email suppressed', async () => (await email.getAttribute('data-outcome')) === 'suppressed', 10000);
+    assert.match(await email.getByTestId('sim-reason').textContent(), /unsubscribed from email/);
+    assert.equal(await email.getByTestId('sim-outcome').textContent(), 'suppressed');
+    assert.equal(await page.getByTestId('sim-path').locator('[data-verdict="suppressed"]').count(), 1);
   });
 
   await stage('flow-list-numbers', async () => {

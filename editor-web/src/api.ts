@@ -142,12 +142,13 @@ export interface SimRequest {
   user: Record<string, unknown>;
   events: SimEvent[];
   coupons?: Record<string, string[]>;
+  unsubscribed?: string[]; // channels the sample user has no consent for
 }
 
 // POST /v1/simulate runs the flow for one sample user on a virtual clock through
 // the runtime's own code in a throwaway store: nothing is delivered.
 export async function simulate(req: SimRequest): Promise<SimResult> {
-  return simResultFromJson(await call<unknown>('POST', '/v1/simulate', simRequestBody(req.flow, req.user, req.events, req.coupons ?? {})));
+  return simResultFromJson(await call<unknown>('POST', '/v1/simulate', simRequestBody(req.flow, req.user, req.events, req.coupons ?? {}, req.unsubscribed)));
 }
 
 // The node registry's field table (nodes/registry.h): one line of help per kind and

@@ -29,6 +29,12 @@ describe('POST /v1/simulate', () => {
     expect(body.users).toEqual({ [SIM_USER]: { age: 34 } });
     expect(body.events).toEqual([{ at: '0s', type: 'add_to_cart', user: SIM_USER, value: 59 }]);
     expect(body.coupons).toEqual({ SPRING20: ['C-001'] });
+    expect(body).not.toHaveProperty('consent'); // older servers know no consent
+  });
+
+  it('sends the sample user’s withdrawn consent per channel', () => {
+    const body = simRequestBody(cartReminder(), {}, [], {}, ['email', 'sms']);
+    expect(body.consent).toEqual({ [SIM_USER]: { email: false, sms: false } });
   });
 
   it('turns the journey steps into the path taken and lists the deliveries', () => {

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { SimDelivery, SimEvent, SimResult } from '../api';
+import { CONSENT_CHANNELS } from '../model/responses';
 import { OUTCOME_LABELS, outcomeSent, outcomeSummary, reasonParts, releaseText } from '../model/delivery';
 import { EVENT_TYPES_LIST } from './fields';
 
@@ -7,6 +8,7 @@ export interface SimInput {
   user: string; // JSON text of the sample user's traits
   events: { at: string; type: string; properties: string }[];
   coupons: string; // "POOL: C-1, C-2" per line
+  unsubscribed: string[]; // channels the sample user has withdrawn consent for
 }
 
 export function defaultSimInput(triggerEvent: string): SimInput {
@@ -18,6 +20,7 @@ export function defaultSimInput(triggerEvent: string): SimInput {
     ),
     events: [{ at: '0s', type: triggerEvent, properties: '{"value": 59, "cart_id": "c1"}' }],
     coupons: '',
+    unsubscribed: [],
   };
 }
 
@@ -30,7 +33,9 @@ export function parseUser(text: string): Record<string, unknown> | null {
   }
 }
 
-export function buildSimRequest(input: SimInput): { user: Record<string, unknown>; events: SimEvent[]; coupons: Record<string, string[]> } | string {
+export function buildSimRequest(
+  input: SimInput,
+): { user: Record<string, unknown>; events: SimEvent[]; coupons: Record<string, string[]>; unsubscribed: string[] } | string {
   const user = parseUser(input.user);
   if (!user) return 'The sample user is not a JSON object.';
   const events: SimEvent[] = [];
@@ -49,7 +54,7 @@ export function buildSimRequest(input: SimInput): { user: Record<string, unknown
     const m = /^\s*([^:\s]+)\s*:\s*(.*)$/.exec(line);
     if (m) coupons[m[1]] = m[2].split(',').map((c) => c.trim()).filter(Boolean);
   }
-  return { user, events, coupons };
+  return { user, events, coupons, unsubscribed: input.unsubscribed };
 }
 
 interface Props {
@@ -120,6 +125,7 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
               Add event
             </button>
           </div>
+          <ConsentToggles unsubscribed={input.unsubscribed} onChange={(unsubscribed) => onInput({ ...input, unsubscribed })} />
           <div className="field">
             <label htmlFor="sim-coupons">Coupon codes per pool (one pool a line: POOL: C-1, C-2)</label>
             <textarea id="sim-coupons" className="mono" rows={2} value={input.coupons} onChange={(e) => onInput({ ...input, coupons: e.target.value })} />
@@ -215,6 +221,29 @@ function StepReason({ reason }: { reason: string }) {
           {p.text}
         </div>
       ))}
+    </div>
+  );
+}
+
+// The sample user's consent: a channel ticked is one they unsubscribed from, so the
+// server's consent rule suppresses its messages as it would in a real run.
+function ConsentToggles({ unsubscribed, onChange }: { unsubscribed: string[]; onChange: (u: string[]) => void }) {
+  return (
+    <div className="field" data-field="consent">
+      <label>Sample user unsubscribed from</label>
+      <div className="radio-row">
+        {CONSENT_CHANNELS.map((c) => (
+          <label key={c}>
+            <input
+              type="checkbox"
+              name={`unsubscribed.${c}`}
+              checked={unsubscribed.includes(c)}
+              onChange={(e) => onChange(e.target.checked ? [...unsubscribed, c] : unsubscribed.filter((x) => x !== c))}
+            />
+            {c}
+          </label>
+        ))}
+      </div>
     </div>
   );
 }

@@ -107,14 +107,21 @@ export function statsFromJson(json: unknown): FlowStats {
 
 export const SIM_USER = 'sample_user';
 
+// The channels a sample user can be unsubscribed from in a simulation (the server
+// knows email and sms, plus the channels of its delivery configuration).
+export const CONSENT_CHANNELS = ['email', 'sms'] as const;
+
 // The body of POST /v1/simulate for one sample user: event properties sit beside
-// `at`, `type` and `user` (the scenario-file form, SPEC §6).
-export function simRequestBody(flow: Flow, user: Obj, events: SimEvent[], coupons: Record<string, string[]>) {
+// `at`, `type` and `user` (the scenario-file form, SPEC §6). `unsubscribed` channels
+// go as the user's consent ({"email": false}); none: no `consent` key, as older
+// servers know none.
+export function simRequestBody(flow: Flow, user: Obj, events: SimEvent[], coupons: Record<string, string[]>, unsubscribed: readonly string[] = []) {
   return {
     flow,
     users: { [SIM_USER]: user },
     coupons,
     events: events.map((e) => ({ ...(e.properties ?? {}), at: e.at, type: e.type, user: SIM_USER })),
+    ...(unsubscribed.length > 0 && { consent: { [SIM_USER]: Object.fromEntries(unsubscribed.map((c) => [c, false])) } }),
   };
 }
 
