@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "nodes/coupon.h"
@@ -789,10 +790,9 @@ governance::Verdict Processor::judge(const DeliveryRecord& rec, ir::CapPolicy on
 
 size_t Processor::release_deferred(size_t limit) {
   size_t judged = 0;
-  std::vector<std::string> users;  // judged in this window: each user's due ones at once
+  std::unordered_set<std::string> users;  // judged in this window: each user's due ones at once
   for (const DeliveryRecord& due : store_.due_deferred(now_, limit)) {
-    if (std::find(users.begin(), users.end(), due.user_id) != users.end()) continue;
-    users.push_back(due.user_id);
+    if (!users.insert(due.user_id).second) continue;
     for (const DeliveryRecord& d : store_.due_deferred_of_user(due.user_id, now_)) {
       judge_again(d);
       ++judged;
