@@ -84,6 +84,9 @@ dsl::FlowSyntax detect_syntax(const std::string& text) {
 
 bool valid_flow_name(const std::string& name) {
   if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  // `trellis.yaml` in the flows folder is the delivery configuration: a flow
+  // of that name would be saved over it.
+  if (name + ".yaml" == runtime::delivery::kDeliveryConfigFile) return false;
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
       return false;
@@ -131,6 +134,8 @@ size_t FlowCatalog::deploy_folder() {
   std::vector<fs::path> paths;
   for (const auto& entry : fs::directory_iterator(flows_dir_, ec)) {
     auto ext = entry.path().extension().string();
+    // The delivery configuration lives beside the flows but is not one (docs/delivery.md).
+    if (entry.path().filename() == runtime::delivery::kDeliveryConfigFile) continue;
     if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".flow"))
       paths.push_back(entry.path());
   }

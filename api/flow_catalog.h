@@ -44,7 +44,8 @@ ParsedFlow parse_flow_body(const std::string& body, const std::string& content_t
 // Parses and checks stored source text (YAML or DSL, detected).
 ParsedFlow parse_flow_source(const std::string& source, const std::string& file);
 
-// True for names usable in URLs and file names: [A-Za-z0-9_.-]+, not starting with '.'.
+// True for names usable in URLs and file names: [A-Za-z0-9_.-]+, not starting
+// with '.', and not `trellis` (flows/trellis.yaml is the delivery configuration).
 bool valid_flow_name(const std::string& name);
 
 struct FlowInfo {

@@ -15,6 +15,35 @@ Result<ir::Flow> parse_stored_flow(const std::string& name, const std::string& s
   return std::move(*parsed.flow);
 }
 
+std::string delivery_config_path(const ServiceOptions& options) {
+  if (!options.config_path.empty()) return options.config_path;
+  if (options.flows_dir.empty()) return "";
+  const auto in_flows =
+      std::filesystem::path(options.flows_dir) / runtime::delivery::kDeliveryConfigFile;
+  std::error_code ec;
+  return std::filesystem::is_regular_file(in_flows, ec) ? in_flows.string() : "";
+}
+
+namespace {
+
+// The configuration `o` names, read and checked; null when there is none.
+Result<std::shared_ptr<const runtime::delivery::DeliveryConfig>> load_config(
+    const ServiceOptions& o) {
+  if (o.delivery) return o.delivery;
+  const std::string path = delivery_config_path(o);
+  if (path.empty()) return std::shared_ptr<const runtime::delivery::DeliveryConfig>();
+  runtime::delivery::LoadedConfig loaded = runtime::delivery::load_delivery_config(path);
+  if (!loaded.ok()) {
+    std::string message = "the delivery configuration " + path + " has errors:";
+    for (const ir::Diagnostic& d : loaded.diagnostics.items())
+      if (d.severity == ir::Severity::kError) message += "\n" + ir::render(d);
+    return Error{message};
+  }
+  return std::make_shared<const runtime::delivery::DeliveryConfig>(std::move(loaded.config));
+}
+
+}  // namespace
+
 Service::Service(ServiceOptions options, JsonLog& log) : options_(std::move(options)), log_(log) {}
 
 Service::~Service() { shutdown(); }
@@ -34,6 +63,9 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
     engine_options.deliveries_path = (dir / "deliveries.jsonl").string();
   }
   engine_options.webhook_url = o.webhook_url;
+  auto config = load_config(o);
+  if (!config.ok()) return config.error();
+  s->options_.delivery = config.value();  // the routes see what the engine runs under
   engine_options.synchronous = o.synchronous;
   engine_options.delivery = o.delivery;
   Service* self = s.get();  // the engine dies before the metrics and log it reports to
@@ -153,7 +185,7 @@ void Service::shutdown() {
   // 2. The consumer commits and acks the batch in hand, then returns.
   if (consumer_) consumer_->stop();
   if (consumer_thread_.joinable()) consumer_thread_.join();
-  // 3. The timer and delivery loop stops; the adapter flushes.
+  // 3. The timer loop and the delivery workers stop; outcomes in hand are recorded.
   if (engine_) engine_->stop();
   log_.info({{"msg", "stopped"}});
 }

@@ -6,8 +6,9 @@
 //
 // Shutdown (SIGTERM in `serve`): stop accepting connections and let in-flight
 // requests finish (their commits included), let the consumer commit and ack
-// the batch in hand, then stop the engine loop, which flushes the delivery
-// adapter. Nothing acknowledged is lost at any step: each ack follows a commit.
+// the batch in hand, then stop the engine's timer loop and delivery workers
+// (outcomes in hand are recorded). Nothing acknowledged is lost at any step:
+// each ack follows a commit.
 //
 // Thread-safety: run() on one thread; shutdown() from any thread.
 #pragma once
@@ -36,10 +37,15 @@ struct ServiceOptions {
   std::string adapter = "file";     // file | webhook | none
   std::string deliveries_path;      // empty: deliveries.jsonl beside the database
   std::string webhook_url;
+  // The delivery configuration file (docs/delivery.md) when `delivery` is
+  // null; empty: `trellis.yaml` in flows_dir when it exists, else none (every
+  // channel on `adapter`).
+  std::string config_path;
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous
   std::optional<RedisOptions> redis;   // set: consume this stream
   bool log_requests = true;
-  // The delivery configuration (`serve --config`); null: none. The engine
+  // The delivery configuration (`serve --config`, loaded and checked there to
+  // print its diagnostics); null: Service::open reads config_path. The engine
   // delivers under it, consent routes accept its channels, and simulations
   // run under the same rules.
   std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery;
@@ -85,6 +91,10 @@ class Service {
   std::thread run_thread_;
   std::atomic<bool> shut_down_{false};
 };
+
+// The delivery configuration file `options` name: config_path, else
+// `trellis.yaml` in the flows folder when present, else "" (none).
+std::string delivery_config_path(const ServiceOptions& options);
 
 // Parses stored flow text back into IR for the engine (YAML or DSL, detected).
 Result<ir::Flow> parse_stored_flow(const std::string& name, const std::string& source);

@@ -132,6 +132,13 @@ const std::vector<Flag>& flags() {
          o.webhook_url = v;
          return true;
        }},
+      {"--config", "TRELLIS_CONFIG", "PATH",
+       "delivery configuration: channels, providers, caps (docs/delivery.md)",
+       "trellis.yaml in --flows when present",
+       [](auto& o, auto& v) {
+         o.config_path = v;
+         return true;
+       }},
       {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE", "SQLite synchronous: NORMAL or FULL",
        "NORMAL",
        [](auto& o, auto& v) {
@@ -216,6 +223,24 @@ bool parse(const std::vector<std::string>& args, api::ServiceOptions* o, std::st
   return true;
 }
 
+// Reads the delivery configuration into `options`, printing its diagnostics
+// as `trellis check` does. False when it has errors: serve does not start.
+bool load_delivery_config(api::ServiceOptions& options) {
+  const std::string path = api::delivery_config_path(options);
+  if (path.empty()) return true;
+  auto loaded = runtime::delivery::load_delivery_config(path);
+  for (const ir::Diagnostic& diagnostic : loaded.diagnostics.items())
+    std::cerr << ir::render(diagnostic, loaded.masked_source);
+  if (!loaded.ok()) {
+    std::cerr << "trellis serve: the delivery configuration " << path
+              << " has errors; not starting\n";
+    return false;
+  }
+  options.delivery =
+      std::make_shared<const runtime::delivery::DeliveryConfig>(std::move(loaded.config));
+  return true;
+}
+
 int run_serve(const std::vector<std::string>& args) {
   api::ServiceOptions options;
   std::string error;
@@ -232,6 +257,7 @@ int run_serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!load_delivery_config(options)) return 1;
   api::JsonLog log(std::cerr);
   auto service = api::Service::open(options, log);
   if (!service.ok()) {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "nodes/compiled_flow.h"
-#include "runtime/delivery.h"
+#include "runtime/delivery/dispatcher.h"
 #include "runtime/governance.h"
 #include "runtime/processor.h"
 #include "runtime/sqlite_store.h"
@@ -21,10 +21,42 @@ namespace trellis::runtime {
 namespace {
 
 constexpr size_t kTimerWindow = 1024;     // timers held in memory per transaction
-constexpr size_t kDispatchBatch = 256;    // deliveries read per dispatch round
 constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loop
 constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
+constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
+
+// The channel every channel uses unless the delivery configuration names it:
+// the old adapter options mapped onto one provider (`file` = the deliveries
+// file, `webhook` = http to webhook_url), so both routes share one code path.
+Result<delivery::ChannelConfig> default_channel(const EngineOptions& options) {
+  delivery::ChannelConfig channel;
+  channel.retry = {options.webhook_max_attempts, options.webhook_retry_base_ms, kMaxBackoffMs};
+  if (options.adapter == "file") {
+    channel.provider = "file";  // no path: the dispatcher's default file
+    return channel;
+  }
+  if (options.adapter == "webhook") {
+    if (options.webhook_url.rfind("http://", 0) != 0 && options.webhook_url.rfind("https://", 0) != 0)
+      return Error{"webhook adapter needs an http:// or https:// URL, got '" + options.webhook_url +
+                   "'"};
+    channel.provider = "http";
+    channel.url = options.webhook_url;
+    channel.timeout_ms = options.webhook_timeout_ms;
+    channel.connect_timeout_ms = std::min(options.webhook_timeout_ms, kMaxConnectTimeoutMs);
+    return channel;
+  }
+  return Error{"unknown delivery adapter '" + options.adapter + "' (file, webhook, none)"};
+}
+
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
 
 // When the timer loop next has work: a timer or a deferred message.
 std::optional<TimeMs> next_work_due(StoreReader& store) {
@@ -47,7 +79,7 @@ struct Work {
   std::condition_variable cv;
 };
 
-class Engine::Impl {
+class Engine::Impl : private delivery::DispatchHost {
  public:
   explicit Impl(EngineOptions options) : options_(std::move(options)) {
     clock_ = options_.clock ? options_.clock : &SystemClock::instance();
@@ -67,6 +99,7 @@ class Engine::Impl {
   std::optional<std::string> recheck_before_send(StoreReader& reader,
                                                  const DeliveryRecord& delivery) const;
   size_t dispatch_deliveries();
+  Status open_dispatcher();
   void loop();
   void start();
   void stop();
@@ -77,13 +110,14 @@ class Engine::Impl {
   std::unique_ptr<Store> store_;
   std::unique_ptr<Processor> processor_;
 
-  // Readers see committed state only. `read_mu_` guards reader_;
-  // `dispatch_mu_` guards the dispatcher's reader and the adapter.
+  // Readers see committed state only. `read_mu_` guards reader_.
   mutable std::mutex read_mu_;
   std::unique_ptr<StoreReader> reader_;
-  std::mutex dispatch_mu_;
-  std::unique_ptr<StoreReader> dispatch_reader_;
-  std::unique_ptr<DeliveryAdapter> adapter_;
+  // Sends committed deliveries on its own threads (null: adapter "none").
+  std::unique_ptr<delivery::Dispatcher> dispatcher_;
+  // The consent recheck's connection; the dispatcher's workers share it.
+  std::mutex recheck_mu_;
+  std::unique_ptr<StoreReader> recheck_reader_;  // guarded by recheck_mu_
 
   // Flows: written only by the current writer, under a unique lock; queries
   // take a shared lock. The writer itself reads without locking.
@@ -104,11 +138,16 @@ class Engine::Impl {
 
   struct Counters {
     std::atomic<int64_t> accepted{0}, duplicates{0}, started{0}, timers{0}, created{0}, sent{0},
-        failed{0}, dead{0}, commits{0};
+        failed{0}, dead{0}, commits{0}, suppressed_at_send{0};
     // Governance verdicts: copies of the processor's counters (see run_batch).
     std::atomic<int64_t> verdicts_deferred{0}, verdicts_suppressed{0}, verdicts_dropped{0},
         verdicts_released{0};
   } metrics_;
+
+ private:
+  // delivery::DispatchHost: the dispatcher's way back into the engine.
+  std::optional<std::string> recheck_before_send(const DeliveryRecord& delivery) override;
+  Status record(const std::vector<delivery::Outcome>& outcomes) override;
 };
 
 Status Engine::Impl::open() {
@@ -116,8 +155,7 @@ Status Engine::Impl::open() {
   if (!store.ok()) return store.error();
   store_ = std::move(store.value());
   reader_ = store_->open_reader();
-  dispatch_reader_ = store_->open_reader();
-  if (!reader_ || !dispatch_reader_) return Error{"cannot open a reader on " + options_.db_path};
+  if (!reader_) return Error{"cannot open a reader on " + options_.db_path};
 
   for (const FlowVersionRecord& r : store_->flow_versions()) {
     if (!options_.parse_flow) return Error{"stored flows exist but no parse_flow was given"};
@@ -140,18 +178,61 @@ Status Engine::Impl::open() {
   flows_.rebuild_routes();
   processor_ = std::make_unique<Processor>(*store_, flows_, options_);
 
-  if (options_.adapter == "file") {
-    auto adapter = open_file_adapter(options_.deliveries_path);
-    if (!adapter.ok()) return adapter.error();
-    adapter_ = std::move(adapter.value());
-  } else if (options_.adapter == "webhook") {
-    auto adapter = open_webhook_adapter(options_.webhook_url, options_.webhook_timeout_ms);
-    if (!adapter.ok()) return adapter.error();
-    adapter_ = std::move(adapter.value());
-  } else if (options_.adapter != "none") {
-    return Error{"unknown delivery adapter '" + options_.adapter + "' (file, webhook, none)"};
-  }
+  if (Status s = open_dispatcher(); !s) return s;
   if (auto due = next_work_due(*store_)) next_due_ = *due;
+  return Status();
+}
+
+Status Engine::Impl::open_dispatcher() {
+  if (options_.adapter == "none") return Status();
+  Result<delivery::ChannelConfig> fallback = default_channel(options_);
+  if (!fallback.ok()) return fallback.error();
+  delivery::DispatcherOptions d;
+  d.channels = delivery::effective_channels(options_.delivery.get(), fallback.value());
+  d.default_file = options_.deliveries_path;
+  d.clock = clock_;
+  d.reader = store_->open_reader();
+  if (!d.reader) return Error{"cannot open a reader on " + options_.db_path};
+  d.host = this;
+  recheck_reader_ = store_->open_reader();
+  if (!recheck_reader_) return Error{"cannot open a reader on " + options_.db_path};
+  auto dispatcher = delivery::Dispatcher::open(std::move(d));
+  if (!dispatcher.ok()) return dispatcher.error();
+  dispatcher_ = std::move(dispatcher.value());
+  return Status();
+}
+
+// governance: consent recheck, asked by a dispatcher worker just before its provider call.
+std::optional<std::string> Engine::Impl::recheck_before_send(const DeliveryRecord& delivery) {
+  std::lock_guard<std::mutex> l(recheck_mu_);
+  return recheck_before_send(*recheck_reader_, delivery);
+}
+
+// One transaction for a batch of outcomes, then the counters and observers.
+Status Engine::Impl::record(const std::vector<delivery::Outcome>& outcomes) {
+  using Kind = delivery::Outcome::Kind;
+  Work w;
+  w.weight = outcomes.size();
+  w.apply = [&](Processor&, Store& store) {
+    for (const delivery::Outcome& o : outcomes) {
+      const int64_t id = o.delivery.id;
+      if (o.kind == Kind::kSent) (void)store.mark_sent(id, o.at);
+      if (o.kind == Kind::kRetry || o.kind == Kind::kDead)
+        (void)store.record_failure(id, o.attempts, o.next_attempt_at, o.error,
+                                   o.kind == Kind::kDead, o.at);
+      if (o.kind == Kind::kSuppressed) (void)store.mark_suppressed(id, o.error, o.at);
+    }
+  };
+  if (Status s = write(w); !s) return s;
+  for (const delivery::Outcome& o : outcomes) {
+    if (o.kind == Kind::kSent) ++metrics_.sent;
+    if (o.kind == Kind::kRetry || o.kind == Kind::kDead) ++metrics_.failed;
+    if (o.kind == Kind::kDead) ++metrics_.dead;
+    if (o.kind == Kind::kSuppressed) ++metrics_.suppressed_at_send;
+    if (options_.on_delivery)
+      options_.on_delivery(o.delivery, delivery::outcome_name(o.kind),
+                           o.kind == Kind::kSent ? std::string() : o.error);
+  }
   return Status();
 }
 
@@ -198,11 +279,14 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   ++metrics_.commits;
   // Writer-owned counters, published after the commit.
   const StepCounters& counted = processor_->counters();
-  metrics_.created = counted.deliveries_created;
+  const bool created =
+      counted.deliveries_created != metrics_.created.exchange(counted.deliveries_created);
+  const bool released = counted.deliveries_released !=
+                        metrics_.verdicts_released.exchange(counted.deliveries_released);
   metrics_.verdicts_deferred = counted.deliveries_deferred;
   metrics_.verdicts_suppressed = counted.deliveries_suppressed;
   metrics_.verdicts_dropped = counted.deliveries_dropped;
-  metrics_.verdicts_released = counted.deliveries_released;
+  if ((created || released) && dispatcher_) dispatcher_->wake();  // new pending deliveries
   for (Work* w : batch)
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
@@ -344,72 +428,13 @@ Result<size_t> Engine::Impl::fire_due_timers() {
   return total;
 }
 
-size_t Engine::Impl::dispatch_deliveries() {
-  if (!adapter_) return 0;
-  std::lock_guard<std::mutex> l(dispatch_mu_);
-  size_t sent_total = 0;
-  for (;;) {
-    const TimeMs now = clock_->now_ms();
-    std::vector<DeliveryRecord> pending = dispatch_reader_->pending_deliveries(now, kDispatchBatch);
-    if (pending.empty()) break;
-    std::vector<int64_t> sent;
-    struct Failure {
-      size_t index;  // into `pending`
-      int64_t id;
-      int attempts;
-      TimeMs next;
-      std::string error;
-      bool dead;
-    };
-    std::vector<Failure> failures;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      const DeliveryRecord& d = pending[i];
-      Status s = adapter_->send(d);
-      if (s) {
-        sent.push_back(d.id);
-        continue;
-      }
-      const int attempts = d.attempts + 1;
-      const bool dead = attempts >= options_.webhook_max_attempts;
-      TimeMs backoff = options_.webhook_retry_base_ms;
-      for (int i = 1; i < attempts && backoff < kMaxBackoffMs; ++i) backoff *= 2;
-      failures.push_back(
-          {i, d.id, attempts, now + std::min(backoff, kMaxBackoffMs), s.message(), dead});
-    }
-    // Sent lines must be durable before the outbox forgets them.
-    if (Status s = adapter_->flush(); !s) break;
-    Work w;
-    w.weight = pending.size();
-    w.apply = [&](Processor&, Store& store) {
-      for (int64_t id : sent) (void)store.mark_sent(id, now);
-      for (const Failure& f : failures)
-        (void)store.record_failure(f.id, f.attempts, f.next, f.error, f.dead, now);
-    };
-    if (!write(w)) break;
-    metrics_.sent += static_cast<int64_t>(sent.size());
-    metrics_.failed += static_cast<int64_t>(failures.size());
-    for (const Failure& f : failures)
-      if (f.dead) ++metrics_.dead;
-    if (options_.on_delivery) {
-      std::vector<bool> failed(pending.size(), false);
-      for (const Failure& f : failures) {
-        failed[f.index] = true;
-        options_.on_delivery(pending[f.index], f.dead ? "dead" : "retry", f.error);
-      }
-      for (size_t i = 0; i < pending.size(); ++i)
-        if (!failed[i]) options_.on_delivery(pending[i], "sent", "");
-    }
-    sent_total += sent.size();
-    if (pending.size() < kDispatchBatch || sent.empty()) break;
-  }
-  return sent_total;
-}
+// Synchronous: what is due now, on the caller's thread (tests, `trellis test`).
+size_t Engine::Impl::dispatch_deliveries() { return dispatcher_ ? dispatcher_->drain_due() : 0; }
 
 void Engine::Impl::loop() {
   while (running_) {
     const TimeMs now = clock_->now_ms();
     if (next_due_.load() <= now) (void)fire_due_timers();
-    dispatch_deliveries();
     if (now - last_prune_ >= kPruneEveryMs) {
       last_prune_ = now;
       Work w;
@@ -428,6 +453,7 @@ void Engine::Impl::loop() {
 
 void Engine::Impl::start() {
   if (running_.exchange(true)) return;
+  if (dispatcher_) dispatcher_->start();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -438,6 +464,7 @@ void Engine::Impl::stop() {
     loop_cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  if (dispatcher_) dispatcher_->stop();
 }
 
 // ---------------------------------------------------------------------------
@@ -623,6 +650,32 @@ EngineMetrics Engine::metrics() const {
   return out;
 }
 
+namespace {
+
+// Per channel: what waits for its workers and whether its circuit is open.
+void channel_metrics(const std::vector<delivery::ChannelStats>& stats, std::ostringstream& out) {
+  struct Gauge {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const delivery::ChannelStats&);
+  };
+  const Gauge gauges[] = {
+      {"trellis_delivery_queue_depth", "Deliveries queued for a channel's workers.",
+       [](const delivery::ChannelStats& s) { return s.queued; }},
+      {"trellis_delivery_in_flight", "Deliveries handed to a channel, outcome not yet recorded.",
+       [](const delivery::ChannelStats& s) { return s.in_flight; }},
+      {"trellis_delivery_circuit_open", "1 while a channel's circuit breaker stops its calls.",
+       [](const delivery::ChannelStats& s) { return int64_t{s.circuit_open}; }},
+  };
+  for (const Gauge& g : gauges) {
+    out << "# HELP " << g.name << ' ' << g.help << "\n# TYPE " << g.name << " gauge\n";
+    for (const delivery::ChannelStats& s : stats)
+      out << g.name << "{channel=\"" << label_value(s.channel) << "\"} " << g.value(s) << '\n';
+  }
+}
+
+}  // namespace
+
 std::string Engine::prometheus_metrics() const {
   const EngineMetrics m = metrics();
   std::ostringstream out;
@@ -652,6 +705,10 @@ std::string Engine::prometheus_metrics() const {
     out << "trellis_delivery_verdicts_total{verdict=\"" << verdict << "\"} " << value << '\n';
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
+  counter("trellis_deliveries_suppressed_at_send_total",
+          "Deliveries not sent: consent withdrawn between the node and the provider call.",
+          impl_->metrics_.suppressed_at_send);
+  if (impl_->dispatcher_) channel_metrics(impl_->dispatcher_->stats(), out);
   return out.str();
 }
 

@@ -4,7 +4,9 @@
 // What it does: deploys flow versions; ingests events (idempotent by event id),
 // starting, waking and ending journeys; fires durable timers; records every
 // delivery in an outbox in the same transaction as the step that produced it;
-// and hands committed deliveries to a channel adapter (file or webhook).
+// and hands committed deliveries to each channel's provider on worker threads
+// of their own (runtime/delivery/dispatcher.h), so a slow provider never
+// delays timers, ingestion or another channel.
 //
 // Durability: ingest() returns only after the events' effects are committed to
 // the store (SQLite WAL). Concurrent ingest() calls share one transaction (group
@@ -48,15 +50,18 @@ struct EngineOptions {
   // `name` is the flow name the version was deployed under.
   std::function<Result<ir::Flow>(const std::string& name, const std::string& source)> parse_flow;
 
-  // Delivery adapter: "file" (JSON lines appended to `deliveries_path`, the
-  // default), "webhook" (POST each delivery to `webhook_url`) or "none" (keep
-  // deliveries in the outbox only; tests read them back with deliveries()).
   // Governed delivery (docs/delivery.md): channels and providers, consent
   // events, frequency caps, quiet hours, the default time zone. Null means
   // no configuration: every channel goes to the adapter below, no caps, no
   // quiet hours, UTC, default consent events.
   std::shared_ptr<const delivery::DeliveryConfig> delivery;
 
+  // The default provider of channels the configuration does not name:
+  // "file" (JSON lines appended to `deliveries_path`, the default; also the
+  // file of `file` channels without a path), "webhook" (the http provider,
+  // POST to `webhook_url`, with the webhook_* retry policy and timeout) or
+  // "none" (no dispatcher at all: deliveries stay in the outbox; tests read
+  // them back with deliveries()).
   std::string adapter = "file";
   std::string deliveries_path = "deliveries.jsonl";
   std::string webhook_url;              // http://host:port/path
@@ -77,7 +82,8 @@ struct EngineOptions {
   // Observers for the server's metrics and logs; either may be empty. Called
   // on the dispatching / timer thread after the outcome is committed.
   // on_delivery: `outcome` is "sent", "retry" (a failed attempt, tried again
-  // later) or "dead" (given up); `error` is the adapter's message for the last two.
+  // later), "dead" (given up) or "suppressed" (consent withdrawn before the
+  // call); `error` is the provider's message (the reason) for the last three.
   std::function<void(const DeliveryRecord& delivery, const std::string& outcome,
                      const std::string& error)>
       on_delivery;
@@ -134,8 +140,9 @@ struct EngineMetrics {
 class Engine {
  public:
   // Opens (or creates) the store, reloads every deployed flow version through
-  // options.parse_flow, and recovers the delivery adapter. Errors: store cannot
-  // be opened, a stored flow no longer parses.
+  // options.parse_flow, and opens every channel's provider. Errors: store
+  // cannot be opened, a stored flow no longer parses, a provider cannot be
+  // opened (an unset environment variable, an unwritable deliveries file).
   static Result<std::unique_ptr<Engine>> open(EngineOptions options);
   ~Engine();  // stops the background loop if running
   Engine(const Engine&) = delete;
@@ -192,11 +199,14 @@ class Engine {
   // The earliest pending timer or deferred message: when fire_due_timers()
   // next has work.
   std::optional<TimeMs> next_timer_due() const;
-  // Hands committed, due deliveries to the adapter; returns how many were sent.
+  // Sends committed, due deliveries on the caller's thread (no rate limit or
+  // circuit breaker) and returns how many were sent: for tests and callers on
+  // a virtual clock. start() sends them on the dispatcher's workers instead.
   size_t dispatch_deliveries();
 
-  // Background loop for `serve`: fires timers when due and dispatches
-  // deliveries. stop() joins it; both are idempotent.
+  // Background work for `serve`: the timer loop, and the delivery dispatcher's
+  // feeder and per-channel workers. stop() joins them (a provider call in
+  // progress is cut short); both are idempotent.
   void start();
   void stop();
 

@@ -119,6 +119,12 @@ ALTER TABLE deliveries ADD COLUMN complained_at INTEGER;
 CREATE INDEX deliveries_released ON deliveries(user_id, release_at) WHERE status IN (0, 1, 2);
 CREATE INDEX deliveries_deferred ON deliveries(next_attempt_at, id) WHERE status = 3;
 )sql",
+    // Version 5: the dispatcher reads each channel's due deliveries on its own
+    // (a backlog on one channel must not hide another's), in due order.
+    R"sql(
+CREATE INDEX deliveries_pending_by_channel ON deliveries(channel, next_attempt_at, id)
+  WHERE status = 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -446,7 +452,11 @@ class SqliteReader : public StoreReader {
                   "SELECT node, channel, count(*), sum(status = 1), sum(status = 3), "
                   "sum(status = 4), sum(status = 5), sum(status = 2), count(delivered_at), "
                   "count(opened_at), count(clicked_at), count(bounced_at), count(complained_at) "
-                  "FROM deliveries WHERE flow = ? AND channel != 'coupon' GROUP BY node, channel") {}
+                  "FROM deliveries WHERE flow = ? AND channel != 'coupon' GROUP BY node, channel"),
+        pending_of_(db, sql("SELECT ", kDeliveryColumns,
+                            " FROM deliveries WHERE status = 0 AND channel = ? AND "
+                            "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
+                            .c_str()) {}
   ~SqliteReader() override {
     // Deferred by close_v2 until the statement members are finalised.
     if (owns_) sqlite3_close_v2(db_);
@@ -546,6 +556,15 @@ class SqliteReader : public StoreReader {
     return out;
   }
 
+  std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                    size_t limit) override {
+    std::vector<DeliveryRecord> out;
+    Use u(pending_of_);
+    u->bind(1, channel).bind(2, now).bind(3, static_cast<int64_t>(limit));
+    while (u->step()) out.push_back(read_delivery(u.stmt));
+    return out;
+  }
+
   std::optional<TimeMs> next_timer_due() override {
     Use u(next_due_);
     if (!u->step()) return std::nullopt;
@@ -637,7 +656,7 @@ class SqliteReader : public StoreReader {
 
   Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_, deliveries_,
       next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_, by_state_, variants_,
-      pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_;
+      pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_;
 };
 
 NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
@@ -1165,6 +1184,10 @@ class SqliteStore final : public Store {
   }
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
     return reader_.pending_deliveries(now, limit);
+  }
+  std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                    size_t limit) override {
+    return reader_.pending_deliveries_of(channel, now, limit);
   }
   Status mark_sent(int64_t id, TimeMs at) override {
     Use u(mark_sent_);

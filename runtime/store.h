@@ -231,6 +231,10 @@ class StoreReader {
                                                       TimeMs since) = 0;
   // When the earliest deferred delivery is due for its next judgement.
   virtual std::optional<TimeMs> next_deferred_due() = 0;
+  // The same for one channel: the dispatcher feeds each channel on its own, so
+  // a backlog of one never hides the due deliveries of another.
+  virtual std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                            size_t limit) = 0;
 };
 
 class Store : public StoreReader {

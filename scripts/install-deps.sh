@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libjemalloc-dev
   libcpp-httplib-dev nlohmann-json3-dev catch2
   redis-server libhiredis-dev curl
-  libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd
+  libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl
   nodejs npm chromium
 )
 

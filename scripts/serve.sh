@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 mkdir -p var
-exec build/app/trellis serve --db var/trellis.db --flows flows --port "${PORT:-8080}" "$@"
+exec build/app/trellis serve --db var/trellis.db --flows flows --config flows/trellis.yaml \
+  --port "${PORT:-8080}" "$@"

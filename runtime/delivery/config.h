@@ -22,6 +22,10 @@ namespace trellis::runtime::delivery {
 
 using Millis = int64_t;
 
+// The configuration's file name inside the flows folder, where `serve` looks
+// for it by default and which the flow catalog skips.
+inline constexpr const char* kDeliveryConfigFile = "trellis.yaml";
+
 struct RetryPolicy {
   int max_attempts = 8;          // then the delivery is a dead letter
   Millis backoff_ms = 1000;      // base * 2^(attempt-1), full jitter, capped below
@@ -57,6 +61,7 @@ struct ChannelConfig {
   std::string username_env;      // smtp AUTH user, from this environment variable
   std::string password_env;      // smtp AUTH password, likewise
   bool starttls = true;          // smtp:// upgrades with STARTTLS when offered (required when true)
+  std::string ca_file;           // PEM of the CA of the server's certificate; empty: the system's
   double rate = 0;               // messages per second, 0 = unlimited
   int concurrency = 1;           // calls in flight at once
   Millis timeout_ms = 10000;     // whole call
@@ -103,6 +108,9 @@ struct DeliveryConfig {
 struct LoadedConfig {
   DeliveryConfig config;
   ir::Diagnostics diagnostics;  // file:line:col errors and warnings
+  // The text with every literal secret the checker found replaced by '*'
+  // (same length, so columns hold): render diagnostics with this, never the text.
+  std::string masked_source;
   bool ok() const { return !diagnostics.has_errors(); }
 };
 
@@ -115,5 +123,10 @@ LoadedConfig parse_delivery_config(const std::string& text, const std::string& f
 // Whether a file looks like a delivery configuration rather than a flow
 // (`trellis check` routes it): a YAML mapping with `channels:` and no `flow:`.
 bool looks_like_delivery_config(const std::string& text);
+
+// "500ms", "30s", "15m", "2h", "1d", "1w" -> milliseconds; nullopt otherwise.
+std::optional<Millis> parse_duration_ms(const std::string& text);
+// The reverse, in the largest whole unit: 86400000 -> "1d", 1500 -> "1500ms".
+std::string duration_text(Millis ms);
 
 }  // namespace trellis::runtime::delivery

@@ -254,6 +254,7 @@ TEST_CASE("serve --help documents every flag with its environment variable") {
                            "--adapter",
                            "--deliveries",
                            "--webhook-url",
+                           "--config",
                            "--synchronous",
                            "--max-body",
                            "--max-json-depth",
@@ -274,4 +275,19 @@ TEST_CASE("serve --help documents every flag with its environment variable") {
   auto [bad_port, port_status] =
       run_command(std::string(TRELLIS_BINARY) + " serve --port 99999 2>/dev/null");
   CHECK(port_status == 2);
+}
+
+TEST_CASE("serve refuses a delivery configuration with errors, printing them as check does") {
+  TempDir dir;
+  write_file(dir.file("flows/trellis.yaml"),
+             "channels:\n  sms: {provider: http, url: \"https://sms.example.com\",\n"
+             "        headers: {Authorization: \"Bearer literal-secret-1\"}}\n");
+  auto [out, status] = run_command(std::string(TRELLIS_BINARY) + " serve --db " +
+                                   dir.file("t.db") + " --flows " + dir.file("flows") +
+                                   " --port 0 2>&1");
+  CHECK(status == 1);
+  CHECK(out.find("trellis.yaml:3:34: error: header 'Authorization' holds a literal secret") !=
+        std::string::npos);
+  CHECK(out.find("literal-secret-1") == std::string::npos);
+  CHECK(out.find("not starting") != std::string::npos);
 }

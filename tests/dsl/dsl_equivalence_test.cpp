@@ -23,7 +23,9 @@ namespace {
 std::vector<fs::path> seed_flows() {
   std::vector<fs::path> flows;
   for (const auto& entry : fs::directory_iterator(std::string(TRELLIS_SOURCE_DIR) + "/flows")) {
-    if (entry.path().extension() == ".yaml") flows.push_back(entry.path());
+    // trellis.yaml is the delivery configuration, not a flow.
+    if (entry.path().extension() == ".yaml" && entry.path().filename() != "trellis.yaml")
+      flows.push_back(entry.path());
   }
   std::sort(flows.begin(), flows.end());
   return flows;

@@ -1,7 +1,6 @@
-// Delivery adapters on real parts: a JSON-lines file, and a webhook receiver
-// on 127.0.0.1 (cpp-httplib server) that fails on purpose.
-#include "runtime/delivery.h"
-
+// The engine's adapter options (`serve --adapter file|webhook`) on real parts:
+// a JSON-lines file, and a webhook receiver on 127.0.0.1 (cpp-httplib) that
+// fails on purpose, through Engine::dispatch_deliveries() on a virtual clock.
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "flow_loader.h"
+#include "runtime/delivery/provider.h"
 #include "runtime/engine.h"
 #include "temp_dir.h"
 
@@ -106,15 +106,21 @@ std::unique_ptr<Engine> webhook_engine(TempDir& dir, VirtualClock& clock, const 
 
 }  // namespace
 
-TEST_CASE("the file adapter repairs a torn line and skips keys already written") {
+TEST_CASE("the file provider repairs a torn line and skips keys already written") {
   TempDir dir;
   const std::string path = dir.file("out.jsonl");
-  std::ofstream(path) << delivery_json(make_delivery("1:n:1")) << "\n{\"id\":2,\"key\":\"2:n";
-  auto adapter = open_file_adapter(path);
-  REQUIRE(adapter.ok());
-  REQUIRE(adapter.value()->send(make_delivery("1:n:1")).ok());  // written before the "crash"
-  REQUIRE(adapter.value()->send(make_delivery("2:n:1")).ok());
-  REQUIRE(adapter.value()->flush().ok());
+  std::ofstream(path) << delivery::delivery_json(make_delivery("1:n:1"))
+                      << "\n{\"id\":2,\"key\":\"2:n";
+  delivery::ChannelConfig channel;
+  channel.name = "sms";
+  channel.provider = "file";
+  delivery::ProviderContext context(path);
+  auto factory = delivery::open_provider(channel, context);
+  REQUIRE(factory.ok());
+  auto provider = factory.value()();
+  REQUIRE(provider->send(make_delivery("1:n:1")).is_ok());  // written before the "crash"
+  REQUIRE(provider->send(make_delivery("2:n:1")).is_ok());
+  REQUIRE(provider->flush().ok());
   auto lines = lines_of(path);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].find("\"key\":\"1:n:1\"") != std::string::npos);
@@ -122,24 +128,28 @@ TEST_CASE("the file adapter repairs a torn line and skips keys already written")
   CHECK(lines[1].find("\"at\":\"2026-11-23T10:00:00.000Z\"") != std::string::npos);
 }
 
-TEST_CASE("webhook deliveries retry with back-off under one Idempotency-Key") {
+TEST_CASE("webhook deliveries retry with jittered back-off under one Idempotency-Key") {
   TempDir dir;
   Receiver receiver(2);
   VirtualClock clock(1767225600000LL);
   auto engine = webhook_engine(dir, clock, receiver.url(), 5);
   CHECK(engine->dispatch_deliveries() == 0);  // 503
-  CHECK(engine->dispatch_deliveries() == 0);  // not due again yet
+  auto d = engine->deliveries("u1", "");
+  REQUIRE(d.size() == 1);
+  // Full jitter: the next attempt somewhere in the first back-off (1 s).
+  CHECK(d[0].next_attempt_at >= clock.now_ms());
+  CHECK(d[0].next_attempt_at <= clock.now_ms() + 1000);
   clock.advance_ms(1000);
-  CHECK(engine->dispatch_deliveries() == 0);  // 503, next in 2 s
-  clock.advance_ms(1999);
-  CHECK(engine->dispatch_deliveries() == 0);  // not yet
-  clock.advance_ms(1);
+  CHECK(engine->dispatch_deliveries() == 0);  // 503, the next within 2 s
+  d = engine->deliveries("u1", "");
+  CHECK(d[0].next_attempt_at <= clock.now_ms() + 2000);
+  clock.advance_ms(2000);
   CHECK(engine->dispatch_deliveries() == 1);  // 200
   REQUIRE(receiver.keys.size() == 3);
   CHECK(receiver.keys[0] == receiver.keys[2]);
   CHECK(receiver.keys[0].find(":hi:1") != std::string::npos);
   CHECK(receiver.bodies[2].find("\"body\":\"Welcome Ana\"") != std::string::npos);
-  auto d = engine->deliveries("u1", "");
+  d = engine->deliveries("u1", "");
   REQUIRE(d.size() == 1);
   CHECK(d[0].status == DeliveryStatus::kSent);
   CHECK(d[0].attempts == 2);
@@ -175,5 +185,5 @@ TEST_CASE("a webhook delivery becomes a dead letter after N failed tries, durabl
   REQUIRE(d.size() == 1);
   CHECK(d[0].status == DeliveryStatus::kDead);
   CHECK(d[0].attempts == 3);
-  CHECK(d[0].last_error == "webhook: HTTP 503");
+  CHECK(d[0].last_error == "http: HTTP 503");
 }
