@@ -44,9 +44,10 @@ nodes:
   done: { type: exit }
 )";
 
-// bench/lateness_flow.yaml: every journey waits 2 s, then sends one sms.
+// bench/lateness_flow.yaml with a trigger key: every journey waits 2 s, then
+// sends one sms; a user may have many journeys waiting (one per cart).
 const char* kLatenessFlow = R"(flow: lateness
-trigger: { event: add_to_cart }
+trigger: { event: add_to_cart, key: event.cart_id }
 re_entry: always
 start: wait
 nodes:
@@ -141,6 +142,7 @@ Event event(const std::string& type, long n) {
   e.id = "e" + std::to_string(n);
   e.type = type;
   e.user_id = "u" + std::to_string(n % kUsers);
+  e.properties_json = "{\"cart_id\":\"c" + std::to_string(n) + "\"}";
   return e;
 }
 
@@ -164,15 +166,15 @@ int bench_throughput(const std::string& dir, double rate, long secs) {
   std::this_thread::sleep_until(to + std::chrono::milliseconds(200));
   engine->stop();
   const auto arrivals = provider.arrivals();
-  const long in_window = std::count_if(arrivals.begin(), arrivals.end(), [&](auto t) {
-    return t >= from && t < to;
-  });
+  const long in_window =
+      std::count_if(arrivals.begin(), arrivals.end(), [&](auto t) { return t >= from && t < to; });
   const double measured = static_cast<double>(in_window) / static_cast<double>(secs);
-  std::printf("throughput: configured %.0f msg/s, measured %.1f msg/s over %ld s (%+.2f%%), "
-              "%zu requests in %.1f s, %lld recorded sent\n",
-              rate, measured, secs, (measured / rate - 1) * 100, arrivals.size(),
-              std::chrono::duration<double>(Steady::now() - t0).count(),
-              static_cast<long long>(engine->metrics().deliveries_sent));
+  std::printf(
+      "throughput: configured %.0f msg/s, measured %.1f msg/s over %ld s (%+.2f%%), "
+      "%zu requests in %.1f s, %lld recorded sent\n",
+      rate, measured, secs, (measured / rate - 1) * 100, arrivals.size(),
+      std::chrono::duration<double>(Steady::now() - t0).count(),
+      static_cast<long long>(engine->metrics().deliveries_sent));
   return 0;
 }
 
@@ -231,8 +233,8 @@ int bench_lateness(const std::string& dir, long rate, long secs) {
   std::printf("  %-18s %8s %8s %9s %9s %9s %10s %10s\n", "sms provider", "events", "timers",
               "p50 ms", "p99 ms", "max ms", "sms made", "sms sent");
   for (const LatenessRun& r : runs)
-    std::printf("  %-18s %8ld %8zu %9lld %9lld %9lld %10lld %10lld\n", r.provider.c_str(),
-                r.events, r.timers, static_cast<long long>(r.p50), static_cast<long long>(r.p99),
+    std::printf("  %-18s %8ld %8zu %9lld %9lld %9lld %10lld %10lld\n", r.provider.c_str(), r.events,
+                r.timers, static_cast<long long>(r.p50), static_cast<long long>(r.p99),
                 static_cast<long long>(r.max), static_cast<long long>(r.created),
                 static_cast<long long>(r.sent));
   return 0;
