@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "dsl/ir/diagnostic.h"
 #include "runtime/clock.h"
 #include "runtime/delivery/config.h"
 #include "runtime/engine.h"
@@ -133,80 +134,6 @@ json to_json(const YAML::Node& node) {
   }
 }
 
-// "21:00" -> 1260; throws on anything else.
-int minute_of_day(const std::string& text) {
-  if (text.size() != 5 || text[2] != ':' || !std::isdigit(static_cast<unsigned char>(text[0])) ||
-      !std::isdigit(static_cast<unsigned char>(text[1])) ||
-      !std::isdigit(static_cast<unsigned char>(text[3])) ||
-      !std::isdigit(static_cast<unsigned char>(text[4])))
-    throw std::runtime_error("bad time of day '" + text + "' in config (HH:MM)");
-  const int hours = std::stoi(text.substr(0, 2));
-  const int minutes = std::stoi(text.substr(3, 2));
-  if (hours > 23 || minutes > 59) throw std::runtime_error("bad time of day '" + text + "'");
-  return hours * 60 + minutes;
-}
-
-TimeMs config_duration(const YAML::Node& node, const char* what) {
-  TimeMs t = 0;
-  if (!node || !parse_offset(node.as<std::string>(), &t))
-    throw std::runtime_error(std::string("bad duration in config ") + what);
-  return t;
-}
-
-// The governance part of a delivery configuration (timezone, quiet_hours of
-// channels, caps, max_defer, consent_events), in the layout of docs/delivery.md.
-// Provider settings are ignored: a scenario run delivers nothing.
-delivery::DeliveryConfig read_delivery_config(const YAML::Node& doc) {
-  delivery::DeliveryConfig config;
-  if (!doc.IsMap()) throw std::runtime_error("`config` is not a mapping");
-  if (doc["timezone"]) config.default_timezone = doc["timezone"].as<std::string>();
-  if (doc["max_defer"]) config.max_defer_ms = config_duration(doc["max_defer"], "max_defer");
-  for (const auto& kv : doc["channels"]) {
-    delivery::ChannelConfig channel;
-    channel.name = kv.first.as<std::string>();
-    const YAML::Node quiet = kv.second["quiet_hours"];
-    if (quiet) {
-      delivery::QuietHours hours;
-      std::string from, to;
-      if (quiet.IsScalar()) {
-        const std::string text = quiet.as<std::string>();
-        const size_t dash = text.find('-');
-        if (dash == std::string::npos) throw std::runtime_error("bad quiet_hours '" + text + "'");
-        from = text.substr(0, dash);
-        to = text.substr(dash + 1);
-      } else {
-        from = quiet["from"].as<std::string>();
-        to = quiet["to"].as<std::string>();
-        if (quiet["spread"]) hours.spread_ms = config_duration(quiet["spread"], "spread");
-      }
-      hours.start_minute = minute_of_day(from);
-      hours.end_minute = minute_of_day(to);
-      hours.text = from + "-" + to;
-      channel.quiet_hours = hours;
-    }
-    config.channels[channel.name] = channel;
-  }
-  for (const auto& item : doc["caps"]) {
-    delivery::CapRule cap;
-    const std::string channel = item["channel"] ? item["channel"].as<std::string>() : "any";
-    cap.channel = channel == "any" ? "" : channel;
-    cap.max = item["max"].as<int>();
-    cap.window_ms = config_duration(item["per"], "per");
-    config.caps.push_back(cap);
-  }
-  if (doc["consent_events"]) {
-    config.consent_events.clear();
-    for (const auto& item : doc["consent_events"]) {
-      if (item.IsScalar()) {
-        config.consent_events.push_back({item.as<std::string>(), false});
-        continue;
-      }
-      config.consent_events.push_back(
-          {item["event"].as<std::string>(), item["subscribe"] && item["subscribe"].as<bool>()});
-    }
-  }
-  return config;
-}
 
 struct Step {
   TimeMs at = 0;
@@ -295,6 +222,19 @@ class Runner {
       throw std::runtime_error(std::string("bad `at` in ") + what + ": '" +
                                (node ? node.as<std::string>() : "") + "'");
     return t;
+  }
+
+  // `config:` names a delivery configuration file (relative to this file) or
+  // holds one inline; either way the loader and checker `serve` uses read it,
+  // so a scenario cannot pass with a configuration `serve` would refuse.
+  std::optional<delivery::DeliveryConfig> load_config(const YAML::Node& node) {
+    delivery::LoadedConfig loaded =
+        node.IsScalar() ? delivery::load_delivery_config(resolve(node.as<std::string>()))
+                        : delivery::parse_delivery_config(YAML::Dump(node), path_ + " (config)");
+    if (loaded.ok()) return std::move(loaded.config);
+    for (const ir::Diagnostic& d : loaded.diagnostics.items())
+      if (d.severity == ir::Severity::kError) fail("config: " + ir::render(d));
+    return std::nullopt;
   }
 
   bool deploy(Engine& engine, const std::string& relative) {
@@ -463,10 +403,9 @@ class Runner {
     options.clock = &clock;
     options.adapter = "none";
     if (doc["config"]) {
-      const YAML::Node config = doc["config"].IsScalar()
-                                    ? YAML::LoadFile(resolve(doc["config"].as<std::string>()))
-                                    : doc["config"];
-      options.delivery = std::make_shared<const delivery::DeliveryConfig>(read_delivery_config(config));
+      std::optional<delivery::DeliveryConfig> config = load_config(doc["config"]);
+      if (!config) return;
+      options.delivery = std::make_shared<const delivery::DeliveryConfig>(std::move(*config));
     }
     Result<std::unique_ptr<Engine>> opened = Engine::open(options);
     if (!opened.ok()) {
