@@ -524,7 +524,7 @@ std::vector<ConsentRecord> Engine::consent(const std::string& user_id) const {
 }
 
 Status Engine::validate_event(const Event& event) const {
-  if (!is_feedback_event(event.type)) return Status();
+  if (!is_delivery_feedback(event.type)) return Status();
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   Result<DeliveryRecord> delivery = feedback_delivery(*impl_->reader_, event);
   return delivery.ok() ? Status() : Status(delivery.error());

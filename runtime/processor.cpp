@@ -128,8 +128,6 @@ ir::FlowCategory category_from(const std::string& name) {
 
 }  // namespace
 
-bool is_feedback_event(const std::string& type) { return feedback_kind(type).has_value(); }
-
 Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event) {
   const json properties = properties_of(event);
   std::optional<DeliveryRecord> found;
@@ -377,7 +375,7 @@ void Processor::merge_profile(const std::string& user_id, const std::string& tra
 EventOutcome Processor::apply_event(const PreparedEvent& prepared, std::string* refusal) {
   const Event& event = prepared.event;
   std::optional<DeliveryRecord> feedback_on;
-  if (is_feedback_event(event.type)) {
+  if (is_delivery_feedback(event.type)) {
     // Refused before its id is remembered, so a corrected retry still applies.
     Result<DeliveryRecord> delivery = feedback_delivery(store_, event);
     if (!delivery.ok()) {

@@ -68,9 +68,6 @@ enum class EventOutcome {
   kRefused,    // provider feedback naming no known delivery: no effect, not remembered
 };
 
-// Provider feedback: the message_* event types (message_delivered,
-// message_bounced, message_complained, message_opened, message_clicked).
-bool is_feedback_event(const std::string& type);
 // The delivery a feedback event names by `properties.delivery_id` or
 // `properties.key`, read through `reader`; an error saying why not otherwise
 // (none named, unknown, or another user's). The API calls it through

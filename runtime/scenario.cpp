@@ -285,7 +285,7 @@ class Runner {
       }
       // Provider feedback may leave the user to the delivery it names.
       if (step.event.type.empty() ||
-          (step.event.user_id.empty() && !is_feedback_event(step.event.type)))
+          (step.event.user_id.empty() && !is_delivery_feedback(step.event.type)))
         throw std::runtime_error("event #" + std::to_string(step.order + 1) +
                                  " needs `type` and `user`");
       if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
