@@ -83,6 +83,9 @@ class Engine::Impl : private delivery::DispatchHost {
  public:
   explicit Impl(EngineOptions options) : options_(std::move(options)) {
     clock_ = options_.clock ? options_.clock : &SystemClock::instance();
+    // No configuration is the default one (no caps, no quiet hours, UTC), so
+    // the processor and the consent recheck read the same rules.
+    if (!options_.delivery) options_.delivery = std::make_shared<const delivery::DeliveryConfig>();
   }
   ~Impl() { stop(); }
 
@@ -384,8 +387,7 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
 
 std::optional<std::string> Engine::Impl::recheck_before_send(
     StoreReader& reader, const DeliveryRecord& delivery) const {
-  static const delivery::DeliveryConfig kDefaults;
-  const delivery::DeliveryConfig& config = options_.delivery ? *options_.delivery : kDefaults;
+  const delivery::DeliveryConfig& config = *options_.delivery;
   if (!governance::is_governed_channel(config, delivery.channel)) return std::nullopt;
   const ir::FlowCategory category =
       ir::flow_category_from_name(delivery.category).value_or(ir::FlowCategory::kMarketing);

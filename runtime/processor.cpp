@@ -276,8 +276,7 @@ Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& op
     : store_(store),
       flows_(flows),
       options_(options),
-      delivery_(options.delivery ? options.delivery
-                                 : std::make_shared<const delivery::DeliveryConfig>()),
+      delivery_(options.delivery),
       next_journey_id_(store.max_journey_id()) {
   build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
 }

@@ -90,6 +90,7 @@ struct StepCounters {
 
 class Processor {
  public:
+  // REQUIRES: options.delivery is set (the engine fills in the defaults).
   Processor(Store& store, const FlowSet& flows, const EngineOptions& options);
   ~Processor();
   Processor(const Processor&) = delete;
@@ -159,7 +160,7 @@ class Processor {
   Store& store_;
   const FlowSet& flows_;
   const EngineOptions& options_;
-  // options_.delivery, or the defaults (consent only) when there is none.
+  // options_.delivery: never null (the engine supplies the defaults).
   std::shared_ptr<const delivery::DeliveryConfig> delivery_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
