@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <sstream>
 
 #include "dsl/format_util.h"
@@ -72,13 +73,32 @@ class DslPrinter {
       out_ << "\n";
       this->node(node);
     }
+    if (!flow.closing_comments.empty()) out_ << "\n";
+    comments(flow.closing_comments, 0);
     return out_.str();
   }
 
  private:
   // `note` names the field whose end-of-line comment (in notes_) ends the line.
+  // Also prints the comments above `note`'s line.
   void raw(int indent, const std::string& text, const std::string& note) {
+    lead(indent, note);
     out_ << std::string(indent, ' ') << text << trailing_comment(*notes_, note) << "\n";
+  }
+  void above(const ir::LeadingComments* leading) {
+    leading_ = leading;
+    printed_.clear();
+  }
+  void lead(int indent, const std::string& field) {
+    auto it = leading_->find(field);
+    if (it == leading_->end() || !printed_.insert(field).second) return;
+    comments(it->second, indent);
+  }
+  // Comments above fields the element no longer has still belong to the file.
+  void unprinted(int indent, const std::string& before) {
+    for (const auto& [field, lines] : *leading_) {
+      if (field != before && !printed_.count(field)) comments(lines, indent);
+    }
   }
   void comments(const ir::Comments& lines, int indent) {
     for (const std::string& text : lines)
@@ -101,11 +121,21 @@ class DslPrinter {
   void header(const ir::Flow& flow) {
     comments(flow.comments, 0);
     notes_ = &flow.field_comments;
+    above(&flow.leading_comments);
     raw(0, "flow " + dsl_name(flow.name.value) + " {", "flow");
     description(flow.description);
     const ir::Trigger& trigger = flow.trigger;
     if (!trigger.event.empty() || trigger.when || trigger.key) {
-      raw(2, "trigger " + dsl_name(trigger.event.value), "trigger");
+      lead(2, "trigger");
+      auto above_event = flow.leading_comments.find("trigger.event");
+      if (above_event == flow.leading_comments.end()) {
+        raw(2, "trigger " + dsl_name(trigger.event.value), "trigger");
+      } else {
+        // YAML's comments above `event:` inside `trigger:` stand before the event.
+        raw(2, "trigger", "");
+        lead(4, "trigger.event");
+        raw(4, dsl_name(trigger.event.value), "trigger");
+      }
       expression(4, "when", trigger.when, "trigger.when");
       expression(4, "key", trigger.key, "trigger.key");
     }
@@ -121,21 +151,30 @@ class DslPrinter {
     if (flow.on_cap) raw(2, "on_cap " + dsl_name(flow.on_cap->value), "on_cap");
     arrow("start", flow.start);
     // The block's end stands where YAML says `nodes:`.
+    unprinted(2, "nodes");
     raw(0, "}", "nodes");
   }
 
   void node(const ir::Node& node) {
     comments(node.comments, 0);
     notes_ = &node.field_comments;
+    above(&node.leading_comments);
     std::string head = dsl_name(node.id) + ": " + std::string(ir::node_kind_name(node.kind()));
+    if (node.leading_comments.count("type")) {
+      // YAML's comments above `type:` stand between the id and the type.
+      out_ << dsl_name(node.id) << ":\n";
+      lead(2, "type");
+      head = "  " + std::string(ir::node_kind_name(node.kind()));
+    }
     bool empty_body = node.description.empty() && node.kind() == ir::NodeKind::kExit;
-    if (empty_body) {
+    if (empty_body && node.leading_comments.empty()) {
       raw(0, head, "");
       return;
     }
     raw(0, head + " {", "");
     description(node.description);
     std::visit([&](const auto& body) { fields(body); }, node.body);
+    unprinted(2, "");
     out_ << "}\n";
   }
 
@@ -182,6 +221,7 @@ class DslPrinter {
     arrow("next", n.next);
   }
   void fields(const ir::AbNode& n) {
+    lead(2, "variants");
     for (const ir::Variant& variant : n.variants) {
       comments(variant.comments, 2);
       const std::string& name = variant.name.value;
@@ -194,11 +234,15 @@ class DslPrinter {
   void fields(const ir::ExitNode&) {}
 
   static const ir::FieldComments kNone;
+  static const ir::LeadingComments kNoLines;
   const ir::FieldComments* notes_ = &kNone;
+  const ir::LeadingComments* leading_ = &kNoLines;
+  std::set<std::string> printed_;
   std::ostringstream out_;
 };
 
 const ir::FieldComments DslPrinter::kNone;
+const ir::LeadingComments DslPrinter::kNoLines;
 
 }  // namespace
 

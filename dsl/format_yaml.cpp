@@ -1,6 +1,7 @@
 #include "dsl/format_yaml.h"
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <regex>
 #include <sstream>
@@ -82,18 +83,26 @@ class YamlPrinter {
   std::string print(const ir::Flow& flow) {
     comments(flow.comments, 0);
     notes_ = &flow.field_comments;
+    above(&flow.leading_comments);
     line(0, "flow", flow.name.value);
     if (!flow.description.empty()) line(0, "description", flow.description);
     trigger(flow.trigger);
+    lead(0, "re_entry");
     raw(0, "re_entry: " + yaml_scalar(re_entry_text(flow.re_entry)), "re_entry");
-    if (!flow.exit_on.empty()) raw(0, "exit_on: " + flow_list(flow.exit_on), "exit_on");
+    if (!flow.exit_on.empty()) {
+      lead(0, "exit_on");
+      raw(0, "exit_on: " + flow_list(flow.exit_on), "exit_on");
+    }
     if (flow.goal) line(0, "goal", flow.goal->value);
     if (flow.category) line(0, "category", flow.category->value);
     if (flow.priority) priority(flow.priority->value);
     if (flow.on_cap) line(0, "on_cap", flow.on_cap->value);
     target(0, "start", flow.start);
+    unprinted(0, "nodes");
+    lead(0, "nodes");
     raw(0, flow.nodes.empty() ? "nodes: {}" : "nodes:", "nodes");
     for (const ir::Node& node : flow.nodes) this->node(node);
+    comments(flow.closing_comments, 0);
     return out_.str();
   }
 
@@ -106,8 +115,27 @@ class YamlPrinter {
   void raw(int indent, const std::string& text) {
     out_ << std::string(indent, ' ') << text << "\n";
   }
+  // `line` and `expression` print the comments above `note`'s line; other lines call lead().
   void line(int indent, const std::string& key, const std::string& value, const std::string& note) {
+    lead(indent, note);
     raw(indent, key + ": " + yaml_scalar(value), note);
+  }
+  // The comments above the fields of the flow or node being printed.
+  void above(const ir::LeadingComments* leading) {
+    leading_ = leading;
+    printed_.clear();
+  }
+  void lead(int indent, const std::string& field) {
+    auto it = leading_->find(field);
+    if (it == leading_->end() || !printed_.insert(field).second) return;
+    comments(it->second, indent);
+  }
+  // Comments above fields the element no longer has (a value the editor
+  // cleared) still belong to the file: they go above `before`.
+  void unprinted(int indent, const std::string& before) {
+    for (const auto& [field, lines] : *leading_) {
+      if (field != before && !printed_.count(field)) comments(lines, indent);
+    }
   }
   void line(int indent, const std::string& key, const std::string& value) {
     line(indent, key, value, key);
@@ -133,6 +161,7 @@ class YamlPrinter {
                   std::all_of(text.begin(), text.end(),
                               [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
     if (digits && (text == "0" || text.front() != '0')) {
+      lead(0, "priority");
       raw(0, "priority: " + text, "priority");
     } else {
       line(0, "priority", text);
@@ -141,7 +170,9 @@ class YamlPrinter {
 
   void trigger(const ir::Trigger& trigger) {
     if (trigger.event.empty() && !trigger.when && !trigger.key) return;
+    lead(0, "trigger");
     raw(0, "trigger:");
+    lead(2, "trigger.event");
     line(2, "event", trigger.event.value, "trigger");
     expression(2, "when", trigger.when, "trigger.when");
     expression(2, "key", trigger.key, "trigger.key");
@@ -150,10 +181,13 @@ class YamlPrinter {
   void node(const ir::Node& node) {
     comments(node.comments, 2);
     notes_ = &node.field_comments;
+    above(&node.leading_comments);
     raw(2, yaml_scalar(node.id) + ":", "");
+    lead(4, "type");
     out_ << "    type: " << ir::node_kind_name(node.kind()) << "\n";
     if (!node.description.empty()) line(4, "description", node.description);
     std::visit([&](const auto& body) { fields(body); }, node.body);
+    unprinted(4, "");
   }
 
   void fields(const ir::SegmentNode& n) {
@@ -164,8 +198,12 @@ class YamlPrinter {
   void fields(const ir::WaitNode& n) {
     if (n.wait_for) line(4, "for", duration_text(*n.wait_for));
     if (n.until_time) line(4, "until_time", n.until_time->source);
-    if (!n.on_days.empty()) raw(4, "on_days: " + flow_list(n.on_days), "on_days");
+    if (!n.on_days.empty()) {
+      lead(4, "on_days");
+      raw(4, "on_days: " + flow_list(n.on_days), "on_days");
+    }
     if (n.until_event) {
+      lead(4, "until_event");
       if (!n.until_event->where) {
         line(4, "until_event", n.until_event->event.value);
       } else {
@@ -180,6 +218,7 @@ class YamlPrinter {
   void fields(const ir::CouponNode& n) {
     if (n.pool) line(4, "pool", n.pool->value);
     if (n.generate) {
+      lead(4, "generate");
       raw(4, "generate:", "generate");
       raw(6, "prefix: " + yaml_scalar(n.generate->prefix));
       raw(6, "length: " + std::to_string(n.generate->length));
@@ -203,6 +242,7 @@ class YamlPrinter {
   }
   // One line per variant, as in SPEC §1, so its end-of-line comment has one place.
   void fields(const ir::AbNode& n) {
+    lead(4, "variants");
     out_ << "    " << (n.variants.empty() ? "variants: {}" : "variants:") << "\n";
     for (const ir::Variant& variant : n.variants) {
       comments(variant.comments, 6);
@@ -215,11 +255,15 @@ class YamlPrinter {
   void fields(const ir::ExitNode&) {}
 
   static const ir::FieldComments kNone;
+  static const ir::LeadingComments kNoLines;
   const ir::FieldComments* notes_ = &kNone;
+  const ir::LeadingComments* leading_ = &kNoLines;
+  std::set<std::string> printed_;
   std::ostringstream out_;
 };
 
 const ir::FieldComments YamlPrinter::kNone;
+const ir::LeadingComments YamlPrinter::kNoLines;
 
 }  // namespace
 

@@ -102,6 +102,7 @@ json node_to_json(const ir::Node& node, const JsonOptions& options) {
               {"comments", node.comments},
               {"description", node.description}};
   if (!node.field_comments.empty()) out["field_comments"] = node.field_comments;
+  if (!node.leading_comments.empty()) out["leading_comments"] = node.leading_comments;
   std::visit(BodyToJson{out}, node.body);
   if (options.spans && node.span.known()) {
     out["span"] = {{"line", node.span.line}, {"column", node.span.column}};
@@ -127,6 +128,8 @@ class Reader {
     flow.description = string(in, "description");
     flow.comments = comments(in);
     flow.field_comments = field_comments(in);
+    flow.leading_comments = leading_comments(in);
+    flow.closing_comments = comments(in, "closing_comments");
     trigger(in, flow.trigger);
     re_entry(in, flow.re_entry);
     flow.exit_on = names(in, "exit_on", "event types");
@@ -169,15 +172,34 @@ class Reader {
     return value ? value->get<std::string>() : std::string();
   }
 
-  ir::Comments comments(const json& in) {
+  ir::Comments comments(const json& in, const char* key = "comments") {
     ir::Comments out;
-    if (auto* list = member(in, "comments", json::value_t::array, "an array of strings")) {
-      for (const json& line : *list) {
-        if (line.is_string())
-          out.push_back(line.get<std::string>());
-        else
-          error("'comments' must be an array of strings", "comments");
+    if (auto* list = member(in, key, json::value_t::array, "an array of strings")) {
+      lines(*list, key, out);
+    }
+    return out;
+  }
+
+  void lines(const json& list, const std::string& key, ir::Comments& out) {
+    for (const json& line : list) {
+      if (line.is_string())
+        out.push_back(line.get<std::string>());
+      else
+        error("'" + key + "' must be an array of strings", key);
+    }
+  }
+
+  ir::LeadingComments leading_comments(const json& in) {
+    ir::LeadingComments out;
+    const json* map = member(in, "leading_comments", json::value_t::object,
+                             "an object of field name to comment lines");
+    if (map == nullptr) return out;
+    for (const auto& [field, list] : map->items()) {
+      if (!list.is_array()) {
+        error("'leading_comments' values must be arrays of strings", "leading_comments");
+        continue;
       }
+      lines(list, "leading_comments", out[field]);
     }
     return out;
   }
@@ -290,6 +312,7 @@ class Reader {
     node.description = string(in, "description");
     node.comments = comments(in);
     node.field_comments = field_comments(in);
+    node.leading_comments = leading_comments(in);
     std::string type = string(in, "type");
     std::optional<ir::NodeKind> kind = ir::node_kind_from_name(type);
     if (!kind) {
@@ -400,6 +423,8 @@ json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
   json out = {
       {"flow", flow.name.value}, {"description", flow.description}, {"comments", flow.comments}};
   if (!flow.field_comments.empty()) out["field_comments"] = flow.field_comments;
+  if (!flow.leading_comments.empty()) out["leading_comments"] = flow.leading_comments;
+  if (!flow.closing_comments.empty()) out["closing_comments"] = flow.closing_comments;
   json trigger = {{"event", flow.trigger.event.value}};
   put_expression(trigger, "when", flow.trigger.when);
   put_expression(trigger, "key", flow.trigger.key);

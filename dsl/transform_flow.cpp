@@ -5,6 +5,7 @@
 #include "dsl/transform_flow.h"
 
 #include <algorithm>
+#include <map>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -647,9 +648,58 @@ class FlowTransformer {
       }
     }
     for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
+      ir::Node& node = flow.nodes[i];
+      for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
+        if (field->variantField() != nullptr) {
+          owners.push_back({first_index(field), last_index(field), &node.leading_comments["variants"]});
+        } else if (field->unknownField() == nullptr) {
+          owners.push_back(
+              {first_index(field), last_index(field), &node.leading_comments[field_word(field)]});
+        }
+      }
+      // `id:` / comment lines / the type: YAML's comments above `type:`.
+      owners.push_back({blocks[i]->nodeType->getStart()->getTokenIndex(),
+                        blocks[i]->nodeType->getStop()->getTokenIndex(),
+                        &node.leading_comments["type"]});
+      // Below the last field: as in YAML, the comment stands above what follows.
+      size_t close = last_index(blocks[i]);
+      bool has_body = blocks[i]->getStop()->getText() == "}";
+      ir::Comments* after =
+          i + 1 < flow.nodes.size() ? &flow.nodes[i + 1].comments : &flow.closing_comments;
+      if (has_body) owners.push_back({close, close, after});
+    }
+    for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
       owners.push_back({first_index(blocks[i]), last_index(blocks[i]), &flow.nodes[i].comments});
     }
-    if (flow_block != nullptr) owners.push_back({0, last_index(flow_block), &flow.comments});
+    if (flow_block != nullptr) {
+      for (P::FlowSettingContext* setting : flow_block->flowSetting()) {
+        if (auto* trigger = setting->triggerField()) {
+          size_t e = 0;
+          // `trigger` / comment lines / the event: YAML's comments above `event:`.
+          owners.push_back({first_index(trigger->dslName()), last_index(trigger->dslName()),
+                            &flow.leading_comments["trigger.event"]});
+          if (trigger->WHEN() != nullptr) {
+            owners.push_back({trigger->WHEN()->getSymbol()->getTokenIndex(),
+                              last_index(trigger->expression(e++)),
+                              &flow.leading_comments["trigger.when"]});
+          }
+          if (trigger->KEY() != nullptr) {
+            owners.push_back({trigger->KEY()->getSymbol()->getTokenIndex(),
+                              last_index(trigger->expression(e)),
+                              &flow.leading_comments["trigger.key"]});
+          }
+        }
+        std::string word = setting_word(setting);
+        if (!word.empty()) {
+          owners.push_back(
+              {first_index(setting), last_index(setting), &flow.leading_comments[word]});
+        }
+      }
+      // The block's closing brace stands where YAML says `nodes:`.
+      size_t close = last_index(flow_block);
+      owners.push_back({close, close, &flow.leading_comments["nodes"]});
+      owners.push_back({0, last_index(flow_block), &flow.comments});
+    }
     return owners;
   }
 
@@ -675,7 +725,7 @@ class FlowTransformer {
     for (P::NodeBlockContext* block : blocks) expression_ranges(block, inside);
     std::vector<FieldOwner> fields = field_owners(flow, flow_block, blocks);
     std::vector<CommentOwner> owners = line_owners(flow, flow_block, blocks);
-    ir::Comments* last = flow.nodes.empty() ? &flow.comments : &flow.nodes.back().comments;
+    ir::Comments* last = &flow.closing_comments;
     for (size_t i = 0; i < tokens_.size(); ++i) {
       antlr4::Token* token = tokens_.get(i);
       if (token->getType() != P::COMMENT) continue;
@@ -709,6 +759,15 @@ class FlowTransformer {
         }
       }
       owner->push_back(text);
+    }
+    drop_empty(flow.leading_comments);
+    for (ir::Node& node : flow.nodes) drop_empty(node.leading_comments);
+  }
+
+  // Owners above made an entry for every field; keep those that got a comment.
+  static void drop_empty(ir::LeadingComments& leading) {
+    for (auto it = leading.begin(); it != leading.end();) {
+      it = it->second.empty() ? leading.erase(it) : std::next(it);
     }
   }
 

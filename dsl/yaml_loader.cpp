@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -160,8 +161,27 @@ class Loader {
   std::vector<ir::Variant> read_variants(const YAML::Node& value, const ir::SourceSpan& key,
                                          const Where& where);
 
-  // Comment lines directly above the line of `offset`.
-  ir::Comments comments_above(size_t offset, bool up_to_file_start) const;
+  // Where a comment line can belong: the element (flow, node, variant) or the
+  // field of one whose key or list item starts on `line`. Comment lines are
+  // given to the first anchor below them once the flow is read (elements sit
+  // in vectors that grow meanwhile, so anchors name them by index).
+  struct Anchor {
+    uint32_t line = 0;
+    int node = -1;      // index in flow.nodes; -1 for the flow
+    int variant = -1;   // index in the node's variants
+    std::string field;  // leading_comments key; "" for the element's own comments
+  };
+  void anchor(const ir::SourceSpan& span, std::string field, int variant = -1) {
+    if (span.known()) anchors_.push_back(Anchor{span.line, node_index_, variant, std::move(field)});
+  }
+  ir::Comments& comments_of(ir::Flow& flow, const Anchor& anchor) const;
+  // Where an end-of-line comment of the anchor's lines goes.
+  void add_trailing(ir::Flow& flow, const Anchor& anchor, const std::string& text) const;
+  // Gives every comment line (and each end-of-line comment no key took) to an anchor.
+  void place_comments(const YAML::Node& root, ir::Flow& flow);
+  // Lines that belong to a scalar's text (block scalars, quoted scalars over
+  // several lines): a `#` there is text.
+  void scalar_lines(const YAML::Node& node, std::vector<bool>& text_lines, int depth = 0) const;
   // Moves the end-of-line comment of `key`'s line into `into`. Each comment is
   // taken once and keys are visited outermost first, so the outermost key on a
   // line gets it (`sms_a: { type: sms, ... }  # x` belongs to the node). A field
@@ -174,6 +194,10 @@ class Loader {
   std::string file_;
   SourceText source_;
   std::vector<std::optional<std::string>> line_comments_;
+  std::vector<Anchor> anchors_;
+  int node_index_ = -1;     // the node being read, for anchors
+  int variant_index_ = -1;  // the variant being read
+  mutable size_t scalar_visits_ = 0;
   ir::Diagnostics diagnostics_;
 };
 
@@ -362,20 +386,92 @@ std::optional<double> Loader::read_number(const YAML::Node& value, const ir::Sou
   return number;
 }
 
-ir::Comments Loader::comments_above(size_t offset, bool up_to_file_start) const {
-  ir::Comments comments;
-  size_t line = source_.line_index(offset);
-  while (line > 0) {
-    --line;
-    std::string_view text = source_.line(line);
-    std::optional<std::string> comment = comment_text(text);
-    if (comment) {
-      comments.insert(comments.begin(), *comment);
-    } else if (!(up_to_file_start && blank(text))) {
-      break;
-    }
+ir::Comments& Loader::comments_of(ir::Flow& flow, const Anchor& anchor) const {
+  if (anchor.node < 0) {
+    return anchor.field.empty() ? flow.comments : flow.leading_comments[anchor.field];
   }
-  return comments;
+  ir::Node& node = flow.nodes[static_cast<size_t>(anchor.node)];
+  if (anchor.variant >= 0) {
+    return node.as<ir::AbNode>()->variants[static_cast<size_t>(anchor.variant)].comments;
+  }
+  return anchor.field.empty() ? node.comments : node.leading_comments[anchor.field];
+}
+
+void Loader::add_trailing(ir::Flow& flow, const Anchor& anchor, const std::string& text) const {
+  auto append = [&](std::string& slot) { slot += (slot.empty() ? "" : " # ") + text; };
+  if (anchor.node < 0) {
+    // The DSL writes the trigger's event on the trigger's own line.
+    std::string field = anchor.field.empty()              ? "flow"
+                        : anchor.field == "trigger.event" ? "trigger"
+                                                          : anchor.field;
+    append(flow.field_comments[field]);
+    return;
+  }
+  ir::Node& node = flow.nodes[static_cast<size_t>(anchor.node)];
+  if (anchor.variant >= 0) {
+    append(node.as<ir::AbNode>()->variants[static_cast<size_t>(anchor.variant)].trailing_comment);
+    return;
+  }
+  bool own_line = anchor.field != "type" && anchor.field != "variants";
+  append(node.field_comments[own_line ? anchor.field : std::string()]);
+}
+
+void Loader::scalar_lines(const YAML::Node& node, std::vector<bool>& text_lines,
+                          int depth) const {
+  // An alias can make the tree a cycle (`&a [*a]`) or repeat a subtree many
+  // times over; flows are a few levels deep and a few thousand values long.
+  constexpr int kMaxDepth = 16;
+  constexpr size_t kMaxVisits = 200000;
+  if (depth > kMaxDepth || ++scalar_visits_ > kMaxVisits) return;
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      scalar_lines(it->first, text_lines, depth + 1);
+      scalar_lines(it->second, text_lines, depth + 1);
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node) scalar_lines(item, text_lines, depth + 1);
+  } else if (node.IsScalar() && !node.Mark().is_null() && node.Mark().pos >= 0) {
+    ScalarLayout layout =
+        layout_scalar(source_, static_cast<size_t>(node.Mark().pos), node.Scalar());
+    // A block scalar's token is its `|`; its text runs to its last value byte.
+    size_t end = layout.token_end;
+    if (!layout.offsets.empty()) end = std::max<size_t>(end, layout.offsets.back() + 1);
+    if (end <= layout.token_begin) return;
+    size_t first = source_.line_index(layout.token_begin);
+    size_t last = source_.line_index(end - 1);
+    // The token's first line holds its key or `-`, so is never a comment line.
+    for (size_t line = first; line <= last && line < text_lines.size(); ++line)
+      text_lines[line] = true;
+  }
+}
+
+void Loader::place_comments(const YAML::Node& root, ir::Flow& flow) {
+  std::vector<bool> text_lines(source_.line_count(), false);
+  scalar_lines(root, text_lines);
+  std::stable_sort(anchors_.begin(), anchors_.end(),
+                   [](const Anchor& a, const Anchor& b) { return a.line < b.line; });
+  ir::Comments pending;
+  size_t next = 0;  // the first anchor below the line being read
+  for (size_t line = 0; line < source_.line_count(); ++line) {
+    while (next < anchors_.size() && anchors_[next].line <= line + 1) {
+      if (!pending.empty()) {
+        ir::Comments& into = comments_of(flow, anchors_[next]);
+        into.insert(into.end(), pending.begin(), pending.end());
+        pending.clear();
+      }
+      ++next;
+    }
+    std::optional<std::string> comment = comment_text(source_.line(line));
+    if (comment && !text_lines[line]) {
+      pending.push_back(*comment);
+      continue;
+    }
+    // An end-of-line comment no key took (a list item's): the field above it.
+    std::optional<std::string>& rest = line_comments_[line];
+    if (rest && !rest->empty() && next > 0) add_trailing(flow, anchors_[next - 1], *rest);
+    rest.reset();
+  }
+  flow.closing_comments = std::move(pending);
 }
 
 void Loader::take_comment(const ir::SourceSpan& key, std::string& into) {
@@ -408,15 +504,14 @@ void Loader::take_comments_of(const YAML::Node& map, ir::FieldComments& into,
       const FieldSpec* spec, const Where& at)
 
 void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
-  bool first_key = true;
   for_each_key(
       root, &flow_fields(), "the flow", Where{}, KEY_READER {
         const std::string& name = key.Scalar();
         take_comment(span, flow.field_comments, name);
+        // A header comment block at the top of the file belongs to the flow.
+        anchor(span, name == "flow" ? std::string() : name);
         if (name == "flow") {
           flow.name = read_name(value, span, at, "the flow's name");
-          // A header comment block at the top of the file belongs to the flow.
-          flow.comments = comments_above(span.offset, first_key);
         } else if (name == "description") {
           if (auto text = scalar(value, span, at, "text")) flow.description = *text;
         } else if (name == "trigger") {
@@ -438,7 +533,6 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
         } else if (name == "nodes") {
           read_nodes(value, span, flow);
         }
-        first_key = false;
       });
 }
 
@@ -456,6 +550,7 @@ void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key, ir
       value, &trigger_fields(), "the trigger", Where{"", "trigger."}, KEY_READER {
         // The printers write the event on the trigger's own line in the DSL.
         take_comment(span, comments, key.Scalar() == "event" ? "trigger" : at.field);
+        anchor(span, at.field);
         if (key.Scalar() == "event") trigger.event = read_name(value, span, at, "an event type");
         if (key.Scalar() == "when") trigger.when = read_expression(value, span, at);
         if (key.Scalar() == "key") trigger.key = read_expression(value, span, at);
@@ -514,6 +609,7 @@ std::vector<ir::Name> Loader::read_names(const YAML::Node& value, const ir::Sour
   std::vector<ir::Name> names;
   if (value.IsSequence()) {
     for (const YAML::Node& item : value) {
+      if (!item.Mark().is_null()) anchor(mark_span(item.Mark(), 1), where.field);
       ir::Name name = read_name(item, key, where, what);
       if (!name.empty()) names.push_back(std::move(name));
     }
@@ -562,7 +658,9 @@ void Loader::read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::
             Where{id, ""});
       continue;
     }
+    node_index_ = static_cast<int>(flow.nodes.size());
     flow.nodes.push_back(read_node(id, node_key, it->second));
+    node_index_ = -1;
   }
 }
 
@@ -617,7 +715,7 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
   ir::Node node;
   node.id = id;
   node.span = key_span(key);
-  node.comments = comments_above(node.span.offset, false);
+  anchor(node.span, "");
   take_comment(node.span, node.field_comments, "");
   // A node of unknown type stays in the flow (as an exit) so that references
   // to it resolve; the error above says what is wrong with it.
@@ -643,6 +741,8 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
         bool own_line = spec->name != "type" && spec->name != "variants";
         std::string field = own_line ? std::string(spec->name) : std::string();
         take_comment(span, node.field_comments, field);
+        // The DSL has no line for `variants:`: its comments go to the first variant.
+        if (spec->name != "variants") anchor(span, std::string(spec->name));
         if (own_line) take_comments_of(value, node.field_comments, field);
         read_node_field(*spec, value, span, at, node);
       });
@@ -708,6 +808,7 @@ std::optional<ir::EventFilter> Loader::read_event_filter(const YAML::Node& value
   for_each_key(
       value, &event_filter_fields(), "'until_event'", Where{where.node, "until_event."},
       KEY_READER {
+        anchor(span, "until_event");
         if (key.Scalar() == "event") {
           filter.event = read_name(value, span, at, "an event type");
           has_event = true;
@@ -730,6 +831,7 @@ std::optional<ir::CouponGenerate> Loader::read_generate(const YAML::Node& value,
   }
   for_each_key(
       value, &generate_fields(), "'generate'", Where{where.node, "generate."}, KEY_READER {
+        anchor(span, "generate");
         if (key.Scalar() == "prefix") {
           if (auto text = scalar(value, span, at, "text")) generate.prefix = *text;
         } else if (auto length = read_number(value, span, at, true)) {
@@ -744,11 +846,13 @@ ir::Variant Loader::read_variant(const YAML::Node& key, const ir::SourceSpan& sp
                                  const YAML::Node& value, const Where& where) {
   ir::Variant variant;
   variant.name = ir::Name{key.Scalar(), span};
-  variant.comments = comments_above(span.offset, false);
   take_comment(span, variant.trailing_comment);
+  anchor(span, "", variant_index_);
   if (value.IsMap()) {
-    for (auto it = value.begin(); it != value.end(); ++it)
+    for (auto it = value.begin(); it != value.end(); ++it) {
       take_comment(key_span(it->first), variant.trailing_comment);
+      anchor(key_span(it->first), "", variant_index_);
+    }
   }
   variant.weight_span = span;
   // NaN marks a weight that is missing or unreadable; the checker reports a
@@ -783,7 +887,10 @@ std::vector<ir::Variant> Loader::read_variants(const YAML::Node& value, const ir
   }
   for_each_key(
       value, nullptr, "'variants'", Where{where.node, "variants."},
-      KEY_READER { variants.push_back(read_variant(key, span, value, at)); });
+      KEY_READER {
+        variant_index_ = static_cast<int>(variants.size());
+        variants.push_back(read_variant(key, span, value, at));
+      });
   return variants;
 }
 
@@ -823,6 +930,7 @@ LoadResult Loader::run(const std::string& text) {
   ir::Flow flow;
   flow.file = file_;
   read_flow(root, flow);
+  place_comments(root, flow);
   result.flow = std::move(flow);
   result.diagnostics = std::move(diagnostics_);
   return result;

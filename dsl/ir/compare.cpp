@@ -129,6 +129,19 @@ std::string compare_field_comments(const std::string& where, const FieldComments
   return differ(where + " field comments", join(a), join(b));
 }
 
+std::string compare_leading_comments(const std::string& where, const LeadingComments& a,
+                                     const LeadingComments& b) {
+  if (a == b) return {};
+  auto join = [](const LeadingComments& comments) {
+    std::string out;
+    for (const auto& [field, lines] : comments) {
+      for (const std::string& line : lines) out += (out.empty() ? "" : "|") + field + "=" + line;
+    }
+    return out;
+  };
+  return differ(where + " comments above fields", join(a), join(b));
+}
+
 // The first non-empty difference of a list of lazily computed comparisons.
 template <typename... Fs>
 std::string first_of(Fs&&... checks) {
@@ -250,6 +263,10 @@ std::string compare_node(const Node& a, const Node& b) {
         return compare_field_comments(w.substr(0, w.size() - 2), a.field_comments,
                                       b.field_comments);
       },
+      [&] {
+        return compare_leading_comments(w.substr(0, w.size() - 2), a.leading_comments,
+                                        b.leading_comments);
+      },
       [&] { return compare_body(w, a, b); });
 }
 
@@ -259,6 +276,8 @@ std::string compare_header(const Flow& a, const Flow& b) {
       [&] { return differ("description", a.description, b.description); },
       [&] { return compare_comments("flow", a.comments, b.comments); },
       [&] { return compare_field_comments("flow", a.field_comments, b.field_comments); },
+      [&] { return compare_leading_comments("flow", a.leading_comments, b.leading_comments); },
+      [&] { return compare_comments("flow closing", a.closing_comments, b.closing_comments); },
       [&] { return differ("trigger event", a.trigger.event.value, b.trigger.event.value); },
       [&] { return compare_expression("trigger when", a.trigger.when, b.trigger.when); },
       [&] { return compare_expression("trigger key", a.trigger.key, b.trigger.key); },

@@ -48,6 +48,14 @@ using Comments = std::vector<std::string>;
 // and "nodes" (YAML `nodes:`, the DSL's closing `}` of the flow block).
 using FieldComments = std::map<std::string, std::string>;
 
+// Comment lines above a field's line, by the same field names as FieldComments
+// ("trigger.when", "exit_on", "next", ...; "trigger.event" is the YAML
+// `event:` line inside `trigger:`). A comment standing inside a value the
+// printers write on one line (a block list, `generate:`, `until_event:`) goes
+// to that field. With Comments on flows, nodes and variants and the flow's
+// closing comments, every comment line of a file has one place in the IR.
+using LeadingComments = std::map<std::string, Comments>;
+
 struct SegmentNode {
   std::optional<Expression> match;
   Target yes;
@@ -142,6 +150,7 @@ struct Node {
   Comments comments;
   NodeBody body;
   FieldComments field_comments;  // last, so `Node{id, ..., body}` still reads
+  LeadingComments leading_comments;
 
   NodeKind kind() const { return static_cast<NodeKind>(body.index()); }
   template <typename T> const T* as() const { return std::get_if<T>(&body); }
@@ -210,6 +219,8 @@ struct Flow {
   Target start;
   std::vector<Node> nodes;  // in file order
   FieldComments field_comments;
+  LeadingComments leading_comments;
+  Comments closing_comments;  // comment lines after the last node, at the end of the file
 
   const Node* find_node(std::string_view id) const;
   Node* find_node(std::string_view id);

@@ -71,7 +71,7 @@ TEST_CASE("DSL elements carry their positions in the .flow file") {
   CHECK(at(source, flow.find_node("wait_pay")->as<ir::WaitNode>()->wait_for->span) == "72h");
 }
 
-TEST_CASE("comment lines belong to what follows them, comments ending a line to what precedes") {
+TEST_CASE("comment lines belong to the element or field below them, comments ending a line to what precedes") {
   ir::Flow flow = load_clean(R"(# the flow
 flow f {
   # also the flow
@@ -93,11 +93,14 @@ b: ab {
 }
 # at the end of the file
 )");
-  CHECK(flow.comments == ir::Comments{"the flow", "also the flow"});
-  CHECK(flow.nodes[0].comments == ir::Comments{"above a", "before the end of a"});
+  CHECK(flow.comments == ir::Comments{"the flow"});
+  CHECK(flow.leading_comments == ir::LeadingComments{{"trigger", {"also the flow"}}});
+  CHECK(flow.nodes[0].comments == ir::Comments{"above a"});
   CHECK(flow.nodes[0].field_comments == ir::FieldComments{{"", "after the brace"}});
+  // Below a node's last field, as in YAML: above what follows.
   CHECK(flow.nodes[1].comments ==
-        ir::Comments{"  indented text keeps its indent", "at the end of the file"});
+        ir::Comments{"before the end of a", "  indented text keeps its indent"});
+  CHECK(flow.closing_comments == ir::Comments{"at the end of the file"});
   const auto& variants = flow.nodes[1].as<ir::AbNode>()->variants;
   CHECK(variants[0].comments == ir::Comments{"above variant x"});
   CHECK(variants[1].comments.empty());

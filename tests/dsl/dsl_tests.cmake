@@ -55,3 +55,19 @@ add_test(NAME trellis_check_dsl_syntax_error
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/dsl_syntax)
 add_test(NAME trellis_fmt_help
          COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0 -P ${cli_expect} -- $<TARGET_FILE:trellis> fmt --help)
+# Comments wherever they stand (issue 18): fmt keeps every one, in both syntaxes.
+add_test(NAME trellis_fmt_keeps_comments
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0
+                 -DEXPECT_STDOUT=${CMAKE_CURRENT_SOURCE_DIR}/fmt/commented.expected.yaml
+                 -P ${cli_expect} -- $<TARGET_FILE:trellis> fmt fmt/commented.yaml
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME trellis_fmt_keeps_comments_to_dsl
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0
+                 -DEXPECT_STDOUT=${CMAKE_CURRENT_SOURCE_DIR}/fmt/commented.expected.flow
+                 -P ${cli_expect} -- $<TARGET_FILE:trellis> fmt --to dsl fmt/commented.yaml
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME trellis_fmt_keeps_comments_to_yaml
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0
+                 -DEXPECT_STDOUT=${CMAKE_CURRENT_SOURCE_DIR}/fmt/commented.expected.yaml
+                 -P ${cli_expect} -- $<TARGET_FILE:trellis> fmt --to yaml fmt/commented.expected.flow
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})

@@ -24,6 +24,8 @@ export interface IrNode {
   description?: string;
   comments?: string[];
   field_comments?: Record<string, string>;
+  // Comment lines above a field's line, by field name; kept so Save writes them back.
+  leading_comments?: Record<string, string[]>;
   span?: { line: number; column: number };
   // segment
   match?: string;
@@ -60,6 +62,8 @@ export interface Flow {
   description?: string;
   comments?: string[];
   field_comments?: Record<string, string>;
+  leading_comments?: Record<string, string[]>;
+  closing_comments?: string[]; // after the last node
   trigger: Trigger;
   re_entry?: string;
   exit_on?: string[];
