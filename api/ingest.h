@@ -1,5 +1,5 @@
 // The one way events enter the engine from outside: HTTP bodies and Redis
-// stream messages are parsed here (SPEC §2 forms, runtime/event.h), counted in
+// stream messages are parsed here (docs/events.md forms, runtime/event.h), counted in
 // the metrics, remembered by type for the editor, and committed through
 // Engine::ingest (durable on return).
 //

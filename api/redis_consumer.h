@@ -10,7 +10,7 @@
 // leaves the batch pending and retries it after a pause.
 //
 // Message format: `XADD <stream> * event '<json>'`, where the JSON is one event
-// or an array in any SPEC §2 form. A message with a single field of any name
+// or an array in any form of docs/events.md. A message with a single field of any name
 // is accepted too.
 //
 // Thread-safety: run() blocks on one thread; stop() may be called from any other.

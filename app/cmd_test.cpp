@@ -1,4 +1,4 @@
-// `trellis test FILE...`: runs scenario files (SPEC §6) on a virtual clock
+// `trellis test FILE...`: runs scenario files (docs/scenarios.md) on a virtual clock
 // through the same Engine as `serve`, prints each result and a summary line.
 #include <iostream>
 

@@ -1,4 +1,4 @@
-// Evaluates the segment of SPEC §1 over 1M generated profiles, compiled
+// Evaluates the cart reminder's segment (docs/flows.md) over 1M generated profiles, compiled
 // (expr::Program over expr::Record) and as a hand-written C++ loop over plain
 // structs holding the same data, and prints evaluations per second for both.
 //

@@ -240,7 +240,7 @@ class YamlPrinter {
     text(4, "body", n.body);
     target(4, "next", n.next);
   }
-  // One line per variant, as in SPEC §1, so its end-of-line comment has one place.
+  // One line per variant, as in docs/flows.md#ab, so its end-of-line comment has one place.
   void fields(const ir::AbNode& n) {
     lead(4, "variants");
     out_ << "    " << (n.variants.empty() ? "variants: {}" : "variants:") << "\n";

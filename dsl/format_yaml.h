@@ -1,4 +1,4 @@
-// Prints a flow as canonical YAML (SPEC §1): keys in the SPEC's order, block
+// Prints a flow as canonical YAML (docs/flows.md): keys in the documented order, block
 // style throughout except `exit_on`, two-space indents, quotes only where YAML
 // needs them, comments of the flow, nodes and variants on the lines above them.
 // Expressions, templates and durations print as their source text, so

@@ -3,7 +3,7 @@
 // checker reports the missing required ones. The node kinds' fields are not
 // listed here: they come from the registry (nodes/registry.h), the one table
 // the editor is served as well, so forms, loader and checker cannot drift
-// (STYLE §4). This file adds the flow-level keys and the nested ones.
+// (docs/architecture.md#node-kinds). This file adds the flow-level keys and the nested ones.
 #pragma once
 
 #include <string_view>
@@ -21,7 +21,7 @@ enum class FieldType {
   kEventTypes,   // one event type or a list of them (`exit_on`)
   kEventFilter,  // an event type, or {event: type, where: expression}
   kTarget,       // a node id
-  kExpression,   // SPEC §1 expression
+  kExpression,   // docs/expressions.md
   kTemplate,     // text with {{path}} placeholders
   kDuration,     // 72h, PT72H
   kReEntry,      // never | always | after <duration>

@@ -15,7 +15,7 @@
 
 namespace trellis::dsl {
 
-// Parses an expression (SPEC §1). On a syntax error the result has no tree and
+// Parses an expression (docs/expressions.md). On a syntax error the result has no tree and
 // `diagnostics` holds an error positioned at the offending token.
 ir::Expression parse_expression(const std::string& source, ir::SourceSpan span,
                                 const std::string& file, ir::Diagnostics& diagnostics);

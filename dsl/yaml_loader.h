@@ -1,4 +1,4 @@
-// The YAML front end (SPEC §1): flow files to ir::Flow, through yaml-cpp.
+// The YAML front end (docs/flows.md): flow files to ir::Flow, through yaml-cpp.
 //
 // Reports what only the file's syntax can tell: YAML syntax errors, unknown or
 // duplicate keys, values of the wrong shape, unknown node types, and syntax

@@ -15,7 +15,7 @@
 // compile() and may be shared.
 //
 // Time: milliseconds since the Unix epoch on the runtime's (injected) clock.
-// Expressions see `now` in seconds, as SPEC §1 says.
+// Expressions see `now` in seconds (docs/expressions.md#operators-and-functions).
 #pragma once
 
 #include <cstdint>

@@ -20,7 +20,7 @@ const NodeProcessor& processor_for(ir::NodeKind kind);
 // What editor widget a field needs.
 enum class Widget {
   kDuration,    // "72h"
-  kExpression,  // SPEC §1 expression
+  kExpression,  // docs/expressions.md
   kTemplate,    // text with {{path}} placeholders
   kTarget,      // a node id
   kEvent,       // an event type, optionally {event, where}

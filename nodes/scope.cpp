@@ -9,8 +9,8 @@ namespace {
 expr::ValueView event_field(const EventView* event, expr::PathId path) {
   if (event == nullptr) return expr::ValueView::null();
   std::string_view name = expr::path_name(path);
-  // The envelope's fields win over same-named properties: SPEC §1 defines
-  // `event.type` as the event's type.
+  // The envelope's fields win over same-named properties
+  // (docs/expressions.md#paths): `event.type` is the event's type.
   if (name == "type") return expr::ValueView::of(event->type);
   if (name == "time") return expr::ValueView::of(static_cast<double>(event->time) / 1000.0);
   if (name == "id" && !event->id.empty()) return expr::ValueView::of(event->id);

@@ -1,4 +1,4 @@
-// Time as an injected dependency (STYLE §5): the system clock in `serve`, a
+// Time as an injected dependency (docs/architecture.md#conventions): the system clock in `serve`, a
 // virtual clock in `trellis test` and the Catch2 tests, so that a 72-hour wait
 // runs in microseconds and fires at an exact, repeatable instant.
 //

@@ -1,4 +1,4 @@
-// One internal Event for the three wire forms of SPEC §2: Trellis, Segment
+// One internal Event for the three wire forms of docs/events.md: Trellis, Segment
 // (track / identify) and CloudEvents 1.0. The HTTP API and the event bus parse
 // bodies with parse_events() and hand the result to Engine::ingest().
 //

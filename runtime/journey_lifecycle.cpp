@@ -1,4 +1,4 @@
-// The only translation unit that includes Boost.MSM (STYLE §1: heavy templates
+// The only translation unit that includes Boost.MSM (docs/architecture.md#conventions: heavy templates
 // stay in one .cpp). The machine runs once per (state, input) pair at first use
 // to fill a 7x7 table, so the hot path is a table lookup and no MSM object
 // lives beside each journey.

@@ -466,7 +466,7 @@ void Processor::route_event(const PreparedEvent& prepared) {
 }
 
 // An event without the key's property reaches every journey of the user and
-// flow; with it, only the journey of that key (SPEC §1).
+// flow; with it, only the journey of that key (docs/flows.md#routing-which-events-reach-which-journeys).
 bool Processor::reaches(const Journey& j, const Incoming& in) {
   const FlowVersions& versions = flows_.flows.at(j.rec.flow);
   const nodes::CompiledFlow* flow = versions.find(j.rec.version);

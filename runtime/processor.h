@@ -1,6 +1,6 @@
 // The step function: (journey state, input) -> (new state, step history,
 // deliveries, timer changes), written to the Store inside the caller's open
-// transaction. Events and firing timers are both inputs here (STYLE §5): the
+// transaction. Events and firing timers are both inputs here (docs/architecture.md#conventions): the
 // only difference is how the journey is found. Internal to the runtime; the
 // Engine owns the transaction and the group commit around it.
 //

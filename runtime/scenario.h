@@ -1,11 +1,11 @@
-// Scenario tests (SPEC §6): a flow, users, coupon pools, timed events, and the
+// Scenario tests (docs/scenarios.md): a flow, users, coupon pools, timed events, and the
 // exact list of deliveries expected. run_scenario_file() runs one file on a
 // virtual clock through the same Engine (and so the same store, step function
 // and timers) as `trellis serve`, on a fresh SQLite file in a temp directory.
 //
 // Ordering on the virtual clock: before each event, every timer due strictly
 // earlier fires (in due order, the clock set to each due time); then the event
-// is applied; a timer due at the event's instant fires after it (SPEC §6).
+// is applied; a timer due at the event's instant fires after it (docs/scenarios.md#events).
 // After the last event, timers keep firing until none is left. Deferred
 // messages (caps, quiet hours) are judged again on the same clock, as timers.
 //

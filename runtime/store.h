@@ -5,7 +5,7 @@
 //
 // StoreReader is the read-only view that HTTP read paths and nodes see.
 // Store adds the mutations, and only the step committer (the engine's single
-// writer) holds one (STYLE §5). All mutations between begin() and commit() are
+// writer) holds one (docs/architecture.md#conventions). All mutations between begin() and commit() are
 // one atomic, durable unit: a crash leaves either all or none of them.
 //
 // Thread-safety: an instance is used by one thread at a time; the engine
@@ -99,7 +99,7 @@ enum class DeliveryStatus {
   kDropped = 5
 };
 
-// A message (or coupon, or webhook call) a journey produced: SPEC §3.
+// A message (or coupon, or webhook call) a journey produced (docs/delivery.md#providers).
 struct DeliveryRecord {
   int64_t id = 0;   // assigned by insert_delivery
   std::string key;  // idempotency key: "<journey id>:<node>:<visit>", UNIQUE

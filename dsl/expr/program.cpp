@@ -118,7 +118,7 @@ bool contains(const ValueView& needle, const ValueView& haystack) {
   return false;
 }
 
-// Null on either side makes every comparison false, `!=` included (SPEC §1).
+// Null on either side makes every comparison false, `!=` included (docs/expressions.md#null).
 bool compare(uint8_t sub, const ValueView& a, const ValueView& b) {
   if (a.is_null() || b.is_null()) return false;
   switch (sub) {

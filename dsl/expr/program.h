@@ -2,7 +2,7 @@
 // ir::Expr (when a flow version is loaded) and evaluated many times without
 // heap allocation.
 //
-// Null semantics (SPEC §1): a missing path is null; any comparison with null is
+// Null semantics (docs/expressions.md#null): a missing path is null; any comparison with null is
 // false (so `user.age > 30` and `user.age <= 30` are both false for a user with
 // no age), `not null` is true, arithmetic with null is null, `x in null` is false,
 // `has(path)` is false for null. No evaluation raises an error: division by

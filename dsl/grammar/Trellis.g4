@@ -1,4 +1,4 @@
-// The one grammar of Trellis: the expression language of SPEC §1 and (added
+// The one grammar of Trellis: the expression language (docs/expressions.md) and (added
 // later) the textual flow DSL. One grammar gives one generated parser, so the
 // hand-written transformer of expressions (dsl/transform_expression.cpp)
 // serves both front ends.
@@ -12,7 +12,7 @@
 grammar Trellis;
 
 // ============================================================================
-// Expression language (SPEC §1). Rules reused by the flow DSL start here.
+// Expression language (docs/expressions.md). Rules reused by the flow DSL start here.
 // ============================================================================
 
 // Entry: one expression string, as in a YAML `match:` or `when:` value.

@@ -1,4 +1,4 @@
-// The expression language of SPEC §1 as an owned tree. Front ends (YAML loader,
+// The expression language of docs/expressions.md as an owned tree. Front ends (YAML loader,
 // textual DSL) parse expression strings into it; the checker reads it; the
 // expression compiler (dsl/expr) turns it into a program that evaluates without
 // allocating.

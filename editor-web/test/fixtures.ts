@@ -1,6 +1,6 @@
 import type { Flow } from '../src/model/ir';
 
-// The seeds' 72-hour cart reminder (SPEC §1) as IR JSON.
+// The seeds' 72-hour cart reminder (docs/flows.md) as IR JSON.
 export function cartReminder(): Flow {
   return {
     flow: 'cart_reminder',

@@ -81,7 +81,7 @@ class ProviderContext {
 // opens one provider per call. Errors name variables, never values.
 Result<ProviderFactory> open_provider(const ChannelConfig& channel, ProviderContext& context);
 
-// The SPEC §3 record as one JSON line: {id, key, channel, user_id, flow,
+// The delivery record (docs/delivery.md#providers) as one JSON line: {id, key, channel, user_id, flow,
 // flow_version, node, at, to, subject?, body}.
 std::string delivery_json(const DeliveryRecord& delivery);
 

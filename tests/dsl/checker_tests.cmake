@@ -9,7 +9,7 @@ target_sources(test_dsl PRIVATE
   robustness_test.cpp)
 target_compile_definitions(test_dsl PRIVATE TRELLIS_SOURCE_DIR="${TRELLIS_SOURCE_ROOT}")
 
-# `trellis check` as users run it: the seeds are clean, exit codes follow SPEC §4.
+# `trellis check` as users run it: the seeds are clean, exit codes follow docs/cli.md#trellis-check.
 file(GLOB seed_flows ${TRELLIS_SOURCE_ROOT}/flows/*.yaml)
 # flows/trellis.yaml is the delivery configuration, not a flow (tests/runtime/delivery checks it).
 list(FILTER seed_flows EXCLUDE REGEX "/trellis\\.yaml$")

@@ -2,7 +2,7 @@
 # whose cli_expect and TRELLIS_SOURCE_DIR it uses.
 target_sources(test_dsl PRIVATE dsl_equivalence_test.cpp)
 
-# `trellis fmt` as users run it (issue 4): SPEC §4 exit codes, conversion both
+# `trellis fmt` as users run it (issue 4): docs/cli.md exit codes, conversion both
 # ways, --check for CI, --write in place; every seed flow exists as .flow too,
 # canonical and clean under `trellis check`.
 file(GLOB seed_dsl_flows ${TRELLIS_SOURCE_ROOT}/flows/*.flow)

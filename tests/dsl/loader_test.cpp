@@ -23,7 +23,7 @@ ir::Flow load_clean(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the cart reminder of SPEC §1 loads into the IR in full") {
+TEST_CASE("the documented cart reminder (docs/flows.md) loads into the IR in full") {
   ir::Flow flow = load_clean(dsl::test::kSpecCartReminder);
   CHECK(flow.name.value == "cart_reminder");
   CHECK(flow.description == "Nudge shoppers who leave a cart unpaid for 72 hours.");

@@ -1,4 +1,4 @@
-// Random valid flows for property tests: every construct of SPEC §1, names and
+// Random valid flows for property tests: every construct of docs/flows.md, names and
 // strings that need quoting in one syntax or the other, comments everywhere the
 // IR keeps them. Seeded, so a failure reproduces.
 #pragma once

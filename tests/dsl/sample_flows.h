@@ -1,5 +1,5 @@
-// Flows used by the formatter, JSON and round-trip tests: the SPEC's cart
-// reminder, plus every shape SPEC §1 allows that the cart reminder lacks.
+// Flows used by the formatter, JSON and round-trip tests: the documented cart
+// reminder, plus every shape docs/flows.md allows that the cart reminder lacks.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// SPEC §1's example flow exactly as the SPEC prints it (aligned comments, one-line
+// The cart reminder exactly as it was first specified (aligned comments, one-line
 // nodes, quoted templates): flows/cart_reminder.yaml holds it in canonical form,
 // so tests of positions and of the loader's reading of that layout use this copy.
 #pragma once

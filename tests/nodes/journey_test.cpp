@@ -1,4 +1,4 @@
-// The seeds' cart reminder (SPEC §1) walked node by node through decide(), as
+// The seeds' cart reminder (docs/flows.md) walked node by node through decide(), as
 // the runtime would drive it: each kNext enters the next node, a claim is
 // answered with a code, a wait is woken by its timer.
 #include "fixtures.h"

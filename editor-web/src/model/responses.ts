@@ -112,7 +112,7 @@ export const SIM_USER = 'sample_user';
 export const CONSENT_CHANNELS = ['email', 'sms'] as const;
 
 // The body of POST /v1/simulate for one sample user: event properties sit beside
-// `at`, `type` and `user` (the scenario-file form, SPEC §6). `unsubscribed` channels
+// `at`, `type` and `user` (the scenario-file form, docs/scenarios.md). `unsubscribed` channels
 // go as the user's consent ({"email": false}); none: no `consent` key, as older
 // servers know none.
 export function simRequestBody(flow: Flow, user: Obj, events: SimEvent[], coupons: Record<string, string[]>, unsubscribed: readonly string[] = []) {
