@@ -1,20 +1,29 @@
 // Runtime benchmarks (figures in README.md, "Runtime benchmarks").
 //
-//   runtime_bench events   FLOW DB USERS      sustained add_to_cart events/s, durable SQLite
-//   runtime_bench rss      FLOW DB            RSS with every journey of DB waiting (reopen)
-//   runtime_bench catchup  FLOW DB            timer catch-up after a restart, timers/s
-//   runtime_bench lateness FLOW DB RATE SECS  timer lateness p50/p99 under RATE events/s
+//   runtime_bench events   FLOW DB USERS [profiles]  sustained add_to_cart events/s, durable SQLite
+//   runtime_bench rss      FLOW DB                   RSS with every journey of DB waiting (reopen)
+//   runtime_bench catchup  FLOW DB [deliver]         timer catch-up after a restart, timers/s
+//   runtime_bench lateness FLOW DB RATE SECS         timer lateness p50/p99 under RATE events/s
 //
 // `events` starts one journey per user (USERS of them) on the cart-reminder
-// flow: each waits 72h. `catchup` reopens that database 73h later and fires
-// every timer. `lateness` uses the system clock and a flow file whose wait is
-// short (bench/lateness_flow.yaml).
+// flow: each waits 72h. With `profiles`, every user first gets an email and a
+// phone (identify events, not timed), so that the journeys' message nodes
+// create deliveries. `catchup` reopens that database 73h later and fires
+// every timer; with `deliver`, the deliveries go to the `file` adapter (a
+// file beside DB) and are marked sent, timed with the timers. `lateness` uses
+// the system clock and a flow file whose wait is short (bench/lateness_flow.yaml).
+//
+// Each prints the bytes the process wrote to storage (write_bytes of
+// /proc/self/io, the database, its WAL and the deliveries file) per input,
+// and the database's size once the engine is closed. bench/compare.sh runs
+// these beside another build and BullMQ (bench/bullmq) in one go.
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -42,18 +51,33 @@ long rss_mb() {
   return -1;
 }
 
+// Bytes this process caused to be written to storage so far.
+long long write_bytes() {
+  std::ifstream in("/proc/self/io");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("write_bytes:", 0) == 0) return std::stoll(line.substr(12));
+  return -1;
+}
+
+long long file_size(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<long long>(size);
+}
+
 Result<ir::Flow> parse_flow(const std::string& name, const std::string& source) {
   dsl::LoadResult r = dsl::load_flow_text(source, name + ".yaml", dsl::FlowSyntax::kYaml);
   if (!r.flow) return Error{"stored flow does not load"};
   return std::move(*r.flow);
 }
 
-std::unique_ptr<Engine> open(const std::string& db, Clock* clock) {
+std::unique_ptr<Engine> open(const std::string& db, Clock* clock, bool deliver = false) {
   EngineOptions options;
   options.db_path = db;
   options.clock = clock;
   options.parse_flow = parse_flow;
-  options.adapter = "none";
+  options.adapter = deliver ? "file" : "none";
+  options.deliveries_path = db + ".deliveries.jsonl";
   options.max_batch = 8192;
   auto engine = Engine::open(options);
   if (!engine.ok()) {
@@ -80,13 +104,36 @@ Event cart_event(long user, long n) {
   return e;
 }
 
-int bench_events(const std::string& flow, const std::string& db, long users) {
+// Every user gets an email address and a phone number, 500 identify events per batch.
+void add_profiles(Engine& engine, long users) {
+  constexpr long kBatch = 500;
+  for (long start = 0; start < users; start += kBatch) {
+    std::vector<Event> batch;
+    for (long i = start; i < std::min(users, start + kBatch); ++i) {
+      Event e;
+      e.id = "p" + std::to_string(i);
+      e.type = "identify";
+      e.user_id = "u" + std::to_string(i);
+      e.properties_json = "{\"email\":\"u" + std::to_string(i) + "@example.com\",\"phone\":\"+3361" +
+                          std::to_string(1000000 + i) + "\"}";
+      batch.push_back(std::move(e));
+    }
+    if (!engine.ingest(std::move(batch)).ok()) std::abort();
+  }
+}
+
+int bench_events(const std::string& flow, const std::string& db, long users, bool profiles) {
   VirtualClock clock(kT0);
+  long long written_before = 0;
+  double secs = 0;
+  {
   auto engine = open(db, &clock);
   deploy(*engine, flow);
+  if (profiles) add_profiles(*engine, users);
   constexpr int kProducers = 2;
   constexpr long kBatch = 500;  // events per ingest call, like one HTTP batch
   std::atomic<long> next{0};
+  written_before = write_bytes();
   const auto t0 = Clock_::now();
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
@@ -102,11 +149,16 @@ int bench_events(const std::string& flow, const std::string& db, long users) {
     });
   }
   for (auto& t : producers) t.join();
-  const double secs = seconds_since(t0);
+  secs = seconds_since(t0);
   const EngineMetrics m = engine->metrics();
   std::printf("events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB\n",
               users, static_cast<long>(m.journeys_started), secs, users / secs,
               static_cast<long long>(m.commits), rss_mb());
+  }
+  // Closing the engine checkpoints the WAL: those bytes are the events' too.
+  const long long written = write_bytes() - written_before;
+  std::printf("events io: %.0f bytes written per event, database %.1f MB\n",
+              static_cast<double>(written) / static_cast<double>(users), file_size(db) / 1e6);
   return 0;
 }
 
@@ -123,16 +175,34 @@ int bench_rss(const std::string& flow, const std::string& db) {
   return 0;
 }
 
-int bench_catchup(const std::string& flow, const std::string& db) {
+int bench_catchup(const std::string& flow, const std::string& db, bool deliver) {
   VirtualClock clock(kT0 + 73LL * 3600 * 1000);
-  auto engine = open(db, &clock);
-  deploy(*engine, flow);
-  const auto t0 = Clock_::now();
-  auto fired = engine->fire_due_timers();
-  const double secs = seconds_since(t0);
-  if (!fired.ok()) return 1;
-  std::printf("catchup: %zu timers fired in %.2f s, %.0f timers/s, RSS %ld MB\n", fired.value(),
-              secs, fired.value() / secs, rss_mb());
+  size_t fired_count = 0;
+  long long written_before = 0;
+  {
+    auto engine = open(db, &clock, deliver);
+    deploy(*engine, flow);
+    written_before = write_bytes();
+    const auto t0 = Clock_::now();
+    auto fired = engine->fire_due_timers();
+    const double secs = seconds_since(t0);
+    if (!fired.ok()) return 1;
+    fired_count = fired.value();
+    std::printf("catchup: %zu timers fired in %.2f s, %.0f timers/s, RSS %ld MB\n", fired_count,
+                secs, fired_count / secs, rss_mb());
+    if (deliver) {
+      size_t sent = 0;
+      while (size_t n = engine->dispatch_deliveries()) sent += n;
+      const double total = seconds_since(t0);
+      std::printf("catchup deliver: %zu deliveries sent to the file adapter, timers and sends %.2f s, "
+                  "%.0f timers/s with their deliveries\n",
+                  sent, total, fired_count / total);
+    }
+  }
+  const long long written = write_bytes() - written_before;
+  std::printf("catchup io: %.0f bytes written per fired timer, database %.1f MB\n",
+              static_cast<double>(written) / static_cast<double>(std::max<size_t>(1, fired_count)),
+              file_size(db) / 1e6);
   return 0;
 }
 
@@ -176,9 +246,11 @@ int bench_lateness(const std::string& flow, const std::string& db, long rate, lo
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() >= 4 && a[0] == "events") return bench_events(a[1], a[2], std::stol(a[3]));
+  if (a.size() >= 4 && a[0] == "events")
+    return bench_events(a[1], a[2], std::stol(a[3]), a.size() >= 5 && a[4] == "profiles");
   if (a.size() >= 3 && a[0] == "rss") return bench_rss(a[1], a[2]);
-  if (a.size() >= 3 && a[0] == "catchup") return bench_catchup(a[1], a[2]);
+  if (a.size() >= 3 && a[0] == "catchup")
+    return bench_catchup(a[1], a[2], a.size() >= 4 && a[3] == "deliver");
   if (a.size() >= 5 && a[0] == "lateness")
     return bench_lateness(a[1], a[2], std::stol(a[3]), std::stol(a[4]));
   std::fprintf(stderr, "usage: see the comment at the top of bench/runtime_bench.cpp\n");

@@ -15,9 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
-#include "dsl/ir/quoted.h"
+#include "runtime/step_codec.h"
 
 namespace trellis::runtime {
 
@@ -125,12 +126,25 @@ CREATE INDEX deliveries_deferred ON deliveries(next_attempt_at, id) WHERE status
 CREATE INDEX deliveries_pending_by_channel ON deliveries(channel, next_attempt_at, id)
   WHERE status = 0;
 )sql",
+    // Version 6: compact step history (runtime/step_codec.h). New steps are
+    // written as a BLOB of small integers that refer to this dictionary of node
+    // names, inputs and reason shapes; rows written before keep their JSON
+    // (TEXT) until their journey's next step rewrites them in the new form.
+    R"sql(
+CREATE TABLE step_words(id INTEGER PRIMARY KEY, text BLOB NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 // A journey row keeps its newest steps up to about this size (most journeys'
-// whole history); older steps move to a step_groups row.
-constexpr size_t kInlineHistoryBytes = 2048;
+// whole history: a step is about 8 to 20 bytes); older steps move to a
+// step_groups row, written once, so that the row every step rewrites stays small.
+constexpr size_t kInlineHistoryBytes = 512;
+
+// The dictionary of step words stops growing here; a text it lacks is then
+// stored in the step itself. It bounds the memory the writer keeps for it
+// (reason shapes vary with what flows print, not with journeys).
+constexpr size_t kMaxStepWords = 65536;
 
 // A prepared statement, reset after each use. Preparation failures are
 // programming errors in the SQL above, so they abort with the message.
@@ -158,6 +172,10 @@ class Stmt {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  Stmt& bind_blob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& bind(int i, const std::optional<int64_t>& v) {
     if (v)
       sqlite3_bind_int64(stmt_, i, *v);
@@ -183,6 +201,11 @@ class Stmt {
   }
   std::string text(int c) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, c)) : std::string();
+  }
+  // A TEXT or BLOB column's bytes as they are.
+  std::string bytes(int c) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, c)) : std::string();
   }
 
@@ -259,7 +282,7 @@ JourneyRecord read_journey(const Stmt& s) {
   j.converted_at = s.opt_i64(17);
   if (std::optional<int64_t> due = s.opt_i64(18))
     j.timer = JourneyTimer{*due, s.text(19), static_cast<int>(s.i64(20))};
-  j.history = s.text(21);
+  j.history = s.bytes(21);
   j.history_seq = static_cast<int>(s.i64(22));
   return j;
 }
@@ -317,16 +340,6 @@ const char* feedback_name(Feedback kind) {
   return "";
 }
 
-// Appends `s` as a JSON string. Invalid UTF-8 goes through nlohmann, which
-// replaces it, so that one bad byte cannot make the history unreadable.
-void append_json_string(std::string& out, const std::string& s) {
-  const bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii)
-    ir::append_quoted(out, s, ir::QuoteStyle::kJson);
-  else
-    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.
 void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer) {
   if (!timer) {
@@ -375,12 +388,37 @@ void bind_journey(Stmt& s, int base, const JourneyRecord& j) {
       .bind(base + 17, j.converted_at)
       .bind(base + 18, j.id > 0 ? std::optional<int64_t>(j.id) : std::nullopt);
   bind_timer(s, base + 19, j.timer);
-  s.bind(base + 22, j.history).bind(base + 23, j.history_seq);
+  // The compact history is a BLOB; a JSON one (schema 5 and before) stays TEXT.
+  if (step_codec::is_encoded(j.history))
+    s.bind_blob(base + 22, j.history);
+  else
+    s.bind(base + 22, j.history);
+  s.bind(base + 23, j.history_seq);
 }
 
 std::string sql(const char* head, const char* columns, const char* tail) {
   return std::string(head) + columns + tail;
 }
+
+// The step dictionary as a reader sees it: words are never changed once
+// committed, so each is read once and kept (at most kMaxStepWords of them).
+class ReaderWords final : public step_codec::Words {
+ public:
+  explicit ReaderWords(sqlite3* db) : word_(db, "SELECT text FROM step_words WHERE id = ?") {}
+  std::optional<int64_t> id_of(const std::string&) override { return std::nullopt; }
+  const std::string* text_of(int64_t id) override {
+    auto it = texts_.find(id);
+    if (it != texts_.end()) return &it->second;
+    Use u(word_);
+    u->bind(1, id);
+    if (!u->step()) return nullptr;
+    return &texts_.emplace(id, u->bytes(0)).first->second;
+  }
+
+ private:
+  Stmt word_;
+  std::unordered_map<int64_t, std::string> texts_;
+};
 
 // Read statements shared by the writer and reader connections.
 class SqliteReader : public StoreReader {
@@ -403,7 +441,7 @@ class SqliteReader : public StoreReader {
         step_groups_(db,
                      "SELECT journey_id, seq, steps, at, flow FROM step_groups WHERE journey_id "
                      "= ? ORDER BY seq"),
-        history_(db, "SELECT history, history_seq, flow FROM journeys WHERE id = ?"),
+        history_(db, "SELECT history, history_seq, flow, user_id FROM journeys WHERE id = ?"),
         deliveries_(
             db, sql("SELECT ", kDeliveryColumns,
                     " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
@@ -418,14 +456,20 @@ class SqliteReader : public StoreReader {
         entered_(
             db,
             "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
+        // The JSON history of rows written before schema 6 (TEXT); the compact
+        // one (BLOB) is decoded here (encoded_grouped_, encoded_inline_).
         entered_grouped_(db,
                          "SELECT json_extract(e.value, '$.node'), count(*) FROM step_groups g, "
-                         "json_each(g.steps) e WHERE g.flow = ? AND "
+                         "json_each(g.steps) e WHERE g.flow = ? AND typeof(g.steps) = 'text' AND "
                          "json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
         entered_inline_(db,
                         "SELECT json_extract(e.value, '$.node'), count(*) FROM journeys j, "
-                        "json_each(j.history) e WHERE j.flow = ? AND "
-                        "json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
+                        "json_each(j.history) e WHERE j.flow = ? AND typeof(j.history) = 'text' "
+                        "AND json_extract(e.value, '$.input') = 'entry' GROUP BY 1"),
+        encoded_grouped_(db,
+                         "SELECT steps FROM step_groups WHERE flow = ? AND typeof(steps) = 'blob'"),
+        encoded_inline_(db,
+                        "SELECT history FROM journeys WHERE flow = ? AND typeof(history) = 'blob'"),
         by_state_(db,
                   "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
                   "GROUP BY node, state"),
@@ -456,7 +500,8 @@ class SqliteReader : public StoreReader {
         pending_of_(db, sql("SELECT ", kDeliveryColumns,
                             " FROM deliveries WHERE status = 0 AND channel = ? AND "
                             "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
-                            .c_str()) {}
+                            .c_str()),
+        own_words_(db) {}
   ~SqliteReader() override {
     // Deferred by close_v2 until the statement members are finalised.
     if (owns_) sqlite3_close_v2(db_);
@@ -509,14 +554,17 @@ class SqliteReader : public StoreReader {
       s.flow = u->text(6);
       out.push_back(std::move(s));
     }
-    append_grouped_steps(journey_id, out);
+    std::string user_id;
     {
       Use h(history_);
       h->bind(1, journey_id);
-      if (h->step())
-        append_encoded_steps(h->text(0), journey_id, static_cast<int>(h->i64(1)), 0, h->text(2),
-                             out);
+      if (h->step()) {
+        user_id = h->text(3);
+        append_encoded_steps(h->bytes(0), journey_id, static_cast<int>(h->i64(1)), 0, h->text(2),
+                             user_id, out);
+      }
     }
+    append_grouped_steps(journey_id, user_id, out);
     std::stable_sort(out.begin(), out.end(),
                      [](const StepRecord& a, const StepRecord& b) { return a.seq < b.seq; });
     return out;
@@ -619,25 +667,51 @@ class SqliteReader : public StoreReader {
     return u->step() ? u->i64(0) : 0;
   }
 
+  // The writer's reader decodes with the writer's dictionary, which holds
+  // the words of its open transaction too.
+  void use_words(step_codec::Words* words) { words_ = words; }
+
  protected:
   sqlite3* db_;
   bool owns_;
 
  private:
   // Expands the step_groups rows of a journey into one StepRecord per node.
-  void append_grouped_steps(int64_t journey_id, std::vector<StepRecord>& out) {
+  void append_grouped_steps(int64_t journey_id, const std::string& user_id,
+                            std::vector<StepRecord>& out) {
     Use u(step_groups_);
     u->bind(1, journey_id);
     while (u->step())
-      append_encoded_steps(u->text(2), journey_id, static_cast<int>(u->i64(1)), u->i64(3),
-                           u->text(4), out);
+      append_encoded_steps(u->bytes(2), journey_id, static_cast<int>(u->i64(1)), u->i64(3),
+                           u->text(4), user_id, out);
   }
 
-  // Decodes a JSON array of {node, input, reason[, at]} whose first step is
-  // `seq`: a step_groups row (one `at` for all) or a journey's history (each its own).
-  static void append_encoded_steps(const std::string& text, int64_t journey_id, int seq,
-                                   TimeMs at, const std::string& flow,
-                                   std::vector<StepRecord>& out) {
+  // Decodes a history whose first step is `seq`: compact (step_codec), or a
+  // JSON array of {node, input, reason[, at]} written before schema 6, from a
+  // step_groups row (one `at` for all) or a journey's history (each its own).
+  void append_encoded_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
+                            const std::string& flow, const std::string& user_id,
+                            std::vector<StepRecord>& out) {
+    if (step_codec::is_encoded(text)) {
+      step_codec::decode(text, user_id, *words_, /*render_reason=*/true,
+                         [&](const step_codec::DecodedStep& d) {
+                           StepRecord s;
+                           s.journey_id = journey_id;
+                           s.seq = seq++;
+                           s.node = d.node;
+                           s.input = d.input;
+                           s.at = d.at;
+                           s.reason = d.reason;
+                           s.flow = flow;
+                           out.push_back(std::move(s));
+                         });
+      return;
+    }
+    append_json_steps(text, journey_id, seq, at, flow, out);
+  }
+
+  static void append_json_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
+                                const std::string& flow, std::vector<StepRecord>& out) {
     const nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
     if (!list.is_array()) return;
     for (const auto& item : list) {
@@ -655,8 +729,19 @@ class SqliteReader : public StoreReader {
   }
 
   Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_, deliveries_,
-      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_, by_state_, variants_,
-      pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_;
+      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_,
+      encoded_grouped_, encoded_inline_, by_state_, variants_, pending_, delivery_,
+      delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_;
+  ReaderWords own_words_;
+  step_codec::Words* words_ = &own_words_;
+
+ public:
+  // The JSON steps of rows written before schema 6 (append_history converts them).
+  static std::vector<StepRecord> json_steps(const std::string& text, int seq) {
+    std::vector<StepRecord> out;
+    append_json_steps(text, 0, seq, 0, "", out);
+    return out;
+  }
 };
 
 NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
@@ -677,6 +762,15 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
     Use u(*grouped);
     u->bind(1, flow);
     while (u->step()) node_count(nodes, u->text(0)).entered += u->i64(1);
+  }
+  for (Stmt* encoded : {&encoded_grouped_, &encoded_inline_}) {
+    Use u(*encoded);
+    u->bind(1, flow);
+    while (u->step())
+      step_codec::decode(u->bytes(0), "", *words_, /*render_reason=*/false,
+                         [&](const step_codec::DecodedStep& d) {
+                           if (d.input == "entry") ++node_count(nodes, d.node).entered;
+                         });
   }
   {
     Use u(by_state_);
@@ -848,12 +942,64 @@ class Checkpointer {
   std::atomic<int> wal_pages_{0};  // WAL size after the writer's last commit
 };
 
+// The step dictionary as the writer keeps it: every word, both ways, loaded
+// when the store opens (at most kMaxStepWords). A word added inside a
+// transaction that rolls back is forgotten with it.
+class WriterWords final : public step_codec::Words {
+ public:
+  explicit WriterWords(sqlite3* db) : insert_(db, "INSERT INTO step_words(id, text) VALUES(?, ?)") {
+    Stmt all(db, "SELECT id, text FROM step_words");
+    while (all.step()) remember(all.i64(0), all.bytes(1));
+  }
+  std::optional<int64_t> id_of(const std::string& text) override {
+    auto it = ids_.find(text);
+    if (it != ids_.end()) return it->second;
+    if (ids_.size() >= kMaxStepWords) return std::nullopt;
+    const int64_t id = static_cast<int64_t>(std::max<size_t>(texts_.size(), 1));
+    Use u(insert_);
+    u->bind(1, id).bind_blob(2, text);
+    std::string error;
+    u->step(&error);
+    if (!error.empty()) return std::nullopt;  // stored literally instead
+    remember(id, text);
+    added_.push_back(id);
+    return id;
+  }
+  const std::string* text_of(int64_t id) override {
+    return id > 0 && static_cast<size_t>(id) < texts_.size() ? texts_[static_cast<size_t>(id)]
+                                                              : nullptr;
+  }
+  void committed() { added_.clear(); }
+  void rolled_back() {
+    // Newest first, so that the ids handed out next are the same again.
+    for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
+      ids_.erase(*texts_[static_cast<size_t>(*it)]);
+      texts_.pop_back();
+    }
+    added_.clear();
+  }
+
+ private:
+  void remember(int64_t id, const std::string& text) {
+    if (id <= 0) return;
+    const std::string* key = &ids_.emplace(text, id).first->first;  // node-based: stable
+    if (texts_.size() <= static_cast<size_t>(id)) texts_.resize(static_cast<size_t>(id) + 1);
+    texts_[static_cast<size_t>(id)] = key;
+  }
+
+  Stmt insert_;
+  std::unordered_map<std::string, int64_t> ids_;
+  std::vector<const std::string*> texts_;  // by id; [0] unused
+  std::vector<int64_t> added_;             // in the open transaction
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path)
       : db_(db),
         path_(std::move(path)),
         reader_(db, /*owns=*/false),
+        words_(db),
         begin_(db, "BEGIN IMMEDIATE"),
         commit_(db, "COMMIT"),
         rollback_(db, "ROLLBACK"),
@@ -928,7 +1074,9 @@ class SqliteStore final : public Store {
         free_code_(db,
                    "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
                    "ORDER BY id LIMIT 1"),
-        claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {}
+        claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {
+    reader_.use_words(&words_);
+  }
 
   // sqlite3_close_v2 defers the close until the statement members below are
   // finalised, which happens right after this body.
@@ -1006,11 +1154,13 @@ class SqliteStore final : public Store {
       rollback();
       return Error{"commit: " + error_};
     }
+    words_.committed();
     if (checkpointer_) checkpointer_->finish_checkpoint_if_long(db_);
     return Status();
   }
   void rollback() override {
     pending_journeys_.clear();
+    words_.rolled_back();
     if (sqlite3_get_autocommit(db_)) return;
     std::string ignored;
     Use u(rollback_);
@@ -1073,35 +1223,26 @@ class SqliteStore final : public Store {
     bind_journey(u.stmt, 0, j);
     return done(u);
   }
-  // The history is a JSON array of {at, node, input, reason}, appended to in
-  // place. Past kInlineHistoryBytes the older part moves to a step_groups row, so a
+  // The history is compact (step_codec), appended to in place; one written
+  // before schema 6 (JSON) is converted on its journey's next step. Past
+  // kInlineHistoryBytes the older part moves to a step_groups row, so a
   // long-running journey's row (rewritten by every step) stays small.
   Status append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) override {
     if (steps.empty()) return Status();
+    if (!step_codec::is_encoded(j.history)) {
+      const std::vector<StepRecord> older = SqliteReader::json_steps(j.history, j.history_seq);
+      j.history.clear();
+      step_codec::append(j.history, older, j.user_id, words_);
+    }
     if (steps.front().seq > j.history_seq && j.history.size() > kInlineHistoryBytes) {
       Use u(append_group_);
-      u->bind(1, j.id).bind(2, j.history_seq).bind(3, j.flow).bind(4, steps.front().at).bind(5,
-                                                                                        j.history);
+      u->bind(1, j.id).bind(2, j.history_seq).bind(3, j.flow).bind(4, steps.front().at);
+      u->bind_blob(5, j.history);
       if (Status s = done(u); !s) return s;
-      j.history = "[]";
+      j.history.clear();
       j.history_seq = steps.front().seq;
     }
-    std::string& text = j.history;
-    text.pop_back();  // the closing ']'
-    text.reserve(text.size() + 160 * steps.size());
-    for (const StepRecord& s : steps) {
-      if (text.size() > 1) text += ',';
-      text += "{\"at\":";
-      text += std::to_string(s.at);
-      text += ",\"node\":";
-      append_json_string(text, s.node);
-      text += ",\"input\":";
-      append_json_string(text, s.input);
-      text += ",\"reason\":";
-      append_json_string(text, s.reason);
-      text += '}';
-    }
-    text += ']';
+    step_codec::append(j.history, steps, j.user_id, words_);
     return Status();
   }
   std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override {
@@ -1282,6 +1423,7 @@ class SqliteStore final : public Store {
   std::string error_;  // first failure inside the open transaction; commit() fails then
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
   SqliteReader reader_;
+  WriterWords words_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
       insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
       mark_suppressed_, record_failure_, record_attempt_, put_consent_, due_deferred_,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "runtime/step_codec.h"
 #include "temp_dir.h"
 
 using namespace trellis::runtime;
@@ -375,4 +376,142 @@ TEST_CASE("the WAL is checkpointed while the store is open and stays bounded und
   // ...and the WAL started over instead of growing with every transaction.
   CHECK(fs::file_size(path + "-wal") < 90'000'000);
   CHECK(store->journey(id).has_value());
+}
+
+TEST_CASE("a step's reason reads back byte for byte from its compact form") {
+  TempDir dir;
+  const std::vector<std::string> reasons = {
+      "timer of 72h fired (due 2026-01-04T00:00:00Z)",
+      "waiting 2s, until 2026-01-01T00:00:02.500Z, or for event 'order_paid'",
+      "variant 'a' (weight 45 of 100) for user u42, hash point 0.123457",
+      "match was false: user.age=null, user.interests=null",
+      "match was true: user.age=007, user.total=12345678901234567890123, x=3.25",
+      "time-like but not canonical 2026-01-04T00:00:00.000Z and 2026-13-45T99:99:99Z",
+      "sms to +33612345678: \"Your cart misses you!\"",
+      std::string("placeholder bytes \x01\x02\x03 kept"),
+      "u42u42 at the end u42",
+      "",
+      "user.name=Zo\xc3\xab",
+  };
+  int64_t id = 0;
+  {
+    auto store = open_store(dir);
+    JourneyRecord j = journey_of("u42");
+    j.id = id = 11;
+    // One step per call, as wakes append them, across commits.
+    for (size_t i = 0; i < reasons.size(); ++i) {
+      REQUIRE(store->begin().ok());
+      REQUIRE(store
+                  ->append_history(j, {{id, "cart_reminder", static_cast<int>(i), "n" + std::to_string(i % 3),
+                                        i % 2 ? "timer" : "event:order_paid",
+                                        1767225600000LL + static_cast<int64_t>(i) * 7, reasons[i]}})
+                  .ok());
+      if (i == 0)
+        store->insert_journey(j);
+      else
+        REQUIRE(store->update_journey(j).ok());
+      REQUIRE(store->commit().ok());
+    }
+    CHECK(j.history.size() < 300);  // the JSON of these steps was about 1.2 KB
+  }
+  auto store = open_store(dir);
+  const auto steps = store->steps(id);
+  REQUIRE(steps.size() == reasons.size());
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    CHECK(steps[i].reason == reasons[i]);
+    CHECK(steps[i].node == "n" + std::to_string(i % 3));
+    CHECK(steps[i].input == (i % 2 ? "timer" : "event:order_paid"));
+    CHECK(steps[i].at == 1767225600000LL + static_cast<int64_t>(i) * 7);
+  }
+  // Another connection (an HTTP reader) decodes them the same.
+  auto reader = store->open_reader();
+  REQUIRE(reader);
+  const auto read = reader->steps(id);
+  REQUIRE(read.size() == reasons.size());
+  CHECK(read[2].reason == reasons[2]);
+}
+
+TEST_CASE("words of a rolled back transaction are forgotten with it") {
+  TempDir dir;
+  auto store = open_store(dir);
+  JourneyRecord lost = journey_of("u1");
+  lost.id = 1;
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->append_history(lost, {{1, "f", 0, "rolled", "entry", 5, "shape that is lost"}}).ok());
+  store->insert_journey(lost);
+  store->rollback();
+  JourneyRecord kept = journey_of("u2");
+  kept.id = 2;
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->append_history(kept, {{2, "f", 0, "kept", "timer", 5, "shape that stays"}}).ok());
+  store->insert_journey(kept);
+  REQUIRE(store->commit().ok());
+  CHECK_FALSE(store->journey(1).has_value());
+  const auto steps = store->open_reader()->steps(2);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].node == "kept");
+  CHECK(steps[0].input == "timer");
+  CHECK(steps[0].reason == "shape that stays");
+}
+
+TEST_CASE("a version-5 file is migrated: its JSON history reads the same and grows compact") {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  REQUIRE(create_sqlite_file_at_version(path, 5).ok());
+  {
+    // Rows as schema 5 wrote them: a JSON history in the row and an older
+    // group moved out of it.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const char* rows = R"sql(
+      INSERT INTO journeys(id, flow, version, user_id, key, state, node, waiting_for, visits,
+        coupon_code, variant, trigger_event, last_event, steps, entered_at, updated_at,
+        timer_due, timer_node, timer_visit, history, history_seq)
+        VALUES(1, 'cart_reminder', 1, 'u1', '', 2, 'wait_pay', '', 'wait_pay=2', '', '', '{}', '{}',
+          3, 0, 0, 9000, 'wait_pay', 2,
+          '[{"at":10,"node":"wait_pay","input":"entry","reason":"waiting 72h, until 1970-01-01T00:00:09Z"}]', 2);
+      INSERT INTO step_groups(journey_id, seq, flow, at, steps) VALUES(1, 0, 'cart_reminder', 1,
+        '[{"at":1,"node":"wait_pay","input":"entry","reason":"first"},{"at":2,"node":"pick","input":"timer","reason":"second"}]');
+    )sql";
+    REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto opened = open_sqlite_store({path});
+  REQUIRE(opened.ok());
+  Store& store = *opened.value();
+  auto before = store.steps(1);
+  REQUIRE(before.size() == 3);
+  CHECK(before[0].reason == "first");
+  CHECK(before[1].node == "pick");
+  CHECK(before[2].reason == "waiting 72h, until 1970-01-01T00:00:09Z");
+  auto count_entered = [&store] {
+    std::map<std::string, int64_t> entered;
+    for (const auto& n : store.counts("cart_reminder").nodes) entered[n.node] = n.entered;
+    return entered;
+  };
+  CHECK(count_entered()["wait_pay"] == 2);
+
+  // The next step converts the row's history; nothing read changes.
+  auto j = store.due_journeys(9000, 10);
+  REQUIRE(j.size() == 1);
+  REQUIRE(store.begin().ok());
+  REQUIRE(store.append_history(j[0], {{1, "cart_reminder", 3, "wait_pay", "timer", 9000, "timer of 72h fired (due 1970-01-01T00:00:09Z)"},
+                                      {1, "cart_reminder", 4, "done", "entry", 9000, "reached exit 'done'"}})
+              .ok());
+  j[0].timer.reset();
+  REQUIRE(store.update_journey(j[0]).ok());
+  REQUIRE(store.commit().ok());
+  CHECK(step_codec::is_encoded(store.journey(1)->history));
+  const auto after = store.open_reader()->steps(1);
+  REQUIRE(after.size() == 5);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(after[i].reason == before[i].reason);
+    CHECK(after[i].at == before[i].at);
+    CHECK(after[i].seq == static_cast<int>(i));
+  }
+  CHECK(after[3].reason == "timer of 72h fired (due 1970-01-01T00:00:09Z)");
+  CHECK(after[4].node == "done");
+  auto entered = count_entered();
+  CHECK(entered["wait_pay"] == 2);
+  CHECK(entered["done"] == 1);
 }
