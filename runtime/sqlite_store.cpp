@@ -176,6 +176,13 @@ class Stmt {
     sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
+  // A compact form (step_codec) as a BLOB, copied (it is a temporary); any
+  // other text as TEXT, borrowed.
+  Stmt& bind_compact(int i, const std::string& original, std::string compact) {
+    if (!step_codec::is_encoded(compact)) return bind(i, original);
+    sqlite3_bind_blob(stmt_, i, compact.data(), static_cast<int>(compact.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   Stmt& bind(int i, const std::optional<int64_t>& v) {
     if (v)
       sqlite3_bind_int64(stmt_, i, *v);
@@ -260,7 +267,9 @@ constexpr const char* kJourneyColumns =
     "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, timer_due, "
     "timer_node, timer_visit, history, history_seq";
 
-JourneyRecord read_journey(const Stmt& s) {
+// The visit counts and stored events are compacted in the row
+// (step_codec::encode_visits, encode_event); the record holds their text.
+JourneyRecord read_journey(const Stmt& s, step_codec::Words& words) {
   JourneyRecord j;
   j.id = s.i64(0);
   j.flow = s.text(1);
@@ -270,13 +279,13 @@ JourneyRecord read_journey(const Stmt& s) {
   j.state = static_cast<Lifecycle>(s.i64(5));
   j.node = s.text(6);
   j.waiting_for = s.text(7);
-  j.visits = s.text(8);
+  j.entered_at = s.i64(14);
+  j.visits = step_codec::decode_visits(s.bytes(8), words);
   j.coupon_code = s.text(9);
   j.variant = s.text(10);
-  j.trigger_event = s.text(11);
-  j.last_event = s.text(12);
+  j.trigger_event = step_codec::decode_event(s.bytes(11), j.entered_at, words);
+  j.last_event = step_codec::decode_event(s.bytes(12), j.entered_at, words);
   j.steps = static_cast<int>(s.i64(13));
-  j.entered_at = s.i64(14);
   j.updated_at = s.i64(15);
   j.ended_at = s.opt_i64(16);
   j.converted_at = s.opt_i64(17);
@@ -368,7 +377,7 @@ std::string insert_journeys_sql(int rows) {
 // Binds every column of a journey, in kJourneyInsertColumns order, starting at
 // parameter `base` + 1. The UPDATE numbers its parameters the same way and
 // leaves unused the columns a journey never changes (flow, user, trigger...).
-void bind_journey(Stmt& s, int base, const JourneyRecord& j) {
+void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& words) {
   s.bind(base + 1, j.flow)
       .bind(base + 2, j.version)
       .bind(base + 3, j.user_id)
@@ -376,11 +385,12 @@ void bind_journey(Stmt& s, int base, const JourneyRecord& j) {
       .bind(base + 5, static_cast<int>(j.state))
       .bind(base + 6, j.node)
       .bind(base + 7, j.waiting_for)
-      .bind(base + 8, j.visits)
+      .bind_compact(base + 8, j.visits, step_codec::encode_visits(j.visits, words))
       .bind(base + 9, j.coupon_code)
       .bind(base + 10, j.variant)
-      .bind(base + 11, j.trigger_event)
-      .bind(base + 12, j.last_event)
+      .bind_compact(base + 11, j.trigger_event,
+                    step_codec::encode_event(j.trigger_event, j.entered_at, words))
+      .bind_compact(base + 12, j.last_event, step_codec::encode_event(j.last_event, j.entered_at, words))
       .bind(base + 13, j.steps)
       .bind(base + 14, j.entered_at)
       .bind(base + 15, j.updated_at)
@@ -527,7 +537,7 @@ class SqliteReader : public StoreReader {
     Use u(journey_);
     u->bind(1, id);
     if (!u->step()) return std::nullopt;
-    return read_journey(u.stmt);
+    return read_journey(u.stmt, *words_);
   }
 
   std::vector<JourneyRecord> journeys_of(const std::string& user_id,
@@ -535,7 +545,7 @@ class SqliteReader : public StoreReader {
     std::vector<JourneyRecord> out;
     Use u(journeys_of_);
     u->bind(1, user_id).bind(2, flow);
-    while (u->step()) out.push_back(read_journey(u.stmt));
+    while (u->step()) out.push_back(read_journey(u.stmt, *words_));
     return out;
   }
 
@@ -1201,7 +1211,7 @@ class SqliteStore final : public Store {
     }
     flush_journeys();
     Use u(insert_journey_);
-    bind_journey(u.stmt, 0, j);
+    bind_journey(u.stmt, 0, j, words_);
     u->step(&error_);
     return sqlite3_last_insert_rowid(db_);
   }
@@ -1220,7 +1230,7 @@ class SqliteStore final : public Store {
   Status update_journey(const JourneyRecord& j) override {
     flush_journeys();
     Use u(update_journey_);
-    bind_journey(u.stmt, 0, j);
+    bind_journey(u.stmt, 0, j, words_);
     return done(u);
   }
   // The history is compact (step_codec), appended to in place; one written
@@ -1251,7 +1261,7 @@ class SqliteStore final : public Store {
     out.reserve(limit);
     Use u(due_journeys_);
     u->bind(1, now).bind(2, static_cast<int64_t>(limit));
-    while (u->step(&error_)) out.push_back(read_journey(u.stmt));
+    while (u->step(&error_)) out.push_back(read_journey(u.stmt, words_));
     return out;
   }
   bool insert_delivery(const DeliveryRecord& d) override {
@@ -1396,12 +1406,12 @@ class SqliteStore final : public Store {
       Use u(insert_journeys_);
       for (size_t r = 0; r < kJourneyChunk; ++r)
         bind_journey(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
-                            pending_journeys_[next + r]);
+                            pending_journeys_[next + r], words_);
       u->step(&error_);
     }
     for (; next < pending_journeys_.size(); ++next) {
       Use u(insert_journey_);
-      bind_journey(u.stmt, 0, pending_journeys_[next]);
+      bind_journey(u.stmt, 0, pending_journeys_[next], words_);
       u->step(&error_);
     }
     pending_journeys_.clear();

@@ -286,3 +286,134 @@ bool decode(std::string_view history, const std::string& user_id, Words& words,
 }
 
 }  // namespace trellis::runtime::step_codec
+
+namespace trellis::runtime::step_codec {
+
+namespace {
+
+// Reads a JSON string's content (escapes kept as they are) after its opening
+// quote at `pos`; `pos` ends past the closing quote.
+bool json_string_body(std::string_view s, size_t& pos, std::string_view& body) {
+  const size_t start = pos;
+  while (pos < s.size() && s[pos] != '"') pos += s[pos] == '\\' ? 2 : 1;
+  if (pos >= s.size()) return false;
+  body = s.substr(start, pos - start);
+  ++pos;
+  return true;
+}
+
+bool expect(std::string_view s, size_t& pos, std::string_view what) {
+  if (s.compare(pos, what.size(), what) != 0) return false;
+  pos += what.size();
+  return true;
+}
+
+const std::string* word_text(std::string_view in, size_t& pos, Words& words, std::string& scratch) {
+  int64_t id = 0;
+  std::string_view literal;
+  if (!get_word(in, pos, id, literal)) return nullptr;
+  if (id != 0) return words.text_of(id);
+  scratch.assign(literal);
+  return &scratch;
+}
+
+std::optional<std::string> try_decode_event(std::string_view in, TimeMs base, Words& words) {
+  size_t pos = 1;
+  uint64_t length = 0, time = 0;
+  if (!get_varint(in, pos, length) || length > in.size() - pos) return std::nullopt;
+  const std::string_view id = in.substr(pos, length);
+  pos += length;
+  std::string scratch;
+  const std::string* type = word_text(in, pos, words, scratch);
+  if (type == nullptr || !get_varint(in, pos, time)) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() + 64);
+  out += "{\"id\":\"";
+  out += id;
+  out += "\",\"type\":\"";
+  out += *type;
+  out += "\",\"time\":";
+  out += std::to_string(base + unzigzag(time));
+  out += ",\"properties\":";
+  out += in.substr(pos);
+  out += '}';
+  return out;
+}
+
+std::optional<std::string> try_decode_visits(std::string_view in, Words& words) {
+  size_t pos = 1;
+  std::string out, scratch;
+  while (pos < in.size()) {
+    const std::string* node = word_text(in, pos, words, scratch);
+    uint64_t count = 0;
+    if (node == nullptr || !get_varint(in, pos, count)) return std::nullopt;
+    if (!out.empty()) out += ';';
+    out += *node;
+    out += '=';
+    out += std::to_string(count);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_event(const std::string& json, TimeMs base, Words& words) {
+  const std::string_view s = json;
+  size_t pos = 0;
+  std::string_view id, type;
+  if (!expect(s, pos, "{\"id\":\"") || !json_string_body(s, pos, id) ||
+      !expect(s, pos, ",\"type\":\"") || !json_string_body(s, pos, type) ||
+      !expect(s, pos, ",\"time\":"))
+    return json;
+  const size_t time_start = pos;
+  if (pos < s.size() && s[pos] == '-') ++pos;
+  while (pos < s.size() && is_digit(s[pos])) ++pos;
+  if (pos - time_start > 18 || pos == time_start) return json;
+  const int64_t time = std::stoll(std::string(s.substr(time_start, pos - time_start)));
+  if (!expect(s, pos, ",\"properties\":") || s.back() != '}') return json;
+  std::string out;
+  out += kFormatTag;
+  put_varint(out, id.size());
+  out += id;
+  put_word(out, std::string(type), words);
+  put_varint(out, zigzag(time - base));
+  out += s.substr(pos, s.size() - 1 - pos);
+  // Only a form that reads back the same is kept ("-0", "007" would not).
+  std::optional<std::string> back = try_decode_event(out, base, words);
+  return back && *back == json ? out : json;
+}
+
+std::string decode_event(const std::string& stored, TimeMs base, Words& words) {
+  if (!is_encoded(stored)) return stored;
+  return try_decode_event(stored, base, words).value_or("{}");
+}
+
+std::string encode_visits(const std::string& text, Words& words) {
+  if (text.empty()) return text;
+  std::string out;
+  out += kFormatTag;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    const size_t eq = text.find('=', start);
+    if (eq == std::string::npos || eq >= end || end - eq - 1 > 9 || end == eq + 1) return text;
+    uint64_t count = 0;
+    for (size_t i = eq + 1; i < end; ++i) {
+      if (!is_digit(text[i])) return text;
+      count = count * 10 + static_cast<uint64_t>(text[i] - '0');
+    }
+    put_word(out, text.substr(start, eq - start), words);
+    put_varint(out, count);
+    start = end + 1;
+  }
+  std::optional<std::string> back = try_decode_visits(out, words);
+  return back && *back == text ? out : text;
+}
+
+std::string decode_visits(const std::string& stored, Words& words) {
+  if (!is_encoded(stored)) return stored;
+  return try_decode_visits(stored, words).value_or("");
+}
+
+}  // namespace trellis::runtime::step_codec

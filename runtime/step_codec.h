@@ -57,3 +57,17 @@ bool decode(std::string_view history, const std::string& user_id, Words& words,
 std::string valid_utf8(const std::string& text);
 
 }  // namespace trellis::runtime::step_codec
+
+namespace trellis::runtime::step_codec {
+
+// The other texts a journey row carries, compacted the same way when they
+// have the form the processor writes, and kept as they are otherwise:
+// a stored event ({"id":..,"type":..,"time":..,"properties":..}; the type as a
+// word, the time from `base`, the journey's entry time) and the visit counts
+// ("node=2;other=1"; nodes as words). decode_* return the text written.
+std::string encode_event(const std::string& json, TimeMs base, Words& words);
+std::string decode_event(const std::string& stored, TimeMs base, Words& words);
+std::string encode_visits(const std::string& text, Words& words);
+std::string decode_visits(const std::string& stored, Words& words);
+
+}  // namespace trellis::runtime::step_codec

@@ -515,3 +515,37 @@ TEST_CASE("a version-5 file is migrated: its JSON history reads the same and gro
   CHECK(entered["wait_pay"] == 2);
   CHECK(entered["done"] == 1);
 }
+
+TEST_CASE("visit counts and stored events read back as written, compact or not") {
+  TempDir dir;
+  auto store = open_store(dir);
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {R"({"id":"e1","type":"add_to_cart","time":1767225600000,"properties":{"value":59}})",
+       "done=1;nudge=12;wait_pay=1"},
+      {R"({"id":"a \"quoted\" \\ id","type":"t\u00e9","time":-5,"properties":{}})", "a=1"},
+      {R"({"id":"","type":"x","time":007,"properties":{}})", "a=01;b=2"},
+      {R"({"type":"x","id":"e1"})", "not visits"},
+      {"{}", ""},
+  };
+  REQUIRE(store->begin().ok());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    JourneyRecord j = journey_of("u" + std::to_string(i));
+    j.id = static_cast<int64_t>(i) + 1;
+    j.entered_at = 1767225600000LL + 7;
+    j.trigger_event = rows[i].first;
+    j.last_event = rows[i].first;
+    j.visits = rows[i].second;
+    store->insert_journey(j);
+  }
+  REQUIRE(store->commit().ok());
+  auto reader = store->open_reader();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const auto& j : {store->journey(static_cast<int64_t>(i) + 1),
+                          reader->journey(static_cast<int64_t>(i) + 1)}) {
+      REQUIRE(j.has_value());
+      CHECK(j->trigger_event == rows[i].first);
+      CHECK(j->last_event == rows[i].first);
+      CHECK(j->visits == rows[i].second);
+    }
+  }
+}
