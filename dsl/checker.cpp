@@ -330,6 +330,15 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
     } else {
       check_event_type(wait.until_event->event, "until_event", id);
     }
+    bool ends_journey = std::any_of(
+        flow_.exit_on.begin(), flow_.exit_on.end(),
+        [&](const ir::Name& exit) { return exit.value == wait.until_event->event.value; });
+    if (ends_journey && !wait.on_event.empty()) {
+      warning(at_or(wait.until_event->event.span, wait.until_event->span),
+              "'on_event' is never taken: " + quoted(wait.until_event->event.value) +
+                  " is in 'exit_on', so it ends the journey before this wait sees it",
+              id, "on_event");
+    }
     if (wait.on_event.empty()) {
       error(node.span,
             "wait node " + quoted(id) + " needs 'on_event': where the journey goes when " +

@@ -1,5 +1,8 @@
 #include "dsl/expr_types.h"
 
+#include <cctype>
+#include <cstdlib>
+
 namespace trellis::dsl {
 
 namespace {
@@ -76,8 +79,9 @@ class TypeChecker {
       warn(expr, "a comparison with null is always false" + advice);
       return;
     }
-    if (left == StaticType::kUnknown || right == StaticType::kUnknown || left == right) return;
     bool ordering = expr.op != ExprOp::kEq && expr.op != ExprOp::kNe;
+    if (ordering && quoted_number_beside(expr)) return;
+    if (left == StaticType::kUnknown || right == StaticType::kUnknown || left == right) return;
     if (left == StaticType::kDuration || right == StaticType::kDuration) {
       if (is_numeric(left) && is_numeric(right) &&
           (left == StaticType::kTime || right == StaticType::kTime)) {
@@ -95,6 +99,26 @@ class TypeChecker {
     warn(expr, std::string("comparing ") + std::string(static_type_name(left)) + " with " +
                    std::string(static_type_name(right)) +
                    (ordering || expr.op == ExprOp::kEq ? " is always false" : " is always true"));
+  }
+
+  // `user.age > "30"`: whatever the trait holds, text compares letter by
+  // letter ("100" < "30"), so a quoted number beside < or > is a slip.
+  bool quoted_number_beside(const ir::Expr& expr) {
+    for (const ir::Expr& operand : expr.operands) {
+      const auto* text = std::get_if<std::string>(&operand.literal.value);
+      if (operand.op != ExprOp::kLiteral || text == nullptr || !looks_like_number(*text)) continue;
+      warn(expr, "\"" + *text + "\" is text, and text compares letter by letter (\"100\" < \"30\"): " +
+                     "write the number without quotes: " + *text);
+      return true;
+    }
+    return false;
+  }
+
+  static bool looks_like_number(const std::string& text) {
+    if (text.empty() || text.size() > 32) return false;
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    return end == text.c_str() + text.size() && !std::isspace(static_cast<unsigned char>(text[0]));
   }
 
   void check_in(const ir::Expr& expr, StaticType left, StaticType right) {

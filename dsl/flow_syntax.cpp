@@ -148,6 +148,26 @@ std::optional<std::string> value_hint(const antlr4::Token* previous, const antlr
   return std::nullopt;
 }
 
+// `subject "Hi {{user.first_name | default: "friend"}}"`: the string ends at
+// the inner quote and the rest reads as stray words, glued to it.
+std::optional<std::string> inner_quote_hint(const antlr4::Token* previous,
+                                            const antlr4::Token* offending, const SourceMap& map,
+                                            ir::SourceSpan& span) {
+  if (previous == nullptr || is_eof(offending) || previous->getType() != P::STRING) {
+    return std::nullopt;
+  }
+  std::string text = previous->getText();
+  bool glued = offending->getStartIndex() == previous->getStopIndex() + 1;
+  if (!glued || text.size() < 2) return std::nullopt;
+  std::string quote(1, text.front());
+  std::string other = quote == "\"" ? "'" : "\"";
+  span = map.bytes(previous->getStopIndex(), previous->getStopIndex() + 1);
+  return "the string ended at this " + quote + ", before " + quoted(offending) + ": inside a " +
+         quote + "..." + quote + " string write \\" + quote +
+         " for a quote, or quote the whole string with " + other + " (" + other +
+         "Hi {{user.first_name | default: " + quote + "friend" + quote + "}}" + other + ")";
+}
+
 }  // namespace
 
 std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::Token* offending,
@@ -165,6 +185,9 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
   size_t type = is_eof(offending) ? antlr4::Token::EOF : offending->getType();
 
   if (std::optional<std::string> message = value_hint(previous, offending, tokens, map, span)) {
+    return message;
+  }
+  if (std::optional<std::string> message = inner_quote_hint(previous, offending, map, span)) {
     return message;
   }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -231,13 +232,39 @@ class FlowTransformer {
     return result;
   }
 
+  // `"Hi {{x | default: "friend"}}"`: a string that a word follows with no
+  // space between ends at an inner quote the writer meant as text.
+  bool ends_at_inner_quote(antlr4::Token* string) {
+    if (string->getType() != P::STRING) return false;
+    size_t next = string->getTokenIndex() + 1;
+    if (next >= tokens_.size()) return false;
+    antlr4::Token* after = tokens_.get(next);
+    return after->getType() != antlr4::Token::EOF && after->getChannel() == antlr4::Token::DEFAULT_CHANNEL &&
+           after->getStartIndex() == string->getStopIndex() + 1;
+  }
+
+  void inner_quote_error(antlr4::Token* string, antlr4::Token* word, const std::string& node,
+                         const std::string& field) {
+    std::string quote(1, string->getText().front());
+    std::string other = quote == "\"" ? "'" : "\"";
+    error(map_.bytes(string->getStopIndex(), string->getStopIndex() + 1),
+          "the string ended at this " + quote + ", before '" + word->getText() +
+              "': inside a " + quote + "..." + quote + " string write \\" + quote +
+              " for a quote, or quote the whole string with " + other + " (" + other +
+              "Hi {{user.first_name | default: " + quote + "friend" + quote + "}}" + other + ")",
+          node, field);
+  }
+
   ir::Template text(antlr4::tree::TerminalNode* string) {
     ir::SourceSpan span = map_.token(string->getSymbol());
     std::string source = decode(string->getSymbol());
     // The template starts after the quote; escapes make later columns approximate.
     // Its own span is the whole literal, quotes included, as for a quoted YAML scalar.
+    // A string cut short at an inner quote is reported as that, not as its half template.
+    ir::Diagnostics cut_short;
     ir::Template result = parse_template(
-        source, span.shifted(1, static_cast<uint32_t>(source.size())), file_, diagnostics_);
+        source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
+        ends_at_inner_quote(string->getSymbol()) ? cut_short : diagnostics_);
     result.span = span;
     return result;
   }
@@ -271,8 +298,14 @@ class FlowTransformer {
   void flow_block(P::FlowBlockContext* context, ir::Flow& flow) {
     flow.name = name(context->dslName());
     Seen seen;
+    P::FlowSettingContext* previous = nullptr;
     for (P::FlowSettingContext* setting : context->flowSetting()) {
+      P::FlowSettingContext* before = std::exchange(previous, setting);
       if (setting->unknownSetting() != nullptr) {
+        if (before != nullptr && ends_at_inner_quote(before->getStop())) {
+          inner_quote_error(before->getStop(), setting->getStart(), {}, setting_word(before));
+          continue;
+        }
         unknown_setting(setting->unknownSetting());
         continue;
       }
@@ -415,6 +448,10 @@ class FlowTransformer {
         (field->variantField() != nullptr && node.kind() != ir::NodeKind::kAb)) {
       if (field->variantField() != nullptr) {
         word = field->variantField()->variantName()->getText();
+      }
+      if (previous_field != nullptr && ends_at_inner_quote(previous_field->getStop())) {
+        inner_quote_error(previous_field->getStop(), field->getStart(), node.id, word);
+        return;
       }
       // `next -> b c`: a word left over on the line of the field before.
       if (previous_field != nullptr &&

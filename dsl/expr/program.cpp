@@ -621,6 +621,24 @@ std::string to_display(const ValueView& value) {
 
 void append_display(std::string& out, const ValueView& value) { append_value(out, value, false); }
 
+namespace {
+
+// As Liquid's `default` filter: empty text, false and an empty list take the
+// default too, so "Hi {{user.first_name | default: \"there\"}}" never reads "Hi ,".
+bool blank_for_default(const ValueView& value) {
+  switch (value.type) {
+    case Type::kString:
+    case Type::kList:
+      return value.size == 0;
+    case Type::kBool:
+      return !value.boolean;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 CompiledTemplate CompiledTemplate::compile(const ir::Template& source) {
   CompiledTemplate compiled;
   for (const ir::TemplatePart& part : source.parts) {
@@ -629,6 +647,7 @@ CompiledTemplate CompiledTemplate::compile(const ir::Template& source) {
       out.is_path = true;
       out.path = intern_path(*part.path);
       out.fallback = part.fallback.value_or("");
+      out.has_fallback = part.fallback.has_value();
       if (std::find(compiled.paths_.begin(), compiled.paths_.end(), out.path) ==
           compiled.paths_.end()) {
         compiled.paths_.push_back(out.path);
@@ -649,7 +668,7 @@ std::string CompiledTemplate::render(const Scope& scope) const {
       continue;
     }
     ValueView value = scope.lookup(part.path);
-    if (value.is_null()) {
+    if (value.is_null() || (part.has_fallback && blank_for_default(value))) {
       out += part.fallback;
     } else {
       append_value(out, value, false);

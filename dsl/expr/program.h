@@ -57,8 +57,9 @@ class Program {
 class CompiledTemplate {
  public:
   static CompiledTemplate compile(const ir::Template& source);
-  // Renders; a null path renders as its fallback or as the empty string. This
-  // one allocates the output string, once.
+  // Renders; a null path renders as its fallback or as the empty string, and
+  // with a fallback (`| default: "x"`) so do empty text, false and an empty
+  // list, as in Liquid. This one allocates the output string, once.
   std::string render(const Scope& scope) const;
   const std::vector<PathId>& paths() const { return paths_; }
 
@@ -68,6 +69,7 @@ class CompiledTemplate {
     bool is_path = false;
     PathId path = 0;
     std::string fallback;
+    bool has_fallback = false;
   };
   std::vector<Part> parts_;
   std::vector<PathId> paths_;

@@ -216,6 +216,14 @@ try {
     await pick('nudge', 'variants.control.next', 'done');
     await page.keyboard.press('Escape');
     await autoLayout();
+    // A mistake that used to pass silently: order_paid is in exit_on, so the wait's
+    // on_event branch can never run (the checker warns; so does `trellis check`).
+    await until('the dead on_event branch is flagged', async () => /0 errors, 1 warning\b/.test(await page.getByTestId('problems').textContent()), 5000);
+    await page.getByTestId('problems').click();
+    assert.match(await page.getByTestId('problems-list').textContent(), /never/);
+    await page.getByTestId('problems').click();
+    await page.getByTestId('flow-panel').waitFor();
+    await field('exit_on').fill('unsubscribe');
     await until('no problems', async () => (await page.getByTestId('problems').textContent()).includes('no problems'), 5000);
     assert.equal(await page.locator('.react-flow__edge').count(), 12);
     // Edge labels say what each arrow means.

@@ -29,6 +29,13 @@ describe('template preview', () => {
     const parts = previewTemplate('x {{user.nme}}', ctx);
     expect(parts[1]).toEqual({ text: '[user.nme]', missing: true });
   });
+  it('applies the default to empty text, false and an empty list, as the server does', () => {
+    const blank = { user: { first_name: '', vip: false, tags: [] as string[], n: 0 } };
+    const show = (t: string) => previewTemplate(t, blank).map((p) => p.text).join('');
+    expect(show('Hi {{user.first_name | default: "there"}},')).toBe('Hi there,');
+    expect(show('{{user.vip | default: "no"}} {{user.tags | default: "none"}}')).toBe('no none');
+    expect(show('{{user.n | default: "none"}}')).toBe('0');
+  });
 });
 
 describe('undo and redo', () => {

@@ -312,11 +312,49 @@ TEST_CASE("ill-typed comparison") {
 trigger: {event: signup}
 start: a
 nodes:
-  a: {type: segment, match: days_since(user.joined) > "7", yes: b, no: b}
+  a: {type: segment, match: days_since(user.joined) == "seven", yes: b, no: b}
   b: {type: exit}
 )");
   expect(d, kWarning, 5, 29, "comparing a number with a string is always false");
   CHECK(d.field == "match");
+}
+
+TEST_CASE("a quoted number beside < or > compares as text, whatever the trait holds") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+start: a
+nodes:
+  a: {type: segment, match: user.age > "30", yes: b, no: b}
+  b: {type: exit}
+)");
+  expect(d, kWarning, 5, 29,
+         "\"30\" is text, and text compares letter by letter (\"100\" < \"30\"): write the number "
+         "without quotes: 30");
+  CHECK(d.field == "match");
+  // Equality with a quoted number is fine: a trait may hold text.
+  CHECK(check_yaml(R"(flow: t
+trigger: {event: signup}
+start: a
+nodes:
+  a: {type: segment, match: user.zip == "30", yes: b, no: b}
+  b: {type: exit}
+)").diagnostics.empty());
+}
+
+TEST_CASE("an on_event branch whose event is in exit_on can never run") {
+  auto d = only(R"(flow: t
+trigger: {event: signup}
+exit_on: [paid]
+start: w
+nodes:
+  w: {type: wait, for: 1h, until_event: paid, on_event: b, next: b}
+  b: {type: exit}
+)");
+  expect(d, kWarning, 6, 41,
+         "'on_event' is never taken: 'paid' is in 'exit_on', so it ends the journey before this "
+         "wait sees it");
+  CHECK(d.node == "w");
+  CHECK(d.field == "on_event");
 }
 
 TEST_CASE("coupon.code before any coupon node") {

@@ -21,7 +21,14 @@ TEST_CASE("every flow in flows/ checks clean") {
     dsl::LoadResult result = dsl::check_flow_file(entry.path().string());
     INFO(test::render_all(result));
     REQUIRE(result.flow.has_value());
-    CHECK(result.diagnostics.empty());
+    // The one exception is SPEC §1's example: its wait's `on_event` can never
+    // run, as order_paid is also in exit_on (and exit_on comes first).
+    if (entry.path().stem() == "cart_reminder") {
+      REQUIRE(result.diagnostics.items().size() == 1);
+      CHECK(result.diagnostics.items()[0].message.find("'on_event' is never taken") == 0);
+    } else {
+      CHECK(result.diagnostics.empty());
+    }
     // The file is named after its flow, as the server looks flows up by name.
     CHECK(result.flow->name.value == entry.path().stem().string());
   }

@@ -42,6 +42,21 @@ TEST_CASE("templates render paths, defaults and the coupon code") {
   CHECK(render(source, scope) == text);
 }
 
+TEST_CASE("default applies to empty text, false and an empty list too, as in Liquid") {
+  Record user;
+  user.set("first_name", "");
+  user.set("subscribed", false);
+  user.set_list("interests", {});
+  user.set("zero", 0);
+  RecordScope scope(&user, nullptr, nullptr, "", trellis::testing::kNow);
+  CHECK(render("Hi {{user.first_name | default: \"there\"}},", scope) == "Hi there,");
+  CHECK(render("{{user.subscribed | default: \"no\"}}", scope) == "no");
+  CHECK(render("{{user.interests | default: \"none\"}}", scope) == "none");
+  // Zero is a value, not a blank; and without a default empty text stays empty.
+  CHECK(render("{{user.zero | default: \"none\"}}", scope) == "0");
+  CHECK(render("Hi {{user.first_name}},", scope) == "Hi ,");
+}
+
 TEST_CASE("a template without a coupon renders the fallback for coupon.code") {
   RecordScope scope(nullptr);
   CHECK(render("{{coupon.code | default: \"none\"}}", scope) == "none");

@@ -63,7 +63,10 @@ export function previewTemplate(template: string, context: Record<string, unknow
   for (let m = re.exec(template); m; m = re.exec(template)) {
     if (m.index > last) parts.push({ text: template.slice(last, m.index) });
     const value = lookup(context, m[1]);
-    if (value === undefined || value === null) {
+    // As Liquid's `default` (and the server's templates): empty text, false and
+    // an empty list take the default too.
+    const blank = value === '' || value === false || (Array.isArray(value) && value.length === 0);
+    if (value === undefined || value === null || (blank && m[2] !== undefined)) {
       if (m[2] !== undefined) parts.push({ text: m[2].replace(/\\(.)/g, '$1') });
       else parts.push({ text: `[${m[1]}]`, missing: true });
     } else {
