@@ -21,7 +21,7 @@ TEST_CASE("every flow in flows/ checks clean") {
     dsl::LoadResult result = dsl::check_flow_file(entry.path().string());
     INFO(test::render_all(result));
     REQUIRE(result.flow.has_value());
-    // The one exception is SPEC §1's example: its wait's `on_event` can never
+    // The one exception is the cart reminder, the example of docs/flows.md: its wait's `on_event` can never
     // run, as order_paid is also in exit_on (and exit_on comes first).
     if (entry.path().stem() == "cart_reminder") {
       REQUIRE(result.diagnostics.items().size() == 1);

@@ -13,7 +13,7 @@ using trellis::test::source_path;
 
 namespace {
 
-// No errors; warnings are the checker's business (SPEC §1's example draws the
+// No errors; warnings are the checker's business (the cart reminder example draws the
 // warning that its `on_event` is never taken, order_paid being in exit_on).
 ir::Flow load_clean(const std::string& text) {
   dsl::LoadResult result = test::check_yaml(text);
