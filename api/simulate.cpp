@@ -1,6 +1,8 @@
 #include "api/simulate.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -12,6 +14,7 @@
 #include "dsl/format_yaml.h"
 #include "dsl/json_format.h"
 #include "runtime/engine.h"
+#include "runtime/virtual_run.h"
 
 namespace trellis::api {
 namespace {
@@ -20,20 +23,54 @@ using nlohmann::json;
 
 // A fixed, readable epoch for the virtual clock: offsets are what users read.
 constexpr int64_t kStartMs = 1798761600000;  // 2027-01-01T00:00:00Z
-constexpr int kMaxTimerRounds = 100000;
 
+using SteadyClock = std::chrono::steady_clock;
+
+// Malformed input: 400.
 struct BadRequest {
   std::string detail;
 };
 
-int64_t offset_seconds(const json& at, const std::string& where) {
+// More users, events or codes than a simulation takes: 413.
+struct TooLarge {
+  std::string field;
+  size_t limit = 0;
+  size_t got = 0;
+};
+
+// A run that exceeded its budget: 422, with how far it got.
+struct LimitReached {
+  std::string limit;  // steps, timer_rounds, time_ms, deliveries, answer_bytes
+  int64_t value = 0;
+  json progress;
+};
+
+void require_at_most(const std::string& field, size_t got, size_t limit) {
+  if (got > limit) throw TooLarge{field, limit, got};
+}
+
+// `what` (`at` or `horizon`) as whole seconds from 0 to `max_seconds`: a
+// number of seconds or a duration text.
+int64_t offset_seconds(const json& at, const std::string& where, const char* what,
+                       int64_t max_seconds) {
+  const std::string range = where + ": `" + what + "` is from 0s to " + format_offset(max_seconds);
   if (at.is_null()) return 0;
-  if (at.is_number()) return static_cast<int64_t>(at.get<double>());
-  if (!at.is_string()) throw BadRequest{where + ": `at` is a duration such as \"72h\""};
-  std::string error;
-  auto seconds = dsl::duration_seconds(at.get<std::string>(), error);
-  if (!seconds) throw BadRequest{where + ": " + error};
-  return *seconds;
+  int64_t seconds = 0;
+  if (at.is_number()) {
+    const double value = at.get<double>();
+    // Also refuses NaN and infinities, and anything a cast could overflow.
+    if (!(value >= 0 && value <= static_cast<double>(max_seconds))) throw BadRequest{range};
+    seconds = static_cast<int64_t>(value);
+  } else if (at.is_string()) {
+    std::string error;
+    auto parsed = dsl::duration_seconds(at.get<std::string>(), error);
+    if (!parsed) throw BadRequest{where + ": " + error};
+    seconds = *parsed;
+  } else {
+    throw BadRequest{where + ": `" + what + "` is a duration such as \"72h\""};
+  }
+  if (seconds < 0 || seconds > max_seconds) throw BadRequest{range};
+  return seconds;
 }
 
 // A removable temporary folder for the throwaway store.
@@ -73,10 +110,11 @@ ParsedFlow read_flow(const json& spec,
   return parse_flow_source(text, "simulate");
 }
 
-std::vector<runtime::Event> read_events(const json& list) {
+std::vector<runtime::Event> read_events(const json& list, const SimulateLimits& limits) {
   std::vector<runtime::Event> events;
   if (list.is_null()) return events;
   if (!list.is_array()) throw BadRequest{"`events` is an array"};
+  require_at_most("events", list.size(), limits.max_events);
   for (size_t i = 0; i < list.size(); ++i) {
     const json& e = list[i];
     std::string where = "event " + std::to_string(i);
@@ -92,7 +130,9 @@ std::vector<runtime::Event> read_events(const json& list) {
     if (!user_optional) event.user_id = e["user"];
     if (e.contains("id"))
       event.id = e["id"].is_string() ? e["id"].get<std::string>() : e["id"].dump();
-    event.time = kStartMs + offset_seconds(e.value("at", json()), where) * 1000;
+    event.time =
+        kStartMs + offset_seconds(e.value("at", json()), where, "at", limits.max_horizon_seconds) *
+                       1000;
     json props = json::object();
     for (auto& [k, v] : e.items())
       if (k != "at" && k != "type" && k != "user" && k != "id") props[k] = v;
@@ -105,18 +145,49 @@ std::vector<runtime::Event> read_events(const json& list) {
   return events;
 }
 
-// Fires every timer due before `limit_ms` (or at it, when `inclusive`), the
-// clock set to each due time in turn.
-Status fire_until(runtime::Engine& engine, runtime::VirtualClock& clock, int64_t limit_ms,
-                  bool inclusive) {
-  for (int round = 0; round < kMaxTimerRounds; ++round) {
-    auto due = engine.next_timer_due();
-    if (!due || *due > limit_ms || (!inclusive && *due == limit_ms)) return {};
-    clock.set_ms(*due);
-    auto fired = engine.fire_due_timers();
-    if (!fired.ok()) return Error{fired.error().message};
+// The work a run has done, for a 422's `progress`.
+struct RunState {
+  runtime::VirtualRunBudget budget;
+  runtime::VirtualRunProgress progress;
+  size_t events_applied = 0;
+  size_t steps = 0;
+  size_t answer_bytes = 0;
+};
+
+json progress_json(const RunState& run, const runtime::VirtualClock& clock) {
+  return {{"offset", format_offset((clock.now_ms() - kStartMs) / 1000)},
+          {"events_applied", run.events_applied},
+          {"timer_rounds", run.progress.rounds},
+          {"timers_fired", run.progress.timers},
+          {"steps", run.steps},
+          {"answer_bytes", run.answer_bytes}};
+}
+
+void check_time(const RunState& run, const runtime::VirtualClock& clock,
+                const SimulateLimits& limits) {
+  if (SteadyClock::now() >= *run.budget.deadline)
+    throw LimitReached{"time_ms", limits.max_time.count(), progress_json(run, clock)};
+}
+
+// Fires every timer due before `limit_ms` (or at it, when `inclusive`) within
+// the run's budget. A fired timer writes at least one step, so more timers
+// than `max_steps` is a trace over the step limit: stop there.
+void fire_until(runtime::Engine& engine, runtime::VirtualClock& clock, int64_t limit_ms,
+                bool inclusive, RunState& run, const SimulateLimits& limits) {
+  runtime::FireOutcome fired =
+      runtime::fire_timers_until(engine, clock, limit_ms, inclusive, run.budget, run.progress);
+  if (!fired.status.ok()) throw std::runtime_error(fired.status.message());
+  switch (fired.exceeded) {
+    case runtime::BudgetLimit::kNone:
+      return;
+    case runtime::BudgetLimit::kRounds:
+      throw LimitReached{"timer_rounds", static_cast<int64_t>(limits.max_timer_rounds),
+                         progress_json(run, clock)};
+    case runtime::BudgetLimit::kTimers:
+      throw LimitReached{"steps", static_cast<int64_t>(limits.max_steps), progress_json(run, clock)};
+    case runtime::BudgetLimit::kTime:
+      throw LimitReached{"time_ms", limits.max_time.count(), progress_json(run, clock)};
   }
-  return Error{"more than " + std::to_string(kMaxTimerRounds) + " timer rounds"};
 }
 
 // Records each user's consent as PUT /v1/users/{id}/consent would.
@@ -147,8 +218,68 @@ json simulated_delivery_json(const runtime::DeliveryRecord& d) {
   return j;
 }
 
+// Adds `item`'s size to the answer's, refusing an answer over the limit.
+void count_answer_bytes(const json& item, RunState& run, const runtime::VirtualClock& clock,
+                        const SimulateLimits& limits) {
+  run.answer_bytes += item.dump().size();
+  if (run.answer_bytes > limits.max_answer_bytes)
+    throw LimitReached{"answer_bytes", static_cast<int64_t>(limits.max_answer_bytes),
+                       progress_json(run, clock)};
+}
+
+json journeys_json(runtime::Engine& e, const std::set<std::string>& users, RunState& run,
+                   const runtime::VirtualClock& clock, const SimulateLimits& limits) {
+  json journeys = json::array();
+  for (const auto& user : users) {
+    for (const auto& j : e.journeys_of_user(user)) {
+      auto detail = e.journey(j.id);
+      if (!detail) continue;
+      run.steps += detail->steps.size();
+      if (run.steps > limits.max_steps)
+        throw LimitReached{"steps", static_cast<int64_t>(limits.max_steps),
+                           progress_json(run, clock)};
+      json out = journey_to_json(detail->journey);
+      json steps = json::array();
+      for (const auto& s : detail->steps) {
+        json step = step_to_json(s);
+        step["offset"] = format_offset((s.at - kStartMs) / 1000);
+        count_answer_bytes(step, run, clock, limits);
+        steps.push_back(std::move(step));
+      }
+      out["steps"] = std::move(steps);
+      journeys.push_back(std::move(out));
+    }
+  }
+  return journeys;
+}
+
 json run(const ir::Flow& flow, const std::string& source, const json& request,
-         const SimulateContext& context) {
+         const SimulateContext& context, SteadyClock::time_point started) {
+  const SimulateLimits& limits = context.limits;
+  // Sizes first, before any work.
+  const json& user_specs = request.value("users", json::object());
+  if (!user_specs.is_object()) throw BadRequest{"`users` maps user ids to traits"};
+  require_at_most("users", user_specs.size(), limits.max_users);
+  const json& pools = request.value("coupons", json::object());
+  if (!pools.is_object()) throw BadRequest{"`coupons` maps pools to code lists"};
+  size_t codes_in_all = 0;
+  for (auto& [pool, codes] : pools.items()) {
+    if (!codes.is_array()) throw BadRequest{"codes of pool " + pool + " are not an array"};
+    codes_in_all += codes.size();
+  }
+  require_at_most("coupons", codes_in_all, limits.max_coupon_codes);
+  if (request.contains("consent") && request["consent"].is_object())
+    require_at_most("consent", request["consent"].size(), limits.max_users);
+  auto events = read_events(request.value("events", json::array()), limits);
+  std::set<std::string> users;
+  for (auto& [id, traits] : user_specs.items()) users.insert(id);
+  for (const auto& event : events)
+    if (!event.user_id.empty()) users.insert(event.user_id);
+  require_at_most("users", users.size(), limits.max_users);
+  int64_t horizon_s = limits.max_horizon_seconds;
+  if (request.contains("horizon"))
+    horizon_s = offset_seconds(request["horizon"], "horizon", "horizon", limits.max_horizon_seconds);
+
   TempFolder dir;
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   runtime::VirtualClock clock(kStartMs);
@@ -166,34 +297,27 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   auto deployed = e.deploy(flow, source);
   if (!deployed.ok()) throw std::runtime_error(deployed.error().message);
 
-  std::set<std::string> users;
-  const json& user_specs = request.value("users", json::object());
-  if (!user_specs.is_object()) throw BadRequest{"`users` maps user ids to traits"};
   for (auto& [id, traits] : user_specs.items()) {
     if (!traits.is_object()) throw BadRequest{"traits of " + id + " are not an object"};
-    users.insert(id);
     Status put = e.put_profile(id, traits.dump());
     if (!put.ok()) throw std::runtime_error(put.message());
   }
-  const json& pools = request.value("coupons", json::object());
-  if (!pools.is_object()) throw BadRequest{"`coupons` maps pools to code lists"};
   for (auto& [pool, codes] : pools.items()) {
-    if (!codes.is_array()) throw BadRequest{"codes of pool " + pool + " are not an array"};
     std::vector<std::string> list;
     for (const auto& c : codes) list.push_back(c.is_string() ? c.get<std::string>() : c.dump());
     auto loaded = e.load_coupons(pool, list);
     if (!loaded.ok()) throw std::runtime_error(loaded.error().message);
   }
   if (request.contains("consent")) set_consent(e, request["consent"], context.delivery.get());
-  auto events = read_events(request.value("events", json::array()));
-  int64_t horizon_s = 400LL * 24 * 3600;
-  if (request.contains("horizon")) horizon_s = offset_seconds(request["horizon"], "horizon");
 
+  RunState state;
+  state.budget.max_rounds = limits.max_timer_rounds;
+  state.budget.max_timers = limits.max_steps;
+  state.budget.deadline = started + limits.max_time;
   int64_t last = kStartMs;
   for (auto& event : events) {
-    if (!event.user_id.empty()) users.insert(event.user_id);
-    Status fired = fire_until(e, clock, *event.time, false);
-    if (!fired.ok()) throw std::runtime_error(fired.message());
+    fire_until(e, clock, *event.time, false, state, limits);
+    check_time(state, clock, limits);
     clock.set_ms(*event.time);
     last = *event.time;
     // Feedback naming no delivery the run has made is the request's mistake.
@@ -202,32 +326,26 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
                        valid.message()};
     auto ingested = e.ingest({event});
     if (!ingested.ok()) throw std::runtime_error(ingested.error().message);
+    ++state.events_applied;
   }
-  Status fired = fire_until(e, clock, last + horizon_s * 1000, true);
-  if (!fired.ok()) throw std::runtime_error(fired.message());
+  fire_until(e, clock, last + horizon_s * 1000, true, state, limits);
+  check_time(state, clock, limits);
 
   json deliveries = json::array();
-  for (const auto& d : e.deliveries("", "", 10000))
-    deliveries.push_back(simulated_delivery_json(d));
-  json journeys = json::array();
-  for (const auto& user : users) {
-    for (const auto& j : e.journeys_of_user(user)) {
-      auto detail = e.journey(j.id);
-      if (!detail) continue;
-      json out = journey_to_json(detail->journey);
-      json steps = json::array();
-      for (const auto& s : detail->steps) {
-        json step = step_to_json(s);
-        step["offset"] = format_offset((s.at - kStartMs) / 1000);
-        steps.push_back(step);
-      }
-      out["steps"] = steps;
-      journeys.push_back(out);
-    }
+  const auto records = e.deliveries("", "", limits.max_deliveries + 1);
+  if (records.size() > limits.max_deliveries)
+    throw LimitReached{"deliveries", static_cast<int64_t>(limits.max_deliveries),
+                       progress_json(state, clock)};
+  for (const auto& d : records) {
+    json item = simulated_delivery_json(d);
+    count_answer_bytes(item, state, clock, limits);
+    deliveries.push_back(std::move(item));
   }
+  json journeys = journeys_json(e, users, state, clock, limits);
+  check_time(state, clock, limits);
   return {{"flow", flow.name.value},
-          {"deliveries", deliveries},
-          {"journeys", journeys},
+          {"deliveries", std::move(deliveries)},
+          {"journeys", std::move(journeys)},
           {"start", format_time(kStartMs)}};
 }
 
@@ -245,6 +363,7 @@ std::string format_offset(int64_t seconds) {
 }
 
 SimulateOutcome simulate(const json& request, const SimulateContext& context) {
+  const auto started = SteadyClock::now();
   try {
     if (!request.is_object() || !request.contains("flow"))
       throw BadRequest{"send {\"flow\": ..., \"users\": ..., \"events\": [...]}"};
@@ -258,9 +377,25 @@ SimulateOutcome simulate(const json& request, const SimulateContext& context) {
                  {"warnings", parsed.diagnostics.warning_count()},
                  {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}}}}};
     }
-    json out = run(*parsed.flow, source, request, context);
+    json out = run(*parsed.flow, source, request, context, started);
     out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
     return {200, out};
+  } catch (const TooLarge& big) {
+    return {413,
+            {{"error", "simulation_too_large"},
+             {"detail", "`" + big.field + "`: " + std::to_string(big.got) + " given, at most " +
+                            std::to_string(big.limit) + " (docs/limits.md)"},
+             {"limit", {{"name", big.field}, {"value", big.limit}}}}};
+  } catch (const LimitReached& reached) {
+    return {422,
+            {{"error", "simulation_limit"},
+             {"detail", "the run exceeded its " + reached.limit + " limit (" +
+                            std::to_string(reached.value) + ") at " +
+                            reached.progress["offset"].get<std::string>() +
+                            " of virtual time; shorten the horizon or the flow's loops "
+                            "(docs/limits.md)"},
+             {"limit", {{"name", reached.limit}, {"value", reached.value}}},
+             {"progress", reached.progress}}};
   } catch (const BadRequest& bad) {
     return {400, {{"error", "invalid_simulation"}, {"detail", bad.detail}}};
   } catch (const json::exception& e) {

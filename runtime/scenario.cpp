@@ -13,6 +13,7 @@
 #include "runtime/delivery/config.h"
 #include "runtime/engine.h"
 #include "runtime/processor.h"
+#include "runtime/virtual_run.h"
 
 namespace trellis::runtime {
 
@@ -367,17 +368,14 @@ class Runner {
   }
 
   void fire_until(Engine& engine, VirtualClock& clock, TimeMs before, bool inclusive) {
-    for (size_t round = 0; round < kMaxTimerRounds; ++round) {
-      std::optional<TimeMs> due = engine.next_timer_due();
-      if (!due || (inclusive ? *due > before : *due >= before)) return;
-      clock.set_ms(std::max(*due, clock.now_ms()));
-      Result<size_t> fired = engine.fire_due_timers();
-      if (!fired.ok()) {
-        fail("timers: " + fired.error().message);
-        return;
-      }
-    }
-    fail("timers kept re-arming for " + std::to_string(kMaxTimerRounds) + " rounds; stopped");
+    VirtualRunBudget budget;
+    budget.max_rounds = kMaxTimerRounds;
+    VirtualRunProgress progress;
+    FireOutcome fired = fire_timers_until(engine, clock, before, inclusive, budget, progress);
+    if (!fired.status.ok())
+      fail("timers: " + fired.status.message());
+    else if (fired.exceeded != BudgetLimit::kNone)
+      fail("timers kept re-arming for " + std::to_string(kMaxTimerRounds) + " rounds; stopped");
   }
 
   void run_inner() {

@@ -1,0 +1,46 @@
+// Firing timers on a virtual clock, for the runs that replay time instead of
+// waiting for it: scenario tests (`trellis test`) and POST /v1/simulate. A
+// flow whose timers re-arm for ever (a 1-second loop) would keep such a run
+// busy without end, so every call runs under a budget: timer rounds, timers
+// fired and a wall-clock deadline, and says which one ran out.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <limits>
+#include <optional>
+
+#include "dsl/ir/result.h"
+#include "runtime/clock.h"
+
+namespace trellis::runtime {
+
+class Engine;
+
+struct VirtualRunBudget {
+  size_t max_rounds = 100000;  // fire_due_timers() calls (one per distinct due time)
+  size_t max_timers = std::numeric_limits<size_t>::max();  // timers fired in all
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
+// What a run has used so far; callers keep one across calls to share a budget.
+struct VirtualRunProgress {
+  size_t rounds = 0;
+  size_t timers = 0;
+};
+
+enum class BudgetLimit { kNone, kRounds, kTimers, kTime };
+
+struct FireOutcome {
+  Status status;  // the store failed
+  BudgetLimit exceeded = BudgetLimit::kNone;
+  bool ok() const { return status.ok() && exceeded == BudgetLimit::kNone; }
+};
+
+// Fires every timer due before `limit` (or at it, when `inclusive`), in due
+// order, the clock set to each due time in turn; stops early when `budget`
+// runs out (the clock then stands at the last due time fired).
+FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit, bool inclusive,
+                              const VirtualRunBudget& budget, VirtualRunProgress& progress);
+
+}  // namespace trellis::runtime
