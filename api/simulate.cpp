@@ -53,7 +53,9 @@ void require_at_most(const std::string& field, size_t got, size_t limit) {
 // number of seconds or a duration text.
 int64_t offset_seconds(const json& at, const std::string& where, const char* what,
                        int64_t max_seconds) {
-  const std::string range = where + ": `" + what + "` is from 0s to " + format_offset(max_seconds);
+  const std::string most = max_seconds % 86400 == 0 ? std::to_string(max_seconds / 86400) + "d"
+                                                     : format_offset(max_seconds);
+  const std::string range = where + ": `" + what + "` is from 0s to " + most;
   if (at.is_null()) return 0;
   int64_t seconds = 0;
   if (at.is_number()) {
@@ -278,7 +280,7 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   require_at_most("users", users.size(), limits.max_users);
   int64_t horizon_s = limits.max_horizon_seconds;
   if (request.contains("horizon"))
-    horizon_s = offset_seconds(request["horizon"], "horizon", "horizon", limits.max_horizon_seconds);
+    horizon_s = offset_seconds(request["horizon"], "request", "horizon", limits.max_horizon_seconds);
 
   TempFolder dir;
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
