@@ -1493,10 +1493,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
     sqlite3_close_v2(db);
     return Error{what + ": " + s.message()};
   };
-  // 8 KiB pages for a new file (an existing one keeps its own): a journey row
-  // with its history is about 1 KiB, and 8 KiB pages took about a tenth off both
-  // ingest and catch-up against SQLite's default 4 KiB (README, benchmarks).
-  (void)exec(db, "PRAGMA page_size=8192");
+  // 4 KiB pages for a new file (an existing one keeps its own). 8 KiB pages
+  // suited the 1 KiB rows of schema 5; with compact rows (about 230 bytes on
+  // disk) 4 KiB pages write a sixth fewer bytes per event and fewer per fired
+  // timer at the same rates (docs/benchmarks.md).
+  (void)exec(db, "PRAGMA page_size=4096");
   if (Status s = exec(db, "PRAGMA journal_mode=WAL"); !s) return fail("WAL mode", s);
   const std::string sync =
       "PRAGMA synchronous=" +

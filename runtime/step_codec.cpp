@@ -103,7 +103,7 @@ bool shape_of(const std::string& reason, const std::string& user_id, TimeMs step
         continue;
       }
     }
-    if (!user_id.empty() && s.compare(i, user_id.size(), user_id) == 0) {
+    if (!user_id.empty() && c == user_id[0] && s.compare(i, user_id.size(), user_id) == 0) {
       shape += kUser;
       i += user_id.size();
       continue;
@@ -166,6 +166,7 @@ bool get_word(std::string_view in, size_t& pos, int64_t& id, std::string_view& l
 
 bool valid_utf8_bytes(std::string_view s) {
   size_t i = 0;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;  // most text is ASCII
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
@@ -178,6 +179,14 @@ bool valid_utf8_bytes(std::string_view s) {
 }
 
 }  // namespace
+
+// `text`, or its repair in `scratch` when it is not valid UTF-8: no copy in
+// the common case.
+static const std::string& utf8_of(const std::string& text, std::string& scratch) {
+  if (valid_utf8_bytes(text)) return text;
+  scratch = valid_utf8(text);
+  return scratch;
+}
 
 std::string valid_utf8(const std::string& text) {
   if (valid_utf8_bytes(text)) return text;
@@ -204,13 +213,13 @@ void append(std::string& history, const std::vector<StepRecord>& steps, const st
   put_varint(out, static_cast<uint64_t>(steps.back().at));
   out += body;
   int64_t previous_at = static_cast<int64_t>(previous);
-  std::string shape, values;
+  std::string shape, values, scratch, reason_scratch;
   for (const StepRecord& s : steps) {
     put_varint(out, zigzag(s.at - previous_at));
     previous_at = s.at;
-    put_word(out, valid_utf8(s.node), words);
-    put_word(out, valid_utf8(s.input), words);
-    const std::string reason = valid_utf8(s.reason);
+    put_word(out, utf8_of(s.node, scratch), words);
+    put_word(out, utf8_of(s.input, scratch), words);
+    const std::string& reason = utf8_of(s.reason, reason_scratch);
     shape.clear();
     values.clear();
     if (shape_of(reason, user_id, s.at, shape, values)) {
