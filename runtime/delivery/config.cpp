@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "nodes/local_time.h"
+#include "runtime/delivery/provider.h"
 #include "runtime/delivery/secrets.h"
 
 namespace trellis::runtime::delivery {
@@ -188,7 +189,7 @@ class ConfigReader {
                    if (key == "provider") {
                      has_provider = true;
                      if (auto p = text(v, field, "smtp, http or file")) {
-                       if (contains(kProviders, *p))
+                       if (contains(kProviders, *p) || is_registered_provider(*p))
                          channel.provider = *p;
                        else
                          error(span(v),

@@ -68,7 +68,38 @@ Result<std::shared_ptr<FileWriter>> ProviderContext::file_writer(const std::stri
   return opened;
 }
 
+namespace {
+
+struct Registered {
+  std::mutex mu;
+  std::map<std::string, ProviderOpener> openers;
+};
+
+Registered& registered() {
+  static Registered instance;
+  return instance;
+}
+
+}  // namespace
+
+void register_provider(const std::string& name, ProviderOpener open) {
+  std::lock_guard<std::mutex> l(registered().mu);
+  registered().openers[name] = std::move(open);
+}
+
+bool is_registered_provider(const std::string& name) {
+  std::lock_guard<std::mutex> l(registered().mu);
+  return registered().openers.count(name) > 0;
+}
+
 Result<ProviderFactory> open_provider(const ChannelConfig& channel, ProviderContext& context) {
+  ProviderOpener opener;
+  {
+    std::lock_guard<std::mutex> l(registered().mu);
+    auto it = registered().openers.find(channel.provider);
+    if (it != registered().openers.end()) opener = it->second;
+  }
+  if (opener) return opener(channel, context);
   if (channel.provider == "http") return open_http(channel, context);
   if (channel.provider == "smtp") return open_smtp(channel, context);
   if (channel.provider == "file") return open_file(channel, context);

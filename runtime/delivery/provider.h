@@ -81,6 +81,18 @@ class ProviderContext {
 // opens one provider per call. Errors name variables, never values.
 Result<ProviderFactory> open_provider(const ChannelConfig& channel, ProviderContext& context);
 
+// Providers a program adds to the three built in (smtp, http, file), for
+// programs that embed the engine: once `name` is registered, a channel whose
+// `provider` is `name` (in code, or in a configuration file the program loads)
+// is opened by `open`, once per channel when the engine opens. Register before
+// Engine::open and load_delivery_config. `trellis` itself registers none, so
+// its `check` and `serve` refuse such a configuration.
+// examples/custom-provider shows one.
+using ProviderOpener =
+    std::function<Result<ProviderFactory>(const ChannelConfig& channel, ProviderContext& context)>;
+void register_provider(const std::string& name, ProviderOpener open);
+bool is_registered_provider(const std::string& name);
+
 // The delivery record (docs/delivery.md#providers) as one JSON line: {id, key, channel, user_id, flow,
 // flow_version, node, at, to, subject?, body}.
 std::string delivery_json(const DeliveryRecord& delivery);
