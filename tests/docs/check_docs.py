@@ -4,6 +4,10 @@
   check_docs.py refs ROOT   no source file cites a document outside the repository
                             ("SPEC §", "SPEC.md", "DEPENDENCIES", "STYLE §"): code
                             links docs/ instead.
+  check_docs.py cli ROOT TRELLIS
+                            every option that `trellis <command> --help` prints is
+                            documented in docs/cli.md (and, for serve, in the table
+                            of docs/configuration.md).
   check_docs.py selftest    both checks find planted problems in a temporary tree
   check_docs.py links ROOT  every relative link in README.md, docs/*.md and
                             examples/**/README.md names an existing file, and an
@@ -115,6 +119,30 @@ def check_links(root):
     return problems
 
 
+COMMANDS = ["check", "fmt", "graph", "test", "serve"]
+
+
+def options_of(trellis, command):
+    out = subprocess.run([trellis, command, "--help"], capture_output=True, text=True)
+    return sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", out.stdout + out.stderr)) - {"--help"})
+
+
+def check_cli(root, trellis):
+    """Options in --help but not in the docs (the docs may say more than --help)."""
+    with open(os.path.join(root, "docs", "cli.md"), encoding="utf-8") as f:
+        cli = f.read()
+    with open(os.path.join(root, "docs", "configuration.md"), encoding="utf-8") as f:
+        table = "\n".join(l for l in f.read().splitlines() if l.startswith("| `--"))
+    problems = []
+    for command in COMMANDS:
+        for option in options_of(trellis, command):
+            if not re.search(re.escape(option) + r"(?![\w-])", cli):
+                problems.append(f"docs/cli.md: `trellis {command} {option}` is not documented")
+            if command == "serve" and not re.search(re.escape(option) + r"(?![\w-])", table):
+                problems.append(f"docs/configuration.md: `{option}` is missing from the options table")
+    return problems
+
+
 def selftest():
     """The checks must be able to fail: plant one problem of each kind and expect it."""
     import tempfile
@@ -128,11 +156,22 @@ def selftest():
         with open(os.path.join(root, "docs", "p.md"), "w") as f:
             f.write("# P\n## A b\n[up](../README.md#top)\n")
         refs, links = check_refs(root), check_links(root)
+        fake = os.path.join(root, "fake-trellis")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho '  --port N   the port'\n")
+        os.chmod(fake, 0o755)
+        with open(os.path.join(root, "docs", "cli.md"), "w") as f:
+            f.write("nothing\n")
+        with open(os.path.join(root, "docs", "configuration.md"), "w") as f:
+            f.write("| `--port-range` | |\n")
+        cli = check_cli(root, fake)
     expected_links = ["README.md: link to 'docs/none.md': no such file",
                       "README.md: link to 'docs/p.md#nope': no heading '#nope' in docs/p.md"]
-    ok = len(refs) == 1 and "src/a.cpp:1" in refs[0] and links == expected_links
+    ok = (len(refs) == 1 and "src/a.cpp:1" in refs[0] and links == expected_links
+          and len(cli) == 6 and "`--port` is missing" in cli[-1])
     print("refs:", refs)
     print("links:", links)
+    print("cli:", cli)
     print("selftest " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -140,6 +179,12 @@ def selftest():
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == "selftest":
         return selftest()
+    if len(sys.argv) == 4 and sys.argv[1] == "cli":
+        problems = check_cli(os.path.abspath(sys.argv[2]), sys.argv[3])
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} problem(s)")
+        return 1 if problems else 0
     if len(sys.argv) != 3 or sys.argv[1] not in ("refs", "links"):
         print(__doc__)
         return 2
