@@ -154,6 +154,7 @@ size_t FlowCatalog::deploy_folder() {
     ir::Flow flow;
   };
   std::map<std::string, std::vector<Loaded>> by_name;
+  std::vector<Loaded> broken;
   for (const auto& path : paths) {
     std::string text = read_text(path);
     ParsedFlow parsed = parse_flow_source(text, path.string());
@@ -161,6 +162,9 @@ size_t FlowCatalog::deploy_folder() {
       log_.error({{"msg", "flow file has errors; not deployed"},
                   {"file", path.string()},
                   {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
+      // A draft saved with errors: the editor opens it again, deploy refuses it.
+      if (parsed.flow && valid_flow_name(parsed.flow->name.value))
+        broken.push_back({path.string(), text, std::move(*parsed.flow)});
       continue;
     }
     std::string name = parsed.flow->name.value;
@@ -194,6 +198,13 @@ size_t FlowCatalog::deploy_folder() {
                {"changed", outcome->changed},
                {"file", loaded[0].file}});
     ++deployed;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Loaded& draft : broken) {
+    const std::string& name = draft.flow.name.value;
+    if (by_name.count(name) || drafts_.count(name)) continue;
+    drafts_[name] = draft.text;
+    files_[name] = {draft.file};
   }
   return deployed;
 }

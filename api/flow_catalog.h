@@ -79,7 +79,8 @@ class FlowCatalog {
   // was loaded from, every one in its own syntax, so a flow kept as both
   // `.yaml` and `.flow` stays in step; else `<name>.yaml`, or `<name>.flow`
   // for DSL input).
-  // REQUIRES: flow.ok(). Error when the file cannot be written.
+  // The flow may have checker errors: it is then a draft that deploy refuses.
+  // Error when the file cannot be written.
   Status save(const ir::Flow& flow, dsl::FlowSyntax syntax);
   // The saved (or else deployed) text of a flow; nullopt when unknown.
   std::optional<std::string> source(const std::string& name) const;

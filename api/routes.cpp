@@ -43,14 +43,22 @@ ParsedFlow parse_flow_request(const HttpServer& server, const Request& req,
 }
 
 // A 422 when the flow has errors or its name differs from the URL's.
-void require_valid(ParsedFlow& parsed, const std::string& name, const std::string& file) {
+// The flow must be readable and carry the URL's name; checker errors may remain
+// (a draft). Throws 422 otherwise.
+void require_savable(ParsedFlow& parsed, const std::string& name, const std::string& file) {
   if (parsed.flow && parsed.flow->name.value.empty() && parsed.syntax == dsl::FlowSyntax::kYaml)
     parsed.flow->name.value = name;  // IR JSON from the editor may leave it to the URL
-  if (parsed.flow && parsed.flow->name.value != name)
+  bool named = parsed.flow && parsed.flow->name.value == name;
+  if (parsed.flow && !named)
     parsed.diagnostics.error(
         file, parsed.flow->name.span,
         "the flow is named '" + parsed.flow->name.value + "' but the URL names '" + name + "'", "",
         "flow");
+  if (!named) throw HttpError{422, "invalid_flow", invalid_flow_detail(parsed.diagnostics)};
+}
+
+void require_valid(ParsedFlow& parsed, const std::string& name, const std::string& file) {
+  require_savable(parsed, name, file);
   if (!parsed.ok()) throw HttpError{422, "invalid_flow", invalid_flow_detail(parsed.diagnostics)};
 }
 
@@ -128,11 +136,15 @@ void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response&
   std::string name = flow_name_param(req);
   std::string file = file_label(name, req);
   ParsedFlow parsed = parse_flow_request(server, req, file);
-  require_valid(parsed, name, file);
+  // A flow with errors is kept as a draft, so half-built work is never lost;
+  // deploy refuses it until the errors are fixed.
+  require_savable(parsed, name, file);
   Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
   if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
   json out = flow_info_json(*ctx.flows.info(name));
-  out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);  // warnings only
+  out["errors"] = parsed.diagnostics.error_count();
+  out["deployable"] = !parsed.diagnostics.has_errors();
+  out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
   if (req.has_param("deploy") && req.get_param_value("deploy") != "false") {
     out["deploy"] = deploy_json(name, ctx.flows.deploy(name));
     out["version"] = out["deploy"]["version"];

@@ -111,18 +111,63 @@ TEST_CASE("flows: list, read in every format, unknown names") {
   require_error(f.client->Post("/v1/flows/nope/deploy", "", "text/plain"), 404, "unknown_flow");
 }
 
-TEST_CASE("PUT of a bad flow answers 422 with diagnostics and changes nothing") {
+TEST_CASE("PUT of a flow with errors keeps it as a draft that deploy refuses") {
   Fixture f;
-  std::string before = read_file(f.dir.file("flows/welcome.yaml"));
   std::string bad = kWelcomeYaml;
   bad.replace(bad.find("next: wait"), 10, "next: wiat");
   auto r = f.put("/v1/flows/welcome", bad, "application/yaml");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  json saved = json::parse(r->body);
+  CHECK(saved["draft"] == true);
+  CHECK(saved["deployable"] == false);
+  CHECK(saved["errors"] == 1);
+  REQUIRE(saved["diagnostics"].size() >= 1);
+  CHECK(saved["diagnostics"][0]["severity"] == "error");
+  CHECK(saved["diagnostics"][0]["node"] == "hello");
+  CHECK(saved["diagnostics"][0]["line"].get<int>() > 0);
+  // The file holds the draft; GET gives it back for editing; the running version stays.
+  CHECK(read_file(f.dir.file("flows/welcome.yaml")).find("next: wiat") != std::string::npos);
+  CHECK(f.client->Get("/v1/flows/welcome")->body.find("next: wiat") != std::string::npos);
+  CHECK(f.get_json("/v1/flows/welcome?format=json")["nodes"][0]["next"] == "wiat");
+  json listed = f.get_json("/v1/flows")["flows"][0];
+  CHECK(listed["draft"] == true);
+  CHECK(listed["version"] == 1);
+  auto refused = f.client->Post("/v1/flows/welcome/deploy", "", "text/plain");
+  require_error(refused, 422, "deploy_failed");
+  CHECK(refused->body.find("wiat") != std::string::npos);
+  require_error(f.put("/v1/flows/welcome?deploy=true", bad, "application/yaml"), 422,
+                "deploy_failed");
+  CHECK(f.get_json("/v1/flows")["flows"][0]["version"] == 1);
+
+  // Fixed, it saves as deployable again.
+  json fixed = json::parse(f.put("/v1/flows/welcome", kWelcomeYaml, "application/yaml")->body);
+  CHECK(fixed["deployable"] == true);
+  CHECK(fixed["errors"] == 0);
+}
+
+TEST_CASE("a draft with errors in the flows folder is listed and opens, never deploys") {
+  api::testing::ServiceFixture f;
+  std::string bad = kWelcomeYaml;
+  bad.replace(bad.find("next: wait"), 10, "next: wiat");
+  f.add_flow("welcome.yaml", bad);
+  f.start();
+  json listed = f.get_json("/v1/flows")["flows"];
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["name"] == "welcome");
+  CHECK(listed[0]["version"] == 0);
+  CHECK(listed[0]["draft"] == true);
+  CHECK(f.client->Get("/v1/flows/welcome")->body == bad);
+  require_error(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain"), 422,
+                "deploy_failed");
+}
+
+TEST_CASE("PUT of an unreadable or misnamed flow answers 422 and changes nothing") {
+  Fixture f;
+  std::string before = read_file(f.dir.file("flows/welcome.yaml"));
+  auto r = f.put("/v1/flows/welcome", "flow: welcome\nnodes: [", "application/yaml");
   require_error(r, 422, "invalid_flow");
-  json detail = json::parse(r->body)["detail"];
-  REQUIRE(detail["diagnostics"].size() >= 1);
-  CHECK(detail["diagnostics"][0]["severity"] == "error");
-  CHECK(detail["diagnostics"][0]["node"] == "hello");
-  CHECK(detail["diagnostics"][0]["line"].get<int>() > 0);
   CHECK(read_file(f.dir.file("flows/welcome.yaml")) == before);
   CHECK(f.get_json("/v1/flows")["flows"][0]["draft"] == false);
 
@@ -182,7 +227,8 @@ TEST_CASE("PUT accepts IR JSON and DSL text, and deploy=true deploys at once") {
 
   json bad_ir = ir;
   bad_ir["nodes"][0]["next"] = "nowhere";
-  require_error(f.put("/v1/flows/welcome", bad_ir.dump(), "application/json"), 422, "invalid_flow");
+  require_error(f.put("/v1/flows/welcome?deploy=true", bad_ir.dump(), "application/json"), 422,
+                "deploy_failed");
   require_error(f.put("/v1/flows/welcome", "{not json", "application/json"), 422, "invalid_flow");
 }
 
