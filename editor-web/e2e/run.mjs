@@ -18,6 +18,7 @@ const artifacts = path.join(here, 'artifacts');
 const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
 const FLOW = 'cart_reminder';
 const DEMO = 'welcome_demo'; // e2e/fixtures/welcome_demo.yaml: a flow with comments
+const COMMENTED = 'commented_demo'; // e2e/fixtures/commented_demo.yaml: comments c1..c20 everywhere
 
 if (!fs.existsSync(CHROMIUM)) {
   console.log(`SKIP: no chromium at ${CHROMIUM}`);
@@ -59,7 +60,7 @@ const server = await startServer({
   flowsDir: path.join(repo, 'flows'),
   editorDir: path.join(root, 'dist'),
   keepFlows: (f) => !f.startsWith(`${FLOW}.`),
-  extraFlows: [path.join(here, 'fixtures', `${DEMO}.yaml`)],
+  extraFlows: [path.join(here, 'fixtures', `${DEMO}.yaml`), path.join(here, 'fixtures', `${COMMENTED}.yaml`)],
 });
 const { page, consoleErrors, close } = await openBrowser();
 const api = async (method, p, body) => {
@@ -424,6 +425,71 @@ try {
     assert.deepEqual(changed, [['    for: 1h', '    for: 2h']]);
     assert.match(saved, /^# Welcome new sign-ups with one email\.$/m);
     assert.match(saved, /^  # Give them a moment to look around first\.$/m);
+  });
+
+  await stage('comments-kept', async () => {
+    // An engineer's comments stand above keys, inside trigger and lists, at line ends
+    // and at the end of the file; a marketer's Save keeps every one.
+    await page.goto(`${server.base}/#/flows/${COMMENTED}`);
+    await node('wait_a_bit').waitFor();
+    await select('wait_a_bit');
+    await field('for').fill('3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until('saved', async () => (await page.getByTestId('status').textContent()) === 'Saved', 10000);
+    const saved = fs.readFileSync(path.join(server.flows, `${COMMENTED}.yaml`), 'utf8');
+    fs.writeFileSync(path.join(artifacts, `${COMMENTED}.yaml`), saved);
+    assert.match(saved, /^ {4}for: 3h {2}# c16 end of for$/m);
+    for (let i = 1; i <= 20; i++) assert.match(saved, new RegExp(`# c${i} `), `comment c${i} kept:\n${saved}`);
+  });
+
+  await stage('draft-with-errors', async () => {
+    // A half-built flow is saved as a draft; deploy waits until the errors are fixed,
+    // and the status follows the errors there are now.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('flow-panel').waitFor();
+    await field('trigger.event').fill('');
+    await until('the error shows', async () => /1 error\b/.test(await page.getByTestId('problems').textContent()), 5000);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until('saved as a draft', async () => /Saved as a draft with 1 error/.test(await page.getByTestId('status').textContent()), 10000);
+    const listed = (await api('GET', '/v1/flows')).flows.find((f) => f.name === COMMENTED);
+    assert.equal(listed.draft, true);
+    assert.equal((await api('GET', `/v1/flows/${COMMENTED}?format=json`)).trigger.event, '');
+    assert.match(fs.readFileSync(path.join(server.flows, `${COMMENTED}.yaml`), 'utf8'), /# c5 inside trigger/);
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await until('deploy waits for the fix', async () => /Saved as a draft with 1 error/.test(await page.getByTestId('status').textContent()), 10000);
+    assert.equal((await api('GET', '/v1/flows')).flows.find((f) => f.name === COMMENTED).version, 1);
+    await field('trigger.event').fill('signed_up');
+    await until('status not stale', async () => (await page.getByTestId('status').count()) === 0 || /No errors left/.test(await page.getByTestId('status').textContent()), 5000);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await until('saved clean', async () => (await page.getByTestId('status').textContent()) === 'Saved', 10000);
+  });
+
+  await stage('back-asks', async () => {
+    // Browser Back with unsaved changes asks; "stay" keeps the flow and its edits.
+    await field('description').fill('changed, then Back');
+    await page.getByTestId('dirty').waitFor();
+    let asked = null;
+    page.once('dialog', async (d) => {
+      asked = d.message();
+      await d.dismiss();
+    });
+    await page.goBack();
+    await until('Back asked', async () => asked !== null, 5000);
+    assert.match(asked, /unsaved changes/);
+    await page.getByTestId('dirty').waitFor();
+    assert.equal(await field('description').inputValue(), 'changed, then Back');
+    assert.match(page.url(), new RegExp(`#/flows/${COMMENTED}$`));
+    // The Trellis link asks once; on "leave" the list opens.
+    let questions = 0;
+    const accept = async (d) => {
+      questions++;
+      await d.accept();
+    };
+    page.on('dialog', accept);
+    await page.getByRole('link', { name: 'Trellis' }).click();
+    await page.getByTestId('flow-list').waitFor();
+    page.off('dialog', accept);
+    assert.equal(questions, 1);
   });
 
   await stage('local-time-wait', async () => {

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { mayLeave } from './model/drafts';
 import { FlowList } from './components/FlowList';
 import { Editor } from './components/Editor';
 
@@ -18,7 +19,18 @@ function parseRoute(hash: string): Route {
 export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
-    const on = () => setRoute(parseRoute(location.hash));
+    // Every way of leaving a flow (Back, Forward, a link) changes the hash: with
+    // unsaved changes ask first, and on "stay" put the flow's address back.
+    let current = location.hash;
+    const on = () => {
+      if (location.hash === current) return;
+      if (!mayLeave()) {
+        window.history.pushState(null, '', current);
+        return;
+      }
+      current = location.hash;
+      setRoute(parseRoute(location.hash));
+    };
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }, []);

@@ -118,8 +118,15 @@ export async function checkFlow(flow: Flow): Promise<Diagnostic[]> {
   }
 }
 
-export async function saveFlow(name: string, flow: Flow): Promise<void> {
-  await call('PUT', `/v1/flows/${enc(name)}`, flow);
+// A flow with errors is saved too, as a draft that deploy refuses until they are fixed.
+export interface SaveOutcome {
+  errors: number;
+  diagnostics: Diagnostic[];
+}
+
+export async function saveFlow(name: string, flow: Flow): Promise<SaveOutcome> {
+  const r = await call<{ errors?: number }>('PUT', `/v1/flows/${enc(name)}`, flow);
+  return { errors: Number(r?.errors ?? 0), diagnostics: diagnosticsOf(r) };
 }
 
 export async function deployFlow(name: string): Promise<number | undefined> {

@@ -33,6 +33,7 @@ import {
 import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
 import { cleanFlow, emptyFlow, freshId, newNode, NODE_TYPES, TYPE_LABELS, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
 import { autoLayout, NODE_HEIGHT } from '../model/layout';
+import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
 import { FlowNode, type FlowNodeType } from './FlowNode';
 import { FlowPanel, NodePanel } from './SidePanel';
@@ -110,7 +111,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [simRunning, setSimRunning] = useState(false);
   const [recentTypes, setRecentTypes] = useState<string[]>([]);
   const [schemas, setSchemas] = useState<api.KindSchema[]>([]);
-  const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
+  // 'draft': saved with errors; its text follows the errors there are now (drafts.ts).
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info' | 'draft'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [showProblems, setShowProblems] = useState(false);
 
@@ -193,7 +195,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     if (doc) localStorage.setItem(POSITIONS_KEY(name), JSON.stringify(doc.positions));
   }, [doc?.positions, name]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // A refusal because of errors says nothing once they are fixed.
+  useEffect(() => {
+    if (index.errors === 0) setStatus((s) => (s?.kind === 'error' && /\berrors?\b/.test(s.text) ? null : s));
+  }, [index.errors]);
+
   // ---- warn before leaving with unsaved changes ----
+  useEffect(() => {
+    setUnsaved(dirty); // asked by the router on Back, Forward and links
+    return () => setUnsaved(false);
+  }, [dirty]);
   useEffect(() => {
     if (!dirty) return;
     const on = (e: BeforeUnloadEvent) => {
@@ -439,7 +450,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     setBusy(true);
     setStatus({ kind: 'info', text: 'Saving…' });
     try {
-      await api.saveFlow(name, cleanFlow(flow));
+      const outcome = await api.saveFlow(name, cleanFlow(flow));
       // Read back what the server wrote (canonical form) so the editor shows the file's truth.
       const back = await api.getFlow(name);
       setHistory((h) => (h ? replace(h, { ...h.present, flow: back.flow }) : h));
@@ -447,6 +458,11 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       setUndeployed(back.state === 'modified');
       setOnServer(true);
       if (isNew) window.history.replaceState(null, '', `#/flows/${encodeURIComponent(name)}`);
+      if (outcome.errors > 0) {
+        setDiagnostics(outcome.diagnostics);
+        setStatus({ kind: 'draft', text: '' });
+        return false; // kept, but not deployable
+      }
       setStatus({ kind: 'ok', text: 'Saved' });
       return true;
     } catch (e) {
@@ -460,6 +476,12 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   }, [flow, name, isNew, history]);
 
   const deploy = useCallback(async () => {
+    // A flow with errors is kept as a draft; the server would refuse to deploy it.
+    if (index.errors > 0) {
+      if (dirty) await save();
+      setStatus({ kind: 'draft', text: '' });
+      return;
+    }
     if (dirty && !(await save())) return;
     setBusy(true);
     try {
@@ -474,7 +496,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     } finally {
       setBusy(false);
     }
-  }, [dirty, save, name]);
+  }, [dirty, save, name, index.errors]);
 
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
@@ -528,8 +550,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
 
   const selectedNode = selected.length === 1 ? flow.nodes.find((n) => n.id === selected[0]) : undefined;
   const leave = (e: React.MouseEvent) => {
-    if (dirty && !window.confirm('This flow has unsaved changes. Leave anyway?')) e.preventDefault();
+    if (!mayLeave()) e.preventDefault();
   };
+  const shownStatus = status?.kind === 'draft' ? draftStatus(index.errors, dirty) : status;
 
   return (
     <div className="editor">
@@ -583,9 +606,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           Deploy
         </button>
       </header>
-      {status && (
-        <div className={`statusline ${status.kind}`} data-testid="status">
-          {status.text}
+      {shownStatus && (
+        <div className={`statusline ${shownStatus.kind}`} data-testid="status">
+          {shownStatus.text}
         </div>
       )}
       <div className="editor-body">
