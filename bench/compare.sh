@@ -32,9 +32,9 @@ run_build() {
   bin=$(bin_of "$name")
   local db=$TMP/$name.db
   rm -f "$db"* && "$bin" events "$FLOW" "$db" "$EVENTS" >"$TMP/out" && cat "$TMP/out" >&2
-  sed -n 's/.* \([0-9]*\) events\/s.*/ingest \1/p; s/.* \([0-9]*\) bytes written per event, database \([0-9.]*\) MB.*/ingest_bytes \1\ningest_db \2/p' "$TMP/out"
+  sed -n 's/.* \([0-9]*\) events\/s.*/ingest \1/p; s/.* \([0-9]*\) events per CPU second.*/ingest_cpu \1/p; s/.* \([0-9]*\) bytes written per event, database \([0-9.]*\) MB.*/ingest_bytes \1\ningest_db \2/p' "$TMP/out"
   "$bin" catchup "$FLOW" "$db" >"$TMP/out" && cat "$TMP/out" >&2
-  sed -n 's/.* \([0-9]*\) timers\/s,.*/fire \1/p; s/.* \([0-9]*\) bytes written per fired timer, database \([0-9.]*\) MB.*/fire_bytes \1\nfire_db \2/p' "$TMP/out"
+  sed -n 's/.* \([0-9]*\) timers\/s,.*/fire \1/p; s/.* \([0-9]*\) timers per CPU second.*/fire_cpu \1/p; s/.* \([0-9]*\) bytes written per fired timer, database \([0-9.]*\) MB.*/fire_bytes \1\nfire_db \2/p' "$TMP/out"
   rm -f "$db"* && "$bin" events "$FLOW" "$db" "$EVENTS" profiles >"$TMP/out" && cat "$TMP/out" >&2
   sed -n 's/.* \([0-9]*\) events\/s.*/ingest_p \1/p; s/.* \([0-9]*\) bytes written per event, database.*/ingest_p_bytes \1/p' "$TMP/out"
   "$bin" catchup "$FLOW" "$db" deliver >"$TMP/out" && cat "$TMP/out" >&2
@@ -70,11 +70,12 @@ awk '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    split("ingest ingest_bytes ingest_db fire fire_bytes fire_db ingest_p ingest_p_bytes fire_d fire_d_bytes fire_d_db", keys, " ")
+    split("ingest ingest_cpu ingest_bytes ingest_db fire fire_cpu fire_bytes fire_db ingest_p ingest_p_bytes fire_d fire_d_bytes fire_d_db", keys, " ")
     printf "%-16s %12s %12s %8s\n", "figure (median)", "new", "base", "new/base"
     for (k = 1; k in keys; k++) {
       key = keys[k]; n = median(v["new " key]); b = ("base " key) in v ? median(v["base " key]) : ""
-      printf "%-16s %12s %12s %8s\n", key, n, b, b != "" && b + 0 > 0 ? sprintf("%.2f", n / b) : ""
+      ratio = (b != "" && (b + 0) > 0) ? sprintf("%.2f", n / b) : ""
+      printf "%-16s %12s %12s %8s\n", key, n, b, ratio
     }
     if (("bullmq ingest") in v) {
       printf "%-16s %12s %12s %8s\n", "bullmq ingest", v["bullmq ingest"], "", sprintf("%.1fx", median(v["new ingest"]) / v["bullmq ingest"])

@@ -59,6 +59,16 @@ long long write_bytes() {
   return -1;
 }
 
+// CPU seconds of the whole process so far (every thread: the writer, the
+// producers, the checkpointer): on a shared machine, a figure that the other
+// processes' load does not inflate the way it inflates wall time.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 long long file_size(const std::string& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
@@ -135,6 +145,7 @@ int bench_events(const std::string& flow, const std::string& db, long users, boo
   constexpr long kBatch = 500;  // events per ingest call, like one HTTP batch
   std::atomic<long> next{0};
   written_before = write_bytes();
+  const double cpu_before = cpu_seconds();
   const auto t0 = Clock_::now();
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
@@ -152,9 +163,11 @@ int bench_events(const std::string& flow, const std::string& db, long users, boo
   for (auto& t : producers) t.join();
   secs = seconds_since(t0);
   const EngineMetrics m = engine->metrics();
+  const double cpu = cpu_seconds() - cpu_before;
   std::printf("events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB\n",
               users, static_cast<long>(m.journeys_started), secs, users / secs,
               static_cast<long long>(m.commits), rss_mb());
+  std::printf("events cpu: %.2f CPU s, %.0f events per CPU second\n", cpu, users / cpu);
   }
   // Closing the engine checkpoints the WAL: those bytes are the events' too.
   const long long written = write_bytes() - written_before;
@@ -184,13 +197,16 @@ int bench_catchup(const std::string& flow, const std::string& db, bool deliver) 
     auto engine = open(db, &clock, deliver);
     deploy(*engine, flow);
     written_before = write_bytes();
+    const double cpu_before = cpu_seconds();
     const auto t0 = Clock_::now();
     auto fired = engine->fire_due_timers();
     const double secs = seconds_since(t0);
+    const double cpu = cpu_seconds() - cpu_before;
     if (!fired.ok()) return 1;
     fired_count = fired.value();
     std::printf("catchup: %zu timers fired in %.2f s, %.0f timers/s, RSS %ld MB\n", fired_count,
                 secs, fired_count / secs, rss_mb());
+    std::printf("catchup cpu: %.2f CPU s, %.0f timers per CPU second\n", cpu, fired_count / cpu);
     if (deliver) {
       const long long written_firing = write_bytes() - written_before;
       size_t sent = 0;
