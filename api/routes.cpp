@@ -491,13 +491,12 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
     json out = json::array();
     for (const auto& f : c->flows.list()) {
       json item = flow_info_json(f);
-      // Headline numbers for the editor's list: one stats query per deployed flow.
+      // Headline numbers for the editor's list, from the store's kept counts.
       if (f.deployed_version) {
-        if (auto counts = c->engine.stats(f.name); counts.ok()) {
-          item["journeys"] = counts->journeys;
-          item["live"] = counts->live;
-          item["conversions"] = counts->conversions;
-        }
+        const runtime::FlowTotals totals = c->engine.totals(f.name);
+        item["journeys"] = totals.journeys;
+        item["live"] = totals.live;
+        item["conversions"] = totals.conversions;
       }
       out.push_back(item);
     }

@@ -133,6 +133,45 @@ CREATE INDEX deliveries_pending_by_channel ON deliveries(channel, next_attempt_a
     R"sql(
 CREATE TABLE step_words(id INTEGER PRIMARY KEY, text BLOB NOT NULL);
 )sql",
+    // Version 7: journeys by flow, node and state, with their conversions and
+    // armed timers, kept by triggers in the transaction of every journey
+    // write, so that the flow list, stats and /metrics read a few rows
+    // instead of counting every journey.
+    R"sql(
+CREATE TABLE journey_counts(
+  flow TEXT NOT NULL, node TEXT NOT NULL, state INTEGER NOT NULL, journeys INTEGER NOT NULL,
+  conversions INTEGER NOT NULL, timers INTEGER NOT NULL,
+  PRIMARY KEY(flow, node, state)) WITHOUT ROWID;
+INSERT INTO journey_counts
+  SELECT flow, node, state, count(*), count(converted_at), count(timer_due) FROM journeys
+  GROUP BY flow, node, state;
+CREATE TRIGGER journey_counts_insert AFTER INSERT ON journeys BEGIN
+  INSERT INTO journey_counts VALUES(new.flow, new.node, new.state, 1,
+    new.converted_at IS NOT NULL, new.timer_due IS NOT NULL)
+  ON CONFLICT DO UPDATE SET journeys = journeys + 1,
+    conversions = conversions + excluded.conversions, timers = timers + excluded.timers;
+END;
+CREATE TRIGGER journey_counts_update AFTER UPDATE ON journeys
+  WHEN old.flow IS NOT new.flow OR old.node IS NOT new.node OR old.state IS NOT new.state
+    OR (old.converted_at IS NULL) <> (new.converted_at IS NULL)
+    OR (old.timer_due IS NULL) <> (new.timer_due IS NULL)
+BEGIN
+  UPDATE journey_counts SET journeys = journeys - 1,
+    conversions = conversions - (old.converted_at IS NOT NULL),
+    timers = timers - (old.timer_due IS NOT NULL)
+  WHERE flow = old.flow AND node = old.node AND state = old.state;
+  INSERT INTO journey_counts VALUES(new.flow, new.node, new.state, 1,
+    new.converted_at IS NOT NULL, new.timer_due IS NOT NULL)
+  ON CONFLICT DO UPDATE SET journeys = journeys + 1,
+    conversions = conversions + excluded.conversions, timers = timers + excluded.timers;
+END;
+CREATE TRIGGER journey_counts_delete AFTER DELETE ON journeys BEGIN
+  UPDATE journey_counts SET journeys = journeys - 1,
+    conversions = conversions - (old.converted_at IS NOT NULL),
+    timers = timers - (old.timer_due IS NOT NULL)
+  WHERE flow = old.flow AND node = old.node AND state = old.state;
+END;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -460,7 +499,7 @@ class SqliteReader : public StoreReader {
         next_due_(db,
                   "SELECT timer_due FROM journeys WHERE timer_due IS NOT NULL "
                   "ORDER BY timer_due LIMIT 1"),
-        timer_count_(db, "SELECT count(*) FROM journeys WHERE timer_due IS NOT NULL"),
+        timer_count_(db, "SELECT coalesce(sum(timers), 0) FROM journey_counts"),
         coupons_left_(db,
                       "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
         entered_(
@@ -481,8 +520,8 @@ class SqliteReader : public StoreReader {
         encoded_inline_(db,
                         "SELECT history FROM journeys WHERE flow = ? AND typeof(history) = 'blob'"),
         by_state_(db,
-                  "SELECT node, state, count(*), count(converted_at) FROM journeys WHERE flow = ? "
-                  "GROUP BY node, state"),
+                  "SELECT node, state, journeys, conversions FROM journey_counts WHERE flow = ? "
+                  "AND journeys > 0"),
         variants_(db,
                   "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
                   "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),

@@ -549,3 +549,96 @@ TEST_CASE("visit counts and stored events read back as written, compact or not")
     }
   }
 }
+
+namespace {
+
+// The kept counts (journey_counts) and a fresh count over every journey row,
+// as "flow node state journeys conversions timers" lines.
+std::pair<std::string, std::string> kept_and_counted(const std::string& path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto lines = [db](const char* sql) {
+    std::string out;
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(s); ++i)
+        out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i))) + " ";
+      out += "\n";
+    }
+    sqlite3_finalize(s);
+    return out;
+  };
+  std::pair<std::string, std::string> out{
+      lines("SELECT flow, node, state, journeys, conversions, timers FROM journey_counts "
+            "WHERE journeys > 0 ORDER BY 1, 2, 3"),
+      lines("SELECT flow, node, state, count(*), count(converted_at), count(timer_due) "
+            "FROM journeys GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")};
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("journey counts are kept with every journey write and migrated from older files") {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  REQUIRE(create_sqlite_file_at_version(path, sqlite_schema_version() - 1).ok());
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const char* rows = R"sql(
+      INSERT INTO journeys(id, flow, version, user_id, key, state, node, waiting_for, visits,
+        coupon_code, variant, trigger_event, last_event, steps, entered_at, updated_at,
+        converted_at, timer_due)
+        VALUES(1, 'f', 1, 'u1', '', 2, 'wait', '', '', '', '', '{}', '{}', 1, 0, 0, NULL, 7000),
+              (2, 'f', 1, 'u2', '', 4, 'done', '', '', '', '', '{}', '{}', 2, 0, 0, 5, NULL);
+    )sql";
+    REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+  auto opened = open_sqlite_store({path});
+  REQUIRE(opened.ok());
+  Store& store = *opened.value();
+  CHECK(store.pending_timer_count() == 1);
+  FlowTotals migrated = store.totals("f");
+  CHECK(migrated.journeys == 2);
+  CHECK(migrated.conversions == 1);
+
+  // New journeys, moves between nodes and states, conversions, timers armed and cleared.
+  REQUIRE(store.begin().ok());
+  for (int i = 0; i < 6; ++i) {
+    JourneyRecord j = journey_of("n" + std::to_string(i));
+    j.id = 10 + i;
+    if (i % 2) j.timer = JourneyTimer{100 + i, "wait_pay", 1};
+    store.insert_journey(j);
+  }
+  REQUIRE(store.commit().ok());
+  REQUIRE(store.begin().ok());
+  JourneyRecord moved = *store.journey(11);
+  moved.node = "done";
+  moved.state = Lifecycle::kCompleted;
+  moved.converted_at = 300;
+  moved.timer.reset();
+  REQUIRE(store.update_journey(moved).ok());
+  JourneyRecord rearmed = *store.journey(13);
+  rearmed.timer = JourneyTimer{900, "wait_pay", 2};  // still armed: no change in counts
+  REQUIRE(store.update_journey(rearmed).ok());
+  JourneyRecord armed = *store.journey(10);
+  armed.timer = JourneyTimer{50, "wait_pay", 1};
+  REQUIRE(store.update_journey(armed).ok());
+  JourneyRecord first = *store.journey(1);
+  first.timer.reset();
+  first.state = Lifecycle::kCompleted;
+  REQUIRE(store.update_journey(first).ok());
+  REQUIRE(store.commit().ok());
+
+  CHECK(store.pending_timer_count() == 3);
+  CHECK(store.totals("cart_reminder").journeys == 6);
+  CHECK(store.totals("cart_reminder").conversions == 1);
+  }  // closed, so every write is in the file
+  auto [kept, counted] = kept_and_counted(path);
+  CHECK(kept == counted);
+  CHECK(kept.find("cart_reminder done") != std::string::npos);
+}
