@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (Status started = (*service)->start(); !started.ok()) return 1;
-  std::printf("%ld journeys of cart_reminder\n", (*service)->engine().totals("cart_reminder").journeys);
+  std::printf("%ld journeys of cart_reminder\n",
+              (*service)->engine().totals("cart_reminder").journeys);
   httplib::Client client("127.0.0.1", (*service)->port());
   client.set_read_timeout(300, 0);  // a slow answer is a figure, not a failure
   time_route(client, "/v1/flows", requests);

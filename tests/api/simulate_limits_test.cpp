@@ -85,8 +85,8 @@ TEST_CASE("a horizon that is not a finite duration within 400 days is a 400") {
 
 TEST_CASE("too many users, events or coupon codes is a 413 naming the field") {
   json users = loop_request("1s");
-  users["users"] = {{"a", json::object()}, {"b", json::object()}, {"c", json::object()},
-                    {"d", json::object()}};
+  users["users"] = {
+      {"a", json::object()}, {"b", json::object()}, {"c", json::object()}, {"d", json::object()}};
   SimulateOutcome out = simulate(users, lowered());
   CHECK(out.status == 413);
   CHECK(out.body["error"] == "simulation_too_large");

@@ -598,45 +598,45 @@ TEST_CASE("journey counts are kept with every journey write and migrated from ol
     sqlite3_close(db);
   }
   {
-  auto opened = open_sqlite_store({path});
-  REQUIRE(opened.ok());
-  Store& store = *opened.value();
-  CHECK(store.pending_timer_count() == 1);
-  FlowTotals migrated = store.totals("f");
-  CHECK(migrated.journeys == 2);
-  CHECK(migrated.conversions == 1);
+    auto opened = open_sqlite_store({path});
+    REQUIRE(opened.ok());
+    Store& store = *opened.value();
+    CHECK(store.pending_timer_count() == 1);
+    FlowTotals migrated = store.totals("f");
+    CHECK(migrated.journeys == 2);
+    CHECK(migrated.conversions == 1);
 
-  // New journeys, moves between nodes and states, conversions, timers armed and cleared.
-  REQUIRE(store.begin().ok());
-  for (int i = 0; i < 6; ++i) {
-    JourneyRecord j = journey_of("n" + std::to_string(i));
-    j.id = 10 + i;
-    if (i % 2) j.timer = JourneyTimer{100 + i, "wait_pay", 1};
-    store.insert_journey(j);
-  }
-  REQUIRE(store.commit().ok());
-  REQUIRE(store.begin().ok());
-  JourneyRecord moved = *store.journey(11);
-  moved.node = "done";
-  moved.state = Lifecycle::kCompleted;
-  moved.converted_at = 300;
-  moved.timer.reset();
-  REQUIRE(store.update_journey(moved).ok());
-  JourneyRecord rearmed = *store.journey(13);
-  rearmed.timer = JourneyTimer{900, "wait_pay", 2};  // still armed: no change in counts
-  REQUIRE(store.update_journey(rearmed).ok());
-  JourneyRecord armed = *store.journey(10);
-  armed.timer = JourneyTimer{50, "wait_pay", 1};
-  REQUIRE(store.update_journey(armed).ok());
-  JourneyRecord first = *store.journey(1);
-  first.timer.reset();
-  first.state = Lifecycle::kCompleted;
-  REQUIRE(store.update_journey(first).ok());
-  REQUIRE(store.commit().ok());
+    // New journeys, moves between nodes and states, conversions, timers armed and cleared.
+    REQUIRE(store.begin().ok());
+    for (int i = 0; i < 6; ++i) {
+      JourneyRecord j = journey_of("n" + std::to_string(i));
+      j.id = 10 + i;
+      if (i % 2) j.timer = JourneyTimer{100 + i, "wait_pay", 1};
+      store.insert_journey(j);
+    }
+    REQUIRE(store.commit().ok());
+    REQUIRE(store.begin().ok());
+    JourneyRecord moved = *store.journey(11);
+    moved.node = "done";
+    moved.state = Lifecycle::kCompleted;
+    moved.converted_at = 300;
+    moved.timer.reset();
+    REQUIRE(store.update_journey(moved).ok());
+    JourneyRecord rearmed = *store.journey(13);
+    rearmed.timer = JourneyTimer{900, "wait_pay", 2};  // still armed: no change in counts
+    REQUIRE(store.update_journey(rearmed).ok());
+    JourneyRecord armed = *store.journey(10);
+    armed.timer = JourneyTimer{50, "wait_pay", 1};
+    REQUIRE(store.update_journey(armed).ok());
+    JourneyRecord first = *store.journey(1);
+    first.timer.reset();
+    first.state = Lifecycle::kCompleted;
+    REQUIRE(store.update_journey(first).ok());
+    REQUIRE(store.commit().ok());
 
-  CHECK(store.pending_timer_count() == 3);
-  CHECK(store.totals("cart_reminder").journeys == 6);
-  CHECK(store.totals("cart_reminder").conversions == 1);
+    CHECK(store.pending_timer_count() == 3);
+    CHECK(store.totals("cart_reminder").journeys == 6);
+    CHECK(store.totals("cart_reminder").conversions == 1);
   }  // closed, so every write is in the file
   auto [kept, counted] = kept_and_counted(path);
   CHECK(kept == counted);
