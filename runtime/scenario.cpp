@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "dsl/ir/diagnostic.h"
 #include "runtime/clock.h"
@@ -252,6 +253,31 @@ class Runner {
     return true;
   }
 
+  // A misspelt key or a list written as a mapping would otherwise be skipped
+  // silently, and a scenario that checks nothing would pass.
+  static void check_shape(const YAML::Node& doc) {
+    static const std::set<std::string> kKeys = {"name",  "flow",   "flows",  "config", "users",
+                                                "coupons", "events", "expect", "trace", "until"};
+    for (const auto& kv : doc) {
+      const std::string key = kv.first.as<std::string>();
+      if (!kKeys.count(key))
+        throw std::runtime_error("unknown key `" + key +
+                                 "` (name, flow, flows, config, users, coupons, events, expect, "
+                                 "trace, until)");
+    }
+    for (const char* key : {"flows", "events", "expect", "trace"})
+      if (doc[key] && !doc[key].IsNull() && !doc[key].IsSequence())
+        throw std::runtime_error(std::string("`") + key + "` must be a list (items start with '- ')");
+    for (const char* key : {"users", "coupons"})
+      if (doc[key] && !doc[key].IsNull() && !doc[key].IsMap())
+        throw std::runtime_error(std::string("`") + key + "` must be a mapping");
+    for (const char* key : {"events", "expect", "trace"})
+      if (doc[key])
+        for (const auto& item : doc[key])
+          if (!item.IsMap())
+            throw std::runtime_error(std::string("every item of `") + key + "` must be a mapping");
+  }
+
   std::vector<Step> read_steps(const YAML::Node& events) {
     std::vector<Step> steps;
     for (const auto& item : events) {
@@ -381,6 +407,7 @@ class Runner {
   void run_inner() {
     YAML::Node doc = YAML::LoadFile(path_);
     if (!doc.IsMap()) throw std::runtime_error("not a mapping");
+    check_shape(doc);
     if (doc["name"]) result_.name = doc["name"].as<std::string>();
 
     std::random_device rd;

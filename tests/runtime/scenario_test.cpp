@@ -66,3 +66,29 @@ TEST_CASE("a malformed scenario file fails instead of passing") {
   CHECK_FALSE(r.passed);
   REQUIRE_FALSE(r.failures.empty());
 }
+
+TEST_CASE("a scenario whose lists are written as mappings, or with an unknown key, fails") {
+  testing::TempDir dir;
+  const std::string flow = std::string(TRELLIS_TEST_DIR) + "/scenarios/flows/welcome_never.yaml";
+  auto run = [&](const std::string& body) {
+    const std::string file = dir.file("shape.test.yaml");
+    std::ofstream(file) << "flow: " << flow << "\nusers: {u1: {phone: '+47'}}\n"
+                        << "events:\n  - {at: 0s, type: signup, user: u1}\n"
+                        << body;
+    return runtime::run_scenario_file(file, testing::load_checked_flow);
+  };
+  // `expect` as a mapping used to check nothing at all, whatever the deliveries were.
+  runtime::ScenarioResult as_map = run("expect: {deliveries: [{channel: email}]}\n");
+  CHECK_FALSE(as_map.passed);
+  REQUIRE_FALSE(as_map.failures.empty());
+  CHECK(as_map.failures[0].find("`expect` must be a list") != std::string::npos);
+
+  runtime::ScenarioResult misspelt = run("expects:\n  - {at: 0s, channel: sms, user: u1}\n");
+  CHECK_FALSE(misspelt.passed);
+  REQUIRE_FALSE(misspelt.failures.empty());
+  CHECK(misspelt.failures[0].find("unknown key `expects`") != std::string::npos);
+
+  runtime::ScenarioResult right = run("expect:\n  - {at: 0s, channel: sms, user: u1}\n");
+  for (const auto& f : right.failures) UNSCOPED_INFO(f);
+  CHECK(right.passed);
+}
