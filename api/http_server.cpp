@@ -16,15 +16,6 @@ thread_local std::chrono::steady_clock::time_point t_request_start;
 thread_local const char* t_route = nullptr;
 thread_local std::string t_route_storage;
 
-// Compares without an early exit, so response time does not reveal how much of
-// a guessed token was right (its length may leak; that is acceptable).
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 std::string default_error_name(int status) {
   switch (status) {
     case 400:
@@ -78,15 +69,63 @@ bool read_file(const fs::path& path, std::string* out) {
   return true;
 }
 
+ConnectionLimits connection_limits(const ServerOptions& o) {
+  ConnectionLimits limits;
+  limits.workers = o.threads > 0 ? o.threads : 8;
+  limits.queue_limit = o.queue_limit;
+  limits.max_connections = o.max_connections;
+  limits.header_timeout_ms = o.header_timeout_ms;
+  limits.body_timeout_ms = o.body_timeout_ms;
+  limits.max_body_bytes = o.max_body_bytes;
+  limits.max_requests_per_connection = o.keep_alive_max_requests;
+  return limits;
+}
+
+// Reads a POST/PUT/DELETE body through httplib's content reader, so a
+// chunked body stops at the limit instead of being buffered whole (httplib
+// applies its payload limit to Content-Length bodies only). Throws 413.
+std::string read_body_capped(const httplib::ContentReader& reader, size_t max_bytes) {
+  std::string body;
+  bool too_large = false;
+  bool complete = reader([&](const char* data, size_t size) {
+    if (body.size() + size > max_bytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  });
+  if (too_large || GuardedServer::body_too_large()) {
+    GuardedServer::close_after_response();  // the rest of the body is still on the wire
+    throw HttpError{413, "payload_too_large",
+                    "request body is larger than " + std::to_string(max_bytes) + " bytes"};
+  }
+  if (!complete) {
+    GuardedServer::close_after_response();
+    if (GuardedServer::body_timed_out())
+      throw HttpError{408, "request_timeout", "the request body did not arrive in time"};
+    throw HttpError{400, "bad_body", "the request body could not be read"};
+  }
+  return body;
+}
+
 }  // namespace
 
-void HttpServer::check_token(const httplib::Request& req) const {
-  const std::string auth = req.get_header_value("Authorization");
-  const std::string kPrefix = "Bearer ";
-  if (auth.rfind(kPrefix, 0) != 0)
-    throw HttpError{401, "unauthorized", "this server needs Authorization: Bearer <token>"};
-  if (!constant_time_equal(auth.substr(kPrefix.size()), options_.token))
-    throw HttpError{403, "forbidden", "wrong bearer token"};
+void HttpServer::authorize(const httplib::Request& req, Access access) const {
+  set_current_caller({});
+  if (tokens_.empty() || access == Access::kOpen) return;
+  Authentication auth = tokens_.authenticate(req);
+  if (auth.outcome == AuthOutcome::kNoCredentials)
+    throw HttpError{401, "unauthorized",
+                    "this server needs Authorization: Bearer <token> (" +
+                        std::string(access_name(access)) + " scope)"};
+  if (auth.outcome == AuthOutcome::kUnknownToken)
+    throw HttpError{401, "unauthorized", "unknown token"};
+  set_current_caller(auth.caller);
+  if (!auth.caller.allows(access))
+    throw HttpError{403, "forbidden",
+                    "the token " + auth.caller.name + " lacks the " + access_name(access) +
+                        " scope"};
 }
 
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -155,23 +194,38 @@ std::string resolve_static_path(const std::string& root, const std::string& url_
   return full.string();
 }
 
+namespace {
+std::vector<Token> all_tokens(const ServerOptions& o) {
+  std::vector<Token> tokens = o.tokens;
+  if (!o.token.empty()) tokens.push_back({"default", kScopeAdmin, o.token});
+  return tokens;
+}
+}  // namespace
+
 HttpServer::HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog& log)
-    : options_(std::move(options)), metrics_(metrics), log_(log) {
+    : options_(std::move(options)),
+      tokens_(all_tokens(options_)),
+      metrics_(metrics),
+      log_(log),
+      server_(connection_limits(options_), [this](const char* reason) {
+        metrics_
+            .counter("trellis_http_refused_total",
+                     "Connections refused or cut off before a handler ran",
+                     {{"reason", reason}})
+            .inc();
+      }) {
   install_hooks();
 }
 
 HttpServer::~HttpServer() { stop(); }
 
-HttpServer::Handler HttpServer::wrap(const std::string& method, const std::string& pattern,
-                                     Handler handler) {
-  return [this, method, pattern, handler = std::move(handler)](const httplib::Request& req,
+HttpServer::Handler HttpServer::wrap(const std::string& pattern, Access access, Handler handler) {
+  return [this, pattern, access, handler = std::move(handler)](const httplib::Request& req,
                                                                httplib::Response& res) {
     t_route_storage = pattern;
     t_route = t_route_storage.c_str();
     try {
-      // Checked here rather than before routing: httplib has read the body by
-      // now, so a refused request leaves a keep-alive connection in step.
-      if (method != "GET" && !options_.token.empty()) check_token(req);
+      authorize(req, access);
       handler(req, res);
     } catch (const HttpError& e) {
       if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer");
@@ -180,25 +234,58 @@ HttpServer::Handler HttpServer::wrap(const std::string& method, const std::strin
   };
 }
 
-void HttpServer::get(const std::string& p, Handler h) { server_.Get(p, wrap("GET", p, h)); }
-void HttpServer::post(const std::string& p, Handler h) { server_.Post(p, wrap("POST", p, h)); }
-void HttpServer::put(const std::string& p, Handler h) { server_.Put(p, wrap("PUT", p, h)); }
-void HttpServer::del(const std::string& p, Handler h) { server_.Delete(p, wrap("DELETE", p, h)); }
+// Writes are authorized before their body is read, and read it through a
+// capped content reader; then they run as GETs do.
+httplib::Server::HandlerWithContentReader HttpServer::with_body(const std::string& pattern,
+                                                                Access access, Handler handler) {
+  Handler inner = wrap(pattern, access, std::move(handler));
+  return [this, pattern, access, inner](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+    httplib::Request with_body = req;  // `matches` still points into req.path, alive meanwhile
+    try {
+      t_route_storage = pattern;
+      t_route = t_route_storage.c_str();
+      authorize(req, access);
+      with_body.body = read_body_capped(reader, options_.max_body_bytes);
+    } catch (const HttpError& e) {
+      GuardedServer::close_after_response();  // an unread body may follow
+      res.set_header("Connection", "close");
+      if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+      reply_error(res, e.status, e.error, e.detail);
+      return;
+    }
+    inner(with_body, res);
+  };
+}
+
+void HttpServer::get(const std::string& p, Handler h, Access a) {
+  server_.Get(p, wrap(p, a, std::move(h)));
+}
+void HttpServer::post(const std::string& p, Handler h, Access a) {
+  server_.Post(p, with_body(p, a, std::move(h)));
+}
+void HttpServer::put(const std::string& p, Handler h, Access a) {
+  server_.Put(p, with_body(p, a, std::move(h)));
+}
+void HttpServer::del(const std::string& p, Handler h, Access a) {
+  server_.Delete(p, with_body(p, a, std::move(h)));
+}
 
 void HttpServer::install_hooks() {
-  server_.set_payload_max_length(options_.max_body_bytes);
+  // Only for the Keep-Alive header httplib writes; GuardedServer enforces both.
   server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  server_.set_keep_alive_timeout(2);
+  server_.set_keep_alive_timeout(server_.limits().idle_timeout_ms / 1000);
   // httplib writes headers and body separately; with Nagle on, the body waits
   // for the client's delayed ACK (~40 ms a response).
-  server_.set_tcp_nodelay(true);  // bounds how long stop() waits on idle connections
-  int threads = options_.threads > 0 ? options_.threads : 8;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_.set_tcp_nodelay(true);
 
-  server_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  // Runs once the headers are in and before any body byte is read.
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     t_route = nullptr;
-    return httplib::Server::HandlerResponse::Unhandled;
+    set_current_caller({});
+    return refuse_before_body(req, res) ? httplib::Server::HandlerResponse::Handled
+                                        : httplib::Server::HandlerResponse::Unhandled;
   });
 
   // Fills in a JSON body for every error httplib answers on its own (no route,
@@ -206,7 +293,11 @@ void HttpServer::install_hooks() {
   server_.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        // A body cut off by GuardedServer's deadline or byte budget.
+        if (GuardedServer::body_too_large()) res.status = 413;
+        if (GuardedServer::body_timed_out()) res.status = 408;
         std::string detail;
+        if (res.status == 408) detail = "the request body did not arrive in time";
         if (res.status == 404) detail = "no route for " + req.method + " " + req.path;
         if (res.status == 413) detail = "request body is too large";
         reply_error(res, res.status, default_error_name(res.status), detail);
@@ -253,11 +344,31 @@ void HttpServer::install_hooks() {
                  {"ms", seconds * 1000.0},
                  {"bytes_in", req.body.size()},
                  {"bytes_out", res.body.size()},
-                 {"remote", req.remote_addr}});
+                 {"remote", req.remote_addr},
+                 {"token", current_caller().name}});
     }
     t_request_start = {};
     t_route = nullptr;
   });
+}
+
+bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Response& res) {
+  const std::string length = req.get_header_value("Content-Length");
+  if (!length.empty() && length.find_first_not_of("0123456789") == std::string::npos &&
+      (length.size() > 18 || std::stoull(length) > options_.max_body_bytes)) {
+    GuardedServer::close_after_response();  // the body is not read
+    res.set_header("Connection", "close");
+    reply_error(res, 413, "payload_too_large",
+                "request body is larger than " + std::to_string(options_.max_body_bytes) +
+                    " bytes");
+    return true;
+  }
+  if (req.get_header_value("Content-Type").rfind("multipart/", 0) == 0) {
+    GuardedServer::close_after_response();
+    reply_error(res, 415, "unsupported_media_type", "multipart bodies are not accepted");
+    return true;
+  }
+  return false;
 }
 
 void HttpServer::serve_static(const httplib::Request& req, httplib::Response& res) {
@@ -287,14 +398,23 @@ void HttpServer::serve_static(const httplib::Request& req, httplib::Response& re
 }
 
 Status HttpServer::bind() {
-  get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, 200, {{"status", "ok"}});
-  });
-  get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  get("/(.*)",
-      [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
+  get(
+      "/healthz",
+      [](const httplib::Request&, httplib::Response& res) {
+        reply_json(res, 200, {{"status", "ok"}});
+      },
+      Access::kOpen);
+  get(
+      "/metrics",
+      [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      options_.open_metrics ? Access::kOpen : Access::kRead);
+  // The editor's files are public; the API calls it makes need a token.
+  get(
+      "/(.*)",
+      [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); },
+      Access::kOpen);
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.host);
     if (port_ <= 0) return Error{"cannot bind to " + options_.host + " on any port"};
@@ -304,6 +424,7 @@ Status HttpServer::bind() {
                    " (address in use or not local)"};
     port_ = options_.port;
   }
+  server_.widen_backlog();
   bound_ = true;
   return {};
 }

@@ -1,5 +1,5 @@
-// The HTTP front of `trellis serve`, on cpp-httplib: routing, bearer-token auth
-// on writes, body-size and JSON-depth limits, `{"error","detail"}` bodies for
+// The HTTP front of `trellis serve`, on cpp-httplib: routing, named tokens
+// with scopes on every API route (api/access.h), body-size and JSON-depth limits, `{"error","detail"}` bodies for
 // every 4xx, one exception handler that turns surprises into a 500 and keeps
 // the process alive, one JSON log line and one latency observation per
 // request, /healthz, /metrics and the editor's static files with an SPA
@@ -18,7 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "api/access.h"
+#include "api/guarded_server.h"
 #include "api/json_log.h"
 #include "api/metrics.h"
 #include "dsl/ir/result.h"
@@ -28,12 +31,18 @@ namespace trellis::api {
 struct ServerOptions {
   std::string host = "127.0.0.1";     // loopback unless told otherwise
   int port = 8080;                    // 0 picks a free port (see HttpServer::port())
-  std::string token;                  // non-empty: writes need `Authorization: Bearer <token>`
+  std::string token;                  // non-empty: one admin token named "default"
+  std::vector<Token> tokens;          // named tokens with scopes (--tokens-file)
+  bool open_metrics = false;          // /metrics without a token (else it needs read)
   size_t max_body_bytes = 16u << 20;  // larger bodies answer 413
   int max_json_depth = 32;            // deeper JSON answers 400 json_too_deep
   std::string editor_dir;             // built editor files served at `/`; empty: none
-  int threads = 32;  // worker threads; httplib holds one per open keep-alive connection
-  int keep_alive_max_requests = 10000;  // per connection; httplib's default of 5 costs reconnects
+  int threads = 16;  // workers serving requests; idle connections hold none (api/guarded_server.h)
+  int queue_limit = 256;        // requests waiting for a worker; more answer 503
+  int max_connections = 512;    // open connections; more answer 503
+  int header_timeout_ms = 10000;  // a request's headers must arrive within this
+  int body_timeout_ms = 30000;    // and its body within this after the headers
+  int keep_alive_max_requests = 1000;  // per connection, then `Connection: close`
 };
 
 // Thrown by handlers to answer `status` with {"error": error, "detail": detail}.
@@ -55,11 +64,20 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // `pattern` is an httplib regex ("/v1/flows/([^/]+)"); `route` names it in
-  // metrics and logs. Methods other than GET need the token when one is set.
-  void get(const std::string& pattern, Handler handler);
-  void post(const std::string& pattern, Handler handler);
-  void put(const std::string& pattern, Handler handler);
-  void del(const std::string& pattern, Handler handler);
+  // metrics and logs. When the server has tokens, a route needs a token with
+  // the scope `access` names: GETs read by default, other methods write,
+  // DELETE admin. The handler finds its caller in current_caller().
+  void get(const std::string& pattern, Handler handler, Access access = Access::kRead);
+  void post(const std::string& pattern, Handler handler, Access access = Access::kWrite);
+  void put(const std::string& pattern, Handler handler, Access access = Access::kWrite);
+  void del(const std::string& pattern, Handler handler, Access access = Access::kAdmin);
+
+  // Who sent `req`, for routes that take credentials in another form (the
+  // Segment write key): the token's name and scopes, or why there is none.
+  Authentication authenticate(const httplib::Request& req) const {
+    return tokens_.authenticate(req);
+  }
+  bool has_tokens() const { return !tokens_.empty(); }
 
   // Adds the built-in routes and binds. Error when the address is taken.
   // REQUIRES: called once, after every route is registered.
@@ -78,16 +96,23 @@ class HttpServer {
   JsonLog& log() { return log_; }
 
  private:
-  Handler wrap(const std::string& method, const std::string& pattern, Handler handler);
+  Handler wrap(const std::string& pattern, Access access, Handler handler);
+  httplib::Server::HandlerWithContentReader with_body(const std::string& pattern, Access access,
+                                                      Handler handler);
+  // Answers 413 for a declared body over the limit and 415 for multipart,
+  // before httplib reads (or skips) the body.
+  bool refuse_before_body(const httplib::Request& req, httplib::Response& res);
   void install_hooks();
-  // Throws HttpError 401/403 unless the request carries the bearer token.
-  void check_token(const httplib::Request& req) const;
+  // Throws HttpError 401/403 unless the request's token has the scope
+  // `access` needs; sets current_caller().
+  void authorize(const httplib::Request& req, Access access) const;
   void serve_static(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions options_;
+  TokenSet tokens_;
   MetricsRegistry& metrics_;
   JsonLog& log_;
-  httplib::Server server_;
+  GuardedServer server_;
   int port_ = -1;
   std::thread thread_;
   std::atomic<bool> bound_{false};

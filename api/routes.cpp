@@ -118,8 +118,15 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   }
 }
 
-json deploy_json(const std::string& name, const Result<DeployOutcome>& outcome) {
+// Deploys and says who did it in the log (the token's name).
+json deploy_json(HttpServer& server, const std::string& name,
+                 const Result<DeployOutcome>& outcome) {
   if (!outcome.ok()) throw HttpError{422, "deploy_failed", outcome.error().message};
+  server.log().info({{"msg", "flow deployed"},
+                     {"flow", name},
+                     {"version", outcome->version},
+                     {"changed", outcome->changed},
+                     {"by", current_caller().name}});
   return {{"flow", name}, {"version", outcome->version}, {"changed", outcome->changed}};
 }
 
@@ -146,7 +153,7 @@ void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response&
   out["deployable"] = !parsed.diagnostics.has_errors();
   out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
   if (req.has_param("deploy") && req.get_param_value("deploy") != "false") {
-    out["deploy"] = deploy_json(name, ctx.flows.deploy(name));
+    out["deploy"] = deploy_json(server, name, ctx.flows.deploy(name));
     out["version"] = out["deploy"]["version"];
     out["draft"] = false;
   }
@@ -163,7 +170,7 @@ void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Respon
     if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
   }
   require_known_flow(ctx.flows, name);
-  reply_json(res, 200, deploy_json(name, ctx.flows.deploy(name)));
+  reply_json(res, 200, deploy_json(server, name, ctx.flows.deploy(name)));
 }
 
 // What became of one message node's deliveries, and the provider's feedback on them.
@@ -292,11 +299,23 @@ void get_consent(ApiContext& ctx, const Request& req, Response& res) {
   reply_json(res, 200, reply);
 }
 
+// The id clients see: `<number>-<mac>` (api/journey_ids.h).
+json public_journey_id(const ApiContext& ctx, int64_t id) {
+  if (!ctx.journey_ids) return id;
+  return ctx.journey_ids->encode(id);
+}
+
+json public_journey_json(const ApiContext& ctx, const runtime::JourneyRecord& j) {
+  json out = journey_to_json(j);
+  out["id"] = public_journey_id(ctx, j.id);
+  return out;
+}
+
 void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
   require_known_user(ctx.engine, user);
   json out = json::array();
-  for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(journey_to_json(j));
+  for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(public_journey_json(ctx, j));
   reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
 }
 
@@ -373,17 +392,24 @@ void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
   json out = json::array();
   for (const auto& d : ctx.engine.deliveries(user, flow, status ? kStatusScanWindow : limit)) {
     if (status && d.status != *status) continue;
-    out.push_back(delivery_to_json(d));
+    json item = delivery_to_json(d);
+    item["journey_id"] = public_journey_id(ctx, d.journey_id);
+    out.push_back(item);
     if (out.size() == limit) break;
   }
   reply_json(res, 200, {{"deliveries", out}});
 }
 
 void get_journey(ApiContext& ctx, const Request& req, Response& res) {
-  int64_t id = parse_int(req.matches[1], "id");
-  auto detail = ctx.engine.journey(id);
-  if (!detail) throw HttpError{404, "unknown_journey", "no journey " + std::to_string(id)};
-  json out = journey_to_json(detail->journey);
+  const std::string text = req.matches[1];
+  std::optional<int64_t> id;
+  if (ctx.journey_ids)
+    id = ctx.journey_ids->decode(text);  // a guessed or altered id is simply unknown
+  else
+    id = parse_int(text, "id");
+  auto detail = id ? ctx.engine.journey(*id) : std::nullopt;
+  if (!detail) throw HttpError{404, "unknown_journey", "no journey " + text};
+  json out = public_journey_json(ctx, detail->journey);
   json steps = json::array();
   for (const auto& s : detail->steps) steps.push_back(step_to_json(s));
   out["steps"] = steps;
@@ -503,13 +529,18 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
     reply_json(res, 200, {{"flows", out}});
   });
   server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { get_flow(*c, q, r); });
-  server.put("/v1/flows/" + kName,
-             [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); });
-  server.post("/v1/flows/" + kName + "/deploy",
-              [s, c](const Request& q, Response& r) { deploy_flow(*s, *c, q, r); });
+  // Flows are configuration: a saved file is deployed on the next start.
+  server.put(
+      "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); },
+      Access::kAdmin);
+  server.post(
+      "/v1/flows/" + kName + "/deploy",
+      [s, c](const Request& q, Response& r) { deploy_flow(*s, *c, q, r); }, Access::kAdmin);
   server.get("/v1/flows/" + kName + "/stats",
              [c](const Request& q, Response& r) { flow_stats(*c, q, r); });
-  server.post("/v1/check", [s](const Request& q, Response& r) { check(*s, q, r); });
+  // Checking and simulating change nothing: the read scope is enough.
+  server.post(
+      "/v1/check", [s](const Request& q, Response& r) { check(*s, q, r); }, Access::kRead);
   server.get("/v1/schema/nodes", [](const Request&, Response& res) {
     res.set_content(nodes::node_schemas_json(), "application/json");
   });
@@ -536,8 +567,9 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.get("/v1/deliveries", [c](const Request& q, Response& r) { get_deliveries(*c, q, r); });
   server.get("/v1/journeys/" + kName,
              [c](const Request& q, Response& r) { get_journey(*c, q, r); });
-  server.post("/v1/simulate",
-              [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); });
+  server.post(
+      "/v1/simulate", [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); },
+      Access::kRead);
 }
 
 }  // namespace trellis::api

@@ -9,6 +9,7 @@
 #include "api/flow_catalog.h"
 #include "api/http_server.h"
 #include "api/ingest.h"
+#include "api/journey_ids.h"
 #include "runtime/engine.h"
 
 namespace trellis::api {
@@ -20,6 +21,8 @@ struct ApiContext {
   // The server's delivery configuration (null: none): the channels consent
   // may name, and the rules a simulation runs under.
   std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery;
+  // Public journey ids (null: the store's integers, for tests of other parts).
+  const JourneyIds* journey_ids = nullptr;
 };
 
 // REQUIRES: before server.bind(). `context` must outlive the server.

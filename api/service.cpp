@@ -52,6 +52,12 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   std::unique_ptr<Service> s(new Service(std::move(options), log));
   const ServiceOptions& o = s->options_;
   log.set_request_lines(o.log_requests);
+  if (!is_loopback_host(o.http.host) && o.http.token.empty() && o.http.tokens.empty() &&
+      !o.allow_open)
+    return Error{"refusing to listen on " + o.http.host +
+                 " without a token: anyone who reaches the port could read profiles and "
+                 "change flows. Give --token or --tokens-file, or --allow-open to accept that "
+                 "(docs/security.md)"};
 
   runtime::EngineOptions engine_options;
   engine_options.db_path = o.db_path;
@@ -88,8 +94,11 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   s->flows_ = std::make_unique<FlowCatalog>(o.flows_dir, *s->engine_, log);
   s->flows_->deploy_folder();
   s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_);
-  s->context_ =
-      std::make_unique<ApiContext>(ApiContext{*s->engine_, *s->flows_, *s->ingest_, o.delivery});
+  auto journey_ids = JourneyIds::open(o.db_path);  // after the engine: its schema is in place
+  if (!journey_ids.ok()) return journey_ids.error();
+  s->journey_ids_ = std::make_unique<JourneyIds>(std::move(*journey_ids));
+  s->context_ = std::make_unique<ApiContext>(
+      ApiContext{*s->engine_, *s->flows_, *s->ingest_, o.delivery, s->journey_ids_.get()});
   s->server_ = std::make_unique<HttpServer>(o.http, s->metrics_, log);
   add_routes(*s->server_, *s->context_);
   s->install_collectors();
@@ -106,7 +115,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
             {"port", s->server_->port()},
             {"db", o.db_path},
             {"flows", o.flows_dir},
-            {"auth", !o.http.token.empty()},
+            {"auth", s->server_->has_tokens()},
             {"delivery_config", o.delivery ? o.delivery->file : ""},
             {"redis", o.redis ? o.redis->url : ""}});
   return s;

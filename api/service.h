@@ -44,6 +44,9 @@ struct ServiceOptions {
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous
   std::optional<RedisOptions> redis;   // set: consume this stream
   bool log_requests = true;
+  // Listen beyond loopback without any token (everyone reaching the port may
+  // read and change everything); without it, open() refuses such a --host.
+  bool allow_open = false;
   // The delivery configuration (`serve --config`, loaded and checked there to
   // print its diagnostics); null: Service::open reads config_path. The engine
   // delivers under it, consent routes accept its channels, and simulations
@@ -84,6 +87,7 @@ class Service {
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<FlowCatalog> flows_;
   std::unique_ptr<Ingest> ingest_;
+  std::unique_ptr<JourneyIds> journey_ids_;
   std::unique_ptr<ApiContext> context_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<RedisConsumer> consumer_;

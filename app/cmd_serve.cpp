@@ -69,10 +69,34 @@ const std::vector<Flag>& flags() {
       {"--port", "TRELLIS_PORT", "N", "HTTP port (0 picks a free one)", "8080",
        [](auto& o, auto& v) { return to_int(v, 0, 65535, &o.http.port); }},
       {"--token", "TRELLIS_TOKEN", "TOKEN",
-       "require `Authorization: Bearer TOKEN` on writes (non-GET)", "",
+       "one admin token named default: `Authorization: Bearer TOKEN` on every API call", "",
        [](auto& o, auto& v) {
          o.http.token = v;
          return true;
+       }},
+      {"--tokens-file", "TRELLIS_TOKENS_FILE", "PATH",
+       "named tokens, one `name read|write|admin secret` a line (docs/security.md)", "",
+       [](auto& o, auto& v) {
+         if (v.empty()) return true;
+         auto tokens = api::load_tokens_file(v);
+         if (!tokens.ok()) {
+           std::cerr << "trellis serve: " << tokens.error().message << "\n";
+           return false;
+         }
+         o.http.tokens = std::move(*tokens);
+         return true;
+       }},
+      {"--allow-open", "TRELLIS_ALLOW_OPEN", "yes|no",
+       "listen beyond loopback without any token (everyone may read and write)", "no",
+       [](auto& o, auto& v) {
+         o.allow_open = v == "yes";
+         return v == "yes" || v == "no";
+       }},
+      {"--open-metrics", "TRELLIS_OPEN_METRICS", "yes|no",
+       "serve /metrics without a token (it names flows and counts, no personal data)", "no",
+       [](auto& o, auto& v) {
+         o.http.open_metrics = v == "yes";
+         return v == "yes" || v == "no";
        }},
       {"--editor-dir", "TRELLIS_EDITOR_DIR", "DIR", "built editor files served at /",
        "editor-web/dist",
@@ -154,8 +178,31 @@ const std::vector<Flag>& flags() {
        }},
       {"--max-json-depth", "TRELLIS_MAX_JSON_DEPTH", "N", "deepest JSON nesting accepted", "32",
        [](auto& o, auto& v) { return to_int(v, 1, 1000, &o.http.max_json_depth); }},
-      {"--threads", "TRELLIS_THREADS", "N", "HTTP worker threads (one per open connection)", "32",
-       [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},
+      {"--threads", "TRELLIS_THREADS", "N",
+       "HTTP worker threads (idle connections hold none; one more serves /healthz, /metrics)",
+       "16", [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},
+      {"--queue-limit", "TRELLIS_QUEUE_LIMIT", "N",
+       "requests waiting for a worker; more are refused with 503", "256",
+       [](auto& o, auto& v) { return to_int(v, 1, 100000, &o.http.queue_limit); }},
+      {"--max-connections", "TRELLIS_MAX_CONNECTIONS", "N",
+       "open HTTP connections; more are refused with 503", "512",
+       [](auto& o, auto& v) { return to_int(v, 1, 900, &o.http.max_connections); }},
+      {"--header-timeout", "TRELLIS_HEADER_TIMEOUT", "SECONDS",
+       "a request's headers must arrive within this (else 408 and close)", "10",
+       [](auto& o, auto& v) {
+         int s = 0;
+         if (!to_int(v, 1, 3600, &s)) return false;
+         o.http.header_timeout_ms = s * 1000;
+         return true;
+       }},
+      {"--body-timeout", "TRELLIS_BODY_TIMEOUT", "SECONDS",
+       "a request's body must arrive within this after its headers (else 408)", "30",
+       [](auto& o, auto& v) {
+         int s = 0;
+         if (!to_int(v, 1, 3600, &s)) return false;
+         o.http.body_timeout_ms = s * 1000;
+         return true;
+       }},
       {"--log-requests", "TRELLIS_LOG_REQUESTS", "on|off",
        "one JSON log line per request on stderr", "on",
        [](auto& o, auto& v) {

@@ -36,11 +36,12 @@ async function callWithHeaders<T>(
 ): Promise<{ json: T; headers: Headers }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token && method !== 'GET') headers.Authorization = `Bearer ${token}`;
+  if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  // A server started with --token wants it on writes: ask once, keep it for the tab.
-  if (res.status === 401 && method !== 'GET' && !retried) {
-    const t = window.prompt('This server needs its API token for changes. Token:');
+  // A server with tokens wants one on every API call (docs/security.md): ask once,
+  // keep it for the tab. Saving and deploying need a token with the admin scope.
+  if (res.status === 401 && !retried) {
+    const t = window.prompt('This server needs an API token. Token:');
     if (t) {
       setToken(t.trim());
       return callWithHeaders<T>(method, path, body, true);

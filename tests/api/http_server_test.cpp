@@ -73,7 +73,7 @@ TEST_CASE("without a token, writes are open") {
   CHECK(body_of(r)["a"] == 1);
 }
 
-TEST_CASE("with a token, writes need the bearer token and reads stay open") {
+TEST_CASE("with a token, API calls need the bearer token and /healthz stays open") {
   api::ServerOptions options;
   options.token = "s3cret";
   Fixture f(options);
@@ -87,8 +87,8 @@ TEST_CASE("with a token, writes need the bearer token and reads stay open") {
   auto wrong =
       f.client->Post("/v1/echo", {{"Authorization", "Bearer nope"}}, "{}", "application/json");
   REQUIRE(wrong);
-  CHECK(wrong->status == 403);
-  CHECK(body_of(wrong)["error"] == "forbidden");
+  CHECK(wrong->status == 401);
+  CHECK(body_of(wrong)["error"] == "unauthorized");
 
   auto right = f.client->Post("/v1/echo", {{"Authorization", "Bearer s3cret"}}, R"({"x":true})",
                               "application/json");

@@ -45,7 +45,7 @@ httplib::Headers ServiceFixture::headers() const {
 }
 
 json ServiceFixture::get_json(const std::string& path, int expect_status) {
-  auto r = client->Get(path.c_str());
+  auto r = client->Get(path.c_str(), headers());
   REQUIRE(r);
   INFO(path << " -> " << r->body);
   REQUIRE(r->status == expect_status);

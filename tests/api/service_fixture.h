@@ -25,7 +25,7 @@ struct ServiceFixture {
   // adapter and port, keeps every other option. Fails the test on error.
   void start(ServiceOptions options = {});
 
-  // Writes carry the bearer token when `token` is set.
+  // Requests carry the bearer token when `token` is set.
   httplib::Result post_json(const std::string& path, const nlohmann::json& body);
   httplib::Result put(const std::string& path, const std::string& body, const std::string& type);
   httplib::Headers headers() const;

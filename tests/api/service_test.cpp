@@ -299,13 +299,18 @@ TEST_CASE("journeys, steps, deliveries and stats after an event") {
   CHECK(journeys[0]["node"] == "wait");
   CHECK(journeys[0]["state"] == "waiting_timer");
 
-  int64_t id = journeys[0]["id"];
-  json journey = f.get_json("/v1/journeys/" + std::to_string(id));
+  // Public ids are `<number>-<mac>`: a neighbour's number with this mac is unknown.
+  std::string id = journeys[0]["id"];
+  json journey = f.get_json("/v1/journeys/" + id);
+  CHECK(journey["id"] == id);
   REQUIRE(journey["steps"].size() >= 2);
   CHECK(journey["steps"][0]["node"] == "hello");
   CHECK(journey["steps"][0]["input"] == "entry");
-  require_error(f.client->Get("/v1/journeys/abc"), 400, "bad_id");
-  require_error(f.client->Get("/v1/journeys/987654"), 404, "unknown_journey");
+  const std::string number = id.substr(0, id.find('-')), mac = id.substr(id.find('-'));
+  CHECK(number == "1");
+  require_error(f.client->Get("/v1/journeys/1"), 404, "unknown_journey");
+  require_error(f.client->Get(("/v1/journeys/2" + mac).c_str()), 404, "unknown_journey");
+  require_error(f.client->Get("/v1/journeys/abc"), 404, "unknown_journey");
 
   json deliveries = f.get_json("/v1/deliveries?user=u1")["deliveries"];
   REQUIRE(deliveries.size() == 1);
@@ -407,7 +412,7 @@ TEST_CASE("simulate runs a flow on a virtual clock without touching the store") 
   require_error(f.post_json("/v1/simulate", bad_event), 400, "invalid_simulation");
 }
 
-TEST_CASE("with a token, every write needs it and a refused write changes nothing") {
+TEST_CASE("with a token, every API call needs it and a refused write changes nothing") {
   Fixture f("tok");
   require_error(f.client->Post("/v1/events", signup("e1", "u1").dump(), "application/json"), 401,
                 "unauthorized");
@@ -419,11 +424,13 @@ TEST_CASE("with a token, every write needs it and a refused write changes nothin
   require_error(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain"), 401, "unauthorized");
   require_error(f.client->Post("/v1/events", {{"Authorization", "Bearer nope"}},
                                signup("e1", "u1").dump(), "application/json"),
-                403, "forbidden");
-  require_error(f.client->Get("/v1/users/u1/journeys"), 404, "unknown_user");
-  CHECK(f.get_json("/v1/coupons/P")["left"] == 0);  // reads stay open
+                401, "unauthorized");
+  require_error(f.client->Get("/v1/users/u1/journeys"), 401, "unauthorized");
+  require_error(f.client->Get("/v1/coupons/P"), 401, "unauthorized");
 
   f.token = "tok";
+  CHECK(f.get_json("/v1/coupons/P")["left"] == 0);  // nothing was loaded
+  f.get_json("/v1/users/u1/journeys", 404);         // nor any event
   CHECK(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
   CHECK(f.get_json("/v1/users/u1/journeys")["journeys"].size() == 1);
 }
