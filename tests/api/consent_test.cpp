@@ -138,7 +138,7 @@ TEST_CASE("a refused consent body answers 400 naming its field and changes nothi
   CHECK(f.get_json("/v1/users/u1/consent") == before);
 }
 
-TEST_CASE("consent: malformed or deep JSON is refused; writes need the token") {
+TEST_CASE("consent: malformed or deep JSON is refused; reads and writes need the token") {
   api::testing::ServiceFixture f;
   api::ServiceOptions options;
   options.http.token = "tok";
@@ -150,7 +150,8 @@ TEST_CASE("consent: malformed or deep JSON is refused; writes need the token") {
   require_error(f.put("/v1/users/u1/consent", std::string(40, '[') + std::string(40, ']'),
                       "application/json"),
                 400, "json_too_deep");
-  require_error(f.client->Get("/v1/users/u1/consent"), 404, "unknown_user");
+  require_error(f.client->Get("/v1/users/u1/consent"), 401, "unauthorized");
+  require_error(f.client->Get("/v1/users/u1/consent", f.headers()), 404, "unknown_user");
   CHECK(f.put("/v1/users/u1/consent", R"({"sms": false})", "application/json")->status == 200);
 }
 
