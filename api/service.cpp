@@ -49,15 +49,15 @@ Service::Service(ServiceOptions options, JsonLog& log) : options_(std::move(opti
 Service::~Service() { shutdown(); }
 
 Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& log) {
+  if (!is_loopback_host(options.http.host) && options.http.token.empty() &&
+      options.http.tokens.empty() && !options.allow_open)
+    return Error{"refusing to listen on " + options.http.host +
+                 " without a token: anyone who reaches the port could read profiles and "
+                 "change flows. Give --token or --tokens-file, or --allow-open yes to accept "
+                 "that (docs/security.md)"};
   std::unique_ptr<Service> s(new Service(std::move(options), log));
   const ServiceOptions& o = s->options_;
   log.set_request_lines(o.log_requests);
-  if (!is_loopback_host(o.http.host) && o.http.token.empty() && o.http.tokens.empty() &&
-      !o.allow_open)
-    return Error{"refusing to listen on " + o.http.host +
-                 " without a token: anyone who reaches the port could read profiles and "
-                 "change flows. Give --token or --tokens-file, or --allow-open to accept that "
-                 "(docs/security.md)"};
 
   runtime::EngineOptions engine_options;
   engine_options.db_path = o.db_path;
