@@ -416,7 +416,10 @@ std::string insert_journeys_sql(int rows) {
 // Binds every column of a journey, in kJourneyInsertColumns order, starting at
 // parameter `base` + 1. The UPDATE numbers its parameters the same way and
 // leaves unused the columns a journey never changes (flow, user, trigger...).
-void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& words) {
+// The UPDATE never changes the trigger event (nor flow, user, key, entry
+// time): `insert` false skips compacting it again for every step.
+void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& words,
+                  bool insert = true) {
   s.bind(base + 1, j.flow)
       .bind(base + 2, j.version)
       .bind(base + 3, j.user_id)
@@ -428,7 +431,8 @@ void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& 
       .bind(base + 9, j.coupon_code)
       .bind(base + 10, j.variant)
       .bind_compact(base + 11, j.trigger_event,
-                    step_codec::encode_event(j.trigger_event, j.entered_at, words))
+                    insert ? step_codec::encode_event(j.trigger_event, j.entered_at, words)
+                           : std::string())
       .bind_compact(base + 12, j.last_event, step_codec::encode_event(j.last_event, j.entered_at, words))
       .bind(base + 13, j.steps)
       .bind(base + 14, j.entered_at)
@@ -1269,7 +1273,7 @@ class SqliteStore final : public Store {
   Status update_journey(const JourneyRecord& j) override {
     flush_journeys();
     Use u(update_journey_);
-    bind_journey(u.stmt, 0, j, words_);
+    bind_journey(u.stmt, 0, j, words_, /*insert=*/false);
     return done(u);
   }
   // The history is compact (step_codec), appended to in place; one written
