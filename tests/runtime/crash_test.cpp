@@ -196,7 +196,9 @@ TEST_CASE("crash test: SIGKILL at random points loses nothing and doubles nothin
   // A restarted child may finish before every planned kill (usually 25 land;
   // the fewest seen was 10); five is a floor that a loaded CI box still meets.
   CHECK(kills >= 5);
-  CHECK(kills_while_deferred >= 3);
+  // Coverage, not durability: at least one kill must find messages held back
+  // (at load 20 on two cores only one of 25 did once; usually several do).
+  CHECK(kills_while_deferred >= 1);
   std::printf("crash test: %d kills (%d with messages deferred), %ld ms reference run\n", kills,
               kills_while_deferred, static_cast<long>(reference_ms));
 
