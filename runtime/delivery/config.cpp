@@ -128,14 +128,47 @@ class ConfigReader {
 
   void read_root(const YAML::Node& root, DeliveryConfig& config) {
     for_each_key(root, "the configuration",
-                 {"timezone", "channels", "caps", "max_defer", "consent_events"},
+                 {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks"},
                  [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+                   if (key == "webhooks") read_webhooks(value, config);
                    if (key == "timezone") read_timezone(value, config);
                    if (key == "channels") read_channels(value, config);
                    if (key == "caps") read_caps(value, config);
                    if (key == "max_defer")
                      read_duration(value, "max_defer", kMinute, 30 * kDay, config.max_defer_ms);
                    if (key == "consent_events") read_consent_events(value, config);
+                 });
+  }
+
+  // `webhooks: {allow_hosts: [hooks.internal, 127.0.0.1]}`: internal hosts a
+  // webhook node may send to (docs/delivery.md, "Webhook targets").
+  void read_webhooks(const YAML::Node& value, DeliveryConfig& config) {
+    if (!value.IsMap()) {
+      error(span(value), "'webhooks' must be a mapping such as {allow_hosts: [hooks.internal]}, not " +
+                             shape(value));
+      return;
+    }
+    for_each_key(value, "webhooks", {"allow_hosts"},
+                 [&](const std::string&, const YAML::Node&, const YAML::Node& hosts) {
+                   if (!hosts.IsSequence()) {
+                     error(span(hosts), "'allow_hosts' must be a list of host names or "
+                                        "addresses such as [hooks.internal, 10.0.0.7], not " +
+                                            shape(hosts));
+                     return;
+                   }
+                   for (const YAML::Node& host : hosts) {
+                     auto name = text(host, "allow_hosts", "a host name or address");
+                     if (!name) continue;
+                     if (name->find_first_of("/:@ ") != std::string::npos &&
+                         name->find('[') == std::string::npos &&
+                         std::count(name->begin(), name->end(), ':') < 2) {
+                       error(span(host), "'" + *name +
+                                             "' must be a host alone (hooks.internal, 10.0.0.7, "
+                                             "::1), without scheme, port or path");
+                       continue;
+                     }
+                     config.webhook_allow_hosts.push_back(*name);
+                   }
                  });
   }
 

@@ -69,6 +69,8 @@ struct ChannelConfig {
   RetryPolicy retry;
   CircuitBreaker circuit;
   std::optional<QuietHours> quiet_hours;
+  // DeliveryConfig::webhook_allow_hosts, copied by the dispatcher for the http provider.
+  std::vector<std::string> webhook_allow_hosts;
   ir::SourceSpan span;  // the channel's key in the file
 };
 
@@ -98,6 +100,10 @@ struct DeliveryConfig {
   Millis max_defer_ms = 3LL * 24 * 3600 * 1000;  // a deferred message older than this is dropped
   // Default: `unsubscribe` unsubscribes, `subscribe` subscribes.
   std::vector<ConsentEvent> consent_events = {{"unsubscribe", false}, {"subscribe", true}};
+  // `webhooks: {allow_hosts: [...]}`: the internal hosts (loopback, private,
+  // link-local, metadata) a webhook node may send to; every other internal
+  // target is refused (runtime/delivery/webhook_target.h).
+  std::vector<std::string> webhook_allow_hosts;
 
   const ChannelConfig* channel(const std::string& name) const {
     auto it = channels.find(name);

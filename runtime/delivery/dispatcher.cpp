@@ -154,6 +154,7 @@ std::vector<ChannelConfig> effective_channels(const DeliveryConfig* config,
   if (config)
     for (const auto& [name, channel] : config->channels) {
       out.push_back(channel);
+      out.back().webhook_allow_hosts = config->webhook_allow_hosts;
       // Built in code with only rules (quiet hours, say): the default provider sends.
       if (channel.provider.empty()) {
         ChannelConfig& c = out.back();
@@ -168,6 +169,7 @@ std::vector<ChannelConfig> effective_channels(const DeliveryConfig* config,
     if (config && config->channel(name)) continue;
     ChannelConfig channel = fallback;
     channel.name = name;
+    if (config) channel.webhook_allow_hosts = config->webhook_allow_hosts;
     out.push_back(channel);
   }
   return out;

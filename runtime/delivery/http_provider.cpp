@@ -2,9 +2,11 @@
 // own body to its own url), one kept-alive connection per worker.
 #include <cctype>
 #include <ctime>
+#include <sys/socket.h>
 
 #include "runtime/delivery/curl_handle.h"
 #include "runtime/delivery/providers.h"
+#include "runtime/delivery/webhook_target.h"
 
 namespace trellis::runtime::delivery {
 
@@ -45,6 +47,31 @@ size_t find_retry_after(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+// The host of `url` as curl reads it; empty when it has none.
+std::string url_host(const std::string& url) {
+  CURLU* parsed = curl_url();
+  std::string host;
+  char* part = nullptr;
+  if (parsed && curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+    host = part;
+    curl_free(part);
+  }
+  curl_url_cleanup(parsed);
+  return host;
+}
+
+// Opens each connection's socket only when its address is public: called with
+// the address curl is about to connect to, after resolution, so neither an
+// internal IP literal nor a name resolving (or rebound) to one gets through.
+curl_socket_t open_public_socket(void* refusal, curlsocktype, curl_sockaddr* address) {
+  if (auto internal = internal_address(&address->addr)) {
+    *static_cast<std::string*>(refusal) = *internal;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 class HttpProvider final : public Provider {
  public:
   HttpProvider(const HttpSettings& settings, const std::atomic<bool>* cancel)
@@ -67,6 +94,20 @@ class HttpProvider final : public Provider {
 
     Response response;
     CURL* h = curl_.get();
+    // A webhook node's url is the flow author's choice: internal targets are
+    // refused unless the configuration allows the host (webhook_target.h).
+    std::string refusal;
+    const std::string host = own_url ? url_host(url) : std::string();
+    const bool guarded = own_url && !host_allowed(host, settings_.webhook_allow_hosts);
+    if (guarded) {
+      if (auto internal = internal_host(host)) return refused(*internal);
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &refusal);
+      // A connection kept alive from an earlier call was opened under the same check.
+    } else {
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, nullptr);
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, nullptr);
+    }
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
@@ -78,6 +119,11 @@ class HttpProvider final : public Provider {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
     const CURLcode code = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);  // `headers` dies here
+    if (guarded) {
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, nullptr);
+      curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, nullptr);  // `refusal` dies here
+    }
+    if (!refusal.empty()) return refused(refusal);
     if (code != CURLE_OK) {
       // curl's own text: it names the failure, never the request's headers.
       const std::string error = std::string("http: ") + curl_easy_strerror(code);
@@ -91,6 +137,13 @@ class HttpProvider final : public Provider {
   }
 
  private:
+  // Never retried: the target will not become public by waiting.
+  static SendOutcome refused(const std::string& why) {
+    return SendOutcome::permanent("webhook: refused to send to " + why +
+                                  " (internal targets need webhooks.allow_hosts in the delivery "
+                                  "configuration)");
+  }
+
   static SendOutcome classify(long status, const Response& response) {
     if (status >= 200 && status < 300) return SendOutcome::ok();
     const std::string error = "http: HTTP " + std::to_string(status);

@@ -16,6 +16,7 @@ Result<ProviderFactory> open_http(const ChannelConfig& channel, ProviderContext&
   settings.ca_file = channel.ca_file;
   settings.timeout_ms = channel.timeout_ms;
   settings.connect_timeout_ms = channel.connect_timeout_ms;
+  settings.webhook_allow_hosts = channel.webhook_allow_hosts;
   for (const Header& header : channel.headers) {
     Result<std::string> value = resolve_references(header.value);
     if (!value.ok())

@@ -19,6 +19,10 @@ struct HttpSettings {
   std::vector<std::string> secrets;  // the environment values in `headers`: kept out of errors
   Millis timeout_ms = 10000;
   Millis connect_timeout_ms = 5000;
+  // Hosts a webhook node's own url may name although they are internal
+  // (loopback, private, link-local, metadata; webhook_target.h); every other
+  // internal target is refused, checked on the address each connection uses.
+  std::vector<std::string> webhook_allow_hosts;
 };
 
 struct SmtpSettings {

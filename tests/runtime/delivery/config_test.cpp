@@ -223,3 +223,27 @@ TEST_CASE("${NAME} references resolve from the environment and errors name only 
   CHECK(check_references("${1X}") != "");
   CHECK(check_references("plain") == "");
 }
+
+TEST_CASE("webhooks.allow_hosts names the internal hosts a webhook node may reach") {
+  LoadedConfig ok = parse_delivery_config(
+      "channels: {webhook: {provider: http}}\n"
+      "webhooks: {allow_hosts: [127.0.0.1, hooks.internal, '::1']}\n",
+      "t.yaml");
+  INFO(positions(ok).size());
+  REQUIRE(ok.ok());
+  CHECK(ok.config.webhook_allow_hosts ==
+        std::vector<std::string>{"127.0.0.1", "hooks.internal", "::1"});
+  CHECK(parse_delivery_config("", "t.yaml").config.webhook_allow_hosts.empty());
+
+  LoadedConfig bad = parse_delivery_config(
+      "webhooks:\n"
+      "  allow_hosts: [http://hooks.internal/x, 'hooks.internal:8080']\n"
+      "  allow: [x]\n",
+      "t.yaml");
+  const auto lines = positions(bad);
+  CHECK(has(lines, "2:17", "must be a host alone"));
+  CHECK(has(lines, "2:42", "must be a host alone"));
+  CHECK(has(lines, "3:3", "unknown key 'allow'"));
+  CHECK(has(positions(parse_delivery_config("webhooks: [a]\n", "t.yaml")), "1:11",
+            "'webhooks' must be a mapping"));
+}

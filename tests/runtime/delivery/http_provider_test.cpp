@@ -6,6 +6,7 @@
 
 #include "runtime/delivery/provider.h"
 #include "runtime/delivery/providers.h"
+#include "runtime/delivery/webhook_target.h"
 #include "servers.h"
 
 using namespace trellis;
@@ -31,8 +32,10 @@ DeliveryRecord sms(const std::string& key) {
 }
 
 std::unique_ptr<Provider> http_provider(const std::string& url, std::vector<Header> headers = {},
-                                        Millis timeout_ms = 5000) {
+                                        Millis timeout_ms = 5000,
+                                        std::vector<std::string> webhook_allow_hosts = {}) {
   ChannelConfig c;
+  c.webhook_allow_hosts = std::move(webhook_allow_hosts);
   c.name = "sms";
   c.provider = "http";
   c.url = url;
@@ -69,7 +72,7 @@ TEST_CASE(
 
 TEST_CASE("http: a webhook node's delivery goes to its own url with its own body") {
   HttpReceiver receiver([](auto&, auto&, int) {});
-  auto provider = http_provider("");
+  auto provider = http_provider("", {}, 5000, {"127.0.0.1"});  // the receiver is on loopback
   DeliveryRecord d = sms("4:hook:1");
   d.channel = "webhook";
   d.to = receiver.url("/crm/lead");
@@ -80,6 +83,55 @@ TEST_CASE("http: a webhook node's delivery goes to its own url with its own body
   CHECK(receiver.received()[0].body == R"({"lead": "u1"})");
   d.channel = "sms";  // an sms delivery with no channel url cannot go anywhere
   CHECK(provider->send(d).kind == SendOutcome::Kind::kPermanent);
+}
+
+TEST_CASE("http: a webhook to an internal address is refused unless its host is allowed") {
+  HttpReceiver receiver([](auto&, auto&, int) {});
+  const std::string port = receiver.url().substr(receiver.url().rfind(':'));  // ":N/..."
+  auto guarded = http_provider("", {}, 5000, {"hooks.example"});
+  auto send_to = [&](Provider& provider, const std::string& url) {
+    DeliveryRecord d = sms("5:hook:1");
+    d.channel = "webhook";
+    d.to = url;
+    return provider.send(d);
+  };
+  // Literal addresses and names, and one curl resolves to 127.0.0.1 though it
+  // is no dotted quad (checked on the address the connection would use).
+  for (const std::string& url : std::vector<std::string>{receiver.url("/x"), "http://localhost" + port, "http://127.1" + port,
+        "http://2130706433" + port, "http://[::1]" + port, "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/", "http://[fd00:ec2::254]/"}) {
+    SendOutcome refused = send_to(*guarded, url);
+    INFO(url << ": " << refused.error);
+    CHECK(refused.kind == SendOutcome::Kind::kPermanent);  // never retried
+    CHECK(refused.error.find("webhook: refused to send to ") == 0);
+    CHECK(refused.error.find("allow_hosts") != std::string::npos);
+  }
+  CHECK(send_to(*guarded, "http://169.254.169.254/").error.find("cloud metadata address") !=
+        std::string::npos);
+  CHECK(receiver.count() == 0);
+  // An operator's own channel url is trusted: only a webhook node's url is checked.
+  auto channel = http_provider(receiver.url());
+  CHECK(channel->send(sms("6:hi:1")).is_ok());
+  auto allowed = http_provider("", {}, 5000, {"LOCALHOST"});
+  CHECK(send_to(*allowed, "http://localhost" + port).is_ok());
+  CHECK(receiver.count() == 2);
+}
+
+TEST_CASE("webhook targets: which addresses and hosts are internal") {
+  CHECK(internal_host("127.0.0.1") == "loopback address 127.0.0.1");
+  CHECK(internal_host("[::1]") == "loopback address ::1");
+  CHECK(internal_host("[::ffff:192.168.1.4]").value().find("private address") == 0);
+  CHECK(internal_host("172.31.255.255").has_value());
+  CHECK_FALSE(internal_host("172.32.0.1").has_value());
+  CHECK(internal_host("fe80::1").value().find("link-local") == 0);
+  CHECK(internal_host("metadata.google.internal").has_value());
+  CHECK(internal_host("a.localhost.").has_value());
+  CHECK_FALSE(internal_host("hooks.example.com").has_value());
+  CHECK_FALSE(internal_host("8.8.8.8").has_value());
+  CHECK_FALSE(internal_host("[2606:4700::1111]").has_value());
+  CHECK(host_allowed("[::1]", {"::1"}));
+  CHECK(host_allowed("Hooks.Internal", {"hooks.internal"}));
+  CHECK_FALSE(host_allowed("hooks.internal.evil.com", {"hooks.internal"}));
 }
 
 TEST_CASE("http: answers become outcomes") {
