@@ -11,6 +11,7 @@
 #include "dsl/node_schema.h"
 #include "dsl/suggest.h"
 #include "nodes/local_time.h"
+#include "nodes/webhook_target.h"
 
 namespace trellis::dsl {
 
@@ -448,7 +449,16 @@ void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook
   });
   if (!host_ok && !(host.empty() && host_is_placeholder)) {
     error(span, "webhook url " + quoted(url.source) + " has no valid host", node.id, "url");
+    return;
   }
+  // The server refuses internal targets unless its delivery configuration
+  // allows the host; say so where the url is written (docs/delivery.md).
+  if (auto internal = nodes::internal_host(host))
+    warning(span,
+            "webhook url " + quoted(url.source) + " targets " + *internal +
+                ": the server refuses to send there unless its delivery configuration allows "
+                "the host (webhooks: {allow_hosts: [...]})",
+            node.id, "url");
 }
 
 void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {

@@ -747,7 +747,7 @@ bool looks_like_delivery_config(const std::string& text) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || root["flow"]) return false;
-    for (const char* key : {"channels", "caps", "consent_events", "max_defer"})
+    for (const char* key : {"channels", "caps", "consent_events", "max_defer", "webhooks"})
       if (root[key]) return true;
     return false;
   } catch (const YAML::Exception&) {

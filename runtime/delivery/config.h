@@ -102,7 +102,7 @@ struct DeliveryConfig {
   std::vector<ConsentEvent> consent_events = {{"unsubscribe", false}, {"subscribe", true}};
   // `webhooks: {allow_hosts: [...]}`: the internal hosts (loopback, private,
   // link-local, metadata) a webhook node may send to; every other internal
-  // target is refused (runtime/delivery/webhook_target.h).
+  // target is refused (nodes/webhook_target.h).
   std::vector<std::string> webhook_allow_hosts;
 
   const ChannelConfig* channel(const std::string& name) const {

@@ -6,11 +6,15 @@
 
 #include "runtime/delivery/curl_handle.h"
 #include "runtime/delivery/providers.h"
-#include "runtime/delivery/webhook_target.h"
+#include "nodes/webhook_target.h"
 
 namespace trellis::runtime::delivery {
 
 namespace {
+
+using nodes::host_allowed;
+using nodes::internal_address;
+using nodes::internal_host;
 
 constexpr size_t kMaxErrorBody = 200;  // bytes of a failed answer kept in its error
 
@@ -95,7 +99,7 @@ class HttpProvider final : public Provider {
     Response response;
     CURL* h = curl_.get();
     // A webhook node's url is the flow author's choice: internal targets are
-    // refused unless the configuration allows the host (webhook_target.h).
+    // refused unless the configuration allows the host (nodes/webhook_target.h).
     std::string refusal;
     const std::string host = own_url ? url_host(url) : std::string();
     const bool guarded = own_url && !host_allowed(host, settings_.webhook_allow_hosts);

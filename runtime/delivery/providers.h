@@ -20,7 +20,7 @@ struct HttpSettings {
   Millis timeout_ms = 10000;
   Millis connect_timeout_ms = 5000;
   // Hosts a webhook node's own url may name although they are internal
-  // (loopback, private, link-local, metadata; webhook_target.h); every other
+  // (loopback, private, link-local, metadata; nodes/webhook_target.h); every other
   // internal target is refused, checked on the address each connection uses.
   std::vector<std::string> webhook_allow_hosts;
 };

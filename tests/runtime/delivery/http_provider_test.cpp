@@ -6,13 +6,15 @@
 
 #include "runtime/delivery/provider.h"
 #include "runtime/delivery/providers.h"
-#include "runtime/delivery/webhook_target.h"
+#include "nodes/webhook_target.h"
 #include "servers.h"
 
 using namespace trellis;
 using namespace trellis::runtime;
 using namespace trellis::runtime::delivery;
 using trellis::testing::HttpReceiver;
+using trellis::nodes::host_allowed;
+using trellis::nodes::internal_host;
 
 namespace {
 

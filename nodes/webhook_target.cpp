@@ -1,4 +1,4 @@
-#include "runtime/delivery/webhook_target.h"
+#include "nodes/webhook_target.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace trellis::runtime::delivery {
+namespace trellis::nodes {
 
 namespace {
 
@@ -115,4 +115,4 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allow_h
                      [&](const std::string& allowed) { return lower(allowed) == name; });
 }
 
-}  // namespace trellis::runtime::delivery
+}  // namespace trellis::nodes

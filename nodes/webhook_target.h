@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace trellis::runtime::delivery {
+namespace trellis::nodes {
 
 // Why `address` (an IPv4 or IPv6 socket address) is not a public target, e.g.
 // "loopback address 127.0.0.1"; nullopt for a public address.
@@ -31,4 +31,4 @@ std::optional<std::string> internal_host(std::string_view host);
 // (case-insensitive).
 bool host_allowed(std::string_view host, const std::vector<std::string>& allow_hosts);
 
-}  // namespace trellis::runtime::delivery
+}  // namespace trellis::nodes
