@@ -43,7 +43,8 @@ struct Observed {
 // An engine on the system clock with `config` (YAML) and the flow above,
 // started: the dispatcher's workers run.
 struct Running {
-  Running(const std::string& config_yaml, std::string adapter = "file") {
+  Running(const std::string& config_yaml, std::string adapter = "file",
+          const char* flow_text = kFlow) {
     auto loaded = delivery::parse_delivery_config(config_yaml, "trellis.yaml");
     for (const ir::Diagnostic& d : loaded.diagnostics.items()) FAIL_CHECK(ir::render(d));
     REQUIRE(loaded.ok());
@@ -66,7 +67,7 @@ struct Running {
     auto opened = Engine::open(options);
     REQUIRE(opened.ok());
     engine = std::move(opened.value());
-    std::ofstream(dir.file("hello.yaml")) << kFlow;
+    std::ofstream(dir.file("hello.yaml")) << flow_text;
     auto flow = testing::load_checked_flow(dir.file("hello.yaml"));
     REQUIRE(flow.ok());
     REQUIRE(engine->deploy(flow->flow, flow->source).ok());
@@ -237,6 +238,37 @@ TEST_CASE("a delivery becomes a dead letter after max_attempts, a 4xx at once") 
   std::lock_guard<std::mutex> l(run.observed.mu);
   CHECK(std::count(run.observed.outcomes.begin(), run.observed.outcomes.end(), "dead") == 2);
   CHECK(std::count(run.observed.outcomes.begin(), run.observed.outcomes.end(), "retry") == 2);
+}
+
+TEST_CASE("a webhook to an internal target is a dead letter at once, unless its host is allowed") {
+  const char* webhook_flow = R"(flow: hello
+trigger: { event: signup }
+start: hook
+nodes:
+  hook: { type: webhook, url: "{{user.hook}}", body: "{}", next: done }
+  done: { type: exit }
+)";
+  HttpReceiver receiver([](auto&, auto&, int) {});
+  for (bool allowed : {false, true}) {
+    Running run("channels: {webhook: {provider: http}}\n" +
+                    std::string(allowed ? "webhooks: {allow_hosts: [127.0.0.1]}\n" : ""),
+                "file", webhook_flow);
+    REQUIRE(run.engine->put_profile("u0", R"({"hook": ")" + receiver.url("/hook") + R"("})").ok());
+    Event e;
+    e.type = "signup";
+    e.user_id = "u0";
+    e.id = "signup-u0";
+    REQUIRE(run.engine->ingest({e}).ok());
+    const DeliveryStatus expected = allowed ? DeliveryStatus::kSent : DeliveryStatus::kDead;
+    REQUIRE(eventually([&] { return all_status(run.of_channel("webhook"), expected, 1); }));
+    if (!allowed) {
+      const DeliveryRecord refused = run.of_channel("webhook")[0];
+      CHECK(refused.attempts == 1);  // never retried
+      CHECK(refused.last_error.find("webhook: refused to send to loopback address 127.0.0.1") == 0);
+      CHECK(receiver.count() == 0);
+    }
+  }
+  CHECK(receiver.count() == 1);
 }
 
 TEST_CASE("a secret a provider echoes stays out of the store, the observers and /metrics") {
