@@ -78,6 +78,10 @@ class HttpServer {
     return tokens_.authenticate(req);
   }
   bool has_tokens() const { return !tokens_.empty(); }
+  // The token whose secret this is (a write key sent in a request's body).
+  std::optional<Caller> find_token(const std::string& secret) const {
+    return tokens_.find(secret);
+  }
 
   // Adds the built-in routes and binds. Error when the address is taken.
   // REQUIRES: called once, after every route is registered.

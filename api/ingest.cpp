@@ -65,9 +65,9 @@ std::optional<std::string> Ingest::first_refusal(const std::vector<runtime::Even
   return std::nullopt;
 }
 
-IngestOutcome Ingest::ingest_body(const std::string& body) {
+IngestOutcome Ingest::ingest_body(const std::string& body, const runtime::ParseContext& context) {
   IngestOutcome out;
-  auto events = runtime::parse_events(body);
+  auto events = runtime::parse_events(body, context);
   if (!events.ok()) {
     count_rejected("http", "invalid");
     return {400, "invalid_event", events.error().message, {}};
@@ -88,12 +88,57 @@ IngestOutcome Ingest::ingest_body(const std::string& body) {
   return out;
 }
 
+Ingest::EachOutcome Ingest::ingest_each(const std::string& body,
+                                        const runtime::ParseContext& context) {
+  EachOutcome out;
+  auto parsed = runtime::parse_events_each(body, context);
+  if (!parsed.ok()) {
+    count_rejected("http", "invalid");
+    out.outcome = {400, "invalid_event", parsed.error().message, {}};
+    return out;
+  }
+  out.elements = parsed->elements;
+  out.errors = std::move(parsed->errors);
+  if (!out.errors.empty()) count_rejected("http", "invalid", static_cast<double>(out.errors.size()));
+  // The engine's refusals are checked before the commit too, so a refused
+  // element is reported and the rest still apply.
+  std::vector<runtime::Event> accepted;
+  std::vector<size_t> index_of;  // per accepted event: its element's index
+  for (size_t i = 0; i < parsed->events.size(); ++i) {
+    if (Status valid = engine_.validate_event(parsed->events[i]); !valid.ok()) {
+      out.errors.push_back({parsed->indexes[i], valid.message()});
+      count_rejected("http", "refused");
+      continue;
+    }
+    accepted.push_back(std::move(parsed->events[i]));
+    index_of.push_back(parsed->indexes[i]);
+  }
+  auto by_index = [](const auto& a, const auto& b) { return a.index < b.index; };
+  std::sort(out.errors.begin(), out.errors.end(), by_index);
+  if (accepted.empty()) return out;
+  note_types(accepted);
+  auto summary = engine_.ingest(std::move(accepted));
+  if (!summary.ok()) {
+    count_rejected("http", "store");
+    out.outcome = {503, "store_unavailable", summary.error().message, {}};
+    return out;
+  }
+  count_accepted("http", *summary);
+  for (const auto& refusal : summary->refused)
+    out.errors.push_back({index_of[refusal.index], refusal.message});
+  std::sort(out.errors.begin(), out.errors.end(), by_index);
+  out.outcome.summary = *summary;
+  return out;
+}
+
 std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& messages) {
   std::vector<SinkOutcome> out(messages.size());
   std::vector<runtime::Event> batch;
   std::vector<size_t> message_of;  // per event of `batch`: its message's index
+  runtime::ParseContext context;  // Segment calls' sentAt is corrected as over HTTP
+  context.received_at = wall_ms();
   for (size_t i = 0; i < messages.size(); ++i) {
-    auto events = runtime::parse_events(messages[i].payload);
+    auto events = runtime::parse_events(messages[i].payload, context);
     if (!events.ok()) {
       out[i] = {SinkVerdict::kPoison, events.error().message};
       count_rejected("redis", "invalid");

@@ -32,7 +32,17 @@ class Ingest : public EventSink {
   Ingest(runtime::Engine& engine, MetricsRegistry& metrics);
 
   // One HTTP body: one event or an array, all or nothing, one commit.
-  IngestOutcome ingest_body(const std::string& body);
+  IngestOutcome ingest_body(const std::string& body, const runtime::ParseContext& context = {});
+  // One HTTP body whose elements stand alone (Segment's /v1/batch): the good
+  // elements commit together, the bad ones are listed in `errors` by index.
+  // `status` is 202 even when some elements were refused; 400 when the body
+  // is unusable; 503 when the store failed (nothing applied).
+  struct EachOutcome {
+    IngestOutcome outcome;
+    size_t elements = 0;
+    std::vector<runtime::ElementError> errors;
+  };
+  EachOutcome ingest_each(const std::string& body, const runtime::ParseContext& context);
   // EventSink: each message parsed alone (a bad one is poison and the rest go
   // on); the good ones share one commit. Events without an id get
   // "<source_id>#<index>", so a redelivered stream entry is a duplicate.

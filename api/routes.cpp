@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/consent.h"
+#include "api/segment.h"
 #include "api/simulate.h"
 #include "dsl/format_dsl.h"
 #include "dsl/format_yaml.h"
@@ -233,10 +234,25 @@ void check(HttpServer& server, const Request& req, Response& res) {
 
 // ---- events, users, coupons --------------------------------------------------
 
+// A CloudEvent in binary mode (attributes in `ce-*` headers) as the
+// structured JSON every other body uses; any other body as it is.
+std::string events_body(const Request& req) {
+  if (!req.has_header("ce-specversion")) return req.body;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  for (const auto& [name, value] : req.headers)
+    if (name.size() > 3 && (name[0] == 'c' || name[0] == 'C') && (name[1] == 'e' || name[1] == 'E') &&
+        name[2] == '-')
+      attributes.emplace_back(name, value);
+  auto structured = runtime::cloud_event_from_binary(
+      attributes, req.get_header_value("Content-Type"), req.body);
+  if (!structured.ok()) throw HttpError{400, "invalid_event", structured.error().message};
+  return *structured;
+}
+
 void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   if (json_too_deep(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  IngestOutcome outcome = ctx.ingest.ingest_body(req.body);
+  IngestOutcome outcome = ctx.ingest.ingest_body(events_body(req));
   if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
   json reply = {{"accepted", outcome.summary.accepted},
                 {"duplicates", outcome.summary.duplicates},
@@ -570,6 +586,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.post(
       "/v1/simulate", [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); },
       Access::kRead);
+  add_segment_routes(server, ctx);
 }
 
 }  // namespace trellis::api

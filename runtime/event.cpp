@@ -1,5 +1,6 @@
 #include "runtime/event.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace trellis::runtime {
@@ -63,22 +64,89 @@ Status parse_trellis(const json& o, Event* e) {
   return read_object(o, "properties", &e->properties_json);
 }
 
-Status parse_segment(const json& o, Event* e) {
-  const std::string kind = string_field(o, "type");
+// Reads an optional object field as JSON (an empty object when absent).
+Status object_field(const json& object, const char* name, json* out) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) {
+    *out = json::object();
+    return Status();
+  }
+  if (!it->is_object()) return Error{std::string("`") + name + "` must be an object"};
+  *out = *it;
+  return Status();
+}
+
+// Segment documents receivedAt - sentAt as the producer's clock skew and
+// corrects the event's time by it.
+Status segment_time(const json& o, const json* envelope, const ParseContext& context,
+                    Event* e) {
+  const char* field = o.contains("timestamp") ? "timestamp" : "originalTimestamp";
+  if (auto s = read_time(o, field, &e->time); !s) return s;
+  std::optional<TimeMs> sent_at;
+  if (auto s = read_time(o, "sentAt", &sent_at); !s) return s;
+  if (!sent_at && envelope != nullptr) {
+    if (auto s = read_time(*envelope, "sentAt", &sent_at); !s) return Error{"batch " + s.message()};
+  }
+  if (e->time && sent_at && context.received_at) *e->time += *context.received_at - *sent_at;
+  return Status();
+}
+
+// Properties of each kind of call other than identify; docs/events.md has the table.
+Status segment_properties(const json& o, const std::string& kind, Event* e, json* properties) {
+  if (kind == "track") {
+    e->type = string_field(o, "event");
+    if (e->type.empty()) return Error{"Segment track without `event`"};
+    return object_field(o, "properties", properties);
+  }
+  e->type = kind;
+  if (kind == "page" || kind == "screen") {
+    if (auto s = object_field(o, "properties", properties); !s) return s;
+    for (const char* name : {"name", "category"})
+      if (o.contains(name) && !properties->contains(name)) (*properties)[name] = o[name];
+    return Status();
+  }
+  if (kind == "group") {
+    if (auto s = object_field(o, "traits", properties); !s) return s;
+    const std::string group = string_field(o, "groupId");
+    if (group.empty()) return Error{"Segment group without `groupId`"};
+    (*properties)["group_id"] = group;
+    return Status();
+  }
+  if (kind == "alias") {
+    const std::string previous = string_field(o, "previousId");
+    if (previous.empty()) return Error{"Segment alias without `previousId`"};
+    *properties = {{"previous_id", previous}};
+    return Status();
+  }
+  return Error{"Segment `" + kind +
+               "` calls are not supported (track, identify, page, screen, group, alias)"};
+}
+
+// One Segment call. `envelope` is the batch it came in, if any (for `sentAt`).
+Status parse_segment(const json& o, const json* envelope, const ParseContext& context, Event* e) {
+  const std::string kind =
+      context.segment_call.empty() ? string_field(o, "type") : context.segment_call;
+  if (kind.empty()) return Error{"Segment call without `type`"};
   e->id = string_field(o, "messageId");
+  // A visitor not yet identified is known by the anonymous id alone.
   e->user_id = string_field(o, "userId");
-  if (auto s = read_time(o, "timestamp", &e->time); !s) return s;
+  if (e->user_id.empty()) e->user_id = string_field(o, "anonymousId");
+  if (auto s = segment_time(o, envelope, context, e); !s) return s;
   if (kind == "identify") {
     e->form = EventForm::kSegmentIdentify;
     e->type = "identify";
     return read_object(o, "traits", &e->properties_json);
   }
-  if (kind != "track")
-    return Error{"Segment `" + kind + "` calls are not supported (track, identify)"};
   e->form = EventForm::kSegmentTrack;
-  e->type = string_field(o, "event");
-  if (e->type.empty()) return Error{"Segment track without `event`"};
-  return read_object(o, "properties", &e->properties_json);
+  json properties;
+  if (auto s = segment_properties(o, kind, e, &properties); !s) return s;
+  // Flows read the call's context as `event.context.*`; a property of that name wins.
+  json context_object;
+  if (auto s = object_field(o, "context", &context_object); !s) return s;
+  if (!context_object.empty() && !properties.contains("context"))
+    properties["context"] = std::move(context_object);
+  e->properties_json = properties.dump(-1, ' ', false, json::error_handler_t::replace);
+  return Status();
 }
 
 Status parse_cloud_event(const json& o, Event* e) {
@@ -87,13 +155,16 @@ Status parse_cloud_event(const json& o, Event* e) {
     return Error{"unsupported CloudEvents `specversion`"};
   e->id = string_field(o, "id");
   e->type = string_field(o, "type");
-  e->user_id = string_field(o, "subject");
+  // The user is the `subject`, or the `userid` extension attribute when the
+  // subject names something else.
+  e->user_id = string_field(o, "userid");
+  if (e->user_id.empty()) e->user_id = string_field(o, "subject");
   if (auto s = read_time(o, "time", &e->time); !s) return s;
   return read_object(o, "data", &e->properties_json);
 }
 
 bool looks_like_segment(const json& o) {
-  if (o.contains("userId") || o.contains("messageId")) return true;
+  if (o.contains("userId") || o.contains("anonymousId") || o.contains("messageId")) return true;
   auto it = o.find("type");
   return it != o.end() && it->is_string() && (*it == "track" || *it == "identify") &&
          (o.contains("event") || o.contains("traits"));
@@ -122,16 +193,45 @@ Status check_feedback(const Event& e) {
   return Status();
 }
 
-Status parse_one(const json& o, Event* e) {
+// Every element of every body, whatever its form, is checked here.
+Status parse_one(const json& o, const json* envelope, const ParseContext& context, Event* e) {
   if (!o.is_object()) return Error{"not a JSON object"};
-  Status s = o.contains("specversion") ? parse_cloud_event(o, e)
-             : looks_like_segment(o)   ? parse_segment(o, e)
-                                       : parse_trellis(o, e);
+  const bool segment = envelope != nullptr || !context.segment_call.empty();
+  Status s = segment                   ? parse_segment(o, envelope, context, e)
+             : o.contains("specversion") ? parse_cloud_event(o, e)
+             : looks_like_segment(o)     ? parse_segment(o, nullptr, context, e)
+                                         : parse_trellis(o, e);
   if (!s) return s;
   if (e->type.empty()) return Error{"missing event type"};
   if (is_delivery_feedback(e->type)) return check_feedback(*e);
   if (e->user_id.empty()) return Error{"missing user id"};
   return Status();
+}
+
+// A body as JSON, and where its elements are: the body itself, its array, or
+// a Segment batch envelope's `batch`.
+struct Body {
+  enum class Shape { kOne, kArray, kSegmentBatch };
+  json root;
+  Shape shape = Shape::kOne;
+
+  bool one() const { return shape == Shape::kOne; }
+  const json& elements() const { return shape == Shape::kSegmentBatch ? root["batch"] : root; }
+  const json* envelope() const { return shape == Shape::kSegmentBatch ? &root : nullptr; }
+};
+
+Result<Body> parse_body(std::string_view json_text, const ParseContext& context) {
+  Body body;
+  body.root = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (body.root.is_discarded()) return Error{"body is not valid JSON"};
+  if (body.root.is_array()) {
+    body.shape = Body::Shape::kArray;
+  } else if (body.root.is_object() && context.segment_call.empty() &&
+             body.root.contains("batch")) {
+    if (!body.root["batch"].is_array()) return Error{"`batch` must be an array of Segment calls"};
+    body.shape = Body::Shape::kSegmentBatch;
+  }
+  return body;
 }
 
 }  // namespace
@@ -141,21 +241,105 @@ bool is_delivery_feedback(std::string_view type) {
          type == "message_opened" || type == "message_clicked";
 }
 
-Result<std::vector<Event>> parse_events(std::string_view json_text) {
-  json body = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Error{"body is not valid JSON"};
+Result<std::vector<Event>> parse_events(std::string_view json_text, const ParseContext& context) {
+  auto body = parse_body(json_text, context);
+  if (!body.ok()) return body.error();
   std::vector<Event> events;
-  if (body.is_array()) {
-    events.resize(body.size());
-    for (size_t i = 0; i < body.size(); ++i) {
-      if (Status s = parse_one(body[i], &events[i]); !s)
-        return Error{"event " + std::to_string(i) + ": " + s.message()};
-    }
-  } else {
+  if (body->one()) {
     events.resize(1);
-    if (Status s = parse_one(body, &events[0]); !s) return Error{s.message()};
+    if (Status s = parse_one(body->root, nullptr, context, &events[0]); !s)
+      return Error{s.message()};
+    return events;
+  }
+  const json& elements = body->elements();
+  events.resize(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (Status s = parse_one(elements[i], body->envelope(), context, &events[i]); !s)
+      return Error{"event " + std::to_string(i) + ": " + s.message()};
   }
   return events;
+}
+
+Result<ParsedElements> parse_events_each(std::string_view json_text,
+                                         const ParseContext& context) {
+  auto body = parse_body(json_text, context);
+  if (!body.ok()) return body.error();
+  ParsedElements out;
+  auto parse_element = [&](const json& element, size_t index) {
+    Event e;
+    if (Status s = parse_one(element, body->envelope(), context, &e); !s) {
+      out.errors.push_back({index, s.message()});
+      return;
+    }
+    out.events.push_back(std::move(e));
+    out.indexes.push_back(index);
+  };
+  if (body->one()) {
+    out.elements = 1;
+    parse_element(body->root, 0);
+  } else {
+    const json& elements = body->elements();
+    out.elements = elements.size();
+    for (size_t i = 0; i < out.elements; ++i) parse_element(elements[i], i);
+  }
+  if (out.elements == 0) return Error{"the body holds no events"};
+  return out;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// CloudEvents' HTTP binding percent-encodes header values outside printable ASCII.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media.empty() || media == "application/json" || media == "text/json" ||
+         (media.size() > 5 && media.substr(media.size() - 5) == "+json");
+}
+
+}  // namespace
+
+Result<std::string> cloud_event_from_binary(
+    const std::vector<std::pair<std::string, std::string>>& ce_headers,
+    std::string_view content_type, std::string_view body) {
+  json event = json::object();
+  for (const auto& [name, value] : ce_headers) {
+    std::string attribute;
+    for (char c : name.substr(3))
+      attribute += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    event[attribute] = percent_decode(value);
+  }
+  if (!content_type.empty()) event["datacontenttype"] = std::string(content_type);
+  if (body.empty()) return event.dump();
+  if (is_json_media_type(content_type)) {
+    json data = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+    if (data.is_discarded()) return Error{"the CloudEvent's data is not valid JSON"};
+    event["data"] = std::move(data);
+  } else {
+    event["data"] = {{"data", std::string(body)}};
+  }
+  return event.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::string> parse_traits(std::string_view json_text) {

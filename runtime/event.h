@@ -1,6 +1,9 @@
-// One internal Event for the three wire forms of docs/events.md: Trellis, Segment
-// (track / identify) and CloudEvents 1.0. The HTTP API and the event bus parse
-// bodies with parse_events() and hand the result to Engine::ingest().
+// One internal Event for the wire forms producers send: Trellis, Segment's
+// Tracking API calls (track, identify, page, screen, group, alias, and the
+// `{"batch": [...]}` envelope) and CloudEvents 1.0 (structured, batched, and
+// binary via cloud_event_from_binary). docs/events.md describes each form. The
+// HTTP API and the event bus parse bodies with parse_events() or
+// parse_events_each() and hand the result to Engine::ingest().
 //
 // Properties travel as compact JSON object text, so callers never need the JSON
 // library the runtime uses, and the engine can store them verbatim.
@@ -9,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dsl/ir/result.h"
@@ -38,11 +42,51 @@ struct Event {
 // the delivery (webhooks from providers rarely know our user ids).
 bool is_delivery_feedback(std::string_view type);
 
-// Parses one JSON object or an array of them, each in any of the three forms.
+// What a body's parse needs from outside it.
+struct ParseContext {
+  // When the server received the body: Segment calls carrying `sentAt` get
+  // their time corrected for the producer's clock skew,
+  // time = timestamp + (received_at - sentAt). Empty: no correction.
+  std::optional<TimeMs> received_at;
+  // Non-empty: the body is one Segment call of this kind ("track", "page"...),
+  // as posted to /v1/track, /v1/page...; its own `type` may be left out.
+  std::string segment_call;
+};
+
+// Parses one JSON object, an array of them, or a Segment batch envelope
+// (`{"batch": [...], "sentAt": ...}`), each element in any of the forms.
 // All or nothing: the first malformed element fails the whole body, with its
 // index in the message ("event 2: missing user id"), so a bad request changes
 // nothing.
-Result<std::vector<Event>> parse_events(std::string_view json_text);
+Result<std::vector<Event>> parse_events(std::string_view json_text,
+                                        const ParseContext& context = {});
+
+// Per-element outcomes, for protocols whose elements stand alone (Segment's
+// /v1/batch): the good elements parse, the bad ones say why.
+struct ElementError {
+  size_t index;
+  std::string message;
+};
+struct ParsedElements {
+  std::vector<Event> events;
+  std::vector<size_t> indexes;  // per event: its element's index in the body
+  std::vector<ElementError> errors;
+  size_t elements = 0;
+};
+// Parses the same bodies as parse_events(), element by element. An error only
+// when the body as a whole is unusable (not JSON, no elements).
+Result<ParsedElements> parse_events_each(std::string_view json_text,
+                                         const ParseContext& context = {});
+
+// A CloudEvent in HTTP binary mode: attributes in `ce-*` headers (names
+// lower-cased, values percent-decoded), the data as the body, described by
+// `content_type`. Returns the same event as structured JSON text, to be parsed
+// by parse_events() like any other body. JSON data (application/json, *+json)
+// becomes the event's `data`; other data is kept as a string under
+// `data.data`.
+Result<std::string> cloud_event_from_binary(
+    const std::vector<std::pair<std::string, std::string>>& ce_headers,
+    std::string_view content_type, std::string_view body);
 
 // Parses a profile body (`PUT /v1/users/{id}`): a JSON object of traits.
 // Returns it re-serialised compactly, or an error when it is not an object.

@@ -43,3 +43,5 @@ fi
 
 # editor-web's npm packages (npm ci, only when package-lock.json changed).
 bash "$(dirname "$0")/build-editor.sh" --deps-only
+# The SDK test's npm packages (tests/api/sdk; npm ci, only when its lock changed).
+bash "$(dirname "$0")/install-sdk-tests.sh"

@@ -5,6 +5,10 @@
 //   api_load batch  --port N [--batch 100] [--connections 4] [--seconds 10]
 //       closed loop: each connection POSTs arrays of `batch` cart events as
 //       fast as they are acknowledged; prints events/s and request latency.
+//       --form segment: the same events as Segment track calls in the
+//       `{"batch": [...], "sentAt"}` envelope @segment/analytics-node posts
+//       (with its messageId, timestamp and context.library), to /v1/batch;
+//       --form segment-events: those calls as an array to /v1/events.
 //   api_load single --port N [--rate 2000] [--connections 16] [--seconds 10]
 //       open loop: one-event POSTs on a fixed schedule of `rate` per second;
 //       latency counts from the scheduled send time, so a stalled server
@@ -33,6 +37,7 @@ struct Args {
   int seconds = 10;
   int rate = 2000;
   std::string token;
+  std::string form = "trellis";  // batch mode: trellis (/v1/events) or segment (/v1/batch)
 };
 
 Args parse(int argc, char** argv) {
@@ -40,7 +45,7 @@ Args parse(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: api_load batch|single --port N [--batch N] [--connections N] "
-                 "[--seconds N] [--rate N] [--token T]\n");
+                 "[--seconds N] [--rate N] [--token T] [--form trellis|segment|segment-events]\n");
     std::exit(2);
   }
   a.mode = argv[1];
@@ -58,6 +63,8 @@ Args parse(int argc, char** argv) {
       a.rate = std::stoi(v);
     else if (k == "--token")
       a.token = v;
+    else if (k == "--form")
+      a.form = v;
   }
   return a;
 }
@@ -67,6 +74,39 @@ std::string event_json(const std::string& run, long n) {
   return "{\"id\":\"" + run + "-" + std::to_string(n) +
          "\",\"type\":\"add_to_cart\",\"user_id\":\"" + run + "-u" + std::to_string(n) +
          "\",\"properties\":{\"value\":59,\"cart_id\":\"c" + std::to_string(n) + "\"}}";
+}
+
+// The same cart event as a Segment track call, as the Node SDK sends it.
+std::string segment_call_json(const std::string& run, long n) {
+  return "{\"timestamp\":\"2026-11-23T10:00:00.000Z\",\"integrations\":{},"
+         "\"event\":\"add_to_cart\",\"type\":\"track\",\"properties\":{\"value\":59,"
+         "\"cart_id\":\"c" +
+         std::to_string(n) + "\"},\"userId\":\"" + run + "-u" + std::to_string(n) +
+         "\",\"context\":{\"library\":{\"name\":\"@segment/analytics-node\","
+         "\"version\":\"2.3.0\"}},\"messageId\":\"" + run + "-" + std::to_string(n) + "\"}";
+}
+
+// One request of `batch` events starting at `first`: its path, body and the
+// status that acknowledges it.
+struct BatchRequest {
+  const char* path;
+  std::string body;
+  int ok_status;
+};
+
+// --form trellis: Trellis events to /v1/events; segment: Segment calls in the
+// SDK's envelope to /v1/batch; segment-events: the same Segment calls as an
+// array to /v1/events (the endpoint's own cost, apart from the payload's).
+BatchRequest batch_request(const Args& a, const std::string& run, long first) {
+  const bool segment = a.form == "segment";
+  const bool segment_calls = segment || a.form == "segment-events";
+  std::string body = segment ? "{\"batch\":[" : "[";
+  for (int i = 0; i < a.batch; ++i)
+    body += (i ? "," : "") +
+            (segment_calls ? segment_call_json(run, first + i) : event_json(run, first + i));
+  body += segment ? "],\"writeKey\":\"k\",\"sentAt\":\"2026-11-23T10:00:00.010Z\"}" : "]";
+  if (segment) return {"/v1/batch", std::move(body), 200};
+  return {"/v1/events", std::move(body), 202};
 }
 
 struct Latencies {
@@ -100,14 +140,11 @@ int run_batch(const Args& a, const std::string& run) {
       client.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms a request
       std::vector<double> mine;
       while (Clock::now() < end) {
-        long first = next.fetch_add(a.batch);
-        std::string body = "[";
-        for (int i = 0; i < a.batch; ++i) body += (i ? "," : "") + event_json(run, first + i);
-        body += "]";
+        BatchRequest request = batch_request(a, run, next.fetch_add(a.batch));
         auto t0 = Clock::now();
-        auto r = client.Post("/v1/events", headers(a), body, "application/json");
+        auto r = client.Post(request.path, headers(a), request.body, "application/json");
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (r && r->status == 202)
+        if (r && r->status == request.ok_status)
           events += a.batch;
         else
           ++errors;
@@ -119,10 +156,10 @@ int run_batch(const Args& a, const std::string& run) {
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf(
-      "batch: %ld events acknowledged in %.1f s = %.0f events/s (batch %d, %d connections, "
-      "%ld errors); request latency p50 %.2f ms, p99 %.2f ms\n",
-      events.load(), secs, events / secs, a.batch, a.connections, errors.load(), lat.pct(50),
-      lat.pct(99));
+      "batch: %ld events acknowledged in %.1f s = %.0f events/s (%s form, batch %d, "
+      "%d connections, %ld errors); request latency p50 %.2f ms, p99 %.2f ms\n",
+      events.load(), secs, events / secs, a.form.c_str(), a.batch, a.connections, errors.load(),
+      lat.pct(50), lat.pct(99));
   return errors ? 1 : 0;
 }
 

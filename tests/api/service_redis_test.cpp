@@ -194,3 +194,39 @@ TEST_CASE("a killed consumer's pending messages are applied after restart") {
   CHECK(redis.command({"XPENDING", "events", "trellis"})[0] == "0");
   (*service)->shutdown();
 }
+
+TEST_CASE("a Segment batch envelope and CloudEvents carry over the stream unchanged") {
+  RedisServer redis;
+  Node over_http("");
+  Node over_stream(redis.url());
+  // What a Segment SDK posts to /v1/batch, and a structured CloudEvent.
+  json batch = {{"batch",
+                 {{{"type", "identify"},
+                   {"userId", "a"},
+                   {"traits", {{"plan", "pro"}, {"name", "Ana"}, {"email", "ana@x.org"}}}},
+                  {{"type", "identify"},
+                   {"anonymousId", "anon-b"},
+                   {"traits", {{"plan", "free"}, {"name", "Bo"}, {"phone", "+15550101"}}}},
+                  {{"type", "track"},
+                   {"event", "visit"},
+                   {"userId", "a"},
+                   {"messageId", "m1"},
+                   {"properties", {{"page", "pricing"}}}}}},
+                {"sentAt", "2026-11-23T10:00:00Z"}};
+  json cloud_event = {{"specversion", "1.0"}, {"id", "c1"},       {"type", "visit"},
+                      {"source", "/web"},     {"subject", "anon-b"}, {"data", {{"page", "pricing"}}}};
+  auto r = over_http.client->Post("/v1/batch", batch.dump(), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  r = over_http.client->Post("/v1/events", cloud_event.dump(), "application/cloudevents+json");
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  redis.command({"XADD", "events", "*", "event", batch.dump()});
+  redis.command({"XADD", "events", "*", "event", cloud_event.dump()});
+  auto expected = over_http.deliveries();
+  REQUIRE(expected.size() == 2);
+  CHECK(expected[0] == "email|a|thanks|Thanks|Thanks, Ana");
+  CHECK(expected[1] == "sms|anon-b|offer||Try pro, Bo");
+  CHECK(over_stream.wait_for(2) == expected);
+  CHECK(redis.command({"XPENDING", "events", "trellis"})[0] == "0");
+}

@@ -192,3 +192,33 @@ TEST_CASE("the checker reports the same problems for both syntaxes, each at its 
   REQUIRE(from_yaml.diagnostics.error_count() >= 4);
   check_same_findings(dsl::format_yaml(flow), dsl::format_dsl(flow));
 }
+
+TEST_CASE("event names with spaces (Segment's \"Order Completed\") pass the checker and round-trip") {
+  const std::string yaml = R"(flow: spaced
+trigger:
+  event: Order Completed
+  when: event.type == "Order Completed"
+exit_on: [Account Deleted, unsubscribe]
+goal: Subscription Started
+start: wait
+nodes:
+  wait:
+    type: wait
+    for: 1d
+    until_event: {event: Cart Viewed, where: event.total > 3}
+    on_event: done
+    next: done
+  done: {type: exit}
+)";
+  ir::Flow from_yaml = load_clean(yaml, "spaced.yaml", FlowSyntax::kYaml);
+  CHECK(from_yaml.trigger.event.value == "Order Completed");
+  std::string dsl_text = dsl::format_dsl(from_yaml);
+  INFO(dsl_text);
+  // The DSL quotes names that are not bare words.
+  CHECK(dsl_text.find("trigger \"Order Completed\"") != std::string::npos);
+  CHECK(dsl_text.find("until_event \"Cart Viewed\"") != std::string::npos);
+  ir::Flow from_dsl = load_clean(dsl_text, "spaced.flow", FlowSyntax::kDsl);
+  CHECK(ir::same_flow(from_yaml, from_dsl) == "");
+  ir::Flow back = load_clean(dsl::format_yaml(from_dsl), "spaced.yaml", FlowSyntax::kYaml);
+  CHECK(ir::same_flow(from_yaml, back) == "");
+}

@@ -73,3 +73,152 @@ TEST_CASE("delivery feedback may omit the user but must name its delivery") {
   // Other events still need their user.
   CHECK_FALSE(parse_events(R"({"type": "order_paid", "properties": {"delivery_id": 12}})").ok());
 }
+
+TEST_CASE("Segment calls: each kind becomes an event with documented properties") {
+  auto r = parse_events(R"({"batch": [
+      {"type": "page", "userId": "u1", "name": "Home", "properties": {"url": "/"}},
+      {"type": "screen", "userId": "u1", "name": "Cart", "category": "shop"},
+      {"type": "group", "userId": "u1", "groupId": "g7", "traits": {"plan": "pro"}},
+      {"type": "alias", "userId": "u1", "previousId": "anon-1"},
+      {"type": "track", "event": "Order Completed", "anonymousId": "anon-2",
+       "context": {"timezone": "Europe/Paris", "traits": {"email": "a@b.c"}},
+       "properties": {"total": 3}},
+      {"type": "identify", "userId": "u1", "anonymousId": "anon-1", "traits": {"age": 3},
+       "context": {"ip": "10.0.0.1"}}],
+    "sentAt": "2026-11-23T10:00:00Z"})");
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 6);
+  const auto& e = *r;
+  CHECK(e[0].type == "page");
+  CHECK(e[0].properties_json == R"({"name":"Home","url":"/"})");
+  CHECK(e[1].type == "screen");
+  CHECK(e[1].properties_json == R"({"category":"shop","name":"Cart"})");
+  CHECK(e[2].type == "group");
+  CHECK(e[2].properties_json == R"({"group_id":"g7","plan":"pro"})");
+  CHECK(e[3].type == "alias");
+  CHECK(e[3].user_id == "u1");
+  CHECK(e[3].properties_json == R"({"previous_id":"anon-1"})");
+  // Only an anonymous id: it is the user id. The context rides along for flows.
+  CHECK(e[4].type == "Order Completed");
+  CHECK(e[4].user_id == "anon-2");
+  CHECK(e[4].properties_json ==
+        R"({"context":{"timezone":"Europe/Paris","traits":{"email":"a@b.c"}},"total":3})");
+  // Identify traits go to the profile as they are: no context among them.
+  CHECK(e[5].is_identify());
+  CHECK(e[5].user_id == "u1");
+  CHECK(e[5].properties_json == R"({"age":3})");
+}
+
+TEST_CASE("Segment times are corrected by the producer's clock skew") {
+  ParseContext context;
+  parse_rfc3339("2026-11-23T10:00:05Z", &context.received_at.emplace());
+  // The producer's clock is 60 s behind: sent at 09:59:05 by its clock,
+  // received at 10:00:05 by ours; the event happened 2 s before sending.
+  auto r = parse_events(R"({"batch": [
+      {"type": "track", "event": "a", "userId": "u", "timestamp": "2026-11-23T09:59:03Z"},
+      {"type": "track", "event": "b", "userId": "u", "timestamp": "2026-11-23T09:59:03Z",
+       "sentAt": "2026-11-23T09:59:04Z"},
+      {"type": "track", "event": "c", "userId": "u"}],
+    "sentAt": "2026-11-23T09:59:05Z"})",
+                        context);
+  REQUIRE(r.ok());
+  TimeMs expected_a, expected_b;
+  parse_rfc3339("2026-11-23T10:00:03Z", &expected_a);
+  parse_rfc3339("2026-11-23T10:00:04Z", &expected_b);
+  CHECK((*r)[0].time == expected_a);
+  CHECK((*r)[1].time == expected_b);  // a call's own sentAt wins over the batch's
+  CHECK_FALSE((*r)[2].time.has_value());
+  // Without a receipt time, nothing is corrected.
+  auto raw = parse_events(R"({"type": "track", "event": "a", "userId": "u",
+      "timestamp": "2026-11-23T09:59:03Z", "sentAt": "2026-11-23T09:59:05Z"})");
+  REQUIRE(raw.ok());
+  TimeMs stamped;
+  parse_rfc3339("2026-11-23T09:59:03Z", &stamped);
+  CHECK(raw->front().time == stamped);
+}
+
+TEST_CASE("a single Segment call may leave its type to the endpoint") {
+  ParseContext context;
+  context.segment_call = "track";
+  auto r = parse_events(R"({"event": "Signed Up", "userId": "u9", "messageId": "m9"})", context);
+  REQUIRE(r.ok());
+  CHECK(r->front().type == "Signed Up");
+  CHECK(r->front().id == "m9");
+  context.segment_call = "identify";
+  auto i = parse_events(R"({"userId": "u9", "traits": {"plan": "pro"}})", context);
+  REQUIRE(i.ok());
+  CHECK(i->front().is_identify());
+  context.segment_call = "alias";
+  auto bad = parse_events(R"({"userId": "u9"})", context);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "Segment alias without `previousId`");
+}
+
+TEST_CASE("per-element parsing keeps the good elements and says why the others failed") {
+  auto r = parse_events_each(R"({"batch": [
+      {"type": "track", "event": "a", "userId": "u"},
+      {"type": "track", "userId": "u"},
+      {"type": "track", "event": "c"},
+      {"type": "merge", "userId": "u"},
+      {"type": "identify", "anonymousId": "x", "traits": {}}]})");
+  REQUIRE(r.ok());
+  CHECK(r->elements == 5);
+  REQUIRE(r->events.size() == 2);
+  CHECK(r->indexes == std::vector<size_t>{0, 4});
+  REQUIRE(r->errors.size() == 3);
+  CHECK(r->errors[0].index == 1);
+  CHECK(r->errors[0].message == "Segment track without `event`");
+  CHECK(r->errors[1].index == 2);
+  CHECK(r->errors[1].message == "missing user id");
+  CHECK(r->errors[2].index == 3);
+  CHECK_FALSE(parse_events_each("{nope").ok());
+  CHECK_FALSE(parse_events_each(R"({"batch": []})").ok());
+  CHECK_FALSE(parse_events_each(R"({"batch": 3})").ok());
+  // The all-or-nothing parse refuses the same body, naming the first bad element.
+  auto all = parse_events(R"({"batch": [{"type": "track", "event": "a", "userId": "u"},
+                                        {"type": "track", "userId": "u"}]})");
+  REQUIRE_FALSE(all.ok());
+  CHECK(all.error().message == "event 1: Segment track without `event`");
+}
+
+TEST_CASE("CloudEvents: the user from subject or the userid extension, batches as arrays") {
+  auto r = parse_events(R"([
+      {"specversion": "1.0", "id": "c1", "type": "t", "source": "/s", "subject": "u1"},
+      {"specversion": "1.0", "id": "c2", "type": "t", "source": "/s", "subject": "order-9",
+       "userid": "u2", "data": {"n": 1}}])");
+  REQUIRE(r.ok());
+  CHECK((*r)[0].user_id == "u1");
+  CHECK((*r)[1].user_id == "u2");
+  CHECK((*r)[1].properties_json == R"({"n":1})");
+}
+
+TEST_CASE("a binary-mode CloudEvent becomes the structured event") {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"ce-specversion", "1.0"}, {"ce-id", "b1"},         {"Ce-Type", "Order Completed"},
+      {"ce-source", "/shop"},    {"ce-userid", "u%C3%A9"}, {"ce-time", "2026-11-23T10:00:00Z"}};
+  auto text = cloud_event_from_binary(headers, "application/json; charset=utf-8", R"({"total": 5})");
+  REQUIRE(text.ok());
+  auto r = parse_events(*text);
+  REQUIRE(r.ok());
+  const Event& e = r->front();
+  CHECK(e.id == "b1");
+  CHECK(e.type == "Order Completed");
+  CHECK(e.user_id == "u\xC3\xA9");
+  CHECK(e.time == 1795428000000LL);
+  CHECK(e.properties_json == R"({"total":5})");
+  CHECK(e.form == EventForm::kCloudEvent);
+  // Data of another media type is kept as text.
+  auto plain = cloud_event_from_binary(headers, "text/plain", "hello");
+  REQUIRE(plain.ok());
+  auto plain_events = parse_events(*plain);
+  REQUIRE(plain_events.ok());
+  CHECK(plain_events->front().properties_json == R"({"data":"hello"})");
+  CHECK_FALSE(cloud_event_from_binary(headers, "application/json", "{bad").ok());
+  // Without a user the event is refused like any other.
+  headers.erase(headers.begin() + 4);
+  auto no_user_text = cloud_event_from_binary(headers, "", "");
+  REQUIRE(no_user_text.ok());
+  auto no_user = parse_events(*no_user_text);
+  REQUIRE_FALSE(no_user.ok());
+  CHECK(no_user.error().message == "missing user id");
+}
