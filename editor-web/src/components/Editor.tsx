@@ -17,6 +17,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
 import type { FlowStats, SimResult } from '../api';
 import { liveFunnel } from '../model/delivery';
+import { flowTotals, variantFigures } from '../model/live';
 import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
 import {
   addNode,
@@ -52,9 +53,11 @@ type CanvasNode = FlowNodeType | TriggerNodeType;
 // Box text is 12 px or more: at this zoom it is still 11 px on screen, so the first view
 // of a large flow shows its top readable rather than all of it too small to read.
 const READABLE_ZOOM = 11 / 12;
-const CHECK_DEBOUNCE_MS = 300;
+// Short enough that the verdict shows within 300 ms of the last key on a 60-node flow.
+const CHECK_DEBOUNCE_MS = 150;
 const STATS_REFRESH_MS = 2000;
 const DND_TYPE = 'application/x-trellis-node';
+const SIDE_KEY = 'trellis.side-panel';
 
 export function Editor(props: { name: string; isNew: boolean }) {
   return (
@@ -192,7 +195,11 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     };
   }, [flowText]);
 
-  const index = useMemo(() => indexDiagnostics(diagnostics), [diagnostics]);
+  // A flow with no step yet is not wrong, only new: it gets guidance, not red marks.
+  const fresh = !!flow && flow.nodes.length === 0;
+  const index = useMemo(() => indexDiagnostics(fresh ? [] : diagnostics), [diagnostics, fresh]);
+  const [sideOpen, setSideOpen] = useState(() => localStorage.getItem(SIDE_KEY) !== 'closed');
+  useEffect(() => localStorage.setItem(SIDE_KEY, sideOpen ? 'open' : 'closed'), [sideOpen]);
 
   // ---- live counts ----
   useEffect(() => {
@@ -243,7 +250,6 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     return graph.nodes.map((gn) => {
       const problems = index.byNode.get(gn.id) ?? [];
       const step = simPath.indexOf(gn.id);
-      const variantStats = stats?.variants[gn.id];
       return {
         id: gn.id,
         type: 'trellis' as const,
@@ -256,9 +262,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
           counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
           funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
-          variantConversions:
+          variantFigures:
             live && gn.data.node.type === 'ab'
-              ? Object.fromEntries(Object.entries(variantStats ?? {}).map(([k, v]) => [k, v.conversions]))
+              ? variantFigures(stats, gn.id, (gn.data.node.variants ?? []).map((v) => v.name))
               : undefined,
           simStep: step >= 0 ? step + 1 : undefined,
           simDimmed: simPath.length > 0 && step < 0,
@@ -663,6 +669,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           {version ? `deployed v${version}` : onServer ? 'not deployed' : 'new'}
           {version && undeployed ? ' · saved changes not deployed' : ''}
         </span>
+        {live && stats && <LiveTotals stats={stats} />}
         <span className="spacer" />
         <button type="button" onClick={doUndo} disabled={!canUndo(history)} title="Undo (Ctrl+Z)">
           Undo
@@ -679,7 +686,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           onClick={() => setShowProblems(!showProblems)}
           data-testid="problems"
         >
-          {checkState === 'failed'
+          {fresh
+            ? 'new flow'
+            : checkState === 'failed'
             ? 'checker unreachable'
             : index.errors + index.warnings === 0
               ? checkState === 'checking'
@@ -726,15 +735,6 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             Drag from a node's bottom dot to another node to connect. Delete/Backspace removes the selection; Ctrl+Z
             undoes; Ctrl+A selects all; Esc clears.
           </div>
-          {live && stats && (
-            <div className="live-summary" data-testid="live-summary">
-              <div className="palette-title">Live</div>
-              {stats.version ? <div>version {stats.version}</div> : null}
-              <div>journeys: {stats.journeys}</div>
-              <div>active now: {stats.live}</div>
-              <div>conversions: {stats.conversions}</div>
-            </div>
-          )}
         </aside>
         <div
           className="canvas"
@@ -775,6 +775,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             <Background gap={16} />
             <Controls />
           </ReactFlow>
+          {fresh && (
+            <div className="empty-guide" data-testid="empty-guide">
+              <b>Start your flow</b>
+              <ol>
+                <li>In the panel on the right, pick the event that starts a journey.</li>
+                <li>Add a first step: click one in the palette on the left, or drag it here.</li>
+                <li>Connect steps by dragging from a box's bottom dot to another box.</li>
+              </ol>
+            </div>
+          )}
           {showProblems && (
             <div className="problems-list" data-testid="problems-list">
               {diagnostics.length === 0 && <div className="muted">No problems.</div>}
@@ -795,8 +805,18 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             </div>
           )}
         </div>
-        <aside className="side">
+        {!sideOpen && (
+          <aside className="side collapsed" data-testid="side-panel" data-open="false">
+            <button type="button" className="side-toggle" onClick={() => setSideOpen(true)} aria-label="Show side panel" title="Show side panel">
+              ‹
+            </button>
+          </aside>
+        )}
+        <aside className="side" data-testid="side-panel" data-open="true" hidden={!sideOpen}>
           <div className="tabs">
+            <button type="button" className="side-toggle" onClick={() => setSideOpen(false)} aria-label="Hide side panel" title="Hide side panel">
+              ›
+            </button>
             <button type="button" className={panel === 'edit' ? 'active' : ''} onClick={() => setPanel('edit')}>
               {selectedNode ? 'Node' : 'Flow'}
             </button>
@@ -859,3 +879,23 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   );
 }
 
+// The deployed flow's totals, in the header while Live is on.
+function LiveTotals({ stats }: { stats: FlowStats }) {
+  const t = flowTotals(stats);
+  return (
+    <span className="live-totals" data-testid="live-totals">
+      <span>
+        <b data-total="journeys">{t.journeys}</b> journeys
+      </span>
+      <span>
+        <b data-total="active">{t.active}</b> active
+      </span>
+      <span>
+        <b data-total="conversions">{t.conversions}</b> conversions
+      </span>
+      <span>
+        <b data-total="rate">{t.rate}</b> converted
+      </span>
+    </span>
+  );
+}

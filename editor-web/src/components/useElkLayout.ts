@@ -16,6 +16,12 @@ function elkInstance(): Elk {
   return elk;
 }
 
+// Starts ELK's worker (1.6 MB of script to parse) while the page has nothing else to do,
+// so the first flow opened does not wait for it.
+export function warmUpLayout() {
+  void elkInstance().layout({ id: 'warm-up', children: [] }).catch(() => {});
+}
+
 let textCanvas: CanvasRenderingContext2D | null = null;
 // Width of an arrow label as the canvas draws it (.react-flow__edge-text).
 function labelWidth(text: string): number {
@@ -55,7 +61,9 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
       const b = measuredBox(rf.getInternalNode(id));
       if (b) boxes[id] = b;
     }
+    performance.mark('trellis:layout-start');
     const l = await layoutFlow(elkInstance(), f, boxes, labelWidth);
+    performance.mark('trellis:layout-done');
     return mine === seq.current ? l : null; // a newer run supersedes this one
   }, [rf]);
 
