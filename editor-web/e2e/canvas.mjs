@@ -86,6 +86,25 @@ const server = await startServer({
   extraFlows: [generated],
 });
 const { page, consoleErrors, close } = await openBrowser();
+// Answers to the page's dialogs in order (a prompt's text, true to accept); any other
+// dialog (a leave-with-unsaved-changes question) is accepted.
+const dialogAnswers = [];
+page.on('dialog', (d) => {
+  const a = dialogAnswers.shift();
+  void (a === false ? d.dismiss() : d.accept(typeof a === 'string' ? a : undefined));
+});
+
+const node = (id) => page.locator(`.react-flow__node[data-id="${id}"]`);
+const api = async (method, p, body) => {
+  const r = await fetch(server.base + p, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
 
 let passed = 0;
 const stages = [];
@@ -217,6 +236,197 @@ try {
     const ms = await page.evaluate(() => Math.round(window.__verdict - window.__lastKey));
     figures.push(`re-check after the last key: ${ms} ms`);
     assert.ok(ms > 0);
+  });
+
+  await stage('live-numbers', async () => {
+    // ab_sms_test deployed, five lapsed customers: every journey goes split → sms → done.
+    await api('POST', '/v1/flows/ab_sms_test/deploy');
+    const t = new Date().toISOString();
+    const users = ['l1', 'l2', 'l3', 'l4', 'l5'];
+    for (const u of users) await api('PUT', `/v1/users/${u}`, { first_name: u, phone: '+15550100', sms_opt_in: true });
+    await api('POST', '/v1/events', users.map((u) => ({ id: `lapse-${u}`, type: 'customer_lapsed', user_id: u, time: t, properties: {} })));
+    await openFlow('ab_sms_test');
+    await page.getByLabel('Live').check();
+    const count = async (id, which) => Number(await node(id).locator(`[data-count="${which}"]`).textContent());
+    await until('five journeys ended at done', async () => (await node('done').locator('[data-count="ended"]').count()) === 1 && (await count('done', 'ended')) === 5, 10000);
+    // The same figures on every box: passed boxes say passed, the exit says ended.
+    assert.deepEqual(
+      [await count('split', 'entered'), await count('split', 'waiting'), await count('split', 'passed')],
+      [5, 0, 5],
+    );
+    assert.deepEqual([await count('done', 'entered'), await count('done', 'passed')], [5, 0]);
+    const messages = (await count('sms_friendly', 'passed')) + (await count('sms_urgent', 'passed'));
+    // Journeys and conversion rate per variant on the A/B box, in the flow's order.
+    const rows = node('split').locator('[data-testid="variant-stats"] tr');
+    assert.deepEqual(await rows.evaluateAll((r) => r.map((x) => x.dataset.variant)), ['friendly', 'urgent', 'holdout']);
+    const journeys = (await rows.locator('[data-count="journeys"]').allTextContents()).map(Number);
+    assert.equal(journeys.reduce((a, b) => a + b, 0), 5);
+    assert.equal(journeys[0] + journeys[1], messages);
+    for (const r of await rows.locator('[data-count="rate"]').allTextContents()) assert.match(r, /^(\d+(\.\d)?%|–)$/);
+    // The flow's totals in the header.
+    const totals = page.getByTestId('live-totals');
+    await until('totals in the header', async () => (await totals.locator('[data-total="journeys"]').textContent()) === '5', 5000);
+    assert.equal(await totals.locator('[data-total="active"]').textContent(), '0');
+    assert.match(await totals.locator('[data-total="rate"]').textContent(), /^0%$/);
+    // The boxes grew; ELK laid the flow out again, so the arrows still keep clear.
+    const g = await until('routes after the boxes grew', async () => {
+      const x = await canvasGeometry();
+      return x.plain === 0 ? x : null;
+    }, 5000);
+    assert.deepEqual(g.problems, []);
+    await page.getByLabel('Live').uncheck();
+  });
+
+  await stage('build-from-scratch', async () => {
+    await page.goto(`${server.base}/#/`);
+    await page.locator('#new-flow-name').fill('scratch');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('flow-panel').waitFor();
+    // New and empty: guidance, not red.
+    await page.getByTestId('empty-guide').waitFor();
+    await page.waitForTimeout(400); // the check's round trip
+    assert.equal(await page.getByTestId('problems').textContent(), 'new flow');
+    assert.equal(await page.locator('[data-testid="field-diag"]').count(), 0);
+    assert.equal(await page.locator('.problems.error').count(), 0);
+    // No example values from another flow as placeholders.
+    const cartValues = /add_to_cart|SPRING20|cart_id|education|event\.value|order_paid|unsubscribe/;
+    const placeholders = async () =>
+      page.locator('.side input, .side textarea').evaluateAll((els) => els.map((e) => e.placeholder).filter(Boolean));
+    for (const ph of await placeholders()) assert.doesNotMatch(ph, cartValues, `flow panel placeholder "${ph}"`);
+    // Boxes added from the palette never land on each other.
+    for (const type of ['segment', 'segment', 'coupon', 'sms', 'sms', 'wait', 'exit']) {
+      await page.locator(`[data-testid="palette"] [data-type="${type}"]`).click();
+      await page.locator('[data-testid="node-panel"]').waitFor();
+      for (const ph of await placeholders()) assert.doesNotMatch(ph, cartValues, `${type} placeholder "${ph}"`);
+    }
+    assert.equal(await page.getByTestId('empty-guide').count(), 0);
+    const rects = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => ({ id: e.dataset.id, r: e.getBoundingClientRect().toJSON() })));
+    assert.equal(rects.length, 8); // the trigger and seven steps
+    for (const a of rects)
+      for (const b of rects) {
+        if (a.id >= b.id) continue;
+        const meet = a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom;
+        assert.ok(!meet, `${a.id} lands on ${b.id}`);
+      }
+    // "2 days" is a duration: the widget writes the flow's "2d".
+    await node('wait_1').locator('.fnode-head').click();
+    await page.locator('[data-field="for"] button', { hasText: 'text' }).click();
+    await page.locator('[name="for"]').fill('2 days');
+    await page.locator('[name="for"]').press('Tab');
+    await until('2 days read as 2d', async () => (await page.locator('[name="for-unit"]').count()) === 1, 3000);
+    assert.equal(await page.locator('[name="for"]').inputValue(), '2');
+    assert.equal(await page.locator('[name="for-unit"]').inputValue(), 'd');
+    assert.match(await node('wait_1').locator('.fnode-summary').textContent(), /for 2d/);
+    // A long condition is cut on the box; its tooltip has all of it.
+    const cond = 'user.age > 30 and user.country == "NL" and user.orders_count >= 3 and not user.paid';
+    await node('segment_1').locator('.fnode-head').click();
+    await page.locator('[name="match"]').fill(cond);
+    const summary = node('segment_1').locator('.fnode-summary');
+    await until('tooltip with the whole condition', async () => (await summary.getAttribute('title')) === cond, 3000);
+    assert.ok(await summary.evaluate((e) => e.scrollWidth > e.clientWidth), 'the condition is truncated on the box');
+  });
+
+  await stage('small-window', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.goto(`${server.base}/#/`);
+    await openFlow('cart_reminder');
+    // Every text on the boxes is at least 11 px on screen (font size × zoom).
+    const smallest = await page.evaluate(() => {
+      const zoom = new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
+      let min = Infinity;
+      for (const el of document.querySelectorAll('.react-flow__node *')) {
+        if (![...el.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+        min = Math.min(min, parseFloat(getComputedStyle(el).fontSize) * zoom);
+      }
+      return min;
+    });
+    figures.push(`smallest box text at 1024x768: ${smallest.toFixed(1)} px`);
+    assert.ok(smallest >= 11, `smallest box text ${smallest} px`);
+    // The side panel folds away and comes back.
+    const canvasWidth = async () => (await page.getByTestId('canvas').boundingBox()).width;
+    const before = await canvasWidth();
+    await page.getByRole('button', { name: 'Hide side panel' }).click();
+    await page.locator('[data-testid="side-panel"][data-open="false"]').waitFor();
+    assert.ok((await canvasWidth()) > before + 250, 'canvas takes the panel\'s room');
+    await page.getByRole('button', { name: 'Show side panel' }).click();
+    await page.getByTestId('flow-panel').waitFor();
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  await stage('deploy-diff', async () => {
+    // Two carts waiting on the running cart_reminder.
+    const t = new Date().toISOString();
+    await api('POST', '/v1/events', [
+      { id: 'cart-d1', type: 'add_to_cart', user_id: 'd1', time: t, properties: { value: 59, cart_id: 'k1' } },
+      { id: 'cart-d2', type: 'add_to_cart', user_id: 'd2', time: t, properties: { value: 80, cart_id: 'k2' } },
+    ]);
+    await page.goto(`${server.base}/#/`);
+    await openFlow('cart_reminder');
+    // Unchanged: nothing to deploy, and it says so.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await until('nothing to deploy', async () => /Nothing to deploy/.test((await page.getByTestId('status').textContent()) ?? ''), 5000);
+    assert.equal(await page.getByTestId('deploy-confirm').count(), 0);
+    // Two edits: the dialog names them in words, with the journeys in progress.
+    await node('mail').locator('.fnode-head').click();
+    await page.locator('[name="subject"]').fill('Still thinking it over?');
+    await node('wait_pay').locator('.fnode-head').click();
+    await page.locator('[name="for"]').fill('48');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dialog = page.getByTestId('deploy-confirm');
+    await dialog.waitFor();
+    const changes = await dialog.locator('[data-testid="deploy-changes"] li').allTextContents();
+    assert.deepEqual(changes.sort(), [
+      'mail: subject "Your cart is waiting, {{user.first_name}}" → "Still thinking it over?"',
+      'wait_pay: wait time "72h" → "48h"',
+    ]);
+    assert.equal(await dialog.getByTestId('deploy-live').textContent(), '2 journeys are in progress on version 1.');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.getByTestId('deploy-confirm').count(), 0);
+    assert.match(await page.getByTestId('version').textContent(), /deployed v1/);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Deploy now' }).click();
+    await until('deployed v2', async () => /deployed v2/.test(await page.getByTestId('version').textContent()), 10000);
+  });
+
+  await stage('flow-list-manage', async () => {
+    await page.goto(`${server.base}/#/`);
+    await page.getByTestId('flow-list').waitFor();
+    const rows = () => page.locator('[data-testid="flow-list"] tbody tr[data-flow]').evaluateAll((r) => r.map((x) => x.dataset.flow));
+    // Search, sort, filter.
+    await page.getByLabel('Search flows').fill('cart');
+    await until('search', async () => JSON.stringify(await rows()) === '["cart_reminder"]', 3000);
+    await page.getByLabel('Search flows').fill('');
+    await page.locator('[name="sort"]').selectOption('entered');
+    await until('sorted by journeys', async () => (await rows()).slice(0, 2).join() === 'ab_sms_test,cart_reminder', 3000);
+    await page.locator('[name="sort"]').selectOption('name');
+    // Duplicate: a saved copy under a new name, in the server's canonical file.
+    const exists = (n) => fs.existsSync(path.join(server.flows, `${n}.yaml`));
+    dialogAnswers.push('cart_copy');
+    await page.getByRole('button', { name: 'Duplicate cart_reminder' }).click();
+    await page.locator('[data-flow="cart_copy"]').waitFor({ timeout: 5000 });
+    assert.ok(exists('cart_copy'));
+    const copy = fs.readFileSync(path.join(server.flows, 'cart_copy.yaml'), 'utf8');
+    assert.match(copy, /^flow: cart_copy$/m);
+    assert.match(copy, /subject: Still thinking it over\?/);
+    assert.equal(runCli(trellis, ['check', path.join(server.flows, 'cart_copy.yaml')]).code, 0);
+    await page.locator('[name="state-filter"]').selectOption('draft');
+    await until('only flows never deployed', async () => JSON.stringify(await rows()) === '["cart_copy"]', 3000);
+    await page.locator('[name="state-filter"]').selectOption('all');
+    // A deployed flow keeps running: no rename or delete for it.
+    assert.ok(await page.getByRole('button', { name: 'Delete cart_reminder' }).isDisabled());
+    assert.ok(await page.getByRole('button', { name: 'Rename cart_reminder' }).isDisabled());
+    // Rename: the file moves.
+    dialogAnswers.push('cart_later');
+    await page.getByRole('button', { name: 'Rename cart_copy' }).click();
+    await page.locator('[data-flow="cart_later"]').waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('[data-flow="cart_copy"]').count(), 0);
+    assert.ok(exists('cart_later') && !exists('cart_copy'));
+    // Delete, after a confirmation.
+    dialogAnswers.push(true);
+    await page.getByRole('button', { name: 'Delete cart_later' }).click();
+    await until('cart_later deleted', async () => (await page.locator('[data-flow="cart_later"]').count()) === 0, 5000);
+    assert.ok(!exists('cart_later'));
+    assert.match(await page.getByTestId('list-notice').textContent(), /Deleted cart_later/);
   });
 
   assert.deepEqual(consoleErrors, [], 'no console errors');

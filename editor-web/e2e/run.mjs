@@ -292,6 +292,8 @@ try {
 
   await stage('deployed', async () => {
     await page.getByRole('button', { name: 'Deploy' }).click();
+    // The first deploy asks too; e2e/canvas.mjs checks the diff of later ones.
+    await page.getByTestId('deploy-confirm').getByRole('button', { name: 'Deploy now' }).click();
     await until('deployed', async () => /Deployed/.test(await page.getByTestId('status').textContent()), 10000);
     assert.match(await page.getByTestId('version').textContent(), /deployed v1/);
   });

@@ -17,6 +17,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
 import type { FlowStats, SimResult } from '../api';
 import { liveFunnel } from '../model/delivery';
+import { describeChanges } from '../model/diff';
 import { flowTotals, variantFigures } from '../model/live';
 import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
 import {
@@ -35,6 +36,7 @@ import { cleanFlow, emptyFlow, freshId, newNode, NODE_TYPES, TYPE_LABELS, untilE
 import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box } from '../model/layout';
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
+import { DeployDialog, type DeployPlan } from './DeployDialog';
 import { FlowNode, type FlowNodeType } from './FlowNode';
 import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
@@ -595,6 +597,25 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     }
   }, [dirty, save, name, index.errors]);
 
+  // Deploy asks first, with what changes against the running version; an unchanged
+  // flow is not deployed again.
+  const [deployPlan, setDeployPlan] = useState<DeployPlan | null>(null);
+  const askDeploy = useCallback(async () => {
+    if (!flow) return;
+    try {
+      const running = version ? await api.getDeployedFlow(name) : null;
+      const changes = describeChanges(running, flow);
+      if (running && changes.length === 0) {
+        setStatus({ kind: 'info', text: `Nothing to deploy: the flow is the same as the running version ${version}` });
+        return;
+      }
+      const live = running ? ((await api.getStats(name).catch(() => null))?.live ?? 0) : 0;
+      setDeployPlan({ changes, version: running ? version : undefined, live });
+    } catch (e) {
+      setStatus({ kind: 'error', text: `Cannot compare with the running version: ${(e as Error).message}` });
+    }
+  }, [flow, version, name]);
+
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
     const req = buildSimRequest(simInput);
@@ -702,7 +723,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         <button type="button" className="primary" onClick={() => void save()} disabled={busy || (!dirty && onServer)}>
           Save
         </button>
-        <button type="button" className="primary" onClick={() => void deploy()} disabled={busy}>
+        <button type="button" className="primary" onClick={() => void askDeploy()} disabled={busy}>
           Deploy
         </button>
       </header>
@@ -870,6 +891,17 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           )}
         </aside>
       </div>
+      {deployPlan && (
+        <DeployDialog
+          name={name}
+          plan={deployPlan}
+          onCancel={() => setDeployPlan(null)}
+          onDeploy={() => {
+            setDeployPlan(null);
+            void deploy();
+          }}
+        />
+      )}
       <datalist id={EVENT_TYPES_LIST}>
         {eventTypes.map((t) => (
           <option key={t} value={t} />
