@@ -91,7 +91,8 @@ const { page, consoleErrors, close } = await openBrowser();
 const dialogAnswers = [];
 page.on('dialog', (d) => {
   const a = dialogAnswers.shift();
-  void (a === false ? d.dismiss() : d.accept(typeof a === 'string' ? a : undefined));
+  // A dialog the navigation itself already closed (beforeunload) needs no answer.
+  (a === false ? d.dismiss() : d.accept(typeof a === 'string' ? a : undefined)).catch(() => {});
 });
 
 const node = (id) => page.locator(`.react-flow__node[data-id="${id}"]`);

@@ -602,6 +602,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [deployPlan, setDeployPlan] = useState<DeployPlan | null>(null);
   const askDeploy = useCallback(async () => {
     if (!flow) return;
+    // With errors nothing deploys: deploy() keeps the draft and says why.
+    if (index.errors > 0) return deploy();
     try {
       const running = version ? await api.getDeployedFlow(name) : null;
       const changes = describeChanges(running, flow);
@@ -614,7 +616,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     } catch (e) {
       setStatus({ kind: 'error', text: `Cannot compare with the running version: ${(e as Error).message}` });
     }
-  }, [flow, version, name]);
+  }, [flow, version, name, index.errors, deploy]);
 
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
