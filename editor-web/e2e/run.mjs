@@ -108,8 +108,12 @@ async function connectByDrag(source, handle, target) {
   assert.equal(await page.locator(`[data-id="${source}->${handle}"]`).count(), 1, `arrow ${source}.${handle} → ${target}`);
 }
 
+// ELK answers from a web worker: wait for its layout to land, then for the fit.
 async function autoLayout() {
+  const canvas = page.getByTestId('canvas');
+  const before = Number(await canvas.getAttribute('data-layouts'));
   await page.getByRole('button', { name: 'Auto-layout' }).click();
+  await until('the new layout', async () => Number(await canvas.getAttribute('data-layouts')) > before, 10000, 50);
   await page.waitForTimeout(400);
 }
 

@@ -177,7 +177,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       return how === 'push' ? push(h, d) : replace(h, d);
     });
   }, []);
-  const { layout: elkLayout, ready: layoutReady, relayout } = useElkLayout(flow, doc?.positions, needsLayout, applyPositions);
+  const { layout: elkLayout, ready: layoutReady, relayout, applied: layoutsApplied } = useElkLayout(flow, doc?.positions, needsLayout, applyPositions);
 
   // ---- live check, debounced ----
   const flowText = flow ? serialize(flow) : '';
@@ -503,9 +503,18 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     [history, apply, rf],
   );
 
+  // Auto-layout shows the result whichever run lands it (a run for grown boxes may
+  // supersede the button's own).
+  const fitAfterLayout = useRef(false);
   const layout = useCallback(() => {
-    void relayout().then((done) => done && setTimeout(() => fitReadable(200), 50));
-  }, [relayout, fitReadable]);
+    fitAfterLayout.current = true;
+    void relayout();
+  }, [relayout]);
+  useEffect(() => {
+    if (!fitAfterLayout.current) return;
+    fitAfterLayout.current = false;
+    setTimeout(() => fitReadable(200), 50);
+  }, [layoutsApplied, fitReadable]);
 
   const doUndo = useCallback(() => setHistory((h) => (h ? undo(h) : h)), []);
   const doRedo = useCallback(() => setHistory((h) => (h ? redo(h) : h)), []);
@@ -764,6 +773,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           ref={canvasRef}
           data-testid="canvas"
           data-layout={layoutReady ? 'ready' : 'pending'}
+          data-layouts={layoutsApplied}
           onDragOver={(e) => {
             e.preventDefault();
             e.dataTransfer.dropEffect = 'move';

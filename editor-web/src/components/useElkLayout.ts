@@ -48,6 +48,8 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
   const initialized = useNodesInitialized();
   const [layout, setLayout] = useState<Layout | null>(null);
   const [ready, setReady] = useState(false);
+  // Layouts applied so far (tests wait for the next one after Auto-layout).
+  const [applied, setApplied] = useState(0);
   const seq = useRef(0);
   const flowRef = useRef(flow);
   flowRef.current = flow;
@@ -78,6 +80,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
       setLayout(l);
       if (needsLayout) applyPositions(l.positions, 'replace');
       setReady(true);
+      setApplied((n) => n + 1);
     });
   }, [initialized, flow, run, needsLayout, applyPositions]);
 
@@ -109,6 +112,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
       if (!l) return;
       setLayout(l);
       applyPositions(l.positions, 'replace');
+      setApplied((n) => n + 1);
     });
   }, [sizesKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -117,8 +121,9 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
     if (!l) return false;
     setLayout(l);
     applyPositions(l.positions, 'push');
+    setApplied((n) => n + 1);
     return true;
   }, [run, applyPositions]);
 
-  return { layout, ready, relayout };
+  return { layout, ready, relayout, applied };
 }
