@@ -17,8 +17,8 @@ int64_t wall_ms() {
 
 }  // namespace
 
-Ingest::Ingest(runtime::Engine& engine, MetricsRegistry& metrics)
-    : engine_(engine), metrics_(metrics) {}
+Ingest::Ingest(runtime::Engine& engine, MetricsRegistry& metrics, runtime::IngestLimits limits)
+    : engine_(engine), metrics_(metrics), limits_(limits) {}
 
 void Ingest::count_accepted(const char* source, const runtime::IngestSummary& summary) {
   const char* kHelp = "Events committed, by source and outcome";
@@ -65,8 +65,9 @@ std::optional<std::string> Ingest::first_refusal(const std::vector<runtime::Even
   return std::nullopt;
 }
 
-IngestOutcome Ingest::ingest_body(const std::string& body, const runtime::ParseContext& context) {
+IngestOutcome Ingest::ingest_body(const std::string& body, runtime::ParseContext context) {
   IngestOutcome out;
+  context.limits = limits_;
   auto events = runtime::parse_events(body, context);
   if (!events.ok()) {
     count_rejected("http", "invalid");
@@ -88,9 +89,9 @@ IngestOutcome Ingest::ingest_body(const std::string& body, const runtime::ParseC
   return out;
 }
 
-Ingest::EachOutcome Ingest::ingest_each(const std::string& body,
-                                        const runtime::ParseContext& context) {
+Ingest::EachOutcome Ingest::ingest_each(const std::string& body, runtime::ParseContext context) {
   EachOutcome out;
+  context.limits = limits_;
   auto parsed = runtime::parse_events_each(body, context);
   if (!parsed.ok()) {
     count_rejected("http", "invalid");
@@ -137,6 +138,7 @@ std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& message
   std::vector<size_t> message_of;  // per event of `batch`: its message's index
   runtime::ParseContext context;  // Segment calls' sentAt is corrected as over HTTP
   context.received_at = wall_ms();
+  context.limits = limits_;
   for (size_t i = 0; i < messages.size(); ++i) {
     auto events = runtime::parse_events(messages[i].payload, context);
     if (!events.ok()) {

@@ -28,11 +28,14 @@ struct IngestOutcome {
 
 class Ingest : public EventSink {
  public:
-  // Borrowed; must outlive this object.
-  Ingest(runtime::Engine& engine, MetricsRegistry& metrics);
+  // Borrowed; must outlive this object. `limits` apply to HTTP bodies and
+  // stream messages alike.
+  Ingest(runtime::Engine& engine, MetricsRegistry& metrics, runtime::IngestLimits limits = {});
+
+  const runtime::IngestLimits& limits() const { return limits_; }
 
   // One HTTP body: one event or an array, all or nothing, one commit.
-  IngestOutcome ingest_body(const std::string& body, const runtime::ParseContext& context = {});
+  IngestOutcome ingest_body(const std::string& body, runtime::ParseContext context = {});
   // One HTTP body whose elements stand alone (Segment's /v1/batch): the good
   // elements commit together, the bad ones are listed in `errors` by index.
   // `status` is 202 even when some elements were refused; 400 when the body
@@ -42,13 +45,14 @@ class Ingest : public EventSink {
     size_t elements = 0;
     std::vector<runtime::ElementError> errors;
   };
-  EachOutcome ingest_each(const std::string& body, const runtime::ParseContext& context);
+  EachOutcome ingest_each(const std::string& body, runtime::ParseContext context);
   // EventSink: each message parsed alone (a bad one is poison and the rest go
   // on); the good ones share one commit. Events without an id get
   // "<source_id>#<index>", so a redelivered stream entry is a duplicate.
   std::vector<SinkOutcome> apply(const std::vector<StreamMessage>& messages) override;
 
-  // Event types seen since start, newest first: [{type, count, last_seen}].
+  // Event types seen since start, newest first: [{type, count, last_seen}];
+  // at most 1000 of them, each at most limits().max_type_bytes long.
   nlohmann::json recent_types() const;
 
  private:
@@ -60,6 +64,7 @@ class Ingest : public EventSink {
 
   runtime::Engine& engine_;
   MetricsRegistry& metrics_;
+  const runtime::IngestLimits limits_;
   struct TypeSeen {
     int64_t count = 0;
     int64_t last_seen_ms = 0;

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 namespace trellis::api {
@@ -137,6 +138,7 @@ Status RedisConsumer::connect() {
     return Error{created.error().message};
   conn_ = std::move(conn);
   read_own_pending_ = true;
+  check_own_deliveries_ = true;
   last_claim_ms_ = 0;
   return {};
 }
@@ -144,23 +146,26 @@ Status RedisConsumer::connect() {
 namespace {
 
 // Parses one stream entry `[id, [field, value, ...]]` (fields nil: deleted).
-void add_entry(const redisReply* e, std::vector<std::string>* ids,
-               std::vector<std::string>* payloads, std::vector<std::string>* bad) {
+void add_entry(const redisReply* e, std::vector<RedisConsumer::Entry>* out) {
   if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 1) return;
-  ids->push_back(str_of(e->element[0]));
+  RedisConsumer::Entry entry;
+  entry.id = str_of(e->element[0]);
   const redisReply* fields = e->elements > 1 ? e->element[1] : nullptr;
-  std::string payload, problem;
   if (!fields || fields->type != REDIS_REPLY_ARRAY) {
-    problem = "deleted";
-  } else if (fields->elements == 2) {
-    payload = str_of(fields->element[1]);
+    entry.bad = "deleted";
   } else {
-    for (size_t i = 0; i + 1 < fields->elements; i += 2)
-      if (str_of(fields->element[i]) == "event") payload = str_of(fields->element[i + 1]);
-    if (payload.empty()) problem = "message has no `event` field";
+    for (size_t i = 0; i < fields->elements; ++i)
+      entry.fields.push_back(str_of(fields->element[i]));
+    if (entry.fields.size() == 2) {
+      entry.payload = entry.fields[1];
+    } else {
+      bool found = false;
+      for (size_t i = 0; i + 1 < entry.fields.size(); i += 2)
+        if (entry.fields[i] == "event") entry.payload = entry.fields[i + 1], found = true;
+      if (!found) entry.bad = "message has no `event` field";
+    }
   }
-  payloads->push_back(payload);
-  bad->push_back(problem);
+  out->push_back(std::move(entry));
 }
 
 }  // namespace
@@ -183,10 +188,7 @@ Result<std::vector<RedisConsumer::Entry>> RedisConsumer::read_group(const std::s
     const redisReply* stream = r->element[s];
     if (stream->type != REDIS_REPLY_ARRAY || stream->elements < 2) continue;
     const redisReply* entries = stream->element[1];
-    std::vector<std::string> ids, payloads, bad;
-    for (size_t i = 0; i < entries->elements; ++i)
-      add_entry(entries->element[i], &ids, &payloads, &bad);
-    for (size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], payloads[i], bad[i]});
+    for (size_t i = 0; i < entries->elements; ++i) add_entry(entries->element[i], &out);
   }
   return out;
 }
@@ -204,10 +206,7 @@ Result<std::vector<RedisConsumer::Entry>> RedisConsumer::auto_claim() {
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) break;
     cursor = str_of(r->element[0]);
     const redisReply* entries = r->element[1];
-    std::vector<std::string> ids, payloads, bad;
-    for (size_t i = 0; i < entries->elements; ++i)
-      add_entry(entries->element[i], &ids, &payloads, &bad);
-    for (size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], payloads[i], bad[i]});
+    for (size_t i = 0; i < entries->elements; ++i) add_entry(entries->element[i], &out);
     if (cursor == "0-0" || out.size() >= static_cast<size_t>(options_.batch)) break;
   }
   if (!out.empty()) {
@@ -220,6 +219,33 @@ Result<std::vector<RedisConsumer::Entry>> RedisConsumer::auto_claim() {
                {"stream", options_.stream}});
   }
   return out;
+}
+
+// Redis counts each delivery of a pending entry (XREADGROUP of the history,
+// XAUTOCLAIM). Entries in hand when a consumer died are read again at the next
+// start, so an entry that crashes the consumer itself shows a growing count;
+// past max_deliveries it is poison. REQUIRES: entries in ascending id order.
+Status RedisConsumer::mark_redelivered(std::vector<Entry>& entries) {
+  if (entries.empty() || options_.max_deliveries <= 0) return {};
+  auto reply =
+      conn_->command({"XPENDING", options_.stream, options_.group, entries.front().id,
+                      entries.back().id, std::to_string(entries.size()), options_.consumer});
+  if (!reply.ok()) return Error{reply.error().message};
+  std::map<std::string, long long> deliveries;
+  const redisReply* r = reply->get();
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+    const redisReply* row = r->element[i];
+    if (row->type == REDIS_REPLY_ARRAY && row->elements >= 4 &&
+        row->element[3]->type == REDIS_REPLY_INTEGER)
+      deliveries[str_of(row->element[0])] = row->element[3]->integer;
+  }
+  for (Entry& e : entries) {
+    auto it = deliveries.find(e.id);
+    if (!e.bad.empty() || it == deliveries.end() || it->second <= options_.max_deliveries) continue;
+    e.bad = "read " + std::to_string(it->second) +
+            " times without being acknowledged: handling it stopped every consumer";
+  }
+  return {};
 }
 
 Result<size_t> RedisConsumer::handle(const std::vector<Entry>& entries) {
@@ -251,9 +277,12 @@ Result<size_t> RedisConsumer::handle(const std::vector<Entry>& entries) {
     }
     // A deleted entry has nothing to dead-letter; it only leaves the pending list.
     if (o.verdict == SinkVerdict::kPoison && e.bad != "deleted") {
-      auto added =
-          conn_->command({"XADD", options_.dead_letter_stream, "*", "event", e.payload, "error",
-                          o.error, "source_id", e.id, "source_stream", options_.stream});
+      // The original fields as written, so the message can be fixed and re-sent.
+      std::vector<std::string> xadd = {"XADD", options_.dead_letter_stream, "*"};
+      xadd.insert(xadd.end(), e.fields.begin(), e.fields.end());
+      xadd.insert(xadd.end(),
+                  {"error", o.error, "source_id", e.id, "source_stream", options_.stream});
+      auto added = conn_->command(xadd);
       if (!added.ok()) return Error{added.error().message};
       ++dead;
       log_.warn({{"msg", "dead-lettered stream message"},
@@ -296,15 +325,23 @@ Result<size_t> RedisConsumer::poll_once() {
   if (read_own_pending_) {
     auto own = read_group("0", 0);
     if (!own.ok()) return Error{own.error().message};
-    if (!own->empty()) return handle(*own);
+    if (!own->empty()) {
+      if (check_own_deliveries_)
+        if (Status marked = mark_redelivered(*own); !marked.ok()) return Error{marked.message()};
+      return handle(*own);
+    }
     read_own_pending_ = false;
+    check_own_deliveries_ = false;
   }
   long long now = steady_ms();
   if (last_claim_ms_ == 0 || now - last_claim_ms_ >= std::max(options_.claim_idle_ms, 1000LL)) {
     last_claim_ms_ = now;
     auto claimed = auto_claim();
     if (!claimed.ok()) return Error{claimed.error().message};
-    if (!claimed->empty()) return handle(*claimed);
+    if (!claimed->empty()) {
+      if (Status marked = mark_redelivered(*claimed); !marked.ok()) return Error{marked.message()};
+      return handle(*claimed);
+    }
   }
   auto fresh = read_group(">", options_.block_ms);
   if (!fresh.ok()) return Error{fresh.error().message};

@@ -5,8 +5,10 @@
 // (it crashed before XACK), then claims entries another consumer left pending
 // longer than `claim_idle_ms` (XAUTOCLAIM, Redis >= 6.2), and repeats that
 // claim periodically. A message the sink rejects as unparseable or
-// unapplicable goes to the dead-letter stream with its error and is acked, so
-// one poison message never blocks the stream; a transient failure (the store)
+// unapplicable goes to the dead-letter stream, with its original fields
+// followed by `error`, `source_id` and `source_stream`, and is acked, so one
+// poison message never blocks the stream (the sink bounds what a message may
+// cost before parsing it: runtime::IngestLimits); a transient failure (the store)
 // leaves the batch pending and retries it after a pause.
 //
 // Message format: `XADD <stream> * event '<json>'`, where the JSON is one event
@@ -37,6 +39,9 @@ struct RedisOptions {
   int block_ms = 500;                  // XREADGROUP BLOCK; also bounds stop() latency
   long long claim_idle_ms = 30000;     // XAUTOCLAIM min-idle-time for other consumers' entries
   int retry_pause_ms = 1000;           // after a transient sink failure or lost connection
+  // An entry read this many times without an ack stopped every consumer that
+  // read it (a crash while handling it): it is dead-lettered, not read again.
+  int max_deliveries = 10;
 };
 
 // Parses a redis:// URL. Error on another scheme or a bad port.
@@ -92,16 +97,20 @@ class RedisConsumer {
   // Returns how many messages were handled (applied or dead-lettered).
   Result<size_t> poll_once();
 
- private:
-  class Connection;
+  // One stream entry as read.
   struct Entry {
     std::string id;
     std::string payload;  // empty with `bad` set when the message has no usable field
     std::string bad;
+    std::vector<std::string> fields;  // as written: field, value, field, value...
   };
+
+ private:
+  class Connection;
   Result<size_t> handle(const std::vector<Entry>& entries);
   Result<std::vector<Entry>> read_group(const std::string& start_id, int block_ms);
   Result<std::vector<Entry>> auto_claim();
+  Status mark_redelivered(std::vector<Entry>& entries);
 
   RedisOptions options_;
   EventSink& sink_;
@@ -110,6 +119,7 @@ class RedisConsumer {
   std::unique_ptr<Connection> conn_;
   std::atomic<bool> stopping_{false};
   bool read_own_pending_ = true;  // after start and after a retry: re-read ID 0
+  bool check_own_deliveries_ = true;  // until the pending list read at start is done
   long long last_claim_ms_ = 0;
 };
 

@@ -26,6 +26,16 @@ std::string flow_name_param(const Request& req) {
   return name;
 }
 
+// A user id or pool name from the URL of a write: the limits events have
+// (length, UTF-8, no NUL), so nothing stored is longer or stranger than an
+// event could make it.
+std::string identifier_param(const ApiContext& ctx, const Request& req, const char* field) {
+  std::string value = req.matches[1];
+  Status valid = runtime::check_identifier(field, value, ctx.ingest.limits().max_id_bytes);
+  if (!valid.ok()) throw HttpError{400, "invalid_identifier", valid.message()};
+  return value;
+}
+
 json invalid_flow_detail(const ir::Diagnostics& diagnostics) {
   return {{"errors", diagnostics.error_count()},
           {"warnings", diagnostics.warning_count()},
@@ -94,12 +104,6 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
   auto source = ctx.flows.source(name);
   if (!source) throw HttpError{404, "unknown_flow", "no flow named " + name};
-  // ?version=deployed: the running version's text (the editor diffs against it).
-  if (req.has_param("version") && req.get_param_value("version") == "deployed") {
-    auto running = ctx.engine.flow(name);
-    if (!running) throw HttpError{404, "not_deployed", "flow " + name + " is not deployed"};
-    source = running->source;
-  }
   auto info = ctx.flows.info(name);
   res.set_header("X-Trellis-Version", std::to_string(info ? info->deployed_version : 0));
   res.set_header("X-Trellis-Draft", info && info->has_draft ? "true" : "false");
@@ -123,17 +127,6 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   } else {
     throw HttpError{400, "bad_format", "format is one of source, json, yaml, dsl"};
   }
-}
-
-// A flow never deployed can be deleted (the editor's rename is a copy, then this).
-void delete_flow(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
-  require_known_flow(ctx.flows, name);
-  if (ctx.engine.flow(name))
-    throw HttpError{409, "flow_deployed", "flow " + name + " is deployed and keeps running"};
-  Status removed = ctx.flows.remove(name);
-  if (!removed.ok()) throw HttpError{500, "delete_failed", removed.message()};
-  reply_json(res, 200, {{"deleted", name}});
 }
 
 // Deploys and says who did it in the log (the token's name).
@@ -286,10 +279,10 @@ void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Respon
 }
 
 void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = req.matches[1];
+  std::string user = identifier_param(ctx, req, "user_id");
   if (json_too_deep(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  auto traits = runtime::parse_traits(req.body);
+  auto traits = runtime::parse_traits(req.body, ctx.ingest.limits());
   if (!traits.ok()) throw HttpError{400, "invalid_traits", traits.error().message};
   Status put = ctx.engine.put_profile(user, *traits);
   if (!put.ok()) throw HttpError{503, "store_unavailable", put.message()};
@@ -311,7 +304,7 @@ json consent_reply(const runtime::Engine& engine, const std::string& user) {
 // Consent may be recorded before the user has a profile (an imported
 // suppression list), so an unknown user is no error here.
 void put_consent(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = req.matches[1];
+  std::string user = identifier_param(ctx, req, "user_id");
   if (req.body.empty())
     throw HttpError{
         400, "invalid_consent", {{"field", ""}, {"message", "send {\"sms\": false, ...}"}}};
@@ -377,13 +370,14 @@ std::vector<std::string> coupon_codes(const HttpServer& server, const Request& r
   }
   if (codes.empty()) throw HttpError{400, "invalid_codes", "no codes in the body"};
   for (const auto& c : codes)
-    if (c.empty() || c.size() > 256)
-      throw HttpError{400, "invalid_codes", "codes are 1 to 256 characters"};
+    if (Status valid = runtime::check_identifier("code", c, 256); !valid.ok())
+      throw HttpError{400, "invalid_codes",
+                      "codes are 1 to 256 bytes of UTF-8: " + valid.message()};
   return codes;
 }
 
 void post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string pool = req.matches[1];
+  std::string pool = identifier_param(ctx, req, "pool");
   auto codes = coupon_codes(server, req);
   auto added = ctx.engine.load_coupons(pool, codes);
   if (!added.ok()) throw HttpError{503, "store_unavailable", added.error().message};
@@ -565,9 +559,6 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   // Flows are configuration: a saved file is deployed on the next start.
   server.put(
       "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); },
-      Access::kAdmin);
-  server.del(
-      "/v1/flows/" + kName, [c](const Request& q, Response& r) { delete_flow(*c, q, r); },
       Access::kAdmin);
   server.post(
       "/v1/flows/" + kName + "/deploy",

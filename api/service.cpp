@@ -93,7 +93,10 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
 
   s->flows_ = std::make_unique<FlowCatalog>(o.flows_dir, *s->engine_, log);
   s->flows_->deploy_folder();
-  s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_);
+  runtime::IngestLimits limits = o.limits;
+  limits.max_body_bytes = o.http.max_body_bytes;
+  limits.max_json_depth = o.http.max_json_depth;
+  s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_, limits);
   auto journey_ids = JourneyIds::open(o.db_path);  // after the engine: its schema is in place
   if (!journey_ids.ok()) return journey_ids.error();
   s->journey_ids_ = std::make_unique<JourneyIds>(std::move(*journey_ids));

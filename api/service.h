@@ -43,6 +43,10 @@ struct ServiceOptions {
   std::string config_path;
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous
   std::optional<RedisOptions> redis;   // set: consume this stream
+  // What one event may hold, on HTTP and Redis alike (docs/limits.md). The
+  // body size and JSON depth are taken from `http` (--max-body,
+  // --max-json-depth), so both paths refuse the same inputs.
+  runtime::IngestLimits limits;
   bool log_requests = true;
   // Listen beyond loopback without any token (everyone reaching the port may
   // read and change everything); without it, open() refuses such a --host.

@@ -37,6 +37,13 @@ bool to_int(const std::string& text, int min, int max, int* out) {
   }
 }
 
+bool to_size(const std::string& text, int min, int max, size_t* out) {
+  int n = 0;
+  if (!to_int(text, min, max, &n)) return false;
+  *out = static_cast<size_t>(n);
+  return true;
+}
+
 api::RedisOptions& redis(api::ServiceOptions& o) {
   if (!o.redis) o.redis = api::RedisOptions{};
   return *o.redis;
@@ -178,6 +185,14 @@ const std::vector<Flag>& flags() {
        }},
       {"--max-json-depth", "TRELLIS_MAX_JSON_DEPTH", "N", "deepest JSON nesting accepted", "32",
        [](auto& o, auto& v) { return to_int(v, 1, 1000, &o.http.max_json_depth); }},
+      {"--max-type-bytes", "TRELLIS_MAX_TYPE_BYTES", "BYTES", "longest event type", "200",
+       [](auto& o, auto& v) { return to_size(v, 1, 1 << 16, &o.limits.max_type_bytes); }},
+      {"--max-id-bytes", "TRELLIS_MAX_ID_BYTES", "BYTES",
+       "longest user id, event id or coupon pool name", "256",
+       [](auto& o, auto& v) { return to_size(v, 1, 1 << 16, &o.limits.max_id_bytes); }},
+      {"--max-properties-bytes", "TRELLIS_MAX_PROPERTIES_BYTES", "BYTES",
+       "largest properties (or traits) of one event, as JSON", "1048576",
+       [](auto& o, auto& v) { return to_size(v, 2, 1 << 30, &o.limits.max_properties_bytes); }},
       {"--threads", "TRELLIS_THREADS", "N",
        "HTTP worker threads (idle connections hold none; one more serves /healthz, /metrics)",
        "16", [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},

@@ -11,6 +11,8 @@ using grammar::TrellisParser;
 
 SourceMap::SourceMap(std::string_view source, ir::SourceSpan base)
     : source_(source), base_(base.known() ? base : ir::SourceSpan{1, 1, 0, 0}) {
+  for (size_t i = 0; i < source.size(); ++i)
+    if (source[i] == '\n') newlines_.push_back(static_cast<uint32_t>(i));
   bool ascii = std::all_of(source.begin(), source.end(),
                            [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return;
@@ -32,8 +34,11 @@ size_t SourceMap::byte_of(size_t code_point) const {
 ir::SourceSpan SourceMap::bytes(size_t first_byte, size_t end_byte) const {
   first_byte = std::min(first_byte, source_.size());
   end_byte = std::max(first_byte, std::min(end_byte, source_.size()));
-  size_t newline = source_.rfind('\n', first_byte == 0 ? std::string_view::npos : first_byte - 1);
-  if (first_byte == 0) newline = std::string_view::npos;
+  // Line breaks before first_byte, by binary search: a template with many
+  // placeholders on one line asks for many spans (linear time overall).
+  size_t breaks_before = static_cast<size_t>(
+      std::lower_bound(newlines_.begin(), newlines_.end(), first_byte) - newlines_.begin());
+  size_t newline = breaks_before == 0 ? std::string_view::npos : newlines_[breaks_before - 1];
   ir::SourceSpan span;
   span.offset = base_.offset + static_cast<uint32_t>(first_byte);
   span.length = static_cast<uint32_t>(end_byte - first_byte);
@@ -41,8 +46,7 @@ ir::SourceSpan SourceMap::bytes(size_t first_byte, size_t end_byte) const {
     span.line = base_.line;
     span.column = base_.column + static_cast<uint32_t>(first_byte);
   } else {
-    span.line = base_.line + static_cast<uint32_t>(
-                                 std::count(source_.begin(), source_.begin() + first_byte, '\n'));
+    span.line = base_.line + static_cast<uint32_t>(breaks_before);
     span.column = static_cast<uint32_t>(first_byte - newline);
   }
   return span;

@@ -55,6 +55,7 @@ class SourceMap {
   std::string_view source_;
   ir::SourceSpan base_;
   std::vector<uint32_t> byte_of_code_point_;  // empty when the text is ASCII
+  std::vector<uint32_t> newlines_;            // offsets of '\n', ascending
 };
 
 // Joins two spans into one that covers both (first must start first).

@@ -15,10 +15,6 @@ namespace {
 // Deeper nesting than any person writes; it bounds the recursive descent so a
 // hostile string cannot exhaust the stack.
 constexpr int kMaxNesting = 64;
-// Longer than any condition a person writes. Operator chains (`a or b or ...`,
-// `- - x`) become trees as deep as they are long, and everything that walks
-// trees recurses, so length bounds depth too.
-constexpr size_t kMaxExpressionBytes = 4096;
 
 bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
@@ -41,6 +37,11 @@ bool nesting_ok(std::string_view source, const SourceMap& map, const std::string
 
 }  // namespace
 
+std::string expression_too_long(size_t bytes) {
+  return "expression too long (" + std::to_string(bytes) + " bytes; the limit is " +
+         std::to_string(kMaxExpressionBytes) + ")";
+}
+
 ir::Expression parse_expression(const std::string& source, ir::SourceSpan span,
                                 const std::string& file, ir::Diagnostics& diagnostics) {
   ir::Expression result{source, span, std::nullopt};
@@ -50,9 +51,7 @@ ir::Expression parse_expression(const std::string& source, ir::SourceSpan span,
     return result;
   }
   if (source.size() > kMaxExpressionBytes) {
-    diagnostics.error(file, map.bytes(0, source.size()),
-                      "expression too long (" + std::to_string(source.size()) +
-                          " bytes; the limit is " + std::to_string(kMaxExpressionBytes) + ")");
+    diagnostics.error(file, map.bytes(0, source.size()), expression_too_long(source.size()));
     return result;
   }
   if (!nesting_ok(source, map, file, diagnostics)) return result;

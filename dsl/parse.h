@@ -6,6 +6,7 @@
 // inside the string are positioned relative to it. Nothing here throws.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,14 @@
 #include "dsl/ir/flow.h"
 
 namespace trellis::dsl {
+
+// Longer than any condition a person writes. Operator chains (`a or b or ...`)
+// become trees as deep as they are long, and everything that walks trees
+// recurses, so length bounds depth too (docs/limits.md). Both front ends apply it.
+inline constexpr size_t kMaxExpressionBytes = 4096;
+
+// The diagnostic for an expression over kMaxExpressionBytes.
+std::string expression_too_long(size_t bytes);
 
 // Parses an expression (docs/expressions.md). On a syntax error the result has no tree and
 // `diagnostics` holds an error positioned at the offending token.

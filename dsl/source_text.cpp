@@ -8,6 +8,8 @@ SourceText::SourceText(std::string_view text) : text_(text) {
   starts_.push_back(0);
   for (size_t i = 0; i < text_.size(); ++i) {
     if (text_[i] == '\n') starts_.push_back(i + 1);
+    if ((static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80)
+      continuations_.push_back(static_cast<uint32_t>(i));
   }
 }
 
@@ -31,11 +33,14 @@ ir::SourceSpan SourceText::span(size_t begin, size_t end) const {
   size_t index = line_index(begin);
   size_t line_end = starts_[index] + line(index).size();
   end = std::min(end, std::max(line_end, begin));
-  uint32_t column = 1;
-  for (size_t i = starts_[index]; i < begin; ++i) {
-    // Count code points: UTF-8 continuation bytes do not start a column.
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
-  }
+  // Count code points: UTF-8 continuation bytes do not start a column.
+  auto continuations_before = [this](size_t offset) {
+    return static_cast<size_t>(
+        std::lower_bound(continuations_.begin(), continuations_.end(), offset) -
+        continuations_.begin());
+  };
+  size_t continuations = continuations_before(begin) - continuations_before(starts_[index]);
+  auto column = static_cast<uint32_t>(begin - starts_[index] - continuations + 1);
   return ir::SourceSpan{static_cast<uint32_t>(index + 1), column, static_cast<uint32_t>(begin),
                         static_cast<uint32_t>(end - begin)};
 }
@@ -188,13 +193,14 @@ size_t indentation(std::string_view line) {
 
 // A quote or bracket opens a node only where one may start: at the start of
 // the line, after `key:`, after a leading `- ` or `? `, or after `[`, `{`, `,`
-// inside a flow collection; in `don't` or `see [1]` it is text.
-bool opens_node(std::string_view line, size_t at, int flow_depth) {
-  size_t before = at == 0 ? std::string_view::npos : line.find_last_not_of(" \t", at - 1);
+// inside a flow collection; in `don't` or `see [1]` it is text. `before` is
+// the last non-blank byte before it on the line (npos: none), which the
+// caller tracks as it goes so a line is scanned once.
+bool opens_node(std::string_view line, size_t before, size_t indent, int flow_depth) {
   if (before == std::string_view::npos) return true;
   char c = line[before];
   if (c == ':') return true;
-  if (c == '-' || c == '?') return before == indentation(line);
+  if (c == '-' || c == '?') return before == indent;
   return flow_depth > 0 && (c == '[' || c == '{' || c == ',');
 }
 
@@ -210,8 +216,13 @@ bool opens_block(std::string_view content) {
 }
 
 std::optional<std::string> scan_line(std::string_view line, ScanState& state) {
+  const size_t indent = indentation(line);
   size_t comment = std::string_view::npos;
+  size_t before = std::string_view::npos;  // last non-blank byte before i
+  size_t seen = 0;                         // bytes [0, seen) are in `before`
   for (size_t i = 0; i < line.size() && comment == std::string_view::npos; ++i) {
+    for (; seen < i; ++seen)
+      if (line[seen] != ' ' && line[seen] != '\t') before = seen;
     char c = line[i];
     if (state.quote != 0) {
       if (state.quote == '"' && c == '\\') {
@@ -225,7 +236,7 @@ std::optional<std::string> scan_line(std::string_view line, ScanState& state) {
       }
       continue;
     }
-    bool opens = opens_node(line, i, state.flow_depth);
+    bool opens = opens_node(line, before, indent, state.flow_depth);
     if ((c == '"' || c == '\'') && opens) state.quote = c;
     if ((c == '[' || c == '{') && opens) ++state.flow_depth;
     if ((c == ']' || c == '}') && state.flow_depth > 0) --state.flow_depth;
@@ -234,9 +245,9 @@ std::optional<std::string> scan_line(std::string_view line, ScanState& state) {
   std::string_view content = line.substr(0, std::min(comment, line.size()));
   if (state.quote == 0 && opens_block(content)) {
     state.in_block = true;
-    state.block_parent = indentation(line);
+    state.block_parent = indent;
   }
-  if (comment == std::string_view::npos || indentation(line) == comment) return std::nullopt;
+  if (comment == std::string_view::npos || indent == comment) return std::nullopt;
   std::string_view text = line.substr(comment + 1);
   if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);

@@ -30,6 +30,10 @@ class SourceText {
  private:
   std::string_view text_;
   std::vector<size_t> starts_;
+  // Offsets of UTF-8 continuation bytes, ascending: a column is the byte
+  // distance from the line start minus those in between, so span() costs a
+  // binary search instead of a rescan of the line (linear parsing of long lines).
+  std::vector<uint32_t> continuations_;
 };
 
 // Where a scalar's decoded value sits in the file. yaml-cpp gives the value

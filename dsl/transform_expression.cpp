@@ -99,10 +99,13 @@ ir::Expr Transformer::transform_expression(P::ExpressionContext* context) {
 }
 
 ir::Expr Transformer::transform_or(P::OrExpressionContext* context) {
+  // All operators at once: the generated orOperator(i) rescans the children,
+  // which made long chains quadratic.
   auto operands = context->andExpression();
+  auto operators = context->orOperator();
   ir::Expr result = transform_and(operands[0]);
   for (size_t i = 1; i < operands.size(); ++i) {
-    P::OrOperatorContext* op = context->orOperator(i - 1);
+    P::OrOperatorContext* op = operators[i - 1];
     if (op->PIPE_PIPE() != nullptr) error(map_.rule(op), "use 'or' instead of '||'");
     result = binary(ir::ExprOp::kOr, std::move(result), transform_and(operands[i]));
   }
@@ -111,9 +114,10 @@ ir::Expr Transformer::transform_or(P::OrExpressionContext* context) {
 
 ir::Expr Transformer::transform_and(P::AndExpressionContext* context) {
   auto operands = context->notExpression();
+  auto operators = context->andOperator();
   ir::Expr result = transform_not(operands[0]);
   for (size_t i = 1; i < operands.size(); ++i) {
-    P::AndOperatorContext* op = context->andOperator(i - 1);
+    P::AndOperatorContext* op = operators[i - 1];
     if (op->AMP_AMP() != nullptr) error(map_.rule(op), "use 'and' instead of '&&'");
     result = binary(ir::ExprOp::kAnd, std::move(result), transform_not(operands[i]));
   }
@@ -145,9 +149,10 @@ ir::ExprOp Transformer::comparison_op(P::ComparisonOperatorContext* context) {
 
 ir::Expr Transformer::transform_comparison(P::ComparisonContext* context) {
   auto operands = context->additive();
+  auto operators = context->comparisonOperator();
   ir::Expr result = transform_additive(operands[0]);
   for (size_t i = 1; i < operands.size(); ++i) {
-    P::ComparisonOperatorContext* op = context->comparisonOperator(i - 1);
+    P::ComparisonOperatorContext* op = operators[i - 1];
     if (i == 2) {
       error(map_.rule(op),
             "comparisons cannot be chained; combine them with 'and' (a < b and b < c)");
@@ -160,10 +165,10 @@ ir::Expr Transformer::transform_comparison(P::ComparisonContext* context) {
 
 ir::Expr Transformer::transform_additive(P::AdditiveContext* context) {
   auto operands = context->multiplicative();
+  auto operators = context->additiveOperator();
   ir::Expr result = transform_multiplicative(operands[0]);
   for (size_t i = 1; i < operands.size(); ++i) {
-    ir::ExprOp kind =
-        context->additiveOperator(i - 1)->PLUS() != nullptr ? ir::ExprOp::kAdd : ir::ExprOp::kSub;
+    ir::ExprOp kind = operators[i - 1]->PLUS() != nullptr ? ir::ExprOp::kAdd : ir::ExprOp::kSub;
     result = binary(kind, std::move(result), transform_multiplicative(operands[i]));
   }
   return result;
@@ -171,9 +176,10 @@ ir::Expr Transformer::transform_additive(P::AdditiveContext* context) {
 
 ir::Expr Transformer::transform_multiplicative(P::MultiplicativeContext* context) {
   auto operands = context->unary();
+  auto operators = context->multiplicativeOperator();
   ir::Expr result = transform_unary(operands[0]);
   for (size_t i = 1; i < operands.size(); ++i) {
-    P::MultiplicativeOperatorContext* op = context->multiplicativeOperator(i - 1);
+    P::MultiplicativeOperatorContext* op = operators[i - 1];
     ir::ExprOp kind = op->STAR() != nullptr    ? ir::ExprOp::kMul
                       : op->SLASH() != nullptr ? ir::ExprOp::kDiv
                                                : ir::ExprOp::kMod;

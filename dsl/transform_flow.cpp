@@ -12,6 +12,7 @@
 #include <map>
 
 #include "dsl/dsl_loader.h"
+#include "dsl/ir/utf8.h"
 #include "dsl/parse.h"
 #include "dsl/string_literal.h"
 #include "nodes/local_time.h"
@@ -226,6 +227,10 @@ class FlowTransformer {
   ir::Expression expression(P::ExpressionContext* context) {
     ir::SourceSpan span = map_.rule(context);
     ir::Expression result{source_of(context), span, std::nullopt};
+    if (span.length > kMaxExpressionBytes) {
+      diagnostics_.error(file_, span, expression_too_long(span.length));
+      return result;
+    }
     Transformer transformer(map_, file_, diagnostics_);
     ir::Expr tree = transformer.transform_expression(context);
     if (!transformer.failed()) result.tree = std::move(tree);
@@ -836,6 +841,11 @@ std::optional<ir::Flow> load_dsl(const std::string& text, const std::string& fil
   std::string source = text;
   if (source.compare(0, 3, "\xEF\xBB\xBF") == 0) source.replace(0, 3, "   ");
   SourceMap map(source, ir::SourceSpan{1, 1, 0, 0});
+  if (auto bad = ir::first_invalid_utf8(source)) {
+    diagnostics.error(file, map.bytes(*bad, *bad + 1),
+                      "this byte is not valid UTF-8: save the file as UTF-8");
+    return std::nullopt;
+  }
   if (!nesting_ok(source, map, file, diagnostics)) return std::nullopt;
   try {
     GrammarAdapter adapter(source, map);

@@ -2,6 +2,7 @@
 // yaml-cpp exception, so nothing leaves trellis_dsl by throwing.
 #include "dsl/yaml_loader.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,7 +11,9 @@
 #include <exception>
 #include <map>
 #include <set>
+#include <sstream>
 
+#include "dsl/ir/utf8.h"
 #include "dsl/node_schema.h"
 #include "dsl/parse.h"
 #include "dsl/source_text.h"
@@ -20,6 +23,58 @@
 namespace trellis::dsl {
 
 namespace {
+
+// The deepest nesting of mappings and sequences a flow file may have
+// (docs/limits.md). Flows need about six levels; yaml-cpp and the loader
+// recurse once per level, so the bound keeps a hostile file off the stack.
+constexpr int kMaxYamlNesting = 64;
+
+// Counts nesting from yaml-cpp's events, which arrive as it parses, so the
+// walk stops at the first level too deep instead of building the whole tree.
+class NestingProbe : public YAML::EventHandler {
+ public:
+  struct TooDeep {
+    YAML::Mark mark;
+  };
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    enter(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+ private:
+  void enter(const YAML::Mark& mark) {
+    if (++depth_ > kMaxYamlNesting) throw TooDeep{mark};
+  }
+  int depth_ = 0;
+};
+
+// Where mappings and sequences first nest deeper than kMaxYamlNesting, if they do.
+std::optional<YAML::Mark> too_deep_at(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  NestingProbe probe;
+  try {
+    while (parser.HandleNextDocument(probe)) {
+    }
+  } catch (const NestingProbe::TooDeep& deep) {
+    return deep.mark;
+  } catch (const YAML::Exception&) {
+    // A syntax error: YAML::LoadAll reports it with its position.
+  }
+  return std::nullopt;
+}
 
 // Where a value sits in the flow, for messages and the editor.
 struct Where {
@@ -899,6 +954,20 @@ std::vector<ir::Variant> Loader::read_variants(const YAML::Node& value, const ir
 LoadResult Loader::run(const std::string& text) {
   LoadResult result;
   result.source = text;
+  // yaml-cpp would read invalid bytes as U+FFFD and send them on.
+  if (auto bad = ir::first_invalid_utf8(text)) {
+    diagnostics_.error(file_, source_.span(*bad, *bad + 1),
+                       "this byte is not valid UTF-8: save the file as UTF-8");
+    result.diagnostics = std::move(diagnostics_);
+    return result;
+  }
+  if (auto deep = too_deep_at(text)) {
+    diagnostics_.error(file_, mark_span(*deep, 1),
+                       "mappings and sequences nest deeper than " +
+                           std::to_string(kMaxYamlNesting) + " levels here");
+    result.diagnostics = std::move(diagnostics_);
+    return result;
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

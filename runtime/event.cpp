@@ -3,6 +3,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "dsl/ir/utf8.h"
+
 namespace trellis::runtime {
 
 namespace {
@@ -15,6 +17,8 @@ std::string string_field(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || it->is_null()) return {};
   if (it->is_string()) return it->get<std::string>();
+  // Unsigned first: 18446744073709551615 read as int64_t would be "-1".
+  if (it->is_number_unsigned()) return std::to_string(it->get<uint64_t>());
   if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
   if (it->is_number()) return it->dump();
   return {};
@@ -165,6 +169,8 @@ Status parse_cloud_event(const json& o, Event* e) {
 
 bool looks_like_segment(const json& o) {
   if (o.contains("userId") || o.contains("anonymousId") || o.contains("messageId")) return true;
+  // `{"type":"identify","user_id":…,"traits":…}` is the Trellis form of identify.
+  if (o.contains("user_id")) return false;
   auto it = o.find("type");
   return it != o.end() && it->is_string() && (*it == "track" || *it == "identify") &&
          (o.contains("event") || o.contains("traits"));
@@ -193,6 +199,57 @@ Status check_feedback(const Event& e) {
   return Status();
 }
 
+// The names the sender used for the event's fields, so that errors name them.
+struct WireNames {
+  const char* id;
+  const char* type;
+  const char* user_id;
+  const char* properties;
+};
+
+WireNames wire_names(const json& o, EventForm form) {
+  switch (form) {
+    case EventForm::kSegmentTrack:
+      return {"messageId", "event", "userId", "properties"};
+    case EventForm::kSegmentIdentify:
+      if (o.contains("user_id")) return {"id", "type", "user_id", "traits"};
+      return {"messageId", "type", "userId", "traits"};
+    case EventForm::kCloudEvent:
+      return {"id", "type", "subject", "data"};
+    case EventForm::kTrellis:
+      break;
+  }
+  return {"id", "type", "user_id", "properties"};
+}
+
+// What the raw JSON must be before its text is taken: a type is a string (a
+// number is a mistake, not a name); ids are strings or integers, since a
+// fraction or an exponent would not keep the producer's digits.
+Status check_raw_fields(const json& o, const WireNames& names) {
+  auto type = o.find(names.type);
+  if (type != o.end() && !type->is_null() && !type->is_string())
+    return Error{std::string("`") + names.type + "` must be a string"};
+  for (const char* name : {names.id, names.user_id}) {
+    auto it = o.find(name);
+    if (it == o.end() || it->is_null() || it->is_string() || it->is_number_integer()) continue;
+    return Error{std::string("`") + name + "` must be a string or an integer"};
+  }
+  return Status();
+}
+
+// The limits on what each event holds, whatever form it came in.
+Status check_event_limits(const Event& e, const WireNames& names, const IngestLimits& limits) {
+  if (Status s = check_identifier(names.type, e.type, limits.max_type_bytes); !s) return s;
+  if (!e.user_id.empty())
+    if (Status s = check_identifier(names.user_id, e.user_id, limits.max_id_bytes); !s) return s;
+  if (!e.id.empty())
+    if (Status s = check_identifier(names.id, e.id, limits.max_id_bytes); !s) return s;
+  if (e.properties_json.size() > limits.max_properties_bytes)
+    return Error{std::string("`") + names.properties + "` is larger than " +
+                 std::to_string(limits.max_properties_bytes) + " bytes"};
+  return Status();
+}
+
 // Every element of every body, whatever its form, is checked here.
 Status parse_one(const json& o, const json* envelope, const ParseContext& context, Event* e) {
   if (!o.is_object()) return Error{"not a JSON object"};
@@ -201,8 +258,11 @@ Status parse_one(const json& o, const json* envelope, const ParseContext& contex
              : o.contains("specversion") ? parse_cloud_event(o, e)
              : looks_like_segment(o)     ? parse_segment(o, nullptr, context, e)
                                          : parse_trellis(o, e);
+  WireNames names = wire_names(o, e->form);
+  if (Status raw = check_raw_fields(o, names); !raw) return raw;
   if (!s) return s;
   if (e->type.empty()) return Error{"missing event type"};
+  if (Status bounded = check_event_limits(*e, names, context.limits); !bounded) return bounded;
   if (is_delivery_feedback(e->type)) return check_feedback(*e);
   if (e->user_id.empty()) return Error{"missing user id"};
   return Status();
@@ -241,7 +301,54 @@ bool is_delivery_feedback(std::string_view type) {
          type == "message_opened" || type == "message_clicked";
 }
 
+bool json_nesting_exceeds(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+Status check_identifier(std::string_view field, std::string_view value, size_t max_bytes) {
+  auto fail = [&](const std::string& why) { return Error{"`" + std::string(field) + "` " + why}; };
+  if (value.empty()) return fail("is empty");
+  if (value.size() > max_bytes)
+    return fail("is longer than " + std::to_string(max_bytes) + " bytes");
+  if (auto bad = ir::first_invalid_utf8(value))
+    return fail("is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
+  if (value.find('\0') != std::string_view::npos) return fail("contains a NUL character");
+  return Status();
+}
+
+namespace {
+
+// Size and depth on the raw text: nlohmann's dump() recurses, so a deeper
+// document must never be parsed into a tree at all.
+Status check_raw_text(std::string_view json_text, const IngestLimits& limits) {
+  if (json_text.size() > limits.max_body_bytes)
+    return Error{"body is larger than " + std::to_string(limits.max_body_bytes) + " bytes"};
+  if (json_nesting_exceeds(json_text, limits.max_json_depth))
+    return Error{"JSON nests deeper than " + std::to_string(limits.max_json_depth) + " levels"};
+  return Status();
+}
+
+}  // namespace
+
 Result<std::vector<Event>> parse_events(std::string_view json_text, const ParseContext& context) {
+  if (Status s = check_raw_text(json_text, context.limits); !s) return Error{s.message()};
   auto body = parse_body(json_text, context);
   if (!body.ok()) return body.error();
   std::vector<Event> events;
@@ -262,6 +369,7 @@ Result<std::vector<Event>> parse_events(std::string_view json_text, const ParseC
 
 Result<ParsedElements> parse_events_each(std::string_view json_text,
                                          const ParseContext& context) {
+  if (Status s = check_raw_text(json_text, context.limits); !s) return Error{s.message()};
   auto body = parse_body(json_text, context);
   if (!body.ok()) return body.error();
   ParsedElements out;
@@ -342,11 +450,16 @@ Result<std::string> cloud_event_from_binary(
   return event.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<std::string> parse_traits(std::string_view json_text) {
+Result<std::string> parse_traits(std::string_view json_text, const IngestLimits& limits) {
+  if (Status s = check_raw_text(json_text, limits); !s) return Error{s.message()};
   json body = json::parse(json_text.begin(), json_text.end(), nullptr, false);
   if (body.is_discarded()) return Error{"body is not valid JSON"};
   if (!body.is_object()) return Error{"traits must be a JSON object"};
-  return body.dump();
+  std::string traits = body.dump();
+  if (traits.size() > limits.max_properties_bytes)
+    return Error{"traits are larger than " + std::to_string(limits.max_properties_bytes) +
+                 " bytes"};
+  return traits;
 }
 
 }  // namespace trellis::runtime

@@ -42,8 +42,23 @@ struct Event {
 // the delivery (webhooks from providers rarely know our user ids).
 bool is_delivery_feedback(std::string_view type);
 
+// What one input may cost, applied by every ingestion path (HTTP bodies and
+// Redis stream entries alike) before anything recursive touches the text.
+// `serve` sets them from its flags; docs/limits.md lists each one, its
+// default and why.
+struct IngestLimits {
+  size_t max_body_bytes = 16u << 20;       // one HTTP body or one stream entry
+  int max_json_depth = 32;                 // nesting of arrays and objects
+  size_t max_type_bytes = 200;             // event type
+  size_t max_id_bytes = 256;               // user ids, event ids, pool names
+  size_t max_properties_bytes = 1u << 20;  // one event's properties (or traits), as JSON
+};
+
 // What a body's parse needs from outside it.
 struct ParseContext {
+  // Size and depth are checked on the raw text before it is parsed;
+  // identifiers and properties on each parsed event, whatever its form.
+  IngestLimits limits;
   // When the server received the body: Segment calls carrying `sentAt` get
   // their time corrected for the producer's clock skew,
   // time = timestamp + (received_at - sentAt). Empty: no correction.
@@ -90,6 +105,14 @@ Result<std::string> cloud_event_from_binary(
 
 // Parses a profile body (`PUT /v1/users/{id}`): a JSON object of traits.
 // Returns it re-serialised compactly, or an error when it is not an object.
-Result<std::string> parse_traits(std::string_view json_text);
+Result<std::string> parse_traits(std::string_view json_text, const IngestLimits& limits = {});
+
+// True when `text` nests JSON arrays/objects deeper than `max_depth` (strings
+// skipped). Linear and without recursion, so it is safe on any input.
+bool json_nesting_exceeds(std::string_view text, int max_depth);
+
+// An identifier from outside (user id, event id, pool name): non-empty, at
+// most `max_bytes`, valid UTF-8, no NUL. The error names `field`.
+Status check_identifier(std::string_view field, std::string_view value, size_t max_bytes);
 
 }  // namespace trellis::runtime

@@ -11,6 +11,7 @@ packages=(
   redis-server libhiredis-dev curl
   libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl
   nodejs npm chromium
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan
 )
 
 missing=()

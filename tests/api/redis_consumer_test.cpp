@@ -119,12 +119,17 @@ TEST_CASE("a poison message goes to the dead-letter stream and ingestion goes on
   CHECK(f.sink.applied == std::vector<std::string>{R"({"n":1})", R"({"n":2})"});
   CHECK(f.pending_count() == "0");
   auto dead = f.redis.command({"XRANGE", "events:dead", "-", "+"});
-  // Two entries of [id, event, payload, error, msg, source_id, id, source_stream, name].
-  REQUIRE(dead.size() == 18);
+  // Each entry: [id, its original fields..., error, msg, source_id, id, source_stream, name].
+  REQUIRE(dead.size() == 20);
+  CHECK(dead[1] == "event");
   CHECK(dead[2] == "{this is not json");
   CHECK(dead[4] == "not JSON");
   CHECK(dead[6] == poison_id);
-  CHECK(dead[13] == "message has no `event` field");
+  // A message without `event` keeps the fields it was written with.
+  CHECK(std::vector<std::string>(dead.begin() + 10, dead.begin() + 14) ==
+        std::vector<std::string>{"wrong", "a", "fields", "b"});
+  CHECK(dead[14] == "error");
+  CHECK(dead[15] == "message has no `event` field");
   CHECK(f.metrics.render().find(R"(trellis_redis_messages_total{outcome="dead_letter"} 2)") !=
         std::string::npos);
 }
@@ -211,4 +216,30 @@ TEST_CASE("connect() reports an unreachable server") {
   options.url = "redis://127.0.0.1:" + std::to_string(api::testing::free_port());
   api::RedisConsumer consumer(options, sink, metrics, log);
   CHECK_FALSE(consumer.connect().ok());
+}
+
+TEST_CASE("an entry that stopped every consumer reading it is dead-lettered, not read for ever") {
+  Fixture f;
+  f.options.max_deliveries = 3;
+  {
+    api::RedisConsumer creates_group(f.options, f.sink, f.metrics, f.log);
+    REQUIRE(creates_group.connect().ok());
+  }
+  std::string id = f.add(R"({"n":1})");
+  // Read once, then re-read at three starts that each died before the ack.
+  f.redis.command({"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "events", ">"});
+  for (int i = 0; i < 3; ++i)
+    f.redis.command({"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "events", "0"});
+  f.add(R"({"n":2})");
+
+  api::RedisConsumer consumer(f.options, f.sink, f.metrics, f.log);
+  REQUIRE(consumer.connect().ok());
+  drain(consumer, 2);
+  CHECK(f.sink.applied == std::vector<std::string>{R"({"n":2})"});
+  auto dead = f.redis.command({"XRANGE", "events:dead", "-", "+"});
+  REQUIRE(dead.size() == 9);
+  CHECK(dead[2] == R"({"n":1})");
+  CHECK(dead[4] == "read 5 times without being acknowledged: handling it stopped every consumer");
+  CHECK(dead[6] == id);
+  CHECK(f.pending_count() == "0");
 }

@@ -230,3 +230,42 @@ TEST_CASE("a Segment batch envelope and CloudEvents carry over the stream unchan
   CHECK(over_stream.wait_for(2) == expected);
   CHECK(redis.command({"XPENDING", "events", "trellis"})[0] == "0");
 }
+
+TEST_CASE("a million-deep entry is dead-lettered with its fields and the stream goes on") {
+  RedisServer redis;
+  Node node(redis.url());
+  // Before the limits this entry crashed serve (stack overflow printing it)
+  // and, left pending, crashed every restart too.
+  std::string deep = R"({"type":"visit","user_id":"b","properties":{"x":)" +
+                     std::string(1000000, '[') + std::string(1000000, ']') + "}}";
+  std::string poison = redis.command({"XADD", "events", "*", "producer", "shop", "event", deep})[0];
+  redis.command({"XADD", "events", "*", "payload", R"({"type":"visit"})"});  // no `event`, 1 of 2
+  redis.command({"XADD", "events", "*", "a", "1", "b", "2"});                // no `event` at all
+  // The Trellis form of identify, then an event that uses its traits.
+  redis.command({"XADD", "events", "*", "event",
+                 R"({"type":"identify","user_id":"b",)"
+                 R"("traits":{"plan":"free","name":"Bo","phone":"+15550101"}})"});
+  redis.command({"XADD", "events", "*", "event", sample_events()[4].dump()});
+  std::vector<std::string> dead;
+  for (int i = 0;
+       i < 300 && (dead = redis.command({"XRANGE", "events:dead", "-", "+"})).size() < 31; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Three entries, each [id, original fields..., error, why, source_id, id, source_stream, s].
+  REQUIRE(dead.size() == 11 + 9 + 11);
+  CHECK(std::vector<std::string>(dead.begin() + 1, dead.begin() + 4) ==
+        std::vector<std::string>{"producer", "shop", "event"});
+  CHECK(dead[4] == deep);
+  CHECK(dead[5] == "error");
+  CHECK(dead[6] == "JSON nests deeper than 32 levels");
+  CHECK(dead[8] == poison);
+  CHECK(dead[12] == "payload");  // a single field of any name is the event
+  CHECK(dead[15].find("user") != std::string::npos);
+  // The message without an `event` field kept its original fields.
+  CHECK(std::vector<std::string>(dead.begin() + 21, dead.begin() + 27) ==
+        std::vector<std::string>{"a", "1", "b", "2", "error", "message has no `event` field"});
+  CHECK(node.wait_for(1) == std::vector<std::string>{"sms|b|offer||Try pro, Bo"});
+  CHECK(redis.command({"XPENDING", "events", "trellis"})[0] == "0");
+  auto health = node.client->Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}

@@ -289,6 +289,37 @@ TEST_CASE("events: 202 once durable, arrays in one call, duplicates, bad bodies 
   CHECK(types[0]["type"] == "signup");
 }
 
+TEST_CASE("identifiers over HTTP are bounded and validated, and the error names the field") {
+  Fixture f;
+  // 200 distinct 1 MB types used to be kept and answered by recent-types.
+  json huge = {{"type", std::string(1 << 20, 't')}, {"user_id", "u1"}};
+  auto r = f.post_json("/v1/events", huge);
+  require_error(r, 400, "invalid_event");
+  CHECK(json::parse(r->body)["detail"] == "`type` is longer than 200 bytes");
+  r = f.post_json("/v1/events", {{"type", 7}, {"user_id", "u1"}});
+  CHECK(json::parse(r->body)["detail"] == "`type` must be a string");
+  CHECK(f.get_json("/v1/events/recent-types")["types"].empty());
+
+  // The Trellis form of identify is a profile update, not a Segment call.
+  r = f.post_json("/v1/events",
+                  {{"type", "identify"}, {"user_id", "u9"}, {"traits", {{"plan", "pro"}}}});
+  REQUIRE(r->status == 202);
+  CHECK(f.get_json("/v1/users/u9")["traits"]["plan"] == "pro");
+  // A numeric user id beyond int64 keeps its digits.
+  r = f.client->Post("/v1/events",
+                     R"({"type": "identify", "user_id": 18446744073709551615, "traits": {"a": 1}})",
+                     "application/json");
+  REQUIRE(r->status == 202);
+  CHECK(f.get_json("/v1/users/18446744073709551615")["traits"]["a"] == 1);
+
+  require_error(f.put("/v1/users/a%00b", "{}", "application/json"), 400, "invalid_identifier");
+  require_error(f.put("/v1/users/" + std::string(300, 'u'), "{}", "application/json"), 400,
+                "invalid_identifier");
+  require_error(
+      f.client->Post("/v1/coupons/" + std::string(300, 'p'), R"(["C-1"])", "application/json"), 400,
+      "invalid_identifier");
+}
+
 TEST_CASE("journeys, steps, deliveries and stats after an event") {
   Fixture f;
   REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);

@@ -222,3 +222,72 @@ TEST_CASE("a binary-mode CloudEvent becomes the structured event") {
   REQUIRE_FALSE(no_user.ok());
   CHECK(no_user.error().message == "missing user id");
 }
+
+TEST_CASE("the Trellis form of identify is accepted with its user_id") {
+  auto r = parse_events(R"({"type": "identify", "user_id": "u", "traits": {"plan": "pro"}})");
+  REQUIRE(r.ok());
+  CHECK(r->front().is_identify());
+  CHECK(r->front().user_id == "u");
+  CHECK(r->front().properties_json == R"({"plan":"pro"})");
+}
+
+TEST_CASE("numeric user ids keep their digits, up to the largest unsigned 64-bit integer") {
+  auto r = parse_events(R"({"type": "visit", "user_id": 18446744073709551615})");
+  REQUIRE(r.ok());
+  CHECK(r->front().user_id == "18446744073709551615");
+  auto negative = parse_events(R"({"type": "visit", "user_id": -42})");
+  REQUIRE(negative.ok());
+  CHECK(negative->front().user_id == "-42");
+  // Beyond 64 bits, or with a fraction, the digits would not survive: refused.
+  auto huge = parse_events(R"({"type": "visit", "user_id": 184467440737095516150})");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().message == "`user_id` must be a string or an integer");
+  CHECK_FALSE(parse_events(R"({"type": "visit", "user_id": 1.5})").ok());
+}
+
+TEST_CASE("identifiers are bounded and validated, and the error names the field") {
+  auto message = [](const std::string& body) {
+    auto r = parse_events(body);
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  CHECK(message(R"({"type": 5, "user_id": "u"})") == "`type` must be a string");
+  CHECK(message(R"({"type": "track", "event": 5, "userId": "u"})") == "`event` must be a string");
+  CHECK(message(R"({"type": ")" + std::string(201, 't') + R"(", "user_id": "u"})") ==
+        "`type` is longer than 200 bytes");
+  CHECK(message(R"({"type": ")" + std::string(200, 't') + R"(", "user_id": "u"})") == "ok");
+  CHECK(message(R"({"type": "visit", "user_id": ")" + std::string(257, 'u') + R"("})") ==
+        "`user_id` is longer than 256 bytes");
+  CHECK(message(R"({"type": "visit", "user_id": "a\u0000b"})") ==
+        "`user_id` contains a NUL character");
+  CHECK(message(R"({"type": "track", "event": "visit", "userId": "u", "messageId": "m\u0000"})") ==
+        "`messageId` contains a NUL character");
+  CHECK(message(R"({"specversion": "1.0", "type": "v", "subject": "a\u0000", "id": "1"})") ==
+        "`subject` contains a NUL character");
+  // Event types may hold spaces: only length, UTF-8 and NUL are checked.
+  CHECK(message(R"({"type": "Order Completed", "user_id": "u"})") == "ok");
+  CHECK(message(R"({"type": "visit", "user_id": "é"})") == "ok");
+}
+
+TEST_CASE("the ingest limits bound size, depth and properties before parsing") {
+  ParseContext context;
+  context.limits.max_properties_bytes = 20;
+  auto big = parse_events(R"({"type": "v", "user_id": "u", "properties": {"a": "0123456789abc"}})",
+                          context);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().message == "`properties` is larger than 20 bytes");
+  context.limits.max_body_bytes = 10;
+  CHECK(parse_events(R"({"type": "v", "user_id": "u"})", context).error().message ==
+        "body is larger than 10 bytes");
+
+  // A million levels would overflow the stack in any recursive parser or printer.
+  std::string deep = R"({"type": "v", "user_id": "u", "properties": )";
+  deep += std::string(1000000, '[') + std::string(1000000, ']') + "}";
+  auto refused = parse_events(deep);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message == "JSON nests deeper than 32 levels");
+  CHECK_FALSE(parse_traits(std::string(1000000, '{')).ok());
+  // Brackets inside strings are text, not nesting.
+  CHECK(parse_events(R"({"type": "v", "user_id": "u", "properties": {"s": ")" +
+                     std::string(100, '[') + R"("}})")
+            .ok());
+}
