@@ -291,6 +291,21 @@ std::vector<FlowInfo> FlowCatalog::list() const {
   return out;
 }
 
+Status FlowCatalog::remove(const std::string& name) {
+  if (engine_.flow(name)) return Error{"flow " + name + " is deployed and keeps running"};
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drafts_.erase(name) == 0) return Error{"unknown flow " + name};
+  auto it = files_.find(name);
+  if (it == files_.end()) return {};
+  for (const auto& file : it->second) {
+    std::error_code ec;
+    fs::remove(file, ec);
+    if (ec) return Error{"cannot remove " + file + ": " + ec.message()};
+  }
+  files_.erase(it);
+  return {};
+}
+
 std::optional<FlowInfo> FlowCatalog::info(const std::string& name) const {
   FlowInfo out;
   out.name = name;

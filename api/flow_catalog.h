@@ -88,6 +88,11 @@ class FlowCatalog {
   // saved text no longer checks (messages in `error`).
   Result<DeployOutcome> deploy(const std::string& name);
 
+  // Deletes a flow that was never deployed: its saved text and its files. A deployed
+  // flow keeps running (its journeys are under way), so it is refused.
+  // Error: unknown flow, deployed flow, or a file that cannot be removed.
+  Status remove(const std::string& name);
+
   std::vector<FlowInfo> list() const;
   std::optional<FlowInfo> info(const std::string& name) const;
 

@@ -104,6 +104,12 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
   auto source = ctx.flows.source(name);
   if (!source) throw HttpError{404, "unknown_flow", "no flow named " + name};
+  // ?version=deployed: the running version's text (the editor diffs against it).
+  if (req.has_param("version") && req.get_param_value("version") == "deployed") {
+    auto running = ctx.engine.flow(name);
+    if (!running) throw HttpError{404, "not_deployed", "flow " + name + " is not deployed"};
+    source = running->source;
+  }
   auto info = ctx.flows.info(name);
   res.set_header("X-Trellis-Version", std::to_string(info ? info->deployed_version : 0));
   res.set_header("X-Trellis-Draft", info && info->has_draft ? "true" : "false");
@@ -127,6 +133,17 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   } else {
     throw HttpError{400, "bad_format", "format is one of source, json, yaml, dsl"};
   }
+}
+
+// A flow never deployed can be deleted (the editor's rename is a copy, then this).
+void delete_flow(ApiContext& ctx, const Request& req, Response& res) {
+  std::string name = flow_name_param(req);
+  require_known_flow(ctx.flows, name);
+  if (ctx.engine.flow(name))
+    throw HttpError{409, "flow_deployed", "flow " + name + " is deployed and keeps running"};
+  Status removed = ctx.flows.remove(name);
+  if (!removed.ok()) throw HttpError{500, "delete_failed", removed.message()};
+  reply_json(res, 200, {{"deleted", name}});
 }
 
 // Deploys and says who did it in the log (the token's name).
@@ -559,6 +576,9 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   // Flows are configuration: a saved file is deployed on the next start.
   server.put(
       "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); },
+      Access::kAdmin);
+  server.del(
+      "/v1/flows/" + kName, [c](const Request& q, Response& r) { delete_flow(*c, q, r); },
       Access::kAdmin);
   server.post(
       "/v1/flows/" + kName + "/deploy",

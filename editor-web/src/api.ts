@@ -109,6 +109,28 @@ function stripSpans(flow: Flow): Flow {
   return { ...flow, nodes: flow.nodes.map(({ span: _span, ...n }) => n) };
 }
 
+// The running version's IR; null when the flow was never deployed.
+export async function getDeployedFlow(name: string): Promise<Flow | null> {
+  try {
+    const r = await call<Record<string, unknown>>('GET', `/v1/flows/${enc(name)}?format=json&version=deployed`);
+    return stripSpans((Array.isArray(r.nodes) ? r : (r.ir ?? r.flow)) as Flow);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+// Deletes a flow that was never deployed (the server refuses a deployed one: 409).
+export async function deleteFlow(name: string): Promise<void> {
+  await call('DELETE', `/v1/flows/${enc(name)}`);
+}
+
+// A copy of a flow under a new name, saved (not deployed) in the server's canonical form.
+export async function copyFlow(from: string, to: string): Promise<void> {
+  const { flow } = await getFlow(from);
+  await saveFlow(to, { ...flow, flow: to });
+}
+
 export async function checkFlow(flow: Flow): Promise<Diagnostic[]> {
   try {
     const r = await call<unknown>('POST', '/v1/check', flow);

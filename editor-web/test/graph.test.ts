@@ -9,14 +9,13 @@ import {
   renameNode,
   slotsOf,
 } from '../src/model/graph';
-import { autoLayout } from '../src/model/layout';
 import { freshId, newNode, NODE_TYPES, emptyFlow, cleanFlow } from '../src/model/ir';
 import { cartReminder } from './fixtures';
 
 describe('IR ⇄ canvas graph', () => {
   it('round-trips the cart reminder unchanged', () => {
     const flow = cartReminder();
-    const graph = flowToGraph(flow, autoLayout(flow));
+    const graph = flowToGraph(flow, {});
     expect(graphToFlow(flow, graph)).toEqual(flow);
   });
 
@@ -50,12 +49,6 @@ describe('IR ⇄ canvas graph', () => {
     expect(graphToFlow(flow, graph).nodes[5].next).toBe('nowhere');
   });
 
-  it('lays out every node, the start above what follows it', () => {
-    const pos = autoLayout(cartReminder());
-    expect(Object.keys(pos)).toHaveLength(8);
-    expect(pos.wait_pay.y).toBeLessThan(pos.pick.y);
-    expect(pos.pick.y).toBeLessThan(pos.mail.y);
-  });
 });
 
 describe('edge labels', () => {
@@ -113,21 +106,5 @@ describe('edits', () => {
   it('sends only what the user set', () => {
     const flow = cleanFlow({ ...emptyFlow('f'), description: '', trigger: { event: 'e', when: '' }, exit_on: [] });
     expect(flow).toEqual({ flow: 'f', trigger: { event: 'e' }, re_entry: 'never', nodes: [] });
-  });
-});
-
-describe('auto-layout of nodes without arrows', () => {
-  it('puts them in a grid under the connected part, four to a row', () => {
-    let flow = emptyFlow('f');
-    for (let i = 0; i < 6; i++) flow = addNode(flow, newNode('sms', freshId(flow, 'sms')));
-    flow = connect(flow, 'sms_1', 'next', 'sms_2');
-    const pos = autoLayout(flow);
-    const loose = ['sms_3', 'sms_4', 'sms_5', 'sms_6'];
-    expect(new Set(loose.map((id) => pos[id].y)).size).toBe(1);
-    expect(pos.sms_3.y).toBeGreaterThan(pos.sms_2.y);
-    flow = removeNodes(flow, ['sms_1', 'sms_2']);
-    const grid = autoLayout(flow);
-    expect(grid.sms_3.y).toBe(grid.sms_6.y);
-    expect(grid.sms_3.x).toBeLessThan(grid.sms_6.x);
   });
 });

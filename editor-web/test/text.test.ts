@@ -57,3 +57,20 @@ describe('undo and redo', () => {
     expect(h.future).toEqual([]);
   });
 });
+
+describe('durations as people write them', () => {
+  it('reads "2 days" and friends in the flow\'s own syntax', async () => {
+    const { normalizeDuration, durationSeconds } = await import('../src/model/text');
+    expect(normalizeDuration('2 days')).toBe('2d');
+    expect(normalizeDuration(' 1 day ')).toBe('1d');
+    expect(normalizeDuration('48 hours')).toBe('48h');
+    expect(normalizeDuration('30 min')).toBe('30m');
+    expect(normalizeDuration('90 Seconds')).toBe('90s');
+    expect(normalizeDuration('1 week')).toBe('7d');
+    expect(normalizeDuration('72h')).toBe('72h');
+    expect(normalizeDuration('PT72H')).toBeNull();
+    expect(normalizeDuration('2 fortnights')).toBeNull();
+    expect(normalizeDuration('days')).toBeNull();
+    expect(durationSeconds('2 days')).toBe(172800);
+  });
+});

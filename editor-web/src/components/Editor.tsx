@@ -6,7 +6,6 @@ import {
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
-  useNodesInitialized,
   useReactFlow,
   type Connection,
   type Edge,
@@ -18,6 +17,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
 import type { FlowStats, SimResult } from '../api';
 import { liveFunnel } from '../model/delivery';
+import { describeChanges } from '../model/diff';
+import { flowTotals, variantFigures } from '../model/live';
 import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
 import {
   addNode,
@@ -32,10 +33,14 @@ import {
 } from '../model/graph';
 import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
 import { cleanFlow, emptyFlow, freshId, newNode, NODE_TYPES, TYPE_LABELS, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
-import { autoLayout, NODE_HEIGHT } from '../model/layout';
+import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box } from '../model/layout';
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
+import { DeployDialog, type DeployPlan } from './DeployDialog';
 import { FlowNode, type FlowNodeType } from './FlowNode';
+import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
+import { TriggerNode, type TriggerNodeType } from './TriggerNode';
+import { useElkLayout } from './useElkLayout';
 import { FlowPanel, NodePanel } from './SidePanel';
 import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimInput } from './SimulatePanel';
 
@@ -44,10 +49,17 @@ interface Doc {
   positions: Record<string, Position>;
 }
 
-const nodeTypes = { trellis: FlowNode };
-const CHECK_DEBOUNCE_MS = 300;
+const nodeTypes = { trellis: FlowNode, trigger: TriggerNode };
+const edgeTypes = { routed: RoutedEdge };
+type CanvasNode = FlowNodeType | TriggerNodeType;
+// Box text is 12 px or more: at this zoom it is still 11 px on screen, so the first view
+// of a large flow shows its top readable rather than all of it too small to read.
+const READABLE_ZOOM = 11 / 12;
+// Short enough that the verdict shows within 300 ms of the last key on a 60-node flow.
+const CHECK_DEBOUNCE_MS = 150;
 const STATS_REFRESH_MS = 2000;
 const DND_TYPE = 'application/x-trellis-node';
+const SIDE_KEY = 'trellis.side-panel';
 
 export function Editor(props: { name: string; isNew: boolean }) {
   return (
@@ -101,7 +113,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [checkState, setCheckState] = useState<'idle' | 'checking' | 'failed'>('idle');
   const [selected, setSelected] = useState<string[]>([]);
   const [selectedEdges, setSelectedEdges] = useState<string[]>([]);
-  const [rfNodes, setRfNodes] = useState<FlowNodeType[]>([]);
+  const [rfNodes, setRfNodes] = useState<CanvasNode[]>([]);
+  const [needsLayout, setNeedsLayout] = useState(false);
   const [panel, setPanel] = useState<'edit' | 'simulate'>('edit');
   const [live, setLive] = useState(false);
   const [stats, setStats] = useState<FlowStats | null>(null);
@@ -125,7 +138,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     const start = (f: Flow, v?: number, state?: string) => {
       setUndeployed(state === 'modified');
       if (!alive) return;
-      setHistory(createHistory({ flow: f, positions: storedPositions(name, f) ?? autoLayout(f) }));
+      const stored = storedPositions(name, f);
+      setNeedsLayout(!stored);
+      setHistory(createHistory({ flow: f, positions: stored ?? gridPositions(f) }));
       setSaved(isNew ? '' : serialize(f));
       setVersion(v);
       setSimInput(defaultSimInput(f.trigger.event || 'add_to_cart'));
@@ -154,6 +169,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
 
   const dirty = !!flow && (!onServer || serialize(flow) !== saved);
 
+  // ---- layout (ELK) ----
+  const applyPositions = useCallback((positions: Record<string, Position>, how: 'replace' | 'push') => {
+    setHistory((h) => {
+      if (!h) return h;
+      const d = { ...h.present, positions: { ...h.present.positions, ...positions } };
+      return how === 'push' ? push(h, d) : replace(h, d);
+    });
+  }, []);
+  const { layout: elkLayout, ready: layoutReady, relayout, applied: layoutsApplied } = useElkLayout(flow, doc?.positions, needsLayout, applyPositions);
+
   // ---- live check, debounced ----
   const flowText = flow ? serialize(flow) : '';
   useEffect(() => {
@@ -172,7 +197,11 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     };
   }, [flowText]);
 
-  const index = useMemo(() => indexDiagnostics(diagnostics), [diagnostics]);
+  // A flow with no step yet is not wrong, only new: it gets guidance, not red marks.
+  const fresh = !!flow && flow.nodes.length === 0;
+  const index = useMemo(() => indexDiagnostics(fresh ? [] : diagnostics), [diagnostics, fresh]);
+  const [sideOpen, setSideOpen] = useState(() => localStorage.getItem(SIDE_KEY) !== 'closed');
+  useEffect(() => localStorage.setItem(SIDE_KEY, sideOpen ? 'open' : 'closed'), [sideOpen]);
 
   // ---- live counts ----
   useEffect(() => {
@@ -223,7 +252,6 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     return graph.nodes.map((gn) => {
       const problems = index.byNode.get(gn.id) ?? [];
       const step = simPath.indexOf(gn.id);
-      const variantStats = stats?.variants[gn.id];
       return {
         id: gn.id,
         type: 'trellis' as const,
@@ -236,9 +264,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
           counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
           funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
-          variantConversions:
+          variantFigures:
             live && gn.data.node.type === 'ab'
-              ? Object.fromEntries(Object.entries(variantStats ?? {}).map(([k, v]) => [k, v.conversions]))
+              ? variantFigures(stats, gn.id, (gn.data.node.variants ?? []).map((v) => v.name))
               : undefined,
           simStep: step >= 0 ? step + 1 : undefined,
           simDimmed: simPath.length > 0 && step < 0,
@@ -247,10 +275,26 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     });
   }, [graph, flow, index, stats, live, simPath]);
 
+  // The trigger's box: above the start node, where ELK put it or the user dragged it.
+  const triggerNode = useMemo<TriggerNodeType | null>(() => {
+    if (!doc || !flow) return null;
+    const start = flow.start ? doc.positions[flow.start] : undefined;
+    const position = doc.positions[TRIGGER_ID] ?? (start ? { x: start.x, y: start.y - NODE_HEIGHT - 40 } : { x: 0, y: -NODE_HEIGHT - 40 });
+    return {
+      id: TRIGGER_ID,
+      type: 'trigger' as const,
+      position,
+      selectable: false,
+      deletable: false,
+      data: { trigger: flow.trigger, entered: live ? (stats?.journeys ?? 0) : undefined },
+    };
+  }, [doc, flow, live, stats]);
+
   useEffect(() => {
     setRfNodes((prev) => {
       const byId = new Map(prev.map((n) => [n.id, n]));
-      return decorated.map((n) => {
+      const all: CanvasNode[] = triggerNode ? [triggerNode, ...decorated] : decorated;
+      return all.map((n) => {
         const p = byId.get(n.id);
         return {
           ...n,
@@ -258,20 +302,49 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           measured: p?.measured,
           dragging: p?.dragging,
           selected: selected.includes(n.id),
-        };
+        } as CanvasNode;
       });
     });
-  }, [decorated, selected]);
+  }, [decorated, selected, triggerNode]);
 
-  // Fit the whole flow into view once its boxes are measured (the fitView prop acts
-  // before the first nodes arrive).
-  const nodesInitialized = useNodesInitialized();
+  // Shows the flow once ELK laid it out: all of it when it fits at a readable size,
+  // else its top (the trigger) at the smallest readable zoom.
+  const fitReadable = useCallback(
+    (duration = 0) => {
+      const el = canvasRef.current;
+      const nodes = rf.getNodes();
+      if (!el || nodes.length === 0) return;
+      const bounds = rf.getNodesBounds(nodes);
+      const pad = 0.1;
+      const fit = Math.min(1, Math.min(el.clientWidth / bounds.width, el.clientHeight / bounds.height) * (1 - 2 * pad));
+      if (fit >= READABLE_ZOOM) {
+        void rf.fitView({ padding: pad, maxZoom: 1, duration });
+        return;
+      }
+      const top = rf.getNode(TRIGGER_ID) ?? nodes[0];
+      const w = top.measured?.width ?? NODE_WIDTH;
+      void rf.setViewport(
+        { zoom: READABLE_ZOOM, x: el.clientWidth / 2 - (top.position.x + w / 2) * READABLE_ZOOM, y: 20 - top.position.y * READABLE_ZOOM },
+        { duration },
+      );
+    },
+    [rf],
+  );
   const fitted = useRef(false);
   useEffect(() => {
-    if (!nodesInitialized || fitted.current || rfNodes.length === 0) return;
+    if (!layoutReady || fitted.current || rfNodes.length === 0) return;
     fitted.current = true;
-    void rf.fitView({ padding: 0.15, maxZoom: 1 });
-  }, [nodesInitialized, rfNodes.length, rf]);
+    requestAnimationFrame(() => fitReadable());
+  }, [layoutReady, rfNodes.length, fitReadable]);
+
+  // Boxes as they stand now, to tell which of ELK's routes still fit their arrows.
+  const boxesNow = useMemo(() => {
+    const out: Record<string, Box> = {};
+    for (const n of rfNodes) {
+      if (n.measured?.width && n.measured.height) out[n.id] = { ...n.position, width: n.measured.width, height: n.measured.height };
+    }
+    return out;
+  }, [rfNodes]);
 
   const simEdges = useMemo(() => {
     const set = new Set<string>();
@@ -279,31 +352,54 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     return set;
   }, [simPath]);
 
-  const rfEdges = useMemo<Edge[]>(
-    () =>
-      graph.edges.map((e) => {
+  const rfEdges = useMemo<RoutedEdgeType[]>(
+    () => [
+      ...(flow?.start && graph.nodes.some((n) => n.id === flow.start)
+        ? [
+            {
+              id: `${TRIGGER_ID}->${TRIGGER_HANDLE}`,
+              type: 'routed' as const,
+              source: TRIGGER_ID,
+              sourceHandle: TRIGGER_HANDLE,
+              target: flow.start,
+              targetHandle: 'in',
+              selectable: false,
+              deletable: false,
+              markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: '#94a3b8' },
+              data: {
+                route: routeFits(elkLayout, { source: TRIGGER_ID, target: flow.start }, boxesNow)
+                  ? elkLayout?.routes[`${TRIGGER_ID}->${TRIGGER_HANDLE}`]
+                  : undefined,
+              },
+            },
+          ]
+        : []),
+      ...graph.edges.map((e) => {
         const onPath = simEdges.has(`${e.source}>${e.target}`);
         const sev = index.byField.get(`${e.source}\u0000${e.sourceHandle}`) ? 'error' : '';
         return {
           id: e.id,
+          type: 'routed' as const,
           source: e.source,
           sourceHandle: e.sourceHandle,
           target: e.target,
           targetHandle: 'in',
-          label: e.label,
           selected: selectedEdges.includes(e.id),
           animated: onPath,
           className: [onPath ? 'sim-edge' : '', sev].join(' '),
           markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: onPath ? '#7c3aed' : '#94a3b8' },
-          data: { handle: e.sourceHandle },
-          labelBgPadding: [4, 2] as [number, number],
-          labelBgBorderRadius: 3,
+          data: {
+            handle: e.sourceHandle,
+            text: e.label,
+            route: routeFits(elkLayout, e, boxesNow) ? elkLayout?.routes[e.id] : undefined,
+          },
         };
       }),
-    [graph, selectedEdges, simEdges, index],
+    ],
+    [graph, selectedEdges, simEdges, index, flow?.start, elkLayout, boxesNow],
   );
 
-  const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
+  const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
     const sel = changes.filter((c) => c.type === 'select');
     if (sel.length) {
       setSelected((prev) => {
@@ -364,14 +460,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
 
   const onConnect = useCallback(
     (c: Connection) => {
-      if (!c.source || !c.target || !c.sourceHandle) return;
-      editFlow((f) => connect(f, c.source, c.sourceHandle!, c.target));
+      if (!c.source || !c.target || !c.sourceHandle || c.target === TRIGGER_ID) return;
+      // An arrow from the trigger picks where journeys start.
+      if (c.source === TRIGGER_ID) editFlow((f) => ({ ...f, start: c.target }));
+      else editFlow((f) => connect(f, c.source, c.sourceHandle!, c.target));
     },
     [editFlow],
   );
 
   const onNodeDragStop = useCallback(
-    (_: unknown, __: unknown, nodes: FlowNodeType[]) => {
+    (_: unknown, __: unknown, nodes: CanvasNode[]) => {
       apply((d) => {
         const positions = { ...d.positions };
         for (const n of nodes) positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
@@ -392,9 +490,11 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         const centre = rect
           ? rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 3 })
           : { x: 0, y: 0 };
-        const n = f.nodes.length;
-        pos = { x: Math.round(centre.x - 110 + (n % 4) * 30), y: Math.round(centre.y - NODE_HEIGHT / 2 + (n % 4) * 30) };
+        pos = { x: Math.round(centre.x - NODE_WIDTH / 2), y: Math.round(centre.y - NODE_HEIGHT / 2) };
       }
+      // Never on another box: the nearest free place around where it was wanted.
+      const taken = rf.getNodes().map((n) => ({ ...n.position, width: n.measured?.width ?? NODE_WIDTH, height: n.measured?.height ?? NODE_HEIGHT }));
+      pos = freeSpot(taken, { width: NODE_WIDTH, height: NODE_HEIGHT }, pos);
       apply((d) => ({ flow: addNode(d.flow, newNode(type, id)), positions: { ...d.positions, [id]: pos! } }));
       setSelected([id]);
       setSelectedEdges([]);
@@ -403,10 +503,18 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     [history, apply, rf],
   );
 
+  // Auto-layout shows the result whichever run lands it (a run for grown boxes may
+  // supersede the button's own).
+  const fitAfterLayout = useRef(false);
   const layout = useCallback(() => {
-    apply((d) => ({ ...d, positions: autoLayout(d.flow) }));
-    setTimeout(() => rf.fitView({ padding: 0.15, maxZoom: 1, duration: 200 }), 50);
-  }, [apply, rf]);
+    fitAfterLayout.current = true;
+    void relayout();
+  }, [relayout]);
+  useEffect(() => {
+    if (!fitAfterLayout.current) return;
+    fitAfterLayout.current = false;
+    setTimeout(() => fitReadable(200), 50);
+  }, [layoutsApplied, fitReadable]);
 
   const doUndo = useCallback(() => setHistory((h) => (h ? undo(h) : h)), []);
   const doRedo = useCallback(() => setHistory((h) => (h ? redo(h) : h)), []);
@@ -498,6 +606,27 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     }
   }, [dirty, save, name, index.errors]);
 
+  // Deploy asks first, with what changes against the running version; an unchanged
+  // flow is not deployed again.
+  const [deployPlan, setDeployPlan] = useState<DeployPlan | null>(null);
+  const askDeploy = useCallback(async () => {
+    if (!flow) return;
+    // With errors nothing deploys: deploy() keeps the draft and says why.
+    if (index.errors > 0) return deploy();
+    try {
+      const running = version ? await api.getDeployedFlow(name) : null;
+      const changes = describeChanges(running, flow);
+      if (running && changes.length === 0) {
+        setStatus({ kind: 'info', text: `Nothing to deploy: the flow is the same as the running version ${version}` });
+        return;
+      }
+      const live = running ? ((await api.getStats(name).catch(() => null))?.live ?? 0) : 0;
+      setDeployPlan({ changes, version: running ? version : undefined, live });
+    } catch (e) {
+      setStatus({ kind: 'error', text: `Cannot compare with the running version: ${(e as Error).message}` });
+    }
+  }, [flow, version, name, index.errors, deploy]);
+
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
     const req = buildSimRequest(simInput);
@@ -572,6 +701,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           {version ? `deployed v${version}` : onServer ? 'not deployed' : 'new'}
           {version && undeployed ? ' · saved changes not deployed' : ''}
         </span>
+        {live && stats && <LiveTotals stats={stats} />}
         <span className="spacer" />
         <button type="button" onClick={doUndo} disabled={!canUndo(history)} title="Undo (Ctrl+Z)">
           Undo
@@ -588,7 +718,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           onClick={() => setShowProblems(!showProblems)}
           data-testid="problems"
         >
-          {checkState === 'failed'
+          {fresh
+            ? 'new flow'
+            : checkState === 'failed'
             ? 'checker unreachable'
             : index.errors + index.warnings === 0
               ? checkState === 'checking'
@@ -602,7 +734,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         <button type="button" className="primary" onClick={() => void save()} disabled={busy || (!dirty && onServer)}>
           Save
         </button>
-        <button type="button" className="primary" onClick={() => void deploy()} disabled={busy}>
+        <button type="button" className="primary" onClick={() => void askDeploy()} disabled={busy}>
           Deploy
         </button>
       </header>
@@ -635,20 +767,13 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             Drag from a node's bottom dot to another node to connect. Delete/Backspace removes the selection; Ctrl+Z
             undoes; Ctrl+A selects all; Esc clears.
           </div>
-          {live && stats && (
-            <div className="live-summary" data-testid="live-summary">
-              <div className="palette-title">Live</div>
-              {stats.version ? <div>version {stats.version}</div> : null}
-              <div>journeys: {stats.journeys}</div>
-              <div>active now: {stats.live}</div>
-              <div>conversions: {stats.conversions}</div>
-            </div>
-          )}
         </aside>
         <div
           className="canvas"
           ref={canvasRef}
           data-testid="canvas"
+          data-layout={layoutReady ? 'ready' : 'pending'}
+          data-layouts={layoutsApplied}
           onDragOver={(e) => {
             e.preventDefault();
             e.dataTransfer.dropEffect = 'move';
@@ -661,10 +786,11 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             addNodeAt(t, { x: Math.round(p.x - 110), y: Math.round(p.y - 20) });
           }}
         >
-          <ReactFlow<FlowNodeType, Edge>
+          <ReactFlow<CanvasNode, RoutedEdgeType>
             nodes={rfNodes}
             edges={rfEdges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
@@ -675,8 +801,6 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               setSelectedEdges([]);
             }}
             deleteKeyCode={null}
-            fitView
-            fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             minZoom={0.2}
             maxZoom={2}
             proOptions={{ hideAttribution: true }}
@@ -684,6 +808,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             <Background gap={16} />
             <Controls />
           </ReactFlow>
+          {fresh && (
+            <div className="empty-guide" data-testid="empty-guide">
+              <b>Start your flow</b>
+              <ol>
+                <li>In the panel on the right, pick the event that starts a journey.</li>
+                <li>Add a first step: click one in the palette on the left, or drag it here.</li>
+                <li>Connect steps by dragging from a box's bottom dot to another box.</li>
+              </ol>
+            </div>
+          )}
           {showProblems && (
             <div className="problems-list" data-testid="problems-list">
               {diagnostics.length === 0 && <div className="muted">No problems.</div>}
@@ -704,8 +838,18 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             </div>
           )}
         </div>
-        <aside className="side">
+        {!sideOpen && (
+          <aside className="side collapsed" data-testid="side-panel" data-open="false">
+            <button type="button" className="side-toggle" onClick={() => setSideOpen(true)} aria-label="Show side panel" title="Show side panel">
+              ‹
+            </button>
+          </aside>
+        )}
+        <aside className="side" data-testid="side-panel" data-open="true" hidden={!sideOpen}>
           <div className="tabs">
+            <button type="button" className="side-toggle" onClick={() => setSideOpen(false)} aria-label="Hide side panel" title="Hide side panel">
+              ›
+            </button>
             <button type="button" className={panel === 'edit' ? 'active' : ''} onClick={() => setPanel('edit')}>
               {selectedNode ? 'Node' : 'Flow'}
             </button>
@@ -759,6 +903,17 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           )}
         </aside>
       </div>
+      {deployPlan && (
+        <DeployDialog
+          name={name}
+          plan={deployPlan}
+          onCancel={() => setDeployPlan(null)}
+          onDeploy={() => {
+            setDeployPlan(null);
+            void deploy();
+          }}
+        />
+      )}
       <datalist id={EVENT_TYPES_LIST}>
         {eventTypes.map((t) => (
           <option key={t} value={t} />
@@ -768,3 +923,23 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   );
 }
 
+// The deployed flow's totals, in the header while Live is on.
+function LiveTotals({ stats }: { stats: FlowStats }) {
+  const t = flowTotals(stats);
+  return (
+    <span className="live-totals" data-testid="live-totals">
+      <span>
+        <b data-total="journeys">{t.journeys}</b> journeys
+      </span>
+      <span>
+        <b data-total="active">{t.active}</b> active
+      </span>
+      <span>
+        <b data-total="conversions">{t.conversions}</b> conversions
+      </span>
+      <span>
+        <b data-total="rate">{t.rate}</b> converted
+      </span>
+    </span>
+  );
+}

@@ -1,6 +1,7 @@
 import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } from '@xyflow/react';
 import { memo, useEffect } from 'react';
 import type { NodeCounts } from '../api';
+import { boxFigures, type VariantFigures } from '../model/live';
 import type { MessageFunnel } from '../model/delivery';
 import { slotsOf } from '../model/graph';
 import { TYPE_LABELS, untilEventType, weekdaysText, type IrNode } from '../model/ir';
@@ -14,7 +15,7 @@ export interface FlowNodeData extends Record<string, unknown> {
   handleSeverity: Record<string, 'error' | 'warning'>;
   counts?: NodeCounts; // live view
   funnel?: MessageFunnel; // live view of a message node, when the server reports it
-  variantConversions?: Record<string, number>;
+  variantFigures?: VariantFigures[]; // live view of an A/B node
   simStep?: number; // 1-based position in the simulated path
   simDimmed?: boolean;
 }
@@ -52,6 +53,29 @@ function summary(n: IrNode): string {
   }
 }
 
+// The same three figures on every box (and journeys that ended there, when any did).
+function LiveCounts({ counts }: { counts: NodeCounts }) {
+  const f = boxFigures(counts);
+  return (
+    <div className="fnode-counts" data-testid="node-counts">
+      <span title="journeys that entered this step">
+        entered <b data-count="entered">{f.entered}</b>
+      </span>
+      <span title="journeys waiting here now">
+        waiting <b data-count="waiting">{f.waiting}</b>
+      </span>
+      <span title="journeys that went on to the next step">
+        passed <b data-count="passed">{f.passed}</b>
+      </span>
+      {f.ended > 0 && (
+        <span title="journeys that ended here (exit, exit event or failure)">
+          ended <b data-count="ended">{f.ended}</b>
+        </span>
+      )}
+    </div>
+  );
+}
+
 function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
   const n = data.node;
   const slots = slotsOf(n);
@@ -79,19 +103,26 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
           </span>
         )}
       </div>
-      <div className="fnode-summary">{summary(n)}</div>
-      {data.counts && (
-        <div className="fnode-counts" data-testid="node-counts">
-          <span title="entered">
-            in <b data-count="entered">{data.counts.entered}</b>
-          </span>
-          <span title="waiting now">
-            waiting <b data-count="waiting">{data.counts.waiting}</b>
-          </span>
-          <span title="exited">
-            out <b data-count="exited">{data.counts.exited}</b>
-          </span>
-        </div>
+      <div className="fnode-summary" title={summary(n)}>
+        {summary(n)}
+      </div>
+      {data.counts && <LiveCounts counts={data.counts} />}
+      {data.variantFigures && (
+        <table className="fnode-variants" data-testid="variant-stats">
+          <tbody>
+            {data.variantFigures.map((v) => (
+              <tr key={v.variant} data-variant={v.variant}>
+                <td className="variant-name">{v.variant}</td>
+                <td title="journeys that took this variant">
+                  <b data-count="journeys">{v.journeys}</b> journeys
+                </td>
+                <td title={`${v.conversions} conversions of ${v.journeys} journeys`}>
+                  <b data-count="rate">{v.rate}</b> conv.
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
       {data.funnel && <FunnelLines funnel={data.funnel} />}
       {slots.length > 0 && (
@@ -100,12 +131,6 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
             <div key={s.handle} className={`slot ${data.handleSeverity[s.handle] ?? ''}`} data-slot={s.handle}>
               <span className="slot-label">
                 {s.handle.startsWith('variant:') ? s.handle.slice(8) : s.label.split(' ')[0]}
-                {data.variantConversions && s.handle.startsWith('variant:') && (
-                  <span className="conv" data-testid="variant-conversions">
-                    {' '}
-                    ✓{data.variantConversions[s.handle.slice(8)] ?? 0}
-                  </span>
-                )}
               </span>
               <Handle
                 type="source"

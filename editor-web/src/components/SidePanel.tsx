@@ -79,7 +79,7 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
           {field(
             'match',
             'Match (expression)',
-            <ExpressionInput name="match" value={node.match} onChange={set('match')} placeholder='user.age > 30 and "education" in user.interests' />,
+            <ExpressionInput name="match" value={node.match} onChange={set('match')} placeholder="a condition on user or event traits" />,
           )}
           {target('yes', 'If yes, go to')}
           {target('no', 'If no, go to')}
@@ -173,7 +173,7 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
               </label>
             </div>
           </div>
-          {!generate && field('pool', 'Pool', <TextInput name="pool" value={node.pool} onChange={set('pool')} placeholder="SPRING20" />)}
+          {!generate && field('pool', 'Pool', <TextInput name="pool" value={node.pool} onChange={set('pool')} placeholder="name of a coupon pool" />)}
           {generate && (
             <Field name="generate" label="Generate" diagnostics={diags('generate')}>
               <div className="row">
@@ -401,13 +401,13 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
         <TextInput name="description" value={flow.description} onChange={(v) => onChange((f) => ({ ...f, description: v || undefined }), 'flow.description')} />
       </Field>
       <Field name="trigger.event" label="Starts on event" diagnostics={diags('trigger.event').concat(diags('trigger').filter((d) => d.field === 'trigger'))}>
-        <TextInput name="trigger.event" value={flow.trigger.event} list={EVENT_TYPES_LIST} placeholder="add_to_cart" onChange={setTrigger('event')} />
+        <TextInput name="trigger.event" value={flow.trigger.event} list={EVENT_TYPES_LIST} placeholder="the event that starts a journey" onChange={setTrigger('event')} />
       </Field>
       <Field name="trigger.when" label="only when (expression)" diagnostics={diags('trigger.when')}>
-        <ExpressionInput name="trigger.when" value={flow.trigger.when} onChange={setTrigger('when')} placeholder="event.value >= 20" />
+        <ExpressionInput name="trigger.when" value={flow.trigger.when} onChange={setTrigger('when')} placeholder="optional: a condition on the event" />
       </Field>
       <Field name="trigger.key" label="one journey per (expression)" diagnostics={diags('trigger.key')} hint="empty: one per user">
-        <TextInput name="trigger.key" value={flow.trigger.key} onChange={setTrigger('key')} placeholder="event.cart_id" />
+        <TextInput name="trigger.key" value={flow.trigger.key} onChange={setTrigger('key')} placeholder="optional: an event field, e.g. event.order_id" />
       </Field>
       <Field name="re_entry" label="Re-entry" diagnostics={diags('re_entry')}>
         <div className="row">
@@ -430,7 +430,7 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
         <TextInput
           name="exit_on"
           value={(flow.exit_on ?? []).join(', ')}
-          placeholder="order_paid, unsubscribe"
+          placeholder="events that end a journey early"
           onChange={(v) =>
             onChange(
               (f) => ({ ...f, exit_on: v.split(',').map((s) => s.trim()).filter((s, i, a) => s !== '' || i < a.length - 1) }),

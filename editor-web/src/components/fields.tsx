@@ -2,7 +2,7 @@
 // field underneath and turns red or amber with them.
 import { useEffect, useState, type ReactNode } from 'react';
 import { WEEKDAYS, toggleWeekday, type Diagnostic } from '../model/ir';
-import { durationSeconds, humanDuration, previewTemplate, splitDuration } from '../model/text';
+import { durationSeconds, humanDuration, normalizeDuration, previewTemplate, splitDuration } from '../model/text';
 import { worstSeverity } from '../model/diagnostics';
 
 export const EVENT_TYPES_LIST = 'trellis-event-types';
@@ -136,8 +136,16 @@ export function DurationInput({ name, value, onChange }: InputProps) {
           name={name}
           className="mono"
           value={value ?? ''}
-          placeholder="72h, 7d, PT72H"
+          placeholder="72h, 2 days, PT72H"
           onChange={(e) => onChange(e.target.value)}
+          onBlur={(e) => {
+            // "2 days" becomes the flow's "2d" (and the simple widget can show it).
+            const canonical = normalizeDuration(e.target.value);
+            if (canonical && canonical !== e.target.value) {
+              onChange(canonical);
+              setRaw(false);
+            }
+          }}
         />
         {split !== null && (
           <button type="button" className="link" onClick={() => setRaw(false)}>

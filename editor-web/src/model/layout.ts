@@ -1,50 +1,255 @@
-// Auto-layout: dagre ranks the connected nodes top to bottom along their arrows;
-// nodes with no arrow yet (just added from the palette) go in a grid below, where
-// dagre would string them out in one long row.
-import dagre from '@dagrejs/dagre';
+// Auto-layout and arrow routing with ELK's layered algorithm: boxes in layers top to
+// bottom along their arrows, and every arrow routed orthogonally *around* the boxes it
+// does not connect, with its label placed by ELK where no box or other label is.
+// The trigger is a box of its own (TRIGGER_ID) above the start node.
+//
+// ELK runs wherever the caller's `Elk` runs (a web worker in the editor, the bundled
+// synchronous build in tests); this module only builds its input and reads its output.
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Flow } from './ir';
-import { slotsOf, type Position } from './graph';
+import { edgeId, slotsOf, type Position } from './graph';
 
-export const NODE_WIDTH = 220;
-export const NODE_HEIGHT = 96;
-const GRID_COLUMNS = 4;
-const GAP_X = 50;
-const GAP_Y = 40;
+export const NODE_WIDTH = 240;
+export const NODE_HEIGHT = 110;
+export const TRIGGER_ID = '__trigger';
+export const TRIGGER_HANDLE = 'next';
+export const LABEL_HEIGHT = 18;
+const LABEL_PAD_X = 10;
 
-export function autoLayout(flow: Flow): Record<string, Position> {
+export interface Size {
+  width: number;
+  height: number;
+}
+export interface Box extends Position, Size {}
+
+// A box as the canvas measured it: its size and where its handles are (relative to
+// the box's top-left corner: the incoming one on top, the outgoing ones at the bottom).
+export interface MeasuredBox extends Size {
+  in?: Position;
+  out: Record<string, Position>;
+}
+
+export interface LayoutEdge {
+  id: string;
+  source: string;
+  handle: string;
+  target: string;
+  label: string;
+}
+
+export interface Route {
+  points: Position[]; // from the source handle to the target handle, bends in between
+  label?: Box;
+}
+
+export interface Layout {
+  positions: Record<string, Position>; // top-left corners, trigger box included
+  sizes: Record<string, Size>; // the sizes laid out with: a box that grew needs a new layout
+  routes: Record<string, Route>; // by edge id
+}
+
+// The subset of elkjs the layout needs, so tests can pass the synchronous build.
+export interface Elk {
+  layout(graph: ElkNode): Promise<ElkNode>;
+}
+
+// Every arrow the canvas draws, the trigger's included; self-loops are left to the
+// canvas (ELK's layered routing does not draw them around the box).
+export function canvasEdges(flow: Flow): LayoutEdge[] {
   const ids = new Set(flow.nodes.map((n) => n.id));
-  const linked = new Set<string>();
-  const edges: [string, string][] = [];
+  const edges: LayoutEdge[] = [];
+  if (flow.start && ids.has(flow.start)) {
+    edges.push({ id: edgeId(TRIGGER_ID, TRIGGER_HANDLE), source: TRIGGER_ID, handle: TRIGGER_HANDLE, target: flow.start, label: '' });
+  }
   for (const n of flow.nodes) {
     for (const s of slotsOf(n)) {
-      if (s.target && ids.has(s.target) && s.target !== n.id) {
-        edges.push([n.id, s.target]);
-        linked.add(n.id).add(s.target);
+      if (!s.target || !ids.has(s.target)) continue;
+      edges.push({ id: edgeId(n.id, s.handle), source: n.id, handle: s.handle, target: s.target, label: s.label });
+    }
+  }
+  return edges;
+}
+
+// A box's size and handles before the canvas measured it: the incoming handle centred
+// on top, the outgoing ones spread evenly along the bottom (as FlowNode draws them).
+export function estimatedBox(handles: string[], width = NODE_WIDTH, height = NODE_HEIGHT): MeasuredBox {
+  const out: Record<string, Position> = {};
+  handles.forEach((h, i) => (out[h] = { x: ((i + 0.5) * width) / handles.length, y: height }));
+  return { width, height, in: { x: width / 2, y: 0 }, out };
+}
+
+// Rough label width for tests and as a floor: the editor measures the real text.
+export function estimateTextWidth(text: string): number {
+  return Math.ceil(text.length * 6.6);
+}
+
+const LAYOUT_OPTIONS: Record<string, string> = {
+  'elk.algorithm': 'layered',
+  'elk.direction': 'DOWN',
+  'elk.edgeRouting': 'ORTHOGONAL',
+  // One sweep of crossing minimisation: a 60-node flow lays out in about 0.2 s
+  // instead of 0.6 s, with the same routing (measured with elkjs 0.12).
+  'elk.layered.thoroughness': '1',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '36',
+  'elk.layered.spacing.edgeNodeBetweenLayers': '18',
+  'elk.layered.spacing.edgeEdgeBetweenLayers': '14',
+  'elk.spacing.nodeNode': '48',
+  'elk.spacing.edgeNode': '24',
+  'elk.spacing.edgeEdge': '14',
+  'elk.spacing.edgeLabel': '6',
+  'elk.spacing.labelNode': '8',
+  'elk.spacing.componentComponent': '60',
+  'elk.separateConnectedComponents': 'true',
+  'elk.padding': '[top=20,left=20,bottom=20,right=20]',
+};
+
+const portId = (node: string, handle: string) => `${node}\u0000${handle}`;
+const IN = '\u0000in';
+
+// The ELK graph of a flow: boxes with fixed ports where the canvas draws the handles,
+// arrows from port to port with their labels sized as the canvas will draw them.
+export function elkGraph(
+  flow: Flow,
+  boxes: Record<string, MeasuredBox>,
+  textWidth: (s: string) => number = estimateTextWidth,
+): ElkNode {
+  const edges = canvasEdges(flow).filter((e) => e.source !== e.target);
+  const box = (id: string, handles: string[]) => boxes[id] ?? estimatedBox(handles);
+  const children: ElkNode[] = [];
+  const node = (id: string, handles: string[], first: boolean): ElkNode => {
+    const b = box(id, handles);
+    const ports = [
+      ...(first ? [] : [{ id: id + IN, x: (b.in?.x ?? b.width / 2) - 0.5, y: -1, width: 1, height: 1, layoutOptions: { 'elk.port.side': 'NORTH' } }]),
+      ...handles.map((h) => {
+        const p = b.out[h] ?? { x: b.width / 2, y: b.height };
+        return { id: portId(id, h), x: p.x - 0.5, y: b.height, width: 1, height: 1, layoutOptions: { 'elk.port.side': 'SOUTH' } };
+      }),
+    ];
+    return {
+      id,
+      width: b.width,
+      height: b.height,
+      ports,
+      layoutOptions: {
+        'elk.portConstraints': 'FIXED_POS',
+        ...(first ? { 'elk.layered.layering.layerConstraint': 'FIRST' } : {}),
+      },
+    };
+  };
+  if (flow.start && flow.nodes.some((n) => n.id === flow.start)) children.push(node(TRIGGER_ID, [TRIGGER_HANDLE], true));
+  for (const n of flow.nodes) children.push(node(n.id, slotsOf(n).map((s) => s.handle), false));
+  const elkEdges: ElkExtendedEdge[] = edges.map((e) => ({
+    id: e.id,
+    sources: [portId(e.source, e.handle)],
+    targets: [e.target + IN],
+    labels: e.label
+      ? [
+          {
+            text: e.label,
+            width: textWidth(e.label) + LABEL_PAD_X,
+            height: LABEL_HEIGHT,
+            layoutOptions: { 'elk.edgeLabels.placement': 'CENTER' },
+          },
+        ]
+      : [],
+  }));
+  return { id: 'root', layoutOptions: LAYOUT_OPTIONS, children, edges: elkEdges };
+}
+
+// ELK's answer as positions of the boxes' corners and routes of the arrows.
+export function readLayout(out: ElkNode): Layout {
+  const positions: Record<string, Position> = {};
+  const sizes: Record<string, Size> = {};
+  for (const c of out.children ?? []) {
+    positions[c.id] = { x: Math.round(c.x ?? 0), y: Math.round(c.y ?? 0) };
+    sizes[c.id] = { width: c.width ?? 0, height: c.height ?? 0 };
+  }
+  const routes: Record<string, Route> = {};
+  for (const e of (out.edges ?? []) as ElkExtendedEdge[]) {
+    const points: Position[] = [];
+    for (const s of e.sections ?? []) {
+      if (points.length === 0) points.push(s.startPoint);
+      points.push(...(s.bendPoints ?? []), s.endPoint);
+    }
+    if (points.length < 2) continue;
+    const l = e.labels?.[0];
+    routes[e.id] = {
+      points: points.map((p) => ({ x: p.x, y: p.y })),
+      label:
+        l && l.x !== undefined && l.y !== undefined
+          ? { x: l.x, y: l.y, width: l.width ?? 0, height: l.height ?? LABEL_HEIGHT }
+          : undefined,
+    };
+  }
+  return { positions, sizes, routes };
+}
+
+export async function layoutFlow(
+  elk: Elk,
+  flow: Flow,
+  boxes: Record<string, MeasuredBox>,
+  textWidth?: (s: string) => number,
+): Promise<Layout> {
+  return readLayout(await elk.layout(elkGraph(flow, boxes, textWidth)));
+}
+
+// A route still fits its arrow while both ends stand where they were laid out with the
+// size they had; after a drag or a grown box the canvas draws a plain arrow instead.
+export function routeFits(layout: Layout | null, edge: { source: string; target: string }, now: Record<string, Box>): boolean {
+  if (!layout) return false;
+  return [edge.source, edge.target].every((id) => {
+    const p = layout.positions[id];
+    const s = layout.sizes[id];
+    const b = now[id];
+    return !!p && !!s && !!b && p.x === b.x && p.y === b.y && Math.abs(s.width - b.width) < 1 && Math.abs(s.height - b.height) < 1;
+  });
+}
+
+export function overlaps(a: Box, b: Box, margin = 0): boolean {
+  return a.x < b.x + b.width + margin && b.x < a.x + a.width + margin && a.y < b.y + b.height + margin && b.y < a.y + a.height + margin;
+}
+
+// Where a new box of `size` goes: `wanted` if it overlaps no box (with a gap), else
+// the nearest free place on a grid around it, rows first, so palette clicks never
+// stack boxes on each other.
+export function freeSpot(boxes: Box[], size: Size, wanted: Position, gap = 24): Position {
+  const stepX = size.width + gap;
+  const stepY = size.height + gap;
+  const free = (p: Position) => !boxes.some((b) => overlaps({ ...p, ...size }, b, gap - 1));
+  if (free(wanted)) return wanted;
+  for (let ring = 1; ring < 60; ring++) {
+    const candidates: Position[] = [];
+    for (let dy = -ring; dy <= ring; dy++) {
+      for (let dx = -ring; dx <= ring; dx++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        candidates.push({ x: wanted.x + dx * stepX, y: wanted.y + dy * stepY });
       }
     }
+    // Nearest first; below and right before above and left on ties.
+    candidates.sort((a, b) => dist(a, wanted) - dist(b, wanted) || b.y - a.y || b.x - a.x);
+    const hit = candidates.find(free);
+    if (hit) return hit;
   }
-  const out: Record<string, Position> = {};
-  let bottom = 0;
-  if (linked.size > 0) {
-    const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'TB', nodesep: GAP_X, ranksep: 90, marginx: 20, marginy: 20 });
-    g.setDefaultEdgeLabel(() => ({}));
-    for (const n of flow.nodes) if (linked.has(n.id)) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-    for (const [a, b] of edges) g.setEdge(a, b);
-    dagre.layout(g);
-    for (const id of g.nodes()) {
-      const p = g.node(id);
-      // dagre gives centres; the canvas places nodes by their top-left corner.
-      out[id] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - NODE_HEIGHT / 2) };
-      bottom = Math.max(bottom, out[id].y + NODE_HEIGHT + GAP_Y * 2);
-    }
-  }
-  const loose = flow.nodes.filter((n) => !linked.has(n.id));
-  loose.forEach((n, i) => {
-    out[n.id] = {
-      x: 20 + (i % GRID_COLUMNS) * (NODE_WIDTH + GAP_X),
-      y: (bottom || 20) + Math.floor(i / GRID_COLUMNS) * (NODE_HEIGHT + GAP_Y),
-    };
-  });
+  const bottom = Math.max(...boxes.map((b) => b.y + b.height));
+  return { x: wanted.x, y: bottom + gap };
+}
+
+function dist(a: Position, b: Position): number {
+  return Math.hypot(a.x - b.x, a.y - b.y);
+}
+
+// The SVG path of a route, drawn from the handles the canvas really has (they match
+// ELK's ports to the pixel, unless a box moved since).
+export function routePath(points: Position[]): string {
+  return points.map((p, i) => `${i ? 'L' : 'M'}${round1(p.x)},${round1(p.y)}`).join(' ');
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+// Where boxes stand before ELK's first answer (the canvas hides them meanwhile): a grid,
+// so each can be measured at its own size.
+export function gridPositions(flow: Flow): Record<string, Position> {
+  const out: Record<string, Position> = { [TRIGGER_ID]: { x: 0, y: 0 } };
+  flow.nodes.forEach((n, i) => (out[n.id] = { x: (i % 6) * (NODE_WIDTH + 40), y: (1 + Math.floor(i / 6)) * (NODE_HEIGHT + 60) }));
   return out;
 }

@@ -4,9 +4,29 @@
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-// "72h", "90s", "7d" or ISO 8601 "PT72H" / "P1DT2H" → seconds; null when not a duration.
+const UNIT_WORDS: Record<string, string> = {
+  s: 's', sec: 's', secs: 's', second: 's', seconds: 's',
+  m: 'm', min: 'm', mins: 'm', minute: 'm', minutes: 'm',
+  h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
+  d: 'd', day: 'd', days: 'd',
+  w: 'w', week: 'w', weeks: 'w',
+};
+
+// What people write ("2 days", "48 hours", "30 min", "1 week") in the flow's own
+// duration syntax ("2d", "48h", "30m", "7d"); null when it is no such phrase (ISO
+// 8601 and the like stay as written for the checker to judge).
+export function normalizeDuration(text: string): string | null {
+  const m = /^(\d+)\s*([a-z]+)\.?$/i.exec(text.trim());
+  const unit = m && UNIT_WORDS[m[2].toLowerCase()];
+  if (!m || !unit) return null;
+  const n = Number(m[1]);
+  return unit === 'w' ? `${n * 7}d` : `${n}${unit}`;
+}
+
+// "72h", "90s", "7d", "2 days" or ISO 8601 "PT72H" / "P1DT2H" → seconds; null when not
+// a duration.
 export function durationSeconds(text: string): number | null {
-  const t = text.trim();
+  const t = normalizeDuration(text) ?? text.trim();
   const simple = /^(\d+)\s*([smhdw])$/.exec(t);
   if (simple) return Number(simple[1]) * UNIT_SECONDS[simple[2]];
   const iso = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(t);

@@ -1,0 +1,451 @@
+// End-to-end checks of the canvas (issue 18): every example flow and a generated flow
+// of 60 nodes are drawn with no arrow through a box it does not connect and no label
+// over a box or another label (measured on the rendered SVG paths and DOM boxes); the
+// 60-node flow's open/lay-out/interactive time and the re-check time after typing are
+// measured and printed as benchmark figures (README), not asserted.
+//
+// Needs: TRELLIS_BIN (the built `trellis`), a built editor (dist/), /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const repo = path.resolve(root, '..');
+const artifacts = path.join(here, 'artifacts-canvas');
+const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
+
+if (!fs.existsSync(CHROMIUM)) {
+  console.log(`SKIP: no chromium at ${CHROMIUM}`);
+  process.exit(77);
+}
+for (const p of [trellis, path.join(root, 'dist/index.html')]) {
+  if (!fs.existsSync(p)) {
+    console.error(`missing ${p}`);
+    process.exit(1);
+  }
+}
+if (runCli(trellis, ['serve', '--help']).code !== 0) {
+  console.log(`SKIP: ${trellis} has no serve command`);
+  process.exit(77);
+}
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+
+// A flow of n nodes whose arrows skip levels: segments, waits with an event branch,
+// A/B tests, messages, one exit (the same shape as test/layout.test.ts).
+function generatedFlowYaml(n) {
+  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
+  const at = (i) => (i < ids.length ? ids[i] : 'done');
+  const lines = ['flow: generated_60', 'trigger:', '  event: signed_up', 're_entry: never', `start: ${ids[0]}`, 'nodes:'];
+  ids.forEach((id, i) => {
+    lines.push(`  ${id}:`);
+    switch (i % 5) {
+      case 0:
+        lines.push('    type: segment', `    match: user.score > ${i}`, `    yes: ${at(i + 1)}`, `    no: ${at(i + 3)}`);
+        break;
+      case 1:
+        lines.push('    type: wait', '    for: 1h', '    until_event: order_paid', `    next: ${at(i + 1)}`, `    on_event: ${at(i + 4)}`);
+        break;
+      case 2:
+        lines.push('    type: ab', '    variants:', `      a: { weight: 50, next: ${at(i + 1)} }`, `      b: { weight: 50, next: ${at(i + 2)} }`);
+        break;
+      case 3:
+        lines.push('    type: sms', `    text: Message ${i}`, `    next: ${at(i + 1)}`);
+        break;
+      default:
+        lines.push('    type: email', `    subject: Subject ${i}`, '    body: Hi', `    next: ${at(i + 1)}`);
+    }
+  });
+  lines.push('  done:', '    type: exit', '');
+  return lines.join('\n');
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-canvas-'));
+const generated = path.join(tmp, 'generated_60.yaml');
+fs.writeFileSync(generated, generatedFlowYaml(60));
+const gen = runCli(trellis, ['check', generated]);
+assert.equal(gen.code, 0, `generated flow: ${gen.out}`);
+
+const exampleNames = [
+  ...new Set(
+    fs
+      .readdirSync(path.join(repo, 'flows'))
+      .filter((f) => /\.(yaml|flow)$/.test(f) && f !== 'trellis.yaml')
+      .map((f) => f.replace(/\.(yaml|flow)$/, '')),
+  ),
+].sort();
+
+const server = await startServer({
+  trellis,
+  flowsDir: path.join(repo, 'flows'),
+  editorDir: path.join(root, 'dist'),
+  extraFlows: [generated],
+});
+const { page, consoleErrors, close } = await openBrowser();
+// Answers to the page's dialogs in order (a prompt's text, true to accept); any other
+// dialog (a leave-with-unsaved-changes question) is accepted.
+const dialogAnswers = [];
+page.on('dialog', (d) => {
+  const a = dialogAnswers.shift();
+  // A dialog the navigation itself already closed (beforeunload) needs no answer.
+  (a === false ? d.dismiss() : d.accept(typeof a === 'string' ? a : undefined)).catch(() => {});
+});
+
+const node = (id) => page.locator(`.react-flow__node[data-id="${id}"]`);
+const api = async (method, p, body) => {
+  const r = await fetch(server.base + p, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+
+let passed = 0;
+const stages = [];
+const figures = [];
+async function stage(name, fn) {
+  const t0 = Date.now();
+  process.stdout.write(`stage ${name} … `);
+  await fn();
+  await page.screenshot({ path: path.join(artifacts, `${String(stages.length + 1).padStart(2, '0')}-${name}.png`) });
+  stages.push(name);
+  passed++;
+  console.log(`ok (${Date.now() - t0} ms)`);
+}
+
+// What the canvas shows, measured in the page: every arrow's path sampled every 4 px
+// (in screen coordinates) against every box it does not connect, and every label's
+// box against the boxes and the other labels.
+async function canvasGeometry() {
+  return page.evaluate(() => {
+    const inset = 2;
+    const boxes = [...document.querySelectorAll('.react-flow__node')].map((n) => ({ id: n.dataset.id, r: n.getBoundingClientRect() }));
+    const inside = (p, r) => p.x > r.left + inset && p.x < r.right - inset && p.y > r.top + inset && p.y < r.bottom - inset;
+    const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    const problems = [];
+    const paths = [...document.querySelectorAll('.react-flow__edge path.react-flow__edge-path')];
+    let plain = 0;
+    for (const p of paths) {
+      if (p.dataset.routed !== 'elk') plain++;
+      const m = p.getScreenCTM();
+      const len = p.getTotalLength();
+      const hit = new Set();
+      for (let l = 0; l <= len; l += 4) {
+        const q = p.getPointAtLength(l);
+        const s = { x: m.a * q.x + m.c * q.y + m.e, y: m.b * q.x + m.d * q.y + m.f };
+        for (const b of boxes) if (b.id !== p.dataset.source && b.id !== p.dataset.target && inside(s, b.r)) hit.add(b.id);
+      }
+      for (const id of hit) problems.push(`arrow ${p.id} crosses box ${id}`);
+    }
+    const labels = [...document.querySelectorAll('.react-flow__edge-textwrapper')].map((g) => ({
+      id: g.dataset.labelFor,
+      text: g.textContent,
+      r: g.querySelector('.react-flow__edge-textbg').getBoundingClientRect(),
+    }));
+    for (const l of labels) {
+      for (const b of boxes) if (meet(l.r, b.r)) problems.push(`label "${l.text}" of ${l.id} over box ${b.id}`);
+      for (const o of labels) if (o.id < l.id && meet(l.r, o.r)) problems.push(`label "${l.text}" of ${l.id} over label "${o.text}" of ${o.id}`);
+      // The text fits its box (the label was sized for it).
+      const t = document.querySelector(`[data-label-for="${CSS.escape(l.id)}"] text`).getBoundingClientRect();
+      if (t.width > l.r.width + 1) problems.push(`label "${l.text}" wider than its box`);
+    }
+    return { problems, arrows: paths.length, plain, labels: labels.length, boxes: boxes.length };
+  });
+}
+
+async function openFlow(name) {
+  await page.goto(`${server.base}/#/flows/${name}`);
+  await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 15000 });
+  await page.locator('.react-flow__node').first().waitFor();
+  await page.waitForTimeout(100); // one more frame for the routes of re-measured boxes
+}
+
+try {
+  await page.goto(`${server.base}/`);
+  await page.getByTestId('flow-list').waitFor();
+
+  for (const name of exampleNames) {
+    await stage(`geometry-${name}`, async () => {
+      await openFlow(name);
+      const g = await until(
+        `${name} laid out with every arrow routed`,
+        async () => {
+          const x = await canvasGeometry();
+          return x.plain === 0 && x.arrows > 0 ? x : null;
+        },
+        5000,
+      );
+      assert.deepEqual(g.problems, [], `${name}: ${g.arrows} arrows, ${g.labels} labels, ${g.boxes} boxes`);
+      // The trigger is the entry box, above the start node, with an arrow into it.
+      const trigger = await page.locator('.react-flow__node[data-id="__trigger"]').boundingBox();
+      const others = await page.locator('.react-flow__node:not([data-id="__trigger"])').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
+      assert.ok(trigger.y < Math.min(...others), `${name}: trigger on top`);
+      assert.equal(await page.locator('.react-flow__edge path[data-source="__trigger"]').count(), 1);
+    });
+  }
+
+  await stage('generated-60', async () => {
+    await page.goto(`${server.base}/#/`);
+    await page.getByTestId('flow-list').waitFor();
+    await page.evaluate(() => performance.clearMarks());
+    const t0 = Date.now();
+    await openFlow('generated_60');
+    const laidOut = Date.now() - t0;
+    // Interactive: a click on a box opens its panel.
+    await page.locator('.react-flow__node[data-id="step_1"] .fnode-head').click();
+    await page.waitForSelector('[data-testid="node-panel"][data-node="step_1"]');
+    const interactive = Date.now() - t0;
+    const marks = await page.evaluate(() => {
+      const m = Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]));
+      return Math.round(m['trellis:layout-done'] - m['trellis:layout-start']);
+    });
+    figures.push(`60-node flow: laid out ${laidOut} ms (ELK ${marks} ms of it), interactive ${interactive} ms after opening`);
+    assert.equal(await page.locator('.react-flow__node').count(), 61);
+    const g = await until('generated flow routed', async () => {
+      const x = await canvasGeometry();
+      return x.plain === 0 ? x : null;
+    }, 5000);
+    assert.deepEqual(g.problems, [], `generated_60: ${g.arrows} arrows, ${g.labels} labels`);
+    // Every slot is set: 12 segments, 12 waits, 12 A/B tests with 2 each, 23 messages
+    // with 1, and the trigger's arrow.
+    assert.equal(g.arrows, 12 * 2 * 3 + 23 + 1);
+  });
+
+  await stage('recheck-after-typing', async () => {
+    // Type a broken condition into step_1; the time from the last key to the
+    // checker's verdict on screen is the re-check latency.
+    const match = page.locator('[name="match"]');
+    await match.fill('');
+    await page.evaluate(() => {
+      window.__lastKey = 0;
+      window.__verdict = 0;
+      document.addEventListener('keydown', () => (window.__lastKey = performance.now()), true);
+      const el = document.querySelector('[data-testid="problems"]');
+      new MutationObserver(() => {
+        if (/error/.test(el.textContent) && !window.__verdict) window.__verdict = performance.now();
+      }).observe(el, { childList: true, subtree: true, characterData: true });
+    });
+    await match.pressSequentially('user.score >', { delay: 40 });
+    await until('the checker reports the broken condition', () => page.evaluate(() => window.__verdict > 0), 5000);
+    const ms = await page.evaluate(() => Math.round(window.__verdict - window.__lastKey));
+    figures.push(`re-check after the last key: ${ms} ms`);
+    assert.ok(ms > 0);
+  });
+
+  await stage('live-numbers', async () => {
+    // ab_sms_test deployed, five lapsed customers: every journey goes split → sms → done.
+    await api('POST', '/v1/flows/ab_sms_test/deploy');
+    const t = new Date().toISOString();
+    const users = ['l1', 'l2', 'l3', 'l4', 'l5'];
+    for (const u of users) await api('PUT', `/v1/users/${u}`, { first_name: u, phone: '+15550100', sms_opt_in: true });
+    await api('POST', '/v1/events', users.map((u) => ({ id: `lapse-${u}`, type: 'customer_lapsed', user_id: u, time: t, properties: {} })));
+    await openFlow('ab_sms_test');
+    await page.getByLabel('Live').check();
+    const count = async (id, which) => Number(await node(id).locator(`[data-count="${which}"]`).textContent());
+    await until('five journeys ended at done', async () => (await node('done').locator('[data-count="ended"]').count()) === 1 && (await count('done', 'ended')) === 5, 10000);
+    // The same figures on every box: passed boxes say passed, the exit says ended.
+    assert.deepEqual(
+      [await count('split', 'entered'), await count('split', 'waiting'), await count('split', 'passed')],
+      [5, 0, 5],
+    );
+    assert.deepEqual([await count('done', 'entered'), await count('done', 'passed')], [5, 0]);
+    const messages = (await count('sms_friendly', 'passed')) + (await count('sms_urgent', 'passed'));
+    // Journeys and conversion rate per variant on the A/B box, in the flow's order.
+    const rows = node('split').locator('[data-testid="variant-stats"] tr');
+    assert.deepEqual(await rows.evaluateAll((r) => r.map((x) => x.dataset.variant)), ['friendly', 'urgent', 'holdout']);
+    const journeys = (await rows.locator('[data-count="journeys"]').allTextContents()).map(Number);
+    assert.equal(journeys.reduce((a, b) => a + b, 0), 5);
+    assert.equal(journeys[0] + journeys[1], messages);
+    for (const r of await rows.locator('[data-count="rate"]').allTextContents()) assert.match(r, /^(\d+(\.\d)?%|–)$/);
+    // The flow's totals in the header.
+    const totals = page.getByTestId('live-totals');
+    await until('totals in the header', async () => (await totals.locator('[data-total="journeys"]').textContent()) === '5', 5000);
+    assert.equal(await totals.locator('[data-total="active"]').textContent(), '0');
+    assert.match(await totals.locator('[data-total="rate"]').textContent(), /^0%$/);
+    // The boxes grew; ELK laid the flow out again, so the arrows still keep clear.
+    const g = await until('routes after the boxes grew', async () => {
+      const x = await canvasGeometry();
+      return x.plain === 0 ? x : null;
+    }, 5000);
+    assert.deepEqual(g.problems, []);
+    await page.getByLabel('Live').uncheck();
+  });
+
+  await stage('build-from-scratch', async () => {
+    await page.goto(`${server.base}/#/`);
+    await page.locator('#new-flow-name').fill('scratch');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('flow-panel').waitFor();
+    // New and empty: guidance, not red.
+    await page.getByTestId('empty-guide').waitFor();
+    await page.waitForTimeout(400); // the check's round trip
+    assert.equal(await page.getByTestId('problems').textContent(), 'new flow');
+    assert.equal(await page.locator('[data-testid="field-diag"]').count(), 0);
+    assert.equal(await page.locator('.problems.error').count(), 0);
+    // No example values from another flow as placeholders.
+    const cartValues = /add_to_cart|SPRING20|cart_id|education|event\.value|order_paid|unsubscribe/;
+    const placeholders = async () =>
+      page.locator('.side input, .side textarea').evaluateAll((els) => els.map((e) => e.placeholder).filter(Boolean));
+    for (const ph of await placeholders()) assert.doesNotMatch(ph, cartValues, `flow panel placeholder "${ph}"`);
+    // Boxes added from the palette never land on each other.
+    for (const type of ['segment', 'segment', 'coupon', 'sms', 'sms', 'wait', 'exit']) {
+      await page.locator(`[data-testid="palette"] [data-type="${type}"]`).click();
+      await page.locator('[data-testid="node-panel"]').waitFor();
+      for (const ph of await placeholders()) assert.doesNotMatch(ph, cartValues, `${type} placeholder "${ph}"`);
+    }
+    assert.equal(await page.getByTestId('empty-guide').count(), 0);
+    const rects = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => ({ id: e.dataset.id, r: e.getBoundingClientRect().toJSON() })));
+    assert.equal(rects.length, 8); // the trigger and seven steps
+    for (const a of rects)
+      for (const b of rects) {
+        if (a.id >= b.id) continue;
+        const meet = a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom;
+        assert.ok(!meet, `${a.id} lands on ${b.id}`);
+      }
+    // "2 days" is a duration: the widget writes the flow's "2d".
+    await node('wait_1').locator('.fnode-head').click();
+    await page.locator('[data-field="for"] button', { hasText: 'text' }).click();
+    await page.locator('[name="for"]').fill('2 days');
+    await page.locator('[name="for"]').press('Tab');
+    await until('2 days read as 2d', async () => (await page.locator('[name="for-unit"]').count()) === 1, 3000);
+    assert.equal(await page.locator('[name="for"]').inputValue(), '2');
+    assert.equal(await page.locator('[name="for-unit"]').inputValue(), 'd');
+    assert.match(await node('wait_1').locator('.fnode-summary').textContent(), /for 2d/);
+    // A long condition is cut on the box; its tooltip has all of it.
+    const cond = 'user.age > 30 and user.country == "NL" and user.orders_count >= 3 and not user.paid';
+    await node('segment_1').locator('.fnode-head').click();
+    await page.locator('[name="match"]').fill(cond);
+    const summary = node('segment_1').locator('.fnode-summary');
+    await until('tooltip with the whole condition', async () => (await summary.getAttribute('title')) === cond, 3000);
+    assert.ok(await summary.evaluate((e) => e.scrollWidth > e.clientWidth), 'the condition is truncated on the box');
+  });
+
+  await stage('small-window', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.goto(`${server.base}/#/`);
+    await openFlow('cart_reminder');
+    // Every text on the boxes is at least 11 px on screen (font size × zoom).
+    const smallest = await page.evaluate(() => {
+      const zoom = new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
+      let min = Infinity;
+      for (const el of document.querySelectorAll('.react-flow__node *')) {
+        if (![...el.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+        min = Math.min(min, parseFloat(getComputedStyle(el).fontSize) * zoom);
+      }
+      return min;
+    });
+    figures.push(`smallest box text at 1024x768: ${smallest.toFixed(1)} px`);
+    assert.ok(smallest >= 11, `smallest box text ${smallest} px`);
+    // The side panel folds away and comes back.
+    const canvasWidth = async () => (await page.getByTestId('canvas').boundingBox()).width;
+    const before = await canvasWidth();
+    await page.getByRole('button', { name: 'Hide side panel' }).click();
+    await page.locator('[data-testid="side-panel"][data-open="false"]').waitFor();
+    assert.ok((await canvasWidth()) > before + 250, 'canvas takes the panel\'s room');
+    await page.getByRole('button', { name: 'Show side panel' }).click();
+    await page.getByTestId('flow-panel').waitFor();
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  await stage('deploy-diff', async () => {
+    // Two carts waiting on the running cart_reminder.
+    const t = new Date().toISOString();
+    await api('POST', '/v1/events', [
+      { id: 'cart-d1', type: 'add_to_cart', user_id: 'd1', time: t, properties: { value: 59, cart_id: 'k1' } },
+      { id: 'cart-d2', type: 'add_to_cart', user_id: 'd2', time: t, properties: { value: 80, cart_id: 'k2' } },
+    ]);
+    await page.goto(`${server.base}/#/`);
+    await openFlow('cart_reminder');
+    // Unchanged: nothing to deploy, and it says so.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await until('nothing to deploy', async () => /Nothing to deploy/.test((await page.getByTestId('status').textContent()) ?? ''), 5000);
+    assert.equal(await page.getByTestId('deploy-confirm').count(), 0);
+    // Two edits: the dialog names them in words, with the journeys in progress.
+    await node('mail').locator('.fnode-head').click();
+    await page.locator('[name="subject"]').fill('Still thinking it over?');
+    await node('wait_pay').locator('.fnode-head').click();
+    await page.locator('[name="for"]').fill('48');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dialog = page.getByTestId('deploy-confirm');
+    await dialog.waitFor();
+    const changes = await dialog.locator('[data-testid="deploy-changes"] li').allTextContents();
+    assert.deepEqual(changes.sort(), [
+      'mail: subject "Your cart is waiting, {{user.first_name}}" → "Still thinking it over?"',
+      'wait_pay: wait time "72h" → "48h"',
+    ]);
+    assert.equal(await dialog.getByTestId('deploy-live').textContent(), '2 journeys are in progress on version 1.');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.getByTestId('deploy-confirm').count(), 0);
+    assert.match(await page.getByTestId('version').textContent(), /deployed v1/);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Deploy now' }).click();
+    await until('deployed v2', async () => /deployed v2/.test(await page.getByTestId('version').textContent()), 10000);
+  });
+
+  await stage('flow-list-manage', async () => {
+    await page.goto(`${server.base}/#/`);
+    await page.getByTestId('flow-list').waitFor();
+    const rows = () => page.locator('[data-testid="flow-list"] tbody tr[data-flow]').evaluateAll((r) => r.map((x) => x.dataset.flow));
+    // Search, sort, filter.
+    await page.getByLabel('Search flows').fill('cart');
+    await until('search', async () => JSON.stringify(await rows()) === '["cart_reminder"]', 3000);
+    await page.getByLabel('Search flows').fill('');
+    await page.locator('[name="sort"]').selectOption('entered');
+    await until('sorted by journeys', async () => (await rows()).slice(0, 2).join() === 'ab_sms_test,cart_reminder', 3000);
+    await page.locator('[name="sort"]').selectOption('name');
+    // Duplicate: a saved copy under a new name, in the server's canonical file.
+    const exists = (n) => fs.existsSync(path.join(server.flows, `${n}.yaml`));
+    dialogAnswers.push('cart_copy');
+    await page.getByRole('button', { name: 'Duplicate cart_reminder' }).click();
+    await page.locator('[data-flow="cart_copy"]').waitFor({ timeout: 5000 });
+    assert.ok(exists('cart_copy'));
+    const copy = fs.readFileSync(path.join(server.flows, 'cart_copy.yaml'), 'utf8');
+    assert.match(copy, /^flow: cart_copy$/m);
+    assert.match(copy, /subject: Still thinking it over\?/);
+    assert.equal(runCli(trellis, ['check', path.join(server.flows, 'cart_copy.yaml')]).code, 0);
+    await page.locator('[name="state-filter"]').selectOption('draft');
+    await until('only flows never deployed', async () => JSON.stringify(await rows()) === '["cart_copy"]', 3000);
+    await page.locator('[name="state-filter"]').selectOption('all');
+    // A deployed flow keeps running: no rename or delete for it.
+    assert.ok(await page.getByRole('button', { name: 'Delete cart_reminder' }).isDisabled());
+    assert.ok(await page.getByRole('button', { name: 'Rename cart_reminder' }).isDisabled());
+    // Rename: the file moves.
+    dialogAnswers.push('cart_later');
+    await page.getByRole('button', { name: 'Rename cart_copy' }).click();
+    await page.locator('[data-flow="cart_later"]').waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('[data-flow="cart_copy"]').count(), 0);
+    assert.ok(exists('cart_later') && !exists('cart_copy'));
+    // Delete, after a confirmation.
+    dialogAnswers.push(true);
+    await page.getByRole('button', { name: 'Delete cart_later' }).click();
+    await until('cart_later deleted', async () => (await page.locator('[data-flow="cart_later"]').count()) === 0, 5000);
+    assert.ok(!exists('cart_later'));
+    assert.match(await page.getByTestId('list-notice').textContent(), /Deleted cart_later/);
+  });
+
+  assert.deepEqual(consoleErrors, [], 'no console errors');
+} catch (e) {
+  console.error(`\nFAILED after stages [${stages.join(', ')}]: ${e.stack ?? e}`);
+  try {
+    await page.screenshot({ path: path.join(artifacts, 'failure.png') });
+  } catch {
+    /* a courtesy */
+  }
+  if (consoleErrors.length) console.error('console errors:\n  ' + consoleErrors.join('\n  '));
+  await close().catch(() => {});
+  await server.stop();
+  console.log(`${passed} passed, 1 failed`);
+  process.exit(1);
+}
+await close().catch(() => {});
+await server.stop();
+fs.rmSync(tmp, { recursive: true, force: true });
+for (const f of figures) console.log(`figure: ${f}`);
+console.log(`${passed} passed, 0 failed`);

@@ -1,0 +1,129 @@
+// Runs ELK for the canvas: once the boxes are measured (their real sizes and handle
+// places go to ELK), again when a box changes size while the flow still stands as
+// laid out (live numbers make boxes taller), and when the user asks (Auto-layout).
+// ELK works in a web worker, so a large flow never freezes the page.
+import { useNodesInitialized, useReactFlow, type InternalNode, type Node } from '@xyflow/react';
+import ELK from 'elkjs/lib/elk-api.js';
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Flow } from '../model/ir';
+import type { Position } from '../model/graph';
+import { layoutFlow, TRIGGER_ID, type Elk, type Layout, type MeasuredBox } from '../model/layout';
+
+let elk: Elk | null = null;
+function elkInstance(): Elk {
+  elk ??= new ELK({ workerUrl: elkWorkerUrl });
+  return elk;
+}
+
+// Starts ELK's worker (1.6 MB of script to parse) while the page has nothing else to do,
+// so the first flow opened does not wait for it.
+export function warmUpLayout() {
+  void elkInstance().layout({ id: 'warm-up', children: [] }).catch(() => {});
+}
+
+let textCanvas: CanvasRenderingContext2D | null = null;
+// Width of an arrow label as the canvas draws it (.react-flow__edge-text).
+function labelWidth(text: string): number {
+  textCanvas ??= document.createElement('canvas').getContext('2d');
+  if (!textCanvas) return text.length * 7;
+  textCanvas.font = `12px ${getComputedStyle(document.body).fontFamily}`;
+  return Math.ceil(textCanvas.measureText(text).width) + 2;
+}
+
+function measuredBox(n: InternalNode<Node> | undefined): MeasuredBox | null {
+  const w = n?.measured.width;
+  const h = n?.measured.height;
+  if (!n || !w || !h) return null;
+  const out: Record<string, Position> = {};
+  for (const b of n.internals.handleBounds?.source ?? []) if (b.id) out[b.id] = { x: b.x + b.width / 2, y: h };
+  const t = n.internals.handleBounds?.target?.[0];
+  return { width: w, height: h, in: t ? { x: t.x + t.width / 2, y: 0 } : undefined, out };
+}
+
+export type ApplyPositions = (positions: Record<string, Position>, how: 'replace' | 'push') => void;
+
+export function useElkLayout(flow: Flow | undefined, positions: Record<string, Position> | undefined, needsLayout: boolean, applyPositions: ApplyPositions) {
+  const rf = useReactFlow();
+  const initialized = useNodesInitialized();
+  const [layout, setLayout] = useState<Layout | null>(null);
+  const [ready, setReady] = useState(false);
+  // Layouts applied so far (tests wait for the next one after Auto-layout).
+  const [applied, setApplied] = useState(0);
+  const seq = useRef(0);
+  const flowRef = useRef(flow);
+  flowRef.current = flow;
+
+  const run = useCallback(async (): Promise<Layout | null> => {
+    const f = flowRef.current;
+    if (!f) return null;
+    const mine = ++seq.current;
+    const boxes: Record<string, MeasuredBox> = {};
+    for (const id of [TRIGGER_ID, ...f.nodes.map((n) => n.id)]) {
+      const b = measuredBox(rf.getInternalNode(id));
+      if (b) boxes[id] = b;
+    }
+    performance.mark('trellis:layout-start');
+    const l = await layoutFlow(elkInstance(), f, boxes, labelWidth);
+    performance.mark('trellis:layout-done');
+    return mine === seq.current ? l : null; // a newer run supersedes this one
+  }, [rf]);
+
+  // First layout, once every box is measured: positions from ELK unless the user's own
+  // arrangement was kept for this flow.
+  const started = useRef(false);
+  useEffect(() => {
+    if (!initialized || started.current || !flow) return;
+    started.current = true;
+    void run().then((l) => {
+      if (!l) return;
+      setLayout(l);
+      if (needsLayout) applyPositions(l.positions, 'replace');
+      setReady(true);
+      setApplied((n) => n + 1);
+    });
+  }, [initialized, flow, run, needsLayout, applyPositions]);
+
+  // Boxes that grew or shrank while everything still stands where ELK put it: lay out
+  // again so the arrows keep clear of them.
+  const sizesKey = flow
+    ? [TRIGGER_ID, ...flow.nodes.map((n) => n.id)]
+        .map((id) => {
+          const n = rf.getInternalNode(id);
+          return `${Math.round(n?.measured.width ?? 0)}x${Math.round(n?.measured.height ?? 0)}`;
+        })
+        .join(',')
+    : '';
+  useEffect(() => {
+    if (!ready || !layout || !flow || !positions) return;
+    const asLaidOut = flow.nodes.every((n) => {
+      const a = positions[n.id];
+      const b = layout.positions[n.id];
+      return a && b && a.x === b.x && a.y === b.y;
+    });
+    if (!asLaidOut) return;
+    const changed = flow.nodes.some((n) => {
+      const m = rf.getInternalNode(n.id)?.measured;
+      const s = layout.sizes[n.id];
+      return !m?.width || !s || Math.abs(m.width - s.width) >= 1 || Math.abs((m.height ?? 0) - s.height) >= 1;
+    });
+    if (!changed) return;
+    void run().then((l) => {
+      if (!l) return;
+      setLayout(l);
+      applyPositions(l.positions, 'replace');
+      setApplied((n) => n + 1);
+    });
+  }, [sizesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const relayout = useCallback(async () => {
+    const l = await run();
+    if (!l) return false;
+    setLayout(l);
+    applyPositions(l.positions, 'push');
+    setApplied((n) => n + 1);
+    return true;
+  }, [run, applyPositions]);
+
+  return { layout, ready, relayout, applied };
+}

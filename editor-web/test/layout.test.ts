@@ -1,0 +1,132 @@
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { describe, expect, it } from 'vitest';
+import { addNode, connect, edgeId } from '../src/model/graph';
+import { emptyFlow, freshId, newNode, type Flow } from '../src/model/ir';
+import {
+  canvasEdges,
+  freeSpot,
+  layoutFlow,
+  overlaps,
+  routeFits,
+  TRIGGER_ID,
+  type Box,
+  type Layout,
+} from '../src/model/layout';
+import { cartReminder } from './fixtures';
+
+const elk = new ELK();
+
+// Every box of a layout, as laid out.
+function boxes(l: Layout): Record<string, Box> {
+  return Object.fromEntries(Object.entries(l.positions).map(([id, p]) => [id, { ...p, ...l.sizes[id] }]));
+}
+
+// Does the segment a→b pass through the inside of box r (shrunk by 1 px)?
+function segmentCrosses(a: { x: number; y: number }, b: { x: number; y: number }, r: Box): boolean {
+  const x0 = r.x + 1, x1 = r.x + r.width - 1, y0 = r.y + 1, y1 = r.y + r.height - 1;
+  for (let i = 0; i <= 40; i++) {
+    const x = a.x + ((b.x - a.x) * i) / 40;
+    const y = a.y + ((b.y - a.y) * i) / 40;
+    if (x > x0 && x < x1 && y > y0 && y < y1) return true;
+  }
+  return false;
+}
+
+function assertReadable(flow: Flow, l: Layout) {
+  const all = boxes(l);
+  const edges = canvasEdges(flow);
+  const labels: [string, Box][] = [];
+  for (const e of edges) {
+    const r = l.routes[e.id];
+    expect(r, `route of ${e.id}`).toBeDefined();
+    for (const [id, b] of Object.entries(all)) {
+      if (id === e.source || id === e.target) continue;
+      for (let i = 0; i + 1 < r.points.length; i++) {
+        expect(segmentCrosses(r.points[i], r.points[i + 1], b), `${e.id} crosses ${id}`).toBe(false);
+      }
+    }
+    if (e.label) {
+      expect(r.label, `label of ${e.id}`).toBeDefined();
+      labels.push([e.id, r.label!]);
+    }
+  }
+  for (const [id, lb] of labels) {
+    for (const [n, b] of Object.entries(all)) expect(overlaps(lb, b), `label ${id} over box ${n}`).toBe(false);
+    for (const [other, ob] of labels) if (other !== id) expect(overlaps(lb, ob), `label ${id} over label ${other}`).toBe(false);
+  }
+}
+
+describe('ELK layout', () => {
+  it('puts the trigger first and the start below it, routes every arrow around the boxes', async () => {
+    const flow = cartReminder();
+    const l = await layoutFlow(elk, flow, {});
+    expect(Object.keys(l.positions).sort()).toEqual([TRIGGER_ID, ...flow.nodes.map((n) => n.id)].sort());
+    expect(l.positions[TRIGGER_ID].y).toBeLessThan(l.positions.wait_pay.y);
+    expect(l.positions.wait_pay.y).toBeLessThan(l.positions.pick.y);
+    expect(l.routes[edgeId(TRIGGER_ID, 'next')]).toBeDefined();
+    assertReadable(flow, l);
+  });
+
+  it('keeps a generated flow of 60 nodes readable', async () => {
+    const flow = generatedFlow(60);
+    const l = await layoutFlow(elk, flow, {});
+    expect(Object.keys(l.positions)).toHaveLength(61);
+    assertReadable(flow, l);
+  });
+
+  it('lays out boxes with no arrow yet beside the rest, none on another', async () => {
+    let flow = emptyFlow('f');
+    for (let i = 0; i < 6; i++) flow = addNode(flow, newNode('sms', freshId(flow, 'sms')));
+    flow = connect(flow, 'sms_1', 'next', 'sms_2');
+    const l = await layoutFlow(elk, flow, {});
+    const all = Object.entries(boxes(l));
+    for (const [a, ba] of all) for (const [b, bb] of all) if (a < b) expect(overlaps(ba, bb), `${a} on ${b}`).toBe(false);
+  });
+
+  it('keeps a route only while both ends stand where they were laid out', async () => {
+    const flow = cartReminder();
+    const l = await layoutFlow(elk, flow, {});
+    const now = boxes(l);
+    const edge = { source: 'pick', target: 'nudge' };
+    expect(routeFits(l, edge, now)).toBe(true);
+    expect(routeFits(l, edge, { ...now, pick: { ...now.pick, x: now.pick.x + 40 } })).toBe(false);
+    expect(routeFits(l, edge, { ...now, nudge: { ...now.nudge, height: now.nudge.height + 30 } })).toBe(false);
+    expect(routeFits(null, edge, now)).toBe(false);
+  });
+});
+
+describe('free spot for a new box', () => {
+  const size = { width: 240, height: 110 };
+  it('takes the wanted place when it is free', () => {
+    expect(freeSpot([{ x: 0, y: 0, ...size }], size, { x: 400, y: 0 })).toEqual({ x: 400, y: 0 });
+  });
+  it('never lands on a box, however many are added at the same place', () => {
+    const placed: Box[] = [];
+    for (let i = 0; i < 12; i++) placed.push({ ...freeSpot(placed, size, { x: 100, y: 100 }), ...size });
+    for (let i = 0; i < placed.length; i++)
+      for (let j = i + 1; j < placed.length; j++) expect(overlaps(placed[i], placed[j])).toBe(false);
+  });
+});
+
+// A flow of n nodes: segments branching forward, A/B tests, waits and messages that
+// skip levels, all ending in one exit (the shape of the e2e's generated flow).
+export function generatedFlow(n: number): Flow {
+  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
+  const at = (i: number) => (i < ids.length ? ids[i] : 'done');
+  const nodes: Flow['nodes'] = ids.map((id, i) => {
+    switch (i % 5) {
+      case 0:
+        return { id, type: 'segment', match: `user.score > ${i}`, yes: at(i + 1), no: at(i + 3) };
+      case 1:
+        return { id, type: 'wait', for: '1h', until_event: 'order_paid', next: at(i + 1), on_event: at(i + 4) };
+      case 2:
+        return { id, type: 'ab', variants: [{ name: 'a', weight: 50, next: at(i + 1) }, { name: 'b', weight: 50, next: at(i + 2) }] };
+      case 3:
+        return { id, type: 'sms', text: `Message ${i}`, next: at(i + 1) };
+      default:
+        return { id, type: 'email', subject: `Subject ${i}`, body: 'Hi', next: at(i + 1) };
+    }
+  });
+  nodes.push({ id: 'done', type: 'exit' });
+  return { flow: 'generated', trigger: { event: 'signed_up' }, re_entry: 'never', start: ids[0], nodes };
+}
