@@ -91,13 +91,16 @@ class Checker {
   }
 
  private:
-  void error(const ir::SourceSpan& span, std::string message, const std::string& node = {},
-             const std::string& field = {}) {
+  // `code` names the kind of problem (dsl/plain_words.h gives each a plain sentence).
+  void error(const char* code, const ir::SourceSpan& span, std::string message,
+             const std::string& node = {}, const std::string& field = {}) {
     diagnostics_.error(file_, at_or(span, first_position()), std::move(message), node, field);
+    diagnostics_.set_last_code(code);
   }
-  void warning(const ir::SourceSpan& span, std::string message, const std::string& node = {},
-               const std::string& field = {}) {
+  void warning(const char* code, const ir::SourceSpan& span, std::string message,
+               const std::string& node = {}, const std::string& field = {}) {
     diagnostics_.warning(file_, at_or(span, first_position()), std::move(message), node, field);
+    diagnostics_.set_last_code(code);
   }
   // Where flow-level problems without a position of their own are shown.
   ir::SourceSpan first_position() const {
@@ -159,15 +162,15 @@ class Checker {
 
 void Checker::check_header() {
   if (flow_.name.empty()) {
-    error(flow_.name.span, "the flow has no name: add 'flow: <name>'", "", "flow");
+    error("no_flow_name", flow_.name.span, "the flow has no name: add 'flow: <name>'", "", "flow");
   } else if (!valid_identifier(flow_.name.value)) {
-    error(flow_.name.span,
+    error("bad_flow_name", flow_.name.span,
           "flow name " + quoted(flow_.name.value) +
               " must start with a letter and hold only letters, digits, '_' or '-'",
           "", "flow");
   }
   if (flow_.trigger.event.empty()) {
-    error(at_or(flow_.trigger.event.span, flow_.trigger.span),
+    error("no_trigger", at_or(flow_.trigger.event.span, flow_.trigger.span),
           "the flow has no trigger event: add 'trigger: {event: <event type>}'", "",
           "trigger.event");
   } else {
@@ -176,28 +179,28 @@ void Checker::check_header() {
   const ir::ReEntry& re_entry = flow_.re_entry;
   if (re_entry.policy == ir::ReEntryPolicy::kAfter && re_entry.after &&
       re_entry.after->seconds <= 0) {
-    error(at_or(re_entry.after->span, re_entry.span),
+    error("re_entry_zero", at_or(re_entry.after->span, re_entry.span),
           "'re_entry: after' needs a duration longer than zero", "", "re_entry");
   }
   std::set<std::string> exit_events;
   for (const ir::Name& event : flow_.exit_on) {
     check_event_type(event, "exit_on");
     if (!exit_events.insert(event.value).second) {
-      warning(event.span, quoted(event.value) + " is listed twice in 'exit_on'", "", "exit_on");
+      warning("exit_on_twice", event.span, quoted(event.value) + " is listed twice in 'exit_on'", "", "exit_on");
     }
   }
   if (flow_.goal) {
     if (flow_.goal->empty()) {
-      error(flow_.goal->span, "'goal' is empty: give the event type that counts as a conversion",
+      error("goal_empty", flow_.goal->span, "'goal' is empty: give the event type that counts as a conversion",
             "", "goal");
     } else {
       check_event_type(*flow_.goal, "goal");
     }
   }
   check_delivery_settings();
-  if (flow_.nodes.empty()) error({}, "the flow has no nodes: add 'nodes:'", "", "nodes");
+  if (flow_.nodes.empty()) error("no_nodes", {}, "the flow has no nodes: add 'nodes:'", "", "nodes");
   if (flow_.start.empty()) {
-    error(flow_.start.span, "the flow has no 'start': name the node a journey begins at", "",
+    error("no_start", flow_.start.span, "the flow has no 'start': name the node a journey begins at", "",
           "start");
   } else {
     check_target(flow_.start, "start", nullptr);
@@ -215,7 +218,7 @@ void Checker::check_setting(const std::optional<ir::Name>& setting, const std::s
     message = "invalid " + field + " " + quoted(setting->value) +
               (suggestion.empty() ? ": write " + expected : suggestion);
   }
-  error(setting->span, message, "", field);
+  error("bad_setting", setting->span, message, "", field);
 }
 
 // Governed delivery settings (docs/ir-json.md); the typed readers of ir::Flow
@@ -235,7 +238,7 @@ void Checker::check_delivery_settings() {
 void Checker::check_event_type(const ir::Name& name, const std::string& field,
                                const std::string& node) {
   if (name.empty() || valid_event_type(name.value)) return;
-  error(name.span,
+  error("bad_event_type", name.span,
         "event type " + quoted(name.value) +
             " may not hold control characters (tabs, line breaks)",
         node, field);
@@ -247,13 +250,13 @@ void Checker::check_target(const ir::Target& target, const std::string& field,
   ++unknown_targets_;
   std::string message = "unknown node " + quoted(target.value) + " in " + quoted(field) +
                         did_you_mean(target.value, node_ids_);
-  error(at_or(target.span, node ? node->span : ir::SourceSpan{}), message,
+  error("unknown_target", at_or(target.span, node ? node->span : ir::SourceSpan{}), message,
         node ? node->id : std::string(), field);
 }
 
 void Checker::check_node(const ir::Node& node) {
   if (!valid_identifier(node.id)) {
-    error(node.span,
+    error("bad_node_id", node.span,
           "node id " + quoted(node.id) +
               " must start with a letter or '_' and hold only letters, digits, '_' or '-'",
           node.id);
@@ -299,7 +302,7 @@ void Checker::check_required(const ir::Node& node) {
   for (const FieldSpec& field : node_schema(node.kind()).fields) {
     if (field.requirement != Requirement::kRequired || field.name == "type") continue;
     if (has_field(node, field.name)) continue;
-    error(node.span,
+    error("missing_field", node.span,
           std::string(kind) + " node " + quoted(node.id) + " needs " + quoted(field.name), node.id,
           std::string(field.name));
   }
@@ -308,29 +311,29 @@ void Checker::check_required(const ir::Node& node) {
 void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
   const std::string& id = node.id;
   if (!wait.wait_for && !wait.until_time && !wait.until_event) {
-    error(node.span,
+    error("wait_never_ends", node.span,
           "wait node " + quoted(id) +
               " needs 'for', 'until_time' or 'until_event': otherwise it never ends",
           id, "for");
   }
   if (wait.wait_for && wait.wait_for->seconds <= 0) {
-    error(wait.wait_for->span, "'for' must be longer than zero", id, "for");
+    error("wait_zero", wait.wait_for->span, "'for' must be longer than zero", id, "for");
   }
   check_wait_time(node, wait);
   bool has_timer = wait.wait_for || wait.until_time;
   if (has_timer && wait.next.empty()) {
     std::string when = wait.wait_for ? "'for' runs out" : "'until_time' comes";
-    error(node.span,
+    error("wait_needs_next", node.span,
           "wait node " + quoted(id) + " needs 'next': where the journey goes when " + when, id,
           "next");
   }
   if (!has_timer && !wait.next.empty() && wait.until_event) {
-    warning(wait.next.span,
+    warning("wait_next_unused", wait.next.span,
             "'next' is never taken: this wait has no 'for', so only its event ends it", id, "next");
   }
   if (wait.until_event) {
     if (wait.until_event->event.empty()) {
-      error(at_or(wait.until_event->event.span, wait.until_event->span),
+      error("until_event_empty", at_or(wait.until_event->event.span, wait.until_event->span),
             "'until_event' needs an event type", id, "until_event");
     } else {
       check_event_type(wait.until_event->event, "until_event", id);
@@ -339,19 +342,19 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
         flow_.exit_on.begin(), flow_.exit_on.end(),
         [&](const ir::Name& exit) { return exit.value == wait.until_event->event.value; });
     if (ends_journey && !wait.on_event.empty()) {
-      warning(at_or(wait.until_event->event.span, wait.until_event->span),
+      warning("on_event_exit_on", at_or(wait.until_event->event.span, wait.until_event->span),
               "'on_event' is never taken: " + quoted(wait.until_event->event.value) +
                   " is in 'exit_on', so it ends the journey before this wait sees it",
               id, "on_event");
     }
     if (wait.on_event.empty()) {
-      error(node.span,
+      error("wait_needs_on_event", node.span,
             "wait node " + quoted(id) + " needs 'on_event': where the journey goes when " +
                 quoted(wait.until_event->event.value) + " arrives",
             id, "on_event");
     }
   } else if (!wait.on_event.empty()) {
-    error(wait.on_event.span,
+    error("on_event_unused", wait.on_event.span,
           "'on_event' is never taken: add 'until_event' to say which event ends the wait", id,
           "on_event");
   }
@@ -364,17 +367,17 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
     const ir::LocalTimeOfDay& time = *wait.until_time;
     ir::SourceSpan span = at_or(time.span, node.span);
     if (!nodes::parse_time_of_day(time.source)) {
-      error(span,
+      error("bad_until_time", span,
             "invalid until_time " + quoted(time.source) +
                 ": write a 24-hour time as HH:MM, such as \"10:00\"",
             id, "until_time");
     }
     if (wait.wait_for) {
-      error(span, "a wait takes 'for' or 'until_time', not both", id, "until_time");
+      error("for_and_until_time", span, "a wait takes 'for' or 'until_time', not both", id, "until_time");
     }
   }
   if (!wait.on_days.empty() && !wait.until_time) {
-    error(at_or(wait.on_days.front().span, node.span),
+    error("on_days_without_time", at_or(wait.on_days.front().span, node.span),
           "'on_days' needs 'until_time': the days say when that local time counts", id,
           "on_days");
   }
@@ -382,7 +385,7 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
   for (const ir::Name& day : wait.on_days) {
     if (nodes::weekday_from_name(day.value)) continue;
     std::string suggestion = did_you_mean(day.value, kDays);
-    error(at_or(day.span, node.span),
+    error("bad_weekday", at_or(day.span, node.span),
           "unknown weekday " + quoted(day.value) + " in 'on_days'" +
               (suggestion.empty() ? ": write mon, tue, wed, thu, fri, sat or sun" : suggestion),
           id, "on_days");
@@ -392,26 +395,26 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
 void Checker::check_coupon(const ir::Node& node, const ir::CouponNode& coupon) {
   const std::string& id = node.id;
   if (coupon.pool && coupon.generate) {
-    error(coupon.generate->span, "a coupon node takes 'pool' or 'generate', not both", id,
+    error("pool_and_generate", coupon.generate->span, "a coupon node takes 'pool' or 'generate', not both", id,
           "generate");
   }
   if (!coupon.pool && !coupon.generate) {
-    error(node.span,
+    error("coupon_source", node.span,
           "coupon node " + quoted(id) + " needs 'pool' (codes loaded beforehand) or 'generate'", id,
           "pool");
   }
   if (coupon.pool && coupon.pool->empty()) {
-    error(coupon.pool->span, "'pool' is empty: name the coupon pool", id, "pool");
+    error("pool_empty", coupon.pool->span, "'pool' is empty: name the coupon pool", id, "pool");
   }
   if (coupon.generate &&
       (coupon.generate->length < kMinCodeLength || coupon.generate->length > kMaxCodeLength)) {
-    error(coupon.generate->span,
+    error("code_length", coupon.generate->span,
           "'generate.length' must be between " + std::to_string(kMinCodeLength) + " and " +
               std::to_string(kMaxCodeLength),
           id, "generate.length");
   }
   if (coupon.generate && !coupon.pool && !coupon.on_exhausted.empty()) {
-    warning(coupon.on_exhausted.span,
+    warning("on_exhausted_unused", coupon.on_exhausted.span,
             "'on_exhausted' is never taken: generated codes never run out", id, "on_exhausted");
   }
 }
@@ -419,7 +422,7 @@ void Checker::check_coupon(const ir::Node& node, const ir::CouponNode& coupon) {
 void Checker::check_text(const ir::Node& node, const std::optional<ir::Template>& text,
                          const std::string& field) {
   if (!text || !blank(text->source)) return;
-  error(at_or(text->span, node.span),
+  error("empty_text", at_or(text->span, node.span),
         std::string(ir::node_kind_name(node.kind())) + " " + field + " is empty", node.id, field);
 }
 
@@ -439,7 +442,7 @@ void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook
   size_t scheme_end = literal.find("://");
   std::string scheme = scheme_end == std::string::npos ? "" : literal.substr(0, scheme_end);
   if (scheme != "http" && scheme != "https") {
-    error(span, "webhook url " + quoted(url.source) + " must start with http:// or https://",
+    error("webhook_scheme", span, "webhook url " + quoted(url.source) + " must start with http:// or https://",
           node.id, "url");
     return;
   }
@@ -452,13 +455,14 @@ void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook
     return is_name_char(c, "-.[]") && c != '_';
   });
   if (!host_ok && !(host.empty() && host_is_placeholder)) {
-    error(span, "webhook url " + quoted(url.source) + " has no valid host", node.id, "url");
+    error("webhook_host", span, "webhook url " + quoted(url.source) + " has no valid host",
+          node.id, "url");
     return;
   }
   // The server refuses internal targets unless its delivery configuration
   // allows the host; say so where the url is written (docs/delivery.md).
   if (auto internal = nodes::internal_host(host))
-    warning(span,
+    warning("webhook_internal", span,
             "webhook url " + quoted(url.source) + " targets " + *internal +
                 ": the server refuses to send there unless its delivery configuration allows "
                 "the host (webhooks: {allow_hosts: [...]})",
@@ -471,27 +475,27 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
   for (const ir::Variant& variant : ab.variants) {
     std::string field = "variants." + variant.name.value;
     if (std::isnan(variant.weight)) {
-      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'", id,
+      error("variant_weight_missing", variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'", id,
             field + ".weight");
       all_zero = false;
     } else if (variant.weight < 0) {
-      error(variant.weight_span, "variant " + quoted(variant.name.value) + " has a negative weight",
+      error("variant_weight_negative", variant.weight_span, "variant " + quoted(variant.name.value) + " has a negative weight",
             id, field + ".weight");
       all_zero = false;
     } else if (variant.weight > 0) {
       all_zero = false;
     }
     if (variant.next.empty()) {
-      error(variant.name.span, "variant " + quoted(variant.name.value) + " needs 'next'", id,
+      error("variant_needs_next", variant.name.span, "variant " + quoted(variant.name.value) + " needs 'next'", id,
             field + ".next");
     }
   }
   if (all_zero) {
-    error(node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split", id,
+    error("weights_all_zero", node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split", id,
           "variants");
   }
   if (ab.variants.size() == 1) {
-    warning(ab.variants.front().name.span,
+    warning("one_variant", ab.variants.front().name.span,
             "ab node " + quoted(id) + " has one variant: every user takes it", id, "variants");
   }
 }
@@ -551,7 +555,7 @@ void Checker::check_reachability() {
   for (size_t i = 0; i < flow_.nodes.size(); ++i) {
     if (facts_[i].reached) continue;
     const ir::Node& node = flow_.nodes[i];
-    warning(node.span,
+    warning("unreachable", node.span,
             "node " + quoted(node.id) + " is never reached from start " + quoted(flow_.start.value),
             node.id);
   }
@@ -643,7 +647,7 @@ void Checker::report_loop(const std::vector<size_t>& members) {
   const ir::Node& node = flow_.nodes[first];
   std::string field =
       edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next" : edge.label;
-  error(at_or(edge.target->span, node.span),
+  error("loop_without_wait", at_or(edge.target->span, node.span),
         "loop with no wait node: " + cycle + " would run for ever; add a wait node to the loop",
         node.id, field);
 }
@@ -697,17 +701,17 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
   bool known_paths = options_.graph_warnings && facts && facts->reached;
   if (path.root == ir::PathRoot::kCoupon) {
     if (path.segments.size() != 1 || path.segments[0] != "code") {
-      warning(path.span, quoted(path.text()) + " does not exist: a coupon has only 'code'", id,
+      warning("coupon_field_unknown", path.span, quoted(path.text()) + " does not exist: a coupon has only 'code'", id,
               field);
       return;
     }
     if (!known_paths) return;
     if (!facts->coupon_on_some_path) {
-      warning(path.span,
+      warning("coupon_always_empty", path.span,
               "'coupon.code' is always empty here: no coupon node comes before " + quoted(id), id,
               field);
     } else if (!facts->coupon_on_every_path && !has_fallback) {
-      warning(path.span,
+      warning("coupon_maybe_empty", path.span,
               "'coupon.code' may be empty here: some paths to " + quoted(id) +
                   " pass no coupon node (add | default: \"...\")",
               id, field);
@@ -716,7 +720,7 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
   }
   if (path.root == ir::PathRoot::kEvent || path.root == ir::PathRoot::kLastEvent) {
     if (path.segments.size() > 1 && path.segments[0] == "type") {
-      warning(path.span, quoted(path.text()) + " does not exist: 'type' is text", id, field);
+      warning("event_type_text", path.span, quoted(path.text()) + " does not exist: 'type' is text", id, field);
       return;
     }
   }
@@ -724,7 +728,7 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
     bool trigger_only = node ? (known_paths && !facts->event_on_some_path) : true;
     if (trigger_only) {
       std::string rest = path.text().substr(std::string("last_event").size());
-      warning(path.span,
+      warning("last_event_unused", path.span,
               "'last_event' names an awaited event, but no wait's event is consumed before "
               "this point: write 'event" +
                   rest + "' for the trigger event",

@@ -66,8 +66,9 @@ class TypeChecker {
   }
 
  private:
-  void warn(const ir::Expr& expr, std::string message) {
+  void warn(const char* code, const ir::Expr& expr, std::string message) {
     diagnostics_.warning(file_, expr.span, std::move(message), node_, field_);
+    diagnostics_.set_last_code(code);
   }
 
   void check_comparison(const ir::Expr& expr, StaticType left, StaticType right) {
@@ -76,7 +77,7 @@ class TypeChecker {
       std::string advice = other.op == ExprOp::kPath
                                ? "; use has(" + other.path.text() + ") to test for a value"
                                : "";
-      warn(expr, "a comparison with null is always false" + advice);
+      warn("compare_null", expr, "a comparison with null is always false" + advice);
       return;
     }
     bool ordering = expr.op != ExprOp::kEq && expr.op != ExprOp::kNe;
@@ -85,18 +86,18 @@ class TypeChecker {
     if (left == StaticType::kDuration || right == StaticType::kDuration) {
       if (is_numeric(left) && is_numeric(right) &&
           (left == StaticType::kTime || right == StaticType::kTime)) {
-        warn(expr, "comparing a time with a duration; subtract: now - <time> > <duration>");
+        warn("duration_mismatch", expr, "comparing a time with a duration; subtract: now - <time> > <duration>");
         return;
       }
       if (is_numeric(left) && is_numeric(right)) {
-        warn(expr,
+        warn("duration_mismatch", expr,
              "comparing a number with a duration (durations are seconds: 7d is 604800); "
              "days_since() returns days, so compare it with a plain number");
         return;
       }
     }
     if (is_numeric(left) && is_numeric(right)) return;
-    warn(expr, std::string("comparing ") + std::string(static_type_name(left)) + " with " +
+    warn("type_mismatch", expr, std::string("comparing ") + std::string(static_type_name(left)) + " with " +
                    std::string(static_type_name(right)) +
                    (ordering || expr.op == ExprOp::kEq ? " is always false" : " is always true"));
   }
@@ -107,7 +108,7 @@ class TypeChecker {
     for (const ir::Expr& operand : expr.operands) {
       const auto* text = std::get_if<std::string>(&operand.literal.value);
       if (operand.op != ExprOp::kLiteral || text == nullptr || !looks_like_number(*text)) continue;
-      warn(expr, "\"" + *text + "\" is text, and text compares letter by letter (\"100\" < \"30\"): " +
+      warn("quoted_number", expr, "\"" + *text + "\" is text, and text compares letter by letter (\"100\" < \"30\"): " +
                      "write the number without quotes: " + *text);
       return true;
     }
@@ -126,13 +127,13 @@ class TypeChecker {
         right == StaticType::kString) {
       if (right == StaticType::kString && left != StaticType::kUnknown &&
           left != StaticType::kString) {
-        warn(expr, "'in' on a string looks for a substring; " +
+        warn("in_substring", expr, "'in' on a string looks for a substring; " +
                        std::string(static_type_name(left)) + " is never one");
       }
       if (right == StaticType::kList) check_list_membership(expr, left);
       return;
     }
-    warn(expr,
+    warn("in_needs_list", expr,
          "'in' needs a list or a string on its right, not " + std::string(static_type_name(right)));
   }
 
@@ -145,14 +146,14 @@ class TypeChecker {
       }
     }
     if (expr.operands[1].operands.empty()) return;
-    warn(expr, std::string("the list holds no ") + std::string(static_type_name(left)).substr(2) +
+    warn("in_list_never", expr, std::string("the list holds no ") + std::string(static_type_name(left)).substr(2) +
                    ", so this is always false");
   }
 
   void check_arithmetic(const ir::Expr& expr, StaticType left, StaticType right) {
     for (StaticType type : {left, right}) {
       if (type != StaticType::kUnknown && !is_numeric(type)) {
-        warn(expr, "arithmetic on " + std::string(static_type_name(type)) +
+        warn("arithmetic_on_text", expr, "arithmetic on " + std::string(static_type_name(type)) +
                        " gives null; arithmetic is for numbers, durations and times");
         return;
       }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dsl/format_util.h"
+#include "dsl/plain_words.h"
 #include "dsl/parse.h"
 #include "nodes/local_time.h"
 
@@ -465,7 +466,10 @@ json diagnostic_to_json(const ir::Diagnostic& d) {
           {"length", d.span.length},
           {"message", d.message},
           {"node", d.node},
-          {"field", d.field}};
+          {"field", d.field},
+          // The editor shows `plain`; the CLI and `message` keep the precise form.
+          {"code", d.code},
+          {"plain", plain_sentence(d)}};
 }
 
 json diagnostics_to_json(const ir::Diagnostics& diagnostics) {

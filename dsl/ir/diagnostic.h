@@ -23,6 +23,10 @@ struct Diagnostic {
   // Both empty for flow-level problems; `field` is a key name such as "next".
   std::string node;
   std::string field;
+  // The kind of problem ("missing_field", "unknown_target", ...) for the checker's
+  // findings, so the editor can say it in plain words (dsl/plain_words.h); empty
+  // for the front ends' syntax errors.
+  std::string code;
 };
 
 class Diagnostics {
@@ -32,6 +36,8 @@ class Diagnostics {
   void warning(std::string file, SourceSpan span, std::string message, std::string node = {},
                std::string field = {});
   void add(Diagnostic diagnostic) { items_.push_back(std::move(diagnostic)); }
+  // Names the kind of the diagnostic added last. REQUIRES: !empty().
+  void set_last_code(std::string code) { items_.back().code = std::move(code); }
   void append(const Diagnostics& other);
 
   bool has_errors() const;

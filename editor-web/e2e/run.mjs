@@ -192,6 +192,14 @@ try {
     await until('diagnostic on sms_a.next', async () => (await panel().locator('[data-field="next"] [data-testid="field-diag"]').count()) > 0);
     assert.ok(await node('sms_a').locator('[data-testid="node-diag"]').isVisible());
     assert.equal(await node('sms_a').locator('.fnode').getAttribute('data-severity'), 'error');
+    // In a marketer's words, not the CLI's ("sms node 'sms_a' needs 'next'").
+    const said = await panel().locator('[data-field="next"] [data-testid="field-diag"]').first().textContent();
+    assert.equal(said, "Connect 'Sms a' to the next step.");
+    await page.getByTestId('problems').click();
+    const listed = await page.getByTestId('problems-list').textContent();
+    assert.ok(listed.includes("Connect 'Sms a' to the next step."), listed);
+    assert.ok(!/needs 'next'|`/.test(listed), listed);
+    await page.getByTestId('problems').click();
   });
 
   await stage('diagnostic-cleared', async () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { diagnosticsFor, handlesWithDiagnostics, indexDiagnostics, nodeLevel, worstSeverity } from '../src/model/diagnostics';
+import {
+  diagnosticsFor,
+  handlesWithDiagnostics,
+  indexDiagnostics,
+  nodeLevel,
+  plainHelp,
+  shownMessage,
+  worstSeverity,
+} from '../src/model/diagnostics';
 import type { Diagnostic } from '../src/model/ir';
 import { cartReminder } from './fixtures';
 
@@ -50,5 +58,16 @@ describe('diagnostics → node and field', () => {
     expect(nodeLevel(index, 'pick', ['match', 'yes', 'no']).map((x) => x.message)).toEqual(['node is never reached']);
     expect(nodeLevel(index, 'mail', ['subject', 'body'])).toHaveLength(1);
     expect(nodeLevel(index, 'mail', ['subject', 'body', 'next'])).toHaveLength(0);
+  });
+});
+
+describe('what the editor says', () => {
+  it('shows the plain sentence, else the message without code quotes', () => {
+    const precise = "sms node 'sms_a' needs 'next'";
+    expect(shownMessage({ severity: 'error', message: precise, plain: "Connect 'Sms a' to the next step." })).toBe(
+      "Connect 'Sms a' to the next step.",
+    );
+    expect(shownMessage({ severity: 'error', message: 'write `after 30d`' })).toBe('write after 30d');
+    expect(plainHelp('Waits `for` a while')).toBe('Waits for a while');
   });
 });

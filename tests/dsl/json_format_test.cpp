@@ -90,10 +90,12 @@ TEST_CASE("spans are written on request and ignored on input") {
 
 TEST_CASE("diagnostics become JSON objects") {
   ir::Diagnostics diagnostics;
-  diagnostics.warning("flows/a.yaml", {4, 7, 30, 3}, "unreachable node", "x", "next");
+  diagnostics.warning("flows/a.yaml", {4, 7, 30, 3}, "node 'x' is never reached", "x");
+  diagnostics.set_last_code("unreachable");
   json out = dsl::diagnostics_to_json(diagnostics);
   CHECK(out == json::parse(R"([{"severity": "warning", "file": "flows/a.yaml", "line": 4,
-    "column": 7, "length": 3, "message": "unreachable node", "node": "x", "field": "next"}])"));
+    "column": 7, "length": 3, "message": "node 'x' is never reached", "node": "x", "field": "",
+    "code": "unreachable", "plain": "No arrow leads to 'X': connect it or remove it."}])"));
 }
 
 TEST_CASE("end-of-line comments travel in JSON and same_flow tells them apart") {

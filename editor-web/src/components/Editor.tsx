@@ -19,7 +19,7 @@ import type { FlowStats, SimResult } from '../api';
 import { liveFunnel } from '../model/delivery';
 import { describeChanges } from '../model/diff';
 import { flowTotals, variantFigures } from '../model/live';
-import { handlesWithDiagnostics, indexDiagnostics, worstSeverity } from '../model/diagnostics';
+import { handlesWithDiagnostics, indexDiagnostics, shownMessage, worstSeverity } from '../model/diagnostics';
 import {
   addNode,
   connect,
@@ -260,7 +260,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           node: gn.data.node,
           start: gn.data.start,
           severity: worstSeverity(problems),
-          problems: problems.map((p) => p.message),
+          problems: problems.map((p) => shownMessage(p)),
           handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
           counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
           funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
@@ -831,8 +831,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
                     setPanel('edit');
                   }}
                 >
-                  <b>{d.severity}</b> {d.node ? `${d.node}${d.field ? `.${d.field}` : ''}: ` : ''}
-                  {d.message}
+                  <b>{d.severity}</b> {d.node && !d.plain ? `${d.node}${d.field ? `.${d.field}` : ''}: ` : ''}
+                  <span title={d.message}>{shownMessage(d)}</span>
                 </button>
               ))}
             </div>

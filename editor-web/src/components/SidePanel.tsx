@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import type { KindSchema } from '../api';
 import type { MessageFunnel } from '../model/delivery';
-import { diagnosticsFor, nodeLevel, type DiagnosticIndex } from '../model/diagnostics';
+import { diagnosticsFor, nodeLevel, plainHelp, shownMessage, type DiagnosticIndex } from '../model/diagnostics';
 import { variantShare } from '../model/graph';
 import {
   TYPE_LABELS,
@@ -249,11 +249,11 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
           </button>
         )}
       </div>
-      {schema?.help && <p className="muted small kind-help">{schema.help}</p>}
+      {schema?.help && <p className="muted small kind-help">{plainHelp(schema.help)}</p>}
       {funnel && <FunnelTable funnel={funnel} />}
       {general.map((d, i) => (
         <div key={i} className={`banner ${d.severity}`} data-testid="node-level-diag">
-          {d.message}
+          {shownMessage(d)}
         </div>
       ))}
       {field('id', 'Id', <CommitInput name="id" value={id} onCommit={onRename} />)}
@@ -355,7 +355,7 @@ function VariantsEditor({
       {variants.flatMap((v) =>
         diagnosticsFor(index, node.id, `variants.${v.name}`).map((d, i) => (
           <div key={`${v.name}${i}`} className={`field-msg ${d.severity}`} data-testid="field-diag">
-            {v.name}: {d.message}
+            {v.name}: {shownMessage(d)}
           </div>
         )),
       )}
@@ -394,7 +394,7 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
       </div>
       {unplaced.map((d, i) => (
         <div key={i} className={`banner ${d.severity}`}>
-          {d.message}
+          {shownMessage(d)}
         </div>
       ))}
       <Field name="description" label="Description" diagnostics={diags('description')}>

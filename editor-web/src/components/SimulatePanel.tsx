@@ -3,6 +3,7 @@ import type { SimDelivery, SimEvent, SimResult } from '../api';
 import { CONSENT_CHANNELS } from '../model/responses';
 import { OUTCOME_LABELS, outcomeSent, outcomeSummary, reasonParts, releaseText } from '../model/delivery';
 import { EVENT_TYPES_LIST } from './fields';
+import { shownMessage } from '../model/diagnostics';
 
 export interface SimInput {
   user: string; // JSON text of the sample user's traits
@@ -172,7 +173,7 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
           </ul>
           {result.diagnostics.map((d, i) => (
             <div key={i} className={`banner ${d.severity}`}>
-              {d.message}
+              {shownMessage(d)}
             </div>
           ))}
         </div>

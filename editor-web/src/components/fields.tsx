@@ -3,7 +3,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { WEEKDAYS, toggleWeekday, type Diagnostic } from '../model/ir';
 import { durationSeconds, humanDuration, normalizeDuration, previewTemplate, splitDuration } from '../model/text';
-import { worstSeverity } from '../model/diagnostics';
+import { shownMessage, worstSeverity } from '../model/diagnostics';
 
 export const EVENT_TYPES_LIST = 'trellis-event-types';
 
@@ -24,7 +24,7 @@ export function Field({ name, label, diagnostics, hint, children }: FieldProps) 
       {hint && <div className="field-hint">{hint}</div>}
       {diagnostics.map((d, i) => (
         <div key={i} className={`field-msg ${d.severity}`} data-testid="field-diag">
-          {d.message}
+          {shownMessage(d)}
         </div>
       ))}
     </div>

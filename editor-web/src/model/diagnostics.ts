@@ -77,3 +77,14 @@ export function nodeLevel(index: DiagnosticIndex, node: string, shownFields: str
     return !fieldPrefixes(d.field).some((p) => shown.has(p));
   });
 }
+
+// What the editor shows for a diagnostic: the server's plain sentence, else its
+// message. The precise message stays available as the tooltip.
+export function shownMessage(d: Diagnostic): string {
+  return d.plain || d.message.replace(/`/g, '');
+}
+
+// Help text is written for the docs with `code` quotes; the editor shows plain text.
+export function plainHelp(text: string): string {
+  return text.replace(/`/g, '');
+}

@@ -119,9 +119,11 @@ export interface Diagnostic {
   line?: number;
   column?: number;
   length?: number;
-  message: string;
+  message: string; // precise, as the CLI prints it
   node?: string;
   field?: string;
+  code?: string; // the kind of problem, for the checker's findings
+  plain?: string; // the server's sentence for a marketer ("Connect 'Wait 1' to the next step.")
 }
 
 export const TYPE_LABELS: Record<NodeType, string> = {
