@@ -26,7 +26,7 @@ struct Diagnostic {
   // The kind of problem ("missing_field", "unknown_target", ...) for the checker's
   // findings, so the editor can say it in plain words (dsl/plain_words.h); empty
   // for the front ends' syntax errors.
-  std::string code;
+  std::string code = {};
 };
 
 class Diagnostics {
