@@ -131,10 +131,6 @@ std::optional<std::string> comment_text(std::string_view line) {
   return std::string(text);
 }
 
-bool blank(std::string_view line) {
-  return line.find_first_not_of(" \t") == std::string_view::npos;
-}
-
 class Loader {
  public:
   Loader(const std::string& text, const std::string& file)

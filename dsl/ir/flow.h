@@ -150,7 +150,7 @@ struct Node {
   Comments comments;
   NodeBody body;
   FieldComments field_comments;  // last, so `Node{id, ..., body}` still reads
-  LeadingComments leading_comments;
+  LeadingComments leading_comments = {};
 
   NodeKind kind() const { return static_cast<NodeKind>(body.index()); }
   template <typename T> const T* as() const { return std::get_if<T>(&body); }
@@ -219,7 +219,7 @@ struct Flow {
   Target start;
   std::vector<Node> nodes;  // in file order
   FieldComments field_comments;
-  LeadingComments leading_comments;
+  LeadingComments leading_comments = {};
   Comments closing_comments;  // comment lines after the last node, at the end of the file
 
   const Node* find_node(std::string_view id) const;
