@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include "runtime/event.h"
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -139,29 +141,8 @@ void reply_error(httplib::Response& res, int status, const std::string& error,
   reply_json(res, status, {{"error", error}, {"detail", detail}});
 }
 
-bool json_too_deep(const std::string& text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 nlohmann::json parse_json_body(const std::string& body, int max_depth) {
-  if (json_too_deep(body, max_depth))
+  if (runtime::json_nesting_exceeds(body, max_depth))
     throw HttpError{400, "json_too_deep",
                     "JSON nests deeper than " + std::to_string(max_depth) + " levels"};
   try {

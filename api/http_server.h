@@ -131,8 +131,6 @@ void reply_error(httplib::Response& res, int status, const std::string& error,
 // Parses the request body as JSON, refusing nesting deeper than `max_depth`.
 // Throws HttpError 400 (`bad_json` / `json_too_deep`) on failure.
 nlohmann::json parse_json_body(const std::string& body, int max_depth);
-// True when `text` nests arrays/objects deeper than `max_depth` (strings skipped).
-bool json_too_deep(const std::string& text, int max_depth);
 
 // Maps a URL path under `root` to a file path, or "" when the path would leave
 // `root` (`..`, backslashes, NUL) — the guard against path traversal.

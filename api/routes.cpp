@@ -9,6 +9,7 @@
 #include "dsl/format_yaml.h"
 #include "dsl/json_format.h"
 #include "nodes/registry.h"
+#include "runtime/event.h"
 
 namespace trellis::api {
 namespace {
@@ -47,7 +48,7 @@ ParsedFlow parse_flow_request(const HttpServer& server, const Request& req,
                               const std::string& file) {
   std::string type = req.get_header_value("Content-Type");
   if (type.rfind("application/json", 0) == 0 &&
-      json_too_deep(req.body, server.options().max_json_depth))
+      runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
   if (req.body.empty()) throw HttpError{400, "empty_body", "send the flow as YAML, DSL or IR JSON"};
   return parse_flow_body(req.body, type, file);
@@ -277,7 +278,7 @@ std::string events_body(const Request& req) {
 }
 
 void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  if (json_too_deep(req.body, server.options().max_json_depth))
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
   IngestOutcome outcome = ctx.ingest.ingest_body(events_body(req));
   if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
@@ -297,7 +298,7 @@ void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Respon
 
 void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   std::string user = identifier_param(ctx, req, "user_id");
-  if (json_too_deep(req.body, server.options().max_json_depth))
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
   auto traits = runtime::parse_traits(req.body, ctx.ingest.limits());
   if (!traits.ok()) throw HttpError{400, "invalid_traits", traits.error().message};

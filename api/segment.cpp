@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "runtime/event.h"
+
 namespace trellis::api {
 namespace {
 
@@ -43,7 +45,7 @@ void require_write_key(const HttpServer& server, const Request& req) {
 // refused ones, which a retry would not fix, are reported, not retried.
 void post_segment(HttpServer& server, ApiContext& ctx, const std::string& call,
                   const Request& req, Response& res) {
-  if (json_too_deep(req.body, server.options().max_json_depth))
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
     throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
   require_write_key(server, req);
   runtime::ParseContext context;
