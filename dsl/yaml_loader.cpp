@@ -31,17 +31,33 @@ constexpr int kMaxYamlNesting = 64;
 
 // Counts nesting from yaml-cpp's events, which arrive as it parses, so the
 // walk stops at the first level too deep instead of building the whole tree.
+// It also notices yaml-cpp 0.7 stalling: on a stray ',' at the top of a
+// document its parser reports the same empty document again and again without
+// consuming anything, so YAML::LoadAll would loop (and grow) for ever.
 class NestingProbe : public YAML::EventHandler {
  public:
   struct TooDeep {
     YAML::Mark mark;
   };
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnDocumentStart(const YAML::Mark&) override {
+    events_ = 0;
+    null_at_ = -1;
+  }
+  void OnDocumentEnd() override {
+    const bool only_null = events_ == 1 && null_at_ >= 0;
+    stalled_ = only_null && null_at_ == previous_null_at_;
+    previous_null_at_ = only_null ? null_at_ : -1;
+  }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    ++events_;
+    null_at_ = mark.pos;
+    null_mark_ = mark;
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++events_; }
   void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
+                const std::string&) override {
+    ++events_;
+  }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     enter(mark);
@@ -53,27 +69,43 @@ class NestingProbe : public YAML::EventHandler {
   }
   void OnMapEnd() override { --depth_; }
 
+  bool stalled() const { return stalled_; }
+  const YAML::Mark& stall_mark() const { return null_mark_; }
+
  private:
   void enter(const YAML::Mark& mark) {
+    ++events_;
     if (++depth_ > kMaxYamlNesting) throw TooDeep{mark};
   }
   int depth_ = 0;
+  int events_ = 0;
+  int null_at_ = -1;
+  int previous_null_at_ = -1;
+  bool stalled_ = false;
+  YAML::Mark null_mark_;
 };
 
-// Where mappings and sequences first nest deeper than kMaxYamlNesting, if they do.
-std::optional<YAML::Mark> too_deep_at(const std::string& text) {
+// What the event walk found before the tree is built: nesting too deep, or a
+// place where yaml-cpp cannot move on.
+struct Prescan {
+  enum class Problem { kNone, kTooDeep, kStuck } problem = Problem::kNone;
+  YAML::Mark mark;
+};
+
+Prescan prescan(const std::string& text) {
   std::istringstream in(text);
   YAML::Parser parser(in);
   NestingProbe probe;
   try {
     while (parser.HandleNextDocument(probe)) {
+      if (probe.stalled()) return {Prescan::Problem::kStuck, probe.stall_mark()};
     }
   } catch (const NestingProbe::TooDeep& deep) {
-    return deep.mark;
+    return {Prescan::Problem::kTooDeep, deep.mark};
   } catch (const YAML::Exception&) {
     // A syntax error: YAML::LoadAll reports it with its position.
   }
-  return std::nullopt;
+  return {};
 }
 
 // Where a value sits in the flow, for messages and the editor.
@@ -304,7 +336,7 @@ void Loader::for_each_key(const YAML::Node& map, const std::vector<FieldSpec>* f
                           const std::string& owner, const Where& where, Read read) {
   std::map<std::string, size_t> first_line;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: `it->` is a temporary proxy
     ir::SourceSpan span = key_span(key);
     Where at{where.node, where.field + (key.IsScalar() ? key.Scalar() : std::string())};
     if (!key.IsScalar()) {
@@ -695,7 +727,7 @@ void Loader::read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::
   }
   std::map<std::string, size_t> first_line;
   for (auto it = value.begin(); it != value.end(); ++it) {
-    const YAML::Node& node_key = it->first;
+    const YAML::Node node_key = it->first;  // a copy: `it->` is a temporary proxy
     ir::SourceSpan span = key_span(node_key);
     if (!node_key.IsScalar()) {
       error(span, "node ids must be plain names, not " + shape_of(node_key), where);
@@ -957,10 +989,13 @@ LoadResult Loader::run(const std::string& text) {
     result.diagnostics = std::move(diagnostics_);
     return result;
   }
-  if (auto deep = too_deep_at(text)) {
-    diagnostics_.error(file_, mark_span(*deep, 1),
-                       "mappings and sequences nest deeper than " +
-                           std::to_string(kMaxYamlNesting) + " levels here");
+  if (Prescan scan = prescan(text); scan.problem != Prescan::Problem::kNone) {
+    const bool deep = scan.problem == Prescan::Problem::kTooDeep;
+    diagnostics_.error(file_, mark_span(scan.mark, 1),
+                       deep ? "mappings and sequences nest deeper than " +
+                                  std::to_string(kMaxYamlNesting) + " levels here"
+                            : std::string("YAML syntax error: unexpected character here (a "
+                                          "stray ',' or similar outside brackets)"));
     result.diagnostics = std::move(diagnostics_);
     return result;
   }

@@ -630,7 +630,7 @@ class ConfigReader {
                     const std::vector<std::string>& allowed, const KeyReader& read) {
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;  // a copy: `it->` is a temporary proxy
       if (!key.IsScalar()) {
         error(span(key), "keys must be plain names, not " + shape(key));
         continue;

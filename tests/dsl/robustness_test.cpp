@@ -204,7 +204,7 @@ std::string yaml_oracle(const std::string& text) {
   }
   if (!root["nodes"].IsMap()) return "nodes not a mapping";
   for (auto it = root["nodes"].begin(); it != root["nodes"].end(); ++it) {
-    const YAML::Node& node = it->second;
+    const YAML::Node node = it->second;  // a copy: `it->` is a temporary proxy
     if (!node.IsMap() || !node["type"].IsScalar()) return "node without type";
     auto keys = allowed_keys().find(node["type"].Scalar());
     if (keys == allowed_keys().end()) return "unknown type";
@@ -362,4 +362,19 @@ TEST_CASE("mutants that must break a flow always get an error") {
     CHECK(result.diagnostics.has_errors());
     CHECK(positions_inside(result));
   }
+}
+
+// yaml-cpp 0.7 reports a stray ',' at the top of a document as an empty
+// document, again and again without moving on: LoadAll looped and grew for
+// ever (found by fuzz_yaml). The loader must answer with a positioned error.
+TEST_CASE("a stray comma at the top of a YAML document is an error, not a hang") {
+  for (const std::string text : {",", "  ,x", "# note\n,", "flow: a\n---\n,", "!t ,"}) {
+    INFO(text);
+    dsl::LoadResult result = test::check_yaml(text);
+    CHECK_FALSE(result.ok());
+    CHECK(test::render_all(result).find("unexpected character") != std::string::npos);
+  }
+  // Several empty documents are still fine to read (and hold no flow).
+  CHECK(test::render_all(test::check_yaml("---\n---\n")).find("holds no flow") !=
+        std::string::npos);
 }
