@@ -14,7 +14,7 @@
 #include "runtime/delivery/dispatcher.h"
 #include "runtime/governance.h"
 #include "runtime/processor.h"
-#include "runtime/sqlite_store.h"
+#include "runtime/sqlite/sqlite_store.h"
 
 namespace trellis::runtime {
 

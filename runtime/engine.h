@@ -76,7 +76,7 @@ struct EngineOptions {
   // A journey that runs this many nodes in one step without waiting is failed
   // (a cycle with no wait in it).
   int max_nodes_per_step = 1000;
-  // SQLite `PRAGMA synchronous`: "NORMAL" (default; see runtime/SCHEMA.md) or "FULL".
+  // SQLite `PRAGMA synchronous`: "NORMAL" (default; see runtime/sqlite/SCHEMA.md) or "FULL".
   std::string synchronous = "NORMAL";
 
   // Observers for the server's metrics and logs; either may be empty. Called

@@ -1,4 +1,4 @@
-// The compact encoding of a journey's step history (schema 6, SCHEMA.md
+// The compact encoding of a journey's step history (schema 6, sqlite/SCHEMA.md
 // "Step history"). A step is stored as small integers: the time as a varint
 // delta from the step before, and its node, input and reason "shape" as ids of
 // words in a dictionary (the store's `step_words` table). A reason's shape is

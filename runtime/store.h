@@ -1,6 +1,6 @@
 // The durable store behind the runtime: journeys, their step history, timers,
 // the delivery outbox, profiles, coupon pools, flow versions and the event
-// dedupe set. SQLite (sqlite_store.h) is the embedded default; a server-class
+// dedupe set. SQLite (sqlite/sqlite_store.h) is the embedded default; a server-class
 // store implements the same two interfaces without touching the engine.
 //
 // StoreReader is the read-only view that HTTP read paths and nodes see.

@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "crash/crash_script.h"
-#include "runtime/sqlite_store.h"
+#include "runtime/sqlite/sqlite_store.h"
 #include "temp_dir.h"
 
 using namespace trellis;

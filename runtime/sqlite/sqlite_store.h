@@ -1,5 +1,5 @@
 // SQLite implementation of Store: one database file in WAL mode. The schema
-// and its rationale are described in runtime/SCHEMA.md.
+// and its rationale are described in runtime/sqlite/SCHEMA.md.
 #pragma once
 
 #include <memory>

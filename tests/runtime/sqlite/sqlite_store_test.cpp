@@ -1,4 +1,4 @@
-#include "runtime/sqlite_store.h"
+#include "runtime/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
 

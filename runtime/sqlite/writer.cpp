@@ -1,0 +1,458 @@
+#include "runtime/sqlite/writer.h"
+
+#include <utility>
+
+#include "runtime/sqlite/rows.h"
+
+namespace trellis::runtime::sqlite {
+
+namespace {
+
+// A journey row keeps its newest steps up to about this size (most journeys'
+// whole history: a step is about 8 to 20 bytes); older steps move to a
+// step_groups row, written once, so that the row every step rewrites stays small.
+constexpr size_t kInlineHistoryBytes = 512;
+
+}  // namespace
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path)
+    : db_(db),
+      path_(std::move(path)),
+      reader_(db, /*owns=*/false),
+      words_(db),
+      begin_(db, "BEGIN IMMEDIATE"),
+      commit_(db, "COMMIT"),
+      rollback_(db, "ROLLBACK"),
+      add_flow_(db,
+                "INSERT INTO flow_versions(name, version, source, deployed_at) VALUES(?,?,?,?)"),
+      put_profile_(db,
+                   "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
+                   "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
+      seen_(db, "INSERT OR IGNORE INTO events_seen(id, at) VALUES(?, ?)"),
+      prune_(db, "DELETE FROM events_seen WHERE at < ?"),
+      insert_journey_(db, insert_journeys_sql(1).c_str()),
+      insert_journeys_(db, insert_journeys_sql(kJourneyChunk).c_str()),
+      max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
+      journey_owners_(db, "SELECT user_id, flow FROM journeys"),
+      update_journey_(db,
+                      // Parameters numbered as bind_journey() binds them.
+                      "UPDATE journeys SET state=?5, node=?6, waiting_for=?7, visits=?8, "
+                      "coupon_code=?9, variant=?10, last_event=?12, steps=?13, updated_at=?15, "
+                      "ended_at=?16, converted_at=?17, timer_due=?19, timer_node=?20, "
+                      "timer_visit=?21, history=?22, history_seq=?23 WHERE id=?18"),
+      append_group_(db,
+                    "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
+                    "VALUES(?,?,?,?,?)"),
+      due_journeys_(db, sql("SELECT ", kJourneyColumns,
+                            " FROM journeys WHERE timer_due <= ? ORDER BY timer_due, id LIMIT ?")
+                            .c_str()),
+      insert_delivery_(
+          db,
+          "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+          "flow_version, node, at, to_addr, subject, body, status, attempts, "
+          "next_attempt_at, last_error, category, priority, release_at) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)"),
+      mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
+      mark_suppressed_(db,
+                       "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
+                       "AND status = 0"),
+      record_failure_(db,
+                      "UPDATE deliveries SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+                      "last_error = ?5 WHERE id = ?1"),
+      record_attempt_(
+          db,
+          "INSERT OR REPLACE INTO delivery_attempts(delivery_id, attempt, at, error, dead) "
+          "VALUES(?,?,?,?,?)"),
+      put_consent_(db,
+                   "INSERT OR REPLACE INTO consent(user_id, channel, subscribed, at, reason) "
+                   "VALUES(?,?,?,?,?)"),
+      due_deferred_(db, sql("SELECT ", kDeliveryColumns,
+                            " FROM deliveries WHERE status = 3 AND next_attempt_at <= ? "
+                            "ORDER BY next_attempt_at, id LIMIT ?")
+                            .c_str()),
+      due_deferred_of_user_(db, sql("SELECT ", kDeliveryColumns,
+                                    " FROM deliveries WHERE user_id = ? AND status = 3 AND "
+                                    "next_attempt_at <= ? ORDER BY priority DESC, at, id")
+                                    .c_str()),
+      set_verdict_(db,
+                   "UPDATE deliveries SET status = ?2, release_at = ?3, next_attempt_at = "
+                   "coalesce(?3, next_attempt_at), last_error = ?4 WHERE id = ?1"),
+      record_feedback_(
+          db,
+          // ?2 is the kind's name: the first time of each kind is kept.
+          "UPDATE deliveries SET feedback = ?3, feedback_at = ?4, "
+          "delivered_at = CASE WHEN ?2 = 'delivered' THEN coalesce(delivered_at, ?4) ELSE "
+          "delivered_at END, "
+          "opened_at = CASE WHEN ?2 = 'opened' THEN coalesce(opened_at, ?4) ELSE opened_at END, "
+          "clicked_at = CASE WHEN ?2 = 'clicked' THEN coalesce(clicked_at, ?4) ELSE clicked_at "
+          "END, "
+          "bounced_at = CASE WHEN ?2 = 'bounced' THEN coalesce(bounced_at, ?4) ELSE bounced_at "
+          "END, "
+          "complained_at = CASE WHEN ?2 = 'complained' THEN coalesce(complained_at, ?4) ELSE "
+          "complained_at END WHERE id = ?1"),
+      add_code_(db, "INSERT OR IGNORE INTO coupon_codes(pool, code) VALUES(?, ?)"),
+      free_code_(db,
+                 "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
+                 "ORDER BY id LIMIT 1"),
+      claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {
+  reader_.use_words(&words_);
+}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_wal_hook(db_, nullptr, nullptr);
+  checkpointer_.reset();
+  sqlite3_close_v2(db_);
+}
+
+void SqliteStore::start_checkpointer() {
+  auto c = std::make_unique<Checkpointer>(path_);
+  if (!c->running()) return;
+  checkpointer_ = std::move(c);
+  (void)exec(db_, "PRAGMA wal_autocheckpoint=0");
+  sqlite3_wal_hook(db_, &Checkpointer::on_commit, checkpointer_.get());
+}
+
+std::optional<JourneyRecord> SqliteStore::journey(int64_t id) {
+  flush_journeys();
+  return reader_.journey(id);
+}
+
+std::vector<JourneyRecord> SqliteStore::journeys_of(const std::string& u, const std::string& f) {
+  flush_journeys();
+  return reader_.journeys_of(u, f);
+}
+
+std::vector<StepRecord> SqliteStore::steps(int64_t id) {
+  flush_journeys();
+  return reader_.steps(id);
+}
+
+std::vector<DeliveryRecord> SqliteStore::deliveries(const std::string& u, const std::string& f,
+                                       size_t limit) {
+  return reader_.deliveries(u, f, limit);
+}
+
+FlowCounts SqliteStore::counts(const std::string& flow) {
+  flush_journeys();
+  return reader_.counts(flow);
+}
+
+FlowTotals SqliteStore::totals(const std::string& flow) {
+  flush_journeys();
+  return reader_.totals(flow);
+}
+
+std::optional<TimeMs> SqliteStore::next_timer_due() {
+  flush_journeys();
+  return reader_.next_timer_due();
+}
+
+int64_t SqliteStore::pending_timer_count() {
+  flush_journeys();
+  return reader_.pending_timer_count();
+}
+
+int64_t SqliteStore::coupon_codes_left(const std::string& pool) {
+  return reader_.coupon_codes_left(pool);
+}
+
+Status SqliteStore::begin() {
+  error_.clear();
+  Use u(begin_);
+  u->step(&error_);
+  return error_.empty() ? Status() : Status(Error{"begin: " + error_});
+}
+
+Status SqliteStore::commit() {
+  flush_journeys();
+  if (!error_.empty()) {
+    rollback();
+    return Error{error_};
+  }
+  Use u(commit_);
+  u->step(&error_);
+  if (!error_.empty()) {
+    rollback();
+    return Error{"commit: " + error_};
+  }
+  words_.committed();
+  if (checkpointer_) checkpointer_->finish_checkpoint_if_long(db_);
+  return Status();
+}
+
+void SqliteStore::rollback() {
+  pending_journeys_.clear();
+  words_.rolled_back();
+  if (sqlite3_get_autocommit(db_)) return;
+  std::string ignored;
+  Use u(rollback_);
+  u->step(&ignored);
+}
+
+Status SqliteStore::add_flow_version(const FlowVersionRecord& r) {
+  Use u(add_flow_);
+  u->bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, r.deployed_at);
+  return done(u);
+}
+
+Status SqliteStore::put_profile(const std::string& user_id, const std::string& traits, TimeMs at) {
+  Use u(put_profile_);
+  u->bind(1, user_id).bind(2, traits).bind(3, at);
+  return done(u);
+}
+
+bool SqliteStore::mark_event_seen(const std::string& id, TimeMs at) {
+  Use u(seen_);
+  u->bind(1, id).bind(2, at);
+  u->step(&error_);
+  return sqlite3_changes(db_) > 0;
+}
+
+int64_t SqliteStore::prune_events_seen(TimeMs before) {
+  Use u(prune_);
+  u->bind(1, before);
+  u->step(&error_);
+  return sqlite3_changes(db_);
+}
+
+int64_t SqliteStore::insert_journey(const JourneyRecord& j) {
+  if (j.id > 0) {
+    pending_journeys_.push_back(j);
+    if (pending_journeys_.size() == kJourneyChunk) flush_journeys();
+    return j.id;
+  }
+  flush_journeys();
+  Use u(insert_journey_);
+  bind_journey(u.stmt, 0, j, words_);
+  u->step(&error_);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::for_each_journey_owner(
+    const std::function<void(const std::string& user, const std::string& flow)>& visit) {
+  flush_journeys();
+  Use u(journey_owners_);
+  while (u->step(&error_)) visit(u->text(0), u->text(1));
+}
+
+int64_t SqliteStore::max_journey_id() {
+  flush_journeys();
+  Use u(max_journey_);
+  return u->step(&error_) ? u->i64(0) : 0;
+}
+
+Status SqliteStore::update_journey(const JourneyRecord& j) {
+  flush_journeys();
+  Use u(update_journey_);
+  bind_journey(u.stmt, 0, j, words_, /*insert=*/false);
+  return done(u);
+}
+
+Status SqliteStore::append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) {
+  if (steps.empty()) return Status();
+  if (!step_codec::is_encoded(j.history)) {
+    const std::vector<StepRecord> older = SqliteReader::json_steps(j.history, j.history_seq);
+    j.history.clear();
+    step_codec::append(j.history, older, j.user_id, words_);
+  }
+  if (steps.front().seq > j.history_seq && j.history.size() > kInlineHistoryBytes) {
+    Use u(append_group_);
+    u->bind(1, j.id).bind(2, j.history_seq).bind(3, j.flow).bind(4, steps.front().at);
+    u->bind_blob(5, j.history);
+    if (Status s = done(u); !s) return s;
+    j.history.clear();
+    j.history_seq = steps.front().seq;
+  }
+  step_codec::append(j.history, steps, j.user_id, words_);
+  return Status();
+}
+
+std::vector<JourneyRecord> SqliteStore::due_journeys(TimeMs now, size_t limit) {
+  flush_journeys();
+  std::vector<JourneyRecord> out;
+  out.reserve(limit);
+  Use u(due_journeys_);
+  u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+  while (u->step(&error_)) out.push_back(read_journey(u.stmt, words_));
+  return out;
+}
+
+bool SqliteStore::insert_delivery(const DeliveryRecord& d) {
+  Use u(insert_delivery_);
+  u->bind(1, d.key)
+      .bind(2, d.journey_id)
+      .bind(3, d.channel)
+      .bind(4, d.user_id)
+      .bind(5, d.flow)
+      .bind(6, d.flow_version)
+      .bind(7, d.node)
+      .bind(8, d.at)
+      .bind(9, d.to)
+      .bind(10, d.subject)
+      .bind(11, d.body)
+      .bind(12, static_cast<int>(d.status))
+      .bind(13, d.next_attempt_at)
+      .bind(14, d.last_error)
+      .bind(15, d.category)
+      .bind(16, d.priority)
+      .bind(17, release_column(d.release_at));
+  u->step(&error_);
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<DeliveryRecord> SqliteStore::delivery_by_key(const std::string& key) {
+  return reader_.delivery_by_key(key);
+}
+
+std::vector<ConsentRecord> SqliteStore::consent(const std::string& user_id) {
+  return reader_.consent(user_id);
+}
+
+std::vector<ReleasedMessage> SqliteStore::released_since(const std::string& user_id, TimeMs since) {
+  return reader_.released_since(user_id, since);
+}
+
+Status SqliteStore::put_consent(const ConsentRecord& r) {
+  Use u(put_consent_);
+  u->bind(1, r.user_id).bind(2, r.channel).bind(3, r.subscribed ? 1 : 0).bind(4, r.at).bind(5,
+                                                                                        r.reason);
+  return done(u);
+}
+
+std::vector<DeliveryRecord> SqliteStore::due_deferred(TimeMs now, size_t limit) {
+  std::vector<DeliveryRecord> out;
+  Use u(due_deferred_);
+  u->bind(1, now).bind(2, static_cast<int64_t>(limit));
+  while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+  return out;
+}
+
+std::vector<DeliveryRecord> SqliteStore::due_deferred_of_user(const std::string& user_id,
+                                                 TimeMs now) {
+  std::vector<DeliveryRecord> out;
+  Use u(due_deferred_of_user_);
+  u->bind(1, user_id).bind(2, now);
+  while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+  return out;
+}
+
+Status SqliteStore::set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
+                            const std::string& reason) {
+  Use u(set_verdict_);
+  u->bind(1, id).bind(2, static_cast<int>(status)).bind(3, release_column(release_at)).bind(4,
+                                                                                          reason);
+  return done(u);
+}
+
+Status SqliteStore::record_feedback(int64_t id, Feedback kind, const std::string& detail,
+                       TimeMs at) {
+  const std::string name = feedback_name(kind);
+  const std::string newest = detail.empty() ? name : name + " " + detail;
+  Use u(record_feedback_);  // after the strings it binds: SQLite borrows them
+  u->bind(1, id).bind(2, name).bind(3, newest).bind(4, at);
+  return done(u);
+}
+
+std::vector<DeliveryRecord> SqliteStore::pending_deliveries(TimeMs now, size_t limit) {
+  return reader_.pending_deliveries(now, limit);
+}
+
+std::vector<DeliveryRecord> SqliteStore::pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                  size_t limit) {
+  return reader_.pending_deliveries_of(channel, now, limit);
+}
+
+Status SqliteStore::mark_sent(int64_t id, TimeMs at) {
+  Use u(mark_sent_);
+  u->bind(1, at).bind(2, id);
+  return done(u);
+}
+
+Status SqliteStore::mark_suppressed(int64_t id, const std::string& reason, TimeMs) {
+  Use u(mark_suppressed_);
+  u->bind(1, id).bind(2, reason);
+  return done(u);
+}
+
+Status SqliteStore::record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
+                      TimeMs at) {
+  {
+    Use u(record_failure_);
+    u->bind(1, id)
+        .bind(2, static_cast<int>(dead ? DeliveryStatus::kDead : DeliveryStatus::kPending))
+        .bind(3, attempts)
+        .bind(4, next)
+        .bind(5, error);
+    if (Status s = done(u); !s) return s;
+  }
+  Use u(record_attempt_);
+  u->bind(1, id).bind(2, attempts).bind(3, at).bind(4, error).bind(5, dead ? 1 : 0);
+  return done(u);
+}
+
+int64_t SqliteStore::add_coupon_codes(const std::string& pool,
+                         const std::vector<std::string>& codes) {
+  int64_t added = 0;
+  for (const auto& code : codes) {
+    Use u(add_code_);
+    u->bind(1, pool).bind(2, code);
+    u->step(&error_);
+    added += sqlite3_changes(db_);
+  }
+  return added;
+}
+
+std::optional<std::string> SqliteStore::claim_coupon(const std::string& pool, int64_t journey_id,
+                                        TimeMs at) {
+  int64_t id;
+  std::string code;
+  {
+    Use u(free_code_);
+    u->bind(1, pool);
+    if (!u->step(&error_)) return std::nullopt;
+    id = u->i64(0);
+    code = u->text(1);
+  }
+  Use u(claim_code_);
+  u->bind(1, journey_id).bind(2, at).bind(3, id);
+  u->step(&error_);
+  return code;
+}
+
+void SqliteStore::flush_journeys() {
+  size_t next = 0;
+  for (; pending_journeys_.size() - next >= kJourneyChunk; next += kJourneyChunk) {
+    Use u(insert_journeys_);
+    for (size_t r = 0; r < kJourneyChunk; ++r)
+      bind_journey(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
+                          pending_journeys_[next + r], words_);
+    u->step(&error_);
+  }
+  for (; next < pending_journeys_.size(); ++next) {
+    Use u(insert_journey_);
+    bind_journey(u.stmt, 0, pending_journeys_[next], words_);
+    u->step(&error_);
+  }
+  pending_journeys_.clear();
+}
+
+Status SqliteStore::done(Use& u) {
+  std::string error;
+  u->step(&error);
+  if (!error.empty()) {
+    if (error_.empty()) error_ = error;
+    return Error{error};
+  }
+  return Status();
+}
+
+// The reader shares the file through its own connection, so queries run
+// while the writer holds a transaction open (WAL snapshot isolation).
+// An in-memory database cannot be shared this way; it is not supported.
+std::unique_ptr<StoreReader> SqliteStore::open_reader() {
+  Result<sqlite3*> db = open_db(path_, /*read_only=*/true);
+  if (!db.ok()) return nullptr;
+  return std::make_unique<SqliteReader>(db.value(), /*owns=*/true);
+}
+
+}  // namespace trellis::runtime::sqlite

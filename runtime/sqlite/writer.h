@@ -1,0 +1,120 @@
+// The SQLite store's writer: the one connection that mutates the file, in
+// transactions, with the compact step history and the batched journey inserts.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/sqlite/checkpointer.h"
+#include "runtime/sqlite/reader.h"
+#include "runtime/sqlite/statement.h"
+#include "runtime/sqlite/step_words.h"
+#include "runtime/store.h"
+
+namespace trellis::runtime::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path);
+
+  // sqlite3_close_v2 defers the close until the statement members below are
+  // finalised, which happens right after this body.
+  ~SqliteStore() override;
+
+  // Moves checkpoints off the writer when a second connection can be opened;
+  // otherwise SQLite's automatic checkpoints on the writer stay on.
+  void start_checkpointer();
+
+  // --- reads: the writer connection sees its own uncommitted writes ---
+  std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
+  std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
+  std::optional<JourneyRecord> journey(int64_t id) override;
+  std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override;
+  std::vector<StepRecord> steps(int64_t id) override;
+  std::vector<DeliveryRecord> deliveries(const std::string& u, const std::string& f,
+                                         size_t limit) override;
+  FlowCounts counts(const std::string& flow) override;
+  FlowTotals totals(const std::string& flow) override;
+  std::optional<TimeMs> next_timer_due() override;
+  int64_t pending_timer_count() override;
+  int64_t coupon_codes_left(const std::string& pool) override;
+
+  // --- transactions ---
+  Status begin() override;
+  Status commit() override;
+  void rollback() override;
+
+  // --- mutations ---
+  Status add_flow_version(const FlowVersionRecord& r) override;
+  Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
+  bool mark_event_seen(const std::string& id, TimeMs at) override;
+  int64_t prune_events_seen(TimeMs before) override;
+  // A new journey with its id waits in pending_journeys_ and is written with
+  // others, kJourneyChunk rows per INSERT: running one statement per row was most
+  // of a new journey's cost. Every read of journeys and commit() write them first.
+  int64_t insert_journey(const JourneyRecord& j) override;
+  void for_each_journey_owner(
+      const std::function<void(const std::string& user, const std::string& flow)>& visit)
+      override;
+  int64_t max_journey_id() override;
+  Status update_journey(const JourneyRecord& j) override;
+  // The history is compact (step_codec), appended to in place; one written
+  // before schema 6 (JSON) is converted on its journey's next step. Past
+  // kInlineHistoryBytes the older part moves to a step_groups row, so a
+  // long-running journey's row (rewritten by every step) stays small.
+  Status append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) override;
+  std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override;
+  bool insert_delivery(const DeliveryRecord& d) override;
+  std::optional<DeliveryRecord> delivery(int64_t id) override { return reader_.delivery(id); }
+  std::optional<DeliveryRecord> delivery_by_key(const std::string& key) override;
+  std::vector<ConsentRecord> consent(const std::string& user_id) override;
+  std::vector<ReleasedMessage> released_since(const std::string& user_id, TimeMs since) override;
+  std::optional<TimeMs> next_deferred_due() override { return reader_.next_deferred_due(); }
+  Status put_consent(const ConsentRecord& r) override;
+  std::vector<DeliveryRecord> due_deferred(TimeMs now, size_t limit) override;
+  std::vector<DeliveryRecord> due_deferred_of_user(const std::string& user_id,
+                                                   TimeMs now) override;
+  Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
+                              const std::string& reason) override;
+  Status record_feedback(int64_t id, Feedback kind, const std::string& detail,
+                         TimeMs at) override;
+  std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override;
+  std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                    size_t limit) override;
+  Status mark_sent(int64_t id, TimeMs at) override;
+  Status mark_suppressed(int64_t id, const std::string& reason, TimeMs) override;
+  Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
+                        TimeMs at) override;
+  int64_t add_coupon_codes(const std::string& pool,
+                           const std::vector<std::string>& codes) override;
+  std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
+                                          TimeMs at) override;
+
+  std::unique_ptr<StoreReader> open_reader() override;
+
+  sqlite3* db() { return db_; }
+
+ private:
+  static constexpr size_t kJourneyChunk = 32;
+
+  void flush_journeys();
+
+  Status done(Use& u);
+
+  sqlite3* db_;
+  std::string path_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::string error_;  // first failure inside the open transaction; commit() fails then
+  std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
+  SqliteReader reader_;
+  WriterWords words_;
+  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
+      insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
+      mark_suppressed_, record_failure_, record_attempt_, put_consent_, due_deferred_,
+      due_deferred_of_user_, set_verdict_, record_feedback_, add_code_, free_code_, claim_code_;
+};
+
+}  // namespace trellis::runtime::sqlite
