@@ -8,7 +8,7 @@
 #include "dsl/format_dsl.h"
 #include "dsl/format_yaml.h"
 #include "dsl/json_format.h"
-#include "nodes/registry.h"
+#include "dsl/ir/node_table.h"
 #include "runtime/event.h"
 
 namespace trellis::api {
@@ -590,7 +590,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.post(
       "/v1/check", [s](const Request& q, Response& r) { check(*s, q, r); }, Access::kRead);
   server.get("/v1/schema/nodes", [](const Request&, Response& res) {
-    res.set_content(nodes::node_schemas_json(), "application/json");
+    res.set_content(ir::node_schemas_json(), "application/json");
   });
 
   server.post("/v1/events", [s, c](const Request& q, Response& r) { post_events(*s, *c, q, r); });

@@ -1,6 +1,6 @@
 #include "dsl/node_schema.h"
 
-#include "nodes/registry.h"
+#include "dsl/ir/node_table.h"
 
 namespace trellis::dsl {
 
@@ -10,42 +10,42 @@ constexpr Requirement kRequired = Requirement::kRequired;
 constexpr Requirement kOptional = Requirement::kOptional;
 constexpr Requirement kConditional = Requirement::kConditional;
 
-FieldType field_type(nodes::Widget widget) {
+FieldType field_type(ir::Widget widget) {
   switch (widget) {
-    case nodes::Widget::kDuration:
+    case ir::Widget::kDuration:
       return FieldType::kDuration;
-    case nodes::Widget::kExpression:
+    case ir::Widget::kExpression:
       return FieldType::kExpression;
-    case nodes::Widget::kTemplate:
+    case ir::Widget::kTemplate:
       return FieldType::kTemplate;
-    case nodes::Widget::kTarget:
+    case ir::Widget::kTarget:
       return FieldType::kTarget;
-    case nodes::Widget::kEvent:
+    case ir::Widget::kEvent:
       return FieldType::kEventFilter;
-    case nodes::Widget::kWeights:
+    case ir::Widget::kWeights:
       return FieldType::kVariants;
-    case nodes::Widget::kString:
+    case ir::Widget::kString:
       return FieldType::kName;
-    case nodes::Widget::kGenerate:
+    case ir::Widget::kGenerate:
       return FieldType::kGenerate;
-    case nodes::Widget::kTimeOfDay:
+    case ir::Widget::kTimeOfDay:
       return FieldType::kTimeOfDay;
-    case nodes::Widget::kWeekdays:
+    case ir::Widget::kWeekdays:
       return FieldType::kWeekdays;
   }
   return FieldType::kText;
 }
 
-// The node kinds' fields come from the registry (nodes/registry.h), the one
-// table the editor is served too; every kind also has `type` and `description`.
+// The node kinds' fields come from the table of kinds (dsl/ir/node_table.h),
+// the one the editor is served too; every kind also has `type` and `description`.
 std::vector<NodeSchema> build_schemas() {
   std::vector<NodeSchema> schemas;
-  for (const nodes::KindSchema& kind : nodes::node_schemas()) {
+  for (const ir::KindSchema& kind : ir::node_schemas()) {
     NodeSchema schema{kind.kind, kind.help, {}};
     schema.fields.push_back({"type", FieldType::kNodeType, kRequired, "what the node does"});
     schema.fields.push_back(
         {"description", FieldType::kText, kOptional, "a note for people reading the flow"});
-    for (const nodes::FieldSchema& field : kind.fields) {
+    for (const ir::FieldSchema& field : kind.fields) {
       Requirement requirement = field.required          ? kRequired
                                 : !field.one_of.empty() ? kConditional
                                                         : kOptional;

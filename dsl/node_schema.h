@@ -1,9 +1,9 @@
 // Which keys a flow file and each node kind has, what each key holds and
 // whether it is required. The YAML loader accepts exactly these keys and the
 // checker reports the missing required ones. The node kinds' fields are not
-// listed here: they come from the registry (nodes/registry.h), the one table
+// listed here: they come from the table of kinds (dsl/ir/node_table.h), the one
 // the editor is served as well, so forms, loader and checker cannot drift
-// (docs/architecture.md#node-kinds). This file adds the flow-level keys and the nested ones.
+// (docs/node-kinds.md). This file adds the flow-level keys and the nested ones.
 #pragma once
 
 #include <string_view>
@@ -51,7 +51,7 @@ struct FieldSpec {
 };
 
 // Fields of one node kind, in the canonical order `fmt` writes them: `type`
-// and `description`, then the registry's fields.
+// and `description`, then the table's fields.
 struct NodeSchema {
   ir::NodeKind kind;
   std::string_view summary;  // what the node does, one line

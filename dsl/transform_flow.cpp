@@ -12,6 +12,7 @@
 #include <map>
 
 #include "dsl/dsl_loader.h"
+#include "dsl/ir/node_table.h"
 #include "dsl/ir/utf8.h"
 #include "dsl/parse.h"
 #include "dsl/string_literal.h"
@@ -26,18 +27,18 @@ namespace {
 // Deeper bracket nesting than a person writes; bounds the recursive descent.
 constexpr int kMaxNesting = 64;
 
-// The fields each node type takes, in the order the printers write them.
+// The fields each node type takes, in the order the printers write them:
+// `description`, then the table of kinds' fields (dsl/ir/node_table.h).
 const std::vector<std::string>& fields_of(ir::NodeKind kind) {
-  static const std::vector<std::vector<std::string>> kFields = {
-      {"description", "match", "yes", "no"},                        // segment
-      {"description", "for", "until_time", "on_days", "until_event", "on_event", "next"},  // wait
-      {"description", "pool", "generate", "next", "on_exhausted"},  // coupon
-      {"description", "text", "next"},                              // sms
-      {"description", "subject", "body", "next"},                   // email
-      {"description", "url", "body", "next"},                       // webhook
-      {"description", "variants"},                                  // ab
-      {"description"},                                              // exit
-  };
+  static const std::vector<std::vector<std::string>> kFields = [] {
+    std::vector<std::vector<std::string>> all;
+    for (const ir::KindSchema& schema : ir::node_schemas()) {
+      std::vector<std::string>& names = all.emplace_back();
+      names.emplace_back("description");
+      for (const ir::FieldSchema& field : schema.fields) names.push_back(field.name);
+    }
+    return all;
+  }();
   return kFields[static_cast<size_t>(kind)];
 }
 

@@ -10,5 +10,5 @@ export default defineConfig({
   server: { proxy: { '/v1': api } },
   preview: { proxy: { '/v1': api } },
   build: { chunkSizeWarningLimit: 1500 },
-  test: { include: ['test/**/*.test.ts'] },
+  test: { include: ['test/**/*.test.ts'], setupFiles: ['test/setup.ts'] },
 });

@@ -51,6 +51,7 @@ class AbProcessor final : public NodeProcessor {
   bool compile(const ir::Node& node, CompiledNode& out,
                std::vector<std::string>& errors) const override {
     const auto& variants = node.as<ir::AbNode>()->variants;
+    out.reads_profile = false;  // the variant depends on the user id only
     double total = 0;
     for (const ir::Variant& variant : variants) {
       if (variant.weight > 0) total += variant.weight;
@@ -85,7 +86,9 @@ class AbProcessor final : public NodeProcessor {
     reason += journey.user_id;
     reason += ", hash point ";
     append_general(reason, point);
-    return go_to(variant.next, variant.name.value, std::move(reason));
+    Decision decision = go_to(variant.next, variant.name.value, std::move(reason));
+    if (decision.transition == Transition::kNext) decision.variant = variant.name.value;
+    return decision;
   }
 };
 

@@ -36,6 +36,10 @@ struct CompiledNode {
   // ab: each variant's reason up to the user id, "variant 'a' (weight 45 of
   // 100) for user ", formatted once instead of per journey.
   std::vector<std::string> variant_reasons;
+  // Whether deciding reads the user's profile (`user.*`); the runtime loads
+  // the profile only then. A kind that never reads it (ab, exit, a wait
+  // without `where` or `until_time`) clears this in compile().
+  bool reads_profile = true;
 
   const std::string& id() const { return node->id; }
   ir::NodeKind kind() const { return node->kind(); }

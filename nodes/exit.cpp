@@ -9,7 +9,8 @@ class ExitProcessor final : public NodeProcessor {
  public:
   ir::NodeKind kind() const override { return ir::NodeKind::kExit; }
 
-  bool compile(const ir::Node&, CompiledNode&, std::vector<std::string>&) const override {
+  bool compile(const ir::Node&, CompiledNode& out, std::vector<std::string>&) const override {
+    out.reads_profile = false;
     return true;
   }
 
@@ -20,7 +21,7 @@ class ExitProcessor final : public NodeProcessor {
     reason += "reached exit '";
     reason += node.id();
     reason += '\'';
-    return end_journey(std::move(reason));
+    return end_journey(std::move(reason), Ending::kCompleted);
   }
 };
 

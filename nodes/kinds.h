@@ -26,7 +26,7 @@ const NodeProcessor& exit_processor();
 // Follow `target` through the slot named `edge`. An empty target (which the
 // checker rejects) ends the journey instead, and the reason says so.
 Decision go_to(const ir::Target& target, std::string edge, std::string reason);
-Decision end_journey(std::string reason);
+Decision end_journey(std::string reason, Ending ending = Ending::kFailed);
 // An input that does not concern the node: nothing changes.
 Decision ignore_input(std::string reason);
 

@@ -97,9 +97,10 @@ Decision go_to(const ir::Target& target, std::string edge, std::string reason) {
   return decision;
 }
 
-Decision end_journey(std::string reason) {
+Decision end_journey(std::string reason, Ending ending) {
   Decision decision;
   decision.transition = Transition::kEnd;
+  decision.ending = ending;
   decision.reason = std::move(reason);
   return decision;
 }

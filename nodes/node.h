@@ -154,15 +154,23 @@ struct Awaiting {
 enum class Transition {
   kNext,  // go to `next` (and run it now, with Input::entry())
   kWait,  // stay at this node; see `awaiting`
-  kEnd,   // the journey ends here (exit node, or a node that cannot proceed)
+  kEnd,   // the journey ends here (exit node, or a node that cannot proceed); see `ending`
 };
+
+// How a kEnd decision ends the journey: completed (it reached its end, as an
+// exit does) or failed (a node could not proceed, say a missing target).
+enum class Ending { kFailed, kCompleted };
 
 struct Decision {
   Transition transition = Transition::kWait;
   std::string next;  // kNext: node id
   // Which outgoing slot was taken: "yes", "no", "next", "on_event",
-  // "on_exhausted", or an ab variant name (per-variant stats). Empty unless kNext.
+  // "on_exhausted", or an ab variant name. Empty unless kNext.
   std::string edge;
+  Ending ending = Ending::kFailed;  // kEnd only
+  // The A/B variant this journey was assigned at this node (an ab node sets
+  // it); the runtime records it with the journey for per-variant stats.
+  std::string variant;
   std::string reason;  // for step history: "match was true: user.age = 34, ..."
   std::vector<Delivery> deliveries;
   std::optional<CouponClaim> claim;  // coupon node, first phase

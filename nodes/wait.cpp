@@ -84,6 +84,8 @@ class WaitProcessor final : public NodeProcessor {
       }
       out.where = expr::Program::compile(*wait.until_event->where->tree);
     }
+    // A `where` reads traits; an `until_time` reads user.timezone.
+    out.reads_profile = out.where.has_value() || wait.until_time.has_value();
     return true;
   }
 

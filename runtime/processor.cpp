@@ -330,8 +330,9 @@ bool Processor::reads_events(const nodes::CompiledFlow& flow) {
   return reads;
 }
 
-// Only kinds that read traits load the profile: a wait (without `where`), an
-// A/B split and an exit never do, which spares the event hot path a lookup.
+// Only nodes that read traits load the profile (CompiledNode::reads_profile:
+// a wait without `where`, an A/B split and an exit never do), which spares the
+// event hot path a lookup.
 // The trigger's `when` and `key` usually read only the event; load the
 // profile only when one of them names a `user.` path.
 const expr::Record* Processor::trigger_profile(const nodes::CompiledFlow& flow,
@@ -348,18 +349,7 @@ const expr::Record* Processor::trigger_profile(const nodes::CompiledFlow& flow,
 const expr::Record* Processor::profile_for(const nodes::CompiledNode& node,
                                            const std::string& user_id) {
   static const expr::Record kEmpty;
-  switch (node.kind()) {
-    case ir::NodeKind::kAb:
-    case ir::NodeKind::kExit:
-      return &kEmpty;
-    case ir::NodeKind::kWait:
-      // A `where` reads traits; an `until_time` reads user.timezone.
-      if (!node.where && !node.node->as<ir::WaitNode>()->until_time) return &kEmpty;
-      break;
-    default:
-      break;
-  }
-  return &profile_of(user_id).record;
+  return node.reads_profile ? &profile_of(user_id).record : &kEmpty;
 }
 
 void Processor::merge_profile(const std::string& user_id, const std::string& traits_json) {
@@ -714,10 +704,9 @@ void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
       note_wake_up(t.due);
     }
   }
-  if (node.kind() == ir::NodeKind::kAb && d.transition == nodes::Transition::kNext &&
-      !d.edge.empty()) {
+  if (!d.variant.empty()) {
     if (!j.rec.variant.empty()) j.rec.variant += ';';
-    j.rec.variant += node.id() + "=" + d.edge;
+    j.rec.variant += node.id() + "=" + d.variant;
   }
 }
 
@@ -923,8 +912,8 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
         return;
       case nodes::Transition::kEnd:
         end_journey(
-            j, node->kind() == ir::NodeKind::kExit ? Lifecycle::kCompleted : Lifecycle::kFailed, "",
-            "");
+            j, d.ending == nodes::Ending::kCompleted ? Lifecycle::kCompleted : Lifecycle::kFailed,
+            "", "");
         return;
     }
   }

@@ -2,31 +2,28 @@
 
 #include <array>
 
+#include "dsl/ir/node_table.h"
+
 namespace trellis::ir {
 
-namespace {
-// Indexed by NodeKind, which follows the order of NodeBody's alternatives.
-constexpr std::array<std::string_view, 8> kNodeKindNames = {
-    "segment", "wait", "coupon", "sms", "email", "webhook", "ab", "exit"};
-}  // namespace
-
-std::string_view node_kind_name(NodeKind kind) {
-  return kNodeKindNames[static_cast<size_t>(kind)];
-}
+// The kinds' names come from the table of kinds (node_table.h), which lists
+// them in NodeKind order.
+std::string_view node_kind_name(NodeKind kind) { return schema_for(kind).name; }
 
 std::optional<NodeKind> node_kind_from_name(std::string_view name) {
-  for (size_t i = 0; i < kNodeKindNames.size(); ++i) {
-    if (kNodeKindNames[i] == name) return static_cast<NodeKind>(i);
+  for (const KindSchema& schema : node_schemas()) {
+    if (schema.name == name) return schema.kind;
   }
   return std::nullopt;
 }
 
 const std::vector<NodeKind>& all_node_kinds() {
-  static const std::vector<NodeKind> kinds = {NodeKind::kSegment, NodeKind::kWait,
-                                              NodeKind::kCoupon,  NodeKind::kSms,
-                                              NodeKind::kEmail,   NodeKind::kWebhook,
-                                              NodeKind::kAb,      NodeKind::kExit};
-  return kinds;
+  static const std::vector<NodeKind> kKinds = [] {
+    std::vector<NodeKind> kinds;
+    for (const KindSchema& schema : node_schemas()) kinds.push_back(schema.kind);
+    return kinds;
+  }();
+  return kKinds;
 }
 
 std::string_view edge_kind_field(EdgeKind kind) {

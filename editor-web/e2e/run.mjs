@@ -152,6 +152,12 @@ try {
   });
 
   await stage('nodes-added', async () => {
+    // The palette is the server's table of kinds (GET /v1/schema/nodes), in its order.
+    const kinds = await api('GET', '/v1/schema/nodes');
+    const palette = page.locator('[data-testid="palette"] [data-type]');
+    await palette.first().waitFor();
+    assert.deepEqual(await palette.evaluateAll((items) => items.map((i) => i.getAttribute('data-type'))), kinds.map((k) => k.type));
+    assert.deepEqual(await palette.allTextContents(), kinds.map((k) => k.label));
     await addNode('wait', 'wait_pay');
     await field('for').fill('72');
     await field('for-unit').selectOption('h');

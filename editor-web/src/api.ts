@@ -2,6 +2,7 @@
 // only through these calls and exchanges flows as IR JSON.
 
 import type { Diagnostic, Flow } from './model/ir';
+import type { KindSchema } from './model/kinds';
 import { flowSummariesFromJson, simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type FlowSummary, type SimEvent, type SimResult } from './model/responses';
 
 
@@ -181,22 +182,9 @@ export async function simulate(req: SimRequest): Promise<SimResult> {
   return simResultFromJson(await call<unknown>('POST', '/v1/simulate', simRequestBody(req.flow, req.user, req.events, req.coupons ?? {}, req.unsubscribed)));
 }
 
-// The node registry's field table (nodes/registry.h): one line of help per kind and
-// field, and which fields are required, so the forms say what the checker expects.
-export interface FieldSchema {
-  name: string;
-  widget: string;
-  required?: boolean;
-  one_of?: string;
-  required_with?: string;
-  help?: string;
-}
-
-export interface KindSchema {
-  type: string;
-  help?: string;
-  fields: FieldSchema[];
-}
+// The table of node kinds (dsl/ir/node_table.h): labels, help lines, fields,
+// which are required and what a new node starts with (model/kinds.ts).
+export type { FieldSchema, KindSchema } from './model/kinds';
 
 export async function nodeSchemas(): Promise<KindSchema[]> {
   const r = await call<unknown>('GET', '/v1/schema/nodes');

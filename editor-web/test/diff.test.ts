@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeChanges } from '../src/model/diff';
 import { addNode, connect, removeNodes, updateNode } from '../src/model/graph';
-import { newNode } from '../src/model/ir';
+import { newNode } from '../src/model/kinds';
 import { cartReminder } from './fixtures';
 
 describe('deploy diff in words', () => {

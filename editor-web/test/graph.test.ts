@@ -9,7 +9,8 @@ import {
   renameNode,
   slotsOf,
 } from '../src/model/graph';
-import { freshId, newNode, NODE_TYPES, emptyFlow, cleanFlow } from '../src/model/ir';
+import { freshId, emptyFlow, cleanFlow } from '../src/model/ir';
+import { kinds, newNode } from '../src/model/kinds';
 import { cartReminder } from './fixtures';
 
 describe('IR ⇄ canvas graph', () => {
@@ -79,7 +80,7 @@ describe('edge labels', () => {
 describe('edits', () => {
   it('builds a flow node by node and connects the slots', () => {
     let flow = emptyFlow('f');
-    for (const type of NODE_TYPES) flow = addNode(flow, newNode(type, freshId(flow, type)));
+    for (const { type } of kinds()) flow = addNode(flow, newNode(type, freshId(flow, type)));
     expect(flow.start).toBe('segment_1');
     flow = connect(flow, 'segment_1', 'yes', 'sms_1');
     flow = connect(flow, 'ab_1', 'variant:b', 'exit_1');

@@ -1,7 +1,8 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { addNode, connect, edgeId } from '../src/model/graph';
-import { emptyFlow, freshId, newNode, type Flow } from '../src/model/ir';
+import { emptyFlow, freshId, type Flow } from '../src/model/ir';
+import { newNode } from '../src/model/kinds';
 import {
   canvasEdges,
   freeSpot,

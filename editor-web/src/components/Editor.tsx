@@ -32,7 +32,8 @@ import {
   type Position,
 } from '../model/graph';
 import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
-import { cleanFlow, emptyFlow, freshId, newNode, NODE_TYPES, TYPE_LABELS, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
+import { cleanFlow, emptyFlow, freshId, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
+import { kindLabel, newNode, setKinds } from '../model/kinds';
 import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box } from '../model/layout';
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
@@ -152,7 +153,14 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         .then((r) => start(r.flow, r.version, r.state))
         .catch((e: Error) => alive && setLoadError(e.message));
     api.recentEventTypes().then((t) => alive && setRecentTypes(t), () => {});
-    api.nodeSchemas().then((k) => alive && setSchemas(k), () => {});
+    api.nodeSchemas().then(
+      (k) => {
+        if (!alive) return;
+        setKinds(k); // before the state change, so the re-render sees the labels
+        setSchemas(k);
+      },
+      () => {},
+    );
     return () => {
       alive = false;
     };
@@ -746,7 +754,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       <div className="editor-body">
         <aside className="palette" data-testid="palette">
           <div className="palette-title">Add a node</div>
-          {NODE_TYPES.map((t) => (
+          {schemas.map(({ type: t, help }) => (
             <button
               key={t}
               type="button"
@@ -758,9 +766,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
                 e.dataTransfer.effectAllowed = 'move';
               }}
               onClick={() => addNodeAt(t)}
-              title={schemas.find((k) => k.type === t)?.help ?? `Click or drag to add a ${TYPE_LABELS[t]} node`}
+              title={help ?? `Click or drag to add a ${kindLabel(t)} node`}
             >
-              {TYPE_LABELS[t]}
+              {kindLabel(t)}
             </button>
           ))}
           <div className="palette-help muted small">
@@ -780,7 +788,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           }}
           onDrop={(e) => {
             const t = e.dataTransfer.getData(DND_TYPE) as NodeType;
-            if (!NODE_TYPES.includes(t)) return;
+            if (!schemas.some((k) => k.type === t)) return;
             e.preventDefault();
             const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
             addNodeAt(t, { x: Math.round(p.x - 110), y: Math.round(p.y - 20) });

@@ -4,7 +4,8 @@ import type { NodeCounts } from '../api';
 import { boxFigures, type VariantFigures } from '../model/live';
 import type { MessageFunnel } from '../model/delivery';
 import { slotsOf } from '../model/graph';
-import { TYPE_LABELS, untilEventType, weekdaysText, type IrNode } from '../model/ir';
+import { untilEventType, weekdaysText, type IrNode } from '../model/ir';
+import { kindLabel, kindOf } from '../model/kinds';
 import { FunnelLines } from './DeliveryFunnel';
 
 export interface FlowNodeData extends Record<string, unknown> {
@@ -50,7 +51,18 @@ function summary(n: IrNode): string {
       return (n.variants ?? []).map((v) => `${v.name} ${v.weight}`).join(' / ');
     case 'exit':
       return 'end of journey';
+    default:
+      return genericSummary(n);
   }
+}
+
+// A kind without a summary of its own: its first field with a text value, else its help line.
+function genericSummary(n: IrNode): string {
+  for (const f of kindOf(n.type)?.fields ?? []) {
+    const v = n[f.name];
+    if (f.widget !== 'target' && typeof v === 'string' && v !== '') return v;
+  }
+  return kindOf(n.type)?.help ?? '';
 }
 
 // The same three figures on every box (and journeys that ended there, when any did).
@@ -93,7 +105,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
     <div className={classes.join(' ')} data-node={n.id} data-severity={data.severity ?? ''} title={data.problems.join('\n')}>
       <Handle type="target" position={Position.Top} id="in" className="handle-in" />
       <div className="fnode-head">
-        <span className={`type-chip type-${n.type}`}>{TYPE_LABELS[n.type]}</span>
+        <span className={`type-chip type-${n.type}`}>{kindLabel(n.type)}</span>
         <span className="fnode-id">{n.id}</span>
         {data.start && <span className="start-chip">start</span>}
         {data.simStep !== undefined && <span className="sim-chip">{data.simStep}</span>}

@@ -3,8 +3,8 @@ import type { KindSchema } from '../api';
 import type { MessageFunnel } from '../model/delivery';
 import { diagnosticsFor, nodeLevel, plainHelp, shownMessage, type DiagnosticIndex } from '../model/diagnostics';
 import { variantShare } from '../model/graph';
+import { kindLabel, shownFields, type FieldSchema } from '../model/kinds';
 import {
-  TYPE_LABELS,
   priorityChoice,
   priorityFromChoice,
   untilEventType,
@@ -41,23 +41,11 @@ interface NodePanelProps {
   funnel?: MessageFunnel; // live delivery counts of a message node
 }
 
-// The fields each node type shows; diagnostics on other fields are listed on top.
-const SHOWN: Record<IrNode['type'], string[]> = {
-  segment: ['id', 'description', 'match', 'yes', 'no'],
-  wait: ['id', 'description', 'for', 'until_time', 'on_days', 'until_event', 'on_event', 'next'],
-  coupon: ['id', 'description', 'pool', 'generate', 'next', 'on_exhausted'],
-  sms: ['id', 'description', 'text', 'next'],
-  email: ['id', 'description', 'subject', 'body', 'next'],
-  webhook: ['id', 'description', 'url', 'body', 'next'],
-  ab: ['id', 'description', 'variants'],
-  exit: ['id', 'description'],
-};
-
 export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDelete, onMakeStart, schema, funnel }: NodePanelProps) {
   const id = node.id;
   const diags = (field: string) => diagnosticsFor(index, id, field);
   const targets = flow.nodes.map((n) => n.id).filter((n) => n !== id);
-  const set = (field: keyof IrNode) => (v: string | undefined) =>
+  const set = (field: string) => (v: string | undefined) =>
     onUpdate((n) => ({ ...n, [field]: v === '' && !['text', 'subject', 'body', 'match', 'url'].includes(field) ? undefined : v }), `${id}.${field}`);
 
   const field = (name: string, label: string, input: ReactNode, hint?: ReactNode) => {
@@ -233,13 +221,16 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
     case 'exit':
       body = <p className="muted">The journey ends here.</p>;
       break;
+    default:
+      // A kind without a form of its own: one input per field of the table, by its widget.
+      body = <>{schema?.fields.map((f) => field(f.name, f.name, <GenericInput spec={f} node={node} targets={targets} context={context} onUpdate={onUpdate} />))}</>;
   }
 
-  const general = nodeLevel(index, id, SHOWN[node.type]);
+  const general = nodeLevel(index, id, shownFields(node.type));
   return (
     <div className="panel" data-testid="node-panel" data-node={id}>
       <div className="panel-title">
-        <span className={`type-chip type-${node.type}`}>{TYPE_LABELS[node.type]}</span>
+        <span className={`type-chip type-${node.type}`}>{kindLabel(node.type)}</span>
         <span className="panel-id">{id}</span>
         {flow.start === id ? (
           <span className="start-chip">start</span>
@@ -498,5 +489,63 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
         <TargetSelect name="start" value={flow.start} options={flow.nodes.map((n) => n.id)} onChange={(v) => onChange((f) => ({ ...f, start: v }))} />
       </Field>
     </div>
+  );
+}
+
+// One field of a kind the panel has no form for, edited with the widget the table names.
+function GenericInput({
+  spec,
+  node,
+  targets,
+  context,
+  onUpdate,
+}: {
+  spec: FieldSchema;
+  node: IrNode;
+  targets: string[];
+  context: Record<string, unknown>;
+  onUpdate: NodeUpdate;
+}) {
+  const name = spec.name;
+  const value = node[name];
+  const text = typeof value === 'string' ? value : undefined;
+  const set = (v: unknown) => onUpdate((n) => ({ ...n, [name]: v === '' && !spec.required ? undefined : v }), `${node.id}.${name}`);
+  switch (spec.widget) {
+    case 'expression':
+      return <ExpressionInput name={name} value={text} onChange={set} />;
+    case 'template':
+      return <TemplateInput name={name} value={text} onChange={set} context={context} />;
+    case 'target':
+      return <TargetSelect name={name} value={text} options={targets} onChange={set} />;
+    case 'duration':
+      return <DurationInput name={name} value={text} onChange={set} />;
+    case 'time':
+      return <TimeInput name={name} value={text} onChange={set} />;
+    case 'weekdays':
+      return <WeekdayToggles name={name} value={Array.isArray(value) ? (value as string[]) : undefined} onChange={set} />;
+    case 'event':
+      return <TextInput name={name} value={text} list={EVENT_TYPES_LIST} placeholder="event type" onChange={set} />;
+    case 'string':
+      return <TextInput name={name} value={text} onChange={set} />;
+    default:
+      // A structured value (a list, a mapping): edited as JSON text, kept when it parses.
+      return <JsonInput name={name} value={value} onChange={set} />;
+  }
+}
+
+function JsonInput({ name, value, onChange }: { name: string; value: unknown; onChange: (v: unknown) => void }) {
+  return (
+    <CommitInput
+      name={name}
+      value={value === undefined ? '' : JSON.stringify(value)}
+      onCommit={(t) => {
+        if (t.trim() === '') return onChange(undefined);
+        try {
+          onChange(JSON.parse(t));
+        } catch {
+          // not JSON yet: the old value stays
+        }
+      }}
+    />
   );
 }

@@ -1,7 +1,8 @@
 // What a deploy changes, in words: the running version's IR against the flow about to
 // be deployed. Steps added and removed, and each changed field of a step or of the
 // flow with its old and new value ("mail: subject "Hi" → "Hello"").
-import { cleanFlow, TYPE_LABELS, type Flow, type IrNode } from './ir';
+import { cleanFlow, type Flow, type IrNode } from './ir';
+import { kindLabel } from './kinds';
 
 export interface Change {
   kind: 'added' | 'removed' | 'changed';
@@ -92,7 +93,7 @@ function fieldChanges(before: Record<string, unknown>, after: Record<string, unk
   return [...new Set(out)];
 }
 
-const label = (n: IrNode) => `${TYPE_LABELS[n.type] ?? n.type} ${n.id}`;
+const label = (n: IrNode) => `${kindLabel(n.type)} ${n.id}`;
 
 // `running` null: the flow was never deployed.
 export function describeChanges(running: Flow | null, next: Flow): Change[] {
@@ -111,7 +112,7 @@ export function describeChanges(running: Flow | null, next: Flow): Change[] {
     const o = old.get(n.id);
     if (!o) continue;
     if (o.type !== n.type) {
-      changes.push({ kind: 'changed', node: n.id, text: `${n.id}: now ${TYPE_LABELS[n.type]} instead of ${TYPE_LABELS[o.type]}` });
+      changes.push({ kind: 'changed', node: n.id, text: `${n.id}: now ${kindLabel(n.type)} instead of ${kindLabel(o.type)}` });
       continue;
     }
     for (const text of fieldChanges(o as unknown as Record<string, unknown>, n as unknown as Record<string, unknown>)) {

@@ -3,6 +3,7 @@
 // Pure functions: no React, no fetch, so the mapping is unit-tested on its own.
 
 import type { Flow, IrNode } from './ir';
+import { targetFields } from './kinds';
 
 // An outgoing slot of a node: the field it lives in and the handle id the canvas uses.
 export interface Slot {
@@ -87,6 +88,9 @@ export function slotsOf(node: IrNode): Slot[] {
       );
     case 'exit':
       return [];
+    default:
+      // A kind without slots of its own here: its target fields, as the table lists them.
+      return targetFields(node.type).map((f) => s(f, f, typeof node[f] === 'string' ? (node[f] as string) : undefined));
   }
 }
 

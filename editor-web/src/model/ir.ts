@@ -1,9 +1,10 @@
 // The flow IR as JSON (docs/ir-json.md): what the HTTP API sends and accepts.
 // Expressions, templates and durations stay source text; the server parses them.
 
-export type NodeType = 'segment' | 'wait' | 'coupon' | 'sms' | 'email' | 'webhook' | 'ab' | 'exit';
-
-export const NODE_TYPES: NodeType[] = ['segment', 'wait', 'coupon', 'sms', 'email', 'webhook', 'ab', 'exit'];
+// A node kind's name ("segment", "wait", ...). The kinds and their fields come
+// from the server's table (model/kinds.ts); the fields named below are the
+// ones the editor's own forms know.
+export type NodeType = string;
 
 export interface Variant {
   name: string;
@@ -49,6 +50,8 @@ export interface IrNode {
   // ab
   variants?: Variant[];
   next?: string;
+  // Fields of kinds the editor has no form of its own for (model/kinds.ts).
+  [field: string]: unknown;
 }
 
 export interface Trigger {
@@ -126,49 +129,8 @@ export interface Diagnostic {
   plain?: string; // the server's sentence for a marketer ("Connect 'Wait 1' to the next step.")
 }
 
-export const TYPE_LABELS: Record<NodeType, string> = {
-  segment: 'Segment',
-  wait: 'Wait',
-  coupon: 'Coupon',
-  sms: 'SMS',
-  email: 'Email',
-  webhook: 'Webhook',
-  ab: 'A/B split',
-  exit: 'Exit',
-};
-
 export function emptyFlow(name: string): Flow {
   return { flow: name, trigger: { event: '' }, re_entry: 'never', nodes: [] };
-}
-
-// A fresh node of `type` with the fields a marketer fills in first. Targets stay
-// unset so the checker points at what is still to connect.
-export function newNode(type: NodeType, id: string): IrNode {
-  switch (type) {
-    case 'segment':
-      return { id, type, match: '' };
-    case 'wait':
-      return { id, type, for: '1d' };
-    case 'coupon':
-      return { id, type, pool: '' };
-    case 'sms':
-      return { id, type, text: '' };
-    case 'email':
-      return { id, type, subject: '', body: '' };
-    case 'webhook':
-      return { id, type, url: 'https://', body: '' };
-    case 'ab':
-      return {
-        id,
-        type,
-        variants: [
-          { name: 'a', weight: 50 },
-          { name: 'b', weight: 50 },
-        ],
-      };
-    case 'exit':
-      return { id, type };
-  }
 }
 
 // The first free id of the form `<type>_<n>` (`done` is kept for exits people name by hand).

@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { slotsOf } from '../src/model/graph';
+import { kindLabel, kinds, newNode, setKinds, shownFields, targetFields, type KindSchema } from '../src/model/kinds';
+import served from './kinds.json';
+
+// A kind the editor has no code for, as the server would add one to its table.
+const notify: KindSchema = {
+  type: 'notify',
+  label: 'Notify',
+  help: 'Tell someone.',
+  fields: [
+    { name: 'to', widget: 'template', required: true, initial: 'ops@example.com' },
+    { name: 'levels', widget: 'weights', initial: [{ name: 'a', weight: 1 }] },
+    { name: 'next', widget: 'target', required: true },
+    { name: 'on_error', widget: 'target' },
+  ],
+};
+
+afterEach(() => setKinds(served as KindSchema[]));
+
+describe('node kinds from the server table', () => {
+  it('lists the served kinds in table order with their labels', () => {
+    expect(kinds().map((k) => k.type)).toEqual(['segment', 'wait', 'coupon', 'sms', 'email', 'webhook', 'ab', 'exit']);
+    expect(kindLabel('ab')).toBe('A/B split');
+    expect(kindLabel('unknown_kind')).toBe('unknown_kind');
+  });
+
+  it('starts new nodes with the table starting values', () => {
+    expect(newNode('wait', 'w')).toEqual({ id: 'w', type: 'wait', for: '1d' });
+    const ab = newNode('ab', 'x');
+    expect(ab.variants).toEqual([
+      { name: 'a', weight: 50 },
+      { name: 'b', weight: 50 },
+    ]);
+    // Each node gets its own copy: editing one variant list leaves the table alone.
+    ab.variants![0].weight = 1;
+    expect(newNode('ab', 'y').variants![0].weight).toBe(50);
+  });
+
+  it('handles a kind added on the server without editor code', () => {
+    setKinds([...(served as KindSchema[]), notify]);
+    expect(kindLabel('notify')).toBe('Notify');
+    expect(newNode('notify', 'n')).toEqual({ id: 'n', type: 'notify', to: 'ops@example.com', levels: [{ name: 'a', weight: 1 }] });
+    expect(targetFields('notify')).toEqual(['next', 'on_error']);
+    expect(shownFields('notify')).toEqual(['id', 'description', 'to', 'levels', 'next', 'on_error']);
+    const slots = slotsOf({ id: 'n', type: 'notify', next: 'done' });
+    expect(slots.map((s) => [s.handle, s.target])).toEqual([
+      ['next', 'done'],
+      ['on_error', undefined],
+    ]);
+  });
+});
