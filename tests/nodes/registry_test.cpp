@@ -87,3 +87,75 @@ TEST_CASE("node schemas serialise to JSON for the editor", "[registry]") {
   CHECK_THAT(json, Catch::Contains(R"({"name":"on_event","widget":"target","required":false,)"
                                    R"("one_of":"","required_with":"until_event",)"));
 }
+
+// What the runtime used to decide by kind is in the decision (docs/node-kinds.md).
+TEST_CASE("the decision says how a journey ends and which variant it took", "[registry]") {
+  using namespace trellis::nodes::testing;
+  ir::AbNode ab;
+  ab.variants = {variant("a", 1, "done"), variant("b", 1, "")};
+  ir::SegmentNode segment;
+  segment.match = expression("true");
+  segment.yes = name("nudge");
+  ir::WaitNode wait;
+  wait.wait_for = duration(60, "1m");
+  wait.next = name("done");
+  auto flow = compile(flow_of("f", {node("pick", segment), node("nudge", ab), node("w", wait)}));
+  Journey journey;
+
+  Decision exit = journey.run(*flow, "done", Input::entry());
+  CHECK(exit.transition == Transition::kEnd);
+  CHECK(exit.ending == Ending::kCompleted);
+
+  // A segment whose `no` is missing cannot go on: the journey fails.
+  journey.profile = {};
+  auto no_target = compile(flow_of("g", {node("pick", [] {
+    ir::SegmentNode s;
+    s.match = expression("false");
+    s.yes = name("done");
+    return s;
+  }())}));
+  Decision stuck = journey.run(*no_target, "pick", Input::entry());
+  CHECK(stuck.transition == Transition::kEnd);
+  CHECK(stuck.ending == Ending::kFailed);
+
+  // Users land in both variants; the one taken is the decision's variant, and
+  // the variant without a target ends the journey without recording one.
+  std::set<std::string> variants;
+  int ended = 0;
+  for (int i = 0; i < 40; ++i) {
+    journey.user = "u" + std::to_string(i);
+    Decision d = journey.run(*flow, "nudge", Input::entry());
+    if (d.transition == Transition::kNext) {
+      CHECK(d.variant == d.edge);
+      variants.insert(d.variant);
+    } else {
+      ++ended;
+      CHECK(d.variant.empty());
+    }
+  }
+  CHECK(variants == std::set<std::string>{"a"});
+  CHECK(ended > 0);
+
+  Decision go = journey.run(*flow, "pick", Input::entry());
+  CHECK(go.transition == Transition::kNext);
+  CHECK(go.variant.empty());
+}
+
+TEST_CASE("only nodes that read traits ask for the profile", "[registry]") {
+  using namespace trellis::nodes::testing;
+  ir::WaitNode plain;
+  plain.wait_for = duration(60, "1m");
+  ir::WaitNode clock;
+  clock.until_time = ir::LocalTimeOfDay{600, "10:00", {}};
+  ir::SmsNode sms;
+  sms.text = text("Hi");
+  ir::AbNode ab;
+  ab.variants = {variant("a", 1, "done")};
+  auto flow = compile(flow_of("f", {node("plain", plain), node("clock", clock), node("sms", sms),
+                                    node("nudge", ab)}));
+  CHECK_FALSE(flow->find("plain")->reads_profile);
+  CHECK(flow->find("clock")->reads_profile);  // user.timezone
+  CHECK(flow->find("sms")->reads_profile);
+  CHECK_FALSE(flow->find("nudge")->reads_profile);
+  CHECK_FALSE(flow->find("done")->reads_profile);
+}
