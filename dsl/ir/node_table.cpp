@@ -35,8 +35,8 @@ namespace {
 
 FieldSchema field(std::string name, Widget widget, bool required, std::string help,
                   std::string one_of = {}, std::string required_with = {}) {
-  return FieldSchema{std::move(name),   widget,          required,
-                     std::move(one_of), std::move(help), std::move(required_with), {}};
+  return FieldSchema{std::move(name),          widget, required, std::move(one_of), std::move(help),
+                     std::move(required_with), {}};
 }
 
 // `f` with the JSON value a node added in the editor starts with.
@@ -80,9 +80,9 @@ std::vector<KindSchema> build_schemas() {
        "coupon",
        "Coupon",
        "Give the user one code, at most once per journey and node.",
-       {starting(field("pool", Widget::kString, kOptional, "Pool of codes loaded beforehand.",
-                       "source"),
-                 R"("")"),
+       {starting(
+            field("pool", Widget::kString, kOptional, "Pool of codes loaded beforehand.", "source"),
+            R"("")"),
         field("generate", Widget::kGenerate, kOptional, "Generate codes: {prefix, length}.",
               "source"),
         field("next", Widget::kTarget, kRequired, "Next node after giving a code."),
@@ -92,17 +92,18 @@ std::vector<KindSchema> build_schemas() {
        "sms",
        "SMS",
        "Send an SMS to user.phone.",
-       {starting(field("text", Widget::kTemplate, kRequired, "Message text; {{path}} placeholders."),
-                 R"("")"),
+       {starting(
+            field("text", Widget::kTemplate, kRequired, "Message text; {{path}} placeholders."),
+            R"("")"),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
       {NodeKind::kEmail,
        "email",
        "Email",
        "Send an email to user.email.",
        {starting(field("subject", Widget::kTemplate, kRequired, "Subject line."), R"("")"),
-        starting(field("body", Widget::kTemplate, kRequired,
-                       "Body; {{coupon.code}} after a coupon."),
-                 R"("")"),
+        starting(
+            field("body", Widget::kTemplate, kRequired, "Body; {{coupon.code}} after a coupon."),
+            R"("")"),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
       {NodeKind::kWebhook,
        "webhook",
@@ -133,9 +134,7 @@ const std::vector<KindSchema>& node_schemas() {
   return kSchemas;
 }
 
-const KindSchema& schema_for(NodeKind kind) {
-  return node_schemas()[static_cast<size_t>(kind)];
-}
+const KindSchema& schema_for(NodeKind kind) { return node_schemas()[static_cast<size_t>(kind)]; }
 
 std::string node_schemas_json() {
   std::string out = "[";

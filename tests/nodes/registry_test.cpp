@@ -79,7 +79,8 @@ TEST_CASE("node schemas serialise to JSON for the editor", "[registry]") {
   CHECK(json.back() == ']');
   CHECK_THAT(json, Catch::Contains(
                        R"({"name":"for","widget":"duration","required":false,"one_of":"wait",)"));
-  CHECK_THAT(json, Catch::Contains(R"({"type":"exit","label":"Exit","help":"End the journey.","fields":[]})"));
+  CHECK_THAT(json, Catch::Contains(
+                       R"({"type":"exit","label":"Exit","help":"End the journey.","fields":[]})"));
   CHECK_THAT(json, Catch::Contains(R"("widget":"weights")"));
   // A field's starting value is JSON itself, not a string holding JSON.
   CHECK_THAT(json, Catch::Contains(R"("initial":"1d"})"));
@@ -107,13 +108,10 @@ TEST_CASE("the decision says how a journey ends and which variant it took", "[re
   CHECK(exit.ending == Ending::kCompleted);
 
   // A segment whose `no` is missing cannot go on: the journey fails.
-  journey.profile = {};
-  auto no_target = compile(flow_of("g", {node("pick", [] {
-    ir::SegmentNode s;
-    s.match = expression("false");
-    s.yes = name("done");
-    return s;
-  }())}));
+  ir::SegmentNode without_no;
+  without_no.match = expression("false");
+  without_no.yes = name("done");
+  auto no_target = compile(flow_of("g", {node("pick", without_no)}));
   Decision stuck = journey.run(*no_target, "pick", Input::entry());
   CHECK(stuck.transition == Transition::kEnd);
   CHECK(stuck.ending == Ending::kFailed);
@@ -151,8 +149,8 @@ TEST_CASE("only nodes that read traits ask for the profile", "[registry]") {
   sms.text = text("Hi");
   ir::AbNode ab;
   ab.variants = {variant("a", 1, "done")};
-  auto flow = compile(flow_of("f", {node("plain", plain), node("clock", clock), node("sms", sms),
-                                    node("nudge", ab)}));
+  auto flow = compile(flow_of(
+      "f", {node("plain", plain), node("clock", clock), node("sms", sms), node("nudge", ab)}));
   CHECK_FALSE(flow->find("plain")->reads_profile);
   CHECK(flow->find("clock")->reads_profile);  // user.timezone
   CHECK(flow->find("sms")->reads_profile);
