@@ -46,3 +46,21 @@ TEST_CASE("the editor's test copy of the table is the table", "[node_table]") {
   REQUIRE_FALSE(copy.empty());
   CHECK(nlohmann::json::parse(copy) == nlohmann::json::parse(ir::node_schemas_json()));
 }
+
+// The flow language reference follows the table: a section per kind and a row
+// per field (docs/node-kinds.md, step 7).
+TEST_CASE("docs/flows.md documents every kind and field of the table", "[node_table]") {
+  std::string reference = test::read_text(test::source_path("docs/flows.md"));
+  REQUIRE_FALSE(reference.empty());
+  for (const ir::KindSchema& kind : ir::node_schemas()) {
+    INFO(kind.name);
+    const size_t section = reference.find("\n### " + kind.name + "\n");
+    REQUIRE(section != std::string::npos);
+    const size_t end = reference.find("\n### ", section + 1);
+    const std::string text = reference.substr(section, end - section);
+    for (const ir::FieldSchema& field : kind.fields) {
+      INFO(field.name);
+      CHECK(text.find("| `" + field.name + "` |") != std::string::npos);
+    }
+  }
+}
