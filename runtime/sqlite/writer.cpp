@@ -94,7 +94,14 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       free_code_(db,
                  "SELECT id, code FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL "
                  "ORDER BY id LIMIT 1"),
-      claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?") {
+      claim_code_(db, "UPDATE coupon_codes SET claimed_by = ?, claimed_at = ? WHERE id = ?"),
+      counted_as_(db,
+                  "SELECT flow, node, state, converted_at IS NOT NULL, timer_due IS NOT NULL "
+                  "FROM journeys WHERE id = ?"),
+      add_counts_(db,
+                  "INSERT INTO journey_counts VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO "
+                  "UPDATE SET journeys = journeys + excluded.journeys, conversions = "
+                  "conversions + excluded.conversions, timers = timers + excluded.timers") {
   reader_.use_words(&words_);
 }
 
@@ -114,12 +121,16 @@ void SqliteStore::start_checkpointer() {
 
 std::optional<JourneyRecord> SqliteStore::journey(int64_t id) {
   flush_journeys();
-  return reader_.journey(id);
+  std::optional<JourneyRecord> j = reader_.journey(id);
+  if (j) remember_counted(*j);
+  return j;
 }
 
 std::vector<JourneyRecord> SqliteStore::journeys_of(const std::string& u, const std::string& f) {
   flush_journeys();
-  return reader_.journeys_of(u, f);
+  std::vector<JourneyRecord> out = reader_.journeys_of(u, f);
+  for (const JourneyRecord& j : out) remember_counted(j);
+  return out;
 }
 
 std::vector<StepRecord> SqliteStore::steps(int64_t id) {
@@ -134,11 +145,13 @@ std::vector<DeliveryRecord> SqliteStore::deliveries(const std::string& u, const 
 
 FlowCounts SqliteStore::counts(const std::string& flow) {
   flush_journeys();
+  flush_counts();
   return reader_.counts(flow);
 }
 
 FlowTotals SqliteStore::totals(const std::string& flow) {
   flush_journeys();
+  flush_counts();
   return reader_.totals(flow);
 }
 
@@ -149,6 +162,7 @@ std::optional<TimeMs> SqliteStore::next_timer_due() {
 
 int64_t SqliteStore::pending_timer_count() {
   flush_journeys();
+  flush_counts();
   return reader_.pending_timer_count();
 }
 
@@ -165,6 +179,7 @@ Status SqliteStore::begin() {
 
 Status SqliteStore::commit() {
   flush_journeys();
+  flush_counts();
   if (!error_.empty()) {
     rollback();
     return Error{error_};
@@ -176,12 +191,14 @@ Status SqliteStore::commit() {
     return Error{"commit: " + error_};
   }
   words_.committed();
+  counted_.clear();
   if (checkpointer_) checkpointer_->finish_checkpoint_if_long(db_);
   return Status();
 }
 
 void SqliteStore::rollback() {
   pending_journeys_.clear();
+  forget_counts();
   words_.rolled_back();
   if (sqlite3_get_autocommit(db_)) return;
   std::string ignored;
@@ -218,14 +235,25 @@ int64_t SqliteStore::prune_events_seen(TimeMs before) {
 int64_t SqliteStore::insert_journey(const JourneyRecord& j) {
   if (j.id > 0) {
     pending_journeys_.push_back(j);
+    count(counted_of(j), +1);
+    remember_counted(j);
     if (pending_journeys_.size() == kJourneyChunk) flush_journeys();
     return j.id;
   }
   flush_journeys();
   Use u(insert_journey_);
   bind_journey(u.stmt, 0, j, words_);
-  u->step(&error_);
-  return sqlite3_last_insert_rowid(db_);
+  std::string error;
+  u->step(&error);
+  if (!error.empty()) {
+    if (error_.empty()) error_ = error;
+    return 0;
+  }
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  Counted c = counted_of(j);
+  count(c, +1);
+  counted_[id] = std::move(c);
+  return id;
 }
 
 void SqliteStore::for_each_journey_owner(
@@ -243,6 +271,7 @@ int64_t SqliteStore::max_journey_id() {
 
 Status SqliteStore::update_journey(const JourneyRecord& j) {
   flush_journeys();
+  count_update(j);
   Use u(update_journey_);
   bind_journey(u.stmt, 0, j, words_, /*insert=*/false);
   return done(u);
@@ -273,7 +302,10 @@ std::vector<JourneyRecord> SqliteStore::due_journeys(TimeMs now, size_t limit) {
   out.reserve(limit);
   Use u(due_journeys_);
   u->bind(1, now).bind(2, static_cast<int64_t>(limit));
-  while (u->step(&error_)) out.push_back(read_journey(u.stmt, words_));
+  while (u->step(&error_)) {
+    out.push_back(read_journey(u.stmt, words_));
+    remember_counted(out.back());
+  }
   return out;
 }
 
@@ -434,6 +466,62 @@ void SqliteStore::flush_journeys() {
     u->step(&error_);
   }
   pending_journeys_.clear();
+}
+
+// Journey counts. The writer is the only connection that writes journeys in
+// normal operation, and every journey write goes through insert_journey or
+// update_journey: each adds its change to count_changes_, and commit() writes
+// them, one upsert per (flow, node, state) that changed. An update looks the
+// row's old values up in counted_ (filled by the reads and writes of this
+// transaction) or, failing that, reads them. A DELETE counts through the
+// journey_counts_delete trigger (schema 8).
+SqliteStore::Counted SqliteStore::counted_of(const JourneyRecord& j) {
+  return Counted{j.flow, j.node, static_cast<int>(j.state), j.converted_at.has_value(),
+                 j.timer.has_value()};
+}
+
+void SqliteStore::count(const Counted& c, int64_t sign) {
+  CountChange& change = count_changes_[CountKey{c.flow, c.node, c.state}];
+  change.journeys += sign;
+  change.conversions += c.converted ? sign : 0;
+  change.timers += c.timer ? sign : 0;
+}
+
+void SqliteStore::count_update(const JourneyRecord& j) {
+  Counted now = counted_of(j);
+  auto known = counted_.find(j.id);
+  if (known == counted_.end()) {
+    Use u(counted_as_);
+    u->bind(1, j.id);
+    if (!u->step(&error_)) return;  // no such row: the UPDATE changes nothing either
+    known = counted_
+                .emplace(j.id, Counted{u->text(0), u->text(1), static_cast<int>(u->i64(2)),
+                                       u->i64(3) != 0, u->i64(4) != 0})
+                .first;
+  }
+  Counted& before = known->second;
+  if (before.state == now.state && before.converted == now.converted &&
+      before.timer == now.timer && before.node == now.node && before.flow == now.flow)
+    return;  // most wakes re-arm a timer on the same node: nothing moves
+  count(before, -1);
+  count(now, +1);
+  before = std::move(now);
+}
+
+void SqliteStore::flush_counts() {
+  for (const auto& [key, change] : count_changes_) {
+    if (change.journeys == 0 && change.conversions == 0 && change.timers == 0) continue;
+    Use u(add_counts_);
+    u->bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key));
+    u->bind(4, change.journeys).bind(5, change.conversions).bind(6, change.timers);
+    u->step(&error_);
+  }
+  count_changes_.clear();
+}
+
+void SqliteStore::forget_counts() {
+  count_changes_.clear();
+  counted_.clear();
 }
 
 Status SqliteStore::done(Use& u) {

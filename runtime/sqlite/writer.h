@@ -4,8 +4,11 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/sqlite/checkpointer.h"
@@ -102,6 +105,26 @@ class SqliteStore final : public Store {
 
   void flush_journeys();
 
+  // Journey counts (SCHEMA.md "journey_counts"): what a journey row counts
+  // under, the changes of the open transaction added up by key, and the
+  // counted values of the rows this transaction read or wrote, so that an
+  // update knows what it moves a journey from without reading the row again.
+  struct Counted {
+    std::string flow, node;
+    int state = 0;
+    bool converted = false, timer = false;
+  };
+  struct CountChange {
+    int64_t journeys = 0, conversions = 0, timers = 0;
+  };
+  using CountKey = std::tuple<std::string, std::string, int>;
+  static Counted counted_of(const JourneyRecord& j);
+  void count(const Counted& c, int64_t sign);
+  void remember_counted(const JourneyRecord& j) { counted_[j.id] = counted_of(j); }
+  void count_update(const JourneyRecord& j);
+  void flush_counts();
+  void forget_counts();
+
   Status done(Use& u);
 
   sqlite3* db_;
@@ -109,12 +132,15 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
+  std::map<CountKey, CountChange> count_changes_;       // not yet written to journey_counts
+  std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
   SqliteReader reader_;
   WriterWords words_;
   Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
       insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
       mark_suppressed_, record_failure_, record_attempt_, put_consent_, due_deferred_,
-      due_deferred_of_user_, set_verdict_, record_feedback_, add_code_, free_code_, claim_code_;
+      due_deferred_of_user_, set_verdict_, record_feedback_, add_code_, free_code_, claim_code_,
+      counted_as_, add_counts_;
 };
 
 }  // namespace trellis::runtime::sqlite

@@ -642,3 +642,77 @@ TEST_CASE("journey counts are kept with every journey write and migrated from ol
   CHECK(kept == counted);
   CHECK(kept.find("cart_reminder done") != std::string::npos);
 }
+
+TEST_CASE("journey counts: a rolled back transaction counts nothing, a delete counts, a schema 7 file keeps its counts") {
+  TempDir dir;
+  const std::string path = dir.file("v7.db");
+  REQUIRE(create_sqlite_file_at_version(path, 7).ok());
+  {
+    // Schema 7 counted through triggers on every journey write.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const char* rows = R"sql(
+      INSERT INTO journeys(id, flow, version, user_id, key, state, node, waiting_for, visits,
+        coupon_code, variant, trigger_event, last_event, steps, entered_at, updated_at,
+        converted_at, timer_due)
+        VALUES(1, 'f', 1, 'u1', '', 2, 'wait', '', '', '', '', '{}', '{}', 1, 0, 0, NULL, 7000),
+              (2, 'f', 1, 'u2', '', 2, 'wait', '', '', '', '', '{}', '{}', 1, 0, 0, NULL, 8000);
+    )sql";
+    REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto opened = open_sqlite_store({path});
+    REQUIRE(opened.ok());
+    Store& store = *opened.value();
+    CHECK(store.pending_timer_count() == 2);
+
+    // Rolled back: neither the new journey nor the move counts.
+    REQUIRE(store.begin().ok());
+    JourneyRecord added = journey_of("n1");
+    added.id = 20;
+    added.timer = JourneyTimer{100, "wait_pay", 1};
+    store.insert_journey(added);
+    JourneyRecord moved = *store.journey(1);
+    moved.node = "done";
+    moved.state = Lifecycle::kCompleted;
+    moved.timer.reset();
+    REQUIRE(store.update_journey(moved).ok());
+    CHECK(store.pending_timer_count() == 2);  // 2 - 1 + 1 inside the transaction
+    store.rollback();
+    CHECK(store.pending_timer_count() == 2);
+    CHECK(store.totals("cart_reminder").journeys == 0);
+
+    // The same move committed, twice in one transaction (the second from the
+    // row as this transaction left it), and a journey made and moved at once.
+    REQUIRE(store.begin().ok());
+    moved = *store.journey(2);
+    moved.node = "pick";
+    moved.state = Lifecycle::kRunning;
+    moved.timer.reset();
+    REQUIRE(store.update_journey(moved).ok());
+    moved.node = "done";
+    moved.state = Lifecycle::kCompleted;
+    moved.converted_at = 5;
+    REQUIRE(store.update_journey(moved).ok());
+    store.insert_journey(added);
+    added.state = Lifecycle::kCompleted;
+    added.timer.reset();
+    REQUIRE(store.update_journey(added).ok());
+    REQUIRE(store.commit().ok());
+    CHECK(store.pending_timer_count() == 1);
+    CHECK(store.totals("f").conversions == 1);
+  }
+  {
+    // A delete by hand counts through the trigger.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "DELETE FROM journeys WHERE id = 1", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto [kept, counted] = kept_and_counted(path);
+  CHECK(kept == counted);
+  CHECK(kept.find("f done 4 1 1 0") != std::string::npos);
+  CHECK(kept.find("cart_reminder wait_pay 4 1 0 0") != std::string::npos);
+}
