@@ -105,7 +105,7 @@ ParsedFlow parse_flow_body(const std::string& body, const std::string& content_t
     }
     out.flow = dsl::flow_from_json(json, file, out.diagnostics);
     dsl::CheckOptions options;
-    options.graph_warnings = !out.diagnostics.has_errors();
+    options.graph_warnings = !dsl::front_end_lost_edges(out.diagnostics);
     out.diagnostics.append(dsl::check_flow(*out.flow, options));
     out.diagnostics.sort();
     return out;

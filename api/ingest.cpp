@@ -50,6 +50,29 @@ void Ingest::note_types(const std::vector<runtime::Event>& events) {
     ++it->second.count;
     it->second.last_seen_ms = now;
   }
+  for (const auto& e : events) {
+    if (!e.is_identify()) continue;
+    nlohmann::json traits = nlohmann::json::parse(e.properties_json, nullptr, false);
+    if (!traits.is_object()) continue;
+    for (const auto& [name, value] : traits.items())
+      if (traits_.size() < kMaxTypes) traits_.insert(name);
+  }
+}
+
+void Ingest::note_traits(const std::string& traits_json) {
+  nlohmann::json traits = nlohmann::json::parse(traits_json, nullptr, false);
+  if (!traits.is_object()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, value] : traits.items())
+    if (traits_.size() < kMaxTypes) traits_.insert(name);
+}
+
+dsl::KnownNames Ingest::known_names() const {
+  dsl::KnownNames known;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [type, seen] : types_) known.event_types.push_back(type);
+  known.traits.assign(traits_.begin(), traits_.end());
+  return known;
 }
 
 // The first event the engine would refuse (provider feedback naming no known

@@ -10,11 +10,13 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "api/metrics.h"
 #include "api/redis_consumer.h"
+#include "dsl/known_names.h"
 #include "runtime/engine.h"
 
 namespace trellis::api {
@@ -54,6 +56,12 @@ class Ingest : public EventSink {
   // Event types seen since start, newest first: [{type, count, last_seen}];
   // at most 1000 of them, each at most limits().max_type_bytes long.
   nlohmann::json recent_types() const;
+  // Remembers the top-level trait names of a profile written (PUT /v1/users,
+  // identify events), at most kMaxTypes of them.
+  void note_traits(const std::string& traits_json);
+  // The event types and trait names seen since start, for POST /v1/check's
+  // near-miss warnings (dsl/known_names.h).
+  dsl::KnownNames known_names() const;
 
  private:
   std::optional<std::string> first_refusal(const std::vector<runtime::Event>& events,
@@ -69,8 +77,9 @@ class Ingest : public EventSink {
     int64_t count = 0;
     int64_t last_seen_ms = 0;
   };
-  mutable std::mutex mu_;                  // guards types_
+  mutable std::mutex mu_;                  // guards types_ and traits_
   std::map<std::string, TypeSeen> types_;  // bounded by kMaxTypes
+  std::set<std::string> traits_;           // bounded by kMaxTypes
 };
 
 }  // namespace trellis::api

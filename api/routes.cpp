@@ -9,6 +9,7 @@
 #include "dsl/format_yaml.h"
 #include "dsl/json_format.h"
 #include "dsl/ir/node_table.h"
+#include "dsl/known_names.h"
 #include "runtime/event.h"
 
 namespace trellis::api {
@@ -246,8 +247,13 @@ void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
               {"messages", messages}});
 }
 
-void check(HttpServer& server, const Request& req, Response& res) {
+void check(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   ParsedFlow parsed = parse_flow_request(server, req, "request");
+  // Names the server has never seen (a trigger on `page_veiw`, `user.frist_name`).
+  if (parsed.flow) {
+    parsed.diagnostics.append(dsl::check_known_names(*parsed.flow, ctx.ingest.known_names()));
+    parsed.diagnostics.sort();
+  }
   json out = {{"ok", parsed.ok()},
               {"errors", parsed.diagnostics.error_count()},
               {"warnings", parsed.diagnostics.warning_count()},
@@ -304,6 +310,7 @@ void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response&
   if (!traits.ok()) throw HttpError{400, "invalid_traits", traits.error().message};
   Status put = ctx.engine.put_profile(user, *traits);
   if (!put.ok()) throw HttpError{503, "store_unavailable", put.message()};
+  ctx.ingest.note_traits(*traits);
   auto profile = ctx.engine.profile(user);
   reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(profile.value_or("{}"))}});
 }
@@ -588,7 +595,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
              [c](const Request& q, Response& r) { flow_stats(*c, q, r); });
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
-      "/v1/check", [s](const Request& q, Response& r) { check(*s, q, r); }, Access::kRead);
+      "/v1/check", [s, c](const Request& q, Response& r) { check(*s, *c, q, r); }, Access::kRead);
   server.get("/v1/schema/nodes", [](const Request&, Response& res) {
     res.set_content(ir::node_schemas_json(), "application/json");
   });

@@ -13,6 +13,7 @@
 #include "dsl/duration_text.h"
 #include "dsl/format_yaml.h"
 #include "dsl/json_format.h"
+#include "dsl/load.h"
 #include "runtime/engine.h"
 #include "runtime/virtual_run.h"
 
@@ -95,7 +96,7 @@ ParsedFlow read_flow(const json& spec,
     ParsedFlow out;
     out.flow = dsl::flow_from_json(spec, "simulate", out.diagnostics);
     dsl::CheckOptions options;
-    options.graph_warnings = !out.diagnostics.has_errors();
+    options.graph_warnings = !dsl::front_end_lost_edges(out.diagnostics);
     out.diagnostics.append(dsl::check_flow(*out.flow, options));
     out.diagnostics.sort();
     if (out.ok()) *source = dsl::format_yaml(*out.flow);

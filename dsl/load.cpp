@@ -59,12 +59,8 @@ LoadResult load_flow_file(const std::string& path) {
   return load_flow_text(text.str(), path, *syntax);
 }
 
-namespace {
-
-// True when a front-end error may have cost the flow an edge: a node whose
-// type or shape could not be read, an edge field that did not parse, or an
-// unknown key (often a misspelt `next`).
-bool lost_edges(const ir::Diagnostics& diagnostics) {
+// An unknown key is often a misspelt `next`.
+bool front_end_lost_edges(const ir::Diagnostics& diagnostics) {
   // Node fields whose errors leave every edge in place.
   static const std::set<std::string> kEdgeFree = {"match",    "for",        "until_event", "text",
                                                   "subject",  "body",       "url",         "pool",
@@ -79,6 +75,8 @@ bool lost_edges(const ir::Diagnostics& diagnostics) {
   }
   return false;
 }
+
+namespace {
 
 // For "unknown key 'strat' ...: did you mean 'start'?", the field the user
 // meant, with the misspelt key's prefix ("trigger.wen" -> "trigger.when").
@@ -127,7 +125,7 @@ void add_checker_findings(LoadResult& result) {
     }
   }
   CheckOptions options;
-  options.graph_warnings = !lost_edges(result.diagnostics);
+  options.graph_warnings = !front_end_lost_edges(result.diagnostics);
   ir::Diagnostics found = check_flow(*result.flow, options);
   for (const ir::Diagnostic& diagnostic : found.items()) {
     if (!echoes(failed, diagnostic)) result.diagnostics.add(diagnostic);

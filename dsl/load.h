@@ -40,6 +40,12 @@ LoadResult load_flow_file(const std::string& path);
 // load_flow_text/load_flow_file followed by check_flow (checker.h): every
 // diagnostic of the front end and the checker, sorted by position. Checker
 // findings that repeat a front-end error on the same node and field are dropped.
+// True when a front-end error may have cost the flow an edge (a node whose type
+// or shape could not be read, an edge field that did not parse, an unknown key):
+// then the checker's graph warnings would only echo that loss. An error in an
+// expression or a text keeps every edge, so the other warnings stay.
+bool front_end_lost_edges(const ir::Diagnostics& diagnostics);
+
 LoadResult check_flow_text(const std::string& text, const std::string& file, FlowSyntax syntax);
 LoadResult check_flow_file(const std::string& path);
 

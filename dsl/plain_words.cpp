@@ -51,6 +51,16 @@ void replace_all(std::string& text, std::string_view from, const std::string& to
     text.replace(at, from.size(), to);
 }
 
+// The name in a message's "did you mean 'x'?", or "".
+std::string meant_name(const std::string& message) {
+  static const std::string kMean = "did you mean '";
+  size_t begin = message.find(kMean);
+  if (begin == std::string::npos) return {};
+  begin += kMean.size();
+  size_t end = message.find('\'', begin);
+  return end == std::string::npos ? std::string() : message.substr(begin, end - begin);
+}
+
 }  // namespace
 
 const std::vector<PlainWords>& plain_words() {
@@ -101,6 +111,8 @@ const std::vector<PlainWords>& plain_words() {
       {"coupon_field_unknown", "A coupon has only a code: use coupon.code."},
       {"coupon_always_empty", "No Coupon step comes before {node}, so the code would be empty: add one before it."},
       {"coupon_maybe_empty", "Some users reach {node} without a coupon: add a text to show instead of the code."},
+      {"event_type_unseen", "No event of this type has arrived yet, but a similar one has: did you mean '{meant}'?"},
+      {"trait_unknown", "No user has this detail in their profile{meant_clause}, so it would be empty."},
       {"event_type_text", "The event's type is plain text and has no parts."},
       {"last_event_unused", "No awaited event comes before {node}: use the starting event instead."},
       {"compare_null", "This compares with an empty value and is never true: test whether the value is there instead."},
@@ -144,6 +156,9 @@ std::string plain_sentence(const ir::Diagnostic& diagnostic) {
   replace_all(sentence, "{node}", node);
   replace_all(sentence, "{target}", target_phrase(diagnostic.field));
   replace_all(sentence, "{field}", field_phrase(diagnostic.field));
+  std::string meant = meant_name(diagnostic.message);
+  replace_all(sentence, "{meant}", meant);
+  replace_all(sentence, "{meant_clause}", meant.empty() ? "" : " (did you mean '" + meant + "'?)");
   return sentence;
 }
 

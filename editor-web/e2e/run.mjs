@@ -368,6 +368,30 @@ try {
     await until('delivered 1 in the side panel', async () => (await deliveredRow.textContent()) === '1', 5000);
   });
 
+  await stage('near-miss-names', async () => {
+    // The server has seen add_to_cart events and a profile with first_name: a trigger
+    // on 'add_to_crat' and a template on 'user.frist_name' get a warning with the name meant.
+    await page.getByLabel('Live').uncheck();
+    await page.goto(`${server.base}/#/flows/${FLOW}`);
+    await node('wait_pay').waitFor();
+    await page.getByTestId('flow-panel').waitFor();
+    await field('trigger.event').fill('add_to_crat');
+    const triggerDiag = page.locator('[data-field="trigger.event"] [data-testid="field-diag"]');
+    await until('a warning on the trigger', async () => (await triggerDiag.count()) > 0, 5000);
+    assert.match(await triggerDiag.first().textContent(), /did you mean 'add_to_cart'\?/);
+    await field('trigger.event').fill('add_to_cart');
+    await until('the trigger warning gone', async () => (await triggerDiag.count()) === 0, 5000);
+    await select('mail');
+    const subject = await field('subject').inputValue();
+    await field('subject').fill('Your cart is waiting, {{user.frist_name}}');
+    const traitDiag = panel().locator('[data-field="subject"] [data-testid="field-diag"]');
+    await until('a warning on the subject', async () => (await traitDiag.count()) > 0, 5000);
+    assert.match(await traitDiag.first().textContent(), /did you mean 'first_name'\?/);
+    await field('subject').fill(subject);
+    await until('the subject warning gone', async () => (await traitDiag.count()) === 0, 5000);
+    assert.equal(await page.getByTestId('dirty').count(), 0, 'back to the saved flow');
+  });
+
   await stage('simulated', async () => {
     await page.getByLabel('Live').uncheck();
     await until('no funnel with Live off', async () => (await page.locator('[data-testid="node-funnel"]').count()) === 0, 3000);
@@ -397,6 +421,32 @@ try {
     assert.match(await email.getByTestId('sim-reason').textContent(), /unsubscribed from email/);
     assert.equal(await email.getByTestId('sim-outcome').textContent(), 'suppressed');
     assert.equal(await page.getByTestId('sim-path').locator('[data-verdict="suppressed"]').count(), 1);
+    await field('unsubscribed.email').uncheck();
+
+    // The sample event was read off the flow's own trigger (its condition and key).
+    const type1 = page.getByLabel('event 1 type');
+    assert.equal(await type1.inputValue(), 'add_to_cart');
+    assert.deepEqual(JSON.parse(await page.getByLabel('event 1 properties').inputValue()), { value: 20, cart_id: 'sample-1' });
+    // A time the server cannot read: its detail shows at the row, on the 'at' input.
+    const at1 = page.getByLabel('event 1 at');
+    await at1.fill('2 fortnights');
+    const errorsBefore = consoleErrors.length;
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    const rowError = page.getByTestId('sim-event-error');
+    await rowError.waitFor({ timeout: 10000 });
+    assert.match(await rowError.textContent(), /^Event 1: .*fortnight/);
+    assert.equal(await at1.getAttribute('aria-invalid'), 'true');
+    // The browser logs the deliberate 400 itself; nothing else may be logged.
+    const logged = consoleErrors.splice(errorsBefore);
+    assert.ok(logged.every((m) => /status of 400/.test(m)), logged.join('\n'));
+    // An event that starts no journey: the empty path is explained.
+    await at1.fill('0s');
+    await type1.fill('page_view');
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    const empty = page.getByTestId('sim-empty');
+    await empty.waitFor({ timeout: 10000 });
+    assert.match(await empty.textContent(), /starts on 'add_to_cart'.*'page_view'/);
+    assert.equal(await page.getByTestId('sim-event-error').count(), 0);
   });
 
   await stage('flow-list-numbers', async () => {

@@ -3,6 +3,7 @@
 
 import type { Diagnostic, Flow } from './model/ir';
 import type { KindSchema } from './model/kinds';
+import { journeyPageFromJson, resultsFromJson, traceFromJson, type JourneyPage, type Results } from './model/results';
 import { flowSummariesFromJson, simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type FlowSummary, type SimEvent, type SimResult } from './model/responses';
 
 
@@ -11,10 +12,13 @@ export type { FlowStats, FlowSummary, NodeCounts, SimDelivery, SimEvent, SimResu
 export class ApiError extends Error {
   status: number;
   diagnostics: Diagnostic[];
-  constructor(status: number, message: string, diagnostics: Diagnostic[] = []) {
+  // The server's explanation beside the error code ("event 1: unknown duration unit ' days'").
+  detail?: string;
+  constructor(status: number, message: string, diagnostics: Diagnostic[] = [], detail?: string) {
     super(message);
     this.status = status;
     this.diagnostics = diagnostics;
+    this.detail = detail;
   }
 }
 
@@ -58,7 +62,8 @@ async function callWithHeaders<T>(
   if (!res.ok) {
     const j = (json ?? {}) as Record<string, unknown>;
     const message = typeof j.error === 'string' ? j.error : `${res.status} ${res.statusText}`;
-    throw new ApiError(res.status, message, diagnosticsOf(j.diagnostics ?? j.detail));
+    const detail = typeof j.detail === 'string' ? j.detail : undefined;
+    throw new ApiError(res.status, message, diagnosticsOf(j.diagnostics ?? j.detail), detail);
   }
   return { json: json as T, headers: res.headers };
 }
@@ -189,4 +194,20 @@ export type { FieldSchema, KindSchema } from './model/kinds';
 export async function nodeSchemas(): Promise<KindSchema[]> {
   const r = await call<unknown>('GET', '/v1/schema/nodes');
   return (Array.isArray(r) ? r : ((r as { kinds?: unknown[] })?.kinds ?? [])) as KindSchema[];
+}
+
+// The results dashboard (docs/http-api.md): the stats with goal, money, A/B statistics
+// and funnel, plus a series of buckets for a time range (`query`: from, to, bucket, tz).
+export async function getResults(name: string, query: string): Promise<Results> {
+  return resultsFromJson(await call<unknown>('GET', `/v1/flows/${enc(name)}/stats${query ? `?${query}` : ''}`));
+}
+
+// A page of a flow's journeys, filtered by node, state or variant; `next` continues it.
+export async function listJourneys(name: string, query: string): Promise<JourneyPage> {
+  return journeyPageFromJson(await call<unknown>('GET', `/v1/flows/${enc(name)}/journeys${query ? `?${query}` : ''}`));
+}
+
+// One journey and every step it took, with the reason for each.
+export async function journeyTrace(id: string): Promise<ReturnType<typeof traceFromJson>> {
+  return traceFromJson(await call<unknown>('GET', `/v1/journeys/${enc(id)}`));
 }

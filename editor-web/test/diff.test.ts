@@ -42,4 +42,10 @@ describe('deploy diff in words', () => {
     const commented = updateNode(flow, 'nudge', (n) => ({ ...n, comments: ['holdout: nothing at all'] }));
     expect(describeChanges(flow, commented).map((c) => c.text)).toEqual(['nudge: comments edited']);
   });
+
+  it('reads a goal given a window as a change of its window only', () => {
+    const flow = { ...cartReminder(), goal: 'order_paid' };
+    const windowed = { ...flow, goal: { event: 'order_paid', within: '7d' } };
+    expect(describeChanges(flow, windowed).map((c) => c.text)).toEqual(['flow: goal window nothing → "7d"']);
+  });
 });

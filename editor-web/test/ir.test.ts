@@ -3,6 +3,8 @@ import { flowToGraph, graphToFlow, slotsOf } from '../src/model/graph';
 import {
   cleanFlow,
   cleanNode,
+  goalFrom,
+  goalParts,
   priorityChoice,
   priorityFromChoice,
   toggleWeekday,
@@ -52,5 +54,18 @@ describe('governed delivery in the IR model', () => {
     expect(priorityFromChoice({ kind: 'low' })).toBe('low');
     expect(priorityFromChoice({ kind: 'number', value: '35' })).toBe('35');
     expect(priorityFromChoice({ kind: 'default' })).toBeUndefined();
+  });
+});
+
+describe('the goal', () => {
+  it('reads both forms and writes the plain one when only the event is set', () => {
+    expect(goalParts('order_paid')).toEqual({ event: 'order_paid' });
+    expect(goalParts({ event: 'order_paid', within: '7d' })).toEqual({ event: 'order_paid', within: '7d' });
+    expect(goalParts(undefined)).toEqual({ event: '' });
+    expect(goalFrom({ event: 'order_paid', within: ' ', where: '' })).toBe('order_paid');
+    expect(goalFrom({ event: 'order_paid', within: '7d ', value: 'event.revenue' })).toEqual({ event: 'order_paid', within: '7d', value: 'event.revenue' });
+    expect(goalFrom({ event: '' })).toBeUndefined();
+    const f = { flow: 'f', trigger: { event: 'x' }, nodes: [], goal: { event: 'order_paid', where: '', within: '', value: '' } } as Flow;
+    expect(cleanFlow(f).goal).toBe('order_paid');
   });
 });

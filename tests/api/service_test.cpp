@@ -249,6 +249,59 @@ TEST_CASE("POST /v1/check answers diagnostics and the IR without saving") {
   CHECK(f.get_json("/v1/flows")["flows"].size() == 1);
 }
 
+bool has_finding(const json& check, const std::string& code, const std::string& node,
+                 const std::string& field) {
+  for (const json& d : check["diagnostics"])
+    if (d["code"] == code && d["node"] == node && d["field"] == field) return true;
+  return false;
+}
+
+TEST_CASE("POST /v1/check warns of event types and traits the server never saw, when close") {
+  Fixture f;
+  std::string typo = kWelcomeYaml;
+  typo.replace(typo.find("event: signup"), 13, "event: sigup");
+  typo.replace(typo.find("user.first_name"), 15, "user.frist_name");
+  // Nothing seen yet: a new name cannot be told from a typo.
+  json before = json::parse(f.client->Post("/v1/check", typo, "application/yaml")->body);
+  CHECK_FALSE(has_finding(before, "event_type_unseen", "", "trigger.event"));
+  CHECK_FALSE(has_finding(before, "trait_unknown", "hello", "subject"));
+
+  REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  REQUIRE(f.client->Put("/v1/users/u1", R"({"first_name": "Ana", "age": 31})", "application/json")
+              ->status == 200);
+  json after = json::parse(f.client->Post("/v1/check", typo, "application/yaml")->body);
+  INFO(after.dump());
+  CHECK(after["ok"] == true);  // warnings only
+  REQUIRE(has_finding(after, "event_type_unseen", "", "trigger.event"));
+  REQUIRE(has_finding(after, "trait_unknown", "hello", "subject"));
+  for (const json& d : after["diagnostics"]) {
+    if (d["code"] == "event_type_unseen")
+      CHECK(d["message"].get<std::string>().find("did you mean 'signup'") != std::string::npos);
+    if (d["code"] == "trait_unknown")
+      CHECK(d["plain"].get<std::string>().find("did you mean 'first_name'") != std::string::npos);
+  }
+  // The names as seen: no finding.
+  json clean = json::parse(f.client->Post("/v1/check", kWelcomeYaml, "application/yaml")->body);
+  CHECK_FALSE(has_finding(clean, "event_type_unseen", "", "trigger.event"));
+  CHECK_FALSE(has_finding(clean, "trait_unknown", "hello", "subject"));
+}
+
+TEST_CASE("POST /v1/check keeps graph warnings while one expression is broken (IR JSON)") {
+  Fixture f;
+  json flow =
+      json::parse(f.client->Post("/v1/check", kWelcomeYaml, "application/yaml")->body)["flow"];
+  flow["nodes"].push_back({{"id", "orphan"}, {"type", "exit"}});
+  json broken = flow;
+  for (json& node : broken["nodes"])
+    if (node["id"] == "pick") node["match"] = "user.age >";
+  json fine = json::parse(f.post_json("/v1/check", flow)->body);
+  json bad = json::parse(f.post_json("/v1/check", broken)->body);
+  INFO(bad.dump());
+  CHECK(has_finding(fine, "unreachable", "orphan", ""));
+  CHECK(bad["ok"] == false);
+  CHECK(has_finding(bad, "unreachable", "orphan", ""));
+}
+
 TEST_CASE("events: 202 once durable, arrays in one call, duplicates, bad bodies change nothing") {
   Fixture f;
   auto one = f.post_json("/v1/events", signup("e1", "u1"));

@@ -32,7 +32,7 @@ import {
   type Position,
 } from '../model/graph';
 import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
-import { cleanFlow, emptyFlow, freshId, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
+import { cleanFlow, emptyFlow, freshId, goalParts, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
 import { kindLabel, newNode, setKinds } from '../model/kinds';
 import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box } from '../model/layout';
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
@@ -43,7 +43,10 @@ import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
 import { useElkLayout } from './useElkLayout';
 import { FlowPanel, NodePanel } from './SidePanel';
-import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimInput } from './SimulatePanel';
+import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimFailure, type SimInput } from './SimulatePanel';
+import { emptyPathReason, simErrorPlace, simErrorText } from '../model/simulate';
+import { funnelByNode, statsQuery, type RangeName, type Results } from '../model/results';
+import { ResultsPanel } from './ResultsPanel';
 
 interface Doc {
   flow: Flow;
@@ -59,6 +62,8 @@ const READABLE_ZOOM = 11 / 12;
 // Short enough that the verdict shows within 300 ms of the last key on a 60-node flow.
 const CHECK_DEBOUNCE_MS = 150;
 const STATS_REFRESH_MS = 2000;
+// The results dashboard asks for its numbers again this often while it is open.
+const RESULTS_REFRESH_MS = 3000;
 const DND_TYPE = 'application/x-trellis-node';
 const SIDE_KEY = 'trellis.side-panel';
 
@@ -116,12 +121,20 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [selectedEdges, setSelectedEdges] = useState<string[]>([]);
   const [rfNodes, setRfNodes] = useState<CanvasNode[]>([]);
   const [needsLayout, setNeedsLayout] = useState(false);
-  const [panel, setPanel] = useState<'edit' | 'simulate'>('edit');
+  const [panel, setPanel] = useState<'edit' | 'simulate' | 'results'>('edit');
+  const [results, setResults] = useState<Results | null>(null);
+  const [resultsError, setResultsError] = useState<string | null>(null);
+  const [resultsAt, setResultsAt] = useState<Date | null>(null);
+  const [resultsRefresh, setResultsRefresh] = useState(0);
+  const [range, setRange] = useState<RangeName>('24h');
   const [live, setLive] = useState(false);
   const [stats, setStats] = useState<FlowStats | null>(null);
   const [simInput, setSimInput] = useState<SimInput | null>(null);
   const [simResult, setSimResult] = useState<SimResult | null>(null);
-  const [simError, setSimError] = useState<string | null>(null);
+  const [simError, setSimError] = useState<SimFailure | null>(null);
+  const [simSentTypes, setSimSentTypes] = useState<string[]>([]);
+  // Until the user edits the simulation's inputs they follow the flow's trigger.
+  const simTouched = useRef(false);
   const [simRunning, setSimRunning] = useState(false);
   const [recentTypes, setRecentTypes] = useState<string[]>([]);
   const [schemas, setSchemas] = useState<api.KindSchema[]>([]);
@@ -144,7 +157,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       setHistory(createHistory({ flow: f, positions: stored ?? gridPositions(f) }));
       setSaved(isNew ? '' : serialize(f));
       setVersion(v);
-      setSimInput(defaultSimInput(f.trigger.event || 'add_to_cart'));
+      setSimInput(defaultSimInput(f));
+      simTouched.current = false;
     };
     if (isNew) start(emptyFlow(name));
     else
@@ -228,6 +242,34 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     };
   }, [live, version, name]);
 
+  // ---- results, refreshed while their panel is open ----
+  useEffect(() => {
+    if (panel !== 'results' || !version) return;
+    let alive = true;
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const load = () =>
+      api.getResults(name, statsQuery(range, new Date(), tz)).then(
+        (r) => {
+          if (!alive) return;
+          setResults(r);
+          setResultsError(null);
+          setResultsAt(new Date());
+          setResultsRefresh((n) => n + 1);
+        },
+        (e: Error) => alive && setResultsError(`Cannot load the results: ${e.message}`),
+      );
+    load();
+    const t = setInterval(load, RESULTS_REFRESH_MS);
+    return () => {
+      alive = false;
+      clearInterval(t);
+    };
+  }, [panel, version, name, range]);
+  const funnel = useMemo(
+    () => (panel === 'results' && results ? funnelByNode(results.funnel, results.stats.journeys) : null),
+    [panel, results],
+  );
+
   useEffect(() => {
     if (doc) localStorage.setItem(POSITIONS_KEY(name), JSON.stringify(doc.positions));
   }, [doc?.positions, name]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -278,10 +320,12 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               : undefined,
           simStep: step >= 0 ? step + 1 : undefined,
           simDimmed: simPath.length > 0 && step < 0,
+          funnelFigure: funnel ? (funnel[gn.id] ?? { reached: 0, share: 0 }) : undefined,
+          convertedAfter: funnel && results ? results.nodes[gn.id]?.convertedAfter : undefined,
         },
       };
     });
-  }, [graph, flow, index, stats, live, simPath]);
+  }, [graph, flow, index, stats, live, simPath, funnel, results]);
 
   // The trigger's box: above the start node, where ELK put it or the user dragged it.
   const triggerNode = useMemo<TriggerNodeType | null>(() => {
@@ -638,28 +682,41 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
     const req = buildSimRequest(simInput);
-    if (typeof req === 'string') {
+    if ('text' in req) {
       setSimError(req);
       return;
     }
     setSimRunning(true);
     setSimError(null);
+    setSimSentTypes(req.events.map((e) => e.type));
     try {
       setSimResult(await api.simulate({ flow: cleanFlow(flow), ...req }));
     } catch (e) {
       setSimResult(null);
-      setSimError((e as Error).message);
+      // The server's detail says what is wrong and where ("event 1: unknown duration unit ' days'").
+      const detail = e instanceof api.ApiError ? e.detail : undefined;
+      const text = e instanceof api.ApiError ? simErrorText(e.message, detail, req.rows) : (e as Error).message;
+      setSimError({ text, place: detail ? simErrorPlace(detail, req.rows) : {} });
     } finally {
       setSimRunning(false);
     }
   }, [flow, simInput]);
+
+  // The sample follows the trigger (its event, condition and key) until edited.
+  const triggerText = flow ? JSON.stringify(flow.trigger) : '';
+  useEffect(() => {
+    if (!flow || simTouched.current) return;
+    setSimInput(defaultSimInput(flow));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [triggerText]);
 
   const eventTypes = useMemo(() => {
     const s = new Set(recentTypes);
     if (flow) {
       if (flow.trigger.event) s.add(flow.trigger.event);
       for (const e of flow.exit_on ?? []) if (e) s.add(e);
-      if (flow.goal) s.add(flow.goal);
+      const goal = goalParts(flow.goal).event;
+      if (goal) s.add(goal);
       for (const n of flow.nodes) {
         const u = untilEventType(n);
         if (u) s.add(u);
@@ -853,7 +910,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             </button>
           </aside>
         )}
-        <aside className="side" data-testid="side-panel" data-open="true" hidden={!sideOpen}>
+        <aside className={`side ${panel === 'results' ? 'wide' : ''}`} data-testid="side-panel" data-open="true" hidden={!sideOpen}>
           <div className="tabs">
             <button type="button" className="side-toggle" onClick={() => setSideOpen(false)} aria-label="Hide side panel" title="Hide side panel">
               ›
@@ -864,7 +921,24 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             <button type="button" className={panel === 'simulate' ? 'active' : ''} onClick={() => setPanel('simulate')}>
               Simulate
             </button>
+            <button type="button" className={panel === 'results' ? 'active' : ''} onClick={() => setPanel('results')}>
+              Results
+            </button>
           </div>
+          {panel === 'results' && (
+            <ResultsPanel
+              name={name}
+              deployed={!!version}
+              results={results}
+              error={resultsError}
+              updatedAt={resultsAt}
+              range={range}
+              onRange={setRange}
+              node={selectedNode?.id}
+              nodeVariants={selectedNode?.type === 'ab' ? (selectedNode.variants ?? []).map((v) => v.name) : []}
+              refresh={resultsRefresh}
+            />
+          )}
           {panel === 'edit' && selectedNode && (
             <NodePanel
               key={selectedNode.id}
@@ -901,12 +975,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           {panel === 'simulate' && simInput && (
             <SimulatePanel
               input={simInput}
-              onInput={setSimInput}
+              onInput={(i) => {
+                simTouched.current = true;
+                setSimInput(i);
+              }}
               onRun={() => void runSim()}
               onClear={() => setSimResult(null)}
               running={simRunning}
               result={simResult}
               error={simError}
+              emptyReason={flow ? emptyPathReason(flow, simSentTypes) : ''}
             />
           )}
         </aside>

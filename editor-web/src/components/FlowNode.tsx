@@ -7,6 +7,7 @@ import { slotsOf } from '../model/graph';
 import { untilEventType, weekdaysText, type IrNode } from '../model/ir';
 import { kindLabel, kindOf } from '../model/kinds';
 import { FunnelLines } from './DeliveryFunnel';
+import { percent, type FunnelFigure } from '../model/results';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: IrNode;
@@ -19,6 +20,8 @@ export interface FlowNodeData extends Record<string, unknown> {
   variantFigures?: VariantFigures[]; // live view of an A/B node
   simStep?: number; // 1-based position in the simulated path
   simDimmed?: boolean;
+  funnelFigure?: FunnelFigure; // results view: journeys that reached this box
+  convertedAfter?: number; // results view: conversions whose last message came from this box
 }
 
 export type FlowNodeType = Node<FlowNodeData, 'trellis'>;
@@ -119,6 +122,20 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
         {summary(n)}
       </div>
       {data.counts && <LiveCounts counts={data.counts} />}
+      {data.funnelFigure && (
+        <div className="fnode-funnel" data-testid="node-funnel-reached" title="journeys that reached this step, and their share of all journeys started">
+          <div className="funnel-bar" style={{ width: `${Math.min(100, data.funnelFigure.share * 100)}%` }} />
+          <span>
+            reached <b data-count="reached">{data.funnelFigure.reached}</b> · <span data-count="share">{percent(data.funnelFigure.share)}</span>
+          </span>
+          {data.convertedAfter !== undefined && data.convertedAfter > 0 && (
+            <span title="conversions whose last message before them came from this step">
+              {' '}
+              · <b data-count="converted-after">{data.convertedAfter}</b> converted after
+            </span>
+          )}
+        </div>
+      )}
       {data.variantFigures && (
         <table className="fnode-variants" data-testid="variant-stats">
           <tbody>

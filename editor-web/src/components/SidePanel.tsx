@@ -5,10 +5,12 @@ import { diagnosticsFor, nodeLevel, plainHelp, shownMessage, type DiagnosticInde
 import { variantShare } from '../model/graph';
 import { kindLabel, shownFields, type FieldSchema } from '../model/kinds';
 import {
+  goalParts,
   priorityChoice,
   priorityFromChoice,
   untilEventType,
   type Flow,
+  type GoalSpec,
   type IrNode,
   type Variant,
 } from '../model/ir';
@@ -372,6 +374,14 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
   const reAfter = reKind === 'after' ? reEntry.slice(5).trim() : '';
   const setTrigger = (k: 'event' | 'when' | 'key') => (v: string) =>
     onChange((f) => ({ ...f, trigger: { ...f.trigger, [k]: v || undefined, event: k === 'event' ? v : f.trigger.event } }), `flow.trigger.${k}`);
+  // The goal's parts as typed (spaces kept while typing); cleanFlow writes the plain
+  // form when only the event is set.
+  const setGoal = (k: keyof GoalSpec) => (v: string) =>
+    onChange((f) => {
+      const parts = { ...goalParts(f.goal), [k]: v };
+      const empty = !parts.event && !parts.where && !parts.within && !parts.value;
+      return { ...f, goal: empty ? undefined : parts };
+    }, `flow.goal.${k}`);
   const unplaced = index.flow.filter(
     (d) => !d.field || !['flow', 'description', 'trigger', 're_entry', 'exit_on', 'goal', 'category', 'priority', 'on_cap', 'start'].includes(d.field.split('.')[0]),
   );
@@ -430,9 +440,22 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
           }
         />
       </Field>
-      <Field name="goal" label="Goal event (counts as a conversion)" diagnostics={diags('goal')}>
-        <TextInput name="goal" value={flow.goal} list={EVENT_TYPES_LIST} onChange={(v) => onChange((f) => ({ ...f, goal: v || undefined }), 'flow.goal')} />
+      <Field name="goal" label="Goal event (counts as a conversion)" diagnostics={diags('goal').concat(diags('goal.event'))}>
+        <TextInput name="goal" value={goalParts(flow.goal).event} list={EVENT_TYPES_LIST} onChange={setGoal('event')} />
       </Field>
+      {goalParts(flow.goal).event && (
+        <>
+          <Field name="goal.within" label="Counts within (from the journey's start)" diagnostics={diags('goal.within')} hint="e.g. 7d; empty: the server's default window">
+            <TextInput name="goal.within" value={goalParts(flow.goal).within ?? ''} onChange={setGoal('within')} placeholder="7d" />
+          </Field>
+          <Field name="goal.where" label="Only when (condition on the goal event)" diagnostics={diags('goal.where')}>
+            <ExpressionInput name="goal.where" value={goalParts(flow.goal).where ?? ''} onChange={setGoal('where')} placeholder='event.total > 0' />
+          </Field>
+          <Field name="goal.value" label="Revenue (value of the goal event)" diagnostics={diags('goal.value')}>
+            <ExpressionInput name="goal.value" value={goalParts(flow.goal).value ?? ''} onChange={setGoal('value')} placeholder="event.revenue" />
+          </Field>
+        </>
+      )}
       <Field name="category" label="Category" diagnostics={diags('category')} hint="transactional: order and account messages; frequency caps and quiet hours do not apply">
         <select
           id="f-category"

@@ -1,9 +1,17 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import type { SimDelivery, SimEvent, SimResult } from '../api';
 import { CONSENT_CHANNELS } from '../model/responses';
 import { OUTCOME_LABELS, outcomeSent, outcomeSummary, reasonParts, releaseText } from '../model/delivery';
 import { EVENT_TYPES_LIST } from './fields';
 import { shownMessage } from '../model/diagnostics';
+import { sampleFromTrigger, type SimErrorPlace } from '../model/simulate';
+import type { Flow } from '../model/ir';
+
+// A failed run: what went wrong in words and, when the server said, the input it is about.
+export interface SimFailure {
+  text: string;
+  place: SimErrorPlace;
+}
 
 export interface SimInput {
   user: string; // JSON text of the sample user's traits
@@ -12,14 +20,17 @@ export interface SimInput {
   unsubscribed: string[]; // channels the sample user has withdrawn consent for
 }
 
-export function defaultSimInput(triggerEvent: string): SimInput {
+// The sample for a flow: a sample user and one event of the flow's own trigger,
+// with the properties and traits its condition and key read (model/simulate.ts).
+export function defaultSimInput(flow: Flow): SimInput {
+  const sample = sampleFromTrigger(flow);
   return {
     user: JSON.stringify(
-      { first_name: 'Ana', email: 'ana@example.com', phone: '+15550100', age: 34, interests: ['education'], paid: false },
+      { first_name: 'Ana', email: 'ana@example.com', phone: '+15550100', age: 34, interests: ['education'], paid: false, ...sample.user },
       null,
       2,
     ),
-    events: [{ at: '0s', type: triggerEvent, properties: '{"value": 59, "cart_id": "c1"}' }],
+    events: [{ at: '0s', type: flow.trigger.event, properties: JSON.stringify(sample.event) }],
     coupons: '',
     unsubscribed: [],
   };
@@ -36,26 +47,28 @@ export function parseUser(text: string): Record<string, unknown> | null {
 
 export function buildSimRequest(
   input: SimInput,
-): { user: Record<string, unknown>; events: SimEvent[]; coupons: Record<string, string[]>; unsubscribed: string[] } | string {
+): { user: Record<string, unknown>; events: SimEvent[]; rows: number[]; coupons: Record<string, string[]>; unsubscribed: string[] } | SimFailure {
   const user = parseUser(input.user);
-  if (!user) return 'The sample user is not a JSON object.';
+  if (!user) return { text: 'The sample user is not a JSON object.', place: {} };
   const events: SimEvent[] = [];
+  const rows: number[] = [];
   for (const [i, e] of input.events.entries()) {
     if (!e.type.trim()) continue;
     let properties: Record<string, unknown> = {};
     if (e.properties.trim()) {
       const p = parseUser(e.properties);
-      if (!p) return `Event ${i + 1}: properties are not a JSON object.`;
+      if (!p) return { text: `Event ${i + 1}: properties are not a JSON object.`, place: { row: i, cell: 'properties' } };
       properties = p;
     }
     events.push({ at: e.at.trim() || '0s', type: e.type.trim(), properties });
+    rows.push(i);
   }
   const coupons: Record<string, string[]> = {};
   for (const line of input.coupons.split('\n')) {
     const m = /^\s*([^:\s]+)\s*:\s*(.*)$/.exec(line);
     if (m) coupons[m[1]] = m[2].split(',').map((c) => c.trim()).filter(Boolean);
   }
-  return { user, events, coupons, unsubscribed: input.unsubscribed };
+  return { user, events, rows, coupons, unsubscribed: input.unsubscribed };
 }
 
 interface Props {
@@ -65,12 +78,13 @@ interface Props {
   onClear: () => void;
   running: boolean;
   result: SimResult | null;
-  error: string | null;
+  error: SimFailure | null;
+  emptyReason: string; // why a run with no step took none
 }
 
 // Simulate: a sample user and a few events at virtual times, run by the server
 // through the runtime's own code with no real delivery.
-export function SimulatePanel({ input, onInput, onRun, onClear, running, result, error }: Props) {
+export function SimulatePanel({ input, onInput, onRun, onClear, running, result, error, emptyReason }: Props) {
   const [open, setOpen] = useState(true);
   const setEvent = (i: number, change: Partial<SimInput['events'][number]>) =>
     onInput({ ...input, events: input.events.map((e, j) => (j === i ? { ...e, ...change } : e)) });
@@ -102,24 +116,36 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
                 </tr>
               </thead>
               <tbody>
-                {input.events.map((e, i) => (
-                  <tr key={i}>
-                    <td>
-                      <input aria-label={`event ${i + 1} at`} className="mono at" value={e.at} onChange={(x) => setEvent(i, { at: x.target.value })} />
-                    </td>
-                    <td>
-                      <input aria-label={`event ${i + 1} type`} list={EVENT_TYPES_LIST} value={e.type} onChange={(x) => setEvent(i, { type: x.target.value })} />
-                    </td>
-                    <td>
-                      <input aria-label={`event ${i + 1} properties`} className="mono" value={e.properties} onChange={(x) => setEvent(i, { properties: x.target.value })} />
-                    </td>
-                    <td>
-                      <button type="button" className="link" aria-label={`remove event ${i + 1}`} onClick={() => onInput({ ...input, events: input.events.filter((_, j) => j !== i) })}>
-                        ✕
-                      </button>
-                    </td>
-                  </tr>
-                ))}
+                {input.events.map((e, i) => {
+                  const bad = error?.place.row === i ? error.place.cell ?? 'row' : null;
+                  return (
+                    <Fragment key={i}>
+                      <tr className={bad ? 'has-error' : ''}>
+                        <td>
+                          <input aria-label={`event ${i + 1} at`} aria-invalid={bad === 'at'} className={`mono at ${bad === 'at' ? 'invalid' : ''}`} value={e.at} onChange={(x) => setEvent(i, { at: x.target.value })} />
+                        </td>
+                        <td>
+                          <input aria-label={`event ${i + 1} type`} aria-invalid={bad === 'type'} className={bad === 'type' ? 'invalid' : ''} list={EVENT_TYPES_LIST} value={e.type} onChange={(x) => setEvent(i, { type: x.target.value })} />
+                        </td>
+                        <td>
+                          <input aria-label={`event ${i + 1} properties`} aria-invalid={bad === 'properties'} className={`mono ${bad === 'properties' ? 'invalid' : ''}`} value={e.properties} onChange={(x) => setEvent(i, { properties: x.target.value })} />
+                        </td>
+                        <td>
+                          <button type="button" className="link" aria-label={`remove event ${i + 1}`} onClick={() => onInput({ ...input, events: input.events.filter((_, j) => j !== i) })}>
+                            ✕
+                          </button>
+                        </td>
+                      </tr>
+                      {bad && error && (
+                        <tr>
+                          <td colSpan={4} className="field-msg error" data-testid="sim-event-error" role="alert">
+                            {error.text}
+                          </td>
+                        </tr>
+                      )}
+                    </Fragment>
+                  );
+                })}
               </tbody>
             </table>
             <button type="button" onClick={() => onInput({ ...input, events: [...input.events, { at: '1h', type: '', properties: '' }] })}>
@@ -143,10 +169,19 @@ export function SimulatePanel({ input, onInput, onRun, onClear, running, result,
           </button>
         )}
       </div>
-      {error && <div className="banner error">{error}</div>}
+      {error && error.place.row === undefined && (
+        <div className="banner error" data-testid="sim-error" role="alert">
+          {error.text}
+        </div>
+      )}
       {result && (
         <div className="sim-result" data-testid="sim-result">
           <h3>Path</h3>
+          {result.steps.length === 0 && result.path.length === 0 && (
+            <p className="banner info" data-testid="sim-empty">
+              {emptyReason}
+            </p>
+          )}
           <ol className="sim-path" data-testid="sim-path">
             {result.steps.length > 0
               ? result.steps.map((s, i) => (

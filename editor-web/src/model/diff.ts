@@ -31,6 +31,10 @@ const FIELD_WORDS: Record<string, string> = {
   'trigger.key': 'one journey per',
   exit_on: 'exit events',
   goal: 'goal',
+  'goal.event': 'goal',
+  'goal.where': 'goal condition',
+  'goal.within': 'goal window',
+  'goal.value': 'goal value',
   start: 'start step',
   re_entry: 're-entry',
   description: 'description',
@@ -60,7 +64,9 @@ function flatten(o: Record<string, unknown>, prefix = '', out: Record<string, un
   for (const [k, v] of Object.entries(o)) {
     if (IGNORED.has(k) && prefix === '') continue;
     const path = prefix + k;
-    if (k === 'variants' && Array.isArray(v) && prefix === '') {
+    if (k === 'goal' && typeof v === 'string' && prefix === '') {
+      out['goal.event'] = v; // the plain form and {event} are the same goal
+    } else if (k === 'variants' && Array.isArray(v) && prefix === '') {
       for (const variant of v as { name: string; weight: number; next?: string }[]) {
         out[`variants.${variant.name}.weight`] = variant.weight;
         out[`variants.${variant.name}.next`] = variant.next;

@@ -70,7 +70,7 @@ export interface Flow {
   trigger: Trigger;
   re_entry?: string;
   exit_on?: string[];
-  goal?: string;
+  goal?: Goal;
   // Governed delivery (docs/ir-json.md); absent means the default.
   category?: string; // 'marketing' | 'transactional'
   priority?: string | number; // 'high' | 'normal' | 'low' | '0'..'100'
@@ -165,8 +165,35 @@ export function cleanNode(node: IrNode): IrNode {
 // something the checker should report on, not silently drop).
 const TEXT_FIELDS = new Set(['match', 'text', 'subject', 'body', 'url', 'pool']);
 
+// A flow's goal (docs/results.md): an event type alone, or with a `where` condition,
+// a `within` window from the journey's entry and a `value` expression for revenue.
+export interface GoalSpec {
+  event: string;
+  where?: string;
+  within?: string;
+  value?: string;
+}
+export type Goal = string | GoalSpec;
+
+export function goalParts(goal: Goal | undefined): GoalSpec {
+  if (typeof goal === 'string') return { event: goal };
+  return goal ? { ...goal } : { event: '' };
+}
+
+// The goal as files write it: the plain event type when nothing else is set.
+export function goalFrom(parts: GoalSpec): Goal | undefined {
+  const out: GoalSpec = { event: parts.event.trim() };
+  for (const k of ['where', 'within', 'value'] as const) {
+    const v = parts[k]?.trim();
+    if (v) out[k] = v;
+  }
+  if (!out.where && !out.within && !out.value) return out.event || undefined;
+  return out;
+}
+
 export function cleanFlow(flow: Flow): Flow {
   const out: Flow = { ...flow, nodes: flow.nodes.map(cleanNode) };
+  if (out.goal !== undefined) out.goal = goalFrom(goalParts(out.goal));
   for (const k of ['description', 're_entry', 'goal', 'category', 'priority', 'on_cap', 'start'] as const) {
     if (out[k] === undefined || out[k] === '') delete out[k];
   }
