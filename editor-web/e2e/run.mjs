@@ -113,7 +113,7 @@ async function autoLayout() {
   const canvas = page.getByTestId('canvas');
   const before = Number(await canvas.getAttribute('data-layouts'));
   await page.getByRole('button', { name: 'Auto-layout' }).click();
-  await until('the new layout', async () => Number(await canvas.getAttribute('data-layouts')) > before, 10000, 50);
+  await until('the new layout', async () => Number(await canvas.getAttribute('data-layouts')) > before, 30000, 50); // ELK in a worker: seconds on a loaded machine
   await page.waitForTimeout(400);
 }
 
