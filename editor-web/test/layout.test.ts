@@ -10,6 +10,7 @@ import {
   overlaps,
   routeFits,
   TRIGGER_ID,
+  WARM_UP_FLOW,
   type Box,
   type Layout,
 } from '../src/model/layout';
@@ -131,3 +132,11 @@ export function generatedFlow(n: number): Flow {
   nodes.push({ id: 'done', type: 'exit' });
   return { flow: 'generated', trigger: { event: 'signed_up' }, re_entry: 'never', start: ids[0], nodes };
 }
+
+describe('the warm-up flow', () => {
+  it('is a flow ELK lays out, with every kind of arrow', async () => {
+    const l = await layoutFlow(new ELK(), WARM_UP_FLOW, {});
+    expect(Object.keys(l.positions).sort()).toEqual(['__trigger', 'done', 'hold', 'mail', 'pick', 'split', 'text'].sort());
+    expect(Object.keys(l.routes)).toHaveLength(9); // the trigger's, yes/no, timeout/event, a/b, two next
+  });
+});

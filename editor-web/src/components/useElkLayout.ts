@@ -8,7 +8,7 @@ import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Flow } from '../model/ir';
 import type { Position } from '../model/graph';
-import { layoutFlow, TRIGGER_ID, type Elk, type Layout, type MeasuredBox } from '../model/layout';
+import { layoutFlow, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
 
 let elk: Elk | null = null;
 function elkInstance(): Elk {
@@ -16,10 +16,11 @@ function elkInstance(): Elk {
   return elk;
 }
 
-// Starts ELK's worker (1.6 MB of script to parse) while the page has nothing else to do,
-// so the first flow opened does not wait for it.
+// Starts ELK's worker (1.6 MB of script to parse) and lays out a small flow with every
+// kind of arrow while the page has nothing else to do, so the first flow opened finds
+// the worker parsed and the layered algorithm compiled.
 export function warmUpLayout() {
-  void elkInstance().layout({ id: 'warm-up', children: [] }).catch(() => {});
+  void layoutFlow(elkInstance(), WARM_UP_FLOW, {}).catch(() => {});
 }
 
 let textCanvas: CanvasRenderingContext2D | null = null;

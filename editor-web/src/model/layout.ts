@@ -253,3 +253,21 @@ export function gridPositions(flow: Flow): Record<string, Position> {
   flow.nodes.forEach((n, i) => (out[n.id] = { x: (i % 6) * (NODE_WIDTH + 40), y: (1 + Math.floor(i / 6)) * (NODE_HEIGHT + 60) }));
   return out;
 }
+
+// A small flow with every kind of arrow (yes/no, timeout and event, variants with
+// shares), laid out once while the editor starts: the first real layout then finds
+// ELK's worker parsed and its layered algorithm compiled by the JIT, which on a cold,
+// loaded machine was most of the first flow's wait (docs/benchmarks.md#editor).
+export const WARM_UP_FLOW: Flow = {
+  flow: 'warm_up',
+  trigger: { event: 'signed_up' },
+  start: 'pick',
+  nodes: [
+    { id: 'pick', type: 'segment', match: 'user.age > 30', yes: 'hold', no: 'split' },
+    { id: 'hold', type: 'wait', for: '1h', until_event: 'order_paid', next: 'split', on_event: 'done' },
+    { id: 'split', type: 'ab', variants: [{ name: 'a', weight: 50, next: 'text' }, { name: 'b', weight: 50, next: 'mail' }] },
+    { id: 'text', type: 'sms', text: 'Hi', next: 'done' },
+    { id: 'mail', type: 'email', subject: 'Hi', body: 'Hi', next: 'done' },
+    { id: 'done', type: 'exit' },
+  ],
+} as Flow;
