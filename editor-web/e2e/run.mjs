@@ -190,6 +190,9 @@ try {
     await addNode('exit', 'done');
     await autoLayout();
     assert.equal(await page.locator('.react-flow__node-trellis').count(), 8);
+    // Labels and the two starting variants filled above came from the server's table.
+    assert.equal(await node('nudge').locator('.type-chip').textContent(), 'A/B split');
+    assert.equal(await node('sms_a').locator('.type-chip').textContent(), 'SMS');
   });
 
   await stage('diagnostic-shown', async () => {

@@ -309,6 +309,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         data: {
           node: gn.data.node,
           start: gn.data.start,
+          // In the data, so boxes drawn before the table arrived get their labels with it.
+          label: kindLabel(gn.data.node.type),
           severity: worstSeverity(problems),
           problems: problems.map((p) => shownMessage(p)),
           handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
@@ -325,7 +327,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         },
       };
     });
-  }, [graph, flow, index, stats, live, simPath, funnel, results]);
+  }, [graph, flow, index, stats, live, simPath, funnel, results, schemas]);
 
   // The trigger's box: above the start node, where ELK put it or the user dragged it.
   const triggerNode = useMemo<TriggerNodeType | null>(() => {

@@ -5,13 +5,14 @@ import { boxFigures, type VariantFigures } from '../model/live';
 import type { MessageFunnel } from '../model/delivery';
 import { slotsOf } from '../model/graph';
 import { untilEventType, weekdaysText, type IrNode } from '../model/ir';
-import { kindLabel, kindOf } from '../model/kinds';
+import { kindOf } from '../model/kinds';
 import { FunnelLines } from './DeliveryFunnel';
 import { percent, type FunnelFigure } from '../model/results';
 
 export interface FlowNodeData extends Record<string, unknown> {
   node: IrNode;
   start: boolean;
+  label: string; // the kind's label from the server's table ("A/B split")
   severity?: 'error' | 'warning';
   problems: string[]; // diagnostic messages, shown as a tooltip
   handleSeverity: Record<string, 'error' | 'warning'>;
@@ -108,7 +109,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
     <div className={classes.join(' ')} data-node={n.id} data-severity={data.severity ?? ''} title={data.problems.join('\n')}>
       <Handle type="target" position={Position.Top} id="in" className="handle-in" />
       <div className="fnode-head">
-        <span className={`type-chip type-${n.type}`}>{kindLabel(n.type)}</span>
+        <span className={`type-chip type-${n.type}`}>{data.label}</span>
         <span className="fnode-id">{n.id}</span>
         {data.start && <span className="start-chip">start</span>}
         {data.simStep !== undefined && <span className="sim-chip">{data.simStep}</span>}
