@@ -162,7 +162,7 @@ async function canvasGeometry() {
 
 async function openFlow(name) {
   await page.goto(`${server.base}/#/flows/${name}`);
-  await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 15000 });
+  await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 30000 }); // ELK is slow on a loaded box
   await page.locator('.react-flow__node').first().waitFor();
   await page.waitForTimeout(100); // one more frame for the routes of re-measured boxes
 }
