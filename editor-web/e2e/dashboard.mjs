@@ -154,10 +154,11 @@ function knownStats(round) {
         ],
       },
     ],
+    // As the server counts: reached[0] is every journey that entered the flow.
     funnel: [
-      { path: ['split', 'sms_friendly', 'done'], journeys: friendly[0], reached: [friendly[0], friendly[0], friendly[0]] },
-      { path: ['split', 'sms_urgent', 'done'], journeys: urgent[0], reached: [urgent[0], urgent[0], urgent[0]] },
-      { path: ['split', 'done'], journeys: 20, reached: [20, 20] },
+      { path: ['split', 'sms_friendly', 'done'], journeys, reached: [journeys, friendly[0], friendly[0]] },
+      { path: ['split', 'sms_urgent', 'done'], journeys, reached: [journeys, urgent[0], urgent[0]] },
+      { path: ['split', 'done'], journeys, reached: [journeys, 20] },
     ],
     from: series[0].start,
     to: '2026-12-04T00:00:00Z',
@@ -264,6 +265,8 @@ try {
     assert.equal(await node('sms_urgent').locator('[data-count="reached"]').textContent(), '90');
     assert.equal(await node('sms_urgent').locator('[data-count="share"]').textContent(), '45.0%');
     assert.equal(await node('sms_urgent').locator('[data-count="converted-after"]').textContent(), '15');
+    assert.equal(await node('split').locator('[data-count="reached"]').textContent(), '200');
+    assert.equal(await node('done').locator('[data-count="reached"]').textContent(), '200');
     await page.screenshot({ path: path.join(artifacts, 'not-enough-data.png'), fullPage: true });
 
     // Live refresh: the next answer has a winner; the page follows without a reload.

@@ -274,11 +274,22 @@ export interface FunnelFigure {
   share: number; // of the journeys that entered the flow, 0..1
 }
 
-// Journeys that reached each node, summed over the paths through the flow (a node on
-// two paths counts both), with its share of all journeys started.
+// Journeys that reached each node. A path's `reached[i]` counts the journeys that
+// entered path[i] by the arrow from path[i-1] (reached[0]: journeys that entered the
+// flow), so paths that share a beginning repeat its counts: each arrow is counted once,
+// and a node's figure adds up the arrows into it.
 export function funnelByNode(funnel: FunnelPath[], journeys: number): Record<string, FunnelFigure> {
+  const byArrow = new Map<string, { node: string; n: number }>();
+  for (const p of funnel) {
+    p.path.forEach((node, i) => {
+      const arrow = `${i === 0 ? '' : p.path[i - 1]}>${node}`;
+      const n = p.reached[i] ?? 0;
+      const seen = byArrow.get(arrow);
+      if (!seen || n > seen.n) byArrow.set(arrow, { node, n });
+    });
+  }
   const reached: Record<string, number> = {};
-  for (const p of funnel) p.path.forEach((node, i) => (reached[node] = (reached[node] ?? 0) + (p.reached[i] ?? 0)));
+  for (const { node, n } of byArrow.values()) reached[node] = (reached[node] ?? 0) + n;
   const out: Record<string, FunnelFigure> = {};
   for (const [node, n] of Object.entries(reached)) out[node] = { reached: n, share: journeys ? n / journeys : 0 };
   return out;
