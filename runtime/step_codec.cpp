@@ -1,6 +1,7 @@
 #include "runtime/step_codec.h"
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "nodes/reason_text.h"
@@ -80,7 +81,9 @@ size_t time_at(std::string_view s, size_t at, int64_t& ms) {
         digits_at(s, at + 17, 2)) *
            1000 +
        millis;
-  std::string back;
+  // Rendered back into a kept buffer: no allocation per time on the writer.
+  thread_local std::string back;
+  back.clear();
   nodes::append_time(back, ms);
   return back == s.substr(at, length) ? length : 0;
 }
@@ -131,8 +134,18 @@ bool shape_of(const std::string& reason, const std::string& user_id, TimeMs step
       i = end;
       continue;
     }
-    shape += c;
-    ++i;
+    // A run of plain text, appended at once: it ends before the next byte
+    // that may begin a value (a digit, the user id's first byte) or is a
+    // placeholder byte.
+    const char user_first = user_id.empty() ? '\0' : user_id[0];
+    size_t end = i + 1;
+    while (end < s.size()) {
+      const char d = s[end];
+      if (is_digit(d) || d == user_first || d == kTime || d == kNumber || d == kUser) break;
+      ++end;
+    }
+    shape.append(s.data() + i, end - i);
+    i = end;
   }
   return true;
 }
@@ -166,7 +179,12 @@ bool get_word(std::string_view in, size_t& pos, int64_t& id, std::string_view& l
 
 bool valid_utf8_bytes(std::string_view s) {
   size_t i = 0;
-  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;  // most text is ASCII
+  // Most text is ASCII: eight bytes at a time while no high bit is set.
+  for (uint64_t word = 0; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
@@ -378,7 +396,11 @@ std::string encode_event(const std::string& json, TimeMs base, Words& words) {
   if (pos < s.size() && s[pos] == '-') ++pos;
   while (pos < s.size() && is_digit(s[pos])) ++pos;
   if (pos - time_start > 18 || pos == time_start) return json;
-  const int64_t time = std::stoll(std::string(s.substr(time_start, pos - time_start)));
+  const std::string_view time_text = s.substr(time_start, pos - time_start);
+  const int64_t time = std::stoll(std::string(time_text));
+  // The parts are copied as they are, so the form reads back the same exactly
+  // when the time does ("-0", "007" would not): no decoding to compare.
+  if (std::to_string(time) != time_text) return json;
   if (!expect(s, pos, ",\"properties\":") || s.back() != '}') return json;
   std::string out;
   out += kFormatTag;
@@ -388,8 +410,7 @@ std::string encode_event(const std::string& json, TimeMs base, Words& words) {
   put_varint(out, zigzag(time - base));
   out += s.substr(pos, s.size() - 1 - pos);
   // Only a form that reads back the same is kept ("-0", "007" would not).
-  std::optional<std::string> back = try_decode_event(out, base, words);
-  return back && *back == json ? out : json;
+  return out;
 }
 
 std::string decode_event(const std::string& stored, TimeMs base, Words& words) {
@@ -407,6 +428,8 @@ std::string encode_visits(const std::string& text, Words& words) {
     if (end == std::string::npos) end = text.size();
     const size_t eq = text.find('=', start);
     if (eq == std::string::npos || eq >= end || end - eq - 1 > 9 || end == eq + 1) return text;
+    // Only a count as std::to_string writes it reads back the same ("07" would not).
+    if (end - eq - 1 > 1 && text[eq + 1] == '0') return text;
     uint64_t count = 0;
     for (size_t i = eq + 1; i < end; ++i) {
       if (!is_digit(text[i])) return text;
@@ -416,8 +439,7 @@ std::string encode_visits(const std::string& text, Words& words) {
     put_varint(out, count);
     start = end + 1;
   }
-  std::optional<std::string> back = try_decode_visits(out, words);
-  return back && *back == text ? out : text;
+  return out;
 }
 
 std::string decode_visits(const std::string& stored, Words& words) {
