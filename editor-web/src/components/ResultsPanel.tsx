@@ -3,7 +3,7 @@
 // drill-down from the box selected on the canvas to its journeys and their traces.
 // The editor refreshes the numbers while the panel is open (no reload); every table
 // exports as CSV.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import * as api from '../api';
 import {
   abCsv,
@@ -222,8 +222,17 @@ function DrillDown({ name, node, variants, refresh }: { name: string; node?: str
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
 
+  // The first page follows every refresh, unless the user paged on (More): then the
+  // list stays as read until a filter changes.
+  const paged = useRef(false);
+  const filterKey = `${node}|${state}|${variant}`;
+  const lastFilter = useRef('');
   useEffect(() => {
     if (!node) return;
+    if (lastFilter.current !== filterKey) {
+      lastFilter.current = filterKey;
+      paged.current = false;
+    } else if (paged.current) return;
     let alive = true;
     api.listJourneys(name, journeysQuery({ node, state, variant, limit: 50 })).then(
       (p) => {
@@ -237,13 +246,14 @@ function DrillDown({ name, node, variants, refresh }: { name: string; node?: str
     return () => {
       alive = false;
     };
-  }, [name, node, state, variant, refresh]);
+  }, [name, node, state, variant, refresh, filterKey]);
 
   if (!node) {
     return <p className="muted small drill-hint">Click a box on the canvas to list the journeys at it and their paths.</p>;
   }
   const more = async () => {
     if (!next) return;
+    paged.current = true;
     const p = await api.listJourneys(name, journeysQuery({ node, state, variant, limit: 50, after: next }));
     setRows((r) => [...r, ...p.journeys]);
     setNext(p.next);
