@@ -317,9 +317,12 @@ void HttpServer::install_hooks() {
                  {{"method", req.method}, {"route", route}, {"status", std::to_string(res.status)}})
         .inc();
     if (log_.request_lines()) {
+      // A user id is personal data: user routes log their pattern instead
+      // (docs/security.md#erasure).
+      const bool personal = route.rfind("/v1/users/", 0) == 0;
       log_.info({{"msg", "request"},
                  {"method", req.method},
-                 {"path", req.path},
+                 {"path", personal ? route : req.path},
                  {"route", route},
                  {"status", res.status},
                  {"ms", seconds * 1000.0},

@@ -84,8 +84,10 @@ int64_t parse_int(const std::string& text, const char* what) {
 }
 
 void require_known_user(runtime::Engine& engine, const std::string& user) {
-  if (!engine.profile(user) && engine.journeys_of_user(user).empty())
-    throw HttpError{404, "unknown_user", "no profile and no journeys for user " + user};
+  if (engine.profile(user) || !engine.journeys_of_user(user).empty()) return;
+  if (std::optional<std::string> into = engine.merged_into(user))
+    throw HttpError{404, "merged_user", "user " + user + " was merged into " + *into};
+  throw HttpError{404, "unknown_user", "no profile and no journeys for user " + user};
 }
 
 void require_known_flow(FlowCatalog& flows, const std::string& name) {
@@ -322,6 +324,30 @@ void get_user(ApiContext& ctx, const Request& req, Response& res) {
   reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(*profile)}});
 }
 
+// Erasure and export (docs/security.md#erasure). Both need the write scope;
+// the access log shows their route, not the user id.
+void delete_user(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = identifier_param(ctx, req, "user_id");
+  auto erased = ctx.engine.erase_user(user);
+  if (!erased.ok()) throw HttpError{503, "store_unavailable", erased.error().message};
+  if (!erased->held) throw HttpError{404, "unknown_user", "nothing held about user " + user};
+  reply_json(res, 200,
+             {{"user_id", user},
+              {"erased", true},
+              {"journeys", erased->journeys},
+              {"journeys_exited", erased->journeys_exited},
+              {"deliveries", erased->deliveries}});
+}
+
+json export_json(const ApiContext& ctx, const std::string& user, const runtime::UserExport& e);
+
+void export_user(ApiContext& ctx, const Request& req, Response& res) {
+  std::string user = identifier_param(ctx, req, "user_id");
+  runtime::UserExport held = ctx.engine.export_user(user);
+  if (!held.held()) throw HttpError{404, "unknown_user", "nothing held about user " + user};
+  reply_json(res, 200, export_json(ctx, user, held));
+}
+
 json consent_reply(const runtime::Engine& engine, const std::string& user) {
   return {{"user_id", user}, {"channels", consent_to_json(engine.consent(user))}};
 }
@@ -368,6 +394,31 @@ void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   json out = json::array();
   for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(public_journey_json(ctx, j));
   reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
+}
+
+json export_json(const ApiContext& ctx, const std::string& user, const runtime::UserExport& e) {
+  json journeys = json::array();
+  for (const auto& detail : e.journeys) {
+    json j = public_journey_json(ctx, detail.journey);
+    j["trigger_event"] = json::parse(detail.journey.trigger_event, nullptr, false);
+    j["last_event"] = json::parse(detail.journey.last_event, nullptr, false);
+    json steps = json::array();
+    for (const auto& s : detail.steps) steps.push_back(step_to_json(s));
+    j["steps"] = steps;
+    journeys.push_back(j);
+  }
+  json deliveries = json::array();
+  for (const auto& d : e.deliveries) {
+    json item = delivery_to_json(d);
+    item["journey_id"] = public_journey_id(ctx, d.journey_id);
+    deliveries.push_back(item);
+  }
+  return {{"user_id", user},
+          {"traits", e.profile ? json::parse(*e.profile) : json::object()},
+          {"merged_ids", e.merged_ids},
+          {"consent", consent_to_json(e.consent)},
+          {"journeys", journeys},
+          {"deliveries", deliveries}};
 }
 
 std::vector<std::string> coupon_codes(const HttpServer& server, const Request& req) {
@@ -607,6 +658,12 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.put("/v1/users/" + kName,
              [s, c](const Request& q, Response& r) { put_user(*s, *c, q, r); });
   server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { get_user(*c, q, r); });
+  server.del(
+      "/v1/users/" + kName, [c](const Request& q, Response& r) { delete_user(*c, q, r); },
+      Access::kWrite);
+  server.get(
+      "/v1/users/" + kName + "/export",
+      [c](const Request& q, Response& r) { export_user(*c, q, r); }, Access::kWrite);
   server.put("/v1/users/" + kName + "/consent",
              [s, c](const Request& q, Response& r) { put_consent(*s, *c, q, r); });
   server.get("/v1/users/" + kName + "/consent",

@@ -566,6 +566,36 @@ JourneyRecord for_reading(JourneyRecord j) {
 
 }  // namespace
 
+Result<ErasureSummary> Engine::erase_user(const std::string& user_id) {
+  ErasureSummary summary;
+  Work w;
+  w.apply = [&](Processor& p, Store&) { summary = p.erase_user(user_id); };
+  if (Status s = impl_->write(w); !s) return Error{s.message()};
+  return summary;
+}
+
+UserExport Engine::export_user(const std::string& user_id) const {
+  // Deliveries are read by user (a scan of the outbox): bounded all the same.
+  constexpr size_t kMaxDeliveries = 1'000'000;
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  StoreReader& reader = *impl_->reader_;
+  UserExport out;
+  out.profile = reader.profile(user_id);
+  out.merged_ids = reader.merged_ids(user_id);
+  out.consent = reader.consent(user_id);
+  for (JourneyRecord& j : reader.journeys_of(user_id, "")) {
+    std::vector<StepRecord> steps = reader.steps(j.id);
+    out.journeys.push_back(JourneyDetail{for_reading(std::move(j)), std::move(steps)});
+  }
+  out.deliveries = reader.deliveries(user_id, "", kMaxDeliveries);
+  return out;
+}
+
+std::optional<std::string> Engine::merged_into(const std::string& id) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->merged_into(id);
+}
+
 std::vector<JourneyRecord> Engine::journeys_of_user(const std::string& user_id) const {
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   std::vector<JourneyRecord> out;

@@ -118,6 +118,27 @@ struct JourneyDetail {
   std::vector<StepRecord> steps;
 };
 
+// What DELETE /v1/users/{id} did (docs/security.md#erasure).
+struct ErasureSummary {
+  bool held = false;  // the store held something about the user
+  int64_t journeys = 0;
+  int64_t journeys_exited = 0;  // live ones, exited with reason `erased`
+  int64_t deliveries = 0;
+};
+
+// Everything the store holds about a user (GET /v1/users/{id}/export).
+struct UserExport {
+  std::optional<std::string> profile;   // traits, a JSON object
+  std::vector<std::string> merged_ids;  // anonymous ids merged into the user
+  std::vector<ConsentRecord> consent;
+  std::vector<JourneyDetail> journeys;  // each with its steps
+  std::vector<DeliveryRecord> deliveries;
+  bool held() const {
+    return profile || !merged_ids.empty() || !consent.empty() || !journeys.empty() ||
+           !deliveries.empty();
+  }
+};
+
 struct EngineMetrics {
   int64_t events_accepted = 0;
   int64_t events_duplicate = 0;
@@ -180,6 +201,14 @@ class Engine {
   Result<int64_t> load_coupons(const std::string& pool, const std::vector<std::string>& codes);
   int64_t coupons_left(const std::string& pool) const;
 
+  // Erases what the store holds about a user (docs/security.md#erasure): live
+  // journeys exit with reason `erased`, unsent messages are suppressed, and
+  // the user's data is erased while counts stay; durable on return.
+  Result<ErasureSummary> erase_user(const std::string& user_id);
+  // Everything held about a user, read from the committed state.
+  UserExport export_user(const std::string& user_id) const;
+  // The user an anonymous id was merged into (docs/events.md#identity).
+  std::optional<std::string> merged_into(const std::string& id) const;
   std::vector<JourneyRecord> journeys_of_user(const std::string& user_id) const;
   std::optional<JourneyDetail> journey(int64_t id) const;
   // Deliveries by user and/or flow (empty = any), oldest first.

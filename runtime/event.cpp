@@ -58,6 +58,8 @@ Status parse_trellis(const json& o, Event* e) {
   e->id = string_field(o, "id");
   e->type = string_field(o, "type");
   e->user_id = string_field(o, "user_id");
+  if (e->type == "identify" || e->type == "alias")
+    e->anonymous_id = string_field(o, "anonymous_id");
   if (e->type == "identify") {
     e->form = EventForm::kSegmentIdentify;
     if (o.contains("traits")) return read_object(o, "traits", &e->properties_json);
@@ -65,7 +67,14 @@ Status parse_trellis(const json& o, Event* e) {
     e->form = EventForm::kTrellis;
   }
   if (auto s = read_time(o, "time", &e->time); !s) return s;
-  return read_object(o, "properties", &e->properties_json);
+  if (auto s = read_object(o, "properties", &e->properties_json); !s) return s;
+  // An alias names the anonymous id as `properties.previous_id`, as the
+  // Segment form's alias event carries it.
+  auto properties = o.find("properties");
+  if (e->type == "alias" && e->anonymous_id.empty() && properties != o.end() &&
+      properties->is_object())
+    e->anonymous_id = string_field(*properties, "previous_id");
+  return Status();
 }
 
 // Reads an optional object field as JSON (an empty object when absent).
@@ -120,6 +129,7 @@ Status segment_properties(const json& o, const std::string& kind, Event* e, json
     const std::string previous = string_field(o, "previousId");
     if (previous.empty()) return Error{"Segment alias without `previousId`"};
     *properties = {{"previous_id", previous}};
+    e->anonymous_id = previous;
     return Status();
   }
   return Error{"Segment `" + kind +
@@ -137,6 +147,9 @@ Status parse_segment(const json& o, const json* envelope, const ParseContext& co
   if (e->user_id.empty()) e->user_id = string_field(o, "anonymousId");
   if (auto s = segment_time(o, envelope, context, e); !s) return s;
   if (kind == "identify") {
+    // An identify carrying both ids links the visitor to the user.
+    const std::string anonymous = string_field(o, "anonymousId");
+    if (anonymous != e->user_id) e->anonymous_id = anonymous;
     e->form = EventForm::kSegmentIdentify;
     e->type = "identify";
     return read_object(o, "traits", &e->properties_json);
@@ -244,6 +257,9 @@ Status check_event_limits(const Event& e, const WireNames& names, const IngestLi
     if (Status s = check_identifier(names.user_id, e.user_id, limits.max_id_bytes); !s) return s;
   if (!e.id.empty())
     if (Status s = check_identifier(names.id, e.id, limits.max_id_bytes); !s) return s;
+  if (!e.anonymous_id.empty())
+    if (Status s = check_identifier("anonymous id", e.anonymous_id, limits.max_id_bytes); !s)
+      return s;
   if (e.properties_json.size() > limits.max_properties_bytes)
     return Error{std::string("`") + names.properties + "` is larger than " +
                  std::to_string(limits.max_properties_bytes) + " bytes"};

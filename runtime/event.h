@@ -29,6 +29,11 @@ struct Event {
   std::optional<TimeMs> time;          // the event's own time; empty means "now"
   std::string properties_json = "{}";  // JSON object: properties, or traits for identify
   EventForm form = EventForm::kTrellis;
+  // Identity: an anonymous id this call says is `user_id` (Segment identify
+  // with both `userId` and `anonymousId`, alias's `previousId`, the Trellis
+  // form's `anonymous_id` on identify or alias). Applying the event merges
+  // the anonymous id into the user (docs/events.md#identity). Empty: no link.
+  std::string anonymous_id;
 
   // True for Segment identify (and Trellis events of type "identify"): the
   // properties are traits to merge into the user's profile.

@@ -1,6 +1,8 @@
 #include "runtime/processor.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <tuple>
 #include <unordered_set>
 #include <nlohmann/json.hpp>
@@ -279,6 +281,7 @@ Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& op
       delivery_(options.delivery),
       next_journey_id_(store.max_journey_id()) {
   build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
+  build_merged_filter(0);
 }
 
 Processor::~Processor() = default;
@@ -374,6 +377,21 @@ EventOutcome Processor::apply_event(const PreparedEvent& prepared, std::string* 
     feedback_on = std::move(delivery.value());
   }
   if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return EventOutcome::kDuplicate;
+  // Identity: an id merged into a user is that user; an identify or alias
+  // linking an anonymous id merges it first, so the event itself (traits,
+  // a trigger) already applies to the merged user.
+  std::optional<std::string> known = merged_into(event.user_id);
+  const std::string& user = known ? *known : event.user_id;
+  if (!event.anonymous_id.empty() && !user.empty()) merge_identity(event.anonymous_id, user);
+  if (!known) return apply_known(prepared, std::move(feedback_on));
+  PreparedEvent resolved = prepared;
+  resolved.event.user_id = *known;
+  return apply_known(resolved, std::move(feedback_on));
+}
+
+EventOutcome Processor::apply_known(const PreparedEvent& prepared,
+                                    std::optional<DeliveryRecord> feedback_on) {
+  const Event& event = prepared.event;
   if (event.is_identify()) {
     merge_profile(event.user_id, event.properties_json);
     return EventOutcome::kApplied;
@@ -577,6 +595,98 @@ void Processor::note_new_journey(const std::string& user, const std::string& flo
   if (journey_filter_->size() >= journey_filter_->capacity())
     build_journey_filter(2 * journey_filter_->capacity());
   journey_filter_->add(user, flow);
+}
+
+void Processor::build_merged_filter(size_t capacity) {
+  std::vector<std::string> ids;
+  store_.for_each_merged_id([&ids](const std::string& id) { ids.push_back(id); });
+  merged_filter_.emplace(std::max(capacity, 2 * ids.size()));
+  for (const std::string& id : ids) merged_filter_->add(id, "");
+}
+
+std::optional<std::string> Processor::merged_into(const std::string& id) {
+  if (id.empty() || !merged_filter_->may_contain(id, "")) return std::nullopt;
+  return store_.merged_into(id);
+}
+
+// Merges an anonymous id into a known user, in the writer's transaction, so
+// no other input of either id runs in between (the engine applies inputs one
+// at a time). The first link of an anonymous id wins: a later identify that
+// names it with another user changes nothing (docs/events.md#identity).
+void Processor::merge_identity(const std::string& anonymous_id, const std::string& user_id) {
+  if (anonymous_id == user_id || merged_into(anonymous_id)) return;
+  // Traits: the known user's win over the visitor's.
+  if (std::optional<std::string> visitor = store_.profile(anonymous_id)) {
+    const std::string merged = merge_json_objects(*visitor, profile_of(user_id).json);
+    (void)store_.put_profile(user_id, merged, now_);  // a failure fails the commit
+  }
+  settle_merge_conflicts(anonymous_id, user_id);
+  std::vector<std::string> flows;
+  for (const JourneyRecord& r : store_.journeys_of(anonymous_id, "")) flows.push_back(r.flow);
+  (void)store_.merge_user(anonymous_id, user_id, now_);  // a failure fails the commit
+  for (const std::string& flow : flows) note_new_journey(user_id, flow);
+  if (merged_filter_->size() >= merged_filter_->capacity())
+    build_merged_filter(2 * merged_filter_->capacity());
+  merged_filter_->add(anonymous_id, "");
+  profiles_.erase(anonymous_id);
+  profiles_.erase(user_id);
+}
+
+// One live journey per user, flow and key: when both ids have one, the older
+// goes on and the other exits with reason `merged`.
+void Processor::settle_merge_conflicts(const std::string& anonymous_id,
+                                       const std::string& user_id) {
+  std::vector<JourneyRecord> visitor = store_.journeys_of(anonymous_id, "");
+  if (visitor.empty()) return;
+  std::vector<JourneyRecord> known = store_.journeys_of(user_id, "");
+  auto older = [](const JourneyRecord& a, const JourneyRecord& b) {
+    return std::tie(a.entered_at, a.id) < std::tie(b.entered_at, b.id);
+  };
+  for (JourneyRecord& v : visitor) {
+    if (!is_live(v.state)) continue;
+    for (JourneyRecord& k : known) {
+      if (!is_live(k.state) || k.flow != v.flow || k.key != v.key) continue;
+      JourneyRecord& kept = older(v, k) ? v : k;
+      Journey other(older(v, k) ? k : v);
+      end_journey(
+          other, Lifecycle::kExited, "merged",
+          "merged: journey " + std::to_string(kept.id) + " of the same flow and key goes on");
+      ++counters_.journeys_exited;
+      (older(v, k) ? k : v).state = other.rec.state;  // ended: no further conflict
+      break;
+    }
+  }
+}
+
+namespace {
+
+// The id erased journeys and deliveries keep: names nobody, differs per erasure.
+std::string erased_user_id() {
+  static std::mt19937_64 random{std::random_device{}()};
+  char text[32];
+  std::snprintf(text, sizeof text, "erased-%016llx", static_cast<unsigned long long>(random()));
+  return text;
+}
+
+}  // namespace
+
+ErasureSummary Processor::erase_user(const std::string& user_id) {
+  ErasureSummary out;
+  std::vector<JourneyRecord> journeys = store_.journeys_of(user_id, "");
+  out.journeys = static_cast<int64_t>(journeys.size());
+  for (JourneyRecord& r : journeys) {
+    if (!is_live(r.state)) continue;
+    Journey j(std::move(r));
+    end_journey(j, Lifecycle::kExited, "erased", "erased");
+    ++out.journeys_exited;
+    ++counters_.journeys_exited;
+  }
+  out.held = !journeys.empty() || store_.profile(user_id) || !store_.consent(user_id).empty() ||
+             !store_.merged_ids(user_id).empty() || store_.merged_into(user_id);
+  Result<int64_t> deliveries = store_.erase_user(user_id, erased_user_id());
+  if (deliveries.ok()) out.deliveries = *deliveries;  // a failure fails the commit
+  profiles_.erase(user_id);
+  return out;
 }
 
 void Processor::append_step(Journey& j, const std::string& node, const std::string& input,

@@ -108,6 +108,9 @@ class Processor {
   // Fires the timer of `due` (a journey from Store::due_journeys).
   void fire_timer(JourneyRecord due);
   void merge_profile(const std::string& user_id, const std::string& traits_json);
+  // Erasure (Engine::erase_user): ends the user's live journeys with reason
+  // `erased`, then erases the user's data (Store::erase_user).
+  ErasureSummary erase_user(const std::string& user_id);
   // Writes the user's consent for `channel` ("*": every channel) at the
   // batch's time, unless a provider's suppression outranks it (governance::replaces).
   void set_consent(const std::string& user_id, const std::string& channel, bool subscribed,
@@ -153,6 +156,12 @@ class Processor {
                    std::string reason);
   void save(Journey& j);
   void build_journey_filter(size_t capacity);
+  // Identity (docs/events.md#identity).
+  void build_merged_filter(size_t capacity);
+  std::optional<std::string> merged_into(const std::string& id);
+  void merge_identity(const std::string& anonymous_id, const std::string& user_id);
+  void settle_merge_conflicts(const std::string& anonymous_id, const std::string& user_id);
+  EventOutcome apply_known(const PreparedEvent& event, std::optional<DeliveryRecord> feedback_on);
   void note_new_journey(const std::string& user, const std::string& flow);
   std::optional<std::string> resolve_claim(Journey& j, const std::string& node_id,
                                            const nodes::CouponClaim& claim);
@@ -167,6 +176,9 @@ class Processor {
   int64_t next_journey_id_ = 0;  // the last id handed out
   // Which users have journeys in which flows.
   std::optional<JourneyFilter> journey_filter_;
+  // Which ids may have been merged into a user (flow ""): most events are of
+  // ids never merged and skip the store lookup.
+  std::optional<JourneyFilter> merged_filter_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
   // Per compiled flow version (they live as long as the engine).

@@ -307,6 +307,8 @@ class Runner {
           step.event.user_id = kv.second.as<std::string>();
         else if (key == "id")
           step.event.id = kv.second.as<std::string>();
+        else if (key == "anonymous_id")
+          step.event.anonymous_id = kv.second.as<std::string>();
         else
           properties[key] = to_json(kv.second);
       }
@@ -316,6 +318,9 @@ class Runner {
         throw std::runtime_error("event #" + std::to_string(step.order + 1) +
                                  " needs `type` and `user`");
       if (step.event.type == "identify") step.event.form = EventForm::kSegmentIdentify;
+      if (step.event.type == "alias" && step.event.anonymous_id.empty() &&
+          properties.contains("previous_id") && properties["previous_id"].is_string())
+        step.event.anonymous_id = properties["previous_id"].get<std::string>();
       step.event.properties_json = properties.dump(-1, ' ', false, json::error_handler_t::replace);
       steps.push_back(std::move(step));
     }

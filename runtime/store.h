@@ -235,6 +235,12 @@ class StoreReader {
   // a backlog of one never hides the due deliveries of another.
   virtual std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
                                                             size_t limit) = 0;
+
+  // Identity (docs/events.md#identity). The user an anonymous id was merged
+  // into; nullopt when it was not.
+  virtual std::optional<std::string> merged_into(const std::string& anonymous_id) = 0;
+  // The anonymous ids merged into `user_id`, oldest first.
+  virtual std::vector<std::string> merged_ids(const std::string& user_id) = 0;
 };
 
 class Store : public StoreReader {
@@ -312,6 +318,26 @@ class Store : public StoreReader {
   // Claims the oldest unclaimed code for `journey_id`; nullopt when the pool is empty.
   virtual std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
                                                   TimeMs at) = 0;
+
+  // Identity. Calls `visit` with every anonymous id merged into a user.
+  virtual void for_each_merged_id(const std::function<void(const std::string& id)>& visit) = 0;
+  // Gives `to` what `from` holds: its journeys (ended ones too), their
+  // deliveries, the consent records `to` has none of for the channel, and the
+  // ids merged into `from`; deletes `from`'s profile and consent and records
+  // `from` as merged into `to`. The caller merges the traits and ends
+  // conflicting journeys first (Processor::merge_identity).
+  virtual Status merge_user(const std::string& from, const std::string& to, TimeMs at) = 0;
+
+  // Erasure (docs/security.md#erasure). Gives the user's journeys and their
+  // deliveries `replacement`, an id that names nobody, and erases what they
+  // hold about the user: the trigger and last events, every step's reason,
+  // the delivery addresses, subjects, bodies, errors and attempt errors; a
+  // delivery not yet released (pending, deferred) is suppressed with reason
+  // `erased`. Deletes the profile, consent and merged ids. Nodes, inputs,
+  // times, states, variants and statuses stay, so counts do not change. The
+  // caller ends live journeys first. Returns how many deliveries it erased.
+  virtual Result<int64_t> erase_user(const std::string& user_id,
+                                     const std::string& replacement) = 0;
 
   // A separate read-only view of the committed state, for query threads.
   virtual std::unique_ptr<StoreReader> open_reader() = 0;

@@ -28,20 +28,18 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                    "SELECT journey_id, seq, steps, at, flow FROM step_groups WHERE journey_id "
                    "= ? ORDER BY seq"),
       history_(db, "SELECT history, history_seq, flow, user_id FROM journeys WHERE id = ?"),
-      deliveries_(
-          db, sql("SELECT ", kDeliveryColumns,
-                  " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
-                  " ORDER BY id LIMIT ?3")
-                  .c_str()),
+      deliveries_(db,
+                  sql("SELECT ", kDeliveryColumns,
+                      " FROM deliveries WHERE (?1 = '' OR user_id = ?1) AND (?2 = '' OR flow = ?2)"
+                      " ORDER BY id LIMIT ?3")
+                      .c_str()),
       next_due_(db,
                 "SELECT timer_due FROM journeys WHERE timer_due IS NOT NULL "
                 "ORDER BY timer_due LIMIT 1"),
       timer_count_(db, "SELECT coalesce(sum(timers), 0) FROM journey_counts"),
-      coupons_left_(db,
-                    "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
-      entered_(
-          db,
-          "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
+      coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
+      entered_(db,
+               "SELECT node, count(*) FROM steps WHERE flow = ? AND input = 'entry' GROUP BY node"),
       // The JSON history of rows written before schema 6 (TEXT); the compact
       // one (BLOB) is decoded here (encoded_grouped_, encoded_inline_).
       entered_grouped_(db,
@@ -87,6 +85,8 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                           " FROM deliveries WHERE status = 0 AND channel = ? AND "
                           "next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?")
                           .c_str()),
+      merged_into_(db, "SELECT user_id FROM merged_ids WHERE anonymous_id = ?"),
+      merged_ids_(db, "SELECT anonymous_id FROM merged_ids WHERE user_id = ? ORDER BY at, 1"),
       own_words_(db) {}
 
 SqliteReader::~SqliteReader() {
@@ -402,6 +402,21 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
       out.messages.push_back(std::move(m));
     }
   }
+  return out;
+}
+
+std::optional<std::string> SqliteReader::merged_into(const std::string& anonymous_id) {
+  Use u(merged_into_);
+  u->bind(1, anonymous_id);
+  if (!u->step()) return std::nullopt;
+  return u->text(0);
+}
+
+std::vector<std::string> SqliteReader::merged_ids(const std::string& user_id) {
+  std::vector<std::string> out;
+  Use u(merged_ids_);
+  u->bind(1, user_id);
+  while (u->step()) out.push_back(u->text(0));
   return out;
 }
 

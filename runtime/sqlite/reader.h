@@ -58,6 +58,10 @@ class SqliteReader : public StoreReader {
 
   int64_t coupon_codes_left(const std::string& pool) override;
 
+  std::optional<std::string> merged_into(const std::string& anonymous_id) override;
+
+  std::vector<std::string> merged_ids(const std::string& user_id) override;
+
   // The writer's reader decodes with the writer's dictionary, which holds
   // the words of its open transaction too.
   void use_words(step_codec::Words* words) { words_ = words; }
@@ -81,10 +85,11 @@ class SqliteReader : public StoreReader {
   static void append_json_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
                                 const std::string& flow, std::vector<StepRecord>& out);
 
-  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_, deliveries_,
-      next_due_, timer_count_, coupons_left_, entered_, entered_grouped_, entered_inline_,
-      encoded_grouped_, encoded_inline_, by_state_, variants_, pending_, delivery_,
-      delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_;
+  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_,
+      deliveries_, next_due_, timer_count_, coupons_left_, entered_, entered_grouped_,
+      entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_, pending_, delivery_,
+      delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_, merged_into_,
+      merged_ids_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
 

@@ -176,6 +176,12 @@ CREATE TRIGGER journey_counts_delete AFTER DELETE ON journeys BEGIN
     conversions = conversions + excluded.conversions, timers = timers + excluded.timers;
 END;
 )sql",
+    // Version 9: identity. An anonymous id merged into a user (identify, alias).
+    R"sql(
+CREATE TABLE merged_ids(
+  anonymous_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX merged_ids_by_user ON merged_ids(user_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -39,12 +39,27 @@ const std::string* WriterWords::text_of(int64_t id) {
 }
 
 void WriterWords::rolled_back() {
+  // Erased words come back as they were, newest change first.
+  for (auto it = forgotten_.rbegin(); it != forgotten_.rend(); ++it) rename(it->first, it->second);
+  forgotten_.clear();
   // Newest first, so that the ids handed out next are the same again.
   for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
     ids_.erase(*texts_[static_cast<size_t>(*it)]);
     texts_.pop_back();
   }
   added_.clear();
+}
+
+void WriterWords::forget(int64_t id, const std::string& replacement) {
+  const std::string* text = text_of(id);
+  if (text == nullptr) return;
+  forgotten_.emplace_back(id, *text);
+  rename(id, replacement);
+}
+
+void WriterWords::rename(int64_t id, const std::string& text) {
+  ids_.erase(*texts_[static_cast<size_t>(id)]);
+  remember(id, text);
 }
 
 void WriterWords::remember(int64_t id, const std::string& text) {

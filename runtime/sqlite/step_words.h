@@ -5,9 +5,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/sqlite/statement.h"
@@ -41,16 +43,41 @@ class WriterWords final : public step_codec::Words {
   explicit WriterWords(sqlite3* db);
   std::optional<int64_t> id_of(const std::string& text) override;
   const std::string* text_of(int64_t id) override;
-  void committed() { added_.clear(); }
+  void committed() {
+    added_.clear();
+    forgotten_.clear();
+  }
   void rolled_back();
+  // Erasure: the word of `id`, which no history uses any more, becomes
+  // `replacement` (the caller rewrites the row). The id is never handed out
+  // again; the text, if it comes back, gets a new id.
+  void forget(int64_t id, const std::string& replacement);
 
  private:
   void remember(int64_t id, const std::string& text);
+  void rename(int64_t id, const std::string& text);
 
   Stmt insert_;
   std::unordered_map<std::string, int64_t> ids_;
   std::vector<const std::string*> texts_;  // by id; [0] unused
   std::vector<int64_t> added_;             // in the open transaction
+  std::vector<std::pair<int64_t, std::string>> forgotten_;  // (id, text) erased in it
+};
+
+// Words as `inner` has them, noting every id read: which words a history uses.
+class NotingWords final : public step_codec::Words {
+ public:
+  NotingWords(step_codec::Words& inner, std::function<void(int64_t)> note)
+      : inner_(inner), note_(std::move(note)) {}
+  std::optional<int64_t> id_of(const std::string& text) override { return inner_.id_of(text); }
+  const std::string* text_of(int64_t id) override {
+    note_(id);
+    return inner_.text_of(id);
+  }
+
+ private:
+  step_codec::Words& inner_;
+  std::function<void(int64_t)> note_;
 };
 
 }  // namespace trellis::runtime::sqlite

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -96,6 +97,17 @@ class SqliteStore final : public Store {
   std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
                                           TimeMs at) override;
 
+  // Identity and erasure (runtime/sqlite/identity.cpp).
+  std::optional<std::string> merged_into(const std::string& id) override {
+    return reader_.merged_into(id);
+  }
+  std::vector<std::string> merged_ids(const std::string& user_id) override {
+    return reader_.merged_ids(user_id);
+  }
+  void for_each_merged_id(const std::function<void(const std::string& id)>& visit) override;
+  Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
+  Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
+
   std::unique_ptr<StoreReader> open_reader() override;
 
   sqlite3* db() { return db_; }
@@ -126,6 +138,10 @@ class SqliteStore final : public Store {
   void forget_counts();
 
   Status done(Use& u);
+  // Runs a one-off statement (identity.cpp); a failure fails the transaction.
+  Status run_once(Stmt& statement);
+  // Erasure: the words of `candidates` no history uses any more are erased.
+  Status erase_unused_words(std::set<int64_t> candidates);
 
   sqlite3* db_;
   std::string path_;

@@ -36,7 +36,8 @@ const std::string kWriter = "writer-secret-0123456789";
 const std::string kAdmin = "admin-secret-0123456789a";
 
 struct Fixture : api::testing::ServiceFixture {
-  Fixture() {
+  explicit Fixture(bool log = false) {
+    log_requests = log;
     add_flow("welcome.yaml", kFlowYaml);
     api::ServiceOptions options;
     options.http.tokens = {{"reader", api::kScopeRead, kReader},
@@ -51,6 +52,7 @@ struct Fixture : api::testing::ServiceFixture {
     const char* type = body.rfind("flow:", 0) == 0 ? "application/yaml" : "application/json";
     if (method == "GET") return client->Get(path.c_str(), headers);
     if (method == "PUT") return client->Put(path.c_str(), headers, body, type);
+    if (method == "DELETE") return client->Delete(path.c_str(), headers);
     return client->Post(path.c_str(), headers, body, type);
   }
 };
@@ -257,4 +259,41 @@ TEST_CASE("serve refuses a non-loopback host without a token unless told to allo
   auto with_token = api::Service::open(options, log);
   CHECK(with_token.ok());
   if (with_token.ok()) (*with_token)->shutdown();
+}
+
+TEST_CASE("erasure and export need the write scope; the access log names no user") {
+  Fixture f(/*log=*/true);
+  f.token = kAdmin;  // for the reads around; the erasure and export use the writer's token
+  const std::string user = "/v1/users/u-private-42";
+  REQUIRE(
+      f.put(user, R"({"name":"Zelda Quist","phone":"+15550100"})", "application/json")->status ==
+      200);
+  REQUIRE(f.post_json("/v1/events", {{"type", "signup"}, {"user_id", "u-private-42"}})->status ==
+          202);
+  const json stats = f.get_json("/v1/flows/welcome/stats");
+  require_error(f.call("GET", user + "/export", "", kReader), 403, "forbidden");
+  require_error(f.call("DELETE", user, "", kReader), 403, "forbidden");
+
+  auto exported = f.call("GET", user + "/export", "", kWriter);
+  REQUIRE(exported);
+  REQUIRE(exported->status == 200);
+  json held = json::parse(exported->body);
+  CHECK(held["traits"]["name"] == "Zelda Quist");
+  REQUIRE(held["journeys"].size() == 1);
+  CHECK(held["journeys"][0]["flow"] == "welcome");
+  CHECK(held["journeys"][0]["trigger_event"]["type"] == "signup");
+  CHECK_FALSE(held["journeys"][0]["steps"].empty());
+
+  auto erased = f.call("DELETE", user, "", kWriter);
+  REQUIRE(erased);
+  REQUIRE(erased->status == 200);
+  CHECK(json::parse(erased->body)["journeys"] == 1);
+  f.get_json(user, 404);
+  require_error(f.call("GET", user + "/export", "", kWriter), 404, "unknown_user");
+  require_error(f.call("DELETE", user, "", kWriter), 404, "unknown_user");
+  CHECK(f.get_json("/v1/flows/welcome/stats") == stats);  // counts stay
+
+  f.service->shutdown();
+  CHECK(f.log_text.str().find("\"msg\":\"request\"") != std::string::npos);
+  CHECK(f.log_text.str().find("u-private-42") == std::string::npos);
 }

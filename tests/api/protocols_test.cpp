@@ -140,6 +140,8 @@ TEST_CASE("single Segment calls take their type from the path") {
   CHECK(f.post("/v1/screen", {{"userId", "u3"}, {"name", "Cart"}})->status == 200);
   CHECK(f.post("/v1/group", {{"userId", "u3"}, {"groupId", "g"}})->status == 200);
   CHECK(f.post("/v1/alias", {{"userId", "u3"}, {"previousId", "a1"}})->status == 200);
+  // The alias merged the visitor into u3: its traits are u3's now.
+  CHECK(f.get_json("/v1/users/u3")["traits"]["x"] == 1);
   auto bad = f.post("/v1/alias", {{"userId", "u3"}});
   REQUIRE(bad);
   CHECK(bad->status == 400);
@@ -213,4 +215,32 @@ TEST_CASE("CloudEvents in binary, structured and batched modes on /v1/events") {
   binary.erase("ce-subject");
   require_error(f.client->Post("/v1/events", binary, "{}", "application/json"), 400,
                 "invalid_event");
+}
+
+TEST_CASE(
+    "identity over /v1/events: the Trellis form's identify merges the visitor; later events of its id are the user's") {
+  Fixture f;
+  auto events = [&](const json& body) {
+    auto r = f.post("/v1/events", body);
+    REQUIRE(r);
+    CHECK(r->status == 202);
+  };
+  events({{"type", "page"}, {"user_id", "a9"}, {"properties", {{"name", "Pricing"}}}});
+  REQUIRE(f.journeys("a9").size() == 1);
+  events({{"type", "identify"},
+          {"user_id", "u9"},
+          {"anonymous_id", "a9"},
+          {"properties", {{"plan", "pro"}}}});
+  // The visitor's id now holds nothing: 404, saying whom it was merged into.
+  json gone = f.get_json("/v1/users/a9/journeys", 404);
+  CHECK(gone["error"] == "merged_user");
+  CHECK(gone["detail"] == "user a9 was merged into u9");
+  REQUIRE(f.journeys("u9").size() == 1);
+  CHECK(f.journeys("u9")[0]["flow"] == "page_seen");
+  events({{"type", "Order Completed"}, {"user_id", "a9"}});
+  json mine = f.journeys("u9");
+  REQUIRE(mine.size() == 2);
+  CHECK(mine[1]["flow"] == "order_thanks");
+  f.get_json("/v1/users/a9/journeys", 404);
+  CHECK(f.get_json("/v1/users/u9")["traits"]["plan"] == "pro");
 }

@@ -21,7 +21,7 @@ void ServiceFixture::start(ServiceOptions options) {
   options.flows_dir = dir.file("flows");
   options.adapter = "none";
   options.http.port = 0;
-  options.log_requests = false;
+  options.log_requests = log_requests;
   auto opened = Service::open(options, log);
   if (!opened.ok()) FAIL(opened.error().message);
   service = std::move(*opened);

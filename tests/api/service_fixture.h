@@ -32,6 +32,7 @@ struct ServiceFixture {
   // GETs `path`, requires `expect_status` and returns the body as JSON.
   nlohmann::json get_json(const std::string& path, int expect_status = 200);
 
+  bool log_requests = false;  // access log lines into log_text (set before start())
   TempDir dir;
   std::ostringstream log_text;
   JsonLog log;

@@ -229,6 +229,20 @@ TEST_CASE("a Segment batch envelope and CloudEvents carry over the stream unchan
   CHECK(expected[1] == "sms|anon-b|offer||Try pro, Bo");
   CHECK(over_stream.wait_for(2) == expected);
   CHECK(redis.command({"XPENDING", "events", "trellis"})[0] == "0");
+
+  // Identity in the Trellis form (docs/events.md#identity): on both paths the
+  // identify merges the visitor into `b`, its SMS with it.
+  json link = {{"type", "identify"}, {"user_id", "b"}, {"anonymous_id", "anon-b"}};
+  r = over_http.client->Post("/v1/events", link.dump(), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  redis.command({"XADD", "events", "*", "event", link.dump()});
+  expected[1] = "sms|b|offer||Try pro, Bo";
+  CHECK(over_http.deliveries() == expected);
+  std::vector<std::string> streamed;
+  for (int i = 0; i < 300 && (streamed = over_stream.deliveries()) != expected; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(streamed == expected);
 }
 
 TEST_CASE("a million-deep entry is dead-lettered with its fields and the stream goes on") {

@@ -98,6 +98,9 @@ TEST_CASE("Segment calls: each kind becomes an event with documented properties"
   CHECK(e[3].type == "alias");
   CHECK(e[3].user_id == "u1");
   CHECK(e[3].properties_json == R"({"previous_id":"anon-1"})");
+  CHECK(e[3].anonymous_id == "anon-1");  // merged into u1 when applied
+  CHECK(e[4].anonymous_id.empty());      // a track never merges
+  CHECK(e[5].anonymous_id == "anon-1");
   // Only an anonymous id: it is the user id. The context rides along for flows.
   CHECK(e[4].type == "Order Completed");
   CHECK(e[4].user_id == "anon-2");
@@ -290,4 +293,23 @@ TEST_CASE("the ingest limits bound size, depth and properties before parsing") {
   CHECK(parse_events(R"({"type": "v", "user_id": "u", "properties": {"s": ")" +
                      std::string(100, '[') + R"("}})")
             .ok());
+}
+
+TEST_CASE("identity links in the Trellis form: identify's anonymous_id, alias's previous_id") {
+  auto r = parse_events(R"([
+      {"type": "identify", "user_id": "u1", "anonymous_id": "a1", "properties": {"age": 3}},
+      {"type": "alias", "user_id": "u2", "properties": {"previous_id": "a2"}},
+      {"type": "alias", "user_id": "u3", "anonymous_id": "a3"},
+      {"type": "add_to_cart", "user_id": "u4", "anonymous_id": "a4"}])");
+  REQUIRE(r.ok());
+  CHECK((*r)[0].anonymous_id == "a1");
+  CHECK((*r)[0].is_identify());
+  CHECK((*r)[1].anonymous_id == "a2");
+  CHECK((*r)[2].anonymous_id == "a3");
+  CHECK((*r)[3].anonymous_id.empty());  // only identify and alias link ids
+  // An identify of an anonymous visitor alone links nothing.
+  auto only = parse_events(R"({"type": "identify", "anonymousId": "x", "traits": {}})");
+  REQUIRE(only.ok());
+  CHECK((*only)[0].user_id == "x");
+  CHECK((*only)[0].anonymous_id.empty());
 }

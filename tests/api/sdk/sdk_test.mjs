@@ -112,7 +112,8 @@ function sendThroughSegment(analytics, event) {
   const who = user.startsWith('anon-') ? { anonymousId: user } : { userId: user };
   if (type === 'identify') {
     // The visitor who identifies carries the anonymous id it had.
-    analytics.identify({ ...who, anonymousId: 'anon-7', traits: fields });
+    const { anonymous_id, ...traits } = fields;
+    analytics.identify({ ...who, anonymousId: anonymous_id, traits });
   } else if (type === 'alias') {
     analytics.alias({ userId: user, previousId: fields.previous_id });
   } else if (type === 'page') {
@@ -145,8 +146,10 @@ async function segmentSession() {
     const { deliveries } = await serve.get('/v1/deliveries');
     assert.deepEqual(deliveries.map(deliveryKey).sort(), scenario.expect.map(deliveryKey).sort());
     assert.equal((await serve.get('/v1/users/u-7')).traits.plan, 'pro');
-    const flows = (await serve.get('/v1/users/anon-7/journeys')).journeys.map((j) => j.flow);
-    assert.deepEqual(flows, ['segment_pricing']);
+    // identify merged the visitor into u-7: its journey is u-7's now.
+    const flows = (await serve.get('/v1/users/u-7/journeys')).journeys.map((j) => j.flow).sort();
+    assert.deepEqual(flows, ['segment_checkout', 'segment_pricing']);
+    assert.equal((await serve.request('GET', '/v1/users/anon-7/journeys')).status, 404);
     const types = (await serve.get('/v1/events/recent-types')).types.map((t) => t.type);
     for (const t of ['page', 'Product Viewed', 'identify', 'alias', 'Order Completed'])
       assert.ok(types.includes(t), `event type ${t} arrived`);

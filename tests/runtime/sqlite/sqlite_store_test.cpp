@@ -583,7 +583,8 @@ std::pair<std::string, std::string> kept_and_counted(const std::string& path) {
 TEST_CASE("journey counts are kept with every journey write and migrated from older files") {
   TempDir dir;
   const std::string path = dir.file("v5.db");
-  REQUIRE(create_sqlite_file_at_version(path, sqlite_schema_version() - 1).ok());
+  // Version 6: the last before journey_counts (migration 7).
+  REQUIRE(create_sqlite_file_at_version(path, 6).ok());
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -715,4 +716,53 @@ TEST_CASE("journey counts: a rolled back transaction counts nothing, a delete co
   CHECK(kept == counted);
   CHECK(kept.find("f done 4 1 1 0") != std::string::npos);
   CHECK(kept.find("cart_reminder wait_pay 4 1 0 0") != std::string::npos);
+}
+
+TEST_CASE("merging a user moves journeys, their deliveries, missing consent and merged ids") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto delivery = [](int64_t journey, const std::string& user, const std::string& node) {
+    DeliveryRecord d;
+    d.key = std::to_string(journey) + ":" + node + ":1";
+    d.journey_id = journey;
+    d.channel = "sms";
+    d.user_id = user;
+    d.flow = "cart_reminder";
+    d.node = node;
+    return d;
+  };
+  REQUIRE(store->begin().ok());
+  JourneyRecord visitor = journey_of("a1");
+  visitor.id = 1;
+  store->insert_journey(visitor);
+  JourneyRecord other = journey_of("x");
+  other.id = 12;  // its deliveries' keys start with "1" too, and must stay
+  store->insert_journey(other);
+  CHECK(store->insert_delivery(delivery(1, "a1", "nudge")));
+  CHECK(store->insert_delivery(delivery(12, "x", "nudge")));
+  REQUIRE(store->put_profile("a1", R"({"name":"Visitor"})", 1).ok());
+  REQUIRE(store->put_consent({"a1", "sms", false, 1, "api"}).ok());
+  REQUIRE(store->put_consent({"a1", "email", false, 1, "api"}).ok());
+  REQUIRE(store->put_consent({"u1", "email", true, 2, "api"}).ok());
+  REQUIRE(store->merge_user("a0", "a1", 3).ok());  // an older visitor of the same person
+  REQUIRE(store->merge_user("a1", "u1", 4).ok());
+  REQUIRE(store->commit().ok());
+
+  CHECK(store->journeys_of("a1", "").empty());
+  REQUIRE(store->journeys_of("u1", "").size() == 1);
+  CHECK(store->deliveries("u1", "", 10).size() == 1);
+  CHECK(store->deliveries("x", "", 10).size() == 1);
+  CHECK(store->deliveries("a1", "", 10).empty());
+  CHECK_FALSE(store->profile("a1"));
+  auto consent = store->consent("u1");
+  REQUIRE(consent.size() == 2);
+  CHECK(consent[0].channel == "email");
+  CHECK(consent[0].subscribed);  // u1's own record stays
+  CHECK(consent[1].channel == "sms");
+  CHECK_FALSE(consent[1].subscribed);  // the visitor's, which u1 lacked
+  CHECK(store->consent("a1").empty());
+  CHECK(store->merged_into("a1") == "u1");
+  CHECK(store->merged_into("a0") == "u1");
+  CHECK(store->merged_ids("u1") == std::vector<std::string>{"a0", "a1"});
+  CHECK_FALSE(store->merged_into("u1"));
 }
