@@ -261,7 +261,7 @@ TEST_CASE("serve refuses a non-loopback host without a token unless told to allo
   if (with_token.ok()) (*with_token)->shutdown();
 }
 
-TEST_CASE("erasure and export need the write scope; the access log names no user") {
+TEST_CASE("erasure and export need the write scope and the access log names no user") {
   Fixture f(/*log=*/true);
   f.token = kAdmin;  // for the reads around; the erasure and export use the writer's token
   const std::string user = "/v1/users/u-private-42";

@@ -218,7 +218,7 @@ TEST_CASE("CloudEvents in binary, structured and batched modes on /v1/events") {
 }
 
 TEST_CASE(
-    "identity over /v1/events: the Trellis form's identify merges the visitor; later events of its id are the user's") {
+    "identity over /v1/events: the Trellis form's identify merges the visitor and later events of its id are the user's") {
   Fixture f;
   auto events = [&](const json& body) {
     auto r = f.post("/v1/events", body);
