@@ -144,7 +144,9 @@ Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event
     return Error{event.type + " names no delivery: give properties.delivery_id or properties.key"};
   }
   if (!found) return Error{event.type + ": no " + named};
-  if (!event.user_id.empty() && event.user_id != found->user_id)
+  // An anonymous id merged into the delivery's user names that user.
+  if (!event.user_id.empty() && event.user_id != found->user_id &&
+      reader.merged_into(event.user_id) != found->user_id)
     return Error{event.type + ": " + named + " belongs to another user"};
   return std::move(*found);
 }
