@@ -25,6 +25,7 @@ constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loo
 constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
+constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
 
 // The channel every channel uses unless the delivery configuration names it:
 // the old adapter options mapped onto one provider (`file` = the deliveries
@@ -93,7 +94,16 @@ class Engine::Impl : private delivery::DispatchHost {
   Status write(Work& work);
   Status run_batch(const std::vector<Work*>& batch);
 
-  Result<int> deploy(const ir::Flow& flow, const std::string& source);
+  Result<int> deploy(const ir::Flow& flow, const std::string& source, const std::string& author);
+  Result<LifecycleOutcome> change_flow_state(const std::string& name,
+                                             const LifecycleRequest& request);
+  // Calls `visit` on every live journey of `flow`, kWalkWindow of them per
+  // transaction. Returns how many it visited.
+  Result<int64_t> walk_live(const std::string& flow,
+                            const std::function<void(Processor&, JourneyRecord)>& visit);
+  // Exits the live journeys left in stopped flows (a stop cut short by a crash).
+  Status finish_stops();
+  Result<MigrationPlan> migrate(const std::string& name, const MigrationRequest& request);
   Result<IngestSummary> ingest(std::vector<Event> events);
   Result<size_t> fire_due_timers();
   // The suppression reason when the user withdrew consent for a pending
@@ -177,6 +187,12 @@ Status Engine::Impl::open() {
       versions.latest_source = r.source;
       versions.deployed_at = r.deployed_at;
     }
+  }
+  for (FlowStateRecord& r : store_->flow_states()) {
+    auto it = flows_.flows.find(r.name);
+    if (it == flows_.flows.end()) continue;
+    it->second.state = flow_state_from_name(r.state).value_or(FlowState::kActive);
+    it->second.state_record = std::move(r);
   }
   flows_.rebuild_routes();
   processor_ = std::make_unique<Processor>(*store_, flows_, options_);
@@ -308,7 +324,8 @@ void Engine::Impl::note_timer(std::optional<TimeMs> due) {
   }
 }
 
-Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source) {
+Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source,
+                                 const std::string& author) {
   const std::string name = flow.name.value;
   if (name.empty()) return Error{"flow has no name"};
   int version = 0;
@@ -328,7 +345,7 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
       return;
     }
     compiled = std::move(result.value());
-    (void)store.add_flow_version({name, version, source, clock_->now_ms()});
+    (void)store.add_flow_version({name, version, source, clock_->now_ms(), author});
   };
   w.after_commit = [&] {
     if (!compiled) return;
@@ -344,6 +361,265 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
     return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
   if (!error.empty()) return Error{error};
   return version;
+}
+
+namespace {
+
+bool allowed(FlowState from, FlowState to) {
+  switch (to) {
+    case FlowState::kPaused:
+      return from == FlowState::kActive;
+    case FlowState::kActive:
+      return from != FlowState::kActive;
+    case FlowState::kStopped:
+      return from == FlowState::kActive || from == FlowState::kPaused;
+    case FlowState::kArchived:
+      return from != FlowState::kArchived;
+  }
+  return false;
+}
+
+std::string by_words(const LifecycleRequest& r) {
+  std::string out = r.by.empty() ? std::string() : " by " + r.by;
+  if (!r.reason.empty()) out += ": " + r.reason;
+  return out;
+}
+
+std::string seconds_words(TimeMs ms) { return std::to_string(ms / 1000) + " s"; }
+
+}  // namespace
+
+Result<int64_t> Engine::Impl::walk_live(
+    const std::string& flow, const std::function<void(Processor&, JourneyRecord)>& visit) {
+  int64_t visited = 0;
+  int64_t after = 0;
+  for (;;) {
+    size_t seen = 0;
+    Work w;
+    w.weight = kWalkWindow;
+    w.apply = [&](Processor& p, Store& store) {
+      seen = 0;
+      for (JourneyRecord& j : store.live_journeys(flow, after, kWalkWindow)) {
+        after = j.id;
+        ++seen;
+        visit(p, std::move(j));
+      }
+    };
+    if (Status s = write(w); !s) return Error{s.message()};
+    visited += static_cast<int64_t>(seen);
+    if (seen < kWalkWindow) return visited;
+  }
+}
+
+Result<LifecycleOutcome> Engine::Impl::change_flow_state(const std::string& name,
+                                                         const LifecycleRequest& request) {
+  LifecycleOutcome outcome;
+  outcome.to = request.to;
+  FlowStateRecord record{name, std::string(flow_state_name(request.to)), 0, request.by,
+                         request.reason};
+  std::string refusal;
+  TimeMs paused_at = 0;
+  Work w;
+  w.apply = [&](Processor&, Store& store) {
+    auto it = flows_.flows.find(name);
+    if (it == flows_.flows.end()) {
+      refusal = "unknown flow '" + name + "'";
+      return;
+    }
+    outcome.from = it->second.state;
+    if (!allowed(outcome.from, request.to)) {
+      refusal = "flow " + name + " is " + std::string(flow_state_name(outcome.from)) +
+                ": it cannot be " + std::string(flow_state_name(request.to)) +
+                (request.to == FlowState::kActive ? "d" : "");
+      return;
+    }
+    paused_at = it->second.state_record.at;
+    record.at = clock_->now_ms();
+    (void)store.set_flow_state(record);  // a failure fails the commit
+  };
+  w.after_commit = [&] {
+    if (!refusal.empty()) return;
+    std::unique_lock<std::shared_mutex> l(flows_mu_);
+    FlowVersions& versions = flows_.flows[name];
+    versions.state = request.to;
+    versions.state_record = record;
+  };
+  if (Status s = write(w); !s) return Error{s.message()};
+  if (!refusal.empty()) return Error{refusal};
+
+  // The trace of every live journey says what happened to it.
+  Result<int64_t> walked = int64_t{0};
+  const std::string who = by_words(request);
+  switch (request.to) {
+    case FlowState::kPaused:
+      walked = walk_live(name, [&](Processor& p, JourneyRecord j) {
+        p.note_step(std::move(j), "pause", "flow paused" + who);
+      });
+      break;
+    case FlowState::kActive: {
+      const bool was_paused = outcome.from == FlowState::kPaused;
+      const TimeMs paused_for = was_paused ? std::max<TimeMs>(0, record.at - paused_at) : 0;
+      const TimeMs shift = request.timers == HeldTimers::kShift ? paused_for : 0;
+      std::string reason = "flow resumed" + who;
+      if (was_paused)
+        reason += request.timers == HeldTimers::kShift
+                      ? "; timers moved " + seconds_words(paused_for) + " later (the pause)"
+                      : "; timers due during the pause fire now, in due order";
+      walked = walk_live(name, [&](Processor& p, JourneyRecord j) {
+        p.resume_journey(std::move(j), reason, shift);
+      });
+      break;
+    }
+    case FlowState::kStopped:
+    case FlowState::kArchived:
+      walked = walk_live(name, [&](Processor& p, JourneyRecord j) {
+        p.stop_journey(std::move(j), "flow stopped" + who);
+      });
+      break;
+  }
+  if (!walked.ok()) return walked.error();
+  outcome.journeys = walked.value();
+  return outcome;
+}
+
+Status Engine::Impl::finish_stops() {
+  std::vector<std::pair<std::string, LifecycleRequest>> stopped;
+  for (const auto& [name, versions] : flows_.flows)
+    if (versions.state == FlowState::kStopped || versions.state == FlowState::kArchived)
+      stopped.push_back({name,
+                         {versions.state, versions.state_record.by, versions.state_record.reason,
+                          HeldTimers::kFire}});
+  for (const auto& [name, request] : stopped) {
+    const std::string who = by_words(request);
+    Result<int64_t> walked = walk_live(name, [&](Processor& p, JourneyRecord j) {
+      p.stop_journey(std::move(j), "flow stopped" + who);
+    });
+    if (!walked.ok()) return walked.error();
+  }
+  return Status();
+}
+
+namespace {
+
+// The kind of wait a journey at `node` waits in: on an event (maybe with a
+// timeout) or on a timer only. nullopt: not a wait.
+enum class WaitKind { kTimer, kEvent };
+std::optional<WaitKind> wait_kind(const nodes::CompiledNode& node) {
+  const ir::WaitNode* wait = node.node->as<ir::WaitNode>();
+  if (!wait) return std::nullopt;
+  return wait->until_event ? WaitKind::kEvent : WaitKind::kTimer;
+}
+
+// Where the journeys waiting at `from_node` go, or why they cannot move.
+struct NodeVerdict {
+  std::string to_node;
+  std::string blocked;  // non-empty: the reason
+};
+
+NodeVerdict judge_node(const nodes::CompiledFlow& from, const nodes::CompiledFlow& to,
+                       const std::string& from_node, const MigrationRequest& request) {
+  auto mapped = request.node_map.find(from_node);
+  const std::string target = mapped == request.node_map.end() ? from_node : mapped->second;
+  const std::string v = "version " + std::to_string(to.version());
+  const nodes::CompiledNode* source = from.find(from_node);
+  const nodes::CompiledNode* dest = to.find(target);
+  if (!source || !wait_kind(*source)) return {target, "node `" + from_node + "` is not a wait"};
+  if (!dest)
+    return {target, mapped == request.node_map.end()
+                        ? "node `" + from_node + "` is gone in " + v + ": map it to a wait"
+                        : "node `" + target + "` is not in " + v};
+  std::optional<WaitKind> kind = wait_kind(*dest);
+  if (!kind)
+    return {target, "node `" + target + "` in " + v + " is a " +
+                        std::string(ir::node_kind_name(dest->kind())) + ", not a wait"};
+  if (*kind != *wait_kind(*source))
+    return {target, *kind == WaitKind::kEvent
+                        ? "node `" + target + "` waits for an event, the journeys wait on a timer"
+                        : "node `" + target + "` waits on a timer, the journeys wait for an event"};
+  return {target, ""};
+}
+
+}  // namespace
+
+Result<MigrationPlan> Engine::Impl::migrate(const std::string& name,
+                                            const MigrationRequest& request) {
+  const nodes::CompiledFlow* from = nullptr;
+  const nodes::CompiledFlow* to = nullptr;
+  {
+    std::shared_lock<std::shared_mutex> l(flows_mu_);
+    auto it = flows_.flows.find(name);
+    if (it == flows_.flows.end()) return Error{"unknown flow '" + name + "'"};
+    const int to_version = request.to == 0 ? it->second.latest : request.to;
+    from = it->second.find(request.from);
+    to = it->second.find(to_version);
+  }
+  if (!from) return Error{"flow " + name + " has no version " + std::to_string(request.from)};
+  if (!to) return Error{"flow " + name + " has no version " + std::to_string(request.to)};
+  if (from == to)
+    return Error{"the journeys are on version " + std::to_string(request.from) + " already"};
+  for (const auto& [node, target] : request.node_map)
+    if (!from->find(node))
+      return Error{"the map names node `" + node + "`, which version " +
+                   std::to_string(request.from) + " does not have"};
+
+  MigrationPlan plan;
+  plan.from = static_cast<int>(from->version());
+  plan.to = static_cast<int>(to->version());
+  std::map<std::string, NodeVerdict> verdicts;  // per node of `from`
+  std::map<std::pair<std::string, std::string>, int64_t> moves, blocked;
+  const std::string reason = "migrated" + (request.by.empty() ? "" : " by " + request.by) +
+                             " from version " + std::to_string(plan.from);
+  // Counts the journey and says where it goes (empty: it stays).
+  auto place = [&](const JourneyRecord& j) -> std::string {
+    if (j.version != plan.from) return "";
+    if (!is_waiting(j.state)) {
+      ++blocked[{j.node, "held before the node by a pause: resume first"}];
+      return "";
+    }
+    auto v = verdicts.find(j.node);
+    if (v == verdicts.end())
+      v = verdicts.emplace(j.node, judge_node(*from, *to, j.node, request)).first;
+    if (!v->second.blocked.empty()) {
+      ++blocked[{j.node, v->second.blocked}];
+      return "";
+    }
+    ++moves[{j.node, v->second.to_node}];
+    return v->second.to_node;
+  };
+
+  if (request.dry_run) {
+    int64_t after = 0;
+    for (;;) {
+      std::vector<JourneyRecord> window;
+      {
+        std::lock_guard<std::mutex> l(read_mu_);
+        window = reader_->live_journeys(name, after, kWalkWindow);
+      }
+      for (const JourneyRecord& j : window) {
+        after = j.id;
+        (void)place(j);
+      }
+      if (window.size() < kWalkWindow) break;
+    }
+  } else {
+    Result<int64_t> walked = walk_live(name, [&](Processor& p, JourneyRecord j) {
+      const std::string target = place(j);
+      if (target.empty()) return;
+      const std::string words = reason + " node `" + j.node + "` to version " +
+                                std::to_string(plan.to) + " node `" + target + "`";
+      p.migrate_journey(std::move(j), *to, target, request.restart_timers, words);
+      ++plan.moved;
+    });
+    if (!walked.ok()) return walked.error();
+  }
+  // In the node order of `from`, so the answer reads like the flow.
+  for (const ir::Node& n : from->ir().nodes) {
+    for (const auto& [key, count] : moves)
+      if (key.first == n.id) plan.moves.push_back({key.first, key.second, count});
+    for (const auto& [key, count] : blocked)
+      if (key.first == n.id) plan.blocked.push_back({key.first, key.second, count});
+  }
+  return plan;
 }
 
 Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
@@ -477,18 +753,67 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   if (Status s = impl->open(); !s) return Error{s.message()};
+  if (Status s = impl->finish_stops(); !s) return Error{s.message()};
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<int> Engine::deploy(const ir::Flow& flow, const std::string& source) {
-  return impl_->deploy(flow, source);
+std::string_view flow_state_name(FlowState state) {
+  switch (state) {
+    case FlowState::kActive:
+      return "active";
+    case FlowState::kPaused:
+      return "paused";
+    case FlowState::kStopped:
+      return "stopped";
+    case FlowState::kArchived:
+      return "archived";
+  }
+  return "active";
 }
+
+std::optional<FlowState> flow_state_from_name(std::string_view name) {
+  for (FlowState s :
+       {FlowState::kActive, FlowState::kPaused, FlowState::kStopped, FlowState::kArchived})
+    if (flow_state_name(s) == name) return s;
+  return std::nullopt;
+}
+
+Result<int> Engine::deploy(const ir::Flow& flow, const std::string& source,
+                           const std::string& author) {
+  return impl_->deploy(flow, source, author);
+}
+
+std::vector<FlowVersionRecord> Engine::flow_history(const std::string& name) const {
+  std::vector<FlowVersionRecord> out;
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  for (FlowVersionRecord& r : impl_->reader_->flow_versions())
+    if (r.name == name) out.push_back(std::move(r));
+  return out;
+}
+
+Result<LifecycleOutcome> Engine::change_flow_state(const std::string& name,
+                                                   const LifecycleRequest& request) {
+  return impl_->change_flow_state(name, request);
+}
+
+Result<MigrationPlan> Engine::migrate_journeys(const std::string& name,
+                                               const MigrationRequest& request) {
+  return impl_->migrate(name, request);
+}
+
+namespace {
+
+FlowSummary summary_of(const std::string& name, const FlowVersions& v) {
+  return FlowSummary{name,    v.latest,          v.deployed_at,     v.latest_source,
+                     v.state, v.state_record.at, v.state_record.by, v.state_record.reason};
+}
+
+}  // namespace
 
 std::vector<FlowSummary> Engine::flows() const {
   std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
   std::vector<FlowSummary> out;
-  for (const auto& [name, v] : impl_->flows_.flows)
-    out.push_back({name, v.latest, v.deployed_at, v.latest_source});
+  for (const auto& [name, v] : impl_->flows_.flows) out.push_back(summary_of(name, v));
   return out;
 }
 
@@ -496,7 +821,7 @@ std::optional<FlowSummary> Engine::flow(const std::string& name) const {
   std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
   auto it = impl_->flows_.flows.find(name);
   if (it == impl_->flows_.flows.end()) return std::nullopt;
-  return FlowSummary{name, it->second.latest, it->second.deployed_at, it->second.latest_source};
+  return summary_of(name, it->second);
 }
 
 Result<IngestSummary> Engine::ingest(std::vector<Event> events) {

@@ -25,9 +25,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/ir/flow.h"
@@ -106,11 +108,76 @@ struct IngestSummary {
   std::vector<Refusal> refused;
 };
 
+// A flow's lifecycle as a whole (docs/flows.md#pausing-stopping-and-archiving).
+// Paused: no new journeys; a journey woken by its awaited event takes that
+// step and holds before the next node; timers wait for resume; exit_on and
+// goals still apply. Stopped: every live journey exited, no new ones.
+// Archived: stopped and hidden from the default flow list.
+enum class FlowState { kActive, kPaused, kStopped, kArchived };
+std::string_view flow_state_name(FlowState state);  // "active", "paused", ...
+std::optional<FlowState> flow_state_from_name(std::string_view name);
+
+// What resume does with the timers that fell due during the pause: fire them
+// at once in due order (the default), or move every pending timer of the
+// flow later by the pause's length, so each wait keeps the time it had left.
+enum class HeldTimers { kFire, kShift };
+
+struct LifecycleRequest {
+  FlowState to = FlowState::kActive;
+  std::string by;                         // who asks: written in every touched journey's trace
+  std::string reason;                     // the caller's words, if any; in the trace too
+  HeldTimers timers = HeldTimers::kFire;  // resume only
+};
+
+struct LifecycleOutcome {
+  FlowState from = FlowState::kActive;
+  FlowState to = FlowState::kActive;
+  int64_t journeys = 0;  // live journeys it touched (trace step, exit or resumed)
+};
+
+// Moving the waiting journeys of one version to another
+// (docs/flows.md#migrating-waiting-journeys): each journey waiting at node n
+// of `from` goes to node node_map[n] (or n when unmapped) of `to`, which must
+// be a wait of the same kind (a timer wait for a journey waiting on a timer,
+// an event wait for one waiting on an event).
+struct MigrationRequest {
+  int from = 0;  // the version the journeys are on
+  int to = 0;    // 0: the newest version
+  std::map<std::string, std::string> node_map;
+  bool dry_run = true;
+  // false: a moved journey keeps its timer's due time (one is armed as on
+  // entering the wait when the journey had none); true: every moved journey
+  // enters its new wait afresh, timers armed from now.
+  bool restart_timers = false;
+  std::string by;  // who asks: in every moved journey's trace
+};
+
+struct MigrationMove {
+  std::string from_node, to_node;
+  int64_t journeys = 0;
+};
+
+struct MigrationBlock {
+  std::string node;    // in the `from` version
+  std::string reason;  // why its journeys cannot move
+  int64_t journeys = 0;
+};
+
+struct MigrationPlan {
+  int from = 0, to = 0;
+  std::vector<MigrationMove> moves;     // by node pair, in node order of `from`
+  std::vector<MigrationBlock> blocked;  // by node and reason
+  int64_t moved = 0;                    // 0 for a dry run
+};
+
 struct FlowSummary {
   std::string name;
   int version = 0;  // latest
   TimeMs deployed_at = 0;
   std::string source;  // latest version's source text
+  FlowState state = FlowState::kActive;
+  TimeMs state_at = 0;  // when it last changed; 0: never
+  std::string state_by, state_reason;
 };
 
 struct JourneyDetail {
@@ -174,7 +241,24 @@ class Engine {
   // on theirs. When `source` equals the latest version's text, nothing changes
   // and the latest version number is returned (so `serve --flows` can redeploy
   // a folder on every start).
-  Result<int> deploy(const ir::Flow& flow, const std::string& source);
+  // `author` (the token's name, or who the request says) is kept with the version.
+  Result<int> deploy(const ir::Flow& flow, const std::string& source,
+                     const std::string& author = "");
+  // Every version of a flow, oldest first, with its text and author.
+  std::vector<FlowVersionRecord> flow_history(const std::string& name) const;
+  // Pauses, resumes, stops or archives a deployed flow; durable on return,
+  // including every touched journey's trace step (walked in bounded
+  // transactions: a stop cut short by a crash is finished when the engine
+  // next opens). Errors: unknown flow, or a change its state does not allow
+  // (pause: only an active flow; resume: a paused, stopped or archived one;
+  // stop: an active or paused one; archive: any but archived).
+  Result<LifecycleOutcome> change_flow_state(const std::string& name,
+                                             const LifecycleRequest& request);
+  // Previews (dry_run) or applies a migration; applying walks the journeys in
+  // bounded transactions and writes a `migrate` step in each moved journey's
+  // trace. Errors: unknown flow or version, from == to, a map naming a node
+  // `from` does not have.
+  Result<MigrationPlan> migrate_journeys(const std::string& name, const MigrationRequest& request);
   std::vector<FlowSummary> flows() const;
   std::optional<FlowSummary> flow(const std::string& name) const;
 

@@ -523,7 +523,11 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
     ++counters_.journeys_exited;
   }
 
-  // 3. Wake journeys waiting for this event type.
+  // A stopped flow's live journeys are being exited (Engine::change_flow_state).
+  if (versions.state == FlowState::kStopped || versions.state == FlowState::kArchived) return;
+
+  // 3. Wake journeys waiting for this event type. In a paused flow the wait
+  //    takes the event (it is not lost) and the journey holds before its next node.
   for (Journey& j : journeys) {
     if (!is_waiting(j.rec.state) || j.rec.waiting_for != e.type || !reaches(j, in)) continue;
     const nodes::CompiledFlow* flow = versions.find(j.rec.version);
@@ -531,7 +535,9 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
     run(j, *flow, nodes::InputKind::kEvent, &in, 0, "event:" + e.type);
   }
 
-  // 4. Trigger: start a journey on the newest version, subject to `when` and re_entry.
+  // 4. Trigger: start a journey on the newest version, subject to `when` and
+  //    re_entry; a paused flow starts none.
+  if (versions.state != FlowState::kActive) return;
   const nodes::CompiledFlow* newest = versions.newest();
   if (!newest || newest->ir().trigger.event.value != e.type) return;
   nodes::FlowScope scope(trigger_profile(*newest, e.user_id), &in.view, nullptr, {}, now_);
@@ -972,6 +978,12 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
                     const Incoming* event, TimeMs timer_due, std::string input_name) {
   std::optional<std::string> coupon;
   for (int n = 0; n < options_.max_nodes_per_step; ++n) {
+    if (n > 0 && input_kind == nodes::InputKind::kEntry && flow_holds(j.rec.flow)) {
+      // Paused: the journey holds here, running but not waiting; resume enters the node.
+      append_step(j, j.rec.node, "pause", "held before this step: the flow is paused");
+      save(j);
+      return;
+    }
     const nodes::CompiledNode* node = flow.find(j.rec.node);
     if (node == nullptr) {
       end_journey(j, Lifecycle::kFailed, input_name,
@@ -1034,8 +1046,81 @@ void Processor::run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKin
                   " nodes without waiting: a cycle without a wait");
 }
 
+bool Processor::flow_holds(const std::string& flow) const {
+  auto it = flows_.flows.find(flow);
+  return it != flows_.flows.end() && it->second.state != FlowState::kActive;
+}
+
+void Processor::note_step(JourneyRecord journey, const std::string& input,
+                          const std::string& reason) {
+  Journey j(std::move(journey));
+  append_step(j, j.rec.node, input, reason);
+  save(j);
+}
+
+void Processor::resume_journey(JourneyRecord journey, const std::string& reason, TimeMs shift_ms) {
+  Journey j(std::move(journey));
+  if (j.rec.timer && shift_ms > 0) {
+    j.rec.timer->due += shift_ms;
+    note_wake_up(j.rec.timer->due);
+  } else if (j.rec.timer) {
+    note_wake_up(j.rec.timer->due);
+  }
+  append_step(j, j.rec.node, "resume", reason);
+  auto versions = flows_.flows.find(j.rec.flow);
+  const nodes::CompiledFlow* flow =
+      versions == flows_.flows.end() ? nullptr : versions->second.find(j.rec.version);
+  // Running at rest means held before its node by the pause: it enters it now.
+  if (j.rec.state == Lifecycle::kRunning && flow) {
+    run(j, *flow, nodes::InputKind::kEntry, nullptr, 0, "entry");
+    return;
+  }
+  save(j);
+}
+
+void Processor::stop_journey(JourneyRecord journey, const std::string& reason) {
+  Journey j(std::move(journey));
+  end_journey(j, Lifecycle::kExited, "stop", reason);
+  ++counters_.journeys_exited;
+}
+
+void Processor::migrate_journey(JourneyRecord journey, const nodes::CompiledFlow& target,
+                                const std::string& node, bool restart, const std::string& reason) {
+  Journey j(std::move(journey));
+  const ir::WaitNode* wait = target.find(node)->node->as<ir::WaitNode>();
+  const bool timed = wait->wait_for.has_value() || wait->until_time.has_value();
+  j.rec.version = static_cast<int>(target.version());
+  j.rec.node = node;
+  if (restart || (timed && !j.rec.timer)) {
+    ++j.visits[node];
+    j.rec.timer.reset();
+    append_step(j, node, "migrate", reason + "; enters the wait afresh");
+    run(j, target, nodes::InputKind::kEntry, nullptr, 0, "migrate");
+    return;
+  }
+  j.visits[node] = std::max(1, j.visits[node]);
+  if (timed) {
+    j.rec.timer = JourneyTimer{j.rec.timer->due, node, j.visits[node]};
+    note_wake_up(j.rec.timer->due);
+  } else {
+    j.rec.timer.reset();
+  }
+  j.rec.waiting_for = wait->until_event ? wait->until_event->event.value : "";
+  append_step(j, node, "migrate",
+              reason + (timed ? "; timer due " + format_rfc3339(j.rec.timer->due) + " kept" : ""));
+  save(j);
+}
+
 void Processor::fire_timer(JourneyRecord due) {
   if (!due.timer) return;
+  if (auto versions = flows_.flows.find(due.flow); versions != flows_.flows.end()) {
+    const FlowState state = versions->second.state;
+    if (state == FlowState::kPaused) return;  // the store leaves these out; kept for resume
+    if (state == FlowState::kStopped || state == FlowState::kArchived) {
+      stop_journey(std::move(due), "flow stopped: the journey exits");
+      return;
+    }
+  }
   const JourneyTimer timer = *due.timer;
   Journey j(std::move(due));
   j.rec.timer.reset();  // fired: it is consumed by this step whatever the journey does

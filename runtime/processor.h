@@ -33,6 +33,8 @@ struct FlowVersions {
   int latest = 0;
   std::string latest_source;
   TimeMs deployed_at = 0;
+  FlowState state = FlowState::kActive;
+  FlowStateRecord state_record;  // the stored record; empty name when never changed
 
   const nodes::CompiledFlow* find(int version) const {
     auto it = versions.find(version);
@@ -111,6 +113,19 @@ class Processor {
   // Erasure (Engine::erase_user): ends the user's live journeys with reason
   // `erased`, then erases the user's data (Store::erase_user).
   ErasureSummary erase_user(const std::string& user_id);
+  // Lifecycle walks (Engine::change_flow_state), one live journey each.
+  // A trace step at the journey's node (pause, resume), nothing else.
+  void note_step(JourneyRecord journey, const std::string& input, const std::string& reason);
+  // Resume: the trace step; the timer moved later by `shift_ms`, if any;
+  // a journey held before a node (paused while woken) enters it now.
+  void resume_journey(JourneyRecord journey, const std::string& reason, TimeMs shift_ms);
+  // Stop: the journey exits with `reason` (input "stop").
+  void stop_journey(JourneyRecord journey, const std::string& reason);
+  // Migration: the waiting journey moves to wait node `node` of `target`,
+  // keeping its timer's due time unless `restart` (or it has none to keep and
+  // the wait needs one): then it enters the wait afresh. `reason` is the step's.
+  void migrate_journey(JourneyRecord journey, const nodes::CompiledFlow& target,
+                       const std::string& node, bool restart, const std::string& reason);
   // Writes the user's consent for `channel` ("*": every channel) at the
   // batch's time, unless a provider's suppression outranks it (governance::replaces).
   void set_consent(const std::string& user_id, const std::string& channel, bool subscribed,
@@ -155,6 +170,8 @@ class Processor {
   void append_step(Journey& j, const std::string& node, const std::string& input,
                    std::string reason);
   void save(Journey& j);
+  // Whether the journey's flow takes no steps now (paused or stopped).
+  bool flow_holds(const std::string& flow) const;
   void build_journey_filter(size_t capacity);
   // Identity (docs/events.md#identity).
   void build_merged_filter(size_t capacity);

@@ -31,6 +31,19 @@ struct FlowVersionRecord {
   int version = 0;     // 1, 2, ... per flow
   std::string source;  // the flow file text as deployed
   TimeMs deployed_at = 0;
+  std::string author;  // who deployed it: the token's name or the author header; may be empty
+};
+
+// Where a flow stands as a whole (docs/flows.md#pausing-stopping-and-archiving):
+// active (the default, no record), paused (no new journeys, no steps, timers
+// held), stopped (every live journey exited, no new ones) or archived
+// (stopped and hidden from the default list). The newest record per flow.
+struct FlowStateRecord {
+  std::string name;
+  std::string state;  // "active", "paused", "stopped", "archived"
+  TimeMs at = 0;
+  std::string by;      // who changed it
+  std::string reason;  // the caller's words, if any
 };
 
 // A journey's durable timer. A journey waits at one node at a time, so it has
@@ -198,6 +211,12 @@ class StoreReader {
   virtual ~StoreReader() = default;
 
   virtual std::vector<FlowVersionRecord> flow_versions() = 0;
+  // Every flow's lifecycle state (flows without a record are active).
+  virtual std::vector<FlowStateRecord> flow_states() = 0;
+  // Live journeys of a flow with id > `after_id`, in id order, at most
+  // `limit`: the bounded window that stop, resume and migration walk.
+  virtual std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
+                                                   size_t limit) = 0;
   virtual std::optional<std::string> profile(const std::string& user_id) = 0;  // JSON object
   virtual std::optional<JourneyRecord> journey(int64_t id) = 0;
   // Every journey of a user (of one flow when `flow` is non-empty), oldest first.
@@ -211,7 +230,7 @@ class StoreReader {
   // The totals of counts() without its per-node and per-variant parts, which
   // read every journey's history: a few times cheaper, for /metrics.
   virtual FlowTotals totals(const std::string& flow) = 0;
-  // The earliest pending timer's due time.
+  // The earliest pending timer's due time (journeys of paused flows left out).
   virtual std::optional<TimeMs> next_timer_due() = 0;
   // Journeys with a pending timer.
   virtual int64_t pending_timer_count() = 0;
@@ -251,6 +270,9 @@ class Store : public StoreReader {
   virtual void rollback() = 0;
 
   virtual Status add_flow_version(const FlowVersionRecord& record) = 0;
+  // Replaces the flow's lifecycle state. While a flow is paused, due_journeys()
+  // and next_timer_due() leave its journeys out (their timers wait for resume).
+  virtual Status set_flow_state(const FlowStateRecord& record) = 0;
   virtual Status put_profile(const std::string& user_id, const std::string& traits_json,
                              TimeMs at) = 0;
 
@@ -274,7 +296,8 @@ class Store : public StoreReader {
   // a row of its own here, so a journey row stays small however long it runs.
   virtual Status append_history(JourneyRecord& record, const std::vector<StepRecord>& steps) = 0;
 
-  // Journeys whose timer is due at `now`, in (due, id) order, at most `limit`:
+  // Journeys whose timer is due at `now`, in (due, id) order, at most `limit`
+  // (journeys of paused flows left out):
   // a bounded window, so the caller never holds more than `limit` in memory.
   // A journey's timer is written with the journey (insert/update_journey).
   virtual std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) = 0;

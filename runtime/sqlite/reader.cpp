@@ -12,9 +12,16 @@ namespace trellis::runtime::sqlite {
 SqliteReader::SqliteReader(sqlite3* db, bool owns)
     : db_(db),
       owns_(owns),
-      flow_versions_(
-          db,
-          "SELECT name, version, source, deployed_at FROM flow_versions ORDER BY name, version"),
+      flow_versions_(db,
+                     "SELECT name, version, source, deployed_at, author FROM flow_versions "
+                     "ORDER BY name, version"),
+      flow_states_(db, "SELECT name, state, at, by, reason FROM flow_states ORDER BY name"),
+      // By id from the last one seen: each window continues where the
+      // previous stopped, so a walk over a flow reads every row once.
+      live_journeys_(db, sql("SELECT ", kJourneyColumns,
+                             " FROM journeys WHERE flow = ? AND id > ? AND state IN (0, 1, 2, 3) "
+                             "ORDER BY id LIMIT ?")
+                             .c_str()),
       profile_(db, "SELECT traits FROM profiles WHERE user_id = ?"),
       journey_(db, sql("SELECT ", kJourneyColumns, " FROM journeys WHERE id = ?").c_str()),
       journeys_of_(db,
@@ -34,7 +41,8 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                       " ORDER BY id LIMIT ?3")
                       .c_str()),
       next_due_(db,
-                "SELECT timer_due FROM journeys WHERE timer_due IS NOT NULL "
+                "SELECT timer_due FROM journeys WHERE timer_due IS NOT NULL AND flow NOT IN "
+                "(SELECT name FROM flow_states WHERE state = 'paused') "
                 "ORDER BY timer_due LIMIT 1"),
       timer_count_(db, "SELECT coalesce(sum(timers), 0) FROM journey_counts"),
       coupons_left_(db, "SELECT count(*) FROM coupon_codes WHERE pool = ? AND claimed_by IS NULL"),
@@ -98,8 +106,24 @@ std::vector<FlowVersionRecord> SqliteReader::flow_versions() {
   std::vector<FlowVersionRecord> out;
   Use u(flow_versions_);
   while (u->step()) {
-    out.push_back({u->text(0), static_cast<int>(u->i64(1)), u->text(2), u->i64(3)});
+    out.push_back({u->text(0), static_cast<int>(u->i64(1)), u->text(2), u->i64(3), u->text(4)});
   }
+  return out;
+}
+
+std::vector<FlowStateRecord> SqliteReader::flow_states() {
+  std::vector<FlowStateRecord> out;
+  Use u(flow_states_);
+  while (u->step()) out.push_back({u->text(0), u->text(1), u->i64(2), u->text(3), u->text(4)});
+  return out;
+}
+
+std::vector<JourneyRecord> SqliteReader::live_journeys(const std::string& flow, int64_t after_id,
+                                                       size_t limit) {
+  std::vector<JourneyRecord> out;
+  Use u(live_journeys_);
+  u->bind(1, flow).bind(2, after_id).bind(3, static_cast<int64_t>(limit));
+  while (u->step()) out.push_back(read_journey(u.stmt, *words_));
   return out;
 }
 

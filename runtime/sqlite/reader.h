@@ -20,6 +20,9 @@ class SqliteReader : public StoreReader {
   ~SqliteReader() override;
 
   std::vector<FlowVersionRecord> flow_versions() override;
+  std::vector<FlowStateRecord> flow_states() override;
+  std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
+                                           size_t limit) override;
 
   std::optional<std::string> profile(const std::string& user_id) override;
 
@@ -85,11 +88,11 @@ class SqliteReader : public StoreReader {
   static void append_json_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
                                 const std::string& flow, std::vector<StepRecord>& out);
 
-  Stmt flow_versions_, profile_, journey_, journeys_of_, steps_, step_groups_, history_,
-      deliveries_, next_due_, timer_count_, coupons_left_, entered_, entered_grouped_,
-      entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_, pending_, delivery_,
-      delivery_by_key_, consent_, released_, next_deferred_, messages_, pending_of_, merged_into_,
-      merged_ids_;
+  Stmt flow_versions_, flow_states_, live_journeys_, profile_, journey_, journeys_of_, steps_,
+      step_groups_, history_, deliveries_, next_due_, timer_count_, coupons_left_, entered_,
+      entered_grouped_, entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_,
+      pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_,
+      pending_of_, merged_into_, merged_ids_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
 

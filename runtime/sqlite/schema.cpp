@@ -182,6 +182,14 @@ CREATE TABLE merged_ids(
   anonymous_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX merged_ids_by_user ON merged_ids(user_id);
 )sql",
+    // Version 10: who deployed each version, and each flow's lifecycle state
+    // (paused, stopped, archived; no row: active).
+    R"sql(
+ALTER TABLE flow_versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
+CREATE TABLE flow_states(
+  name TEXT PRIMARY KEY, state TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL,
+  reason TEXT NOT NULL) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

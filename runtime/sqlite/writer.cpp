@@ -24,7 +24,11 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       commit_(db, "COMMIT"),
       rollback_(db, "ROLLBACK"),
       add_flow_(db,
-                "INSERT INTO flow_versions(name, version, source, deployed_at) VALUES(?,?,?,?)"),
+                "INSERT INTO flow_versions(name, version, source, deployed_at, author) "
+                "VALUES(?,?,?,?,?)"),
+      set_flow_state_(db,
+                      "INSERT OR REPLACE INTO flow_states(name, state, at, by, reason) "
+                      "VALUES(?,?,?,?,?)"),
       put_profile_(db,
                    "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
                    "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
@@ -34,24 +38,25 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       insert_journeys_(db, insert_journeys_sql(kJourneyChunk).c_str()),
       max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
       journey_owners_(db, "SELECT user_id, flow FROM journeys"),
-      update_journey_(db,
-                      // Parameters numbered as bind_journey() binds them.
-                      "UPDATE journeys SET state=?5, node=?6, waiting_for=?7, visits=?8, "
-                      "coupon_code=?9, variant=?10, last_event=?12, steps=?13, updated_at=?15, "
-                      "ended_at=?16, converted_at=?17, timer_due=?19, timer_node=?20, "
-                      "timer_visit=?21, history=?22, history_seq=?23 WHERE id=?18"),
+      update_journey_(
+          db,
+          // Parameters numbered as bind_journey() binds them.
+          "UPDATE journeys SET version=?2, state=?5, node=?6, waiting_for=?7, visits=?8, "
+          "coupon_code=?9, variant=?10, last_event=?12, steps=?13, updated_at=?15, "
+          "ended_at=?16, converted_at=?17, timer_due=?19, timer_node=?20, "
+          "timer_visit=?21, history=?22, history_seq=?23 WHERE id=?18"),
       append_group_(db,
                     "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                     "VALUES(?,?,?,?,?)"),
       due_journeys_(db, sql("SELECT ", kJourneyColumns,
-                            " FROM journeys WHERE timer_due <= ? ORDER BY timer_due, id LIMIT ?")
+                            " FROM journeys WHERE timer_due <= ? AND flow NOT IN (SELECT name FROM "
+                            "flow_states WHERE state = 'paused') ORDER BY timer_due, id LIMIT ?")
                             .c_str()),
-      insert_delivery_(
-          db,
-          "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
-          "flow_version, node, at, to_addr, subject, body, status, attempts, "
-          "next_attempt_at, last_error, category, priority, release_at) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)"),
+      insert_delivery_(db,
+                       "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+                       "flow_version, node, at, to_addr, subject, body, status, attempts, "
+                       "next_attempt_at, last_error, category, priority, release_at) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)"),
       mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
       mark_suppressed_(db,
                        "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
@@ -208,7 +213,13 @@ void SqliteStore::rollback() {
 
 Status SqliteStore::add_flow_version(const FlowVersionRecord& r) {
   Use u(add_flow_);
-  u->bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, r.deployed_at);
+  u->bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, r.deployed_at).bind(5, r.author);
+  return done(u);
+}
+
+Status SqliteStore::set_flow_state(const FlowStateRecord& r) {
+  Use u(set_flow_state_);
+  u->bind(1, r.name).bind(2, r.state).bind(3, r.at).bind(4, r.by).bind(5, r.reason);
   return done(u);
 }
 

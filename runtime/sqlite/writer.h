@@ -34,6 +34,12 @@ class SqliteStore final : public Store {
 
   // --- reads: the writer connection sees its own uncommitted writes ---
   std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
+  std::vector<FlowStateRecord> flow_states() override { return reader_.flow_states(); }
+  std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
+                                           size_t limit) override {
+    flush_journeys();
+    return reader_.live_journeys(flow, after_id, limit);
+  }
   std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
   std::optional<JourneyRecord> journey(int64_t id) override;
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override;
@@ -53,6 +59,7 @@ class SqliteStore final : public Store {
 
   // --- mutations ---
   Status add_flow_version(const FlowVersionRecord& r) override;
+  Status set_flow_state(const FlowStateRecord& r) override;
   Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
   bool mark_event_seen(const std::string& id, TimeMs at) override;
   int64_t prune_events_seen(TimeMs before) override;
@@ -152,11 +159,11 @@ class SqliteStore final : public Store {
   std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
   SqliteReader reader_;
   WriterWords words_;
-  Stmt begin_, commit_, rollback_, add_flow_, put_profile_, seen_, prune_, insert_journey_,
-      insert_journeys_, max_journey_, journey_owners_, update_journey_, append_group_, due_journeys_, insert_delivery_, mark_sent_,
-      mark_suppressed_, record_failure_, record_attempt_, put_consent_, due_deferred_,
-      due_deferred_of_user_, set_verdict_, record_feedback_, add_code_, free_code_, claim_code_,
-      counted_as_, add_counts_;
+  Stmt begin_, commit_, rollback_, add_flow_, set_flow_state_, put_profile_, seen_, prune_,
+      insert_journey_, insert_journeys_, max_journey_, journey_owners_, update_journey_,
+      append_group_, due_journeys_, insert_delivery_, mark_sent_, mark_suppressed_, record_failure_,
+      record_attempt_, put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_,
+      record_feedback_, add_code_, free_code_, claim_code_, counted_as_, add_counts_;
 };
 
 }  // namespace trellis::runtime::sqlite
