@@ -186,7 +186,7 @@ size_t FlowCatalog::deploy_folder() {
                    {"other", loaded[i].file},
                    {"difference", difference}});
     }
-    auto outcome = deploy_text(name, loaded[0].text, loaded[0].file);
+    auto outcome = deploy_text(name, loaded[0].text, loaded[0].file, "flows folder");
     if (!outcome.ok()) {
       log_.error(
           {{"msg", "deploy failed"}, {"file", loaded[0].file}, {"error", outcome.error().message}});
@@ -253,7 +253,7 @@ std::optional<std::string> FlowCatalog::source(const std::string& name) const {
   return std::nullopt;
 }
 
-Result<DeployOutcome> FlowCatalog::deploy(const std::string& name) {
+Result<DeployOutcome> FlowCatalog::deploy(const std::string& name, const std::string& author) {
   auto text = source(name);
   if (!text) return Error{"unknown flow " + name};
   std::vector<std::string> files;
@@ -261,16 +261,28 @@ Result<DeployOutcome> FlowCatalog::deploy(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
     files = files_for(name, detect_syntax(*text));
   }
-  return deploy_text(name, *text, files.empty() ? name : files[0]);
+  return deploy_text(name, *text, files.empty() ? name : files[0], author);
+}
+
+Result<DeployOutcome> FlowCatalog::redeploy_version(const std::string& name, int version,
+                                                    const std::string& author) {
+  std::optional<std::string> text;
+  for (const runtime::FlowVersionRecord& r : engine_.flow_history(name))
+    if (r.version == version) text = r.source;
+  if (!text) return Error{"flow " + name + " has no version " + std::to_string(version)};
+  ParsedFlow parsed = parse_flow_source(*text, name);
+  if (!parsed.ok()) return Error{rendered(parsed.diagnostics, *text)};
+  if (Status saved = save(*parsed.flow, parsed.syntax); !saved.ok()) return Error{saved.message()};
+  return deploy(name, author);
 }
 
 Result<DeployOutcome> FlowCatalog::deploy_text(const std::string& name, const std::string& text,
-                                               const std::string& file) {
+                                               const std::string& file, const std::string& author) {
   ParsedFlow parsed = parse_flow_source(text, file);
   if (!parsed.ok()) return Error{rendered(parsed.diagnostics, text)};
   std::lock_guard<std::mutex> lock(mu_);
   auto before = engine_.flow(name);
-  auto version = engine_.deploy(*parsed.flow, text);
+  auto version = engine_.deploy(*parsed.flow, text, author);
   if (!version.ok()) return Error{version.error().message};
   drafts_.erase(name);
   return DeployOutcome{*version, !before || before->version != *version};
@@ -313,6 +325,7 @@ std::optional<FlowInfo> FlowCatalog::info(const std::string& name) const {
   if (deployed) {
     out.deployed_version = deployed->version;
     out.deployed_at = deployed->deployed_at;
+    out.state = deployed->state;
   }
   std::lock_guard<std::mutex> lock(mu_);
   out.has_draft = drafts_.count(name) > 0;

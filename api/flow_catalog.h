@@ -55,6 +55,7 @@ struct FlowInfo {
   bool has_draft = false;          // saved text differs from the deployed version
   std::string file;                // its primary file in the flows folder; empty when none
   std::vector<std::string> files;  // every file of the flow (YAML first)
+  runtime::FlowState state = runtime::FlowState::kActive;  // of a deployed flow
 };
 
 struct DeployOutcome {
@@ -86,7 +87,12 @@ class FlowCatalog {
   std::optional<std::string> source(const std::string& name) const;
   // Deploys the saved text as the next version. Error: unknown flow, or the
   // saved text no longer checks (messages in `error`).
-  Result<DeployOutcome> deploy(const std::string& name);
+  // `author` (who asked) is kept with the version.
+  Result<DeployOutcome> deploy(const std::string& name, const std::string& author = "");
+  // Rollback: saves the text of `version` as the flow's files and deploys it
+  // as the next version. Error: unknown flow or version, or it no longer checks.
+  Result<DeployOutcome> redeploy_version(const std::string& name, int version,
+                                         const std::string& author);
 
   // Deletes a flow that was never deployed: its saved text and its files. A deployed
   // flow keeps running (its journeys are under way), so it is refused.
@@ -98,7 +104,7 @@ class FlowCatalog {
 
  private:
   Result<DeployOutcome> deploy_text(const std::string& name, const std::string& text,
-                                    const std::string& file);
+                                    const std::string& file, const std::string& author);
   // The flow's files, YAML first; a new one by `syntax` when it has none.
   std::vector<std::string> files_for(const std::string& name, dsl::FlowSyntax syntax) const;
 

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/consent.h"
+#include "api/lifecycle_routes.h"
 #include "api/segment.h"
 #include "api/simulate.h"
 #include "dsl/format_dsl.h"
@@ -98,7 +99,10 @@ void require_known_flow(FlowCatalog& flows, const std::string& name) {
 
 json flow_info_json(const FlowInfo& f) {
   json j = {{"name", f.name}, {"version", f.deployed_version}, {"draft", f.has_draft}};
-  if (f.deployed_version) j["deployed_at"] = format_time(f.deployed_at);
+  if (f.deployed_version) {
+    j["deployed_at"] = format_time(f.deployed_at);
+    j["state"] = std::string(runtime::flow_state_name(f.state));
+  }
   if (!f.file.empty()) j["file"] = f.file;
   if (f.files.size() > 1) j["files"] = f.files;
   return j;
@@ -185,7 +189,7 @@ void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response&
   out["deployable"] = !parsed.diagnostics.has_errors();
   out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
   if (req.has_param("deploy") && req.get_param_value("deploy") != "false") {
-    out["deploy"] = deploy_json(server, name, ctx.flows.deploy(name));
+    out["deploy"] = deploy_json(server, name, ctx.flows.deploy(name, request_author(req)));
     out["version"] = out["deploy"]["version"];
     out["draft"] = false;
   }
@@ -202,7 +206,7 @@ void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Respon
     if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
   }
   require_known_flow(ctx.flows, name);
-  reply_json(res, 200, deploy_json(server, name, ctx.flows.deploy(name)));
+  reply_json(res, 200, deploy_json(server, name, ctx.flows.deploy(name, request_author(req))));
 }
 
 // What became of one message node's deliveries, and the provider's feedback on them.
@@ -616,9 +620,12 @@ json delivery_to_json(const runtime::DeliveryRecord& d) {
 void add_routes(HttpServer& server, ApiContext& ctx) {
   HttpServer* s = &server;
   ApiContext* c = &ctx;
-  server.get("/v1/flows", [c](const Request&, Response& res) {
+  server.get("/v1/flows", [c](const Request& req, Response& res) {
+    // Archived flows only when asked for (?archived=true).
+    const bool archived = req.get_param_value("archived") == "true";
     json out = json::array();
     for (const auto& f : c->flows.list()) {
+      if (!archived && f.state == runtime::FlowState::kArchived) continue;
       json item = flow_info_json(f);
       // Headline numbers for the editor's list, from the store's kept counts.
       if (f.deployed_version) {
@@ -683,6 +690,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
       "/v1/simulate", [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); },
       Access::kRead);
   add_segment_routes(server, ctx);
+  add_lifecycle_routes(server, ctx);
 }
 
 }  // namespace trellis::api
