@@ -377,8 +377,8 @@ try {
     await dialog.waitFor();
     const changes = await dialog.locator('[data-testid="deploy-changes"] li').allTextContents();
     assert.deepEqual(changes.sort(), [
-      'mail: subject "Your cart is waiting, {{user.first_name}}" → "Still thinking it over?"',
-      'wait_pay: wait time "72h" → "48h"',
+      'node `mail`: subject changed from "Your cart is waiting, {{user.first_name}}" to "Still thinking it over?"',
+      'node `wait_pay`: wait time changed from "72h" to "48h"',
     ]);
     assert.equal(await dialog.getByTestId('deploy-live').textContent(), '2 journeys are in progress on version 1.');
     await dialog.getByRole('button', { name: 'Cancel' }).click();

@@ -211,3 +211,71 @@ export async function listJourneys(name: string, query: string): Promise<Journey
 export async function journeyTrace(id: string): Promise<ReturnType<typeof traceFromJson>> {
   return traceFromJson(await call<unknown>('GET', `/v1/journeys/${enc(id)}`));
 }
+
+// ---- lifecycle, versions, diff, migration (docs/http-api.md#flow-lifecycle) ----
+
+// One change between two versions, in words, as the server's diff (dsl/flow_diff.cpp)
+// words it: the one implementation behind the deploy dialog and the history panel.
+export interface Change {
+  kind: 'added' | 'removed' | 'changed';
+  node?: string; // absent for the flow's own settings
+  text: string;
+}
+
+export type FlowState = 'active' | 'paused' | 'stopped' | 'archived';
+export type LifecycleAction = 'pause' | 'resume' | 'stop' | 'archive';
+
+export interface VersionInfo {
+  version: number;
+  deployed_at: string;
+  author: string;
+}
+
+export interface VersionHistory {
+  current: number;
+  state: FlowState;
+  versions: VersionInfo[]; // newest first
+}
+
+export async function listVersions(name: string): Promise<VersionHistory> {
+  const r = await call<Partial<VersionHistory>>('GET', `/v1/flows/${enc(name)}/versions`);
+  return { current: r.current ?? 0, state: r.state ?? 'active', versions: r.versions ?? [] };
+}
+
+// What deploying `flow` would change against the running version (or: the first version).
+export async function diffDraft(name: string, flow: Flow): Promise<Change[]> {
+  return (await call<{ changes: Change[] }>('POST', `/v1/flows/${enc(name)}/diff`, flow)).changes;
+}
+
+export async function diffVersions(name: string, from: number, to: number): Promise<Change[]> {
+  return (await call<{ changes: Change[] }>('GET', `/v1/flows/${enc(name)}/diff?from=${from}&to=${to}`)).changes;
+}
+
+export interface LifecycleOutcome {
+  state: FlowState;
+  was: FlowState;
+  journeys: number;
+}
+
+export async function changeFlowState(name: string, action: LifecycleAction, body: { reason?: string; timers?: 'fire' | 'shift' } = {}): Promise<LifecycleOutcome> {
+  return call<LifecycleOutcome>('POST', `/v1/flows/${enc(name)}/${action}`, body);
+}
+
+export async function rollback(name: string, version: number): Promise<number> {
+  return (await call<{ version: number }>('POST', `/v1/flows/${enc(name)}/rollback`, { version })).version;
+}
+
+export interface MigrationPlan {
+  from: number;
+  to: number;
+  dry_run: boolean;
+  movable: number;
+  blocked_journeys: number;
+  moved: number;
+  moves: { from_node: string; to_node: string; journeys: number }[];
+  blocked: { node: string; journeys: number; reason: string }[];
+}
+
+export async function migrate(name: string, req: { from: number; to?: number; map: Record<string, string>; dry_run: boolean; timers?: 'keep' | 'restart' }): Promise<MigrationPlan> {
+  return call<MigrationPlan>('POST', `/v1/flows/${enc(name)}/migrate`, req);
+}

@@ -1,4 +1,4 @@
-import type { Change } from '../model/diff';
+import type { Change } from '../api';
 
 export interface DeployPlan {
   changes: Change[];

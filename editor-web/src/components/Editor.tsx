@@ -17,7 +17,6 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as api from '../api';
 import type { FlowStats, SimResult } from '../api';
 import { liveFunnel } from '../model/delivery';
-import { describeChanges } from '../model/diff';
 import { flowTotals, variantFigures } from '../model/live';
 import { handlesWithDiagnostics, indexDiagnostics, shownMessage, worstSeverity } from '../model/diagnostics';
 import {
@@ -38,6 +37,7 @@ import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HA
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
 import { DeployDialog, type DeployPlan } from './DeployDialog';
+import { FlowLifecycle } from './FlowLifecycle';
 import { FlowNode, type FlowNodeType } from './FlowNode';
 import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
@@ -667,19 +667,20 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     if (!flow) return;
     // With errors nothing deploys: deploy() keeps the draft and says why.
     if (index.errors > 0) return deploy();
+    // The server words the changes (GET/POST /v1/flows/{name}/diff): it needs the flow saved once.
+    if (!onServer && !(await save())) return;
     try {
-      const running = version ? await api.getDeployedFlow(name) : null;
-      const changes = describeChanges(running, flow);
-      if (running && changes.length === 0) {
+      const changes = await api.diffDraft(name, cleanFlow(flow));
+      if (version && changes.length === 0) {
         setStatus({ kind: 'info', text: `Nothing to deploy: the flow is the same as the running version ${version}` });
         return;
       }
-      const live = running ? ((await api.getStats(name).catch(() => null))?.live ?? 0) : 0;
-      setDeployPlan({ changes, version: running ? version : undefined, live });
+      const live = version ? ((await api.getStats(name).catch(() => null))?.live ?? 0) : 0;
+      setDeployPlan({ changes, version, live });
     } catch (e) {
       setStatus({ kind: 'error', text: `Cannot compare with the running version: ${(e as Error).message}` });
     }
-  }, [flow, version, name, index.errors, deploy]);
+  }, [flow, version, name, index.errors, deploy, onServer, save]);
 
   const runSim = useCallback(async () => {
     if (!flow || !simInput) return;
@@ -804,6 +805,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         <button type="button" className="primary" onClick={() => void askDeploy()} disabled={busy}>
           Deploy
         </button>
+        {version ? <FlowLifecycle name={name} version={version} onRolledBack={() => window.location.reload()} /> : null}
       </header>
       {shownStatus && (
         <div className={`statusline ${shownStatus.kind}`} data-testid="status">
