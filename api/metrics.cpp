@@ -7,39 +7,15 @@
 namespace trellis::api {
 namespace {
 
+using runtime::prometheus::format_value;
+using runtime::prometheus::write_family;
+using runtime::prometheus::write_sample;
+
 // std::atomic<double>::fetch_add is C++20; a CAS loop does the same in C++17.
 void atomic_add(std::atomic<double>& target, double by) {
   double old = target.load(std::memory_order_relaxed);
   while (!target.compare_exchange_weak(old, old + by, std::memory_order_relaxed)) {
   }
-}
-
-std::string format_value(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-  }
-  return buf;
-}
-
-std::string escape_label_value(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
 }
 
 // Inserts `le` into an already rendered label set.
@@ -80,16 +56,6 @@ std::vector<uint64_t> Histogram::cumulative_counts() const {
 
 std::vector<double> latency_buckets_seconds() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-}
-
-std::string render_labels(const Labels& labels) {
-  if (labels.empty()) return "";
-  std::string out = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i) out += ",";
-    out += labels[i].first + "=\"" + escape_label_value(labels[i].second) + "\"";
-  }
-  return out + "}";
 }
 
 MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help,
@@ -155,21 +121,18 @@ std::string MetricsRegistry::render() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [name, fam] : families_) {
     static const char* kTypes[] = {"counter", "gauge", "histogram"};
-    out += "# HELP " + name + " " + fam.help + "\n";
-    out += "# TYPE " + name + " " + kTypes[static_cast<int>(fam.kind)] + "\n";
-    for (const auto& [labels, c] : fam.counters)
-      out += name + labels + " " + format_value(c->value()) + "\n";
-    for (const auto& [labels, g] : fam.gauges)
-      out += name + labels + " " + format_value(g->value()) + "\n";
+    write_family(out, name, fam.help, kTypes[static_cast<int>(fam.kind)]);
+    for (const auto& [labels, c] : fam.counters) write_sample(out, name, labels, c->value());
+    for (const auto& [labels, g] : fam.gauges) write_sample(out, name, labels, g->value());
     for (const auto& [labels, h] : fam.histograms) {
       auto counts = h->cumulative_counts();
+      const std::string bucket = name + "_bucket";
       for (size_t i = 0; i < h->bounds().size(); ++i)
-        out += name + "_bucket" + with_le(labels, format_value(h->bounds()[i])) + " " +
-               std::to_string(counts[i]) + "\n";
-      out +=
-          name + "_bucket" + with_le(labels, "+Inf") + " " + std::to_string(counts.back()) + "\n";
-      out += name + "_sum" + labels + " " + format_value(h->sum()) + "\n";
-      out += name + "_count" + labels + " " + std::to_string(counts.back()) + "\n";
+        write_sample(out, bucket, with_le(labels, format_value(h->bounds()[i])),
+                     std::to_string(counts[i]));
+      write_sample(out, bucket, with_le(labels, "+Inf"), std::to_string(counts.back()));
+      write_sample(out, name + "_sum", labels, h->sum());
+      write_sample(out, name + "_count", labels, std::to_string(counts.back()));
     }
   }
   return out;

@@ -19,10 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/prometheus_text.h"
+
 namespace trellis::api {
 
-// Label pairs in a fixed order, e.g. {{"channel", "sms"}, {"outcome", "sent"}}.
-using Labels = std::vector<std::pair<std::string, std::string>>;
+using runtime::prometheus::Labels;
+using runtime::prometheus::render_labels;
 
 class Counter {
  public:
@@ -110,8 +112,5 @@ class MetricsRegistry {
   std::vector<std::function<std::string()>> text_sources_;
   std::mutex render_mu_;  // one render at a time, so collectors never race each other
 };
-
-// `{a="x",b="y"}` with Prometheus escaping; empty for no labels.
-std::string render_labels(const Labels& labels);
 
 }  // namespace trellis::api

@@ -9,7 +9,7 @@
 
 #include "dsl/expr_types.h"
 #include "dsl/node_schema.h"
-#include "dsl/suggest.h"
+#include "dsl/ir/suggest.h"
 #include "nodes/local_time.h"
 #include "nodes/webhook_target.h"
 
@@ -214,7 +214,7 @@ void Checker::check_setting(const std::optional<ir::Name>& setting, const std::s
   if (!setting || valid(setting->value)) return;
   std::string message = quoted(field) + " is empty: write " + expected;
   if (!setting->empty()) {
-    std::string suggestion = did_you_mean(setting->value, words);
+    std::string suggestion = ir::did_you_mean(setting->value, words);
     message = "invalid " + field + " " + quoted(setting->value) +
               (suggestion.empty() ? ": write " + expected : suggestion);
   }
@@ -249,7 +249,7 @@ void Checker::check_target(const ir::Target& target, const std::string& field,
   if (target.empty() || find(target.value)) return;
   ++unknown_targets_;
   std::string message = "unknown node " + quoted(target.value) + " in " + quoted(field) +
-                        did_you_mean(target.value, node_ids_);
+                        ir::did_you_mean(target.value, node_ids_);
   error("unknown_target", at_or(target.span, node ? node->span : ir::SourceSpan{}), message,
         node ? node->id : std::string(), field);
 }
@@ -384,7 +384,7 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
   static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   for (const ir::Name& day : wait.on_days) {
     if (nodes::weekday_from_name(day.value)) continue;
-    std::string suggestion = did_you_mean(day.value, kDays);
+    std::string suggestion = ir::did_you_mean(day.value, kDays);
     error("bad_weekday", at_or(day.span, node.span),
           "unknown weekday " + quoted(day.value) + " in 'on_days'" +
               (suggestion.empty() ? ": write mon, tue, wed, thu, fri, sat or sun" : suggestion),

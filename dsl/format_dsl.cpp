@@ -65,7 +65,7 @@ std::string name_list(const std::vector<ir::Name>& names) {
   return list;
 }
 
-class DslPrinter {
+class DslPrinter : private CommentedPrinter {
  public:
   std::string print(const ir::Flow& flow) {
     header(flow);
@@ -84,25 +84,6 @@ class DslPrinter {
   void raw(int indent, const std::string& text, const std::string& note) {
     lead(indent, note);
     out_ << std::string(indent, ' ') << text << trailing_comment(*notes_, note) << "\n";
-  }
-  void above(const ir::LeadingComments* leading) {
-    leading_ = leading;
-    printed_.clear();
-  }
-  void lead(int indent, const std::string& field) {
-    auto it = leading_->find(field);
-    if (it == leading_->end() || !printed_.insert(field).second) return;
-    comments(it->second, indent);
-  }
-  // Comments above fields the element no longer has still belong to the file.
-  void unprinted(int indent, const std::string& before) {
-    for (const auto& [field, lines] : *leading_) {
-      if (field != before && !printed_.count(field)) comments(lines, indent);
-    }
-  }
-  void comments(const ir::Comments& lines, int indent) {
-    for (const std::string& text : lines)
-      out_ << std::string(indent, ' ') << comment_line(text) << "\n";
   }
   void arrow(const std::string& field, const ir::Target& target) {
     if (!target.empty()) raw(2, field + " -> " + dsl_name(target.value), field);
@@ -232,17 +213,7 @@ class DslPrinter {
     }
   }
   void fields(const ir::ExitNode&) {}
-
-  static const ir::FieldComments kNone;
-  static const ir::LeadingComments kNoLines;
-  const ir::FieldComments* notes_ = &kNone;
-  const ir::LeadingComments* leading_ = &kNoLines;
-  std::set<std::string> printed_;
-  std::ostringstream out_;
 };
-
-const ir::FieldComments DslPrinter::kNone;
-const ir::LeadingComments DslPrinter::kNoLines;
 
 }  // namespace
 

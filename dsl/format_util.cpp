@@ -55,4 +55,29 @@ std::string trailing_comment(const ir::FieldComments& comments, const std::strin
   return it == comments.end() ? std::string() : trailing_comment(it->second);
 }
 
+const ir::FieldComments CommentedPrinter::kNone;
+const ir::LeadingComments CommentedPrinter::kNoLines;
+
+void CommentedPrinter::above(const ir::LeadingComments* leading) {
+  leading_ = leading;
+  printed_.clear();
+}
+
+void CommentedPrinter::lead(int indent, const std::string& field) {
+  auto it = leading_->find(field);
+  if (it == leading_->end() || !printed_.insert(field).second) return;
+  comments(it->second, indent);
+}
+
+void CommentedPrinter::unprinted(int indent, const std::string& before) {
+  for (const auto& [field, lines] : *leading_) {
+    if (field != before && !printed_.count(field)) comments(lines, indent);
+  }
+}
+
+void CommentedPrinter::comments(const ir::Comments& lines, int indent) {
+  for (const std::string& text : lines)
+    out_ << std::string(indent, ' ') << comment_line(text) << "\n";
+}
+
 }  // namespace trellis::dsl

@@ -2,6 +2,8 @@
 // trellis_dsl): how durations, numbers and re-entry policies read as text.
 #pragma once
 
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "dsl/ir/flow.h"
@@ -26,5 +28,29 @@ std::string comment_line(const std::string& comment);
 // comment line; "" when there is none. One spacing, so `fmt` output is canonical.
 std::string trailing_comment(const std::string& comment);
 std::string trailing_comment(const ir::FieldComments& comments, const std::string& field);
+
+// What the YAML and DSL printers share: the text printed so far and the
+// comments of the flow or node being printed, each comment above a field
+// printed once, whatever the syntax.
+class CommentedPrinter {
+ protected:
+  // The comments above the fields of the flow or node printed next.
+  void above(const ir::LeadingComments* leading);
+  // Prints the comments above `field`'s line, unless printed already.
+  void lead(int indent, const std::string& field);
+  // Comments above fields the element no longer has (a value the editor
+  // cleared) still belong to the file: they go above `before`.
+  void unprinted(int indent, const std::string& before);
+  void comments(const ir::Comments& lines, int indent);
+
+  const ir::FieldComments* notes_ = &kNone;  // end-of-line comments of the element printed
+  std::ostringstream out_;
+
+ private:
+  static const ir::FieldComments kNone;
+  static const ir::LeadingComments kNoLines;
+  const ir::LeadingComments* leading_ = &kNoLines;
+  std::set<std::string> printed_;
+};
 
 }  // namespace trellis::dsl

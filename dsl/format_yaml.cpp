@@ -78,7 +78,7 @@ std::string flow_list(const std::vector<ir::Name>& names) {
   return "[" + list + "]";
 }
 
-class YamlPrinter {
+class YamlPrinter : private CommentedPrinter {
  public:
   std::string print(const ir::Flow& flow) {
     comments(flow.comments, 0);
@@ -120,32 +120,11 @@ class YamlPrinter {
     lead(indent, note);
     raw(indent, key + ": " + yaml_scalar(value), note);
   }
-  // The comments above the fields of the flow or node being printed.
-  void above(const ir::LeadingComments* leading) {
-    leading_ = leading;
-    printed_.clear();
-  }
-  void lead(int indent, const std::string& field) {
-    auto it = leading_->find(field);
-    if (it == leading_->end() || !printed_.insert(field).second) return;
-    comments(it->second, indent);
-  }
-  // Comments above fields the element no longer has (a value the editor
-  // cleared) still belong to the file: they go above `before`.
-  void unprinted(int indent, const std::string& before) {
-    for (const auto& [field, lines] : *leading_) {
-      if (field != before && !printed_.count(field)) comments(lines, indent);
-    }
-  }
   void line(int indent, const std::string& key, const std::string& value) {
     line(indent, key, value, key);
   }
   void target(int indent, const std::string& key, const ir::Target& target) {
     if (!target.empty()) line(indent, key, target.value);
-  }
-  void comments(const ir::Comments& lines, int indent) {
-    for (const std::string& text : lines)
-      out_ << std::string(indent, ' ') << comment_line(text) << "\n";
   }
   void expression(int indent, const std::string& key, const std::optional<ir::Expression>& e,
                   const std::string& note) {
@@ -253,17 +232,7 @@ class YamlPrinter {
     }
   }
   void fields(const ir::ExitNode&) {}
-
-  static const ir::FieldComments kNone;
-  static const ir::LeadingComments kNoLines;
-  const ir::FieldComments* notes_ = &kNone;
-  const ir::LeadingComments* leading_ = &kNoLines;
-  std::set<std::string> printed_;
-  std::ostringstream out_;
 };
-
-const ir::FieldComments YamlPrinter::kNone;
-const ir::LeadingComments YamlPrinter::kNoLines;
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <functional>
 
-#include "dsl/suggest.h"
+#include "dsl/ir/suggest.h"
 
 namespace trellis::dsl {
 
@@ -49,7 +49,7 @@ class KnownNamesCheck {
   void check_event_type(const ir::Name& type, const std::string& node, const std::string& field) {
     if (type.empty() || known_.event_types.empty() || contains(known_.event_types, type.value))
       return;
-    auto meant = closest_name(type.value, known_.event_types);
+    auto meant = ir::closest_name(type.value, known_.event_types);
     if (!meant) return;
     warning("event_type_unseen", type.span,
             "no '" + type.value + "' event has reached this server, but '" + *meant +
@@ -83,7 +83,7 @@ class KnownNamesCheck {
     const std::string& trait = path.segments.front();
     std::string where = node + "." + field + "." + trait;
     if (contains(known_.traits, trait) || contains(reported_, where)) return;
-    auto meant = closest_name(trait, known_.traits);
+    auto meant = ir::closest_name(trait, known_.traits);
     if (!meant && near_miss_only) return;
     reported_.push_back(where);
     std::string message = "no stored profile has the trait '" + trait + "'";

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "dsl/duration_text.h"
+#include "dsl/ir/suggest.h"
 #include "dsl/grammar_adapter.h"
 #include "dsl/string_literal.h"
 
@@ -19,34 +20,10 @@ constexpr std::array<std::string_view, 3> kRoots = {"user", "event", "last_event
 constexpr std::array<std::string_view, 8> kKeywords = {"and",  "or",    "not",  "in",
                                                        "true", "false", "null", "now"};
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The closest candidate within two edits, or empty.
+// The closest of `words` by the one "did you mean" rule (dsl/ir/suggest.h), or empty.
 template <size_t N>
-std::string_view closest(std::string_view word, const std::array<std::string_view, N>& words) {
-  std::string_view best;
-  size_t best_distance = 3;
-  for (std::string_view candidate : words) {
-    size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
+std::string closest(std::string_view word, const std::array<std::string_view, N>& words) {
+  return ir::closest_name(word, std::vector<std::string>(words.begin(), words.end())).value_or("");
 }
 
 std::string lower(std::string text) {
@@ -280,12 +257,12 @@ ir::Expr Transformer::transform_call(P::CallContext* context) {
   }
   ir::SourceSpan name_span = map_.token(context->IDENTIFIER()->getSymbol());
   if (std::find(kFunctions.begin(), kFunctions.end(), expr.function) == kFunctions.end()) {
-    std::string_view suggestion = closest(expr.function, kFunctions);
+    std::string suggestion = closest(expr.function, kFunctions);
     error(name_span,
           "unknown function '" + expr.function + "'" +
               (suggestion.empty()
                    ? "; the functions are has(), days_since(), local_hour() and local_weekday()"
-                                  : "; did you mean '" + std::string(suggestion) + "'?"));
+                                  : "; did you mean '" + suggestion + "'?"));
     return expr;
   }
   bool takes_no_arguments = expr.function == "local_hour" || expr.function == "local_weekday";
@@ -351,10 +328,10 @@ std::optional<ir::Path> Transformer::transform_path(P::PathContext* context) {
     path.root = ir::PathRoot::kCoupon;
     return path;
   } else {
-    std::string_view suggestion = closest(root, kRoots);
+    std::string suggestion = closest(root, kRoots);
     std::string message = "unknown name '" + root + "'";
     if (!suggestion.empty()) {
-      message += "; did you mean '" + std::string(suggestion) + "'?";
+      message += "; did you mean '" + suggestion + "'?";
     } else if (path.segments.empty()) {
       message += "; did you mean 'user." + root + "'?";
     } else {

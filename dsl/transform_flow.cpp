@@ -12,7 +12,9 @@
 #include <map>
 
 #include "dsl/dsl_loader.h"
+#include "dsl/ir/node_body.h"
 #include "dsl/ir/node_table.h"
+#include "dsl/ir/suggest.h"
 #include "dsl/ir/utf8.h"
 #include "dsl/parse.h"
 #include "dsl/string_literal.h"
@@ -47,22 +49,6 @@ std::string join(const std::vector<std::string>& words) {
   for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
   return out;
 }
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 
 // Reports and returns false when brackets or prefix operators nest deeper than
 // kMaxNesting. Skips
@@ -337,7 +323,7 @@ class FlowTransformer {
         "description", "trigger", "re_entry", "exit_on", "goal",
         "category",    "priority", "on_cap",  "start"};
     std::string word = context->IDENTIFIER()->getText();
-    std::string suggestion = closest_word(word, kSettings);
+    std::string suggestion = ir::closest_name(word, kSettings).value_or("");
     error(map_.token(context->getStart()),
           "unknown setting '" + word + "'" +
               (suggestion.empty() ? "; the flow block takes " + join(kSettings)
@@ -392,7 +378,7 @@ class FlowTransformer {
     if (!kind) {
       std::vector<std::string> kinds;
       for (ir::NodeKind k : ir::all_node_kinds()) kinds.emplace_back(ir::node_kind_name(k));
-      std::string suggestion = closest_word(type, kinds);
+      std::string suggestion = ir::closest_name(type, kinds).value_or("");
       error(node.type_span,
             "unknown node type '" + type + "'" +
                 (suggestion.empty() ? "; the types are " + join(kinds)
@@ -403,7 +389,7 @@ class FlowTransformer {
       flow.nodes.push_back(std::move(node));
       return true;
     }
-    node.body = empty_body(*kind);
+    node.body = ir::empty_body(*kind);
     Seen seen;
     P::VariantFieldContext* previous_variant = nullptr;
     P::NodeFieldContext* previous_field = nullptr;
@@ -414,28 +400,6 @@ class FlowTransformer {
     }
     flow.nodes.push_back(std::move(node));
     return true;
-  }
-
-  static ir::NodeBody empty_body(ir::NodeKind kind) {
-    switch (kind) {
-      case ir::NodeKind::kSegment:
-        return ir::SegmentNode{};
-      case ir::NodeKind::kWait:
-        return ir::WaitNode{};
-      case ir::NodeKind::kCoupon:
-        return ir::CouponNode{};
-      case ir::NodeKind::kSms:
-        return ir::SmsNode{};
-      case ir::NodeKind::kEmail:
-        return ir::EmailNode{};
-      case ir::NodeKind::kWebhook:
-        return ir::WebhookNode{};
-      case ir::NodeKind::kAb:
-        return ir::AbNode{};
-      case ir::NodeKind::kExit:
-        return ir::ExitNode{};
-    }
-    return ir::ExitNode{};
   }
 
   // The word that names a field in the table of fields_of().
@@ -468,7 +432,7 @@ class FlowTransformer {
               node.id, word);
         return;
       }
-      std::string suggestion = closest_word(word, allowed);
+      std::string suggestion = ir::closest_name(word, allowed).value_or("");
       error(map_.token(field->getStart()),
             "unknown field '" + word + "' in " + type + " node '" + node.id + "'" +
                 (suggestion.empty() ? "; its fields are " + join(allowed)
@@ -821,19 +785,6 @@ class FlowTransformer {
 };
 
 }  // namespace
-
-std::string closest_word(const std::string& word, const std::vector<std::string>& words) {
-  std::string best;
-  size_t best_distance = std::min<size_t>(3, std::max<size_t>(1, word.size() / 2 + 1));
-  for (const std::string& candidate : words) {
-    size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
-}
 
 std::optional<ir::Flow> load_dsl(const std::string& text, const std::string& file,
                                  ir::Diagnostics& diagnostics) {

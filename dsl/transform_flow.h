@@ -17,7 +17,4 @@ std::optional<std::string> flow_syntax_message(antlr4::Parser& parser, antlr4::T
                                                antlr4::TokenStream& tokens, const SourceMap& map,
                                                ir::SourceSpan& span);
 
-// The closest word within two edits, or empty: for "did you mean".
-std::string closest_word(const std::string& word, const std::vector<std::string>& words);
-
 }  // namespace trellis::dsl

@@ -13,11 +13,12 @@
 #include <set>
 #include <sstream>
 
+#include "dsl/ir/node_body.h"
+#include "dsl/ir/suggest.h"
 #include "dsl/ir/utf8.h"
 #include "dsl/node_schema.h"
 #include "dsl/parse.h"
 #include "dsl/source_text.h"
-#include "dsl/suggest.h"
 #include "nodes/local_time.h"
 
 namespace trellis::dsl {
@@ -326,7 +327,7 @@ std::string Loader::unknown_key_message(const std::string& key,
                                         const std::vector<FieldSpec>& fields,
                                         const std::string& owner) const {
   std::string message = "unknown key '" + key + "' in " + owner;
-  std::string suggestion = did_you_mean(key, names_of(fields));
+  std::string suggestion = ir::did_you_mean(key, names_of(fields));
   if (!suggestion.empty()) return message + suggestion;
   return message + " (expected one of: " + join_names(fields) + ")";
 }
@@ -656,7 +657,7 @@ void Loader::read_re_entry(const YAML::Node& value, const ir::SourceSpan& key,
     return;
   }
   if (word != "after") {
-    std::string suggestion = did_you_mean(word, {"never", "always", "after"});
+    std::string suggestion = ir::did_you_mean(word, {"never", "always", "after"});
     error(re_entry.span,
           "invalid re_entry '" + *text + "': write never, always or after <duration>" +
               (suggestion.empty() ? "" : " (" + suggestion.substr(2) + ")"),
@@ -758,7 +759,7 @@ std::optional<ir::NodeKind> Loader::read_node_type(const std::string& id, const 
     if (!name) return std::nullopt;
     std::optional<ir::NodeKind> kind = ir::node_kind_from_name(*name);
     if (!kind) {
-      std::string suggestion = did_you_mean(*name, node_type_names());
+      std::string suggestion = ir::did_you_mean(*name, node_type_names());
       error(node.type_span,
             "unknown node type '" + *name + "'" +
                 (suggestion.empty() ? " (expected one of: " + join(node_type_names()) + ")"
@@ -770,28 +771,6 @@ std::optional<ir::NodeKind> Loader::read_node_type(const std::string& id, const 
   error(node.span, "node '" + id + "' has no 'type': one of " + join(node_type_names()),
         Where{id, "type"});
   return std::nullopt;
-}
-
-ir::NodeBody empty_body(ir::NodeKind kind) {
-  switch (kind) {
-    case ir::NodeKind::kSegment:
-      return ir::SegmentNode{};
-    case ir::NodeKind::kWait:
-      return ir::WaitNode{};
-    case ir::NodeKind::kCoupon:
-      return ir::CouponNode{};
-    case ir::NodeKind::kSms:
-      return ir::SmsNode{};
-    case ir::NodeKind::kEmail:
-      return ir::EmailNode{};
-    case ir::NodeKind::kWebhook:
-      return ir::WebhookNode{};
-    case ir::NodeKind::kAb:
-      return ir::AbNode{};
-    case ir::NodeKind::kExit:
-      return ir::ExitNode{};
-  }
-  return ir::ExitNode{};
 }
 
 ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const YAML::Node& value) {
@@ -816,7 +795,7 @@ ir::Node Loader::read_node(const std::string& id, const YAML::Node& key, const Y
     for_each_key(value, nullptr, "node '" + id + "'", where, KEY_READER{});
     return node;
   }
-  node.body = empty_body(*kind);
+  node.body = ir::empty_body(*kind);
   std::string owner = std::string(ir::node_kind_name(*kind)) + " node '" + id + "'";
   for_each_key(
       value, &node_schema(*kind).fields, owner, where, KEY_READER {

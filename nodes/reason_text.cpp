@@ -1,5 +1,7 @@
 #include "nodes/reason_text.h"
 
+#include <date/date.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -14,20 +16,6 @@ constexpr int64_t kMillisPerDay = 86'400'000;
 // with exactly four digits, which the fast path writes.
 constexpr int64_t kFourDigitYearsBegin = -30'610'224'000'000;
 constexpr int64_t kFourDigitYearsEnd = 253'402'300'800'000;
-
-// Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day
-// number (days since 1970-01-01), the calendar gmtime uses.
-void civil_from_days(int64_t days, int64_t& year, unsigned& month, unsigned& day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
-}
 
 // Writes `value` as exactly `width` digits, zero-padded, at `at`.
 char* put_digits(char* at, unsigned value, int width) {
@@ -115,15 +103,13 @@ void append_time(std::string& out, int64_t time) {
       second_of_day += 86400;
       days -= 1;
     }
-    int64_t year = 0;
-    unsigned month = 0, day = 0;
-    civil_from_days(days, year, month, day);
+    const date::year_month_day ymd{date::sys_days(date::days(days))};
     const unsigned s = static_cast<unsigned>(second_of_day);
-    end = put_digits(end, static_cast<unsigned>(year), 4);
+    end = put_digits(end, static_cast<unsigned>(int{ymd.year()}), 4);
     *end++ = '-';
-    end = put_digits(end, month, 2);
+    end = put_digits(end, unsigned{ymd.month()}, 2);
     *end++ = '-';
-    end = put_digits(end, day, 2);
+    end = put_digits(end, unsigned{ymd.day()}, 2);
     *end++ = 'T';
     end = put_digits(end, s / 3600, 2);
     *end++ = ':';

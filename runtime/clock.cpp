@@ -1,5 +1,7 @@
 #include "runtime/clock.h"
 
+#include <date/date.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,29 +26,6 @@ void VirtualClock::set_ms(TimeMs t) {
 }
 
 namespace {
-
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp + (mp < 10 ? 3 : -9);
-  *y = static_cast<int>(yy + (*m <= 2));
-}
 
 bool digits(const char*& p, int count, int* out) {
   int v = 0;
@@ -93,7 +72,8 @@ bool parse_rfc3339(const char* p, TimeMs* out) {
     return false;
   }
   if (*p != '\0') return false;
-  const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  const date::sys_days civil = date::year{y} / mo / d;
+  const int64_t days = civil.time_since_epoch().count();
   *out = ((days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + s) - offset_s) * 1000 + ms;
   return true;
 }
@@ -103,11 +83,10 @@ std::string format_rfc3339(TimeMs t) {
   const int ms = static_cast<int>(t - secs * 1000);
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const int64_t rem = secs - days * 86400;
-  int y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
+  const date::year_month_day ymd{date::sys_days(date::days(days))};
   char out[64];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int{ymd.year()},
+                unsigned{ymd.month()}, unsigned{ymd.day()},
                 static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
                 static_cast<int>(rem % 60), ms);
   return out;

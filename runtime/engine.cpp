@@ -7,11 +7,11 @@
 #include <exception>
 #include <mutex>
 #include <shared_mutex>
-#include <sstream>
 #include <thread>
 
 #include "nodes/compiled_flow.h"
 #include "runtime/delivery/dispatcher.h"
+#include "runtime/prometheus_text.h"
 #include "runtime/governance.h"
 #include "runtime/processor.h"
 #include "runtime/sqlite/sqlite_store.h"
@@ -48,15 +48,6 @@ Result<delivery::ChannelConfig> default_channel(const EngineOptions& options) {
     return channel;
   }
   return Error{"unknown delivery adapter '" + options.adapter + "' (file, webhook, none)"};
-}
-
-std::string label_value(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out;
 }
 
 // When the timer loop next has work: a timer or a deferred message.
@@ -150,12 +141,12 @@ class Engine::Impl : private delivery::DispatchHost {
   std::thread thread_;
 
   struct Counters {
-    std::atomic<int64_t> accepted{0}, duplicates{0}, started{0}, timers{0}, created{0}, sent{0},
-        failed{0}, dead{0}, commits{0}, suppressed_at_send{0};
-    // Governance verdicts: copies of the processor's counters (see run_batch).
-    std::atomic<int64_t> verdicts_deferred{0}, verdicts_suppressed{0}, verdicts_dropped{0},
-        verdicts_released{0};
+    std::atomic<int64_t> accepted{0}, duplicates{0}, timers{0}, sent{0}, failed{0}, dead{0},
+        commits{0}, suppressed_at_send{0};
   } metrics_;
+  // The processor's counters as of the last commit (see run_batch).
+  mutable std::mutex steps_mu_;
+  StepCounters steps_;  // guarded by steps_mu_
 
  private:
   // delivery::DispatchHost: the dispatcher's way back into the engine.
@@ -298,14 +289,14 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   ++metrics_.commits;
   // Writer-owned counters, published after the commit.
   const StepCounters& counted = processor_->counters();
-  const bool created =
-      counted.deliveries_created != metrics_.created.exchange(counted.deliveries_created);
-  const bool released = counted.deliveries_released !=
-                        metrics_.verdicts_released.exchange(counted.deliveries_released);
-  metrics_.verdicts_deferred = counted.deliveries_deferred;
-  metrics_.verdicts_suppressed = counted.deliveries_suppressed;
-  metrics_.verdicts_dropped = counted.deliveries_dropped;
-  if ((created || released) && dispatcher_) dispatcher_->wake();  // new pending deliveries
+  bool new_pending = false;
+  {
+    std::lock_guard<std::mutex> l(steps_mu_);
+    new_pending = counted.deliveries_created != steps_.deliveries_created ||
+                  counted.deliveries_released != steps_.deliveries_released;
+    steps_ = counted;
+  }
+  if (new_pending && dispatcher_) dispatcher_->wake();  // new pending deliveries
   for (Work* w : batch)
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
@@ -657,7 +648,6 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   if (Status s = write(w); !s) return Error{s.message()};
   metrics_.accepted += static_cast<int64_t>(summary.accepted);
   metrics_.duplicates += static_cast<int64_t>(summary.duplicates);
-  metrics_.started += static_cast<int64_t>(summary.journeys_started);
   return summary;
 }
 
@@ -989,18 +979,17 @@ void Engine::stop() { impl_->stop(); }
 EngineMetrics Engine::metrics() const {
   const auto& m = impl_->metrics_;
   EngineMetrics out;
+  {
+    std::lock_guard<std::mutex> l(impl_->steps_mu_);
+    static_cast<StepCounters&>(out) = impl_->steps_;
+  }
   out.events_accepted = m.accepted;
   out.events_duplicate = m.duplicates;
-  out.journeys_started = m.started;
   out.timers_fired = m.timers;
-  out.deliveries_created = m.created;
   out.deliveries_sent = m.sent;
   out.deliveries_failed_attempts = m.failed;
   out.deliveries_dead = m.dead;
-  out.verdicts_deferred = m.verdicts_deferred;
-  out.verdicts_suppressed = m.verdicts_suppressed;
-  out.verdicts_dropped = m.verdicts_dropped;
-  out.verdicts_released = m.verdicts_released;
+  out.deliveries_suppressed_at_send = m.suppressed_at_send;
   out.commits = m.commits;
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   out.pending_timers = impl_->reader_->pending_timer_count();
@@ -1010,7 +999,7 @@ EngineMetrics Engine::metrics() const {
 namespace {
 
 // Per channel: what waits for its workers and whether its circuit is open.
-void channel_metrics(const std::vector<delivery::ChannelStats>& stats, std::ostringstream& out) {
+void channel_metrics(const std::vector<delivery::ChannelStats>& stats, std::string& out) {
   struct Gauge {
     const char* name;
     const char* help;
@@ -1025,9 +1014,10 @@ void channel_metrics(const std::vector<delivery::ChannelStats>& stats, std::ostr
        [](const delivery::ChannelStats& s) { return int64_t{s.circuit_open}; }},
   };
   for (const Gauge& g : gauges) {
-    out << "# HELP " << g.name << ' ' << g.help << "\n# TYPE " << g.name << " gauge\n";
+    prometheus::write_family(out, g.name, g.help, "gauge");
     for (const delivery::ChannelStats& s : stats)
-      out << g.name << "{channel=\"" << label_value(s.channel) << "\"} " << g.value(s) << '\n';
+      prometheus::write_sample(out, g.name, prometheus::render_labels({{"channel", s.channel}}),
+                               static_cast<double>(g.value(s)));
   }
 }
 
@@ -1035,11 +1025,11 @@ void channel_metrics(const std::vector<delivery::ChannelStats>& stats, std::ostr
 
 std::string Engine::prometheus_metrics() const {
   const EngineMetrics m = metrics();
-  std::ostringstream out;
+  std::string out;
   auto counter = [&](const char* name, const char* help, int64_t value,
                      const char* type = "counter") {
-    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-        << name << ' ' << value << '\n';
+    prometheus::write_family(out, name, help, type);
+    prometheus::write_sample(out, name, "", static_cast<double>(value));
   };
   counter("trellis_events_accepted_total", "Events applied.", m.events_accepted);
   counter("trellis_events_duplicate_total", "Events ignored as duplicates by id.",
@@ -1052,21 +1042,24 @@ std::string Engine::prometheus_metrics() const {
   counter("trellis_delivery_failures_total", "Failed delivery attempts.",
           m.deliveries_failed_attempts);
   counter("trellis_deliveries_dead_total", "Deliveries moved to dead letters.", m.deliveries_dead);
-  out << "# HELP trellis_delivery_verdicts_total Governance verdicts on messages (a message "
-         "deferred twice counts twice; released: let go after a deferral).\n"
-         "# TYPE trellis_delivery_verdicts_total counter\n";
-  for (auto [verdict, value] : {std::pair{"deferred", m.verdicts_deferred},
-                                {"suppressed", m.verdicts_suppressed},
-                                {"dropped", m.verdicts_dropped},
-                                {"released", m.verdicts_released}})
-    out << "trellis_delivery_verdicts_total{verdict=\"" << verdict << "\"} " << value << '\n';
+  const char* verdicts = "trellis_delivery_verdicts_total";
+  prometheus::write_family(out, verdicts,
+                           "Governance verdicts on messages (a message deferred twice counts "
+                           "twice; released: let go after a deferral).",
+                           "counter");
+  for (auto [verdict, value] : {std::pair{"deferred", m.deliveries_deferred},
+                                {"suppressed", m.deliveries_suppressed},
+                                {"dropped", m.deliveries_dropped},
+                                {"released", m.deliveries_released}})
+    prometheus::write_sample(out, verdicts, prometheus::render_labels({{"verdict", verdict}}),
+                             static_cast<double>(value));
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
   counter("trellis_deliveries_suppressed_at_send_total",
           "Deliveries not sent: consent withdrawn between the node and the provider call.",
-          impl_->metrics_.suppressed_at_send);
+          m.deliveries_suppressed_at_send);
   if (impl_->dispatcher_) channel_metrics(impl_->dispatcher_->stats(), out);
-  return out.str();
+  return out;
 }
 
 }  // namespace trellis::runtime

@@ -206,21 +206,30 @@ struct UserExport {
   }
 };
 
-struct EngineMetrics {
+// What the step function counts (one writer, runtime/processor.h); the engine
+// publishes a copy after each commit.
+struct StepCounters {
+  int64_t journeys_started = 0;
+  int64_t journeys_woken = 0;
+  int64_t journeys_exited = 0;
+  int64_t deliveries_created = 0;
+  // Governance verdicts, at the node and in the release pass: what /metrics
+  // counts as trellis_delivery_verdicts_total.
+  int64_t deliveries_deferred = 0;
+  int64_t deliveries_suppressed = 0;
+  int64_t deliveries_dropped = 0;
+  int64_t deliveries_released = 0;  // a deferred message let go
+};
+
+// The step function's counts and the engine's own.
+struct EngineMetrics : StepCounters {
   int64_t events_accepted = 0;
   int64_t events_duplicate = 0;
-  int64_t journeys_started = 0;
   int64_t timers_fired = 0;
-  int64_t deliveries_created = 0;
   int64_t deliveries_sent = 0;
   int64_t deliveries_failed_attempts = 0;
   int64_t deliveries_dead = 0;
-  // Governance verdicts at the node and in the release pass (deferred,
-  // suppressed, dropped; released after a deferral).
-  int64_t verdicts_deferred = 0;
-  int64_t verdicts_suppressed = 0;
-  int64_t verdicts_dropped = 0;
-  int64_t verdicts_released = 0;
+  int64_t deliveries_suppressed_at_send = 0;  // consent withdrawn before the provider call
   int64_t commits = 0;
   int64_t pending_timers = 0;
 };

@@ -1134,7 +1134,6 @@ void Processor::fire_timer(JourneyRecord due) {
     save(j);
     return;
   }
-  ++counters_.timers_fired;
   run(j, *flow, nodes::InputKind::kTimer, nullptr, timer.due, "timer");
 }
 

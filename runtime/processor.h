@@ -76,20 +76,6 @@ enum class EventOutcome {
 // Engine::validate_event before ingesting, so that it can answer 4xx.
 Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event);
 
-struct StepCounters {
-  int64_t journeys_started = 0;
-  int64_t journeys_woken = 0;
-  int64_t journeys_exited = 0;
-  int64_t timers_fired = 0;
-  int64_t deliveries_created = 0;
-  // Governance verdicts, at the node and in the release pass: what /metrics
-  // counts as trellis_delivery_verdicts_total.
-  int64_t deliveries_deferred = 0;
-  int64_t deliveries_suppressed = 0;
-  int64_t deliveries_dropped = 0;
-  int64_t deliveries_released = 0;  // a deferred message let go
-};
-
 class Processor {
  public:
   // REQUIRES: options.delivery is set (the engine fills in the defaults).

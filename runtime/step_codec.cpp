@@ -1,5 +1,7 @@
 #include "runtime/step_codec.h"
 
+#include <date/date.h>
+
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -40,16 +42,6 @@ bool get_varint(std::string_view in, size_t& pos, uint64_t& v) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 unsigned digits_at(std::string_view s, size_t at, size_t n) {
   unsigned v = 0;
   for (size_t i = 0; i < n; ++i) v = v * 10 + static_cast<unsigned>(s[at + i] - '0');
@@ -75,8 +67,9 @@ size_t time_at(std::string_view s, size_t at, int64_t& ms) {
   }
   if (s[at + length] != 'Z') return 0;
   ++length;
-  const int64_t days =
-      days_from_civil(digits_at(s, at, 4), digits_at(s, at + 5, 2), digits_at(s, at + 8, 2));
+  const date::sys_days civil = date::year{static_cast<int>(digits_at(s, at, 4))} /
+                              date::month{digits_at(s, at + 5, 2)} / date::day{digits_at(s, at + 8, 2)};
+  const int64_t days = civil.time_since_epoch().count();
   ms = (days * 86400 + digits_at(s, at + 11, 2) * 3600 + digits_at(s, at + 14, 2) * 60 +
         digits_at(s, at + 17, 2)) *
            1000 +

@@ -1,21 +1,12 @@
 #include "dsl/expr/timestamp.h"
 
+#include <date/date.h>
+
 #include <cstdint>
 
 namespace trellis::expr {
 
 namespace {
-
-// Howard Hinnant's days_from_civil: days since 1970-01-01 in the proleptic
-// Gregorian calendar.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 // Reads exactly `width` digits at `pos`.
 bool digits(std::string_view text, size_t& pos, size_t width, int& out) {
@@ -93,10 +84,8 @@ bool parse_timestamp(std::string_view text, double& seconds) {
   }
   double offset = 0;
   if (!parse_zone(text, pos, offset)) return false;
-  seconds = static_cast<double>(
-                days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))) *
-                86400.0 +
-            seconds_of_day - offset;
+  const date::sys_days civil = date::year{year} / month / day;
+  seconds = static_cast<double>(civil.time_since_epoch().count()) * 86400.0 + seconds_of_day - offset;
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "dsl/ir/suggest.h"
 #include "nodes/local_time.h"
 #include "runtime/delivery/provider.h"
 #include "runtime/delivery/secrets.h"
@@ -43,35 +44,10 @@ std::string lower(std::string text) {
   return text;
 }
 
-// Edit distance with neighbour swaps (optimal string alignment). dsl/suggest.h
-// has the same rule but lives with the parsers, which the runtime does not link.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i)
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
-}
-
 // ": did you mean 'x'?" when a candidate is a likely slip, else the list.
 std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
-  const size_t allowed = std::clamp<size_t>(word.size() / 3, 1, 3);
-  const std::string* best = nullptr;
-  size_t best_distance = allowed + 1;
-  for (const std::string& c : candidates) {
-    const size_t distance = edit_distance(word, c);
-    if (distance < best_distance) {
-      best = &c;
-      best_distance = distance;
-    }
-  }
-  if (best) return ": did you mean '" + *best + "'?";
+  if (std::optional<std::string> best = ir::closest_name(word, candidates))
+    return ": did you mean '" + *best + "'?";
   std::string list;
   for (const std::string& c : candidates) list += (list.empty() ? "" : ", ") + c;
   return " (expected one of: " + list + ")";

@@ -1,8 +1,8 @@
-#include "dsl/suggest.h"
+#include "dsl/ir/suggest.h"
 
 #include <algorithm>
 
-namespace trellis::dsl {
+namespace trellis::ir {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   // Optimal string alignment: like Levenshtein, plus swapping two neighbours
@@ -49,4 +49,4 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return best ? ": did you mean '" + *best + "'?" : std::string();
 }
 
-}  // namespace trellis::dsl
+}  // namespace trellis::ir

@@ -1,4 +1,6 @@
-// "Did you mean ...?" for misspelt keys, node types and node ids.
+// "Did you mean ...?" for misspelt words: keys, node types, node ids, settings,
+// functions and names in expressions, delivery configuration. One rule for
+// every front end, so YAML and `.flow` files suggest the same word.
 #pragma once
 
 #include <optional>
@@ -6,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace trellis::dsl {
+namespace trellis::ir {
 
 // Edit distance in bytes; a swap of two neighbouring characters is one edit.
 size_t edit_distance(std::string_view a, std::string_view b);
@@ -20,4 +22,4 @@ std::optional<std::string> closest_name(std::string_view word,
 // ": did you mean 'x'?" or "" when nothing is close; ready to append to a message.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
-}  // namespace trellis::dsl
+}  // namespace trellis::ir
