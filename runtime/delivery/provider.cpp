@@ -1,52 +1,12 @@
 #include "runtime/delivery/provider.h"
 
 #include "runtime/delivery/file_provider.h"
-#include "runtime/delivery/providers.h"
-#include "runtime/delivery/secrets.h"
 
 namespace trellis::runtime::delivery {
 
 namespace {
 
 std::string where(const ChannelConfig& channel) { return "channel " + channel.name + ": "; }
-
-Result<ProviderFactory> open_http(const ChannelConfig& channel, ProviderContext& context) {
-  HttpSettings settings;
-  settings.url = channel.url;
-  settings.ca_file = channel.ca_file;
-  settings.timeout_ms = channel.timeout_ms;
-  settings.connect_timeout_ms = channel.connect_timeout_ms;
-  settings.webhook_allow_hosts = channel.webhook_allow_hosts;
-  for (const Header& header : channel.headers) {
-    Result<std::string> value = resolve_references(header.value);
-    if (!value.ok())
-      return Error{where(channel) + "header " + header.name + ": " + value.error().message};
-    settings.headers.push_back({header.name, value.value()});
-    for (std::string& secret : referenced_values(header.value)) settings.secrets.push_back(secret);
-  }
-  const std::atomic<bool>* cancel = &context.cancel();
-  return ProviderFactory([settings, cancel] { return make_http_provider(settings, cancel); });
-}
-
-Result<ProviderFactory> open_smtp(const ChannelConfig& channel, ProviderContext& context) {
-  SmtpSettings settings;
-  settings.url = channel.url;
-  settings.from = channel.from;
-  settings.starttls = channel.starttls;
-  settings.ca_file = channel.ca_file;
-  settings.timeout_ms = channel.timeout_ms;
-  settings.connect_timeout_ms = channel.connect_timeout_ms;
-  if (!channel.username_env.empty()) {
-    Result<std::string> user = read_env(channel.username_env);
-    if (!user.ok()) return Error{where(channel) + user.error().message};
-    Result<std::string> password = read_env(channel.password_env);
-    if (!password.ok()) return Error{where(channel) + password.error().message};
-    settings.username = user.value();
-    settings.password = password.value();
-  }
-  const std::atomic<bool>* cancel = &context.cancel();
-  return ProviderFactory([settings, cancel] { return make_smtp_provider(settings, cancel); });
-}
 
 Result<ProviderFactory> open_file(const ChannelConfig& channel, ProviderContext& context) {
   const std::string& path = channel.url.empty() ? context.default_path() : channel.url;
@@ -101,9 +61,10 @@ Result<ProviderFactory> open_provider(const ChannelConfig& channel, ProviderCont
     if (it != registered().openers.end()) opener = it->second;
   }
   if (opener) return opener(channel, context);
-  if (channel.provider == "http") return open_http(channel, context);
-  if (channel.provider == "smtp") return open_smtp(channel, context);
   if (channel.provider == "file") return open_file(channel, context);
+  if (channel.provider == "http" || channel.provider == "smtp")
+    return Error{where(channel) + "provider '" + channel.provider +
+                 "' is not linked into this program (link trellis_delivery_network)"};
   return Error{where(channel) + "unknown provider '" + channel.provider + "'"};
 }
 

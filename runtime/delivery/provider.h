@@ -81,11 +81,12 @@ class ProviderContext {
 // opens one provider per call. Errors name variables, never values.
 Result<ProviderFactory> open_provider(const ChannelConfig& channel, ProviderContext& context);
 
-// Providers a program adds to the three built in (smtp, http, file), for
+// Providers a program adds to the built-in ones (file; smtp and http when it
+// links trellis_delivery_network, network.h), for
 // programs that embed the engine: once `name` is registered, a channel whose
 // `provider` is `name` (in code, or in a configuration file the program loads)
 // is opened by `open`, once per channel when the engine opens. Register before
-// Engine::open and load_delivery_config. `trellis` itself registers none, so
+// Engine::open and load_delivery_config. `trellis` itself registers no others, so
 // its `check` and `serve` refuse such a configuration.
 // examples/custom-provider shows one.
 using ProviderOpener =
