@@ -118,15 +118,15 @@ Result<unsigned> parse_scopes(const std::string& text) {
     else if (word == "admin")
       scopes |= kScopeAdmin;
     else
-      return Error{"unknown scope '" + word + "' (read, write, admin)"};
+      return Error::invalid("unknown scope '" + word + "' (read, write, admin)");
   }
-  if (!scopes) return Error{"no scope given (read, write, admin)"};
+  if (!scopes) return Error::invalid("no scope given (read, write, admin)");
   return scopes;
 }
 
 Result<std::vector<Token>> load_tokens_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"cannot read the tokens file " + path};
+  if (!in) return Error::io("cannot read the tokens file " + path);
   std::vector<Token> tokens;
   std::set<std::string> names;
   std::string line;
@@ -138,22 +138,24 @@ Result<std::vector<Token>> load_tokens_file(const std::string& path) {
     Token token;
     std::string scopes, extra;
     if (!(fields >> token.name >> scopes >> token.secret) || (fields >> extra))
-      return Error{where + "expected `name scopes secret`"};
+      return Error::invalid(where + "expected `name scopes secret`");
     if (!valid_token_name(token.name))
-      return Error{where + "token names use letters, digits, '_', '-' and '.'"};
+      return Error::invalid(where + "token names use letters, digits, '_', '-' and '.'");
     if (!names.insert(token.name).second)
-      return Error{where + "a second token named " + token.name};
+      return Error::invalid(where + "a second token named " + token.name);
     auto parsed = parse_scopes(scopes);
-    if (!parsed.ok()) return Error{where + parsed.error().message};
+    if (!parsed.ok()) return Error::invalid(where + parsed.error().message);
     token.scopes = *parsed;
     if (token.secret.rfind("env:", 0) == 0) {
       const char* value = std::getenv(token.secret.substr(4).c_str());
       if (!value || !*value)
-        return Error{where + "the environment variable " + token.secret.substr(4) + " is not set"};
+        return Error::invalid(where + "the environment variable " + token.secret.substr(4) +
+                              " is not set");
       token.secret = value;
     }
     if (token.secret.size() < 16)
-      return Error{where + "the secret of " + token.name + " is shorter than 16 characters"};
+      return Error::invalid(where + "the secret of " + token.name +
+                            " is shorter than 16 characters");
     tokens.push_back(std::move(token));
   }
   return tokens;

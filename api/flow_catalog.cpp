@@ -44,14 +44,14 @@ Status write_atomically(const fs::path& path, const std::string& text) {
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error{"cannot write " + tmp.string()};
+    if (!out) return Error::io("cannot write " + tmp.string());
     out << text;
     out.flush();
-    if (!out) return Error{"cannot write " + tmp.string()};
+    if (!out) return Error::io("cannot write " + tmp.string());
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) return Error{"cannot rename " + tmp.string() + ": " + ec.message()};
+  if (ec) return Error::io("cannot rename " + tmp.string() + ": " + ec.message());
   return {};
 }
 
@@ -255,7 +255,7 @@ std::optional<std::string> FlowCatalog::source(const std::string& name) const {
 
 Result<DeployOutcome> FlowCatalog::deploy(const std::string& name, const std::string& author) {
   auto text = source(name);
-  if (!text) return Error{"unknown flow " + name};
+  if (!text) return Error::not_found("unknown flow " + name);
   std::vector<std::string> files;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -279,11 +279,11 @@ Result<DeployOutcome> FlowCatalog::redeploy_version(const std::string& name, int
 Result<DeployOutcome> FlowCatalog::deploy_text(const std::string& name, const std::string& text,
                                                const std::string& file, const std::string& author) {
   ParsedFlow parsed = parse_flow_source(text, file);
-  if (!parsed.ok()) return Error{rendered(parsed.diagnostics, text)};
+  if (!parsed.ok()) return Error::invalid(rendered(parsed.diagnostics, text));
   std::lock_guard<std::mutex> lock(mu_);
   auto before = engine_.flow(name);
   auto version = engine_.deploy(*parsed.flow, text, author);
-  if (!version.ok()) return Error{version.error().message};
+  if (!version.ok()) return version.error();
   drafts_.erase(name);
   return DeployOutcome{*version, !before || before->version != *version};
 }
@@ -304,15 +304,15 @@ std::vector<FlowInfo> FlowCatalog::list() const {
 }
 
 Status FlowCatalog::remove(const std::string& name) {
-  if (engine_.flow(name)) return Error{"flow " + name + " is deployed and keeps running"};
+  if (engine_.flow(name)) return Error::conflict("flow " + name + " is deployed and keeps running");
   std::lock_guard<std::mutex> lock(mu_);
-  if (drafts_.erase(name) == 0) return Error{"unknown flow " + name};
+  if (drafts_.erase(name) == 0) return Error::not_found("unknown flow " + name);
   auto it = files_.find(name);
   if (it == files_.end()) return {};
   for (const auto& file : it->second) {
     std::error_code ec;
     fs::remove(file, ec);
-    if (ec) return Error{"cannot remove " + file + ": " + ec.message()};
+    if (ec) return Error::io("cannot remove " + file + ": " + ec.message());
   }
   files_.erase(it);
   return {};

@@ -136,6 +136,24 @@ void reply_json(httplib::Response& res, int status, const nlohmann::json& body) 
                   "application/json");
 }
 
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalid:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+    case ErrorCode::kCorrupt:
+    case ErrorCode::kIo:
+      return 500;
+  }
+  return 500;
+}
+
 void reply_error(httplib::Response& res, int status, const std::string& error,
                  const nlohmann::json& detail) {
   reply_json(res, status, {{"error", error}, {"detail", detail}});

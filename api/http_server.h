@@ -45,12 +45,23 @@ struct ServerOptions {
   int keep_alive_max_requests = 1000;  // per connection, then `Connection: close`
 };
 
+// The HTTP status that answers an error of `code`: the one table that maps
+// error kinds to statuses (invalid 400, not_found 404, conflict 409,
+// unavailable 503, everything else 500).
+int http_status(ErrorCode code);
+
 // Thrown by handlers to answer `status` with {"error": error, "detail": detail}.
 // Used only inside api/: the server's route wrapper catches it.
 struct HttpError {
   int status;
   std::string error;
   nlohmann::json detail;
+
+  // An error from below answered by its kind (http_status): `error` names it
+  // for clients, the message is the detail.
+  static HttpError from(const Error& e, std::string error) {
+    return {http_status(e.code), std::move(error), e.message};
+  }
 };
 
 class HttpServer {

@@ -34,7 +34,7 @@ Result<std::string> read_or_create_key(sqlite3* db) {
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
-    return Error{"cannot store the journey id key: " + text};
+    return Error::io("cannot store the journey id key: " + text);
   }
   sqlite3_stmt* stmt = nullptr;
   std::string key;
@@ -44,7 +44,8 @@ Result<std::string> read_or_create_key(sqlite3* db) {
       key = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   }
   sqlite3_finalize(stmt);
-  if (key.size() < 32) return Error{"the journey id key in the database is missing or short"};
+  if (key.size() < 32)
+    return Error::corrupt("the journey id key in the database is missing or short");
   return key;
 }
 
@@ -55,7 +56,7 @@ Result<JourneyIds> JourneyIds::open(const std::string& db_path) {
   if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
-    return Error{"cannot open " + db_path + " for the journey id key: " + message};
+    return Error::io("cannot open " + db_path + " for the journey id key: " + message);
   }
   sqlite3_busy_timeout(db, 5000);  // the engine may hold the write lock a moment
   auto key = read_or_create_key(db);

@@ -31,7 +31,8 @@ std::string str_of(const redisReply* r) {
 
 Result<RedisAddress> parse_redis_url(const std::string& url) {
   const std::string kScheme = "redis://";
-  if (url.rfind(kScheme, 0) != 0) return Error{"redis URL must start with redis://: " + url};
+  if (url.rfind(kScheme, 0) != 0)
+    return Error::invalid("redis URL must start with redis://: " + url);
   RedisAddress addr;
   std::string rest = url.substr(kScheme.size());
   auto at = rest.rfind('@');
@@ -47,7 +48,7 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
     try {
       addr.db = std::stoi(rest.substr(slash + 1));
     } catch (...) {
-      return Error{"bad database number in redis URL: " + url};
+      return Error::invalid("bad database number in redis URL: " + url);
     }
   }
   auto colon = hostport.rfind(':');
@@ -55,13 +56,27 @@ Result<RedisAddress> parse_redis_url(const std::string& url) {
     try {
       addr.port = std::stoi(hostport.substr(colon + 1));
     } catch (...) {
-      return Error{"bad port in redis URL: " + url};
+      return Error::invalid("bad port in redis URL: " + url);
     }
     hostport = hostport.substr(0, colon);
   }
   if (!hostport.empty()) addr.host = hostport;
-  if (addr.port <= 0 || addr.port > 65535) return Error{"bad port in redis URL: " + url};
+  if (addr.port <= 0 || addr.port > 65535) return Error::invalid("bad port in redis URL: " + url);
   return addr;
+}
+
+// An error reply as a typed error. Redis starts an error's text with a word
+// naming its kind (BUSYGROUP, NOGROUP, LOADING...): what already exists is a conflict, what is missing is not found, a server
+// still loading or busy is unavailable; the rest is a command Redis refused.
+Error redis_error(const std::string& command, const std::string& text) {
+  const std::string word = text.substr(0, text.find(' '));
+  ErrorCode code = ErrorCode::kInvalid;
+  if (word == "BUSYGROUP") code = ErrorCode::kConflict;
+  if (word == "NOGROUP") code = ErrorCode::kNotFound;
+  if (word == "LOADING" || word == "BUSY" || word == "TRYAGAIN" || word == "MASTERDOWN" ||
+      word == "CLUSTERDOWN" || word == "OOM")
+    code = ErrorCode::kUnavailable;
+  return Error{"redis " + command + ": " + text, code};
 }
 
 // One hiredis connection; commands are argv vectors so payloads need no quoting.
@@ -75,17 +90,18 @@ class RedisConsumer::Connection {
     timeval connect_tv{2, 0};
     ctx_ = redisConnectWithTimeout(addr.host.c_str(), addr.port, connect_tv);
     if (!ctx_ || ctx_->err)
-      return Error{"cannot connect to redis at " + addr.host + ":" + std::to_string(addr.port) +
-                   ": " + (ctx_ ? ctx_->errstr : "out of memory")};
+      return Error::unavailable("cannot connect to redis at " + addr.host + ":" +
+                                std::to_string(addr.port) + ": " +
+                                (ctx_ ? ctx_->errstr : "out of memory"));
     timeval tv{command_timeout_ms / 1000, (command_timeout_ms % 1000) * 1000};
     redisSetTimeout(ctx_, tv);
     if (!addr.password.empty()) {
       auto r = command({"AUTH", addr.password});
-      if (!r.ok()) return Error{r.error().message};
+      if (!r.ok()) return r.error();
     }
     if (addr.db != 0) {
       auto r = command({"SELECT", std::to_string(addr.db)});
-      if (!r.ok()) return Error{r.error().message};
+      if (!r.ok()) return r.error();
     }
     return {};
   }
@@ -102,10 +118,9 @@ class RedisConsumer::Connection {
         redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data())));
     if (!reply) {
       broken_ = true;
-      return Error{std::string("redis connection: ") + ctx_->errstr};
+      return Error::unavailable(std::string("redis connection: ") + ctx_->errstr);
     }
-    if (reply->type == REDIS_REPLY_ERROR)
-      return Error{"redis " + args[0] + ": " + str_of(reply.get())};
+    if (reply->type == REDIS_REPLY_ERROR) return redis_error(args[0], str_of(reply.get()));
     return reply;
   }
 
@@ -126,7 +141,7 @@ RedisConsumer::~RedisConsumer() = default;
 
 Status RedisConsumer::connect() {
   auto addr = parse_redis_url(options_.url);
-  if (!addr.ok()) return Error{addr.error().message};
+  if (!addr.ok()) return addr.error();
   auto conn = std::make_unique<Connection>();
   Status opened = conn->open(*addr, options_.block_ms + 5000);
   if (!opened.ok()) return opened;
@@ -134,8 +149,8 @@ Status RedisConsumer::connect() {
   // the first `serve` are not lost; event ids make a replay harmless.
   auto created =
       conn->command({"XGROUP", "CREATE", options_.stream, options_.group, "0", "MKSTREAM"});
-  if (!created.ok() && created.error().message.find("BUSYGROUP") == std::string::npos)
-    return Error{created.error().message};
+  if (!created.ok() && created.error().code != ErrorCode::kConflict)  // kConflict: it exists
+    return created.error();
   conn_ = std::move(conn);
   read_own_pending_ = true;
   check_own_deliveries_ = true;
@@ -180,7 +195,7 @@ Result<std::vector<RedisConsumer::Entry>> RedisConsumer::read_group(const std::s
   }
   args.insert(args.end(), {"STREAMS", options_.stream, start_id});
   auto reply = conn_->command(args);
-  if (!reply.ok()) return Error{reply.error().message};
+  if (!reply.ok()) return reply.error();
   std::vector<Entry> out;
   const redisReply* r = reply->get();
   if (r->type != REDIS_REPLY_ARRAY) return out;  // nil: BLOCK timed out
@@ -201,7 +216,7 @@ Result<std::vector<RedisConsumer::Entry>> RedisConsumer::auto_claim() {
     auto reply = conn_->command({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer,
                                  std::to_string(options_.claim_idle_ms), cursor, "COUNT",
                                  std::to_string(options_.batch)});
-    if (!reply.ok()) return Error{reply.error().message};
+    if (!reply.ok()) return reply.error();
     const redisReply* r = reply->get();
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) break;
     cursor = str_of(r->element[0]);
@@ -230,7 +245,7 @@ Status RedisConsumer::mark_redelivered(std::vector<Entry>& entries) {
   auto reply =
       conn_->command({"XPENDING", options_.stream, options_.group, entries.front().id,
                       entries.back().id, std::to_string(entries.size()), options_.consumer});
-  if (!reply.ok()) return Error{reply.error().message};
+  if (!reply.ok()) return reply.error();
   std::map<std::string, long long> deliveries;
   const redisReply* r = reply->get();
   for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
@@ -283,7 +298,7 @@ Result<size_t> RedisConsumer::handle(const std::vector<Entry>& entries) {
       xadd.insert(xadd.end(),
                   {"error", o.error, "source_id", e.id, "source_stream", options_.stream});
       auto added = conn_->command(xadd);
-      if (!added.ok()) return Error{added.error().message};
+      if (!added.ok()) return added.error();
       ++dead;
       log_.warn({{"msg", "dead-lettered stream message"},
                  {"id", e.id},
@@ -295,7 +310,7 @@ Result<size_t> RedisConsumer::handle(const std::vector<Entry>& entries) {
   }
   if (ack.size() > 3) {
     auto acked = conn_->command(ack);
-    if (!acked.ok()) return Error{acked.error().message};
+    if (!acked.ok()) return acked.error();
   }
   auto count = [this](const char* outcome, size_t n) {
     if (n)
@@ -320,14 +335,14 @@ Result<size_t> RedisConsumer::handle(const std::vector<Entry>& entries) {
 Result<size_t> RedisConsumer::poll_once() {
   if (!conn_) {
     Status connected = connect();
-    if (!connected.ok()) return Error{connected.message()};
+    if (!connected.ok()) return connected.error();
   }
   if (read_own_pending_) {
     auto own = read_group("0", 0);
-    if (!own.ok()) return Error{own.error().message};
+    if (!own.ok()) return own.error();
     if (!own->empty()) {
       if (check_own_deliveries_)
-        if (Status marked = mark_redelivered(*own); !marked.ok()) return Error{marked.message()};
+        if (Status marked = mark_redelivered(*own); !marked.ok()) return marked.error();
       return handle(*own);
     }
     read_own_pending_ = false;
@@ -337,14 +352,14 @@ Result<size_t> RedisConsumer::poll_once() {
   if (last_claim_ms_ == 0 || now - last_claim_ms_ >= std::max(options_.claim_idle_ms, 1000LL)) {
     last_claim_ms_ = now;
     auto claimed = auto_claim();
-    if (!claimed.ok()) return Error{claimed.error().message};
+    if (!claimed.ok()) return claimed.error();
     if (!claimed->empty()) {
-      if (Status marked = mark_redelivered(*claimed); !marked.ok()) return Error{marked.message()};
+      if (Status marked = mark_redelivered(*claimed); !marked.ok()) return marked.error();
       return handle(*claimed);
     }
   }
   auto fresh = read_group(">", options_.block_ms);
-  if (!fresh.ok()) return Error{fresh.error().message};
+  if (!fresh.ok()) return fresh.error();
   return handle(*fresh);
 }
 

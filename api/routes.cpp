@@ -150,14 +150,17 @@ void delete_flow(ApiContext& ctx, const Request& req, Response& res) {
   if (ctx.engine.flow(name))
     throw HttpError{409, "flow_deployed", "flow " + name + " is deployed and keeps running"};
   Status removed = ctx.flows.remove(name);
-  if (!removed.ok()) throw HttpError{500, "delete_failed", removed.message()};
+  if (!removed.ok()) throw HttpError::from(removed.error(), "delete_failed");
   reply_json(res, 200, {{"deleted", name}});
 }
 
 // Deploys and says who did it in the log (the token's name).
 json deploy_json(HttpServer& server, const std::string& name,
                  const Result<DeployOutcome>& outcome) {
-  if (!outcome.ok()) throw HttpError{422, "deploy_failed", outcome.error().message};
+  // A flow that does not compile is unprocessable content, as an invalid body is.
+  if (!outcome.ok() && outcome.error().code == ErrorCode::kInvalid)
+    throw HttpError{422, "deploy_failed", outcome.error().message};
+  if (!outcome.ok()) throw HttpError::from(outcome.error(), "deploy_failed");
   server.log().info({{"msg", "flow deployed"},
                      {"flow", name},
                      {"version", outcome->version},
@@ -183,7 +186,7 @@ void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response&
   // deploy refuses it until the errors are fixed.
   require_savable(parsed, name, file);
   Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
-  if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
+  if (!saved.ok()) throw HttpError::from(saved.error(), "save_failed");
   json out = flow_info_json(*ctx.flows.info(name));
   out["errors"] = parsed.diagnostics.error_count();
   out["deployable"] = !parsed.diagnostics.has_errors();
@@ -203,7 +206,7 @@ void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Respon
     ParsedFlow parsed = parse_flow_request(server, req, file);
     require_valid(parsed, name, file);
     Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
-    if (!saved.ok()) throw HttpError{500, "save_failed", saved.message()};
+    if (!saved.ok()) throw HttpError::from(saved.error(), "save_failed");
   }
   require_known_flow(ctx.flows, name);
   reply_json(res, 200, deploy_json(server, name, ctx.flows.deploy(name, request_author(req))));
@@ -229,7 +232,10 @@ json message_count_json(const runtime::MessageCount& m) {
 void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
   std::string name = flow_name_param(req);
   auto counts = ctx.engine.stats(name);
-  if (!counts.ok()) throw HttpError{404, "unknown_flow", counts.error().message};
+  if (!counts.ok())
+    throw HttpError::from(counts.error(), counts.error().code == ErrorCode::kNotFound
+                                              ? "unknown_flow"
+                                              : "stats_failed");
   json nodes = json::array(), variants = json::array();
   for (const auto& n : counts->nodes)
     nodes.push_back(

@@ -318,7 +318,7 @@ void Engine::Impl::note_timer(std::optional<TimeMs> due) {
 Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source,
                                  const std::string& author) {
   const std::string name = flow.name.value;
-  if (name.empty()) return Error{"flow has no name"};
+  if (name.empty()) return Error::invalid("flow has no name");
   int version = 0;
   std::unique_ptr<nodes::CompiledFlow> compiled;
   std::string error;
@@ -350,7 +350,7 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
   };
   if (Status s = write(w); !s)
     return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
-  if (!error.empty()) return Error{error};
+  if (!error.empty()) return Error::invalid(error);  // the flow does not compile
   return version;
 }
 
@@ -937,7 +937,7 @@ Result<FlowCounts> Engine::stats(const std::string& flow) const {
   {
     std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
     auto it = impl_->flows_.flows.find(flow);
-    if (it == impl_->flows_.flows.end()) return Error{"unknown flow '" + flow + "'"};
+    if (it == impl_->flows_.flows.end()) return Error::not_found("unknown flow '" + flow + "'");
     for (const auto& n : it->second.newest()->ir().nodes) node_ids.push_back(n.id);
   }
   FlowCounts counts;

@@ -31,7 +31,7 @@ Status read_time(const json& object, const char* name, std::optional<TimeMs>* ou
   if (it->is_string()) {
     TimeMs t;
     if (!parse_rfc3339(it->get_ref<const std::string&>().c_str(), &t))
-      return Error{std::string("`") + name + "` is not an RFC 3339 time"};
+      return Error::invalid(std::string("`") + name + "` is not an RFC 3339 time");
     *out = t;
     return Status();
   }
@@ -40,7 +40,7 @@ Status read_time(const json& object, const char* name, std::optional<TimeMs>* ou
     *out = static_cast<TimeMs>(v > 1e11 ? v : v * 1000);
     return Status();
   }
-  return Error{std::string("`") + name + "` must be a string"};
+  return Error::invalid(std::string("`") + name + "` must be a string");
 }
 
 Status read_object(const json& object, const char* name, std::string* out) {
@@ -49,7 +49,7 @@ Status read_object(const json& object, const char* name, std::string* out) {
     *out = "{}";
     return Status();
   }
-  if (!it->is_object()) return Error{std::string("`") + name + "` must be an object"};
+  if (!it->is_object()) return Error::invalid(std::string("`") + name + "` must be an object");
   *out = it->dump();
   return Status();
 }
@@ -84,7 +84,7 @@ Status object_field(const json& object, const char* name, json* out) {
     *out = json::object();
     return Status();
   }
-  if (!it->is_object()) return Error{std::string("`") + name + "` must be an object"};
+  if (!it->is_object()) return Error::invalid(std::string("`") + name + "` must be an object");
   *out = *it;
   return Status();
 }
@@ -98,7 +98,8 @@ Status segment_time(const json& o, const json* envelope, const ParseContext& con
   std::optional<TimeMs> sent_at;
   if (auto s = read_time(o, "sentAt", &sent_at); !s) return s;
   if (!sent_at && envelope != nullptr) {
-    if (auto s = read_time(*envelope, "sentAt", &sent_at); !s) return Error{"batch " + s.message()};
+    if (auto s = read_time(*envelope, "sentAt", &sent_at); !s)
+      return Error::invalid("batch " + s.message());
   }
   if (e->time && sent_at && context.received_at) *e->time += *context.received_at - *sent_at;
   return Status();
@@ -108,7 +109,7 @@ Status segment_time(const json& o, const json* envelope, const ParseContext& con
 Status segment_properties(const json& o, const std::string& kind, Event* e, json* properties) {
   if (kind == "track") {
     e->type = string_field(o, "event");
-    if (e->type.empty()) return Error{"Segment track without `event`"};
+    if (e->type.empty()) return Error::invalid("Segment track without `event`");
     return object_field(o, "properties", properties);
   }
   e->type = kind;
@@ -121,26 +122,26 @@ Status segment_properties(const json& o, const std::string& kind, Event* e, json
   if (kind == "group") {
     if (auto s = object_field(o, "traits", properties); !s) return s;
     const std::string group = string_field(o, "groupId");
-    if (group.empty()) return Error{"Segment group without `groupId`"};
+    if (group.empty()) return Error::invalid("Segment group without `groupId`");
     (*properties)["group_id"] = group;
     return Status();
   }
   if (kind == "alias") {
     const std::string previous = string_field(o, "previousId");
-    if (previous.empty()) return Error{"Segment alias without `previousId`"};
+    if (previous.empty()) return Error::invalid("Segment alias without `previousId`");
     *properties = {{"previous_id", previous}};
     e->anonymous_id = previous;
     return Status();
   }
-  return Error{"Segment `" + kind +
-               "` calls are not supported (track, identify, page, screen, group, alias)"};
+  return Error::invalid("Segment `" + kind +
+                        "` calls are not supported (track, identify, page, screen, group, alias)");
 }
 
 // One Segment call. `envelope` is the batch it came in, if any (for `sentAt`).
 Status parse_segment(const json& o, const json* envelope, const ParseContext& context, Event* e) {
   const std::string kind =
       context.segment_call.empty() ? string_field(o, "type") : context.segment_call;
-  if (kind.empty()) return Error{"Segment call without `type`"};
+  if (kind.empty()) return Error::invalid("Segment call without `type`");
   e->id = string_field(o, "messageId");
   // A visitor not yet identified is known by the anonymous id alone.
   e->user_id = string_field(o, "userId");
@@ -169,7 +170,7 @@ Status parse_segment(const json& o, const json* envelope, const ParseContext& co
 Status parse_cloud_event(const json& o, Event* e) {
   e->form = EventForm::kCloudEvent;
   if (string_field(o, "specversion") != "1.0")
-    return Error{"unsupported CloudEvents `specversion`"};
+    return Error::invalid("unsupported CloudEvents `specversion`");
   e->id = string_field(o, "id");
   e->type = string_field(o, "type");
   // The user is the `subject`, or the `userid` extension attribute when the
@@ -203,12 +204,13 @@ Status check_feedback(const Event& e) {
   bool has_id = id != properties.end() && !id->is_null();
   bool has_key = key != properties.end() && !key->is_null();
   if (!has_id && !has_key)
-    return Error{"`properties.delivery_id` or `properties.key` is required on " + e.type};
+    return Error::invalid("`properties.delivery_id` or `properties.key` is required on " + e.type);
   if (has_id && !(id->is_number_unsigned() && id->get<uint64_t>() > 0) &&
       !(id->is_string() && all_digits(id->get<std::string>())))
-    return Error{"`properties.delivery_id` must be a positive integer or its digits as a string"};
+    return Error::invalid(
+        "`properties.delivery_id` must be a positive integer or its digits as a string");
   if (has_key && !(key->is_string() && !key->get_ref<const std::string&>().empty()))
-    return Error{"`properties.key` must be a non-empty string"};
+    return Error::invalid("`properties.key` must be a non-empty string");
   return Status();
 }
 
@@ -241,11 +243,11 @@ WireNames wire_names(const json& o, EventForm form) {
 Status check_raw_fields(const json& o, const WireNames& names) {
   auto type = o.find(names.type);
   if (type != o.end() && !type->is_null() && !type->is_string())
-    return Error{std::string("`") + names.type + "` must be a string"};
+    return Error::invalid(std::string("`") + names.type + "` must be a string");
   for (const char* name : {names.id, names.user_id}) {
     auto it = o.find(name);
     if (it == o.end() || it->is_null() || it->is_string() || it->is_number_integer()) continue;
-    return Error{std::string("`") + name + "` must be a string or an integer"};
+    return Error::invalid(std::string("`") + name + "` must be a string or an integer");
   }
   return Status();
 }
@@ -261,14 +263,14 @@ Status check_event_limits(const Event& e, const WireNames& names, const IngestLi
     if (Status s = check_identifier("anonymous id", e.anonymous_id, limits.max_id_bytes); !s)
       return s;
   if (e.properties_json.size() > limits.max_properties_bytes)
-    return Error{std::string("`") + names.properties + "` is larger than " +
-                 std::to_string(limits.max_properties_bytes) + " bytes"};
+    return Error::invalid(std::string("`") + names.properties + "` is larger than " +
+                          std::to_string(limits.max_properties_bytes) + " bytes");
   return Status();
 }
 
 // Every element of every body, whatever its form, is checked here.
 Status parse_one(const json& o, const json* envelope, const ParseContext& context, Event* e) {
-  if (!o.is_object()) return Error{"not a JSON object"};
+  if (!o.is_object()) return Error::invalid("not a JSON object");
   const bool segment = envelope != nullptr || !context.segment_call.empty();
   Status s = segment                   ? parse_segment(o, envelope, context, e)
              : o.contains("specversion") ? parse_cloud_event(o, e)
@@ -277,10 +279,10 @@ Status parse_one(const json& o, const json* envelope, const ParseContext& contex
   WireNames names = wire_names(o, e->form);
   if (Status raw = check_raw_fields(o, names); !raw) return raw;
   if (!s) return s;
-  if (e->type.empty()) return Error{"missing event type"};
+  if (e->type.empty()) return Error::invalid("missing event type");
   if (Status bounded = check_event_limits(*e, names, context.limits); !bounded) return bounded;
   if (is_delivery_feedback(e->type)) return check_feedback(*e);
-  if (e->user_id.empty()) return Error{"missing user id"};
+  if (e->user_id.empty()) return Error::invalid("missing user id");
   return Status();
 }
 
@@ -299,12 +301,13 @@ struct Body {
 Result<Body> parse_body(std::string_view json_text, const ParseContext& context) {
   Body body;
   body.root = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
-  if (body.root.is_discarded()) return Error{"body is not valid JSON"};
+  if (body.root.is_discarded()) return Error::invalid("body is not valid JSON");
   if (body.root.is_array()) {
     body.shape = Body::Shape::kArray;
   } else if (body.root.is_object() && context.segment_call.empty() &&
              body.root.contains("batch")) {
-    if (!body.root["batch"].is_array()) return Error{"`batch` must be an array of Segment calls"};
+    if (!body.root["batch"].is_array())
+      return Error::invalid("`batch` must be an array of Segment calls");
     body.shape = Body::Shape::kSegmentBatch;
   }
   return body;
@@ -339,7 +342,9 @@ bool json_nesting_exceeds(std::string_view text, int max_depth) {
 }
 
 Status check_identifier(std::string_view field, std::string_view value, size_t max_bytes) {
-  auto fail = [&](const std::string& why) { return Error{"`" + std::string(field) + "` " + why}; };
+  auto fail = [&](const std::string& why) {
+    return Error::invalid("`" + std::string(field) + "` " + why);
+  };
   if (value.empty()) return fail("is empty");
   if (value.size() > max_bytes)
     return fail("is longer than " + std::to_string(max_bytes) + " bytes");
@@ -355,37 +360,39 @@ namespace {
 // document must never be parsed into a tree at all.
 Status check_raw_text(std::string_view json_text, const IngestLimits& limits) {
   if (json_text.size() > limits.max_body_bytes)
-    return Error{"body is larger than " + std::to_string(limits.max_body_bytes) + " bytes"};
+    return Error::invalid("body is larger than " + std::to_string(limits.max_body_bytes) +
+                          " bytes");
   if (json_nesting_exceeds(json_text, limits.max_json_depth))
-    return Error{"JSON nests deeper than " + std::to_string(limits.max_json_depth) + " levels"};
+    return Error::invalid("JSON nests deeper than " + std::to_string(limits.max_json_depth) +
+                          " levels");
   return Status();
 }
 
 }  // namespace
 
 Result<std::vector<Event>> parse_events(std::string_view json_text, const ParseContext& context) {
-  if (Status s = check_raw_text(json_text, context.limits); !s) return Error{s.message()};
+  if (Status s = check_raw_text(json_text, context.limits); !s) return Error::invalid(s.message());
   auto body = parse_body(json_text, context);
   if (!body.ok()) return body.error();
   std::vector<Event> events;
   if (body->one()) {
     events.resize(1);
     if (Status s = parse_one(body->root, nullptr, context, &events[0]); !s)
-      return Error{s.message()};
+      return Error::invalid(s.message());
     return events;
   }
   const json& elements = body->elements();
   events.resize(elements.size());
   for (size_t i = 0; i < elements.size(); ++i) {
     if (Status s = parse_one(elements[i], body->envelope(), context, &events[i]); !s)
-      return Error{"event " + std::to_string(i) + ": " + s.message()};
+      return Error::invalid("event " + std::to_string(i) + ": " + s.message());
   }
   return events;
 }
 
 Result<ParsedElements> parse_events_each(std::string_view json_text,
                                          const ParseContext& context) {
-  if (Status s = check_raw_text(json_text, context.limits); !s) return Error{s.message()};
+  if (Status s = check_raw_text(json_text, context.limits); !s) return Error::invalid(s.message());
   auto body = parse_body(json_text, context);
   if (!body.ok()) return body.error();
   ParsedElements out;
@@ -406,7 +413,7 @@ Result<ParsedElements> parse_events_each(std::string_view json_text,
     out.elements = elements.size();
     for (size_t i = 0; i < out.elements; ++i) parse_element(elements[i], i);
   }
-  if (out.elements == 0) return Error{"the body holds no events"};
+  if (out.elements == 0) return Error::invalid("the body holds no events");
   return out;
 }
 
@@ -458,7 +465,7 @@ Result<std::string> cloud_event_from_binary(
   if (body.empty()) return event.dump();
   if (is_json_media_type(content_type)) {
     json data = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-    if (data.is_discarded()) return Error{"the CloudEvent's data is not valid JSON"};
+    if (data.is_discarded()) return Error::invalid("the CloudEvent's data is not valid JSON");
     event["data"] = std::move(data);
   } else {
     event["data"] = {{"data", std::string(body)}};
@@ -467,14 +474,14 @@ Result<std::string> cloud_event_from_binary(
 }
 
 Result<std::string> parse_traits(std::string_view json_text, const IngestLimits& limits) {
-  if (Status s = check_raw_text(json_text, limits); !s) return Error{s.message()};
+  if (Status s = check_raw_text(json_text, limits); !s) return Error::invalid(s.message());
   json body = json::parse(json_text.begin(), json_text.end(), nullptr, false);
-  if (body.is_discarded()) return Error{"body is not valid JSON"};
-  if (!body.is_object()) return Error{"traits must be a JSON object"};
+  if (body.is_discarded()) return Error::invalid("body is not valid JSON");
+  if (!body.is_object()) return Error::invalid("traits must be a JSON object");
   std::string traits = body.dump();
   if (traits.size() > limits.max_properties_bytes)
-    return Error{"traits are larger than " + std::to_string(limits.max_properties_bytes) +
-                 " bytes"};
+    return Error::invalid("traits are larger than " + std::to_string(limits.max_properties_bytes) +
+                          " bytes");
   return traits;
 }
 

@@ -141,13 +141,14 @@ Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event
     found = reader.delivery_by_key(key->get<std::string>());
     named = "delivery key '" + key->get<std::string>() + "'";
   } else {
-    return Error{event.type + " names no delivery: give properties.delivery_id or properties.key"};
+    return Error::invalid(event.type +
+                          " names no delivery: give properties.delivery_id or properties.key");
   }
-  if (!found) return Error{event.type + ": no " + named};
+  if (!found) return Error::not_found(event.type + ": no " + named);
   // An anonymous id merged into the delivery's user names that user.
   if (!event.user_id.empty() && event.user_id != found->user_id &&
       reader.merged_into(event.user_id) != found->user_id)
-    return Error{event.type + ": " + named + " belongs to another user"};
+    return Error::invalid(event.type + ": " + named + " belongs to another user");
   return std::move(*found);
 }
 

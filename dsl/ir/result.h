@@ -4,13 +4,42 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace trellis {
 
+// What kind of failure an Error is, so that callers decide by kind and never by
+// the message's words: the HTTP API answers with a status chosen by it
+// (api/http_server.h, http_status), a consumer retries what is unavailable.
+enum class ErrorCode {
+  kInternal,     // a failure nothing names better: a bug, an unexpected state
+  kInvalid,      // the input is wrong: fix it and ask again
+  kNotFound,     // what the input names does not exist
+  kConflict,     // the current state forbids it (it exists already, it changed meanwhile)
+  kUnavailable,  // a service or resource is down or busy: ask again later
+  kCorrupt,      // stored data does not read back as it was written
+  kIo,           // the file system or the network failed
+};
+
+// "internal", "invalid", "not_found", "conflict", "unavailable", "corrupt", "io".
+std::string_view error_code_name(ErrorCode code);
+
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kInternal;
+
+  static Error invalid(std::string message) { return {std::move(message), ErrorCode::kInvalid}; }
+  static Error not_found(std::string message) { return {std::move(message), ErrorCode::kNotFound}; }
+  static Error conflict(std::string message) { return {std::move(message), ErrorCode::kConflict}; }
+  static Error unavailable(std::string message) {
+    return {std::move(message), ErrorCode::kUnavailable};
+  }
+  static Error corrupt(std::string message) { return {std::move(message), ErrorCode::kCorrupt}; }
+  static Error io(std::string message) { return {std::move(message), ErrorCode::kIo}; }
+  // The same kind of error with `context` in front of the message ("flow x: ...").
+  Error prefixed(const std::string& context) const { return {context + message, code}; }
 };
 
 template <typename T>
@@ -39,14 +68,17 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error.message)), failed_(true) {}  // NOLINT
+  Status(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT
   static Status ok_status() { return Status(); }
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const std::string& message() const { return error_; }
+  const std::string& message() const { return error_.message; }
+  // REQUIRES: !ok()
+  const Error& error() const { return error_; }
+  ErrorCode code() const { return error_.code; }
 
  private:
-  std::string error_;
+  Error error_;
   bool failed_ = false;
 };
 

@@ -543,7 +543,7 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::open(DispatcherOptions options) 
   if (!options.clock || !options.reader)
     return Error{"dispatcher: a clock and a reader are required"};
   auto impl = std::make_unique<Impl>(std::move(options));
-  if (Status s = impl->open(); !s) return Error{s.message()};
+  if (Status s = impl->open(); !s) return s.error();
   return std::unique_ptr<Dispatcher>(new Dispatcher(std::move(impl)));
 }
 

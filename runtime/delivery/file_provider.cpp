@@ -33,11 +33,11 @@ Result<std::unordered_set<std::string>> recover_tail(int fd) {
   const off_t start = size > kTailBytes ? size - kTailBytes : 0;
   std::string tail(static_cast<size_t>(size - start), '\0');
   if (::pread(fd, tail.data(), tail.size(), start) != static_cast<ssize_t>(tail.size()))
-    return Error{"cannot read deliveries file"};
+    return Error::io("cannot read deliveries file");
   const size_t last_newline = tail.rfind('\n');
   const off_t keep =
       last_newline == std::string::npos ? start : start + static_cast<off_t>(last_newline) + 1;
-  if (keep < size && ::ftruncate(fd, keep) != 0) return Error{"cannot repair deliveries file"};
+  if (keep < size && ::ftruncate(fd, keep) != 0) return Error::io("cannot repair deliveries file");
   tail.resize(static_cast<size_t>(keep - start));
   size_t pos = start == 0 ? 0 : tail.find('\n') + 1;  // the first line may be cut
   while (pos < tail.size()) {
@@ -71,11 +71,11 @@ class FileProvider final : public Provider {
 
 Result<std::shared_ptr<FileWriter>> FileWriter::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  if (fd < 0) return Error::io("cannot open " + path + ": " + std::strerror(errno));
   Result<std::unordered_set<std::string>> keys = recover_tail(fd);
   if (!keys.ok()) {
     ::close(fd);
-    return Error{path + ": " + keys.error().message};
+    return keys.error().prefixed(path + ": ");
   }
   return std::shared_ptr<FileWriter>(new FileWriter(fd, std::move(keys.value())));
 }
@@ -96,7 +96,7 @@ Status FileWriter::append(const DeliveryRecord& d) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{std::string("write deliveries file: ") + std::strerror(errno)};
+      return Error::io(std::string("write deliveries file: ") + std::strerror(errno));
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -106,7 +106,7 @@ Status FileWriter::append(const DeliveryRecord& d) {
 
 Status FileWriter::flush() {
   if (::fdatasync(fd_) != 0)
-    return Error{std::string("fsync deliveries file: ") + std::strerror(errno)};
+    return Error::io(std::string("fsync deliveries file: ") + std::strerror(errno));
   return Status();
 }
 

@@ -25,7 +25,7 @@ std::string check_references(const std::string& value) {
 
 Result<std::string> read_env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
-  if (!value) return Error{"environment variable " + name + " is not set"};
+  if (!value) return Error::not_found("environment variable " + name + " is not set");
   return std::string(value);
 }
 
@@ -40,7 +40,8 @@ std::vector<std::string> referenced_values(const std::string& value) {
 }
 
 Result<std::string> resolve_references(const std::string& value) {
-  if (std::string problem = check_references(value); !problem.empty()) return Error{problem};
+  if (std::string problem = check_references(value); !problem.empty())
+    return Error::invalid(problem);
   std::string out;
   size_t from = 0;
   for (size_t at = value.find("${"); at != std::string::npos; at = value.find("${", from)) {

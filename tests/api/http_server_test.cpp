@@ -262,3 +262,22 @@ TEST_CASE("/metrics counts requests by route and status and has latency histogra
           R"(trellis_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1)") !=
       std::string::npos);
 }
+
+TEST_CASE("an error from below answers with the status of its code") {
+  using trellis::Error;
+  using trellis::ErrorCode;
+  CHECK(api::http_status(ErrorCode::kInvalid) == 400);
+  CHECK(api::http_status(ErrorCode::kNotFound) == 404);
+  CHECK(api::http_status(ErrorCode::kConflict) == 409);
+  CHECK(api::http_status(ErrorCode::kUnavailable) == 503);
+  CHECK(api::http_status(ErrorCode::kInternal) == 500);
+  CHECK(api::http_status(ErrorCode::kCorrupt) == 500);
+  CHECK(api::http_status(ErrorCode::kIo) == 500);
+  const api::HttpError e =
+      api::HttpError::from(Error::not_found("unknown flow 'x'"), "unknown_flow");
+  CHECK(e.status == 404);
+  CHECK(e.error == "unknown_flow");
+  CHECK(e.detail == "unknown flow 'x'");
+  // A failure that is not a missing flow is no longer a 404.
+  CHECK(api::HttpError::from(Error{"disk full"}, "stats_failed").status == 500);
+}
