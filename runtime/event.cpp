@@ -24,6 +24,9 @@ std::string string_field(const json& object, const char* name) {
   return {};
 }
 
+// 9999-12-31T23:59:59.999Z: later numbers are not times.
+constexpr double kLatestEventTimeMs = 253402300799999.0;
+
 // `time` as RFC 3339 text, or a number: epoch milliseconds when large, seconds otherwise.
 Status read_time(const json& object, const char* name, std::optional<TimeMs>* out) {
   auto it = object.find(name);
@@ -37,7 +40,13 @@ Status read_time(const json& object, const char* name, std::optional<TimeMs>* ou
   }
   if (it->is_number()) {
     const double v = it->get<double>();
-    *out = static_cast<TimeMs>(v > 1e11 ? v : v * 1000);
+    const double ms = v > 1e11 ? v : v * 1000;
+    // Checked before the conversion: a double past TimeMs's range converts to
+    // an undefined value (found by fuzz_event with a 57-digit time).
+    if (!(ms >= 0 && ms <= kLatestEventTimeMs))
+      return Error::invalid(std::string("`") + name +
+                            "` is out of range: epoch seconds or milliseconds, 1970 to 9999");
+    *out = static_cast<TimeMs>(ms);
     return Status();
   }
   return Error::invalid(std::string("`") + name + "` must be a string");

@@ -81,7 +81,7 @@ TEST_CASE("consent channels are email, sms and the configured ones") {
   CHECK(api::consent_channels(&config) == std::set<std::string>{"email", "push", "sms"});
 }
 
-TEST_CASE("PUT consent records it per channel; GET answers when and why") {
+TEST_CASE("PUT consent records it per channel, GET answers when and why") {
   api::testing::ServiceFixture f;
   f.start();
   auto put = f.put("/v1/users/u1/consent", R"({"sms": false, "email": true})", "application/json");
@@ -138,7 +138,7 @@ TEST_CASE("a refused consent body answers 400 naming its field and changes nothi
   CHECK(f.get_json("/v1/users/u1/consent") == before);
 }
 
-TEST_CASE("consent: malformed or deep JSON is refused; reads and writes need the token") {
+TEST_CASE("consent: malformed or deep JSON is refused, reads and writes need the token") {
   api::testing::ServiceFixture f;
   api::ServiceOptions options;
   options.http.token = "tok";

@@ -82,7 +82,7 @@ json message_counts(const json& stats, const std::string& node) {
 
 }  // namespace
 
-TEST_CASE("deliveries carry status, category, priority and attempts; ?status= filters") {
+TEST_CASE("deliveries carry status, category, priority and attempts, ?status= filters") {
   NewsFixture f;
   REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);
   REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
@@ -203,7 +203,7 @@ TEST_CASE("feedback events may omit the user but must name their delivery") {
   require_error(f.client->Get("/v1/users/u2/journeys"), 404, "unknown_user");
 }
 
-TEST_CASE("feedback is recorded on its delivery; feedback on no known delivery changes nothing") {
+TEST_CASE("feedback is recorded on its delivery, feedback on no known delivery changes nothing") {
   NewsFixture f;
   REQUIRE(f.put("/v1/users/u1", kContact, "application/json")->status == 200);
   REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);

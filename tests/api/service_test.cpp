@@ -179,7 +179,7 @@ TEST_CASE("PUT of an unreadable or misnamed flow answers 422 and changes nothing
   require_error(f.put("/v1/flows/bad%2Fname", kWelcomeYaml, "application/yaml"), 404, "not_found");
 }
 
-TEST_CASE("PUT saves a draft in canonical form; deploy makes it the next version") {
+TEST_CASE("PUT saves a draft in canonical form, deploy makes it the next version") {
   Fixture f;
   std::string changed = kWelcomeYaml;
   changed.replace(changed.find("Welcome aboard"), 14, "Welcome, really");
@@ -431,7 +431,7 @@ TEST_CASE("users: traits merge, unknown users, bad traits") {
   CHECK(f.get_json("/v1/users/u1")["traits"]["age"] == 35);
 }
 
-TEST_CASE("coupons load from JSON or text lines; bad bodies are refused") {
+TEST_CASE("coupons load from JSON or text lines, bad bodies are refused") {
   Fixture f;
   auto r = f.post_json("/v1/coupons/P", json::array({"C-1", "C-2"}));
   REQUIRE(r);

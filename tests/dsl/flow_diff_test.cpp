@@ -39,7 +39,7 @@ std::vector<std::string> texts(const std::vector<dsl::FlowChange>& changes) {
 
 }  // namespace
 
-TEST_CASE("the same flow has no changes; the first version counts its steps") {
+TEST_CASE("the same flow has no changes, the first version counts its steps") {
   ir::Flow flow = load(kBefore);
   CHECK(dsl::describe_changes(&flow, flow).empty());
   auto first = dsl::describe_changes(nullptr, flow);

@@ -31,7 +31,7 @@ TEST_CASE("a template splits into text and paths with fallbacks") {
   CHECK(parsed.parts[4].text == "!");
 }
 
-TEST_CASE("a template without placeholders is one text part; an empty one has none") {
+TEST_CASE("a template without placeholders is one text part, an empty one has none") {
   Diagnostics diagnostics;
   CHECK(parse_template("Your cart misses you!", kAt, "f", diagnostics).parts.size() == 1);
   CHECK(parse_template("", kAt, "f", diagnostics).parts.empty());

@@ -151,7 +151,7 @@ TEST_CASE("truth table: arithmetic, time and functions") {
   CHECK(evaluate(source, "bo") == for_bo);
 }
 
-TEST_CASE("test() is truthiness of the result; null is false") {
+TEST_CASE("test() is truthiness of the result, null is false") {
   Record user = ana();
   RecordScope scope(&user, nullptr, nullptr, {}, kNow);
   auto [source, truth] = GENERATE(table<std::string, bool>({

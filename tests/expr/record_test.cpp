@@ -46,7 +46,7 @@ TEST_CASE("a record finds values by dotted name and by path id of any root") {
   CHECK_FALSE(record.has("never"));
 }
 
-TEST_CASE("setting a name again replaces its value; erase removes it") {
+TEST_CASE("setting a name again replaces its value, erase removes it") {
   Record record;
   record.set("plan", "free");
   record.set("plan", "pro");
@@ -62,7 +62,7 @@ TEST_CASE("setting a name again replaces its value; erase removes it") {
   CHECK(record.get("age").is_null());
 }
 
-TEST_CASE("copies own their text; the original can change or die") {
+TEST_CASE("copies own their text, the original can change or die") {
   Record copy;
   {
     Record original;

@@ -275,7 +275,7 @@ nodes:
   CHECK(e.deliveries("u1", "").size() == 2);
 }
 
-TEST_CASE("deploying the same source again keeps the version; a change makes a new one") {
+TEST_CASE("deploying the same source again keeps the version, a change makes a new one") {
   Fixture f;
   f.open();
   CHECK(f.deploy(kWaitFlow) == 1);

@@ -52,6 +52,20 @@ TEST_CASE("a malformed element fails the whole body with its index") {
   CHECK_FALSE(parse_events(R"(42)").ok());
 }
 
+TEST_CASE("a numeric time is epoch seconds or milliseconds within 1970 to 9999") {
+  auto seconds = parse_events(R"({"type": "a", "user_id": "u", "time": 1700000000})");
+  REQUIRE(seconds.ok());
+  CHECK(seconds->front().time == 1700000000000);
+  auto millis = parse_events(R"({"type": "a", "user_id": "u", "time": 1700000000123})");
+  REQUIRE(millis.ok());
+  CHECK(millis->front().time == 1700000000123);
+  for (const char* time : {"1e57", "-5", "253402300800000"}) {
+    auto r = parse_events(std::string(R"({"type": "a", "user_id": "u", "time": )") + time + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("`time` is out of range") != std::string::npos);
+  }
+}
+
 TEST_CASE("profile bodies must be JSON objects") {
   CHECK(parse_traits(R"({"age": 3})").ok());
   CHECK_FALSE(parse_traits("[1]").ok());

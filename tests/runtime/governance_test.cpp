@@ -139,7 +139,7 @@ TEST_CASE("governance: a message over a cap waits until the oldest counted one l
             .outcome == Outcome::kSend);
 }
 
-TEST_CASE("governance: on_cap skip drops; transactional is neither capped nor counted") {
+TEST_CASE("governance: on_cap skip drops, transactional is neither capped nor counted") {
   const auto config = config_with_cap("sms", 2, kDay, "sms 2/1d");
   const auto facts =
       user({}, {{kT0, "sms", "marketing"}, {kT0 + kHour, "sms", "marketing"}});

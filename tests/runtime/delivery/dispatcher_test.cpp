@@ -294,7 +294,7 @@ TEST_CASE("a secret a provider echoes stays out of the store, the observers and 
     CHECK(e.find("very-secret") == std::string::npos);
 }
 
-TEST_CASE("channels sharing a file share one writer; unconfigured channels use the default") {
+TEST_CASE("channels sharing a file share one writer, unconfigured channels use the default") {
   TempDir files;
   const std::string shared = files.file("shared.jsonl");
   Running run("channels:\n  sms: {provider: file, path: \"" + shared +

@@ -34,7 +34,7 @@ JourneyRecord journey_of(const std::string& user) {
 
 }  // namespace
 
-TEST_CASE("a committed transaction survives reopening; a rolled back one leaves nothing") {
+TEST_CASE("a committed transaction survives reopening, a rolled back one leaves nothing") {
   TempDir dir;
   int64_t id = 0;
   {
