@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+import { openBrowser, preflight, startServer, until, runCli } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -18,22 +18,7 @@ const repo = path.resolve(root, '..');
 const artifacts = path.join(here, 'artifacts-canvas');
 const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
 
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: no chromium at ${CHROMIUM}`);
-  process.exit(77);
-}
-for (const p of [trellis, path.join(root, 'dist/index.html')]) {
-  if (!fs.existsSync(p)) {
-    console.error(`missing ${p}`);
-    process.exit(1);
-  }
-}
-if (runCli(trellis, ['serve', '--help']).code !== 0) {
-  console.log(`SKIP: ${trellis} has no serve command`);
-  process.exit(77);
-}
-fs.rmSync(artifacts, { recursive: true, force: true });
-fs.mkdirSync(artifacts, { recursive: true });
+preflight({ trellis, editorDist: path.join(root, 'dist'), artifacts });
 
 // A flow of n nodes whose arrows skip levels: segments, waits with an event branch,
 // A/B tests, messages, one exit (the same shape as test/layout.test.ts).

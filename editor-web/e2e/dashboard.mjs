@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+import { openBrowser, preflight, startServer, until } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -25,22 +25,7 @@ const artifacts = path.join(here, 'artifacts-dashboard');
 const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
 const FLOW = 'dash_ab';
 
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: no chromium at ${CHROMIUM}`);
-  process.exit(77);
-}
-for (const p of [trellis, path.join(root, 'dist/index.html')]) {
-  if (!fs.existsSync(p)) {
-    console.error(`missing ${p}`);
-    process.exit(1);
-  }
-}
-if (runCli(trellis, ['serve', '--help']).code !== 0) {
-  console.log(`SKIP: ${trellis} has no serve command`);
-  process.exit(77);
-}
-fs.rmSync(artifacts, { recursive: true, force: true });
-fs.mkdirSync(artifacts, { recursive: true });
+preflight({ trellis, editorDist: path.join(root, 'dist'), artifacts });
 
 const server = await startServer({
   trellis,

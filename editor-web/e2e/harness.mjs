@@ -117,3 +117,28 @@ export async function openBrowser() {
   };
   return { context, page, consoleErrors, close };
 }
+
+// What every e2e run checks before it starts: chromium (none: skip), the
+// trellis binary and the built editor (missing: fail), a build with `serve`
+// (none: skip, not pass); then an empty artifacts folder.
+export function preflight({ trellis, editorDist, artifacts }) {
+  if (!fs.existsSync(CHROMIUM)) {
+    console.log(`SKIP: no chromium at ${CHROMIUM}`);
+    process.exit(77);
+  }
+  for (const [what, p] of [
+    ['trellis binary', trellis],
+    ['built editor', path.join(editorDist, 'index.html')],
+  ]) {
+    if (!fs.existsSync(p)) {
+      console.error(`missing ${what}: ${p}`);
+      process.exit(1);
+    }
+  }
+  if (runCli(trellis, ['serve', '--help']).code !== 0) {
+    console.log(`SKIP: ${trellis} has no serve command`);
+    process.exit(77);
+  }
+  fs.rmSync(artifacts, { recursive: true, force: true });
+  fs.mkdirSync(artifacts, { recursive: true });
+}

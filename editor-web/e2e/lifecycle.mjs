@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+import { openBrowser, preflight, startServer, until } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -18,16 +18,7 @@ const repo = path.resolve(root, '..');
 const artifacts = path.join(here, 'artifacts', 'lifecycle');
 const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
 
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: no chromium at ${CHROMIUM}`);
-  process.exit(77);
-}
-if (!fs.existsSync(path.join(root, 'dist/index.html')) || runCli(trellis, ['serve', '--help']).code !== 0) {
-  console.error('missing the built editor or `trellis serve`');
-  process.exit(1);
-}
-fs.rmSync(artifacts, { recursive: true, force: true });
-fs.mkdirSync(artifacts, { recursive: true });
+preflight({ trellis, editorDist: path.join(root, 'dist'), artifacts });
 
 const server = await startServer({
   trellis,

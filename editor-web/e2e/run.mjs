@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, runCli, startServer, until, CHROMIUM } from './harness.mjs';
+import { openBrowser, preflight, startServer, until, runCli } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -20,26 +20,7 @@ const FLOW = 'cart_reminder';
 const DEMO = 'welcome_demo'; // e2e/fixtures/welcome_demo.yaml: a flow with comments
 const COMMENTED = 'commented_demo'; // e2e/fixtures/commented_demo.yaml: comments c1..c20 everywhere
 
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: no chromium at ${CHROMIUM}`);
-  process.exit(77);
-}
-for (const [what, p] of [
-  ['trellis binary', trellis],
-  ['built editor', path.join(root, 'dist/index.html')],
-]) {
-  if (!fs.existsSync(p)) {
-    console.error(`missing ${what}: ${p}`);
-    process.exit(1);
-  }
-}
-// Until `trellis serve` exists in this build there is nothing to drive: skip, not pass.
-if (runCli(trellis, ['serve', '--help']).code !== 0) {
-  console.log(`SKIP: ${trellis} has no serve command`);
-  process.exit(77);
-}
-fs.rmSync(artifacts, { recursive: true, force: true });
-fs.mkdirSync(artifacts, { recursive: true });
+preflight({ trellis, editorDist: path.join(root, 'dist'), artifacts });
 
 let shotNo = 0;
 const stages = [];
