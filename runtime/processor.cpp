@@ -914,7 +914,14 @@ void Processor::judge_again(const DeliveryRecord& deferred) {
   const nodes::CompiledFlow* flow =
       versions == flows_.flows.end() ? nullptr : versions->second.find(deferred.flow_version);
   const ir::CapPolicy on_cap = flow ? flow->ir().on_cap_value() : ir::CapPolicy::kDefer;
-  const governance::Verdict verdict = judge(deferred, on_cap);
+  // A flow stopped while its message was held must not speak afterwards: the
+  // marketer who stops a flow with a wrong coupon expects silence from it.
+  const bool flow_stopped =
+      versions != flows_.flows.end() && (versions->second.state == FlowState::kStopped ||
+                                         versions->second.state == FlowState::kArchived);
+  const governance::Verdict verdict =
+      flow_stopped ? governance::Verdict{governance::Outcome::kSuppress, 0, "flow stopped"}
+                   : judge(deferred, on_cap);
   std::string step;
   switch (verdict.outcome) {
     case governance::Outcome::kSend:

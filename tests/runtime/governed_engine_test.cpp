@@ -175,6 +175,33 @@ TEST_CASE("governed engine: a capped message is deferred, then released by the t
   CHECK(stats->messages[0].deferred == 0);
 }
 
+TEST_CASE("governed engine: a message held when its flow stops is suppressed, not released") {
+  auto config = std::make_shared<delivery::DeliveryConfig>();
+  config->caps.push_back(delivery::CapRule{"sms", 1, 2 * kHour, "sms 1/2h", {}});
+  Governed g(config);
+  g.deploy(kHelloFlow);
+  g.send("go");
+  g.clock.advance_ms(kHour);
+  g.send("go");
+  REQUIRE(g.engine->deliveries("u1", "")[1].status == DeliveryStatus::kDeferred);
+
+  LifecycleRequest stop;
+  stop.to = FlowState::kStopped;
+  stop.by = "ops";
+  REQUIRE(g.engine->change_flow_state("hello", stop).ok());
+  g.clock.set_ms(kT0 + 2 * kHour);
+  REQUIRE(g.engine->fire_due_timers().ok());
+
+  const auto deliveries = g.engine->deliveries("u1", "");
+  CHECK(deliveries[0].status == DeliveryStatus::kPending);  // released before the stop
+  CHECK(deliveries[1].status == DeliveryStatus::kSuppressed);
+  CHECK(deliveries[1].last_error == "flow stopped");
+  auto detail = g.engine->journey(deliveries[1].journey_id);
+  REQUIRE(detail);
+  CHECK(detail->steps.back().input == "release");
+  CHECK(detail->steps.back().reason == "flow stopped");
+}
+
 TEST_CASE("governed engine: feedback events are recorded, enriched and routed") {
   Governed g;
   g.deploy(R"(flow: mailer
