@@ -1115,7 +1115,7 @@ void Processor::migrate_journey(JourneyRecord journey, const nodes::CompiledFlow
   }
   j.rec.waiting_for = wait->until_event ? wait->until_event->event.value : "";
   append_step(j, node, "migrate",
-              reason + (timed ? "; timer due " + format_rfc3339(j.rec.timer->due) + " kept" : ""));
+              reason + (timed ? "; timer due " + governance::trace_time(j.rec.timer->due) + " kept" : ""));
   save(j);
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -144,7 +145,55 @@ struct Step {
   std::string deploy;  // a flow file to deploy at `at` (a new version)
   // Consent set as the API would (`consent: {sms: false}`), instead of an event.
   std::vector<std::pair<std::string, bool>> consent;
+  // A lifecycle change as POST /v1/flows/{name}/pause and the others make it
+  // (`pause: cart`), or a migration of waiting journeys (`migrate: cart`).
+  std::string flow;
+  std::optional<LifecycleRequest> lifecycle;
+  std::optional<MigrationRequest> migration;
 };
+
+constexpr std::pair<const char*, FlowState> kLifecycleKeys[] = {
+    {"pause", FlowState::kPaused},
+    {"resume", FlowState::kActive},
+    {"stop", FlowState::kStopped},
+    {"archive", FlowState::kArchived}};
+
+// `{at: 2h, pause: cart, reason: "wrong coupon"}`; resume takes `timers: shift`.
+std::optional<LifecycleRequest> read_lifecycle_step(const YAML::Node& item, std::string& flow) {
+  if (item["type"]) return std::nullopt;  // an event that has a property named `stop`
+  for (const auto& [key, state] : kLifecycleKeys) {
+    if (!item[key]) continue;
+    flow = item[key].as<std::string>();
+    LifecycleRequest request;
+    request.to = state;
+    request.by = "scenario";
+    if (item["reason"]) request.reason = item["reason"].as<std::string>();
+    if (item["timers"]) {
+      const std::string timers = item["timers"].as<std::string>();
+      if (timers != "fire" && timers != "shift")
+        throw std::runtime_error("`timers` is fire or shift, not `" + timers + "`");
+      request.timers = timers == "shift" ? HeldTimers::kShift : HeldTimers::kFire;
+    }
+    return request;
+  }
+  return std::nullopt;
+}
+
+// `{at: 3h, migrate: cart, from: 1, map: {old_wait: new_wait}}`, applied at
+// once (the preview is the API's business; a scenario checks the outcome).
+MigrationRequest read_migration_step(const YAML::Node& item) {
+  if (!item["from"]) throw std::runtime_error("a `migrate` step needs `from` (a version)");
+  MigrationRequest request;
+  request.from = item["from"].as<int>();
+  if (item["to"]) request.to = item["to"].as<int>();
+  if (item["map"])
+    for (const auto& kv : item["map"])
+      request.node_map[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  if (item["restart_timers"]) request.restart_timers = item["restart_timers"].as<bool>();
+  request.dry_run = false;
+  request.by = "scenario";
+  return request;
+}
 
 struct Expected {
   TimeMs at = -1;
@@ -286,6 +335,17 @@ class Runner {
       step.at = offset(item["at"], "events");
       if (item["deploy"]) {
         step.deploy = item["deploy"].as<std::string>();
+        steps.push_back(std::move(step));
+        continue;
+      }
+      if (auto lifecycle = read_lifecycle_step(item, step.flow)) {
+        step.lifecycle = std::move(lifecycle);
+        steps.push_back(std::move(step));
+        continue;
+      }
+      if (item["migrate"] && !item["type"]) {
+        step.flow = item["migrate"].as<std::string>();
+        step.migration = read_migration_step(item);
         steps.push_back(std::move(step));
         continue;
       }
@@ -475,6 +535,16 @@ class Runner {
       clock.set_ms(at);
       if (!step.deploy.empty()) {
         if (!deploy(engine, step.deploy)) return;
+        continue;
+      }
+      if (step.lifecycle) {
+        if (auto changed = engine.change_flow_state(step.flow, *step.lifecycle); !changed.ok())
+          fail("step #" + std::to_string(step.order + 1) + ": " + changed.error().message);
+        continue;
+      }
+      if (step.migration) {
+        if (auto moved = engine.migrate_journeys(step.flow, *step.migration); !moved.ok())
+          fail("step #" + std::to_string(step.order + 1) + ": " + moved.error().message);
         continue;
       }
       if (!step.consent.empty()) {

@@ -92,3 +92,27 @@ TEST_CASE("a scenario whose lists are written as mappings, or with an unknown ke
   for (const auto& f : right.failures) UNSCOPED_INFO(f);
   CHECK(right.passed);
 }
+
+TEST_CASE("a lifecycle or migration step that cannot be applied fails the scenario") {
+  testing::TempDir dir;
+  const std::string flow = std::string(TRELLIS_TEST_DIR) + "/scenarios/flows/held_sms.yaml";
+  auto run = [&](const std::string& step) {
+    const std::string file = dir.file("steps.test.yaml");
+    std::ofstream(file) << "flow: " << flow << "\nevents:\n  - " << step << "\nexpect: []\n";
+    return runtime::run_scenario_file(file, testing::load_checked_flow);
+  };
+  auto fails_with = [](const runtime::ScenarioResult& r, const std::string& part) {
+    for (const auto& f : r.failures) UNSCOPED_INFO(f);
+    CHECK_FALSE(r.passed);
+    REQUIRE_FALSE(r.failures.empty());
+    CHECK(r.failures[0].find(part) != std::string::npos);
+  };
+  fails_with(run("{at: 0s, resume: held_sms, timers: later}"), "`timers` is fire or shift");
+  fails_with(run("{at: 0s, pause: no_such_flow}"), "no_such_flow");
+  fails_with(run("{at: 0s, migrate: held_sms}"), "needs `from`");
+  fails_with(run("{at: 0s, migrate: held_sms, from: 7}"), "step #1");
+
+  runtime::ScenarioResult paused = run("{at: 0s, pause: held_sms}");
+  for (const auto& f : paused.failures) UNSCOPED_INFO(f);
+  CHECK(paused.passed);
+}
