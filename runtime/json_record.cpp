@@ -1,6 +1,8 @@
 #include "runtime/json_record.h"
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace trellis::runtime {
@@ -23,9 +25,17 @@ bool scalar_view(const json& v, expr::ValueView* out) {
   return true;
 }
 
-void flatten(const json& object, const std::string& prefix, expr::Record& out) {
+// The entries of a flattened object, gathered before the Record is built once
+// (a Record::set per entry would rebuild the record's block each time). Views
+// point into the parsed JSON and into `lists`, both alive until Record::from.
+struct Flattened {
+  std::vector<std::pair<std::string, expr::ValueView>> entries;
+  std::vector<std::vector<expr::ValueView>> lists;
+};
+
+void flatten(const json& object, const std::string& prefix, Flattened& out) {
   for (auto it = object.begin(); it != object.end(); ++it) {
-    const std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
+    std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
     const json& v = it.value();
     if (v.is_object()) {
       flatten(v, name, out);
@@ -41,15 +51,14 @@ void flatten(const json& object, const std::string& prefix, expr::Record& out) {
         }
         items.push_back(view);
       }
-      if (all_scalars) out.set_list(name, items);
-    } else if (v.is_null()) {
-      out.set_null(name);
-    } else if (v.is_boolean()) {
-      out.set(name, v.get<bool>());
-    } else if (v.is_number()) {
-      out.set(name, v.get<double>());
-    } else if (v.is_string()) {
-      out.set(name, std::string_view(v.get_ref<const std::string&>()));
+      if (!all_scalars) continue;
+      out.lists.push_back(std::move(items));
+      const std::vector<expr::ValueView>& list = out.lists.back();
+      out.entries.emplace_back(std::move(name),
+                               expr::ValueView::list(list.data(), static_cast<uint32_t>(list.size())));
+    } else {
+      expr::ValueView view;
+      if (scalar_view(v, &view)) out.entries.emplace_back(std::move(name), view);
     }
   }
 }
@@ -68,9 +77,10 @@ expr::Record record_from_json(std::string_view json_object) {
 }
 
 expr::Record record_from_json_value(const json& object) {
-  expr::Record record;
-  if (object.is_object()) flatten(object, "", record);
-  return record;
+  if (!object.is_object()) return expr::Record();
+  Flattened flat;
+  flatten(object, "", flat);
+  return expr::Record::from(flat.entries);
 }
 
 std::string merge_json_objects(std::string_view base, std::string_view update) {

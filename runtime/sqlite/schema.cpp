@@ -190,6 +190,11 @@ CREATE TABLE flow_states(
   name TEXT PRIMARY KEY, state TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL,
   reason TEXT NOT NULL) WITHOUT ROWID;
 )sql",
+    // Version 11: events_seen without its index by time (a second b-tree
+    // written for every event); prunes sweep the table by id instead.
+    R"sql(
+DROP INDEX events_seen_by_at;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

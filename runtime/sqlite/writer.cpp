@@ -1,5 +1,7 @@
 #include "runtime/sqlite/writer.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "runtime/sqlite/rows.h"
@@ -12,6 +14,12 @@ namespace {
 // whole history: a step is about 8 to 20 bytes); older steps move to a
 // step_groups row, written once, so that the row every step rewrites stays small.
 constexpr size_t kInlineHistoryBytes = 512;
+
+// Each prune visits at least this many seen ids, and twice as many as were
+// marked since the previous prune: the sweep outpaces the inserts, so an id
+// is forgotten at most about one retention after it expired (see
+// prune_events_seen).
+constexpr int64_t kMinPruneSweep = 100000;
 
 }  // namespace
 
@@ -33,7 +41,9 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
                    "INSERT INTO profiles(user_id, traits, updated_at) VALUES(?1,?2,?3) "
                    "ON CONFLICT(user_id) DO UPDATE SET traits = ?2, updated_at = ?3"),
       seen_(db, "INSERT OR IGNORE INTO events_seen(id, at) VALUES(?, ?)"),
-      prune_(db, "DELETE FROM events_seen WHERE at < ?"),
+      sweep_end_(db, "SELECT id FROM events_seen WHERE id >= ?1 ORDER BY id LIMIT 1 OFFSET ?2"),
+      prune_(db, "DELETE FROM events_seen WHERE id >= ?1 AND at < ?2"),
+      prune_range_(db, "DELETE FROM events_seen WHERE id >= ?1 AND id < ?3 AND at < ?2"),
       insert_journey_(db, insert_journeys_sql(1).c_str()),
       insert_journeys_(db, insert_journeys_sql(kJourneyChunk).c_str()),
       max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
@@ -233,14 +243,34 @@ bool SqliteStore::mark_event_seen(const std::string& id, TimeMs at) {
   Use u(seen_);
   u->bind(1, id).bind(2, at);
   u->step(&error_);
-  return sqlite3_changes(db_) > 0;
+  if (sqlite3_changes(db_) == 0) return false;
+  ++seen_since_prune_;
+  return true;
 }
 
+// events_seen has one b-tree, keyed by id (schema 11 dropped the index by
+// time, a second b-tree insert per event): a prune sweeps the next range of
+// ids from where the previous one stopped, deleting the expired ones, and
+// starts over at the first id after the last.
 int64_t SqliteStore::prune_events_seen(TimeMs before) {
-  Use u(prune_);
-  u->bind(1, before);
-  u->step(&error_);
-  return sqlite3_changes(db_);
+  const int64_t sweep = std::max(kMinPruneSweep, 2 * seen_since_prune_);
+  seen_since_prune_ = 0;
+  std::optional<std::string> end;
+  {
+    Use u(sweep_end_);
+    u->bind(1, sweep_from_).bind(2, sweep);
+    if (u->step(&error_)) end = u->text(0);
+  }
+  int64_t pruned = 0;
+  {
+    Use u(end ? prune_range_ : prune_);
+    u->bind(1, sweep_from_).bind(2, before);
+    if (end) u->bind(3, *end);
+    u->step(&error_);
+    pruned = sqlite3_changes(db_);
+  }
+  sweep_from_ = end.value_or("");
+  return pruned;
 }
 
 int64_t SqliteStore::insert_journey(const JourneyRecord& j) {
@@ -290,7 +320,9 @@ Status SqliteStore::update_journey(const JourneyRecord& j) {
 
 Status SqliteStore::append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) {
   if (steps.empty()) return Status();
-  if (!step_codec::is_encoded(j.history)) {
+  // A JSON history (schema 5 and before) is converted once; an empty one
+  // ("[]", every new journey's) has nothing to convert.
+  if (!step_codec::is_encoded(j.history) && j.history != "[]" && !j.history.empty()) {
     const std::vector<StepRecord> older = SqliteReader::json_steps(j.history, j.history_seq);
     j.history.clear();
     step_codec::append(j.history, older, j.user_id, words_);

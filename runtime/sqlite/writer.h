@@ -157,9 +157,12 @@ class SqliteStore final : public Store {
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
   std::map<CountKey, CountChange> count_changes_;       // not yet written to journey_counts
   std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
+  std::string sweep_from_;        // where the next prune of events_seen starts
+  int64_t seen_since_prune_ = 0;  // ids marked since the previous prune
   SqliteReader reader_;
   WriterWords words_;
-  Stmt begin_, commit_, rollback_, add_flow_, set_flow_state_, put_profile_, seen_, prune_,
+  Stmt begin_, commit_, rollback_, add_flow_, set_flow_state_, put_profile_, seen_, sweep_end_,
+      prune_, prune_range_,
       insert_journey_, insert_journeys_, max_journey_, journey_owners_, update_journey_,
       append_group_, due_journeys_, insert_delivery_, mark_sent_, mark_suppressed_, record_failure_,
       record_attempt_, put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_,

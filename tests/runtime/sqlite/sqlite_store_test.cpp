@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -251,6 +252,33 @@ TEST_CASE("event ids dedupe until pruned") {
   CHECK_FALSE(store->mark_event_seen("e1", 200));
   CHECK(store->prune_events_seen(150) == 1);
   CHECK(store->mark_event_seen("e1", 300));
+  REQUIRE(store->commit().ok());
+}
+
+// Prunes sweep events_seen by id, a bounded range each (at least 100,000 ids,
+// twice as many as were marked since the previous prune), from where the
+// previous one stopped: here 120,000 expired ids, marked before the store was
+// reopened, take two prunes, and an id not yet expired survives both.
+TEST_CASE("event id prunes sweep the seen ids in ranges and start over") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->begin().ok());
+    char id[16];
+    for (int i = 0; i < 120000; ++i) {
+      std::snprintf(id, sizeof id, "e%06d", i);
+      REQUIRE(store->mark_event_seen(id, 100));
+    }
+    REQUIRE(store->mark_event_seen("e999999", 200));
+    REQUIRE(store->commit().ok());
+  }
+  auto store = open_store(dir);
+  REQUIRE(store->begin().ok());
+  CHECK(store->prune_events_seen(150) == 100000);
+  CHECK(store->prune_events_seen(150) == 20000);
+  CHECK(store->prune_events_seen(150) == 0);
+  CHECK_FALSE(store->mark_event_seen("e999999", 300));
+  CHECK(store->mark_event_seen("e000000", 300));
   REQUIRE(store->commit().ok());
 }
 
