@@ -13,13 +13,14 @@
 #include <string>
 
 #include "dsl/ir/result.h"
+#include "runtime/engine.h"
 
 namespace trellis::api {
 
 class JourneyIds {
  public:
-  // Reads the key from the SQLite database at `db_path`, creating it on first use.
-  static Result<JourneyIds> open(const std::string& db_path);
+  // Reads the key from the engine's store, creating it on first use.
+  static Result<JourneyIds> open(runtime::Engine& engine);
   explicit JourneyIds(std::string key) : key_(std::move(key)) {}
 
   std::string encode(int64_t id) const;

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "runtime/store_url.h"
+
 namespace trellis::api {
 
 Result<ir::Flow> parse_stored_flow(const std::string& name, const std::string& source) {
@@ -60,19 +62,25 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   log.set_request_lines(o.log_requests);
 
   runtime::EngineOptions engine_options;
-  engine_options.db_path = o.db_path;
+  Result<runtime::StoreFactory> store =
+      runtime::store_factory(o.db, runtime::StoreSettings{o.synchronous});
+  if (!store.ok()) return store.error();
+  engine_options.store = store.value();
   engine_options.parse_flow = parse_stored_flow;
   engine_options.adapter = o.adapter;
   engine_options.deliveries_path = o.deliveries_path;
   if (engine_options.deliveries_path.empty()) {
-    auto dir = std::filesystem::path(o.db_path).parent_path();
+    // Beside a SQLite file; in the working directory for a server database.
+    Result<runtime::StoreUrl> url = runtime::parse_store_url(o.db);
+    auto dir = url.ok() && url.value().kind == runtime::StoreKind::kSqlite
+                   ? std::filesystem::path(url.value().target).parent_path()
+                   : std::filesystem::path();
     engine_options.deliveries_path = (dir / "deliveries.jsonl").string();
   }
   engine_options.webhook_url = o.webhook_url;
   auto config = load_config(o);
   if (!config.ok()) return config.error();
   s->options_.delivery = config.value();  // the routes see what the engine runs under
-  engine_options.synchronous = o.synchronous;
   engine_options.delivery = o.delivery;
   Service* self = s.get();  // the engine dies before the metrics and log it reports to
   engine_options.on_delivery = [self](const runtime::DeliveryRecord& d, const std::string& outcome,
@@ -97,7 +105,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   limits.max_body_bytes = o.http.max_body_bytes;
   limits.max_json_depth = o.http.max_json_depth;
   s->ingest_ = std::make_unique<Ingest>(*s->engine_, s->metrics_, limits);
-  auto journey_ids = JourneyIds::open(o.db_path);  // after the engine: its schema is in place
+  auto journey_ids = JourneyIds::open(*s->engine_);
   if (!journey_ids.ok()) return journey_ids.error();
   s->journey_ids_ = std::make_unique<JourneyIds>(std::move(*journey_ids));
   s->context_ = std::make_unique<ApiContext>(
@@ -116,7 +124,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   log.info({{"msg", "listening"},
             {"host", o.http.host},
             {"port", s->server_->port()},
-            {"db", o.db_path},
+            {"db", runtime::printable_store_url(o.db)},
             {"flows", o.flows_dir},
             {"auth", s->server_->has_tokens()},
             {"delivery_config", o.delivery ? o.delivery->file : ""},

@@ -32,7 +32,9 @@ namespace trellis::api {
 
 struct ServiceOptions {
   ServerOptions http;
-  std::string db_path = "trellis.db";
+  // The store (runtime/store_url.h): a SQLite file, sqlite:PATH or a
+  // postgresql:// URL.
+  std::string db = "trellis.db";
   std::string flows_dir = "flows";  // empty: no folder
   std::string adapter = "file";     // file | webhook | none
   std::string deliveries_path;      // empty: deliveries.jsonl beside the database
@@ -41,7 +43,7 @@ struct ServiceOptions {
   // null; empty: `trellis.yaml` in flows_dir when it exists, else none (every
   // channel on `adapter`).
   std::string config_path;
-  std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous
+  std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous (SQLite stores only)
   std::optional<RedisOptions> redis;   // set: consume this stream
   // What one event may hold, on HTTP and Redis alike (docs/limits.md). The
   // body size and JSON depth are taken from `http` (--max-body,

@@ -15,6 +15,7 @@
 #include "dsl/json_format.h"
 #include "dsl/load.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "runtime/virtual_run.h"
 
 namespace trellis::api {
@@ -287,7 +288,7 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   runtime::VirtualClock clock(kStartMs);
   runtime::EngineOptions options;
-  options.db_path = dir.path + "/simulate.db";
+  options.store = runtime::store_factory(dir.path + "/simulate.db").value();
   options.clock = &clock;
   options.adapter = "none";
   options.delivery = context.delivery;

@@ -12,6 +12,7 @@
 
 #include "api/service.h"
 #include "app/command.h"
+#include "runtime/store_url.h"
 
 namespace trellis::app {
 namespace {
@@ -57,10 +58,13 @@ std::string default_consumer() {
 
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> kFlags = {
-      {"--db", "TRELLIS_DB", "PATH", "SQLite database file (created when missing)", "trellis.db",
+      {"--db", "TRELLIS_DB", "URL",
+       "the store: a SQLite file (created when missing), sqlite:PATH, or postgresql://USER@HOST/DB "
+       "(password from PGPASSWORD)",
+       "trellis.db",
        [](auto& o, auto& v) {
-         o.db_path = v;
-         return !v.empty();
+         o.db = v;
+         return runtime::parse_store_url(v).ok();
        }},
       {"--flows", "TRELLIS_FLOWS", "DIR",
        "folder of .yaml/.flow files, deployed on start; PUT saves here", "flows",
@@ -170,7 +174,7 @@ const std::vector<Flag>& flags() {
          o.config_path = v;
          return true;
        }},
-      {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE", "SQLite synchronous: NORMAL or FULL",
+      {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE", "SQLite synchronous: NORMAL or FULL (SQLite only)",
        "NORMAL",
        [](auto& o, auto& v) {
          o.synchronous = v;

@@ -26,6 +26,7 @@
 
 #include "dsl/load.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 using namespace trellis;
 using namespace trellis::runtime;
@@ -117,7 +118,7 @@ std::unique_ptr<Engine> open_engine(const std::string& db, const std::string& co
   auto config = delivery::parse_delivery_config(config_yaml, "bench.yaml");
   if (!config.ok()) fail("bad configuration: " + config.diagnostics.items()[0].message);
   EngineOptions options;
-  options.db_path = db;
+  options.store = trellis::runtime::store_factory(db).value();
   options.parse_flow = parse_flow;
   options.deliveries_path = db + ".deliveries.jsonl";
   options.delivery = std::make_shared<delivery::DeliveryConfig>(config.config);

@@ -14,7 +14,7 @@
 #include "runtime/prometheus_text.h"
 #include "runtime/governance.h"
 #include "runtime/processor.h"
-#include "runtime/sqlite/sqlite_store.h"
+#include "runtime/stored_fields.h"
 
 namespace trellis::runtime {
 
@@ -23,6 +23,9 @@ namespace {
 constexpr size_t kTimerWindow = 1024;     // timers held in memory per transaction
 constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loop
 constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
+// How often the loop looks for flow versions another process deployed into a
+// shared store (clock time): how long a deploy takes to reach every node.
+constexpr TimeMs kFlowRefreshMs = 1'000;
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
 constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
@@ -82,6 +85,13 @@ class Engine::Impl : private delivery::DispatchHost {
   ~Impl() { stop(); }
 
   Status open();
+  // Compiles a stored version into flows_ (REQUIRES: the writer, or open()).
+  Status load_version(const FlowVersionRecord& r);
+  // Takes the stored lifecycle states (REQUIRES: flows_mu_ held, or open()).
+  void apply_flow_states(std::vector<FlowStateRecord> records);
+  // Loads the versions other processes deployed since, and the flows' states
+  // (another node paused or resumed one): a Work on the writer.
+  Status refresh_flows();
   Status write(Work& work);
   Status run_batch(const std::vector<Work*>& batch);
 
@@ -133,6 +143,7 @@ class Engine::Impl : private delivery::DispatchHost {
 
   std::atomic<TimeMs> next_due_{INT64_MAX};  // earliest pending timer (a hint)
   TimeMs last_prune_ = 0;                    // writer only
+  TimeMs last_refresh_ = 0;                  // loop thread only
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
@@ -155,42 +166,80 @@ class Engine::Impl : private delivery::DispatchHost {
 };
 
 Status Engine::Impl::open() {
-  auto store = open_sqlite_store({options_.db_path, options_.synchronous});
+  if (!options_.store) return Error{"no store given (EngineOptions::store)"};
+  auto store = options_.store();
   if (!store.ok()) return store.error();
   store_ = std::move(store.value());
-  reader_ = store_->open_reader();
-  if (!reader_) return Error{"cannot open a reader on " + options_.db_path};
+  auto reader = store_->open_reader();
+  if (!reader.ok()) return Error{"cannot open a reader: " + reader.error().message};
+  reader_ = std::move(reader.value());
 
-  for (const FlowVersionRecord& r : store_->flow_versions()) {
-    if (!options_.parse_flow) return Error{"stored flows exist but no parse_flow was given"};
-    Result<ir::Flow> parsed = options_.parse_flow(r.name, r.source);
-    if (!parsed.ok())
-      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
-                   parsed.error().message};
-    auto compiled = nodes::CompiledFlow::compile(std::move(parsed.value()), r.version);
-    if (!compiled.ok())
-      return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
-                   compiled.error().message};
-    FlowVersions& versions = flows_.flows[r.name];
-    versions.versions[r.version] = std::move(compiled.value());
-    if (r.version >= versions.latest) {
-      versions.latest = r.version;
-      versions.latest_source = r.source;
-      versions.deployed_at = r.deployed_at;
-    }
-  }
-  for (FlowStateRecord& r : store_->flow_states()) {
-    auto it = flows_.flows.find(r.name);
-    if (it == flows_.flows.end()) continue;
-    it->second.state = flow_state_from_name(r.state).value_or(FlowState::kActive);
-    it->second.state_record = std::move(r);
-  }
+  for (const FlowVersionRecord& r : store_->flow_versions())
+    if (Status s = load_version(r); !s) return s;
+  apply_flow_states(store_->flow_states());
   flows_.rebuild_routes();
   processor_ = std::make_unique<Processor>(*store_, flows_, options_);
 
   if (Status s = open_dispatcher(); !s) return s;
   if (auto due = next_work_due(*store_)) next_due_ = *due;
   return Status();
+}
+
+Status Engine::Impl::load_version(const FlowVersionRecord& r) {
+  if (!options_.parse_flow) return Error{"stored flows exist but no parse_flow was given"};
+  Result<ir::Flow> parsed = options_.parse_flow(r.name, r.source);
+  if (!parsed.ok())
+    return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
+                 parsed.error().message};
+  auto compiled = nodes::CompiledFlow::compile(std::move(parsed.value()), r.version);
+  if (!compiled.ok())
+    return Error{"flow " + r.name + " version " + std::to_string(r.version) + ": " +
+                 compiled.error().message};
+  FlowVersions& versions = flows_.flows[r.name];
+  versions.versions[r.version] = std::move(compiled.value());
+  if (r.version >= versions.latest) {
+    versions.latest = r.version;
+    versions.latest_source = r.source;
+    versions.deployed_at = r.deployed_at;
+  }
+  return Status();
+}
+
+void Engine::Impl::apply_flow_states(std::vector<FlowStateRecord> records) {
+  for (FlowStateRecord& r : records) {
+    auto it = flows_.flows.find(r.name);
+    if (it == flows_.flows.end()) continue;
+    it->second.state = flow_state_from_name(r.state).value_or(FlowState::kActive);
+    it->second.state_record = std::move(r);
+  }
+}
+
+// Flow versions are immutable once stored, so a node only ever adds the ones
+// it lacks; a version that no longer parses here is skipped (and logged by
+// the caller's error), never half-loaded.
+Status Engine::Impl::refresh_flows() {
+  std::vector<FlowVersionRecord> added;
+  std::vector<FlowStateRecord> states;
+  Work w;
+  w.apply = [&](Processor&, Store& store) {
+    added.clear();
+    for (FlowVersionRecord& r : store.flow_versions()) {
+      auto known = flows_.flows.find(r.name);
+      if (known == flows_.flows.end() || !known->second.find(r.version))
+        added.push_back(std::move(r));
+    }
+    states = store.flow_states();
+  };
+  Status loaded;
+  w.after_commit = [&] {
+    std::unique_lock<std::shared_mutex> l(flows_mu_);
+    for (const FlowVersionRecord& r : added)
+      if (Status s = load_version(r); !s && loaded) loaded = s;
+    apply_flow_states(std::move(states));
+    if (!added.empty()) flows_.rebuild_routes();
+  };
+  if (Status s = write(w); !s) return s;
+  return loaded;
 }
 
 Status Engine::Impl::open_dispatcher() {
@@ -201,11 +250,13 @@ Status Engine::Impl::open_dispatcher() {
   d.channels = delivery::effective_channels(options_.delivery.get(), fallback.value());
   d.default_file = options_.deliveries_path;
   d.clock = clock_;
-  d.reader = store_->open_reader();
-  if (!d.reader) return Error{"cannot open a reader on " + options_.db_path};
+  auto reader = store_->open_reader();
+  if (!reader.ok()) return Error{"cannot open a reader: " + reader.error().message};
+  d.reader = std::move(reader.value());
   d.host = this;
-  recheck_reader_ = store_->open_reader();
-  if (!recheck_reader_) return Error{"cannot open a reader on " + options_.db_path};
+  auto recheck = store_->open_reader();
+  if (!recheck.ok()) return Error{"cannot open a reader: " + recheck.error().message};
+  recheck_reader_ = std::move(recheck.value());
   auto dispatcher = delivery::Dispatcher::open(std::move(d));
   if (!dispatcher.ok()) return dispatcher.error();
   dispatcher_ = std::move(dispatcher.value());
@@ -226,11 +277,11 @@ Status Engine::Impl::record(const std::vector<delivery::Outcome>& outcomes) {
   w.apply = [&](Processor&, Store& store) {
     for (const delivery::Outcome& o : outcomes) {
       const int64_t id = o.delivery.id;
-      if (o.kind == Kind::kSent) (void)store.mark_sent(id, o.at);
+      if (o.kind == Kind::kSent) must(store.mark_sent(id, o.at));
       if (o.kind == Kind::kRetry || o.kind == Kind::kDead)
-        (void)store.record_failure(id, o.attempts, o.next_attempt_at, o.error,
-                                   o.kind == Kind::kDead, o.at);
-      if (o.kind == Kind::kSuppressed) (void)store.mark_suppressed(id, o.error, o.at);
+        must(store.record_failure(id, o.attempts, o.next_attempt_at, o.error,
+                                  o.kind == Kind::kDead, o.at));
+      if (o.kind == Kind::kSuppressed) must(store.mark_suppressed(id, o.error, o.at));
     }
   };
   if (Status s = write(w); !s) return s;
@@ -281,6 +332,9 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   processor_->begin_batch(now);
   try {
     for (Work* w : batch) w->apply(*processor_, *store_);
+  } catch (const StoreFailure& e) {
+    store_->rollback();
+    return e.error;
   } catch (const std::exception& e) {
     store_->rollback();
     return Error{std::string("step failed: ") + e.what()};
@@ -324,19 +378,30 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
   std::string error;
   Work w;
   w.apply = [&](Processor&, Store& store) {
-    auto it = flows_.flows.find(name);
-    if (it != flows_.flows.end() && it->second.latest_source == source) {
-      version = it->second.latest;
-      return;
-    }
-    version = it == flows_.flows.end() ? 1 : it->second.latest + 1;
+    // The stored versions decide, not this process's: another node may have
+    // deployed since. Deploys of one flow take turns (a lock named after the
+    // flow; user ids hold no control characters, so it is nobody's user lock).
+    must(store.lock_user(std::string("\x1f" "flow:") + name));
+    int latest = 0;
+    const std::string* latest_source = nullptr;
+    const std::vector<FlowVersionRecord> stored = store.flow_versions();
+    for (const FlowVersionRecord& r : stored)
+      if (r.name == name && r.version > latest) {
+        latest = r.version;
+        latest_source = &r.source;
+      }
+    const bool unchanged = latest_source && *latest_source == source;
+    version = unchanged ? latest : latest + 1;
+    auto known = flows_.flows.find(name);
+    if (unchanged && known != flows_.flows.end() && known->second.find(version)) return;
     auto result = nodes::CompiledFlow::compile(flow, version);
     if (!result.ok()) {
       error = result.error().message;
       return;
     }
     compiled = std::move(result.value());
-    (void)store.add_flow_version({name, version, source, clock_->now_ms(), author});
+    if (!unchanged)
+      must(store.add_flow_version({name, version, source, clock_->now_ms(), author}));
   };
   w.after_commit = [&] {
     if (!compiled) return;
@@ -393,10 +458,13 @@ Result<int64_t> Engine::Impl::walk_live(
       for (JourneyRecord& j : store.live_journeys(flow, after, kWalkWindow)) {
         after = j.id;
         ++seen;
-        visit(p, std::move(j));
+        // Another node may step the user meanwhile: lock, then read it again.
+        must(store.lock_user(j.user_id));
+        std::optional<JourneyRecord> now = store.journey(j.id);
+        if (now && is_live(now->state)) visit(p, std::move(*now));
       }
     };
-    if (Status s = write(w); !s) return Error{s.message()};
+    if (Status s = write(w); !s) return s.error();
     visited += static_cast<int64_t>(seen);
     if (seen < kWalkWindow) return visited;
   }
@@ -426,7 +494,7 @@ Result<LifecycleOutcome> Engine::Impl::change_flow_state(const std::string& name
     }
     paused_at = it->second.state_record.at;
     record.at = clock_->now_ms();
-    (void)store.set_flow_state(record);  // a failure fails the commit
+    must(store.set_flow_state(record));
   };
   w.after_commit = [&] {
     if (!refusal.empty()) return;
@@ -679,7 +747,7 @@ Result<size_t> Engine::Impl::fire_due_timers() {
       // timer of the same instant produces. A bounded window too.
       judged = p.release_deferred(kTimerWindow);
       // A bounded window: at most kTimerWindow timer rows in memory at once.
-      for (JourneyRecord& due : store.due_journeys(now, kTimerWindow)) {
+      for (JourneyRecord& due : must(store.due_journeys(now, kTimerWindow))) {
         if (options_.on_timer_fired) lateness.push_back(now - due.timer->due);
         p.fire_timer(std::move(due));
         ++fired;
@@ -702,14 +770,20 @@ size_t Engine::Impl::dispatch_deliveries() { return dispatcher_ ? dispatcher_->d
 void Engine::Impl::loop() {
   while (running_) {
     const TimeMs now = clock_->now_ms();
+    // A failed pass (the store is unreachable) changed nothing: the timers are
+    // still due and the next turn of the loop tries again.
     if (next_due_.load() <= now) (void)fire_due_timers();
+    if (now - last_refresh_ >= kFlowRefreshMs) {
+      last_refresh_ = now;
+      (void)refresh_flows();  // tried again next period if it failed
+    }
     if (now - last_prune_ >= kPruneEveryMs) {
       last_prune_ = now;
       Work w;
       w.apply = [&](Processor&, Store& store) {
-        (void)store.prune_events_seen(now - options_.dedupe_retention_ms);
+        must(store.prune_events_seen(now - options_.dedupe_retention_ms));
       };
-      (void)write(w);
+      (void)write(w);  // pruning again next period if it failed
     }
     const TimeMs until_due = next_due_.load() - clock_->now_ms();
     const TimeMs sleep = std::max<TimeMs>(0, std::min(until_due, kLoopIdleMs));
@@ -857,9 +931,18 @@ Result<int64_t> Engine::load_coupons(const std::string& pool,
   int64_t added = 0;
   Work w;
   w.weight = std::max<size_t>(1, codes.size() / 16);
-  w.apply = [&](Processor&, Store& store) { added = store.add_coupon_codes(pool, codes); };
+  w.apply = [&](Processor&, Store& store) { added = must(store.add_coupon_codes(pool, codes)); };
   if (Status s = impl_->write(w); !s) return Error{s.message()};
   return added;
+}
+
+Result<std::string> Engine::stored_value(const std::string& key,
+                                         const std::string& value_if_absent) {
+  std::string value;
+  Work w;
+  w.apply = [&](Processor&, Store& store) { value = must(store.meta_value(key, value_if_absent)); };
+  if (Status s = impl_->write(w); !s) return Error{s.message()};
+  return value;
 }
 
 int64_t Engine::coupons_left(const std::string& pool) const {
@@ -869,13 +952,9 @@ int64_t Engine::coupons_left(const std::string& pool) const {
 
 namespace {
 
-// The stored per-node list of codes ("node\x1fcode\x1e...") as users see it:
-// the newest code.
+// The stored per-node list of codes as users see it: the newest code.
 JourneyRecord for_reading(JourneyRecord j) {
-  const size_t record = j.coupon_code.rfind('\x1e');
-  std::string last = record == std::string::npos ? j.coupon_code : j.coupon_code.substr(record + 1);
-  const size_t unit = last.find('\x1f');
-  j.coupon_code = unit == std::string::npos ? last : last.substr(unit + 1);
+  j.coupon_code = newest_coupon(j.coupon_code);
   return j;
 }
 

@@ -9,7 +9,7 @@
 // delays timers, ingestion or another channel.
 //
 // Durability: ingest() returns only after the events' effects are committed to
-// the store (SQLite WAL). Concurrent ingest() calls share one transaction (group
+// the store. Concurrent ingest() calls share one transaction (group
 // commit, as LevelDB's writers do): the first waiting caller commits for all.
 //
 // Thread-safety: every public method may be called from any thread at any time.
@@ -42,8 +42,9 @@
 namespace trellis::runtime {
 
 struct EngineOptions {
-  // SQLite database file; created when missing. Required.
-  std::string db_path;
+  // Opens the durable store (runtime/store.h), once, in Engine::open. Required.
+  // runtime/store_url.h makes one from `--db`: a SQLite file or a PostgreSQL URL.
+  StoreFactory store;
   // Borrowed; must outlive the engine. Null means the system clock.
   Clock* clock = nullptr;
   // Parses a stored flow version's source text back into IR when the engine
@@ -78,8 +79,6 @@ struct EngineOptions {
   // A journey that runs this many nodes in one step without waiting is failed
   // (a cycle with no wait in it).
   int max_nodes_per_step = 1000;
-  // SQLite `PRAGMA synchronous`: "NORMAL" (default; see runtime/sqlite/SCHEMA.md) or "FULL".
-  std::string synchronous = "NORMAL";
 
   // Observers for the server's metrics and logs; either may be empty. Called
   // on the dispatching / timer thread after the outcome is committed.
@@ -331,6 +330,10 @@ class Engine {
   // progress is cut short); both are idempotent.
   void start();
   void stop();
+
+  // The stored value of a named setting, storing `value_if_absent` first when
+  // it has none (Store::meta_value); durable on return.
+  Result<std::string> stored_value(const std::string& key, const std::string& value_if_absent);
 
   EngineMetrics metrics() const;
   // Metrics in Prometheus text format, for GET /metrics.

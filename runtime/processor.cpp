@@ -11,67 +11,13 @@
 #include "nodes/node.h"
 #include "nodes/scope.h"
 #include "runtime/json_record.h"
+#include "runtime/stored_fields.h"
 
 namespace trellis::runtime {
 
 namespace {
 
 using nlohmann::json;
-
-// Visit counts and A/B variants are stored as "node=value;node=value": node
-// ids and variant names are identifiers, so neither separator occurs in them.
-std::map<std::string, int> decode_visits(const std::string& text) {
-  std::map<std::string, int> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(';', start);
-    if (end == std::string::npos) end = text.size();
-    const size_t eq = text.find('=', start);
-    if (eq != std::string::npos && eq < end)
-      out[text.substr(start, eq - start)] = std::atoi(text.c_str() + eq + 1);
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string encode_visits(const std::map<std::string, int>& visits) {
-  std::string out;
-  for (const auto& [node, count] : visits) {
-    if (!out.empty()) out += ';';
-    out += node + "=" + std::to_string(count);
-  }
-  return out;
-}
-
-// Coupon codes come from users' pools and may hold any printable character,
-// so they are separated by ASCII unit/record separators instead.
-constexpr char kUnit = '\x1f';
-constexpr char kRecord = '\x1e';
-
-std::vector<std::pair<std::string, std::string>> decode_coupons(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(kRecord, start);
-    if (end == std::string::npos) end = text.size();
-    const size_t sep = text.find(kUnit, start);
-    if (sep != std::string::npos && sep < end)
-      out.emplace_back(text.substr(start, sep - start), text.substr(sep + 1, end - sep - 1));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string encode_coupons(const std::vector<std::pair<std::string, std::string>>& coupons) {
-  std::string out;
-  for (const auto& [node, code] : coupons) {
-    if (!out.empty()) out += kRecord;
-    out += node;
-    out += kUnit;
-    out += code;
-  }
-  return out;
-}
 
 // The stored form of an event a journey keeps (trigger, last consumed):
 // {"id":..,"type":..,"time":<time>,"properties":{..}}, in two parts around the
@@ -254,7 +200,7 @@ struct Processor::Journey {
 
   explicit Journey(JourneyRecord r, const Incoming* trigger_in = nullptr) : rec(std::move(r)) {
     id_text = std::to_string(rec.id);
-    visits = decode_visits(rec.visits);
+    visits = decode_visit_counts(rec.visits);
     coupons = decode_coupons(rec.coupon_code);
     if (trigger_in) borrow_event(*trigger_in, trigger);
   }
@@ -275,17 +221,8 @@ struct Processor::Journey {
   }
 };
 
-// Reads the store once, at start-up: the last journey id, and which users
-// have journeys in which flows.
 Processor::Processor(Store& store, const FlowSet& flows, const EngineOptions& options)
-    : store_(store),
-      flows_(flows),
-      options_(options),
-      delivery_(options.delivery),
-      next_journey_id_(store.max_journey_id()) {
-  build_journey_filter(2 * static_cast<size_t>(next_journey_id_));
-  build_merged_filter(0);
-}
+    : store_(store), flows_(flows), options_(options), delivery_(options.delivery) {}
 
 Processor::~Processor() = default;
 
@@ -359,11 +296,12 @@ const expr::Record* Processor::profile_for(const nodes::CompiledNode& node,
 }
 
 void Processor::merge_profile(const std::string& user_id, const std::string& traits_json) {
+  must(store_.lock_user(user_id));  // read, merge, write: no other writer in between
   const Profile& current = profile_of(user_id);
   auto merged = std::make_unique<Profile>();
   merged->json = merge_json_objects(current.json, traits_json);
   merged->record = record_from_json(merged->json);
-  if (Status s = store_.put_profile(user_id, merged->json, now_); !s) return;  // commit fails
+  must(store_.put_profile(user_id, merged->json, now_));
   profiles_[user_id] = std::move(merged);
 }
 
@@ -379,12 +317,16 @@ EventOutcome Processor::apply_event(const PreparedEvent& prepared, std::string* 
     }
     feedback_on = std::move(delivery.value());
   }
-  if (!event.id.empty() && !store_.mark_event_seen(event.id, now_)) return EventOutcome::kDuplicate;
+  // The user's journeys are this transaction's until it ends (several writers).
+  must(store_.lock_user(feedback_on ? feedback_on->user_id : event.user_id));
+  if (!event.id.empty() && !must(store_.mark_event_seen(event.id, now_)))
+    return EventOutcome::kDuplicate;
   // Identity: an id merged into a user is that user; an identify or alias
   // linking an anonymous id merges it first, so the event itself (traits,
   // a trigger) already applies to the merged user.
   std::optional<std::string> known = merged_into(event.user_id);
   const std::string& user = known ? *known : event.user_id;
+  if (known) must(store_.lock_user(*known));
   if (!event.anonymous_id.empty() && !user.empty()) merge_identity(event.anonymous_id, user);
   if (!known) return apply_known(prepared, std::move(feedback_on));
   PreparedEvent resolved = prepared;
@@ -421,7 +363,7 @@ void Processor::apply_feedback(const PreparedEvent& prepared, const DeliveryReco
     auto type = properties.find("bounce_type");
     if (type != properties.end() && type->is_string()) detail = type->get<std::string>();
   }
-  (void)store_.record_feedback(d.id, kind, detail, now_);  // a failure fails the commit
+  must(store_.record_feedback(d.id, kind, detail, now_));
   if (kind == Feedback::kComplained)
     set_consent(d.user_id, d.channel, false, governance::complaint_reason(d.id));
   if (kind == Feedback::kBounced && detail == "hard")
@@ -454,9 +396,10 @@ void Processor::apply_consent_event(const PreparedEvent& prepared) {
 void Processor::set_consent(const std::string& user_id, const std::string& channel,
                             bool subscribed, const std::string& reason) {
   const ConsentRecord incoming{user_id, channel, subscribed, now_, reason};
+  must(store_.lock_user(user_id));
   for (const ConsentRecord& existing : store_.consent(user_id))
     if (existing.channel == channel && !governance::replaces(existing, incoming)) return;
-  (void)store_.put_consent(incoming);  // a failure fails the commit
+  must(store_.put_consent(incoming));
 }
 
 void Processor::route_event(const PreparedEvent& prepared) {
@@ -491,10 +434,8 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
                               Incoming& in) {
   const Event& e = in.event();
   std::vector<Journey> journeys;
-  if (journey_filter_->may_contain(e.user_id, flow_name)) {
-    for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
-      journeys.emplace_back(std::move(r));
-  }
+  for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
+    journeys.emplace_back(std::move(r));
 
   // 1. Goal: a conversion for the newest journey the event reaches (ended
   //    ones too, so holdout variants count conversions after they finish).
@@ -581,8 +522,7 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
   r.entered_at = now_;
   r.updated_at = now_;
   // Written once, when its first step ends (save), not inserted then updated.
-  r.id = ++next_journey_id_;
-  note_new_journey(r.user_id, r.flow);
+  r.id = must(store_.new_journey_id());
   Journey j(std::move(r), &in);
   j.is_new = true;
   ++counters_.journeys_started;
@@ -590,31 +530,8 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
   run(j, flow, nodes::InputKind::kEntry, nullptr, 0, "entry");
 }
 
-// Journey ids are dense (the writer hands them out), so the largest id bounds
-// the number of journeys to size the filter for.
-void Processor::build_journey_filter(size_t capacity) {
-  journey_filter_.emplace(capacity);
-  store_.for_each_journey_owner(
-      [this](const std::string& user, const std::string& flow) { journey_filter_->add(user, flow); });
-}
-
-// A journey added inside a transaction that rolls back stays in the filter: a
-// false positive, which only costs a lookup.
-void Processor::note_new_journey(const std::string& user, const std::string& flow) {
-  if (journey_filter_->size() >= journey_filter_->capacity())
-    build_journey_filter(2 * journey_filter_->capacity());
-  journey_filter_->add(user, flow);
-}
-
-void Processor::build_merged_filter(size_t capacity) {
-  std::vector<std::string> ids;
-  store_.for_each_merged_id([&ids](const std::string& id) { ids.push_back(id); });
-  merged_filter_.emplace(std::max(capacity, 2 * ids.size()));
-  for (const std::string& id : ids) merged_filter_->add(id, "");
-}
-
 std::optional<std::string> Processor::merged_into(const std::string& id) {
-  if (id.empty() || !merged_filter_->may_contain(id, "")) return std::nullopt;
+  if (id.empty()) return std::nullopt;
   return store_.merged_into(id);
 }
 
@@ -623,20 +540,16 @@ std::optional<std::string> Processor::merged_into(const std::string& id) {
 // at a time). The first link of an anonymous id wins: a later identify that
 // names it with another user changes nothing (docs/events.md#identity).
 void Processor::merge_identity(const std::string& anonymous_id, const std::string& user_id) {
-  if (anonymous_id == user_id || merged_into(anonymous_id)) return;
+  if (anonymous_id == user_id) return;
+  must(store_.lock_user(anonymous_id));  // its journeys move to the user
+  if (merged_into(anonymous_id)) return;
   // Traits: the known user's win over the visitor's.
   if (std::optional<std::string> visitor = store_.profile(anonymous_id)) {
     const std::string merged = merge_json_objects(*visitor, profile_of(user_id).json);
-    (void)store_.put_profile(user_id, merged, now_);  // a failure fails the commit
+    must(store_.put_profile(user_id, merged, now_));
   }
   settle_merge_conflicts(anonymous_id, user_id);
-  std::vector<std::string> flows;
-  for (const JourneyRecord& r : store_.journeys_of(anonymous_id, "")) flows.push_back(r.flow);
-  (void)store_.merge_user(anonymous_id, user_id, now_);  // a failure fails the commit
-  for (const std::string& flow : flows) note_new_journey(user_id, flow);
-  if (merged_filter_->size() >= merged_filter_->capacity())
-    build_merged_filter(2 * merged_filter_->capacity());
-  merged_filter_->add(anonymous_id, "");
+  must(store_.merge_user(anonymous_id, user_id, now_));
   profiles_.erase(anonymous_id);
   profiles_.erase(user_id);
 }
@@ -681,6 +594,7 @@ std::string erased_user_id() {
 
 ErasureSummary Processor::erase_user(const std::string& user_id) {
   ErasureSummary out;
+  must(store_.lock_user(user_id));
   std::vector<JourneyRecord> journeys = store_.journeys_of(user_id, "");
   out.journeys = static_cast<int64_t>(journeys.size());
   for (JourneyRecord& r : journeys) {
@@ -692,8 +606,7 @@ ErasureSummary Processor::erase_user(const std::string& user_id) {
   }
   out.held = !journeys.empty() || store_.profile(user_id) || !store_.consent(user_id).empty() ||
              !store_.merged_ids(user_id).empty() || store_.merged_into(user_id);
-  Result<int64_t> deliveries = store_.erase_user(user_id, erased_user_id());
-  if (deliveries.ok()) out.deliveries = *deliveries;  // a failure fails the commit
+  out.deliveries = must(store_.erase_user(user_id, erased_user_id()));
   profiles_.erase(user_id);
   return out;
 }
@@ -714,18 +627,18 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
 
 void Processor::save(Journey& j) {
   j.unsaved = false;
-  j.rec.visits = encode_visits(j.visits);
+  j.rec.visits = encode_visit_counts(j.visits);
   j.rec.coupon_code = encode_coupons(j.coupons);
   j.rec.updated_at = now_;
   if (!j.pending_steps.empty()) {
-    (void)store_.append_history(j.rec, j.pending_steps);  // a failure fails the commit
+    must(store_.append_history(j.rec, j.pending_steps));
     j.pending_steps.clear();
   }
   if (j.is_new) {
-    store_.insert_journey(j.rec);
+    must(store_.insert_journey(j.rec));
     j.is_new = false;
   } else {
-    (void)store_.update_journey(j.rec);
+    must(store_.update_journey(j.rec));
   }
 }
 
@@ -747,7 +660,7 @@ void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
 
 std::optional<std::string> Processor::resolve_claim(Journey& j, const std::string& node_id,
                                                     const nodes::CouponClaim& claim) {
-  if (!claim.pool.empty()) return store_.claim_coupon(claim.pool, j.rec.id, now_);
+  if (!claim.pool.empty()) return must(store_.claim_coupon(claim.pool, j.rec.id, now_));
   if (!claim.generate) return claim.candidate;
   // Generated codes: the candidate is deterministic per journey and node, so a
   // replayed step yields the same code. Issued codes are kept in a pool of
@@ -756,8 +669,8 @@ std::optional<std::string> Processor::resolve_claim(Journey& j, const std::strin
   const std::string pool = "~generated:" + claim.generate->prefix;
   std::string code = claim.candidate;
   for (uint32_t attempt = 1; attempt <= 16; ++attempt) {
-    if (store_.add_coupon_codes(pool, {code}) == 1)
-      return store_.claim_coupon(pool, j.rec.id, now_);
+    if (must(store_.add_coupon_codes(pool, {code})) == 1)
+      return must(store_.claim_coupon(pool, j.rec.id, now_));
     code = nodes::generate_coupon_code(*claim.generate, j.id_text + "/" + node_id, attempt);
   }
   return std::nullopt;  // 16 collisions in a row: treat the generator as exhausted
@@ -824,8 +737,7 @@ void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
     }
   }
   if (!d.variant.empty()) {
-    if (!j.rec.variant.empty()) j.rec.variant += ';';
-    j.rec.variant += node.id() + "=" + d.variant;
+    append_variant(j.rec.variant, node.id(), d.variant);
   }
 }
 
@@ -862,7 +774,7 @@ void Processor::insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& 
       break;
   }
   rec.last_error = verdict.reason;
-  if (store_.insert_delivery(rec)) {
+  if (must(store_.insert_delivery(rec))) {
     ++counters_.deliveries_created;
     count_verdict(rec.status);
   }
@@ -896,9 +808,10 @@ governance::Verdict Processor::judge(const DeliveryRecord& rec, ir::CapPolicy on
 size_t Processor::release_deferred(size_t limit) {
   size_t judged = 0;
   std::unordered_set<std::string> users;  // judged in this window: each user's due ones at once
-  for (const DeliveryRecord& due : store_.due_deferred(now_, limit)) {
+  for (const DeliveryRecord& due : must(store_.due_deferred(now_, limit))) {
     if (!users.insert(due.user_id).second) continue;
-    for (const DeliveryRecord& d : store_.due_deferred_of_user(due.user_id, now_)) {
+    must(store_.lock_user(due.user_id));  // its journeys record the verdicts
+    for (const DeliveryRecord& d : must(store_.due_deferred_of_user(due.user_id, now_))) {
       judge_again(d);
       ++judged;
     }
@@ -925,13 +838,13 @@ void Processor::judge_again(const DeliveryRecord& deferred) {
   std::string step;
   switch (verdict.outcome) {
     case governance::Outcome::kSend:
-      (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kPending, now_, "");
+      must(store_.set_delivery_verdict(deferred.id, DeliveryStatus::kPending, now_, ""));
       ++counters_.deliveries_released;
       step = deferred.channel + " released; it was " + deferred.last_error;
       break;
     case governance::Outcome::kDefer:
-      (void)store_.set_delivery_verdict(deferred.id, DeliveryStatus::kDeferred, verdict.until,
-                                        verdict.reason);
+      must(store_.set_delivery_verdict(deferred.id, DeliveryStatus::kDeferred, verdict.until,
+                                       verdict.reason));
       count_verdict(DeliveryStatus::kDeferred);
       note_wake_up(verdict.until);
       step = verdict.reason;
@@ -941,7 +854,7 @@ void Processor::judge_again(const DeliveryRecord& deferred) {
       const DeliveryStatus status = verdict.outcome == governance::Outcome::kSuppress
                                         ? DeliveryStatus::kSuppressed
                                         : DeliveryStatus::kDropped;
-      (void)store_.set_delivery_verdict(deferred.id, status, 0, verdict.reason);
+      must(store_.set_delivery_verdict(deferred.id, status, 0, verdict.reason));
       count_verdict(status);
       step = verdict.reason;
       break;

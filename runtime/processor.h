@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +23,6 @@
 #include "nodes/node.h"
 #include "runtime/engine.h"
 #include "runtime/governance.h"
-#include "runtime/journey_filter.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime {
@@ -75,6 +75,23 @@ enum class EventOutcome {
 // (none named, unknown, or another user's). The API calls it through
 // Engine::validate_event before ingesting, so that it can answer 4xx.
 Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event);
+
+// A store call failed inside the step: thrown by the processor, caught by the
+// engine, which rolls the batch back and returns the error (with its code).
+struct StoreFailure : std::runtime_error {
+  explicit StoreFailure(Error e) : std::runtime_error(e.message), error(std::move(e)) {}
+  Error error;
+};
+
+// A store call that must succeed for the step to go on (runtime/store.h, "Failures").
+inline void must(const Status& status) {
+  if (!status) throw StoreFailure(status.error());
+}
+template <class T>
+T must(Result<T> result) {
+  if (!result.ok()) throw StoreFailure(result.error());
+  return std::move(result.value());
+}
 
 class Processor {
  public:
@@ -158,14 +175,11 @@ class Processor {
   void save(Journey& j);
   // Whether the journey's flow takes no steps now (paused or stopped).
   bool flow_holds(const std::string& flow) const;
-  void build_journey_filter(size_t capacity);
   // Identity (docs/events.md#identity).
-  void build_merged_filter(size_t capacity);
   std::optional<std::string> merged_into(const std::string& id);
   void merge_identity(const std::string& anonymous_id, const std::string& user_id);
   void settle_merge_conflicts(const std::string& anonymous_id, const std::string& user_id);
   EventOutcome apply_known(const PreparedEvent& event, std::optional<DeliveryRecord> feedback_on);
-  void note_new_journey(const std::string& user, const std::string& flow);
   std::optional<std::string> resolve_claim(Journey& j, const std::string& node_id,
                                            const nodes::CouponClaim& claim);
 
@@ -176,12 +190,6 @@ class Processor {
   std::shared_ptr<const delivery::DeliveryConfig> delivery_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
-  int64_t next_journey_id_ = 0;  // the last id handed out
-  // Which users have journeys in which flows.
-  std::optional<JourneyFilter> journey_filter_;
-  // Which ids may have been merged into a user (flow ""): most events are of
-  // ids never merged and skip the store lookup.
-  std::optional<JourneyFilter> merged_filter_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
   // Per compiled flow version (they live as long as the engine).

@@ -14,6 +14,7 @@
 #include "runtime/clock.h"
 #include "runtime/delivery/config.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "runtime/processor.h"
 #include "runtime/virtual_run.h"
 
@@ -244,7 +245,8 @@ const char* status_name(DeliveryStatus status) {
 
 class Runner {
  public:
-  Runner(std::string path, const FlowFileLoader& load) : path_(std::move(path)), load_(load) {}
+  Runner(std::string path, const FlowFileLoader& load, const ScenarioStore& store)
+      : path_(std::move(path)), load_(load), store_(store) {}
 
   ScenarioResult run() {
     result_.file = path_;
@@ -489,7 +491,16 @@ class Runner {
 
     VirtualClock clock(kEpoch);
     EngineOptions options;
-    options.db_path = (dir / "trellis.db").string();
+    if (store_) {
+      options.store = store_(dir.string());
+    } else {
+      Result<StoreFactory> sqlite = store_factory((dir / "trellis.db").string());
+      if (!sqlite.ok()) {
+        fail("store: " + sqlite.error().message);
+        return;
+      }
+      options.store = sqlite.value();
+    }
     options.clock = &clock;
     options.adapter = "none";
     if (doc["config"]) {
@@ -627,13 +638,15 @@ class Runner {
 
   std::string path_;
   const FlowFileLoader& load_;
+  const ScenarioStore& store_;
   ScenarioResult result_;
 };
 
 }  // namespace
 
-ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow) {
-  return Runner(path, load_flow).run();
+ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow,
+                                 const ScenarioStore& store) {
+  return Runner(path, load_flow, store).run();
 }
 
 }  // namespace trellis::runtime

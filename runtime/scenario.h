@@ -1,7 +1,8 @@
 // Scenario tests (docs/scenarios.md): a flow, users, coupon pools, timed events, and the
 // exact list of deliveries expected. run_scenario_file() runs one file on a
 // virtual clock through the same Engine (and so the same store, step function
-// and timers) as `trellis serve`, on a fresh SQLite file in a temp directory.
+// and timers) as `trellis serve`, on a fresh store: by default a SQLite file in
+// a temp directory.
 //
 // Ordering on the virtual clock: before each event, every timer due strictly
 // earlier fires (in due order, the clock set to each due time); then the event
@@ -27,6 +28,7 @@
 
 #include "dsl/ir/flow.h"
 #include "dsl/ir/result.h"
+#include "runtime/store.h"
 
 namespace trellis::runtime {
 
@@ -47,8 +49,13 @@ struct ScenarioResult {
   size_t deliveries = 0;              // how many the run produced
 };
 
+// The store a scenario runs on, given the run's temp directory: a fresh one
+// per call (the PostgreSQL tests hand out a new schema each time).
+using ScenarioStore = std::function<StoreFactory(const std::string& temp_dir)>;
+
 // Runs one scenario file. Never throws; a malformed file is a failed result
-// whose failure says why.
-ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow);
+// whose failure says why. `store` null: a SQLite file in the temp directory.
+ScenarioResult run_scenario_file(const std::string& path, const FlowFileLoader& load_flow,
+                                 const ScenarioStore& store = nullptr);
 
 }  // namespace trellis::runtime

@@ -1,16 +1,63 @@
 // The durable store behind the runtime: journeys, their step history, timers,
 // the delivery outbox, profiles, coupon pools, flow versions and the event
-// dedupe set. SQLite (sqlite/sqlite_store.h) is the embedded default; a server-class
-// store implements the same two interfaces without touching the engine.
+// dedupe set. Two backends implement it: SQLite (sqlite/sqlite_store.h), the
+// embedded default, and PostgreSQL (postgres/postgres_store.h), which several
+// `trellis serve` nodes share. The engine is given a Store (EngineOptions::store)
+// and never names a backend. Every backend passes the conformance suite
+// (tests/runtime/store_conformance.h). docs/architecture.md#the-store-contract
+// says the same in prose.
 //
-// StoreReader is the read-only view that HTTP read paths and nodes see.
-// Store adds the mutations, and only the step committer (the engine's single
-// writer) holds one (docs/architecture.md#conventions). All mutations between begin() and commit() are
-// one atomic, durable unit: a crash leaves either all or none of them.
+// THE CONTRACT
+//
+// Roles. StoreReader is a read-only view of committed state (HTTP reads, the
+// dispatcher, the consent recheck). Store adds the mutations; only the
+// engine's writer holds one.
+//
+// Transactions. Every mutation happens between begin() and commit(), and the
+// mutations of one transaction are one atomic, durable unit: a crash (of the
+// process or of the database server) leaves all of them or none. rollback()
+// discards them.
+//
+// Failures. Every call that can fail returns a Status or Result. A failed call
+// inside a transaction fails the transaction: the caller must not commit
+// (the engine rolls the whole batch back and returns the error to every
+// caller of the batch), and commit() after a failed call returns that first
+// error and rolls back, so that a caller that lost a status still cannot
+// commit half a step. A read on the Store (not a StoreReader) that fails
+// returns an empty value and fails the transaction the same way. A read on a
+// StoreReader that fails returns an empty value; the reader reconnects on its
+// next call when its connection was lost.
+//
+// Read your writes. Reads on the Store inside a transaction see that
+// transaction's own writes (a journey inserted is returned by journeys_of,
+// due_journeys, ...). A StoreReader sees committed state only, never a
+// half-applied step.
+//
+// Ids. Journey ids come from new_journey_id(): unique across every process that
+// shares the data, never reused after a commit, increasing within one process
+// but not dense (PostgreSQL hands out blocks). Delivery and coupon ids are
+// assigned by the store on insert.
+//
+// Order. due_journeys returns journeys whose timer is due in (due, id) order;
+// due_deferred and the pending queries in (next_attempt_at, id) order. With
+// several processes, a journey is returned by due_journeys to one writer at a
+// time (it stays locked to that transaction until it ends).
+//
+// Exclusivity. lock_user(user) gives the calling transaction the user's
+// journeys to itself until it ends: another process's transaction that locks
+// the same user waits. The writer locks a user before reading the user's
+// journeys. A single-writer backend (SQLite) makes it a no-op.
+//
+// Caching. A store may cache in memory only what cannot change under it: the
+// step-word dictionary (words are immutable once written), and, while it is
+// the only writer, what it wrote itself (SQLite's journey filter and id
+// counter, re-read at begin() when another process wrote the file since).
+// Callers cache nothing across transactions except flow versions, which are
+// immutable once written: a caller learns of versions another process
+// deployed by reading flow_versions() again.
 //
 // Thread-safety: an instance is used by one thread at a time; the engine
-// guards its writer and reader with separate mutexes. Readers see the last
-// committed state (WAL snapshot), never a half-applied step.
+// guards its writer and reader with separate mutexes.
 #pragma once
 
 #include <cstdint>
@@ -266,8 +313,19 @@ class Store : public StoreReader {
  public:
   // One atomic unit of mutations. REQUIRES: no transaction open (begin) / one open.
   virtual Status begin() = 0;
+  // Errors: a call in the transaction failed (its error; rolled back), or the
+  // commit itself failed (rolled back).
   virtual Status commit() = 0;
   virtual void rollback() = 0;
+
+  // Holds the user's journeys for this transaction (see Exclusivity above).
+  virtual Status lock_user(const std::string& user_id) = 0;
+
+  // The stored value of a named setting (such as the journey id key),
+  // storing `value_if_absent` first when it has none: several processes
+  // asking at once all get the one value that was stored first.
+  virtual Result<std::string> meta_value(const std::string& key,
+                                         const std::string& value_if_absent) = 0;
 
   virtual Status add_flow_version(const FlowVersionRecord& record) = 0;
   // Replaces the flow's lifecycle state. While a flow is paused, due_journeys()
@@ -277,18 +335,16 @@ class Store : public StoreReader {
                              TimeMs at) = 0;
 
   // Records an event id as seen. False when it was seen before (a duplicate).
-  virtual bool mark_event_seen(const std::string& event_id, TimeMs at) = 0;
+  virtual Result<bool> mark_event_seen(const std::string& event_id, TimeMs at) = 0;
   // Forgets ids seen before `before` (bounded dedupe retention). Returns how many.
-  virtual int64_t prune_events_seen(TimeMs before) = 0;
+  virtual Result<int64_t> prune_events_seen(TimeMs before) = 0;
 
-  // Inserts with record.id when non-zero, else a new id. Returns the id.
-  virtual int64_t insert_journey(const JourneyRecord& record) = 0;
-  // Calls `visit` with the user and flow of every journey (in no set order).
-  virtual void for_each_journey_owner(
-      const std::function<void(const std::string& user, const std::string& flow)>& visit) = 0;
-  // The largest journey id in use (0 when none): the writer hands out ids
-  // itself so that a new journey is written once, after its first step.
-  virtual int64_t max_journey_id() = 0;
+  // A new journey id (see Ids above). The writer takes the id before the
+  // journey's first step, which records it, and inserts the journey once,
+  // after that step.
+  virtual Result<int64_t> new_journey_id() = 0;
+  // REQUIRES: record.id from new_journey_id(), not inserted before.
+  virtual Status insert_journey(const JourneyRecord& record) = 0;
   virtual Status update_journey(const JourneyRecord& record) = 0;
   // Adds `steps` (the journey's next ones: consecutive seq from record.steps
   // before they were taken) to record.history, written by the next
@@ -300,10 +356,11 @@ class Store : public StoreReader {
   // (journeys of paused flows left out):
   // a bounded window, so the caller never holds more than `limit` in memory.
   // A journey's timer is written with the journey (insert/update_journey).
-  virtual std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) = 0;
+  // Journeys another process's open transaction holds are skipped.
+  virtual Result<std::vector<JourneyRecord>> due_journeys(TimeMs now, size_t limit) = 0;
 
   // Inserts into the outbox. False (and no row) when the key exists already.
-  virtual bool insert_delivery(const DeliveryRecord& record) = 0;
+  virtual Result<bool> insert_delivery(const DeliveryRecord& record) = 0;
   virtual Status mark_sent(int64_t delivery_id, TimeMs at) = 0;
   // Records a failed attempt; moves the delivery to dead letters when `dead`.
   virtual Status record_failure(int64_t delivery_id, int attempts, TimeMs next_attempt_at,
@@ -318,11 +375,11 @@ class Store : public StoreReader {
   virtual Status put_consent(const ConsentRecord& record) = 0;
   // Deferred deliveries due at `now`, in (next_attempt_at, id) order, at most
   // `limit`: the release pass's bounded window.
-  virtual std::vector<DeliveryRecord> due_deferred(TimeMs now, size_t limit) = 0;
+  virtual Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) = 0;
   // Every deferred delivery of one user due at `now`, highest priority first,
   // then oldest: the order the release pass judges them in.
-  virtual std::vector<DeliveryRecord> due_deferred_of_user(const std::string& user_id,
-                                                           TimeMs now) = 0;
+  virtual Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,
+                                                                   TimeMs now) = 0;
   // The governance verdict on a delivery: kPending releases it (release_at =
   // next_attempt_at = `release_at`, counted by caps from then), kDeferred holds
   // it until `release_at`, kSuppressed and kDropped end it. `reason` becomes
@@ -336,15 +393,14 @@ class Store : public StoreReader {
                                  TimeMs at) = 0;
 
   // Adds codes to a pool; codes already present are ignored. Returns how many were new.
-  virtual int64_t add_coupon_codes(const std::string& pool,
-                                   const std::vector<std::string>& codes) = 0;
-  // Claims the oldest unclaimed code for `journey_id`; nullopt when the pool is empty.
-  virtual std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
-                                                  TimeMs at) = 0;
+  virtual Result<int64_t> add_coupon_codes(const std::string& pool,
+                                           const std::vector<std::string>& codes) = 0;
+  // Claims the oldest unclaimed code for `journey_id`; nullopt when the pool
+  // is empty. Codes another process's open transaction claims are skipped.
+  virtual Result<std::optional<std::string>> claim_coupon(const std::string& pool,
+                                                          int64_t journey_id, TimeMs at) = 0;
 
-  // Identity. Calls `visit` with every anonymous id merged into a user.
-  virtual void for_each_merged_id(const std::function<void(const std::string& id)>& visit) = 0;
-  // Gives `to` what `from` holds: its journeys (ended ones too), their
+  // Identity. Gives `to` what `from` holds: its journeys (ended ones too), their
   // deliveries, the consent records `to` has none of for the channel, and the
   // ids merged into `from`; deletes `from`'s profile and consent and records
   // `from` as merged into `to`. The caller merges the traits and ends
@@ -363,7 +419,11 @@ class Store : public StoreReader {
                                      const std::string& replacement) = 0;
 
   // A separate read-only view of the committed state, for query threads.
-  virtual std::unique_ptr<StoreReader> open_reader() = 0;
+  // Errors: it cannot be opened (the database went away).
+  virtual Result<std::unique_ptr<StoreReader>> open_reader() = 0;
 };
+
+// How the engine gets its store: called once, by Engine::open.
+using StoreFactory = std::function<Result<std::unique_ptr<Store>>()>;
 
 }  // namespace trellis::runtime

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   antlr4 libantlr4-runtime-dev uuid-dev
   libyaml-cpp-dev libboost-dev libsqlite3-dev sqlite3 libjemalloc-dev
+  libpq-dev postgresql  # the PostgreSQL store; tests start a private cluster (scripts/pg-cluster.sh)
   libcpp-httplib-dev nlohmann-json3-dev catch2
   redis-server libhiredis-dev curl
   libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl

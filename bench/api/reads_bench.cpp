@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/service.h"
+#include "runtime/store_url.h"
 #include "dsl/load.h"
 
 using namespace trellis;
@@ -34,7 +35,7 @@ Result<ir::Flow> parse_flow(const std::string& name, const std::string& source) 
 // Adds cart journeys until the flow has `journeys`; returns events/s of the fill.
 double fill(const std::string& db, const std::string& flows_dir, long journeys) {
   runtime::EngineOptions options;
-  options.db_path = db;
+  options.store = trellis::runtime::store_factory(db).value();
   options.parse_flow = parse_flow;
   options.adapter = "none";
   options.max_batch = 8192;
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
   std::ostringstream log_text;  // the service's log, not printed
   api::JsonLog log(log_text);
   api::ServiceOptions options;
-  options.db_path = db;
+  options.db = db;
   options.flows_dir = flows_dir;
   options.adapter = "none";
   options.http.port = 0;

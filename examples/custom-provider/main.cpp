@@ -18,6 +18,7 @@
 #include "runtime/clock.h"
 #include "runtime/delivery/provider.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 namespace fs = std::filesystem;
 namespace delivery = trellis::runtime::delivery;
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   trellis::runtime::VirtualClock clock(0);
   trellis::runtime::EngineOptions options;
-  options.db_path = (dir / "trellis.db").string();
+  options.store = trellis::runtime::store_factory((dir / "trellis.db").string()).value();
   options.clock = &clock;
   options.delivery = std::make_shared<const delivery::DeliveryConfig>(config.config);
   options.deliveries_path = (dir / "deliveries.jsonl").string();  // channels not configured

@@ -18,6 +18,7 @@
 #include "dsl/load.h"
 #include "runtime/clock.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 namespace fs = std::filesystem;
 using trellis::Result;
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
 
   VirtualClock clock(start_time());
   EngineOptions options;
-  options.db_path = (dir / "trellis.db").string();
+  options.store = trellis::runtime::store_factory((dir / "trellis.db").string()).value();
   options.clock = &clock;
   options.adapter = "none";  // keep messages in the outbox; no provider
   // The engine stores each deployed version's text and parses it again on open.

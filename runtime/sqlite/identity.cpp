@@ -4,6 +4,7 @@
 // statements are prepared when used. They change no column journey_counts
 // counts by (flow, node, state, converted_at, timer_due): journey state goes
 // through update_journey (SCHEMA.md, journey_counts).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,17 @@
 
 namespace trellis::runtime::sqlite {
 
-void SqliteStore::for_each_merged_id(const std::function<void(const std::string& id)>& visit) {
+void SqliteStore::rebuild_merged_filter(size_t capacity) {
+  std::vector<std::string> ids;
   Stmt all(db_, "SELECT anonymous_id FROM merged_ids");
-  while (all.step(&error_)) visit(all.text(0));
+  while (all.step(&error_)) ids.push_back(all.text(0));
+  merged_filter_ = JourneyFilter(std::max(capacity, 2 * ids.size()));
+  for (const std::string& id : ids) merged_filter_.add(id, "");
+}
+
+std::optional<std::string> SqliteStore::merged_into(const std::string& id) {
+  if (!merged_filter_.may_contain(id, "")) return std::nullopt;
+  return reader_.merged_into(id);
 }
 
 Status SqliteStore::run_once(Stmt& statement) {
@@ -29,10 +38,14 @@ Status SqliteStore::run_once(Stmt& statement) {
 Status SqliteStore::merge_user(const std::string& from, const std::string& to, TimeMs at) {
   flush_journeys();
   std::vector<int64_t> journeys;
+  std::vector<std::string> flows;
   {
-    Stmt ids(db_, "SELECT id FROM journeys WHERE user_id = ?");
+    Stmt ids(db_, "SELECT id, flow FROM journeys WHERE user_id = ?");
     ids.bind(1, from);
-    while (ids.step(&error_)) journeys.push_back(ids.i64(0));
+    while (ids.step(&error_)) {
+      journeys.push_back(ids.i64(0));
+      flows.push_back(ids.text(1));
+    }
   }
   Stmt deliveries(db_,
                   "UPDATE deliveries SET user_id = ?3 WHERE key >= ?1 || ':' AND key < ?1 || ';' "
@@ -57,6 +70,15 @@ Status SqliteStore::merge_user(const std::string& from, const std::string& to, T
     if (std::string(text).find("?3") != std::string::npos) statement.bind(3, at);
     if (Status s = run_once(statement); !s) return s;
   }
+  // Kept even if the transaction rolls back: false positives only cost a lookup.
+  for (const std::string& flow : flows) {
+    if (journey_filter_.size() >= journey_filter_.capacity())
+      rebuild_filter(2 * journey_filter_.capacity());
+    journey_filter_.add(to, flow);
+  }
+  if (merged_filter_.size() >= merged_filter_.capacity())
+    rebuild_merged_filter(2 * merged_filter_.capacity());
+  merged_filter_.add(from, "");
   return Status();
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "runtime/sqlite/rows.h"
+#include "runtime/stored_fields.h"
 
 namespace trellis::runtime::sqlite {
 
@@ -105,7 +106,7 @@ SqliteReader::~SqliteReader() {
 std::vector<FlowVersionRecord> SqliteReader::flow_versions() {
   std::vector<FlowVersionRecord> out;
   Use u(flow_versions_);
-  while (u->step()) {
+  while (u->step(errors_)) {
     out.push_back({u->text(0), static_cast<int>(u->i64(1)), u->text(2), u->i64(3), u->text(4)});
   }
   return out;
@@ -130,14 +131,14 @@ std::vector<JourneyRecord> SqliteReader::live_journeys(const std::string& flow, 
 std::optional<std::string> SqliteReader::profile(const std::string& user_id) {
   Use u(profile_);
   u->bind(1, user_id);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return u->text(0);
 }
 
 std::optional<JourneyRecord> SqliteReader::journey(int64_t id) {
   Use u(journey_);
   u->bind(1, id);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return read_journey(u.stmt, *words_);
 }
 
@@ -146,7 +147,7 @@ std::vector<JourneyRecord> SqliteReader::journeys_of(const std::string& user_id,
   std::vector<JourneyRecord> out;
   Use u(journeys_of_);
   u->bind(1, user_id).bind(2, flow);
-  while (u->step()) out.push_back(read_journey(u.stmt, *words_));
+  while (u->step(errors_)) out.push_back(read_journey(u.stmt, *words_));
   return out;
 }
 
@@ -154,7 +155,7 @@ std::vector<StepRecord> SqliteReader::steps(int64_t journey_id) {
   std::vector<StepRecord> out;
   Use u(steps_);
   u->bind(1, journey_id);
-  while (u->step()) {
+  while (u->step(errors_)) {
     StepRecord s;
     s.journey_id = u->i64(0);
     s.seq = static_cast<int>(u->i64(1));
@@ -169,7 +170,7 @@ std::vector<StepRecord> SqliteReader::steps(int64_t journey_id) {
   {
     Use h(history_);
     h->bind(1, journey_id);
-    if (h->step()) {
+    if (h->step(errors_)) {
       user_id = h->text(3);
       append_encoded_steps(h->bytes(0), journey_id, static_cast<int>(h->i64(1)), 0, h->text(2),
                            user_id, out);
@@ -186,7 +187,7 @@ std::vector<DeliveryRecord> SqliteReader::deliveries(const std::string& user_id,
   std::vector<DeliveryRecord> out;
   Use u(deliveries_);
   u->bind(1, user_id).bind(2, flow).bind(3, static_cast<int64_t>(limit));
-  while (u->step()) out.push_back(read_delivery(u.stmt));
+  while (u->step(errors_)) out.push_back(read_delivery(u.stmt));
   return out;
 }
 
@@ -194,7 +195,7 @@ FlowTotals SqliteReader::totals(const std::string& flow) {
   FlowTotals out;
   Use u(by_state_);
   u->bind(1, flow);
-  while (u->step()) {
+  while (u->step(errors_)) {
     const auto state = static_cast<Lifecycle>(u->i64(1));
     const int64_t n = u->i64(2);
     out.journeys += n;
@@ -209,7 +210,7 @@ std::vector<DeliveryRecord> SqliteReader::pending_deliveries(TimeMs now, size_t 
   std::vector<DeliveryRecord> out;
   Use u(pending_);
   u->bind(1, now).bind(2, static_cast<int64_t>(limit));
-  while (u->step()) out.push_back(read_delivery(u.stmt));
+  while (u->step(errors_)) out.push_back(read_delivery(u.stmt));
   return out;
 }
 
@@ -218,27 +219,27 @@ std::vector<DeliveryRecord> SqliteReader::pending_deliveries_of(const std::strin
   std::vector<DeliveryRecord> out;
   Use u(pending_of_);
   u->bind(1, channel).bind(2, now).bind(3, static_cast<int64_t>(limit));
-  while (u->step()) out.push_back(read_delivery(u.stmt));
+  while (u->step(errors_)) out.push_back(read_delivery(u.stmt));
   return out;
 }
 
 std::optional<TimeMs> SqliteReader::next_timer_due() {
   Use u(next_due_);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return u->i64(0);
 }
 
 std::optional<DeliveryRecord> SqliteReader::delivery(int64_t id) {
   Use u(delivery_);
   u->bind(1, id);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return read_delivery(u.stmt);
 }
 
 std::optional<DeliveryRecord> SqliteReader::delivery_by_key(const std::string& key) {
   Use u(delivery_by_key_);
   u->bind(1, key);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return read_delivery(u.stmt);
 }
 
@@ -246,7 +247,7 @@ std::vector<ConsentRecord> SqliteReader::consent(const std::string& user_id) {
   std::vector<ConsentRecord> out;
   Use u(consent_);
   u->bind(1, user_id);
-  while (u->step())
+  while (u->step(errors_))
     out.push_back({u->text(0), u->text(1), u->i64(2) != 0, u->i64(3), u->text(4)});
   return out;
 }
@@ -255,32 +256,32 @@ std::vector<ReleasedMessage> SqliteReader::released_since(const std::string& use
   std::vector<ReleasedMessage> out;
   Use u(released_);
   u->bind(1, user_id).bind(2, since);
-  while (u->step()) out.push_back({u->i64(0), u->text(1), u->text(2)});
+  while (u->step(errors_)) out.push_back({u->i64(0), u->text(1), u->text(2)});
   return out;
 }
 
 std::optional<TimeMs> SqliteReader::next_deferred_due() {
   Use u(next_deferred_);
-  if (!u->step()) return std::nullopt;
+  if (!u->step(errors_)) return std::nullopt;
   return u->i64(0);
 }
 
 int64_t SqliteReader::pending_timer_count() {
   Use u(timer_count_);
-  return u->step() ? u->i64(0) : 0;
+  return u->step(errors_) ? u->i64(0) : 0;
 }
 
 int64_t SqliteReader::coupon_codes_left(const std::string& pool) {
   Use u(coupons_left_);
   u->bind(1, pool);
-  return u->step() ? u->i64(0) : 0;
+  return u->step(errors_) ? u->i64(0) : 0;
 }
 
 void SqliteReader::append_grouped_steps(int64_t journey_id, const std::string& user_id,
                           std::vector<StepRecord>& out) {
   Use u(step_groups_);
   u->bind(1, journey_id);
-  while (u->step())
+  while (u->step(errors_))
     append_encoded_steps(u->bytes(2), journey_id, static_cast<int>(u->i64(1)), u->i64(3),
                          u->text(4), user_id, out);
 }
@@ -346,17 +347,17 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
   {
     Use u(entered_);
     u->bind(1, flow);
-    while (u->step()) node_count(nodes, u->text(0)).entered = u->i64(1);
+    while (u->step(errors_)) node_count(nodes, u->text(0)).entered = u->i64(1);
   }
   for (Stmt* grouped : {&entered_grouped_, &entered_inline_}) {
     Use u(*grouped);
     u->bind(1, flow);
-    while (u->step()) node_count(nodes, u->text(0)).entered += u->i64(1);
+    while (u->step(errors_)) node_count(nodes, u->text(0)).entered += u->i64(1);
   }
   for (Stmt* encoded : {&encoded_grouped_, &encoded_inline_}) {
     Use u(*encoded);
     u->bind(1, flow);
-    while (u->step())
+    while (u->step(errors_))
       step_codec::decode(u->bytes(0), "", *words_, /*render_reason=*/false,
                          [&](const step_codec::DecodedStep& d) {
                            if (d.input == "entry") ++node_count(nodes, d.node).entered;
@@ -365,7 +366,7 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
   {
     Use u(by_state_);
     u->bind(1, flow);
-    while (u->step()) {
+    while (u->step(errors_)) {
       const auto state = static_cast<Lifecycle>(u->i64(1));
       const int64_t n = u->i64(2);
       NodeCount& c = node_count(nodes, u->text(0));
@@ -377,38 +378,20 @@ FlowCounts SqliteReader::counts(const std::string& flow) {
     }
   }
   {
-    // `variant` is "node=variant;node2=variant2"; split here rather than keep
-    // a row per assignment, which would cost a write per A/B step.
-    std::map<std::pair<std::string, std::string>, VariantCount> variants;
+    // `variant` is "node=variant;node2=variant2" (stored_fields.h), split
+    // here rather than kept as a row per assignment, which would cost a write
+    // per A/B step.
+    VariantTally variants;
     Use u(variants_);
     u->bind(1, flow);
-    while (u->step()) {
-      const std::string list = u->text(0);
-      const bool converted = u->i64(1) != 0;
-      const int64_t n = u->i64(2);
-      size_t start = 0;
-      while (start < list.size()) {
-        size_t end = list.find(';', start);
-        if (end == std::string::npos) end = list.size();
-        const std::string item = list.substr(start, end - start);
-        const size_t eq = item.find('=');
-        if (eq != std::string::npos) {
-          VariantCount& v = variants[{item.substr(0, eq), item.substr(eq + 1)}];
-          v.node = item.substr(0, eq);
-          v.variant = item.substr(eq + 1);
-          v.journeys += n;
-          if (converted) v.conversions += n;
-        }
-        start = end + 1;
-      }
-    }
-    for (auto& [k, v] : variants) out.variants.push_back(v);
+    while (u->step(errors_)) variants.add(u->text(0), u->i64(1) != 0, u->i64(2));
+    out.variants = variants.counts();
   }
   for (auto& [k, v] : nodes) out.nodes.push_back(v);
   {
     Use u(messages_);
     u->bind(1, flow);
-    while (u->step()) {
+    while (u->step(errors_)) {
       MessageCount m;
       m.node = u->text(0);
       m.channel = u->text(1);

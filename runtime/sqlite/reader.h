@@ -68,6 +68,9 @@ class SqliteReader : public StoreReader {
   // The writer's reader decodes with the writer's dictionary, which holds
   // the words of its open transaction too.
   void use_words(step_codec::Words* words) { words_ = words; }
+  // The writer's reader reports a failed read into the writer's transaction
+  // error (the store contract: a failed read fails the transaction).
+  void report_errors_to(std::string* sink) { errors_ = sink; }
 
  protected:
   sqlite3* db_;
@@ -95,6 +98,7 @@ class SqliteReader : public StoreReader {
       pending_of_, merged_into_, merged_ids_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
+  std::string* errors_ = nullptr;  // where failed reads are reported; null: nowhere
 
  public:
   // The JSON steps of rows written before schema 6 (append_history converts them).

@@ -13,8 +13,16 @@ const std::string* ReaderWords::text_of(int64_t id) {
   return &texts_.emplace(id, u->bytes(0)).first->second;
 }
 
-WriterWords::WriterWords(sqlite3* db) : insert_(db, "INSERT INTO step_words(id, text) VALUES(?, ?)") {
-  Stmt all(db, "SELECT id, text FROM step_words");
+WriterWords::WriterWords(sqlite3* db)
+    : db_(db), insert_(db, "INSERT INTO step_words(id, text) VALUES(?, ?)") {
+  reload();
+}
+
+void WriterWords::reload() {
+  ids_.clear();
+  texts_.clear();
+  added_.clear();
+  Stmt all(db_, "SELECT id, text FROM step_words");
   while (all.step()) remember(all.i64(0), all.bytes(1));
 }
 

@@ -52,11 +52,14 @@ class WriterWords final : public step_codec::Words {
   // `replacement` (the caller rewrites the row). The id is never handed out
   // again; the text, if it comes back, gets a new id.
   void forget(int64_t id, const std::string& replacement);
+  // Forgets every word and reads the table again (another process added some).
+  void reload();
 
  private:
   void remember(int64_t id, const std::string& text);
   void rename(int64_t id, const std::string& text);
 
+  sqlite3* db_;
   Stmt insert_;
   std::unordered_map<std::string, int64_t> ids_;
   std::vector<const std::string*> texts_;  // by id; [0] unused

@@ -48,6 +48,9 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       insert_journeys_(db, insert_journeys_sql(kJourneyChunk).c_str()),
       max_journey_(db, "SELECT coalesce(max(id), 0) FROM journeys"),
       journey_owners_(db, "SELECT user_id, flow FROM journeys"),
+      data_version_stmt_(db, "PRAGMA data_version"),
+      put_meta_(db, "INSERT OR IGNORE INTO meta(k, v) VALUES(?, ?)"),
+      get_meta_(db, "SELECT v FROM meta WHERE k = ?"),
       update_journey_(
           db,
           // Parameters numbered as bind_journey() binds them.
@@ -118,6 +121,29 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
                   "UPDATE SET journeys = journeys + excluded.journeys, conversions = "
                   "conversions + excluded.conversions, timers = timers + excluded.timers") {
   reader_.use_words(&words_);
+  reader_.report_errors_to(&error_);
+  load_caches();
+}
+
+void SqliteStore::rebuild_filter(size_t capacity) {
+  flush_journeys();
+  journey_filter_ = JourneyFilter(capacity);
+  Use u(journey_owners_);
+  while (u->step(&error_)) journey_filter_.add(u->text(0), u->text(1));
+}
+
+void SqliteStore::load_caches() {
+  {
+    Use u(max_journey_);
+    last_journey_id_ = u->step(&error_) ? u->i64(0) : 0;
+  }
+  // Journey ids are dense (new_journey_id counts up), so the largest id bounds
+  // the number of journeys to size the filter for.
+  rebuild_filter(2 * static_cast<size_t>(last_journey_id_));
+  rebuild_merged_filter(0);
+  words_.reload();
+  Use u(data_version_stmt_);
+  data_version_ = u->step(&error_) ? u->i64(0) : 0;
 }
 
 SqliteStore::~SqliteStore() {
@@ -142,6 +168,7 @@ std::optional<JourneyRecord> SqliteStore::journey(int64_t id) {
 }
 
 std::vector<JourneyRecord> SqliteStore::journeys_of(const std::string& u, const std::string& f) {
+  if (!f.empty() && !journey_filter_.may_contain(u, f)) return {};
   flush_journeys();
   std::vector<JourneyRecord> out = reader_.journeys_of(u, f);
   for (const JourneyRecord& j : out) remember_counted(j);
@@ -187,8 +214,18 @@ int64_t SqliteStore::coupon_codes_left(const std::string& pool) {
 
 Status SqliteStore::begin() {
   error_.clear();
-  Use u(begin_);
-  u->step(&error_);
+  {
+    Use u(begin_);
+    u->step(&error_);
+  }
+  if (!error_.empty()) return Error{"begin: " + error_};
+  // BEGIN IMMEDIATE holds the write lock: nobody else writes until we commit.
+  int64_t version = 0;
+  {
+    Use u(data_version_stmt_);
+    version = u->step(&error_) ? u->i64(0) : 0;
+  }
+  if (version != data_version_) load_caches();  // another process committed
   return error_.empty() ? Status() : Status(Error{"begin: " + error_});
 }
 
@@ -207,6 +244,10 @@ Status SqliteStore::commit() {
   }
   words_.committed();
   counted_.clear();
+  {
+    Use v(data_version_stmt_);
+    data_version_ = v->step() ? v->i64(0) : data_version_;
+  }
   if (checkpointer_) checkpointer_->finish_checkpoint_if_long(db_);
   return Status();
 }
@@ -219,6 +260,21 @@ void SqliteStore::rollback() {
   std::string ignored;
   Use u(rollback_);
   u->step(&ignored);
+}
+
+Result<int64_t> SqliteStore::new_journey_id() { return ++last_journey_id_; }
+
+Result<std::string> SqliteStore::meta_value(const std::string& key,
+                                            const std::string& value_if_absent) {
+  {
+    Use u(put_meta_);
+    u->bind(1, key).bind(2, value_if_absent);
+    if (Status s = done(u); !s) return Error{s.message()};
+  }
+  Use u(get_meta_);
+  u->bind(1, key);
+  if (!u->step(&error_)) return Error{error_.empty() ? "meta value " + key + " is missing" : error_};
+  return u->text(0);
 }
 
 Status SqliteStore::add_flow_version(const FlowVersionRecord& r) {
@@ -239,10 +295,10 @@ Status SqliteStore::put_profile(const std::string& user_id, const std::string& t
   return done(u);
 }
 
-bool SqliteStore::mark_event_seen(const std::string& id, TimeMs at) {
+Result<bool> SqliteStore::mark_event_seen(const std::string& id, TimeMs at) {
   Use u(seen_);
   u->bind(1, id).bind(2, at);
-  u->step(&error_);
+  if (Status s = done(u); !s) return s.error();
   if (sqlite3_changes(db_) == 0) return false;
   ++seen_since_prune_;
   return true;
@@ -252,7 +308,7 @@ bool SqliteStore::mark_event_seen(const std::string& id, TimeMs at) {
 // time, a second b-tree insert per event): a prune sweeps the next range of
 // ids from where the previous one stopped, deleting the expired ones, and
 // starts over at the first id after the last.
-int64_t SqliteStore::prune_events_seen(TimeMs before) {
+Result<int64_t> SqliteStore::prune_events_seen(TimeMs before) {
   const int64_t sweep = std::max(kMinPruneSweep, 2 * seen_since_prune_);
   seen_since_prune_ = 0;
   std::optional<std::string> end;
@@ -266,48 +322,24 @@ int64_t SqliteStore::prune_events_seen(TimeMs before) {
     Use u(end ? prune_range_ : prune_);
     u->bind(1, sweep_from_).bind(2, before);
     if (end) u->bind(3, *end);
-    u->step(&error_);
+    if (Status s = done(u); !s) return s.error();
     pruned = sqlite3_changes(db_);
   }
+  if (!error_.empty()) return Error{error_};
   sweep_from_ = end.value_or("");
   return pruned;
 }
 
-int64_t SqliteStore::insert_journey(const JourneyRecord& j) {
-  if (j.id > 0) {
-    pending_journeys_.push_back(j);
-    count(counted_of(j), +1);
-    remember_counted(j);
-    if (pending_journeys_.size() == kJourneyChunk) flush_journeys();
-    return j.id;
-  }
-  flush_journeys();
-  Use u(insert_journey_);
-  bind_journey(u.stmt, 0, j, words_);
-  std::string error;
-  u->step(&error);
-  if (!error.empty()) {
-    if (error_.empty()) error_ = error;
-    return 0;
-  }
-  const int64_t id = sqlite3_last_insert_rowid(db_);
-  Counted c = counted_of(j);
-  count(c, +1);
-  counted_[id] = std::move(c);
-  return id;
-}
-
-void SqliteStore::for_each_journey_owner(
-    const std::function<void(const std::string& user, const std::string& flow)>& visit) {
-  flush_journeys();
-  Use u(journey_owners_);
-  while (u->step(&error_)) visit(u->text(0), u->text(1));
-}
-
-int64_t SqliteStore::max_journey_id() {
-  flush_journeys();
-  Use u(max_journey_);
-  return u->step(&error_) ? u->i64(0) : 0;
+Status SqliteStore::insert_journey(const JourneyRecord& j) {
+  if (j.id <= 0) return Error{"insert_journey: the journey has no id (new_journey_id)"};
+  if (journey_filter_.size() >= journey_filter_.capacity())
+    rebuild_filter(2 * journey_filter_.capacity());
+  journey_filter_.add(j.user_id, j.flow);
+  pending_journeys_.push_back(j);
+  count(counted_of(j), +1);
+  remember_counted(j);
+  if (pending_journeys_.size() == kJourneyChunk) flush_journeys();
+  return failed();
 }
 
 Status SqliteStore::update_journey(const JourneyRecord& j) {
@@ -339,7 +371,7 @@ Status SqliteStore::append_history(JourneyRecord& j, const std::vector<StepRecor
   return Status();
 }
 
-std::vector<JourneyRecord> SqliteStore::due_journeys(TimeMs now, size_t limit) {
+Result<std::vector<JourneyRecord>> SqliteStore::due_journeys(TimeMs now, size_t limit) {
   flush_journeys();
   std::vector<JourneyRecord> out;
   out.reserve(limit);
@@ -349,10 +381,11 @@ std::vector<JourneyRecord> SqliteStore::due_journeys(TimeMs now, size_t limit) {
     out.push_back(read_journey(u.stmt, words_));
     remember_counted(out.back());
   }
+  if (Status s = failed(); !s) return Error{s.message()};
   return out;
 }
 
-bool SqliteStore::insert_delivery(const DeliveryRecord& d) {
+Result<bool> SqliteStore::insert_delivery(const DeliveryRecord& d) {
   Use u(insert_delivery_);
   u->bind(1, d.key)
       .bind(2, d.journey_id)
@@ -371,7 +404,7 @@ bool SqliteStore::insert_delivery(const DeliveryRecord& d) {
       .bind(15, d.category)
       .bind(16, d.priority)
       .bind(17, release_column(d.release_at));
-  u->step(&error_);
+  if (Status s = done(u); !s) return Error{s.message()};
   return sqlite3_changes(db_) > 0;
 }
 
@@ -394,20 +427,22 @@ Status SqliteStore::put_consent(const ConsentRecord& r) {
   return done(u);
 }
 
-std::vector<DeliveryRecord> SqliteStore::due_deferred(TimeMs now, size_t limit) {
+Result<std::vector<DeliveryRecord>> SqliteStore::due_deferred(TimeMs now, size_t limit) {
   std::vector<DeliveryRecord> out;
   Use u(due_deferred_);
   u->bind(1, now).bind(2, static_cast<int64_t>(limit));
   while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+  if (Status s = failed(); !s) return Error{s.message()};
   return out;
 }
 
-std::vector<DeliveryRecord> SqliteStore::due_deferred_of_user(const std::string& user_id,
+Result<std::vector<DeliveryRecord>> SqliteStore::due_deferred_of_user(const std::string& user_id,
                                                  TimeMs now) {
   std::vector<DeliveryRecord> out;
   Use u(due_deferred_of_user_);
   u->bind(1, user_id).bind(2, now);
   while (u->step(&error_)) out.push_back(read_delivery(u.stmt));
+  if (Status s = failed(); !s) return Error{s.message()};
   return out;
 }
 
@@ -465,33 +500,36 @@ Status SqliteStore::record_failure(int64_t id, int attempts, TimeMs next, const 
   return done(u);
 }
 
-int64_t SqliteStore::add_coupon_codes(const std::string& pool,
+Result<int64_t> SqliteStore::add_coupon_codes(const std::string& pool,
                          const std::vector<std::string>& codes) {
   int64_t added = 0;
   for (const auto& code : codes) {
     Use u(add_code_);
     u->bind(1, pool).bind(2, code);
-    u->step(&error_);
+    if (Status s = done(u); !s) return Error{s.message()};
     added += sqlite3_changes(db_);
   }
   return added;
 }
 
-std::optional<std::string> SqliteStore::claim_coupon(const std::string& pool, int64_t journey_id,
+Result<std::optional<std::string>> SqliteStore::claim_coupon(const std::string& pool, int64_t journey_id,
                                         TimeMs at) {
   int64_t id;
   std::string code;
   {
     Use u(free_code_);
     u->bind(1, pool);
-    if (!u->step(&error_)) return std::nullopt;
+    if (!u->step(&error_)) {
+      if (Status s = failed(); !s) return Error{s.message()};
+      return std::optional<std::string>();
+    }
     id = u->i64(0);
     code = u->text(1);
   }
   Use u(claim_code_);
   u->bind(1, journey_id).bind(2, at).bind(3, id);
-  u->step(&error_);
-  return code;
+  if (Status s = done(u); !s) return Error{s.message()};
+  return std::optional<std::string>(code);
 }
 
 void SqliteStore::flush_journeys() {
@@ -580,10 +618,10 @@ Status SqliteStore::done(Use& u) {
 // The reader shares the file through its own connection, so queries run
 // while the writer holds a transaction open (WAL snapshot isolation).
 // An in-memory database cannot be shared this way; it is not supported.
-std::unique_ptr<StoreReader> SqliteStore::open_reader() {
+Result<std::unique_ptr<StoreReader>> SqliteStore::open_reader() {
   Result<sqlite3*> db = open_db(path_, /*read_only=*/true);
-  if (!db.ok()) return nullptr;
-  return std::make_unique<SqliteReader>(db.value(), /*owns=*/true);
+  if (!db.ok()) return db.error();
+  return std::unique_ptr<StoreReader>(std::make_unique<SqliteReader>(db.value(), /*owns=*/true));
 }
 
 }  // namespace trellis::runtime::sqlite

@@ -16,6 +16,7 @@
 #include "runtime/sqlite/reader.h"
 #include "runtime/sqlite/statement.h"
 #include "runtime/sqlite/step_words.h"
+#include "runtime/journey_filter.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime::sqlite {
@@ -58,35 +59,37 @@ class SqliteStore final : public Store {
   void rollback() override;
 
   // --- mutations ---
+  Result<std::string> meta_value(const std::string& key,
+                                 const std::string& value_if_absent) override;
   Status add_flow_version(const FlowVersionRecord& r) override;
   Status set_flow_state(const FlowStateRecord& r) override;
   Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
-  bool mark_event_seen(const std::string& id, TimeMs at) override;
-  int64_t prune_events_seen(TimeMs before) override;
-  // A new journey with its id waits in pending_journeys_ and is written with
-  // others, kJourneyChunk rows per INSERT: running one statement per row was most
-  // of a new journey's cost. Every read of journeys and commit() write them first.
-  int64_t insert_journey(const JourneyRecord& j) override;
-  void for_each_journey_owner(
-      const std::function<void(const std::string& user, const std::string& flow)>& visit)
-      override;
-  int64_t max_journey_id() override;
+  Status lock_user(const std::string&) override { return Status(); }  // the only writer
+  Result<bool> mark_event_seen(const std::string& id, TimeMs at) override;
+  Result<int64_t> prune_events_seen(TimeMs before) override;
+  // Ids count up from the largest in the file, read when the store opens and
+  // again when another process wrote the file (begin()).
+  Result<int64_t> new_journey_id() override;
+  // A new journey waits in pending_journeys_ and is written with others,
+  // kJourneyChunk rows per INSERT: running one statement per row was most of
+  // a new journey's cost. Every read of journeys and commit() write them first.
+  Status insert_journey(const JourneyRecord& j) override;
   Status update_journey(const JourneyRecord& j) override;
   // The history is compact (step_codec), appended to in place; one written
   // before schema 6 (JSON) is converted on its journey's next step. Past
   // kInlineHistoryBytes the older part moves to a step_groups row, so a
   // long-running journey's row (rewritten by every step) stays small.
   Status append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) override;
-  std::vector<JourneyRecord> due_journeys(TimeMs now, size_t limit) override;
-  bool insert_delivery(const DeliveryRecord& d) override;
+  Result<std::vector<JourneyRecord>> due_journeys(TimeMs now, size_t limit) override;
+  Result<bool> insert_delivery(const DeliveryRecord& d) override;
   std::optional<DeliveryRecord> delivery(int64_t id) override { return reader_.delivery(id); }
   std::optional<DeliveryRecord> delivery_by_key(const std::string& key) override;
   std::vector<ConsentRecord> consent(const std::string& user_id) override;
   std::vector<ReleasedMessage> released_since(const std::string& user_id, TimeMs since) override;
   std::optional<TimeMs> next_deferred_due() override { return reader_.next_deferred_due(); }
   Status put_consent(const ConsentRecord& r) override;
-  std::vector<DeliveryRecord> due_deferred(TimeMs now, size_t limit) override;
-  std::vector<DeliveryRecord> due_deferred_of_user(const std::string& user_id,
+  Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) override;
+  Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,
                                                    TimeMs now) override;
   Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
                               const std::string& reason) override;
@@ -99,23 +102,21 @@ class SqliteStore final : public Store {
   Status mark_suppressed(int64_t id, const std::string& reason, TimeMs) override;
   Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
                         TimeMs at) override;
-  int64_t add_coupon_codes(const std::string& pool,
+  Result<int64_t> add_coupon_codes(const std::string& pool,
                            const std::vector<std::string>& codes) override;
-  std::optional<std::string> claim_coupon(const std::string& pool, int64_t journey_id,
+  Result<std::optional<std::string>> claim_coupon(const std::string& pool, int64_t journey_id,
                                           TimeMs at) override;
 
-  // Identity and erasure (runtime/sqlite/identity.cpp).
-  std::optional<std::string> merged_into(const std::string& id) override {
-    return reader_.merged_into(id);
-  }
+  // Identity and erasure (runtime/sqlite/identity.cpp). Most events name an
+  // id never merged: merged_into answers those from merged_filter_.
+  std::optional<std::string> merged_into(const std::string& id) override;
   std::vector<std::string> merged_ids(const std::string& user_id) override {
     return reader_.merged_ids(user_id);
   }
-  void for_each_merged_id(const std::function<void(const std::string& id)>& visit) override;
   Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
   Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
 
-  std::unique_ptr<StoreReader> open_reader() override;
+  Result<std::unique_ptr<StoreReader>> open_reader() override;
 
   sqlite3* db() { return db_; }
 
@@ -123,6 +124,17 @@ class SqliteStore final : public Store {
   static constexpr size_t kJourneyChunk = 32;
 
   void flush_journeys();
+  // Reads what this store caches of the file (largest journey id, journey
+  // filter, step words) again: at open, and at begin() when another process
+  // committed since this store's last transaction (PRAGMA data_version).
+  void load_caches();
+  // A journey added inside a transaction that rolls back stays in the filter:
+  // a false positive, which only costs a lookup.
+  void rebuild_filter(size_t capacity);
+  // The same for merged ids (identity.cpp): most events name an id never merged.
+  void rebuild_merged_filter(size_t capacity);
+  // The current transaction's first error as a Status (empty: none).
+  Status failed() const { return error_.empty() ? Status() : Status(Error{error_}); }
 
   // Journey counts (SCHEMA.md "journey_counts"): what a journey row counts
   // under, the changes of the open transaction added up by key, and the
@@ -159,14 +171,21 @@ class SqliteStore final : public Store {
   std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
   std::string sweep_from_;        // where the next prune of events_seen starts
   int64_t seen_since_prune_ = 0;  // ids marked since the previous prune
+  int64_t last_journey_id_ = 0;   // the last id handed out
+  int64_t data_version_ = 0;      // PRAGMA data_version after our last commit
+  // Which (user, flow) pairs have journeys: journeys_of skips the query for
+  // the rest (the trigger of every new journey). Ours alone to keep while we
+  // are the only writer; rebuilt by load_caches otherwise.
+  JourneyFilter journey_filter_;
+  JourneyFilter merged_filter_;  // anonymous ids merged into a user (flow "")
   SqliteReader reader_;
   WriterWords words_;
   Stmt begin_, commit_, rollback_, add_flow_, set_flow_state_, put_profile_, seen_, sweep_end_,
-      prune_, prune_range_,
-      insert_journey_, insert_journeys_, max_journey_, journey_owners_, update_journey_,
-      append_group_, due_journeys_, insert_delivery_, mark_sent_, mark_suppressed_, record_failure_,
-      record_attempt_, put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_,
-      record_feedback_, add_code_, free_code_, claim_code_, counted_as_, add_counts_;
+      prune_, prune_range_, insert_journey_, insert_journeys_, max_journey_, journey_owners_,
+      data_version_stmt_, put_meta_, get_meta_, update_journey_, append_group_, due_journeys_,
+      insert_delivery_, mark_sent_, mark_suppressed_, record_failure_, record_attempt_,
+      put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_, record_feedback_,
+      add_code_, free_code_, claim_code_, counted_as_, add_counts_;
 };
 
 }  // namespace trellis::runtime::sqlite

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "api/journey_ids.h"
+#include "runtime/store_url.h"
 #include "tests/api/service_fixture.h"
 
 namespace api = trellis::api;
@@ -205,9 +206,21 @@ TEST_CASE("the tokens file: scopes, secrets from the environment, and its errors
   CHECK(error_of("just-a-name\n").find("expected `name scopes secret`") != std::string::npos);
 }
 
+namespace {
+// An engine on a SQLite file: the journey id key lives in its store.
+std::unique_ptr<trellis::runtime::Engine> engine_on(const std::string& path) {
+  trellis::runtime::EngineOptions options;
+  options.store = trellis::runtime::store_factory(path).value();
+  options.adapter = "none";
+  auto engine = trellis::runtime::Engine::open(options);
+  REQUIRE(engine.ok());
+  return std::move(engine.value());
+}
+}  // namespace
+
 TEST_CASE("public journey ids: round trip, tampering refused, key kept in the database") {
   TempDir dir;
-  auto ids = api::JourneyIds::open(dir.file("t.db"));
+  auto ids = api::JourneyIds::open(*engine_on(dir.file("t.db")));
   REQUIRE(ids.ok());
   const std::string seven = ids->encode(7);
   CHECK(seven.rfind("7-", 0) == 0);
@@ -217,11 +230,11 @@ TEST_CASE("public journey ids: round trip, tampering refused, key kept in the da
   CHECK_FALSE(ids->decode(seven.substr(0, seven.size() - 1) + "x"));
   CHECK_FALSE(ids->decode("-" + seven));
 
-  auto reopened = api::JourneyIds::open(dir.file("t.db"));
+  auto reopened = api::JourneyIds::open(*engine_on(dir.file("t.db")));
   REQUIRE(reopened.ok());
   CHECK(reopened->encode(7) == seven);  // valid across restarts
   TempDir other;
-  auto elsewhere = api::JourneyIds::open(other.file("t.db"));
+  auto elsewhere = api::JourneyIds::open(*engine_on(other.file("t.db")));
   REQUIRE(elsewhere.ok());
   CHECK(elsewhere->encode(7) != seven);  // a key per database
 }
@@ -239,7 +252,7 @@ TEST_CASE("serve refuses a non-loopback host without a token unless told to allo
   std::ostringstream log_text;
   api::JsonLog log(log_text);
   api::ServiceOptions options;
-  options.db_path = dir.file("t.db");
+  options.db = dir.file("t.db");
   options.flows_dir = "";
   options.adapter = "none";
   options.http.host = "0.0.0.0";

@@ -17,7 +17,7 @@ void ServiceFixture::add_flow(const std::string& file, const std::string& text) 
 }
 
 void ServiceFixture::start(ServiceOptions options) {
-  options.db_path = dir.file("trellis.db");
+  options.db = dir.file("trellis.db");
   options.flows_dir = dir.file("flows");
   options.adapter = "none";
   options.http.port = 0;

@@ -35,7 +35,7 @@ struct Node {
   Node(const std::string& redis_url) : log(log_text) {
     write_file(dir.file("flows/promo.yaml"), kFlow);
     api::ServiceOptions options;
-    options.db_path = dir.file("t.db");
+    options.db = dir.file("t.db");
     options.flows_dir = dir.file("flows");
     options.adapter = "none";
     options.http.port = 0;
@@ -168,7 +168,7 @@ TEST_CASE("a killed consumer's pending messages are applied after restart") {
   std::ostringstream log_text;
   api::JsonLog log(log_text);
   api::ServiceOptions options;
-  options.db_path = spare.file("t.db");
+  options.db = spare.file("t.db");
   options.flows_dir = spare.file("flows");
   options.adapter = "none";
   options.http.port = 0;

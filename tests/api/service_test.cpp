@@ -575,7 +575,7 @@ nodes:
   std::ostringstream log_text;
   api::JsonLog log(log_text);
   api::ServiceOptions options;
-  options.db_path = dir.file("t.db");
+  options.db = dir.file("t.db");
   options.flows_dir = dir.file("flows");
   options.adapter = "webhook";  // to a port nobody listens on: every attempt fails
   options.webhook_url = "http://127.0.0.1:" + std::to_string(api::testing::free_port()) + "/hook";
@@ -626,7 +626,7 @@ TEST_CASE("trellis.yaml in the flows folder is the delivery configuration, not a
   std::ostringstream log_text;
   api::JsonLog log(log_text);
   api::ServiceOptions options;
-  options.db_path = dir.file("t.db");
+  options.db = dir.file("t.db");
   options.flows_dir = dir.file("flows");
   options.http.port = 0;
   auto service = api::Service::open(options, log);

@@ -2,6 +2,7 @@
 // order exactly once, goal conversions and stats, profiles, group commit from
 // many threads, dedupe retention.
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -27,7 +28,7 @@ class Fixture {
   Engine& open(const std::string& adapter = "none") {
     engine.reset();
     EngineOptions options;
-    options.db_path = dir.file("trellis.db");
+    options.store = trellis::runtime::store_factory(dir.file("trellis.db")).value();
     options.clock = &clock;
     options.parse_flow = testing::parse_stored_flow;
     options.adapter = adapter;

@@ -7,6 +7,7 @@
 
 #include "flow_loader.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "temp_dir.h"
 
 using namespace trellis;
@@ -74,7 +75,7 @@ TEST_CASE("a user's export holds everything and erasure leaves the counts and no
   TempDir dir;
   VirtualClock clock(kT0);
   EngineOptions options;
-  options.db_path = dir.file("trellis.db");
+  options.store = trellis::runtime::store_factory(dir.file("trellis.db")).value();
   options.clock = &clock;
   options.parse_flow = testing::parse_stored_flow;
   options.adapter = "file";

@@ -9,6 +9,7 @@
 
 #include "flow_loader.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "temp_dir.h"
 
 using namespace trellis;
@@ -27,7 +28,7 @@ class Fixture {
   Engine& open() {
     engine.reset();
     EngineOptions options;
-    options.db_path = dir.file("trellis.db");
+    options.store = trellis::runtime::store_factory(dir.file("trellis.db")).value();
     options.clock = &clock;
     options.parse_flow = testing::parse_stored_flow;
     options.adapter = "none";

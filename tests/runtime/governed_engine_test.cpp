@@ -5,6 +5,7 @@
 
 #include "flow_loader.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "temp_dir.h"
 
 using namespace trellis;
@@ -30,7 +31,7 @@ class Governed {
   explicit Governed(std::shared_ptr<const delivery::DeliveryConfig> config = nullptr)
       : clock(kT0) {
     EngineOptions options;
-    options.db_path = dir.file("trellis.db");
+    options.store = trellis::runtime::store_factory(dir.file("trellis.db")).value();
     options.clock = &clock;
     options.parse_flow = testing::parse_stored_flow;
     options.adapter = "none";

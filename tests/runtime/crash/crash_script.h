@@ -16,6 +16,7 @@
 
 #include "dsl/load.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 namespace trellis::crash {
 
@@ -58,15 +59,18 @@ inline std::vector<Tick> make_script() {
 
 // Governed delivery in the workload: caps and a short quiet window inside the
 // script's hour, so that many messages are deferred and released while the
-// child is being killed.
-inline std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery_config() {
+// child is being killed. `spread` false releases quiet-hours messages all at
+// the window's end: the spread is derived from the delivery key, which holds
+// the journey id, and PostgreSQL ids are not the same in a run restarted 25
+// times (each restart takes a new block of ids) as in the reference run.
+inline std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery_config(bool spread = true) {
   auto config = std::make_shared<runtime::delivery::DeliveryConfig>();
   config->caps.push_back({"sms", 1, 10 * 60'000, "sms 1/10m", {}});
   config->caps.push_back({"", 2, 20 * 60'000, "any 2/20m", {}});
   runtime::delivery::QuietHours quiet;
   quiet.start_minute = 30;  // 00:30-00:45 UTC, released over 5 minutes
   quiet.end_minute = 45;
-  quiet.spread_ms = 5 * 60'000;
+  quiet.spread_ms = spread ? 5 * 60'000 : 0;
   quiet.text = "00:30-00:45";
   runtime::delivery::ChannelConfig email;
   email.name = "email";
@@ -88,12 +92,12 @@ inline int run_script(const std::string& flow_file, const std::string& db,
                       const std::string& deliveries, const std::string& acked) {
   runtime::VirtualClock clock(kStart);
   runtime::EngineOptions options;
-  options.db_path = db;
+  options.store = trellis::runtime::store_factory(db).value();
   options.clock = &clock;
   options.parse_flow = parse_flow;
   options.adapter = "file";
   options.deliveries_path = deliveries;
-  options.delivery = delivery_config();
+  options.delivery = delivery_config(/*spread=*/db.rfind("postgres", 0) != 0);
   auto engine = runtime::Engine::open(options);
   if (!engine.ok()) {
     std::fprintf(stderr, "open: %s\n", engine.error().message.c_str());

@@ -11,6 +11,7 @@
 #include "flow_loader.h"
 #include "runtime/delivery/provider.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "temp_dir.h"
 
 using namespace trellis;
@@ -82,7 +83,7 @@ nodes:
 std::unique_ptr<Engine> webhook_engine(TempDir& dir, VirtualClock& clock, const std::string& url,
                                        int max_attempts) {
   EngineOptions options;
-  options.db_path = dir.file("t.db");
+  options.store = trellis::runtime::store_factory(dir.file("t.db")).value();
   options.clock = &clock;
   options.parse_flow = testing::parse_stored_flow;
   options.adapter = "webhook";
@@ -167,7 +168,7 @@ TEST_CASE("a webhook delivery becomes a dead letter after N failed tries, durabl
   }
   // Attempts survive a restart; the third is the last.
   EngineOptions options;
-  options.db_path = dir.file("t.db");
+  options.store = trellis::runtime::store_factory(dir.file("t.db")).value();
   options.clock = &clock;
   options.parse_flow = testing::parse_stored_flow;
   options.adapter = "webhook";

@@ -11,6 +11,7 @@
 
 #include "flow_loader.h"
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 #include "servers.h"
 #include "temp_dir.h"
 
@@ -49,7 +50,7 @@ struct Running {
     for (const ir::Diagnostic& d : loaded.diagnostics.items()) FAIL_CHECK(ir::render(d));
     REQUIRE(loaded.ok());
     EngineOptions options;
-    options.db_path = dir.file("t.db");
+    options.store = trellis::runtime::store_factory(dir.file("t.db")).value();
     options.parse_flow = testing::parse_stored_flow;
     options.deliveries_path = dir.file("deliveries.jsonl");
     options.adapter = std::move(adapter);
@@ -338,7 +339,7 @@ TEST_CASE("consent withdrawn after the node ran: the worker records the delivery
   HttpReceiver sms([](auto&, auto&, int) {});
   TempDir dir;
   EngineOptions options;
-  options.db_path = dir.file("t.db");
+  options.store = trellis::runtime::store_factory(dir.file("t.db")).value();
   options.parse_flow = testing::parse_stored_flow;
   options.deliveries_path = dir.file("deliveries.jsonl");
   auto loaded = delivery::parse_delivery_config(

@@ -1,0 +1,128 @@
+#include "runtime/postgres/schema.h"
+
+#include <iterator>
+#include <string>
+
+namespace trellis::runtime::postgres {
+
+namespace {
+
+// Migration N takes the database from schema version N-1 to N, in one
+// transaction with the version it records in `meta`. Released migrations are
+// never edited: a change adds a migration.
+//
+// The tables are SQLite's (runtime/sqlite/SCHEMA.md) with the same columns and
+// encodings (runtime/step_codec.h: compact history, visits and events as
+// bytea), except: journey ids come from a sequence that hands out blocks of
+// 64, so that nodes allocate them without a round trip each; step words get
+// their ids from the database (several nodes add words); per-flow counts are
+// aggregated from the journeys (by an index on flow) instead of a table kept
+// by triggers, whose few hot rows every node would queue on.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta(k text PRIMARY KEY, v text NOT NULL);
+CREATE TABLE flow_versions(
+  name text NOT NULL, version integer NOT NULL, source text NOT NULL,
+  deployed_at bigint NOT NULL, author text NOT NULL DEFAULT '', PRIMARY KEY(name, version));
+CREATE TABLE flow_states(
+  name text PRIMARY KEY, state text NOT NULL, at bigint NOT NULL, by text NOT NULL,
+  reason text NOT NULL);
+CREATE TABLE profiles(user_id text PRIMARY KEY, traits text NOT NULL, updated_at bigint NOT NULL);
+CREATE TABLE events_seen(id text PRIMARY KEY, at bigint NOT NULL);
+CREATE INDEX events_seen_by_at ON events_seen(at);
+CREATE SEQUENCE journey_ids INCREMENT BY 64;
+CREATE TABLE journeys(
+  id bigint PRIMARY KEY, flow text NOT NULL, version integer NOT NULL,
+  user_id text NOT NULL, key text NOT NULL, state integer NOT NULL, node text NOT NULL,
+  waiting_for text NOT NULL, visits bytea NOT NULL, coupon_code text NOT NULL,
+  variant text NOT NULL, trigger_event bytea NOT NULL, last_event bytea NOT NULL,
+  steps integer NOT NULL, entered_at bigint NOT NULL, updated_at bigint NOT NULL,
+  ended_at bigint, converted_at bigint, timer_due bigint, timer_node text, timer_visit integer,
+  history bytea NOT NULL, history_seq integer NOT NULL);
+CREATE INDEX journeys_by_user ON journeys(user_id, flow);
+CREATE INDEX journeys_by_timer ON journeys(timer_due, id) WHERE timer_due IS NOT NULL;
+CREATE INDEX journeys_by_flow ON journeys(flow, node, state);
+CREATE TABLE step_groups(
+  journey_id bigint NOT NULL, seq integer NOT NULL, flow text NOT NULL, at bigint NOT NULL,
+  steps bytea NOT NULL, PRIMARY KEY(journey_id, seq));
+CREATE INDEX step_groups_by_flow ON step_groups(flow);
+CREATE TABLE step_words(id bigserial PRIMARY KEY, text bytea NOT NULL UNIQUE);
+CREATE TABLE deliveries(
+  id bigserial PRIMARY KEY, key text NOT NULL UNIQUE, journey_id bigint NOT NULL,
+  channel text NOT NULL, user_id text NOT NULL, flow text NOT NULL,
+  flow_version integer NOT NULL, node text NOT NULL, at bigint NOT NULL,
+  to_addr text NOT NULL, subject text NOT NULL, body text NOT NULL,
+  status integer NOT NULL, attempts integer NOT NULL, next_attempt_at bigint NOT NULL,
+  last_error text NOT NULL, sent_at bigint,
+  category text NOT NULL DEFAULT 'marketing', priority integer NOT NULL DEFAULT 50,
+  release_at bigint, feedback text NOT NULL DEFAULT '', feedback_at bigint,
+  delivered_at bigint, opened_at bigint, clicked_at bigint, bounced_at bigint,
+  complained_at bigint);
+CREATE INDEX deliveries_pending ON deliveries(next_attempt_at, id) WHERE status = 0;
+CREATE INDEX deliveries_pending_by_channel ON deliveries(channel, next_attempt_at, id)
+  WHERE status = 0;
+CREATE INDEX deliveries_by_user ON deliveries(user_id, flow);
+CREATE INDEX deliveries_by_flow ON deliveries(flow);
+CREATE INDEX deliveries_released ON deliveries(user_id, release_at) WHERE status IN (0, 1, 2);
+CREATE INDEX deliveries_deferred ON deliveries(next_attempt_at, id) WHERE status = 3;
+CREATE TABLE delivery_attempts(
+  delivery_id bigint NOT NULL, attempt integer NOT NULL, at bigint NOT NULL,
+  error text NOT NULL, dead boolean NOT NULL, PRIMARY KEY(delivery_id, attempt));
+CREATE TABLE coupon_codes(
+  id bigserial PRIMARY KEY, pool text NOT NULL, code text NOT NULL,
+  claimed_by bigint, claimed_at bigint, UNIQUE(pool, code));
+CREATE INDEX coupon_codes_free ON coupon_codes(pool, id) WHERE claimed_by IS NULL;
+CREATE TABLE consent(
+  user_id text NOT NULL, channel text NOT NULL, subscribed boolean NOT NULL, at bigint NOT NULL,
+  reason text NOT NULL, PRIMARY KEY(user_id, channel));
+CREATE TABLE merged_ids(anonymous_id text PRIMARY KEY, user_id text NOT NULL, at bigint NOT NULL);
+CREATE INDEX merged_ids_by_user ON merged_ids(user_id);
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// Any constant: the advisory lock key nodes take while migrating.
+constexpr int64_t kMigrationLock = 0x7472656c6c6973;  // "trellis"
+
+Result<int> schema_version(Connection& conn) {
+  Result<Rows> has_meta = conn.run_once("SELECT to_regclass('meta') IS NOT NULL");
+  if (!has_meta.ok()) return has_meta.error();
+  if (has_meta.value().text(0, 0) != "t") return 0;
+  Result<Rows> v = conn.run_once("SELECT v FROM meta WHERE k = 'schema_version'");
+  if (!v.ok()) return v.error();
+  return v.value().empty() ? 0 : std::stoi(v.value().text(0, 0));
+}
+
+Status migrate_locked(Connection& conn) {
+  Result<int> current = schema_version(conn);
+  if (!current.ok()) return current.error();
+  if (current.value() > kSchemaVersion)
+    return Error{"schema version " + std::to_string(current.value()) +
+                 " is newer than this trellis knows (" + std::to_string(kSchemaVersion) +
+                 "): upgrade trellis"};
+  for (int version = current.value() + 1; version <= kSchemaVersion; ++version) {
+    const std::string script = std::string("BEGIN;") + kMigrations[version - 1] +
+                               "INSERT INTO meta(k, v) VALUES('schema_version', '" +
+                               std::to_string(version) +
+                               "') ON CONFLICT(k) DO UPDATE SET v = excluded.v;COMMIT;";
+    if (Status s = conn.exec(script); !s) {
+      (void)conn.exec("ROLLBACK");
+      return Error{"migrating to schema version " + std::to_string(version) + ": " + s.message()};
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+int latest_schema_version() { return kSchemaVersion; }
+
+Status migrate(Connection& conn) {
+  if (Status s = conn.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")"); !s)
+    return s;
+  Status s = migrate_locked(conn);
+  (void)conn.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+  return s;
+}
+
+}  // namespace trellis::runtime::postgres

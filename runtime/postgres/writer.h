@@ -1,0 +1,144 @@
+// The PostgreSQL store's writer: the connection that holds the engine's
+// transactions (READ COMMITTED), plus one that commits new step words at once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/postgres/connection.h"
+#include "runtime/postgres/reader.h"
+#include "runtime/postgres/words.h"
+#include "runtime/store.h"
+
+namespace trellis::runtime::postgres {
+
+class Writer final : public Store {
+ public:
+  Writer(std::unique_ptr<Connection> conn, std::unique_ptr<Connection> words_conn,
+         std::string conninfo);
+  ~Writer() override;
+
+  // --- reads, on the writer's connection: inside a transaction they see its writes ---
+  std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
+  std::vector<FlowStateRecord> flow_states() override { return reader_.flow_states(); }
+  std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
+                                           size_t limit) override {
+    return reader_.live_journeys(flow, after_id, limit);
+  }
+  std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
+  std::optional<JourneyRecord> journey(int64_t id) override { return reader_.journey(id); }
+  std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override {
+    return reader_.journeys_of(u, f);
+  }
+  std::vector<StepRecord> steps(int64_t id) override { return reader_.steps(id); }
+  std::vector<DeliveryRecord> deliveries(const std::string& u, const std::string& f,
+                                         size_t limit) override {
+    return reader_.deliveries(u, f, limit);
+  }
+  FlowCounts counts(const std::string& flow) override { return reader_.counts(flow); }
+  FlowTotals totals(const std::string& flow) override { return reader_.totals(flow); }
+  std::optional<TimeMs> next_timer_due() override { return reader_.next_timer_due(); }
+  int64_t pending_timer_count() override { return reader_.pending_timer_count(); }
+  int64_t coupon_codes_left(const std::string& pool) override {
+    return reader_.coupon_codes_left(pool);
+  }
+  std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override {
+    return reader_.pending_deliveries(now, limit);
+  }
+  std::optional<DeliveryRecord> delivery(int64_t id) override { return reader_.delivery(id); }
+  std::optional<DeliveryRecord> delivery_by_key(const std::string& key) override {
+    return reader_.delivery_by_key(key);
+  }
+  std::vector<ConsentRecord> consent(const std::string& u) override { return reader_.consent(u); }
+  std::vector<ReleasedMessage> released_since(const std::string& u, TimeMs since) override {
+    return reader_.released_since(u, since);
+  }
+  std::optional<TimeMs> next_deferred_due() override { return reader_.next_deferred_due(); }
+  std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
+                                                    size_t limit) override {
+    return reader_.pending_deliveries_of(channel, now, limit);
+  }
+  std::optional<std::string> merged_into(const std::string& id) override {
+    return reader_.merged_into(id);
+  }
+  std::vector<std::string> merged_ids(const std::string& user_id) override {
+    return reader_.merged_ids(user_id);
+  }
+
+  // --- transactions ---
+  Status begin() override;
+  Status commit() override;
+  void rollback() override;
+  // A transaction-scoped advisory lock on the user's name (hashed to 64 bits).
+  Status lock_user(const std::string& user_id) override;
+
+  // --- mutations ---
+  Result<std::string> meta_value(const std::string& key,
+                                 const std::string& value_if_absent) override;
+  Status add_flow_version(const FlowVersionRecord& r) override;
+  Status set_flow_state(const FlowStateRecord& r) override;
+  Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
+  Result<bool> mark_event_seen(const std::string& id, TimeMs at) override;
+  Result<int64_t> prune_events_seen(TimeMs before) override;
+  // Ids come from the journey_ids sequence, which hands out 64 at a time.
+  Result<int64_t> new_journey_id() override;
+  Status insert_journey(const JourneyRecord& j) override;
+  Status update_journey(const JourneyRecord& j) override;
+  Status append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) override;
+  // Due journeys locked FOR UPDATE SKIP LOCKED whose users this transaction
+  // could lock at once (pg_try_advisory_xact_lock): a journey another node is
+  // firing or whose user another node is stepping is left for a later pass.
+  Result<std::vector<JourneyRecord>> due_journeys(TimeMs now, size_t limit) override;
+  Result<bool> insert_delivery(const DeliveryRecord& d) override;
+  Status mark_sent(int64_t id, TimeMs at) override;
+  Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
+                        bool dead, TimeMs at) override;
+  Status mark_suppressed(int64_t id, const std::string& reason, TimeMs at) override;
+  Status put_consent(const ConsentRecord& r) override;
+  Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) override;
+  Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,
+                                                           TimeMs now) override;
+  Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
+                              const std::string& reason) override;
+  Status record_feedback(int64_t id, Feedback kind, const std::string& detail,
+                         TimeMs at) override;
+  Result<int64_t> add_coupon_codes(const std::string& pool,
+                                   const std::vector<std::string>& codes) override;
+  Result<std::optional<std::string>> claim_coupon(const std::string& pool, int64_t journey_id,
+                                                  TimeMs at) override;
+
+  // Identity and erasure (identity.cpp).
+  Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
+  Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
+
+  Result<std::unique_ptr<StoreReader>> open_reader() override;
+
+ private:
+  static constexpr int64_t kIdBlock = 64;  // the sequence's INCREMENT BY
+  // Runs a statement of the open transaction; the first failure is kept and
+  // fails the commit.
+  Result<Rows> run(const char* name, const char* sql, const Params& params = Params());
+  Status done(const char* name, const char* sql, const Params& params = Params()) {
+    Result<Rows> r = run(name, sql, params);
+    return r.ok() ? Status() : Status(r.error());
+  }
+
+  // Erasure: the words of `candidates` no history uses any more are overwritten.
+  Status erase_unused_words(std::set<int64_t> candidates);
+
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<Connection> words_conn_;
+  std::string conninfo_;
+  Words words_;
+  std::optional<Error> error_;  // first failure inside the open transaction
+  Reader reader_;
+  bool in_transaction_ = false;
+  std::unordered_set<std::string> locked_users_;  // in the open transaction
+  int64_t next_id_ = 0, ids_left_ = 0;            // the block of journey ids in hand
+};
+
+}  // namespace trellis::runtime::postgres

@@ -1,0 +1,642 @@
+#include "store_conformance.h"
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <map>
+
+namespace trellis::testing {
+
+using namespace runtime;
+
+namespace {
+
+JourneyRecord journey_of(Store& store, const std::string& user) {
+  JourneyRecord j;
+  auto id = store.new_journey_id();
+  REQUIRE(id.ok());
+  j.id = id.value();
+  j.flow = "cart_reminder";
+  j.version = 1;
+  j.user_id = user;
+  j.state = Lifecycle::kRunning;
+  j.node = "wait_pay";
+  j.trigger_event = R"({"id":"e1","type":"cart_updated","time":5,"properties":{"total":12}})";
+  j.last_event = "{}";
+  j.visits = "wait_pay=1";
+  return j;
+}
+
+DeliveryRecord delivery_of(const std::string& key, const std::string& user) {
+  DeliveryRecord d;
+  d.key = key;
+  d.journey_id = 1;
+  d.channel = "email";
+  d.user_id = user;
+  d.flow = "f";
+  d.node = "mail";
+  d.at = 10;
+  d.next_attempt_at = 10;
+  d.release_at = 10;
+  return d;
+}
+
+void commit_survives_rollback_leaves_nothing(StoreBackend& backend) {
+  int64_t id = 0;
+  {
+    auto store = backend.fresh();
+    REQUIRE(store->begin().ok());
+    JourneyRecord waiting = journey_of(*store, "u1");
+    id = waiting.id;
+    waiting.timer = JourneyTimer{1000, "wait_pay", 1};
+    REQUIRE(store->append_history(waiting, {{id, "cart_reminder", 0, "wait_pay", "entry", 5,
+                                             "armed 72h"}})
+                .ok());
+    REQUIRE(store->insert_journey(waiting).ok());
+    REQUIRE(store->commit().ok());
+
+    REQUIRE(store->begin().ok());
+    REQUIRE(store->insert_journey(journey_of(*store, "u2")).ok());
+    REQUIRE(store->put_profile("u2", "{}", 1).ok());
+    store->rollback();
+  }
+  auto store = backend.reopen();
+  auto j = store->journey(id);
+  REQUIRE(j.has_value());
+  CHECK(j->user_id == "u1");
+  CHECK(j->visits == "wait_pay=1");
+  CHECK(j->trigger_event ==
+        R"({"id":"e1","type":"cart_updated","time":5,"properties":{"total":12}})");
+  REQUIRE(j->timer.has_value());
+  CHECK(j->timer->node == "wait_pay");
+  CHECK(j->timer->visit == 1);
+  CHECK(store->journeys_of("u2", "").empty());
+  CHECK_FALSE(store->profile("u2").has_value());
+  auto steps = store->steps(id);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].reason == "armed 72h");
+  CHECK(store->next_timer_due() == 1000);
+}
+
+void a_failed_call_fails_the_commit(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->add_flow_version({"f", 1, "a", 1}).ok());
+  REQUIRE(store->commit().ok());
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_profile("u1", R"({"a":1})", 2).ok());
+  CHECK_FALSE(store->add_flow_version({"f", 1, "again", 2}).ok());  // the same version twice
+  CHECK_FALSE(store->commit().ok());  // even though the caller goes on to commit
+  CHECK_FALSE(store->profile("u1").has_value());
+  // The store is usable again afterwards.
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_profile("u1", R"({"a":2})", 3).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->profile("u1") == std::optional<std::string>(R"({"a":2})"));
+  CHECK(store->flow_versions().size() == 1);
+}
+
+void reads_own_writes_reader_sees_committed(StoreBackend& backend) {
+  auto store = backend.fresh();
+  auto reader = store->open_reader();
+  REQUIRE(reader.ok());
+  REQUIRE(store->begin().ok());
+  JourneyRecord j = journey_of(*store, "u1");
+  REQUIRE(store->insert_journey(j).ok());
+  REQUIRE(store->put_profile("u1", R"({"age":34})", 1).ok());
+  CHECK(store->journeys_of("u1", "cart_reminder").size() == 1);  // inside: its own writes
+  CHECK(store->profile("u1").has_value());
+  CHECK(reader.value()->journeys_of("u1", "").empty());  // a reader: committed state only
+  CHECK_FALSE(reader.value()->profile("u1").has_value());
+  REQUIRE(store->commit().ok());
+  CHECK(reader.value()->profile("u1") == std::optional<std::string>(R"({"age":34})"));
+  CHECK(reader.value()->journeys_of("u1", "cart_reminder").size() == 1);
+}
+
+void history_reads_back_in_order(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  JourneyRecord j = journey_of(*store, "u1");
+  const int64_t id = j.id;
+  REQUIRE(store->append_history(j, {{id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}})
+              .ok());
+  REQUIRE(store->insert_journey(j).ok());
+  REQUIRE(store->commit().ok());
+  REQUIRE(store->begin().ok());
+  REQUIRE(store
+              ->append_history(j, {{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
+                                   {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
+                                   {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
+              .ok());
+  REQUIRE(store->update_journey(j).ok());
+  REQUIRE(store->commit().ok());
+  store = backend.reopen();
+  const auto steps = store->steps(id);
+  REQUIRE(steps.size() == 4);
+  for (int i = 0; i < 4; ++i) CHECK(steps[i].seq == i);
+  CHECK(steps[0].at == 5);
+  CHECK(steps[1].input == "timer");
+  CHECK(steps[1].flow == "cart_reminder");
+  CHECK(steps[1].reason == "fired \"72h\"\n");
+  CHECK(steps[2].reason == "user.name=Zo\xc3\xab");
+  CHECK(steps[3].reason.rfind("bad ", 0) == 0);  // invalid UTF-8 replaced, the step kept
+  std::map<std::string, int64_t> entered;
+  for (const auto& n : store->counts("cart_reminder").nodes) entered[n.node] = n.entered;
+  CHECK(entered["wait_pay"] == 1);
+  CHECK(entered["pick"] == 1);
+}
+
+void long_history_moves_out_whole(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  JourneyRecord j = journey_of(*store, "u1");
+  REQUIRE(store->commit().ok());
+  constexpr int kWakes = 120;
+  for (int wake = 0; wake < kWakes; ++wake) {
+    REQUIRE(store->begin().ok());
+    const std::string reason = "wake " + std::to_string(wake) + std::string(40, '.');
+    REQUIRE(store->append_history(j, {{j.id, "cart_reminder", 2 * wake, "wait", "timer", wake, reason},
+                                      {j.id, "cart_reminder", 2 * wake + 1, "loop", "entry", wake, ""}})
+                .ok());
+    REQUIRE((wake == 0 ? store->insert_journey(j) : store->update_journey(j)).ok());
+    REQUIRE(store->commit().ok());
+    CHECK(j.history.size() < 4096);  // the row stays small
+  }
+  const auto steps = store->steps(j.id);
+  REQUIRE(steps.size() == 2 * kWakes);
+  for (int i = 0; i < 2 * kWakes; ++i) CHECK(steps[i].seq == i);
+  CHECK(steps[2 * 77].reason.rfind("wake 77.", 0) == 0);
+  std::map<std::string, int64_t> entered;
+  for (const auto& n : store->counts("cart_reminder").nodes) entered[n.node] = n.entered;
+  CHECK(entered["loop"] == kWakes);
+}
+
+void due_timers_in_order_and_bounded(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  std::vector<int64_t> ids;
+  for (TimeMs due : {500, 100, 300, 100, 900}) {
+    JourneyRecord j = journey_of(*store, "u" + std::to_string(ids.size()));
+    j.timer = JourneyTimer{due, "w", 1};
+    ids.push_back(j.id);
+    REQUIRE(store->insert_journey(j).ok());
+  }
+  REQUIRE(store->insert_journey(journey_of(*store, "no-timer")).ok());
+  REQUIRE(store->commit().ok());
+  REQUIRE(store->begin().ok());
+  auto due = store->due_journeys(500, 3);
+  REQUIRE(due.ok());
+  REQUIRE(due.value().size() == 3);
+  CHECK(due.value()[0].timer->due == 100);
+  CHECK(due.value()[0].id == ids[1]);  // ties in due time go by journey id
+  CHECK(due.value()[1].id == ids[3]);
+  CHECK(due.value()[2].timer->due == 300);
+  CHECK(due.value()[0].user_id == "u1");  // the whole journey comes with its timer
+  CHECK(store->due_journeys(50, 10).value().empty());
+  store->rollback();
+  CHECK(store->pending_timer_count() == 5);
+  CHECK(store->next_timer_due() == 100);
+
+  REQUIRE(store->begin().ok());
+  JourneyRecord rearmed = *store->journey(ids[4]);
+  rearmed.timer = JourneyTimer{50, "w2", 2};
+  REQUIRE(store->update_journey(rearmed).ok());
+  JourneyRecord fired = *store->journey(ids[1]);
+  fired.timer.reset();
+  REQUIRE(store->update_journey(fired).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_timer_count() == 4);
+  REQUIRE(store->begin().ok());
+  auto first = store->due_journeys(50, 10);
+  REQUIRE(first.ok());
+  REQUIRE(first.value().size() == 1);
+  CHECK(first.value()[0].id == ids[4]);
+  CHECK(first.value()[0].timer->node == "w2");
+  store->rollback();
+  CHECK_FALSE(store->journey(ids[1])->timer.has_value());
+}
+
+void event_ids_dedupe_until_pruned(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  CHECK(store->mark_event_seen("e1", 100).value());
+  CHECK_FALSE(store->mark_event_seen("e1", 200).value());
+  CHECK(store->prune_events_seen(150).value() == 1);
+  CHECK(store->mark_event_seen("e1", 300).value());
+  REQUIRE(store->commit().ok());
+  auto other = backend.reopen();  // a second process sees the same set
+  REQUIRE(other->begin().ok());
+  CHECK_FALSE(other->mark_event_seen("e1", 400).value());
+  REQUIRE(other->commit().ok());
+}
+
+void outbox_keys_unique_attempts_tracked(StoreBackend& backend) {
+  auto store = backend.fresh();
+  DeliveryRecord d = delivery_of("1:mail:1", "u1");
+  REQUIRE(store->begin().ok());
+  CHECK(store->insert_delivery(d).value());
+  CHECK_FALSE(store->insert_delivery(d).value());
+  DeliveryRecord later = delivery_of("1:mail:2", "u1");
+  later.channel = "sms";
+  later.next_attempt_at = 12;
+  CHECK(store->insert_delivery(later).value());
+  REQUIRE(store->commit().ok());
+  auto pending = store->pending_deliveries(10, 10);
+  REQUIRE(pending.size() == 1);
+  CHECK(store->pending_deliveries(12, 10).size() == 2);
+  CHECK(store->pending_deliveries_of("sms", 12, 10).size() == 1);
+  CHECK(store->delivery_by_key("1:mail:1")->id == pending[0].id);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_failure(pending[0].id, 1, 20, "503", false, 10).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_deliveries_of("email", 15, 10).empty());
+  CHECK(store->pending_deliveries_of("email", 20, 10).size() == 1);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_failure(pending[0].id, 2, 40, "503", true, 20).ok());
+  REQUIRE(store->mark_sent(store->delivery_by_key("1:mail:2")->id, 21).ok());
+  REQUIRE(store->record_feedback(store->delivery_by_key("1:mail:2")->id, Feedback::kBounced,
+                                 "hard", 22)
+              .ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_deliveries(100, 10).empty());
+  auto dead = store->delivery(pending[0].id);
+  REQUIRE(dead.has_value());
+  CHECK(dead->status == DeliveryStatus::kDead);
+  CHECK(dead->attempts == 2);
+  CHECK(dead->last_error == "503");
+  auto sent = store->delivery_by_key("1:mail:2");
+  CHECK(sent->status == DeliveryStatus::kSent);
+  CHECK(sent->feedback == "bounced hard");
+  CHECK(store->deliveries("u1", "", 10).size() == 2);
+  CHECK(store->deliveries("", "f", 1).size() == 1);
+}
+
+void coupons_once_then_dry(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  CHECK(store->add_coupon_codes("SPRING", {"C-1", "C-2", "C-1"}).value() == 2);
+  CHECK(store->claim_coupon("SPRING", 1, 0).value() == std::optional<std::string>("C-1"));
+  CHECK(store->claim_coupon("SPRING", 2, 0).value() == std::optional<std::string>("C-2"));
+  CHECK_FALSE(store->claim_coupon("SPRING", 3, 0).value().has_value());
+  REQUIRE(store->commit().ok());
+  CHECK(store->coupon_codes_left("SPRING") == 0);
+}
+
+void governance_records(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_consent({"u1", "sms", false, 5, "api"}).ok());
+  REQUIRE(store->put_consent({"u1", "sms", true, 6, "event subscribe"}).ok());  // replaces
+  REQUIRE(store->put_consent({"u1", "*", true, 7, "api"}).ok());
+  DeliveryRecord deferred = delivery_of("1:mail:1", "u1");
+  deferred.status = DeliveryStatus::kDeferred;
+  deferred.next_attempt_at = 50;
+  deferred.release_at = 50;
+  deferred.priority = 10;
+  DeliveryRecord urgent = delivery_of("2:mail:1", "u1");
+  urgent.status = DeliveryStatus::kDeferred;
+  urgent.next_attempt_at = 40;
+  urgent.release_at = 40;
+  urgent.priority = 90;
+  DeliveryRecord suppressed = delivery_of("3:mail:1", "u1");
+  suppressed.status = DeliveryStatus::kSuppressed;
+  suppressed.release_at = 0;
+  REQUIRE(store->insert_delivery(deferred).value());
+  REQUIRE(store->insert_delivery(urgent).value());
+  REQUIRE(store->insert_delivery(suppressed).value());
+  REQUIRE(store->commit().ok());
+  auto consent = store->consent("u1");
+  REQUIRE(consent.size() == 2);
+  CHECK(consent[1].channel == "sms");
+  CHECK(consent[1].subscribed);
+  CHECK(consent[1].reason == "event subscribe");
+  CHECK(store->next_deferred_due() == 40);
+  CHECK(store->released_since("u1", 0).empty());  // deferred and suppressed: not released
+  REQUIRE(store->begin().ok());
+  auto due = store->due_deferred(60, 10);
+  REQUIRE(due.ok());
+  REQUIRE(due.value().size() == 2);
+  CHECK(due.value()[0].key == "2:mail:1");  // by next attempt
+  auto of_user = store->due_deferred_of_user("u1", 60);
+  REQUIRE(of_user.value().size() == 2);
+  CHECK(of_user.value()[0].priority == 90);  // highest priority first
+  REQUIRE(store->set_delivery_verdict(of_user.value()[0].id, DeliveryStatus::kPending, 60, "").ok());
+  REQUIRE(store->set_delivery_verdict(of_user.value()[1].id, DeliveryStatus::kDeferred, 90,
+                                      "cap: 1 per day")
+              .ok());
+  REQUIRE(store->commit().ok());
+  auto released = store->released_since("u1", 0);
+  REQUIRE(released.size() == 1);
+  CHECK(released[0].release_at == 60);
+  CHECK(store->next_deferred_due() == 90);
+  CHECK(store->delivery_by_key("1:mail:1")->last_error == "cap: 1 per day");
+  CHECK(store->pending_deliveries(60, 10).size() == 1);
+}
+
+void counts_nodes_waiting_variants(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  auto a = journey_of(*store, "u1");
+  a.state = Lifecycle::kWaitingTimer;
+  a.timer = JourneyTimer{100, "wait_pay", 1};
+  REQUIRE(store->append_history(a, {{a.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""}}).ok());
+  REQUIRE(store->insert_journey(a).ok());
+  auto b = journey_of(*store, "u2");
+  b.state = Lifecycle::kCompleted;
+  b.node = "done";
+  b.variant = "nudge=a";
+  b.converted_at = 5;
+  REQUIRE(store->append_history(b, {{b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""},
+                                    {b.id, "cart_reminder", 1, "done", "entry", 2, ""}})
+              .ok());
+  REQUIRE(store->insert_journey(b).ok());
+  DeliveryRecord sms = delivery_of("2:sms:1", "u2");
+  sms.flow = "cart_reminder";
+  sms.node = "sms";
+  sms.channel = "sms";
+  REQUIRE(store->insert_delivery(sms).value());
+  REQUIRE(store->commit().ok());
+  const FlowCounts c = store->counts("cart_reminder");
+  CHECK(c.journeys == 2);
+  CHECK(c.live == 1);
+  CHECK(c.conversions == 1);
+  std::map<std::string, NodeCount> nodes;
+  for (const auto& n : c.nodes) nodes[n.node] = n;
+  CHECK(nodes["wait_pay"].entered == 2);
+  CHECK(nodes["wait_pay"].waiting == 1);
+  CHECK(nodes["done"].exited == 1);
+  REQUIRE(c.variants.size() == 1);
+  CHECK(c.variants[0].node == "nudge");
+  CHECK(c.variants[0].variant == "a");
+  CHECK(c.variants[0].conversions == 1);
+  REQUIRE(c.messages.size() == 1);
+  CHECK(c.messages[0].created == 1);
+  const FlowTotals t = store->totals("cart_reminder");
+  CHECK(t.journeys == 2);
+  CHECK(t.waiting == 1);
+  CHECK(store->pending_timer_count() == 1);
+}
+
+// Ids are the store's: two processes on the same data never hand out one id
+// twice, and a restart never reuses a committed one.
+void journey_ids_unique_across_processes(StoreBackend& backend) {
+  auto first = backend.fresh();
+  auto second = backend.reopen();
+  std::vector<int64_t> seen;
+  for (int round = 0; round < 3; ++round) {
+    for (Store* store : {first.get(), second.get()}) {
+      REQUIRE(store->begin().ok());
+      JourneyRecord j = journey_of(*store, "u" + std::to_string(seen.size()));
+      seen.push_back(j.id);
+      REQUIRE(store->insert_journey(j).ok());
+      REQUIRE(store->commit().ok());
+    }
+  }
+  std::sort(seen.begin(), seen.end());
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+  auto restarted = backend.reopen();
+  REQUIRE(restarted->begin().ok());
+  CHECK(restarted->new_journey_id().value() > seen.back());
+  restarted->rollback();
+}
+
+// What a process may cache is re-read when another one wrote: a journey a
+// second process started is found by the first (no stale journey filter).
+void another_writers_journeys_are_found(StoreBackend& backend) {
+  auto first = backend.fresh();
+  REQUIRE(first->begin().ok());
+  CHECK(first->journeys_of("late", "cart_reminder").empty());
+  REQUIRE(first->commit().ok());
+  auto second = backend.reopen();
+  REQUIRE(second->begin().ok());
+  REQUIRE(second->insert_journey(journey_of(*second, "late")).ok());
+  REQUIRE(second->commit().ok());
+  REQUIRE(first->begin().ok());
+  REQUIRE(first->lock_user("late").ok());
+  CHECK(first->journeys_of("late", "cart_reminder").size() == 1);
+  REQUIRE(first->commit().ok());
+}
+
+void meta_value_first_one_wins(StoreBackend& backend) {
+  auto first = backend.fresh();
+  REQUIRE(first->begin().ok());
+  CHECK(first->meta_value("journey_id_key", "aaa").value() == "aaa");
+  REQUIRE(first->commit().ok());
+  auto second = backend.reopen();
+  REQUIRE(second->begin().ok());
+  CHECK(second->meta_value("journey_id_key", "bbb").value() == "aaa");
+  REQUIRE(second->commit().ok());
+}
+
+
+// Lifecycle: who deployed a version, a flow's state (the newest record wins),
+// and a paused flow's timers held back from due_journeys and next_timer_due.
+void flow_states_hold_paused_timers(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->add_flow_version({"cart_reminder", 1, "src", 1, "ana"}).ok());
+  JourneyRecord j = journey_of(*store, "u1");
+  j.timer = JourneyTimer{100, "wait_pay", 1};
+  REQUIRE(store->insert_journey(j).ok());
+  REQUIRE(store->set_flow_state({"cart_reminder", "paused", 5, "ana", "typo"}).ok());
+  REQUIRE(store->commit().ok());
+  auto reopened = backend.reopen();
+  REQUIRE(reopened->flow_versions().size() == 1);
+  CHECK(reopened->flow_versions()[0].author == "ana");
+  auto states = reopened->flow_states();
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].state == "paused");
+  CHECK(states[0].by == "ana");
+  CHECK(states[0].reason == "typo");
+  CHECK_FALSE(reopened->next_timer_due().has_value());
+  REQUIRE(reopened->begin().ok());
+  CHECK(reopened->due_journeys(1000, 10).value().empty());
+  REQUIRE(reopened->set_flow_state({"cart_reminder", "active", 9, "bo", ""}).ok());
+  REQUIRE(reopened->commit().ok());
+  states = reopened->flow_states();
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].state == "active");
+  CHECK(states[0].at == 9);
+  CHECK(reopened->next_timer_due() == 100);
+  REQUIRE(reopened->begin().ok());
+  CHECK(reopened->due_journeys(1000, 10).value().size() == 1);
+  reopened->rollback();
+}
+
+// The bounded window of live journeys that stop, resume and migration walk,
+// and a migration's new version written by update_journey.
+void live_journeys_in_windows(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  std::vector<int64_t> live;
+  for (int i = 0; i < 5; ++i) {
+    JourneyRecord j = journey_of(*store, "u" + std::to_string(i));
+    if (i % 2 == 1) {
+      j.state = Lifecycle::kCompleted;
+      j.ended_at = 3;
+    } else {
+      live.push_back(j.id);
+    }
+    REQUIRE(store->insert_journey(j).ok());
+  }
+  REQUIRE(store->commit().ok());
+  auto first = store->live_journeys("cart_reminder", 0, 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].id == live[0]);
+  CHECK(first[1].id == live[1]);
+  auto rest = store->live_journeys("cart_reminder", first[1].id, 2);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].id == live[2]);
+  CHECK(store->live_journeys("other", 0, 10).empty());
+  REQUIRE(store->begin().ok());
+  JourneyRecord moved = rest[0];
+  moved.version = 2;
+  REQUIRE(store->update_journey(moved).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(backend.reopen()->journey(moved.id)->version == 2);
+}
+
+// Identity: a merge gives the user the visitor's journeys, their deliveries,
+// the consent the user has none of, and the ids merged into the visitor; a
+// process that cached before the merge sees it (no stale filter).
+void merge_moves_what_the_visitor_held(StoreBackend& backend) {
+  auto watcher = backend.fresh();
+  REQUIRE(watcher->begin().ok());
+  CHECK_FALSE(watcher->merged_into("anon").has_value());
+  REQUIRE(watcher->commit().ok());
+  auto store = backend.reopen();
+  REQUIRE(store->begin().ok());
+  JourneyRecord j = journey_of(*store, "anon");
+  REQUIRE(store->insert_journey(j).ok());
+  DeliveryRecord d = delivery_of(std::to_string(j.id) + ":mail:1", "anon");
+  d.journey_id = j.id;
+  REQUIRE(store->insert_delivery(d).value());
+  REQUIRE(store->put_consent({"anon", "sms", false, 2, "api"}).ok());
+  REQUIRE(store->put_consent({"anon", "email", false, 2, "api"}).ok());
+  REQUIRE(store->put_consent({"known", "email", true, 3, "api"}).ok());
+  REQUIRE(store->put_profile("anon", R"({"a":1})", 2).ok());
+  REQUIRE(store->merge_user("older", "anon", 3).ok());  // an id merged into the visitor first
+  REQUIRE(store->commit().ok());
+
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->lock_user("anon").ok());
+  REQUIRE(store->lock_user("known").ok());
+  REQUIRE(store->merge_user("anon", "known", 4).ok());
+  REQUIRE(store->commit().ok());
+
+  CHECK(store->journeys_of("anon", "").empty());
+  REQUIRE(store->journeys_of("known", "cart_reminder").size() == 1);
+  auto deliveries = store->deliveries("known", "", 10);
+  REQUIRE(deliveries.size() == 1);
+  CHECK(deliveries[0].key == d.key);
+  std::map<std::string, bool> consent;
+  for (const ConsentRecord& c : store->consent("known")) consent[c.channel] = c.subscribed;
+  CHECK(consent == std::map<std::string, bool>{{"email", true}, {"sms", false}});
+  CHECK(store->consent("anon").empty());
+  CHECK_FALSE(store->profile("anon").has_value());
+  CHECK(store->merged_into("anon") == std::optional<std::string>("known"));
+  CHECK(store->merged_into("older") == std::optional<std::string>("known"));
+  CHECK(store->merged_ids("known") == std::vector<std::string>{"older", "anon"});
+  REQUIRE(watcher->begin().ok());
+  CHECK(watcher->merged_into("anon") == std::optional<std::string>("known"));
+  CHECK(watcher->journeys_of("known", "cart_reminder").size() == 1);
+  REQUIRE(watcher->commit().ok());
+}
+
+// Erasure: the user's journeys and deliveries keep nodes, states and counts
+// under an id naming nobody; what they said about the user is gone.
+void erase_keeps_counts_not_the_user(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  JourneyRecord j = journey_of(*store, "zoe");
+  REQUIRE(store->append_history(j, {{j.id, "cart_reminder", 0, "wait_pay", "entry", 5,
+                                     "user.name=Zo\xc3\xab Quill-erasure"}})
+              .ok());
+  REQUIRE(store->insert_journey(j).ok());
+  DeliveryRecord pending = delivery_of(std::to_string(j.id) + ":mail:1", "zoe");
+  pending.journey_id = j.id;
+  pending.to = "zoe@example.com";
+  pending.body = "Hi Zoë";
+  DeliveryRecord sent = pending;
+  sent.key = std::to_string(j.id) + ":mail:2";
+  REQUIRE(store->insert_delivery(pending).value());
+  REQUIRE(store->insert_delivery(sent).value());
+  REQUIRE(store->put_profile("zoe", R"({"name":"Zoë"})", 2).ok());
+  REQUIRE(store->put_consent({"zoe", "sms", false, 2, "api"}).ok());
+  REQUIRE(store->merge_user("zoe-anon", "zoe", 3).ok());
+  REQUIRE(store->commit().ok());
+  const int64_t sent_id = store->delivery_by_key(sent.key)->id;
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->mark_sent(sent_id, 20).ok());
+  REQUIRE(store->record_failure(sent_id, 1, 30, "zoe@example.com refused", false, 20).ok());
+  REQUIRE(store->mark_sent(sent_id, 31).ok());
+  REQUIRE(store->commit().ok());
+
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->lock_user("zoe").ok());
+  auto erased = store->erase_user("zoe", "erased-1");
+  REQUIRE(erased.ok());
+  CHECK(erased.value() == 2);
+  REQUIRE(store->commit().ok());
+
+  auto reopened = backend.reopen();
+  CHECK(reopened->journeys_of("zoe", "").empty());
+  auto kept = reopened->journeys_of("erased-1", "");
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].node == "wait_pay");
+  CHECK(kept[0].trigger_event.find("total") == std::string::npos);
+  auto steps = reopened->steps(kept[0].id);
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].node == "wait_pay");
+  CHECK(steps[0].reason.empty());
+  auto after = reopened->delivery_by_key(pending.key);
+  REQUIRE(after.has_value());
+  CHECK(after->status == DeliveryStatus::kSuppressed);
+  CHECK(after->last_error == "erased");
+  CHECK(after->to.empty());
+  CHECK(after->body.empty());
+  auto sent_after = reopened->delivery(sent_id);
+  CHECK(sent_after->status == DeliveryStatus::kSent);
+  CHECK(sent_after->to.empty());
+  CHECK(sent_after->user_id == "erased-1");
+  CHECK_FALSE(reopened->profile("zoe").has_value());
+  CHECK(reopened->consent("zoe").empty());
+  CHECK_FALSE(reopened->merged_into("zoe-anon").has_value());
+  CHECK(reopened->totals("cart_reminder").journeys == 1);
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks() {
+  static const std::vector<std::pair<std::string, ConformanceCheck>> kChecks = {
+      {"a committed transaction survives reopening; a rolled back one leaves nothing",
+       commit_survives_rollback_leaves_nothing},
+      {"a failed call fails the commit, and the store is usable after",
+       a_failed_call_fails_the_commit},
+      {"a transaction reads its own writes; a reader sees committed state only",
+       reads_own_writes_reader_sees_committed},
+      {"a journey's history reads back one step per node, in order", history_reads_back_in_order},
+      {"a long history moves out of the journey row and reads back whole",
+       long_history_moves_out_whole},
+      {"due timers come back in (due, id) order, bounded by the window",
+       due_timers_in_order_and_bounded},
+      {"event ids dedupe until pruned, across processes", event_ids_dedupe_until_pruned},
+      {"delivery keys are unique and the outbox tracks attempts and feedback",
+       outbox_keys_unique_attempts_tracked},
+      {"coupon pools hand out each code once, then run dry", coupons_once_then_dry},
+      {"consent, deferral order, verdicts and released messages", governance_records},
+      {"counts aggregate nodes, waiting journeys, variants and messages",
+       counts_nodes_waiting_variants},
+      {"journey ids are unique across processes and restarts", journey_ids_unique_across_processes},
+      {"a journey another process started is found", another_writers_journeys_are_found},
+      {"a stored setting keeps the first value", meta_value_first_one_wins},
+      {"flow states: authors kept, a paused flow's timers held", flow_states_hold_paused_timers},
+      {"live journeys come in id windows; a migration's version is written",
+       live_journeys_in_windows},
+      {"a merge moves the visitor's journeys, deliveries, consent and ids",
+       merge_moves_what_the_visitor_held},
+      {"erasure keeps counts and forgets the user", erase_keeps_counts_not_the_user},
+  };
+  return kChecks;
+}
+
+}  // namespace trellis::testing
