@@ -562,14 +562,18 @@ SqliteStore::Counted SqliteStore::counted_of(const JourneyRecord& j) {
 }
 
 void SqliteStore::count(const Counted& c, int64_t sign) {
-  CountChange& change = count_changes_[CountKey{c.flow, c.node, c.state}];
+  // Found without copying the names; a key is made once per (flow, node,
+  // state) a transaction changes.
+  auto it = count_changes_.find(std::tie(c.flow, c.node, c.state));
+  if (it == count_changes_.end())
+    it = count_changes_.emplace(CountKey{c.flow, c.node, c.state}, CountChange{}).first;
+  CountChange& change = it->second;
   change.journeys += sign;
   change.conversions += c.converted ? sign : 0;
   change.timers += c.timer ? sign : 0;
 }
 
 void SqliteStore::count_update(const JourneyRecord& j) {
-  Counted now = counted_of(j);
   auto known = counted_.find(j.id);
   if (known == counted_.end()) {
     Use u(counted_as_);
@@ -581,9 +585,10 @@ void SqliteStore::count_update(const JourneyRecord& j) {
                 .first;
   }
   Counted& before = known->second;
-  if (before.state == now.state && before.converted == now.converted &&
-      before.timer == now.timer && before.node == now.node && before.flow == now.flow)
+  if (before.state == static_cast<int>(j.state) && before.converted == j.converted_at.has_value() &&
+      before.timer == j.timer.has_value() && before.node == j.node && before.flow == j.flow)
     return;  // most wakes re-arm a timer on the same node: nothing moves
+  Counted now = counted_of(j);
   count(before, -1);
   count(now, +1);
   before = std::move(now);

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -167,7 +168,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
-  std::map<CountKey, CountChange> count_changes_;       // not yet written to journey_counts
+  std::map<CountKey, CountChange, std::less<>> count_changes_;       // not yet written to journey_counts
   std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
   std::string sweep_from_;        // where the next prune of events_seen starts
   int64_t seen_since_prune_ = 0;  // ids marked since the previous prune
