@@ -337,6 +337,11 @@ class Store : public StoreReader {
   // Records an event id as seen. False when it was seen before (a duplicate).
   virtual Result<bool> mark_event_seen(const std::string& event_id, TimeMs at) = 0;
   // Forgets ids seen before `before` (bounded dedupe retention). Returns how many.
+  // A store may forget in bounded sweeps rather than all at once, so a call
+  // need not reach every old id: the contract is only that an id seen within
+  // the retention is never forgotten and an old one is forgotten eventually
+  // (SQLite sweeps a range of ids per call and forgets within about two
+  // retention periods: runtime/sqlite/SCHEMA.md).
   virtual Result<int64_t> prune_events_seen(TimeMs before) = 0;
 
   // A new journey id (see Ids above). The writer takes the id before the
