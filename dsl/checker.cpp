@@ -9,6 +9,7 @@
 
 #include "dsl/expr_types.h"
 #include "dsl/node_schema.h"
+#include "dsl/ir/node_table.h"
 #include "dsl/ir/suggest.h"
 #include "nodes/local_time.h"
 #include "nodes/webhook_target.h"
@@ -60,6 +61,8 @@ void for_each_path(const ir::Expr& expr, const std::function<void(const ir::Path
   if (expr.op == ir::ExprOp::kPath) visit(expr.path);
   for (const ir::Expr& operand : expr.operands) for_each_path(operand, visit);
 }
+
+std::string edge_field(const ir::Edge& edge);
 
 // What data can exist when a journey enters a node, over all paths from start.
 struct NodeFacts {
@@ -133,6 +136,9 @@ class Checker {
                   const std::string& field);
   void check_webhook(const ir::Node& node, const ir::WebhookNode& webhook);
   void check_ab(const ir::Node& node, const ir::AbNode& ab);
+  // A generic kind's rules, from its table row's widgets (docs/node-kinds.md).
+  void check_generic(const ir::Node& node, const ir::GenericNode& generic);
+  void check_generic_expressions(const ir::Node& node, const ir::GenericNode& generic);
   void check_edges(const ir::Node& node);
 
   // Successor node indices, with the edge that leads there.
@@ -271,10 +277,21 @@ void Checker::check_node(const ir::Node& node) {
   }
   if (auto* webhook = node.as<ir::WebhookNode>()) check_webhook(node, *webhook);
   if (auto* ab = node.as<ir::AbNode>()) check_ab(node, *ab);
+  if (auto* generic = node.as<ir::GenericNode>()) check_generic(node, *generic);
   check_edges(node);
 }
 
 bool Checker::has_field(const ir::Node& node, std::string_view field) const {
+  if (auto* generic = node.as<ir::GenericNode>()) {
+    const ir::GenericField* set = generic->find(field);
+    if (set == nullptr) return false;
+    if (auto* name = std::get_if<ir::Name>(&set->value)) return !name->empty();
+    if (auto* branches = std::get_if<std::vector<ir::Branch>>(&set->value)) return !branches->empty();
+    if (auto* entries = std::get_if<std::vector<ir::NamedExpression>>(&set->value)) {
+      return !entries->empty();
+    }
+    return true;
+  }
   if (auto* segment = node.as<ir::SegmentNode>()) {
     if (field == "match") return segment->match.has_value();
     if (field == "yes") return !segment->yes.empty();
@@ -500,11 +517,110 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
   }
 }
 
+// The field an edge's target is written in: "next", "variants.a.next", "branches.0.next".
+std::string edge_field(const ir::Edge& edge) {
+  if (edge.kind == ir::EdgeKind::kVariant) return "variants." + edge.label + ".next";
+  if (edge.kind == ir::EdgeKind::kBranch) {
+    return std::string(ir::edge_kind_field(edge.kind)) + "." + std::to_string(edge.index) + ".next";
+  }
+  return edge.label;
+}
+
 void Checker::check_edges(const ir::Node& node) {
   for (const ir::Edge& edge : ir::edges_of(node)) {
-    std::string field =
-        edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next" : edge.label;
-    check_target(*edge.target, field, &node);
+    if (edge.kind == ir::EdgeKind::kBranch && edge.target->empty()) {
+      error("missing_field", node.span,
+            std::string(ir::node_kind_name(node.kind())) + " node " + quoted(node.id) +
+                ": the branch '" + edge.label + "' needs a 'next'",
+            node.id, edge_field(edge));
+      continue;
+    }
+    check_target(*edge.target, edge_field(edge), &node);
+  }
+}
+
+void Checker::check_generic(const ir::Node& node, const ir::GenericNode& generic) {
+  const ir::KindSchema& schema = ir::schema_for(node.kind());
+  std::string kind = schema.name + " node " + quoted(node.id);
+  // Fields sharing a one-of group: at least one of them.
+  std::map<std::string, std::vector<std::string>> groups;
+  for (const ir::FieldSchema& field : schema.fields) {
+    if (!field.one_of.empty()) groups[field.one_of].push_back(field.name);
+  }
+  for (const auto& [group, names] : groups) {
+    bool any = std::any_of(names.begin(), names.end(),
+                           [&](const std::string& name) { return has_field(node, name); });
+    if (any) continue;
+    std::string list;
+    for (const std::string& name : names) list += (list.empty() ? "" : " or ") + quoted(name);
+    error("missing_one_of", node.span, kind + " needs " + list, node.id, names.front());
+  }
+  // A trait is written once per node: by one mapping, once.
+  std::map<std::string, std::string> written;  // trait -> field
+  for (const ir::GenericField& field : generic.fields) {
+    auto* entries = std::get_if<std::vector<ir::NamedExpression>>(&field.value);
+    if (entries == nullptr) continue;
+    for (const ir::NamedExpression& entry : *entries) {
+      const std::string& trait = entry.name.value;
+      if (!valid_identifier(trait) || trait.find('-') != std::string::npos) {
+        error("bad_trait_name", at_or(entry.name.span, field.span),
+              "trait " + quoted(trait) + " of " + kind +
+                  " must start with a letter or '_' and hold only letters, digits or '_'",
+              node.id, field.name);
+        continue;
+      }
+      auto [first, inserted] = written.emplace(trait, field.name);
+      if (!inserted) {
+        error("trait_twice", at_or(entry.name.span, field.span),
+              kind + " writes trait " + quoted(trait) + " twice (in " + quoted(first->second) +
+                  " and " + quoted(field.name) + "): keep one",
+              node.id, field.name);
+      }
+    }
+  }
+}
+
+// Expression fields are checked as any expression; a branch's `when` must be
+// a condition and a number to add must be a number, when the type is known.
+void Checker::check_generic_expressions(const ir::Node& node, const ir::GenericNode& generic) {
+  for (const ir::FieldSchema& schema : ir::schema_for(node.kind()).fields) {
+    const ir::GenericField* field = generic.find(schema.name);
+    if (field == nullptr) continue;
+    const std::string& name = schema.name;
+    if (auto* e = std::get_if<ir::Expression>(&field->value)) check_expression(*e, &node, name);
+    if (auto* t = std::get_if<ir::Template>(&field->value)) check_template(*t, node, name);
+    if (auto* branches = std::get_if<std::vector<ir::Branch>>(&field->value)) {
+      for (size_t i = 0; i < branches->size(); ++i) {
+        const ir::Branch& branch = (*branches)[i];
+        std::string at = name + "." + std::to_string(i) + ".when";
+        check_expression(branch.when, &node, at);
+        if (!branch.when || !branch.when->tree) continue;
+        StaticType type = infer_type(*branch.when->tree);
+        if (type != StaticType::kUnknown && type != StaticType::kBool) {
+          error("not_a_condition", branch.when->span,
+                "the condition of branch " + std::to_string(i + 1) + " of " + quoted(node.id) +
+                    " is always " + std::string(static_type_name(type)) +
+                    ", not true or false: compare it, as in user.orders > 3",
+                node.id, at);
+        }
+      }
+    }
+    if (auto* entries = std::get_if<std::vector<ir::NamedExpression>>(&field->value)) {
+      for (const ir::NamedExpression& entry : *entries) {
+        std::string at = name + "." + entry.name.value;
+        check_expression(entry.value, &node, at);
+        // A field named `increment` adds: its values must be numbers.
+        if (name != "increment" || !entry.value || !entry.value->tree) continue;
+        StaticType type = infer_type(*entry.value->tree);
+        if (type != StaticType::kUnknown && type != StaticType::kNumber) {
+          error("not_a_number", entry.value->span,
+                "'increment' of " + quoted(node.id) + " adds numbers, but " +
+                    quoted(entry.name.value) + " is given " +
+                    std::string(static_type_name(type)),
+                node.id, at);
+        }
+      }
+    }
   }
 }
 
@@ -645,8 +761,7 @@ void Checker::report_loop(const std::vector<size_t>& members) {
   // Point at the edge leaving the first node, where the user reads the loop.
   const ir::Edge& edge = path.size() > 1 ? came_from.at(path[1]).second : *closing;
   const ir::Node& node = flow_.nodes[first];
-  std::string field =
-      edge.kind == ir::EdgeKind::kVariant ? "variants." + edge.label + ".next" : edge.label;
+  std::string field = edge_field(edge);
   error("loop_without_wait", at_or(edge.target->span, node.span),
         "loop with no wait node: " + cycle + " would run for ever; add a wait node to the loop",
         node.id, field);
@@ -673,6 +788,7 @@ void Checker::check_expressions() {
       check_template(webhook->url, node, "url");
       check_template(webhook->body, node, "body");
     }
+    if (auto* generic = node.as<ir::GenericNode>()) check_generic_expressions(node, *generic);
   }
 }
 

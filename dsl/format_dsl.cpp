@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dsl/format_util.h"
+#include "dsl/ir/node_table.h"
 #include "dsl/ir/quoted.h"
 
 namespace trellis::dsl {
@@ -213,6 +214,50 @@ class DslPrinter : private CommentedPrinter {
     }
   }
   void fields(const ir::ExitNode&) {}
+
+  // A generic kind's fields in its table row's order, each by its shape:
+  // `name -> node`, `name <expression>`, `name "text"`, `name 72h`,
+  // `name { trait: <expression>, ... }`, and a branch per line `when <expression> -> node`.
+  void fields(const ir::GenericNode& n) {
+    for (const ir::FieldSchema& field : ir::schema_for(static_cast<ir::NodeKind>(n.kind)).fields) {
+      const ir::GenericField* set = n.find(field.name);
+      if (!set) continue;
+      if (field.widget == ir::Widget::kTarget) {
+        arrow(field.name, std::get<ir::Name>(set->value));
+        continue;
+      }
+      std::visit([&](const auto& value) { generic(field.name, value); }, set->value);
+    }
+  }
+  void generic(const std::string& key, const ir::Name& name) {
+    if (!name.empty()) raw(2, key + " " + dsl_name(name.value), key);
+  }
+  void generic(const std::string& key, const ir::Expression& e) { raw(2, key + " " + e.source, key); }
+  void generic(const std::string& key, const ir::Template& t) {
+    raw(2, key + " " + dsl_string(t.source), key);
+  }
+  void generic(const std::string& key, const ir::Duration& d) {
+    raw(2, key + " " + dsl_duration(d), key);
+  }
+  void generic(const std::string& key, const std::vector<ir::Branch>& branches) {
+    bool first = true;
+    for (const ir::Branch& branch : branches) {
+      std::string line = "when " + (branch.when ? branch.when->source : std::string("false"));
+      if (!branch.next.empty()) line += " -> " + dsl_name(branch.next.value);
+      // The field's comments (above, end of line) go with its first line.
+      if (first) raw(2, line, key);
+      else out_ << "  " << line << "\n";
+      first = false;
+    }
+  }
+  void generic(const std::string& key, const std::vector<ir::NamedExpression>& entries) {
+    std::string line;
+    for (const ir::NamedExpression& entry : entries) {
+      line += (line.empty() ? "" : ", ") + dsl_name(entry.name.value) + ": " +
+              (entry.value ? entry.value->source : std::string("null"));
+    }
+    raw(2, key + " { " + line + (line.empty() ? "}" : " }"), key);
+  }
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "dsl/format_util.h"
+#include "dsl/ir/node_table.h"
 #include "dsl/ir/quoted.h"
 
 namespace trellis::dsl {
@@ -232,6 +233,44 @@ class YamlPrinter : private CommentedPrinter {
     }
   }
   void fields(const ir::ExitNode&) {}
+
+  // A generic kind's fields in its table row's order, each by its shape.
+  void fields(const ir::GenericNode& n) {
+    for (const ir::FieldSchema& field : ir::schema_for(static_cast<ir::NodeKind>(n.kind)).fields) {
+      if (const ir::GenericField* set = n.find(field.name)) {
+        std::visit([&](const auto& value) { generic(field.name, value); }, set->value);
+      }
+    }
+  }
+  void generic(const std::string& key, const ir::Name& name) { target(4, key, name); }
+  void generic(const std::string& key, const ir::Expression& e) {
+    lead(4, key);
+    raw(4, key + ": " + expression_scalar(e.source), key);
+  }
+  void generic(const std::string& key, const ir::Template& t) { line(4, key, t.source); }
+  void generic(const std::string& key, const ir::Duration& d) { line(4, key, duration_text(d)); }
+  void generic(const std::string& key, const std::vector<ir::Branch>& branches) {
+    lead(4, key);
+    raw(4, key + (branches.empty() ? ": []" : ":"), key);
+    for (const ir::Branch& branch : branches) {
+      std::string item = "- { when: " + flow_scalar(branch.when ? branch.when->source : "");
+      if (!branch.next.empty()) item += ", next: " + flow_scalar(branch.next.value);
+      raw(6, item + " }");
+    }
+  }
+  void generic(const std::string& key, const std::vector<ir::NamedExpression>& entries) {
+    lead(4, key);
+    raw(4, key + (entries.empty() ? ": {}" : ":"), key);
+    for (const ir::NamedExpression& entry : entries) {
+      raw(6, yaml_scalar(entry.name.value) + ": " +
+                 expression_scalar(entry.value ? entry.value->source : ""));
+    }
+  }
+  // A number stays plain (`orders: 1`); any other expression is a string.
+  static std::string expression_scalar(const std::string& source) {
+    static const std::regex kPlainNumber(R"(^-?[0-9]+(\.[0-9]+)?$)");
+    return std::regex_match(source, kPlainNumber) ? source : yaml_scalar(source);
+  }
 };
 
 }  // namespace

@@ -54,6 +54,7 @@ std::string summary(const ir::Node& node) {
     return "webhook " + shorten(webhook->url ? webhook->url->source : "");
   }
   if (node.as<ir::AbNode>()) return "A/B split";
+  if (node.as<ir::GenericNode>()) return std::string(ir::node_kind_name(node.kind()));
   return "exit";
 }
 

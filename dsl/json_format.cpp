@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dsl/format_util.h"
+#include "dsl/ir/node_table.h"
 #include "dsl/plain_words.h"
 #include "dsl/parse.h"
 #include "nodes/local_time.h"
@@ -95,6 +96,36 @@ struct BodyToJson {
     out["variants"] = std::move(variants);
   }
   void operator()(const ir::ExitNode&) const {}
+  // A generic kind's fields by shape: branches as [{when, next}], a mapping of
+  // expressions as an object (its keys come back sorted), the rest as strings.
+  void operator()(const ir::GenericNode& n) const {
+    for (const ir::GenericField& field : n.fields) {
+      std::visit([&](const auto& value) { put(field.name, value); }, field.value);
+    }
+  }
+  void put(const std::string& key, const ir::Name& name) const {
+    if (!name.empty()) out[key] = name.value;
+  }
+  void put(const std::string& key, const ir::Expression& e) const { out[key] = e.source; }
+  void put(const std::string& key, const ir::Template& t) const { out[key] = t.source; }
+  void put(const std::string& key, const ir::Duration& d) const { out[key] = duration_text(d); }
+  void put(const std::string& key, const std::vector<ir::Branch>& branches) const {
+    json list = json::array();
+    for (const ir::Branch& branch : branches) {
+      json item = json::object();
+      if (branch.when) item["when"] = branch.when->source;
+      if (!branch.next.empty()) item["next"] = branch.next.value;
+      list.push_back(std::move(item));
+    }
+    out[key] = std::move(list);
+  }
+  void put(const std::string& key, const std::vector<ir::NamedExpression>& entries) const {
+    json map = json::object();
+    for (const ir::NamedExpression& entry : entries) {
+      map[entry.name.value] = entry.value ? entry.value->source : std::string();
+    }
+    out[key] = std::move(map);
+  }
 };
 
 json node_to_json(const ir::Node& node, const JsonOptions& options) {
@@ -344,7 +375,69 @@ class Reader {
       case ir::NodeKind::kExit:
         return ir::ExitNode{};
     }
-    return ir::ExitNode{};
+    return generic(in, kind);
+  }
+
+  // A generic kind's fields, each read by its widget in the table of kinds.
+  ir::GenericNode generic(const json& in, ir::NodeKind kind) {
+    ir::GenericNode node{static_cast<int>(kind), {}};
+    for (const ir::FieldSchema& field : ir::schema_for(kind).fields) {
+      const char* key = field.name.c_str();
+      if (!has(in, key)) continue;
+      switch (field.widget) {
+        case ir::Widget::kExpression:
+          if (auto e = expression(in, key)) node.set(field.name, {}, *e);
+          break;
+        case ir::Widget::kTemplate:
+          if (auto t = text(in, key)) node.set(field.name, {}, *t);
+          break;
+        case ir::Widget::kDuration:
+          if (auto d = duration(string(in, key), key)) node.set(field.name, {}, *d);
+          break;
+        case ir::Widget::kBranches:
+          node.set(field.name, {}, branches(in, key));
+          break;
+        case ir::Widget::kExpressions:
+          node.set(field.name, {}, named_expressions(in, key));
+          break;
+        default:
+          node.set(field.name, {}, ir::Name{string(in, key), {}});
+      }
+    }
+    return node;
+  }
+
+  std::vector<ir::Branch> branches(const json& in, const char* key) {
+    std::vector<ir::Branch> out;
+    auto* list = member(in, key, json::value_t::array, "an array of {when, next}");
+    if (!list) return out;
+    for (const json& item : *list) {
+      if (!item.is_object()) {
+        error(std::string("each item of '") + key + "' must be an object {when, next}", key);
+        continue;
+      }
+      ir::Branch branch;
+      branch.when = expression(item, "when");
+      branch.next = target(item, "next");
+      out.push_back(std::move(branch));
+    }
+    return out;
+  }
+
+  std::vector<ir::NamedExpression> named_expressions(const json& in, const char* key) {
+    std::vector<ir::NamedExpression> out;
+    auto* map = member(in, key, json::value_t::object, "an object of names to expressions");
+    if (!map) return out;
+    for (const auto& [name, value] : map->items()) {
+      ir::NamedExpression entry{ir::Name{name, {}}, std::nullopt};
+      // A number or a boolean is an expression as well: {"orders": 1}.
+      std::string source = value.is_string() ? value.get<std::string>() : value.dump();
+      entry.value = labelled(key, [&](ir::Diagnostics& d) {
+        return parse_expression(source, {}, file_, d);
+      });
+      out.push_back(std::move(entry));
+    }
+    return out;
   }
 
   ir::WaitNode wait(const json& in) {

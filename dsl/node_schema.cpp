@@ -32,6 +32,10 @@ FieldType field_type(ir::Widget widget) {
       return FieldType::kTimeOfDay;
     case ir::Widget::kWeekdays:
       return FieldType::kWeekdays;
+    case ir::Widget::kBranches:
+      return FieldType::kBranches;
+    case ir::Widget::kExpressions:
+      return FieldType::kExpressionMap;
   }
   return FieldType::kText;
 }
@@ -118,6 +122,14 @@ const std::vector<FieldSpec>& event_filter_fields() {
   return kFields;
 }
 
+const std::vector<FieldSpec>& branch_fields() {
+  static const std::vector<FieldSpec> kFields = {
+      {"when", FieldType::kExpression, kRequired, "the condition of this branch"},
+      {"next", FieldType::kTarget, kRequired, "node when the condition holds"},
+  };
+  return kFields;
+}
+
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name) {
   for (const FieldSpec& field : fields) {
     if (field.name == name) return &field;
@@ -165,6 +177,10 @@ std::string_view field_type_name(FieldType type) {
       return "time_of_day";
     case FieldType::kWeekdays:
       return "weekdays";
+    case FieldType::kBranches:
+      return "branches";
+    case FieldType::kExpressionMap:
+      return "expression_map";
   }
   return "text";
 }

@@ -34,6 +34,8 @@ enum class FieldType {
   kNodeType,  // one of the node kinds
   kTimeOfDay,  // "HH:MM", a wall-clock time in the user's time zone
   kWeekdays,   // one weekday or a list of them: mon .. sun
+  kBranches,       // [{when: expression, next: node}, ...]
+  kExpressionMap,  // {name: expression, ...}
 };
 
 enum class Requirement {
@@ -66,6 +68,7 @@ const std::vector<FieldSpec>& trigger_fields();
 const std::vector<FieldSpec>& generate_fields();
 const std::vector<FieldSpec>& variant_fields();
 const std::vector<FieldSpec>& event_filter_fields();
+const std::vector<FieldSpec>& branch_fields();  // one item of a list of branches
 
 // nullptr when `fields` has no key `name`.
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name);

@@ -123,6 +123,11 @@ const std::vector<PlainWords>& plain_words() {
       {"in_needs_list", "'in' needs a list or a text on its right."},
       {"in_list_never", "The list holds no value of this kind, so this is never true."},
       {"arithmetic_on_text", "Sums work on numbers, durations and times, not on text."},
+      {"missing_one_of", "Fill in at least one of the settings of {node}."},
+      {"bad_trait_name", "Name each profile detail {node} writes with letters, digits or '_', starting with a letter."},
+      {"trait_twice", "{node} writes the same profile detail twice: keep one."},
+      {"not_a_condition", "Each branch of {node} needs a condition that is true or false, such as user.orders > 3."},
+      {"not_a_number", "{node} adds numbers to the profile: give a number to add."},
   };
   return kWords;
 }

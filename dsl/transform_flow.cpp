@@ -247,16 +247,17 @@ class FlowTransformer {
           node, field);
   }
 
-  ir::Template text(antlr4::tree::TerminalNode* string) {
-    ir::SourceSpan span = map_.token(string->getSymbol());
-    std::string source = decode(string->getSymbol());
+  ir::Template text(antlr4::tree::TerminalNode* string) { return text(string->getSymbol()); }
+  ir::Template text(antlr4::Token* string) {
+    ir::SourceSpan span = map_.token(string);
+    std::string source = decode(string);
     // The template starts after the quote; escapes make later columns approximate.
     // Its own span is the whole literal, quotes included, as for a quoted YAML scalar.
     // A string cut short at an inner quote is reported as that, not as its half template.
     ir::Diagnostics cut_short;
     ir::Template result = parse_template(
         source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
-        ends_at_inner_quote(string->getSymbol()) ? cut_short : diagnostics_);
+        ends_at_inner_quote(string) ? cut_short : diagnostics_);
     result.span = span;
     return result;
   }
@@ -411,10 +412,14 @@ class FlowTransformer {
 
   void node_field(P::NodeFieldContext* field, ir::Node& node, Seen& seen,
                   P::VariantFieldContext* previous_variant, P::NodeFieldContext* previous_field) {
+    if (auto* generic = node.as<ir::GenericNode>()) {
+      if (generic_field(field, node, *generic, seen)) return;
+    }
     std::string word = field_word(field);
     const std::vector<std::string>& allowed = fields_of(node.kind());
     std::string type(ir::node_kind_name(node.kind()));
-    if (field->unknownField() != nullptr ||
+    if (field->unknownField() != nullptr || field->branchField() != nullptr ||
+        field->expressionMapField() != nullptr ||
         (field->variantField() != nullptr && node.kind() != ir::NodeKind::kAb)) {
       if (field->variantField() != nullptr) {
         word = field->variantField()->variantName()->getText();
@@ -454,6 +459,121 @@ class FlowTransformer {
     if (!first_time(seen, word, field, type + " node '" + node.id + "'", node.id)) return;
     if (auto* d = field->descriptionField()) node.description = decode(d->STRING()->getSymbol());
     std::visit([&](auto& body) { fill(body, field); }, node.body);
+  }
+
+  // ---- generic kinds: a field's shape is judged by its widget in the table ----
+
+  // The table's field a DSL field of a generic kind sets, or null. A branch
+  // (`when ... -> node`) belongs to the kind's list of branches.
+  static const ir::FieldSchema* generic_schema(P::NodeFieldContext* field, ir::NodeKind kind) {
+    const std::string word = generic_word(field, kind);
+    for (const ir::FieldSchema& f : ir::schema_for(kind).fields) {
+      if (f.name == word) return &f;
+    }
+    return nullptr;
+  }
+
+  static std::string generic_word(P::NodeFieldContext* field, ir::NodeKind kind) {
+    if (field->branchField() != nullptr) {
+      for (const ir::FieldSchema& f : ir::schema_for(kind).fields) {
+        if (f.widget == ir::Widget::kBranches) return f.name;
+      }
+      return "when";
+    }
+    if (auto* v = field->variantField()) return v->variantName()->getText();
+    if (auto* m = field->expressionMapField()) return m->IDENTIFIER()->getText();
+    return field_word(field);
+  }
+
+  // True when `field` was a field of the generic node (set, or reported);
+  // false leaves it to the usual "unknown field" report.
+  bool generic_field(P::NodeFieldContext* field, ir::Node& node, ir::GenericNode& generic,
+                     Seen& seen) {
+    if (field->descriptionField() != nullptr) return false;
+    const ir::FieldSchema* schema = generic_schema(field, node.kind());
+    if (schema == nullptr) return false;
+    const std::string& word = schema->name;
+    ir::SourceSpan key = map_.token(field->getStart());
+    if (schema->widget == ir::Widget::kBranches && field->branchField() != nullptr) {
+      P::BranchFieldContext* b = field->branchField();
+      ir::GenericField* list = generic.find(word);
+      if (list == nullptr) {
+        generic.set(word, key, std::vector<ir::Branch>{});
+        list = generic.find(word);
+      }
+      ir::Branch branch{expression(b->expression()), name(b->dslName()), map_.rule(b)};
+      std::get<std::vector<ir::Branch>>(list->value).push_back(std::move(branch));
+      return true;
+    }
+    if (!first_time(seen, word, field, std::string(ir::node_kind_name(node.kind())) +
+                                           " node '" + node.id + "'", node.id)) {
+      return true;
+    }
+    auto* plain = field->unknownField();
+    auto* variant = field->variantField();
+    auto* transition = field->transitionField();
+    auto* message = field->messageField();
+    switch (schema->widget) {
+      case ir::Widget::kTarget:
+        if (transition != nullptr) generic.set(word, key, name(transition->dslName()));
+        else if (variant != nullptr && variant->ARROW() != nullptr && variant->NUMBER() == nullptr)
+          generic.set(word, key, name(variant->dslName()));
+        else break;
+        return true;
+      case ir::Widget::kExpressions:
+        if (auto* m = field->expressionMapField()) {
+          std::vector<ir::NamedExpression> entries;
+          for (P::MapEntryContext* entry : m->mapEntry()) {
+            entries.push_back({name(entry->dslName()), expression(entry->expression())});
+          }
+          generic.set(word, key, std::move(entries));
+          return true;
+        }
+        break;
+      case ir::Widget::kExpression:
+        if (plain != nullptr) {
+          generic.set(word, key, expression(plain->expression()));
+          return true;
+        }
+        break;
+      case ir::Widget::kTemplate:
+        if (message != nullptr) {
+          generic.set(word, key, text(message->STRING()));
+          return true;
+        }
+        if (plain != nullptr && plain->expression()->getStart() == plain->expression()->getStop() &&
+            plain->expression()->getStart()->getType() == P::STRING) {
+          generic.set(word, key, text(plain->expression()->getStart()));
+          return true;
+        }
+        break;
+      case ir::Widget::kDuration:
+      case ir::Widget::kString:
+        if (plain != nullptr) {
+          antlr4::Token* only = plain->expression()->getStart() == plain->expression()->getStop()
+                                    ? plain->expression()->getStart()
+                                    : nullptr;
+          ir::SourceSpan span = map_.rule(plain->expression());
+          std::string value = only != nullptr && only->getType() == P::STRING
+                                  ? decode(only)
+                                  : source_of(plain->expression());
+          if (schema->widget == ir::Widget::kString) {
+            generic.set(word, key, ir::Name{value, span});
+          } else if (auto d = parse_duration(value, span, file_, diagnostics_)) {
+            generic.set(word, key, *d);
+          }
+          return true;
+        }
+        break;
+      default:
+        break;
+    }
+    error(map_.rule(field),
+          "'" + word + "' of " + std::string(ir::node_kind_name(node.kind())) + " node '" +
+              node.id + "' takes " + std::string(ir::widget_name(schema->widget)) +
+              " (docs/flows.md)",
+          node.id, word);
+    return true;
   }
 
   // Sets `target` when `field` is the transition `word -> target`.
@@ -531,6 +651,7 @@ class FlowTransformer {
   }
   void fill(ir::AbNode&, P::NodeFieldContext*) {}
   void fill(ir::ExitNode&, P::NodeFieldContext*) {}
+  void fill(ir::GenericNode&, P::NodeFieldContext*) {}
 
   void variant(P::VariantFieldContext* context, ir::AbNode& ab, const std::string& node,
                P::VariantFieldContext* previous) {
@@ -595,6 +716,11 @@ class FlowTransformer {
       auto* ab = node.as<ir::AbNode>();
       size_t v = 0;
       for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
+        if (node.as<ir::GenericNode>() != nullptr) {
+          owners.push_back({first_index(field), last_index(field), &node.field_comments,
+                            generic_word(field, node.kind())});
+          continue;
+        }
         if (auto* variant = field->variantField()) {
           // Variants that were left out (duplicates) have no entry; match by name.
           if (ab == nullptr || v >= ab->variants.size() ||
@@ -657,7 +783,10 @@ class FlowTransformer {
     for (size_t i = 0; i < blocks.size() && i < flow.nodes.size(); ++i) {
       ir::Node& node = flow.nodes[i];
       for (P::NodeFieldContext* field : blocks[i]->nodeField()) {
-        if (field->variantField() != nullptr) {
+        if (node.as<ir::GenericNode>() != nullptr) {
+          owners.push_back({first_index(field), last_index(field),
+                            &node.leading_comments[generic_word(field, node.kind())]});
+        } else if (field->variantField() != nullptr) {
           owners.push_back({first_index(field), last_index(field), &node.leading_comments["variants"]});
         } else if (field->unknownField() == nullptr) {
           owners.push_back(

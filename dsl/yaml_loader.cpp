@@ -236,6 +236,14 @@ class Loader {
                                              ir::Node& node);
   void read_node_field(const FieldSpec& spec, const YAML::Node& value, const ir::SourceSpan& key,
                        const Where& where, ir::Node& node);
+  // A generic kind's field, read by its type alone (docs/node-kinds.md).
+  void read_generic_field(const FieldSpec& spec, const YAML::Node& value,
+                          const ir::SourceSpan& key, const Where& where, ir::GenericNode& node);
+  std::vector<ir::Branch> read_branches(const YAML::Node& value, const ir::SourceSpan& key,
+                                        const Where& where);
+  std::vector<ir::NamedExpression> read_named_expressions(const YAML::Node& value,
+                                                          const ir::SourceSpan& key,
+                                                          const Where& where);
   std::optional<ir::EventFilter> read_event_filter(const YAML::Node& value,
                                                    const ir::SourceSpan& key, const Where& where);
   std::optional<ir::CouponGenerate> read_generate(const YAML::Node& value,
@@ -820,7 +828,9 @@ void Loader::read_node_field(const FieldSpec& spec, const YAML::Node& value,
     if (auto text = scalar(value, key, where, "text")) node.description = *text;
     return;
   }
-  if (auto* segment = node.as<ir::SegmentNode>()) {
+  if (auto* generic = node.as<ir::GenericNode>()) {
+    read_generic_field(spec, value, key, where, *generic);
+  } else if (auto* segment = node.as<ir::SegmentNode>()) {
     if (name == "match") segment->match = read_expression(value, key, where);
     if (name == "yes") segment->yes = target();
     if (name == "no") segment->no = target();
@@ -850,6 +860,92 @@ void Loader::read_node_field(const FieldSpec& spec, const YAML::Node& value,
   } else if (auto* ab = node.as<ir::AbNode>()) {
     if (name == "variants") ab->variants = read_variants(value, key, where);
   }
+}
+
+void Loader::read_generic_field(const FieldSpec& spec, const YAML::Node& value,
+                                const ir::SourceSpan& key, const Where& where,
+                                ir::GenericNode& node) {
+  std::string name(spec.name);
+  switch (spec.type) {
+    case FieldType::kTarget:
+      node.set(name, key, read_name(value, key, where, "a node id"));
+      return;
+    case FieldType::kName:
+      node.set(name, key, read_name(value, key, where, "a name"));
+      return;
+    case FieldType::kExpression:
+      if (auto expression = read_expression(value, key, where)) node.set(name, key, *expression);
+      return;
+    case FieldType::kTemplate:
+      if (auto text = read_template(value, key, where)) node.set(name, key, *text);
+      return;
+    case FieldType::kDuration:
+      if (auto duration = read_duration(value, key, where)) node.set(name, key, *duration);
+      return;
+    case FieldType::kBranches:
+      node.set(name, key, read_branches(value, key, where));
+      return;
+    case FieldType::kExpressionMap:
+      node.set(name, key, read_named_expressions(value, key, where));
+      return;
+    default:
+      error(key, "field '" + name + "' has a type a generic node kind cannot hold", where);
+  }
+}
+
+// `- {when: <expression>, next: <node>}`, in order.
+std::vector<ir::Branch> Loader::read_branches(const YAML::Node& value, const ir::SourceSpan& key,
+                                              const Where& where) {
+  std::vector<ir::Branch> branches;
+  if (!value.IsSequence()) {
+    error(value_span(value, key),
+          "'" + where.field + "' must be a list of {when: condition, next: node}, not " +
+              shape_of(value),
+          where);
+    return branches;
+  }
+  for (const YAML::Node& item : value) {
+    ir::SourceSpan item_span = value_span(item, key);
+    anchor(item_span, where.field);
+    Where at{where.node, where.field + "." + std::to_string(branches.size()) + "."};
+    ir::Branch branch;
+    branch.span = item_span;
+    if (!item.IsMap()) {
+      error(item_span, "a branch must be a mapping {when: condition, next: node}, not " +
+                           shape_of(item), at);
+      continue;
+    }
+    for_each_key(item, &branch_fields(), "a branch of '" + where.field + "'", at, KEY_READER {
+      if (key.Scalar() == "when") branch.when = read_expression(value, span, at);
+      if (key.Scalar() == "next") branch.next = read_name(value, span, at, "a node id");
+    });
+    if (!branch.when) error(item_span, "a branch needs a 'when' condition", at);
+    branches.push_back(std::move(branch));
+  }
+  return branches;
+}
+
+// `{name: <expression>, ...}`, in file order.
+std::vector<ir::NamedExpression> Loader::read_named_expressions(const YAML::Node& value,
+                                                                const ir::SourceSpan& key,
+                                                                const Where& where) {
+  std::vector<ir::NamedExpression> entries;
+  if (!value.IsMap()) {
+    error(value_span(value, key),
+          "'" + where.field + "' must be a mapping of names to expressions, not " +
+              shape_of(value),
+          where);
+    return entries;
+  }
+  for_each_key(value, nullptr, "'" + where.field + "'", Where{where.node, where.field + "."},
+               KEY_READER {
+                 (void)spec;
+                 ir::NamedExpression entry;
+                 entry.name = ir::Name{key.Scalar(), span};
+                 entry.value = read_expression(value, span, at);
+                 entries.push_back(std::move(entry));
+               });
+  return entries;
 }
 
 std::optional<ir::EventFilter> Loader::read_event_filter(const YAML::Node& value,

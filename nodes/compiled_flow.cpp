@@ -45,7 +45,12 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   for (const ir::Node& node : ir.nodes) {
     CompiledNode out;
     out.node = &node;
-    processor_for(node.kind()).compile(node, out, errors);
+    if (const NodeProcessor* processor = find_processor(node.kind())) {
+      processor->compile(node, out, errors);
+    } else {
+      errors.push_back("node '" + node.id + "': no processor for kind '" +
+                       std::string(ir::node_kind_name(node.kind())) + "'");
+    }
     compiled->index_.emplace(node.id, compiled->nodes_.size());
     compiled->nodes_.push_back(std::move(out));
     if (const auto* wait = node.as<ir::WaitNode>(); wait && wait->until_event) {

@@ -36,6 +36,11 @@ struct CompiledNode {
   // ab: each variant's reason up to the user id, "variant 'a' (weight 45 of
   // 100) for user ", formatted once instead of per journey.
   std::vector<std::string> variant_reasons;
+  // A generic kind's compiled expressions and templates, in the order its
+  // processor's compile() put them, each with a label for its reasons.
+  std::vector<expr::Program> programs;
+  std::vector<std::string> program_labels;
+  std::vector<expr::CompiledTemplate> templates;
   // Whether deciding reads the user's profile (`user.*`); the runtime loads
   // the profile only then. A kind that never reads it (ab, exit, a wait
   // without `where` or `until_time`) clears this in compile().

@@ -39,6 +39,13 @@ std::optional<std::string> recipient(const JourneyView& journey, expr::PathId tr
 void compile_template(const std::optional<ir::Template>& source,
                       std::optional<expr::CompiledTemplate>& out);
 
+// A generic node's target field, empty when unset (go_to then ends the journey).
+const ir::Target& target_field(const ir::GenericNode& node, std::string_view field);
+
+// A value as JSON: null, true, 4, 2.5, "text", [..]; a number that is not
+// finite is null. For a profile update (Decision::profile_update).
+void append_json(std::string& out, const expr::ValueView& value);
+
 // "node 'x': <message>" for compile errors.
 std::string node_error(const ir::Node& node, std::string_view message);
 

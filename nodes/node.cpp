@@ -1,5 +1,9 @@
 #include "nodes/node.h"
 
+#include <cmath>
+#include <cstdio>
+
+#include "dsl/ir/quoted.h"
 #include "nodes/compiled_flow.h"
 #include "nodes/kinds.h"
 #include "nodes/registry.h"
@@ -130,6 +134,48 @@ void compile_template(const std::optional<ir::Template>& source,
 
 std::string node_error(const ir::Node& node, std::string_view message) {
   return "node '" + node.id + "': " + std::string(message);
+}
+
+const ir::Target& target_field(const ir::GenericNode& node, std::string_view field) {
+  static const ir::Target kUnset;
+  const ir::Target* target = node.get<ir::Name>(field);
+  return target ? *target : kUnset;
+}
+
+void append_json(std::string& out, const expr::ValueView& value) {
+  switch (value.type) {
+    case expr::Type::kNull:
+      out += "null";
+      return;
+    case expr::Type::kBool:
+      out += value.boolean ? "true" : "false";
+      return;
+    case expr::Type::kNumber: {
+      if (!std::isfinite(value.number)) {
+        out += "null";
+        return;
+      }
+      char buffer[32];
+      if (value.number == std::floor(value.number) && std::fabs(value.number) < 1e15) {
+        std::snprintf(buffer, sizeof buffer, "%lld", static_cast<long long>(value.number));
+      } else {
+        std::snprintf(buffer, sizeof buffer, "%.17g", value.number);
+      }
+      out += buffer;
+      return;
+    }
+    case expr::Type::kString:
+      ir::append_quoted(out, value.string(), ir::QuoteStyle::kJson);
+      return;
+    case expr::Type::kList:
+      out += '[';
+      for (uint32_t i = 0; i < value.size; ++i) {
+        if (i > 0) out += ',';
+        append_json(out, value.items[i]);
+      }
+      out += ']';
+      return;
+  }
 }
 
 }  // namespace trellis::nodes

@@ -181,6 +181,10 @@ struct Decision {
   // The journey now holds this coupon code: it becomes `coupon.code` for later
   // templates and `coupon_given_here` for this node.
   std::optional<std::string> coupon_given;
+  // Profile traits to merge into the user's profile, as a JSON object text
+  // ({"tier":"gold","orders":4}); empty for none. The runtime writes them in the
+  // step's transaction, so later nodes and other flows read them (update_profile).
+  std::string profile_update;
   // The input did not concern the node (an event of another type, a `where`
   // that was false, a stray timer): nothing changes, the journey keeps waiting
   // as before. `reason` says why; recording the step is the runtime's choice.
@@ -196,8 +200,9 @@ Decision decide(const CompiledFlow& flow, const CompiledNode& node, const Journe
 Decision decide(const CompiledFlow& flow, std::string_view node_id, const JourneyView& journey,
                 const Input& input);
 
-// One node kind. Zeebe-style: one processor per kind, stateless, registered once
-// in registry.cpp. Inputs a kind does not expect get the default answer:
+// One node kind. Zeebe-style: one processor per kind, stateless, registered once:
+// the typed kinds in registry.cpp, a generic kind by its own file
+// (TRELLIS_NODE_KIND in nodes/registry.h). Inputs a kind does not expect get the default answer:
 // stay waiting, with a reason saying the input was ignored.
 class NodeProcessor {
  public:

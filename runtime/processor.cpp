@@ -268,6 +268,8 @@ bool Processor::reads_events(const nodes::CompiledFlow& flow) {
     if (n.where) check(n.where->paths());
     for (const auto* t : {&n.text, &n.subject, &n.body, &n.url})
       if (*t) check((*t)->paths());
+    for (const expr::Program& p : n.programs) check(p.paths());
+    for (const expr::CompiledTemplate& t : n.templates) check(t.paths());
   }
   reads_events_.emplace(&flow, reads);
   return reads;
@@ -708,6 +710,8 @@ void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
     Journey::load_event(j.rec.last_event, j.last);
   }
   if (d.coupon_given) j.coupons.emplace_back(node.id(), *d.coupon_given);
+  // In this step's transaction, and in the cache later nodes of the step read.
+  if (!d.profile_update.empty()) merge_profile(j.rec.user_id, d.profile_update);
   const int visit = std::max(1, j.visits[node.id()]);
   for (size_t i = 0; i < d.deliveries.size(); ++i) {
     const nodes::Delivery& out = d.deliveries[i];

@@ -175,6 +175,8 @@ nodeField
     | poolField
     | generateField
     | messageField
+    | branchField
+    | expressionMapField
     | unknownField   // before variantField: `txt "Hi"` is a typo, not two variants
     | variantField
     ;
@@ -204,6 +206,19 @@ generateField : GENERATE ( PREFIX STRING )? ( LENGTH NUMBER )? ;
 messageField : messageKeyword STRING ;
 
 messageKeyword : TEXT | SUBJECT | BODY | URL ;
+
+// Shapes of generic kinds' fields (docs/node-kinds.md), named by the table of
+// kinds rather than by keywords, so a new kind needs no grammar change. The
+// other shapes reuse rules below: `name -> node` (variantField), `name <expression>`,
+// `name "text"` and `name 72h` (unknownField); the transformer judges them by the
+// field's widget.
+// One branch of a list of branches: `when user.tier == "gold" -> vip`.
+branchField : WHEN expression ARROW dslName ;
+
+// A mapping of names to expressions: `set { tier: "gold", orders: user.orders + 1 }`.
+expressionMapField : IDENTIFIER LBRACE ( mapEntry ( COMMA mapEntry )* COMMA? )? RBRACE ;
+
+mapEntry : dslName COLON expression ;
 
 // An A/B variant: `a weight 45 -> sms_a` (`a 45 -> sms_a` reads the same).
 // Variant names are not keywords, so a field keyword always starts a field; a

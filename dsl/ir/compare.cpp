@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "dsl/ir/node_table.h"
+
 namespace trellis::ir {
 
 namespace {
@@ -150,7 +152,65 @@ std::string first_of(Fs&&... checks) {
   return diff;
 }
 
+// A generic kind's field values, by shape.
+struct CompareValue {
+  const std::string& where;
+  std::string operator()(const Name& a, const Name& b) const { return differ(where, a.value, b.value); }
+  std::string operator()(const Expression& a, const Expression& b) const {
+    return compare_expression(where, a, b);
+  }
+  std::string operator()(const Template& a, const Template& b) const {
+    return compare_template(where, a, b);
+  }
+  std::string operator()(const Duration& a, const Duration& b) const {
+    return compare_duration(where, a, b);
+  }
+  std::string operator()(const std::vector<Branch>& a, const std::vector<Branch>& b) const {
+    if (a.size() != b.size()) {
+      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " branches";
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string at = where + "." + std::to_string(i);
+      std::string diff = first_of([&] { return compare_expression(at + ".when", a[i].when, b[i].when); },
+                                  [&] { return differ(at + ".next", a[i].next.value, b[i].next.value); });
+      if (!diff.empty()) return diff;
+    }
+    return {};
+  }
+  std::string operator()(const std::vector<NamedExpression>& a,
+                         const std::vector<NamedExpression>& b) const {
+    if (a.size() != b.size()) {
+      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " entries";
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      std::string diff = first_of(
+          [&] { return differ(where + " name", a[i].name.value, b[i].name.value); },
+          [&] { return compare_expression(where + "." + a[i].name.value, a[i].value, b[i].value); });
+      if (!diff.empty()) return diff;
+    }
+    return {};
+  }
+  template <typename A, typename B>
+  std::string operator()(const A&, const B&) const {
+    return where + ": values of different shapes";
+  }
+};
+
+std::string compare_generic(const std::string& w, const GenericNode& a, const GenericNode& b) {
+  for (const FieldSchema& field : schema_for(static_cast<NodeKind>(a.kind)).fields) {
+    const GenericField* fa = a.find(field.name);
+    const GenericField* fb = b.find(field.name);
+    if (!fa && !fb) continue;
+    if (!fa || !fb) return w + field.name + ": present in only one flow";
+    std::string where = w + field.name;
+    std::string diff = std::visit(CompareValue{where}, fa->value, fb->value);
+    if (!diff.empty()) return diff;
+  }
+  return {};
+}
+
 std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
+  if (auto* a = na.as<GenericNode>()) return compare_generic(w, *a, *nb.as<GenericNode>());
   if (auto* a = na.as<SegmentNode>()) {
     auto* b = nb.as<SegmentNode>();
     return first_of([&] { return compare_expression(w + "match", a->match, b->match); },

@@ -34,6 +34,8 @@ std::string_view edge_kind_field(EdgeKind kind) {
     case EdgeKind::kOnEvent: return "on_event";
     case EdgeKind::kOnExhausted: return "on_exhausted";
     case EdgeKind::kVariant: return "variants";
+    case EdgeKind::kField: return "";
+    case EdgeKind::kBranch: return "branches";
   }
   return "next";
 }
@@ -59,11 +61,60 @@ std::vector<Edge> edges_of(const Node& node) {
   } else if (auto* webhook = node.as<WebhookNode>()) {
     add(EdgeKind::kNext, webhook->next);
   } else if (auto* ab = node.as<AbNode>()) {
+    size_t index = 0;
     for (const Variant& variant : ab->variants) {
-      edges.push_back(Edge{EdgeKind::kVariant, variant.name.value, &variant.next, variant.weight});
+      edges.push_back(
+          Edge{EdgeKind::kVariant, variant.name.value, &variant.next, variant.weight, index++});
     }
+  } else if (auto* generic = node.as<GenericNode>()) {
+    add_generic_edges(node.kind(), *generic, edges);
   }
   return edges;
+}
+
+// A generic kind's edges come from its table row: each target field, set or
+// not, and each branch of a list of branches, labelled by its condition.
+void add_generic_edges(NodeKind kind, const GenericNode& node, std::vector<Edge>& edges) {
+  static const Target kUnset;
+  for (const FieldSchema& field : schema_for(kind).fields) {
+    if (field.widget == Widget::kTarget) {
+      const Target* target = node.get<Name>(field.name);
+      EdgeKind edge = field.name == "next" ? EdgeKind::kNext : EdgeKind::kField;
+      edges.push_back(Edge{edge, field.name, target ? target : &kUnset});
+    } else if (field.widget == Widget::kBranches) {
+      const auto* branches = node.get<std::vector<Branch>>(field.name);
+      if (!branches) continue;
+      for (size_t i = 0; i < branches->size(); ++i) {
+        const Branch& branch = (*branches)[i];
+        edges.push_back(Edge{EdgeKind::kBranch, branch_label(branch, i), &branch.next, 0, i});
+      }
+    }
+  }
+}
+
+std::string branch_label(const Branch& branch, size_t index) {
+  if (branch.when && !branch.when->source.empty()) return branch.when->source;
+  return "branch " + std::to_string(index + 1);
+}
+
+const GenericField* GenericNode::find(std::string_view name) const {
+  for (const GenericField& field : fields) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
+}
+
+GenericField* GenericNode::find(std::string_view name) {
+  return const_cast<GenericField*>(static_cast<const GenericNode&>(*this).find(name));
+}
+
+void GenericNode::set(std::string name, SourceSpan span, FieldValue value) {
+  if (GenericField* field = find(name)) {
+    field->span = span;
+    field->value = std::move(value);
+    return;
+  }
+  fields.push_back(GenericField{std::move(name), span, std::move(value)});
 }
 
 const Node* Flow::find_node(std::string_view id) const {

@@ -132,15 +132,66 @@ struct AbNode {
 
 struct ExitNode {};
 
+// The fields of a kind the IR has no struct of its own for: a "generic" kind,
+// whose fields are all in the table of kinds (dsl/ir/node_table.h), so that adding
+// it needs its processor file and its table row only (docs/node-kinds.md).
+// Each field's value has the shape of its widget.
+
+// `{when: <expr>, next: <node>}`, one item of a list of branches.
+struct Branch {
+  std::optional<Expression> when;
+  Target next;
+  SourceSpan span;
+};
+
+// `name: <expr>`, one entry of a mapping of names (profile traits) to expressions.
+struct NamedExpression {
+  Name name;
+  std::optional<Expression> value;
+};
+
+using FieldValue = std::variant<Name,  // a target or a plain string
+                                Expression, Template, Duration, std::vector<Branch>,
+                                std::vector<NamedExpression>>;
+
+struct GenericField {
+  std::string name;  // the table's field name
+  SourceSpan span;   // the key
+  FieldValue value;
+};
+
+struct GenericNode {
+  // NodeKind values past the typed kinds' ones are generic kinds: the table's rows
+  // after the eight typed ones.
+  int kind = 0;
+  std::vector<GenericField> fields;  // in file order, each name at most once
+
+  const GenericField* find(std::string_view name) const;
+  GenericField* find(std::string_view name);
+  // The field's value when it is set and has the shape T, else null.
+  template <typename T> const T* get(std::string_view name) const {
+    const GenericField* f = find(name);
+    return f ? std::get_if<T>(&f->value) : nullptr;
+  }
+  // Sets (or replaces) a field's value, keeping its place.
+  void set(std::string name, SourceSpan span, FieldValue value);
+};
+
+// The typed kinds, then the generic ones by their place in the table of kinds
+// (ir::node_kind_from_name("split")); there is no constant for those.
 enum class NodeKind { kSegment, kWait, kCoupon, kSms, kEmail, kWebhook, kAb, kExit };
+constexpr int kFirstGenericKind = 8;
+inline bool is_generic(NodeKind kind) { return static_cast<int>(kind) >= kFirstGenericKind; }
 
 // The spelling used in files: "segment", "wait", ...
 std::string_view node_kind_name(NodeKind kind);
 std::optional<NodeKind> node_kind_from_name(std::string_view name);
 const std::vector<NodeKind>& all_node_kinds();
 
+// One alternative per typed kind, in NodeKind order, then the generic body for
+// every generic kind.
 using NodeBody = std::variant<SegmentNode, WaitNode, CouponNode, SmsNode, EmailNode,
-                              WebhookNode, AbNode, ExitNode>;
+                              WebhookNode, AbNode, ExitNode, GenericNode>;
 
 struct Node {
   std::string id;
@@ -152,26 +203,36 @@ struct Node {
   FieldComments field_comments;  // last, so `Node{id, ..., body}` still reads
   LeadingComments leading_comments = {};
 
-  NodeKind kind() const { return static_cast<NodeKind>(body.index()); }
+  NodeKind kind() const {
+    if (auto* generic = std::get_if<GenericNode>(&body)) return static_cast<NodeKind>(generic->kind);
+    return static_cast<NodeKind>(body.index());
+  }
   template <typename T> const T* as() const { return std::get_if<T>(&body); }
   template <typename T> T* as() { return std::get_if<T>(&body); }
 };
 
 // An outgoing transition. `label` is what a user sees on the arrow: "next",
-// "yes", "no", "on_event", "on_exhausted", or a variant's name.
-enum class EdgeKind { kNext, kYes, kNo, kOnEvent, kOnExhausted, kVariant };
+// "yes", "no", "on_event", "on_exhausted", or a variant's name; for a generic
+// kind, a target field's name (kField, or kNext for `next`) or a branch's
+// condition as written (kBranch).
+enum class EdgeKind { kNext, kYes, kNo, kOnEvent, kOnExhausted, kVariant, kField, kBranch };
 
 struct Edge {
   EdgeKind kind;
   std::string label;      // field name, or variant name for kVariant
   const Target* target;   // points into the node; target->empty() when not set
   double weight = 0;      // kVariant only
+  size_t index = 0;       // kVariant, kBranch: the position in the list
 };
 
 // Every outgoing edge slot of a node in a stable order, set or not, so the
 // checker can report missing targets and graph export can draw the set ones.
 std::vector<Edge> edges_of(const Node& node);
 std::string_view edge_kind_field(EdgeKind kind);  // "next", "yes", ..., "variants"
+void add_generic_edges(NodeKind kind, const GenericNode& node, std::vector<Edge>& edges);
+// A branch's label on the canvas and in the trace: its condition as written
+// ("branch 2" when it has none).
+std::string branch_label(const Branch& branch, size_t index);
 
 enum class ReEntryPolicy { kNever, kAlways, kAfter };
 

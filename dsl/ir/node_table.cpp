@@ -27,6 +27,10 @@ std::string_view widget_name(Widget widget) {
       return "time";
     case Widget::kWeekdays:
       return "weekdays";
+    case Widget::kBranches:
+      return "branches";
+    case Widget::kExpressions:
+      return "expressions";
   }
   return "string";
 }
@@ -48,6 +52,8 @@ FieldSchema starting(FieldSchema f, std::string initial_json) {
 std::vector<KindSchema> build_schemas() {
   const bool kRequired = true;
   const bool kOptional = false;
+  // A generic row's kind; numbered() gives it the row's position.
+  [[maybe_unused]] const NodeKind kGeneric = static_cast<NodeKind>(kFirstGenericKind);
   return {
       {NodeKind::kSegment,
        "segment",
@@ -120,7 +126,17 @@ std::vector<KindSchema> build_schemas() {
                        "name: {weight, next}; a holdout is a variant whose next sends nothing."),
                  R"([{"name":"a","weight":50},{"name":"b","weight":50}])")}},
       {NodeKind::kExit, "exit", "Exit", "End the journey.", {}},
+      // Generic kinds from here on (NodeKind is the row's position): the IR holds
+      // their fields by widget, so a row and a processor file make the kind.
   };
+}
+
+// The generic rows' kinds are their positions.
+std::vector<KindSchema> numbered(std::vector<KindSchema> schemas) {
+  for (size_t i = kFirstGenericKind; i < schemas.size(); ++i) {
+    schemas[i].kind = static_cast<NodeKind>(i);
+  }
+  return schemas;
 }
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -130,7 +146,7 @@ void append_json_string(std::string& out, std::string_view text) {
 }  // namespace
 
 const std::vector<KindSchema>& node_schemas() {
-  static const std::vector<KindSchema> kSchemas = build_schemas();
+  static const std::vector<KindSchema> kSchemas = numbered(build_schemas());
   return kSchemas;
 }
 

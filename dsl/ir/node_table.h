@@ -28,6 +28,9 @@ enum class Widget {
   kGenerate,    // coupon generate: {prefix, length}
   kTimeOfDay,   // a wall-clock time "HH:MM"
   kWeekdays,    // a set of weekdays: "mon" .. "sun"
+  // Generic kinds' structured fields (docs/node-kinds.md):
+  kBranches,     // an ordered list of {when: expression, next: node id}
+  kExpressions,  // a mapping of names (profile traits) to expressions
 };
 std::string_view widget_name(Widget widget);  // "duration", "expression", ...
 
@@ -56,7 +59,8 @@ struct KindSchema {
   std::vector<FieldSchema> fields;  // in canonical order, `description` excluded
 };
 
-// All kinds, in all_node_kinds() order.
+// All kinds, in all_node_kinds() order: the typed kinds in NodeKind order, then
+// the generic ones, whose NodeKind value is their row's position.
 const std::vector<KindSchema>& node_schemas();
 const KindSchema& schema_for(NodeKind kind);
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { slotsOf } from '../src/model/graph';
+import { flowToGraph, setSlot, slotsOf } from '../src/model/graph';
 import { kindLabel, kinds, newNode, setKinds, shownFields, targetFields, type KindSchema } from '../src/model/kinds';
 import served from './kinds.json';
 
@@ -47,6 +47,42 @@ describe('node kinds from the server table', () => {
     expect(slots.map((s) => [s.handle, s.target])).toEqual([
       ['next', 'done'],
       ['on_error', undefined],
+    ]);
+  });
+
+  it('draws one labelled arrow per branch of a branches field, then the targets', () => {
+    const route: KindSchema = {
+      type: 'route',
+      fields: [
+        { name: 'branches', widget: 'branches', required: true },
+        { name: 'default', widget: 'target', required: true },
+      ],
+    };
+    setKinds([...(served as KindSchema[]), route]);
+    const node = {
+      id: 'r',
+      type: 'route',
+      branches: [{ when: 'user.orders >= 5', next: 'vip' }, { when: 'event.total > 100', next: 'big' }, { when: '' }],
+      default: 'plain',
+    };
+    expect(slotsOf(node).map((s) => [s.handle, s.label, s.target, s.field])).toEqual([
+      ['branches.0', 'user.orders >= 5', 'vip', 'branches.0.next'],
+      ['branches.1', 'event.total > 100', 'big', 'branches.1.next'],
+      ['branches.2', 'branch 3', undefined, 'branches.2.next'],
+      ['default', 'default', 'plain', 'default'],
+    ]);
+    const ids = ['r', 'vip', 'big', 'plain'];
+    const graph = flowToGraph({ flow: 'f', start: 'r', nodes: [node, ...ids.slice(1).map((id) => ({ id, type: 'exit' }))] } as never, {});
+    expect(graph.edges.map((e) => [e.sourceHandle, e.target, e.label])).toEqual([
+      ['branches.0', 'vip', 'user.orders >= 5'],
+      ['branches.1', 'big', 'event.total > 100'],
+      ['default', 'plain', 'default'],
+    ]);
+    // Connecting a branch's handle sets that branch's next only.
+    expect(setSlot(node, 'branches.2', 'plain').branches).toEqual([
+      { when: 'user.orders >= 5', next: 'vip' },
+      { when: 'event.total > 100', next: 'big' },
+      { when: '', next: 'plain' },
     ]);
   });
 });

@@ -3,7 +3,7 @@
 // Pure functions: no React, no fetch, so the mapping is unit-tested on its own.
 
 import type { Flow, IrNode } from './ir';
-import { targetFields } from './kinds';
+import { kindOf } from './kinds';
 
 // An outgoing slot of a node: the field it lives in and the handle id the canvas uses.
 export interface Slot {
@@ -89,9 +89,25 @@ export function slotsOf(node: IrNode): Slot[] {
     case 'exit':
       return [];
     default:
-      // A kind without slots of its own here: its target fields, as the table lists them.
-      return targetFields(node.type).map((f) => s(f, f, typeof node[f] === 'string' ? (node[f] as string) : undefined));
+      return tableSlots(node, s);
   }
+}
+
+// A kind without slots of its own here (a generic kind, docs/node-kinds.md): in
+// table order, its target fields and each branch of a list of branches, labelled
+// by its condition, as ir::edges_of lists them.
+function tableSlots(node: IrNode, s: (handle: string, label: string, target?: string, field?: string) => Slot): Slot[] {
+  const slots: Slot[] = [];
+  for (const f of kindOf(node.type)?.fields ?? []) {
+    const value = node[f.name];
+    if (f.widget === 'target') slots.push(s(f.name, f.name, typeof value === 'string' ? value : undefined));
+    if (f.widget === 'branches' && Array.isArray(value)) {
+      (value as { when?: string; next?: string }[]).forEach((b, i) =>
+        slots.push(s(`${f.name}.${i}`, b?.when || `branch ${i + 1}`, b?.next, `${f.name}.${i}.next`)),
+      );
+    }
+  }
+  return slots;
 }
 
 export function edgeId(source: string, handle: string): string {
@@ -131,6 +147,12 @@ export function setSlot(node: IrNode, handle: string, target: string | undefined
       ...node,
       variants: (node.variants ?? []).map((v) => (v.name === name ? { ...v, next: target } : v)),
     };
+  }
+  const branch = /^(.+)\.(\d+)$/.exec(handle);
+  if (branch && Array.isArray(node[branch[1]])) {
+    const index = Number(branch[2]);
+    const list = (node[branch[1]] as { next?: string }[]).map((b, i) => (i === index ? { ...b, next: target } : b));
+    return { ...node, [branch[1]]: list };
   }
   return { ...node, [handle]: target };
 }

@@ -7,7 +7,8 @@ import type { IrNode } from './ir';
 export interface FieldSchema {
   name: string;
   // "expression", "template", "target", "duration", "event", "weights",
-  // "string", "generate", "time", "weekdays".
+  // "string", "generate", "time", "weekdays", "branches" ([{when, next}]),
+  // "expressions" ({name: expression}).
   widget: string;
   required?: boolean;
   one_of?: string; // fields sharing a group: at least one of them is required
