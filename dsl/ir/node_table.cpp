@@ -128,6 +128,15 @@ std::vector<KindSchema> build_schemas() {
       {NodeKind::kExit, "exit", "Exit", "End the journey.", {}},
       // Generic kinds from here on (NodeKind is the row's position): the IR holds
       // their fields by widget, so a row and a processor file make the kind.
+      {kGeneric,
+       "update_profile",
+       "Update profile",
+       "Set or add to the user's profile traits; later steps and other flows read them.",
+       {field("set", Widget::kExpressions, kOptional,
+              "trait: expression, e.g. tier: 'gold' (text in quotes).", "update"),
+        field("increment", Widget::kExpressions, kOptional,
+              "trait: number to add; a missing trait counts as 0.", "update"),
+        field("next", Widget::kTarget, kRequired, "Next node.")}},
   };
 }
 
