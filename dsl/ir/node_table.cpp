@@ -137,6 +137,13 @@ std::vector<KindSchema> build_schemas() {
         field("increment", Widget::kExpressions, kOptional,
               "trait: number to add; a missing trait counts as 0.", "update"),
         field("next", Widget::kTarget, kRequired, "Next node.")}},
+      {kGeneric,
+       "split",
+       "Split",
+       "Multi-way branch: the first branch whose condition holds, else the default.",
+       {field("branches", Widget::kBranches, kRequired,
+              "In order, {when: condition, next: node}; the first that holds is taken."),
+        field("default", Widget::kTarget, kRequired, "Next node when no branch holds.")}},
   };
 }
 

@@ -20,7 +20,7 @@ afterEach(() => setKinds(served as KindSchema[]));
 
 describe('node kinds from the server table', () => {
   it('lists the served kinds in table order with their labels', () => {
-    expect(kinds().map((k) => k.type)).toEqual(['segment', 'wait', 'coupon', 'sms', 'email', 'webhook', 'ab', 'exit', 'update_profile']);
+    expect(kinds().map((k) => k.type)).toEqual(['segment', 'wait', 'coupon', 'sms', 'email', 'webhook', 'ab', 'exit', 'update_profile', 'split']);
     expect(kindLabel('ab')).toBe('A/B split');
     expect(kindLabel('unknown_kind')).toBe('unknown_kind');
   });

@@ -130,7 +130,7 @@ nodes:
   a: {text: "Hi"}
 )");
   expect(d, kError, 5, 3,
-         "node 'a' has no 'type': one of segment, wait, coupon, sms, email, webhook, ab, exit, update_profile");
+         "node 'a' has no 'type': one of segment, wait, coupon, sms, email, webhook, ab, exit, update_profile, split");
 }
 
 TEST_CASE("node that is not a mapping") {
