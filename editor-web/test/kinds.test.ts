@@ -85,4 +85,23 @@ describe('node kinds from the server table', () => {
       { when: '', next: 'plain' },
     ]);
   });
+
+  it('gives the served split and update_profile kinds their arrows and fields', () => {
+    const split = {
+      id: 'pick',
+      type: 'split',
+      branches: [{ when: 'user.orders >= 5', next: 'vip' }, { when: 'event.total > 100', next: 'big' }],
+      default: 'plain',
+    };
+    expect(slotsOf(split).map((s) => [s.handle, s.label, s.target])).toEqual([
+      ['branches.0', 'user.orders >= 5', 'vip'],
+      ['branches.1', 'event.total > 100', 'big'],
+      ['default', 'default', 'plain'],
+    ]);
+    expect(shownFields('split')).toEqual(['id', 'description', 'branches', 'default']);
+    expect(slotsOf({ id: 'count', type: 'update_profile', increment: { orders: '1' }, next: 'done' }).map((s) => [s.handle, s.target])).toEqual([
+      ['next', 'done'],
+    ]);
+    expect(kindLabel('update_profile')).toBe('Update profile');
+  });
 });
