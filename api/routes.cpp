@@ -4,6 +4,7 @@
 
 #include "api/consent.h"
 #include "api/lifecycle_routes.h"
+#include "api/results.h"
 #include "api/segment.h"
 #include "api/simulate.h"
 #include "dsl/format_dsl.h"
@@ -248,15 +249,16 @@ void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
   json messages = json::array();
   for (const auto& m : counts->messages) messages.push_back(message_count_json(m));
   auto info = ctx.flows.info(name);
-  reply_json(res, 200,
-             {{"flow", name},
+  json out = {{"flow", name},
               {"version", info ? info->deployed_version : 0},
               {"journeys", counts->journeys},
               {"live", counts->live},
               {"conversions", counts->conversions},
               {"nodes", nodes},
               {"variants", variants},
-              {"messages", messages}});
+              {"messages", messages}};
+  add_flow_results(ctx, name, req, out);  // api/results.h
+  reply_json(res, 200, out);
 }
 
 void check(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
@@ -564,6 +566,8 @@ json journey_to_json(const runtime::JourneyRecord& j) {
   if (!j.coupon_code.empty()) out["coupon_code"] = j.coupon_code;
   if (j.ended_at) out["ended_at"] = format_time(*j.ended_at);
   if (j.converted_at) out["converted_at"] = format_time(*j.converted_at);
+  if (j.revenue) out["revenue"] = *j.revenue;
+  if (!j.converted_after.empty()) out["converted_after"] = j.converted_after;
   return out;
 }
 
@@ -657,6 +661,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
       [s, c](const Request& q, Response& r) { deploy_flow(*s, *c, q, r); }, Access::kAdmin);
   server.get("/v1/flows/" + kName + "/stats",
              [c](const Request& q, Response& r) { flow_stats(*c, q, r); });
+  add_results_routes(server, *c);
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
       "/v1/check", [s, c](const Request& q, Response& r) { check(*s, *c, q, r); }, Access::kRead);

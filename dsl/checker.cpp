@@ -196,11 +196,16 @@ void Checker::check_header() {
     }
   }
   if (flow_.goal) {
-    if (flow_.goal->empty()) {
-      error("goal_empty", flow_.goal->span, "'goal' is empty: give the event type that counts as a conversion",
-            "", "goal");
+    const ir::Goal& goal = *flow_.goal;
+    if (goal.event.empty()) {
+      error("goal_empty", at_or(goal.event.span, goal.span),
+            "'goal' is empty: give the event type that counts as a conversion", "", "goal");
     } else {
-      check_event_type(*flow_.goal, "goal");
+      check_event_type(goal.event, "goal");
+    }
+    if (goal.within && goal.within->seconds <= 0) {
+      error("goal_window_zero", at_or(goal.within->span, goal.span),
+            "'goal: within' needs a duration longer than zero", "", "goal");
     }
   }
   check_delivery_settings();
@@ -770,6 +775,13 @@ void Checker::report_loop(const std::vector<size_t>& members) {
 void Checker::check_expressions() {
   check_expression(flow_.trigger.when, nullptr, "trigger.when");
   check_expression(flow_.trigger.key, nullptr, "trigger.key");
+  if (flow_.goal) {
+    // `event` in the goal's expressions is the goal event, which always exists there.
+    for (const auto& [expression, field] :
+         {std::pair{&flow_.goal->where, "goal.where"}, std::pair{&flow_.goal->value, "goal.value"}})
+      if (*expression && (*expression)->tree)
+        check_types(*(*expression)->tree, file_, diagnostics_, "", field);
+  }
   for (const ir::Node& node : flow_.nodes) {
     if (auto* segment = node.as<ir::SegmentNode>())
       check_expression(segment->match, &node, "match");

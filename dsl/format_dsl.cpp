@@ -37,7 +37,8 @@ bool is_dsl_keyword(const std::string& text) {
       "match",  "yes",         "no",      "next",    "on_event", "on_exhausted",
       "for",    "until_event", "where",   "pool",    "generate", "prefix",
       "length", "text",        "subject", "body",    "url",      "weight",
-      "category", "priority",  "on_cap",  "until_time", "on_days"};
+      "category", "priority",  "on_cap",  "until_time", "on_days",  "within",
+      "value"};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return text == word; });
 }
@@ -127,7 +128,13 @@ class DslPrinter : private CommentedPrinter {
     }
     raw(2, "re_entry " + re_entry, "re_entry");
     if (!flow.exit_on.empty()) raw(2, "exit_on " + name_list(flow.exit_on), "exit_on");
-    if (flow.goal) raw(2, "goal " + dsl_name(flow.goal->value), "goal");
+    if (flow.goal) {
+      std::string goal = "goal " + dsl_name(flow.goal->event.value);
+      if (flow.goal->where) goal += " where " + flow.goal->where->source;
+      if (flow.goal->within) goal += " within " + dsl_duration(*flow.goal->within);
+      if (flow.goal->value) goal += " value " + flow.goal->value->source;
+      raw(2, goal, "goal");
+    }
     if (flow.category) raw(2, "category " + dsl_name(flow.category->value), "category");
     if (flow.priority) raw(2, "priority " + dsl_priority(flow.priority->value), "priority");
     if (flow.on_cap) raw(2, "on_cap " + dsl_name(flow.on_cap->value), "on_cap");

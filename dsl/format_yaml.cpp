@@ -94,7 +94,7 @@ class YamlPrinter : private CommentedPrinter {
       lead(0, "exit_on");
       raw(0, "exit_on: " + flow_list(flow.exit_on), "exit_on");
     }
-    if (flow.goal) line(0, "goal", flow.goal->value);
+    if (flow.goal) goal(*flow.goal);
     if (flow.category) line(0, "category", flow.category->value);
     if (flow.priority) priority(flow.priority->value);
     if (flow.on_cap) line(0, "on_cap", flow.on_cap->value);
@@ -108,6 +108,20 @@ class YamlPrinter : private CommentedPrinter {
   }
 
  private:
+  // The plain form when the goal is an event alone, else a block.
+  void goal(const ir::Goal& goal) {
+    if (!goal.where && !goal.within && !goal.value) {
+      line(0, "goal", goal.event.value);
+      return;
+    }
+    lead(0, "goal");
+    raw(0, "goal:", "goal");
+    raw(2, "event: " + yaml_scalar(goal.event.value));
+    if (goal.where) raw(2, "where: " + yaml_scalar(goal.where->source));
+    if (goal.within) raw(2, "within: " + yaml_scalar(duration_text(*goal.within)));
+    if (goal.value) raw(2, "value: " + yaml_scalar(goal.value->source));
+  }
+
   // `note` names the field whose end-of-line comment (in notes_) ends the line.
   void raw(int indent, const std::string& text, const std::string& note) {
     out_ << std::string(indent, ' ') << text << trailing_comment(*notes_, note) << "\n";

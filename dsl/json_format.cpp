@@ -165,7 +165,7 @@ class Reader {
     trigger(in, flow.trigger);
     re_entry(in, flow.re_entry);
     flow.exit_on = names(in, "exit_on", "event types");
-    if (has(in, "goal")) flow.goal = ir::Name{string(in, "goal"), {}};
+    goal(in, flow.goal);
     if (has(in, "category")) flow.category = ir::Name{string(in, "category"), {}};
     if (has(in, "priority")) flow.priority = priority(in);
     if (has(in, "on_cap")) flow.on_cap = ir::Name{string(in, "on_cap"), {}};
@@ -440,6 +440,24 @@ class Reader {
     return out;
   }
 
+  // "goal": "order_paid", or {"event", "where"?, "within"?, "value"?}.
+  void goal(const json& in, std::optional<ir::Goal>& out) {
+    auto it = in.find("goal");
+    if (it == in.end() || it->is_null()) return;
+    ir::Goal goal;
+    if (it->is_string()) {
+      goal.event.value = it->get<std::string>();
+    } else if (it->is_object()) {
+      goal.event.value = string(*it, "event");
+      goal.where = expression(*it, "where");
+      if (has(*it, "within")) goal.within = duration(string(*it, "within"), "goal");
+      goal.value = expression(*it, "value");
+    } else {
+      error("'goal' must be an event type or {\"event\", \"where\", \"within\", \"value\"}", "goal");
+    }
+    out = std::move(goal);
+  }
+
   ir::WaitNode wait(const json& in) {
     ir::WaitNode wait;
     if (has(in, "for")) wait.wait_for = duration(string(in, "for"), "for");
@@ -527,7 +545,18 @@ json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
   json exit_on = json::array();
   for (const ir::Name& name : flow.exit_on) exit_on.push_back(name.value);
   out["exit_on"] = std::move(exit_on);
-  if (flow.goal) out["goal"] = flow.goal->value;
+  if (flow.goal) {
+    const ir::Goal& goal = *flow.goal;
+    if (!goal.where && !goal.within && !goal.value) {
+      out["goal"] = goal.event.value;  // the plain form, as files write it
+    } else {
+      json g = {{"event", goal.event.value}};
+      put_expression(g, "where", goal.where);
+      if (goal.within) g["within"] = duration_text(*goal.within);
+      put_expression(g, "value", goal.value);
+      out["goal"] = std::move(g);
+    }
+  }
   if (flow.category) out["category"] = flow.category->value;
   if (flow.priority) out["priority"] = flow.priority->value;
   if (flow.on_cap) out["on_cap"] = flow.on_cap->value;

@@ -79,7 +79,8 @@ const std::vector<FieldSpec>& flow_fields() {
       {"trigger", FieldType::kTrigger, kRequired, "the event that starts a journey"},
       {"re_entry", FieldType::kReEntry, kOptional, "never | always | after <duration>"},
       {"exit_on", FieldType::kEventTypes, kOptional, "events that end the journey anywhere"},
-      {"goal", FieldType::kEventType, kOptional, "event that counts as a conversion"},
+      {"goal", FieldType::kEventType, kOptional,
+       "event that counts as a conversion, or {event, where, within, value}"},
       {"category", FieldType::kName, kOptional, "marketing (default) | transactional"},
       {"priority", FieldType::kName, kOptional, "high | normal (default) | low | 0..100"},
       {"on_cap", FieldType::kName, kOptional, "defer (default) | skip: a message over a cap"},
@@ -126,6 +127,16 @@ const std::vector<FieldSpec>& branch_fields() {
   static const std::vector<FieldSpec> kFields = {
       {"when", FieldType::kExpression, kRequired, "the condition of this branch"},
       {"next", FieldType::kTarget, kRequired, "node when the condition holds"},
+  };
+  return kFields;
+}
+
+const std::vector<FieldSpec>& goal_fields() {
+  static const std::vector<FieldSpec> kFields = {
+      {"event", FieldType::kEventType, kRequired, "event type that counts as a conversion"},
+      {"where", FieldType::kExpression, kOptional, "condition on the goal event"},
+      {"within", FieldType::kDuration, kOptional, "window from the journey's entry (default 7d)"},
+      {"value", FieldType::kExpression, kOptional, "revenue of a conversion (e.g. event.revenue)"},
   };
   return kFields;
 }

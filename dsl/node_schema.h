@@ -69,6 +69,7 @@ const std::vector<FieldSpec>& generate_fields();
 const std::vector<FieldSpec>& variant_fields();
 const std::vector<FieldSpec>& event_filter_fields();
 const std::vector<FieldSpec>& branch_fields();  // one item of a list of branches
+const std::vector<FieldSpec>& goal_fields();  // `goal:` as a mapping
 
 // nullptr when `fields` has no key `name`.
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name);

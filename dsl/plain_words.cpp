@@ -71,6 +71,7 @@ const std::vector<PlainWords>& plain_words() {
       {"re_entry_zero", "Set how long before a user may enter again: longer than zero."},
       {"exit_on_twice", "An exit event is listed twice: remove one."},
       {"goal_empty", "Choose the event that counts as a conversion, or remove the goal."},
+      {"goal_window_zero", "Give the goal a window longer than zero, such as 7 days."},
       {"bad_setting", "Choose one of the offered values for {field}."},
       {"bad_event_type", "Event names hold only letters, digits and _ - . : /"},
       {"no_nodes", "Add a first step from the palette on the left."},

@@ -311,12 +311,22 @@ class FlowTransformer {
       if (auto* e = setting->exitOnField()) {
         for (P::DslNameContext* event : e->dslName()) flow.exit_on.push_back(name(event));
       }
-      if (auto* g = setting->goalField()) flow.goal = name(g->dslName());
+      if (auto* g = setting->goalField()) flow.goal = goal(g);
       if (auto* c = setting->categoryField()) flow.category = name(c->dslName());
       if (auto* p = setting->priorityField()) flow.priority = priority(p);
       if (auto* o = setting->onCapField()) flow.on_cap = name(o->dslName());
       if (auto* s = setting->startField()) flow.start = name(s->dslName());
     }
+  }
+
+  ir::Goal goal(P::GoalFieldContext* context) {
+    ir::Goal goal;
+    goal.span = after_keyword(context);
+    goal.event = name(context->dslName());
+    if (context->where != nullptr) goal.where = expression(context->where);
+    if (context->duration() != nullptr) goal.within = duration(context->duration());
+    if (context->value != nullptr) goal.value = expression(context->value);
+    return goal;
   }
 
   void unknown_setting(P::UnknownSettingContext* context) {

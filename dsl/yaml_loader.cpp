@@ -244,6 +244,7 @@ class Loader {
   std::vector<ir::NamedExpression> read_named_expressions(const YAML::Node& value,
                                                           const ir::SourceSpan& key,
                                                           const Where& where);
+  ir::Goal read_goal(const YAML::Node& value, const ir::SourceSpan& key, const Where& where);
   std::optional<ir::EventFilter> read_event_filter(const YAML::Node& value,
                                                    const ir::SourceSpan& key, const Where& where);
   std::optional<ir::CouponGenerate> read_generate(const YAML::Node& value,
@@ -613,7 +614,7 @@ void Loader::read_flow(const YAML::Node& root, ir::Flow& flow) {
         } else if (name == "exit_on") {
           read_exit_on(value, span, flow);
         } else if (name == "goal") {
-          flow.goal = read_name(value, span, at, "an event type");
+          flow.goal = read_goal(value, span, at);
         } else if (name == "category") {
           flow.category = read_name(value, span, at, "marketing or transactional");
         } else if (name == "priority") {
@@ -975,6 +976,29 @@ std::optional<ir::EventFilter> Loader::read_event_filter(const YAML::Node& value
       });
   if (!has_event) error(filter.span, "'until_event' needs an 'event'", where);
   return filter;
+}
+
+// `goal: order_paid`, or `goal: {event: order_paid, where: ..., within: 7d, value: ...}`.
+ir::Goal Loader::read_goal(const YAML::Node& value, const ir::SourceSpan& key, const Where& where) {
+  ir::Goal goal;
+  goal.span = value_span(value, key);
+  if (!value.IsMap()) {
+    goal.event = read_name(value, key, where, "an event type or {event: type, within: 7d}");
+    return goal;
+  }
+  bool has_event = false;
+  for_each_key(value, &goal_fields(), "'goal'", Where{"", "goal."}, KEY_READER {
+    anchor(span, "goal");
+    if (key.Scalar() == "event") {
+      goal.event = read_name(value, span, at, "an event type");
+      has_event = true;
+    }
+    if (key.Scalar() == "where") goal.where = read_expression(value, span, at);
+    if (key.Scalar() == "within") goal.within = read_duration(value, span, at);
+    if (key.Scalar() == "value") goal.value = read_expression(value, span, at);
+  });
+  if (!has_event) error(goal.span, "'goal' needs an 'event'", where);
+  return goal;
 }
 
 std::optional<ir::CouponGenerate> Loader::read_generate(const YAML::Node& value,

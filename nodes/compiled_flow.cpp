@@ -40,6 +40,10 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   const ir::Flow& ir = compiled->flow_;
   compile_optional(ir.trigger.when, "trigger 'when'", compiled->when_, errors);
   compile_optional(ir.trigger.key, "trigger 'key'", compiled->key_, errors);
+  if (ir.goal) {
+    compile_optional(ir.goal->where, "goal 'where'", compiled->goal_where_, errors);
+    compile_optional(ir.goal->value, "goal 'value'", compiled->goal_value_, errors);
+  }
 
   compiled->nodes_.reserve(ir.nodes.size());
   for (const ir::Node& node : ir.nodes) {

@@ -75,6 +75,10 @@ class CompiledFlow {
   const expr::Program* trigger_when() const { return when_ ? &*when_ : nullptr; }
   const expr::Program* trigger_key() const { return key_ ? &*key_ : nullptr; }
 
+  // The goal's `where` and `value` (docs/results.md#goals); null when not given.
+  const expr::Program* goal_where() const { return goal_where_ ? &*goal_where_ : nullptr; }
+  const expr::Program* goal_value() const { return goal_value_ ? &*goal_value_ : nullptr; }
+
   // Event types that wake a node of this flow (until_event of every wait), for
   // routing: an event of another type that is not in exit_on/goal/trigger
   // never concerns a journey of this flow.
@@ -89,6 +93,8 @@ class CompiledFlow {
   std::map<std::string, size_t, std::less<>> index_;  // id -> position in nodes_
   std::optional<expr::Program> when_;
   std::optional<expr::Program> key_;
+  std::optional<expr::Program> goal_where_;
+  std::optional<expr::Program> goal_value_;
   std::vector<std::string> awaited_;
 };
 

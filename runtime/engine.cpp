@@ -339,6 +339,14 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
     store_->rollback();
     return Error{std::string("step failed: ") + e.what()};
   }
+  // The batch's rollups ride in its transaction: they commit with the steps
+  // that caused them or not at all.
+  if (!processor_->rollups().empty()) {
+    if (Status s = store_->add_rollups(processor_->rollups()); !s) {
+      store_->rollback();
+      return s;
+    }
+  }
   if (Status s = store_->commit(); !s) return s;
   ++metrics_.commits;
   // Writer-owned counters, published after the commit.
@@ -782,6 +790,7 @@ void Engine::Impl::loop() {
       Work w;
       w.apply = [&](Processor&, Store& store) {
         must(store.prune_events_seen(now - options_.dedupe_retention_ms));
+        (void)store.prune_rollups(now - options_.rollup_retention_ms);
       };
       (void)write(w);  // pruning again next period if it failed
     }
@@ -1037,6 +1046,49 @@ Result<FlowCounts> Engine::stats(const std::string& flow) const {
   std::stable_sort(counts.messages.begin(), counts.messages.end(),
                    [&](const MessageCount& a, const MessageCount& b) { return rank(a) < rank(b); });
   return counts;
+}
+
+Result<FlowResults> Engine::results(const std::string& flow,
+                                   const std::optional<SeriesQuery>& series) const {
+  const nodes::CompiledFlow* newest = nullptr;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+    auto it = impl_->flows_.flows.find(flow);
+    if (it == impl_->flows_.flows.end()) return Error::not_found("unknown flow '" + flow + "'");
+    newest = it->second.newest();  // compiled versions live as long as the engine
+  }
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return flow_results(*impl_->reader_, newest->ir(), *impl_->options_.delivery, series);
+}
+
+Result<std::optional<ir::Goal>> Engine::goal(const std::string& flow) const {
+  std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+  auto it = impl_->flows_.flows.find(flow);
+  if (it == impl_->flows_.flows.end()) return Error::not_found("unknown flow '" + flow + "'");
+  return it->second.newest()->ir().goal;
+}
+
+Result<std::vector<JourneySummary>> Engine::flow_journeys(const JourneyQuery& query) const {
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+    if (!impl_->flows_.flows.count(query.flow))
+      return Error::not_found("unknown flow '" + query.flow + "'");
+  }
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->flow_journeys(query);
+}
+
+HoldoutResults Engine::holdout() const {
+  std::vector<const ir::Flow*> marketing;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);
+    for (const auto& [name, versions] : impl_->flows_.flows)
+      if (const nodes::CompiledFlow* newest = versions.newest();
+          newest && newest->ir().category_value() == ir::FlowCategory::kMarketing)
+        marketing.push_back(&newest->ir());
+  }
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return holdout_results(*impl_->reader_, marketing, *impl_->options_.delivery);
 }
 
 FlowTotals Engine::totals(const std::string& flow) const {

@@ -37,6 +37,7 @@
 #include "runtime/clock.h"
 #include "runtime/delivery/config.h"
 #include "runtime/event.h"
+#include "runtime/results.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime {
@@ -74,6 +75,12 @@ struct EngineOptions {
 
   // Event ids are remembered this long for idempotency, then pruned.
   TimeMs dedupe_retention_ms = 7LL * 24 * 3600 * 1000;
+  // Hourly rollups older than this are forgotten (all-time sums stay):
+  // docs/results.md#rollups.
+  TimeMs rollup_retention_ms = 400LL * 24 * 3600 * 1000;
+  // Whether steps write rollups. Off only to measure what they cost
+  // (bench/results_bench.cpp); stats then miss what ran meanwhile.
+  bool rollups = true;
   // Most inputs committed in one transaction (group commit).
   size_t max_batch = 4096;
   // A journey that runs this many nodes in one step without waiting is failed
@@ -309,6 +316,16 @@ class Engine {
   // Per node: entered, waiting now, exited; per variant: journeys and goal
   // conversions. Error when the flow is unknown.
   Result<FlowCounts> stats(const std::string& flow) const;
+  // Goal, revenue, cost, attribution, A/B comparisons, funnel and, with a
+  // query, a series over time (runtime/results.h). Error when the flow is unknown.
+  Result<FlowResults> results(const std::string& flow,
+                              const std::optional<SeriesQuery>& series) const;
+  // The newest version's goal (none when it has none). Error when the flow is unknown.
+  Result<std::optional<ir::Goal>> goal(const std::string& flow) const;
+  // Drill-down: journeys of a flow (JourneyQuery). Error when the flow is unknown.
+  Result<std::vector<JourneySummary>> flow_journeys(const JourneyQuery& query) const;
+  // The global holdout against the exposed, over every marketing flow.
+  HoldoutResults holdout() const;
   // Journeys, live, waiting and conversions of a flow: what /metrics reports.
   FlowTotals totals(const std::string& flow) const;
 

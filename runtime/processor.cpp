@@ -1,12 +1,14 @@
 #include "runtime/processor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <tuple>
 #include <unordered_set>
 #include <nlohmann/json.hpp>
 
+#include "nodes/ab.h"
 #include "nodes/coupon.h"
 #include "nodes/node.h"
 #include "nodes/scope.h"
@@ -110,7 +112,7 @@ void FlowSet::rebuild_routes() {
       add(newest->ir().trigger.event.value, name);
     for (const auto& [v, flow] : versions.versions) {
       for (const auto& type : flow->ir().exit_on) add(type.value, name);
-      if (flow->ir().goal) add(flow->ir().goal->value, name);
+      if (flow->ir().goal) add(flow->ir().goal->event.value, name);
       for (const auto& type : flow->awaited_event_types()) add(type, name);
     }
   }
@@ -238,6 +240,12 @@ void Processor::begin_batch(TimeMs now) {
   now_ = now;
   earliest_armed_.reset();
   profiles_.clear();
+  rollups_.clear();
+}
+
+RollupCounts& Processor::rollup(const Journey& j, const std::string& node) {
+  if (!options_.rollups) return unused_rollup_;
+  return rollups_.at(now_, j.rec.flow, j.rec.version, node, j.rec.variant);
 }
 
 const Processor::Profile& Processor::profile_of(const std::string& user_id) {
@@ -439,19 +447,7 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
   for (JourneyRecord& r : store_.journeys_of(e.user_id, flow_name))
     journeys.emplace_back(std::move(r));
 
-  // 1. Goal: a conversion for the newest journey the event reaches (ended
-  //    ones too, so holdout variants count conversions after they finish).
-  for (auto it = journeys.rbegin(); it != journeys.rend(); ++it) {
-    const nodes::CompiledFlow* flow = versions.find(it->rec.version);
-    if (!flow || !flow->ir().goal || flow->ir().goal->value != e.type || !reaches(*it, in))
-      continue;
-    if (!it->rec.converted_at) {
-      it->rec.converted_at = now_;
-      append_step(*it, it->rec.node, "goal:" + e.type, "goal '" + e.type + "' reached: conversion");
-      save(*it);
-    }
-    break;
-  }
+  credit_goal(journeys, versions, in);
 
   // 2. exit_on ends live journeys wherever they are and cancels their timers.
   for (Journey& j : journeys) {
@@ -505,7 +501,90 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
       if (now_ < previous->rec.entered_at + wait) return;
     }
   }
+  if (is_held_out(*newest, e.user_id)) {
+    hold_out(*newest, in, key);
+    return;
+  }
   start_journey(*newest, in, key);
+}
+
+// The global holdout (docs/results.md#global-holdout): a stable hash of the
+// user id (salted, so it is independent of A/B splits) puts `holdout.percent`
+// of users out of every marketing flow.
+bool Processor::is_held_out(const nodes::CompiledFlow& flow, const std::string& user_id) const {
+  const double percent = delivery_->holdout_percent;
+  if (!(percent > 0) || flow.ir().category_value() != ir::FlowCategory::kMarketing) return false;
+  const double point =
+      static_cast<double>(nodes::stable_hash({"trellis holdout", user_id}) >> 11) * 0x1.0p-53;
+  return point * 100 < percent;
+}
+
+// A held-out user gets an ended journey at kHoldoutNode instead of a run:
+// nothing is sent, but re-entry rules and the goal's window apply to it as to
+// a journey, so its conversions compare with the exposed users' ones.
+void Processor::hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key) {
+  JourneyRecord r;
+  r.flow = flow.name();
+  r.version = static_cast<int>(flow.version());
+  r.user_id = in.event().user_id;
+  r.key = key;
+  r.state = Lifecycle::kExited;
+  r.node = kHoldoutNode;
+  r.trigger_event = in.stored_json();
+  r.last_event = "{}";
+  r.entered_at = r.updated_at = now_;
+  r.ended_at = now_;
+  r.id = must(store_.new_journey_id());
+  Journey j(std::move(r), &in);
+  j.is_new = true;
+  ++rollup(j, kHoldoutNode).entered;
+  append_step(j, kHoldoutNode, "holdout", "user in the global holdout: no marketing flow");
+  save(j);
+}
+
+// 1. Goal (docs/results.md#goals): the newest journey the event reaches whose
+//    window (entry + `within`) holds the event and whose goal's `where`
+//    accepts it is credited, once: a journey that converted already takes no
+//    second conversion, and no older journey takes this one. Ended journeys
+//    count too, so holdout variants count conversions after they finish.
+void Processor::credit_goal(std::vector<Journey>& journeys, const FlowVersions& versions,
+                            const Incoming& in) {
+  const Event& e = in.event();
+  for (auto it = journeys.rbegin(); it != journeys.rend(); ++it) {
+    const nodes::CompiledFlow* flow = versions.find(it->rec.version);
+    if (!flow || !flow->ir().goal) continue;
+    const ir::Goal& goal = *flow->ir().goal;
+    if (goal.event.value != e.type || now_ < it->rec.entered_at ||
+        now_ > it->rec.entered_at + goal.window_seconds() * 1000 || !reaches(*it, in))
+      continue;
+    nodes::FlowScope scope(trigger_profile(*flow, it->rec.user_id), &in.view, nullptr, {}, now_);
+    if (flow->goal_where() && !flow->goal_where()->test(scope)) continue;
+    Journey& j = *it;
+    if (j.rec.converted_at) return;
+    j.rec.converted_at = now_;
+    std::string reason = "goal '" + e.type + "' reached: conversion";
+    if (flow->goal_value()) {
+      const expr::ValueView value = flow->goal_value()->evaluate(scope);
+      if (value.type == expr::Type::kNumber && std::isfinite(value.number)) {
+        j.rec.revenue = value.number;
+        reason += " worth " + expr::to_display(value);
+      }
+    }
+    j.rec.converted_after = j.rec.last_message;
+    if (!j.rec.last_message.empty()) reason += " after '" + j.rec.last_message + "'";
+    const double revenue = j.rec.revenue.value_or(0);
+    const std::string flow_row = j.rec.node == kHoldoutNode ? kHoldoutNode : std::string();
+    for (const std::string& node : {flow_row, j.rec.converted_after}) {
+      RollupCounts& c = rollup(j, node);
+      ++c.converted;
+      c.revenue += revenue;
+      c.revenue_sq += revenue * revenue;
+      if (j.rec.converted_after.empty()) break;  // no message: the flow's row only
+    }
+    append_step(j, j.rec.node, "goal:" + e.type, std::move(reason));
+    save(j);
+    return;
+  }
 }
 
 void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
@@ -528,6 +607,7 @@ void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
   Journey j(std::move(r), &in);
   j.is_new = true;
   ++counters_.journeys_started;
+  ++rollup(j, "").entered;
   j.rec.state = transition(j.rec.state, LifecycleInput::kStart).value_or(Lifecycle::kRunning);
   run(j, flow, nodes::InputKind::kEntry, nullptr, 0, "entry");
 }
@@ -623,6 +703,9 @@ void Processor::append_step(Journey& j, const std::string& node, const std::stri
   s.input = input;
   s.at = now_;
   s.reason = std::move(reason);
+  // A node's entries are its steps on input "entry", counted after the node
+  // decided: an A/B node's row then names the variant it gave.
+  if (input == "entry") ++rollup(j, node).entered;
   if (j.pending_steps.empty()) j.pending_steps.reserve(8);
   j.pending_steps.push_back(std::move(s));  // written by save()
 }
@@ -654,6 +737,8 @@ void Processor::end_journey(Journey& j, Lifecycle to, const std::string& input,
   if (is_waiting(from) && how == LifecycleInput::kComplete) from = Lifecycle::kRunning;
   j.rec.state = transition(from, how).value_or(to);
   j.rec.ended_at = now_;
+  ++rollup(j, "").exited;
+  ++rollup(j, j.rec.node).exited;
   j.rec.waiting_for.clear();
   j.rec.timer.reset();
   if (!input.empty()) append_step(j, j.rec.node, input, reason);
@@ -730,7 +815,12 @@ void Processor::record_effects(Journey& j, const nodes::CompiledFlow& flow,
     rec.body = out.body;
     rec.next_attempt_at = now_;
     rec.release_at = now_;
+    rec.variant = j.rec.variant;
     insert_governed(rec, flow, reason);
+    // Attribution: the newest message that governance did not end.
+    if (rec.channel != "coupon" && rec.status != DeliveryStatus::kSuppressed &&
+        rec.status != DeliveryStatus::kDropped)
+      j.rec.last_message = node.id();
   }
   for (const nodes::TimerChange& t : d.timers) {
     if (t.op == nodes::TimerChange::Op::kCancel) {
@@ -781,6 +871,9 @@ void Processor::insert_governed(DeliveryRecord& rec, const nodes::CompiledFlow& 
   if (must(store_.insert_delivery(rec))) {
     ++counters_.deliveries_created;
     count_verdict(rec.status);
+    if (options_.rollups && rec.channel != "coupon")
+      ++rollups_.messages[MessageKey{hour_of(rec.at), rec.flow, rec.flow_version, rec.node,
+                                     rec.channel, rec.variant, static_cast<int>(rec.status)}];
   }
   if (!verdict.reason.empty()) {
     reason += "; ";
@@ -893,6 +986,7 @@ void Processor::move_to(Journey& j, const std::string& next) {
     j.rec.waiting_for.clear();
     ++counters_.journeys_woken;
   }
+  if (options_.rollups) ++rollups_.edges[EdgeKey{j.rec.flow, j.rec.version, j.rec.node, next}];
   j.rec.node = next;
   ++j.visits[next];
 }

@@ -23,6 +23,7 @@
 #include "nodes/node.h"
 #include "runtime/engine.h"
 #include "runtime/governance.h"
+#include "runtime/rollups.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime {
@@ -140,6 +141,9 @@ class Processor {
   size_t release_deferred(size_t limit);
 
   StepCounters& counters() { return counters_; }
+  // The batch's rollups (runtime/rollups.h): the engine writes them before
+  // it commits; begin_batch clears them.
+  const RollupBatch& rollups() const { return rollups_; }
 
  private:
   struct Journey;
@@ -153,6 +157,11 @@ class Processor {
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
   void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
+  bool is_held_out(const nodes::CompiledFlow& flow, const std::string& user_id) const;
+  void hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
+  void credit_goal(std::vector<Journey>& journeys, const FlowVersions& versions,
+                   const Incoming& in);
+  RollupCounts& rollup(const Journey& j, const std::string& node);
   void run(Journey& j, const nodes::CompiledFlow& flow, nodes::InputKind input_kind,
            const Incoming* event, TimeMs timer_due, std::string input_name);
   nodes::JourneyView view_of(Journey& j, const nodes::CompiledFlow& flow,
@@ -192,6 +201,8 @@ class Processor {
   std::optional<TimeMs> earliest_armed_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
   StepCounters counters_;
+  RollupBatch rollups_;
+  RollupCounts unused_rollup_;  // where counts go when options_.rollups is off
   // Per compiled flow version (they live as long as the engine).
   std::unordered_map<const nodes::CompiledFlow*, bool> reads_events_;
 };

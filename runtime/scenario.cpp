@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "dsl/ir/diagnostic.h"
 #include "runtime/clock.h"
@@ -307,22 +309,23 @@ class Runner {
   // A misspelt key or a list written as a mapping would otherwise be skipped
   // silently, and a scenario that checks nothing would pass.
   static void check_shape(const YAML::Node& doc) {
-    static const std::set<std::string> kKeys = {"name",  "flow",   "flows",  "config", "users",
-                                                "coupons", "events", "expect", "trace", "until"};
+    static const std::set<std::string> kKeys = {"name",   "flow",   "flows",  "config",
+                                                "users",  "coupons", "events", "expect",
+                                                "trace",  "until",  "results"};
     for (const auto& kv : doc) {
       const std::string key = kv.first.as<std::string>();
       if (!kKeys.count(key))
         throw std::runtime_error("unknown key `" + key +
                                  "` (name, flow, flows, config, users, coupons, events, expect, "
-                                 "trace, until)");
+                                 "trace, until, results)");
     }
-    for (const char* key : {"flows", "events", "expect", "trace"})
+    for (const char* key : {"flows", "events", "expect", "trace", "results"})
       if (doc[key] && !doc[key].IsNull() && !doc[key].IsSequence())
         throw std::runtime_error(std::string("`") + key + "` must be a list (items start with '- ')");
     for (const char* key : {"users", "coupons"})
       if (doc[key] && !doc[key].IsNull() && !doc[key].IsMap())
         throw std::runtime_error(std::string("`") + key + "` must be a mapping");
-    for (const char* key : {"events", "expect", "trace"})
+    for (const char* key : {"events", "expect", "trace", "results"})
       if (doc[key])
         for (const auto& item : doc[key])
           if (!item.IsMap())
@@ -577,6 +580,68 @@ class Runner {
     fire_until(engine, clock, until, /*inclusive=*/true);
     compare(engine.deliveries("", "", 100000), expected);
     check_traces(engine, traces);
+    if (doc["results"]) check_results(engine, doc["results"]);
+  }
+
+  // `results: [{flow, journeys?, conversions?, revenue?, cost?, converted_after?:
+  // {node: n}}, {holdout: {held_out, held_out_conversions, exposed,
+  // exposed_conversions}}]`: the flow results the stats endpoint reports
+  // (docs/results.md), after the run.
+  void check_results(Engine& engine, const YAML::Node& items) {
+    static const std::set<std::string> kKeys = {"flow",    "journeys",        "conversions",
+                                                "revenue", "cost",            "converted_after",
+                                                "holdout"};
+    auto expect_number = [&](const std::string& what, double got, const YAML::Node& want) {
+      if (std::abs(got - want.as<double>()) > 1e-9)
+        fail("results: " + what + " is " + number_text(got) + ", expected " + want.Scalar());
+    };
+    for (const auto& item : items) {
+      for (const auto& kv : item)
+        if (!kKeys.count(kv.first.as<std::string>()))
+          throw std::runtime_error("unknown key `" + kv.first.as<std::string>() +
+                                   "` in results (flow, journeys, conversions, revenue, cost, "
+                                   "converted_after, holdout)");
+      if (const YAML::Node h = item["holdout"]) {
+        const HoldoutResults got = engine.holdout();
+        for (const auto& [key, value] :
+             {std::pair{"held_out", got.held_out.journeys},
+              std::pair{"held_out_conversions", got.held_out.conversions},
+              std::pair{"exposed", got.exposed.journeys},
+              std::pair{"exposed_conversions", got.exposed.conversions}})
+          if (h[key]) expect_number(std::string("holdout.") + key, static_cast<double>(value), h[key]);
+        continue;
+      }
+      const std::string flow = item["flow"] ? item["flow"].as<std::string>() : "";
+      Result<FlowCounts> counts = engine.stats(flow);
+      Result<FlowResults> results = engine.results(flow, std::nullopt);
+      if (!counts.ok() || !results.ok()) {
+        fail("results: unknown flow '" + flow + "'");
+        continue;
+      }
+      const std::string of = " of " + flow;
+      if (item["journeys"])
+        expect_number("journeys" + of, static_cast<double>(counts->journeys), item["journeys"]);
+      if (item["conversions"])
+        expect_number("conversions" + of, static_cast<double>(counts->conversions),
+                      item["conversions"]);
+      if (item["revenue"]) expect_number("revenue" + of, results->revenue, item["revenue"]);
+      if (item["cost"]) expect_number("cost" + of, results->cost, item["cost"]);
+      if (const YAML::Node after = item["converted_after"]) {
+        for (const auto& kv : after) {
+          const std::string node = kv.first.as<std::string>();
+          int64_t got = 0;
+          for (const NodeResult& n : results->nodes)
+            if (n.node == node) got = n.converted_after;
+          expect_number("converted_after " + node + of, static_cast<double>(got), kv.second);
+        }
+      }
+    }
+  }
+
+  static std::string number_text(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
   }
 
   static std::string describe(const DeliveryRecord& d) {

@@ -70,6 +70,7 @@
 #include "dsl/ir/result.h"
 #include "runtime/clock.h"
 #include "runtime/journey_lifecycle.h"
+#include "runtime/rollups.h"
 
 namespace trellis::runtime {
 
@@ -123,6 +124,12 @@ struct JourneyRecord {
   TimeMs updated_at = 0;
   std::optional<TimeMs> ended_at;
   std::optional<TimeMs> converted_at;  // goal reached
+  // The goal's `value` at the conversion (docs/results.md#goals).
+  std::optional<double> revenue;
+  // The newest message node of the journey that made a message not ended by
+  // governance (docs/results.md#attribution), and that node when it converted.
+  std::string last_message;
+  std::string converted_after;
   std::optional<JourneyTimer> timer;   // pending timer, if the journey waits on one
   // The newest steps, kept in the journey's own row so that a step writes one
   // row: the store's encoding (Store::append_history), opaque elsewhere;
@@ -169,6 +176,7 @@ struct DeliveryRecord {
   std::string flow;
   int flow_version = 0;
   std::string node;
+  std::string variant;  // the journey's A/B assignments when it was made (rollups)
   TimeMs at = 0;
   std::string to;
   std::string subject;  // email only
@@ -253,6 +261,29 @@ struct FlowCounts {
   std::vector<MessageCount> messages;  // per message node, in node order
 };
 
+// A journey as the drill-down lists it.
+struct JourneySummary {
+  int64_t id = 0;
+  std::string user_id;
+  Lifecycle state = Lifecycle::kEntered;
+  std::string node;
+  std::string variant;
+  TimeMs entered_at = 0;
+  std::optional<TimeMs> converted_at;
+  std::optional<double> revenue;
+};
+
+// Which journeys of a flow to list, newest first: ids below `before` (0: any).
+struct JourneyQuery {
+  std::string flow;
+  std::string node;                  // "" any
+  std::vector<Lifecycle> states;     // empty: any
+  bool converted_only = false;
+  std::string variant;               // "node=variant", matched within the list; "" any
+  int64_t before = 0;
+  size_t limit = 100;
+};
+
 class StoreReader {
  public:
   virtual ~StoreReader() = default;
@@ -307,6 +338,17 @@ class StoreReader {
   virtual std::optional<std::string> merged_into(const std::string& anonymous_id) = 0;
   // The anonymous ids merged into `user_id`, oldest first.
   virtual std::vector<std::string> merged_ids(const std::string& user_id) = 0;
+  // Flow results (runtime/rollups.h, docs/results.md#rollups). A store
+  // without rollups answers empty.
+  virtual std::vector<RollupRow> rollup_totals(const std::string&) { return {}; }
+  // The flow's own rows (node "") of the hours in [from, to).
+  virtual std::vector<RollupRow> rollup_hours(const std::string&, TimeMs, TimeMs) { return {}; }
+  // All time when `all_time`, else the hours in [from, to).
+  virtual std::vector<MessageRollupRow> message_rollups(const std::string&, bool, TimeMs, TimeMs) {
+    return {};
+  }
+  virtual std::vector<EdgeRow> rollup_edges(const std::string&) { return {}; }
+  virtual std::vector<JourneySummary> flow_journeys(const JourneyQuery&) { return {}; }
 };
 
 class Store : public StoreReader {
@@ -422,6 +464,10 @@ class Store : public StoreReader {
   // caller ends live journeys first. Returns how many deliveries it erased.
   virtual Result<int64_t> erase_user(const std::string& user_id,
                                      const std::string& replacement) = 0;
+  // Adds a commit batch's rollups (inside the open transaction).
+  virtual Status add_rollups(const RollupBatch&) { return {}; }
+  // Forgets hourly rollups of hours before `before` (all-time sums stay).
+  virtual int64_t prune_rollups(TimeMs) { return 0; }
 
   // A separate read-only view of the committed state, for query threads.
   // Errors: it cannot be opened (the database went away).

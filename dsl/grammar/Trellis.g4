@@ -111,7 +111,7 @@ name
     | FLOW | DESCRIPTION | TRIGGER | WHEN | KEY | RE_ENTRY | NEVER | ALWAYS | AFTER
     | EXIT_ON | GOAL | START | MATCH | YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED
     | FOR | UNTIL_EVENT | WHERE | POOL | GENERATE | PREFIX | LENGTH | TEXT | SUBJECT
-    | BODY | URL | WEIGHT | CATEGORY | PRIORITY | ON_CAP | UNTIL_TIME | ON_DAYS
+    | BODY | URL | WEIGHT | CATEGORY | PRIORITY | ON_CAP | UNTIL_TIME | ON_DAYS | WITHIN | VALUE
     ;
 
 // ============================================================================
@@ -149,7 +149,9 @@ reEntryField : RE_ENTRY ( NEVER | ALWAYS | AFTER duration ) ;
 
 exitOnField : EXIT_ON dslName ( COMMA dslName )* ;
 
-goalField : GOAL dslName ;
+// `goal order_paid where event.total > 0 within 7d value event.revenue`
+// (docs/results.md#goals): each part optional, in this order.
+goalField : GOAL dslName ( WHERE where=expression )? ( WITHIN duration )? ( VALUE value=expression )? ;
 
 startField : START ARROW dslName ;
 
@@ -258,6 +260,8 @@ ALWAYS       : 'always' ;
 AFTER        : 'after' ;
 EXIT_ON      : 'exit_on' ;
 GOAL         : 'goal' ;
+WITHIN       : 'within' ;
+VALUE        : 'value' ;
 START        : 'start' ;
 MATCH        : 'match' ;
 YES          : 'yes' ;

@@ -330,6 +330,15 @@ std::string compare_node(const Node& a, const Node& b) {
       [&] { return compare_body(w, a, b); });
 }
 
+std::string compare_goal(const std::optional<Goal>& a, const std::optional<Goal>& b) {
+  if (a.has_value() != b.has_value()) return differ("goal", a ? "set" : "unset", b ? "set" : "unset");
+  if (!a) return "";
+  return first_of([&] { return differ("goal event", a->event.value, b->event.value); },
+                  [&] { return compare_expression("goal where", a->where, b->where); },
+                  [&] { return compare_duration("goal within", a->within, b->within); },
+                  [&] { return compare_expression("goal value", a->value, b->value); });
+}
+
 std::string compare_header(const Flow& a, const Flow& b) {
   return first_of(
       [&] { return differ("flow", a.name.value, b.name.value); },
@@ -347,7 +356,7 @@ std::string compare_header(const Flow& a, const Flow& b) {
       },
       [&] { return compare_duration("re_entry after", a.re_entry.after, b.re_entry.after); },
       [&] { return differ("exit_on", join_names(a.exit_on), join_names(b.exit_on)); },
-      [&] { return compare_name("goal", a.goal, b.goal); },
+      [&] { return compare_goal(a.goal, b.goal); },
       [&] { return compare_name("category", a.category, b.category); },
       [&] { return compare_name("priority", a.priority, b.priority); },
       [&] { return compare_name("on_cap", a.on_cap, b.on_cap); },

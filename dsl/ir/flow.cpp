@@ -138,6 +138,10 @@ std::optional<FlowCategory> flow_category_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+int64_t Goal::window_seconds() const {
+  return within && within->seconds > 0 ? within->seconds : kDefaultGoalWindowSeconds;
+}
+
 std::optional<int> priority_from_text(std::string_view text) {
   if (text == "high") return 80;
   if (text == "normal") return 50;

@@ -249,6 +249,23 @@ struct Trigger {
   SourceSpan span;
 };
 
+// What counts as a conversion (docs/results.md#goals): an event of type
+// `event` (matching `where`, over `event.*`) within `within` of the journey's
+// entry, worth `value` (an expression over `event.*`, e.g. `event.revenue`).
+// `goal: order_paid` sets the event alone; the window then defaults to
+// kDefaultGoalWindowSeconds.
+struct Goal {
+  Name event;
+  std::optional<Expression> where;
+  std::optional<Duration> within;
+  std::optional<Expression> value;
+  SourceSpan span;
+
+  int64_t window_seconds() const;  // `within`, or the default
+};
+inline constexpr int64_t kDefaultGoalWindowSeconds = 7 * 24 * 3600;
+inline constexpr const char* kDefaultGoalWindowText = "7d";
+
 // How governed delivery treats a flow's messages (docs/delivery.md).
 // `marketing` (the default): consent, frequency caps and quiet hours apply.
 // `transactional` (order confirmations): caps and quiet hours do not apply,
@@ -269,7 +286,7 @@ struct Flow {
   Trigger trigger;
   ReEntry re_entry;
   std::vector<Name> exit_on;
-  std::optional<Name> goal;
+  std::optional<Goal> goal;
   // Delivery settings as written (the checker validates them; the typed
   // readers below apply the defaults). `priority`: high | normal | low or a
   // whole number 0..100 (high = 80, normal = 50, low = 20); among deferred

@@ -104,8 +104,11 @@ class ConfigReader {
 
   void read_root(const YAML::Node& root, DeliveryConfig& config) {
     for_each_key(root, "the configuration",
-                 {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks"},
+                 {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks",
+                  "costs", "holdout"},
                  [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+                   if (key == "costs") read_costs(value, config);
+                   if (key == "holdout") read_holdout(value, config);
                    if (key == "webhooks") read_webhooks(value, config);
                    if (key == "timezone") read_timezone(value, config);
                    if (key == "channels") read_channels(value, config);
@@ -145,6 +148,38 @@ class ConfigReader {
                      }
                      config.webhook_allow_hosts.push_back(*name);
                    }
+                 });
+  }
+
+  // `costs: {sms: 0.0075, email: 0.0004}`: what one message released to the
+  // provider costs, per channel (docs/results.md#costs).
+  void read_costs(const YAML::Node& value, DeliveryConfig& config) {
+    if (!value.IsMap()) {
+      error(span(value), "'costs' must be a mapping of channel to the cost of one message, such "
+                         "as {sms: 0.0075}, not " + shape(value));
+      return;
+    }
+    for_each_key(value, "costs", {},
+                 [&](const std::string& channel, const YAML::Node& key, const YAML::Node& cost) {
+                   if (!contains(kKnownChannels, channel))
+                     warning(span(key), "channel '" + channel + "' is not one a flow node produces" +
+                                            suggestion(channel, kKnownChannels));
+                   double v = 0;
+                   if (read_number(cost, "costs." + channel, 0, 1e6, v))
+                     config.costs[channel] = v;
+                 });
+  }
+
+  // `holdout: {percent: 5}`: users kept out of every marketing flow
+  // (docs/results.md#global-holdout).
+  void read_holdout(const YAML::Node& value, DeliveryConfig& config) {
+    if (!value.IsMap()) {
+      error(span(value), "'holdout' must be a mapping such as {percent: 5}, not " + shape(value));
+      return;
+    }
+    for_each_key(value, "holdout", {"percent"},
+                 [&](const std::string&, const YAML::Node&, const YAML::Node& percent) {
+                   read_number(percent, "holdout.percent", 0, 50, config.holdout_percent);
                  });
   }
 

@@ -104,6 +104,12 @@ struct DeliveryConfig {
   // link-local, metadata) a webhook node may send to; every other internal
   // target is refused (nodes/webhook_target.h).
   std::vector<std::string> webhook_allow_hosts;
+  // `costs: {sms: 0.0075}`: the cost of one message released to a provider,
+  // by channel, for cost and ROI in flow results (docs/results.md#costs).
+  std::map<std::string, double> costs;
+  // `holdout: {percent: 5}`: the share of users (by a stable hash of the user
+  // id) who enter no marketing flow (docs/results.md#global-holdout).
+  double holdout_percent = 0;
 
   const ChannelConfig* channel(const std::string& name) const {
     auto it = channels.find(name);

@@ -13,6 +13,7 @@ namespace trellis::runtime::sqlite {
 SqliteReader::SqliteReader(sqlite3* db, bool owns)
     : db_(db),
       owns_(owns),
+      rollups_(db),
       flow_versions_(db,
                      "SELECT name, version, source, deployed_at, author FROM flow_versions "
                      "ORDER BY name, version"),
@@ -65,7 +66,7 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                       "SELECT history FROM journeys WHERE flow = ? AND typeof(history) = 'blob'"),
       by_state_(db,
                 "SELECT node, state, journeys, conversions FROM journey_counts WHERE flow = ? "
-                "AND journeys > 0"),
+                "AND journeys > 0 AND node != '~holdout'"),
       variants_(db,
                 "SELECT variant, converted_at IS NOT NULL, count(*) FROM journeys "
                 "WHERE flow = ? AND variant != '' GROUP BY 1, 2"),
@@ -339,9 +340,92 @@ NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& no
   return c;
 }
 
+// "node=variant;node2=variant2": calls `visit(node, variant)` for each.
+template <typename Visit>
+void for_each_assignment(const std::string& list, Visit visit) {
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t end = list.find(';', start);
+    if (end == std::string::npos) end = list.size();
+    const size_t eq = list.find('=', start);
+    if (eq != std::string::npos && eq < end)
+      visit(list.substr(start, eq - start), list.substr(eq + 1, end - eq - 1));
+    start = end + 1;
+  }
+}
+
 }  // namespace
 
 FlowCounts SqliteReader::counts(const std::string& flow) {
+  FlowCounts out;
+  std::map<std::string, NodeCount> nodes;
+  std::map<std::pair<std::string, std::string>, VariantCount> variants;
+  auto variant = [&](const std::string& node, const std::string& name) -> VariantCount& {
+    VariantCount& v = variants[{node, name}];
+    v.node = node;
+    v.variant = name;
+    return v;
+  };
+  for (const RollupRow& row : rollups_.totals(flow)) {
+    const std::string& node = row.key.node;
+    if (node == kHoldoutNode) continue;  // not journeys of the flow: GET /v1/holdout
+    if (node.empty()) {
+      for_each_assignment(row.key.variant, [&](const std::string& ab, const std::string& name) {
+        variant(ab, name).conversions += row.counts.converted;
+      });
+      continue;
+    }
+    node_count(nodes, node).entered += row.counts.entered;
+    // An A/B node's entry is counted after its choice: the journey's newest
+    // assignment of that node is the variant it took.
+    std::string taken;
+    for_each_assignment(row.key.variant, [&](const std::string& ab, const std::string& name) {
+      if (ab == node) taken = name;
+    });
+    if (!taken.empty()) variant(node, taken).journeys += row.counts.entered;
+  }
+  {
+    Use u(by_state_);
+    u->bind(1, flow);
+    while (u->step()) {
+      const auto state = static_cast<Lifecycle>(u->i64(1));
+      const int64_t n = u->i64(2);
+      NodeCount& c = node_count(nodes, u->text(0));
+      out.journeys += n;
+      if (is_live(state)) out.live += n;
+      out.conversions += u->i64(3);
+      if (is_waiting(state)) c.waiting += n;
+      if (!is_live(state)) c.exited += n;
+    }
+  }
+  for (auto& [k, v] : nodes) out.nodes.push_back(v);
+  for (auto& [k, v] : variants) out.variants.push_back(v);
+  std::map<std::pair<std::string, std::string>, MessageCount> messages;
+  for (const MessageRollupRow& row : rollups_.messages(flow, true, 0, 0)) {
+    MessageCount& m = messages[{row.node, row.channel}];
+    m.node = row.node;
+    m.channel = row.channel;
+    m.delivered += row.delivered;
+    m.opened += row.opened;
+    m.clicked += row.clicked;
+    m.bounced += row.bounced;
+    m.complained += row.complained;
+    if (row.status < 0) continue;
+    m.created += row.messages;
+    switch (static_cast<DeliveryStatus>(row.status)) {
+      case DeliveryStatus::kSent: m.sent += row.messages; break;
+      case DeliveryStatus::kDeferred: m.deferred += row.messages; break;
+      case DeliveryStatus::kSuppressed: m.suppressed += row.messages; break;
+      case DeliveryStatus::kDropped: m.dropped += row.messages; break;
+      case DeliveryStatus::kDead: m.dead += row.messages; break;
+      case DeliveryStatus::kPending: break;
+    }
+  }
+  for (auto& [k, m] : messages) out.messages.push_back(std::move(m));
+  return out;
+}
+
+FlowCounts SqliteReader::scanned_counts(const std::string& flow) {
   FlowCounts out;
   std::map<std::string, NodeCount> nodes;
   {

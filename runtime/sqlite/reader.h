@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/sqlite/rollups.h"
 #include "runtime/sqlite/statement.h"
 #include "runtime/sqlite/step_words.h"
 #include "runtime/store.h"
@@ -36,7 +37,30 @@ class SqliteReader : public StoreReader {
   std::vector<DeliveryRecord> deliveries(const std::string& user_id, const std::string& flow,
                                          size_t limit) override;
 
+  // From the all-time rollups and journey_counts: a few hundred rows
+  // whatever the number of journeys (docs/results.md#rollups).
   FlowCounts counts(const std::string& flow) override;
+  // The same counted from every journey's history and delivery, as before
+  // rollups existed: what a store upgraded from schema 10 or older fills them from.
+  FlowCounts scanned_counts(const std::string& flow);
+
+  std::vector<RollupRow> rollup_totals(const std::string& flow) override {
+    return rollups_.totals(flow);
+  }
+  std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
+    return rollups_.flow_hours(flow, from, to);
+  }
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
+                                                TimeMs from, TimeMs to) override {
+    return rollups_.messages(flow, all_time, from, to);
+  }
+  std::vector<EdgeRow> rollup_edges(const std::string& flow) override {
+    return rollups_.edges(flow);
+  }
+  std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override {
+    return rollups_.journeys(query);
+  }
+  SqliteRollups& rollups() { return rollups_; }
 
   FlowTotals totals(const std::string& flow) override;
 
@@ -75,6 +99,7 @@ class SqliteReader : public StoreReader {
  protected:
   sqlite3* db_;
   bool owns_;
+  SqliteRollups rollups_;
 
  private:
   // Expands the step_groups rows of a journey into one StepRecord per node.

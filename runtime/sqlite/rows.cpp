@@ -28,6 +28,9 @@ JourneyRecord read_journey(const Stmt& s, step_codec::Words& words) {
     j.timer = JourneyTimer{*due, s.text(19), static_cast<int>(s.i64(20))};
   j.history = s.bytes(21);
   j.history_seq = static_cast<int>(s.i64(22));
+  j.revenue = s.opt_double(23);
+  j.last_message = s.text(24);
+  j.converted_after = s.text(25);
   return j;
 }
 
@@ -54,6 +57,7 @@ DeliveryRecord read_delivery(const Stmt& s) {
   d.release_at = s.opt_i64(18).value_or(0);
   d.feedback = s.text(19);
   d.feedback_at = s.opt_i64(20).value_or(0);
+  d.variant = s.text(21);
   return d;
 }
 
@@ -133,6 +137,9 @@ void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& 
   else
     s.bind(base + 22, j.history);
   s.bind(base + 23, j.history_seq);
+  s.bind(base + 24, j.revenue);
+  s.bind(base + 25, j.last_message);
+  s.bind(base + 26, j.converted_after);
 }
 
 std::string sql(const char* head, const char* columns, const char* tail) {

@@ -16,7 +16,7 @@ namespace trellis::runtime::sqlite {
 inline constexpr const char* kJourneyColumns =
     "id, flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
     "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, timer_due, "
-    "timer_node, timer_visit, history, history_seq";
+    "timer_node, timer_visit, history, history_seq, revenue, last_message, converted_after";
 
 // The visit counts and stored events are compacted in the row
 // (step_codec::encode_visits, encode_event); the record holds their text.
@@ -25,7 +25,7 @@ JourneyRecord read_journey(const Stmt& s, step_codec::Words& words);
 inline constexpr const char* kDeliveryColumns =
     "id, key, journey_id, channel, user_id, flow, flow_version, node, at, to_addr, subject, "
     "body, status, attempts, next_attempt_at, last_error, category, priority, release_at, "
-    "feedback, feedback_at";
+    "feedback, feedback_at, variant";
 
 DeliveryRecord read_delivery(const Stmt& s);
 
@@ -42,8 +42,9 @@ void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer);
 inline constexpr const char* kJourneyInsertColumns =
     "flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
     "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, id, "
-    "timer_due, timer_node, timer_visit, history, history_seq";
-inline constexpr int kJourneyInsertParams = 23;
+    "timer_due, timer_node, timer_visit, history, history_seq, revenue, last_message, "
+    "converted_after";
+inline constexpr int kJourneyInsertParams = 26;
 
 // INSERT of `rows` journeys; parameters row by row in kJourneyInsertColumns order.
 std::string insert_journeys_sql(int rows);

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <string>
 
+#include "runtime/sqlite/rollups.h"
 #include "runtime/sqlite/statement.h"
 
 namespace trellis::runtime::sqlite {
@@ -14,7 +15,7 @@ namespace {
 // to N, in one transaction with the version it records in `meta`. A new file
 // runs them all; an older file runs the ones it lacks. SCHEMA.md explains each
 // table. Released migrations are never edited: a change adds a migration.
-constexpr const char* kMigrations[] = {
+const char* const kMigrations[] = {
     // Version 1: the first schema.
     R"sql(
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
@@ -195,6 +196,11 @@ CREATE TABLE flow_states(
     R"sql(
 DROP INDEX events_seen_by_at;
 )sql",
+    // Version 12: flow results (docs/results.md): a conversion's value and the
+    // message it is attributed to, each delivery's A/B variant, hourly and
+    // all-time rollups, arrows taken, and message rollups kept by triggers
+    // (runtime/sqlite/rollups.cpp).
+    kRollupsMigration,
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

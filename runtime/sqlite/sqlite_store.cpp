@@ -39,6 +39,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
   (void)exec(db, "PRAGMA journal_size_limit=67108864");
   if (Status s = migrate(db, sqlite::latest_schema_version()); !s) return fail(options.path, s);
   auto store = std::make_unique<sqlite::SqliteStore>(db, options.path);
+  if (Status s = store->backfill_rollups(); !s)
+    return Error{options.path + ": rollups backfill: " + s.message()};
   store->start_checkpointer();
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -60,6 +60,13 @@ class Stmt {
       sqlite3_bind_null(stmt_, i);
     return *this;
   }
+  Stmt& bind(int i, const std::optional<double>& v) {
+    if (v)
+      sqlite3_bind_double(stmt_, i, *v);
+    else
+      sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
   // True while rows come; false when done. Errors set `error` (if given).
   bool step(std::string* error = nullptr) {
     const int rc = sqlite3_step(stmt_);
@@ -75,6 +82,10 @@ class Stmt {
   std::optional<int64_t> opt_i64(int c) const {
     if (sqlite3_column_type(stmt_, c) == SQLITE_NULL) return std::nullopt;
     return i64(c);
+  }
+  std::optional<double> opt_double(int c) const {
+    if (sqlite3_column_type(stmt_, c) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, c);
   }
   std::string text(int c) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <map>
 #include <utility>
 
 #include "runtime/sqlite/rows.h"
@@ -57,7 +58,8 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
           "UPDATE journeys SET version=?2, state=?5, node=?6, waiting_for=?7, visits=?8, "
           "coupon_code=?9, variant=?10, last_event=?12, steps=?13, updated_at=?15, "
           "ended_at=?16, converted_at=?17, timer_due=?19, timer_node=?20, "
-          "timer_visit=?21, history=?22, history_seq=?23 WHERE id=?18"),
+          "timer_visit=?21, history=?22, history_seq=?23, revenue=?24, last_message=?25, "
+          "converted_after=?26 WHERE id=?18"),
       append_group_(db,
                     "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                     "VALUES(?,?,?,?,?)"),
@@ -65,11 +67,12 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
                             " FROM journeys WHERE timer_due <= ? AND flow NOT IN (SELECT name FROM "
                             "flow_states WHERE state = 'paused') ORDER BY timer_due, id LIMIT ?")
                             .c_str()),
-      insert_delivery_(db,
-                       "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
-                       "flow_version, node, at, to_addr, subject, body, status, attempts, "
-                       "next_attempt_at, last_error, category, priority, release_at) "
-                       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)"),
+      insert_delivery_(
+          db,
+          "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+          "flow_version, node, at, to_addr, subject, body, status, attempts, "
+          "next_attempt_at, last_error, category, priority, release_at, variant) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)"),
       mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
       mark_suppressed_(db,
                        "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
@@ -197,6 +200,17 @@ FlowTotals SqliteStore::totals(const std::string& flow) {
   return reader_.totals(flow);
 }
 
+std::vector<JourneySummary> SqliteStore::flow_journeys(const JourneyQuery& query) {
+  flush_journeys();
+  return reader_.flow_journeys(query);
+}
+
+Status SqliteStore::add_rollups(const RollupBatch& batch) {
+  Status s = reader_.rollups().add(batch);
+  if (!s && error_.empty()) error_ = s.message();  // fails the commit
+  return s;
+}
+
 std::optional<TimeMs> SqliteStore::next_timer_due() {
   flush_journeys();
   return reader_.next_timer_due();
@@ -210,6 +224,55 @@ int64_t SqliteStore::pending_timer_count() {
 
 int64_t SqliteStore::coupon_codes_left(const std::string& pool) {
   return reader_.coupon_codes_left(pool);
+}
+
+Status SqliteStore::backfill_rollups() {
+  {
+    Stmt pending(db_, "SELECT 1 FROM meta WHERE k = 'rollups_backfill'");
+    if (!pending.step()) return Status();
+  }
+  if (Status s = begin(); !s) return s;
+  std::vector<std::string> flows;
+  {
+    Stmt s(db_, "SELECT DISTINCT flow FROM journeys");
+    while (s.step()) flows.push_back(s.text(0));
+  }
+  Stmt by_variant(db_,
+                  "SELECT variant, count(*), count(ended_at), count(converted_at), "
+                  "coalesce(sum(revenue), 0) FROM journeys WHERE flow = ? GROUP BY variant");
+  RollupBatch batch;
+  for (const std::string& flow : flows) {
+    const FlowCounts counts = reader_.scanned_counts(flow);
+    auto total = [&](const std::string& node, const std::string& variant) -> RollupCounts& {
+      return batch.rows[RollupKey{kAllTimeHour, flow, 0, node, variant}];
+    };
+    std::map<std::string, int64_t> by_variants;  // A/B node -> journeys counted by variant
+    for (const VariantCount& v : counts.variants) {
+      total(v.node, v.node + "=" + v.variant).entered += v.journeys;
+      by_variants[v.node] += v.journeys;
+    }
+    for (const NodeCount& n : counts.nodes)
+      total(n.node, "").entered += std::max<int64_t>(0, n.entered - by_variants[n.node]);
+    Use u(by_variant);
+    u->bind(1, flow);
+    while (u->step()) {
+      RollupCounts& c = total("", u->text(0));
+      c.entered += u->i64(1);
+      c.exited += u->i64(2);
+      c.converted += u->i64(3);
+      c.revenue += u->opt_double(4).value_or(0);
+    }
+  }
+  if (Status s = add_rollups(batch); !s) {
+    rollback();
+    return s;
+  }
+  Stmt forget(db_, "DELETE FROM meta WHERE k = 'rollups_backfill'");
+  if (Status s = run_once(forget); !s) {
+    rollback();
+    return s;
+  }
+  return commit();
 }
 
 Status SqliteStore::begin() {
@@ -403,7 +466,8 @@ Result<bool> SqliteStore::insert_delivery(const DeliveryRecord& d) {
       .bind(14, d.last_error)
       .bind(15, d.category)
       .bind(16, d.priority)
-      .bind(17, release_column(d.release_at));
+      .bind(17, release_column(d.release_at))
+      .bind(18, d.variant);
   if (Status s = done(u); !s) return Error{s.message()};
   return sqlite3_changes(db_) > 0;
 }

@@ -34,6 +34,12 @@ class SqliteStore final : public Store {
   // otherwise SQLite's automatic checkpoints on the writer stay on.
   void start_checkpointer();
 
+  // Fills the all-time rollups of a file that had journeys before the results
+  // schema from their histories (SqliteReader::scanned_counts), once: the
+  // migration leaves a mark in `meta`, forgotten in the same transaction. A
+  // no-op otherwise. Runs on this store's own reader, after every migration.
+  Status backfill_rollups();
+
   // --- reads: the writer connection sees its own uncommitted writes ---
   std::vector<FlowVersionRecord> flow_versions() override { return reader_.flow_versions(); }
   std::vector<FlowStateRecord> flow_states() override { return reader_.flow_states(); }
@@ -50,6 +56,22 @@ class SqliteStore final : public Store {
                                          size_t limit) override;
   FlowCounts counts(const std::string& flow) override;
   FlowTotals totals(const std::string& flow) override;
+  std::vector<RollupRow> rollup_totals(const std::string& flow) override {
+    return reader_.rollup_totals(flow);
+  }
+  std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
+    return reader_.rollup_hours(flow, from, to);
+  }
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
+                                                TimeMs from, TimeMs to) override {
+    return reader_.message_rollups(flow, all_time, from, to);
+  }
+  std::vector<EdgeRow> rollup_edges(const std::string& flow) override {
+    return reader_.rollup_edges(flow);
+  }
+  std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override;
+  Status add_rollups(const RollupBatch& batch) override;
+  int64_t prune_rollups(TimeMs before) override { return reader_.rollups().prune(before); }
   std::optional<TimeMs> next_timer_due() override;
   int64_t pending_timer_count() override;
   int64_t coupon_codes_left(const std::string& pool) override;

@@ -301,3 +301,152 @@ TEST_CASE("serve refuses a delivery configuration with errors, printing them as 
   CHECK(out.find("literal-secret-1") == std::string::npos);
   CHECK(out.find("not starting") != std::string::npos);
 }
+
+namespace {
+
+// Results (docs/results.md): an A/B split into two SMS and a goal with a window
+// and a value; every third user orders, worth 10 + its number.
+const char* kResultsFlow = R"(flow: offer
+trigger:
+  event: signup
+goal: {event: order_paid, within: 1d, value: event.revenue}
+start: pick
+nodes:
+  pick:
+    type: ab
+    variants:
+      a: {weight: 50, next: text_a}
+      b: {weight: 50, next: text_b}
+  text_a: {type: sms, text: "A", next: done}
+  text_b: {type: sms, text: "B", next: done}
+  done: {type: exit}
+)";
+
+// Ten users per batch, each event with its own id, so a batch posted again
+// after a kill is applied at most once (the dedupe table).
+std::vector<json> results_batches(int users) {
+  std::vector<json> out;
+  for (int first = 0; first < users; first += 10) {
+    json batch = json::array();
+    for (int i = first; i < first + 10 && i < users; ++i) {
+      const std::string user = "u" + std::to_string(i);
+      batch.push_back({{"id", "p" + user},
+                       {"type", "identify"},
+                       {"user_id", user},
+                       {"properties", {{"phone", "+1555"}}}});
+      batch.push_back({{"id", "s" + user}, {"type", "signup"}, {"user_id", user}});
+      if (i % 3 == 0)
+        batch.push_back({{"id", "o" + user},
+                         {"type", "order_paid"},
+                         {"user_id", user},
+                         {"properties", {{"revenue", 10 + i}}}});
+    }
+    out.push_back(std::move(batch));
+  }
+  return out;
+}
+
+// Posts batches from `next` on until one is not acknowledged (the server died).
+void post_from(int port, const std::vector<json>& batches, size_t& next) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(2, 0);
+  for (; next < batches.size(); ++next) {
+    auto r = client.Post("/v1/events", batches[next].dump(), "application/json");
+    if (!r || r->status != 202) return;
+  }
+}
+
+json get_json(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5, 0);
+  auto r = client.Get(path);
+  if (!r || r->status != 200) return nullptr;
+  return json::parse(r->body, nullptr, false);
+}
+
+// The stats once every journey ended and every message left the outbox
+// (bounded), without what depends on when they ran: the series summed over
+// its buckets (a run may cross an hour), the A/B figures and the rest as they are.
+json settled_stats(int port, int users) {
+  const std::string path = "/v1/flows/offer/stats?bucket=day";
+  json stats;
+  for (int i = 0; i < 300; ++i) {  // 30 s at most
+    stats = get_json(port, path);
+    bool pending = false;
+    if (stats.is_object())
+      for (const json& m : stats["messages"]) pending = pending || m["created"] != m["sent"];
+    if (stats.is_object() && stats["journeys"] == users && stats["live"] == 0 && !pending) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!stats.is_object()) return nullptr;
+  json sums = {{"entered", 0}, {"exited", 0}, {"converted", 0}, {"revenue", 0.0}};
+  json messages = json::object();
+  for (const json& b : stats["series"]) {
+    for (const char* k : {"entered", "exited", "converted"})
+      sums[k] = sums[k].get<int64_t>() + b[k].get<int64_t>();
+    sums["revenue"] = sums["revenue"].get<double>() + b["revenue"].get<double>();
+    for (const auto& [channel, counts] : b["messages"].items()) {
+      json& sum = messages[channel];
+      if (!sum.is_object()) sum = json::object();
+      for (const auto& [status, n] : counts.items())
+        sum[status] = sum.value(status, int64_t{0}) + n.get<int64_t>();
+    }
+  }
+  sums["messages"] = messages;
+  stats["series"] = sums;
+  for (const char* varying : {"from", "to"}) stats.erase(varying);
+  return stats;
+}
+
+}  // namespace
+
+TEST_CASE("results survive a SIGKILL of serve: the stats equal an uninterrupted run's") {
+  const int kUsers = 600;
+  const std::vector<json> batches = results_batches(kUsers);
+
+  TempDir reference_dir;
+  write_file(reference_dir.file("flows/offer.yaml"), kResultsFlow);
+  json reference;
+  {
+    int port = free_port();
+    ServeProcess serve(reference_dir, port);
+    REQUIRE(serve.wait_healthy());
+    size_t next = 0;
+    post_from(port, batches, next);
+    REQUIRE(next == batches.size());
+    reference = settled_stats(port, kUsers);
+    CHECK(serve.terminate() == 0);
+  }
+  REQUIRE(reference.is_object());
+  REQUIRE(reference["conversions"] == 200);
+  REQUIRE(reference["series"]["converted"] == 200);
+
+  // The same batches, with SIGKILLs while they are posted; after each restart
+  // the batch that got no answer is posted again (it may have been applied).
+  TempDir dir;
+  write_file(dir.file("flows/offer.yaml"), kResultsFlow);
+  std::mt19937 rng(7);
+  size_t next = 0;
+  int mid_load_kills = 0;  // kills that left batches unposted
+  for (int round = 0; round < 4 && next < batches.size(); ++round) {
+    int port = free_port();
+    ServeProcess serve(dir, port);
+    REQUIRE(serve.wait_healthy());
+    std::thread load([&] { post_from(port, batches, next); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
+    serve.kill_now();
+    load.join();
+    if (next < batches.size()) ++mid_load_kills;
+  }
+  REQUIRE(mid_load_kills > 0);
+  int port = free_port();
+  ServeProcess serve(dir, port);
+  REQUIRE(serve.wait_healthy());
+  post_from(port, batches, next);
+  REQUIRE(next == batches.size());
+  const json crashed = settled_stats(port, kUsers);
+  CHECK(serve.terminate() == 0);
+  INFO("reference " << reference.dump());
+  INFO("crashed " << crashed.dump());
+  CHECK(crashed == reference);
+}

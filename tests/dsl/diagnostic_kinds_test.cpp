@@ -809,7 +809,7 @@ start: e
 nodes:
   e: {type: exit}
 )");
-  expect(d, kError, 3, 1, "'goal' is empty: give an event type");
+  expect(d, kError, 3, 1, "'goal' is empty: give an event type or {event: type, within: 7d}");
 }
 
 TEST_CASE("invalid event type") {

@@ -39,7 +39,7 @@ TEST_CASE("the documented cart reminder (docs/flows.md) loads into the IR in ful
   REQUIRE(flow.exit_on.size() == 2);
   CHECK(flow.exit_on[1].value == "unsubscribe");
   REQUIRE(flow.goal.has_value());
-  CHECK(flow.goal->value == "order_paid");
+  CHECK(flow.goal->event.value == "order_paid");
   CHECK(flow.start.value == "wait_pay");
 
   std::vector<std::string> ids;

@@ -312,7 +312,14 @@ ir::Flow RandomFlow::next(ir::Diagnostics& d) {
   }
   size_t exits = pick(3);
   for (size_t i = 0; i < exits; ++i) flow.exit_on.push_back({name(), {}});
-  if (chance(50)) flow.goal = ir::Name{name(), {}};
+  if (chance(50)) {
+    ir::Goal goal;
+    goal.event.value = name();
+    if (chance(30)) goal.where = parse_expression(expression(2), {}, "random", d);
+    if (chance(30)) goal.within = parse_duration(duration(), {}, "random", d);
+    if (chance(30)) goal.value = parse_expression(path(), {}, "random", d);
+    flow.goal = std::move(goal);
+  }
   if (chance(30)) flow.category = ir::Name{chance(70) ? "transactional" : name(), {}};
   if (chance(30)) flow.priority = ir::Name{priority(), {}};
   if (chance(30)) flow.on_cap = ir::Name{chance(70) ? "skip" : name(), {}};

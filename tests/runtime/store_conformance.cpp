@@ -128,6 +128,11 @@ void history_reads_back_in_order(StoreBackend& backend) {
                                    {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
               .ok());
   REQUIRE(store->update_journey(j).ok());
+  // Entries are counted from the rollups the engine writes with the steps
+  // (docs/results.md#rollups) where a store keeps them: what these steps write.
+  RollupBatch rollups;
+  for (const char* node : {"wait_pay", "pick", "sms_a"}) rollups.at(9, "cart_reminder", 1, node, "").entered = 1;
+  REQUIRE(store->add_rollups(rollups).ok());
   REQUIRE(store->commit().ok());
   store = backend.reopen();
   const auto steps = store->steps(id);
@@ -158,6 +163,9 @@ void long_history_moves_out_whole(StoreBackend& backend) {
                                       {j.id, "cart_reminder", 2 * wake + 1, "loop", "entry", wake, ""}})
                 .ok());
     REQUIRE((wake == 0 ? store->insert_journey(j) : store->update_journey(j)).ok());
+    RollupBatch rollups;  // what the engine writes with these steps
+    rollups.at(wake, "cart_reminder", 1, "loop", "").entered = 1;
+    REQUIRE(store->add_rollups(rollups).ok());
     REQUIRE(store->commit().ok());
     CHECK(j.history.size() < 4096);  // the row stays small
   }
@@ -354,6 +362,13 @@ void counts_nodes_waiting_variants(StoreBackend& backend) {
   sms.node = "sms";
   sms.channel = "sms";
   REQUIRE(store->insert_delivery(sms).value());
+  RollupBatch rollups;  // what the engine writes with these steps
+  rollups.at(1, "cart_reminder", 1, "wait_pay", "").entered = 2;
+  rollups.at(2, "cart_reminder", 1, "nudge", "nudge=a").entered = 1;
+  rollups.at(2, "cart_reminder", 1, "done", "nudge=a").entered = 1;
+  rollups.at(5, "cart_reminder", 1, "", "nudge=a").converted = 1;
+  rollups.messages[MessageKey{hour_of(10), "cart_reminder", 0, "sms", "sms", "", 0}] = 1;
+  REQUIRE(store->add_rollups(rollups).ok());
   REQUIRE(store->commit().ok());
   const FlowCounts c = store->counts("cart_reminder");
   CHECK(c.journeys == 2);

@@ -1,0 +1,240 @@
+#include "runtime/results.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "nodes/local_time.h"
+
+namespace trellis::runtime {
+namespace {
+
+// The variant `ab_node` gave in a journey's assignment list ("ab=b;ab2=x"), or "".
+std::string assigned(const std::string& list, const std::string& ab_node) {
+  std::string taken;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t end = list.find(';', start);
+    if (end == std::string::npos) end = list.size();
+    const size_t eq = list.find('=', start);
+    if (eq != std::string::npos && eq < end && list.compare(start, eq - start, ab_node) == 0)
+      taken = list.substr(eq + 1, end - eq - 1);
+    start = end + 1;
+  }
+  return taken;
+}
+
+// Statuses of messages released to a provider: what a channel's cost counts.
+bool is_released(int status) {
+  return status == static_cast<int>(DeliveryStatus::kPending) ||
+         status == static_cast<int>(DeliveryStatus::kSent) ||
+         status == static_cast<int>(DeliveryStatus::kDead);
+}
+
+double message_cost(const MessageRollupRow& row, const delivery::DeliveryConfig& config) {
+  if (!is_released(row.status)) return 0;
+  auto it = config.costs.find(row.channel);
+  return it == config.costs.end() ? 0 : it->second * static_cast<double>(row.messages);
+}
+
+void add_outcome(MessageOutcomes& out, int status, int64_t n) {
+  switch (static_cast<DeliveryStatus>(status)) {
+    case DeliveryStatus::kPending: out.pending += n; break;
+    case DeliveryStatus::kSent: out.sent += n; break;
+    case DeliveryStatus::kDead: out.failed += n; break;
+    case DeliveryStatus::kDeferred: out.deferred += n; break;
+    case DeliveryStatus::kSuppressed: out.suppressed += n; break;
+    case DeliveryStatus::kDropped: out.dropped += n; break;
+  }
+}
+
+// Every path from `start` along the newest version's arrows to a node with
+// none (or back to one already on the path), at most kMaxFunnelPaths.
+std::vector<std::vector<std::string>> paths_of(const ir::Flow& flow) {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> path;
+  std::function<void(const std::string&)> walk = [&](const std::string& id) {
+    if (out.size() >= kMaxFunnelPaths) return;
+    path.push_back(id);
+    std::vector<std::string> next;
+    if (const ir::Node* node = flow.find_node(id)) {
+      for (const ir::Edge& edge : ir::edges_of(*node)) {
+        const std::string& to = edge.target->value;
+        if (to.empty() || !flow.find_node(to)) continue;
+        if (std::find(path.begin(), path.end(), to) != path.end()) continue;  // a loop
+        if (std::find(next.begin(), next.end(), to) == next.end()) next.push_back(to);
+      }
+    }
+    if (next.empty()) out.push_back(path);
+    for (const std::string& to : next) walk(to);
+    path.pop_back();
+  };
+  if (flow.find_node(flow.start.value)) walk(flow.start.value);
+  return out;
+}
+
+TimeMs floor_hour(TimeMs t) { return t - ((t % kHourMs) + kHourMs) % kHourMs; }
+
+void fill_series(StoreReader& reader, const std::string& flow, const SeriesQuery& q,
+                 const delivery::DeliveryConfig& config, FlowResults& out) {
+  auto bucket_of = [&](TimeMs hour) { return q.daily ? local_day_start(hour, q.zone) : hour; };
+  const TimeMs first = q.daily ? local_day_start(q.from, q.zone) : floor_hour(q.from);
+  std::map<TimeMs, size_t> index;
+  for (TimeMs start = first; start < q.to;) {
+    index[start] = out.series.size();
+    SeriesBucket b;
+    b.start = start;
+    out.series.push_back(std::move(b));
+    start = q.daily ? local_day_start(start + 36 * kHourMs, q.zone) : start + kHourMs;
+  }
+  auto bucket = [&](TimeMs hour) -> SeriesBucket* {
+    auto it = index.find(bucket_of(hour));
+    return it == index.end() ? nullptr : &out.series[it->second];
+  };
+  for (const RollupRow& row : reader.rollup_hours(flow, first, q.to)) {
+    if (SeriesBucket* b = bucket(row.key.hour)) {
+      b->entered += row.counts.entered;
+      b->exited += row.counts.exited;
+      b->converted += row.counts.converted;
+      b->revenue += row.counts.revenue;
+    }
+  }
+  for (const MessageRollupRow& row : reader.message_rollups(flow, false, first, q.to)) {
+    if (row.status < 0) continue;
+    if (SeriesBucket* b = bucket(row.hour)) {
+      add_outcome(b->messages[row.channel], row.status, row.messages);
+      b->cost += message_cost(row, config);
+    }
+  }
+}
+
+}  // namespace
+
+FlowResults flow_results(StoreReader& reader, const ir::Flow& newest,
+                         const delivery::DeliveryConfig& config,
+                         const std::optional<SeriesQuery>& series) {
+  const std::string& flow = newest.name.value;
+  FlowResults out;
+  std::map<std::string, NodeResult> by_node;
+  const std::vector<RollupRow> totals = reader.rollup_totals(flow);
+  for (const RollupRow& row : totals) {
+    if (row.key.node == kHoldoutNode) continue;
+    if (row.key.node.empty()) {
+      out.revenue += row.counts.revenue;
+    } else {
+      NodeResult& n = by_node[row.key.node];
+      n.converted_after += row.counts.converted;
+      n.revenue_after += row.counts.revenue;
+    }
+  }
+  const std::vector<MessageRollupRow> messages = reader.message_rollups(flow, true, 0, 0);
+  for (const MessageRollupRow& row : messages) {
+    const double cost = message_cost(row, config);
+    by_node[row.node].cost += cost;
+    out.cost += cost;
+  }
+  if (out.cost > 0) out.roi = (out.revenue - out.cost) / out.cost;
+  for (const ir::Node& node : newest.nodes) {
+    NodeResult n = by_node[node.id];
+    n.node = node.id;
+    out.nodes.push_back(std::move(n));
+  }
+
+  for (const ir::Node& node : newest.nodes) {
+    const ir::AbNode* split = node.as<ir::AbNode>();
+    if (!split) continue;
+    std::vector<ab::VariantInput> inputs;
+    AbResult result;
+    result.node = node.id;
+    for (const ir::Variant& variant : split->variants) {
+      ab::VariantInput in;
+      in.variant = variant.name.value;
+      for (const RollupRow& row : totals) {
+        if (assigned(row.key.variant, node.id) != in.variant) continue;
+        if (row.key.node == node.id) in.journeys += row.counts.entered;
+        if (row.key.node.empty()) {
+          in.conversions += row.counts.converted;
+          in.revenue.sum += row.counts.revenue;
+          in.revenue.sum_sq += row.counts.revenue_sq;
+        }
+      }
+      in.revenue.n = in.journeys;
+      double& cost = result.cost[in.variant];
+      for (const MessageRollupRow& row : messages)
+        if (assigned(row.variant, node.id) == in.variant) cost += message_cost(row, config);
+      inputs.push_back(std::move(in));
+    }
+    result.comparison = ab::compare(inputs, kAbMinSample);
+    out.ab.push_back(std::move(result));
+  }
+
+  std::map<std::pair<std::string, std::string>, int64_t> arrows;
+  for (const EdgeRow& edge : reader.rollup_edges(flow))
+    arrows[{edge.key.from, edge.key.to}] += edge.journeys;
+  int64_t entered = 0;
+  for (const RollupRow& row : totals)
+    if (row.key.node.empty()) entered += row.counts.entered;
+  for (std::vector<std::string>& path : paths_of(newest)) {
+    FunnelPath f;
+    f.journeys = entered;
+    f.reached.push_back(entered);
+    for (size_t i = 1; i < path.size(); ++i) f.reached.push_back(arrows[{path[i - 1], path[i]}]);
+    f.path = std::move(path);
+    out.funnel.push_back(std::move(f));
+  }
+
+  if (series) fill_series(reader, flow, *series, config, out);
+  return out;
+}
+
+HoldoutResults holdout_results(StoreReader& reader, const std::vector<const ir::Flow*>& marketing,
+                               const delivery::DeliveryConfig& config) {
+  HoldoutResults out;
+  out.percent = config.holdout_percent;
+  for (const ir::Flow* flow : marketing) {
+    for (const RollupRow& row : reader.rollup_totals(flow->name.value)) {
+      HoldoutGroup* group = row.key.node == kHoldoutNode ? &out.held_out
+                            : row.key.node.empty()       ? &out.exposed
+                                                         : nullptr;
+      if (!group) continue;
+      group->journeys += row.counts.entered;
+      group->conversions += row.counts.converted;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+TimeMs local_day_start(TimeMs at, const std::string& zone) {
+  // A day lasts at most 25 hours: the midnight after `at` - 30h is at most `at`.
+  TimeMs midnight = nodes::next_local_time(at - 30 * kHourMs, 0, 0, zone);
+  for (;;) {
+    const TimeMs next = nodes::next_local_time(midnight, 0, 0, zone);
+    if (next > at) return midnight;
+    midnight = next;
+  }
+}
+
+int utc_offset_minutes(TimeMs at, const std::string& zone) {
+  const nodes::LocalParts local = nodes::local_parts(at, zone);
+  const int64_t wall_minutes =
+      days_from_civil(local.year, static_cast<unsigned>(local.month),
+                      static_cast<unsigned>(local.day)) * 1440 + local.minute_of_day;
+  const int64_t utc_minutes = (at - ((at % 60000) + 60000) % 60000) / 60000;
+  return static_cast<int>(wall_minutes - utc_minutes);
+}
+
+}  // namespace trellis::runtime
