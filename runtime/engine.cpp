@@ -26,6 +26,10 @@ constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
 // How often the loop looks for flow versions another process deployed into a
 // shared store (clock time): how long a deploy takes to reach every node.
 constexpr TimeMs kFlowRefreshMs = 1'000;
+// How long a delivery leased to a node (shared store) stays its own: longer
+// than a channel's queue takes to send at its rate, and the time another node
+// waits before sending what a node that died had leased.
+constexpr TimeMs kDeliveryLeaseMs = 120'000;
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
 constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
@@ -114,6 +118,8 @@ class Engine::Impl : private delivery::DispatchHost {
                                                  const DeliveryRecord& delivery) const;
   size_t dispatch_deliveries();
   Status open_dispatcher();
+  std::vector<DeliveryRecord> lease_deliveries(const std::string& channel, TimeMs now,
+                                               size_t limit);
   void loop();
   void start();
   void stop();
@@ -220,6 +226,7 @@ void Engine::Impl::apply_flow_states(std::vector<FlowStateRecord> records) {
 Status Engine::Impl::refresh_flows() {
   std::vector<FlowVersionRecord> added;
   std::vector<FlowStateRecord> states;
+  std::optional<TimeMs> due;
   Work w;
   w.apply = [&](Processor&, Store& store) {
     added.clear();
@@ -229,6 +236,9 @@ Status Engine::Impl::refresh_flows() {
         added.push_back(std::move(r));
     }
     states = store.flow_states();
+    // Timers and deferred messages another node armed: this node fires them
+    // too, so one that dies leaves none waiting longer than this period.
+    due = next_work_due(store);
   };
   Status loaded;
   w.after_commit = [&] {
@@ -237,6 +247,7 @@ Status Engine::Impl::refresh_flows() {
       if (Status s = load_version(r); !s && loaded) loaded = s;
     apply_flow_states(std::move(states));
     if (!added.empty()) flows_.rebuild_routes();
+    note_timer(due);
   };
   if (Status s = write(w); !s) return s;
   return loaded;
@@ -254,6 +265,9 @@ Status Engine::Impl::open_dispatcher() {
   if (!reader.ok()) return Error{"cannot open a reader: " + reader.error().message};
   d.reader = std::move(reader.value());
   d.host = this;
+  if (store_->shared()) d.lease = [this](const std::string& channel, TimeMs now, size_t limit) {
+    return lease_deliveries(channel, now, limit);
+  };
   auto recheck = store_->open_reader();
   if (!recheck.ok()) return Error{"cannot open a reader: " + recheck.error().message};
   recheck_reader_ = std::move(recheck.value());
@@ -261,6 +275,20 @@ Status Engine::Impl::open_dispatcher() {
   if (!dispatcher.ok()) return dispatcher.error();
   dispatcher_ = std::move(dispatcher.value());
   return Status();
+}
+
+// Several nodes share the store: due deliveries are leased to this node for
+// kDeliveryLeaseMs, written before they are handed to the workers. A failed
+// lease hands out nothing; the feeder tries again at its next poll.
+std::vector<DeliveryRecord> Engine::Impl::lease_deliveries(const std::string& channel, TimeMs now,
+                                                           size_t limit) {
+  std::vector<DeliveryRecord> leased;
+  Work w;
+  w.apply = [&](Processor&, Store& store) {
+    leased = must(store.lease_deliveries(channel, now, limit, now + kDeliveryLeaseMs));
+  };
+  if (Status s = write(w); !s) return {};
+  return leased;
 }
 
 // governance: consent recheck, asked by a dispatcher worker just before its provider call.

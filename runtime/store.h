@@ -412,6 +412,19 @@ class Store : public StoreReader {
   // Records a failed attempt; moves the delivery to dead letters when `dead`.
   virtual Status record_failure(int64_t delivery_id, int attempts, TimeMs next_attempt_at,
                                 const std::string& error, bool dead, TimeMs at) = 0;
+  // Leases pending deliveries of `channel` due at `now` (at most `limit`, in
+  // (next_attempt_at, id) order, rows another open transaction holds skipped)
+  // to the caller: their next_attempt_at becomes `lease_until`, so no other
+  // process takes them before then. The caller records each outcome
+  // (mark_sent, record_failure, ...); a process that dies holding a lease
+  // leaves its deliveries due again at `lease_until`, when another process
+  // sends them with the same idempotency key.
+  virtual Result<std::vector<DeliveryRecord>> lease_deliveries(const std::string& channel,
+                                                               TimeMs now, size_t limit,
+                                                               TimeMs lease_until) = 0;
+  // Whether other processes may write the same data at the same time
+  // (PostgreSQL): the engine then leases deliveries before sending them.
+  virtual bool shared() const { return false; }
   // A pending delivery that must not be sent after all (consent withdrawn
   // after the node ran): status kSuppressed with `reason` as its last error.
   virtual Status mark_suppressed(int64_t delivery_id, const std::string& reason, TimeMs at) = 0;

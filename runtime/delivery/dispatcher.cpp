@@ -329,8 +329,15 @@ std::vector<DeliveryRecord> Dispatcher::Impl::due_not_in_flight(Channel& channel
   // In-flight rows may be among the first due ones: read past them.
   const size_t limit = room + static_cast<size_t>(std::max<int64_t>(0, channel.in_flight.load()));
   std::vector<DeliveryRecord> out;
-  for (DeliveryRecord& d : options_.reader->pending_deliveries_of(
-           channel.config.name, options_.clock->now_ms(), limit)) {
+  const TimeMs now = options_.clock->now_ms();
+  std::vector<DeliveryRecord> due;
+  // Leased rows are no longer due, so in-flight ones are not among them; a
+  // read first keeps an idle channel from writing a transaction per poll.
+  if (!options_.lease)
+    due = options_.reader->pending_deliveries_of(channel.config.name, now, limit);
+  else if (!options_.reader->pending_deliveries_of(channel.config.name, now, 1).empty())
+    due = options_.lease(channel.config.name, now, room);
+  for (DeliveryRecord& d : due) {
     if (out.size() == room) break;
     if (in_flight_.insert(d.id).second) out.push_back(std::move(d));
   }

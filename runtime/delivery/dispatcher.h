@@ -15,6 +15,7 @@
 // called from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,12 @@ struct DispatcherOptions {
   std::unique_ptr<StoreReader> reader;  // the feeder's own connection
   DispatchHost* host = nullptr;         // borrowed; outlives the dispatcher
   size_t queue_capacity = 0;            // per channel; 0: 64 per worker, at least 256
+  // Set when several processes share the store: the feeder takes the due
+  // deliveries of a channel through it (leased to this process, Store::
+  // lease_deliveries) instead of reading them, so no two processes send one.
+  std::function<std::vector<DeliveryRecord>(const std::string& channel, TimeMs now,
+                                            size_t limit)>
+      lease;
 };
 
 // The channels a dispatcher runs: those of `config` (may be null; one with

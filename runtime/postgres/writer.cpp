@@ -1,5 +1,8 @@
 #include "runtime/postgres/writer.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "runtime/postgres/rows.h"
 
 namespace trellis::runtime::postgres {
@@ -235,6 +238,32 @@ Status Writer::mark_suppressed(int64_t id, const std::string& reason, TimeMs) {
   return done("mark_suppressed",
               "UPDATE deliveries SET status = 4, last_error = $2 WHERE id = $1 AND status = 0",
               Params().add(id).add(reason));
+}
+
+Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& channel,
+                                                             TimeMs now, size_t limit,
+                                                             TimeMs lease_until) {
+  Result<Rows> r = run("lease_deliveries",
+                       "WITH picked AS (SELECT id, next_attempt_at AS due FROM deliveries "
+                       "WHERE status = 0 AND channel = $1 AND next_attempt_at <= $2 "
+                       "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                       "UPDATE deliveries d SET next_attempt_at = $4 FROM picked "
+                       "WHERE d.id = picked.id RETURNING d.id, d.key, d.journey_id, d.channel, "
+                       "d.user_id, d.flow, d.flow_version, d.node, d.at, d.to_addr, d.subject, "
+                       "d.body, d.status, d.attempts, d.next_attempt_at, d.last_error, "
+                       "d.category, d.priority, d.release_at, d.feedback, d.feedback_at, picked.due",
+                       Params().add(channel).add(now).add(static_cast<int64_t>(limit))
+                           .add(lease_until));
+  if (!r.ok()) return r.error();
+  std::vector<std::pair<TimeMs, DeliveryRecord>> due;
+  for (int i = 0; i < r.value().size(); ++i)
+    due.emplace_back(r.value().i64(i, 21), read_delivery(r.value(), i));
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.id) < std::tie(b.first, b.second.id);
+  });
+  std::vector<DeliveryRecord> out;
+  for (auto& [at, d] : due) out.push_back(std::move(d));
+  return out;
 }
 
 Status Writer::put_consent(const ConsentRecord& r) {

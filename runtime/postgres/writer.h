@@ -98,6 +98,10 @@ class Writer final : public Store {
   Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
                         bool dead, TimeMs at) override;
   Status mark_suppressed(int64_t id, const std::string& reason, TimeMs at) override;
+  // FOR UPDATE SKIP LOCKED: two nodes leasing at once take different rows.
+  Result<std::vector<DeliveryRecord>> lease_deliveries(const std::string& channel, TimeMs now,
+                                                       size_t limit, TimeMs lease_until) override;
+  bool shared() const override { return true; }
   Status put_consent(const ConsentRecord& r) override;
   Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) override;
   Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,

@@ -531,6 +531,21 @@ std::vector<DeliveryRecord> SqliteStore::pending_deliveries(TimeMs now, size_t l
   return reader_.pending_deliveries(now, limit);
 }
 
+// The only writer: nothing to skip. Prepared when used (single-process
+// serving never leases; conformance and tools do).
+Result<std::vector<DeliveryRecord>> SqliteStore::lease_deliveries(const std::string& channel,
+                                                                  TimeMs now, size_t limit,
+                                                                  TimeMs lease_until) {
+  std::vector<DeliveryRecord> out = reader_.pending_deliveries_of(channel, now, limit);
+  if (!error_.empty()) return Error{error_};
+  Stmt lease(db_, "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?");
+  for (const DeliveryRecord& d : out) {
+    lease.bind(1, lease_until).bind(2, d.id);
+    if (Status s = run_once(lease); !s) return s.error();
+  }
+  return out;
+}
+
 std::vector<DeliveryRecord> SqliteStore::pending_deliveries_of(const std::string& channel, TimeMs now,
                                                   size_t limit) {
   return reader_.pending_deliveries_of(channel, now, limit);

@@ -123,6 +123,8 @@ class SqliteStore final : public Store {
                                                     size_t limit) override;
   Status mark_sent(int64_t id, TimeMs at) override;
   Status mark_suppressed(int64_t id, const std::string& reason, TimeMs) override;
+  Result<std::vector<DeliveryRecord>> lease_deliveries(const std::string& channel, TimeMs now,
+                                                       size_t limit, TimeMs lease_until) override;
   Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
                         TimeMs at) override;
   Result<int64_t> add_coupon_codes(const std::string& pool,

@@ -619,6 +619,51 @@ void erase_keeps_counts_not_the_user(StoreBackend& backend) {
   CHECK(reopened->totals("cart_reminder").journeys == 1);
 }
 
+// The outbox lease: due deliveries of a channel leased to one process are not
+// due again until the lease ends; with a shared store, a second process
+// leasing at the same time takes the others (SKIP LOCKED), and what a process
+// leased and never recorded is due again when its lease ends.
+void deliveries_leased_once_until_the_lease_ends(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE(store->insert_delivery(delivery_of("k" + std::to_string(i), "u1")).value());
+  DeliveryRecord sms = delivery_of("s1", "u1");
+  sms.channel = "sms";
+  REQUIRE(store->insert_delivery(sms).value());
+  REQUIRE(store->commit().ok());
+
+  REQUIRE(store->begin().ok());
+  auto first = store->lease_deliveries("email", 10, 2, 500);
+  REQUIRE(first.ok());
+  REQUIRE(first.value().size() == 2);
+  CHECK(first.value()[0].key == "k1");
+  CHECK(first.value()[1].key == "k2");
+  if (store->shared()) {
+    auto other = backend.reopen();
+    REQUIRE(other->begin().ok());
+    auto taken = other->lease_deliveries("email", 10, 5, 500);
+    REQUIRE(taken.ok());
+    REQUIRE(taken.value().size() == 1);  // k1 and k2 are held by the open transaction
+    CHECK(taken.value()[0].key == "k3");
+    REQUIRE(other->commit().ok());
+  }
+  REQUIRE(store->commit().ok());
+  REQUIRE(store->begin().ok());
+  auto again = store->lease_deliveries("email", 10, 5, 500);
+  REQUIRE(again.ok());
+  CHECK(again.value().size() == (store->shared() ? 0u : 1u));
+  REQUIRE(store->mark_sent(first.value()[0].id, 20).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->pending_deliveries_of("email", 499, 10).empty());
+  CHECK(store->pending_deliveries_of("sms", 10, 10).size() == 1);
+  // The lease ended: what was leased and not recorded is due again.
+  auto due = store->pending_deliveries_of("email", 500, 10);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].key == "k2");
+  CHECK(due[1].key == "k3");
+}
+
 }  // namespace
 
 const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks() {
@@ -650,6 +695,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
       {"a merge moves the visitor's journeys, deliveries, consent and ids",
        merge_moves_what_the_visitor_held},
       {"erasure keeps counts and forgets the user", erase_keeps_counts_not_the_user},
+      {"deliveries are leased once until the lease ends",
+       deliveries_leased_once_until_the_lease_ends},
   };
   return kChecks;
 }
