@@ -1,10 +1,12 @@
 #include "api/routes.h"
 
+#include <atomic>
 #include <charconv>
 
 #include "api/consent.h"
 #include "api/lifecycle_routes.h"
 #include "api/results.h"
+#include "api/replay.h"
 #include "api/segment.h"
 #include "api/simulate.h"
 #include "dsl/format_dsl.h"
@@ -425,12 +427,15 @@ json export_json(const ApiContext& ctx, const std::string& user, const runtime::
     item["journey_id"] = public_journey_id(ctx, d.journey_id);
     deliveries.push_back(item);
   }
+  json events = json::array();
+  for (const auto& kept : e.events) events.push_back(retained_event_to_json(kept));
   return {{"user_id", user},
           {"traits", e.profile ? json::parse(*e.profile) : json::object()},
           {"merged_ids", e.merged_ids},
           {"consent", consent_to_json(e.consent)},
           {"journeys", journeys},
-          {"deliveries", deliveries}};
+          {"deliveries", deliveries},
+          {"events", events}};
 }
 
 std::vector<std::string> coupon_codes(const HttpServer& server, const Request& req) {
@@ -547,6 +552,27 @@ void post_simulate(HttpServer& server, ApiContext& ctx, const Request& req, Resp
   reply_json(res, out.status, out.body);
 }
 
+// ---- replay ------------------------------------------------------------------
+
+// One replay at a time per server: two would share its two cores and its
+// memory with ingest; a second caller is told to wait (409).
+void post_replay(HttpServer& server, ApiContext& ctx, std::atomic<bool>& running,
+                 const Request& req, Response& res) {
+  json body = parse_json_body(req.body, server.options().max_json_depth);
+  if (running.exchange(true))
+    throw HttpError{409, "replay_running", "another replay is running on this server; try again "
+                                           "when it has answered"};
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag = false; }
+  } release{running};
+  ReplayContext context;
+  context.engine = &ctx.engine;
+  context.delivery = ctx.delivery;
+  ReplayOutcome out = replay(req.matches[1], body, context);
+  reply_json(res, out.status, out.body);
+}
+
 }  // namespace
 
 std::string format_time(int64_t ms) { return runtime::format_rfc3339(ms); }
@@ -577,6 +603,16 @@ json step_to_json(const runtime::StepRecord& s) {
           {"input", s.input},
           {"at", format_time(s.at)},
           {"reason", s.reason}};
+}
+
+json retained_event_to_json(const runtime::RetainedEvent& e) {
+  json out = {{"type", e.type},
+              {"user_id", e.user_id},
+              {"at", format_time(e.at)},
+              {"properties", json::parse(e.properties, nullptr, false)}};
+  if (!e.id.empty()) out["id"] = e.id;
+  if (e.identify) out["identify"] = true;
+  return out;
 }
 
 const char* delivery_status_name(runtime::DeliveryStatus status) {
@@ -699,6 +735,13 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
              [c](const Request& q, Response& r) { get_journey(*c, q, r); });
   server.post(
       "/v1/simulate", [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); },
+      Access::kRead);
+  auto replay_running = std::make_shared<std::atomic<bool>>(false);
+  server.post(
+      "/v1/flows/" + kName + "/replay",
+      [s, c, replay_running](const Request& q, Response& r) {
+        post_replay(*s, *c, *replay_running, q, r);
+      },
       Access::kRead);
   add_segment_routes(server, ctx);
   add_lifecycle_routes(server, ctx);

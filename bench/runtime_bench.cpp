@@ -1,6 +1,7 @@
 // Runtime benchmarks (figures in README.md, "Runtime benchmarks").
 //
-//   runtime_bench events   FLOW DB USERS [profiles]  sustained add_to_cart events/s, durable SQLite
+//   runtime_bench events   FLOW DB USERS [profiles] [retain]
+//                                                    sustained add_to_cart events/s, durable SQLite
 //   runtime_bench rss      FLOW DB                   RSS with every journey of DB waiting (reopen)
 //   runtime_bench catchup  FLOW DB [deliver]         timer catch-up after a restart, timers/s
 //   runtime_bench lateness FLOW DB RATE SECS         timer lateness p50/p99 under RATE events/s
@@ -8,7 +9,8 @@
 // `events` starts one journey per user (USERS of them) on the cart-reminder
 // flow: each waits 72h. With `profiles`, every user first gets an email and a
 // phone (identify events, not timed), so that the journeys' message nodes
-// create deliveries. `catchup` reopens that database 73h later and fires
+// create deliveries. With `retain`, event retention is on (7d, 1M events:
+// docs/operations.md#event-retention), to measure what keeping events costs. `catchup` reopens that database 73h later and fires
 // every timer; with `deliver`, the deliveries go to the `file` adapter (a
 // file beside DB) and are marked sent, timed with the timers. `lateness` uses
 // the system clock and a flow file whose wait is short (bench/lateness_flow.yaml).
@@ -83,8 +85,16 @@ Result<ir::Flow> parse_flow(const std::string& name, const std::string& source) 
   return std::move(*r.flow);
 }
 
+bool g_retain = false;  // `events ... retain`
+
 std::unique_ptr<Engine> open(const std::string& db, Clock* clock, bool deliver = false) {
   EngineOptions options;
+  if (g_retain) {
+    auto config = std::make_shared<delivery::DeliveryConfig>();
+    config->retention.events_ms = 7LL * 24 * 3600 * 1000;
+    config->retention.max_events = 1'000'000;
+    options.delivery = std::move(config);
+  }
   options.store = trellis::runtime::store_factory(db).value();
   options.clock = clock;
   options.parse_flow = parse_flow;
@@ -283,8 +293,11 @@ int bench_lateness(const std::string& flow, const std::string& db, long rate, lo
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() >= 4 && a[0] == "events")
-    return bench_events(a[1], a[2], std::stol(a[3]), a.size() >= 5 && a[4] == "profiles");
+  if (a.size() >= 4 && a[0] == "events") {
+    g_retain = std::find(a.begin() + 4, a.end(), "retain") != a.end();
+    return bench_events(a[1], a[2], std::stol(a[3]),
+                        std::find(a.begin() + 4, a.end(), "profiles") != a.end());
+  }
   if (a.size() >= 3 && a[0] == "rss") return bench_rss(a[1], a[2]);
   if (a.size() >= 3 && a[0] == "catchup")
     return bench_catchup(a[1], a[2], a.size() >= 4 && a[3] == "deliver");

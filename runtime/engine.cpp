@@ -33,6 +33,9 @@ constexpr TimeMs kDeliveryLeaseMs = 120'000;
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
 constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
+// Retained events deleted per transaction by the background prune: a bound
+// on how long one prune holds the writer.
+constexpr size_t kRetentionPruneWindow = 2000;
 
 // The channel every channel uses unless the delivery configuration names it:
 // the old adapter options mapped onto one provider (`file` = the deliveries
@@ -111,6 +114,11 @@ class Engine::Impl : private delivery::DispatchHost {
   Result<MigrationPlan> migrate(const std::string& name, const MigrationRequest& request);
   Result<IngestSummary> ingest(std::vector<Event> events);
   Result<size_t> fire_due_timers();
+  // Deletes at most `limit` retained events past the configured age or count
+  // (all of them when retention is off). Returns how many.
+  int64_t prune_retained(Store& store, size_t limit) const;
+  // Prunes in bounded transactions until nothing is left to prune.
+  void prune_retained_all();
   // The suppression reason when the user withdrew consent for a pending
   // delivery after its node ran; nullopt when it may go to the provider.
   // Reads through `reader` (the dispatcher's own connection).
@@ -725,7 +733,7 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   IngestSummary summary;
   Work w;
   w.weight = std::max<size_t>(1, prepared.size());
-  w.apply = [&](Processor& p, Store&) {
+  w.apply = [&](Processor& p, Store& store) {
     summary = IngestSummary{};
     const StepCounters before = p.counters();
     for (size_t i = 0; i < prepared.size(); ++i) {
@@ -748,6 +756,9 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
         static_cast<size_t>(p.counters().journeys_woken - before.journeys_woken);
     summary.journeys_exited =
         static_cast<size_t>(p.counters().journeys_exited - before.journeys_exited);
+    // Retention pruned as it grows: each batch deletes at most about twice
+    // what it kept, so the table stays at its bound with no long prune.
+    if (options_.delivery->retention.on()) (void)prune_retained(store, 2 * prepared.size() + 16);
   };
   if (Status s = write(w); !s) return Error{s.message()};
   metrics_.accepted += static_cast<int64_t>(summary.accepted);
@@ -800,6 +811,25 @@ Result<size_t> Engine::Impl::fire_due_timers() {
   return total;
 }
 
+int64_t Engine::Impl::prune_retained(Store& store, size_t limit) const {
+  const delivery::EventRetention& retention = options_.delivery->retention;
+  if (!retention.on()) return must(store.prune_retained_events(INT64_MAX, 0, limit));
+  return must(store.prune_retained_events(clock_->now_ms() - retention.events_ms,
+                                          retention.max_events, limit));
+}
+
+void Engine::Impl::prune_retained_all() {
+  for (;;) {
+    int64_t deleted = 0;
+    Work w;
+    w.apply = [&](Processor&, Store& store) {
+      deleted = prune_retained(store, kRetentionPruneWindow);
+    };
+    if (Status s = write(w); !s) return;
+    if (deleted < static_cast<int64_t>(kRetentionPruneWindow)) return;
+  }
+}
+
 // Synchronous: what is due now, on the caller's thread (tests, `trellis test`).
 size_t Engine::Impl::dispatch_deliveries() { return dispatcher_ ? dispatcher_->drain_due() : 0; }
 
@@ -821,6 +851,7 @@ void Engine::Impl::loop() {
         (void)store.prune_rollups(now - options_.rollup_retention_ms);
       };
       (void)write(w);  // pruning again next period if it failed
+      prune_retained_all();
     }
     const TimeMs until_due = next_due_.load() - clock_->now_ms();
     const TimeMs sleep = std::max<TimeMs>(0, std::min(until_due, kLoopIdleMs));
@@ -1019,7 +1050,16 @@ UserExport Engine::export_user(const std::string& user_id) const {
     out.journeys.push_back(JourneyDetail{for_reading(std::move(j)), std::move(steps)});
   }
   out.deliveries = reader.deliveries(user_id, "", kMaxDeliveries);
+  RetainedEventQuery query;
+  query.user_id = user_id;
+  query.limit = kMaxDeliveries;
+  out.events = reader.retained_events(query);
   return out;
+}
+
+std::vector<RetainedEvent> Engine::retained_events(const RetainedEventQuery& query) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->retained_events(query);
 }
 
 std::optional<std::string> Engine::merged_into(const std::string& id) const {

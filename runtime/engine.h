@@ -206,9 +206,10 @@ struct UserExport {
   std::vector<ConsentRecord> consent;
   std::vector<JourneyDetail> journeys;  // each with its steps
   std::vector<DeliveryRecord> deliveries;
+  std::vector<RetainedEvent> events;  // retained for replay, oldest first
   bool held() const {
     return profile || !merged_ids.empty() || !consent.empty() || !journeys.empty() ||
-           !deliveries.empty();
+           !deliveries.empty() || !events.empty();
   }
 };
 
@@ -306,6 +307,9 @@ class Engine {
   Result<ErasureSummary> erase_user(const std::string& user_id);
   // Everything held about a user, read from the committed state.
   UserExport export_user(const std::string& user_id) const;
+  // Retained events (docs/operations.md#event-retention), read from the
+  // committed state in (time, ingest) order: what a replay runs.
+  std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) const;
   // The user an anonymous id was merged into (docs/events.md#identity).
   std::optional<std::string> merged_into(const std::string& id) const;
   std::vector<JourneyRecord> journeys_of_user(const std::string& user_id) const;

@@ -338,10 +338,26 @@ EventOutcome Processor::apply_event(const PreparedEvent& prepared, std::string* 
   const std::string& user = known ? *known : event.user_id;
   if (known) must(store_.lock_user(*known));
   if (!event.anonymous_id.empty() && !user.empty()) merge_identity(event.anonymous_id, user);
+  retain(event, user.empty() && feedback_on ? feedback_on->user_id : user);
   if (!known) return apply_known(prepared, std::move(feedback_on));
   PreparedEvent resolved = prepared;
   resolved.event.user_id = *known;
   return apply_known(resolved, std::move(feedback_on));
+}
+
+// Keeps the applied event for replay when the configuration says so
+// (docs/operations.md#event-retention): in this step's transaction, after the
+// dedupe check, so a redelivered event is kept once and a failed commit keeps none.
+void Processor::retain(const Event& event, const std::string& user) {
+  if (!delivery_->retention.on()) return;
+  RetainedEvent kept;
+  kept.id = event.id;
+  kept.type = event.type;
+  kept.user_id = user;
+  kept.at = event.time.value_or(now_);
+  kept.properties = event.properties_json;
+  kept.identify = event.is_identify();
+  must(store_.retain_event(kept));
 }
 
 EventOutcome Processor::apply_known(const PreparedEvent& prepared,
@@ -687,7 +703,8 @@ ErasureSummary Processor::erase_user(const std::string& user_id) {
     ++counters_.journeys_exited;
   }
   out.held = !journeys.empty() || store_.profile(user_id) || !store_.consent(user_id).empty() ||
-             !store_.merged_ids(user_id).empty() || store_.merged_into(user_id);
+             !store_.merged_ids(user_id).empty() || store_.merged_into(user_id) ||
+             !store_.retained_events({user_id, INT64_MIN, INT64_MAX, INT64_MIN, 0, 1}).empty();
   out.deliveries = must(store_.erase_user(user_id, erased_user_id()));
   profiles_.erase(user_id);
   return out;

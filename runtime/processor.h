@@ -189,6 +189,7 @@ class Processor {
   void merge_identity(const std::string& anonymous_id, const std::string& user_id);
   void settle_merge_conflicts(const std::string& anonymous_id, const std::string& user_id);
   EventOutcome apply_known(const PreparedEvent& event, std::optional<DeliveryRecord> feedback_on);
+  void retain(const Event& event, const std::string& user);
   std::optional<std::string> resolve_claim(Journey& j, const std::string& node_id,
                                            const nodes::CouponClaim& claim);
 

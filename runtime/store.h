@@ -284,6 +284,29 @@ struct JourneyQuery {
   size_t limit = 100;
 };
 
+// An ingested event kept for replay (docs/operations.md#event-retention), as
+// the engine applied it: its user is the resolved one (an anonymous id merged
+// into a user is that user), and a later merge moves the anonymous id's rows.
+struct RetainedEvent {
+  int64_t seq = 0;  // assigned by retain_event: ingest order
+  std::string id;   // the event's idempotency id; may be empty
+  std::string type;
+  std::string user_id;
+  TimeMs at = 0;                 // the event's own time
+  std::string properties = "{}"; // JSON object: properties, or traits when `identify`
+  bool identify = false;
+};
+
+// Which retained events to read: of one user (empty: any) with `from` <= at <
+// `to`, after the cursor (at, seq) in (at, seq) order, at most `limit`.
+struct RetainedEventQuery {
+  std::string user_id;
+  TimeMs from = INT64_MIN, to = INT64_MAX;
+  TimeMs after_at = INT64_MIN;
+  int64_t after_seq = 0;
+  size_t limit = 1000;
+};
+
 class StoreReader {
  public:
   virtual ~StoreReader() = default;
@@ -349,6 +372,9 @@ class StoreReader {
   }
   virtual std::vector<EdgeRow> rollup_edges(const std::string&) { return {}; }
   virtual std::vector<JourneySummary> flow_journeys(const JourneyQuery&) { return {}; }
+
+  // Retained events (docs/operations.md#event-retention), by the query's window.
+  virtual std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) = 0;
 };
 
 class Store : public StoreReader {
@@ -392,6 +418,15 @@ class Store : public StoreReader {
   virtual Result<int64_t> new_journey_id() = 0;
   // REQUIRES: record.id from new_journey_id(), not inserted before.
   virtual Status insert_journey(const JourneyRecord& record) = 0;
+
+  // Event retention: keeps one applied event (merge_user moves its rows,
+  // erase_user deletes them). Prunes, at most `limit` rows: events with at <
+  // `before`, then the oldest by seq beyond the newest `keep_most`. Returns
+  // how many it deleted (the caller prunes again while it deletes `limit`).
+  virtual Status retain_event(const RetainedEvent& event) = 0;
+  virtual Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most,
+                                                size_t limit) = 0;
+
   virtual Status update_journey(const JourneyRecord& record) = 0;
   // Adds `steps` (the journey's next ones: consecutive seq from record.steps
   // before they were taken) to record.history, written by the next
@@ -467,12 +502,12 @@ class Store : public StoreReader {
   // conflicting journeys first (Processor::merge_identity).
   virtual Status merge_user(const std::string& from, const std::string& to, TimeMs at) = 0;
 
-  // Erasure (docs/security.md#erasure). Gives the user's journeys and their
-  // deliveries `replacement`, an id that names nobody, and erases what they
-  // hold about the user: the trigger and last events, every step's reason,
-  // the delivery addresses, subjects, bodies, errors and attempt errors; a
-  // delivery not yet released (pending, deferred) is suppressed with reason
-  // `erased`. Deletes the profile, consent and merged ids. Nodes, inputs,
+  // Erasure (docs/security.md#erasure). Deletes the user's retained events;
+  // gives the user's journeys and their deliveries `replacement`, an id that
+  // names nobody, and erases what they hold about the user: the trigger and
+  // last events, every step's reason, the delivery addresses, subjects,
+  // bodies, errors and attempt errors; a delivery not yet released (pending,
+  // deferred) is suppressed with reason `erased`. Deletes the profile, consent and merged ids. Nodes, inputs,
   // times, states, variants and statuses stay, so counts do not change. The
   // caller ends live journeys first. Returns how many deliveries it erased.
   virtual Result<int64_t> erase_user(const std::string& user_id,

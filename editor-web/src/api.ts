@@ -3,6 +3,7 @@
 
 import type { Diagnostic, Flow } from './model/ir';
 import type { KindSchema } from './model/kinds';
+import { replayFromJson, replayRequestBody, type ReplayPeriod, type ReplayResult } from './model/replay';
 import { journeyPageFromJson, resultsFromJson, traceFromJson, type JourneyPage, type Results } from './model/results';
 import { flowSummariesFromJson, simRequestBody, simResultFromJson, statsFromJson, type FlowStats, type FlowSummary, type SimEvent, type SimResult } from './model/responses';
 
@@ -278,4 +279,12 @@ export interface MigrationPlan {
 
 export async function migrate(name: string, req: { from: number; to?: number; map: Record<string, string>; dry_run: boolean; timers?: 'keep' | 'restart' }): Promise<MigrationPlan> {
   return call<MigrationPlan>('POST', `/v1/flows/${enc(name)}/migrate`, req);
+}
+
+// ---- replay (docs/http-api.md#post-v1flowsnamereplay) ----
+
+// Runs the retained events of the last `period` through the draft and the live
+// version of a deployed flow, compared; nothing is sent.
+export async function replay(name: string, draft: Flow, period: ReplayPeriod): Promise<ReplayResult> {
+  return replayFromJson(await call<unknown>('POST', `/v1/flows/${enc(name)}/replay`, replayRequestBody(draft, period)));
 }

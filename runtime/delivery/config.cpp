@@ -106,6 +106,7 @@ class ConfigReader {
     for_each_key(root, "the configuration",
                  {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks",
                   "costs", "holdout"},
+                  "retention"},
                  [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
                    if (key == "costs") read_costs(value, config);
                    if (key == "holdout") read_holdout(value, config);
@@ -116,6 +117,28 @@ class ConfigReader {
                    if (key == "max_defer")
                      read_duration(value, "max_defer", kMinute, 30 * kDay, config.max_defer_ms);
                    if (key == "consent_events") read_consent_events(value, config);
+                   if (key == "retention") read_retention(value, config.retention);
+                 });
+  }
+
+  // `retention: {events: 7d, max_events: 1000000}` (docs/operations.md#event-retention).
+  void read_retention(const YAML::Node& value, EventRetention& retention) {
+    if (!value.IsMap()) {
+      error(span(value), "'retention' must be a mapping such as {events: 7d, max_events: "
+                         "1000000}, not " +
+                             shape(value));
+      return;
+    }
+    for_each_key(value, "retention", {"events", "max_events"},
+                 [&](const std::string& key, const YAML::Node&, const YAML::Node& v) {
+                   if (key == "events") {
+                     if (v.IsScalar() && (v.Scalar() == "0" || v.Scalar() == "off"))
+                       retention.events_ms = 0;
+                     else
+                       read_duration(v, "events", kMinute, 400 * kDay, retention.events_ms);
+                   }
+                   if (key == "max_events")
+                     read_int(v, "max_events", 0, 100'000'000, retention.max_events);
                  });
   }
 
@@ -758,7 +781,8 @@ bool looks_like_delivery_config(const std::string& text) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || root["flow"]) return false;
-    for (const char* key : {"channels", "caps", "consent_events", "max_defer", "webhooks"})
+    for (const char* key :
+         {"channels", "caps", "consent_events", "max_defer", "webhooks", "retention"})
       if (root[key]) return true;
     return false;
   } catch (const YAML::Exception&) {

@@ -92,6 +92,15 @@ struct ConsentEvent {
   bool subscribe = false;  // false: unsubscribes; true: subscribes again
 };
 
+// `retention: {events: 7d, max_events: 1000000}`: applied events kept for
+// replay (docs/operations.md#event-retention), at most `events` old and at
+// most `max_events` of them. `events: 0` (the default) keeps none.
+struct EventRetention {
+  Millis events_ms = 0;
+  int max_events = 1'000'000;
+  bool on() const { return events_ms > 0 && max_events > 0; }
+};
+
 struct DeliveryConfig {
   std::string file;                       // where it was read from; empty for defaults
   std::string default_timezone = "UTC";   // users without a valid `timezone` trait
@@ -110,6 +119,7 @@ struct DeliveryConfig {
   // `holdout: {percent: 5}`: the share of users (by a stable hash of the user
   // id) who enter no marketing flow (docs/results.md#global-holdout).
   double holdout_percent = 0;
+  EventRetention retention;
 
   const ChannelConfig* channel(const std::string& name) const {
     auto it = channels.find(name);

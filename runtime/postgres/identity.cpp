@@ -46,6 +46,7 @@ Status Writer::merge_user(const std::string& from, const std::string& to, TimeMs
        "SELECT $2, channel, subscribed, at, reason FROM consent WHERE user_id = $1 "
        "ON CONFLICT DO NOTHING"},
       {"merge_repoint_ids", "UPDATE merged_ids SET user_id = $2 WHERE user_id = $1"},
+      {"merge_retained", "UPDATE retained_events SET user_id = $2 WHERE user_id = $1"},
   };
   for (const auto& [name, sql] : moves)
     if (Status s = done(name, sql, both); !s) return s;
@@ -128,7 +129,8 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
        {std::pair<const char*, const char*>{"erase_profile",
                                             "DELETE FROM profiles WHERE user_id = $1"},
         {"erase_consent", "DELETE FROM consent WHERE user_id = $1"},
-        {"erase_merged", "DELETE FROM merged_ids WHERE user_id = $1 OR anonymous_id = $1"}})
+        {"erase_merged", "DELETE FROM merged_ids WHERE user_id = $1 OR anonymous_id = $1"},
+        {"erase_retained", "DELETE FROM retained_events WHERE user_id = $1"}})
     if (Status s = done(name, sql, Params().add(user_id)); !s) return s.error();
   if (Status s = erase_unused_words(std::move(used)); !s) return s.error();
   return erased.value().changed();

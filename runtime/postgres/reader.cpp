@@ -297,4 +297,25 @@ std::vector<std::string> Reader::merged_ids(const std::string& user_id) {
   return out;
 }
 
+std::vector<RetainedEvent> Reader::retained_events(const RetainedEventQuery& q) {
+  std::vector<RetainedEvent> out;
+  // An empty user_id matches every user ($6 = '').
+  auto r = query("retained_events",
+                 "SELECT seq, id, type, user_id, at, properties, identify FROM retained_events "
+                 "WHERE at >= $1 AND at < $2 AND (at > $3 OR (at = $3 AND seq > $4)) "
+                 "AND ($6 = '' OR user_id = $6) ORDER BY at, seq LIMIT $5",
+                 Params()
+                     .add(q.from)
+                     .add(q.to)
+                     .add(q.after_at)
+                     .add(q.after_seq)
+                     .add(static_cast<int64_t>(q.limit))
+                     .add(q.user_id));
+  if (!r) return out;
+  for (int i = 0; i < r->size(); ++i)
+    out.push_back({r->i64(i, 0), r->text(i, 1), r->text(i, 2), r->text(i, 3), r->i64(i, 4),
+                   r->text(i, 5), r->text(i, 6) == "t"});
+  return out;
+}
+
 }  // namespace trellis::runtime::postgres

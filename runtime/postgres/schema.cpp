@@ -78,6 +78,14 @@ CREATE TABLE consent(
 CREATE TABLE merged_ids(anonymous_id text PRIMARY KEY, user_id text NOT NULL, at bigint NOT NULL);
 CREATE INDEX merged_ids_by_user ON merged_ids(user_id);
 )sql",
+    // Version 2: applied events kept for replay (docs/operations.md#event-retention).
+    R"sql(
+CREATE TABLE retained_events(
+  seq bigserial PRIMARY KEY, at bigint NOT NULL, user_id text NOT NULL, type text NOT NULL,
+  id text NOT NULL, identify boolean NOT NULL, properties text NOT NULL);
+CREATE INDEX retained_events_by_at ON retained_events(at, seq);
+CREATE INDEX retained_events_by_user ON retained_events(user_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -128,6 +128,31 @@ Result<int64_t> Writer::prune_events_seen(TimeMs before) {
   return r.value().changed();
 }
 
+Status Writer::retain_event(const RetainedEvent& e) {
+  return done("retain",
+              "INSERT INTO retained_events(at, user_id, type, id, identify, properties) "
+              "VALUES($1,$2,$3,$4,$5,$6)",
+              Params().add(e.at).add(e.user_id).add(e.type).add(e.id).add(e.identify).add(
+                  e.properties));
+}
+
+Result<int64_t> Writer::prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) {
+  Result<Rows> old = run("prune_retained_old",
+                         "DELETE FROM retained_events WHERE seq IN (SELECT seq FROM "
+                         "retained_events WHERE at < $1 LIMIT $2)",
+                         Params().add(before).add(static_cast<int64_t>(limit)));
+  if (!old.ok()) return old.error();
+  const int64_t deleted = old.value().changed();
+  if (deleted >= static_cast<int64_t>(limit)) return deleted;
+  Result<Rows> over = run("prune_retained_over",
+                          "DELETE FROM retained_events WHERE seq IN (SELECT seq FROM "
+                          "retained_events WHERE seq <= (SELECT max(seq) FROM retained_events) "
+                          "- $1 ORDER BY seq LIMIT $2)",
+                          Params().add(keep_most).add(static_cast<int64_t>(limit) - deleted));
+  if (!over.ok()) return over.error();
+  return deleted + over.value().changed();
+}
+
 Result<int64_t> Writer::new_journey_id() {
   if (ids_left_ == 0) {
     Result<Rows> r = run("next_ids", "SELECT nextval('journey_ids')");

@@ -84,6 +84,11 @@ class Writer final : public Store {
   Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
   Result<bool> mark_event_seen(const std::string& id, TimeMs at) override;
   Result<int64_t> prune_events_seen(TimeMs before) override;
+  Status retain_event(const RetainedEvent& event) override;
+  Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) override;
+  std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override {
+    return reader_.retained_events(query);
+  }
   // Ids come from the journey_ids sequence, which hands out 64 at a time.
   Result<int64_t> new_journey_id() override;
   Status insert_journey(const JourneyRecord& j) override;

@@ -62,6 +62,7 @@ Status SqliteStore::merge_user(const std::string& from, const std::string& to, T
       "DELETE FROM consent WHERE user_id = ?1",
       "DELETE FROM profiles WHERE user_id = ?1",
       "UPDATE merged_ids SET user_id = ?2 WHERE user_id = ?1",
+      "UPDATE retained_events SET user_id = ?2 WHERE user_id = ?1",
       "INSERT OR REPLACE INTO merged_ids(anonymous_id, user_id, at) VALUES(?1, ?2, ?3)",
   };
   for (const char* text : statements) {
@@ -147,7 +148,8 @@ Result<int64_t> SqliteStore::erase_user(const std::string& user_id,
   }
   for (const char* text :
        {"DELETE FROM profiles WHERE user_id = ?1", "DELETE FROM consent WHERE user_id = ?1",
-        "DELETE FROM merged_ids WHERE user_id = ?1 OR anonymous_id = ?1"}) {
+        "DELETE FROM merged_ids WHERE user_id = ?1 OR anonymous_id = ?1",
+        "DELETE FROM retained_events WHERE user_id = ?1"}) {
     Stmt statement(db_, text);
     statement.bind(1, user_id);
     if (Status s = run_once(statement); !s) return Error{s.message()};

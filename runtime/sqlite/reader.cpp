@@ -97,6 +97,14 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                           .c_str()),
       merged_into_(db, "SELECT user_id FROM merged_ids WHERE anonymous_id = ?"),
       merged_ids_(db, "SELECT anonymous_id FROM merged_ids WHERE user_id = ? ORDER BY at, 1"),
+      retained_(db,
+                "SELECT seq, id, type, user_id, at, properties, identify FROM retained_events "
+                "WHERE at >= ?1 AND at < ?2 AND (at > ?3 OR (at = ?3 AND seq > ?4)) "
+                "ORDER BY at, seq LIMIT ?5"),
+      retained_of_user_(db,
+                        "SELECT seq, id, type, user_id, at, properties, identify FROM "
+                        "retained_events WHERE user_id = ?6 AND at >= ?1 AND at < ?2 AND "
+                        "(at > ?3 OR (at = ?3 AND seq > ?4)) ORDER BY at, seq LIMIT ?5"),
       own_words_(db) {}
 
 SqliteReader::~SqliteReader() {
@@ -508,6 +516,18 @@ std::vector<std::string> SqliteReader::merged_ids(const std::string& user_id) {
   Use u(merged_ids_);
   u->bind(1, user_id);
   while (u->step()) out.push_back(u->text(0));
+  return out;
+}
+
+std::vector<RetainedEvent> SqliteReader::retained_events(const RetainedEventQuery& query) {
+  std::vector<RetainedEvent> out;
+  Use u(query.user_id.empty() ? retained_ : retained_of_user_);
+  u->bind(1, query.from).bind(2, query.to).bind(3, query.after_at).bind(4, query.after_seq);
+  u->bind(5, static_cast<int64_t>(query.limit));
+  if (!query.user_id.empty()) u->bind(6, query.user_id);
+  while (u->step())
+    out.push_back({u->i64(0), u->text(1), u->text(2), u->text(3), u->i64(4), u->text(5),
+                   u->i64(6) != 0});
   return out;
 }
 

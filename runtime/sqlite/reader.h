@@ -89,6 +89,8 @@ class SqliteReader : public StoreReader {
 
   std::vector<std::string> merged_ids(const std::string& user_id) override;
 
+  std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override;
+
   // The writer's reader decodes with the writer's dictionary, which holds
   // the words of its open transaction too.
   void use_words(step_codec::Words* words) { words_ = words; }
@@ -120,7 +122,7 @@ class SqliteReader : public StoreReader {
       step_groups_, history_, deliveries_, next_due_, timer_count_, coupons_left_, entered_,
       entered_grouped_, entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_,
       pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_,
-      pending_of_, merged_into_, merged_ids_;
+      pending_of_, merged_into_, merged_ids_, retained_, retained_of_user_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
   std::string* errors_ = nullptr;  // where failed reads are reported; null: nowhere

@@ -201,6 +201,15 @@ DROP INDEX events_seen_by_at;
     // all-time rollups, arrows taken, and message rollups kept by triggers
     // (runtime/sqlite/rollups.cpp).
     kRollupsMigration,
+    // Version 13: ingested events kept for replay (retention: in the
+    // configuration; pruned by age and count).
+    R"sql(
+CREATE TABLE retained_events(
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id TEXT NOT NULL, type TEXT NOT NULL,
+  id TEXT NOT NULL, identify INTEGER NOT NULL, properties TEXT NOT NULL);
+CREATE INDEX retained_events_by_at ON retained_events(at);
+CREATE INDEX retained_events_by_user ON retained_events(user_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

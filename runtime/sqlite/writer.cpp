@@ -122,7 +122,17 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       add_counts_(db,
                   "INSERT INTO journey_counts VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO "
                   "UPDATE SET journeys = journeys + excluded.journeys, conversions = "
-                  "conversions + excluded.conversions, timers = timers + excluded.timers") {
+                  "conversions + excluded.conversions, timers = timers + excluded.timers"),
+      retain_(db,
+              "INSERT INTO retained_events(at, user_id, type, id, identify, properties) "
+              "VALUES(?,?,?,?,?,?)"),
+      prune_retained_old_(db,
+                          "DELETE FROM retained_events WHERE seq IN (SELECT seq FROM "
+                          "retained_events WHERE at < ?1 LIMIT ?2)"),
+      prune_retained_over_(db,
+                           "DELETE FROM retained_events WHERE seq IN (SELECT seq FROM "
+                           "retained_events WHERE seq <= (SELECT max(seq) FROM retained_events) "
+                           "- ?1 ORDER BY seq LIMIT ?2)") {
   reader_.use_words(&words_);
   reader_.report_errors_to(&error_);
   load_caches();

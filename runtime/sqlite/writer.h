@@ -141,6 +141,13 @@ class SqliteStore final : public Store {
   Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
   Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
 
+  // Event retention (runtime/sqlite/retention.cpp).
+  std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override {
+    return reader_.retained_events(query);
+  }
+  Status retain_event(const RetainedEvent& event) override;
+  Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) override;
+
   Result<std::unique_ptr<StoreReader>> open_reader() override;
 
   sqlite3* db() { return db_; }
@@ -210,7 +217,8 @@ class SqliteStore final : public Store {
       data_version_stmt_, put_meta_, get_meta_, update_journey_, append_group_, due_journeys_,
       insert_delivery_, mark_sent_, mark_suppressed_, record_failure_, record_attempt_,
       put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_, record_feedback_,
-      add_code_, free_code_, claim_code_, counted_as_, add_counts_;
+      add_code_, free_code_, claim_code_, counted_as_, add_counts_, retain_,
+      prune_retained_old_, prune_retained_over_;
 };
 
 }  // namespace trellis::runtime::sqlite

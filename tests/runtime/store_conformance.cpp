@@ -666,6 +666,81 @@ void deliveries_leased_once_until_the_lease_ends(StoreBackend& backend) {
 
 }  // namespace
 
+// Event retention (docs/operations.md#event-retention): events read back in
+// (at, seq) order through a cursor, by user; pruning is bounded by its limit
+// and keeps the newest by count; a merge moves an anonymous id's events and
+// an erasure deletes the user's.
+void retained_events_read_prune_merge_erase(StoreBackend& backend) {
+  auto store = backend.fresh();
+  auto kept = [](const std::string& user, TimeMs at, const std::string& id) {
+    RetainedEvent e;
+    e.id = id;
+    e.type = "viewed";
+    e.user_id = user;
+    e.at = at;
+    e.properties = R"({"n":1})";
+    return e;
+  };
+  REQUIRE(store->begin().ok());
+  // Ingest order differs from time order: e3 arrived first but happened last.
+  REQUIRE(store->retain_event(kept("u1", 300, "e3")).ok());
+  REQUIRE(store->retain_event(kept("anon", 100, "e1")).ok());
+  REQUIRE(store->retain_event(kept("u2", 200, "e2")).ok());
+  RetainedEvent traits = kept("u1", 200, "t1");
+  traits.type = "identify";
+  traits.identify = true;
+  REQUIRE(store->retain_event(traits).ok());
+  REQUIRE(store->commit().ok());
+
+  auto ids = [&](RetainedEventQuery q) {
+    std::vector<std::string> out;
+    for (const RetainedEvent& e : store->retained_events(q)) out.push_back(e.id);
+    return out;
+  };
+  CHECK(ids({}) == std::vector<std::string>{"e1", "e2", "t1", "e3"});
+  RetainedEventQuery window;
+  window.from = 150;
+  window.to = 300;
+  CHECK(ids(window) == std::vector<std::string>{"e2", "t1"});
+  std::vector<RetainedEvent> first =
+      store->retained_events({"", INT64_MIN, INT64_MAX, INT64_MIN, 0, 2});
+  REQUIRE(first.size() == 2);
+  RetainedEventQuery rest;
+  rest.after_at = first.back().at;
+  rest.after_seq = first.back().seq;
+  CHECK(ids(rest) == std::vector<std::string>{"t1", "e3"});
+  RetainedEventQuery of_u1;
+  of_u1.user_id = "u1";
+  std::vector<RetainedEvent> u1 = store->retained_events(of_u1);
+  REQUIRE(u1.size() == 2);
+  CHECK(u1[0].identify);
+  CHECK(u1[0].type == "identify");
+  CHECK(u1[1].properties == R"({"n":1})");
+  CHECK_FALSE(u1[1].identify);
+
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->lock_user("anon").ok());
+  REQUIRE(store->lock_user("u2").ok());
+  REQUIRE(store->merge_user("anon", "u2", 400).ok());
+  REQUIRE(store->commit().ok());
+  RetainedEventQuery of_u2;
+  of_u2.user_id = "u2";
+  CHECK(ids(of_u2) == std::vector<std::string>{"e1", "e2"});
+
+  // Age first (at < 150: e1), bounded by the limit; then the count (keep 2).
+  REQUIRE(store->begin().ok());
+  CHECK(store->prune_retained_events(150, 100, 1).value() == 1);
+  CHECK(store->prune_retained_events(150, 2, 10).value() == 1);  // e3, the oldest by seq
+  REQUIRE(store->commit().ok());
+  CHECK(ids({}) == std::vector<std::string>{"e2", "t1"});
+
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->lock_user("u1").ok());
+  REQUIRE(store->erase_user("u1", "erased-1").ok());
+  REQUIRE(store->commit().ok());
+  CHECK(ids({}) == std::vector<std::string>{"e2"});
+}
+
 const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks() {
   static const std::vector<std::pair<std::string, ConformanceCheck>> kChecks = {
       {"a committed transaction survives reopening; a rolled back one leaves nothing",
@@ -697,6 +772,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
       {"erasure keeps counts and forgets the user", erase_keeps_counts_not_the_user},
       {"deliveries are leased once until the lease ends",
        deliveries_leased_once_until_the_lease_ends},
+      {"retained events: cursor order, pruning bounds, merge and erasure",
+       retained_events_read_prune_merge_erase},
   };
   return kChecks;
 }

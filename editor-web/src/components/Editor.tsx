@@ -43,6 +43,7 @@ import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
 import { useElkLayout } from './useElkLayout';
 import { FlowPanel, NodePanel } from './SidePanel';
+import { ReplayPanel } from './ReplayPanel';
 import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimFailure, type SimInput } from './SimulatePanel';
 import { emptyPathReason, simErrorPlace, simErrorText } from '../model/simulate';
 import { funnelByNode, statsQuery, type RangeName, type Results } from '../model/results';
@@ -121,7 +122,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [selectedEdges, setSelectedEdges] = useState<string[]>([]);
   const [rfNodes, setRfNodes] = useState<CanvasNode[]>([]);
   const [needsLayout, setNeedsLayout] = useState(false);
-  const [panel, setPanel] = useState<'edit' | 'simulate' | 'results'>('edit');
+  const [panel, setPanel] = useState<'edit' | 'simulate' | 'replay' | 'results'>('edit');
   const [results, setResults] = useState<Results | null>(null);
   const [resultsError, setResultsError] = useState<string | null>(null);
   const [resultsAt, setResultsAt] = useState<Date | null>(null);
@@ -925,6 +926,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             <button type="button" className={panel === 'simulate' ? 'active' : ''} onClick={() => setPanel('simulate')}>
               Simulate
             </button>
+            <button type="button" className={panel === 'replay' ? 'active' : ''} onClick={() => setPanel('replay')}>
+              Replay
+            </button>
             <button type="button" className={panel === 'results' ? 'active' : ''} onClick={() => setPanel('results')}>
               Results
             </button>
@@ -976,6 +980,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
               <FlowPanel flow={flow} index={index} isNew={!onServer} onChange={editFlow} />
             </>
           )}
+          {panel === 'replay' && <ReplayPanel name={name} deployed={!!version} draft={() => cleanFlow(flow)} />}
           {panel === 'simulate' && simInput && (
             <SimulatePanel
               input={simInput}
