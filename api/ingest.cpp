@@ -8,6 +8,12 @@ namespace {
 
 // A producer sending random type names must not grow memory without bound.
 constexpr size_t kMaxTypes = 1000;
+// The store's names are read at most this often: a profile stored by another
+// process (an import, a second server) shows within a minute, and a check while
+// typing costs no store read.
+constexpr int64_t kStoredNamesRefreshMs = 60'000;
+// Profiles and newest journeys read for them: a bounded read on any store size.
+constexpr size_t kStoredNamesRows = 10'000;
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -68,10 +74,27 @@ void Ingest::note_traits(const std::string& traits_json) {
 }
 
 dsl::KnownNames Ingest::known_names() const {
+  const int64_t now = wall_ms();
+  bool stale = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stale = stored_read_ms_ == 0 || now - stored_read_ms_ >= kStoredNamesRefreshMs;
+  }
+  // Read without holding mu_, so ingest never waits for the store read.
+  std::optional<runtime::StoredNames> fresh;
+  if (stale) fresh = engine_.stored_names(kStoredNamesRows, kMaxTypes);
   dsl::KnownNames known;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [type, seen] : types_) known.event_types.push_back(type);
-  known.traits.assign(traits_.begin(), traits_.end());
+  if (fresh) {
+    stored_ = std::move(*fresh);
+    stored_read_ms_ = now;
+  }
+  std::set<std::string> types(stored_.event_types.begin(), stored_.event_types.end());
+  for (const auto& [type, seen] : types_) types.insert(type);
+  std::set<std::string> traits(stored_.traits.begin(), stored_.traits.end());
+  traits.insert(traits_.begin(), traits_.end());
+  known.event_types.assign(types.begin(), types.end());
+  known.traits.assign(traits.begin(), traits.end());
   return known;
 }
 

@@ -59,7 +59,8 @@ class Ingest : public EventSink {
   // Remembers the top-level trait names of a profile written (PUT /v1/users,
   // identify events), at most kMaxTypes of them.
   void note_traits(const std::string& traits_json);
-  // The event types and trait names seen since start, for POST /v1/check's
+  // The event types and trait names seen since start or held in the store
+  // (read again at most every kStoredNamesRefresh), for POST /v1/check's
   // near-miss warnings (dsl/known_names.h).
   dsl::KnownNames known_names() const;
 
@@ -80,6 +81,9 @@ class Ingest : public EventSink {
   mutable std::mutex mu_;                  // guards types_ and traits_
   std::map<std::string, TypeSeen> types_;  // bounded by kMaxTypes
   std::set<std::string> traits_;           // bounded by kMaxTypes
+  // The store's names, as last read, and when (0: never).
+  mutable runtime::StoredNames stored_;
+  mutable int64_t stored_read_ms_ = 0;
 };
 
 }  // namespace trellis::api

@@ -994,6 +994,11 @@ std::optional<std::string> Engine::profile(const std::string& user_id) const {
   return impl_->reader_->profile(user_id);
 }
 
+StoredNames Engine::stored_names(size_t rows, size_t limit) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->stored_names(rows, limit);
+}
+
 Result<int64_t> Engine::load_coupons(const std::string& pool,
                                      const std::vector<std::string>& codes) {
   int64_t added = 0;

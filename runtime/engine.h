@@ -290,6 +290,8 @@ class Engine {
   // Merges `traits_json` (a JSON object) into the user's profile; durable on return.
   Status put_profile(const std::string& user_id, const std::string& traits_json);
   std::optional<std::string> profile(const std::string& user_id) const;
+  // Trait names and event types in the store (StoreReader::stored_names).
+  StoredNames stored_names(size_t rows, size_t limit) const;
   // Sets consent per channel ("sms" -> false, ...; "*" for every channel) with
   // `reason` ("api", ...); durable on return. Errors: the store failed.
   Status set_consent(const std::string& user_id,

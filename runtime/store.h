@@ -307,6 +307,14 @@ struct RetainedEventQuery {
   size_t limit = 1000;
 };
 
+// Names the stored data holds, for the warnings of names never seen
+// (dsl/known_names.h): top-level trait names of stored profiles, and the types of
+// the events that started or last moved stored journeys. Sorted, no repeats.
+struct StoredNames {
+  std::vector<std::string> traits;
+  std::vector<std::string> event_types;
+};
+
 class StoreReader {
  public:
   virtual ~StoreReader() = default;
@@ -319,6 +327,9 @@ class StoreReader {
   virtual std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
                                                    size_t limit) = 0;
   virtual std::optional<std::string> profile(const std::string& user_id) = 0;  // JSON object
+  // Bounded: reads at most `rows` profiles and the newest `rows` journeys, and keeps
+  // at most `limit` names in each list.
+  virtual StoredNames stored_names(size_t rows, size_t limit) = 0;
   virtual std::optional<JourneyRecord> journey(int64_t id) = 0;
   // Every journey of a user (of one flow when `flow` is non-empty), oldest first.
   virtual std::vector<JourneyRecord> journeys_of(const std::string& user_id,

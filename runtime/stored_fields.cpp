@@ -1,6 +1,7 @@
 #include "runtime/stored_fields.h"
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 namespace trellis::runtime {
 
@@ -91,6 +92,26 @@ std::vector<VariantCount> VariantTally::counts() const {
   std::vector<VariantCount> out;
   for (const auto& [k, v] : by_variant_) out.push_back(v);
   return out;
+}
+
+void StoredNamesCollector::add_traits(const std::string& traits_json) {
+  nlohmann::json traits = nlohmann::json::parse(traits_json, nullptr, false);
+  if (!traits.is_object()) return;
+  for (const auto& [name, value] : traits.items())
+    if (traits_.size() < limit_) traits_.insert(name);
+}
+
+void StoredNamesCollector::add_event(const std::string& event_json) {
+  nlohmann::json event = nlohmann::json::parse(event_json, nullptr, false);
+  if (!event.is_object()) return;
+  auto type = event.find("type");
+  if (type != event.end() && type->is_string() && !type->get_ref<const std::string&>().empty() &&
+      types_.size() < limit_)
+    types_.insert(type->get<std::string>());
+}
+
+StoredNames StoredNamesCollector::names() const {
+  return {{traits_.begin(), traits_.end()}, {types_.begin(), types_.end()}};
 }
 
 }  // namespace trellis::runtime

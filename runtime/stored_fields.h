@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,19 @@ std::string newest_coupon(const std::string& text);
 
 // Journeys and conversions per (node, variant), from the stored variant lists
 // of groups of journeys (`journeys` of them with that list, converted or not).
+// Gathers StoreReader::stored_names from stored rows, at most `limit` names each.
+class StoredNamesCollector {
+ public:
+  explicit StoredNamesCollector(size_t limit) : limit_(limit) {}
+  void add_traits(const std::string& traits_json);  // the keys of a JSON object
+  void add_event(const std::string& event_json);    // its "type"
+  StoredNames names() const;
+
+ private:
+  size_t limit_;
+  std::set<std::string> traits_, types_;
+};
+
 class VariantTally {
  public:
   void add(const std::string& variants, bool converted, int64_t journeys);

@@ -62,6 +62,23 @@ std::optional<std::string> Reader::profile(const std::string& user_id) {
   return r->text(0, 0);
 }
 
+StoredNames Reader::stored_names(size_t rows, size_t limit) {
+  StoredNamesCollector names(limit);
+  Params bound;
+  bound.add(static_cast<int64_t>(rows));
+  if (auto r = query("stored_traits", "SELECT traits FROM profiles LIMIT $1", bound))
+    for (int i = 0; i < r->size(); ++i) names.add_traits(r->text(i, 0));
+  // Events are stored in the compact step form: decoded here, their type read.
+  if (auto r = query("stored_event_types",
+                     "SELECT trigger_event, last_event, entered_at FROM journeys "
+                     "ORDER BY id DESC LIMIT $1",
+                     bound))
+    for (int i = 0; i < r->size(); ++i)
+      for (int column : {0, 1})
+        names.add_event(step_codec::decode_event(r->bytes(i, column), r->i64(i, 2), words_));
+  return names.names();
+}
+
 std::optional<JourneyRecord> Reader::journey(int64_t id) {
   auto r = query("journey", "SELECT " TRELLIS_PG_JOURNEY_COLUMNS " FROM journeys WHERE id = $1",
                  Params().add(id));

@@ -26,6 +26,7 @@ class Reader : public StoreReader {
   std::vector<JourneyRecord> live_journeys(const std::string& flow, int64_t after_id,
                                            size_t limit) override;
   std::optional<std::string> profile(const std::string& user_id) override;
+  StoredNames stored_names(size_t rows, size_t limit) override;
   std::optional<JourneyRecord> journey(int64_t id) override;
   std::vector<JourneyRecord> journeys_of(const std::string& user_id,
                                          const std::string& flow) override;

@@ -30,6 +30,9 @@ class Writer final : public Store {
     return reader_.live_journeys(flow, after_id, limit);
   }
   std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
+  StoredNames stored_names(size_t rows, size_t limit) override {
+    return reader_.stored_names(rows, limit);
+  }
   std::optional<JourneyRecord> journey(int64_t id) override { return reader_.journey(id); }
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override {
     return reader_.journeys_of(u, f);

@@ -105,6 +105,10 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                         "SELECT seq, id, type, user_id, at, properties, identify FROM "
                         "retained_events WHERE user_id = ?6 AND at >= ?1 AND at < ?2 AND "
                         "(at > ?3 OR (at = ?3 AND seq > ?4)) ORDER BY at, seq LIMIT ?5"),
+      trait_names_(db, "SELECT traits FROM profiles LIMIT ?"),
+      journey_events_(db,
+                      "SELECT trigger_event, last_event, entered_at FROM journeys "
+                      "ORDER BY id DESC LIMIT ?"),
       own_words_(db) {}
 
 SqliteReader::~SqliteReader() {
@@ -142,6 +146,23 @@ std::optional<std::string> SqliteReader::profile(const std::string& user_id) {
   u->bind(1, user_id);
   if (!u->step(errors_)) return std::nullopt;
   return u->text(0);
+}
+
+StoredNames SqliteReader::stored_names(size_t rows, size_t limit) {
+  StoredNamesCollector names(limit);
+  {
+    Use u(trait_names_);
+    u->bind(1, static_cast<int64_t>(rows));
+    while (u->step()) names.add_traits(u->text(0));
+  }
+  // Events are stored in the compact step form: decoded here, their type read.
+  Use u(journey_events_);
+  u->bind(1, static_cast<int64_t>(rows));
+  while (u->step()) {
+    const TimeMs base = u->i64(2);
+    for (int column : {0, 1}) names.add_event(step_codec::decode_event(u->bytes(column), base, *words_));
+  }
+  return names.names();
 }
 
 std::optional<JourneyRecord> SqliteReader::journey(int64_t id) {

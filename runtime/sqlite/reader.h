@@ -26,6 +26,7 @@ class SqliteReader : public StoreReader {
                                            size_t limit) override;
 
   std::optional<std::string> profile(const std::string& user_id) override;
+  StoredNames stored_names(size_t rows, size_t limit) override;
 
   std::optional<JourneyRecord> journey(int64_t id) override;
 
@@ -122,7 +123,8 @@ class SqliteReader : public StoreReader {
       step_groups_, history_, deliveries_, next_due_, timer_count_, coupons_left_, entered_,
       entered_grouped_, entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_,
       pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_,
-      pending_of_, merged_into_, merged_ids_, retained_, retained_of_user_;
+      pending_of_, merged_into_, merged_ids_, retained_, retained_of_user_, trait_names_,
+      journey_events_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
   std::string* errors_ = nullptr;  // where failed reads are reported; null: nowhere

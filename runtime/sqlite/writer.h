@@ -49,6 +49,9 @@ class SqliteStore final : public Store {
     return reader_.live_journeys(flow, after_id, limit);
   }
   std::optional<std::string> profile(const std::string& u) override { return reader_.profile(u); }
+  StoredNames stored_names(size_t rows, size_t limit) override {
+    return reader_.stored_names(rows, limit);
+  }
   std::optional<JourneyRecord> journey(int64_t id) override;
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override;
   std::vector<StepRecord> steps(int64_t id) override;

@@ -287,6 +287,27 @@ TEST_CASE("POST /v1/check warns of event types and traits the server never saw, 
   CHECK_FALSE(has_finding(clean, "trait_unknown", "hello", "subject"));
 }
 
+TEST_CASE("POST /v1/check knows the names in the store after a restart, not only those seen since") {
+  Fixture f;
+  REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
+  REQUIRE(f.client->Put("/v1/users/u1", R"({"first_name": "Ana"})", "application/json")->status ==
+          200);
+  // A new process over the same database: nothing seen since it started.
+  f.client.reset();
+  f.service.reset();
+  f.start();
+  std::string typo = kWelcomeYaml;
+  typo.replace(typo.find("event: signup"), 13, "event: sigup");
+  typo.replace(typo.find("user.first_name"), 15, "user.frist_name");
+  json after = json::parse(f.client->Post("/v1/check", typo, "application/yaml")->body);
+  INFO(after.dump());
+  CHECK(has_finding(after, "event_type_unseen", "", "trigger.event"));
+  CHECK(has_finding(after, "trait_unknown", "hello", "subject"));
+  json clean = json::parse(f.client->Post("/v1/check", kWelcomeYaml, "application/yaml")->body);
+  CHECK_FALSE(has_finding(clean, "event_type_unseen", "", "trigger.event"));
+  CHECK_FALSE(has_finding(clean, "trait_unknown", "hello", "subject"));
+}
+
 TEST_CASE("POST /v1/check keeps graph warnings while one expression is broken (IR JSON)") {
   Fixture f;
   json flow =

@@ -664,6 +664,30 @@ void deliveries_leased_once_until_the_lease_ends(StoreBackend& backend) {
   CHECK(due[1].key == "k3");
 }
 
+void stored_names_bounded(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_profile("u1", R"({"first_name":"Ana","age":34})", 1).ok());
+  REQUIRE(store->put_profile("u2", R"({"plan":"pro","age":40})", 1).ok());
+  JourneyRecord older = journey_of(*store, "u1");  // cart_updated, then order_paid
+  older.last_event = R"({"id":"e2","type":"order_paid","time":7,"properties":{}})";
+  REQUIRE(store->insert_journey(older).ok());
+  JourneyRecord newer = journey_of(*store, "u2");
+  newer.trigger_event = R"({"id":"e3","type":"page_view","time":9,"properties":{}})";
+  REQUIRE(store->insert_journey(newer).ok());
+  REQUIRE(store->commit().ok());
+  auto reader = store->open_reader();
+  REQUIRE(reader.ok());
+  StoredNames all = reader.value()->stored_names(100, 100);
+  CHECK(all.traits == std::vector<std::string>{"age", "first_name", "plan"});
+  CHECK(all.event_types == std::vector<std::string>{"cart_updated", "order_paid", "page_view"});
+  // Bounded: the newest journey only, and at most two names kept.
+  StoredNames few = reader.value()->stored_names(1, 2);
+  CHECK(few.traits.size() == 2);
+  CHECK(few.event_types == std::vector<std::string>{"page_view"});
+  CHECK(reader.value()->stored_names(100, 1).event_types.size() == 1);
+}
+
 }  // namespace
 
 // Event retention (docs/operations.md#event-retention): events read back in
@@ -774,6 +798,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
        deliveries_leased_once_until_the_lease_ends},
       {"retained events: cursor order, pruning bounds, merge and erasure",
        retained_events_read_prune_merge_erase},
+      {"stored names: traits of profiles and event types of journeys, bounded",
+       stored_names_bounded},
   };
   return kChecks;
 }
