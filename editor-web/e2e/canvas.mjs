@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBrowser, preflight, startServer, until, runCli } from './harness.mjs';
+import { generatedFlowYaml, openBrowser, preflight, startServer, until, runCli } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -19,35 +19,6 @@ const artifacts = path.join(here, 'artifacts-canvas');
 const trellis = process.env.TRELLIS_BIN ?? path.join(repo, 'build/app/trellis');
 
 preflight({ trellis, editorDist: path.join(root, 'dist'), artifacts });
-
-// A flow of n nodes whose arrows skip levels: segments, waits with an event branch,
-// A/B tests, messages, one exit (the same shape as test/layout.test.ts).
-function generatedFlowYaml(n) {
-  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
-  const at = (i) => (i < ids.length ? ids[i] : 'done');
-  const lines = ['flow: generated_60', 'trigger:', '  event: signed_up', 're_entry: never', `start: ${ids[0]}`, 'nodes:'];
-  ids.forEach((id, i) => {
-    lines.push(`  ${id}:`);
-    switch (i % 5) {
-      case 0:
-        lines.push('    type: segment', `    match: user.score > ${i}`, `    yes: ${at(i + 1)}`, `    no: ${at(i + 3)}`);
-        break;
-      case 1:
-        lines.push('    type: wait', '    for: 1h', '    until_event: order_paid', `    next: ${at(i + 1)}`, `    on_event: ${at(i + 4)}`);
-        break;
-      case 2:
-        lines.push('    type: ab', '    variants:', `      a: { weight: 50, next: ${at(i + 1)} }`, `      b: { weight: 50, next: ${at(i + 2)} }`);
-        break;
-      case 3:
-        lines.push('    type: sms', `    text: Message ${i}`, `    next: ${at(i + 1)}`);
-        break;
-      default:
-        lines.push('    type: email', `    subject: Subject ${i}`, '    body: Hi', `    next: ${at(i + 1)}`);
-    }
-  });
-  lines.push('  done:', '    type: exit', '');
-  return lines.join('\n');
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-canvas-'));
 const generated = path.join(tmp, 'generated_60.yaml');
@@ -147,7 +118,8 @@ async function canvasGeometry() {
 
 async function openFlow(name) {
   await page.goto(`${server.base}/#/flows/${name}`);
-  await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 30000 }); // ELK is slow on a loaded box
+  // ELK's worker is parsed and compiled on first use: tens of seconds on a loaded box.
+  await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 120000 });
   await page.locator('.react-flow__node').first().waitFor();
   await page.waitForTimeout(100); // one more frame for the routes of re-measured boxes
 }
@@ -179,19 +151,33 @@ try {
   await stage('generated-60', async () => {
     await page.goto(`${server.base}/#/`);
     await page.getByTestId('flow-list').waitFor();
-    await page.evaluate(() => performance.clearMarks());
+    // Timed in the page, from the hash change to the flow on screen (laid out and
+    // fitted) and to the side panel a first click on a box opened: the harness's own
+    // round trips are not the editor's time. The wall clock around it is printed too.
+    await page.evaluate(() => {
+      performance.clearMarks();
+      new MutationObserver((_, o) => {
+        if (!document.querySelector('[data-testid="node-panel"][data-node="step_1"]')) return;
+        performance.mark('trellis:panel');
+        o.disconnect();
+      }).observe(document.body, { childList: true, subtree: true });
+      performance.mark('trellis:navigate');
+      location.hash = '#/flows/generated_60';
+    });
     const t0 = Date.now();
-    await openFlow('generated_60');
+    await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 30000 });
+    await page.locator('.react-flow__node').first().waitFor();
     const laidOut = Date.now() - t0;
     // Interactive: a click on a box opens its panel.
     await page.locator('.react-flow__node[data-id="step_1"] .fnode-head').click();
     await page.waitForSelector('[data-testid="node-panel"][data-node="step_1"]');
     const interactive = Date.now() - t0;
-    const marks = await page.evaluate(() => {
-      const m = Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]));
-      return Math.round(m['trellis:layout-done'] - m['trellis:layout-start']);
-    });
-    figures.push(`60-node flow: laid out ${laidOut} ms (ELK ${marks} ms of it), interactive ${interactive} ms after opening`);
+    const m = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name.replace('trellis:', ''), e.startTime])));
+    const after = (name) => Math.round(m[name] - m.navigate);
+    figures.push(
+      `60-node flow in the page: on screen ${after('shown')} ms after the hash change (flow read ${after('flow-loaded')} ms, boxes measured ${after('measured')} ms, ELK done ${after('layout-done')} ms${m['layout-guessed'] !== undefined ? ', early layout used' : ''}), first click answered ${after('panel')} ms; harness wall clock: laid out ${laidOut} ms, interactive ${interactive} ms`,
+    );
+    await page.waitForTimeout(100); // one more frame for the routes
     assert.equal(await page.locator('.react-flow__node').count(), 61);
     const g = await until('generated flow routed', async () => {
       const x = await canvasGeometry();
@@ -205,21 +191,37 @@ try {
 
   await stage('recheck-after-typing', async () => {
     // Type a broken condition into step_1; the time from the last key to the
-    // checker's verdict on screen is the re-check latency.
+    // checker's verdict on screen is the re-check latency. Checks of the keys before
+    // (a cleared field, half a condition) may answer meanwhile: only what shows after
+    // the last key counts.
     const match = page.locator('[name="match"]');
     await match.fill('');
     await page.evaluate(() => {
       window.__lastKey = 0;
-      window.__verdict = 0;
+      window.__shown = [];
       document.addEventListener('keydown', () => (window.__lastKey = performance.now()), true);
       const el = document.querySelector('[data-testid="problems"]');
-      new MutationObserver(() => {
-        if (/error/.test(el.textContent) && !window.__verdict) window.__verdict = performance.now();
-      }).observe(el, { childList: true, subtree: true, characterData: true });
+      new MutationObserver(() => window.__shown.push({ t: performance.now(), text: el.textContent })).observe(el, {
+        childList: true,
+        subtree: true,
+        characterData: true,
+      });
     });
     await match.pressSequentially('user.score >', { delay: 40 });
-    await until('the checker reports the broken condition', () => page.evaluate(() => window.__verdict > 0), 5000);
-    const ms = await page.evaluate(() => Math.round(window.__verdict - window.__lastKey));
+    const ms = await until(
+      'the checker answers after the last key and reports the broken condition',
+      () =>
+        page.evaluate(() => {
+          const last = window.__lastKey;
+          const answered = performance.getEntriesByName('trellis:checked').find((m) => m.startTime > last);
+          if (!answered || !/error/.test(document.querySelector('[data-testid="problems"]').textContent)) return null;
+          // The verdict on screen: the first change after the last key, or (when the
+          // count read the same before) the answer itself.
+          const shown = window.__shown.find((x) => x.t > last && /error/.test(x.text));
+          return Math.round((shown ? shown.t : answered.startTime) - last);
+        }),
+      5000,
+    );
     figures.push(`re-check after the last key: ${ms} ms`);
     assert.ok(ms > 0);
   });
@@ -413,6 +415,40 @@ try {
     await until('cart_later deleted', async () => (await page.locator('[data-flow="cart_later"]').count()) === 0, 5000);
     assert.ok(!exists('cart_later'));
     assert.match(await page.getByTestId('list-notice').textContent(), /Deleted cart_later/);
+  });
+
+  await stage('silent-mistakes', async () => {
+    // Issue 18 point 3 and 4 in the browser: a quoted number beside `>` warns, one
+    // broken expression keeps the flow's other warnings, and `default` applies to an
+    // empty trait in the preview. Last, as it leaves cart_reminder with unsaved edits.
+    await page.goto(`${server.base}/#/`);
+    await openFlow('cart_reminder');
+    const problems = page.getByTestId('problems');
+    const listed = async () => {
+      await problems.click();
+      const text = await page.getByTestId('problems-list').textContent();
+      await problems.click();
+      return text;
+    };
+    const fieldSays = async (name) => (await page.locator(`[data-field="${name}"] [data-testid="field-diag"]`).allTextContents()).join(' ');
+    await node('pick').locator('.fnode-head').click();
+    const match = page.locator('[name="match"]');
+    await match.fill('user.age > "30"');
+    await until('the quoted number is flagged under the field', async () => /letter by letter/.test(await fieldSays('match')), 5000);
+    assert.match(await problems.textContent(), /^0 errors, [1-9]\d* warnings?$/);
+    // cart_reminder's wait has an on_event branch for order_paid, which is in exit_on:
+    // that warning stays listed while the condition does not parse.
+    assert.match(await listed(), /never/);
+    await match.fill('user.age >');
+    await until('an error and the other warnings', async () => /^[1-9]\d* errors?, [1-9]\d* warnings?$/.test(await problems.textContent()), 5000);
+    assert.match(await listed(), /never/);
+    // `default` applies to empty text, as in Liquid: the sample user has an empty name.
+    await page.locator('.tabs button', { hasText: 'Simulate' }).click();
+    await page.locator('#sim-user').fill('{"first_name": ""}');
+    await node('mail').locator('.fnode-head').click();
+    await page.locator('.tabs button', { hasText: 'Node' }).click();
+    await page.locator('[name="subject"]').fill('Hi {{user.first_name | default: "there"}}');
+    assert.match(await page.locator('[data-field="subject"] [data-testid="template-preview"]').textContent(), /Hi there$/);
   });
 
   assert.deepEqual(consoleErrors, [], 'no console errors');

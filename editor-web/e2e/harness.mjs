@@ -142,3 +142,32 @@ export function preflight({ trellis, editorDist, artifacts }) {
   fs.rmSync(artifacts, { recursive: true, force: true });
   fs.mkdirSync(artifacts, { recursive: true });
 }
+
+// A flow of n nodes whose arrows skip levels: segments, waits with an event branch,
+// A/B tests, messages, one exit (the same shape as test/layout.test.ts).
+export function generatedFlowYaml(n) {
+  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
+  const at = (i) => (i < ids.length ? ids[i] : 'done');
+  const lines = ['flow: generated_60', 'trigger:', '  event: signed_up', 're_entry: never', `start: ${ids[0]}`, 'nodes:'];
+  ids.forEach((id, i) => {
+    lines.push(`  ${id}:`);
+    switch (i % 5) {
+      case 0:
+        lines.push('    type: segment', `    match: user.score > ${i}`, `    yes: ${at(i + 1)}`, `    no: ${at(i + 3)}`);
+        break;
+      case 1:
+        lines.push('    type: wait', '    for: 1h', '    until_event: order_paid', `    next: ${at(i + 1)}`, `    on_event: ${at(i + 4)}`);
+        break;
+      case 2:
+        lines.push('    type: ab', '    variants:', `      a: { weight: 50, next: ${at(i + 1)} }`, `      b: { weight: 50, next: ${at(i + 2)} }`);
+        break;
+      case 3:
+        lines.push('    type: sms', `    text: Message ${i}`, `    next: ${at(i + 1)}`);
+        break;
+      default:
+        lines.push('    type: email', `    subject: Subject ${i}`, '    body: Hi', `    next: ${at(i + 1)}`);
+    }
+  });
+  lines.push('  done:', '    type: exit', '');
+  return lines.join('\n');
+}

@@ -74,7 +74,7 @@ describe('ELK layout', () => {
     const l = await layoutFlow(elk, flow, {});
     expect(Object.keys(l.positions)).toHaveLength(61);
     assertReadable(flow, l);
-  });
+  }, 60000); // a bound, not a timing: ELK in Node takes seconds on a loaded machine
 
   it('lays out boxes with no arrow yet beside the rest, none on another', async () => {
     let flow = emptyFlow('f');

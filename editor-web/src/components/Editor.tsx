@@ -38,7 +38,7 @@ import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
 import { DeployDialog, type DeployPlan } from './DeployDialog';
 import { FlowLifecycle } from './FlowLifecycle';
-import { FlowNode, type FlowNodeType } from './FlowNode';
+import { FlowNode, type FlowNodeData, type FlowNodeType } from './FlowNode';
 import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
 import { useElkLayout } from './useElkLayout';
@@ -74,6 +74,18 @@ export function Editor(props: { name: string; isNew: boolean }) {
       <EditorInner {...props} />
     </ReactFlowProvider>
   );
+}
+
+// `next` unless it shows the same as `prev`: the same IR node, equal figures.
+function sameBoxData(prev: FlowNodeData | undefined, next: FlowNodeData): FlowNodeData {
+  if (!prev) return next;
+  for (const k of Object.keys({ ...prev, ...next })) {
+    const a = prev[k];
+    const b = next[k];
+    if (a === b) continue;
+    if (k === 'node' || typeof a !== 'object' || typeof b !== 'object' || JSON.stringify(a) !== JSON.stringify(b)) return next;
+  }
+  return prev;
 }
 
 function serialize(flow: Flow): string {
@@ -150,7 +162,9 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   // ---- load ----
   useEffect(() => {
     let alive = true;
+    performance.mark('trellis:open');
     const start = (f: Flow, v?: number, state?: string) => {
+      performance.mark('trellis:flow-loaded');
       setUndeployed(state === 'modified');
       if (!alive) return;
       const stored = storedPositions(name, f);
@@ -211,7 +225,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     const t = setTimeout(() => {
       api
         .checkFlow(JSON.parse(flowText))
-        .then((d) => alive && (setDiagnostics(d), setCheckState('idle')))
+        .then((d) => alive && (performance.mark('trellis:checked'), setDiagnostics(d), setCheckState('idle')))
         .catch(() => alive && setCheckState('failed'));
     }, CHECK_DEBOUNCE_MS);
     return () => {
@@ -298,36 +312,39 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   // ---- canvas graph ----
   const simPath = useMemo(() => simResult?.path ?? [], [simResult]);
   const graph = useMemo(() => (doc ? flowToGraph(doc.flow, doc.positions) : { nodes: [], edges: [] }), [doc]);
+  // Each box keeps its data object while what it shows is the same, so the memoized
+  // boxes skip drawing when a check answers or another box changes (a 60-node flow).
+  const boxData = useRef(new Map<string, FlowNodeData>());
   const decorated = useMemo<FlowNodeType[]>(() => {
     if (!flow) return [];
-    return graph.nodes.map((gn) => {
+    const kept = new Map<string, FlowNodeData>();
+    const nodes = graph.nodes.map((gn) => {
       const problems = index.byNode.get(gn.id) ?? [];
       const step = simPath.indexOf(gn.id);
-      return {
-        id: gn.id,
-        type: 'trellis' as const,
-        position: gn.position,
-        data: {
-          node: gn.data.node,
-          start: gn.data.start,
-          // In the data, so boxes drawn before the table arrived get their labels with it.
-          label: kindLabel(gn.data.node.type),
-          severity: worstSeverity(problems),
-          problems: problems.map((p) => shownMessage(p)),
-          handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
-          counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
-          funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
-          variantFigures:
-            live && gn.data.node.type === 'ab'
-              ? variantFigures(stats, gn.id, (gn.data.node.variants ?? []).map((v) => v.name))
-              : undefined,
-          simStep: step >= 0 ? step + 1 : undefined,
-          simDimmed: simPath.length > 0 && step < 0,
-          funnelFigure: funnel ? (funnel[gn.id] ?? { reached: 0, share: 0 }) : undefined,
-          convertedAfter: funnel && results ? results.nodes[gn.id]?.convertedAfter : undefined,
-        },
-      };
+      const data = sameBoxData(boxData.current.get(gn.id), {
+        node: gn.data.node,
+        start: gn.data.start,
+        // In the data, so boxes drawn before the table arrived get their labels with it.
+        label: kindLabel(gn.data.node.type),
+        severity: worstSeverity(problems),
+        problems: problems.map((p) => shownMessage(p)),
+        handleSeverity: Object.fromEntries(handlesWithDiagnostics(flow, index, gn.id)),
+        counts: live ? (stats?.nodes[gn.id] ?? { entered: 0, waiting: 0, exited: 0 }) : undefined,
+        funnel: live ? liveFunnel(stats?.messages, gn.data.node) : undefined,
+        variantFigures:
+          live && gn.data.node.type === 'ab'
+            ? variantFigures(stats, gn.id, (gn.data.node.variants ?? []).map((v) => v.name))
+            : undefined,
+        simStep: step >= 0 ? step + 1 : undefined,
+        simDimmed: simPath.length > 0 && step < 0,
+        funnelFigure: funnel ? (funnel[gn.id] ?? { reached: 0, share: 0 }) : undefined,
+        convertedAfter: funnel && results ? results.nodes[gn.id]?.convertedAfter : undefined,
+      });
+      kept.set(gn.id, data);
+      return { id: gn.id, type: 'trellis' as const, position: gn.position, data };
     });
+    boxData.current = kept;
+    return nodes;
   }, [graph, flow, index, stats, live, simPath, funnel, results, schemas]);
 
   // The trigger's box: above the start node, where ELK put it or the user dragged it.
@@ -389,17 +406,24 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   useEffect(() => {
     if (!layoutReady || fitted.current || rfNodes.length === 0) return;
     fitted.current = true;
-    requestAnimationFrame(() => fitReadable());
+    requestAnimationFrame(() => {
+      fitReadable();
+      performance.mark('trellis:shown');
+    });
   }, [layoutReady, rfNodes.length, fitReadable]);
 
   // Boxes as they stand now, to tell which of ELK's routes still fit their arrows.
+  // Kept while no box moved or resized, so a selection does not redraw every arrow.
+  const boxesKey = rfNodes
+    .map((n) => (n.measured?.width && n.measured.height ? `${n.id}:${n.position.x},${n.position.y},${n.measured.width}x${n.measured.height}` : ''))
+    .join('|');
   const boxesNow = useMemo(() => {
     const out: Record<string, Box> = {};
     for (const n of rfNodes) {
       if (n.measured?.width && n.measured.height) out[n.id] = { ...n.position, width: n.measured.width, height: n.measured.height };
     }
     return out;
-  }, [rfNodes]);
+  }, [boxesKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const simEdges = useMemo(() => {
     const set = new Set<string>();

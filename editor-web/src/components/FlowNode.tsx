@@ -1,5 +1,5 @@
 import { Handle, Position, useUpdateNodeInternals, type NodeProps, type Node } from '@xyflow/react';
-import { memo, useEffect } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import type { NodeCounts } from '../api';
 import { boxFigures, type VariantFigures } from '../model/live';
 import type { MessageFunnel } from '../model/delivery';
@@ -97,9 +97,16 @@ function FlowNodeView({ id, data, selected }: NodeProps<FlowNodeType>) {
   const slots = slotsOf(n);
   // React Flow measures handles when a node resizes; a handle that appears without a
   // resize (a new variant, `until_event` set) needs telling, or its arrows are not drawn.
+  // Not on the first drawing: React Flow measures a new box itself, and 61 boxes each
+  // asking again made opening a large flow measure every box twice.
   const updateNodeInternals = useUpdateNodeInternals();
   const handleKey = slots.map((s) => s.handle).join('|');
-  useEffect(() => updateNodeInternals(id), [id, handleKey, updateNodeInternals]);
+  const drawnKey = useRef(handleKey);
+  useEffect(() => {
+    if (drawnKey.current === handleKey) return;
+    drawnKey.current = handleKey;
+    updateNodeInternals(id);
+  }, [id, handleKey, updateNodeInternals]);
   const classes = ['fnode', `fnode-${n.type}`];
   if (selected) classes.push('selected');
   if (data.severity) classes.push(`has-${data.severity}`);

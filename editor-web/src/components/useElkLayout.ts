@@ -8,7 +8,7 @@ import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Flow } from '../model/ir';
 import type { Position } from '../model/graph';
-import { layoutFlow, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
+import { boxesForLayout, layoutFlow, rememberBoxes, sameBoxes, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
 
 let elk: Elk | null = null;
 function elkInstance(): Elk {
@@ -55,27 +55,48 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
   const flowRef = useRef(flow);
   flowRef.current = flow;
 
-  const run = useCallback(async (): Promise<Layout | null> => {
-    const f = flowRef.current;
-    if (!f) return null;
-    const mine = ++seq.current;
+  const measuredBoxes = useCallback((f: Flow) => {
     const boxes: Record<string, MeasuredBox> = {};
     for (const id of [TRIGGER_ID, ...f.nodes.map((n) => n.id)]) {
       const b = measuredBox(rf.getInternalNode(id));
       if (b) boxes[id] = b;
     }
+    return boxes;
+  }, [rf]);
+
+  // An early layout, started as soon as the flow is read, from the boxes of earlier
+  // flows (their sizes by kind and slots): ELK works while the page draws and measures
+  // the boxes, and its answer is used when the boxes measured as guessed.
+  const early = useRef<{ boxes: Record<string, MeasuredBox>; layout: Promise<Layout> } | null>(null);
+
+  const run = useCallback(async (): Promise<Layout | null> => {
+    const f = flowRef.current;
+    if (!f) return null;
+    const mine = ++seq.current;
+    const boxes = measuredBoxes(f);
+    rememberBoxes(f, boxes);
+    const guess = early.current;
+    early.current = null;
     performance.mark('trellis:layout-start');
-    const l = await layoutFlow(elkInstance(), f, boxes, labelWidth);
+    const guessed = !!guess && sameBoxes(guess.boxes, boxes);
+    if (guessed) performance.mark('trellis:layout-guessed');
+    const l = guessed ? await guess.layout : await layoutFlow(elkInstance(), f, boxes, labelWidth);
     performance.mark('trellis:layout-done');
     return mine === seq.current ? l : null; // a newer run supersedes this one
-  }, [rf]);
+  }, [measuredBoxes]);
 
   // First layout, once every box is measured: positions from ELK unless the user's own
   // arrangement was kept for this flow.
   const started = useRef(false);
   useEffect(() => {
+    if (!flow || started.current || early.current) return;
+    const boxes = boxesForLayout(flow);
+    if (boxes) early.current = { boxes, layout: layoutFlow(elkInstance(), flow, boxes, labelWidth) };
+  }, [flow]);
+  useEffect(() => {
     if (!initialized || started.current || !flow) return;
     started.current = true;
+    performance.mark('trellis:measured');
     void run().then((l) => {
       if (!l) return;
       setLayout(l);

@@ -78,6 +78,98 @@ export function estimatedBox(handles: string[], width = NODE_WIDTH, height = NOD
   return { width, height, in: { x: width / 2, y: 0 }, out };
 }
 
+// The boxes measured so far, by what decides a box's size and handles (boxKey),
+// kept per browser: a flow opened later can be laid out from them before its
+// own boxes are drawn (useElkLayout), and a guess that turns out wrong costs one more
+// layout, never a wrong picture.
+const BOX_SIZES_KEY = 'trellis.box-sizes';
+let boxSizes: Record<string, MeasuredBox> | null = null;
+
+// Every box has the same lines (head, one-line summary, a row of slots sharing the
+// bottom evenly), so its size and handles follow from the number of slots; live
+// numbers and results add lines, and then the guess is simply not used. The handles
+// are kept by their place in the row, not their names.
+function boxKey(flow: Flow, id: string): { key: string; handles: string[] } | null {
+  if (id === TRIGGER_ID) return { key: 'trigger', handles: [TRIGGER_HANDLE] };
+  const n = flow.nodes.find((x) => x.id === id);
+  if (!n) return null;
+  const handles = slotsOf(n).map((s) => s.handle);
+  return { key: `slots|${handles.length}`, handles };
+}
+
+function renameHandles(b: MeasuredBox, from: string[], to: string[]): MeasuredBox | null {
+  const out: Record<string, Position> = {};
+  for (let i = 0; i < from.length; i++) {
+    const p = b.out[from[i]];
+    if (!p) return null;
+    out[to[i]] = p;
+  }
+  return { ...b, out };
+}
+
+function knownSizes(): Record<string, MeasuredBox> {
+  if (!boxSizes) {
+    try {
+      boxSizes = JSON.parse(localStorage.getItem(BOX_SIZES_KEY) ?? '{}') as Record<string, MeasuredBox>;
+    } catch {
+      boxSizes = {};
+    }
+  }
+  return boxSizes;
+}
+
+export function rememberBoxes(flow: Flow, boxes: Record<string, MeasuredBox>): void {
+  const known = knownSizes();
+  let changed = false;
+  for (const [id, b] of Object.entries(boxes)) {
+    const k = boxKey(flow, id);
+    const byPlace = k && renameHandles(b, k.handles, k.handles.map((_, i) => String(i)));
+    if (!k || !byPlace || sameBoxes({ b: known[k.key] }, { b: byPlace })) continue;
+    known[k.key] = byPlace;
+    changed = true;
+  }
+  if (!changed) return;
+  // Bounded: a few hundred kinds-and-slots combinations at most in practice.
+  const keys = Object.keys(known);
+  for (const k of keys.slice(0, Math.max(0, keys.length - 500))) delete known[k];
+  try {
+    localStorage.setItem(BOX_SIZES_KEY, JSON.stringify(known));
+  } catch {
+    /* storage full or off: the guess is only an optimisation */
+  }
+}
+
+// Every box of the flow as earlier boxes with as many slots measured, or null when
+// one of them was never seen.
+export function boxesForLayout(flow: Flow): Record<string, MeasuredBox> | null {
+  const known = knownSizes();
+  const out: Record<string, MeasuredBox> = {};
+  const ids = flow.start && flow.nodes.some((n) => n.id === flow.start) ? [TRIGGER_ID] : [];
+  for (const id of [...ids, ...flow.nodes.map((n) => n.id)]) {
+    const k = boxKey(flow, id);
+    const b = k && known[k.key] && renameHandles(known[k.key], k.handles.map((_, i) => String(i)), k.handles);
+    if (!b) return null;
+    out[id] = b;
+  }
+  return out;
+}
+
+// The same boxes to within half a pixel (sizes and handle places).
+export function sameBoxes(a: Record<string, MeasuredBox | undefined>, b: Record<string, MeasuredBox | undefined>): boolean {
+  const near = (x: number | undefined, y: number | undefined) => x !== undefined && y !== undefined && Math.abs(x - y) < 0.5;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => {
+    const p = a[k];
+    const q = b[k];
+    if (!p || !q || !near(p.width, q.width) || !near(p.height, q.height)) return false;
+    if (!!p.in !== !!q.in || (p.in && q.in && (!near(p.in.x, q.in.x) || !near(p.in.y, q.in.y)))) return false;
+    const hp = Object.keys(p.out);
+    if (hp.length !== Object.keys(q.out).length) return false;
+    return hp.every((h) => q.out[h] !== undefined && near(p.out[h].x, q.out[h].x) && near(p.out[h].y, q.out[h].y));
+  });
+}
+
 // Rough label width for tests and as a floor: the editor measures the real text.
 export function estimateTextWidth(text: string): number {
   return Math.ceil(text.length * 6.6);
