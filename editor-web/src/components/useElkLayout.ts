@@ -69,12 +69,14 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
   // the boxes, and its answer is used when the boxes measured as guessed.
   const early = useRef<{ boxes: Record<string, MeasuredBox>; layout: Promise<Layout> } | null>(null);
 
-  const run = useCallback(async (): Promise<Layout | null> => {
+  // `first`: the opening layout, whose boxes show no live numbers or results yet, so
+  // they are the ones worth remembering for the next flow's early layout.
+  const run = useCallback(async (first = false): Promise<Layout | null> => {
     const f = flowRef.current;
     if (!f) return null;
     const mine = ++seq.current;
     const boxes = measuredBoxes(f);
-    rememberBoxes(f, boxes);
+    if (first) rememberBoxes(f, boxes);
     const guess = early.current;
     early.current = null;
     performance.mark('trellis:layout-start');
@@ -97,7 +99,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
     if (!initialized || started.current || !flow) return;
     started.current = true;
     performance.mark('trellis:measured');
-    void run().then((l) => {
+    void run(true).then((l) => {
       if (!l) return;
       setLayout(l);
       if (needsLayout) applyPositions(l.positions, 'replace');
