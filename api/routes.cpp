@@ -410,6 +410,20 @@ void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
 }
 
+// The counters of count() and last_seen() (docs/expressions.md#behaviour):
+// {"counts": [{"counter", "day" (YYYY-MM-DD), "count"}], "last_seen": {type: time}}.
+json behaviour_json(const runtime::BehaviourRecord& b) {
+  json counts = json::array();
+  for (const auto& bucket : b.buckets) {
+    counts.push_back({{"counter", bucket.key},
+                      {"day", runtime::format_rfc3339(bucket.day * 86'400'000).substr(0, 10)},
+                      {"count", bucket.count}});
+  }
+  json last_seen = json::object();
+  for (const auto& seen : b.last_seen) last_seen[seen.event_type] = runtime::format_rfc3339(seen.at);
+  return {{"counts", counts}, {"last_seen", last_seen}};
+}
+
 json export_json(const ApiContext& ctx, const std::string& user, const runtime::UserExport& e) {
   json journeys = json::array();
   for (const auto& detail : e.journeys) {
@@ -435,7 +449,8 @@ json export_json(const ApiContext& ctx, const std::string& user, const runtime::
           {"consent", consent_to_json(e.consent)},
           {"journeys", journeys},
           {"deliveries", deliveries},
-          {"events", events}};
+          {"events", events},
+          {"behaviour", behaviour_json(e.behaviour)}};
 }
 
 std::vector<std::string> coupon_codes(const HttpServer& server, const Request& req) {

@@ -205,6 +205,8 @@ StaticType infer_type(const ir::Expr& expr) {
       if (expr.function == "days_since") return StaticType::kNumber;
       if (expr.function == "local_hour") return StaticType::kNumber;
       if (expr.function == "local_weekday") return StaticType::kString;
+      if (expr.function == "count") return StaticType::kNumber;
+      if (expr.function == "last_seen") return StaticType::kTime;
       return StaticType::kUnknown;
     case ExprOp::kNot:
     case ExprOp::kAnd:

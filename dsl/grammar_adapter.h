@@ -140,6 +140,8 @@ class Transformer {
   ir::Expr transform_literal(P::LiteralContext* context);
   ir::Expr transform_list(P::ListContext* context);
   ir::Expr transform_call(P::CallContext* context);
+  void check_behaviour_call(const ir::Expr& expr, const std::vector<bool>& named);
+  void check_count_filter(const ir::Expr& filter);
   ir::Expr transform_path_expression(P::PathContext* context);
   ir::ExprOp comparison_op(P::ComparisonOperatorContext* context);
   std::string decode_string(antlr4::Token* token);

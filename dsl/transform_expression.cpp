@@ -14,8 +14,8 @@ namespace trellis::dsl {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kFunctions = {"has", "days_since", "local_hour",
-                                                        "local_weekday"};
+constexpr std::array<std::string_view, 6> kFunctions = {"has",           "days_since", "local_hour",
+                                                        "local_weekday", "count",      "last_seen"};
 constexpr std::array<std::string_view, 3> kRoots = {"user", "event", "last_event"};
 constexpr std::array<std::string_view, 8> kKeywords = {"and",  "or",    "not",  "in",
                                                        "true", "false", "null", "now"};
@@ -252,17 +252,31 @@ ir::Expr Transformer::transform_call(P::CallContext* context) {
   expr.op = ir::ExprOp::kCall;
   expr.span = map_.rule(context);
   expr.function = context->IDENTIFIER()->getText();
-  for (P::ExpressionContext* argument : context->expression()) {
-    expr.operands.push_back(transform_expression(argument));
+  std::vector<bool> named;  // per operand: written as `where: ...`
+  for (P::CallArgumentContext* argument : context->callArgument()) {
+    expr.operands.push_back(transform_expression(argument->expression()));
+    named.push_back(argument->WHERE() != nullptr);
   }
   ir::SourceSpan name_span = map_.token(context->IDENTIFIER()->getSymbol());
   if (std::find(kFunctions.begin(), kFunctions.end(), expr.function) == kFunctions.end()) {
     std::string suggestion = closest(expr.function, kFunctions);
-    error(name_span,
-          "unknown function '" + expr.function + "'" +
-              (suggestion.empty()
-                   ? "; the functions are has(), days_since(), local_hour() and local_weekday()"
-                                  : "; did you mean '" + suggestion + "'?"));
+    error(name_span, "unknown function '" + expr.function + "'" +
+                         (suggestion.empty() ? "; the functions are has(), days_since(), "
+                                               "local_hour(), local_weekday(), count() and "
+                                               "last_seen()"
+                                             : "; did you mean '" + suggestion + "'?"));
+    return expr;
+  }
+  for (size_t i = 0; i < named.size(); ++i) {
+    if (named[i] && (expr.function != "count" || i != 2)) {
+      error(map_.rule(context->callArgument()[i]),
+            "only count() takes 'where:', as its third argument: count(\"product_viewed\", 30d, "
+            "where: event.category == \"exam\")");
+      return expr;
+    }
+  }
+  if (expr.function == "count" || expr.function == "last_seen") {
+    check_behaviour_call(expr, named);
     return expr;
   }
   bool takes_no_arguments = expr.function == "local_hour" || expr.function == "local_weekday";
@@ -273,11 +287,77 @@ ir::Expr Transformer::transform_call(P::CallContext* context) {
     }
     return expr;
   }
+  // has(last_seen("x")): whether the user was ever seen doing x.
+  if (expr.function == "has" && expr.operands.size() == 1 &&
+      expr.operands[0].op == ir::ExprOp::kCall && expr.operands[0].function == "last_seen") {
+    return expr;
+  }
   if (expr.operands.size() != 1 || expr.operands[0].op != ir::ExprOp::kPath) {
     error(expr.span, expr.function + "() takes one path, as in " + expr.function +
                          (expr.function == "has" ? "(user.email)" : "(user.signed_up_at)"));
   }
   return expr;
+}
+
+// count("type", <whole days>[, where: <event.* condition>]) and last_seen("type")
+// (docs/expressions.md#behaviour). The event type and window are literals: the
+// runtime derives what to count from the deployed flows, so both must be known
+// before any event arrives.
+void Transformer::check_behaviour_call(const ir::Expr& expr, const std::vector<bool>& named) {
+  const bool is_count = expr.function == "count";
+  const std::string example =
+      is_count ? "count(\"product_viewed\", 30d)" : "last_seen(\"order_paid\")";
+  const size_t least = is_count ? 2 : 1;
+  const size_t most = is_count ? 3 : 1;
+  if (expr.operands.size() < least || expr.operands.size() > most) {
+    error(expr.span, expr.function + "() takes " +
+                         (is_count ? "an event type, a window and an optional where:"
+                                   : "one event type") +
+                         ", as in " + example);
+    return;
+  }
+  const ir::Expr& type = expr.operands[0];
+  const auto* name = std::get_if<std::string>(&type.literal.value);
+  if (type.op != ir::ExprOp::kLiteral || name == nullptr || name->empty()) {
+    error(type.span, "the event type must be a quoted name, as in " + example +
+                         ": what to count is known when the flow is deployed");
+  }
+  if (!is_count) return;
+  const ir::Expr& window = expr.operands[1];
+  const auto* seconds = std::get_if<double>(&window.literal.value);
+  if (window.op != ir::ExprOp::kLiteral || seconds == nullptr || !window.literal.is_duration) {
+    error(window.span, "the window must be a duration in days, as in 30d");
+  } else if (*seconds < 86400 || std::fmod(*seconds, 86400) != 0) {
+    error(window.span, "count() counts by UTC day: the window must be whole days, 1d to " +
+                           std::to_string(ir::kMaxCountWindowDays) + "d");
+  } else if (*seconds > 86400.0 * ir::kMaxCountWindowDays) {
+    error(window.span, "the window is at most " + std::to_string(ir::kMaxCountWindowDays) +
+                           "d: counters keep one day bucket per day of the longest window");
+  }
+  if (expr.operands.size() == 3) {
+    if (!named[2]) {
+      error(expr.operands[2].span, "name the filter: where: event.category == \"exam\"");
+      return;
+    }
+    check_count_filter(expr.operands[2]);
+  }
+}
+
+// A count's filter is judged once, on the counted event as it arrives: it may
+// read only that event, and no behaviour of its own.
+void Transformer::check_count_filter(const ir::Expr& filter) {
+  if (filter.op == ir::ExprOp::kPath && filter.path.root != ir::PathRoot::kEvent &&
+      !filter.path.segments.empty()) {
+    error(filter.span, "a count's where: reads only the counted event (event.*), not " +
+                           filter.path.text());
+    return;
+  }
+  if (filter.op == ir::ExprOp::kCall &&
+      (filter.function == "count" || filter.function == "last_seen")) {
+    error(filter.span, "a count's where: cannot use " + filter.function + "()");
+    return;
+  }
+  for (const ir::Expr& operand : filter.operands) check_count_filter(operand);
 }
 
 ir::Expr Transformer::transform_path_expression(P::PathContext* context) {

@@ -68,7 +68,24 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   if (!errors.empty()) {
     return Error{"flow '" + ir.name.value + "' does not compile: " + join(errors)};
   }
+  for (const std::optional<expr::Program>* program : {&compiled->when_, &compiled->key_}) {
+    if (*program) compiled->collect_behaviour(**program);
+  }
+  for (const CompiledNode& node : compiled->nodes_) {
+    if (node.match) compiled->collect_behaviour(*node.match);
+    if (node.where) compiled->collect_behaviour(*node.where);
+    for (const expr::Program& program : node.programs) compiled->collect_behaviour(program);
+  }
   return Result<std::unique_ptr<CompiledFlow>>(std::move(compiled));
+}
+
+void CompiledFlow::collect_behaviour(const expr::Program& program) {
+  for (const expr::CounterUse& use : program.counters()) counters_.push_back(use);
+  for (const std::string& type : program.last_seen_types()) {
+    if (std::find(last_seen_types_.begin(), last_seen_types_.end(), type) ==
+        last_seen_types_.end())
+      last_seen_types_.push_back(type);
+  }
 }
 
 const CompiledNode* CompiledFlow::find(std::string_view id) const {

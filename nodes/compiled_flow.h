@@ -84,7 +84,15 @@ class CompiledFlow {
   // never concerns a journey of this flow.
   const std::vector<std::string>& awaited_event_types() const { return awaited_; }
 
+  // The count() and last_seen() calls of every expression of the flow: what
+  // the runtime keeps per user for it (docs/expressions.md#behaviour).
+  const std::vector<expr::CounterUse>& counters() const { return counters_; }
+  const std::vector<std::string>& last_seen_types() const { return last_seen_types_; }
+  bool reads_behaviour() const { return !counters_.empty() || !last_seen_types_.empty(); }
+
  private:
+  void collect_behaviour(const expr::Program& program);
+
   CompiledFlow() = default;
 
   ir::Flow flow_;
@@ -96,6 +104,8 @@ class CompiledFlow {
   std::optional<expr::Program> goal_where_;
   std::optional<expr::Program> goal_value_;
   std::vector<std::string> awaited_;
+  std::vector<expr::CounterUse> counters_;
+  std::vector<std::string> last_seen_types_;
 };
 
 }  // namespace trellis::nodes

@@ -68,6 +68,9 @@ struct JourneyView {
   // waits, local_hour(), local_weekday()); the runtime fills it from its
   // delivery configuration. Must outlive the call, as everything here.
   std::string_view default_timezone = "UTC";
+  // The user's recent behaviour for count() and last_seen(); the runtime sets
+  // it when the flow reads behaviour (CompiledFlow::reads_behaviour), else null.
+  const expr::Behaviour* behaviour = nullptr;
 };
 
 // What woke the node.

@@ -32,11 +32,15 @@ FlowScope::FlowScope(const expr::Record* profile, const EventView* event,
 
 FlowScope::FlowScope(const JourneyView& journey)
     : FlowScope(journey.profile, journey.trigger_event, journey.last_event, journey.coupon_code,
-                journey.now, journey.default_timezone) {}
+                journey.now, journey.default_timezone) {
+  behaviour_ = journey.behaviour;
+}
 
 FlowScope::FlowScope(const JourneyView& journey, const EventView& event)
     : FlowScope(journey.profile, &event, journey.last_event, journey.coupon_code, journey.now,
-                journey.default_timezone) {}
+                journey.default_timezone) {
+  behaviour_ = journey.behaviour;
+}
 
 std::optional<expr::LocalClock> FlowScope::local_clock() const {
   const ZoneChoice zone = journey_zone(profile_, default_timezone_);

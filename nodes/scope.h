@@ -38,6 +38,9 @@ class FlowScope final : public expr::Scope {
   }
   // Resolves the zone on each call: only local_hour()/local_weekday() ask.
   std::optional<expr::LocalClock> local_clock() const override;
+  // count() and last_seen(): the journey's (JourneyView::behaviour) or set_behaviour's.
+  const expr::Behaviour* behaviour() const override { return behaviour_; }
+  void set_behaviour(const expr::Behaviour* behaviour) { behaviour_ = behaviour; }
 
  private:
   const expr::Record* profile_;
@@ -46,6 +49,7 @@ class FlowScope final : public expr::Scope {
   std::string_view coupon_code_;
   Millis now_;
   std::string_view default_timezone_;
+  const expr::Behaviour* behaviour_ = nullptr;
 };
 
 // The user's time zone: the `timezone` trait of `profile` when it is an IANA

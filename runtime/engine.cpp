@@ -1059,6 +1059,7 @@ UserExport Engine::export_user(const std::string& user_id) const {
   query.user_id = user_id;
   query.limit = kMaxDeliveries;
   out.events = reader.retained_events(query);
+  out.behaviour = reader.behaviour(user_id);
   return out;
 }
 

@@ -207,9 +207,11 @@ struct UserExport {
   std::vector<JourneyDetail> journeys;  // each with its steps
   std::vector<DeliveryRecord> deliveries;
   std::vector<RetainedEvent> events;  // retained for replay, oldest first
+  BehaviourRecord behaviour;  // counters of count() and last_seen()
   bool held() const {
     return profile || !merged_ids.empty() || !consent.empty() || !journeys.empty() ||
-           !deliveries.empty() || !events.empty();
+           !deliveries.empty() || !events.empty() || !behaviour.buckets.empty() ||
+           !behaviour.last_seen.empty();
   }
 };
 

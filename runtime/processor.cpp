@@ -100,8 +100,25 @@ Result<DeliveryRecord> feedback_delivery(StoreReader& reader, const Event& event
   return std::move(*found);
 }
 
+void BehaviourSpecs::add(const nodes::CompiledFlow& flow) {
+  for (const expr::CounterUse& use : flow.counters()) {
+    std::vector<Counter>& of_type = counters[use.event_type];
+    auto same = std::find_if(of_type.begin(), of_type.end(),
+                             [&use](const Counter& c) { return c.key == use.key; });
+    if (same == of_type.end()) {
+      of_type.push_back(Counter{use.key, use.where, use.window_days});
+    } else {
+      same->keep_days = std::max(same->keep_days, use.window_days);
+    }
+  }
+  for (const std::string& type : flow.last_seen_types()) last_seen.insert(type);
+}
+
 void FlowSet::rebuild_routes() {
   routes.clear();
+  behaviour = BehaviourSpecs{};
+  for (const auto& [name, versions] : flows)
+    for (const auto& [v, flow] : versions.versions) behaviour.add(*flow);
   auto add = [this](const std::string& type, const std::string& flow) {
     if (type.empty()) return;
     auto& list = routes[type];
@@ -241,11 +258,62 @@ void Processor::begin_batch(TimeMs now) {
   earliest_armed_.reset();
   profiles_.clear();
   rollups_.clear();
+  behaviours_.clear();
 }
 
 RollupCounts& Processor::rollup(const Journey& j, const std::string& node) {
   if (!options_.rollups) return unused_rollup_;
   return rollups_.at(now_, j.rec.flow, j.rec.version, node, j.rec.variant);
+}
+
+const expr::Behaviour* Processor::behaviour_for(const nodes::CompiledFlow& flow,
+                                                const std::string& user_id) {
+  if (!flow.reads_behaviour()) return nullptr;
+  auto it = behaviours_.find(user_id);
+  if (it != behaviours_.end()) return it->second.get();
+  auto behaviour = std::make_unique<expr::Behaviour>();
+  BehaviourRecord stored = store_.behaviour(user_id);
+  for (const BehaviourRecord::Bucket& b : stored.buckets) behaviour->add(b.key, b.day, b.count);
+  for (const BehaviourRecord::Seen& s : stored.last_seen)
+    behaviour->seen(s.event_type, static_cast<double>(s.at) / 1000.0);
+  return behaviours_.emplace(user_id, std::move(behaviour)).first->second.get();
+}
+
+// Before any flow sees the event, so that the view being counted is among
+// those a trigger's `count(...) >= 3` reads. The event's own time decides its
+// day (no later than now: a clock ahead of ours cannot make a bucket that is
+// never pruned); one older than a counter's longest window is not counted.
+// A duplicate never gets here (mark_event_seen), so a redelivery counts once.
+void Processor::record_behaviour(const PreparedEvent& prepared) {
+  const Event& e = prepared.event;
+  const BehaviourSpecs& specs = flows_.behaviour;
+  if (e.user_id.empty() || (specs.counters.empty() && specs.last_seen.empty())) return;
+  auto counters = specs.counters.find(e.type);
+  const bool seen = specs.last_seen.count(e.type) > 0;
+  if (counters == specs.counters.end() && !seen) return;
+  BehaviourHit hit;
+  hit.event_type = e.type;
+  hit.at = std::min(e.time.value_or(now_), now_);
+  hit.last_seen = seen;
+  hit.day = expr::utc_day(static_cast<double>(hit.at) / 1000.0);
+  if (counters != specs.counters.end()) {
+    static const expr::Record kNoProfile;
+    const nodes::EventView view{e.id, e.type, hit.at, &prepared.properties};
+    const nodes::FlowScope scope(&kNoProfile, &view, nullptr, {}, now_);
+    const int64_t today = expr::utc_day(static_cast<double>(now_) / 1000.0);
+    for (const BehaviourSpecs::Counter& counter : counters->second) {
+      const int64_t oldest_day = today - counter.keep_days + 1;
+      if (hit.day < oldest_day || (counter.where && !counter.where->test(scope))) continue;
+      hit.counters.push_back({counter.key, oldest_day});
+    }
+  }
+  if (hit.counters.empty() && !hit.last_seen) return;
+  must(store_.record_behaviour(e.user_id, hit));
+  auto cached = behaviours_.find(e.user_id);  // loaded earlier in this batch
+  if (cached == behaviours_.end()) return;
+  for (const BehaviourHit::Counter& counter : hit.counters)
+    cached->second->add(counter.key, hit.day, 1);
+  if (hit.last_seen) cached->second->seen(e.type, static_cast<double>(hit.at) / 1000.0);
 }
 
 const Processor::Profile& Processor::profile_of(const std::string& user_id) {
@@ -429,6 +497,7 @@ void Processor::set_consent(const std::string& user_id, const std::string& chann
 }
 
 void Processor::route_event(const PreparedEvent& prepared) {
+  record_behaviour(prepared);
   const Event& event = prepared.event;
   auto routes = flows_.routes.find(event.type);
   if (routes == flows_.routes.end()) return;
@@ -452,6 +521,8 @@ bool Processor::reaches(const Journey& j, const Incoming& in) {
   const nodes::CompiledFlow* flow = versions.find(j.rec.version);
   if (flow == nullptr || flow->trigger_key() == nullptr) return true;
   nodes::FlowScope scope(trigger_profile(*flow, j.rec.user_id), &in.view, nullptr, {}, now_);
+  if (flow->trigger_key()->reads_behaviour())
+    scope.set_behaviour(behaviour_for(*flow, j.rec.user_id));
   expr::ValueView key = flow->trigger_key()->evaluate(scope);
   return key.is_null() || expr::to_display(key) == j.rec.key;
 }
@@ -497,6 +568,8 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
   const nodes::CompiledFlow* newest = versions.newest();
   if (!newest || newest->ir().trigger.event.value != e.type) return;
   nodes::FlowScope scope(trigger_profile(*newest, e.user_id), &in.view, nullptr, {}, now_);
+  for (const expr::Program* p : {newest->trigger_when(), newest->trigger_key()})
+    if (p && p->reads_behaviour()) scope.set_behaviour(behaviour_for(*newest, e.user_id));
   if (newest->trigger_when() && !newest->trigger_when()->test(scope)) return;
   std::string key;
   if (newest->trigger_key()) {
@@ -650,6 +723,8 @@ void Processor::merge_identity(const std::string& anonymous_id, const std::strin
   must(store_.merge_user(anonymous_id, user_id, now_));
   profiles_.erase(anonymous_id);
   profiles_.erase(user_id);
+  behaviours_.erase(anonymous_id);
+  behaviours_.erase(user_id);
 }
 
 // One live journey per user, flow and key: when both ids have one, the older
@@ -702,11 +777,14 @@ ErasureSummary Processor::erase_user(const std::string& user_id) {
     ++out.journeys_exited;
     ++counters_.journeys_exited;
   }
+  const BehaviourRecord behaviour = store_.behaviour(user_id);
   out.held = !journeys.empty() || store_.profile(user_id) || !store_.consent(user_id).empty() ||
              !store_.merged_ids(user_id).empty() || store_.merged_into(user_id) ||
-             !store_.retained_events({user_id, INT64_MIN, INT64_MAX, INT64_MIN, 0, 1}).empty();
+             !store_.retained_events({user_id, INT64_MIN, INT64_MAX, INT64_MIN, 0, 1}).empty() ||
+             !behaviour.buckets.empty() || !behaviour.last_seen.empty();
   out.deliveries = must(store_.erase_user(user_id, erased_user_id()));
   profiles_.erase(user_id);
+  behaviours_.erase(user_id);
   return out;
 }
 
@@ -798,6 +876,7 @@ nodes::JourneyView Processor::view_of(Journey& j, const nodes::CompiledFlow& flo
   view.visit = static_cast<uint32_t>(std::max(1, j.visits[node.id()]));
   view.now = now_;
   view.default_timezone = delivery_->default_timezone;  // lives as long as the processor
+  view.behaviour = behaviour_for(flow, j.rec.user_id);
   return view;
 }
 

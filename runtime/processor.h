@@ -16,8 +16,10 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "dsl/expr/behaviour.h"
 #include "dsl/expr/value.h"
 #include "nodes/compiled_flow.h"
 #include "nodes/node.h"
@@ -44,12 +46,29 @@ struct FlowVersions {
   const nodes::CompiledFlow* newest() const { return find(latest); }
 };
 
+// What ingest keeps per user for count() and last_seen() (docs/expressions.md#behaviour):
+// the counters and last_seen types some loaded flow version reads, by event
+// type. Nothing else is counted, so a deployment without them pays nothing.
+struct BehaviourSpecs {
+  struct Counter {
+    std::string key;                               // expr::CounterUse::key
+    std::shared_ptr<const expr::Program> where;    // null: every event of the type
+    int keep_days = 0;                             // the longest window read
+  };
+  std::unordered_map<std::string, std::vector<Counter>> counters;  // by event type
+  std::unordered_set<std::string> last_seen;                       // event types
+
+  void add(const nodes::CompiledFlow& flow);
+};
+
 // All flows, and for each event type the flows it can concern (trigger of the
 // newest version, exit_on, goal, or an until_event of any version).
 struct FlowSet {
   std::map<std::string, FlowVersions> flows;
   std::unordered_map<std::string, std::vector<std::string>> routes;
+  BehaviourSpecs behaviour;
 
+  // Rebuilds `routes` and `behaviour` from `flows`.
   void rebuild_routes();
 };
 
@@ -151,6 +170,12 @@ class Processor {
   struct Profile;
 
   const Profile& profile_of(const std::string& user_id);
+  // Behavioural counters (docs/expressions.md#behaviour): the user's, loaded
+  // once per batch when a flow that reads them decides; null when `flow`
+  // reads none.
+  const expr::Behaviour* behaviour_for(const nodes::CompiledFlow& flow, const std::string& user_id);
+  // Counts the event for the counters and last_seen types that want it.
+  void record_behaviour(const PreparedEvent& prepared);
   const expr::Record* profile_for(const nodes::CompiledNode& node, const std::string& user_id);
   bool reads_events(const nodes::CompiledFlow& flow);
   const expr::Record* trigger_profile(const nodes::CompiledFlow& flow, const std::string& user_id);
@@ -201,6 +226,7 @@ class Processor {
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
   std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
+  std::unordered_map<std::string, std::unique_ptr<expr::Behaviour>> behaviours_;  // this batch only
   StepCounters counters_;
   RollupBatch rollups_;
   RollupCounts unused_rollup_;  // where counts go when options_.rollups is off

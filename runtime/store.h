@@ -315,6 +315,37 @@ struct StoredNames {
   std::vector<std::string> event_types;
 };
 
+// Behavioural counters (docs/expressions.md#behaviour): one counted event of
+// a user, for every counter it matched and, when some flow reads last_seen()
+// of its type, the time it was seen.
+struct BehaviourHit {
+  std::string event_type;
+  TimeMs at = 0;           // when the user was seen (the event's time, at most now)
+  bool last_seen = false;  // keep `at` as the type's last_seen
+  int64_t day = 0;         // `at`'s UTC day (days since the epoch)
+  struct Counter {
+    std::string key;         // expr::CounterUse::key
+    int64_t oldest_day = 0;  // buckets of earlier days are dropped: the longest window read
+  };
+  std::vector<Counter> counters;  // each gets one more event on `day`
+};
+
+// What a user's counters hold: events per (counter key, UTC day), and when the
+// user was last seen per event type.
+struct BehaviourRecord {
+  struct Bucket {
+    std::string key;
+    int64_t day = 0;
+    int64_t count = 0;
+  };
+  struct Seen {
+    std::string event_type;
+    TimeMs at = 0;
+  };
+  std::vector<Bucket> buckets;  // by key, then day
+  std::vector<Seen> last_seen;
+};
+
 class StoreReader {
  public:
   virtual ~StoreReader() = default;
@@ -386,6 +417,9 @@ class StoreReader {
 
   // Retained events (docs/operations.md#event-retention), by the query's window.
   virtual std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) = 0;
+
+  // The user's behavioural counters and last_seen times (none: empty).
+  virtual BehaviourRecord behaviour(const std::string& user_id) = 0;
 };
 
 class Store : public StoreReader {
@@ -505,6 +539,12 @@ class Store : public StoreReader {
   // is empty. Codes another process's open transaction claims are skipped.
   virtual Result<std::optional<std::string>> claim_coupon(const std::string& pool,
                                                           int64_t journey_id, TimeMs at) = 0;
+
+  // Counts one event of the user (docs/expressions.md#behaviour): +1 on
+  // (key, hit.day) of each counter, dropping that key's buckets before its
+  // oldest_day, and last_seen of the type moved to hit.at unless later already.
+  // merge_user adds `from`'s counters to `to`'s; erase_user deletes them.
+  virtual Status record_behaviour(const std::string& user_id, const BehaviourHit& hit) = 0;
 
   // Identity. Gives `to` what `from` holds: its journeys (ended ones too), their
   // deliveries, the consent records `to` has none of for the channel, and the

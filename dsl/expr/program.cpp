@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 
+#include "dsl/expr/behaviour.h"
 #include "dsl/expr/timestamp.h"
 #include "dsl/ir/quoted.h"
 
@@ -29,6 +30,9 @@ enum class Op : uint8_t {
   kDaysSince,         // push whole days from lookup(a) to now, or null
   kLocalHour,         // push the hour of now on the user's wall clock, or null
   kLocalWeekday,      // push "mon" .. "sun" of now on the user's wall clock, or null
+  kCount,             // push counters[a]'s count over its window, or null
+  kLastSeen,          // push when last_seen_types[a] was last seen, or null
+  kHasValue,          // top = top is not null
   kNot,               // top = not truthy(top)
   kNegate,            // top = -top, or null
   kToBool,            // top = truthy(top)
@@ -195,8 +199,7 @@ bool yields_bool(const ir::Expr& expr) {
     case ir::ExprOp::kIn:
       return true;
     case ir::ExprOp::kCall:
-      return expr.function == "has" && expr.operands.size() == 1 &&
-             expr.operands[0].op == ir::ExprOp::kPath;
+      return expr.function == "has" && expr.operands.size() == 1;
     case ir::ExprOp::kLiteral:
       return std::holds_alternative<bool>(expr.literal.value);
     default:
@@ -217,6 +220,58 @@ ValueView local_weekday(const Scope& scope) {
   return ValueView::of(kDays[static_cast<size_t>(clock->weekday)]);
 }
 
+ValueView count_of(const Scope& scope, const CounterUse& use) {
+  const Behaviour* behaviour = scope.behaviour();
+  if (behaviour == nullptr) return ValueView::null();
+  return ValueView::of(
+      static_cast<double>(behaviour->count(use.key, use.window_days, scope.now())));
+}
+
+ValueView last_seen_of(const Scope& scope, const std::string& event_type) {
+  const Behaviour* behaviour = scope.behaviour();
+  if (behaviour == nullptr) return ValueView::null();
+  std::optional<double> at = behaviour->last_seen(event_type);
+  return at ? ValueView::of(*at) : ValueView::null();
+}
+
+// The filter as stable text for a counter's key: prefix notation over the
+// tree, so that spacing and redundant parentheses do not make a second counter.
+void append_canonical(std::string& out, const ir::Expr& expr) {
+  static constexpr const char* kOps[] = {"", "", "list", "now", "", "not", "-", "and", "or",
+                                         "==", "!=", "<", "<=", ">", ">=", "in",
+                                         "+", "-", "*", "/", "%"};
+  switch (expr.op) {
+    case ir::ExprOp::kLiteral: {
+      const auto& value = expr.literal.value;
+      if (std::holds_alternative<std::string>(value)) {
+        ir::append_quoted(out, std::get<std::string>(value), ir::QuoteStyle::kExpression);
+      } else if (std::holds_alternative<double>(value)) {
+        out += to_display(ValueView::of(std::get<double>(value)));
+      } else if (std::holds_alternative<bool>(value)) {
+        out += std::get<bool>(value) ? "true" : "false";
+      } else {
+        out += "null";
+      }
+      return;
+    }
+    case ir::ExprOp::kPath:
+      out += expr.path.text();
+      return;
+    case ir::ExprOp::kNow:
+      out += "now";
+      return;
+    default:
+      break;
+  }
+  out += '(';
+  out += expr.op == ir::ExprOp::kCall ? expr.function.c_str() : kOps[static_cast<int>(expr.op)];
+  for (const ir::Expr& operand : expr.operands) {
+    out += ' ';
+    append_canonical(out, operand);
+  }
+  out += ')';
+}
+
 ValueView days_since(const ValueView& v, double now) {
   double then = 0;
   if (!to_number(v, then)) return ValueView::null();
@@ -231,6 +286,8 @@ struct Program::Impl {
   std::deque<std::string> texts;                  // constant strings; a deque never moves them
   std::deque<std::vector<ValueView>> list_items;  // constant lists' elements
   std::vector<PathId> paths;
+  std::vector<CounterUse> counters;
+  std::vector<std::string> last_seen_types;
   uint8_t roots_used = 0;  // bit per ir::PathRoot the code reads
   uint32_t depth = 0;      // current stack depth while compiling
   uint32_t max_depth = 0;  // stack slots plus list items evaluation needs
@@ -284,14 +341,52 @@ struct Program::Impl {
 
   void compile(const ir::Expr& expr);
   void compile_call(const ir::Expr& expr);
+  bool compile_behaviour(const ir::Expr& expr);
   void compile_logic(const ir::Expr& expr);
   void thread_jumps();
   bool compile_fused(const ir::Expr& expr, uint8_t sub);
 };
 
+// count() and last_seen() with the literal arguments the checker requires.
+bool Program::Impl::compile_behaviour(const ir::Expr& expr) {
+  if (expr.operands.empty() || expr.operands[0].op != ir::ExprOp::kLiteral) return false;
+  const auto* type = std::get_if<std::string>(&expr.operands[0].literal.value);
+  if (type == nullptr) return false;
+  if (expr.function == "last_seen" && expr.operands.size() == 1) {
+    auto found = std::find(last_seen_types.begin(), last_seen_types.end(), *type);
+    if (found == last_seen_types.end())
+      found = last_seen_types.insert(last_seen_types.end(), *type);
+    emit({Op::kLastSeen, 0, static_cast<uint32_t>(found - last_seen_types.begin())});
+    return true;
+  }
+  if (expr.function != "count" || expr.operands.size() < 2 || expr.operands.size() > 3)
+    return false;
+  const auto* seconds = std::get_if<double>(&expr.operands[1].literal.value);
+  if (seconds == nullptr) return false;
+  CounterUse use;
+  use.event_type = *type;
+  use.key = *type;
+  use.window_days = static_cast<int>(*seconds / 86400);
+  if (expr.operands.size() == 3) {
+    use.key += " where ";
+    append_canonical(use.key, expr.operands[2]);
+    use.where = std::make_shared<const Program>(Program::compile(expr.operands[2]));
+  }
+  counters.push_back(std::move(use));
+  emit({Op::kCount, 0, static_cast<uint32_t>(counters.size() - 1)});
+  return true;
+}
+
 void Program::Impl::compile_call(const ir::Expr& expr) {
   bool well_formed = expr.operands.size() == 1 && expr.operands[0].op == ir::ExprOp::kPath;
-  if (well_formed && expr.function == "has") {
+  if ((expr.function == "count" || expr.function == "last_seen") && compile_behaviour(expr)) {
+    // emitted
+  } else if (expr.function == "has" && expr.operands.size() == 1 &&
+             expr.operands[0].op == ir::ExprOp::kCall) {
+    compile(expr.operands[0]);  // has(last_seen("x"))
+    emit({Op::kHasValue});
+    return;
+  } else if (well_formed && expr.function == "has") {
     emit({Op::kHas, 0, path(expr.operands[0].path)});
   } else if (well_formed && expr.function == "days_since") {
     emit({Op::kDaysSince, 0, path(expr.operands[0].path)});
@@ -485,6 +580,15 @@ template <typename Impl>
       case Op::kLocalWeekday:
         push(local_weekday(scope));
         break;
+      case Op::kCount:
+        push(count_of(scope, impl_->counters[in.a]));
+        break;
+      case Op::kLastSeen:
+        push(last_seen_of(scope, impl_->last_seen_types[in.a]));
+        break;
+      case Op::kHasValue:
+        acc = ValueView::of(!acc.is_null());
+        break;
       case Op::kNot:
         acc = ValueView::of(!truthy(acc));
         break;
@@ -556,6 +660,16 @@ bool Program::test(const Scope& scope) const {
 const std::vector<PathId>& Program::paths() const {
   static const std::vector<PathId> kNone;
   return impl_ ? impl_->paths : kNone;
+}
+
+const std::vector<CounterUse>& Program::counters() const {
+  static const std::vector<CounterUse> kNone;
+  return impl_ ? impl_->counters : kNone;
+}
+
+const std::vector<std::string>& Program::last_seen_types() const {
+  static const std::vector<std::string> kNone;
+  return impl_ ? impl_->last_seen_types : kNone;
 }
 
 // ---------------------------------------------------------------------------

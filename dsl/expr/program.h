@@ -12,6 +12,8 @@
 // days (floored) from the path's timestamp (ISO 8601 text or epoch seconds) to now.
 // `local_hour()` (0..23) and `local_weekday()` ("mon".."sun") read `now` on the
 // user's wall clock through Scope::local_clock(); null when the scope has none.
+// `count("type", 30d[, where: ...])` (a number) and `last_seen("type")` (a time
+// in seconds, null when never seen) read Scope::behaviour(); null without one.
 //
 // Thread safety: a compiled Program is immutable; evaluate() and test() may run
 // on many threads at once (each thread has its own evaluation stack).
@@ -25,6 +27,20 @@
 #include "dsl/ir/expr.h"
 
 namespace trellis::expr {
+
+class Program;
+
+// A count() a program reads (docs/expressions.md#behaviour): which events it
+// counts and over how many days. The runtime counts, on ingest, what the
+// deployed programs read.
+struct CounterUse {
+  // The counter's stable name, shared by every count() with the same type and
+  // filter: `product_viewed` or `product_viewed where (== event.category "exam")`.
+  std::string key;
+  std::string event_type;
+  std::shared_ptr<const Program> where;  // over the counted event; null: every event
+  int window_days = 0;
+};
 
 class Program {
  public:
@@ -47,6 +63,11 @@ class Program {
   // Interned paths the program reads, for explaining a decision in step history
   // ("user.age = 34").
   const std::vector<PathId>& paths() const;
+  // The count() and last_seen() calls the program makes: what the runtime must
+  // keep for it. Empty for most programs.
+  const std::vector<CounterUse>& counters() const;
+  const std::vector<std::string>& last_seen_types() const;
+  bool reads_behaviour() const { return !counters().empty() || !last_seen_types().empty(); }
 
  private:
   struct Impl;

@@ -90,6 +90,7 @@ size_t interned_path_count();
 // What an expression reads from: the journey's user profile, trigger event,
 // newest consumed event and coupon, and the clock.
 class Record;
+class Behaviour;
 // A moment on the user's own wall clock: what local_hour() and local_weekday() read.
 struct LocalClock {
   int hour = 0;     // 0..23
@@ -112,6 +113,9 @@ class Scope {
   // resolves `user.timezone` through nodes/local_time.h. nullopt (the default)
   // makes local_hour() and local_weekday() null.
   virtual std::optional<LocalClock> local_clock() const { return std::nullopt; }
+  // The user's recent behaviour (dsl/expr/behaviour.h) for count() and
+  // last_seen(); null (the default) makes both null.
+  virtual const Behaviour* behaviour() const { return nullptr; }
 };
 
 // An owned set of named values: a user's traits or an event's properties.

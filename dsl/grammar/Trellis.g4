@@ -94,9 +94,13 @@ literal
 
 list : LBRACK ( expression ( COMMA expression )* COMMA? )? RBRACK ;
 
-// `has(user.email)`, `days_since(user.signed_up_at)`. The transformer knows the
-// function names, so an unknown one gets "did you mean".
-call : IDENTIFIER LPAREN ( expression ( COMMA expression )* )? RPAREN ;
+// `has(user.email)`, `days_since(user.signed_up_at)`,
+// `count("product_viewed", 30d, where: event.category == "exam")`. The
+// transformer knows the function names, so an unknown one gets "did you mean",
+// and which argument may be named `where:`.
+call : IDENTIFIER LPAREN ( callArgument ( COMMA callArgument )* )? RPAREN ;
+
+callArgument : ( WHERE COLON )? expression ;
 
 // `user.address.city`, `event.type`, `last_event.value`, `coupon.code`. The
 // root is an identifier the transformer checks; later segments may be keywords

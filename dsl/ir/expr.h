@@ -32,7 +32,7 @@ enum class ExprOp {
   kPath,     // path
   kList,     // operands are the elements
   kNow,      // `now`: seconds since the Unix epoch on the journey's clock
-  kCall,     // function(operands...): `has`, `days_since`
+  kCall,     // function(operands...): `has`, `days_since`, `count`, `last_seen`
   kNot, kNegate,
   kAnd, kOr,
   kEq, kNe, kLt, kLe, kGt, kGe,
@@ -40,6 +40,12 @@ enum class ExprOp {
   kAdd, kSub, kMul, kDiv, kMod,
 };
 
+// count()'s longest window (docs/expressions.md#behaviour): each counter keeps
+// at most this many day buckets per user.
+constexpr int kMaxCountWindowDays = 365;
+
+// count("type", 30d, where: event.x == 1) is a kCall with operands
+// {"type", 30d, filter}: the filter, when given, is the third.
 struct Null {
   bool operator==(const Null&) const { return true; }
 };

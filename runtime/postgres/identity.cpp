@@ -1,7 +1,9 @@
 // The PostgreSQL store's identity and erasure writes (docs/events.md#identity,
 // docs/security.md#erasure-and-export), as in SQLite (runtime/sqlite/identity.cpp):
 // merging an anonymous id into a user, and erasing a user while the counts
-// stay. Rare and whole-user; the caller holds both users' locks (lock_user).
+// stay, and the behavioural counters of count() and last_seen(), which follow
+// a merge and go with an erasure. Rare and whole-user (but the counting); the
+// caller holds the users' locks (lock_user).
 #include <functional>
 #include <set>
 #include <string>
@@ -32,6 +34,30 @@ class NotingWords final : public step_codec::Words {
 
 }  // namespace
 
+// As in SQLite (runtime/sqlite/behaviour.cpp): a counter's buckets before its
+// window are deleted when one of its days gets its first event.
+Status Writer::record_behaviour(const std::string& user_id, const BehaviourHit& hit) {
+  for (const BehaviourHit::Counter& counter : hit.counters) {
+    Result<Rows> counted = run("behaviour_count",
+                               "INSERT INTO behaviour_counts VALUES($1, $2, $3, 1) "
+                               "ON CONFLICT(user_id, key, day) DO UPDATE SET "
+                               "count = behaviour_counts.count + 1 RETURNING count",
+                               Params().add(user_id).add(counter.key).add(hit.day));
+    if (!counted.ok()) return counted.error();
+    if (counted.value().empty() || counted.value().i64(0, 0) != 1) continue;
+    if (Status s = done("behaviour_prune",
+                        "DELETE FROM behaviour_counts WHERE user_id = $1 AND key = $2 AND day < $3",
+                        Params().add(user_id).add(counter.key).add(counter.oldest_day));
+        !s)
+      return s;
+  }
+  if (!hit.last_seen) return Status();
+  return done("behaviour_seen",
+              "INSERT INTO behaviour_seen VALUES($1, $2, $3) ON CONFLICT(user_id, event_type) "
+              "DO UPDATE SET at = greatest(behaviour_seen.at, excluded.at)",
+              Params().add(user_id).add(hit.event_type).add(hit.at));
+}
+
 Status Writer::merge_user(const std::string& from, const std::string& to, TimeMs at) {
   const Params both = Params().add(from).add(to);
   const Params one = Params().add(from);
@@ -47,12 +73,28 @@ Status Writer::merge_user(const std::string& from, const std::string& to, TimeMs
        "ON CONFLICT DO NOTHING"},
       {"merge_repoint_ids", "UPDATE merged_ids SET user_id = $2 WHERE user_id = $1"},
       {"merge_retained", "UPDATE retained_events SET user_id = $2 WHERE user_id = $1"},
+      // Behavioural counters add up; last_seen keeps the later time.
+      {"merge_counts",
+       "INSERT INTO behaviour_counts(user_id, key, day, count) "
+       "SELECT $2, key, day, count FROM behaviour_counts WHERE user_id = $1 "
+       "ON CONFLICT(user_id, key, day) DO UPDATE SET "
+       "count = behaviour_counts.count + excluded.count"},
+      {"merge_seen",
+       "INSERT INTO behaviour_seen(user_id, event_type, at) "
+       "SELECT $2, event_type, at FROM behaviour_seen WHERE user_id = $1 "
+       "ON CONFLICT(user_id, event_type) DO UPDATE SET "
+       "at = greatest(behaviour_seen.at, excluded.at)"},
   };
   for (const auto& [name, sql] : moves)
     if (Status s = done(name, sql, both); !s) return s;
   if (Status s = done("merge_drop_consent", "DELETE FROM consent WHERE user_id = $1", one); !s)
     return s;
   if (Status s = done("merge_drop_profile", "DELETE FROM profiles WHERE user_id = $1", one); !s)
+    return s;
+  if (Status s = done("merge_drop_counts", "DELETE FROM behaviour_counts WHERE user_id = $1", one);
+      !s)
+    return s;
+  if (Status s = done("merge_drop_seen", "DELETE FROM behaviour_seen WHERE user_id = $1", one); !s)
     return s;
   return done("merge_record",
               "INSERT INTO merged_ids(anonymous_id, user_id, at) VALUES($1, $2, $3) "
@@ -130,7 +172,9 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
                                             "DELETE FROM profiles WHERE user_id = $1"},
         {"erase_consent", "DELETE FROM consent WHERE user_id = $1"},
         {"erase_merged", "DELETE FROM merged_ids WHERE user_id = $1 OR anonymous_id = $1"},
-        {"erase_retained", "DELETE FROM retained_events WHERE user_id = $1"}})
+        {"erase_retained", "DELETE FROM retained_events WHERE user_id = $1"},
+        {"erase_counts", "DELETE FROM behaviour_counts WHERE user_id = $1"},
+        {"erase_seen", "DELETE FROM behaviour_seen WHERE user_id = $1"}})
     if (Status s = done(name, sql, Params().add(user_id)); !s) return s.error();
   if (Status s = erase_unused_words(std::move(used)); !s) return s.error();
   return erased.value().changed();

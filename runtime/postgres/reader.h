@@ -49,6 +49,7 @@ class Reader : public StoreReader {
   std::optional<std::string> merged_into(const std::string& anonymous_id) override;
   std::vector<std::string> merged_ids(const std::string& user_id) override;
   std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override;
+  BehaviourRecord behaviour(const std::string& user_id) override;
 
  protected:
   // Runs a read; on failure reports it and returns an empty result.

@@ -86,6 +86,16 @@ CREATE TABLE retained_events(
 CREATE INDEX retained_events_by_at ON retained_events(at, seq);
 CREATE INDEX retained_events_by_user ON retained_events(user_id);
 )sql",
+    // Version 3: behavioural counters for count() and last_seen()
+    // (runtime/sqlite/SCHEMA.md, "Behavioural counters").
+    R"sql(
+CREATE TABLE behaviour_counts(
+  user_id text NOT NULL, key text NOT NULL, day bigint NOT NULL, count bigint NOT NULL,
+  PRIMARY KEY(user_id, key, day));
+CREATE TABLE behaviour_seen(
+  user_id text NOT NULL, event_type text NOT NULL, at bigint NOT NULL,
+  PRIMARY KEY(user_id, event_type));
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -71,6 +71,9 @@ class Writer final : public Store {
   std::vector<std::string> merged_ids(const std::string& user_id) override {
     return reader_.merged_ids(user_id);
   }
+  BehaviourRecord behaviour(const std::string& user_id) override {
+    return reader_.behaviour(user_id);
+  }
 
   // --- transactions ---
   Status begin() override;
@@ -123,7 +126,8 @@ class Writer final : public Store {
   Result<std::optional<std::string>> claim_coupon(const std::string& pool, int64_t journey_id,
                                                   TimeMs at) override;
 
-  // Identity and erasure (identity.cpp).
+  // Behavioural counters, and identity and erasure (identity.cpp).
+  Status record_behaviour(const std::string& user_id, const BehaviourHit& hit) override;
   Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
   Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
 

@@ -1,6 +1,7 @@
 // The SQLite store's identity and erasure writes (docs/events.md#identity,
 // docs/security.md#erasure-and-export): merging an anonymous id into a user,
-// and erasing a user while the counts stay. Rare and whole-user, so their
+// and erasing a user while the counts stay. A user's behavioural counters
+// follow a merge and go with an erasure. Rare and whole-user, so their
 // statements are prepared when used. They change no column journey_counts
 // counts by (flow, node, state, converted_at, timer_due): journey state goes
 // through update_journey (SCHEMA.md, journey_counts).
@@ -63,6 +64,15 @@ Status SqliteStore::merge_user(const std::string& from, const std::string& to, T
       "DELETE FROM profiles WHERE user_id = ?1",
       "UPDATE merged_ids SET user_id = ?2 WHERE user_id = ?1",
       "UPDATE retained_events SET user_id = ?2 WHERE user_id = ?1",
+      // Behavioural counters add up; last_seen keeps the later time.
+      "INSERT INTO behaviour_counts(user_id, key, day, count) SELECT ?2, key, day, count "
+      "FROM behaviour_counts WHERE user_id = ?1 ON CONFLICT DO UPDATE SET "
+      "count = count + excluded.count",
+      "DELETE FROM behaviour_counts WHERE user_id = ?1",
+      "INSERT INTO behaviour_seen(user_id, event_type, at) SELECT ?2, event_type, at "
+      "FROM behaviour_seen WHERE user_id = ?1 ON CONFLICT DO UPDATE SET "
+      "at = max(at, excluded.at)",
+      "DELETE FROM behaviour_seen WHERE user_id = ?1",
       "INSERT OR REPLACE INTO merged_ids(anonymous_id, user_id, at) VALUES(?1, ?2, ?3)",
   };
   for (const char* text : statements) {
@@ -149,7 +159,9 @@ Result<int64_t> SqliteStore::erase_user(const std::string& user_id,
   for (const char* text :
        {"DELETE FROM profiles WHERE user_id = ?1", "DELETE FROM consent WHERE user_id = ?1",
         "DELETE FROM merged_ids WHERE user_id = ?1 OR anonymous_id = ?1",
-        "DELETE FROM retained_events WHERE user_id = ?1"}) {
+        "DELETE FROM retained_events WHERE user_id = ?1",
+        "DELETE FROM behaviour_counts WHERE user_id = ?1",
+        "DELETE FROM behaviour_seen WHERE user_id = ?1"}) {
     Stmt statement(db_, text);
     statement.bind(1, user_id);
     if (Status s = run_once(statement); !s) return Error{s.message()};

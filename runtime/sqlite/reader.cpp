@@ -109,6 +109,8 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
       journey_events_(db,
                       "SELECT trigger_event, last_event, entered_at FROM journeys "
                       "ORDER BY id DESC LIMIT ?"),
+      behaviour_counts_(db, "SELECT key, day, count FROM behaviour_counts WHERE user_id = ?"),
+      behaviour_seen_(db, "SELECT event_type, at FROM behaviour_seen WHERE user_id = ?"),
       own_words_(db) {}
 
 SqliteReader::~SqliteReader() {
@@ -549,6 +551,19 @@ std::vector<RetainedEvent> SqliteReader::retained_events(const RetainedEventQuer
   while (u->step())
     out.push_back({u->i64(0), u->text(1), u->text(2), u->text(3), u->i64(4), u->text(5),
                    u->i64(6) != 0});
+  return out;
+}
+
+BehaviourRecord SqliteReader::behaviour(const std::string& user_id) {
+  BehaviourRecord out;
+  {
+    Use u(behaviour_counts_);
+    u->bind(1, user_id);
+    while (u->step()) out.buckets.push_back({u->text(0), u->i64(1), u->i64(2)});
+  }
+  Use u(behaviour_seen_);
+  u->bind(1, user_id);
+  while (u->step()) out.last_seen.push_back({u->text(0), u->i64(1)});
   return out;
 }
 

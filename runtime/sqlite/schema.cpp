@@ -210,6 +210,16 @@ CREATE TABLE retained_events(
 CREATE INDEX retained_events_by_at ON retained_events(at);
 CREATE INDEX retained_events_by_user ON retained_events(user_id);
 )sql",
+    // Version 14: behavioural counters for count() and last_seen(): events per
+    // user, counter and UTC day; when a user was last seen per event type.
+    R"sql(
+CREATE TABLE behaviour_counts(
+  user_id TEXT NOT NULL, key TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY(user_id, key, day)) WITHOUT ROWID;
+CREATE TABLE behaviour_seen(
+  user_id TEXT NOT NULL, event_type TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY(user_id, event_type)) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -132,7 +132,15 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       prune_retained_over_(db,
                            "DELETE FROM retained_events WHERE seq IN (SELECT seq FROM "
                            "retained_events WHERE seq <= (SELECT max(seq) FROM retained_events) "
-                           "- ?1 ORDER BY seq LIMIT ?2)") {
+                           "- ?1 ORDER BY seq LIMIT ?2)"),
+      count_behaviour_(db,
+                       "INSERT INTO behaviour_counts VALUES(?1, ?2, ?3, 1) ON CONFLICT DO "
+                       "UPDATE SET count = count + 1 RETURNING count"),
+      drop_buckets_(db,
+                    "DELETE FROM behaviour_counts WHERE user_id = ?1 AND key = ?2 AND day < ?3"),
+      note_seen_(db,
+                 "INSERT INTO behaviour_seen VALUES(?1, ?2, ?3) ON CONFLICT DO UPDATE SET "
+                 "at = max(at, excluded.at)") {
   reader_.use_words(&words_);
   reader_.report_errors_to(&error_);
   load_caches();

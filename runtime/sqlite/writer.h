@@ -141,6 +141,10 @@ class SqliteStore final : public Store {
   std::vector<std::string> merged_ids(const std::string& user_id) override {
     return reader_.merged_ids(user_id);
   }
+  BehaviourRecord behaviour(const std::string& user_id) override {
+    return reader_.behaviour(user_id);
+  }
+  Status record_behaviour(const std::string& user_id, const BehaviourHit& hit) override;
   Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
   Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
 
@@ -221,7 +225,8 @@ class SqliteStore final : public Store {
       insert_delivery_, mark_sent_, mark_suppressed_, record_failure_, record_attempt_,
       put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_, record_feedback_,
       add_code_, free_code_, claim_code_, counted_as_, add_counts_, retain_,
-      prune_retained_old_, prune_retained_over_;
+      prune_retained_old_, prune_retained_over_, count_behaviour_, drop_buckets_,
+      note_seen_;
 };
 
 }  // namespace trellis::runtime::sqlite

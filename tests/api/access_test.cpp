@@ -281,6 +281,12 @@ TEST_CASE("erasure and export need the write scope and the access log names no u
   REQUIRE(
       f.put(user, R"({"name":"Zelda Quist","phone":"+15550100"})", "application/json")->status ==
       200);
+  // A flow reading last_seen("signup"): the signup's time is kept, exported and erased.
+  REQUIRE(f.put("/v1/flows/seen",
+                "flow: seen\ntrigger: {event: visit, when: 'has(last_seen(\"signup\"))'}\n"
+                "start: done\nnodes:\n  done: {type: exit}\n",
+                "application/yaml")
+              ->status == 200);
   REQUIRE(f.post_json("/v1/events", {{"type", "signup"}, {"user_id", "u-private-42"}})->status ==
           202);
   const json stats = f.get_json("/v1/flows/welcome/stats");
@@ -296,6 +302,8 @@ TEST_CASE("erasure and export need the write scope and the access log names no u
   CHECK(held["journeys"][0]["flow"] == "welcome");
   CHECK(held["journeys"][0]["trigger_event"]["type"] == "signup");
   CHECK_FALSE(held["journeys"][0]["steps"].empty());
+  CHECK(held["behaviour"]["last_seen"]["signup"].is_string());
+  CHECK(held["behaviour"]["counts"].empty());
 
   auto erased = f.call("DELETE", user, "", kWriter);
   REQUIRE(erased);

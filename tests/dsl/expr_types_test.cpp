@@ -37,6 +37,11 @@ TEST_CASE("static types come from literals, now, functions and operators") {
       {"days_since(user.a)", StaticType::kNumber},
       {"local_hour()", StaticType::kNumber},
       {"local_weekday()", StaticType::kString},
+      {"count(\"product_viewed\", 30d)", StaticType::kNumber},
+      {"count(\"product_viewed\", 30d, where: event.category == \"exam\")", StaticType::kNumber},
+      {"last_seen(\"order_paid\")", StaticType::kTime},
+      {"now - last_seen(\"order_paid\")", StaticType::kDuration},
+      {"has(last_seen(\"order_paid\"))", StaticType::kBool},
       {"user.a + 1", StaticType::kUnknown},
       {"-3", StaticType::kNumber},
   }));
@@ -63,6 +68,12 @@ TEST_CASE("obviously ill-typed operations are warnings at the operation") {
       {"true < 2", "comparing a boolean with a number is always false"},
       {"local_weekday() == 1", "comparing a string with a number is always false"},
       {"local_hour() == \"9\"", "comparing a number with a string is always false"},
+      {"count(\"v\", 30d) > \"3\"",
+       "\"3\" is text, and text compares letter by letter (\"100\" < \"30\"): write the number "
+       "without quotes: 3"},
+      {"count(\"v\", 30d) == \"3\"", "comparing a number with a string is always false"},
+      {"last_seen(\"order_paid\") > 30d",
+       "comparing a time with a duration; subtract: now - <time> > <duration>"},
   }));
   CAPTURE(source);
   Diagnostics diagnostics;
@@ -85,7 +96,9 @@ TEST_CASE("well-typed expressions give no warnings") {
                          "user.age > 30 and \"education\" in user.interests and not user.paid",
                          "now - event.time > 72h", "days_since(user.signed_up_at) > 7",
                          "user.plan in [\"pro\", \"team\"]", "1 in [user.a, 2]", "90s < 30m",
-                         "\"edu\" in user.bio", "event.value * 2 >= 40");
+                         "\"edu\" in user.bio", "event.value * 2 >= 40",
+                         "count(\"v\", 30d, where: event.category == \"exam\") >= 3",
+                         "now - last_seen(\"order_paid\") > 30d");
   CAPTURE(source);
   Diagnostics diagnostics;
   check_types(parse(source), "f", diagnostics);

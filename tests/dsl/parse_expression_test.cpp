@@ -103,8 +103,32 @@ TEST_CASE("syntax errors point inside the expression, in the user's words") {
       {"True", 0, 4, "keywords are lower case: write 'true'"},
       {"hass(user.email)", 0, 4, "unknown function 'hass'; did you mean 'has'?"},
       {"upper(user.email)", 0, 5,
-       "unknown function 'upper'; the functions are has(), days_since(), local_hour() and "
-       "local_weekday()"},
+       "unknown function 'upper'; the functions are has(), days_since(), local_hour(), "
+       "local_weekday(), count() and last_seen()"},
+      {"count(event.type, 30d)", 6, 10,
+       "the event type must be a quoted name, as in count(\"product_viewed\", 30d): what to "
+       "count is known when the flow is deployed"},
+      {"count(\"v\", 30x)", 11, 3, "unknown duration unit 'x' in '30x'; use s, m, h, d or w"},
+      {"count(\"v\", 12h)", 11, 3,
+       "count() counts by UTC day: the window must be whole days, 1d to 365d"},
+      {"count(\"v\", 400d)", 11, 4,
+       "the window is at most 365d: counters keep one day bucket per day of the longest window"},
+      {"count(\"v\", 30)", 11, 2, "the window must be a duration in days, as in 30d"},
+      {"count(\"v\")", 0, 10,
+       "count() takes an event type, a window and an optional where:, as in "
+       "count(\"product_viewed\", 30d)"},
+      {"count(\"v\", 30d, where: user.age > 3)", 23, 8,
+       "a count's where: reads only the counted event (event.*), not user.age"},
+      {"count(\"v\", 30d, event.x == 1)", 16, 12,
+       "name the filter: where: event.category == \"exam\""},
+      {"has(user.a, where: 1)", 12, 8,
+       "only count() takes 'where:', as its third argument: count(\"product_viewed\", 30d, "
+       "where: event.category == \"exam\")"},
+      {"last_seen(\"a\", 1d)", 0, 18,
+       "last_seen() takes one event type, as in last_seen(\"order_paid\")"},
+      {"last_seen(\"\")", 10, 2,
+       "the event type must be a quoted name, as in last_seen(\"order_paid\"): what to count is "
+       "known when the flow is deployed"},
       {"local_hour(user.tz)", 0, 19,
        "local_hour() takes no arguments: it reads now in the user's time zone (user.timezone)"},
       {"local_hours()", 0, 11, "unknown function 'local_hours'; did you mean 'local_hour'?"},

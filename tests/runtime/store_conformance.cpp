@@ -688,6 +688,88 @@ void stored_names_bounded(StoreBackend& backend) {
   CHECK(reader.value()->stored_names(100, 1).event_types.size() == 1);
 }
 
+BehaviourHit hit_of(const std::string& type, TimeMs at, int64_t day,
+                    std::vector<BehaviourHit::Counter> counters, bool last_seen = false) {
+  BehaviourHit hit;
+  hit.event_type = type;
+  hit.at = at;
+  hit.day = day;
+  hit.counters = std::move(counters);
+  hit.last_seen = last_seen;
+  return hit;
+}
+
+using Buckets = std::map<std::pair<std::string, int64_t>, int64_t>;
+
+Buckets buckets_of(StoreReader& store, const std::string& user) {
+  Buckets out;
+  for (const auto& b : store.behaviour(user).buckets) out[{b.key, b.day}] = b.count;
+  return out;
+}
+
+// Behavioural counters (docs/expressions.md#behaviour): per (key, day), the
+// days before a counter's window dropped when a new day starts, last_seen
+// never moved back, a rollback counting nothing.
+void behaviour_counts_per_day(StoreBackend& backend) {
+  {
+    auto store = backend.fresh();
+    REQUIRE(store->begin().ok());
+    REQUIRE(store->record_behaviour("u1", hit_of("view", 1000, 100, {{"view", 71}})).ok());
+    REQUIRE(store->record_behaviour("u1", hit_of("view", 2000, 100, {{"view", 71}})).ok());
+    REQUIRE(store
+                ->record_behaviour("u1", hit_of("view", 3000, 101,
+                                                {{"view", 72}, {"view where x", 72}}, true))
+                .ok());
+    REQUIRE(store->record_behaviour("u2", hit_of("view", 4000, 101, {{"view", 72}})).ok());
+    REQUIRE(store->commit().ok());
+    REQUIRE(store->begin().ok());
+    REQUIRE(store->record_behaviour("u1", hit_of("view", 5000, 101, {{"view", 72}})).ok());
+    store->rollback();
+  }
+  auto store = backend.reopen();
+  REQUIRE(store->begin().ok());
+  CHECK(buckets_of(*store, "u1") ==
+        Buckets{{{"view", 100}, 2}, {{"view", 101}, 1}, {{"view where x", 101}, 1}});
+  auto seen = store->behaviour("u1").last_seen;
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].event_type == "view");
+  CHECK(seen[0].at == 3000);
+  // Day 130's first event drops the days before 101 (a 30-day window).
+  REQUIRE(store->record_behaviour("u1", hit_of("view", 6000, 130, {{"view", 101}}, true)).ok());
+  // An older time never moves last_seen back.
+  REQUIRE(store->record_behaviour("u1", hit_of("view", 10, 130, {}, true)).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(buckets_of(*store, "u1") ==
+        Buckets{{{"view", 101}, 1}, {{"view", 130}, 1}, {{"view where x", 101}, 1}});
+  CHECK(store->behaviour("u1").last_seen[0].at == 6000);
+  CHECK(buckets_of(*store, "u2") == Buckets{{{"view", 101}, 1}});
+}
+
+void behaviour_follows_merge_and_erasure(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_behaviour("a1", hit_of("view", 9000, 100, {{"view", 71}}, true)).ok());
+  REQUIRE(store->record_behaviour("a1", hit_of("view", 9000, 99, {{"view", 71}})).ok());
+  REQUIRE(store->record_behaviour("u1", hit_of("view", 5000, 100, {{"view", 71}}, true)).ok());
+  REQUIRE(store->lock_user("a1").ok());
+  REQUIRE(store->lock_user("u1").ok());
+  REQUIRE(store->merge_user("a1", "u1", 10).ok());
+  REQUIRE(store->commit().ok());
+  CHECK(buckets_of(*store, "u1") == Buckets{{{"view", 99}, 1}, {{"view", 100}, 2}});
+  CHECK(store->behaviour("u1").last_seen[0].at == 9000);  // the later of the two
+  CHECK(store->behaviour("a1").buckets.empty());
+  CHECK(store->behaviour("a1").last_seen.empty());
+
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->record_behaviour("u2", hit_of("view", 1, 100, {{"view", 71}}, true)).ok());
+  REQUIRE(store->lock_user("u1").ok());
+  REQUIRE(store->erase_user("u1", "erased-1").ok());
+  REQUIRE(store->commit().ok());
+  CHECK(store->behaviour("u1").buckets.empty());
+  CHECK(store->behaviour("u1").last_seen.empty());
+  CHECK(buckets_of(*store, "u2") == Buckets{{{"view", 100}, 1}});  // others' stay
+}
+
 }  // namespace
 
 // Event retention (docs/operations.md#event-retention): events read back in
@@ -800,6 +882,10 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
        retained_events_read_prune_merge_erase},
       {"stored names: traits of profiles and event types of journeys, bounded",
        stored_names_bounded},
+      {"behaviour counters count per day and drop the days before their window",
+       behaviour_counts_per_day},
+      {"behaviour counters follow a merge and go with an erasure",
+       behaviour_follows_merge_and_erasure},
   };
   return kChecks;
 }
