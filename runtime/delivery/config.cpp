@@ -105,8 +105,7 @@ class ConfigReader {
   void read_root(const YAML::Node& root, DeliveryConfig& config) {
     for_each_key(root, "the configuration",
                  {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks",
-                  "costs", "holdout"},
-                  "retention"},
+                  "costs", "holdout", "retention"},
                  [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
                    if (key == "costs") read_costs(value, config);
                    if (key == "holdout") read_holdout(value, config);
@@ -782,7 +781,8 @@ bool looks_like_delivery_config(const std::string& text) {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || root["flow"]) return false;
     for (const char* key :
-         {"channels", "caps", "consent_events", "max_defer", "webhooks", "retention"})
+         {"channels", "caps", "consent_events", "max_defer", "webhooks", "retention", "costs",
+          "holdout"})
       if (root[key]) return true;
     return false;
   } catch (const YAML::Exception&) {

@@ -52,7 +52,7 @@ Status Writer::record_behaviour(const std::string& user_id, const BehaviourHit& 
       return s;
   }
   if (!hit.last_seen) return Status();
-  return done("behaviour_seen",
+  return done("behaviour_note_seen",
               "INSERT INTO behaviour_seen VALUES($1, $2, $3) ON CONFLICT(user_id, event_type) "
               "DO UPDATE SET at = greatest(behaviour_seen.at, excluded.at)",
               Params().add(user_id).add(hit.event_type).add(hit.at));

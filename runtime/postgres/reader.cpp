@@ -337,13 +337,13 @@ std::vector<RetainedEvent> Reader::retained_events(const RetainedEventQuery& q) 
 
 BehaviourRecord Reader::behaviour(const std::string& user_id) {
   BehaviourRecord out;
-  if (auto r = query("behaviour_counts",
+  if (auto r = query("read_behaviour_counts",
                      "SELECT key, day, count FROM behaviour_counts WHERE user_id = $1 "
                      "ORDER BY key, day",
                      Params().add(user_id)))
     for (int i = 0; i < r->size(); ++i)
       out.buckets.push_back({r->text(i, 0), r->i64(i, 1), r->i64(i, 2)});
-  if (auto r = query("behaviour_seen",
+  if (auto r = query("read_behaviour_seen",
                      "SELECT event_type, at FROM behaviour_seen WHERE user_id = $1 "
                      "ORDER BY event_type",
                      Params().add(user_id)))

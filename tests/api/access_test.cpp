@@ -282,7 +282,7 @@ TEST_CASE("erasure and export need the write scope and the access log names no u
       f.put(user, R"({"name":"Zelda Quist","phone":"+15550100"})", "application/json")->status ==
       200);
   // A flow reading last_seen("signup"): the signup's time is kept, exported and erased.
-  REQUIRE(f.put("/v1/flows/seen",
+  REQUIRE(f.put("/v1/flows/seen?deploy=true",
                 "flow: seen\ntrigger: {event: visit, when: 'has(last_seen(\"signup\"))'}\n"
                 "start: done\nnodes:\n  done: {type: exit}\n",
                 "application/yaml")

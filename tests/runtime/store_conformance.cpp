@@ -741,6 +741,7 @@ void behaviour_counts_per_day(StoreBackend& backend) {
   REQUIRE(store->commit().ok());
   CHECK(buckets_of(*store, "u1") ==
         Buckets{{{"view", 101}, 1}, {{"view", 130}, 1}, {{"view where x", 101}, 1}});
+  REQUIRE(store->behaviour("u1").last_seen.size() == 1);
   CHECK(store->behaviour("u1").last_seen[0].at == 6000);
   CHECK(buckets_of(*store, "u2") == Buckets{{{"view", 101}, 1}});
 }
@@ -756,6 +757,7 @@ void behaviour_follows_merge_and_erasure(StoreBackend& backend) {
   REQUIRE(store->merge_user("a1", "u1", 10).ok());
   REQUIRE(store->commit().ok());
   CHECK(buckets_of(*store, "u1") == Buckets{{{"view", 99}, 1}, {{"view", 100}, 2}});
+  REQUIRE(store->behaviour("u1").last_seen.size() == 1);
   CHECK(store->behaviour("u1").last_seen[0].at == 9000);  // the later of the two
   CHECK(store->behaviour("a1").buckets.empty());
   CHECK(store->behaviour("a1").last_seen.empty());
