@@ -137,7 +137,7 @@ try {
           const x = await canvasGeometry();
           return x.plain === 0 && x.arrows > 0 ? x : null;
         },
-        5000,
+        30000, // a relayout for boxes that grew waits its turn for ELK's worker on a busy box
       );
       assert.deepEqual(g.problems, [], `${name}: ${g.arrows} arrows, ${g.labels} labels, ${g.boxes} boxes`);
       // The trigger is the entry box, above the start node, with an arrow into it.

@@ -109,7 +109,9 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
   }, [initialized, flow, run, needsLayout, applyPositions]);
 
   // Boxes that grew or shrank while everything still stands where ELK put it: lay out
-  // again so the arrows keep clear of them.
+  // again so the arrows keep clear of them. Checked again when the first layout lands,
+  // since boxes that grew while it was running (live numbers arriving early on a busy
+  // machine) change no size afterwards and would keep plain arrows for good.
   const sizesKey = flow
     ? [TRIGGER_ID, ...flow.nodes.map((n) => n.id)]
         .map((id) => {
@@ -138,7 +140,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
       applyPositions(l.positions, 'replace');
       setApplied((n) => n + 1);
     });
-  }, [sizesKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [sizesKey, ready]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const relayout = useCallback(async () => {
     const l = await run();
