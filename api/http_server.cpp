@@ -85,8 +85,8 @@ ConnectionLimits connection_limits(const ServerOptions& o) {
 
 // Reads a POST/PUT/DELETE body through httplib's content reader, so a
 // chunked body stops at the limit instead of being buffered whole (httplib
-// applies its payload limit to Content-Length bodies only). Throws 413.
-std::string read_body_capped(const httplib::ContentReader& reader, size_t max_bytes) {
+// applies its payload limit to Content-Length bodies only): 413 beyond it.
+ApiResult<std::string> read_body_capped(const httplib::ContentReader& reader, size_t max_bytes) {
   std::string body;
   bool too_large = false;
   bool complete = reader([&](const char* data, size_t size) {
@@ -99,35 +99,37 @@ std::string read_body_capped(const httplib::ContentReader& reader, size_t max_by
   });
   if (too_large || GuardedServer::body_too_large()) {
     GuardedServer::close_after_response();  // the rest of the body is still on the wire
-    throw HttpError{413, "payload_too_large",
+    return ApiError{ApiErrorKind::kTooLarge, "payload_too_large",
                     "request body is larger than " + std::to_string(max_bytes) + " bytes"};
   }
   if (!complete) {
     GuardedServer::close_after_response();
     if (GuardedServer::body_timed_out())
-      throw HttpError{408, "request_timeout", "the request body did not arrive in time"};
-    throw HttpError{400, "bad_body", "the request body could not be read"};
+      return ApiError{ApiErrorKind::kTimeout, "request_timeout",
+                      "the request body did not arrive in time"};
+    return ApiError::invalid("bad_body", "the request body could not be read");
   }
   return body;
 }
 
 }  // namespace
 
-void HttpServer::authorize(const httplib::Request& req, Access access) const {
+Reply HttpServer::authorize(const httplib::Request& req, Access access) const {
   set_current_caller({});
-  if (tokens_.empty() || access == Access::kOpen) return;
+  if (tokens_.empty() || access == Access::kOpen) return {};
   Authentication auth = tokens_.authenticate(req);
   if (auth.outcome == AuthOutcome::kNoCredentials)
-    throw HttpError{401, "unauthorized",
+    return ApiError{ApiErrorKind::kUnauthorized, "unauthorized",
                     "this server needs Authorization: Bearer <token> (" +
                         std::string(access_name(access)) + " scope)"};
   if (auth.outcome == AuthOutcome::kUnknownToken)
-    throw HttpError{401, "unauthorized", "unknown token"};
+    return ApiError{ApiErrorKind::kUnauthorized, "unauthorized", "unknown token"};
   set_current_caller(auth.caller);
   if (!auth.caller.allows(access))
-    throw HttpError{403, "forbidden",
+    return ApiError{ApiErrorKind::kForbidden, "forbidden",
                     "the token " + auth.caller.name + " lacks the " + access_name(access) +
                         " scope"};
+  return {};
 }
 
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -136,37 +138,70 @@ void reply_json(httplib::Response& res, int status, const nlohmann::json& body) 
                   "application/json");
 }
 
-int http_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalid:
+int http_status(ApiErrorKind kind) {
+  switch (kind) {
+    case ApiErrorKind::kInvalid:
       return 400;
-    case ErrorCode::kNotFound:
+    case ApiErrorKind::kUnauthorized:
+      return 401;
+    case ApiErrorKind::kForbidden:
+      return 403;
+    case ApiErrorKind::kNotFound:
       return 404;
-    case ErrorCode::kConflict:
+    case ApiErrorKind::kTimeout:
+      return 408;
+    case ApiErrorKind::kConflict:
       return 409;
-    case ErrorCode::kUnavailable:
+    case ApiErrorKind::kTooLarge:
+      return 413;
+    case ApiErrorKind::kUnprocessable:
+      return 422;
+    case ApiErrorKind::kUnavailable:
       return 503;
-    case ErrorCode::kInternal:
-    case ErrorCode::kCorrupt:
-    case ErrorCode::kIo:
+    case ApiErrorKind::kInternal:
       return 500;
   }
   return 500;
 }
+
+ApiErrorKind api_error_kind(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalid:
+      return ApiErrorKind::kInvalid;
+    case ErrorCode::kNotFound:
+      return ApiErrorKind::kNotFound;
+    case ErrorCode::kConflict:
+      return ApiErrorKind::kConflict;
+    case ErrorCode::kUnavailable:
+      return ApiErrorKind::kUnavailable;
+    case ErrorCode::kInternal:
+    case ErrorCode::kCorrupt:
+    case ErrorCode::kIo:
+      return ApiErrorKind::kInternal;
+  }
+  return ApiErrorKind::kInternal;
+}
+
+int http_status(ErrorCode code) { return http_status(api_error_kind(code)); }
 
 void reply_error(httplib::Response& res, int status, const std::string& error,
                  const nlohmann::json& detail) {
   reply_json(res, status, {{"error", error}, {"detail", detail}});
 }
 
-nlohmann::json parse_json_body(const std::string& body, int max_depth) {
+void reply_error(httplib::Response& res, const ApiError& error) {
+  if (error.kind == ApiErrorKind::kUnauthorized) res.set_header("WWW-Authenticate", "Bearer");
+  reply_json(res, error.status(), error.body());
+}
+
+ApiResult<nlohmann::json> parse_json_body(const std::string& body, int max_depth) {
   if (runtime::json_nesting_exceeds(body, max_depth))
-    throw HttpError{400, "json_too_deep",
-                    "JSON nests deeper than " + std::to_string(max_depth) + " levels"};
+    return ApiError::invalid("json_too_deep",
+                             "JSON nests deeper than " + std::to_string(max_depth) + " levels");
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    throw HttpError{400, "bad_json", e.what()};
+    return ApiError::invalid("bad_json", e.what());
   }
 }
 
@@ -218,18 +253,14 @@ HttpServer::HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog&
 
 HttpServer::~HttpServer() { stop(); }
 
-HttpServer::Handler HttpServer::wrap(const std::string& pattern, Access access, Handler handler) {
+httplib::Server::Handler HttpServer::wrap(const std::string& pattern, Access access, Handler handler) {
   return [this, pattern, access, handler = std::move(handler)](const httplib::Request& req,
                                                                httplib::Response& res) {
     t_route_storage = pattern;
     t_route = t_route_storage.c_str();
-    try {
-      authorize(req, access);
-      handler(req, res);
-    } catch (const HttpError& e) {
-      if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      reply_error(res, e.status, e.error, e.detail);
-    }
+    Reply reply = authorize(req, access);
+    if (reply.ok()) reply = handler(req, res);
+    if (!reply.ok()) reply_error(res, reply.error());
   };
 }
 
@@ -237,37 +268,38 @@ HttpServer::Handler HttpServer::wrap(const std::string& pattern, Access access, 
 // capped content reader; then they run as GETs do.
 httplib::Server::HandlerWithContentReader HttpServer::with_body(const std::string& pattern,
                                                                 Access access, Handler handler) {
-  Handler inner = wrap(pattern, access, std::move(handler));
+  httplib::Server::Handler inner = wrap(pattern, access, std::move(handler));
   return [this, pattern, access, inner](const httplib::Request& req, httplib::Response& res,
                                         const httplib::ContentReader& reader) {
     httplib::Request with_body = req;  // `matches` still points into req.path, alive meanwhile
-    try {
-      t_route_storage = pattern;
-      t_route = t_route_storage.c_str();
-      authorize(req, access);
-      with_body.body = read_body_capped(reader, options_.max_body_bytes);
-    } catch (const HttpError& e) {
+    t_route_storage = pattern;
+    t_route = t_route_storage.c_str();
+    Reply authorized = authorize(req, access);
+    ApiResult<std::string> body =
+        authorized.ok() ? read_body_capped(reader, options_.max_body_bytes)
+                        : ApiResult<std::string>(authorized.error());
+    if (!body.ok()) {
       GuardedServer::close_after_response();  // an unread body may follow
       res.set_header("Connection", "close");
-      if (e.status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      reply_error(res, e.status, e.error, e.detail);
+      reply_error(res, body.error());
       return;
     }
+    with_body.body = std::move(*body);
     inner(with_body, res);
   };
 }
 
-void HttpServer::get(const std::string& p, Handler h, Access a) {
+void HttpServer::add_get(const std::string& p, Handler h, Access a) {
   server_.Get(p, wrap(p, a, std::move(h)));
 }
-void HttpServer::post(const std::string& p, Handler h, Access a) {
-  server_.Post(p, with_body(p, a, std::move(h)));
-}
-void HttpServer::put(const std::string& p, Handler h, Access a) {
-  server_.Put(p, with_body(p, a, std::move(h)));
-}
-void HttpServer::del(const std::string& p, Handler h, Access a) {
-  server_.Delete(p, with_body(p, a, std::move(h)));
+void HttpServer::add_with_body(const char* method, const std::string& p, Handler h, Access a) {
+  auto handler = with_body(p, a, std::move(h));
+  if (std::string_view(method) == "POST")
+    server_.Post(p, std::move(handler));
+  else if (std::string_view(method) == "PUT")
+    server_.Put(p, std::move(handler));
+  else
+    server_.Delete(p, std::move(handler));
 }
 
 void HttpServer::install_hooks() {
@@ -373,30 +405,28 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
   return false;
 }
 
-void HttpServer::serve_static(const httplib::Request& req, httplib::Response& res) {
-  if (req.path.rfind("/v1/", 0) == 0 || req.path == "/v1") {
-    throw HttpError{404, "not_found", "no route for GET " + req.path};
-  }
-  if (options_.editor_dir.empty()) {
-    throw HttpError{404, "not_found", "no editor is served (see --editor-dir)"};
-  }
+Reply HttpServer::serve_static(const httplib::Request& req, httplib::Response& res) {
+  if (req.path.rfind("/v1/", 0) == 0 || req.path == "/v1")
+    return ApiError::not_found("not_found", "no route for GET " + req.path);
+  if (options_.editor_dir.empty())
+    return ApiError::not_found("not_found", "no editor is served (see --editor-dir)");
   std::string file = resolve_static_path(options_.editor_dir, req.path);
-  if (file.empty()) throw HttpError{400, "bad_path", "path leaves the editor folder"};
+  if (file.empty()) return ApiError::invalid("bad_path", "path leaves the editor folder");
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
     // SPA fallback: the editor routes client-side, so unknown paths without a
     // file extension get index.html; a missing asset stays a 404.
     if (fs::path(req.path).has_extension() && req.path != "/")
-      throw HttpError{404, "not_found", "no file " + req.path};
+      return ApiError::not_found("not_found", "no file " + req.path);
     file = (fs::path(options_.editor_dir) / "index.html").string();
   }
   std::string body;
-  if (!read_file(file, &body)) {
-    throw HttpError{404, "not_found",
-                    "the editor is not built (no index.html in " + options_.editor_dir + ")"};
-  }
+  if (!read_file(file, &body))
+    return ApiError::not_found(
+        "not_found", "the editor is not built (no index.html in " + options_.editor_dir + ")");
   res.status = 200;
   res.set_content(std::move(body), mime_for(file).c_str());
+  return {};
 }
 
 Status HttpServer::bind() {
@@ -415,7 +445,7 @@ Status HttpServer::bind() {
   // The editor's files are public; the API calls it makes need a token.
   get(
       "/(.*)",
-      [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); },
+      [this](const httplib::Request& req, httplib::Response& res) { return serve_static(req, res); },
       Access::kOpen);
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.host);

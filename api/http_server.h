@@ -18,9 +18,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "api/access.h"
+#include "api/api_error.h"
 #include "api/guarded_server.h"
 #include "api/json_log.h"
 #include "api/metrics.h"
@@ -45,28 +47,11 @@ struct ServerOptions {
   int keep_alive_max_requests = 1000;  // per connection, then `Connection: close`
 };
 
-// The HTTP status that answers an error of `code`: the one table that maps
-// error kinds to statuses (invalid 400, not_found 404, conflict 409,
-// unavailable 503, everything else 500).
-int http_status(ErrorCode code);
-
-// Thrown by handlers to answer `status` with {"error": error, "detail": detail}.
-// Used only inside api/: the server's route wrapper catches it.
-struct HttpError {
-  int status;
-  std::string error;
-  nlohmann::json detail;
-
-  // An error from below answered by its kind (http_status): `error` names it
-  // for clients, the message is the detail.
-  static HttpError from(const Error& e, std::string error) {
-    return {http_status(e.code), std::move(error), e.message};
-  }
-};
-
 class HttpServer {
  public:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  // A route handler: writes its answer and returns ok, or returns the
+  // ApiError that refuses the request (api/api_error.h).
+  using Handler = std::function<Reply(const httplib::Request&, httplib::Response&)>;
 
   // `metrics` and `log` are borrowed and must outlive the server.
   HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog& log);
@@ -78,10 +63,23 @@ class HttpServer {
   // metrics and logs. When the server has tokens, a route needs a token with
   // the scope `access` names: GETs read by default, other methods write,
   // DELETE admin. The handler finds its caller in current_caller().
-  void get(const std::string& pattern, Handler handler, Access access = Access::kRead);
-  void post(const std::string& pattern, Handler handler, Access access = Access::kWrite);
-  void put(const std::string& pattern, Handler handler, Access access = Access::kWrite);
-  void del(const std::string& pattern, Handler handler, Access access = Access::kAdmin);
+  // A handler that cannot refuse (it always answers) may return void.
+  template <typename F>
+  void get(const std::string& pattern, F handler, Access access = Access::kRead) {
+    add_get(pattern, as_handler(std::move(handler)), access);
+  }
+  template <typename F>
+  void post(const std::string& pattern, F handler, Access access = Access::kWrite) {
+    add_with_body("POST", pattern, as_handler(std::move(handler)), access);
+  }
+  template <typename F>
+  void put(const std::string& pattern, F handler, Access access = Access::kWrite) {
+    add_with_body("PUT", pattern, as_handler(std::move(handler)), access);
+  }
+  template <typename F>
+  void del(const std::string& pattern, F handler, Access access = Access::kAdmin) {
+    add_with_body("DELETE", pattern, as_handler(std::move(handler)), access);
+  }
 
   // Who sent `req`, for routes that take credentials in another form (the
   // Segment write key): the token's name and scopes, or why there is none.
@@ -111,17 +109,31 @@ class HttpServer {
   JsonLog& log() { return log_; }
 
  private:
-  Handler wrap(const std::string& pattern, Access access, Handler handler);
+  template <typename F>
+  static Handler as_handler(F f) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const httplib::Request&,
+                                                      httplib::Response&>>)
+      return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) mutable {
+        f(req, res);
+        return Reply();
+      };
+    else
+      return Handler(std::move(f));
+  }
+  void add_get(const std::string& pattern, Handler handler, Access access);
+  void add_with_body(const char* method, const std::string& pattern, Handler handler,
+                     Access access);
+  httplib::Server::Handler wrap(const std::string& pattern, Access access, Handler handler);
   httplib::Server::HandlerWithContentReader with_body(const std::string& pattern, Access access,
                                                       Handler handler);
   // Answers 413 for a declared body over the limit and 415 for multipart,
   // before httplib reads (or skips) the body.
   bool refuse_before_body(const httplib::Request& req, httplib::Response& res);
   void install_hooks();
-  // Throws HttpError 401/403 unless the request's token has the scope
-  // `access` needs; sets current_caller().
-  void authorize(const httplib::Request& req, Access access) const;
-  void serve_static(const httplib::Request& req, httplib::Response& res);
+  // A 401/403 unless the request's token has the scope `access` needs;
+  // sets current_caller().
+  Reply authorize(const httplib::Request& req, Access access) const;
+  Reply serve_static(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions options_;
   TokenSet tokens_;
@@ -138,10 +150,12 @@ void reply_json(httplib::Response& res, int status, const nlohmann::json& body);
 // Writes {"error": error, "detail": detail}.
 void reply_error(httplib::Response& res, int status, const std::string& error,
                  const nlohmann::json& detail = nullptr);
+// Writes a refusal: its status and body (a 401 also asks for a bearer token).
+void reply_error(httplib::Response& res, const ApiError& error);
 
-// Parses the request body as JSON, refusing nesting deeper than `max_depth`.
-// Throws HttpError 400 (`bad_json` / `json_too_deep`) on failure.
-nlohmann::json parse_json_body(const std::string& body, int max_depth);
+// Parses the request body as JSON, refusing nesting deeper than `max_depth`:
+// 400 `bad_json` / `json_too_deep`.
+ApiResult<nlohmann::json> parse_json_body(const std::string& body, int max_depth);
 
 // Maps a URL path under `root` to a file path, or "" when the path would leave
 // `root` (`..`, backslashes, NUL) — the guard against path traversal.

@@ -117,18 +117,18 @@ IngestOutcome Ingest::ingest_body(const std::string& body, runtime::ParseContext
   auto events = runtime::parse_events(body, context);
   if (!events.ok()) {
     count_rejected("http", "invalid");
-    return {400, "invalid_event", events.error().message, {}};
+    return {ApiError::invalid("invalid_event", events.error().message), {}};
   }
   size_t first = body.find_first_not_of(" \t\r\n");
   if (auto refusal = first_refusal(*events, first != std::string::npos && body[first] == '[')) {
     count_rejected("http", "refused");
-    return {400, "invalid_event", *refusal, {}};
+    return {ApiError::invalid("invalid_event", *refusal), {}};
   }
   note_types(*events);
   auto summary = engine_.ingest(std::move(*events));
   if (!summary.ok()) {
     count_rejected("http", "store");
-    return {503, "store_unavailable", summary.error().message, {}};
+    return {ApiError::unavailable("store_unavailable", summary.error().message), {}};
   }
   count_accepted("http", *summary);
   out.summary = *summary;
@@ -141,7 +141,7 @@ Ingest::EachOutcome Ingest::ingest_each(const std::string& body, runtime::ParseC
   auto parsed = runtime::parse_events_each(body, context);
   if (!parsed.ok()) {
     count_rejected("http", "invalid");
-    out.outcome = {400, "invalid_event", parsed.error().message, {}};
+    out.outcome = {ApiError::invalid("invalid_event", parsed.error().message), {}};
     return out;
   }
   out.elements = parsed->elements;
@@ -167,7 +167,7 @@ Ingest::EachOutcome Ingest::ingest_each(const std::string& body, runtime::ParseC
   auto summary = engine_.ingest(std::move(accepted));
   if (!summary.ok()) {
     count_rejected("http", "store");
-    out.outcome = {503, "store_unavailable", summary.error().message, {}};
+    out.outcome = {ApiError::unavailable("store_unavailable", summary.error().message), {}};
     return out;
   }
   count_accepted("http", *summary);

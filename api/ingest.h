@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "api/api_error.h"
 #include "api/metrics.h"
 #include "api/redis_consumer.h"
 #include "dsl/known_names.h"
@@ -22,9 +23,9 @@
 namespace trellis::api {
 
 struct IngestOutcome {
-  int status = 202;   // 202 committed; 400 bad body or refused event; 503 store failure
-  std::string error;  // for 4xx/5xx: "invalid_event", "store_unavailable"
-  std::string detail;
+  // Unset: committed (202). Else 400 `invalid_event` (a bad body or a refused
+  // event) or 503 `store_unavailable` (the store failed, nothing applied).
+  std::optional<ApiError> refused;
   runtime::IngestSummary summary;
 };
 
@@ -40,8 +41,8 @@ class Ingest : public EventSink {
   IngestOutcome ingest_body(const std::string& body, runtime::ParseContext context = {});
   // One HTTP body whose elements stand alone (Segment's /v1/batch): the good
   // elements commit together, the bad ones are listed in `errors` by index.
-  // `status` is 202 even when some elements were refused; 400 when the body
-  // is unusable; 503 when the store failed (nothing applied).
+  // `refused` is unset even when some elements were refused; 400 when the
+  // body is unusable; 503 when the store failed (nothing applied).
   struct EachOutcome {
     IngestOutcome outcome;
     size_t elements = 0;

@@ -13,66 +13,77 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-const std::string kName = "([^/]+)";
+const std::string& kName = kNameGroup;
 constexpr size_t kMaxAuthorBytes = 128;
 
-std::string flow_param(ApiContext& ctx, const Request& req) {
-  std::string name = req.matches[1];
-  if (!valid_flow_name(name))
-    throw HttpError{400, "bad_name", "flow names use letters, digits, '_', '-' and '.'"};
-  if (!ctx.flows.info(name)) throw HttpError{404, "unknown_flow", "no flow named " + name};
+// The URL's flow, which must exist (a saved draft at least).
+ApiResult<std::string> flow_param(ApiContext& ctx, const Request& req) {
+  ApiResult<std::string> name = flow_name_param(req);
+  if (name.ok() && !ctx.flows.info(*name))
+    return ApiError::not_found("unknown_flow", "no flow named " + *name);
   return name;
 }
 
-void require_deployed(ApiContext& ctx, const std::string& name) {
+Reply require_deployed(ApiContext& ctx, const std::string& name) {
   if (!ctx.engine.flow(name))
-    throw HttpError{409, "not_deployed", "flow " + name + " has never been deployed"};
+    return ApiError::conflict("not_deployed", "flow " + name + " has never been deployed");
+  return {};
 }
 
-int version_number(const std::string& text, const char* what) {
+ApiResult<int> version_number(const std::string& text, const char* what) {
   int v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v < 1)
-    throw HttpError{400, "bad_version",
-                    std::string(what) + " must be a version number (1, 2, ...)"};
+    return ApiError::invalid("bad_version",
+                             std::string(what) + " must be a version number (1, 2, ...)");
   return v;
 }
 
-json optional_body(HttpServer& server, const Request& req) {
+ApiError bad_body(std::string detail) { return ApiError::invalid("bad_body", std::move(detail)); }
+
+ApiResult<json> optional_body(HttpServer& server, const Request& req) {
   if (req.body.empty()) return json::object();
-  json body = parse_json_body(req.body, server.options().max_json_depth);
-  if (!body.is_object()) throw HttpError{400, "bad_body", "send a JSON object"};
+  ApiResult<json> body = parse_json_body(req.body, server.options().max_json_depth);
+  if (body.ok() && !body->is_object()) return bad_body("send a JSON object");
   return body;
 }
 
-std::string string_field(const json& body, const char* field) {
+ApiResult<std::string> string_field(const json& body, const char* field) {
   auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return "";
-  if (!it->is_string()) throw HttpError{400, "bad_body", std::string(field) + " must be a string"};
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return bad_body(std::string(field) + " must be a string");
   std::string value = it->get<std::string>();
   if (Status s = runtime::check_identifier(field, value, 1024); !s.ok())
-    throw HttpError{400, "bad_body", s.message()};
+    return bad_body(s.message());
   return value;
 }
 
 // ---- lifecycle -----------------------------------------------------------------
 
-void change_state(HttpServer& server, ApiContext& ctx, const Request& req, Response& res,
-                  runtime::FlowState to) {
-  std::string name = flow_param(ctx, req);
-  require_deployed(ctx, name);
-  json body = optional_body(server, req);
+Reply change_state(HttpServer& server, ApiContext& ctx, const Request& req, Response& res,
+                   runtime::FlowState to) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  if (Reply deployed = require_deployed(ctx, name); !deployed.ok()) return deployed;
+  ApiResult<json> body = optional_body(server, req);
+  if (!body.ok()) return body.error();
   runtime::LifecycleRequest request;
   request.to = to;
-  request.by = request_author(req);
-  request.reason = string_field(body, "reason");
-  const std::string timers = string_field(body, "timers");
-  if (timers == "shift")
+  ApiResult<std::string> by = request_author(req);
+  if (!by.ok()) return by.error();
+  request.by = *by;
+  ApiResult<std::string> reason = string_field(*body, "reason");
+  if (!reason.ok()) return reason.error();
+  request.reason = *reason;
+  ApiResult<std::string> timers = string_field(*body, "timers");
+  if (!timers.ok()) return timers.error();
+  if (*timers == "shift")
     request.timers = runtime::HeldTimers::kShift;
-  else if (!timers.empty() && timers != "fire")
-    throw HttpError{400, "bad_body", "timers is \"fire\" (the default) or \"shift\""};
+  else if (!timers->empty() && *timers != "fire")
+    return bad_body("timers is \"fire\" (the default) or \"shift\"");
   auto outcome = ctx.engine.change_flow_state(name, request);
-  if (!outcome.ok()) throw HttpError{409, "bad_state", outcome.error().message};
+  if (!outcome.ok()) return ApiError::conflict("bad_state", outcome.error().message);
   auto flow = ctx.engine.flow(name);
   server.log().info({{"msg", "flow " + std::string(runtime::flow_state_name(to))},
                      {"flow", name},
@@ -86,20 +97,23 @@ void change_state(HttpServer& server, ApiContext& ctx, const Request& req, Respo
               {"journeys", outcome->journeys},
               {"at", format_time(flow ? flow->state_at : 0)},
               {"by", request.by}});
+  return {};
 }
 
 // ---- versions, diff, rollback -----------------------------------------------------
 
-const runtime::FlowVersionRecord& find_version(const std::vector<runtime::FlowVersionRecord>& all,
-                                               const std::string& name, int version) {
+ApiResult<const runtime::FlowVersionRecord*> find_version(
+    const std::vector<runtime::FlowVersionRecord>& all, const std::string& name, int version) {
   for (const auto& r : all)
-    if (r.version == version) return r;
-  throw HttpError{404, "unknown_version",
-                  "flow " + name + " has no version " + std::to_string(version)};
+    if (r.version == version) return &r;
+  return ApiError::not_found("unknown_version",
+                             "flow " + name + " has no version " + std::to_string(version));
 }
 
-void get_versions(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
+Reply get_versions(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   auto history = ctx.engine.flow_history(name);
   json versions = json::array();
   for (auto it = history.rbegin(); it != history.rend(); ++it)
@@ -117,24 +131,56 @@ void get_versions(ApiContext& ctx, const Request& req, Response& res) {
     }
   }
   reply_json(res, 200, out);
+  return {};
 }
 
-void get_version(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
-  const int version = version_number(req.matches[2], "version");
+Reply get_version(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  ApiResult<int> version = version_number(req.matches[2], "version");
+  if (!version.ok()) return version.error();
   auto history = ctx.engine.flow_history(name);
-  const auto& record = find_version(history, name, version);
-  res.set_header("X-Trellis-Version", std::to_string(version));
+  ApiResult<const runtime::FlowVersionRecord*> found = find_version(history, name, *version);
+  if (!found.ok()) return found.error();
+  const runtime::FlowVersionRecord& record = **found;
+  res.set_header("X-Trellis-Version", std::to_string(*version));
   res.set_header("X-Trellis-Author", record.author);
   bool dsl = detect_syntax(record.source) == dsl::FlowSyntax::kDsl;
   res.set_content(record.source,
                   dsl ? "text/x-trellis-flow; charset=utf-8" : "application/yaml; charset=utf-8");
+  return {};
 }
 
-ir::Flow parsed_or_throw(const std::string& source, const std::string& label) {
+// A stored text that does not parse is the server's fault (500): it parsed
+// when it was saved.
+ApiResult<ir::Flow> parse_stored(const std::string& source, const std::string& label) {
   ParsedFlow parsed = parse_flow_source(source, label);
-  if (!parsed.flow) throw HttpError{500, "internal", label + " does not parse"};
+  if (!parsed.flow) return ApiError{ApiErrorKind::kInternal, "internal", label + " does not parse"};
   return std::move(*parsed.flow);
+}
+
+// Version `version` of a flow, parsed.
+ApiResult<ir::Flow> stored_version(const std::vector<runtime::FlowVersionRecord>& history,
+                                   const std::string& name, int version) {
+  ApiResult<const runtime::FlowVersionRecord*> record = find_version(history, name, version);
+  if (!record.ok()) return record.error();
+  return parse_stored((*record)->source, name);
+}
+
+// The version to compare from: ?from, else `fallback`; nullopt below 1 (a first version).
+ApiResult<std::optional<ir::Flow>> from_version_flow(
+    const Request& req, const std::vector<runtime::FlowVersionRecord>& history,
+    const std::string& name, int& from_version) {
+  if (req.has_param("from")) {
+    ApiResult<int> from = version_number(req.get_param_value("from"), "from");
+    if (!from.ok()) return from.error();
+    from_version = *from;
+  }
+  if (from_version < 1) return std::optional<ir::Flow>();
+  ApiResult<ir::Flow> before = stored_version(history, name, from_version);
+  if (!before.ok()) return before.error();
+  return std::optional<ir::Flow>(std::move(*before));
 }
 
 json changes_json(const std::vector<dsl::FlowChange>& changes) {
@@ -149,78 +195,87 @@ json changes_json(const std::vector<dsl::FlowChange>& changes) {
 
 // GET ?from=N&to=M (versions; `to` may be "draft": the saved text). Without
 // `to`, the newest version; without `from`, the version before `to`.
-void get_diff(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
+Reply get_diff(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   auto history = ctx.engine.flow_history(name);
   const int latest = history.empty() ? 0 : history.back().version;
   std::string to_text = req.has_param("to") ? req.get_param_value("to") : "";
-  std::optional<ir::Flow> after;
+  ApiResult<ir::Flow> after = ApiError{};
   json to_label;
   int to_version = latest;
   if (to_text == "draft") {
-    after = parsed_or_throw(*ctx.flows.source(name), name + " (draft)");
+    after = parse_stored(*ctx.flows.source(name), name + " (draft)");
     to_label = "draft";
     to_version = latest + 1;
   } else {
-    if (!to_text.empty()) to_version = version_number(to_text, "to");
-    if (to_version == 0) throw HttpError{409, "not_deployed", "flow " + name + " has no versions"};
-    after = parsed_or_throw(find_version(history, name, to_version).source, name);
+    if (!to_text.empty()) {
+      ApiResult<int> to = version_number(to_text, "to");
+      if (!to.ok()) return to.error();
+      to_version = *to;
+    }
+    if (to_version == 0)
+      return ApiError::conflict("not_deployed", "flow " + name + " has no versions");
+    after = stored_version(history, name, to_version);
     to_label = to_version;
   }
+  if (!after.ok()) return after.error();
   int from_version = to_version - 1;
-  if (req.has_param("from")) from_version = version_number(req.get_param_value("from"), "from");
-  std::optional<ir::Flow> before;
-  if (from_version >= 1)
-    before = parsed_or_throw(find_version(history, name, from_version).source, name);
-  auto changes = dsl::describe_changes(before ? &*before : nullptr, *after);
+  ApiResult<std::optional<ir::Flow>> before = from_version_flow(req, history, name, from_version);
+  if (!before.ok()) return before.error();
+  auto changes = dsl::describe_changes(*before ? &**before : nullptr, *after);
   reply_json(res, 200,
              {{"flow", name},
               {"from", from_version >= 1 ? json(from_version) : json(nullptr)},
               {"to", to_label},
               {"changes", changes_json(changes)}});
+  return {};
 }
 
 // POST with a flow body (YAML, DSL or IR JSON, as PUT takes): the changes from
 // version ?from (default: the running one; none: a first version) to the
 // body, unsaved: what the editor's deploy dialog shows.
-void post_diff(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
-  std::string type = req.get_header_value("Content-Type");
-  if (type.rfind("application/json", 0) == 0 &&
-      runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  if (req.body.empty()) throw HttpError{400, "empty_body", "send the flow as YAML, DSL or IR JSON"};
-  ParsedFlow parsed = parse_flow_body(req.body, type, name);
+Reply post_diff(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  if (std::optional<ApiError> refused = check_flow_body(server, req)) return *refused;
+  ParsedFlow parsed = parse_flow_body(req.body, req.get_header_value("Content-Type"), name);
   if (!parsed.flow)
-    throw HttpError{
-        422, "invalid_flow", {{"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}}};
+    return ApiError::unprocessable(
+        "invalid_flow", {{"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
   auto history = ctx.engine.flow_history(name);
   int from_version = history.empty() ? 0 : history.back().version;
-  if (req.has_param("from")) from_version = version_number(req.get_param_value("from"), "from");
-  std::optional<ir::Flow> before;
-  if (from_version >= 1)
-    before = parsed_or_throw(find_version(history, name, from_version).source, name);
-  auto changes = dsl::describe_changes(before ? &*before : nullptr, *parsed.flow);
+  ApiResult<std::optional<ir::Flow>> before = from_version_flow(req, history, name, from_version);
+  if (!before.ok()) return before.error();
+  auto changes = dsl::describe_changes(*before ? &**before : nullptr, *parsed.flow);
   reply_json(res, 200,
              {{"flow", name},
               {"from", from_version >= 1 ? json(from_version) : json(nullptr)},
               {"to", "request"},
               {"changes", changes_json(changes)}});
+  return {};
 }
 
-void post_rollback(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
-  json body = optional_body(server, req);
-  auto v = body.find("version");
-  if (v == body.end() || !v->is_number_integer() || v->get<int64_t>() < 1 ||
+Reply post_rollback(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  ApiResult<json> body = optional_body(server, req);
+  if (!body.ok()) return body.error();
+  auto v = body->find("version");
+  if (v == body->end() || !v->is_number_integer() || v->get<int64_t>() < 1 ||
       v->get<int64_t>() > 1'000'000'000)
-    throw HttpError{400, "bad_version", "send {\"version\": N}: the version to deploy again"};
+    return ApiError::invalid("bad_version", "send {\"version\": N}: the version to deploy again");
   const int version = static_cast<int>(v->get<int64_t>());
-  const std::string author = request_author(req);
+  ApiResult<std::string> by = request_author(req);
+  if (!by.ok()) return by.error();
+  const std::string author = *by;
   auto history = ctx.engine.flow_history(name);
-  (void)find_version(history, name, version);
+  if (auto found = find_version(history, name, version); !found.ok()) return found.error();
   auto outcome = ctx.flows.redeploy_version(name, version, author);
-  if (!outcome.ok()) throw HttpError{422, "deploy_failed", outcome.error().message};
+  if (!outcome.ok()) return ApiError::unprocessable("deploy_failed", outcome.error().message);
   server.log().info({{"msg", "flow rolled back"},
                      {"flow", name},
                      {"to_version", version},
@@ -231,41 +286,45 @@ void post_rollback(HttpServer& server, ApiContext& ctx, const Request& req, Resp
               {"version", outcome->version},
               {"changed", outcome->changed},
               {"from_version", version}});
+  return {};
 }
 
 // ---- migration of waiting journeys ---------------------------------------------
 
-int int_field(const json& body, const char* field, int fallback) {
+ApiResult<int> int_field(const json& body, const char* field, int fallback) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 1'000'000'000)
-    throw HttpError{400, "bad_body", std::string(field) + " must be a version number"};
+    return bad_body(std::string(field) + " must be a version number");
   return static_cast<int>(it->get<int64_t>());
 }
 
-runtime::MigrationRequest migration_request(const json& body) {
+ApiResult<runtime::MigrationRequest> migration_request(const json& body) {
   runtime::MigrationRequest request;
-  request.from = int_field(body, "from", 0);
-  if (request.from == 0)
-    throw HttpError{400, "bad_body", "from (the journeys' version) is required"};
-  request.to = int_field(body, "to", 0);
+  ApiResult<int> from = int_field(body, "from", 0);
+  if (!from.ok()) return from.error();
+  request.from = *from;
+  if (request.from == 0) return bad_body("from (the journeys' version) is required");
+  ApiResult<int> to = int_field(body, "to", 0);
+  if (!to.ok()) return to.error();
+  request.to = *to;
   if (auto map = body.find("map"); map != body.end() && !map->is_null()) {
-    if (!map->is_object())
-      throw HttpError{400, "bad_body", "map is an object: {\"old node\": \"new node\"}"};
-    for (const auto& [from, to] : map->items()) {
-      if (!to.is_string()) throw HttpError{400, "bad_body", "map values are node ids"};
-      request.node_map[from] = to.get<std::string>();
+    if (!map->is_object()) return bad_body("map is an object: {\"old node\": \"new node\"}");
+    for (const auto& [from_node, to_node] : map->items()) {
+      if (!to_node.is_string()) return bad_body("map values are node ids");
+      request.node_map[from_node] = to_node.get<std::string>();
     }
   }
   if (auto dry = body.find("dry_run"); dry != body.end() && !dry->is_null()) {
-    if (!dry->is_boolean()) throw HttpError{400, "bad_body", "dry_run is true or false"};
+    if (!dry->is_boolean()) return bad_body("dry_run is true or false");
     request.dry_run = dry->get<bool>();
   }
-  const std::string timers = string_field(body, "timers");
-  if (timers == "restart")
+  ApiResult<std::string> timers = string_field(body, "timers");
+  if (!timers.ok()) return timers.error();
+  if (*timers == "restart")
     request.restart_timers = true;
-  else if (!timers.empty() && timers != "keep")
-    throw HttpError{400, "bad_body", "timers is \"keep\" (the default) or \"restart\""};
+  else if (!timers->empty() && *timers != "keep")
+    return bad_body("timers is \"keep\" (the default) or \"restart\"");
   return request;
 }
 
@@ -285,14 +344,21 @@ json plan_json(const std::string& name, const runtime::MigrationPlan& plan, bool
           {"moved", plan.moved}, {"moves", moves},     {"blocked", blocked}};
 }
 
-void post_migrate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_param(ctx, req);
-  require_deployed(ctx, name);
-  json body = optional_body(server, req);
-  runtime::MigrationRequest request = migration_request(body);
-  request.by = request_author(req);
+Reply post_migrate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  if (Reply deployed = require_deployed(ctx, name); !deployed.ok()) return deployed;
+  ApiResult<json> body = optional_body(server, req);
+  if (!body.ok()) return body.error();
+  ApiResult<runtime::MigrationRequest> asked = migration_request(*body);
+  if (!asked.ok()) return asked.error();
+  runtime::MigrationRequest& request = *asked;
+  ApiResult<std::string> by = request_author(req);
+  if (!by.ok()) return by.error();
+  request.by = *by;
   auto plan = ctx.engine.migrate_journeys(name, request);
-  if (!plan.ok()) throw HttpError{422, "bad_migration", plan.error().message};
+  if (!plan.ok()) return ApiError::unprocessable("bad_migration", plan.error().message);
   if (!request.dry_run)
     server.log().info({{"msg", "journeys migrated"},
                        {"flow", name},
@@ -301,16 +367,17 @@ void post_migrate(HttpServer& server, ApiContext& ctx, const Request& req, Respo
                        {"moved", plan->moved},
                        {"by", request.by}});
   reply_json(res, 200, plan_json(name, *plan, request.dry_run));
+  return {};
 }
 
 }  // namespace
 
-std::string request_author(const Request& req) {
+ApiResult<std::string> request_author(const Request& req) {
   std::string token = current_caller().name;
   std::string header = req.get_header_value("X-Trellis-Author");
   if (Status s = runtime::check_identifier("X-Trellis-Author", header, kMaxAuthorBytes);
       !header.empty() && !s.ok())
-    throw HttpError{400, "bad_author", s.message()};
+    return ApiError::invalid("bad_author", s.message());
   if (token.empty()) return header;
   if (header.empty() || header == token) return token;
   return token + " (" + header + ")";
@@ -328,25 +395,25 @@ void add_lifecycle_routes(HttpServer& server, ApiContext& ctx) {
     const runtime::FlowState state = to;
     server.post(
         "/v1/flows/" + kName + "/" + verb,
-        [s, c, state](const Request& q, Response& r) { change_state(*s, *c, q, r, state); },
+        [s, c, state](const Request& q, Response& r) { return change_state(*s, *c, q, r, state); },
         Access::kWrite);
   }
   server.get("/v1/flows/" + kName + "/versions",
-             [c](const Request& q, Response& r) { get_versions(*c, q, r); });
+             [c](const Request& q, Response& r) { return get_versions(*c, q, r); });
   server.get("/v1/flows/" + kName + "/versions/([0-9]+)",
-             [c](const Request& q, Response& r) { get_version(*c, q, r); });
+             [c](const Request& q, Response& r) { return get_version(*c, q, r); });
   server.get("/v1/flows/" + kName + "/diff",
-             [c](const Request& q, Response& r) { get_diff(*c, q, r); });
+             [c](const Request& q, Response& r) { return get_diff(*c, q, r); });
   // Comparing changes nothing: the read scope is enough, as for /v1/check.
   server.post(
       "/v1/flows/" + kName + "/diff",
-      [s, c](const Request& q, Response& r) { post_diff(*s, *c, q, r); }, Access::kRead);
+      [s, c](const Request& q, Response& r) { return post_diff(*s, *c, q, r); }, Access::kRead);
   server.post(
       "/v1/flows/" + kName + "/migrate",
-      [s, c](const Request& q, Response& r) { post_migrate(*s, *c, q, r); }, Access::kAdmin);
+      [s, c](const Request& q, Response& r) { return post_migrate(*s, *c, q, r); }, Access::kAdmin);
   server.post(
       "/v1/flows/" + kName + "/rollback",
-      [s, c](const Request& q, Response& r) { post_rollback(*s, *c, q, r); }, Access::kAdmin);
+      [s, c](const Request& q, Response& r) { return post_rollback(*s, *c, q, r); }, Access::kAdmin);
 }
 
 }  // namespace trellis::api

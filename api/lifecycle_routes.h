@@ -13,8 +13,9 @@ namespace trellis::api {
 
 // Who asks, for the version history and journey traces: the token's name,
 // with the X-Trellis-Author header's name in brackets when both are given;
-// the header alone on a server without tokens; empty when neither.
-std::string request_author(const httplib::Request& req);
+// the header alone on a server without tokens; empty when neither. 400
+// `bad_author` for a header that is no identifier.
+ApiResult<std::string> request_author(const httplib::Request& req);
 
 // REQUIRES: before server.bind(). `context` must outlive the server.
 void add_lifecycle_routes(HttpServer& server, ApiContext& context);

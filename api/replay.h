@@ -17,6 +17,7 @@
 // Nothing is delivered: the engines have no delivery adapter.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -33,6 +34,18 @@ struct ReplayLimits {
   size_t max_sample = 50;
   size_t max_timer_rounds = 1000000;  // per side
   std::chrono::milliseconds max_time{60000};  // wall time of both sides together
+};
+
+// One replay at a time per server: two would share its cores and its memory
+// with ingest; a second caller is told to wait (409 `replay_running`).
+class ReplaySlot {
+ public:
+  // True when the slot was free and is now the caller's, until release().
+  bool try_take() { return !taken_.exchange(true); }
+  void release() { taken_ = false; }
+
+ private:
+  std::atomic<bool> taken_{false};
 };
 
 struct ReplayOutcome {

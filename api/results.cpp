@@ -20,14 +20,13 @@ using runtime::TimeMs;
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxSeriesDays = 400;
 
-[[noreturn]] void bad_query(const std::string& field, const std::string& message) {
-  throw HttpError{http_status(ErrorCode::kInvalid), "bad_query",
-                  {{"field", field}, {"message", message}}};
+ApiError bad_query(const std::string& field, const std::string& message) {
+  return ApiError::invalid("bad_query", {{"field", field}, {"message", message}});
 }
 
 // An unknown flow is a 404 `unknown_flow`; anything else failed reading.
-HttpError flow_error(const Error& e) {
-  return HttpError::from(e, e.code == ErrorCode::kNotFound ? "unknown_flow" : "stats_failed");
+ApiError flow_error(const Error& e) {
+  return ApiError::from(e, e.code == ErrorCode::kNotFound ? "unknown_flow" : "stats_failed");
 }
 
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
@@ -47,41 +46,51 @@ json goal_json(const std::optional<ir::Goal>& goal) {
   return out;
 }
 
-TimeMs parse_time_param(const Request& req, const char* field) {
+ApiResult<TimeMs> parse_time_param(const Request& req, const char* field) {
   TimeMs t = 0;
   const std::string text = req.get_param_value(field);
   if (!runtime::parse_rfc3339(text.c_str(), &t))
-    bad_query(field, std::string(field) + " must be an RFC 3339 time such as 2026-12-01T00:00:00Z");
+    return bad_query(field, std::string(field) + " must be an RFC 3339 time such as 2026-12-01T00:00:00Z");
   return t;
 }
 
 // The series query of a stats request, when it asks for one.
-std::optional<runtime::SeriesQuery> series_query(const Request& req, json& echo) {
+ApiResult<std::optional<runtime::SeriesQuery>> series_query(const Request& req, json& echo) {
   if (!req.has_param("from") && !req.has_param("to") && !req.has_param("bucket") &&
       !req.has_param("tz"))
-    return std::nullopt;
+    return std::optional<runtime::SeriesQuery>();
   runtime::SeriesQuery q;
   const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  q.to = req.has_param("to") ? parse_time_param(req, "to") : now;
-  q.from = req.has_param("from") ? parse_time_param(req, "from") : q.to - 7 * kDayMs;
-  if (q.from >= q.to) bad_query("from", "from must be before to");
+  q.to = now;
+  if (req.has_param("to")) {
+    ApiResult<TimeMs> to = parse_time_param(req, "to");
+    if (!to.ok()) return to.error();
+    q.to = *to;
+  }
+  q.from = q.to - 7 * kDayMs;
+  if (req.has_param("from")) {
+    ApiResult<TimeMs> from = parse_time_param(req, "from");
+    if (!from.ok()) return from.error();
+    q.from = *from;
+  }
+  if (q.from >= q.to) return bad_query("from", "from must be before to");
   if (q.to - q.from > kMaxSeriesDays * kDayMs)
-    bad_query("to", "from and to are at most 400 days apart");
+    return bad_query("to", "from and to are at most 400 days apart");
   const std::string bucket = req.has_param("bucket") ? req.get_param_value("bucket") : "hour";
-  if (bucket != "hour" && bucket != "day") bad_query("bucket", "bucket is hour or day");
+  if (bucket != "hour" && bucket != "day") return bad_query("bucket", "bucket is hour or day");
   q.daily = bucket == "day";
   if (req.has_param("tz")) {
     q.zone = req.get_param_value("tz");
     if (!nodes::is_known_zone(q.zone))
-      bad_query("tz", "tz must be an IANA time zone such as Europe/Berlin");
+      return bad_query("tz", "tz must be an IANA time zone such as Europe/Berlin");
   }
   echo["from"] = runtime::format_rfc3339(q.from);
   echo["to"] = runtime::format_rfc3339(q.to);
   echo["bucket"] = bucket;
   echo["tz"] = q.zone;
-  return q;
+  return std::optional<runtime::SeriesQuery>(std::move(q));
 }
 
 // A bucket's start: UTC for hours; the local midnight with its offset for days.
@@ -145,20 +154,20 @@ json series_json(const runtime::FlowResults& results, const runtime::SeriesQuery
   return out;
 }
 
-int64_t int_param(const Request& req, const char* field, int64_t low, int64_t high,
-                  int64_t fallback) {
+ApiResult<int64_t> int_param(const Request& req, const char* field, int64_t low, int64_t high,
+                             int64_t fallback) {
   if (!req.has_param(field)) return fallback;
   const std::string text = req.get_param_value(field);
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v < low || v > high)
-    bad_query(field, std::string(field) + " is a whole number from " + std::to_string(low) +
-                         " to " + std::to_string(high));
+    return bad_query(field, std::string(field) + " is a whole number from " +
+                                std::to_string(low) + " to " + std::to_string(high));
   return v;
 }
 
 // `state`: live, waiting, ended, converted, or one lifecycle state.
-void state_filter(const std::string& state, runtime::JourneyQuery& q) {
+Reply state_filter(const std::string& state, runtime::JourneyQuery& q) {
   using runtime::Lifecycle;
   static const Lifecycle kAll[] = {Lifecycle::kEntered,      Lifecycle::kRunning,
                                    Lifecycle::kWaitingTimer, Lifecycle::kWaitingEvent,
@@ -166,7 +175,7 @@ void state_filter(const std::string& state, runtime::JourneyQuery& q) {
                                    Lifecycle::kFailed};
   if (state == "converted") {
     q.converted_only = true;
-    return;
+    return {};
   }
   for (Lifecycle s : kAll) {
     const bool match = state == runtime::lifecycle_name(s) ||
@@ -176,18 +185,22 @@ void state_filter(const std::string& state, runtime::JourneyQuery& q) {
     if (match) q.states.push_back(s);
   }
   if (q.states.empty())
-    bad_query("state",
-              "state is live, waiting, ended, converted, entered, running, waiting_timer, "
-              "waiting_event, completed, exited or failed");
+    return bad_query("state",
+                     "state is live, waiting, ended, converted, entered, running, waiting_timer, "
+                     "waiting_event, completed, exited or failed");
+  return {};
 }
 
-void flow_journeys(ApiContext& ctx, const Request& req, Response& res) {
+Reply flow_journeys(ApiContext& ctx, const Request& req, Response& res) {
   runtime::JourneyQuery q;
   q.flow = req.matches[1];
   q.node = req.get_param_value("node");
   q.variant = req.get_param_value("variant");
-  if (req.has_param("state")) state_filter(req.get_param_value("state"), q);
-  q.limit = static_cast<size_t>(int_param(req, "limit", 1, 500, 100));
+  if (req.has_param("state"))
+    if (Reply known = state_filter(req.get_param_value("state"), q); !known.ok()) return known;
+  ApiResult<int64_t> limit = int_param(req, "limit", 1, 500, 100);
+  if (!limit.ok()) return limit.error();
+  q.limit = static_cast<size_t>(*limit);
   if (req.has_param("after")) {
     const std::string after = req.get_param_value("after");
     std::optional<int64_t> id;
@@ -198,12 +211,12 @@ void flow_journeys(ApiContext& ctx, const Request& req, Response& res) {
       auto [p, ec] = std::from_chars(after.data(), after.data() + after.size(), v);
       if (ec == std::errc() && p == after.data() + after.size()) id = v;
     }
-    if (!id) bad_query("after", "after is the 'next' of a previous page");
+    if (!id) return bad_query("after", "after is the 'next' of a previous page");
     q.before = *id;
   }
   ++q.limit;  // one more tells whether there is a next page
   auto found = ctx.engine.flow_journeys(q);
-  if (!found.ok()) throw flow_error(found.error());
+  if (!found.ok()) return flow_error(found.error());
   auto id_of = [&](int64_t id) -> json {
     return ctx.journey_ids ? json(ctx.journey_ids->encode(id)) : json(id);
   };
@@ -226,6 +239,7 @@ void flow_journeys(ApiContext& ctx, const Request& req, Response& res) {
   if (more && shown > 0) out["next"] = id_of((*found)[shown - 1].id);
   out["journeys"] = std::move(list);
   reply_json(res, 200, out);
+  return {};
 }
 
 json group_json(const runtime::HoldoutGroup& g) {
@@ -268,11 +282,13 @@ void holdout(ApiContext& ctx, Response& res) {
 
 }  // namespace
 
-void add_flow_results(ApiContext& ctx, const std::string& flow, const Request& req, json& out) {
+Reply add_flow_results(ApiContext& ctx, const std::string& flow, const Request& req, json& out) {
   json echo = json::object();
-  const std::optional<runtime::SeriesQuery> series = series_query(req, echo);
+  ApiResult<std::optional<runtime::SeriesQuery>> asked = series_query(req, echo);
+  if (!asked.ok()) return asked.error();
+  const std::optional<runtime::SeriesQuery>& series = *asked;
   auto results = ctx.engine.results(flow, series);
-  if (!results.ok()) throw flow_error(results.error());
+  if (!results.ok()) return flow_error(results.error());
   auto goal = ctx.engine.goal(flow);
   out["goal"] = goal.ok() ? goal_json(*goal) : json(nullptr);
   out["revenue"] = results->revenue;
@@ -298,12 +314,13 @@ void add_flow_results(ApiContext& ctx, const std::string& flow, const Request& r
     out.update(echo);
     out["series"] = series_json(*results, *series);
   }
+  return {};
 }
 
 void add_results_routes(HttpServer& server, ApiContext& context) {
   ApiContext* c = &context;
   server.get("/v1/flows/([^/]+)/journeys",
-             [c](const Request& q, Response& r) { flow_journeys(*c, q, r); });
+             [c](const Request& q, Response& r) { return flow_journeys(*c, q, r); });
   server.get("/v1/holdout", [c](const Request&, Response& r) { holdout(*c, r); });
 }
 

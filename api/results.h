@@ -11,9 +11,9 @@
 namespace trellis::api {
 
 // Adds the results fields to a stats answer `out` (which holds `nodes`), and
-// the series when the request has from, to, bucket or tz. Throws HttpError 400
-// `bad_query` naming the parameter.
-void add_flow_results(ApiContext& ctx, const std::string& flow, const httplib::Request& req,
+// the series when the request has from, to, bucket or tz. 400 `bad_query`
+// naming the parameter; 404 `unknown_flow`.
+Reply add_flow_results(ApiContext& ctx, const std::string& flow, const httplib::Request& req,
                       nlohmann::json& out);
 
 // GET /v1/flows/{name}/journeys and GET /v1/holdout.

@@ -1,6 +1,5 @@
 #include "api/routes.h"
 
-#include <atomic>
 #include <charconv>
 
 #include "api/consent.h"
@@ -23,22 +22,16 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-const std::string kName = "([^/]+)";
-
-std::string flow_name_param(const Request& req) {
-  std::string name = req.matches[1];
-  if (!valid_flow_name(name))
-    throw HttpError{400, "bad_name", "flow names use letters, digits, '_', '-' and '.'"};
-  return name;
-}
+const std::string& kName = kNameGroup;
 
 // A user id or pool name from the URL of a write: the limits events have
 // (length, UTF-8, no NUL), so nothing stored is longer or stranger than an
 // event could make it.
-std::string identifier_param(const ApiContext& ctx, const Request& req, const char* field) {
+ApiResult<std::string> identifier_param(const ApiContext& ctx, const Request& req,
+                                        const char* field) {
   std::string value = req.matches[1];
   Status valid = runtime::check_identifier(field, value, ctx.ingest.limits().max_id_bytes);
-  if (!valid.ok()) throw HttpError{400, "invalid_identifier", valid.message()};
+  if (!valid.ok()) return ApiError::invalid("invalid_identifier", valid.message());
   return value;
 }
 
@@ -49,20 +42,15 @@ json invalid_flow_detail(const ir::Diagnostics& diagnostics) {
 }
 
 // Parses a flow body for PUT, deploy and check; JSON bodies are depth-checked.
-ParsedFlow parse_flow_request(const HttpServer& server, const Request& req,
-                              const std::string& file) {
-  std::string type = req.get_header_value("Content-Type");
-  if (type.rfind("application/json", 0) == 0 &&
-      runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  if (req.body.empty()) throw HttpError{400, "empty_body", "send the flow as YAML, DSL or IR JSON"};
-  return parse_flow_body(req.body, type, file);
+ApiResult<ParsedFlow> parse_flow_request(const HttpServer& server, const Request& req,
+                                         const std::string& file) {
+  if (auto refused = check_flow_body(server, req)) return *refused;
+  return parse_flow_body(req.body, req.get_header_value("Content-Type"), file);
 }
 
-// A 422 when the flow has errors or its name differs from the URL's.
 // The flow must be readable and carry the URL's name; checker errors may remain
-// (a draft). Throws 422 otherwise.
-void require_savable(ParsedFlow& parsed, const std::string& name, const std::string& file) {
+// (a draft). A 422 otherwise.
+Reply require_savable(ParsedFlow& parsed, const std::string& name, const std::string& file) {
   if (parsed.flow && parsed.flow->name.value.empty() && parsed.syntax == dsl::FlowSyntax::kYaml)
     parsed.flow->name.value = name;  // IR JSON from the editor may leave it to the URL
   bool named = parsed.flow && parsed.flow->name.value == name;
@@ -71,31 +59,35 @@ void require_savable(ParsedFlow& parsed, const std::string& name, const std::str
         file, parsed.flow->name.span,
         "the flow is named '" + parsed.flow->name.value + "' but the URL names '" + name + "'", "",
         "flow");
-  if (!named) throw HttpError{422, "invalid_flow", invalid_flow_detail(parsed.diagnostics)};
+  if (!named) return ApiError::unprocessable("invalid_flow", invalid_flow_detail(parsed.diagnostics));
+  return {};
 }
 
-void require_valid(ParsedFlow& parsed, const std::string& name, const std::string& file) {
-  require_savable(parsed, name, file);
-  if (!parsed.ok()) throw HttpError{422, "invalid_flow", invalid_flow_detail(parsed.diagnostics)};
+Reply require_valid(ParsedFlow& parsed, const std::string& name, const std::string& file) {
+  if (Reply savable = require_savable(parsed, name, file); !savable.ok()) return savable;
+  if (!parsed.ok())
+    return ApiError::unprocessable("invalid_flow", invalid_flow_detail(parsed.diagnostics));
+  return {};
 }
 
-int64_t parse_int(const std::string& text, const char* what) {
+ApiResult<int64_t> parse_int(const std::string& text, const char* what) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size())
-    throw HttpError{400, std::string("bad_") + what, std::string(what) + " must be an integer"};
+    return ApiError::invalid(std::string("bad_") + what, std::string(what) + " must be an integer");
   return v;
 }
 
-void require_known_user(runtime::Engine& engine, const std::string& user) {
-  if (engine.profile(user) || !engine.journeys_of_user(user).empty()) return;
+Reply require_known_user(runtime::Engine& engine, const std::string& user) {
+  if (engine.profile(user) || !engine.journeys_of_user(user).empty()) return {};
   if (std::optional<std::string> into = engine.merged_into(user))
-    throw HttpError{404, "merged_user", "user " + user + " was merged into " + *into};
-  throw HttpError{404, "unknown_user", "no profile and no journeys for user " + user};
+    return ApiError::not_found("merged_user", "user " + user + " was merged into " + *into);
+  return ApiError::not_found("unknown_user", "no profile and no journeys for user " + user);
 }
 
-void require_known_flow(FlowCatalog& flows, const std::string& name) {
-  if (!flows.info(name)) throw HttpError{404, "unknown_flow", "no flow named " + name};
+Reply require_known_flow(FlowCatalog& flows, const std::string& name) {
+  if (!flows.info(name)) return ApiError::not_found("unknown_flow", "no flow named " + name);
+  return {};
 }
 
 // ---- flows -----------------------------------------------------------------
@@ -111,14 +103,16 @@ json flow_info_json(const FlowInfo& f) {
   return j;
 }
 
-void get_flow(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
+Reply get_flow(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_name_param(req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   auto source = ctx.flows.source(name);
-  if (!source) throw HttpError{404, "unknown_flow", "no flow named " + name};
+  if (!source) return ApiError::not_found("unknown_flow", "no flow named " + name);
   // ?version=deployed: the running version's text (the editor diffs against it).
   if (req.has_param("version") && req.get_param_value("version") == "deployed") {
     auto running = ctx.engine.flow(name);
-    if (!running) throw HttpError{404, "not_deployed", "flow " + name + " is not deployed"};
+    if (!running) return ApiError::not_found("not_deployed", "flow " + name + " is not deployed");
     source = running->source;
   }
   auto info = ctx.flows.info(name);
@@ -129,10 +123,10 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
     bool dsl = detect_syntax(*source) == dsl::FlowSyntax::kDsl;
     res.set_content(*source,
                     dsl ? "text/x-trellis-flow; charset=utf-8" : "application/yaml; charset=utf-8");
-    return;
+    return {};
   }
   ParsedFlow parsed = parse_flow_source(*source, name);
-  if (!parsed.flow) throw HttpError{500, "internal", "stored flow does not parse"};
+  if (!parsed.flow) return ApiError{ApiErrorKind::kInternal, "internal", "stored flow does not parse"};
   if (format == "json") {
     dsl::JsonOptions options;
     options.spans = true;
@@ -142,34 +136,37 @@ void get_flow(ApiContext& ctx, const Request& req, Response& res) {
   } else if (format == "dsl") {
     res.set_content(dsl::format_dsl(*parsed.flow), "text/x-trellis-flow; charset=utf-8");
   } else {
-    throw HttpError{400, "bad_format", "format is one of source, json, yaml, dsl"};
+    return ApiError::invalid("bad_format", "format is one of source, json, yaml, dsl");
   }
+  return {};
 }
 
 // A flow never deployed can be deleted (the editor's rename is a copy, then this).
-void delete_flow(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
-  require_known_flow(ctx.flows, name);
-  if (ctx.engine.flow(name))
-    throw HttpError{409, "flow_deployed", "flow " + name + " is deployed and keeps running"};
-  Status removed = ctx.flows.remove(name);
-  if (!removed.ok()) throw HttpError::from(removed.error(), "delete_failed");
-  reply_json(res, 200, {{"deleted", name}});
+Reply delete_flow(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> name = flow_name_param(req);
+  if (!name.ok()) return name.error();
+  if (Reply known = require_known_flow(ctx.flows, *name); !known.ok()) return known;
+  if (ctx.engine.flow(*name))
+    return ApiError::conflict("flow_deployed", "flow " + *name + " is deployed and keeps running");
+  Status removed = ctx.flows.remove(*name);
+  if (!removed.ok()) return ApiError::from(removed.error(), "delete_failed");
+  reply_json(res, 200, {{"deleted", *name}});
+  return {};
 }
 
 // Deploys and says who did it in the log (the token's name).
-json deploy_json(HttpServer& server, const std::string& name,
-                 const Result<DeployOutcome>& outcome) {
+ApiResult<json> deploy_json(HttpServer& server, const std::string& name,
+                            const Result<DeployOutcome>& outcome) {
   // A flow that does not compile is unprocessable content, as an invalid body is.
   if (!outcome.ok() && outcome.error().code == ErrorCode::kInvalid)
-    throw HttpError{422, "deploy_failed", outcome.error().message};
-  if (!outcome.ok()) throw HttpError::from(outcome.error(), "deploy_failed");
+    return ApiError::unprocessable("deploy_failed", outcome.error().message);
+  if (!outcome.ok()) return ApiError::from(outcome.error(), "deploy_failed");
   server.log().info({{"msg", "flow deployed"},
                      {"flow", name},
                      {"version", outcome->version},
                      {"changed", outcome->changed},
                      {"by", current_caller().name}});
-  return {{"flow", name}, {"version", outcome->version}, {"changed", outcome->changed}};
+  return json{{"flow", name}, {"version", outcome->version}, {"changed", outcome->changed}};
 }
 
 // The name diagnostics give the request's flow: `<name>.flow` or `<name>.yaml`.
@@ -181,38 +178,55 @@ std::string file_label(const std::string& name, const Request& req) {
   return name + (dsl ? ".flow" : ".yaml");
 }
 
-void put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
+Reply put_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_name_param(req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   std::string file = file_label(name, req);
-  ParsedFlow parsed = parse_flow_request(server, req, file);
+  ApiResult<ParsedFlow> read = parse_flow_request(server, req, file);
+  if (!read.ok()) return read.error();
+  ParsedFlow& parsed = *read;
   // A flow with errors is kept as a draft, so half-built work is never lost;
   // deploy refuses it until the errors are fixed.
-  require_savable(parsed, name, file);
+  if (Reply savable = require_savable(parsed, name, file); !savable.ok()) return savable;
   Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
-  if (!saved.ok()) throw HttpError::from(saved.error(), "save_failed");
+  if (!saved.ok()) return ApiError::from(saved.error(), "save_failed");
   json out = flow_info_json(*ctx.flows.info(name));
   out["errors"] = parsed.diagnostics.error_count();
   out["deployable"] = !parsed.diagnostics.has_errors();
   out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
   if (req.has_param("deploy") && req.get_param_value("deploy") != "false") {
-    out["deploy"] = deploy_json(server, name, ctx.flows.deploy(name, request_author(req)));
+    ApiResult<std::string> author = request_author(req);
+    if (!author.ok()) return author.error();
+    ApiResult<json> deployed = deploy_json(server, name, ctx.flows.deploy(name, *author));
+    if (!deployed.ok()) return deployed.error();
+    out["deploy"] = *deployed;
     out["version"] = out["deploy"]["version"];
     out["draft"] = false;
   }
   reply_json(res, 200, out);
+  return {};
 }
 
-void deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
+Reply deploy_flow(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_name_param(req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   if (!req.body.empty()) {  // deploy this text directly: save, then deploy
     std::string file = file_label(name, req);
-    ParsedFlow parsed = parse_flow_request(server, req, file);
-    require_valid(parsed, name, file);
-    Status saved = ctx.flows.save(*parsed.flow, parsed.syntax);
-    if (!saved.ok()) throw HttpError::from(saved.error(), "save_failed");
+    ApiResult<ParsedFlow> parsed = parse_flow_request(server, req, file);
+    if (!parsed.ok()) return parsed.error();
+    if (Reply valid = require_valid(*parsed, name, file); !valid.ok()) return valid;
+    Status saved = ctx.flows.save(*parsed->flow, parsed->syntax);
+    if (!saved.ok()) return ApiError::from(saved.error(), "save_failed");
   }
-  require_known_flow(ctx.flows, name);
-  reply_json(res, 200, deploy_json(server, name, ctx.flows.deploy(name, request_author(req))));
+  if (Reply known = require_known_flow(ctx.flows, name); !known.ok()) return known;
+  ApiResult<std::string> author = request_author(req);
+  if (!author.ok()) return author.error();
+  ApiResult<json> deployed = deploy_json(server, name, ctx.flows.deploy(name, *author));
+  if (!deployed.ok()) return deployed.error();
+  reply_json(res, 200, *deployed);
+  return {};
 }
 
 // What became of one message node's deliveries, and the provider's feedback on them.
@@ -232,11 +246,13 @@ json message_count_json(const runtime::MessageCount& m) {
           {"complained", m.complained}};
 }
 
-void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
-  std::string name = flow_name_param(req);
+Reply flow_stats(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_name_param(req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
   auto counts = ctx.engine.stats(name);
   if (!counts.ok())
-    throw HttpError::from(counts.error(), counts.error().code == ErrorCode::kNotFound
+    return ApiError::from(counts.error(), counts.error().code == ErrorCode::kNotFound
                                               ? "unknown_flow"
                                               : "stats_failed");
   json nodes = json::array(), variants = json::array();
@@ -259,12 +275,16 @@ void flow_stats(ApiContext& ctx, const Request& req, Response& res) {
               {"nodes", nodes},
               {"variants", variants},
               {"messages", messages}};
-  add_flow_results(ctx, name, req, out);  // api/results.h
+  if (Reply added = add_flow_results(ctx, name, req, out); !added.ok())  // api/results.h
+    return added;
   reply_json(res, 200, out);
+  return {};
 }
 
-void check(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  ParsedFlow parsed = parse_flow_request(server, req, "request");
+Reply check(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<ParsedFlow> read = parse_flow_request(server, req, "request");
+  if (!read.ok()) return read.error();
+  ParsedFlow& parsed = *read;
   // Names the server has never seen (a trigger on `page_veiw`, `user.frist_name`).
   if (parsed.flow) {
     parsed.diagnostics.append(dsl::check_known_names(*parsed.flow, ctx.ingest.known_names()));
@@ -280,13 +300,14 @@ void check(HttpServer& server, ApiContext& ctx, const Request& req, Response& re
     out["flow"] = dsl::flow_to_json(*parsed.flow, options);
   }
   reply_json(res, 200, out);
+  return {};
 }
 
 // ---- events, users, coupons --------------------------------------------------
 
 // A CloudEvent in binary mode (attributes in `ce-*` headers) as the
 // structured JSON every other body uses; any other body as it is.
-std::string events_body(const Request& req) {
+ApiResult<std::string> events_body(const Request& req) {
   if (!req.has_header("ce-specversion")) return req.body;
   std::vector<std::pair<std::string, std::string>> attributes;
   for (const auto& [name, value] : req.headers)
@@ -295,15 +316,17 @@ std::string events_body(const Request& req) {
       attributes.emplace_back(name, value);
   auto structured = runtime::cloud_event_from_binary(
       attributes, req.get_header_value("Content-Type"), req.body);
-  if (!structured.ok()) throw HttpError{400, "invalid_event", structured.error().message};
+  if (!structured.ok()) return ApiError::invalid("invalid_event", structured.error().message);
   return *structured;
 }
 
-void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+Reply post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
   if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  IngestOutcome outcome = ctx.ingest.ingest_body(events_body(req));
-  if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
+    return too_deep();
+  ApiResult<std::string> body = events_body(req);
+  if (!body.ok()) return body.error();
+  IngestOutcome outcome = ctx.ingest.ingest_body(*body);
+  if (outcome.refused) return *outcome.refused;
   json reply = {{"accepted", outcome.summary.accepted},
                 {"duplicates", outcome.summary.duplicates},
                 {"journeys_started", outcome.summary.journeys_started}};
@@ -316,50 +339,61 @@ void post_events(HttpServer& server, ApiContext& ctx, const Request& req, Respon
     reply["refused"] = refused;
   }
   reply_json(res, 202, reply);
+  return {};
 }
 
-void put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = identifier_param(ctx, req, "user_id");
+Reply put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> id = identifier_param(ctx, req, "user_id");
+  if (!id.ok()) return id.error();
+  const std::string& user = *id;
   if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
+    return too_deep();
   auto traits = runtime::parse_traits(req.body, ctx.ingest.limits());
-  if (!traits.ok()) throw HttpError{400, "invalid_traits", traits.error().message};
+  if (!traits.ok()) return ApiError::invalid("invalid_traits", traits.error().message);
   Status put = ctx.engine.put_profile(user, *traits);
-  if (!put.ok()) throw HttpError{503, "store_unavailable", put.message()};
+  if (!put.ok()) return ApiError::unavailable("store_unavailable", put.message());
   ctx.ingest.note_traits(*traits);
   auto profile = ctx.engine.profile(user);
   reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(profile.value_or("{}"))}});
+  return {};
 }
 
-void get_user(ApiContext& ctx, const Request& req, Response& res) {
+Reply get_user(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
   auto profile = ctx.engine.profile(user);
-  if (!profile) throw HttpError{404, "unknown_user", "no profile for user " + user};
+  if (!profile) return ApiError::not_found("unknown_user", "no profile for user " + user);
   reply_json(res, 200, {{"user_id", user}, {"traits", json::parse(*profile)}});
+  return {};
 }
 
 // Erasure and export (docs/security.md#erasure). Both need the write scope;
 // the access log shows their route, not the user id.
-void delete_user(ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = identifier_param(ctx, req, "user_id");
+Reply delete_user(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> id = identifier_param(ctx, req, "user_id");
+  if (!id.ok()) return id.error();
+  const std::string& user = *id;
   auto erased = ctx.engine.erase_user(user);
-  if (!erased.ok()) throw HttpError{503, "store_unavailable", erased.error().message};
-  if (!erased->held) throw HttpError{404, "unknown_user", "nothing held about user " + user};
+  if (!erased.ok()) return ApiError::unavailable("store_unavailable", erased.error().message);
+  if (!erased->held) return ApiError::not_found("unknown_user", "nothing held about user " + user);
   reply_json(res, 200,
              {{"user_id", user},
               {"erased", true},
               {"journeys", erased->journeys},
               {"journeys_exited", erased->journeys_exited},
               {"deliveries", erased->deliveries}});
+  return {};
 }
 
 json export_json(const ApiContext& ctx, const std::string& user, const runtime::UserExport& e);
 
-void export_user(ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = identifier_param(ctx, req, "user_id");
+Reply export_user(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> id = identifier_param(ctx, req, "user_id");
+  if (!id.ok()) return id.error();
+  const std::string& user = *id;
   runtime::UserExport held = ctx.engine.export_user(user);
-  if (!held.held()) throw HttpError{404, "unknown_user", "nothing held about user " + user};
+  if (!held.held()) return ApiError::not_found("unknown_user", "nothing held about user " + user);
   reply_json(res, 200, export_json(ctx, user, held));
+  return {};
 }
 
 json consent_reply(const runtime::Engine& engine, const std::string& user) {
@@ -368,26 +402,32 @@ json consent_reply(const runtime::Engine& engine, const std::string& user) {
 
 // Consent may be recorded before the user has a profile (an imported
 // suppression list), so an unknown user is no error here.
-void put_consent(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string user = identifier_param(ctx, req, "user_id");
+Reply put_consent(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> id = identifier_param(ctx, req, "user_id");
+  if (!id.ok()) return id.error();
+  const std::string& user = *id;
   if (req.body.empty())
-    throw HttpError{
-        400, "invalid_consent", {{"field", ""}, {"message", "send {\"sms\": false, ...}"}}};
-  json body = parse_json_body(req.body, server.options().max_json_depth);
-  auto read = read_consent_body(body, consent_channels(ctx.delivery.get()));
+    return ApiError::invalid("invalid_consent",
+                             {{"field", ""}, {"message", "send {\"sms\": false, ...}"}});
+  ApiResult<json> body = parse_json_body(req.body, server.options().max_json_depth);
+  if (!body.ok()) return body.error();
+  auto read = read_consent_body(*body, consent_channels(ctx.delivery.get()));
   if (const auto* bad = std::get_if<ConsentBodyError>(&read))
-    throw HttpError{400, "invalid_consent", {{"field", bad->field}, {"message", bad->message}}};
+    return ApiError::invalid("invalid_consent", {{"field", bad->field}, {"message", bad->message}});
   const ConsentChange& change = std::get<ConsentChange>(read);
   Status set = ctx.engine.set_consent(user, change.channels, change.reason);
-  if (!set.ok()) throw HttpError{503, "store_unavailable", set.message()};
+  if (!set.ok()) return ApiError::unavailable("store_unavailable", set.message());
   reply_json(res, 200, consent_reply(ctx.engine, user));
+  return {};
 }
 
-void get_consent(ApiContext& ctx, const Request& req, Response& res) {
+Reply get_consent(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
   json reply = consent_reply(ctx.engine, user);
-  if (reply["channels"].empty()) require_known_user(ctx.engine, user);
+  if (reply["channels"].empty())
+    if (Reply known = require_known_user(ctx.engine, user); !known.ok()) return known;
   reply_json(res, 200, reply);
+  return {};
 }
 
 // The id clients see: `<number>-<mac>` (api/journey_ids.h).
@@ -402,12 +442,13 @@ json public_journey_json(const ApiContext& ctx, const runtime::JourneyRecord& j)
   return out;
 }
 
-void user_journeys(ApiContext& ctx, const Request& req, Response& res) {
+Reply user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
-  require_known_user(ctx.engine, user);
+  if (Reply known = require_known_user(ctx.engine, user); !known.ok()) return known;
   json out = json::array();
   for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(public_journey_json(ctx, j));
   reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
+  return {};
 }
 
 // The counters of count() and last_seen() (docs/expressions.md#behaviour):
@@ -453,7 +494,7 @@ json export_json(const ApiContext& ctx, const std::string& user, const runtime::
           {"behaviour", behaviour_json(e.behaviour)}};
 }
 
-std::vector<std::string> coupon_codes(const HttpServer& server, const Request& req) {
+ApiResult<std::vector<std::string>> coupon_codes(const HttpServer& server, const Request& req) {
   std::vector<std::string> codes;
   std::string type = req.get_header_value("Content-Type");
   if (type.rfind("text/plain", 0) == 0) {
@@ -467,30 +508,35 @@ std::vector<std::string> coupon_codes(const HttpServer& server, const Request& r
       start = end + 1;
     }
   } else {
-    json body = parse_json_body(req.body, server.options().max_json_depth);
+    ApiResult<json> parsed = parse_json_body(req.body, server.options().max_json_depth);
+    if (!parsed.ok()) return parsed.error();
+    const json& body = *parsed;
     const json& list = body.is_object() && body.contains("codes") ? body["codes"] : body;
     if (!list.is_array())
-      throw HttpError{400, "invalid_codes", "send a JSON array of codes or {\"codes\": [...]}"};
+      return ApiError::invalid("invalid_codes", "send a JSON array of codes or {\"codes\": [...]}");
     for (const auto& c : list) {
-      if (!c.is_string()) throw HttpError{400, "invalid_codes", "every code must be a string"};
+      if (!c.is_string()) return ApiError::invalid("invalid_codes", "every code must be a string");
       codes.push_back(c.get<std::string>());
     }
   }
-  if (codes.empty()) throw HttpError{400, "invalid_codes", "no codes in the body"};
+  if (codes.empty()) return ApiError::invalid("invalid_codes", "no codes in the body");
   for (const auto& c : codes)
     if (Status valid = runtime::check_identifier("code", c, 256); !valid.ok())
-      throw HttpError{400, "invalid_codes",
-                      "codes are 1 to 256 bytes of UTF-8: " + valid.message()};
+      return ApiError::invalid("invalid_codes",
+                               "codes are 1 to 256 bytes of UTF-8: " + valid.message());
   return codes;
 }
 
-void post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  std::string pool = identifier_param(ctx, req, "pool");
+Reply post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> pool = identifier_param(ctx, req, "pool");
+  if (!pool.ok()) return pool.error();
   auto codes = coupon_codes(server, req);
-  auto added = ctx.engine.load_coupons(pool, codes);
-  if (!added.ok()) throw HttpError{503, "store_unavailable", added.error().message};
+  if (!codes.ok()) return codes.error();
+  auto added = ctx.engine.load_coupons(*pool, *codes);
+  if (!added.ok()) return ApiError::unavailable("store_unavailable", added.error().message);
   reply_json(res, 200,
-             {{"pool", pool}, {"added", *added}, {"left", ctx.engine.coupons_left(pool)}});
+             {{"pool", *pool}, {"added", *added}, {"left", ctx.engine.coupons_left(*pool)}});
+  return {};
 }
 
 // ---- deliveries and journeys -------------------------------------------------
@@ -500,30 +546,35 @@ constexpr runtime::DeliveryStatus kDeliveryStatuses[] = {
     runtime::DeliveryStatus::kDead,       runtime::DeliveryStatus::kDeferred,
     runtime::DeliveryStatus::kSuppressed, runtime::DeliveryStatus::kDropped};
 
-std::optional<runtime::DeliveryStatus> status_param(const Request& req) {
-  if (!req.has_param("status")) return std::nullopt;
+ApiResult<std::optional<runtime::DeliveryStatus>> status_param(const Request& req) {
+  if (!req.has_param("status")) return std::optional<runtime::DeliveryStatus>();
   std::string name = req.get_param_value("status");
   for (auto status : kDeliveryStatuses)
-    if (name == delivery_status_name(status)) return status;
-  throw HttpError{400, "bad_status",
-                  "status is one of pending, sent, dead, deferred, suppressed, dropped"};
+    if (name == delivery_status_name(status)) return std::optional(status);
+  return ApiError::invalid("bad_status",
+                           "status is one of pending, sent, dead, deferred, suppressed, dropped");
 }
 
 // The store reads deliveries oldest first without a status filter, so a
 // filtered request reads a wider window and filters it here.
 constexpr size_t kStatusScanWindow = 20000;
 
-void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
+Reply get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.get_param_value("user"), flow = req.get_param_value("flow");
   size_t limit = 1000;
   if (req.has_param("limit")) {
-    int64_t l = parse_int(req.get_param_value("limit"), "limit");
-    if (l < 1 || l > 10000) throw HttpError{400, "bad_limit", "limit is 1 to 10000"};
-    limit = static_cast<size_t>(l);
+    ApiResult<int64_t> l = parse_int(req.get_param_value("limit"), "limit");
+    if (!l.ok()) return l.error();
+    if (*l < 1 || *l > 10000) return ApiError::invalid("bad_limit", "limit is 1 to 10000");
+    limit = static_cast<size_t>(*l);
   }
-  auto status = status_param(req);
-  if (!flow.empty()) require_known_flow(ctx.flows, flow);
-  if (!user.empty()) require_known_user(ctx.engine, user);
+  ApiResult<std::optional<runtime::DeliveryStatus>> wanted = status_param(req);
+  if (!wanted.ok()) return wanted.error();
+  const std::optional<runtime::DeliveryStatus> status = *wanted;
+  if (!flow.empty())
+    if (Reply known = require_known_flow(ctx.flows, flow); !known.ok()) return known;
+  if (!user.empty())
+    if (Reply known = require_known_user(ctx.engine, user); !known.ok()) return known;
   json out = json::array();
   for (const auto& d : ctx.engine.deliveries(user, flow, status ? kStatusScanWindow : limit)) {
     if (status && d.status != *status) continue;
@@ -533,28 +584,34 @@ void get_deliveries(ApiContext& ctx, const Request& req, Response& res) {
     if (out.size() == limit) break;
   }
   reply_json(res, 200, {{"deliveries", out}});
+  return {};
 }
 
-void get_journey(ApiContext& ctx, const Request& req, Response& res) {
+Reply get_journey(ApiContext& ctx, const Request& req, Response& res) {
   const std::string text = req.matches[1];
   std::optional<int64_t> id;
-  if (ctx.journey_ids)
+  if (ctx.journey_ids) {
     id = ctx.journey_ids->decode(text);  // a guessed or altered id is simply unknown
-  else
-    id = parse_int(text, "id");
+  } else {
+    ApiResult<int64_t> number = parse_int(text, "id");
+    if (!number.ok()) return number.error();
+    id = *number;
+  }
   auto detail = id ? ctx.engine.journey(*id) : std::nullopt;
-  if (!detail) throw HttpError{404, "unknown_journey", "no journey " + text};
+  if (!detail) return ApiError::not_found("unknown_journey", "no journey " + text);
   json out = public_journey_json(ctx, detail->journey);
   json steps = json::array();
   for (const auto& s : detail->steps) steps.push_back(step_to_json(s));
   out["steps"] = steps;
   reply_json(res, 200, out);
+  return {};
 }
 
 // ---- simulation ----------------------------------------------------------------
 
-void post_simulate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  json body = parse_json_body(req.body, server.options().max_json_depth);
+Reply post_simulate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<json> body = parse_json_body(req.body, server.options().max_json_depth);
+  if (!body.ok()) return body.error();
   SimulateContext context;
   runtime::Engine* engine = &ctx.engine;
   context.deployed_source = [engine](const std::string& name) -> std::optional<std::string> {
@@ -563,32 +620,50 @@ void post_simulate(HttpServer& server, ApiContext& ctx, const Request& req, Resp
     return flow->source;
   };
   context.delivery = ctx.delivery;
-  SimulateOutcome out = simulate(body, context);
+  SimulateOutcome out = simulate(*body, context);
   reply_json(res, out.status, out.body);
+  return {};
 }
 
 // ---- replay ------------------------------------------------------------------
 
-// One replay at a time per server: two would share its two cores and its
-// memory with ingest; a second caller is told to wait (409).
-void post_replay(HttpServer& server, ApiContext& ctx, std::atomic<bool>& running,
-                 const Request& req, Response& res) {
-  json body = parse_json_body(req.body, server.options().max_json_depth);
-  if (running.exchange(true))
-    throw HttpError{409, "replay_running", "another replay is running on this server; try again "
-                                           "when it has answered"};
+Reply post_replay(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<json> body = parse_json_body(req.body, server.options().max_json_depth);
+  if (!body.ok()) return body.error();
+  if (!ctx.replay_slot->try_take())
+    return ApiError::conflict("replay_running", "another replay is running on this server; try "
+                                                "again when it has answered");
   struct Release {
-    std::atomic<bool>& flag;
-    ~Release() { flag = false; }
-  } release{running};
+    ReplaySlot& slot;
+    ~Release() { slot.release(); }
+  } release{*ctx.replay_slot};
   ReplayContext context;
   context.engine = &ctx.engine;
   context.delivery = ctx.delivery;
-  ReplayOutcome out = replay(req.matches[1], body, context);
+  context.limits = ctx.replay_limits;
+  ReplayOutcome out = replay(req.matches[1], *body, context);
   reply_json(res, out.status, out.body);
+  return {};
 }
 
 }  // namespace
+
+ApiResult<std::string> flow_name_param(const Request& req) {
+  std::string name = req.matches[1];
+  if (!valid_flow_name(name))
+    return ApiError::invalid("bad_name", "flow names use letters, digits, '_', '-' and '.'");
+  return name;
+}
+
+ApiError too_deep() { return ApiError::invalid("json_too_deep", "JSON nests too deeply"); }
+
+std::optional<ApiError> check_flow_body(const HttpServer& server, const Request& req) {
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) == 0 &&
+      runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
+    return too_deep();
+  if (req.body.empty()) return ApiError::invalid("empty_body", "send the flow as YAML, DSL or IR JSON");
+  return std::nullopt;
+}
 
 std::string format_time(int64_t ms) { return runtime::format_rfc3339(ms); }
 
@@ -699,65 +774,61 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
     }
     reply_json(res, 200, {{"flows", out}});
   });
-  server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { get_flow(*c, q, r); });
+  server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { return get_flow(*c, q, r); });
   // Flows are configuration: a saved file is deployed on the next start.
   server.put(
-      "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { put_flow(*s, *c, q, r); },
+      "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { return put_flow(*s, *c, q, r); },
       Access::kAdmin);
   server.del(
-      "/v1/flows/" + kName, [c](const Request& q, Response& r) { delete_flow(*c, q, r); },
+      "/v1/flows/" + kName, [c](const Request& q, Response& r) { return delete_flow(*c, q, r); },
       Access::kAdmin);
   server.post(
       "/v1/flows/" + kName + "/deploy",
-      [s, c](const Request& q, Response& r) { deploy_flow(*s, *c, q, r); }, Access::kAdmin);
+      [s, c](const Request& q, Response& r) { return deploy_flow(*s, *c, q, r); }, Access::kAdmin);
   server.get("/v1/flows/" + kName + "/stats",
-             [c](const Request& q, Response& r) { flow_stats(*c, q, r); });
+             [c](const Request& q, Response& r) { return flow_stats(*c, q, r); });
   add_results_routes(server, *c);
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
-      "/v1/check", [s, c](const Request& q, Response& r) { check(*s, *c, q, r); }, Access::kRead);
+      "/v1/check", [s, c](const Request& q, Response& r) { return check(*s, *c, q, r); }, Access::kRead);
   server.get("/v1/schema/nodes", [](const Request&, Response& res) {
     res.set_content(ir::node_schemas_json(), "application/json");
   });
 
-  server.post("/v1/events", [s, c](const Request& q, Response& r) { post_events(*s, *c, q, r); });
+  server.post("/v1/events", [s, c](const Request& q, Response& r) { return post_events(*s, *c, q, r); });
   server.get("/v1/events/recent-types", [c](const Request&, Response& res) {
     reply_json(res, 200, {{"types", c->ingest.recent_types()}});
   });
   server.put("/v1/users/" + kName,
-             [s, c](const Request& q, Response& r) { put_user(*s, *c, q, r); });
-  server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { get_user(*c, q, r); });
+             [s, c](const Request& q, Response& r) { return put_user(*s, *c, q, r); });
+  server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { return get_user(*c, q, r); });
   server.del(
-      "/v1/users/" + kName, [c](const Request& q, Response& r) { delete_user(*c, q, r); },
+      "/v1/users/" + kName, [c](const Request& q, Response& r) { return delete_user(*c, q, r); },
       Access::kWrite);
   server.get(
       "/v1/users/" + kName + "/export",
-      [c](const Request& q, Response& r) { export_user(*c, q, r); }, Access::kWrite);
+      [c](const Request& q, Response& r) { return export_user(*c, q, r); }, Access::kWrite);
   server.put("/v1/users/" + kName + "/consent",
-             [s, c](const Request& q, Response& r) { put_consent(*s, *c, q, r); });
+             [s, c](const Request& q, Response& r) { return put_consent(*s, *c, q, r); });
   server.get("/v1/users/" + kName + "/consent",
-             [c](const Request& q, Response& r) { get_consent(*c, q, r); });
+             [c](const Request& q, Response& r) { return get_consent(*c, q, r); });
   server.get("/v1/users/" + kName + "/journeys",
-             [c](const Request& q, Response& r) { user_journeys(*c, q, r); });
+             [c](const Request& q, Response& r) { return user_journeys(*c, q, r); });
   server.post("/v1/coupons/" + kName,
-              [s, c](const Request& q, Response& r) { post_coupons(*s, *c, q, r); });
+              [s, c](const Request& q, Response& r) { return post_coupons(*s, *c, q, r); });
   server.get("/v1/coupons/" + kName, [c](const Request& q, Response& res) {
     std::string pool = q.matches[1];
     reply_json(res, 200, {{"pool", pool}, {"left", c->engine.coupons_left(pool)}});
   });
-  server.get("/v1/deliveries", [c](const Request& q, Response& r) { get_deliveries(*c, q, r); });
+  server.get("/v1/deliveries", [c](const Request& q, Response& r) { return get_deliveries(*c, q, r); });
   server.get("/v1/journeys/" + kName,
-             [c](const Request& q, Response& r) { get_journey(*c, q, r); });
+             [c](const Request& q, Response& r) { return get_journey(*c, q, r); });
   server.post(
-      "/v1/simulate", [s, c](const Request& q, Response& r) { post_simulate(*s, *c, q, r); },
+      "/v1/simulate", [s, c](const Request& q, Response& r) { return post_simulate(*s, *c, q, r); },
       Access::kRead);
-  auto replay_running = std::make_shared<std::atomic<bool>>(false);
   server.post(
       "/v1/flows/" + kName + "/replay",
-      [s, c, replay_running](const Request& q, Response& r) {
-        post_replay(*s, *c, *replay_running, q, r);
-      },
-      Access::kRead);
+      [s, c](const Request& q, Response& r) { return post_replay(*s, *c, q, r); }, Access::kRead);
   add_segment_routes(server, ctx);
   add_lifecycle_routes(server, ctx);
 }

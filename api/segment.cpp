@@ -19,47 +19,48 @@ int64_t wall_ms() {
 
 // The write key is a token with the write scope, like every other write.
 // Without tokens on the server any key, or none, is accepted.
-void require_write_key(const HttpServer& server, const Request& req) {
+Reply require_write_key(const HttpServer& server, const Request& req) {
   set_current_caller({});
-  if (!server.has_tokens()) return;
+  if (!server.has_tokens()) return {};
   Authentication auth = server.authenticate(req);  // Basic user name, or bearer
   if (auth.outcome == AuthOutcome::kNoCredentials) {
     const std::string key = body_write_key(req.body);
     if (key.empty())
-      throw HttpError{401, "unauthorized",
+      return ApiError{ApiErrorKind::kUnauthorized, "unauthorized",
                       "this server needs the write key (Basic auth user name or `writeKey`)"};
     auto caller = server.find_token(key);
     auth = caller ? Authentication{AuthOutcome::kAuthenticated, *caller}
                   : Authentication{AuthOutcome::kUnknownToken, {}};
   }
   if (auth.outcome != AuthOutcome::kAuthenticated)
-    throw HttpError{401, "unauthorized", "unknown write key"};
+    return ApiError{ApiErrorKind::kUnauthorized, "unauthorized", "unknown write key"};
   set_current_caller(auth.caller);
   if (!auth.caller.allows(Access::kWrite))
-    throw HttpError{403, "forbidden", "the token " + auth.caller.name + " lacks the write scope"};
+    return ApiError{ApiErrorKind::kForbidden, "forbidden",
+                    "the token " + auth.caller.name + " lacks the write scope"};
+  return {};
 }
 
 // 200 {"success": true} when every element applied (duplicates included);
 // 400 with per-element errors when some did not. The SDKs retry 5xx and 429
 // and drop a 400, so the applied elements are never sent twice and the
 // refused ones, which a retry would not fix, are reported, not retried.
-void post_segment(HttpServer& server, ApiContext& ctx, const std::string& call,
-                  const Request& req, Response& res) {
-  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    throw HttpError{400, "json_too_deep", "JSON nests too deeply"};
-  require_write_key(server, req);
+Reply post_segment(HttpServer& server, ApiContext& ctx, const std::string& call,
+                   const Request& req, Response& res) {
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth)) return too_deep();
+  if (Reply allowed = require_write_key(server, req); !allowed.ok()) return allowed;
   runtime::ParseContext context;
   context.received_at = wall_ms();
   if (call != "batch") context.segment_call = call;
   Ingest::EachOutcome each = ctx.ingest.ingest_each(req.body, context);
   const IngestOutcome& outcome = each.outcome;
-  if (outcome.status != 202) throw HttpError{outcome.status, outcome.error, outcome.detail};
+  if (outcome.refused) return *outcome.refused;
   json reply = {{"success", each.errors.empty()},
                 {"accepted", outcome.summary.accepted},
                 {"duplicates", outcome.summary.duplicates}};
   if (each.errors.empty()) {
     reply_json(res, 200, reply);
-    return;
+    return {};
   }
   json errors = json::array();
   for (const auto& e : each.errors) errors.push_back({{"index", e.index}, {"message", e.message}});
@@ -67,6 +68,7 @@ void post_segment(HttpServer& server, ApiContext& ctx, const std::string& call,
   reply["detail"] = "event " + std::to_string(each.errors[0].index) + ": " + each.errors[0].message;
   reply["errors"] = errors;
   reply_json(res, 400, reply);
+  return {};
 }
 
 }  // namespace
@@ -86,7 +88,9 @@ void add_segment_routes(HttpServer& server, ApiContext& ctx) {
     // Open to the server's own check: the write key may come in the body.
     server.post(
         "/v1/" + name,
-        [s, c, name](const Request& q, Response& r) { post_segment(*s, *c, name, q, r); },
+        [s, c, name](const Request& q, Response& r) {
+          return post_segment(*s, *c, name, q, r);
+        },
         Access::kOpen);
   }
 }

@@ -79,6 +79,8 @@ class Service {
 
   runtime::Engine& engine() { return *engine_; }
   MetricsRegistry& metrics() { return metrics_; }
+  // What the routes share (tests lower its replay limits or hold its replay slot).
+  ApiContext& context() { return *context_; }
 
  private:
   Service(ServiceOptions options, JsonLog& log);

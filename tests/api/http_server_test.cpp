@@ -22,14 +22,16 @@ struct Fixture {
     options.port = 0;
     server = std::make_unique<api::HttpServer>(options, metrics, log);
     server->post("/v1/echo", [this](const httplib::Request& req, httplib::Response& res) {
-      json body = api::parse_json_body(req.body, server->options().max_json_depth);
-      api::reply_json(res, 200, body);
+      auto body = api::parse_json_body(req.body, server->options().max_json_depth);
+      if (!body.ok()) return api::Reply(body.error());
+      api::reply_json(res, 200, *body);
+      return api::Reply();
     });
     server->get("/v1/boom", [](const httplib::Request&, httplib::Response&) {
       throw std::runtime_error("kaboom");
     });
     server->get("/v1/teapot", [](const httplib::Request&, httplib::Response&) {
-      throw api::HttpError{418, "teapot", {{"why", "short and stout"}}};
+      return api::Reply(api::ApiError::unprocessable("teapot", {{"why", "short and stout"}}));
     });
     REQUIRE(server->start().ok());
     client = std::make_unique<httplib::Client>("127.0.0.1", server->port());
@@ -127,11 +129,13 @@ TEST_CASE("bad JSON, too-deep JSON and too-large bodies answer 4xx with error an
   CHECK(body_of(big)["error"] == "payload_too_large");
 }
 
-TEST_CASE("a handler's HttpError becomes its status and JSON body") {
+TEST_CASE("a handler's refusal becomes its kind's status and the JSON error body") {
   Fixture f;
   auto r = f.client->Get("/v1/teapot");
   REQUIRE(r);
-  CHECK(r->status == 418);
+  CHECK(r->status == 422);
+  CHECK(r->get_header_value("Content-Type") == "application/json");
+  CHECK(body_of(r).size() == 2);
   CHECK(body_of(r)["error"] == "teapot");
   CHECK(body_of(r)["detail"]["why"] == "short and stout");
 }
@@ -273,11 +277,22 @@ TEST_CASE("an error from below answers with the status of its code") {
   CHECK(api::http_status(ErrorCode::kInternal) == 500);
   CHECK(api::http_status(ErrorCode::kCorrupt) == 500);
   CHECK(api::http_status(ErrorCode::kIo) == 500);
-  const api::HttpError e =
-      api::HttpError::from(Error::not_found("unknown flow 'x'"), "unknown_flow");
-  CHECK(e.status == 404);
+  const api::ApiError e =
+      api::ApiError::from(Error::not_found("unknown flow 'x'"), "unknown_flow");
+  CHECK(e.status() == 404);
   CHECK(e.error == "unknown_flow");
   CHECK(e.detail == "unknown flow 'x'");
+  CHECK(e.body() == json{{"error", "unknown_flow"}, {"detail", "unknown flow 'x'"}});
   // A failure that is not a missing flow is no longer a 404.
-  CHECK(api::HttpError::from(Error{"disk full"}, "stats_failed").status == 500);
+  CHECK(api::ApiError::from(Error{"disk full"}, "stats_failed").status() == 500);
+}
+
+TEST_CASE("every refusal kind has its own status") {
+  using K = api::ApiErrorKind;
+  const std::pair<K, int> table[] = {{K::kInvalid, 400},      {K::kUnauthorized, 401},
+                                     {K::kForbidden, 403},    {K::kNotFound, 404},
+                                     {K::kTimeout, 408},      {K::kConflict, 409},
+                                     {K::kTooLarge, 413},     {K::kUnprocessable, 422},
+                                     {K::kUnavailable, 503},  {K::kInternal, 500}};
+  for (const auto& [kind, status] : table) CHECK(api::http_status(kind) == status);
 }
