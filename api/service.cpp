@@ -78,6 +78,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
     engine_options.deliveries_path = (dir / "deliveries.jsonl").string();
   }
   engine_options.webhook_url = o.webhook_url;
+  engine_options.delivery_lease_ms = o.delivery_lease_ms;
   auto config = load_config(o);
   if (!config.ok()) return config.error();
   s->options_.delivery = config.value();  // the routes see what the engine runs under

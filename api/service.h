@@ -45,6 +45,7 @@ struct ServiceOptions {
   std::string config_path;
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous (SQLite stores only)
   std::optional<RedisOptions> redis;   // set: consume this stream
+  runtime::TimeMs delivery_lease_ms = 120'000;  // shared store: runtime::EngineOptions
   // What one event may hold, on HTTP and Redis alike (docs/limits.md). The
   // body size and JSON depth are taken from `http` (--max-body,
   // --max-json-depth), so both paths refuse the same inputs.

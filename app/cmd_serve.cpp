@@ -174,6 +174,15 @@ const std::vector<Flag>& flags() {
          o.config_path = v;
          return true;
        }},
+      {"--delivery-lease-ms", "TRELLIS_DELIVERY_LEASE_MS", "MS",
+       "several nodes: how long deliveries a node took stay its own (then another may send them)",
+       "120000",
+       [](auto& o, auto& v) {
+         int ms = 0;
+         if (!to_int(v, 100, 86400000, &ms)) return false;
+         o.delivery_lease_ms = ms;
+         return true;
+       }},
       {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE", "SQLite synchronous: NORMAL or FULL (SQLite only)",
        "NORMAL",
        [](auto& o, auto& v) {

@@ -26,10 +26,6 @@ constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
 // How often the loop looks for flow versions another process deployed into a
 // shared store (clock time): how long a deploy takes to reach every node.
 constexpr TimeMs kFlowRefreshMs = 1'000;
-// How long a delivery leased to a node (shared store) stays its own: longer
-// than a channel's queue takes to send at its rate, and the time another node
-// waits before sending what a node that died had leased.
-constexpr TimeMs kDeliveryLeaseMs = 120'000;
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
 constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
@@ -76,6 +72,9 @@ struct Work {
   std::function<void(Processor&, Store&)> apply;
   std::function<void()> after_commit;
   size_t weight = 1;  // inputs it holds, for the batch limit
+  // Users whose locks `apply` takes, when known before it runs: the batch
+  // takes them first, in one order on every node (see lock_batch_users).
+  std::vector<std::string> users;
   Status status;
   bool done = false;
   std::condition_variable cv;
@@ -101,6 +100,7 @@ class Engine::Impl : private delivery::DispatchHost {
   Status refresh_flows();
   Status write(Work& work);
   Status run_batch(const std::vector<Work*>& batch);
+  void lock_batch_users(const std::vector<Work*>& batch);
 
   Result<int> deploy(const ir::Flow& flow, const std::string& source, const std::string& author);
   Result<LifecycleOutcome> change_flow_state(const std::string& name,
@@ -286,14 +286,14 @@ Status Engine::Impl::open_dispatcher() {
 }
 
 // Several nodes share the store: due deliveries are leased to this node for
-// kDeliveryLeaseMs, written before they are handed to the workers. A failed
+// options_.delivery_lease_ms, written before they are handed to the workers. A failed
 // lease hands out nothing; the feeder tries again at its next poll.
 std::vector<DeliveryRecord> Engine::Impl::lease_deliveries(const std::string& channel, TimeMs now,
                                                            size_t limit) {
   std::vector<DeliveryRecord> leased;
   Work w;
   w.apply = [&](Processor&, Store& store) {
-    leased = must(store.lease_deliveries(channel, now, limit, now + kDeliveryLeaseMs));
+    leased = must(store.lease_deliveries(channel, now, limit, now + options_.delivery_lease_ms));
   };
   if (Status s = write(w); !s) return {};
   return leased;
@@ -367,6 +367,7 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   if (Status s = store_->begin(); !s) return s;
   processor_->begin_batch(now);
   try {
+    lock_batch_users(batch);
     for (Work* w : batch) w->apply(*processor_, *store_);
   } catch (const StoreFailure& e) {
     store_->rollback();
@@ -399,6 +400,23 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
     if (w->after_commit) w->after_commit();
   note_timer(processor_->earliest_armed());
   return Status();
+}
+
+// Several nodes: a batch applies many users' inputs in one transaction, and
+// each takes its user's lock when applied. Two nodes whose batches name the
+// same two users in opposite orders would wait on each other until the
+// database's deadlock detector failed one batch; taken up front in sorted
+// order, the locks are acquired in the same order on every node. (Locks found
+// only while applying, e.g. the user an anonymous id was merged into, are
+// still taken then; lock_user ignores a lock the transaction already holds.)
+void Engine::Impl::lock_batch_users(const std::vector<Work*>& batch) {
+  if (!store_->shared()) return;
+  std::vector<const std::string*> users;
+  for (const Work* w : batch)
+    for (const std::string& u : w->users) users.push_back(&u);
+  std::sort(users.begin(), users.end(), [](auto* a, auto* b) { return *a < *b; });
+  for (size_t i = 0; i < users.size(); ++i)
+    if (i == 0 || *users[i] != *users[i - 1]) must(store_->lock_user(*users[i]));
 }
 
 void Engine::Impl::note_timer(std::optional<TimeMs> due) {
@@ -733,6 +751,10 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   IngestSummary summary;
   Work w;
   w.weight = std::max<size_t>(1, prepared.size());
+  if (store_->shared())
+    for (const PreparedEvent& p : prepared)
+      for (const std::string* id : {&p.event.user_id, &p.event.anonymous_id})
+        if (!id->empty()) w.users.push_back(*id);
   w.apply = [&](Processor& p, Store& store) {
     summary = IngestSummary{};
     const StepCounters before = p.counters();

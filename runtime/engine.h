@@ -73,6 +73,11 @@ struct EngineOptions {
   TimeMs webhook_retry_base_ms = 1000;  // back-off: base * 2^(attempt-1), capped at 1 h
   TimeMs webhook_timeout_ms = 5000;
 
+  // Shared store only: how long a delivery leased to this node stays its own
+  // before another node may send it (a node that died holding it). Longer
+  // than a channel's queue takes to send at its rate.
+  TimeMs delivery_lease_ms = 120'000;
+
   // Event ids are remembered this long for idempotency, then pruned.
   TimeMs dedupe_retention_ms = 7LL * 24 * 3600 * 1000;
   // Hourly rollups older than this are forgotten (all-time sums stay):
