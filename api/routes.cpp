@@ -246,6 +246,27 @@ json message_count_json(const runtime::MessageCount& m) {
           {"complained", m.complained}};
 }
 
+// GET /v1/flows/{name}/broadcasts: the runs of a scheduled flow
+// (docs/http-api.md#broadcasts), oldest first.
+Reply flow_broadcasts(ApiContext& ctx, const Request& req, Response& res) {
+  ApiResult<std::string> named = flow_name_param(req);
+  if (!named.ok()) return named.error();
+  const std::string& name = *named;
+  if (!ctx.engine.flow(name))
+    return ApiError::not_found("unknown_flow", "no deployed flow '" + name + "'");
+  json runs = json::array();
+  for (const runtime::BroadcastRecord& b : ctx.engine.broadcasts(name)) {
+    json run = {{"run", b.run},           {"schedule", b.schedule}, {"state", b.state},
+                {"entered", b.entered},   {"walked", b.walked},     {"total", b.total},
+                {"passes", b.passes},     {"due_at", format_time(b.due_at)}};
+    run["started_at"] = b.started_at ? json(format_time(b.started_at)) : json(nullptr);
+    run["finished_at"] = b.finished_at ? json(format_time(b.finished_at)) : json(nullptr);
+    runs.push_back(std::move(run));
+  }
+  reply_json(res, 200, {{"flow", name}, {"broadcasts", runs}});
+  return {};
+}
+
 Reply flow_stats(ApiContext& ctx, const Request& req, Response& res) {
   ApiResult<std::string> named = flow_name_param(req);
   if (!named.ok()) return named.error();
@@ -788,6 +809,8 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.get("/v1/flows/" + kName + "/stats",
              [c](const Request& q, Response& r) { return flow_stats(*c, q, r); });
   add_results_routes(server, *c);
+  server.get("/v1/flows/" + kName + "/broadcasts",
+             [c](const Request& q, Response& r) { return flow_broadcasts(*c, q, r); });
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
       "/v1/check", [s, c](const Request& q, Response& r) { return check(*s, *c, q, r); }, Access::kRead);

@@ -82,6 +82,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, JsonLog& 
   auto config = load_config(o);
   if (!config.ok()) return config.error();
   s->options_.delivery = config.value();  // the routes see what the engine runs under
+  engine_options.broadcast_entries_per_second = o.broadcast_rate;
   engine_options.delivery = o.delivery;
   Service* self = s.get();  // the engine dies before the metrics and log it reports to
   engine_options.on_delivery = [self](const runtime::DeliveryRecord& d, const std::string& outcome,

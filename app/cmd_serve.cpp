@@ -189,6 +189,9 @@ const std::vector<Flag>& flags() {
          o.synchronous = v;
          return v == "NORMAL" || v == "FULL";
        }},
+      {"--broadcast-rate", "TRELLIS_BROADCAST_RATE", "N",
+       "users entered per second by scheduled flows (docs/flows.md#broadcasts); 0: no limit",
+       "1000", [](auto& o, auto& v) { return to_int(v, 0, 10000000, &o.broadcast_rate); }},
       {"--max-body", "TRELLIS_MAX_BODY", "BYTES", "largest request body (larger: 413)", "16777216",
        [](auto& o, auto& v) {
          int n = 0;

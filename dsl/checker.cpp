@@ -123,6 +123,9 @@ class Checker {
                      const std::vector<std::string>& words, const std::string& expected,
                      Valid valid);
   void check_wait_time(const ir::Node& node, const ir::WaitNode& wait);
+  void check_schedule();
+  void check_schedule_fields_alone();
+  void check_audience(const ir::Expression& audience);
   // `node`: the node whose field holds the type; empty for flow-level fields.
   void check_event_type(const ir::Name& name, const std::string& field,
                         const std::string& node = {});
@@ -175,13 +178,16 @@ void Checker::check_header() {
               " must start with a letter and hold only letters, digits, '_' or '-'",
           "", "flow");
   }
-  if (flow_.trigger.event.empty()) {
+  if (flow_.trigger.scheduled()) {
+    check_schedule();
+  } else if (flow_.trigger.event.empty()) {
     error("no_trigger", at_or(flow_.trigger.event.span, flow_.trigger.span),
           "the flow has no trigger event: add 'trigger: {event: <event type>}'", "",
           "trigger.event");
   } else {
     check_event_type(flow_.trigger.event, "trigger.event");
   }
+  check_schedule_fields_alone();
   const ir::ReEntry& re_entry = flow_.re_entry;
   if (re_entry.policy == ir::ReEntryPolicy::kAfter && re_entry.after &&
       re_entry.after->seconds <= 0) {
@@ -380,6 +386,88 @@ void Checker::check_wait(const ir::Node& node, const ir::WaitNode& wait) {
           "'on_event' is never taken: add 'until_event' to say which event ends the wait", id,
           "on_event");
   }
+}
+
+// A broadcast trigger (docs/flows.md#broadcasts): a real date and time, a known
+// repetition, an audience that is a condition on traits, and no event settings.
+void Checker::check_schedule() {
+  const ir::Trigger& trigger = flow_.trigger;
+  const ir::Name& schedule = *trigger.schedule;
+  const ir::SourceSpan span = at_or(schedule.span, trigger.span);
+  const std::optional<nodes::LocalDateTime> at = nodes::parse_local_date_time(schedule.value);
+  if (!at) {
+    error("bad_schedule", span,
+          "invalid schedule " + quoted(schedule.value) +
+              ": write a date and a 24-hour time as \"YYYY-MM-DD HH:MM\", such as \"2026-12-24 10:00\"",
+          "", "trigger.schedule");
+  } else if (options_.now_ms) {
+    // Past in every time zone: even read at UTC-12, the last wall clock on earth.
+    constexpr int64_t kLatestZoneMs = 12LL * 3600 * 1000;
+    if (nodes::local_instant(*at, "UTC") + kLatestZoneMs < *options_.now_ms) {
+      warning("schedule_in_past", span,
+              "schedule " + quoted(schedule.value) +
+                  " is in the past: the flow enters its audience as soon as it is deployed",
+              "", "trigger.schedule");
+    }
+  }
+  if (!trigger.event.empty()) {
+    error("schedule_and_event", at_or(trigger.event.span, span),
+          "a trigger takes 'event' or 'schedule', not both", "", "trigger.event");
+  }
+  if (trigger.when) {
+    error("when_with_schedule", at_or(trigger.when->span, span),
+          "'when' filters a trigger event; a schedule takes 'audience' (a condition on user.*)",
+          "", "trigger.when");
+  }
+  if (trigger.key) {
+    error("key_with_schedule", at_or(trigger.key->span, span),
+          "'key' reads the trigger event; a schedule enters each user once per run", "",
+          "trigger.key");
+  }
+  if (trigger.every && ir::schedule_period_days(trigger.every->value) == 0) {
+    std::string suggestion = ir::did_you_mean(trigger.every->value, {"day", "week"});
+    error("bad_every", at_or(trigger.every->span, span),
+          "'every' must be day or week, not " + quoted(trigger.every->value) + suggestion, "",
+          "trigger.every");
+  }
+  if (trigger.every && flow_.re_entry.policy == ir::ReEntryPolicy::kNever) {
+    warning("every_without_re_entry", at_or(trigger.every->span, span),
+            "with 're_entry: never' a user enters only on the first run; write 're_entry: "
+            "always' (or 'after <duration>') to enter the audience on every run",
+            "", "re_entry");
+  }
+  if (trigger.audience && trigger.audience->tree) check_audience(*trigger.audience);
+}
+
+void Checker::check_audience(const ir::Expression& audience) {
+  const StaticType type = infer_type(*audience.tree);
+  if (type != StaticType::kUnknown && type != StaticType::kBool) {
+    error("audience_not_boolean", at_or(audience.span, flow_.trigger.span),
+          "'audience' must be a condition (true or false), not " +
+              std::string(static_type_name(type)) + ", such as user.tier == \"vip\"",
+          "", "trigger.audience");
+  }
+  for_each_path(*audience.tree, [&](const ir::Path& path) {
+    if (path.root == ir::PathRoot::kUser) return;
+    error("audience_reads_event", at_or(path.span, audience.span),
+          "an audience is a condition on a profile: " + quoted(path.text()) +
+              " does not exist there; use user.* traits",
+          "", "trigger.audience");
+  });
+}
+
+// Schedule settings on an event trigger are a mistake, not something to ignore.
+void Checker::check_schedule_fields_alone() {
+  const ir::Trigger& trigger = flow_.trigger;
+  if (trigger.scheduled()) return;
+  auto alone = [&](const ir::SourceSpan& span, const std::string& field) {
+    error("schedule_field_without_schedule", at_or(span, trigger.span),
+          "'" + field + "' belongs to a scheduled trigger: add 'schedule: \"YYYY-MM-DD HH:MM\"'",
+          "", "trigger." + field);
+  };
+  if (trigger.audience) alone(trigger.audience->span, "audience");
+  if (trigger.every) alone(trigger.every->span, "every");
+  if (trigger.in_user_time_zone) alone(trigger.in_user_time_zone_span, "in_user_time_zone");
 }
 
 // `until_time` and `on_days`: a wall-clock time in the user's zone, on some weekdays.
@@ -782,6 +870,8 @@ void Checker::check_expressions() {
       if (*expression && (*expression)->tree)
         check_types(*(*expression)->tree, file_, diagnostics_, "", field);
   }
+  if (flow_.trigger.audience && flow_.trigger.audience->tree)
+    check_types(*flow_.trigger.audience->tree, file_, diagnostics_, "", "trigger.audience");
   for (const ir::Node& node : flow_.nodes) {
     if (auto* segment = node.as<ir::SegmentNode>())
       check_expression(segment->match, &node, "match");

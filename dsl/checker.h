@@ -10,6 +10,9 @@
 // repeated here.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "dsl/ir/diagnostic.h"
 #include "dsl/ir/flow.h"
 
@@ -20,6 +23,9 @@ struct CheckOptions {
   // `last_event`). Off when the front end had errors: a node it could not
   // read has lost its edges, and these warnings would only echo that.
   bool graph_warnings = true;
+  // The current time (ms since the epoch), to warn about a schedule already in
+  // the past; nullopt skips that warning (tests, and flows checked offline).
+  std::optional<int64_t> now_ms;
 };
 
 // Diagnostics in the order found; callers sort. Positions come from the IR's

@@ -38,7 +38,7 @@ bool is_dsl_keyword(const std::string& text) {
       "for",    "until_event", "where",   "pool",    "generate", "prefix",
       "length", "text",        "subject", "body",    "url",      "weight",
       "category", "priority",  "on_cap",  "until_time", "on_days",  "within",
-      "value"};
+      "value",    "schedule",  "every",   "audience",   "in_user_time_zone"};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return text == word; });
 }
@@ -101,6 +101,22 @@ class DslPrinter : private CommentedPrinter {
     if (!text.empty()) raw(2, "description " + dsl_string(text), "description");
   }
 
+  // `trigger schedule "..."`, then one line per setting, as YAML has them.
+  void schedule(const ir::Trigger& trigger) {
+    lead(2, "trigger");
+    lead(2, "trigger.schedule");
+    raw(2, "trigger schedule " + dsl_string(trigger.schedule->value), "trigger");
+    if (trigger.every) {
+      lead(4, "trigger.every");
+      raw(4, "every " + dsl_name(trigger.every->value), "trigger.every");
+    }
+    if (trigger.in_user_time_zone) {
+      lead(4, "trigger.in_user_time_zone");
+      raw(4, "in_user_time_zone", "trigger.in_user_time_zone");
+    }
+    expression(4, "audience", trigger.audience, "trigger.audience");
+  }
+
   void header(const ir::Flow& flow) {
     comments(flow.comments, 0);
     notes_ = &flow.field_comments;
@@ -108,7 +124,9 @@ class DslPrinter : private CommentedPrinter {
     raw(0, "flow " + dsl_name(flow.name.value) + " {", "flow");
     description(flow.description);
     const ir::Trigger& trigger = flow.trigger;
-    if (!trigger.event.empty() || trigger.when || trigger.key) {
+    if (trigger.scheduled()) {
+      schedule(trigger);
+    } else if (!trigger.event.empty() || trigger.when || trigger.key) {
       lead(2, "trigger");
       auto above_event = flow.leading_comments.find("trigger.event");
       if (above_event == flow.leading_comments.end()) {

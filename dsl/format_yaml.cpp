@@ -163,13 +163,30 @@ class YamlPrinter : private CommentedPrinter {
   }
 
   void trigger(const ir::Trigger& trigger) {
-    if (trigger.event.empty() && !trigger.when && !trigger.key) return;
+    if (trigger.event.empty() && !trigger.when && !trigger.key && !trigger.scheduled()) return;
     lead(0, "trigger");
     raw(0, "trigger:");
+    if (trigger.scheduled()) {
+      schedule(trigger);
+      return;
+    }
     lead(2, "trigger.event");
     line(2, "event", trigger.event.value, "trigger");
     expression(2, "when", trigger.when, "trigger.when");
     expression(2, "key", trigger.key, "trigger.key");
+  }
+
+  // The schedule stands where the event would: its comments are the trigger's.
+  void schedule(const ir::Trigger& trigger) {
+    // Always quoted: a date and time, never a YAML timestamp.
+    lead(2, "trigger.schedule");
+    raw(2, "schedule: " + double_quoted(trigger.schedule->value), "trigger");
+    if (trigger.every) line(2, "every", trigger.every->value, "trigger.every");
+    if (trigger.in_user_time_zone) {
+      lead(2, "trigger.in_user_time_zone");
+      raw(2, "in_user_time_zone: true", "trigger.in_user_time_zone");
+    }
+    expression(2, "audience", trigger.audience, "trigger.audience");
   }
 
   void node(const ir::Node& node) {

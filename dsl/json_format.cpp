@@ -313,6 +313,11 @@ class Reader {
     trigger.event.value = string(*value, "event");
     trigger.when = expression(*value, "when");
     trigger.key = expression(*value, "key");
+    if (has(*value, "schedule")) trigger.schedule = ir::Name{string(*value, "schedule"), {}};
+    trigger.audience = expression(*value, "audience");
+    if (has(*value, "every")) trigger.every = ir::Name{string(*value, "every"), {}};
+    if (const json* flag = member(*value, "in_user_time_zone", json::value_t::boolean, "true or false"))
+      trigger.in_user_time_zone = flag->get<bool>();
   }
 
   void re_entry(const json& in, ir::ReEntry& re_entry) {
@@ -540,6 +545,10 @@ json flow_to_json(const ir::Flow& flow, const JsonOptions& options) {
   json trigger = {{"event", flow.trigger.event.value}};
   put_expression(trigger, "when", flow.trigger.when);
   put_expression(trigger, "key", flow.trigger.key);
+  if (flow.trigger.schedule) trigger["schedule"] = flow.trigger.schedule->value;
+  put_expression(trigger, "audience", flow.trigger.audience);
+  if (flow.trigger.every) trigger["every"] = flow.trigger.every->value;
+  if (flow.trigger.in_user_time_zone) trigger["in_user_time_zone"] = true;
   out["trigger"] = std::move(trigger);
   out["re_entry"] = re_entry_text(flow.re_entry);
   json exit_on = json::array();

@@ -31,6 +31,7 @@ class KnownNamesCheck {
       }
     }
     check_expression(flow_.trigger.when, "", "trigger.when");
+    check_expression(flow_.trigger.audience, "", "trigger.audience");
     return std::move(diagnostics_);
   }
 

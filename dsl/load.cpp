@@ -1,5 +1,6 @@
 #include "dsl/load.h"
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -126,6 +127,9 @@ void add_checker_findings(LoadResult& result) {
   }
   CheckOptions options;
   options.graph_warnings = !front_end_lost_edges(result.diagnostics);
+  options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   ir::Diagnostics found = check_flow(*result.flow, options);
   for (const ir::Diagnostic& diagnostic : found.items()) {
     if (!echoes(failed, diagnostic)) result.diagnostics.add(diagnostic);

@@ -92,9 +92,17 @@ const std::vector<FieldSpec>& flow_fields() {
 
 const std::vector<FieldSpec>& trigger_fields() {
   static const std::vector<FieldSpec> kFields = {
-      {"event", FieldType::kEventType, kRequired, "event type that starts a journey"},
+      {"event", FieldType::kEventType, kConditional,
+       "event type that starts a journey (or a schedule)"},
       {"when", FieldType::kExpression, kOptional, "condition on the trigger event"},
       {"key", FieldType::kExpression, kOptional, "one journey per value (e.g. event.cart_id)"},
+      {"schedule", FieldType::kText, kConditional,
+       "\"YYYY-MM-DD HH:MM\": enter an audience then instead of on an event"},
+      {"audience", FieldType::kExpression, kOptional,
+       "which profiles a schedule enters (default: all)"},
+      {"every", FieldType::kName, kOptional, "day | week: repeat the schedule"},
+      {"in_user_time_zone", FieldType::kBoolean, kOptional,
+       "true: the schedule's time in each user's own time zone"},
   };
   return kFields;
 }
@@ -192,6 +200,8 @@ std::string_view field_type_name(FieldType type) {
       return "branches";
     case FieldType::kExpressionMap:
       return "expression_map";
+    case FieldType::kBoolean:
+      return "boolean";
   }
   return "text";
 }

@@ -36,6 +36,7 @@ enum class FieldType {
   kWeekdays,   // one weekday or a list of them: mon .. sun
   kBranches,       // [{when: expression, next: node}, ...]
   kExpressionMap,  // {name: expression, ...}
+  kBoolean,    // true | false
 };
 
 enum class Requirement {

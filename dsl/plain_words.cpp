@@ -17,7 +17,9 @@ std::string field_phrase(const std::string& field) {
       {"trigger.when", "the starting condition"}, {"variants", "the variants"},
       {"category", "the message category"}, {"priority", "the priority"},
       {"on_cap", "what happens over a frequency cap"}, {"goal", "the goal event"},
-      {"exit_on", "the exit events"}, {"re_entry", "the re-entry rule"}};
+      {"exit_on", "the exit events"}, {"re_entry", "the re-entry rule"},
+      {"trigger.schedule", "the start time"}, {"trigger.audience", "the audience"},
+      {"trigger.every", "the repetition"}, {"trigger.in_user_time_zone", "the users' own time"}};
   for (const auto& [key, phrase] : kFields) {
     if (field == key) return std::string(phrase);
   }
@@ -129,6 +131,16 @@ const std::vector<PlainWords>& plain_words() {
       {"trait_twice", "{node} writes the same profile detail twice: keep one."},
       {"not_a_condition", "Each branch of {node} needs a condition that is true or false, such as user.orders > 3."},
       {"not_a_number", "{node} adds numbers to the profile: give a number to add."},
+      {"bad_schedule", "Write when the flow starts as a date and a time, such as 2026-12-24 10:00."},
+      {"schedule_in_past", "This start time has passed: the flow enters its audience as soon as it is deployed."},
+      {"schedule_and_event", "A flow starts on an event or at a time, not both: keep one."},
+      {"when_with_schedule", "A scheduled flow chooses its users with an audience, not an event condition."},
+      {"key_with_schedule", "A scheduled flow enters each user once per run: remove the key."},
+      {"bad_every", "Choose whether the schedule repeats every day or every week."},
+      {"every_without_re_entry", "Users enter only on the first run: let them enter again to reach them on every run."},
+      {"audience_not_boolean", "The audience must be a condition that is true or false for each user."},
+      {"audience_reads_event", "An audience reads the users' profiles only: there is no event when it runs."},
+      {"schedule_field_without_schedule", "{field} belongs to a scheduled start: choose a start time or remove it."},
   };
   return kWords;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <utility>
 #include <cerrno>
 #include <cstdlib>
@@ -352,11 +353,26 @@ class FlowTransformer {
 
   void trigger(P::TriggerFieldContext* context, ir::Trigger& trigger) {
     trigger.span = map_.token(context->TRIGGER()->getSymbol());  // as YAML: the key
+    if (context->SCHEDULE() != nullptr) {
+      schedule(context, trigger);
+      return;
+    }
     trigger.event = name(context->dslName());
     if (context->WHEN() != nullptr) trigger.when = expression(context->expression(0));
     if (context->KEY() != nullptr) {
       trigger.key = expression(context->expression(context->WHEN() != nullptr ? 1 : 0));
     }
+  }
+
+  void schedule(P::TriggerFieldContext* context, ir::Trigger& trigger) {
+    antlr4::Token* at = context->STRING()->getSymbol();
+    trigger.schedule = ir::Name{decode(at), map_.token(at)};
+    if (context->EVERY() != nullptr) trigger.every = name(context->dslName());
+    if (context->IN_USER_TIME_ZONE() != nullptr) {
+      trigger.in_user_time_zone = true;
+      trigger.in_user_time_zone_span = map_.token(context->IN_USER_TIME_ZONE()->getSymbol());
+    }
+    if (context->AUDIENCE() != nullptr) trigger.audience = expression(context->expression(0));
   }
 
   void re_entry(P::ReEntryFieldContext* context, ir::ReEntry& re_entry) {
@@ -717,6 +733,25 @@ class FlowTransformer {
     return text;
   }
 
+  // A schedule trigger's setting lines (`every day`, ...): first token, last
+  // token and field name, for the comments on and above them.
+  std::vector<std::tuple<size_t, size_t, std::string>> schedule_parts(
+      P::TriggerFieldContext* trigger) {
+    std::vector<std::tuple<size_t, size_t, std::string>> parts;
+    if (trigger->SCHEDULE() == nullptr) return parts;
+    if (trigger->EVERY() != nullptr)
+      parts.emplace_back(trigger->EVERY()->getSymbol()->getTokenIndex(),
+                         last_index(trigger->dslName()), "trigger.every");
+    if (auto* flag = trigger->IN_USER_TIME_ZONE()) {
+      const size_t at = flag->getSymbol()->getTokenIndex();
+      parts.emplace_back(at, at, "trigger.in_user_time_zone");
+    }
+    if (trigger->AUDIENCE() != nullptr)
+      parts.emplace_back(trigger->AUDIENCE()->getSymbol()->getTokenIndex(),
+                         last_index(trigger->expression(0)), "trigger.audience");
+    return parts;
+  }
+
   // Innermost first, so a trigger's `when` line wins over the whole trigger.
   std::vector<FieldOwner> field_owners(ir::Flow& flow, P::FlowBlockContext* flow_block,
                                        const std::vector<P::NodeBlockContext*>& blocks) {
@@ -751,6 +786,8 @@ class FlowTransformer {
     for (P::FlowSettingContext* setting : flow_block->flowSetting()) {
       if (auto* trigger = setting->triggerField()) {
         size_t e = 0;
+        for (const auto& [token, last, field] : schedule_parts(trigger))
+          owners.push_back({token, last, &flow.field_comments, field});
         if (trigger->WHEN() != nullptr) {
           owners.push_back({trigger->WHEN()->getSymbol()->getTokenIndex(),
                             last_index(trigger->expression(e++)), &flow.field_comments,
@@ -821,9 +858,12 @@ class FlowTransformer {
       for (P::FlowSettingContext* setting : flow_block->flowSetting()) {
         if (auto* trigger = setting->triggerField()) {
           size_t e = 0;
+          for (const auto& [token, last, field] : schedule_parts(trigger))
+            owners.push_back({token, last, &flow.leading_comments[field]});
           // `trigger` / comment lines / the event: YAML's comments above `event:`.
-          owners.push_back({first_index(trigger->dslName()), last_index(trigger->dslName()),
-                            &flow.leading_comments["trigger.event"]});
+          if (trigger->SCHEDULE() == nullptr)
+            owners.push_back({first_index(trigger->dslName()), last_index(trigger->dslName()),
+                              &flow.leading_comments["trigger.event"]});
           if (trigger->WHEN() != nullptr) {
             owners.push_back({trigger->WHEN()->getSymbol()->getTokenIndex(),
                               last_index(trigger->expression(e++)),

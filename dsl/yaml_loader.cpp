@@ -642,11 +642,24 @@ void Loader::read_trigger(const YAML::Node& value, const ir::SourceSpan& key, ir
   for_each_key(
       value, &trigger_fields(), "the trigger", Where{"", "trigger."}, KEY_READER {
         // The printers write the event on the trigger's own line in the DSL.
-        take_comment(span, comments, key.Scalar() == "event" ? "trigger" : at.field);
+        const bool head = key.Scalar() == "event" || key.Scalar() == "schedule";
+        take_comment(span, comments, head ? "trigger" : at.field);
         anchor(span, at.field);
         if (key.Scalar() == "event") trigger.event = read_name(value, span, at, "an event type");
         if (key.Scalar() == "when") trigger.when = read_expression(value, span, at);
         if (key.Scalar() == "key") trigger.key = read_expression(value, span, at);
+        if (key.Scalar() == "schedule")
+          trigger.schedule = read_name(value, span, at, "a date and time \"YYYY-MM-DD HH:MM\"");
+        if (key.Scalar() == "audience") trigger.audience = read_expression(value, span, at);
+        if (key.Scalar() == "every") trigger.every = read_name(value, span, at, "day or week");
+        if (key.Scalar() == "in_user_time_zone") {
+          trigger.in_user_time_zone_span = value_span(value, span);
+          std::optional<std::string> flag = scalar(value, span, at, "true or false");
+          if (flag && *flag != "true" && *flag != "false")
+            error(trigger.in_user_time_zone_span,
+                  "'in_user_time_zone' must be true or false, not '" + *flag + "'", at);
+          trigger.in_user_time_zone = flag == "true";
+        }
       });
 }
 

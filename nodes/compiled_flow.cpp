@@ -44,6 +44,7 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
     compile_optional(ir.goal->where, "goal 'where'", compiled->goal_where_, errors);
     compile_optional(ir.goal->value, "goal 'value'", compiled->goal_value_, errors);
   }
+  compile_optional(ir.trigger.audience, "trigger 'audience'", compiled->audience_, errors);
 
   compiled->nodes_.reserve(ir.nodes.size());
   for (const ir::Node& node : ir.nodes) {
@@ -68,7 +69,8 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   if (!errors.empty()) {
     return Error{"flow '" + ir.name.value + "' does not compile: " + join(errors)};
   }
-  for (const std::optional<expr::Program>* program : {&compiled->when_, &compiled->key_}) {
+  for (const std::optional<expr::Program>* program :
+       {&compiled->when_, &compiled->key_, &compiled->audience_}) {
     if (*program) compiled->collect_behaviour(**program);
   }
   for (const CompiledNode& node : compiled->nodes_) {

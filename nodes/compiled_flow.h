@@ -74,6 +74,8 @@ class CompiledFlow {
   // whose `event` is the incoming event.
   const expr::Program* trigger_when() const { return when_ ? &*when_ : nullptr; }
   const expr::Program* trigger_key() const { return key_ ? &*key_ : nullptr; }
+  // A scheduled trigger's audience (docs/flows.md#broadcasts); null: every profile.
+  const expr::Program* audience() const { return audience_ ? &*audience_ : nullptr; }
 
   // The goal's `where` and `value` (docs/results.md#goals); null when not given.
   const expr::Program* goal_where() const { return goal_where_ ? &*goal_where_ : nullptr; }
@@ -103,6 +105,7 @@ class CompiledFlow {
   std::optional<expr::Program> key_;
   std::optional<expr::Program> goal_where_;
   std::optional<expr::Program> goal_value_;
+  std::optional<expr::Program> audience_;
   std::vector<std::string> awaited_;
   std::vector<expr::CounterUse> counters_;
   std::vector<std::string> last_seen_types_;

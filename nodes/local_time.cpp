@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 
 namespace trellis::nodes {
@@ -119,6 +120,42 @@ std::optional<int> weekday_from_name(std::string_view name) {
 
 std::string_view weekday_name(int weekday) {
   return kShortNames[static_cast<size_t>(((weekday % 7) + 7) % 7)];
+}
+
+std::optional<LocalDateTime> parse_local_date_time(std::string_view text) {
+  // "YYYY-MM-DD HH:MM": fixed widths, so a digit check per place is the parser.
+  if (text.size() != 16 || text[4] != '-' || text[7] != '-' || text[10] != ' ') return std::nullopt;
+  auto number = [&](size_t from, size_t width) -> std::optional<int> {
+    int value = 0;
+    for (size_t i = from; i < from + width; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const auto year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  const auto minute = parse_time_of_day(text.substr(11));
+  if (!year || !month || !day || !minute) return std::nullopt;
+  const date::year_month_day ymd{date::year(*year), date::month(static_cast<unsigned>(*month)),
+                                 date::day(static_cast<unsigned>(*day))};
+  if (!ymd.ok()) return std::nullopt;
+  return LocalDateTime{date::local_days(ymd).time_since_epoch().count(), *minute};
+}
+
+std::string local_date_time_text(const LocalDateTime& at) {
+  const date::year_month_day ymd{date::local_days(date::days(at.day))};
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                at.minute_of_day / 60, at.minute_of_day % 60);
+  return text;
+}
+
+Millis local_instant(const LocalDateTime& at, std::string_view zone_name) {
+  const date::time_zone* zone = zone_or_utc(zone_name);
+  const date::sys_seconds instant =
+      to_instant(zone, date::local_days(date::days(at.day)) + minutes(at.minute_of_day));
+  return std::chrono::duration_cast<milliseconds>(instant.time_since_epoch()).count();
 }
 
 std::optional<int> parse_time_of_day(std::string_view text) {

@@ -53,6 +53,20 @@ std::optional<Millis> quiet_hours_end(Millis at, int start_minute, int end_minut
 std::optional<int> weekday_from_name(std::string_view name);
 std::string_view weekday_name(int weekday);  // 0 -> "sun"
 
+// A wall-clock date and time with no zone: a schedule's "2026-12-24 10:00".
+struct LocalDateTime {
+  int64_t day = 0;        // days since 1970-01-01
+  int minute_of_day = 0;  // 0..1439
+};
+// "YYYY-MM-DD HH:MM" (a real calendar date, a 24-hour time); nullopt otherwise.
+std::optional<LocalDateTime> parse_local_date_time(std::string_view text);
+// Back to "YYYY-MM-DD HH:MM".
+std::string local_date_time_text(const LocalDateTime& at);
+// The instant `at` names on a wall clock in `zone`, by the same daylight-saving
+// rules as next_local_time (a missing time is the end of the gap, a doubled
+// one the earlier instant).
+Millis local_instant(const LocalDateTime& at, std::string_view zone);
+
 // "HH:MM" (00:00..23:59) -> minute of day.
 std::optional<int> parse_time_of_day(std::string_view text);
 

@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <thread>
 
 #include "nodes/compiled_flow.h"
+#include "runtime/broadcast.h"
 #include "runtime/delivery/dispatcher.h"
 #include "runtime/prometheus_text.h"
 #include "runtime/governance.h"
@@ -56,12 +59,17 @@ Result<delivery::ChannelConfig> default_channel(const EngineOptions& options) {
   return Error{"unknown delivery adapter '" + options.adapter + "' (file, webhook, none)"};
 }
 
-// When the timer loop next has work: a timer or a deferred message.
+// When the timer loop next has work: a timer, a deferred message or a
+// broadcast run of an active flow.
 std::optional<TimeMs> next_work_due(StoreReader& store) {
-  std::optional<TimeMs> timer = store.next_timer_due();
-  std::optional<TimeMs> deferred = store.next_deferred_due();
-  if (timer && deferred) return std::min(*timer, *deferred);
-  return timer ? timer : deferred;
+  std::optional<TimeMs> due = store.next_timer_due();
+  std::vector<std::string> inactive;
+  for (const FlowStateRecord& r : store.flow_states())
+    if (r.state != "active") inactive.push_back(r.name);
+  for (std::optional<TimeMs> other :
+       {store.next_deferred_due(), next_broadcast_due(store.broadcasts(""), inactive)})
+    if (other && (!due || *other < *due)) due = other;
+  return due;
 }
 
 }  // namespace
@@ -119,6 +127,21 @@ class Engine::Impl : private delivery::DispatchHost {
   int64_t prune_retained(Store& store, size_t limit) const;
   // Prunes in bounded transactions until nothing is left to prune.
   void prune_retained_all();
+  // Broadcasts (docs/flows.md#broadcasts). Writes the next run `flow`'s
+  // schedule asks for, if any, inside the caller's transaction.
+  void plan_broadcast(Store& store, const std::string& name, const ir::Flow& flow);
+  Status plan_all_broadcasts();
+  // Walks due runs, one window per transaction, while the pacing allows.
+  // Returns the users entered.
+  Result<int64_t> run_broadcasts();
+  // One window of `run` (due, of an active or vanished flow): enters at most
+  // `allowance` users and writes the run's new cursor. Returns the entries.
+  int64_t walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
+                         const FlowVersions* versions, TimeMs now, size_t allowance);
+  void finish_pass(Store& store, BroadcastRecord& run, const nodes::CompiledFlow& flow,
+                   TimeMs now);
+  // How many users the pacing lets in now (refilled by the steady clock).
+  size_t broadcast_allowance();
   // The suppression reason when the user withdrew consent for a pending
   // delivery after its node ran; nullopt when it may go to the provider.
   // Reads through `reader` (the dispatcher's own connection).
@@ -158,6 +181,10 @@ class Engine::Impl : private delivery::DispatchHost {
   std::atomic<TimeMs> next_due_{INT64_MAX};  // earliest pending timer (a hint)
   TimeMs last_prune_ = 0;                    // writer only
   TimeMs last_refresh_ = 0;                  // loop thread only
+  // Broadcast pacing, a token bucket of entries (run_broadcasts only).
+  double broadcast_tokens_ = 0;
+  std::chrono::steady_clock::time_point broadcast_refill_{};
+  std::atomic<bool> broadcast_paced_{false};  // a due run waits for tokens
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
@@ -167,7 +194,7 @@ class Engine::Impl : private delivery::DispatchHost {
 
   struct Counters {
     std::atomic<int64_t> accepted{0}, duplicates{0}, timers{0}, sent{0}, failed{0}, dead{0},
-        commits{0}, suppressed_at_send{0};
+        commits{0}, suppressed_at_send{0}, broadcast_entries{0};
   } metrics_;
   // The processor's counters as of the last commit (see run_batch).
   mutable std::mutex steps_mu_;
@@ -464,6 +491,7 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
     compiled = std::move(result.value());
     if (!unchanged)
       must(store.add_flow_version({name, version, source, clock_->now_ms(), author}));
+    plan_broadcast(store, name, flow);
   };
   w.after_commit = [&] {
     if (!compiled) return;
@@ -474,6 +502,10 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
     versions.latest_source = source;
     versions.deployed_at = clock_->now_ms();
     flows_.rebuild_routes();
+    if (flow.trigger.scheduled()) {
+      std::lock_guard<std::mutex> r(read_mu_);
+      note_timer(next_work_due(*reader_));
+    }
   };
   if (Status s = write(w); !s)
     return s.message().empty() ? Error{"deploy failed"} : Error{s.message()};
@@ -830,6 +862,7 @@ Result<size_t> Engine::Impl::fire_due_timers() {
     for (TimeMs late : lateness) options_.on_timer_fired(late);
     if (fired == 0 && judged == 0) break;
   }
+  if (Result<int64_t> entered = run_broadcasts(); !entered.ok()) return entered.error();
   return total;
 }
 
@@ -850,6 +883,154 @@ void Engine::Impl::prune_retained_all() {
     if (Status s = write(w); !s) return;
     if (deleted < static_cast<int64_t>(kRetentionPruneWindow)) return;
   }
+}
+
+void Engine::Impl::plan_broadcast(Store& store, const std::string& name, const ir::Flow& flow) {
+  if (!flow.trigger.scheduled()) return;
+  const std::vector<BroadcastRecord> runs = store.broadcasts(name);
+  std::optional<BroadcastRecord> next = next_broadcast(name, flow.trigger, runs, clock_->now_ms(),
+                                                       options_.delivery->default_timezone);
+  if (next) must(store.put_broadcast(*next));
+}
+
+Status Engine::Impl::plan_all_broadcasts() {
+  Work w;
+  w.apply = [&](Processor&, Store& store) {
+    for (const auto& [name, versions] : flows_.flows)
+      if (const nodes::CompiledFlow* newest = versions.newest())
+        plan_broadcast(store, name, newest->ir());
+  };
+  if (Status s = write(w); !s) return s;
+  std::lock_guard<std::mutex> r(read_mu_);
+  if (auto due = next_work_due(*reader_)) next_due_ = std::min(next_due_.load(), *due);
+  return Status();
+}
+
+size_t Engine::Impl::broadcast_allowance() {
+  const double rate = options_.broadcast_entries_per_second;
+  if (rate <= 0) return SIZE_MAX;
+  const auto now = std::chrono::steady_clock::now();
+  if (broadcast_refill_ == std::chrono::steady_clock::time_point{}) {
+    broadcast_tokens_ = std::max(1.0, rate);  // a full second's worth to start with
+  } else {
+    const double seconds = std::chrono::duration<double>(now - broadcast_refill_).count();
+    broadcast_tokens_ = std::min(std::max(1.0, rate), broadcast_tokens_ + seconds * rate);
+  }
+  broadcast_refill_ = now;
+  return static_cast<size_t>(broadcast_tokens_);
+}
+
+// One window of the earliest due run per transaction: its entries and its
+// cursor commit together, so a crash resumes at the cursor and a user the
+// window entered is never entered again (the run's journey key).
+Result<int64_t> Engine::Impl::run_broadcasts() {
+  int64_t total = 0;
+  for (;;) {
+    const size_t allowance = broadcast_allowance();
+    broadcast_paced_ = allowance == 0;
+    if (allowance == 0) return total;
+    const TimeMs now = clock_->now_ms();
+    bool walked = false;
+    int64_t entered = 0;
+    std::optional<TimeMs> next;
+    Work w;
+    w.weight = options_.broadcast_window;
+    w.apply = [&](Processor& p, Store& store) {
+      walked = false;
+      entered = 0;
+      std::vector<BroadcastRecord> runs = store.broadcasts("");
+      std::sort(runs.begin(), runs.end(), [](const BroadcastRecord& a, const BroadcastRecord& b) {
+        return a.due_at < b.due_at;
+      });
+      for (BroadcastRecord& run : runs) {
+        if ((run.state != "scheduled" && run.state != "running") || run.due_at > now) continue;
+        auto it = flows_.flows.find(run.flow);
+        if (it != flows_.flows.end() && it->second.state == FlowState::kPaused) continue;
+        walked = true;
+        entered = walk_broadcast(p, store, run, it == flows_.flows.end() ? nullptr : &it->second,
+                                 now, allowance);
+        break;
+      }
+      next = next_work_due(store);
+    };
+    w.after_commit = [&] { next_due_ = next.value_or(INT64_MAX); };
+    if (Status s = write(w); !s) return Error{s.message()};
+    if (options_.broadcast_entries_per_second > 0)
+      broadcast_tokens_ = std::max(0.0, broadcast_tokens_ - static_cast<double>(entered));
+    metrics_.broadcast_entries += entered;
+    total += entered;
+    if (!walked) return total;
+  }
+}
+
+int64_t Engine::Impl::walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
+                                     const FlowVersions* versions, TimeMs now, size_t allowance) {
+  const nodes::CompiledFlow* flow = versions ? versions->newest() : nullptr;
+  const std::optional<nodes::LocalDateTime> at = nodes::parse_local_date_time(run.run);
+  // A flow deleted, stopped, or redeployed without its schedule ends its runs.
+  if (!flow || !flow->ir().trigger.scheduled() || !at || versions->state != FlowState::kActive) {
+    run.state = "cancelled";
+    run.finished_at = now;
+    must(store.put_broadcast(run));
+    return 0;
+  }
+  if (run.state == "scheduled") {
+    run.state = "running";
+    run.started_at = now;
+    run.total = store.profile_count();
+  }
+  Event event;
+  event.id = run.flow + ":" + run.run;
+  event.type = "broadcast";
+  event.properties_json = nlohmann::json{{"run", run.run}}.dump();
+  const PreparedEvent prepared = prepare_event(std::move(event));
+  const BroadcastRun broadcast{run.run, *at, flow->ir().trigger.in_user_time_zone, &prepared};
+  const size_t window = std::max<size_t>(1, options_.broadcast_window);
+  const auto profiles = store.profiles_after(run.cursor, window);
+  int64_t entered = 0;
+  size_t walked = 0;
+  for (const auto& [user, traits] : profiles) {
+    if (static_cast<size_t>(entered) >= allowance) break;
+    TimeMs due = 0;
+    switch (p.enter_broadcast(*flow, broadcast, user, traits, due)) {
+      case BroadcastEntry::kEntered:
+        ++entered;
+        break;
+      case BroadcastEntry::kNotDue:
+        run.next_pass_at = run.next_pass_at == 0 ? due : std::min(run.next_pass_at, due);
+        break;
+      case BroadcastEntry::kSkipped:
+        break;
+    }
+    run.cursor = user;
+    ++walked;
+  }
+  run.entered += entered;
+  run.walked += static_cast<int64_t>(walked);
+  if (walked == profiles.size() && profiles.size() < window) finish_pass(store, run, *flow, now);
+  must(store.put_broadcast(run));
+  return entered;
+}
+
+// The end of a walk over every profile: another pass when some users' own time
+// is still to come, else the run is done and the next one (every) is planned.
+void Engine::Impl::finish_pass(Store& store, BroadcastRecord& run,
+                               const nodes::CompiledFlow& flow, TimeMs now) {
+  ++run.passes;
+  run.cursor.clear();
+  if (run.next_pass_at != 0) {
+    run.due_at = run.next_pass_at;
+    run.next_pass_at = 0;
+    return;
+  }
+  run.state = "done";
+  run.finished_at = now;
+  std::vector<BroadcastRecord> runs = store.broadcasts(run.flow);
+  for (BroadcastRecord& r : runs)
+    if (r.run == run.run) r = run;
+  if (auto next = next_broadcast(run.flow, flow.ir().trigger, runs, now,
+                                 options_.delivery->default_timezone))
+    must(store.put_broadcast(*next));
 }
 
 // Synchronous: what is due now, on the caller's thread (tests, `trellis test`).
@@ -875,7 +1056,9 @@ void Engine::Impl::loop() {
       (void)write(w);  // pruning again next period if it failed
       prune_retained_all();
     }
-    const TimeMs until_due = next_due_.load() - clock_->now_ms();
+    // A run waiting for pacing tokens is due but must not spin the loop.
+    const TimeMs until_due =
+        broadcast_paced_ ? kLoopIdleMs : next_due_.load() - clock_->now_ms();
     const TimeMs sleep = std::max<TimeMs>(0, std::min(until_due, kLoopIdleMs));
     std::unique_lock<std::mutex> l(loop_mu_);
     loop_cv_.wait_for(l, std::chrono::milliseconds(sleep), [&] { return loop_wake_ || !running_; });
@@ -908,6 +1091,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   if (Status s = impl->open(); !s) return Error{s.message()};
   if (Status s = impl->finish_stops(); !s) return Error{s.message()};
+  if (Status s = impl->plan_all_broadcasts(); !s) return Error{s.message()};
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -1199,6 +1383,11 @@ std::optional<TimeMs> Engine::next_timer_due() const {
   return next_work_due(*impl_->reader_);
 }
 
+std::vector<BroadcastRecord> Engine::broadcasts(const std::string& flow) const {
+  std::lock_guard<std::mutex> l(impl_->read_mu_);
+  return impl_->reader_->broadcasts(flow);
+}
+
 size_t Engine::dispatch_deliveries() { return impl_->dispatch_deliveries(); }
 void Engine::start() { impl_->start(); }
 void Engine::stop() { impl_->stop(); }
@@ -1218,6 +1407,7 @@ EngineMetrics Engine::metrics() const {
   out.deliveries_dead = m.dead;
   out.deliveries_suppressed_at_send = m.suppressed_at_send;
   out.commits = m.commits;
+  out.broadcast_entries = m.broadcast_entries;
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   out.pending_timers = impl_->reader_->pending_timer_count();
   return out;
@@ -1281,6 +1471,8 @@ std::string Engine::prometheus_metrics() const {
     prometheus::write_sample(out, verdicts, prometheus::render_labels({{"verdict", verdict}}),
                              static_cast<double>(value));
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
+  counter("trellis_broadcast_entries_total", "Users entered by scheduled flows (broadcasts).",
+          m.broadcast_entries);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
   counter("trellis_deliveries_suppressed_at_send_total",
           "Deliveries not sent: consent withdrawn between the node and the provider call.",

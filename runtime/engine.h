@@ -77,6 +77,11 @@ struct EngineOptions {
   // before another node may send it (a node that died holding it). Longer
   // than a channel's queue takes to send at its rate.
   TimeMs delivery_lease_ms = 120'000;
+  // Broadcasts (docs/flows.md#broadcasts): at most this many users entered per
+  // second by scheduled flows (0: no limit), and profiles walked per
+  // transaction. The channels' own rates still govern delivery.
+  double broadcast_entries_per_second = 0;
+  size_t broadcast_window = 512;
 
   // Event ids are remembered this long for idempotency, then pruned.
   TimeMs dedupe_retention_ms = 7LL * 24 * 3600 * 1000;
@@ -246,6 +251,7 @@ struct EngineMetrics : StepCounters {
   int64_t deliveries_suppressed_at_send = 0;  // consent withdrawn before the provider call
   int64_t commits = 0;
   int64_t pending_timers = 0;
+  int64_t broadcast_entries = 0;  // users entered by scheduled flows
 };
 
 class Engine {
@@ -342,13 +348,19 @@ class Engine {
   // Journeys, live, waiting and conversions of a flow: what /metrics reports.
   FlowTotals totals(const std::string& flow) const;
 
+  // The runs of a scheduled flow (every flow's when empty), oldest first:
+  // state, users entered, profiles walked of the total, start and end.
+  std::vector<BroadcastRecord> broadcasts(const std::string& flow) const;
+
   // Fires every timer due at the clock's now, in due order, through the same
   // step function as events. Returns how many fired. Each fires exactly once.
+  // Then walks the due broadcast runs, a bounded window of profiles per
+  // transaction, as far as the entries-per-second limit lets it.
   // First, the release pass: deferred messages (caps, quiet hours) due now are
   // judged again and released, deferred again or dropped (not counted in the result).
   Result<size_t> fire_due_timers();
-  // The earliest pending timer or deferred message: when fire_due_timers()
-  // next has work.
+  // The earliest pending timer, deferred message or due broadcast run: when
+  // fire_due_timers() next has work.
   std::optional<TimeMs> next_timer_due() const;
   // Sends committed, due deliveries on the caller's thread (no rate limit or
   // circuit breaker) and returns how many were sent: for tests and callers on

@@ -582,19 +582,64 @@ void Processor::apply_to_flow(const std::string& flow_name, const FlowVersions& 
     if (is_live(j.rec.state)) return;  // one live journey per user, flow and key
     previous = &j;
   }
-  if (previous) {
-    const ir::ReEntry& re = newest->ir().re_entry;
-    if (re.policy == ir::ReEntryPolicy::kNever) return;
-    if (re.policy == ir::ReEntryPolicy::kAfter) {
-      const TimeMs wait = re.after ? re.after->seconds * 1000 : 0;
-      if (now_ < previous->rec.entered_at + wait) return;
-    }
-  }
+  if (previous && !may_enter_again(*newest, previous->rec)) return;
   if (is_held_out(*newest, e.user_id)) {
-    hold_out(*newest, in, key);
+    hold_out(*newest, in, e.user_id, key);
     return;
   }
-  start_journey(*newest, in, key);
+  start_journey(*newest, in, e.user_id, key);
+}
+
+bool Processor::may_enter_again(const nodes::CompiledFlow& flow,
+                                const JourneyRecord& previous) const {
+  const ir::ReEntry& re = flow.ir().re_entry;
+  if (re.policy == ir::ReEntryPolicy::kNever) return false;
+  if (re.policy == ir::ReEntryPolicy::kAfter) {
+    const TimeMs wait = re.after ? re.after->seconds * 1000 : 0;
+    if (now_ < previous.entered_at + wait) return false;
+  }
+  return true;
+}
+
+// The run's key makes a second entry by the same run impossible, even if a
+// batch of the walk were applied twice; the cursor makes that rare anyway.
+BroadcastEntry Processor::enter_broadcast(const nodes::CompiledFlow& flow, const BroadcastRun& run,
+                                          const std::string& user_id,
+                                          const std::string& traits_json, TimeMs& due) {
+  // The walk read the traits already: no second lookup for the profile.
+  auto profile = std::make_unique<Profile>();
+  profile->json = traits_json;
+  profile->record = record_from_json(profile->json);
+  const Profile& p = *(profiles_[user_id] = std::move(profile));
+  if (run.in_user_time_zone) {
+    const nodes::ZoneChoice zone = nodes::journey_zone(&p.record, delivery_->default_timezone);
+    due = nodes::local_instant(run.at, zone.name);
+    if (due > now_) return BroadcastEntry::kNotDue;
+  }
+  if (const expr::Program* audience = flow.audience()) {
+    nodes::FlowScope scope(&p.record, nullptr, nullptr, {}, now_, delivery_->default_timezone);
+    if (audience->reads_behaviour()) scope.set_behaviour(behaviour_for(flow, user_id));
+    if (!audience->test(scope)) return BroadcastEntry::kSkipped;
+  }
+  std::optional<JourneyRecord> previous;
+  for (JourneyRecord& r : store_.journeys_of(user_id, flow.name())) {
+    if (r.key == run.key || is_live(r.state)) return BroadcastEntry::kSkipped;
+    previous = std::move(r);
+  }
+  if (previous && !may_enter_again(flow, *previous)) return BroadcastEntry::kSkipped;
+  Incoming in;
+  in.prepared = run.event;
+  in.time = now_;
+  in.view.id = run.event->event.id;
+  in.view.type = run.event->event.type;
+  in.view.time = now_;
+  in.view.properties = &run.event->properties;
+  if (is_held_out(flow, user_id)) {
+    hold_out(flow, in, user_id, run.key);
+  } else {
+    start_journey(flow, in, user_id, run.key);
+  }
+  return BroadcastEntry::kEntered;
 }
 
 // The global holdout (docs/results.md#global-holdout): a stable hash of the
@@ -611,11 +656,12 @@ bool Processor::is_held_out(const nodes::CompiledFlow& flow, const std::string& 
 // A held-out user gets an ended journey at kHoldoutNode instead of a run:
 // nothing is sent, but re-entry rules and the goal's window apply to it as to
 // a journey, so its conversions compare with the exposed users' ones.
-void Processor::hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key) {
+void Processor::hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
+                         const std::string& key) {
   JourneyRecord r;
   r.flow = flow.name();
   r.version = static_cast<int>(flow.version());
-  r.user_id = in.event().user_id;
+  r.user_id = user_id;
   r.key = key;
   r.state = Lifecycle::kExited;
   r.node = kHoldoutNode;
@@ -677,12 +723,11 @@ void Processor::credit_goal(std::vector<Journey>& journeys, const FlowVersions& 
 }
 
 void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
-                              const std::string& key) {
-  const Event& e = in.event();
+                              const std::string& user_id, const std::string& key) {
   JourneyRecord r;
   r.flow = flow.name();
   r.version = static_cast<int>(flow.version());
-  r.user_id = e.user_id;
+  r.user_id = user_id;
   r.key = key;
   r.state = Lifecycle::kEntered;
   r.node = flow.ir().start.value;

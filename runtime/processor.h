@@ -22,6 +22,7 @@
 #include "dsl/expr/behaviour.h"
 #include "dsl/expr/value.h"
 #include "nodes/compiled_flow.h"
+#include "nodes/local_time.h"
 #include "nodes/node.h"
 #include "runtime/engine.h"
 #include "runtime/governance.h"
@@ -113,6 +114,21 @@ T must(Result<T> result) {
   return std::move(result.value());
 }
 
+// One broadcast run as the step function sees it (docs/flows.md#broadcasts).
+struct BroadcastRun {
+  std::string key;       // the run's local wall time: every journey it starts has it as key
+  nodes::LocalDateTime at;
+  bool in_user_time_zone = false;
+  const PreparedEvent* event = nullptr;  // the journeys' trigger event: type "broadcast"
+};
+
+// What a broadcast did with one profile.
+enum class BroadcastEntry {
+  kEntered,
+  kNotDue,   // in the user's own time zone, the run's time has not come yet
+  kSkipped,  // not in the audience, entered by this run already, or re_entry forbids
+};
+
 class Processor {
  public:
   // REQUIRES: options.delivery is set (the engine fills in the defaults).
@@ -132,6 +148,13 @@ class Processor {
   EventOutcome apply_event(const PreparedEvent& event, std::string* refusal = nullptr);
   // Fires the timer of `due` (a journey from Store::due_journeys).
   void fire_timer(JourneyRecord due);
+  // Broadcasts: enters the user of a walked profile into `flow` (its newest
+  // version) when the run's time has come for them, the audience holds, the
+  // run has not entered them yet (its key), they have no live journey in the
+  // flow and re_entry allows. `due` receives the user's own time when kNotDue.
+  BroadcastEntry enter_broadcast(const nodes::CompiledFlow& flow, const BroadcastRun& run,
+                                 const std::string& user_id, const std::string& traits_json,
+                                 TimeMs& due);
   void merge_profile(const std::string& user_id, const std::string& traits_json);
   // Erasure (Engine::erase_user): ends the user's live journeys with reason
   // `erased`, then erases the user's data (Store::erase_user).
@@ -181,9 +204,13 @@ class Processor {
   const expr::Record* trigger_profile(const nodes::CompiledFlow& flow, const std::string& user_id);
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
-  void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
+  void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
+                     const std::string& key);
+  // Whether re_entry lets a user whose newest journey of the flow is `previous` enter now.
+  bool may_enter_again(const nodes::CompiledFlow& flow, const JourneyRecord& previous) const;
   bool is_held_out(const nodes::CompiledFlow& flow, const std::string& user_id) const;
-  void hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& key);
+  void hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
+                const std::string& key);
   void credit_goal(std::vector<Journey>& journeys, const FlowVersions& versions,
                    const Incoming& in);
   RollupCounts& rollup(const Journey& j, const std::string& node);

@@ -65,6 +65,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsl/ir/result.h"
@@ -92,6 +93,26 @@ struct FlowStateRecord {
   TimeMs at = 0;
   std::string by;      // who changed it
   std::string reason;  // the caller's words, if any
+};
+
+// One run of a scheduled flow (docs/flows.md#broadcasts): its profiles are
+// walked in user id order in bounded batches, each batch in the transaction
+// that enters its users and moves `cursor`, so a crash resumes at the cursor.
+// A run in each user's time zone walks the profiles once per distinct local
+// due time (a pass), entering those whose time has come.
+struct BroadcastRecord {
+  std::string flow;
+  std::string run;       // the run's local wall time "2026-12-24 10:00": its key
+  std::string schedule;  // the trigger's schedule text the run was planned from
+  std::string state;     // "scheduled", "running", "done"
+  TimeMs due_at = 0;     // when the (next) pass starts
+  std::string cursor;    // the last user id the current pass walked; "" before its first
+  TimeMs next_pass_at = 0;  // the earliest user time this pass saw still to come; 0: none
+  int64_t entered = 0;      // users entered by the run
+  int64_t walked = 0;       // profiles walked, over all passes
+  int64_t total = 0;        // profiles when the run started
+  int passes = 0;           // passes finished
+  TimeMs started_at = 0, finished_at = 0;  // 0: not yet
 };
 
 // A journey's durable timer. A journey waits at one node at a time, so it has
@@ -420,6 +441,15 @@ class StoreReader {
 
   // The user's behavioural counters and last_seen times (none: empty).
   virtual BehaviourRecord behaviour(const std::string& user_id) = 0;
+
+  // Broadcasts (docs/flows.md#broadcasts). The runs of `flow` (every flow's
+  // when empty), by flow then oldest first.
+  virtual std::vector<BroadcastRecord> broadcasts(const std::string& flow) = 0;
+  // Profiles (user id, traits JSON) with user id > `after`, in user id order,
+  // at most `limit`: the window a broadcast walks.
+  virtual std::vector<std::pair<std::string, std::string>> profiles_after(
+      const std::string& after, size_t limit) = 0;
+  virtual int64_t profile_count() = 0;
 };
 
 class Store : public StoreReader {
@@ -567,6 +597,9 @@ class Store : public StoreReader {
   virtual Status add_rollups(const RollupBatch&) { return {}; }
   // Forgets hourly rollups of hours before `before` (all-time sums stay).
   virtual int64_t prune_rollups(TimeMs) { return 0; }
+
+  // Writes a broadcast run (by flow and run), replacing the previous record.
+  virtual Status put_broadcast(const BroadcastRecord& record) = 0;
 
   // A separate read-only view of the committed state, for query threads.
   // Errors: it cannot be opened (the database went away).

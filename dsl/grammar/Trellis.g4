@@ -116,6 +116,7 @@ name
     | EXIT_ON | GOAL | START | MATCH | YES | NO | NEXT | ON_EVENT | ON_EXHAUSTED
     | FOR | UNTIL_EVENT | WHERE | POOL | GENERATE | PREFIX | LENGTH | TEXT | SUBJECT
     | BODY | URL | WEIGHT | CATEGORY | PRIORITY | ON_CAP | UNTIL_TIME | ON_DAYS | WITHIN | VALUE
+    | SCHEDULE | EVERY | AUDIENCE | IN_USER_TIME_ZONE
     ;
 
 // ============================================================================
@@ -147,7 +148,14 @@ flowSetting
     | unknownSetting
     ;
 
-triggerField : TRIGGER dslName ( WHEN expression )? ( KEY expression )? ;
+// `trigger cart_updated when ... key ...`, or a broadcast (docs/flows.md#broadcasts):
+// `trigger schedule "2026-12-24 10:00" every day in_user_time_zone audience <expression>`.
+// An event named `schedule` is still `trigger schedule`: only a string after it
+// makes a schedule.
+triggerField
+    : TRIGGER SCHEDULE STRING ( EVERY dslName )? IN_USER_TIME_ZONE? ( AUDIENCE expression )?
+    | TRIGGER dslName ( WHEN expression )? ( KEY expression )?
+    ;
 
 reEntryField : RE_ENTRY ( NEVER | ALWAYS | AFTER duration ) ;
 
@@ -258,6 +266,10 @@ DESCRIPTION  : 'description' ;
 TRIGGER      : 'trigger' ;
 WHEN         : 'when' ;
 KEY          : 'key' ;
+SCHEDULE     : 'schedule' ;
+EVERY        : 'every' ;
+AUDIENCE     : 'audience' ;
+IN_USER_TIME_ZONE : 'in_user_time_zone' ;
 RE_ENTRY     : 're_entry' ;
 NEVER        : 'never' ;
 ALWAYS       : 'always' ;

@@ -350,6 +350,15 @@ std::string compare_header(const Flow& a, const Flow& b) {
       [&] { return differ("trigger event", a.trigger.event.value, b.trigger.event.value); },
       [&] { return compare_expression("trigger when", a.trigger.when, b.trigger.when); },
       [&] { return compare_expression("trigger key", a.trigger.key, b.trigger.key); },
+      [&] { return compare_name("trigger schedule", a.trigger.schedule, b.trigger.schedule); },
+      [&] {
+        return compare_expression("trigger audience", a.trigger.audience, b.trigger.audience);
+      },
+      [&] { return compare_name("trigger every", a.trigger.every, b.trigger.every); },
+      [&] {
+        return differ("trigger in_user_time_zone", a.trigger.in_user_time_zone ? "true" : "false",
+                      b.trigger.in_user_time_zone ? "true" : "false");
+      },
       [&] {
         return differ("re_entry", std::to_string(static_cast<int>(a.re_entry.policy)),
                       std::to_string(static_cast<int>(b.re_entry.policy)));

@@ -142,6 +142,12 @@ int64_t Goal::window_seconds() const {
   return within && within->seconds > 0 ? within->seconds : kDefaultGoalWindowSeconds;
 }
 
+int schedule_period_days(std::string_view every) {
+  if (every == "day") return 1;
+  if (every == "week") return 7;
+  return 0;
+}
+
 std::optional<int> priority_from_text(std::string_view text) {
   if (text == "high") return 80;
   if (text == "normal") return 50;

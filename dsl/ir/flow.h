@@ -242,11 +242,23 @@ struct ReEntry {
   SourceSpan span;
 };
 
+// A flow starts on an event (`event`, with `when` and `key`) or on a schedule
+// for an audience (docs/flows.md#broadcasts): at `schedule`, a local wall time
+// "YYYY-MM-DD HH:MM" in the configured default time zone, or in each user's
+// own zone with `in_user_time_zone`, every profile for which `audience` holds
+// (every profile without one) enters; `every` repeats it daily or weekly.
 struct Trigger {
   Name event;
   std::optional<Expression> when;
   std::optional<Expression> key;
+  std::optional<Name> schedule;        // "2026-12-24 10:00" as written
+  std::optional<Expression> audience;  // over `user.*`
+  std::optional<Name> every;           // "day" | "week"; absent: once
+  bool in_user_time_zone = false;
+  SourceSpan in_user_time_zone_span;
   SourceSpan span;
+
+  bool scheduled() const { return schedule.has_value(); }
 };
 
 // What counts as a conversion (docs/results.md#goals): an event of type
@@ -265,6 +277,9 @@ struct Goal {
 };
 inline constexpr int64_t kDefaultGoalWindowSeconds = 7 * 24 * 3600;
 inline constexpr const char* kDefaultGoalWindowText = "7d";
+
+// A schedule's repetition in days: 1 for "day", 7 for "week", 0 otherwise.
+int schedule_period_days(std::string_view every);
 
 // How governed delivery treats a flow's messages (docs/delivery.md).
 // `marketing` (the default): consent, frequency caps and quiet hours apply.

@@ -304,6 +304,52 @@ std::optional<std::string> Reader::merged_into(const std::string& anonymous_id) 
   return r->text(0, 0);
 }
 
+std::vector<BroadcastRecord> Reader::broadcasts(const std::string& flow) {
+  std::vector<BroadcastRecord> out;
+  auto r = query("broadcasts",
+                 "SELECT flow, run, schedule, state, due_at, cursor, next_pass_at, entered, walked, "
+                 "total, passes, started_at, finished_at FROM broadcasts "
+                 "WHERE $1 = '' OR flow = $1 ORDER BY flow, run",
+                 Params().add(flow));
+  if (!r) return out;
+  for (int i = 0; i < r->size(); ++i) {
+    BroadcastRecord b;
+    b.flow = r->text(i, 0);
+    b.run = r->text(i, 1);
+    b.schedule = r->text(i, 2);
+    b.state = r->text(i, 3);
+    b.due_at = r->i64(i, 4);
+    b.cursor = r->text(i, 5);
+    b.next_pass_at = r->i64(i, 6);
+    b.entered = r->i64(i, 7);
+    b.walked = r->i64(i, 8);
+    b.total = r->i64(i, 9);
+    b.passes = static_cast<int>(r->i64(i, 10));
+    b.started_at = r->i64(i, 11);
+    b.finished_at = r->i64(i, 12);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// The cursor compares with the same collation the ORDER BY sorts by, and both
+// use the primary key's index.
+std::vector<std::pair<std::string, std::string>> Reader::profiles_after(const std::string& after,
+                                                                        size_t limit) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (auto r = query("profiles_after",
+                     "SELECT user_id, traits FROM profiles WHERE user_id > $1 ORDER BY user_id "
+                     "LIMIT $2",
+                     Params().add(after).add(static_cast<int64_t>(limit))))
+    for (int i = 0; i < r->size(); ++i) out.emplace_back(r->text(i, 0), r->text(i, 1));
+  return out;
+}
+
+int64_t Reader::profile_count() {
+  auto r = query("profile_count", "SELECT count(*) FROM profiles");
+  return r && !r->empty() ? r->i64(0, 0) : 0;
+}
+
 std::vector<std::string> Reader::merged_ids(const std::string& user_id) {
   std::vector<std::string> out;
   if (auto r = query("merged_ids",

@@ -50,6 +50,10 @@ class Reader : public StoreReader {
   std::vector<std::string> merged_ids(const std::string& user_id) override;
   std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override;
   BehaviourRecord behaviour(const std::string& user_id) override;
+  std::vector<BroadcastRecord> broadcasts(const std::string& flow) override;
+  std::vector<std::pair<std::string, std::string>> profiles_after(const std::string& after,
+                                                                  size_t limit) override;
+  int64_t profile_count() override;
 
  protected:
   // Runs a read; on failure reports it and returns an empty result.

@@ -96,6 +96,16 @@ CREATE TABLE behaviour_seen(
   user_id text NOT NULL, event_type text NOT NULL, at bigint NOT NULL,
   PRIMARY KEY(user_id, event_type));
 )sql",
+    // Version 4: broadcasts, the runs of scheduled flows with their cursors
+    // (SQLite's schema 15; docs/flows.md#broadcasts).
+    R"sql(
+CREATE TABLE broadcasts(
+  flow text NOT NULL, run text NOT NULL, schedule text NOT NULL, state text NOT NULL,
+  due_at bigint NOT NULL, cursor text NOT NULL, next_pass_at bigint NOT NULL,
+  entered bigint NOT NULL, walked bigint NOT NULL, total bigint NOT NULL,
+  passes integer NOT NULL, started_at bigint NOT NULL, finished_at bigint NOT NULL,
+  PRIMARY KEY(flow, run));
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

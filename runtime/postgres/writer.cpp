@@ -107,6 +107,32 @@ Status Writer::set_flow_state(const FlowStateRecord& r) {
               Params().add(r.name).add(r.state).add(r.at).add(r.by).add(r.reason));
 }
 
+Status Writer::put_broadcast(const BroadcastRecord& r) {
+  return done("put_broadcast",
+              "INSERT INTO broadcasts(flow, run, schedule, state, due_at, cursor, next_pass_at, "
+              "entered, walked, total, passes, started_at, finished_at) "
+              "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT(flow, run) DO UPDATE "
+              "SET schedule = excluded.schedule, state = excluded.state, due_at = excluded.due_at, "
+              "cursor = excluded.cursor, next_pass_at = excluded.next_pass_at, "
+              "entered = excluded.entered, walked = excluded.walked, total = excluded.total, "
+              "passes = excluded.passes, started_at = excluded.started_at, "
+              "finished_at = excluded.finished_at",
+              Params()
+                  .add(r.flow)
+                  .add(r.run)
+                  .add(r.schedule)
+                  .add(r.state)
+                  .add(r.due_at)
+                  .add(r.cursor)
+                  .add(r.next_pass_at)
+                  .add(r.entered)
+                  .add(r.walked)
+                  .add(r.total)
+                  .add(r.passes)
+                  .add(r.started_at)
+                  .add(r.finished_at));
+}
+
 Status Writer::put_profile(const std::string& user_id, const std::string& traits, TimeMs at) {
   return done("put_profile",
               "INSERT INTO profiles(user_id, traits, updated_at) VALUES($1,$2,$3) "

@@ -74,6 +74,15 @@ class Writer final : public Store {
   BehaviourRecord behaviour(const std::string& user_id) override {
     return reader_.behaviour(user_id);
   }
+  std::vector<BroadcastRecord> broadcasts(const std::string& flow) override {
+    return reader_.broadcasts(flow);
+  }
+  std::vector<std::pair<std::string, std::string>> profiles_after(const std::string& after,
+                                                                  size_t limit) override {
+    return reader_.profiles_after(after, limit);
+  }
+  int64_t profile_count() override { return reader_.profile_count(); }
+  Status put_broadcast(const BroadcastRecord& r) override;
 
   // --- transactions ---
   Status begin() override;

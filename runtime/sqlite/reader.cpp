@@ -111,6 +111,14 @@ SqliteReader::SqliteReader(sqlite3* db, bool owns)
                       "ORDER BY id DESC LIMIT ?"),
       behaviour_counts_(db, "SELECT key, day, count FROM behaviour_counts WHERE user_id = ?"),
       behaviour_seen_(db, "SELECT event_type, at FROM behaviour_seen WHERE user_id = ?"),
+      broadcasts_(db,
+                  "SELECT flow, run, schedule, state, due_at, cursor, next_pass_at, entered, "
+                  "walked, total, passes, started_at, finished_at FROM broadcasts "
+                  "WHERE ?1 = '' OR flow = ?1 ORDER BY flow, run"),
+      profiles_after_(db,
+                      "SELECT user_id, traits FROM profiles WHERE user_id > ? ORDER BY user_id "
+                      "LIMIT ?"),
+      profile_count_(db, "SELECT count(*) FROM profiles"),
       own_words_(db) {}
 
 SqliteReader::~SqliteReader() {
@@ -565,6 +573,44 @@ BehaviourRecord SqliteReader::behaviour(const std::string& user_id) {
   u->bind(1, user_id);
   while (u->step()) out.last_seen.push_back({u->text(0), u->i64(1)});
   return out;
+}
+
+std::vector<BroadcastRecord> SqliteReader::broadcasts(const std::string& flow) {
+  std::vector<BroadcastRecord> out;
+  Use u(broadcasts_);
+  u->bind(1, flow);
+  while (u->step()) {
+    BroadcastRecord r;
+    r.flow = u->text(0);
+    r.run = u->text(1);
+    r.schedule = u->text(2);
+    r.state = u->text(3);
+    r.due_at = u->i64(4);
+    r.cursor = u->text(5);
+    r.next_pass_at = u->i64(6);
+    r.entered = u->i64(7);
+    r.walked = u->i64(8);
+    r.total = u->i64(9);
+    r.passes = static_cast<int>(u->i64(10));
+    r.started_at = u->i64(11);
+    r.finished_at = u->i64(12);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> SqliteReader::profiles_after(
+    const std::string& after, size_t limit) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Use u(profiles_after_);
+  u->bind(1, after).bind(2, static_cast<int64_t>(limit));
+  while (u->step()) out.emplace_back(u->text(0), u->text(1));
+  return out;
+}
+
+int64_t SqliteReader::profile_count() {
+  Use u(profile_count_);
+  return u->step() ? u->i64(0) : 0;
 }
 
 }  // namespace trellis::runtime::sqlite

@@ -92,6 +92,10 @@ class SqliteReader : public StoreReader {
 
   std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) override;
   BehaviourRecord behaviour(const std::string& user_id) override;
+  std::vector<BroadcastRecord> broadcasts(const std::string& flow) override;
+  std::vector<std::pair<std::string, std::string>> profiles_after(const std::string& after,
+                                                                  size_t limit) override;
+  int64_t profile_count() override;
 
   // The writer's reader decodes with the writer's dictionary, which holds
   // the words of its open transaction too.
@@ -125,7 +129,8 @@ class SqliteReader : public StoreReader {
       entered_grouped_, entered_inline_, encoded_grouped_, encoded_inline_, by_state_, variants_,
       pending_, delivery_, delivery_by_key_, consent_, released_, next_deferred_, messages_,
       pending_of_, merged_into_, merged_ids_, retained_, retained_of_user_, trait_names_,
-      journey_events_, behaviour_counts_, behaviour_seen_;
+      journey_events_, behaviour_counts_, behaviour_seen_, broadcasts_, profiles_after_,
+      profile_count_;
   ReaderWords own_words_;
   step_codec::Words* words_ = &own_words_;
   std::string* errors_ = nullptr;  // where failed reads are reported; null: nowhere

@@ -220,6 +220,16 @@ CREATE TABLE behaviour_seen(
   user_id TEXT NOT NULL, event_type TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY(user_id, event_type)) WITHOUT ROWID;
 )sql",
+    // Version 15: broadcasts, the runs of scheduled flows with their cursors
+    // (docs/flows.md#broadcasts).
+    R"sql(
+CREATE TABLE broadcasts(
+  flow TEXT NOT NULL, run TEXT NOT NULL, schedule TEXT NOT NULL, state TEXT NOT NULL,
+  due_at INTEGER NOT NULL, cursor TEXT NOT NULL, next_pass_at INTEGER NOT NULL,
+  entered INTEGER NOT NULL, walked INTEGER NOT NULL, total INTEGER NOT NULL,
+  passes INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL,
+  PRIMARY KEY(flow, run)) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

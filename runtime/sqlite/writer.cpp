@@ -140,7 +140,11 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
                     "DELETE FROM behaviour_counts WHERE user_id = ?1 AND key = ?2 AND day < ?3"),
       note_seen_(db,
                  "INSERT INTO behaviour_seen VALUES(?1, ?2, ?3) ON CONFLICT DO UPDATE SET "
-                 "at = max(at, excluded.at)") {
+                 "at = max(at, excluded.at)"),
+      put_broadcast_(db,
+                     "INSERT OR REPLACE INTO broadcasts(flow, run, schedule, state, due_at, "
+                     "cursor, next_pass_at, entered, walked, total, passes, started_at, "
+                     "finished_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)") {
   reader_.use_words(&words_);
   reader_.report_errors_to(&error_);
   load_caches();
@@ -367,6 +371,14 @@ Status SqliteStore::add_flow_version(const FlowVersionRecord& r) {
 Status SqliteStore::set_flow_state(const FlowStateRecord& r) {
   Use u(set_flow_state_);
   u->bind(1, r.name).bind(2, r.state).bind(3, r.at).bind(4, r.by).bind(5, r.reason);
+  return done(u);
+}
+
+Status SqliteStore::put_broadcast(const BroadcastRecord& r) {
+  Use u(put_broadcast_);
+  u->bind(1, r.flow).bind(2, r.run).bind(3, r.schedule).bind(4, r.state).bind(5, r.due_at);
+  u->bind(6, r.cursor).bind(7, r.next_pass_at).bind(8, r.entered).bind(9, r.walked);
+  u->bind(10, r.total).bind(11, r.passes).bind(12, r.started_at).bind(13, r.finished_at);
   return done(u);
 }
 

@@ -52,6 +52,15 @@ class SqliteStore final : public Store {
   StoredNames stored_names(size_t rows, size_t limit) override {
     return reader_.stored_names(rows, limit);
   }
+  std::vector<BroadcastRecord> broadcasts(const std::string& f) override {
+    return reader_.broadcasts(f);
+  }
+  std::vector<std::pair<std::string, std::string>> profiles_after(const std::string& after,
+                                                                  size_t limit) override {
+    return reader_.profiles_after(after, limit);
+  }
+  int64_t profile_count() override { return reader_.profile_count(); }
+  Status put_broadcast(const BroadcastRecord& r) override;
   std::optional<JourneyRecord> journey(int64_t id) override;
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override;
   std::vector<StepRecord> steps(int64_t id) override;
@@ -226,7 +235,7 @@ class SqliteStore final : public Store {
       put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_, record_feedback_,
       add_code_, free_code_, claim_code_, counted_as_, add_counts_, retain_,
       prune_retained_old_, prune_retained_over_, count_behaviour_, drop_buckets_,
-      note_seen_;
+      note_seen_, put_broadcast_;
 };
 
 }  // namespace trellis::runtime::sqlite

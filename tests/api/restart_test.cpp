@@ -43,19 +43,31 @@ const std::set<std::string> kPerUser = {"hello", "later"};
 
 class ServeProcess {
  public:
-  ServeProcess(const TempDir& dir, int port) : port_(port) {
+  ServeProcess(const TempDir& dir, int port, const std::vector<std::string>& extra = {})
+      : port_(port) {
     std::string log = dir.file("serve.log");
+    std::vector<std::string> args = {TRELLIS_BINARY,
+                                     "serve",
+                                     "--db",
+                                     dir.file("serve.db"),
+                                     "--flows",
+                                     dir.file("flows"),
+                                     "--deliveries",
+                                     dir.file("deliveries.jsonl"),
+                                     "--port",
+                                     std::to_string(port),
+                                     "--log-requests",
+                                     "off"};
+    args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();
     if (pid_ == 0) {
       int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      std::string port_text = std::to_string(port);
-      std::string db = dir.file("serve.db"), flows = dir.file("flows"),
-                  deliveries = dir.file("deliveries.jsonl");
-      execl(TRELLIS_BINARY, TRELLIS_BINARY, "serve", "--db", db.c_str(), "--flows", flows.c_str(),
-            "--deliveries", deliveries.c_str(), "--port", port_text.c_str(), "--log-requests",
-            "off", static_cast<char*>(nullptr));
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(TRELLIS_BINARY, argv.data());
       _exit(127);
     }
   }
@@ -228,6 +240,112 @@ TEST_CASE("SIGKILL mid-load loses no acknowledged event and doubles no delivery"
     CHECK(loader.sent.count(user) == 1);
     CHECK(nodes == kPerUser);
   }
+}
+
+namespace {
+
+// A broadcast whose time has come as soon as it is deployed.
+const char* kBroadcastFlow = R"(flow: blast
+trigger:
+  schedule: "2026-01-01 00:00"
+  audience: user.vip == true
+start: hello
+nodes:
+  hello: {type: sms, text: "Sale", next: done}
+  done: {type: exit}
+)";
+
+std::string profile_id(int i) {
+  char id[16];
+  std::snprintf(id, sizeof id, "p%05d", i);
+  return id;
+}
+
+// The blast run's progress as GET /v1/flows/blast/broadcasts answers it; null
+// when there is none (yet).
+json blast_run(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5, 0);
+  auto r = client.Get("/v1/flows/blast/broadcasts");
+  if (!r || r->status != 200) return nullptr;
+  json body = json::parse(r->body, nullptr, false);
+  if (body.is_discarded() || body["broadcasts"].empty()) return nullptr;
+  return body["broadcasts"][0];
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL during a broadcast: every matching user entered exactly once") {
+  TempDir dir;
+  write_file(dir.file("flows/remind.yaml"), kFlow);
+  constexpr int kProfiles = 4000;  // every fourth is not a VIP
+  std::set<std::string> vips;
+  {
+    int port = free_port();
+    ServeProcess serve(dir, port);
+    REQUIRE(serve.wait_healthy());
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10, 0);
+    for (int from = 0; from < kProfiles; from += 250) {
+      json batch = json::array();
+      for (int i = from; i < from + 250; ++i) {
+        const bool vip = i % 4 != 3;
+        if (vip) vips.insert(profile_id(i));
+        batch.push_back({{"type", "identify"},
+                         {"userId", profile_id(i)},
+                         {"messageId", "t" + profile_id(i)},
+                         {"traits", {{"phone", "+1555"}, {"vip", vip}}}});
+      }
+      auto r = client.Post("/v1/events", batch.dump(), "application/json");
+      REQUIRE(r);
+      REQUIRE(r->status == 202);
+    }
+    REQUIRE(serve.terminate() == 0);
+  }
+
+  // The broadcast is deployed by the next start; each start is killed after a
+  // while, paced so that the run spans several of them.
+  write_file(dir.file("flows/blast.yaml"), kBroadcastFlow);
+  std::mt19937 rng(17);
+  int kills_mid_run = 0;
+  for (int round = 0; round < 3; ++round) {
+    int port = free_port();
+    ServeProcess serve(dir, port, {"--broadcast-rate", "700"});
+    REQUIRE(serve.wait_healthy());
+    std::this_thread::sleep_for(std::chrono::milliseconds(400 + rng() % 600));
+    json run = blast_run(port);
+    serve.kill_now();
+    if (run.is_object() && run["state"] == "running") ++kills_mid_run;
+  }
+
+  int port = free_port();
+  ServeProcess serve(dir, port, {"--broadcast-rate", "0"});
+  REQUIRE(serve.wait_healthy());
+  FileCheck check;
+  json run;
+  for (int i = 0; i < 300; ++i) {  // 30 s at most
+    run = blast_run(port);
+    check = read_deliveries(dir.file("deliveries.jsonl"));
+    if (run.is_object() && run["state"] == "done" && check.lines >= vips.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(serve.terminate() == 0);
+  check = read_deliveries(dir.file("deliveries.jsonl"));
+
+  INFO("run " << run.dump() << ", lines " << check.lines << ", kills mid-run " << kills_mid_run);
+  CHECK(kills_mid_run >= 1);
+  REQUIRE(run.is_object());
+  CHECK(run["state"] == "done");
+  CHECK(run["entered"] == vips.size());
+  CHECK(run["total"] == kProfiles);
+  CHECK(check.bad_lines == 0);
+  CHECK(check.duplicates == 0);
+  std::set<std::string> entered;
+  for (const auto& [user, nodes] : check.nodes_by_user) {
+    CHECK(nodes == std::set<std::string>{"hello"});
+    entered.insert(user);
+  }
+  CHECK(entered == vips);
 }
 
 namespace {

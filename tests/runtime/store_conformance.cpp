@@ -772,6 +772,55 @@ void behaviour_follows_merge_and_erasure(StoreBackend& backend) {
   CHECK(buckets_of(*store, "u2") == Buckets{{{"view", 100}, 1}});  // others' stay
 }
 
+// Broadcasts (docs/flows.md#broadcasts): a run's record replaces the previous
+// one of its flow and run; profiles come in user id windows after a cursor.
+void broadcast_runs_and_profile_windows(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  for (const char* user : {"c", "a", "e", "b", "d"})
+    REQUIRE(store->put_profile(user, std::string("{\"n\":\"") + user + "\"}", 1).ok());
+  BroadcastRecord run;
+  run.flow = "blast";
+  run.run = "2026-12-24 10:00";
+  run.schedule = "2026-12-24 10:00";
+  run.state = "scheduled";
+  run.due_at = 1000;
+  REQUIRE(store->put_broadcast(run).ok());
+  BroadcastRecord other = run;
+  other.flow = "news";
+  REQUIRE(store->put_broadcast(other).ok());
+  run.state = "running";
+  run.cursor = "b";
+  run.entered = 2;
+  run.walked = 2;
+  run.total = 5;
+  run.started_at = 1001;
+  REQUIRE(store->put_broadcast(run).ok());
+  REQUIRE(store->commit().ok());
+
+  auto reopened = backend.reopen();
+  CHECK(reopened->profile_count() == 5);
+  auto first = reopened->profiles_after("", 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].first == "a");
+  CHECK(first[1].first == "b");
+  CHECK(first[1].second == "{\"n\":\"b\"}");
+  auto rest = reopened->profiles_after("b", 10);
+  REQUIRE(rest.size() == 3);
+  CHECK(rest[0].first == "c");
+  CHECK(rest[2].first == "e");
+  CHECK(reopened->broadcasts("").size() == 2);
+  auto runs = reopened->broadcasts("blast");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].state == "running");
+  CHECK(runs[0].cursor == "b");
+  CHECK(runs[0].entered == 2);
+  CHECK(runs[0].total == 5);
+  CHECK(runs[0].due_at == 1000);
+  CHECK(runs[0].started_at == 1001);
+  CHECK(runs[0].finished_at == 0);
+}
+
 }  // namespace
 
 // Event retention (docs/operations.md#event-retention): events read back in
@@ -888,6 +937,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
        behaviour_counts_per_day},
       {"behaviour counters follow a merge and go with an erasure",
        behaviour_follows_merge_and_erasure},
+      {"broadcast runs are replaced by flow and run; profiles come in id windows",
+       broadcast_runs_and_profile_windows},
   };
   return kChecks;
 }

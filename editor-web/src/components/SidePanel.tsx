@@ -374,6 +374,9 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
   const reAfter = reKind === 'after' ? reEntry.slice(5).trim() : '';
   const setTrigger = (k: 'event' | 'when' | 'key') => (v: string) =>
     onChange((f) => ({ ...f, trigger: { ...f.trigger, [k]: v || undefined, event: k === 'event' ? v : f.trigger.event } }), `flow.trigger.${k}`);
+  const scheduled = flow.trigger.schedule !== undefined;
+  const setSchedule = (k: 'schedule' | 'every' | 'audience') => (v: string) =>
+    onChange((f) => ({ ...f, trigger: { ...f.trigger, [k]: k === 'schedule' ? v : v || undefined } }), `flow.trigger.${k}`);
   // The goal's parts as typed (spaces kept while typing); cleanFlow writes the plain
   // form when only the event is set.
   const setGoal = (k: keyof GoalSpec) => (v: string) =>
@@ -401,15 +404,60 @@ export function FlowPanel({ flow, index, onChange }: FlowPanelProps) {
       <Field name="description" label="Description" diagnostics={diags('description')}>
         <TextInput name="description" value={flow.description} onChange={(v) => onChange((f) => ({ ...f, description: v || undefined }), 'flow.description')} />
       </Field>
-      <Field name="trigger.event" label="Starts on event" diagnostics={diags('trigger.event').concat(diags('trigger').filter((d) => d.field === 'trigger'))}>
-        <TextInput name="trigger.event" value={flow.trigger.event} list={EVENT_TYPES_LIST} placeholder="the event that starts a journey" onChange={setTrigger('event')} />
+      <Field name="trigger.starts" label="Starts" diagnostics={[]}>
+        <select
+          id="f-trigger-starts"
+          name="trigger.starts"
+          value={scheduled ? 'schedule' : 'event'}
+          onChange={(e) =>
+            onChange((f) => ({
+              ...f,
+              trigger: e.target.value === 'schedule' ? { event: '', schedule: '' } : { event: '' },
+            }))
+          }
+        >
+          <option value="event">on an event</option>
+          <option value="schedule">on a schedule, for an audience</option>
+        </select>
       </Field>
-      <Field name="trigger.when" label="only when (expression)" diagnostics={diags('trigger.when')}>
-        <ExpressionInput name="trigger.when" value={flow.trigger.when} onChange={setTrigger('when')} placeholder="optional: a condition on the event" />
-      </Field>
-      <Field name="trigger.key" label="one journey per (expression)" diagnostics={diags('trigger.key')} hint="empty: one per user">
-        <TextInput name="trigger.key" value={flow.trigger.key} onChange={setTrigger('key')} placeholder="optional: an event field, e.g. event.order_id" />
-      </Field>
+      {scheduled ? (
+        <>
+          <Field name="trigger.schedule" label="at (YYYY-MM-DD HH:MM)" diagnostics={diags('trigger.schedule').concat(diags('trigger').filter((d) => d.field === 'trigger'))}>
+            <TextInput name="trigger.schedule" value={flow.trigger.schedule} placeholder="2026-12-24 10:00" onChange={setSchedule('schedule')} />
+          </Field>
+          <Field name="trigger.every" label="repeat" diagnostics={diags('trigger.every')}>
+            <select id="f-trigger-every" name="trigger.every" value={flow.trigger.every ?? ''} onChange={(e) => setSchedule('every')(e.target.value)}>
+              <option value="">once</option>
+              <option value="day">every day</option>
+              <option value="week">every week</option>
+            </select>
+          </Field>
+          <Field name="trigger.in_user_time_zone" label="in each user's own time zone" diagnostics={diags('trigger.in_user_time_zone')}>
+            <input
+              id="f-trigger-in_user_time_zone"
+              name="trigger.in_user_time_zone"
+              type="checkbox"
+              checked={!!flow.trigger.in_user_time_zone}
+              onChange={(e) => onChange((f) => ({ ...f, trigger: { ...f.trigger, in_user_time_zone: e.target.checked || undefined } }))}
+            />
+          </Field>
+          <Field name="trigger.audience" label="audience (expression)" diagnostics={diags('trigger.audience')} hint="empty: every profile">
+            <ExpressionInput name="trigger.audience" value={flow.trigger.audience} onChange={setSchedule('audience')} placeholder='optional: e.g. user.tier == "vip"' />
+          </Field>
+        </>
+      ) : (
+        <>
+          <Field name="trigger.event" label="Starts on event" diagnostics={diags('trigger.event').concat(diags('trigger').filter((d) => d.field === 'trigger'))}>
+            <TextInput name="trigger.event" value={flow.trigger.event} list={EVENT_TYPES_LIST} placeholder="the event that starts a journey" onChange={setTrigger('event')} />
+          </Field>
+          <Field name="trigger.when" label="only when (expression)" diagnostics={diags('trigger.when')}>
+            <ExpressionInput name="trigger.when" value={flow.trigger.when} onChange={setTrigger('when')} placeholder="optional: a condition on the event" />
+          </Field>
+          <Field name="trigger.key" label="one journey per (expression)" diagnostics={diags('trigger.key')} hint="empty: one per user">
+            <TextInput name="trigger.key" value={flow.trigger.key} onChange={setTrigger('key')} placeholder="optional: an event field, e.g. event.order_id" />
+          </Field>
+        </>
+      )}
       <Field name="re_entry" label="Re-entry" diagnostics={diags('re_entry')}>
         <div className="row">
           <select

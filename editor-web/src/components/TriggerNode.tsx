@@ -10,16 +10,28 @@ export interface TriggerNodeData extends Record<string, unknown> {
 
 export type TriggerNodeType = Node<TriggerNodeData, 'trigger'>;
 
+// What the start box says: the event and its condition, or a broadcast's time,
+// repetition and audience.
+export function triggerText(t: Flow['trigger']): string {
+  if (t.schedule !== undefined) {
+    const zone = t.in_user_time_zone ? " in each user's time" : '';
+    const every = t.every ? `, every ${t.every}` : '';
+    const who = t.audience ? ` for ${t.audience}` : ' for every profile';
+    return `at ${t.schedule || '…'}${zone}${every}${who}`;
+  }
+  return t.event ? `when ${t.event}${t.when ? ` and ${t.when}` : ''}` : 'no trigger event yet';
+}
+
 // The entry box of the canvas: what starts a journey. Its arrow goes to the start node;
 // dragging a new arrow from it to another box makes that box the start.
 function TriggerNodeView({ data }: NodeProps<TriggerNodeType>) {
   const t = data.trigger;
-  const text = t.event ? `when ${t.event}${t.when ? ` and ${t.when}` : ''}` : 'no trigger event yet';
+  const text = triggerText(t);
   return (
     <div className="fnode fnode-trigger" data-node="trigger" title={text}>
       <div className="fnode-head">
         <span className="type-chip type-trigger">Trigger</span>
-        <span className="fnode-id">{t.event || '…'}</span>
+        <span className="fnode-id">{t.schedule !== undefined ? 'schedule' : t.event || '…'}</span>
       </div>
       <div className="fnode-summary">{text}</div>
       {data.entered !== undefined && (

@@ -58,6 +58,11 @@ export interface Trigger {
   event: string;
   when?: string;
   key?: string;
+  // A broadcast (docs/flows.md#broadcasts): a schedule for an audience instead of an event.
+  schedule?: string; // "YYYY-MM-DD HH:MM"
+  audience?: string;
+  every?: string; // 'day' | 'week'
+  in_user_time_zone?: boolean;
 }
 
 export interface Flow {
@@ -202,6 +207,10 @@ export function cleanFlow(flow: Flow): Flow {
   const t: Trigger = { event: flow.trigger.event };
   if (flow.trigger.when) t.when = flow.trigger.when;
   if (flow.trigger.key) t.key = flow.trigger.key;
+  if (flow.trigger.schedule !== undefined) t.schedule = flow.trigger.schedule;
+  if (flow.trigger.audience) t.audience = flow.trigger.audience;
+  if (flow.trigger.every) t.every = flow.trigger.every;
+  if (flow.trigger.in_user_time_zone) t.in_user_time_zone = true;
   out.trigger = t;
   return out;
 }
