@@ -300,7 +300,7 @@ struct JourneyQuery {
   std::string node;                  // "" any
   std::vector<Lifecycle> states;     // empty: any
   bool converted_only = false;
-  std::string variant;               // "node=variant", matched within the list; "" any
+  std::string variant;  // "node=variant" or a bare variant name, in the list; "" any
   int64_t before = 0;
   size_t limit = 100;
 };
@@ -424,17 +424,19 @@ class StoreReader {
   virtual std::optional<std::string> merged_into(const std::string& anonymous_id) = 0;
   // The anonymous ids merged into `user_id`, oldest first.
   virtual std::vector<std::string> merged_ids(const std::string& user_id) = 0;
-  // Flow results (runtime/rollups.h, docs/results.md#rollups). A store
-  // without rollups answers empty.
-  virtual std::vector<RollupRow> rollup_totals(const std::string&) { return {}; }
+  // Flow results (runtime/rollups.h, docs/results.md#rollups): the all-time
+  // rows (hour kAllTimeHour) of the flow.
+  virtual std::vector<RollupRow> rollup_totals(const std::string& flow) = 0;
   // The flow's own rows (node "") of the hours in [from, to).
-  virtual std::vector<RollupRow> rollup_hours(const std::string&, TimeMs, TimeMs) { return {}; }
+  virtual std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from,
+                                              TimeMs to) = 0;
   // All time when `all_time`, else the hours in [from, to).
-  virtual std::vector<MessageRollupRow> message_rollups(const std::string&, bool, TimeMs, TimeMs) {
-    return {};
-  }
-  virtual std::vector<EdgeRow> rollup_edges(const std::string&) { return {}; }
-  virtual std::vector<JourneySummary> flow_journeys(const JourneyQuery&) { return {}; }
+  virtual std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
+                                                        TimeMs from, TimeMs to) = 0;
+  virtual std::vector<EdgeRow> rollup_edges(const std::string& flow) = 0;
+  // The drill-down: a flow's journeys by the query, newest first (held-out
+  // journeys only when the query names their node).
+  virtual std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) = 0;
 
   // Retained events (docs/operations.md#event-retention), by the query's window.
   virtual std::vector<RetainedEvent> retained_events(const RetainedEventQuery& query) = 0;
@@ -593,10 +595,12 @@ class Store : public StoreReader {
   // caller ends live journeys first. Returns how many deliveries it erased.
   virtual Result<int64_t> erase_user(const std::string& user_id,
                                      const std::string& replacement) = 0;
-  // Adds a commit batch's rollups (inside the open transaction).
-  virtual Status add_rollups(const RollupBatch&) { return {}; }
+  // Adds a commit batch's rollups (inside the open transaction): each key's
+  // counts to its hour's row and to its all-time row. Message rollups follow
+  // later status changes and feedback of every delivery by themselves.
+  virtual Status add_rollups(const RollupBatch& batch) = 0;
   // Forgets hourly rollups of hours before `before` (all-time sums stay).
-  virtual int64_t prune_rollups(TimeMs) { return 0; }
+  virtual int64_t prune_rollups(TimeMs before) = 0;
 
   // Writes a broadcast run (by flow and run), replacing the previous record.
   virtual Status put_broadcast(const BroadcastRecord& record) = 0;

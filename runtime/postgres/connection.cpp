@@ -1,7 +1,9 @@
 #include "runtime/postgres/connection.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <regex>
+#include <system_error>
 
 namespace trellis::runtime::postgres {
 
@@ -17,6 +19,12 @@ Params& Params::bytes(const std::string& v) {
   formats_.push_back(1);
   values_.push_back(v);
   return *this;
+}
+
+Params& Params::add(double v) {
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return text(ec == std::errc() ? std::string(buffer, end) : std::to_string(v));
 }
 
 Params& Params::null() {
@@ -45,6 +53,15 @@ int64_t Rows::i64(int row, int col) const {
 std::optional<int64_t> Rows::opt_i64(int row, int col) const {
   if (null(row, col)) return std::nullopt;
   return i64(row, col);
+}
+
+double Rows::real(int row, int col) const {
+  return std::strtod(PQgetvalue(result_.get(), row, col), nullptr);
+}
+
+std::optional<double> Rows::opt_real(int row, int col) const {
+  if (null(row, col)) return std::nullopt;
+  return real(row, col);
 }
 
 namespace {

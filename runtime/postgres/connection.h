@@ -30,6 +30,12 @@ class Params {
     return add(*v);
   }
   Params& add(bool v) { return text(v ? "true" : "false"); }
+  // Shortest text that reads back as the same double.
+  Params& add(double v);
+  Params& add(const std::optional<double>& v) {
+    if (!v) return null();
+    return add(*v);
+  }
   // Raw bytes for a bytea parameter (sent in binary, no escaping).
   Params& bytes(const std::string& v);
   Params& null();
@@ -56,6 +62,8 @@ class Rows {
   std::string text(int row, int col) const;
   int64_t i64(int row, int col) const;
   std::optional<int64_t> opt_i64(int row, int col) const;
+  double real(int row, int col) const;
+  std::optional<double> opt_real(int row, int col) const;
   // A bytea column (hex output format) as its bytes.
   std::string bytes(int row, int col) const;
   // Rows changed by an INSERT/UPDATE/DELETE.

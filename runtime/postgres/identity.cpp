@@ -115,13 +115,13 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
                           "ORDER BY id",
                           Params().add(user_id));
   if (!rows.ok()) return rows.error();
-  Result<Rows> erased = run(
+  Result<int64_t> erased = updated_deliveries(
       "erase_deliveries",
-      "UPDATE deliveries SET user_id = $2, to_addr = '', subject = '', body = '', "
+      "user_id = $2, to_addr = '', subject = '', body = '', "
       "status = CASE WHEN status IN (0, 3) THEN 4 ELSE status END, "
       "release_at = CASE WHEN status IN (0, 3) THEN NULL ELSE release_at END, "
-      "last_error = CASE WHEN status IN (0, 3) THEN 'erased' ELSE '' END "
-      "WHERE journey_id IN (SELECT id FROM journeys WHERE user_id = $1)",
+      "last_error = CASE WHEN status IN (0, 3) THEN 'erased' ELSE '' END",
+      "journey_id IN (SELECT id FROM journeys WHERE user_id = $1)",
       Params().add(user_id).add(replacement));
   if (!erased.ok()) return erased.error();
   if (Status s = done("erase_attempts",
@@ -177,7 +177,7 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
         {"erase_seen", "DELETE FROM behaviour_seen WHERE user_id = $1"}})
     if (Status s = done(name, sql, Params().add(user_id)); !s) return s.error();
   if (Status s = erase_unused_words(std::move(used)); !s) return s.error();
-  return erased.value().changed();
+  return erased.value();
 }
 
 // Reads every history once until each candidate is found in use; what is

@@ -13,8 +13,12 @@ Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& option
     return Error{postgres::redact_conninfo(options.conninfo) + ": " + s.message()};
   Result<std::unique_ptr<postgres::Connection>> words = postgres::Connection::open(options.conninfo);
   if (!words.ok()) return words.error();
-  return std::unique_ptr<Store>(std::make_unique<postgres::Writer>(
-      std::move(conn.value()), std::move(words.value()), options.conninfo));
+  auto store = std::make_unique<postgres::Writer>(std::move(conn.value()),
+                                                  std::move(words.value()), options.conninfo);
+  if (Status s = store->backfill_rollups(); !s)
+    return Error{postgres::redact_conninfo(options.conninfo) + ": rollups backfill: " +
+                 s.message()};
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 int postgres_schema_version() { return postgres::latest_schema_version(); }

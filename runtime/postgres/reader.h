@@ -9,6 +9,7 @@
 
 #include "runtime/postgres/connection.h"
 #include "runtime/postgres/words.h"
+#include "runtime/stored_counts.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime::postgres {
@@ -33,8 +34,21 @@ class Reader : public StoreReader {
   std::vector<StepRecord> steps(int64_t journey_id) override;
   std::vector<DeliveryRecord> deliveries(const std::string& user_id, const std::string& flow,
                                          size_t limit) override;
+  // From the all-time rollups and the journeys by node and state (rollups.cpp).
   FlowCounts counts(const std::string& flow) override;
   FlowTotals totals(const std::string& flow) override;
+  // The same counted from every journey's history and delivery: what a
+  // database that held journeys before schema 5 fills its rollups from.
+  FlowCounts scanned_counts(const std::string& flow);
+  // The flow's journeys by node and state, held-out ones left out.
+  std::vector<StateCount> states(const std::string& flow);
+  // Flow results (rollups.cpp).
+  std::vector<RollupRow> rollup_totals(const std::string& flow) override;
+  std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override;
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
+                                                TimeMs from, TimeMs to) override;
+  std::vector<EdgeRow> rollup_edges(const std::string& flow) override;
+  std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override;
   std::optional<TimeMs> next_timer_due() override;
   int64_t pending_timer_count() override;
   int64_t coupon_codes_left(const std::string& pool) override;

@@ -26,6 +26,9 @@ JourneyRecord read_journey(const Rows& r, int i, step_codec::Words& words) {
     j.timer = JourneyTimer{*due, r.text(i, 19), static_cast<int>(r.i64(i, 20))};
   j.history = r.bytes(i, 21);
   j.history_seq = static_cast<int>(r.i64(i, 22));
+  j.revenue = r.opt_real(i, 23);
+  j.last_message = r.text(i, 24);
+  j.converted_after = r.text(i, 25);
   return j;
 }
 
@@ -52,6 +55,7 @@ DeliveryRecord read_delivery(const Rows& r, int i) {
   d.release_at = r.opt_i64(i, 18).value_or(0);
   d.feedback = r.text(i, 19);
   d.feedback_at = r.opt_i64(i, 20).value_or(0);
+  d.variant = r.text(i, 21);
   return d;
 }
 
@@ -86,6 +90,7 @@ Params journey_params(const JourneyRecord& j, step_codec::Words& words, bool ins
     p.null().null().null();
   p.bytes(j.history).add(j.history_seq);
   if (!insert) p.add(j.version);  // a migration moves a journey to another version
+  p.add(j.revenue).add(j.last_message).add(j.converted_after);
   return p;
 }
 

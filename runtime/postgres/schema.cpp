@@ -106,6 +106,46 @@ CREATE TABLE broadcasts(
   passes integer NOT NULL, started_at bigint NOT NULL, finished_at bigint NOT NULL,
   PRIMARY KEY(flow, run));
 )sql",
+    // Version 5: flow results (docs/results.md#rollups), as SQLite's schema 12
+    // (runtime/sqlite/rollups.cpp): a conversion's value and the message it is
+    // attributed to, each delivery's A/B variant, hourly and all-time rollups,
+    // arrows taken, and message rollups, which the writer keeps with every
+    // later status change and feedback (rollups.cpp: no trigger, whose row
+    // locks would deadlock nodes writing at once). Journeys stored before are
+    // counted into the all-time rollups once, when the store opens
+    // (Writer::backfill_rollups), after the mark left here.
+    R"sql(
+ALTER TABLE journeys ADD COLUMN revenue double precision;
+ALTER TABLE journeys ADD COLUMN last_message text NOT NULL DEFAULT '';
+ALTER TABLE journeys ADD COLUMN converted_after text NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN variant text NOT NULL DEFAULT '';
+CREATE TABLE rollups(
+  flow text NOT NULL, hour bigint NOT NULL, version integer NOT NULL, node text NOT NULL,
+  variant text NOT NULL, entered bigint NOT NULL, exited bigint NOT NULL,
+  converted bigint NOT NULL, revenue double precision NOT NULL,
+  revenue_sq double precision NOT NULL, PRIMARY KEY(flow, hour, version, node, variant));
+CREATE TABLE rollup_edges(
+  flow text NOT NULL, version integer NOT NULL, from_node text NOT NULL, to_node text NOT NULL,
+  journeys bigint NOT NULL, PRIMARY KEY(flow, version, from_node, to_node));
+CREATE TABLE message_rollups(
+  flow text NOT NULL, hour bigint NOT NULL, version integer NOT NULL, node text NOT NULL,
+  channel text NOT NULL, variant text NOT NULL, status integer NOT NULL,
+  messages bigint NOT NULL, delivered bigint NOT NULL, opened bigint NOT NULL,
+  clicked bigint NOT NULL, bounced bigint NOT NULL, complained bigint NOT NULL,
+  PRIMARY KEY(flow, hour, version, node, channel, variant, status));
+INSERT INTO message_rollups
+  SELECT flow, hour, flow_version, node, channel, '', status, count(*), 0, 0, 0, 0, 0
+  FROM (SELECT *, at - (at % 3600000) AS hour FROM deliveries UNION ALL
+        SELECT *, -1 FROM deliveries) d
+  WHERE channel != 'coupon' GROUP BY flow, hour, flow_version, node, channel, status;
+INSERT INTO message_rollups
+  SELECT flow, hour, flow_version, node, channel, '', -1, 0, count(delivered_at),
+    count(opened_at), count(clicked_at), count(bounced_at), count(complained_at)
+  FROM (SELECT *, at - (at % 3600000) AS hour FROM deliveries UNION ALL
+        SELECT *, -1 FROM deliveries) d
+  WHERE channel != 'coupon' GROUP BY flow, hour, flow_version, node, channel;
+INSERT INTO meta(k, v) SELECT 'rollups_backfill', 'pending' WHERE EXISTS (SELECT 1 FROM journeys);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

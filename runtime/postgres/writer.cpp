@@ -15,13 +15,14 @@ constexpr size_t kInlineHistoryBytes = 512;
 
 constexpr const char* kInsertJourney =
     "INSERT INTO journeys(" TRELLIS_PG_JOURNEY_COLUMNS
-    ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)";
+    ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
+    "$24,$25,$26)";
 
 constexpr const char* kUpdateJourney =
     "UPDATE journeys SET state=$2, node=$3, waiting_for=$4, visits=$5, coupon_code=$6, "
     "variant=$7, last_event=$8, steps=$9, updated_at=$10, ended_at=$11, converted_at=$12, "
     "timer_due=$13, timer_node=$14, timer_visit=$15, history=$16, history_seq=$17, "
-    "version=$18 WHERE id=$1";
+    "version=$18, revenue=$19, last_message=$20, converted_after=$21 WHERE id=$1";
 
 }  // namespace
 
@@ -50,12 +51,14 @@ Status Writer::begin() {
   words_conn_->reconnect_if_lost();
   error_.reset();
   locked_users_.clear();
+  forget_rollups();
   if (Status s = conn_->exec("BEGIN"); !s) return s.error().prefixed("begin: ");
   in_transaction_ = true;
   return Status();
 }
 
 Status Writer::commit() {
+  if (!error_) (void)write_rollups();
   if (error_) {
     const Error error = *error_;
     rollback();
@@ -71,6 +74,7 @@ Status Writer::commit() {
 
 void Writer::rollback() {
   in_transaction_ = false;
+  forget_rollups();
   (void)conn_->exec("ROLLBACK");
 }
 
@@ -252,27 +256,29 @@ Result<bool> Writer::insert_delivery(const DeliveryRecord& d) {
       "insert_delivery",
       "INSERT INTO deliveries(key, journey_id, channel, user_id, flow, flow_version, node, at, "
       "to_addr, subject, body, status, attempts, next_attempt_at, last_error, category, "
-      "priority, release_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,$13,$14,$15,$16,$17) "
+      "priority, release_at, variant) "
+      "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,$13,$14,$15,$16,$17,$18) "
       "ON CONFLICT(key) DO NOTHING",
       Params().add(d.key).add(d.journey_id).add(d.channel).add(d.user_id).add(d.flow)
           .add(d.flow_version).add(d.node).add(d.at).add(d.to).add(d.subject).add(d.body)
           .add(static_cast<int>(d.status)).add(d.next_attempt_at).add(d.last_error)
-          .add(d.category).add(d.priority).add(release_column(d.release_at)));
+          .add(d.category).add(d.priority).add(release_column(d.release_at)).add(d.variant));
   if (!r.ok()) return r.error();
   return r.value().changed() > 0;
 }
 
 Status Writer::mark_sent(int64_t id, TimeMs at) {
-  return done("mark_sent", "UPDATE deliveries SET status = 1, sent_at = $2 WHERE id = $1",
-              Params().add(id).add(at));
+  return update_deliveries("mark_sent", "status = 1, sent_at = $2", "id = $1",
+                           Params().add(id).add(at));
 }
 
 Status Writer::record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
                               bool dead, TimeMs at) {
-  if (Status s = done("record_failure",
-                      "UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4, "
-                      "last_error = $5 WHERE id = $1",
-                      Params().add(id)
+  if (Status s = update_deliveries("record_failure",
+                                   "status = $2, attempts = $3, next_attempt_at = $4, "
+                                   "last_error = $5",
+                                   "id = $1",
+                                   Params().add(id)
                           .add(static_cast<int>(dead ? DeliveryStatus::kDead
                                                      : DeliveryStatus::kPending))
                           .add(attempts).add(next).add(error));
@@ -286,9 +292,8 @@ Status Writer::record_failure(int64_t id, int attempts, TimeMs next, const std::
 }
 
 Status Writer::mark_suppressed(int64_t id, const std::string& reason, TimeMs) {
-  return done("mark_suppressed",
-              "UPDATE deliveries SET status = 4, last_error = $2 WHERE id = $1 AND status = 0",
-              Params().add(id).add(reason));
+  return update_deliveries("mark_suppressed", "status = 4, last_error = $2",
+                           "id = $1 AND status = 0", Params().add(id).add(reason));
 }
 
 Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& channel,
@@ -302,13 +307,14 @@ Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& 
                        "WHERE d.id = picked.id RETURNING d.id, d.key, d.journey_id, d.channel, "
                        "d.user_id, d.flow, d.flow_version, d.node, d.at, d.to_addr, d.subject, "
                        "d.body, d.status, d.attempts, d.next_attempt_at, d.last_error, "
-                       "d.category, d.priority, d.release_at, d.feedback, d.feedback_at, picked.due",
+                       "d.category, d.priority, d.release_at, d.feedback, d.feedback_at, "
+                       "d.variant, picked.due",
                        Params().add(channel).add(now).add(static_cast<int64_t>(limit))
                            .add(lease_until));
   if (!r.ok()) return r.error();
   std::vector<std::pair<TimeMs, DeliveryRecord>> due;
   for (int i = 0; i < r.value().size(); ++i)
-    due.emplace_back(r.value().i64(i, 21), read_delivery(r.value(), i));
+    due.emplace_back(r.value().i64(i, 22), read_delivery(r.value(), i));
   std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first, a.second.id) < std::tie(b.first, b.second.id);
   });
@@ -351,10 +357,11 @@ Result<std::vector<DeliveryRecord>> Writer::due_deferred_of_user(const std::stri
 
 Status Writer::set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
                                     const std::string& reason) {
-  return done("set_verdict",
-              "UPDATE deliveries SET status = $2, release_at = $3, "
-              "next_attempt_at = coalesce($3, next_attempt_at), last_error = $4 WHERE id = $1",
-              Params().add(id).add(static_cast<int>(status)).add(release_column(release_at))
+  return update_deliveries("set_verdict",
+                           "status = $2, release_at = $3, "
+                           "next_attempt_at = coalesce($3, next_attempt_at), last_error = $4",
+                           "id = $1",
+                           Params().add(id).add(static_cast<int>(status)).add(release_column(release_at))
                   .add(reason));
 }
 
@@ -362,16 +369,16 @@ Status Writer::record_feedback(int64_t id, Feedback kind, const std::string& det
   const std::string name = feedback_name(kind);
   const std::string newest = detail.empty() ? name : name + " " + detail;
   // $2 is the kind's name: the first time of each kind is kept.
-  return done(
+  return update_deliveries(
       "record_feedback",
-      "UPDATE deliveries SET feedback = $3, feedback_at = $4, "
+      "feedback = $3, feedback_at = $4, "
       "delivered_at = CASE WHEN $2 = 'delivered' THEN coalesce(delivered_at, $4) ELSE delivered_at END, "
       "opened_at = CASE WHEN $2 = 'opened' THEN coalesce(opened_at, $4) ELSE opened_at END, "
       "clicked_at = CASE WHEN $2 = 'clicked' THEN coalesce(clicked_at, $4) ELSE clicked_at END, "
       "bounced_at = CASE WHEN $2 = 'bounced' THEN coalesce(bounced_at, $4) ELSE bounced_at END, "
       "complained_at = CASE WHEN $2 = 'complained' THEN coalesce(complained_at, $4) "
-      "ELSE complained_at END WHERE id = $1",
-      Params().add(id).add(name).add(newest).add(at));
+      "ELSE complained_at END",
+      "id = $1", Params().add(id).add(name).add(newest).add(at));
 }
 
 Result<int64_t> Writer::add_coupon_codes(const std::string& pool,

@@ -2,6 +2,7 @@
 // transactions (READ COMMITTED), plus one that commits new step words at once.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -44,6 +45,22 @@ class Writer final : public Store {
   }
   FlowCounts counts(const std::string& flow) override { return reader_.counts(flow); }
   FlowTotals totals(const std::string& flow) override { return reader_.totals(flow); }
+  std::vector<RollupRow> rollup_totals(const std::string& flow) override {
+    return reader_.rollup_totals(flow);
+  }
+  std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
+    return reader_.rollup_hours(flow, from, to);
+  }
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
+                                                TimeMs from, TimeMs to) override {
+    return reader_.message_rollups(flow, all_time, from, to);
+  }
+  std::vector<EdgeRow> rollup_edges(const std::string& flow) override {
+    return reader_.rollup_edges(flow);
+  }
+  std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override {
+    return reader_.flow_journeys(query);
+  }
   std::optional<TimeMs> next_timer_due() override { return reader_.next_timer_due(); }
   int64_t pending_timer_count() override { return reader_.pending_timer_count(); }
   int64_t coupon_codes_left(const std::string& pool) override {
@@ -140,6 +157,16 @@ class Writer final : public Store {
   Status merge_user(const std::string& from, const std::string& to, TimeMs at) override;
   Result<int64_t> erase_user(const std::string& user_id, const std::string& replacement) override;
 
+  // Flow results (rollups.cpp): a commit batch's rollups, added up with the
+  // transaction's message status changes and written by commit()
+  // (write_rollups); hourly rows before `before` forgotten.
+  Status add_rollups(const RollupBatch& batch) override;
+  int64_t prune_rollups(TimeMs before) override;
+  // Fills the all-time rollups of a database that held journeys before
+  // schema 5 from their histories, once (the migration leaves a mark in
+  // meta, taken in the same transaction). A no-op otherwise.
+  Status backfill_rollups();
+
   Result<std::unique_ptr<StoreReader>> open_reader() override;
 
  private:
@@ -152,6 +179,23 @@ class Writer final : public Store {
     return r.ok() ? Status() : Status(r.error());
   }
 
+  // UPDATE deliveries SET `set` WHERE `where`, noting what each changed row
+  // moves in the message rollups (its status, its first feedback of a kind)
+  // for write_rollups. Returns how many rows it changed.
+  Result<int64_t> updated_deliveries(const char* name, const char* set, const char* where,
+                                     const Params& params);
+  Status update_deliveries(const char* name, const char* set, const char* where,
+                           const Params& params) {
+    Result<int64_t> r = updated_deliveries(name, set, where, params);
+    return r.ok() ? Status() : Status(r.error());
+  }
+  // The rollups of the open transaction, written by commit() in one order
+  // (rollups.cpp): rows, then messages (new ones and status changes), then
+  // arrows, each in key order, so that two nodes' transactions take these
+  // hot rows' locks in the same order and never wait on each other in a circle.
+  Status write_rollups();
+  void forget_rollups();
+
   // Erasure: the words of `candidates` no history uses any more are overwritten.
   Status erase_unused_words(std::set<int64_t> candidates);
 
@@ -163,6 +207,13 @@ class Writer final : public Store {
   Reader reader_;
   bool in_transaction_ = false;
   std::unordered_set<std::string> locked_users_;  // in the open transaction
+  // What the open transaction adds to the rollups (write_rollups).
+  struct MessageChange {
+    int64_t messages = 0, delivered = 0, opened = 0, clicked = 0, bounced = 0, complained = 0;
+  };
+  std::map<RollupKey, RollupCounts> rollup_rows_;
+  std::map<MessageKey, MessageChange> message_changes_;
+  std::map<EdgeKey, int64_t> edge_changes_;
   int64_t next_id_ = 0, ids_left_ = 0;            // the block of journey ids in hand
 };
 

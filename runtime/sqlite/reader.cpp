@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "runtime/sqlite/rows.h"
+#include "runtime/stored_counts.h"
 #include "runtime/stored_fields.h"
 
 namespace trellis::runtime::sqlite {
@@ -231,18 +232,14 @@ std::vector<DeliveryRecord> SqliteReader::deliveries(const std::string& user_id,
   return out;
 }
 
-FlowTotals SqliteReader::totals(const std::string& flow) {
-  FlowTotals out;
+FlowTotals SqliteReader::totals(const std::string& flow) { return totals_from(states(flow)); }
+
+std::vector<StateCount> SqliteReader::states(const std::string& flow) {
+  std::vector<StateCount> out;
   Use u(by_state_);
   u->bind(1, flow);
-  while (u->step(errors_)) {
-    const auto state = static_cast<Lifecycle>(u->i64(1));
-    const int64_t n = u->i64(2);
-    out.journeys += n;
-    if (is_live(state)) out.live += n;
-    if (is_waiting(state)) out.waiting += n;
-    out.conversions += u->i64(3);
-  }
+  while (u->step(errors_))
+    out.push_back({u->text(0), static_cast<Lifecycle>(u->i64(1)), u->i64(2), u->i64(3)});
   return out;
 }
 
@@ -371,111 +368,22 @@ std::vector<StepRecord> SqliteReader::json_steps(const std::string& text, int se
   return out;
 }
 
-namespace {
-
-NodeCount& node_count(std::map<std::string, NodeCount>& m, const std::string& node) {
-  NodeCount& c = m[node];
-  c.node = node;
-  return c;
-}
-
-// "node=variant;node2=variant2": calls `visit(node, variant)` for each.
-template <typename Visit>
-void for_each_assignment(const std::string& list, Visit visit) {
-  size_t start = 0;
-  while (start < list.size()) {
-    size_t end = list.find(';', start);
-    if (end == std::string::npos) end = list.size();
-    const size_t eq = list.find('=', start);
-    if (eq != std::string::npos && eq < end)
-      visit(list.substr(start, eq - start), list.substr(eq + 1, end - eq - 1));
-    start = end + 1;
-  }
-}
-
-}  // namespace
-
 FlowCounts SqliteReader::counts(const std::string& flow) {
-  FlowCounts out;
-  std::map<std::string, NodeCount> nodes;
-  std::map<std::pair<std::string, std::string>, VariantCount> variants;
-  auto variant = [&](const std::string& node, const std::string& name) -> VariantCount& {
-    VariantCount& v = variants[{node, name}];
-    v.node = node;
-    v.variant = name;
-    return v;
-  };
-  for (const RollupRow& row : rollups_.totals(flow)) {
-    const std::string& node = row.key.node;
-    if (node == kHoldoutNode) continue;  // not journeys of the flow: GET /v1/holdout
-    if (node.empty()) {
-      for_each_assignment(row.key.variant, [&](const std::string& ab, const std::string& name) {
-        variant(ab, name).conversions += row.counts.converted;
-      });
-      continue;
-    }
-    node_count(nodes, node).entered += row.counts.entered;
-    // An A/B node's entry is counted after its choice: the journey's newest
-    // assignment of that node is the variant it took.
-    std::string taken;
-    for_each_assignment(row.key.variant, [&](const std::string& ab, const std::string& name) {
-      if (ab == node) taken = name;
-    });
-    if (!taken.empty()) variant(node, taken).journeys += row.counts.entered;
-  }
-  {
-    Use u(by_state_);
-    u->bind(1, flow);
-    while (u->step()) {
-      const auto state = static_cast<Lifecycle>(u->i64(1));
-      const int64_t n = u->i64(2);
-      NodeCount& c = node_count(nodes, u->text(0));
-      out.journeys += n;
-      if (is_live(state)) out.live += n;
-      out.conversions += u->i64(3);
-      if (is_waiting(state)) c.waiting += n;
-      if (!is_live(state)) c.exited += n;
-    }
-  }
-  for (auto& [k, v] : nodes) out.nodes.push_back(v);
-  for (auto& [k, v] : variants) out.variants.push_back(v);
-  std::map<std::pair<std::string, std::string>, MessageCount> messages;
-  for (const MessageRollupRow& row : rollups_.messages(flow, true, 0, 0)) {
-    MessageCount& m = messages[{row.node, row.channel}];
-    m.node = row.node;
-    m.channel = row.channel;
-    m.delivered += row.delivered;
-    m.opened += row.opened;
-    m.clicked += row.clicked;
-    m.bounced += row.bounced;
-    m.complained += row.complained;
-    if (row.status < 0) continue;
-    m.created += row.messages;
-    switch (static_cast<DeliveryStatus>(row.status)) {
-      case DeliveryStatus::kSent: m.sent += row.messages; break;
-      case DeliveryStatus::kDeferred: m.deferred += row.messages; break;
-      case DeliveryStatus::kSuppressed: m.suppressed += row.messages; break;
-      case DeliveryStatus::kDropped: m.dropped += row.messages; break;
-      case DeliveryStatus::kDead: m.dead += row.messages; break;
-      case DeliveryStatus::kPending: break;
-    }
-  }
-  for (auto& [k, m] : messages) out.messages.push_back(std::move(m));
-  return out;
+  return counts_from_rollups(rollups_.totals(flow), rollups_.messages(flow, true, 0, 0),
+                             states(flow));
 }
 
 FlowCounts SqliteReader::scanned_counts(const std::string& flow) {
-  FlowCounts out;
-  std::map<std::string, NodeCount> nodes;
+  std::map<std::string, int64_t> entered;
   {
     Use u(entered_);
     u->bind(1, flow);
-    while (u->step(errors_)) node_count(nodes, u->text(0)).entered = u->i64(1);
+    while (u->step(errors_)) entered[u->text(0)] += u->i64(1);
   }
   for (Stmt* grouped : {&entered_grouped_, &entered_inline_}) {
     Use u(*grouped);
     u->bind(1, flow);
-    while (u->step(errors_)) node_count(nodes, u->text(0)).entered += u->i64(1);
+    while (u->step(errors_)) entered[u->text(0)] += u->i64(1);
   }
   for (Stmt* encoded : {&encoded_grouped_, &encoded_inline_}) {
     Use u(*encoded);
@@ -483,34 +391,19 @@ FlowCounts SqliteReader::scanned_counts(const std::string& flow) {
     while (u->step(errors_))
       step_codec::decode(u->bytes(0), "", *words_, /*render_reason=*/false,
                          [&](const step_codec::DecodedStep& d) {
-                           if (d.input == "entry") ++node_count(nodes, d.node).entered;
+                           if (d.input == "entry") ++entered[d.node];
                          });
   }
+  // `variant` is "node=variant;node2=variant2" (stored_fields.h), split
+  // here rather than kept as a row per assignment, which would cost a write
+  // per A/B step.
+  VariantTally variants;
   {
-    Use u(by_state_);
-    u->bind(1, flow);
-    while (u->step(errors_)) {
-      const auto state = static_cast<Lifecycle>(u->i64(1));
-      const int64_t n = u->i64(2);
-      NodeCount& c = node_count(nodes, u->text(0));
-      out.journeys += n;
-      if (is_live(state)) out.live += n;
-      out.conversions += u->i64(3);
-      if (is_waiting(state)) c.waiting += n;
-      if (!is_live(state)) c.exited += n;
-    }
-  }
-  {
-    // `variant` is "node=variant;node2=variant2" (stored_fields.h), split
-    // here rather than kept as a row per assignment, which would cost a write
-    // per A/B step.
-    VariantTally variants;
     Use u(variants_);
     u->bind(1, flow);
     while (u->step(errors_)) variants.add(u->text(0), u->i64(1) != 0, u->i64(2));
-    out.variants = variants.counts();
   }
-  for (auto& [k, v] : nodes) out.nodes.push_back(v);
+  std::vector<MessageCount> messages;
   {
     Use u(messages_);
     u->bind(1, flow);
@@ -529,10 +422,10 @@ FlowCounts SqliteReader::scanned_counts(const std::string& flow) {
       m.clicked = u->i64(10);
       m.bounced = u->i64(11);
       m.complained = u->i64(12);
-      out.messages.push_back(std::move(m));
+      messages.push_back(std::move(m));
     }
   }
-  return out;
+  return counts_from_scan(entered, states(flow), variants.counts(), std::move(messages));
 }
 
 std::optional<std::string> SqliteReader::merged_into(const std::string& anonymous_id) {

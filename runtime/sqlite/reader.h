@@ -10,6 +10,7 @@
 #include "runtime/sqlite/rollups.h"
 #include "runtime/sqlite/statement.h"
 #include "runtime/sqlite/step_words.h"
+#include "runtime/stored_counts.h"
 #include "runtime/store.h"
 
 namespace trellis::runtime::sqlite {
@@ -64,6 +65,8 @@ class SqliteReader : public StoreReader {
   SqliteRollups& rollups() { return rollups_; }
 
   FlowTotals totals(const std::string& flow) override;
+  // The flow's journeys by node and state (journey_counts), held-out ones left out.
+  std::vector<StateCount> states(const std::string& flow);
 
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override;
 

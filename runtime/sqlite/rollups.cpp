@@ -1,11 +1,11 @@
 #include "runtime/sqlite/rollups.h"
 
-#include "runtime/sqlite/statement.h"
-
-#include <cstdio>
-#include <cstdlib>
 #include <cstdint>
-#include <map>
+#include <optional>
+
+#include "runtime/sqlite/rows.h"
+#include "runtime/sqlite/statement.h"
+#include "runtime/stored_counts.h"
 
 namespace trellis::runtime::sqlite {
 
@@ -84,227 +84,157 @@ INSERT INTO meta(k, v) SELECT 'rollups_backfill', 'pending' WHERE EXISTS (SELECT
 
 namespace {
 
-sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-    std::fprintf(stderr, "trellis: bad SQL (%s): %s\n", sqlite3_errmsg(db), sql);
-    std::abort();
-  }
-  return stmt;
-}
-
-// Resets a statement when the scope ends, whatever happened.
-class Run {
- public:
-  explicit Run(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Run() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Run& text(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Run& i64(int i, int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  Run& real(int i, double v) {
-    sqlite3_bind_double(stmt_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  bool row() { return step() == SQLITE_ROW; }
-  int64_t col_i64(int i) const { return sqlite3_column_int64(stmt_, i); }
-  double col_real(int i) const { return sqlite3_column_double(stmt_, i); }
-  std::string col_text(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
-  }
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-RollupRow read_rollup(const Run& r, const std::string& flow) {
+RollupRow read_rollup(const Stmt& r, const std::string& flow) {
   RollupRow row;
   row.key.flow = flow;
-  row.key.hour = r.col_i64(0);
-  row.key.version = static_cast<int>(r.col_i64(1));
-  row.key.node = r.col_text(2);
-  row.key.variant = r.col_text(3);
-  row.counts.entered = r.col_i64(4);
-  row.counts.exited = r.col_i64(5);
-  row.counts.converted = r.col_i64(6);
-  row.counts.revenue = r.col_real(7);
-  row.counts.revenue_sq = r.col_real(8);
+  row.key.hour = r.i64(0);
+  row.key.version = static_cast<int>(r.i64(1));
+  row.key.node = r.text(2);
+  row.key.variant = r.text(3);
+  row.counts.entered = r.i64(4);
+  row.counts.exited = r.i64(5);
+  row.counts.converted = r.i64(6);
+  row.counts.revenue = r.opt_double(7).value_or(0);
+  row.counts.revenue_sq = r.opt_double(8).value_or(0);
   return row;
 }
 
 constexpr const char* kRollupColumns =
     "hour, version, node, variant, entered, exited, converted, revenue, revenue_sq";
-
-std::string select_rollups(const char* where) {
-  return std::string("SELECT ") + kRollupColumns + " FROM rollups WHERE " + where;
-}
+constexpr const char* kMessageColumns =
+    "hour, version, node, channel, variant, status, messages, delivered, opened, clicked, "
+    "bounced, complained";
 
 }  // namespace
 
 struct SqliteRollups::Statements {
-  sqlite3_stmt* upsert;
-  sqlite3_stmt* upsert_edge;
-  sqlite3_stmt* upsert_message;
-  sqlite3_stmt* prune_rows;
-  sqlite3_stmt* prune_messages;
-  sqlite3_stmt* totals;
-  sqlite3_stmt* flow_hours;
-  sqlite3_stmt* messages_all;
-  sqlite3_stmt* messages_hours;
-  sqlite3_stmt* edges;
+  Stmt upsert, upsert_edge, upsert_message, prune_rows, prune_messages, totals, flow_hours,
+      messages_all, messages_hours, edges;
 
   explicit Statements(sqlite3* db)
-      : upsert(prepare(db,
-                       "INSERT INTO rollups VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-                       "ON CONFLICT DO UPDATE SET entered = entered + excluded.entered, "
-                       "exited = exited + excluded.exited, "
-                       "converted = converted + excluded.converted, "
-                       "revenue = revenue + excluded.revenue, "
-                       "revenue_sq = revenue_sq + excluded.revenue_sq")),
-        upsert_edge(prepare(db,
-                            "INSERT INTO rollup_edges VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO "
-                            "UPDATE SET journeys = journeys + excluded.journeys")),
-        upsert_message(prepare(db,
-                               "INSERT INTO message_rollups VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                               "0, 0, 0, 0, 0) ON CONFLICT DO UPDATE SET messages = messages + "
-                               "excluded.messages")),
-        prune_rows(prepare(db, "DELETE FROM rollups WHERE hour >= 0 AND hour < ?1")),
-        prune_messages(prepare(db, "DELETE FROM message_rollups WHERE hour >= 0 AND hour < ?1")),
-        totals(prepare(db, select_rollups("flow = ?1 AND hour = -1").c_str())),
-        flow_hours(prepare(
-            db, select_rollups("flow = ?1 AND hour >= ?2 AND hour < ?3 AND node = ''").c_str())),
-        messages_all(prepare(db,
-                             "SELECT hour, version, node, channel, variant, status, messages, "
-                             "delivered, opened, clicked, bounced, complained FROM message_rollups "
-                             "WHERE flow = ?1 AND hour = -1")),
-        messages_hours(prepare(db,
-                               "SELECT hour, version, node, channel, variant, status, messages, "
-                               "delivered, opened, clicked, bounced, complained FROM "
-                               "message_rollups WHERE flow = ?1 AND hour >= ?2 AND hour < ?3")),
-        edges(prepare(db,
-                      "SELECT version, from_node, to_node, journeys FROM rollup_edges WHERE "
-                      "flow = ?1")) {}
-  ~Statements() {
-    for (sqlite3_stmt* s : {upsert, upsert_edge, upsert_message, prune_rows, prune_messages, totals, flow_hours,
-                            messages_all, messages_hours, edges})
-      sqlite3_finalize(s);
-  }
+      : upsert(db,
+               "INSERT INTO rollups VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+               "ON CONFLICT DO UPDATE SET entered = entered + excluded.entered, "
+               "exited = exited + excluded.exited, "
+               "converted = converted + excluded.converted, "
+               "revenue = revenue + excluded.revenue, "
+               "revenue_sq = revenue_sq + excluded.revenue_sq"),
+        upsert_edge(db,
+                    "INSERT INTO rollup_edges VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO "
+                    "UPDATE SET journeys = journeys + excluded.journeys"),
+        upsert_message(db,
+                       "INSERT INTO message_rollups VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                       "0, 0, 0, 0, 0) ON CONFLICT DO UPDATE SET messages = messages + "
+                       "excluded.messages"),
+        prune_rows(db, "DELETE FROM rollups WHERE hour >= 0 AND hour < ?1"),
+        prune_messages(db, "DELETE FROM message_rollups WHERE hour >= 0 AND hour < ?1"),
+        totals(db, sql("SELECT ", kRollupColumns, " FROM rollups WHERE flow = ?1 AND hour = -1")
+                       .c_str()),
+        flow_hours(db, sql("SELECT ", kRollupColumns,
+                           " FROM rollups WHERE flow = ?1 AND hour >= ?2 AND hour < ?3 "
+                           "AND node = ''")
+                           .c_str()),
+        messages_all(db, sql("SELECT ", kMessageColumns,
+                             " FROM message_rollups WHERE flow = ?1 AND hour = -1")
+                             .c_str()),
+        messages_hours(db, sql("SELECT ", kMessageColumns,
+                               " FROM message_rollups WHERE flow = ?1 AND hour >= ?2 AND "
+                               "hour < ?3")
+                               .c_str()),
+        edges(db,
+              "SELECT version, from_node, to_node, journeys FROM rollup_edges WHERE flow = ?1") {}
 };
 
 SqliteRollups::SqliteRollups(sqlite3* db) : db_(db), s_(std::make_unique<Statements>(db)) {}
 SqliteRollups::~SqliteRollups() = default;
 
 Status SqliteRollups::add(const RollupBatch& batch) {
-  // The all-time sums first, so each all-time key is written once however
-  // many hours the batch spans.
-  std::map<RollupKey, RollupCounts> all_time;
-  for (const auto& [key, counts] : batch.rows) {
-    RollupKey total = key;
-    total.hour = kAllTimeHour;
-    all_time[total] += counts;
+  std::string error;
+  for (const auto& [key, counts] : rollup_rows_to_write(batch)) {
+    Use u(s_->upsert);
+    u->bind(1, key.flow)
+        .bind(2, key.hour)
+        .bind(3, key.version)
+        .bind(4, key.node)
+        .bind(5, key.variant)
+        .bind(6, counts.entered)
+        .bind(7, counts.exited)
+        .bind(8, counts.converted)
+        .bind(9, std::optional<double>(counts.revenue))
+        .bind(10, std::optional<double>(counts.revenue_sq));
+    u->step(&error);
+    if (!error.empty()) return Error{"rollups: " + error};
   }
-  const std::map<RollupKey, RollupCounts>* sources[] = {&batch.rows, &all_time};
-  for (const auto* rows : sources) {
-    for (const auto& [key, counts] : *rows) {
-      if (rows == &batch.rows && key.hour == kAllTimeHour) continue;  // all-time only
-      Run r(s_->upsert);
-      r.text(1, key.flow)
-          .i64(2, key.hour)
-          .i64(3, key.version)
-          .text(4, key.node)
-          .text(5, key.variant)
-          .i64(6, counts.entered)
-          .i64(7, counts.exited)
-          .i64(8, counts.converted)
-          .real(9, counts.revenue)
-          .real(10, counts.revenue_sq);
-      if (r.step() != SQLITE_DONE) return Error{std::string("rollups: ") + sqlite3_errmsg(db_)};
-    }
-  }
-  std::map<MessageKey, int64_t> messages_all_time;
-  for (const auto& [key, n] : batch.messages) {
-    MessageKey total = key;
-    total.hour = kAllTimeHour;
-    messages_all_time[total] += n;
-  }
-  const std::map<MessageKey, int64_t>* message_sources[] = {&batch.messages, &messages_all_time};
-  for (const auto* rows : message_sources) {
-    for (const auto& [key, n] : *rows) {
-      Run r(s_->upsert_message);
-      r.text(1, key.flow)
-          .i64(2, key.hour)
-          .i64(3, key.version)
-          .text(4, key.node)
-          .text(5, key.channel)
-          .text(6, key.variant)
-          .i64(7, key.status)
-          .i64(8, n);
-      if (r.step() != SQLITE_DONE) return Error{std::string("rollups: ") + sqlite3_errmsg(db_)};
-    }
+  for (const auto& [key, n] : message_rows_to_write(batch)) {
+    Use u(s_->upsert_message);
+    u->bind(1, key.flow)
+        .bind(2, key.hour)
+        .bind(3, key.version)
+        .bind(4, key.node)
+        .bind(5, key.channel)
+        .bind(6, key.variant)
+        .bind(7, key.status)
+        .bind(8, n);
+    u->step(&error);
+    if (!error.empty()) return Error{"rollups: " + error};
   }
   for (const auto& [key, journeys] : batch.edges) {
-    Run r(s_->upsert_edge);
-    r.text(1, key.flow).i64(2, key.version).text(3, key.from).text(4, key.to).i64(5, journeys);
-    if (r.step() != SQLITE_DONE) return Error{std::string("rollups: ") + sqlite3_errmsg(db_)};
+    Use u(s_->upsert_edge);
+    u->bind(1, key.flow).bind(2, key.version).bind(3, key.from).bind(4, key.to).bind(5, journeys);
+    u->step(&error);
+    if (!error.empty()) return Error{"rollups: " + error};
   }
   return {};
 }
 
 int64_t SqliteRollups::prune(TimeMs before) {
   int64_t removed = 0;
-  for (sqlite3_stmt* s : {s_->prune_rows, s_->prune_messages}) {
-    Run r(s);
-    r.i64(1, before);
-    if (r.step() == SQLITE_DONE) removed += sqlite3_changes(db_);
+  for (Stmt* s : {&s_->prune_rows, &s_->prune_messages}) {
+    Use u(*s);
+    u->bind(1, before);
+    std::string error;
+    u->step(&error);
+    if (error.empty()) removed += sqlite3_changes(db_);
   }
   return removed;
 }
 
 std::vector<RollupRow> SqliteRollups::totals(const std::string& flow) {
   std::vector<RollupRow> out;
-  Run r(s_->totals);
-  r.text(1, flow);
-  while (r.row()) out.push_back(read_rollup(r, flow));
+  Use u(s_->totals);
+  u->bind(1, flow);
+  while (u->step()) out.push_back(read_rollup(u.stmt, flow));
   return out;
 }
 
 std::vector<RollupRow> SqliteRollups::flow_hours(const std::string& flow, TimeMs from, TimeMs to) {
   std::vector<RollupRow> out;
-  Run r(s_->flow_hours);
-  r.text(1, flow).i64(2, from).i64(3, to);
-  while (r.row()) out.push_back(read_rollup(r, flow));
+  Use u(s_->flow_hours);
+  u->bind(1, flow).bind(2, from).bind(3, to);
+  while (u->step()) out.push_back(read_rollup(u.stmt, flow));
   return out;
 }
 
 std::vector<MessageRollupRow> SqliteRollups::messages(const std::string& flow, bool all_time,
                                                       TimeMs from, TimeMs to) {
   std::vector<MessageRollupRow> out;
-  Run r(all_time ? s_->messages_all : s_->messages_hours);
-  r.text(1, flow);
-  if (!all_time) r.i64(2, from).i64(3, to);
-  while (r.row()) {
+  Use u(all_time ? s_->messages_all : s_->messages_hours);
+  u->bind(1, flow);
+  if (!all_time) u->bind(2, from).bind(3, to);
+  while (u->step()) {
     MessageRollupRow m;
-    m.hour = r.col_i64(0);
-    m.version = static_cast<int>(r.col_i64(1));
-    m.node = r.col_text(2);
-    m.channel = r.col_text(3);
-    m.variant = r.col_text(4);
-    m.status = static_cast<int>(r.col_i64(5));
-    m.messages = r.col_i64(6);
-    m.delivered = r.col_i64(7);
-    m.opened = r.col_i64(8);
-    m.clicked = r.col_i64(9);
-    m.bounced = r.col_i64(10);
-    m.complained = r.col_i64(11);
+    m.hour = u->i64(0);
+    m.version = static_cast<int>(u->i64(1));
+    m.node = u->text(2);
+    m.channel = u->text(3);
+    m.variant = u->text(4);
+    m.status = static_cast<int>(u->i64(5));
+    m.messages = u->i64(6);
+    m.delivered = u->i64(7);
+    m.opened = u->i64(8);
+    m.clicked = u->i64(9);
+    m.bounced = u->i64(10);
+    m.complained = u->i64(11);
     out.push_back(std::move(m));
   }
   return out;
@@ -312,15 +242,15 @@ std::vector<MessageRollupRow> SqliteRollups::messages(const std::string& flow, b
 
 std::vector<EdgeRow> SqliteRollups::edges(const std::string& flow) {
   std::vector<EdgeRow> out;
-  Run r(s_->edges);
-  r.text(1, flow);
-  while (r.row()) {
+  Use u(s_->edges);
+  u->bind(1, flow);
+  while (u->step()) {
     EdgeRow e;
     e.key.flow = flow;
-    e.key.version = static_cast<int>(r.col_i64(0));
-    e.key.from = r.col_text(1);
-    e.key.to = r.col_text(2);
-    e.journeys = r.col_i64(3);
+    e.key.version = static_cast<int>(u->i64(0));
+    e.key.from = u->text(1);
+    e.key.to = u->text(2);
+    e.journeys = u->i64(3);
     out.push_back(std::move(e));
   }
   return out;
@@ -339,31 +269,31 @@ std::vector<JourneySummary> SqliteRollups::journeys(const JourneyQuery& q) {
       sql += (i ? "," : "") + std::to_string(static_cast<int>(q.states[i]));
     sql += ")";
   }
-  if (!q.variant.empty()) sql += " AND (';' || variant || ';') LIKE ('%;' || ?4 || ';%')";
+  // A whole assignment of the list ("ab=a" is not in "ab=ab"), or a bare
+  // variant name given by any A/B node.
+  if (!q.variant.empty())
+    sql += q.variant.find('=') == std::string::npos
+               ? " AND instr(variant || ';', '=' || ?4 || ';') > 0"
+               : " AND instr(';' || variant || ';', ';' || ?4 || ';') > 0";
   sql += " ORDER BY id DESC LIMIT ?5";
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return {};
+  Stmt stmt(db_, sql.c_str());
+  stmt.bind(1, q.flow).bind(2, q.before > 0 ? q.before : INT64_MAX);
+  if (!q.node.empty()) stmt.bind(3, q.node);
+  if (!q.variant.empty()) stmt.bind(4, q.variant);
+  stmt.bind(5, static_cast<int64_t>(q.limit));
   std::vector<JourneySummary> out;
-  {
-    Run r(stmt);
-    r.text(1, q.flow).i64(2, q.before > 0 ? q.before : INT64_MAX);
-    if (!q.node.empty()) r.text(3, q.node);
-    if (!q.variant.empty()) r.text(4, q.variant);
-    r.i64(5, static_cast<int64_t>(q.limit));
-    while (r.row()) {
-      JourneySummary j;
-      j.id = r.col_i64(0);
-      j.user_id = r.col_text(1);
-      j.state = static_cast<Lifecycle>(r.col_i64(2));
-      j.node = r.col_text(3);
-      j.variant = r.col_text(4);
-      j.entered_at = r.col_i64(5);
-      if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) j.converted_at = r.col_i64(6);
-      if (sqlite3_column_type(stmt, 7) != SQLITE_NULL) j.revenue = r.col_real(7);
-      out.push_back(std::move(j));
-    }
+  while (stmt.step()) {
+    JourneySummary j;
+    j.id = stmt.i64(0);
+    j.user_id = stmt.text(1);
+    j.state = static_cast<Lifecycle>(stmt.i64(2));
+    j.node = stmt.text(3);
+    j.variant = stmt.text(4);
+    j.entered_at = stmt.i64(5);
+    j.converted_at = stmt.opt_i64(6);
+    j.revenue = stmt.opt_double(7);
+    out.push_back(std::move(j));
   }
-  sqlite3_finalize(stmt);
   return out;
 }
 

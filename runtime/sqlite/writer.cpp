@@ -264,26 +264,15 @@ Status SqliteStore::backfill_rollups() {
                   "coalesce(sum(revenue), 0) FROM journeys WHERE flow = ? GROUP BY variant");
   RollupBatch batch;
   for (const std::string& flow : flows) {
-    const FlowCounts counts = reader_.scanned_counts(flow);
-    auto total = [&](const std::string& node, const std::string& variant) -> RollupCounts& {
-      return batch.rows[RollupKey{kAllTimeHour, flow, 0, node, variant}];
-    };
-    std::map<std::string, int64_t> by_variants;  // A/B node -> journeys counted by variant
-    for (const VariantCount& v : counts.variants) {
-      total(v.node, v.node + "=" + v.variant).entered += v.journeys;
-      by_variants[v.node] += v.journeys;
+    std::vector<VariantJourneys> by_variants;
+    {
+      Use u(by_variant);
+      u->bind(1, flow);
+      while (u->step())
+        by_variants.push_back({u->text(0), u->i64(1), u->i64(2), u->i64(3),
+                               u->opt_double(4).value_or(0)});
     }
-    for (const NodeCount& n : counts.nodes)
-      total(n.node, "").entered += std::max<int64_t>(0, n.entered - by_variants[n.node]);
-    Use u(by_variant);
-    u->bind(1, flow);
-    while (u->step()) {
-      RollupCounts& c = total("", u->text(0));
-      c.entered += u->i64(1);
-      c.exited += u->i64(2);
-      c.converted += u->i64(3);
-      c.revenue += u->opt_double(4).value_or(0);
-    }
+    add_backfill(batch, flow, reader_.scanned_counts(flow), by_variants);
   }
   if (Status s = add_rollups(batch); !s) {
     rollback();

@@ -898,6 +898,239 @@ void retained_events_read_prune_merge_erase(StoreBackend& backend) {
   CHECK(ids({}) == std::vector<std::string>{"e2"});
 }
 
+// Flow results (docs/results.md#rollups): a batch adds to its hours' rows and
+// to the all-time rows, twice adds twice, a rollback adds nothing, and a
+// prune forgets old hours but never the all-time sums.
+void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
+  constexpr TimeMs kHour = 3600 * 1000;
+  const TimeMs h0 = 100 * kHour, h1 = 101 * kHour;
+  auto store = backend.fresh();
+  auto reader = store->open_reader();
+  REQUIRE(reader.ok());
+  RollupBatch batch;
+  RollupCounts& flow0 = batch.at(h0 + 5, "f", 1, "", "ab=a");
+  flow0.entered = 2;
+  flow0.converted = 1;
+  flow0.revenue = 12.5;
+  flow0.revenue_sq = 156.25;
+  batch.at(h1 + 7, "f", 1, "", "ab=a").exited = 1;
+  batch.at(h1, "f", 1, "mail", "ab=a").entered = 3;
+  batch.at(h1, "other", 1, "", "").entered = 9;
+  batch.edges[EdgeKey{"f", 1, "start", "mail"}] = 2;
+  batch.messages[MessageKey{h0, "f", 1, "mail", "email", "ab=a", 0}] = 2;
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(store->begin().ok());
+    REQUIRE(store->add_rollups(batch).ok());
+    REQUIRE(store->commit().ok());
+  }
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->add_rollups(batch).ok());
+  store->rollback();
+
+  std::map<std::string, RollupCounts> totals;
+  for (const RollupRow& row : reader.value()->rollup_totals("f")) {
+    CHECK(row.key.flow == "f");
+    CHECK(row.key.hour == kAllTimeHour);
+    totals[row.key.node + "|" + row.key.variant] = row.counts;
+  }
+  REQUIRE(totals.size() == 2);
+  CHECK(totals["|ab=a"].entered == 4);
+  CHECK(totals["|ab=a"].exited == 2);
+  CHECK(totals["|ab=a"].converted == 2);
+  CHECK(totals["|ab=a"].revenue == Approx(25.0));
+  CHECK(totals["|ab=a"].revenue_sq == Approx(312.5));
+  CHECK(totals["mail|ab=a"].entered == 6);
+
+  // The flow's own rows only, of the hours asked for.
+  auto hours = reader.value()->rollup_hours("f", h0, h1 + kHour);
+  std::sort(hours.begin(), hours.end(),
+            [](const RollupRow& a, const RollupRow& b) { return a.key.hour < b.key.hour; });
+  REQUIRE(hours.size() == 2);
+  CHECK(hours[0].key.hour == h0);
+  CHECK(hours[0].key.node.empty());
+  CHECK(hours[0].key.version == 1);
+  CHECK(hours[0].counts.entered == 4);
+  CHECK(hours[1].key.hour == h1);
+  CHECK(hours[1].counts.exited == 2);
+  CHECK(reader.value()->rollup_hours("f", h1, h1 + kHour).size() == 1);
+
+  auto edges = reader.value()->rollup_edges("f");
+  REQUIRE(edges.size() == 1);
+  CHECK(edges[0].key.from == "start");
+  CHECK(edges[0].key.to == "mail");
+  CHECK(edges[0].journeys == 4);
+
+  auto all_time = reader.value()->message_rollups("f", true, 0, 0);
+  REQUIRE(all_time.size() == 1);
+  CHECK(all_time[0].hour == kAllTimeHour);
+  CHECK(all_time[0].messages == 4);
+  CHECK(all_time[0].variant == "ab=a");
+  CHECK(all_time[0].channel == "email");
+  auto hourly = reader.value()->message_rollups("f", false, h0, h1);
+  REQUIRE(hourly.size() == 1);
+  CHECK(hourly[0].hour == h0);
+  CHECK(reader.value()->message_rollups("f", false, h1, h1 + kHour).empty());
+
+  REQUIRE(store->begin().ok());
+  CHECK(store->prune_rollups(h1) >= 2);  // the h0 rows of rollups and messages
+  REQUIRE(store->commit().ok());
+  CHECK(reader.value()->rollup_hours("f", 0, h1 + kHour).size() == 1);
+  CHECK(reader.value()->message_rollups("f", false, 0, h1 + kHour).empty());
+  CHECK(reader.value()->rollup_totals("f").size() == 2);
+  CHECK(reader.value()->message_rollups("f", true, 0, 0).size() == 1);
+  CHECK(reader.value()->rollup_totals("other").size() == 1);
+}
+
+// A message counted when made (the batch) moves with its delivery's later
+// status changes and feedback, whichever call makes them; coupons are no
+// messages.
+void message_rollups_follow_deliveries(StoreBackend& backend) {
+  auto store = backend.fresh();
+  DeliveryRecord d = delivery_of("1:mail:1", "u1");
+  d.variant = "ab=b";
+  d.flow_version = 2;
+  d.at = hour_of(10) + 10;
+  DeliveryRecord coupon = delivery_of("1:coupon:1", "u1");
+  coupon.channel = "coupon";
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->insert_delivery(d).value());
+  REQUIRE(store->insert_delivery(coupon).value());
+  RollupBatch batch;
+  batch.messages[MessageKey{hour_of(d.at), "f", 2, "mail", "email", "ab=b", 0}] = 1;
+  REQUIRE(store->add_rollups(batch).ok());
+  REQUIRE(store->commit().ok());
+  const int64_t id = store->delivery_by_key(d.key)->id;
+  CHECK(store->delivery(id)->variant == "ab=b");
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->mark_sent(id, 20).ok());
+  REQUIRE(store->mark_sent(store->delivery_by_key(coupon.key)->id, 20).ok());
+  REQUIRE(store->record_feedback(id, Feedback::kDelivered, "", 30).ok());
+  REQUIRE(store->record_feedback(id, Feedback::kDelivered, "", 31).ok());  // counted once
+  REQUIRE(store->record_feedback(id, Feedback::kOpened, "", 32).ok());
+  REQUIRE(store->commit().ok());
+  for (bool all_time : {true, false}) {
+    std::map<int, MessageRollupRow> by_status;
+    for (const MessageRollupRow& row :
+         store->message_rollups("f", all_time, 0, hour_of(d.at) + 3600 * 1000))
+      by_status[row.status] = row;
+    INFO("all time: " << all_time);
+    REQUIRE(by_status.count(0));
+    CHECK(by_status[0].messages == 0);
+    REQUIRE(by_status.count(1));
+    CHECK(by_status[1].messages == 1);
+    CHECK(by_status[1].variant == "ab=b");
+    CHECK(by_status[1].version == 2);
+    CHECK(by_status[1].channel == "email");
+    REQUIRE(by_status.count(-1));
+    CHECK(by_status[-1].delivered == 1);
+    CHECK(by_status[-1].opened == 1);
+    CHECK(by_status[-1].clicked == 0);
+    CHECK(by_status.size() == 3);  // nothing of the coupon
+  }
+  const FlowCounts counts = store->counts("f");
+  REQUIRE(counts.messages.size() == 1);
+  CHECK(counts.messages[0].created == 1);
+  CHECK(counts.messages[0].sent == 1);
+  CHECK(counts.messages[0].delivered == 1);
+  CHECK(counts.messages[0].opened == 1);
+}
+
+// What a conversion records on its journey reads back; the drill-down lists
+// a flow's journeys newest first by node, state, conversion and variant (a
+// whole assignment), without the held-out ones unless asked.
+void results_fields_and_drill_down(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  std::vector<int64_t> ids;
+  auto add = [&](const std::string& user, const std::string& node, Lifecycle state,
+                 const std::string& variant, std::optional<double> revenue) {
+    JourneyRecord j = journey_of(*store, user);
+    j.node = node;
+    j.state = state;
+    j.variant = variant;
+    j.revenue = revenue;
+    if (revenue) {
+      j.converted_at = 50;
+      j.last_message = "mail";
+      j.converted_after = "mail";
+    }
+    REQUIRE(store->insert_journey(j).ok());
+    ids.push_back(j.id);
+    return j;
+  };
+  add("u1", "mail", Lifecycle::kCompleted, "ab=a", 30.25);
+  JourneyRecord waiting = add("u2", "wait_pay", Lifecycle::kWaitingTimer, "ab=ab", std::nullopt);
+  add("u3", "mail", Lifecycle::kCompleted, "ab=a;ab2=x", std::nullopt);
+  add("u4", kHoldoutNode, Lifecycle::kCompleted, "", 5.0);
+  REQUIRE(store->commit().ok());
+  // A later step records a conversion on a journey already stored.
+  REQUIRE(store->begin().ok());
+  waiting.converted_at = 60;
+  waiting.revenue = 0.5;
+  waiting.last_message = "sms";
+  waiting.converted_after = "sms";
+  REQUIRE(store->update_journey(waiting).ok());
+  REQUIRE(store->commit().ok());
+
+  auto reopened = backend.reopen();
+  auto first = reopened->journey(ids[0]);
+  REQUIRE(first.has_value());
+  CHECK(first->revenue == std::optional<double>(30.25));
+  CHECK(first->last_message == "mail");
+  CHECK(first->converted_after == "mail");
+  auto updated = reopened->journeys_of("u2", "cart_reminder");
+  REQUIRE(updated.size() == 1);
+  CHECK(updated[0].revenue == std::optional<double>(0.5));
+  CHECK(updated[0].converted_after == "sms");
+  CHECK_FALSE(reopened->journey(ids[2])->revenue.has_value());
+
+  auto list = [&](JourneyQuery q) {
+    q.flow = "cart_reminder";
+    std::vector<int64_t> out;
+    for (const JourneySummary& s : reopened->flow_journeys(q)) out.push_back(s.id);
+    return out;
+  };
+  CHECK(list({}) == std::vector<int64_t>{ids[2], ids[1], ids[0]});
+  JourneyQuery by_node;
+  by_node.node = "mail";
+  CHECK(list(by_node) == std::vector<int64_t>{ids[2], ids[0]});
+  JourneyQuery held_out;
+  held_out.node = kHoldoutNode;
+  CHECK(list(held_out) == std::vector<int64_t>{ids[3]});
+  JourneyQuery converted;
+  converted.converted_only = true;
+  CHECK(list(converted) == std::vector<int64_t>{ids[1], ids[0]});
+  JourneyQuery waiting_only;
+  waiting_only.states = {Lifecycle::kWaitingTimer, Lifecycle::kWaitingEvent};
+  CHECK(list(waiting_only) == std::vector<int64_t>{ids[1]});
+  JourneyQuery variant;
+  variant.variant = "ab=a";  // not "ab=ab"
+  CHECK(list(variant) == std::vector<int64_t>{ids[2], ids[0]});
+  variant.variant = "a";  // a bare name: any A/B node's
+  CHECK(list(variant) == std::vector<int64_t>{ids[2], ids[0]});
+  variant.variant = "x";
+  CHECK(list(variant) == std::vector<int64_t>{ids[2]});
+  JourneyQuery page;
+  page.limit = 1;
+  CHECK(list(page) == std::vector<int64_t>{ids[2]});
+  page.before = ids[2];
+  CHECK(list(page) == std::vector<int64_t>{ids[1]});
+  JourneyQuery other_flow;
+  other_flow.flow = "nothing";
+  CHECK(reopened->flow_journeys(other_flow).empty());
+  converted.flow = "cart_reminder";
+  const auto summaries = reopened->flow_journeys(converted);
+  REQUIRE(summaries.size() == 2);
+  CHECK(summaries[1].user_id == "u1");
+  CHECK(summaries[1].variant == "ab=a");
+  CHECK(summaries[1].node == "mail");
+  CHECK(summaries[1].state == Lifecycle::kCompleted);
+  CHECK(summaries[1].converted_at == std::optional<TimeMs>(50));
+  CHECK(summaries[1].revenue == std::optional<double>(30.25));
+  // Held-out journeys are not the flow's: counts leave them out.
+  CHECK(reopened->totals("cart_reminder").journeys == 3);
+}
+
 const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks() {
   static const std::vector<std::pair<std::string, ConformanceCheck>> kChecks = {
       {"a committed transaction survives reopening; a rolled back one leaves nothing",
@@ -939,6 +1172,12 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
        behaviour_follows_merge_and_erasure},
       {"broadcast runs are replaced by flow and run; profiles come in id windows",
        broadcast_runs_and_profile_windows},
+      {"rollups add up by hour and for all time; a prune keeps the all-time sums",
+       rollups_add_up_by_hour_and_all_time},
+      {"message rollups follow their deliveries' status and feedback",
+       message_rollups_follow_deliveries},
+      {"conversions keep value and attribution; the drill-down filters and pages",
+       results_fields_and_drill_down},
   };
   return kChecks;
 }
