@@ -69,8 +69,11 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   if (!errors.empty()) {
     return Error{"flow '" + ir.name.value + "' does not compile: " + join(errors)};
   }
+  // Every expression of the flow, the goal's too: a counter read only by the
+  // goal's `where` must be counted like one a trigger reads.
   for (const std::optional<expr::Program>* program :
-       {&compiled->when_, &compiled->key_, &compiled->audience_}) {
+       {&compiled->when_, &compiled->key_, &compiled->audience_,
+         &compiled->goal_where_, &compiled->goal_value_}) {
     if (*program) compiled->collect_behaviour(**program);
   }
   for (const CompiledNode& node : compiled->nodes_) {

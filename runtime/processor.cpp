@@ -693,6 +693,8 @@ void Processor::credit_goal(std::vector<Journey>& journeys, const FlowVersions& 
         now_ > it->rec.entered_at + goal.window_seconds() * 1000 || !reaches(*it, in))
       continue;
     nodes::FlowScope scope(trigger_profile(*flow, it->rec.user_id), &in.view, nullptr, {}, now_);
+    for (const expr::Program* p : {flow->goal_where(), flow->goal_value()})
+      if (p && p->reads_behaviour()) scope.set_behaviour(behaviour_for(*flow, it->rec.user_id));
     if (flow->goal_where() && !flow->goal_where()->test(scope)) continue;
     Journey& j = *it;
     if (j.rec.converted_at) return;

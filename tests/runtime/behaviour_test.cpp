@@ -135,3 +135,28 @@ TEST_CASE("last_seen is kept for the types a flow reads and is exported and eras
   f.send("app_opened", "u1", "{}");
   CHECK(f.engine->stats("paid")->journeys == 1);
 }
+
+TEST_CASE("a counter read only by the goal is counted, and the goal's where and value read it") {
+  Fixture f;
+  f.deploy("repeat", R"(flow: repeat
+trigger: { event: signup }
+goal: { event: order_paid, where: 'count("order_paid", 30d) >= 2', within: 30d, value: 'count("order_paid", 30d) * 10' }
+start: say
+nodes:
+  say: { type: sms, text: "Welcome", next: done }
+  done: { type: exit }
+)");
+  f.send("signup", "u1", "{}");
+  f.send("order_paid", "u1", "{}");  // the first order: count 1, no conversion
+  CHECK(f.engine->stats("repeat")->conversions == 0);
+  REQUIRE(f.engine->export_user("u1").behaviour.buckets.size() == 1);
+  CHECK(f.engine->export_user("u1").behaviour.buckets[0].count == 1);
+  f.send("order_paid", "u1", "{}");  // the second: count 2 (this one included)
+  CHECK(f.engine->stats("repeat")->conversions == 1);
+  JourneyQuery q;
+  q.flow = "repeat";
+  auto journeys = f.engine->flow_journeys(q);
+  REQUIRE(journeys.ok());
+  REQUIRE(journeys.value().size() == 1);
+  CHECK(journeys.value()[0].revenue == std::optional<double>(20.0));
+}
