@@ -181,9 +181,19 @@ TEST_CASE("drill-down: a flow's journeys by node, state and variant, in pages") 
   CHECK(in_a["journeys"].size() + in_b["journeys"].size() == 25);
   CHECK(f.get_json("/v1/flows/split/journeys?node=text_a")["journeys"].empty());
 
-  auto r = f.client->Get("/v1/flows/split/journeys?limit=501", f.headers());
-  require_error(r, 400, "bad_query");
-  r = f.client->Get("/v1/flows/split/journeys?state=asleep", f.headers());
+  // `limit` is bounded: 1 to 500, anything else a 400 naming the field and the range.
+  CHECK(f.get_json("/v1/flows/split/journeys?limit=500")["journeys"].size() == 25);
+  CHECK(f.get_json("/v1/flows/split/journeys?limit=1")["journeys"].size() == 1);
+  for (const char* limit : {"501", "0", "-1", "ten", "10x", "1e2", "", "99999999999999999999"}) {
+    INFO("limit=" << limit);
+    auto r = f.client->Get(("/v1/flows/split/journeys?limit=" + std::string(limit)).c_str(),
+                           f.headers());
+    require_error(r, 400, "bad_query");
+    const json detail = json::parse(r->body)["detail"];
+    CHECK(detail["field"] == "limit");
+    CHECK(detail["message"] == "limit is a whole number from 1 to 500");
+  }
+  auto r = f.client->Get("/v1/flows/split/journeys?state=asleep", f.headers());
   require_error(r, 400, "bad_query");
   r = f.client->Get("/v1/flows/nope/journeys", f.headers());
   require_error(r, 404, "unknown_flow");
