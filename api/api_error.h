@@ -72,8 +72,8 @@ struct ApiError {
 template <typename T>
 class [[nodiscard]] ApiResult {
  public:
-  ApiResult(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
-  ApiResult(ApiError error) : state_(std::move(error)) {}   // NOLINT: implicit by design
+  ApiResult(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
+  ApiResult(ApiError error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }

@@ -126,9 +126,9 @@ Reply HttpServer::authorize(const httplib::Request& req, Access access) const {
     return ApiError{ApiErrorKind::kUnauthorized, "unauthorized", "unknown token"};
   set_current_caller(auth.caller);
   if (!auth.caller.allows(access))
-    return ApiError{ApiErrorKind::kForbidden, "forbidden",
-                    "the token " + auth.caller.name + " lacks the " + access_name(access) +
-                        " scope"};
+    return ApiError{
+        ApiErrorKind::kForbidden, "forbidden",
+        "the token " + auth.caller.name + " lacks the " + access_name(access) + " scope"};
   return {};
 }
 
@@ -253,7 +253,8 @@ HttpServer::HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog&
 
 HttpServer::~HttpServer() { stop(); }
 
-httplib::Server::Handler HttpServer::wrap(const std::string& pattern, Access access, Handler handler) {
+httplib::Server::Handler HttpServer::wrap(const std::string& pattern, Access access,
+                                          Handler handler) {
   return [this, pattern, access, handler = std::move(handler)](const httplib::Request& req,
                                                                httplib::Response& res) {
     t_route_storage = pattern;
@@ -275,9 +276,9 @@ httplib::Server::HandlerWithContentReader HttpServer::with_body(const std::strin
     t_route_storage = pattern;
     t_route = t_route_storage.c_str();
     Reply authorized = authorize(req, access);
-    ApiResult<std::string> body =
-        authorized.ok() ? read_body_capped(reader, options_.max_body_bytes)
-                        : ApiResult<std::string>(authorized.error());
+    ApiResult<std::string> body = authorized.ok()
+                                      ? read_body_capped(reader, options_.max_body_bytes)
+                                      : ApiResult<std::string>(authorized.error());
     if (!body.ok()) {
       GuardedServer::close_after_response();  // an unread body may follow
       res.set_header("Connection", "close");
@@ -445,7 +446,9 @@ Status HttpServer::bind() {
   // The editor's files are public; the API calls it makes need a token.
   get(
       "/(.*)",
-      [this](const httplib::Request& req, httplib::Response& res) { return serve_static(req, res); },
+      [this](const httplib::Request& req, httplib::Response& res) {
+        return serve_static(req, res);
+      },
       Access::kOpen);
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.host);

@@ -111,8 +111,8 @@ class HttpServer {
  private:
   template <typename F>
   static Handler as_handler(F f) {
-    if constexpr (std::is_void_v<std::invoke_result_t<F&, const httplib::Request&,
-                                                      httplib::Response&>>)
+    if constexpr (std::is_void_v<
+                      std::invoke_result_t<F&, const httplib::Request&, httplib::Response&>>)
       return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) mutable {
         f(req, res);
         return Reply();

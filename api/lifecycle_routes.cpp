@@ -12,8 +12,6 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
-
-const std::string& kName = kNameGroup;
 constexpr size_t kMaxAuthorBytes = 128;
 
 // The URL's flow, which must exist (a saved draft at least).
@@ -193,6 +191,15 @@ json changes_json(const std::vector<dsl::FlowChange>& changes) {
   return out;
 }
 
+// {flow, from (null: a first version), to, changes}: both diffs answer it.
+json diff_json(const std::string& name, int from_version, const json& to,
+               const std::vector<dsl::FlowChange>& changes) {
+  return {{"flow", name},
+          {"from", from_version >= 1 ? json(from_version) : json(nullptr)},
+          {"to", to},
+          {"changes", changes_json(changes)}};
+}
+
 // GET ?from=N&to=M (versions; `to` may be "draft": the saved text). Without
 // `to`, the newest version; without `from`, the version before `to`.
 Reply get_diff(ApiContext& ctx, const Request& req, Response& res) {
@@ -225,11 +232,7 @@ Reply get_diff(ApiContext& ctx, const Request& req, Response& res) {
   ApiResult<std::optional<ir::Flow>> before = from_version_flow(req, history, name, from_version);
   if (!before.ok()) return before.error();
   auto changes = dsl::describe_changes(*before ? &**before : nullptr, *after);
-  reply_json(res, 200,
-             {{"flow", name},
-              {"from", from_version >= 1 ? json(from_version) : json(nullptr)},
-              {"to", to_label},
-              {"changes", changes_json(changes)}});
+  reply_json(res, 200, diff_json(name, from_version, to_label, changes));
   return {};
 }
 
@@ -243,18 +246,14 @@ Reply post_diff(HttpServer& server, ApiContext& ctx, const Request& req, Respons
   if (std::optional<ApiError> refused = check_flow_body(server, req)) return *refused;
   ParsedFlow parsed = parse_flow_body(req.body, req.get_header_value("Content-Type"), name);
   if (!parsed.flow)
-    return ApiError::unprocessable(
-        "invalid_flow", {{"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
+    return ApiError::unprocessable("invalid_flow",
+                                   {{"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}});
   auto history = ctx.engine.flow_history(name);
   int from_version = history.empty() ? 0 : history.back().version;
   ApiResult<std::optional<ir::Flow>> before = from_version_flow(req, history, name, from_version);
   if (!before.ok()) return before.error();
   auto changes = dsl::describe_changes(*before ? &**before : nullptr, *parsed.flow);
-  reply_json(res, 200,
-             {{"flow", name},
-              {"from", from_version >= 1 ? json(from_version) : json(nullptr)},
-              {"to", "request"},
-              {"changes", changes_json(changes)}});
+  reply_json(res, 200, diff_json(name, from_version, "request", changes));
   return {};
 }
 
@@ -394,26 +393,27 @@ void add_lifecycle_routes(HttpServer& server, ApiContext& ctx) {
   for (const auto& [verb, to] : changes) {
     const runtime::FlowState state = to;
     server.post(
-        "/v1/flows/" + kName + "/" + verb,
+        "/v1/flows/" + kNameGroup + "/" + verb,
         [s, c, state](const Request& q, Response& r) { return change_state(*s, *c, q, r, state); },
         Access::kWrite);
   }
-  server.get("/v1/flows/" + kName + "/versions",
+  server.get("/v1/flows/" + kNameGroup + "/versions",
              [c](const Request& q, Response& r) { return get_versions(*c, q, r); });
-  server.get("/v1/flows/" + kName + "/versions/([0-9]+)",
+  server.get("/v1/flows/" + kNameGroup + "/versions/([0-9]+)",
              [c](const Request& q, Response& r) { return get_version(*c, q, r); });
-  server.get("/v1/flows/" + kName + "/diff",
+  server.get("/v1/flows/" + kNameGroup + "/diff",
              [c](const Request& q, Response& r) { return get_diff(*c, q, r); });
   // Comparing changes nothing: the read scope is enough, as for /v1/check.
   server.post(
-      "/v1/flows/" + kName + "/diff",
+      "/v1/flows/" + kNameGroup + "/diff",
       [s, c](const Request& q, Response& r) { return post_diff(*s, *c, q, r); }, Access::kRead);
   server.post(
-      "/v1/flows/" + kName + "/migrate",
+      "/v1/flows/" + kNameGroup + "/migrate",
       [s, c](const Request& q, Response& r) { return post_migrate(*s, *c, q, r); }, Access::kAdmin);
   server.post(
-      "/v1/flows/" + kName + "/rollback",
-      [s, c](const Request& q, Response& r) { return post_rollback(*s, *c, q, r); }, Access::kAdmin);
+      "/v1/flows/" + kNameGroup + "/rollback",
+      [s, c](const Request& q, Response& r) { return post_rollback(*s, *c, q, r); },
+      Access::kAdmin);
 }
 
 }  // namespace trellis::api

@@ -20,8 +20,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr int64_t kMaxPeriodSeconds = int64_t{400} * 24 * 3600;
 constexpr size_t kDefaultSample = 5;
-constexpr size_t kReadWindow = 2000;     // retained events read per query
-constexpr size_t kMaxPoolCodes = 10000;  // placeholder codes per coupon pool
+constexpr size_t kReadWindow = 2000;  // retained events read per query
 
 struct BadRequest {
   std::string detail;
@@ -214,8 +213,12 @@ void fire_until(Side& side, const Shared& shared, runtime::TimeMs limit, bool in
   if (fired.exceeded != runtime::BudgetLimit::kNone) budget_ran_out(fired.exceeded, side, shared);
 }
 
-// Each user starts with the profile and consent the server holds now; each
-// coupon pool the flow names holds placeholder codes.
+// Each user starts with the profile and consent the server holds now. Each
+// coupon pool the flow names holds placeholder codes (REPLAY-1, REPLAY-2, ...),
+// enough that none runs out: a journey starts on at most one event and claims
+// at most one code per coupon node, so a pool needs the events times the nodes
+// naming it. The server's pools are neither read nor touched; a replay does not
+// show a pool running dry (docs/http-api.md#replay).
 void seed(runtime::Engine& e, const ir::Flow& flow, const Shared& shared) {
   for (const std::string& user : shared.users) {
     if (auto traits = shared.context.engine->profile(user)) {
@@ -226,13 +229,15 @@ void seed(runtime::Engine& e, const ir::Flow& flow, const Shared& shared) {
       if (!s.ok()) throw std::runtime_error(s.message());
     }
   }
-  const size_t codes = std::min(shared.events.size(), kMaxPoolCodes);
-  for (const ir::Node& node : flow.nodes) {
-    const auto* coupon = node.as<ir::CouponNode>();
-    if (!coupon || !coupon->pool) continue;
+  std::map<std::string, size_t> nodes_of_pool;
+  for (const ir::Node& node : flow.nodes)
+    if (const auto* coupon = node.as<ir::CouponNode>(); coupon && coupon->pool)
+      ++nodes_of_pool[coupon->pool->value];
+  for (const auto& [pool, nodes] : nodes_of_pool) {
     std::vector<std::string> list;
-    for (size_t i = 1; i <= codes; ++i) list.push_back("REPLAY-" + std::to_string(i));
-    if (auto loaded = e.load_coupons(coupon->pool->value, list); !loaded.ok())
+    for (size_t i = 1; i <= shared.events.size() * nodes; ++i)
+      list.push_back("REPLAY-" + std::to_string(i));
+    if (auto loaded = e.load_coupons(pool, list); !loaded.ok())
       throw std::runtime_error(loaded.error().message);
   }
 }
@@ -382,6 +387,14 @@ json run(const std::string& name, const json& request, const ReplayContext& cont
           {"diagnostics", std::move(diagnostics)}};
 }
 
+// A refusal as the route answers it: the kind's status, {error, detail} and
+// any fields beside them (the limit a replay hit, how far it got).
+ReplayOutcome refused(const ApiError& error, const json& extra = json::object()) {
+  json body = error.body();
+  body.update(extra);
+  return {error.status(), std::move(body)};
+}
+
 }  // namespace
 
 ReplayOutcome replay(const std::string& flow_name, const json& request,
@@ -390,32 +403,28 @@ ReplayOutcome replay(const std::string& flow_name, const json& request,
   try {
     return {200, run(flow_name, request, context, started)};
   } catch (const std::out_of_range& unknown) {
-    return {404, {{"error", "unknown_flow"}, {"detail", unknown.what()}}};
+    return refused(ApiError::not_found("unknown_flow", unknown.what()));
   } catch (const BadRequest& bad) {
-    return {400, {{"error", "invalid_replay"}, {"detail", bad.detail}}};
+    return refused(ApiError::invalid("invalid_replay", bad.detail));
   } catch (const InvalidFlow& invalid) {
-    return {422,
-            {{"error", "invalid_flow"},
-             {"detail",
-              {{"errors", invalid.diagnostics.error_count()},
-               {"warnings", invalid.diagnostics.warning_count()},
-               {"diagnostics", dsl::diagnostics_to_json(invalid.diagnostics)}}}}};
+    return refused(ApiError::unprocessable(
+        "invalid_flow", {{"errors", invalid.diagnostics.error_count()},
+                         {"warnings", invalid.diagnostics.warning_count()},
+                         {"diagnostics", dsl::diagnostics_to_json(invalid.diagnostics)}}));
   } catch (const TooLarge& big) {
-    return {413,
-            {{"error", "replay_too_large"},
-             {"detail", "the period holds more than " + std::to_string(big.limit) +
-                            " retained events; replay a shorter period (docs/limits.md)"},
-             {"limit", {{"name", "events"}, {"value", big.limit}}}}};
+    return refused({ApiErrorKind::kTooLarge, "replay_too_large",
+                    "the period holds more than " + std::to_string(big.limit) +
+                        " retained events; replay a shorter period (docs/limits.md)"},
+                   {{"limit", {{"name", "events"}, {"value", big.limit}}}});
   } catch (const LimitReached& reached) {
-    return {422,
-            {{"error", "replay_limit"},
-             {"detail", "the replay exceeded its " + reached.limit + " limit (" +
-                            std::to_string(reached.value) +
-                            "); replay a shorter period (docs/limits.md)"},
-             {"limit", {{"name", reached.limit}, {"value", reached.value}}},
-             {"progress", reached.progress}}};
+    return refused(
+        ApiError::unprocessable("replay_limit", "the replay exceeded its " + reached.limit +
+                                                    " limit (" + std::to_string(reached.value) +
+                                                    "); replay a shorter period (docs/limits.md)"),
+        {{"limit", {{"name", reached.limit}, {"value", reached.value}}},
+         {"progress", reached.progress}});
   } catch (const json::exception& e) {
-    return {400, {{"error", "invalid_replay"}, {"detail", e.what()}}};
+    return refused(ApiError::invalid("invalid_replay", e.what()));
   }
 }
 

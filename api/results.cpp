@@ -50,7 +50,8 @@ ApiResult<TimeMs> parse_time_param(const Request& req, const char* field) {
   TimeMs t = 0;
   const std::string text = req.get_param_value(field);
   if (!runtime::parse_rfc3339(text.c_str(), &t))
-    return bad_query(field, std::string(field) + " must be an RFC 3339 time such as 2026-12-01T00:00:00Z");
+    return bad_query(field,
+                     std::string(field) + " must be an RFC 3339 time such as 2026-12-01T00:00:00Z");
   return t;
 }
 
@@ -161,8 +162,8 @@ ApiResult<int64_t> int_param(const Request& req, const char* field, int64_t low,
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v < low || v > high)
-    return bad_query(field, std::string(field) + " is a whole number from " +
-                                std::to_string(low) + " to " + std::to_string(high));
+    return bad_query(field, std::string(field) + " is a whole number from " + std::to_string(low) +
+                                " to " + std::to_string(high));
   return v;
 }
 

@@ -14,7 +14,7 @@ namespace trellis::api {
 // the series when the request has from, to, bucket or tz. 400 `bad_query`
 // naming the parameter; 404 `unknown_flow`.
 Reply add_flow_results(ApiContext& ctx, const std::string& flow, const httplib::Request& req,
-                      nlohmann::json& out);
+                       nlohmann::json& out);
 
 // GET /v1/flows/{name}/journeys and GET /v1/holdout.
 void add_results_routes(HttpServer& server, ApiContext& context);

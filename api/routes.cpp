@@ -22,8 +22,6 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-const std::string& kName = kNameGroup;
-
 // A user id or pool name from the URL of a write: the limits events have
 // (length, UTF-8, no NUL), so nothing stored is longer or stranger than an
 // event could make it.
@@ -59,7 +57,8 @@ Reply require_savable(ParsedFlow& parsed, const std::string& name, const std::st
         file, parsed.flow->name.span,
         "the flow is named '" + parsed.flow->name.value + "' but the URL names '" + name + "'", "",
         "flow");
-  if (!named) return ApiError::unprocessable("invalid_flow", invalid_flow_detail(parsed.diagnostics));
+  if (!named)
+    return ApiError::unprocessable("invalid_flow", invalid_flow_detail(parsed.diagnostics));
   return {};
 }
 
@@ -126,7 +125,8 @@ Reply get_flow(ApiContext& ctx, const Request& req, Response& res) {
     return {};
   }
   ParsedFlow parsed = parse_flow_source(*source, name);
-  if (!parsed.flow) return ApiError{ApiErrorKind::kInternal, "internal", "stored flow does not parse"};
+  if (!parsed.flow)
+    return ApiError{ApiErrorKind::kInternal, "internal", "stored flow does not parse"};
   if (format == "json") {
     dsl::JsonOptions options;
     options.spans = true;
@@ -342,8 +342,7 @@ ApiResult<std::string> events_body(const Request& req) {
 }
 
 Reply post_events(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    return too_deep();
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth)) return too_deep();
   ApiResult<std::string> body = events_body(req);
   if (!body.ok()) return body.error();
   IngestOutcome outcome = ctx.ingest.ingest_body(*body);
@@ -367,8 +366,7 @@ Reply put_user(HttpServer& server, ApiContext& ctx, const Request& req, Response
   ApiResult<std::string> id = identifier_param(ctx, req, "user_id");
   if (!id.ok()) return id.error();
   const std::string& user = *id;
-  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
-    return too_deep();
+  if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth)) return too_deep();
   auto traits = runtime::parse_traits(req.body, ctx.ingest.limits());
   if (!traits.ok()) return ApiError::invalid("invalid_traits", traits.error().message);
   Status put = ctx.engine.put_profile(user, *traits);
@@ -652,8 +650,9 @@ Reply post_replay(HttpServer& server, ApiContext& ctx, const Request& req, Respo
   ApiResult<json> body = parse_json_body(req.body, server.options().max_json_depth);
   if (!body.ok()) return body.error();
   if (!ctx.replay_slot->try_take())
-    return ApiError::conflict("replay_running", "another replay is running on this server; try "
-                                                "again when it has answered");
+    return ApiError::conflict("replay_running",
+                              "another replay is running on this server; try "
+                              "again when it has answered");
   struct Release {
     ReplaySlot& slot;
     ~Release() { slot.release(); }
@@ -682,7 +681,8 @@ std::optional<ApiError> check_flow_body(const HttpServer& server, const Request&
   if (req.get_header_value("Content-Type").rfind("application/json", 0) == 0 &&
       runtime::json_nesting_exceeds(req.body, server.options().max_json_depth))
     return too_deep();
-  if (req.body.empty()) return ApiError::invalid("empty_body", "send the flow as YAML, DSL or IR JSON");
+  if (req.body.empty())
+    return ApiError::invalid("empty_body", "send the flow as YAML, DSL or IR JSON");
   return std::nullopt;
 }
 
@@ -795,62 +795,67 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
     }
     reply_json(res, 200, {{"flows", out}});
   });
-  server.get("/v1/flows/" + kName, [c](const Request& q, Response& r) { return get_flow(*c, q, r); });
+  server.get("/v1/flows/" + kNameGroup,
+             [c](const Request& q, Response& r) { return get_flow(*c, q, r); });
   // Flows are configuration: a saved file is deployed on the next start.
   server.put(
-      "/v1/flows/" + kName, [s, c](const Request& q, Response& r) { return put_flow(*s, *c, q, r); },
-      Access::kAdmin);
+      "/v1/flows/" + kNameGroup,
+      [s, c](const Request& q, Response& r) { return put_flow(*s, *c, q, r); }, Access::kAdmin);
   server.del(
-      "/v1/flows/" + kName, [c](const Request& q, Response& r) { return delete_flow(*c, q, r); },
-      Access::kAdmin);
+      "/v1/flows/" + kNameGroup,
+      [c](const Request& q, Response& r) { return delete_flow(*c, q, r); }, Access::kAdmin);
   server.post(
-      "/v1/flows/" + kName + "/deploy",
+      "/v1/flows/" + kNameGroup + "/deploy",
       [s, c](const Request& q, Response& r) { return deploy_flow(*s, *c, q, r); }, Access::kAdmin);
-  server.get("/v1/flows/" + kName + "/stats",
+  server.get("/v1/flows/" + kNameGroup + "/stats",
              [c](const Request& q, Response& r) { return flow_stats(*c, q, r); });
   add_results_routes(server, *c);
   server.get("/v1/flows/" + kName + "/broadcasts",
              [c](const Request& q, Response& r) { return flow_broadcasts(*c, q, r); });
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
-      "/v1/check", [s, c](const Request& q, Response& r) { return check(*s, *c, q, r); }, Access::kRead);
+      "/v1/check", [s, c](const Request& q, Response& r) { return check(*s, *c, q, r); },
+      Access::kRead);
   server.get("/v1/schema/nodes", [](const Request&, Response& res) {
     res.set_content(ir::node_schemas_json(), "application/json");
   });
 
-  server.post("/v1/events", [s, c](const Request& q, Response& r) { return post_events(*s, *c, q, r); });
+  server.post("/v1/events",
+              [s, c](const Request& q, Response& r) { return post_events(*s, *c, q, r); });
   server.get("/v1/events/recent-types", [c](const Request&, Response& res) {
     reply_json(res, 200, {{"types", c->ingest.recent_types()}});
   });
-  server.put("/v1/users/" + kName,
+  server.put("/v1/users/" + kNameGroup,
              [s, c](const Request& q, Response& r) { return put_user(*s, *c, q, r); });
-  server.get("/v1/users/" + kName, [c](const Request& q, Response& r) { return get_user(*c, q, r); });
+  server.get("/v1/users/" + kNameGroup,
+             [c](const Request& q, Response& r) { return get_user(*c, q, r); });
   server.del(
-      "/v1/users/" + kName, [c](const Request& q, Response& r) { return delete_user(*c, q, r); },
-      Access::kWrite);
+      "/v1/users/" + kNameGroup,
+      [c](const Request& q, Response& r) { return delete_user(*c, q, r); }, Access::kWrite);
   server.get(
-      "/v1/users/" + kName + "/export",
+      "/v1/users/" + kNameGroup + "/export",
       [c](const Request& q, Response& r) { return export_user(*c, q, r); }, Access::kWrite);
-  server.put("/v1/users/" + kName + "/consent",
+  server.put("/v1/users/" + kNameGroup + "/consent",
              [s, c](const Request& q, Response& r) { return put_consent(*s, *c, q, r); });
-  server.get("/v1/users/" + kName + "/consent",
+  server.get("/v1/users/" + kNameGroup + "/consent",
              [c](const Request& q, Response& r) { return get_consent(*c, q, r); });
-  server.get("/v1/users/" + kName + "/journeys",
+  server.get("/v1/users/" + kNameGroup + "/journeys",
              [c](const Request& q, Response& r) { return user_journeys(*c, q, r); });
-  server.post("/v1/coupons/" + kName,
+  server.post("/v1/coupons/" + kNameGroup,
               [s, c](const Request& q, Response& r) { return post_coupons(*s, *c, q, r); });
-  server.get("/v1/coupons/" + kName, [c](const Request& q, Response& res) {
+  server.get("/v1/coupons/" + kNameGroup, [c](const Request& q, Response& res) {
     std::string pool = q.matches[1];
     reply_json(res, 200, {{"pool", pool}, {"left", c->engine.coupons_left(pool)}});
   });
-  server.get("/v1/deliveries", [c](const Request& q, Response& r) { return get_deliveries(*c, q, r); });
-  server.get("/v1/journeys/" + kName,
+  server.get("/v1/deliveries",
+             [c](const Request& q, Response& r) { return get_deliveries(*c, q, r); });
+  server.get("/v1/journeys/" + kNameGroup,
              [c](const Request& q, Response& r) { return get_journey(*c, q, r); });
   server.post(
       "/v1/simulate", [s, c](const Request& q, Response& r) { return post_simulate(*s, *c, q, r); },
       Access::kRead);
   server.post(
-      "/v1/flows/" + kName + "/replay",
+      "/v1/flows/" + kNameGroup + "/replay",
       [s, c](const Request& q, Response& r) { return post_replay(*s, *c, q, r); }, Access::kRead);
   add_segment_routes(server, ctx);
   add_lifecycle_routes(server, ctx);

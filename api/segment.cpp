@@ -45,8 +45,8 @@ Reply require_write_key(const HttpServer& server, const Request& req) {
 // 400 with per-element errors when some did not. The SDKs retry 5xx and 429
 // and drop a 400, so the applied elements are never sent twice and the
 // refused ones, which a retry would not fix, are reported, not retried.
-Reply post_segment(HttpServer& server, ApiContext& ctx, const std::string& call,
-                   const Request& req, Response& res) {
+Reply post_segment(HttpServer& server, ApiContext& ctx, const std::string& call, const Request& req,
+                   Response& res) {
   if (runtime::json_nesting_exceeds(req.body, server.options().max_json_depth)) return too_deep();
   if (Reply allowed = require_write_key(server, req); !allowed.ok()) return allowed;
   runtime::ParseContext context;
@@ -88,9 +88,7 @@ void add_segment_routes(HttpServer& server, ApiContext& ctx) {
     // Open to the server's own check: the write key may come in the body.
     server.post(
         "/v1/" + name,
-        [s, c, name](const Request& q, Response& r) {
-          return post_segment(*s, *c, name, q, r);
-        },
+        [s, c, name](const Request& q, Response& r) { return post_segment(*s, *c, name, q, r); },
         Access::kOpen);
   }
 }

@@ -366,6 +366,18 @@ std::string format_offset(int64_t seconds) {
   return out;
 }
 
+namespace {
+
+// A refusal as the route answers it: the kind's status, {error, detail} and
+// any fields beside them (the limit a run hit, how far it got).
+SimulateOutcome refused(const ApiError& error, const json& extra = json::object()) {
+  json body = error.body();
+  body.update(extra);
+  return {error.status(), std::move(body)};
+}
+
+}  // namespace
+
 SimulateOutcome simulate(const json& request, const SimulateContext& context) {
   const auto started = SteadyClock::now();
   try {
@@ -374,36 +386,33 @@ SimulateOutcome simulate(const json& request, const SimulateContext& context) {
     std::string source;
     ParsedFlow parsed = read_flow(request["flow"], context.deployed_source, &source);
     if (!parsed.ok()) {
-      return {422,
-              {{"error", "invalid_flow"},
-               {"detail",
-                {{"errors", parsed.diagnostics.error_count()},
-                 {"warnings", parsed.diagnostics.warning_count()},
-                 {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}}}}};
+      return refused(ApiError::unprocessable(
+          "invalid_flow", {{"errors", parsed.diagnostics.error_count()},
+                           {"warnings", parsed.diagnostics.warning_count()},
+                           {"diagnostics", dsl::diagnostics_to_json(parsed.diagnostics)}}));
     }
     json out = run(*parsed.flow, source, request, context, started);
     out["diagnostics"] = dsl::diagnostics_to_json(parsed.diagnostics);
     return {200, out};
   } catch (const TooLarge& big) {
-    return {413,
-            {{"error", "simulation_too_large"},
-             {"detail", "`" + big.field + "`: " + std::to_string(big.got) + " given, at most " +
-                            std::to_string(big.limit) + " (docs/limits.md)"},
-             {"limit", {{"name", big.field}, {"value", big.limit}}}}};
+    return refused({ApiErrorKind::kTooLarge, "simulation_too_large",
+                    "`" + big.field + "`: " + std::to_string(big.got) + " given, at most " +
+                        std::to_string(big.limit) + " (docs/limits.md)"},
+                   {{"limit", {{"name", big.field}, {"value", big.limit}}}});
   } catch (const LimitReached& reached) {
-    return {422,
-            {{"error", "simulation_limit"},
-             {"detail", "the run exceeded its " + reached.limit + " limit (" +
-                            std::to_string(reached.value) + ") at " +
-                            reached.progress["offset"].get<std::string>() +
-                            " of virtual time; shorten the horizon or the flow's loops "
-                            "(docs/limits.md)"},
-             {"limit", {{"name", reached.limit}, {"value", reached.value}}},
-             {"progress", reached.progress}}};
+    return refused(
+        ApiError::unprocessable("simulation_limit",
+                                "the run exceeded its " + reached.limit + " limit (" +
+                                    std::to_string(reached.value) + ") at " +
+                                    reached.progress["offset"].get<std::string>() +
+                                    " of virtual time; shorten the horizon or the flow's loops "
+                                    "(docs/limits.md)"),
+        {{"limit", {{"name", reached.limit}, {"value", reached.value}}},
+         {"progress", reached.progress}});
   } catch (const BadRequest& bad) {
-    return {400, {{"error", "invalid_simulation"}, {"detail", bad.detail}}};
+    return refused(ApiError::invalid("invalid_simulation", bad.detail));
   } catch (const json::exception& e) {
-    return {400, {{"error", "invalid_simulation"}, {"detail", e.what()}}};
+    return refused(ApiError::invalid("invalid_simulation", e.what()));
   }
 }
 

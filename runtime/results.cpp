@@ -1,6 +1,7 @@
 #include "runtime/results.h"
 
 #include <algorithm>
+#include <date/date.h>
 #include <functional>
 #include <set>
 
@@ -204,20 +205,6 @@ HoldoutResults holdout_results(StoreReader& reader, const std::vector<const ir::
   return out;
 }
 
-namespace {
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-}  // namespace
-
 TimeMs local_day_start(TimeMs at, const std::string& zone) {
   // A day lasts at most 25 hours: the midnight after `at` - 30h is at most `at`.
   TimeMs midnight = nodes::next_local_time(at - 30 * kHourMs, 0, 0, zone);
@@ -230,9 +217,8 @@ TimeMs local_day_start(TimeMs at, const std::string& zone) {
 
 int utc_offset_minutes(TimeMs at, const std::string& zone) {
   const nodes::LocalParts local = nodes::local_parts(at, zone);
-  const int64_t wall_minutes =
-      days_from_civil(local.year, static_cast<unsigned>(local.month),
-                      static_cast<unsigned>(local.day)) * 1440 + local.minute_of_day;
+  const date::sys_days day = date::year{local.year} / local.month / local.day;
+  const int64_t wall_minutes = int64_t{day.time_since_epoch().count()} * 1440 + local.minute_of_day;
   const int64_t utc_minutes = (at - ((at % 60000) + 60000) % 60000) / 60000;
   return static_cast<int>(wall_minutes - utc_minutes);
 }

@@ -277,8 +277,7 @@ TEST_CASE("an error from below answers with the status of its code") {
   CHECK(api::http_status(ErrorCode::kInternal) == 500);
   CHECK(api::http_status(ErrorCode::kCorrupt) == 500);
   CHECK(api::http_status(ErrorCode::kIo) == 500);
-  const api::ApiError e =
-      api::ApiError::from(Error::not_found("unknown flow 'x'"), "unknown_flow");
+  const api::ApiError e = api::ApiError::from(Error::not_found("unknown flow 'x'"), "unknown_flow");
   CHECK(e.status() == 404);
   CHECK(e.error == "unknown_flow");
   CHECK(e.detail == "unknown flow 'x'");
@@ -289,10 +288,10 @@ TEST_CASE("an error from below answers with the status of its code") {
 
 TEST_CASE("every refusal kind has its own status") {
   using K = api::ApiErrorKind;
-  const std::pair<K, int> table[] = {{K::kInvalid, 400},      {K::kUnauthorized, 401},
-                                     {K::kForbidden, 403},    {K::kNotFound, 404},
-                                     {K::kTimeout, 408},      {K::kConflict, 409},
-                                     {K::kTooLarge, 413},     {K::kUnprocessable, 422},
-                                     {K::kUnavailable, 503},  {K::kInternal, 500}};
+  const std::pair<K, int> table[] = {{K::kInvalid, 400},     {K::kUnauthorized, 401},
+                                     {K::kForbidden, 403},   {K::kNotFound, 404},
+                                     {K::kTimeout, 408},     {K::kConflict, 409},
+                                     {K::kTooLarge, 413},    {K::kUnprocessable, 422},
+                                     {K::kUnavailable, 503}, {K::kInternal, 500}};
   for (const auto& [kind, status] : table) CHECK(api::http_status(kind) == status);
 }

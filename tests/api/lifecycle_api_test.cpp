@@ -51,19 +51,14 @@ struct Fixture : api::testing::ServiceFixture {
     json events = json::array();
     for (int i = 0; i < gold + others; ++i) {
       const std::string user = "u" + std::to_string(i);
-      json traits = {{"tier", i < gold ? "gold" : "basic"}};
-      REQUIRE(put("/v1/users/" + user, traits.dump(), "application/json")->status == 200);
+      put_traits(user, {{"tier", i < gold ? "gold" : "basic"}});
       events.push_back({{"type", "cart_updated"}, {"user_id", user}, {"id", "e" + user}});
     }
-    REQUIRE(post_json("/v1/events", events)->status == 202);
+    send_events(events);
   }
 
   json post_ok(const std::string& path, const json& body = json::object()) {
-    auto r = post_json(path, body);
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == 200);
-    return json::parse(r->body);
+    return ServiceFixture::post_ok(path, body);
   }
 };
 

@@ -17,39 +17,30 @@ using nlohmann::json;
 
 namespace {
 
+// The cart flow: gold users go to `gold_next`, then everyone waits `wait` for
+// checkout; without it, an SMS.
+std::string cart_flow(const std::string& wait, const std::string& gold_next = "wait_pay") {
+  return "flow: cart\n"
+         "trigger: { event: cart_updated }\n"
+         "start: pick\n"
+         "nodes:\n"
+         "  pick: { type: segment, match: user.tier == \"gold\", yes: " +
+         gold_next +
+         ", no: wait_pay }\n"
+         "  wait_pay: { type: wait, until_event: checkout, for: " +
+         wait +
+         ", on_event: done, next: remind }\n"
+         "  remind: { type: sms, text: \"your cart\", next: done }\n"
+         "  done: { type: exit }\n";
+}
+
 // Live: wait up to 2h for checkout; without it, an SMS.
-const char* kCart = R"(flow: cart
-trigger: { event: cart_updated }
-start: pick
-nodes:
-  pick: { type: segment, match: user.tier == "gold", yes: wait_pay, no: wait_pay }
-  wait_pay: { type: wait, until_event: checkout, for: 2h, on_event: done, next: remind }
-  remind: { type: sms, text: "your cart", next: done }
-  done: { type: exit }
-)";
-
+const std::string kCart = cart_flow("2h");
 // The draft: the same flow waiting 30m.
-const char* kCartShortWait = R"(flow: cart
-trigger: { event: cart_updated }
-start: pick
-nodes:
-  pick: { type: segment, match: user.tier == "gold", yes: wait_pay, no: wait_pay }
-  wait_pay: { type: wait, until_event: checkout, for: 30m, on_event: done, next: remind }
-  remind: { type: sms, text: "your cart", next: done }
-  done: { type: exit }
-)";
-
+const std::string kCartShortWait = cart_flow("30m");
 // Version 1 of another shape: gold users exit at once (a condition that the
 // live version 2, kCart, does not have).
-const char* kCartGoldExits = R"(flow: cart
-trigger: { event: cart_updated }
-start: pick
-nodes:
-  pick: { type: segment, match: user.tier == "gold", yes: done, no: wait_pay }
-  wait_pay: { type: wait, until_event: checkout, for: 2h, on_event: done, next: remind }
-  remind: { type: sms, text: "your cart", next: done }
-  done: { type: exit }
-)";
+const std::string kCartGoldExits = cart_flow("2h", "done");
 
 std::string config(const std::string& retention) {
   return "channels: {sms: {provider: file}}\nretention: " + retention + "\n";
@@ -63,18 +54,13 @@ int64_t now_ms() {
 
 struct Fixture : api::testing::ServiceFixture {
   explicit Fixture(const std::string& retention = "{events: 7d, max_events: 1000}",
-                   const char* flow = kCart) {
+                   const std::string& flow = kCart) {
     add_flow("cart.yaml", flow);
     add_flow("trellis.yaml", config(retention));
     start();
   }
 
-  void send(const json& events) {
-    auto r = post_json("/v1/events", events);
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == 202);
-  }
+  void send(const json& events) { send_events(events); }
 
   json exported(const std::string& user) {
     auto r = client->Get("/v1/users/" + user + "/export", headers());
@@ -90,13 +76,7 @@ struct Fixture : api::testing::ServiceFixture {
     return out;
   }
 
-  json replay(const json& body, int expect = 200) {
-    auto r = post_json("/v1/flows/cart/replay", body);
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == expect);
-    return json::parse(r->body);
-  }
+  json replay(const json& body) { return post_ok("/v1/flows/cart/replay", body); }
 };
 
 json event(const std::string& type, const std::string& user, int64_t at_ms,
@@ -179,9 +159,7 @@ TEST_CASE("retention off keeps no events") {
 
 TEST_CASE("a replay through a draft with a shorter wait shows the users whose path changes") {
   Fixture f;
-  for (const char* user : {"u1", "u2", "u3"})
-    REQUIRE(f.put(std::string("/v1/users/") + user, R"({"phone": "+15550100"})", "application/json")
-                ->status == 200);
+  for (const char* user : {"u1", "u2", "u3"}) f.put_traits(user, {{"phone", "+15550100"}});
   const int64_t t = now_ms() - 6 * 3600'000;
   // u1 checks out after 1h (live: in time, no SMS; draft: reminded at 30m),
   // u2 after 3h (both remind), u3 never (both remind).
@@ -223,8 +201,8 @@ TEST_CASE("a replay through a version whose condition differs, on an explicit pe
   REQUIRE(deployed);
   INFO(deployed->body);
   REQUIRE(deployed->status == 200);
-  REQUIRE(f.put("/v1/users/g1", R"({"tier": "gold", "phone": "+15550101"})", "application/json")->status == 200);
-  REQUIRE(f.put("/v1/users/b1", R"({"tier": "basic", "phone": "+15550102"})", "application/json")->status == 200);
+  f.put_traits("g1", {{"tier", "gold"}, {"phone", "+15550101"}});
+  f.put_traits("b1", {{"tier", "basic"}, {"phone", "+15550102"}});
   const int64_t t = now_ms() - 5 * 3600'000;
   f.send(json::array({event("cart_updated", "g1", t, "c1"), event("cart_updated", "b1", t, "c2")}));
   const json out = f.replay({{"from", trellis::runtime::format_rfc3339(t - 1000)},
@@ -275,4 +253,92 @@ TEST_CASE("a replay over its event limit answers 413 before running anything") {
   CHECK(out.body["error"] == "replay_too_large");
   context.limits.max_events = 3;
   CHECK(api::replay("cart", {{"last", "1d"}, {"version", 1}}, context).status == 200);
+}
+
+TEST_CASE(
+    "a replay while another runs answers 409 replay_running, and the slot frees when one answers") {
+  Fixture f;
+  const json body = {{"last", "1d"}, {"version", 1}};
+  api::ReplaySlot& slot = *f.service->context().replay_slot;
+  REQUIRE(slot.try_take());  // as a replay in progress holds it
+  require_error(f.post_json("/v1/flows/cart/replay", body), 409, "replay_running");
+  slot.release();
+  f.replay(body);
+  // A replay that was refused frees the slot too.
+  require_error(f.post_json("/v1/flows/cart/replay", {{"last", "1d"}}), 400, "invalid_replay");
+  f.replay(body);
+  CHECK(slot.try_take());  // nothing holds it after the answers
+}
+
+TEST_CASE("a replay over its timer-round budget answers 422 replay_limit saying how far it got") {
+  Fixture f;
+  f.service->context().replay_limits.max_timer_rounds = 1;
+  const int64_t t = now_ms() - 6 * 3600'000;
+  // Two waits due a second apart: two timer rounds after the last event.
+  f.send(json::array(
+      {event("cart_updated", "u1", t, "c1"), event("cart_updated", "u2", t + 1000, "c2")}));
+  auto r = f.post_json("/v1/flows/cart/replay", {{"last", "7d"}, {"version", 1}});
+  require_error(r, 422, "replay_limit");
+  const json out = json::parse(r->body);
+  CHECK(out["limit"] == json{{"name", "timer_rounds"}, {"value", 1}});
+  CHECK(out["progress"]["side"] == "live");
+  CHECK(out["progress"]["events_applied"] == 2);
+  f.service->context().replay_limits.max_timer_rounds = 2;
+  CHECK(f.replay({{"last", "7d"}, {"version", 1}})["live"]["journeys"] == 2);
+}
+
+namespace {
+
+// Two coupon nodes on one pool the server never loaded; the draft ends
+// elsewhere, so every user's path differs and the sample shows their traces.
+const char* kCoupons = R"(flow: cart
+trigger: { event: cart_updated }
+start: first
+nodes:
+  first: { type: coupon, pool: WELCOME, next: second, on_exhausted: done }
+  second: { type: coupon, pool: WELCOME, next: done, on_exhausted: done }
+  done: { type: exit }
+)";
+const char* kCouponsOtherEnd = R"(flow: cart
+trigger: { event: cart_updated }
+start: first
+nodes:
+  first: { type: coupon, pool: WELCOME, next: second, on_exhausted: end }
+  second: { type: coupon, pool: WELCOME, next: end, on_exhausted: end }
+  end: { type: exit }
+)";
+
+int64_t entered(const json& side, const std::string& node) {
+  for (const auto& n : side["nodes"])
+    if (n["node"] == node) return n["entered"];
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("in a replay every coupon pool holds placeholder codes and never runs out") {
+  Fixture f("{events: 7d, max_events: 1000}", kCoupons);
+  const int64_t t = now_ms() - 3600'000;
+  f.send(json::array({event("cart_updated", "u1", t, "c1"), event("cart_updated", "u2", t, "c2"),
+                      event("cart_updated", "u3", t, "c3")}));
+  // The server's own pool is empty: its journeys found no code.
+  CHECK(f.get_json("/v1/coupons/WELCOME")["left"] == 0);
+  const json out = f.replay({{"last", "1d"}, {"draft", kCouponsOtherEnd}, {"sample", 5}});
+  for (const char* side : {"live", "draft"}) {
+    INFO(side);
+    // Six claims from two nodes on one pool for three journeys, none refused.
+    CHECK(entered(out[side], "first") == 3);
+    CHECK(entered(out[side], "second") == 3);
+  }
+  REQUIRE(out["sample"].size() == 3);
+  for (const auto& user : out["sample"]) {
+    for (const char* side : {"live", "draft"}) {
+      REQUIRE(user[side].size() == 1);
+      const json& journey = user[side][0];
+      CHECK(journey["coupon_code"].get<std::string>().rfind("REPLAY-", 0) == 0);
+      for (const auto& step : journey["steps"])
+        CHECK(step["reason"].get<std::string>().find("exhausted") == std::string::npos);
+    }
+  }
+  CHECK(f.get_json("/v1/coupons/WELCOME")["left"] == 0);  // the server's pool is untouched
 }

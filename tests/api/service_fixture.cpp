@@ -52,6 +52,23 @@ json ServiceFixture::get_json(const std::string& path, int expect_status) {
   return json::parse(r->body);
 }
 
+json ServiceFixture::post_ok(const std::string& path, const json& body, int expect_status) {
+  auto r = post_json(path, body);
+  REQUIRE(r);
+  INFO(path << " -> " << r->body);
+  REQUIRE(r->status == expect_status);
+  return json::parse(r->body);
+}
+
+void ServiceFixture::send_events(const json& events) { post_ok("/v1/events", events, 202); }
+
+void ServiceFixture::put_traits(const std::string& user, const json& traits) {
+  auto r = put("/v1/users/" + user, traits.dump(), "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+}
+
 void require_error(const httplib::Result& r, int status, const std::string& error) {
   REQUIRE(r);
   INFO(r->body);

@@ -31,6 +31,13 @@ struct ServiceFixture {
   httplib::Headers headers() const;
   // GETs `path`, requires `expect_status` and returns the body as JSON.
   nlohmann::json get_json(const std::string& path, int expect_status = 200);
+  // POSTs `body` as JSON to `path`, requires `expect_status` and returns the answer.
+  nlohmann::json post_ok(const std::string& path, const nlohmann::json& body,
+                         int expect_status = 200);
+  // POST /v1/events (one event or an array), required to commit (202).
+  void send_events(const nlohmann::json& events);
+  // PUT /v1/users/{user} with these traits, required to succeed.
+  void put_traits(const std::string& user, const nlohmann::json& traits);
 
   bool log_requests = false;  // access log lines into log_text (set before start())
   TempDir dir;

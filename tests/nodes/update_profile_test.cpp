@@ -3,8 +3,8 @@
 #include "dsl/format_dsl.h"
 #include "dsl/format_yaml.h"
 #include "dsl/ir/compare.h"
-#include "dsl/load.h"
 #include "fixtures.h"
+#include "flow_text.h"
 
 using namespace trellis;
 using namespace trellis::nodes;
@@ -44,23 +44,6 @@ count: update_profile {
 
 done: exit
 )";
-
-ir::Flow load(const std::string& text, dsl::FlowSyntax syntax) {
-  dsl::LoadResult result = dsl::check_flow_text(text, "test", syntax);
-  for (const ir::Diagnostic& d : result.diagnostics.items()) UNSCOPED_INFO(d.message);
-  REQUIRE(result.ok());
-  return *result.flow;
-}
-
-// The diagnostics of `text` (YAML) with `code`.
-std::vector<ir::Diagnostic> findings(const std::string& text, const std::string& code) {
-  dsl::LoadResult result = dsl::check_flow_text(text, "test.yaml", dsl::FlowSyntax::kYaml);
-  std::vector<ir::Diagnostic> out;
-  for (const ir::Diagnostic& d : result.diagnostics.items()) {
-    if (d.code == code) out.push_back(d);
-  }
-  return out;
-}
 
 std::string with_node(const std::string& body) {
   return "flow: f\ntrigger: {event: order_paid}\nstart: count\nnodes:\n  count:\n"
