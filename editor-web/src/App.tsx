@@ -20,15 +20,15 @@ export function App() {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
     // Every way of leaving a flow (Back, Forward, a link) changes the hash: with
-    // unsaved changes ask first, and on "stay" put the flow's address back.
-    let current = location.hash;
-    const on = () => {
-      if (location.hash === current) return;
+    // unsaved changes ask first, and on "stay" put back the address the page had,
+    // `oldURL`: a new flow, once saved, has replaced its #/new/ address with
+    // #/flows/ without a hash change, and putting back #/new/ would open an empty
+    // flow of that name on the next reload.
+    const on = (e: HashChangeEvent) => {
       if (!mayLeave()) {
-        window.history.pushState(null, '', current);
+        window.history.pushState(null, '', e.oldURL);
         return;
       }
-      current = location.hash;
       setRoute(parseRoute(location.hash));
     };
     window.addEventListener('hashchange', on);

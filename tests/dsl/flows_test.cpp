@@ -34,8 +34,8 @@ TEST_CASE("every flow in flows/ checks clean") {
   }
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"ab_sms_test", "b2b_lead", "browse_abandonment",
-                                          "cart_reminder", "order_followup", "personalization",
-                                          "welcome_series"});
+                                          "cart_reminder", "loyalty_thanks", "order_followup",
+                                          "personalization", "welcome_series"});
 }
 
 TEST_CASE("the cart reminder is the documented example (docs/flows.md), comments included, in canonical form") {

@@ -166,6 +166,8 @@ const std::map<std::string, std::set<std::string>>& allowed_keys() {
       {"webhook", {"type", "description", "url", "body", "next"}},
       {"ab", {"type", "description", "variants"}},
       {"exit", {"type", "description"}},
+      {"update_profile", {"type", "description", "set", "increment", "next"}},
+      {"split", {"type", "description", "branches", "default"}},
   };
   return keys;
 }

@@ -866,6 +866,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
           className="canvas"
           ref={canvasRef}
           data-testid="canvas"
+          data-flow={name}
           data-layout={layoutReady ? 'ready' : 'pending'}
           data-layouts={layoutsApplied}
           onDragOver={(e) => {

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { Fragment, type ReactNode } from 'react';
 import type { KindSchema } from '../api';
 import type { MessageFunnel } from '../model/delivery';
 import { diagnosticsFor, nodeLevel, plainHelp, shownMessage, type DiagnosticIndex } from '../model/diagnostics';
@@ -27,6 +27,7 @@ import {
   WeekdayToggles,
 } from './fields';
 import { FunnelTable } from './DeliveryFunnel';
+import { BranchesEditor, TraitsEditor } from './RowEditors';
 
 export type NodeUpdate = (update: (n: IrNode) => IrNode, coalesceKey?: string) => void;
 
@@ -225,7 +226,17 @@ export function NodePanel({ flow, node, index, context, onUpdate, onRename, onDe
       break;
     default:
       // A kind without a form of its own: one input per field of the table, by its widget.
-      body = <>{schema?.fields.map((f) => field(f.name, f.name, <GenericInput spec={f} node={node} targets={targets} context={context} onUpdate={onUpdate} />))}</>;
+      // List fields get row editors (model/rows.ts), which show their rows' findings.
+      body = (
+        <>
+          {schema?.fields.map((f) => {
+            const rows = { spec: f, label: f.required ? `${f.name} *` : f.name, node, targets, index, onUpdate };
+            if (f.widget === 'branches') return <BranchesEditor key={f.name} {...rows} />;
+            if (f.widget === 'expressions') return <TraitsEditor key={f.name} {...rows} />;
+            return <Fragment key={f.name}>{field(f.name, f.name, <GenericInput spec={f} node={node} targets={targets} context={context} onUpdate={onUpdate} />)}</Fragment>;
+          })}
+        </>
+      );
   }
 
   const general = nodeLevel(index, id, shownFields(node.type));
