@@ -7,7 +7,9 @@ import {
   canvasEdges,
   freeSpot,
   layoutFlow,
+  layoutKey,
   overlaps,
+  storedLayouts,
   routeFits,
   TRIGGER_ID,
   WARM_UP_FLOW,
@@ -138,5 +140,55 @@ describe('the warm-up flow', () => {
     const l = await layoutFlow(new ELK(), WARM_UP_FLOW, {});
     expect(Object.keys(l.positions).sort()).toEqual(['__trigger', 'done', 'hold', 'mail', 'pick', 'split', 'text'].sort());
     expect(Object.keys(l.routes)).toHaveLength(9); // the trigger's, yes/no, timeout/event, a/b, two next
+  });
+});
+
+describe('the layout cache', () => {
+  // A Storage in memory, and an ELK that counts its runs.
+  const memory = () => {
+    const m = new Map<string, string>();
+    return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+  };
+  const counting = () => {
+    const inner = new ELK();
+    const c = { runs: 0, layout: (g: Parameters<typeof inner.layout>[0]) => (c.runs++, inner.layout(g)) };
+    return c;
+  };
+
+  it('answers an input laid out before without running ELK, with the same layout', async () => {
+    const cache = storedLayouts(memory());
+    const e = counting();
+    const first = await layoutFlow(e, cartReminder(), {}, undefined, cache);
+    const again = await layoutFlow(e, cartReminder(), {}, undefined, cache);
+    expect(e.runs).toBe(1);
+    expect(again).toEqual(first);
+    expect(again).toEqual(await layoutFlow(new ELK(), cartReminder(), {}));
+    // Other box sizes are another input: ELK runs again.
+    await layoutFlow(e, cartReminder(), { mail: { width: 300, height: 140, out: {} } }, undefined, cache);
+    expect(e.runs).toBe(2);
+  });
+
+  it('keys inputs apart and keeps the newest eight', async () => {
+    // The same flow with the exit box 9 widths: 9 inputs.
+    const exitOf = (i: number) => ({ done: { width: 200 + i, height: 60, out: {} } });
+    const storage = memory();
+    const cache = storedLayouts(storage);
+    const e = counting();
+    for (let i = 0; i < 9; i++) await layoutFlow(e, WARM_UP_FLOW, exitOf(i), undefined, cache);
+    expect(e.runs).toBe(9);
+    expect(JSON.parse(storage.getItem('trellis.layouts')!)).toHaveLength(8);
+    await layoutFlow(e, WARM_UP_FLOW, exitOf(8), undefined, cache); // kept
+    expect(e.runs).toBe(9);
+    await layoutFlow(e, WARM_UP_FLOW, exitOf(0), undefined, cache); // the oldest, dropped
+    expect(e.runs).toBe(10);
+    expect(layoutKey({ id: 'a', children: [] })).not.toBe(layoutKey({ id: 'b', children: [] }));
+  });
+
+  it('is only an optimisation without storage', async () => {
+    const cache = storedLayouts(undefined);
+    const e = counting();
+    await layoutFlow(e, cartReminder(), {}, undefined, cache);
+    await layoutFlow(e, cartReminder(), {}, undefined, cache);
+    expect(e.runs).toBe(2);
   });
 });

@@ -8,9 +8,11 @@ import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Flow } from '../model/ir';
 import type { Position } from '../model/graph';
-import { boxesForLayout, layoutFlow, rememberBoxes, sameBoxes, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
+import { boxesForLayout, layoutFlow, rememberBoxes, sameBoxes, storedLayouts, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
 
 let elk: Elk | null = null;
+// Layouts of inputs seen before in this browser: a reopened flow skips ELK's run.
+const layouts = storedLayouts();
 function elkInstance(): Elk {
   elk ??= new ELK({ workerUrl: elkWorkerUrl });
   return elk;
@@ -82,7 +84,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
     performance.mark('trellis:layout-start');
     const guessed = !!guess && sameBoxes(guess.boxes, boxes);
     if (guessed) performance.mark('trellis:layout-guessed');
-    const l = guessed ? await guess.layout : await layoutFlow(elkInstance(), f, boxes, labelWidth);
+    const l = guessed ? await guess.layout : await layoutFlow(elkInstance(), f, boxes, labelWidth, layouts);
     performance.mark('trellis:layout-done');
     return mine === seq.current ? l : null; // a newer run supersedes this one
   }, [measuredBoxes]);
@@ -93,7 +95,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
   useEffect(() => {
     if (!flow || started.current || early.current) return;
     const boxes = boxesForLayout(flow);
-    if (boxes) early.current = { boxes, layout: layoutFlow(elkInstance(), flow, boxes, labelWidth) };
+    if (boxes) early.current = { boxes, layout: layoutFlow(elkInstance(), flow, boxes, labelWidth, layouts) };
   }, [flow]);
   useEffect(() => {
     if (!initialized || started.current || !flow) return;

@@ -276,13 +276,67 @@ export function readLayout(out: ElkNode): Layout {
   return { positions, sizes, routes };
 }
 
+// ELK's answers by their input. ELK is deterministic, so an input laid out before (a
+// flow reopened, boxes of the same sizes) needs no second run in the worker: that run is
+// most of the time to open a large flow. Kept per browser, a few flows deep.
+export interface LayoutCache {
+  get(key: string): Layout | undefined;
+  set(key: string, layout: Layout): void;
+}
+
+// Two 32-bit FNV-1a hashes (different offsets) and the length of the input's JSON.
+export function layoutKey(graph: ElkNode): string {
+  const text = JSON.stringify(graph);
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${text.length}`;
+}
+
+const LAYOUTS_KEY = 'trellis.layouts';
+const KEPT_LAYOUTS = 8;
+
+// The browser's cache of layouts (localStorage), the newest KEPT_LAYOUTS inputs.
+export function storedLayouts(storage: Pick<Storage, 'getItem' | 'setItem'> | undefined = globalThis.localStorage): LayoutCache {
+  const read = (): [string, Layout][] => {
+    try {
+      const v = JSON.parse(storage?.getItem(LAYOUTS_KEY) ?? '[]') as unknown;
+      return Array.isArray(v) ? (v as [string, Layout][]) : [];
+    } catch {
+      return [];
+    }
+  };
+  return {
+    get: (key) => read().find(([k]) => k === key)?.[1],
+    set: (key, layout) => {
+      const kept = [[key, layout] as [string, Layout], ...read().filter(([k]) => k !== key)].slice(0, KEPT_LAYOUTS);
+      try {
+        storage?.setItem(LAYOUTS_KEY, JSON.stringify(kept));
+      } catch {
+        /* storage full or off: the cache is only an optimisation */
+      }
+    },
+  };
+}
+
 export async function layoutFlow(
   elk: Elk,
   flow: Flow,
   boxes: Record<string, MeasuredBox>,
   textWidth?: (s: string) => number,
+  cache?: LayoutCache,
 ): Promise<Layout> {
-  return readLayout(await elk.layout(elkGraph(flow, boxes, textWidth)));
+  const graph = elkGraph(flow, boxes, textWidth);
+  const key = cache ? layoutKey(graph) : '';
+  const known = cache?.get(key);
+  if (known) return known;
+  const layout = readLayout(await elk.layout(graph));
+  cache?.set(key, layout);
+  return layout;
 }
 
 // A route still fits its arrow while both ends stand where they were laid out with the
