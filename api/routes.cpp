@@ -308,7 +308,9 @@ Reply check(HttpServer& server, ApiContext& ctx, const Request& req, Response& r
   ParsedFlow& parsed = *read;
   // Names the server has never seen (a trigger on `page_veiw`, `user.frist_name`).
   if (parsed.flow) {
-    parsed.diagnostics.append(dsl::check_known_names(*parsed.flow, ctx.ingest.known_names()));
+    dsl::KnownNames known = ctx.ingest.known_names();
+    if (ctx.delivery) known.declared_traits = ctx.delivery->traits;  // `traits:` of trellis.yaml
+    parsed.diagnostics.append(dsl::check_known_names(*parsed.flow, known));
     parsed.diagnostics.sort();
   }
   json out = {{"ok", parsed.ok()},

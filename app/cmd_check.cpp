@@ -2,9 +2,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "app/command.h"
+#include "dsl/known_names.h"
 #include "dsl/load.h"
 #include "runtime/delivery/config.h"
 
@@ -32,6 +34,19 @@ std::optional<std::string> delivery_config_text(const std::string& file) {
   return text.str();
 }
 
+// The `traits:` the trellis.yaml beside a flow file declares (none: empty), read
+// once per folder. Its own problems are reported when it is checked itself.
+const std::vector<std::string>& declared_traits_beside(const std::string& file) {
+  static std::map<std::string, std::vector<std::string>> by_folder;
+  const std::filesystem::path folder = std::filesystem::path(file).parent_path();
+  auto [it, fresh] = by_folder.try_emplace(folder.string());
+  std::error_code ec;
+  const std::filesystem::path config = folder / runtime::delivery::kDeliveryConfigFile;
+  if (fresh && std::filesystem::is_regular_file(config, ec))
+    it->second = runtime::delivery::load_delivery_config(config.string()).config.traits;
+  return it->second;
+}
+
 // Checks one file, flow or delivery configuration, printing its diagnostics.
 // False when the file cannot be read (a usage error).
 bool check_file(const std::string& file, size_t* errors, size_t* warnings) {
@@ -49,6 +64,12 @@ bool check_file(const std::string& file, size_t* errors, size_t* warnings) {
       std::cerr << "trellis check: " << file << ": " << diagnostic.message << "\n";
     }
     return false;
+  }
+  if (result.flow && !declared_traits_beside(file).empty()) {
+    dsl::KnownNames known;
+    known.declared_traits = declared_traits_beside(file);
+    result.diagnostics.append(dsl::check_known_names(*result.flow, known));
+    result.diagnostics.sort();
   }
   for (const ir::Diagnostic& diagnostic : result.diagnostics.items()) {
     std::cout << ir::render(diagnostic, result.source);
@@ -85,6 +106,8 @@ Command check_command() {
           "(trellis.yaml: a YAML mapping with channels, caps, ... and no flow key)\n"
           "and prints every problem as\n"
           "file:line:col: error|warning: message, with the source line and a caret.\n"
+          "A flow's `user.` paths are checked against the `traits:` list of the\n"
+          "trellis.yaml in its folder, when it declares one.\n"
           "Exit code: 0 clean or warnings only, 1 errors, 2 usage (no file, unreadable file).\n",
           run_check};
 }

@@ -116,6 +116,7 @@ const std::vector<PlainWords>& plain_words() {
       {"coupon_maybe_empty", "Some users reach {node} without a coupon: add a text to show instead of the code."},
       {"event_type_unseen", "No event of this type has arrived yet, but a similar one has: did you mean '{meant}'?"},
       {"trait_unknown", "No user has this detail in their profile{meant_clause}, so it would be empty."},
+      {"trait_undeclared", "This detail is not in the list of profile details your team declared{meant_clause}, so it may be empty."},
       {"event_type_text", "The event's type is plain text and has no parts."},
       {"last_event_unused", "No awaited event comes before {node}: use the starting event instead."},
       {"compare_null", "This compares with an empty value and is never true: test whether the value is there instead."},

@@ -546,8 +546,8 @@ try {
 
   await stage('silent-mistakes', async () => {
     // Issue 18 point 3 and 4 in the browser: a quoted number beside `>` warns, one
-    // broken expression keeps the flow's other warnings, and `default` applies to an
-    // empty trait in the preview. Last, as it leaves cart_reminder with unsaved edits.
+    // broken expression keeps the flow's other warnings, `default` applies to an
+    // empty trait in the preview, and a trait typo is told from the declared traits. Last, as it leaves cart_reminder with unsaved edits.
     await openList();
     await openFlow('cart_reminder');
     const problems = page.getByTestId('problems');
@@ -576,6 +576,12 @@ try {
     await page.locator('.tabs button', { hasText: 'Node' }).click();
     await page.locator('[name="subject"]').fill('Hi {{user.first_name | default: "there"}}');
     assert.match(await page.locator('[data-field="subject"] [data-testid="template-preview"]').textContent(), /Hi there$/);
+    // `tier` is in no stored profile but declared in trellis.yaml (`traits:`): known,
+    // and what a near miss of it meant.
+    await page.locator('[name="subject"]').fill('Your status: {{user.teir}}');
+    await until('the undeclared trait is flagged, the declared one meant', async () => /did you mean 'tier'/.test(await fieldSays('subject')), 5000);
+    await page.locator('[name="subject"]').fill('Your status: {{user.tier}}');
+    await until('a declared trait is known', async () => !/teir|tier/.test(await fieldSays('subject')), 5000);
   });
 
   assert.deepEqual(unanswered, [], 'every dialog answered');

@@ -105,8 +105,9 @@ class ConfigReader {
   void read_root(const YAML::Node& root, DeliveryConfig& config) {
     for_each_key(root, "the configuration",
                  {"timezone", "channels", "caps", "max_defer", "consent_events", "webhooks",
-                  "costs", "holdout", "retention"},
+                  "costs", "holdout", "retention", "traits"},
                  [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
+                   if (key == "traits") read_traits(value, config);
                    if (key == "costs") read_costs(value, config);
                    if (key == "holdout") read_holdout(value, config);
                    if (key == "webhooks") read_webhooks(value, config);
@@ -143,6 +144,34 @@ class ConfigReader {
 
   // `webhooks: {allow_hosts: [hooks.internal, 127.0.0.1]}`: internal hosts a
   // webhook node may send to (docs/delivery.md, "Webhook targets").
+  // `traits: [first_name, tier]`: the profile traits flows may name; the checker
+  // warns of a `user.` path that is neither declared nor in a stored profile.
+  void read_traits(const YAML::Node& value, DeliveryConfig& config) {
+    if (!value.IsSequence()) {
+      error(span(value), "'traits' must be a list of trait names such as [first_name, tier], not " +
+                             shape(value));
+      return;
+    }
+    for (const YAML::Node& item : value) {
+      auto name = text(item, "traits", "a trait name");
+      if (!name) continue;
+      const bool word = !name->empty() && std::all_of(name->begin(), name->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+      });
+      if (!word) {
+        error(span(item), "'" + *name +
+                              "' is not a trait name: letters, digits and _ only, the top-level "
+                              "name as in user.first_name");
+        continue;
+      }
+      if (std::find(config.traits.begin(), config.traits.end(), *name) != config.traits.end()) {
+        warning(span(item), "trait '" + *name + "' is declared twice");
+        continue;
+      }
+      config.traits.push_back(*name);
+    }
+  }
+
   void read_webhooks(const YAML::Node& value, DeliveryConfig& config) {
     if (!value.IsMap()) {
       error(span(value), "'webhooks' must be a mapping such as {allow_hosts: [hooks.internal]}, not " +
@@ -782,7 +811,7 @@ bool looks_like_delivery_config(const std::string& text) {
     if (!root.IsMap() || root["flow"]) return false;
     for (const char* key :
          {"channels", "caps", "consent_events", "max_defer", "webhooks", "retention", "costs",
-          "holdout"})
+          "holdout", "traits"})
       if (root[key]) return true;
     return false;
   } catch (const YAML::Exception&) {

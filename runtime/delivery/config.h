@@ -120,6 +120,9 @@ struct DeliveryConfig {
   // id) who enter no marketing flow (docs/results.md#global-holdout).
   double holdout_percent = 0;
   EventRetention retention;
+  // `traits: [first_name, tier]`: the profile traits flows may name, beside those of
+  // stored profiles (dsl/known_names.h; docs/delivery.md#traits).
+  std::vector<std::string> traits;
 
   const ChannelConfig* channel(const std::string& name) const {
     auto it = channels.find(name);

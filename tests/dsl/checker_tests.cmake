@@ -5,6 +5,7 @@ target_sources(test_dsl PRIVATE
   diagnostics_golden_test.cpp
   flows_test.cpp
   graph_export_test.cpp
+  known_names_test.cpp
   loader_test.cpp
   robustness_test.cpp)
 target_compile_definitions(test_dsl PRIVATE TRELLIS_SOURCE_DIR="${TRELLIS_SOURCE_ROOT}")
@@ -24,6 +25,12 @@ add_test(NAME trellis_check_warnings_only
          COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0 -P ${cli_expect} --
                  $<TARGET_FILE:trellis> check diagnostics/unreachable.yaml
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+# A flow beside a trellis.yaml with `traits:` is checked against them (a warning: exit 0).
+add_test(NAME trellis_check_declared_traits
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=0
+                 -DEXPECT_STDOUT=${CMAKE_CURRENT_SOURCE_DIR}/declared_traits/greet.expected
+                 -P ${cli_expect} -- $<TARGET_FILE:trellis> check greet.yaml
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/declared_traits)
 add_test(NAME trellis_check_no_files
          COMMAND ${CMAKE_COMMAND} -DEXPECT_CODE=2 -P ${cli_expect} -- $<TARGET_FILE:trellis> check)
 add_test(NAME trellis_check_unreadable_file

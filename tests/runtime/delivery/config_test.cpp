@@ -203,11 +203,27 @@ TEST_CASE("a delivery configuration is told apart from a flow") {
   CHECK_FALSE(looks_like_delivery_config("[1, 2"));
 }
 
+TEST_CASE("traits: declares the profile traits flows may name") {
+  LoadedConfig ok = parse_delivery_config("traits: [first_name, tier, orders_2]\n", "t.yaml");
+  CHECK(ok.diagnostics.empty());
+  CHECK(ok.config.traits == std::vector<std::string>{"first_name", "tier", "orders_2"});
+  CHECK(looks_like_delivery_config("traits: [first_name]\n"));
+
+  LoadedConfig bad = parse_delivery_config("traits: [first_name, user.tier, first_name]\n", "t.yaml");
+  auto found = positions(bad);
+  CHECK(has(found, "1:22", "'user.tier' is not a trait name"));
+  CHECK(has(found, "1:33", "trait 'first_name' is declared twice"));
+  CHECK(bad.config.traits == std::vector<std::string>{"first_name"});
+  CHECK(has(positions(parse_delivery_config("traits: first_name\n", "t.yaml")), "1:9",
+            "'traits' must be a list of trait names"));
+}
+
 TEST_CASE("the shipped flows/trellis.yaml is clean") {
   const std::string path = std::string(TRELLIS_SOURCE_ROOT_DIR) + "/flows/trellis.yaml";
   LoadedConfig loaded = load_delivery_config(path);
   CHECK(loaded.diagnostics.empty());
   CHECK(loaded.config.channels.at("sms").provider == "file");
+  CHECK(loaded.config.traits.front() == "first_name");
   CHECK(looks_like_delivery_config(read_file(path)));
 }
 
