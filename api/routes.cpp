@@ -812,7 +812,7 @@ void add_routes(HttpServer& server, ApiContext& ctx) {
   server.get("/v1/flows/" + kNameGroup + "/stats",
              [c](const Request& q, Response& r) { return flow_stats(*c, q, r); });
   add_results_routes(server, *c);
-  server.get("/v1/flows/" + kName + "/broadcasts",
+  server.get("/v1/flows/" + kNameGroup + "/broadcasts",
              [c](const Request& q, Response& r) { return flow_broadcasts(*c, q, r); });
   // Checking and simulating change nothing: the read scope is enough.
   server.post(
