@@ -2,9 +2,13 @@
 
 #include "runtime/event.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace trellis::api {
@@ -43,6 +47,19 @@ std::string default_error_name(int status) {
     default:
       return status >= 500 ? "server_error" : "client_error";
   }
+}
+
+// Does the request's Accept-Encoding take gzip (and not refuse it with q=0)?
+bool accepts_gzip(const httplib::Request& req) {
+  std::string accept = req.get_header_value("Accept-Encoding");
+  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = accept.find("gzip");
+  if (at == std::string::npos) return false;
+  size_t end = accept.find(',', at);
+  std::string item = accept.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
+  size_t q = item.find(";q=");
+  return q == std::string::npos || std::strtod(item.c_str() + q + 3, nullptr) > 0;
 }
 
 std::string mime_for(const fs::path& path) {
@@ -421,12 +438,30 @@ Reply HttpServer::serve_static(const httplib::Request& req, httplib::Response& r
       return ApiError::not_found("not_found", "no file " + req.path);
     file = (fs::path(options_.editor_dir) / "index.html").string();
   }
-  std::string body;
-  if (!read_file(file, &body))
+  // The gzip copy scripts/build-editor.sh made beside the file, when the browser takes
+  // gzip. httplib would otherwise compress each answer itself, with brotli at its
+  // slowest quality when the browser offers br: 9 s for the editor's script and 20 s
+  // for ELK's worker on the loaded 2-core VM, every page load, before the editor could
+  // start (docs/benchmarks.md#editor-first-opening). So files go out as they are stored.
+  const bool gzipped = accepts_gzip(req) && fs::is_regular_file(file + ".gz", ec);
+  auto body = std::make_shared<std::string>();
+  if (!read_file(gzipped ? file + ".gz" : file, body.get()))
     return ApiError::not_found(
         "not_found", "the editor is not built (no index.html in " + options_.editor_dir + ")");
   res.status = 200;
-  res.set_content(std::move(body), mime_for(file).c_str());
+  if (gzipped) res.set_header("Content-Encoding", "gzip");
+  res.set_header("Vary", "Accept-Encoding");
+  // Vite names what it puts in assets/ by a hash of the content: such a name never
+  // changes meaning, so the browser keeps the file; index.html is asked again each time.
+  res.set_header("Cache-Control", req.path.rfind("/assets/", 0) == 0
+                                      ? "public, max-age=31536000, immutable"
+                                      : "no-cache");
+  // A content provider of known length is sent as is (httplib compresses only bodies
+  // and chunked providers).
+  res.set_content_provider(
+      body->size(), mime_for(file), [body](size_t offset, size_t length, httplib::DataSink& sink) {
+        return sink.write(body->data() + offset, std::min(length, body->size() - offset));
+      });
   return {};
 }
 

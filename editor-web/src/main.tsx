@@ -4,7 +4,9 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { App } from './App';
 import { warmUpLayout } from './components/useElkLayout';
+import { boxCssVariables } from './model/layout';
 
+for (const [name, value] of Object.entries(boxCssVariables())) document.documentElement.style.setProperty(name, value);
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

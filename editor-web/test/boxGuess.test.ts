@@ -1,59 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { boxesForLayout, estimatedBox, rememberBoxes, sameBoxes, TRIGGER_ID, type MeasuredBox } from '../src/model/layout';
+import { BOX, boxCssVariables, plainBox, plainBoxes, sameBoxes, TRIGGER_ID, type MeasuredBox } from '../src/model/layout';
 import type { Flow } from '../src/model/ir';
 
-const measured = (handles: string[], height: number): MeasuredBox => estimatedBox(handles, 223, height);
+const withHeight = (handles: string[], height: number): MeasuredBox => ({ ...plainBox(handles), height });
 
-const first: Flow = {
+const flow: Flow = {
   flow: 'first',
   trigger: { event: 'signed_up' },
-  start: 'pick',
+  start: 'hold',
   nodes: [
-    { id: 'pick', type: 'segment', match: 'user.age > 30', yes: 'text', no: 'done' },
-    { id: 'text', type: 'sms', text: 'Hi', next: 'done' },
-    { id: 'done', type: 'exit' },
+    { id: 'hold', type: 'wait', for: '1h', until_event: 'x', next: 'split', on_event: 'end' },
+    { id: 'split', type: 'ab', variants: [{ name: 'a', weight: 1, next: 'end' }, { name: 'b', weight: 1, next: 'end' }, { name: 'c', weight: 1, next: 'end' }] },
+    { id: 'end', type: 'exit' },
   ],
 } as Flow;
 
-describe('boxes guessed from earlier flows', () => {
-  it('guesses every box of a later flow by its number of slots, and nothing when one was never seen', () => {
-    const boxes = {
-      [TRIGGER_ID]: measured(['next'], 80),
-      pick: measured(['yes', 'no'], 96),
-      text: measured(['next'], 96),
-      done: measured([], 64),
-    };
-    rememberBoxes(first, boxes);
-    const later: Flow = {
-      flow: 'later',
-      trigger: { event: 'order_paid' },
-      start: 'hold',
-      nodes: [
-        { id: 'hold', type: 'wait', for: '1h', until_event: 'x', next: 'mail', on_event: 'end' },
-        { id: 'mail', type: 'email', subject: 'Hi', body: 'Hi', next: 'end' },
-        { id: 'end', type: 'exit' },
-      ],
-    } as Flow;
-    const guess = boxesForLayout(later);
-    expect(guess).not.toBeNull();
-    expect(guess![TRIGGER_ID]).toEqual(boxes[TRIGGER_ID]);
-    // The wait's slots stand where the segment's did, under the wait's own names.
-    expect(guess!.hold).toEqual({ ...boxes.pick, out: { next: boxes.pick.out.yes, on_event: boxes.pick.out.no } });
-    expect(guess!.mail).toEqual(boxes.text);
-    expect(guess!.end).toEqual(boxes.done);
-    const threeWay = {
-      ...later,
-      nodes: [{ id: 'split', type: 'ab', variants: [{ name: 'a', weight: 1, next: 'end' }, { name: 'b', weight: 1, next: 'end' }, { name: 'c', weight: 1, next: 'end' }] }, ...later.nodes],
-    } as Flow;
-    expect(boxesForLayout(threeWay)).toBeNull();
+describe('boxes known before they are drawn', () => {
+  it('gives every box its size from its lines and its handles evenly along the bottom row', () => {
+    const boxes = plainBoxes(flow);
+    expect(Object.keys(boxes).sort()).toEqual([TRIGGER_ID, 'end', 'hold', 'split'].sort());
+    const withSlots = BOX.borderTop + BOX.head + BOX.summary + BOX.slots + BOX.border;
+    expect(boxes.hold).toMatchObject({ width: BOX.width, height: withSlots, in: { x: BOX.width / 2, y: 0 } });
+    // An exit has no row of slots.
+    expect(boxes.end.height).toBe(withSlots - BOX.slots);
+    expect(boxes.end.out).toEqual({});
+    // Three variants share the row: centres at 1/6, 3/6, 5/6 of its inner width.
+    const inner = BOX.width - 2 * (BOX.border + BOX.slotsPadX);
+    const xs = ['variant:a', 'variant:b', 'variant:c'].map((h) => boxes.split.out[h].x - BOX.border - BOX.slotsPadX);
+    xs.forEach((x, i) => expect(x).toBeCloseTo(((2 * i + 1) * inner) / 6, 6));
+    expect(boxes[TRIGGER_ID].out.next.x).toBeCloseTo(BOX.width / 2, 6);
+    expect(boxes[TRIGGER_ID].in).toBeUndefined(); // nothing goes into the trigger
+    // Whole pixels, so what the browser measures (offsetHeight) is the same number.
+    for (const b of Object.values(boxes)) expect(Number.isInteger(b.height)).toBe(true);
+  });
+
+  it('has no trigger box when the flow has no start', () => {
+    expect(Object.keys(plainBoxes({ ...flow, start: undefined } as Flow))).not.toContain(TRIGGER_ID);
+  });
+
+  it('hands its lines to the stylesheet as CSS variables', () => {
+    expect(boxCssVariables()).toMatchObject({ '--box-width': `${BOX.width}px`, '--box-head': `${BOX.head}px`, '--box-summary': `${BOX.summary}px` });
   });
 
   it('uses a guess only when the measured boxes match it to half a pixel', () => {
-    const a = { x: measured(['yes', 'no'], 96) };
-    expect(sameBoxes(a, { x: measured(['yes', 'no'], 96.3) })).toBe(true);
-    expect(sameBoxes(a, { x: measured(['yes', 'no'], 97) })).toBe(false);
-    expect(sameBoxes(a, { x: measured(['yes', 'no', 'maybe'], 96) })).toBe(false);
-    expect(sameBoxes(a, { x: measured(['yes', 'no'], 96), y: measured([], 64) })).toBe(false);
-    expect(sameBoxes(a, { y: measured(['yes', 'no'], 96) })).toBe(false);
+    const a = { x: withHeight(['yes', 'no'], 96) };
+    expect(sameBoxes(a, { x: withHeight(['yes', 'no'], 96.3) })).toBe(true);
+    expect(sameBoxes(a, { x: withHeight(['yes', 'no'], 97) })).toBe(false);
+    expect(sameBoxes(a, { x: withHeight(['yes', 'no', 'maybe'], 96) })).toBe(false);
+    expect(sameBoxes(a, { x: withHeight(['yes', 'no'], 96), y: withHeight([], 64) })).toBe(false);
+    expect(sameBoxes(a, { y: withHeight(['yes', 'no'], 96) })).toBe(false);
   });
 });

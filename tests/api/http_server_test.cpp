@@ -218,6 +218,46 @@ TEST_CASE("the editor's files are served with an SPA fallback and no path traver
   }
 }
 
+TEST_CASE("the editor's files go out as stored: a gzip copy when taken, never compressed again") {
+  TempDir dir;
+  write_file(dir.file("dist/index.html"), "<html>editor</html>");
+  write_file(dir.file("dist/assets/app.js"), "console.log(1)");
+  write_file(dir.file("dist/assets/app.js.gz"), "GZIP-COPY");
+  write_file(dir.file("dist/assets/plain.js"), "console.log(2)");
+  api::ServerOptions options;
+  options.editor_dir = dir.file("dist");
+  Fixture f(options);
+  auto get = [&](const std::string& path, const std::string& accept) {
+    std::string head = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    if (!accept.empty()) head += "Accept-Encoding: " + accept + "\r\n";
+    std::string resp = raw_http(f.server->port(), head + "\r\n");
+    REQUIRE(!resp.empty());
+    return resp;
+  };
+  auto body = [](const std::string& resp) { return resp.substr(resp.find("\r\n\r\n") + 4); };
+  // A browser's offer: the stored gzip copy, not brotli made on the spot.
+  std::string js = get("/assets/app.js", "gzip, deflate, br");
+  CHECK(js.find("Content-Encoding: gzip") != std::string::npos);
+  CHECK(body(js) == "GZIP-COPY");
+  CHECK(js.find("Content-Type: text/javascript") != std::string::npos);
+  CHECK(js.find("Cache-Control: public, max-age=31536000, immutable") != std::string::npos);
+  // No gzip taken (or refused with q=0): the file itself.
+  for (std::string accept : {"", "br", "gzip;q=0, br"}) {
+    INFO(accept);
+    std::string plain = get("/assets/app.js", accept);
+    CHECK(plain.find("Content-Encoding") == std::string::npos);
+    CHECK(body(plain) == "console.log(1)");
+  }
+  // No gzip copy: the file itself, whatever the browser offers.
+  std::string other = get("/assets/plain.js", "gzip, deflate, br");
+  CHECK(other.find("Content-Encoding") == std::string::npos);
+  CHECK(body(other) == "console.log(2)");
+  // index.html is asked again each time (it names the assets of the current build).
+  std::string index = get("/flows/cart_reminder", "gzip, br");
+  CHECK(index.find("Cache-Control: no-cache") != std::string::npos);
+  CHECK(body(index) == "<html>editor</html>");
+}
+
 TEST_CASE("resolve_static_path refuses every way out of the root") {
   TempDir dir;
   write_file(dir.file("root/a.txt"), "a");

@@ -59,6 +59,7 @@ const edgeTypes = { routed: RoutedEdge };
 type CanvasNode = FlowNodeType | TriggerNodeType;
 // Box text is 12 px or more: at this zoom it is still 11 px on screen, so the first view
 // of a large flow shows its top readable rather than all of it too small to read.
+const NO_EDGES: RoutedEdgeType[] = [];
 const READABLE_ZOOM = 11 / 12;
 // Short enough that the verdict shows within 300 ms of the last key on a 60-node flow.
 const CHECK_DEBOUNCE_MS = 150;
@@ -883,7 +884,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
         >
           <ReactFlow<CanvasNode, RoutedEdgeType>
             nodes={rfNodes}
-            edges={rfEdges}
+            // No arrows while the boxes are hidden for ELK: drawn once, along its routes.
+            edges={layoutReady ? rfEdges : NO_EDGES}
             nodeTypes={nodeTypes}
             edgeTypes={edgeTypes}
             onNodesChange={onNodesChange}

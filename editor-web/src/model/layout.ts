@@ -70,87 +70,42 @@ export function canvasEdges(flow: Flow): LayoutEdge[] {
   return edges;
 }
 
-// A box's size and handles before the canvas measured it: the incoming handle centred
-// on top, the outgoing ones spread evenly along the bottom (as FlowNode draws them).
-export function estimatedBox(handles: string[], width = NODE_WIDTH, height = NODE_HEIGHT): MeasuredBox {
+// The lines of a box, in px. FlowNode and TriggerNode draw every box with exactly
+// these (main.tsx hands them to styles.css as CSS variables), so a box's size and the
+// places of its handles are known before it is drawn: ELK lays out a flow as soon as it
+// is read, while the page draws it, even the first time a browser opens it. Live
+// numbers, results and simulation add lines of their own; such boxes are measured.
+export const BOX = {
+  width: 220,
+  borderTop: 4,
+  border: 1, // left, right and bottom (whole pixels: chromium draws 1.5 px as 1)
+  head: 26, // type chip and id
+  summary: 25, // one line of what the box does
+  slots: 26, // the row of outgoing handles with their names
+  slotsPadX: 2,
+} as const;
+
+// A box as the canvas draws it without extra lines: the incoming handle centred on
+// top (the trigger has none), each outgoing one centred in its share of the bottom row.
+export function plainBox(handles: string[], incoming = true): MeasuredBox {
+  const height = BOX.borderTop + BOX.head + BOX.summary + (handles.length > 0 ? BOX.slots : 0) + BOX.border;
+  const left = BOX.border + BOX.slotsPadX;
+  const share = (BOX.width - 2 * left) / Math.max(1, handles.length);
   const out: Record<string, Position> = {};
-  handles.forEach((h, i) => (out[h] = { x: ((i + 0.5) * width) / handles.length, y: height }));
-  return { width, height, in: { x: width / 2, y: 0 }, out };
+  handles.forEach((h, i) => (out[h] = { x: left + (i + 0.5) * share, y: height }));
+  return { width: BOX.width, height, ...(incoming ? { in: { x: BOX.width / 2, y: 0 } } : {}), out };
 }
 
-// The boxes measured so far, by what decides a box's size and handles (boxKey),
-// kept per browser: a flow opened later can be laid out from them before its
-// own boxes are drawn (useElkLayout), and a guess that turns out wrong costs one more
-// layout, never a wrong picture.
-const BOX_SIZES_KEY = 'trellis.box-sizes';
-let boxSizes: Record<string, MeasuredBox> | null = null;
-
-// Every box has the same lines (head, one-line summary, a row of slots sharing the
-// bottom evenly), so its size and handles follow from the number of slots; live
-// numbers and results add lines, and then the guess is simply not used. The handles
-// are kept by their place in the row, not their names.
-function boxKey(flow: Flow, id: string): { key: string; handles: string[] } | null {
-  if (id === TRIGGER_ID) return { key: 'trigger', handles: [TRIGGER_HANDLE] };
-  const n = flow.nodes.find((x) => x.id === id);
-  if (!n) return null;
-  const handles = slotsOf(n).map((s) => s.handle);
-  return { key: `slots|${handles.length}`, handles };
+// The CSS variables styles.css draws boxes with (set once on the document).
+export function boxCssVariables(): Record<string, string> {
+  return Object.fromEntries(Object.entries(BOX).map(([k, v]) => [`--box-${k}`, `${v}px`]));
 }
 
-function renameHandles(b: MeasuredBox, from: string[], to: string[]): MeasuredBox | null {
-  const out: Record<string, Position> = {};
-  for (let i = 0; i < from.length; i++) {
-    const p = b.out[from[i]];
-    if (!p) return null;
-    out[to[i]] = p;
-  }
-  return { ...b, out };
-}
-
-function knownSizes(): Record<string, MeasuredBox> {
-  if (!boxSizes) {
-    try {
-      boxSizes = JSON.parse(localStorage.getItem(BOX_SIZES_KEY) ?? '{}') as Record<string, MeasuredBox>;
-    } catch {
-      boxSizes = {};
-    }
-  }
-  return boxSizes;
-}
-
-export function rememberBoxes(flow: Flow, boxes: Record<string, MeasuredBox>): void {
-  const known = knownSizes();
-  let changed = false;
-  for (const [id, b] of Object.entries(boxes)) {
-    const k = boxKey(flow, id);
-    const byPlace = k && renameHandles(b, k.handles, k.handles.map((_, i) => String(i)));
-    if (!k || !byPlace || sameBoxes({ b: known[k.key] }, { b: byPlace })) continue;
-    known[k.key] = byPlace;
-    changed = true;
-  }
-  if (!changed) return;
-  // Bounded: a few hundred kinds-and-slots combinations at most in practice.
-  const keys = Object.keys(known);
-  for (const k of keys.slice(0, Math.max(0, keys.length - 500))) delete known[k];
-  try {
-    localStorage.setItem(BOX_SIZES_KEY, JSON.stringify(known));
-  } catch {
-    /* storage full or off: the guess is only an optimisation */
-  }
-}
-
-// Every box of the flow as earlier boxes with as many slots measured, or null when
-// one of them was never seen.
-export function boxesForLayout(flow: Flow): Record<string, MeasuredBox> | null {
-  const known = knownSizes();
+// Every box of the flow as drawn without extra lines (the trigger's when it has a start).
+export function plainBoxes(flow: Flow): Record<string, MeasuredBox> {
   const out: Record<string, MeasuredBox> = {};
-  const ids = flow.start && flow.nodes.some((n) => n.id === flow.start) ? [TRIGGER_ID] : [];
-  for (const id of [...ids, ...flow.nodes.map((n) => n.id)]) {
-    const k = boxKey(flow, id);
-    const b = k && known[k.key] && renameHandles(known[k.key], k.handles.map((_, i) => String(i)), k.handles);
-    if (!b) return null;
-    out[id] = b;
-  }
+  if (flow.start && flow.nodes.some((n) => n.id === flow.start)) out[TRIGGER_ID] = plainBox([TRIGGER_HANDLE], false);
+  for (const n of flow.nodes) out[n.id] = plainBox(slotsOf(n).map((s) => s.handle));
   return out;
 }
 
@@ -206,7 +161,7 @@ export function elkGraph(
   textWidth: (s: string) => number = estimateTextWidth,
 ): ElkNode {
   const edges = canvasEdges(flow).filter((e) => e.source !== e.target);
-  const box = (id: string, handles: string[]) => boxes[id] ?? estimatedBox(handles);
+  const box = (id: string, handles: string[]) => boxes[id] ?? plainBox(handles);
   const children: ElkNode[] = [];
   const node = (id: string, handles: string[], first: boolean): ElkNode => {
     const b = box(id, handles);
