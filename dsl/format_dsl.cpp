@@ -102,10 +102,19 @@ class DslPrinter : private CommentedPrinter {
   }
 
   // `trigger schedule "..."`, then one line per setting, as YAML has them.
-  void schedule(const ir::Trigger& trigger) {
+  void schedule(const ir::Trigger& trigger, const ir::LeadingComments& above_fields) {
     lead(2, "trigger");
-    lead(2, "trigger.schedule");
-    raw(2, "trigger schedule " + dsl_string(trigger.schedule->value), "trigger");
+    const std::string at = "schedule " + dsl_string(trigger.schedule->value);
+    auto above_at = above_fields.find("trigger.schedule");
+    if (above_at == above_fields.end() || above_at->second.empty()) {
+      raw(2, "trigger " + at, "trigger");
+    } else {
+      // YAML's comments above `schedule:` inside `trigger:` stand before it, as
+      // those above `event:` do: above the line they would belong to `trigger`.
+      raw(2, "trigger", "");
+      lead(4, "trigger.schedule");
+      raw(4, at, "trigger");
+    }
     if (trigger.every) {
       lead(4, "trigger.every");
       raw(4, "every " + dsl_name(trigger.every->value), "trigger.every");
@@ -125,7 +134,7 @@ class DslPrinter : private CommentedPrinter {
     description(flow.description);
     const ir::Trigger& trigger = flow.trigger;
     if (trigger.scheduled()) {
-      schedule(trigger);
+      schedule(trigger, flow.leading_comments);
     } else if (!trigger.event.empty() || trigger.when || trigger.key) {
       lead(2, "trigger");
       auto above_event = flow.leading_comments.find("trigger.event");

@@ -151,6 +151,16 @@ std::string dot_text(const std::string& text) {
   return out;
 }
 
+// What starts a journey, as the editor's start box says it: the event, or a
+// broadcast's time, repetition and audience.
+std::string trigger_label(const ir::Trigger& trigger) {
+  if (!trigger.scheduled()) return trigger.event.empty() ? "start" : trigger.event.value;
+  std::string text = "at " + trigger.schedule->value;
+  if (trigger.in_user_time_zone) text += " in each user's time";
+  if (trigger.every) text += ", every " + trigger.every->value;
+  return text + (trigger.audience ? " for " + trigger.audience->source : " for every profile");
+}
+
 std::string dot_shape(ir::NodeKind kind) {
   switch (kind) {
     case ir::NodeKind::kSegment:
@@ -174,8 +184,8 @@ std::string to_mermaid(const ir::Flow& flow) {
   out << "flowchart TD\n";
   const ir::Node* start = flow.find_node(flow.start.value);
   if (start) {
-    std::string event = flow.trigger.event.empty() ? "start" : flow.trigger.event.value;
-    out << "  trigger_([\"" << mermaid_text(event) << "\"]) --> " << ids[start] << "\n";
+    out << "  trigger_([\"" << mermaid_text(trigger_label(flow.trigger)) << "\"]) --> "
+        << ids[start] << "\n";
   }
   for (const ir::Node& node : flow.nodes) out << "  " << mermaid_node(ids[&node], node) << "\n";
   for (const DrawnEdge& edge : drawn_edges(flow)) {
@@ -192,9 +202,9 @@ std::string to_dot(const ir::Flow& flow) {
   out << "  rankdir=TB;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\"];\n";
   const ir::Node* start = flow.find_node(flow.start.value);
   if (start) {
-    std::string event = flow.trigger.event.empty() ? "start" : flow.trigger.event.value;
     // The trigger's id cannot clash with a node id: node ids hold no spaces.
-    out << "  \"trigger event\" [label=\"" << dot_text(event) << "\", shape=oval];\n";
+    out << "  \"trigger event\" [label=\"" << dot_text(trigger_label(flow.trigger))
+        << "\", shape=oval];\n";
     out << "  \"trigger event\" -> \"" << dot_text(start->id) << "\";\n";
   }
   for (const ir::Node& node : flow.nodes) {

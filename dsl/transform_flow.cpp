@@ -860,10 +860,15 @@ class FlowTransformer {
           size_t e = 0;
           for (const auto& [token, last, field] : schedule_parts(trigger))
             owners.push_back({token, last, &flow.leading_comments[field]});
-          // `trigger` / comment lines / the event: YAML's comments above `event:`.
+          // `trigger` / comment lines / the event (or `schedule "…"`): YAML's
+          // comments above `event:` (`schedule:`).
           if (trigger->SCHEDULE() == nullptr)
             owners.push_back({first_index(trigger->dslName()), last_index(trigger->dslName()),
                               &flow.leading_comments["trigger.event"]});
+          else
+            owners.push_back({trigger->SCHEDULE()->getSymbol()->getTokenIndex(),
+                              trigger->STRING()->getSymbol()->getTokenIndex(),
+                              &flow.leading_comments["trigger.schedule"]});
           if (trigger->WHEN() != nullptr) {
             owners.push_back({trigger->WHEN()->getSymbol()->getTokenIndex(),
                               last_index(trigger->expression(e++)),

@@ -9,6 +9,7 @@ namespace {
 constexpr TimeMs kDayMs = 24LL * 3600 * 1000;
 // Kiribati's Line Islands keep UTC+14, the earliest wall clock on earth.
 constexpr const char* kEarliestZone = "Pacific/Kiritimati";
+constexpr const char* kWithdrawn = "withdrawn";
 
 BroadcastRecord scheduled_run(const std::string& flow, const ir::Trigger& trigger,
                               const nodes::LocalDateTime& at, const std::string& default_zone) {
@@ -35,21 +36,53 @@ std::optional<BroadcastRecord> next_broadcast(const std::string& flow, const ir:
   const std::optional<nodes::LocalDateTime> first =
       nodes::parse_local_date_time(trigger.schedule->value);
   if (!first) return std::nullopt;
-  // Run keys are "YYYY-MM-DD HH:MM": their text order is their time order.
+  // Run keys are "YYYY-MM-DD HH:MM": their text order is their time order. A
+  // withdrawn run never started: it is no run of the series.
   const BroadcastRecord* last = nullptr;
   for (const BroadcastRecord& r : runs)
-    if (r.flow == flow && (!last || r.run > last->run)) last = &r;
+    if (r.flow == flow && r.state != kWithdrawn && (!last || r.run > last->run)) last = &r;
   const std::string first_key = nodes::local_date_time_text(*first);
   if (!last || first_key > last->run) return scheduled_run(flow, trigger, *first, default_zone);
   if (last->state != "done" && last->state != "cancelled") return std::nullopt;
   const int period = trigger.every ? ir::schedule_period_days(trigger.every->value) : 0;
   if (period == 0) return std::nullopt;
-  std::optional<nodes::LocalDateTime> next = nodes::parse_local_date_time(last->run);
-  if (!next) return std::nullopt;
-  next->day += period;
-  while (broadcast_start(*next, trigger.in_user_time_zone, default_zone) + period * kDayMs <= now)
-    next->day += period;
-  return scheduled_run(flow, trigger, *next, default_zone);
+  // The series is the schedule's time plus whole periods: the next is the
+  // first after the last run (a redeploy may have moved the time of day).
+  nodes::LocalDateTime next = *first;
+  while (nodes::local_date_time_text(next) <= last->run) next.day += period;
+  while (broadcast_start(next, trigger.in_user_time_zone, default_zone) + period * kDayMs <= now)
+    next.day += period;
+  return scheduled_run(flow, trigger, next, default_zone);
+}
+
+std::vector<BroadcastRecord> replan_broadcasts(const std::string& flow, const ir::Trigger& trigger,
+                                               const std::vector<BroadcastRecord>& runs, TimeMs now,
+                                               const std::string& default_zone) {
+  std::vector<BroadcastRecord> started, pending;
+  for (const BroadcastRecord& r : runs)
+    if (r.flow == flow) (r.state == "scheduled" ? pending : started).push_back(r);
+  std::optional<BroadcastRecord> wanted = next_broadcast(flow, trigger, started, now, default_zone);
+  std::vector<BroadcastRecord> out;
+  for (BroadcastRecord& r : pending) {
+    if (wanted && r.run == wanted->run) {
+      // The same run: it stays, at the time the new trigger gives it.
+      if (r.due_at != wanted->due_at || r.schedule != wanted->schedule) out.push_back(*wanted);
+      wanted.reset();
+      continue;
+    }
+    r.state = kWithdrawn;
+    r.finished_at = now;
+    out.push_back(std::move(r));
+  }
+  if (wanted) out.push_back(std::move(*wanted));
+  if (!trigger.scheduled())
+    for (BroadcastRecord& r : started)
+      if (r.state == "running") {
+        r.state = "cancelled";
+        r.finished_at = now;
+        out.push_back(std::move(r));
+      }
+  return out;
 }
 
 std::optional<TimeMs> next_broadcast_due(const std::vector<BroadcastRecord>& runs,

@@ -127,17 +127,23 @@ class Engine::Impl : private delivery::DispatchHost {
   int64_t prune_retained(Store& store, size_t limit) const;
   // Prunes in bounded transactions until nothing is left to prune.
   void prune_retained_all();
-  // Broadcasts (docs/flows.md#broadcasts). Writes the next run `flow`'s
-  // schedule asks for, if any, inside the caller's transaction.
+  // Broadcasts (docs/flows.md#broadcasts). Brings the flow's runs in line
+  // with its newest trigger (replan_broadcasts), inside the caller's
+  // transaction: the next run its schedule asks for, if any, is written.
   void plan_broadcast(Store& store, const std::string& name, const ir::Flow& flow);
   Status plan_all_broadcasts();
   // Walks due runs, one window per transaction, while the pacing allows.
   // Returns the users entered.
   Result<int64_t> run_broadcasts();
-  // One window of `run` (due, of an active or vanished flow): enters at most
-  // `allowance` users and writes the run's new cursor. Returns the entries.
-  int64_t walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
-                         const FlowVersions* versions, TimeMs now, size_t allowance);
+  // One window of `run` (due, of an active or vanished flow, held by this
+  // transaction): enters at most `allowance` users and writes the run's new
+  // cursor.
+  struct WindowOutcome {
+    int64_t entered = 0;
+    bool moved = false;  // false: the window's first user is held by another node
+  };
+  WindowOutcome walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
+                               const FlowVersions* versions, TimeMs now, size_t allowance);
   void finish_pass(Store& store, BroadcastRecord& run, const nodes::CompiledFlow& flow,
                    TimeMs now);
   // How many users the pacing lets in now (refilled by the steady clock).
@@ -184,7 +190,9 @@ class Engine::Impl : private delivery::DispatchHost {
   // Broadcast pacing, a token bucket of entries (run_broadcasts only).
   double broadcast_tokens_ = 0;
   std::chrono::steady_clock::time_point broadcast_refill_{};
-  std::atomic<bool> broadcast_paced_{false};  // a due run waits for tokens
+  // A due run waits for pacing tokens, or for another node that holds it or
+  // its next user: the loop sleeps instead of spinning.
+  std::atomic<bool> broadcast_waits_{false};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
@@ -886,11 +894,20 @@ void Engine::Impl::prune_retained_all() {
 }
 
 void Engine::Impl::plan_broadcast(Store& store, const std::string& name, const ir::Flow& flow) {
-  if (!flow.trigger.scheduled()) return;
   const std::vector<BroadcastRecord> runs = store.broadcasts(name);
-  std::optional<BroadcastRecord> next = next_broadcast(name, flow.trigger, runs, clock_->now_ms(),
-                                                       options_.delivery->default_timezone);
-  if (next) must(store.put_broadcast(*next));
+  for (const BroadcastRecord& record : replan_broadcasts(name, flow.trigger, runs, clock_->now_ms(),
+                                                         options_.delivery->default_timezone)) {
+    auto stored = std::find_if(runs.begin(), runs.end(),
+                               [&](const BroadcastRecord& r) { return r.run == record.run; });
+    if (stored != runs.end()) {
+      // Changed only as read: a run another node holds, or started since, is
+      // under way and stays as it is.
+      const std::optional<BroadcastRecord> current = must(store.claim_broadcast(name, record.run));
+      if (!current || current->state != stored->state || current->cursor != stored->cursor)
+        continue;
+    }
+    must(store.put_broadcast(record));
+  }
 }
 
 Status Engine::Impl::plan_all_broadcasts() {
@@ -927,34 +944,47 @@ Result<int64_t> Engine::Impl::run_broadcasts() {
   int64_t total = 0;
   for (;;) {
     const size_t allowance = broadcast_allowance();
-    broadcast_paced_ = allowance == 0;
+    broadcast_waits_ = allowance == 0;
     if (allowance == 0) return total;
     const TimeMs now = clock_->now_ms();
-    bool walked = false;
+    bool walked = false, held_elsewhere = false;
     int64_t entered = 0;
     std::optional<TimeMs> next;
     Work w;
     w.weight = options_.broadcast_window;
     w.apply = [&](Processor& p, Store& store) {
-      walked = false;
+      walked = held_elsewhere = false;
       entered = 0;
       std::vector<BroadcastRecord> runs = store.broadcasts("");
       std::sort(runs.begin(), runs.end(), [](const BroadcastRecord& a, const BroadcastRecord& b) {
         return a.due_at < b.due_at;
       });
-      for (BroadcastRecord& run : runs) {
-        if ((run.state != "scheduled" && run.state != "running") || run.due_at > now) continue;
-        auto it = flows_.flows.find(run.flow);
+      auto due = [&](const BroadcastRecord& r) {
+        return (r.state == "scheduled" || r.state == "running") && r.due_at <= now;
+      };
+      for (const BroadcastRecord& listed : runs) {
+        if (!due(listed)) continue;
+        auto it = flows_.flows.find(listed.flow);
         if (it != flows_.flows.end() && it->second.state == FlowState::kPaused) continue;
-        walked = true;
-        entered = walk_broadcast(p, store, run, it == flows_.flows.end() ? nullptr : &it->second,
-                                 now, allowance);
+        // Held by this transaction from here: another node walking the same
+        // run skips it, and the cursor read is the one last committed.
+        std::optional<BroadcastRecord> run = must(store.claim_broadcast(listed.flow, listed.run));
+        if (!run || !due(*run)) {
+          held_elsewhere = held_elsewhere || !run;
+          continue;
+        }
+        const WindowOutcome window = walk_broadcast(
+            p, store, *run, it == flows_.flows.end() ? nullptr : &it->second, now, allowance);
+        entered = window.entered;
+        walked = window.moved;
+        held_elsewhere = !window.moved;
         break;
       }
       next = next_work_due(store);
     };
     w.after_commit = [&] { next_due_ = next.value_or(INT64_MAX); };
     if (Status s = write(w); !s) return Error{s.message()};
+    broadcast_waits_ = held_elsewhere;
     if (options_.broadcast_entries_per_second > 0)
       broadcast_tokens_ = std::max(0.0, broadcast_tokens_ - static_cast<double>(entered));
     metrics_.broadcast_entries += entered;
@@ -963,8 +993,10 @@ Result<int64_t> Engine::Impl::run_broadcasts() {
   }
 }
 
-int64_t Engine::Impl::walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
-                                     const FlowVersions* versions, TimeMs now, size_t allowance) {
+Engine::Impl::WindowOutcome Engine::Impl::walk_broadcast(Processor& p, Store& store,
+                                                         BroadcastRecord& run,
+                                                         const FlowVersions* versions, TimeMs now,
+                                                         size_t allowance) {
   const nodes::CompiledFlow* flow = versions ? versions->newest() : nullptr;
   const std::optional<nodes::LocalDateTime> at = nodes::parse_local_date_time(run.run);
   // A flow deleted, stopped, or redeployed without its schedule ends its runs.
@@ -972,7 +1004,7 @@ int64_t Engine::Impl::walk_broadcast(Processor& p, Store& store, BroadcastRecord
     run.state = "cancelled";
     run.finished_at = now;
     must(store.put_broadcast(run));
-    return 0;
+    return {0, true};
   }
   if (run.state == "scheduled") {
     run.state = "running";
@@ -986,7 +1018,7 @@ int64_t Engine::Impl::walk_broadcast(Processor& p, Store& store, BroadcastRecord
   const PreparedEvent prepared = prepare_event(std::move(event));
   const BroadcastRun broadcast{run.run, *at, flow->ir().trigger.in_user_time_zone, &prepared};
   const size_t window = std::max<size_t>(1, options_.broadcast_window);
-  const auto profiles = store.profiles_after(run.cursor, window);
+  const auto profiles = must(store.lock_profiles_after(run.cursor, window));
   int64_t entered = 0;
   size_t walked = 0;
   for (const auto& [user, traits] : profiles) {
@@ -1007,9 +1039,14 @@ int64_t Engine::Impl::walk_broadcast(Processor& p, Store& store, BroadcastRecord
   }
   run.entered += entered;
   run.walked += static_cast<int64_t>(walked);
-  if (walked == profiles.size() && profiles.size() < window) finish_pass(store, run, *flow, now);
+  // A short window is the end of the pass only when no profile follows it
+  // (another node may hold the user after it).
+  const bool pass_over =
+      walked == profiles.size() && walked < window && store.profiles_after(run.cursor, 1).empty();
+  if (pass_over) finish_pass(store, run, *flow, now);
+  if (walked == 0 && !pass_over) return {0, false};
   must(store.put_broadcast(run));
-  return entered;
+  return {entered, true};
 }
 
 // The end of a walk over every profile: another pass when some users' own time
@@ -1057,8 +1094,7 @@ void Engine::Impl::loop() {
       prune_retained_all();
     }
     // A run waiting for pacing tokens is due but must not spin the loop.
-    const TimeMs until_due =
-        broadcast_paced_ ? kLoopIdleMs : next_due_.load() - clock_->now_ms();
+    const TimeMs until_due = broadcast_waits_ ? kLoopIdleMs : next_due_.load() - clock_->now_ms();
     const TimeMs sleep = std::max<TimeMs>(0, std::min(until_due, kLoopIdleMs));
     std::unique_lock<std::mutex> l(loop_mu_);
     loop_cv_.wait_for(l, std::chrono::milliseconds(sleep), [&] { return loop_wake_ || !running_; });

@@ -104,7 +104,9 @@ struct BroadcastRecord {
   std::string flow;
   std::string run;       // the run's local wall time "2026-12-24 10:00": its key
   std::string schedule;  // the trigger's schedule text the run was planned from
-  std::string state;     // "scheduled", "running", "done"
+  // "scheduled", "running", "done", "cancelled" (stopped, or its schedule
+  // removed while it ran), "withdrawn" (a redeploy replaced it before it started)
+  std::string state;
   TimeMs due_at = 0;     // when the (next) pass starts
   std::string cursor;    // the last user id the current pass walked; "" before its first
   TimeMs next_pass_at = 0;  // the earliest user time this pass saw still to come; 0: none
@@ -604,6 +606,18 @@ class Store : public StoreReader {
 
   // Writes a broadcast run (by flow and run), replacing the previous record.
   virtual Status put_broadcast(const BroadcastRecord& record) = 0;
+  // Holds the run (flow, run) for this transaction and reads it as it stands
+  // then. nullopt when there is no such run, or when another process's open
+  // transaction holds it: skipped, never waited for (that one is walking it).
+  // So one node at a time walks a run's window and moves its cursor.
+  virtual Result<std::optional<BroadcastRecord>> claim_broadcast(const std::string& flow,
+                                                                 const std::string& run) = 0;
+  // The window a broadcast walks: profiles_after, each user's lock (lock_user)
+  // taken for this transaction without waiting, the traits read once it is
+  // held. The window ends before the first user another transaction holds, so
+  // it may be shorter than `limit` (even empty) with more profiles after it.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> lock_profiles_after(
+      const std::string& after, size_t limit) = 0;
 
   // A separate read-only view of the committed state, for query threads.
   // Errors: it cannot be opened (the database went away).

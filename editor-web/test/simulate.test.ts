@@ -38,5 +38,9 @@ describe('an empty path', () => {
     expect(emptyPathReason(flow({ event: 'signup' }), ['page_view'])).toMatch(/starts on 'signup'.*'page_view'.*Add a 'signup' event/);
     expect(emptyPathReason(flow({ event: 'signup', when: 'event.plan == "pro"' }), ['signup'])).toMatch(/did not meet the starting condition when event.plan == "pro"/);
     expect(emptyPathReason(flow({ event: '' }), [])).toMatch(/no starting event/);
+    // A broadcast names its schedule and audience, not a missing event.
+    expect(emptyPathReason(flow({ event: '', schedule: '2027-01-05 10:00', audience: 'user.tier == "vip"' }), [])).toBe(
+      'No journey started: this flow starts on its schedule (at 2027-01-05 10:00 for user.tier == "vip"), not on an event. The sample user is not in the audience, or the simulated time ends before the schedule.',
+    );
   });
 });

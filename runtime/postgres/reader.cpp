@@ -218,28 +218,12 @@ std::optional<std::string> Reader::merged_into(const std::string& anonymous_id) 
 std::vector<BroadcastRecord> Reader::broadcasts(const std::string& flow) {
   std::vector<BroadcastRecord> out;
   auto r = query("broadcasts",
-                 "SELECT flow, run, schedule, state, due_at, cursor, next_pass_at, entered, walked, "
-                 "total, passes, started_at, finished_at FROM broadcasts "
+                 "SELECT " TRELLIS_PG_BROADCAST_COLUMNS
+                 " FROM broadcasts "
                  "WHERE $1 = '' OR flow = $1 ORDER BY flow, run",
                  Params().add(flow));
   if (!r) return out;
-  for (int i = 0; i < r->size(); ++i) {
-    BroadcastRecord b;
-    b.flow = r->text(i, 0);
-    b.run = r->text(i, 1);
-    b.schedule = r->text(i, 2);
-    b.state = r->text(i, 3);
-    b.due_at = r->i64(i, 4);
-    b.cursor = r->text(i, 5);
-    b.next_pass_at = r->i64(i, 6);
-    b.entered = r->i64(i, 7);
-    b.walked = r->i64(i, 8);
-    b.total = r->i64(i, 9);
-    b.passes = static_cast<int>(r->i64(i, 10));
-    b.started_at = r->i64(i, 11);
-    b.finished_at = r->i64(i, 12);
-    out.push_back(std::move(b));
-  }
+  for (int i = 0; i < r->size(); ++i) out.push_back(read_broadcast(*r, i));
   return out;
 }
 

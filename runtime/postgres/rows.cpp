@@ -32,6 +32,24 @@ JourneyRecord read_journey(const Rows& r, int i, step_codec::Words& words) {
   return j;
 }
 
+BroadcastRecord read_broadcast(const Rows& r, int i) {
+  BroadcastRecord b;
+  b.flow = r.text(i, 0);
+  b.run = r.text(i, 1);
+  b.schedule = r.text(i, 2);
+  b.state = r.text(i, 3);
+  b.due_at = r.i64(i, 4);
+  b.cursor = r.text(i, 5);
+  b.next_pass_at = r.i64(i, 6);
+  b.entered = r.i64(i, 7);
+  b.walked = r.i64(i, 8);
+  b.total = r.i64(i, 9);
+  b.passes = static_cast<int>(r.i64(i, 10));
+  b.started_at = r.i64(i, 11);
+  b.finished_at = r.i64(i, 12);
+  return b;
+}
+
 DeliveryRecord read_delivery(const Rows& r, int i) {
   DeliveryRecord d;
   d.id = r.i64(i, 0);

@@ -18,10 +18,15 @@ namespace trellis::runtime::postgres {
   "body, status, attempts, next_attempt_at, last_error, category, priority, release_at, "   \
   "feedback, feedback_at, variant"
 
+#define TRELLIS_PG_BROADCAST_COLUMNS                                                           \
+  "flow, run, schedule, state, due_at, cursor, next_pass_at, entered, walked, total, passes, " \
+  "started_at, finished_at"
+
 // The visit counts and stored events are compact in the row (step_codec); the
 // record holds their text.
 JourneyRecord read_journey(const Rows& rows, int row, step_codec::Words& words);
 DeliveryRecord read_delivery(const Rows& rows, int row);
+BroadcastRecord read_broadcast(const Rows& rows, int row);
 
 // The parameters of a journey INSERT ($1..$26: id, flow, version, user_id,
 // key, state, node, waiting_for, visits, coupon_code, variant, trigger_event,

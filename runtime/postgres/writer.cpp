@@ -137,6 +137,50 @@ Status Writer::put_broadcast(const BroadcastRecord& r) {
                   .add(r.finished_at));
 }
 
+Result<std::optional<BroadcastRecord>> Writer::claim_broadcast(const std::string& flow,
+                                                               const std::string& run) {
+  Result<Rows> r = this->run("claim_broadcast",
+                             "SELECT " TRELLIS_PG_BROADCAST_COLUMNS
+                             " FROM broadcasts "
+                             "WHERE flow = $1 AND run = $2 FOR UPDATE SKIP LOCKED",
+                             Params().add(flow).add(run));
+  if (!r.ok()) return r.error();
+  if (r.value().empty()) return std::optional<BroadcastRecord>();
+  return std::optional<BroadcastRecord>(read_broadcast(r.value(), 0));
+}
+
+// Never waits for a user (as due_journeys): a node stepping one of these users
+// may wait for a user this transaction holds. The traits are read after the
+// locks, in a statement of their own (a later snapshot), so a profile changed
+// or erased meanwhile is seen as it is now.
+Result<std::vector<std::pair<std::string, std::string>>> Writer::lock_profiles_after(
+    const std::string& after, size_t limit) {
+  Result<Rows> window =
+      run("lock_profiles_after",
+          "SELECT user_id, pg_try_advisory_xact_lock(hashtextextended(user_id, 0)) "
+          "FROM (SELECT user_id FROM profiles WHERE user_id > $1 "
+          "ORDER BY user_id LIMIT $2) w ORDER BY user_id",
+          Params().add(after).add(static_cast<int64_t>(limit)));
+  if (!window.ok()) return window.error();
+  std::vector<std::string> users;
+  for (int i = 0; i < window.value().size(); ++i) {
+    std::string user = window.value().text(i, 0);
+    if (window.value().text(i, 1) != "t" && locked_users_.count(user) == 0) break;
+    locked_users_.insert(user);
+    users.push_back(std::move(user));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  if (users.empty()) return out;
+  Result<Rows> traits = run("window_traits",
+                            "SELECT user_id, traits FROM profiles WHERE user_id = ANY($1) "
+                            "ORDER BY user_id",
+                            Params().add(text_array(users)));
+  if (!traits.ok()) return traits.error();
+  for (int i = 0; i < traits.value().size(); ++i)
+    out.emplace_back(traits.value().text(i, 0), traits.value().text(i, 1));
+  return out;
+}
+
 Status Writer::put_profile(const std::string& user_id, const std::string& traits, TimeMs at) {
   return done("put_profile",
               "INSERT INTO profiles(user_id, traits, updated_at) VALUES($1,$2,$3) "

@@ -100,6 +100,12 @@ class Writer final : public Store {
   }
   int64_t profile_count() override { return reader_.profile_count(); }
   Status put_broadcast(const BroadcastRecord& r) override;
+  // FOR UPDATE SKIP LOCKED on the run's row.
+  Result<std::optional<BroadcastRecord>> claim_broadcast(const std::string& flow,
+                                                         const std::string& run) override;
+  // pg_try_advisory_xact_lock per user (as due_journeys), then the traits.
+  Result<std::vector<std::pair<std::string, std::string>>> lock_profiles_after(
+      const std::string& after, size_t limit) override;
 
   // --- transactions ---
   Status begin() override;

@@ -371,6 +371,13 @@ Status SqliteStore::put_broadcast(const BroadcastRecord& r) {
   return done(u);
 }
 
+Result<std::optional<BroadcastRecord>> SqliteStore::claim_broadcast(const std::string& flow,
+                                                                    const std::string& run) {
+  for (BroadcastRecord& r : reader_.broadcasts(flow))
+    if (r.run == run) return std::optional<BroadcastRecord>(std::move(r));
+  return std::optional<BroadcastRecord>();
+}
+
 Status SqliteStore::put_profile(const std::string& user_id, const std::string& traits, TimeMs at) {
   Use u(put_profile_);
   u->bind(1, user_id).bind(2, traits).bind(3, at);

@@ -61,6 +61,13 @@ class SqliteStore final : public Store {
   }
   int64_t profile_count() override { return reader_.profile_count(); }
   Status put_broadcast(const BroadcastRecord& r) override;
+  // One writer: nothing else holds a run or a user.
+  Result<std::optional<BroadcastRecord>> claim_broadcast(const std::string& flow,
+                                                         const std::string& run) override;
+  Result<std::vector<std::pair<std::string, std::string>>> lock_profiles_after(
+      const std::string& after, size_t limit) override {
+    return reader_.profiles_after(after, limit);
+  }
   std::optional<JourneyRecord> journey(int64_t id) override;
   std::vector<JourneyRecord> journeys_of(const std::string& u, const std::string& f) override;
   std::vector<StepRecord> steps(int64_t id) override;

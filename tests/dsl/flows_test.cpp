@@ -35,7 +35,7 @@ TEST_CASE("every flow in flows/ checks clean") {
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"ab_sms_test", "b2b_lead", "browse_abandonment",
                                           "cart_reminder", "loyalty_thanks", "order_followup",
-                                          "personalization", "welcome_series"});
+                                          "personalization", "vip_flash_sale", "welcome_series"});
 }
 
 TEST_CASE("the cart reminder is the documented example (docs/flows.md), comments included, in canonical form") {

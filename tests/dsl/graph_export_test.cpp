@@ -72,3 +72,24 @@ TEST_CASE("a local-time wait says when it wakes") {
   CHECK(mermaid.find("wait until 10:00 local on mon,tue,wed,thu,fri") != std::string::npos);
   CHECK(mermaid.find("n_next_weekday_morning -->|\"at 10:00\"| n_followup") != std::string::npos);
 }
+
+TEST_CASE("a scheduled flow's entry point reads as its schedule") {
+  ir::Flow flow;
+  flow.name.value = "sale";
+  flow.start.value = "done";
+  flow.nodes.push_back(ir::Node{"done", {}, {}, "", {}, ir::ExitNode{}, {}});
+  flow.trigger.schedule = ir::Name{"2026-12-24 10:00", {}};
+  flow.trigger.every = ir::Name{"week", {}};
+  flow.trigger.in_user_time_zone = true;
+  flow.trigger.audience = ir::Expression{"user.tier == \"vip\"", {}, {}};
+  CHECK(dsl::to_mermaid(flow).find("trigger_([\"at 2026-12-24 10:00 in each user's time, every "
+                                   "week for user.tier == #quot;vip#quot;\"]) --> n_done") !=
+        std::string::npos);
+  CHECK(dsl::to_dot(flow).find("[label=\"at 2026-12-24 10:00 in each user's time, every week for "
+                               "user.tier == \\\"vip\\\"\", shape=oval]") != std::string::npos);
+  flow.trigger.audience.reset();
+  flow.trigger.every.reset();
+  flow.trigger.in_user_time_zone = false;
+  CHECK(dsl::to_mermaid(flow).find("trigger_([\"at 2026-12-24 10:00 for every profile\"])") !=
+        std::string::npos);
+}

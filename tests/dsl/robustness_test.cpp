@@ -243,7 +243,8 @@ bool delivery_settings_ok(const ir::Flow& flow) {
 
 // Structural soundness of the IR, checked from scratch.
 std::string ir_oracle(const ir::Flow& flow) {
-  if (flow.name.empty() || flow.trigger.event.empty()) return "no name or trigger";
+  if (flow.name.empty() || (flow.trigger.event.empty() && !flow.trigger.scheduled()))
+    return "no name or trigger";
   if (!delivery_settings_ok(flow)) return "delivery settings";
   if (!flow.find_node(flow.start.value)) return "start does not resolve";
   auto expression_ok = [](const std::optional<ir::Expression>& e) { return !e || e->tree; };

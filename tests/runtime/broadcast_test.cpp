@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -224,4 +225,184 @@ TEST_CASE("broadcast planning: first run, next run, skipped periods, new schedul
   trigger.in_user_time_zone = true;
   CHECK(next_broadcast("f", trigger, {}, kT0, "UTC")->due_at ==
         kT0 + 31 * 24 * kHour + 8 * kHour + 30 * 60'000 - 14 * kHour);
+}
+
+namespace {
+
+// kFlow with another trigger block (the rest unchanged).
+std::string with_trigger(const std::string& trigger) {
+  return "flow: blast\n" + trigger + "re_entry: always\nstart: text\nnodes:\n" +
+         "  text: {type: sms, text: \"Hi\", next: done}\n  done: {type: exit}\n";
+}
+
+// The runs of blast as "run state" lines, oldest first.
+std::vector<std::string> run_states(Engine& engine) {
+  std::vector<std::string> out;
+  for (const BroadcastRecord& r : engine.broadcasts("blast")) out.push_back(r.run + " " + r.state);
+  return out;
+}
+
+bool has_run(Engine& engine, const std::string& line) {
+  const std::vector<std::string> runs = run_states(engine);
+  return std::find(runs.begin(), runs.end(), line) != runs.end();
+}
+
+int journeys_of_flow(Fixture& f, int users) {
+  int n = 0;
+  for (const auto& [user, count] : f.journeys_by_user(users)) n += count;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("broadcast redeploy: a run not yet started follows the newest schedule") {
+  Fixture f;
+  f.open();
+  f.add_profiles(6);  // u00 u01 u03 u04 are VIPs
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 10:00\"\n  every: day\n"
+                   "  audience: user.vip == true\n"));
+  // Moved later the same day: the 10:00 run is withdrawn, 12:00 takes its place.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 12:00\"\n  every: day\n"
+                   "  audience: user.vip == true\n"));
+  CHECK(run_states(*f.engine) ==
+        std::vector<std::string>{"2026-01-01 10:00 withdrawn", "2026-01-01 12:00 scheduled"});
+  CHECK(f.engine->next_timer_due() == kT0 + 12 * kHour);
+  f.clock.set_ms(kT0 + 10 * kHour + 30 * 60'000);
+  REQUIRE(f.engine->fire_due_timers().ok());
+  CHECK(journeys_of_flow(f, 6) == 0);  // nobody entered at the withdrawn time
+
+  // Moved earlier than the pending run: the earlier time wins.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 11:00\"\n  every: day\n"
+                   "  audience: user.vip == true\n"));
+  CHECK(run_states(*f.engine) == std::vector<std::string>{"2026-01-01 10:00 withdrawn",
+                                                          "2026-01-01 11:00 scheduled",
+                                                          "2026-01-01 12:00 withdrawn"});
+
+  // Only the audience changed: the same run stays, and enters the new audience.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 11:00\"\n  every: day\n"
+                   "  audience: user.vip == false\n"));
+  CHECK(f.engine->broadcasts("blast").at(1).state == "scheduled");
+  f.clock.set_ms(kT0 + 11 * kHour);
+  REQUIRE(f.engine->fire_due_timers().ok());
+  CHECK(f.journeys_by_user(6) == std::map<std::string, int>{{"u02", 1}, {"u05", 1}});
+  CHECK(run_states(*f.engine) ==
+        std::vector<std::string>{"2026-01-01 10:00 withdrawn", "2026-01-01 11:00 done",
+                                 "2026-01-01 12:00 withdrawn", "2026-01-02 11:00 scheduled"});
+
+  // Weekly instead of daily: tomorrow's run is withdrawn, next week's planned.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 11:00\"\n  every: week\n"
+                   "  audience: user.vip == false\n"));
+  CHECK(has_run(*f.engine, "2026-01-08 11:00 scheduled"));
+  CHECK(has_run(*f.engine, "2026-01-02 11:00 withdrawn"));
+
+  // The time of day moved: the series goes on at the new time, from the last run.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 09:30\"\n  every: week\n"
+                   "  audience: user.vip == false\n"));
+  CHECK(has_run(*f.engine, "2026-01-08 09:30 scheduled"));
+  CHECK(has_run(*f.engine, "2026-01-08 11:00 withdrawn"));
+
+  // The schedule removed: nothing is pending any more.
+  f.deploy(with_trigger("trigger: { event: signup }\n"));
+  for (const BroadcastRecord& r : f.engine->broadcasts("blast")) {
+    INFO(r.run);
+    CHECK((r.state == "withdrawn" || r.state == "done"));
+  }
+  CHECK_FALSE(f.engine->next_timer_due().has_value());
+
+  // And put back: the withdrawn run is planned again, and it runs.
+  f.deploy(
+      with_trigger("trigger:\n  schedule: \"2026-01-01 09:30\"\n  every: week\n"
+                   "  audience: user.vip == false\n"));
+  CHECK(has_run(*f.engine, "2026-01-08 09:30 scheduled"));
+  f.clock.set_ms(kT0 + 7 * 24 * kHour + 9 * kHour + 30 * 60'000);
+  REQUIRE(f.engine->fire_due_timers().ok());
+  CHECK(f.journeys_by_user(6) == std::map<std::string, int>{{"u02", 2}, {"u05", 2}});
+}
+
+TEST_CASE("broadcast redeploy: a run under way goes on with the newest version, or is cancelled") {
+  Fixture f;
+  f.open(/*rate=*/3);
+  f.add_profiles(6);
+  f.deploy(kFlow);
+  f.clock.set_ms(kT0 + 10 * kHour);
+  REQUIRE(f.engine->fire_due_timers().ok());
+  REQUIRE(f.engine->broadcasts("blast").at(0).state == "running");
+  CHECK(f.journeys_by_user(6) == std::map<std::string, int>{{"u00", 1}, {"u01", 1}, {"u03", 1}});
+
+  SECTION("a new date and audience: the rest of the run takes the new audience") {
+    f.deploy(
+        with_trigger("trigger:\n  schedule: \"2026-01-05 10:00\"\n"
+                     "  audience: user.vip == false\n"));
+    CHECK(run_states(*f.engine) ==
+          std::vector<std::string>{"2026-01-01 10:00 running", "2026-01-05 10:00 scheduled"});
+    f.open();  // no pacing
+    REQUIRE(f.engine->fire_due_timers().ok());
+    // u04 (a VIP, not in the new audience) is skipped; u05 enters.
+    CHECK(f.journeys_by_user(6) ==
+          std::map<std::string, int>{{"u00", 1}, {"u01", 1}, {"u03", 1}, {"u05", 1}});
+    CHECK(run_states(*f.engine) ==
+          std::vector<std::string>{"2026-01-01 10:00 done", "2026-01-05 10:00 scheduled"});
+    CHECK(f.engine->broadcasts("blast").at(0).entered == 4);
+  }
+  SECTION("the schedule removed: the run stops where it stands") {
+    f.deploy(with_trigger("trigger: { event: signup }\n"));
+    CHECK(run_states(*f.engine) == std::vector<std::string>{"2026-01-01 10:00 cancelled"});
+    f.open();
+    REQUIRE(f.engine->fire_due_timers().ok());
+    CHECK(f.journeys_by_user(6) == std::map<std::string, int>{{"u00", 1}, {"u01", 1}, {"u03", 1}});
+    CHECK(f.engine->broadcasts("blast").at(0).entered == 3);
+    CHECK(f.engine->broadcasts("blast").at(0).finished_at == kT0 + 10 * kHour);
+  }
+}
+
+TEST_CASE("broadcast replanning: what a redeploy writes") {
+  ir::Trigger trigger;
+  trigger.schedule = ir::Name{"2026-01-01 10:00", {}};
+  trigger.every = ir::Name{"day", {}};
+  BroadcastRecord done = *next_broadcast("f", trigger, {}, kT0, "UTC");
+  done.state = "done";
+  BroadcastRecord pending = *next_broadcast("f", trigger, {done}, kT0, "UTC");
+  REQUIRE(pending.run == "2026-01-02 10:00");
+
+  // The same trigger: nothing to write.
+  CHECK(replan_broadcasts("f", trigger, {done, pending}, kT0, "UTC").empty());
+  // In users' own time zones: the same run, due earlier.
+  trigger.in_user_time_zone = true;
+  std::vector<BroadcastRecord> out = replan_broadcasts("f", trigger, {done, pending}, kT0, "UTC");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].run == "2026-01-02 10:00");
+  CHECK(out[0].state == "scheduled");
+  CHECK(out[0].due_at == pending.due_at - 14 * kHour);
+  trigger.in_user_time_zone = false;
+  // Another time of day: the pending run is withdrawn, the new one added.
+  trigger.schedule = ir::Name{"2026-01-01 08:00", {}};
+  out = replan_broadcasts("f", trigger, {done, pending}, kT0, "UTC");
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].run == "2026-01-02 10:00");
+  CHECK(out[0].state == "withdrawn");
+  CHECK(out[0].finished_at == kT0);
+  CHECK(out[1].run == "2026-01-02 08:00");
+  CHECK(out[1].state == "scheduled");
+  // A withdrawn run is no run of the series: the next is planned past it.
+  CHECK(next_broadcast("f", trigger, {done, out[0]}, kT0, "UTC")->run == "2026-01-02 08:00");
+  // No schedule: pending runs withdrawn, a running one cancelled, done ones left.
+  BroadcastRecord running = pending;
+  running.run = "2026-01-01 12:00";
+  running.state = "running";
+  out = replan_broadcasts("f", ir::Trigger{}, {done, pending, running}, kT0, "UTC");
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].state == "withdrawn");
+  CHECK(out[1].run == "2026-01-01 12:00");
+  CHECK(out[1].state == "cancelled");
+  // A run under way is left alone by a new schedule.
+  trigger.schedule = ir::Name{"2026-02-01 10:00", {}};
+  out = replan_broadcasts("f", trigger, {done, running}, kT0, "UTC");
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].run == "2026-02-01 10:00");
 }

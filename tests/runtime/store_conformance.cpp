@@ -821,6 +821,65 @@ void broadcast_runs_and_profile_windows(StoreBackend& backend) {
   CHECK(runs[0].finished_at == 0);
 }
 
+// A broadcast window is walked by one transaction at a time: claim_broadcast
+// holds the run and reads its committed cursor; lock_profiles_after holds the
+// window's users. With other writers (PostgreSQL), another transaction skips a
+// held run rather than wait, and its window ends before a user held elsewhere.
+void broadcast_claim_and_locked_window(StoreBackend& backend) {
+  auto store = backend.fresh();
+  REQUIRE(store->begin().ok());
+  for (const char* user : {"a", "b", "c", "d"}) REQUIRE(store->put_profile(user, "{}", 1).ok());
+  BroadcastRecord run;
+  run.flow = "blast";
+  run.run = "2026-12-24 10:00";
+  run.state = "running";
+  run.cursor = "a";
+  REQUIRE(store->put_broadcast(run).ok());
+  REQUIRE(store->commit().ok());
+
+  REQUIRE(store->begin().ok());
+  auto missing = store->claim_broadcast("blast", "2026-12-25 10:00");
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing.value().has_value());
+  auto claimed = store->claim_broadcast("blast", "2026-12-24 10:00");
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed.value().has_value());
+  CHECK(claimed.value()->cursor == "a");
+  auto window = store->lock_profiles_after("a", 2);
+  REQUIRE(window.ok());
+  REQUIRE(window.value().size() == 2);
+  CHECK(window.value()[0].first == "b");
+  CHECK(window.value()[1] == std::make_pair(std::string("c"), std::string("{}")));
+  if (store->shared()) {
+    // Another node meanwhile: the run is skipped, and its window stops at b.
+    auto other = backend.reopen();
+    REQUIRE(other->begin().ok());
+    auto skipped = other->claim_broadcast("blast", "2026-12-24 10:00");
+    REQUIRE(skipped.ok());
+    CHECK_FALSE(skipped.value().has_value());
+    auto blocked = other->lock_profiles_after("a", 3);
+    REQUIRE(blocked.ok());
+    CHECK(blocked.value().empty());
+    auto after = other->lock_profiles_after("c", 3);
+    REQUIRE(after.ok());
+    REQUIRE(after.value().size() == 1);
+    CHECK(after.value()[0].first == "d");
+    other->rollback();
+  }
+  run.cursor = "c";
+  REQUIRE(store->put_broadcast(run).ok());
+  REQUIRE(store->commit().ok());
+
+  // The next transaction reads the cursor the last one committed.
+  auto next = backend.reopen();
+  REQUIRE(next->begin().ok());
+  auto again = next->claim_broadcast("blast", "2026-12-24 10:00");
+  REQUIRE(again.ok());
+  REQUIRE(again.value().has_value());
+  CHECK(again.value()->cursor == "c");
+  next->rollback();
+}
+
 }  // namespace
 
 // Event retention (docs/operations.md#event-retention): events read back in
@@ -1172,6 +1231,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
        behaviour_follows_merge_and_erasure},
       {"broadcast runs are replaced by flow and run; profiles come in id windows",
        broadcast_runs_and_profile_windows},
+      {"a broadcast window is claimed by one transaction, its users locked without waiting",
+       broadcast_claim_and_locked_window},
       {"rollups add up by hour and for all time; a prune keeps the all-time sums",
        rollups_add_up_by_hour_and_all_time},
       {"message rollups follow their deliveries' status and feedback",

@@ -35,6 +35,11 @@ export function simErrorText(code: string, detail: string | undefined, sentRows:
 // Why a simulation took no step: the flow starts only on its trigger event (and
 // condition), and none of the events sent was one that started a journey.
 export function emptyPathReason(flow: Flow, sentTypes: string[]): string {
+  if (flow.trigger.schedule !== undefined) {
+    // A broadcast takes no event: its run enters the sample user when the audience holds.
+    const who = flow.trigger.audience ? ` for ${flow.trigger.audience}` : '';
+    return `No journey started: this flow starts on its schedule (at ${flow.trigger.schedule || '…'}${who}), not on an event. The sample user is not in the audience, or the simulated time ends before the schedule.`;
+  }
   const trigger = flow.trigger.event;
   if (!trigger) return 'No journey started: the flow has no starting event yet.';
   const condition = flow.trigger.when ? ` when ${flow.trigger.when}` : '';
