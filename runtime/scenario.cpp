@@ -153,6 +153,7 @@ struct Step {
   std::string flow;
   std::optional<LifecycleRequest> lifecycle;
   std::optional<MigrationRequest> migration;
+  bool erase = false;  // `erase: u1`: DELETE /v1/users/{id} (event.user_id)
 };
 
 constexpr std::pair<const char*, FlowState> kLifecycleKeys[] = {
@@ -351,6 +352,12 @@ class Runner {
       if (item["migrate"] && !item["type"]) {
         step.flow = item["migrate"].as<std::string>();
         step.migration = read_migration_step(item);
+        steps.push_back(std::move(step));
+        continue;
+      }
+      if (item["erase"] && !item["type"]) {
+        step.event.user_id = item["erase"].as<std::string>();
+        step.erase = true;
         steps.push_back(std::move(step));
         continue;
       }
@@ -559,6 +566,11 @@ class Runner {
       if (step.migration) {
         if (auto moved = engine.migrate_journeys(step.flow, *step.migration); !moved.ok())
           fail("step #" + std::to_string(step.order + 1) + ": " + moved.error().message);
+        continue;
+      }
+      if (step.erase) {
+        if (auto erased = engine.erase_user(step.event.user_id); !erased.ok())
+          fail("step #" + std::to_string(step.order + 1) + ": " + erased.error().message);
         continue;
       }
       if (!step.consent.empty()) {
