@@ -12,4 +12,4 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
-warmUpLayout();
+void warmUpLayout();

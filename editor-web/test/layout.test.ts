@@ -13,6 +13,7 @@ import {
   routeFits,
   TRIGGER_ID,
   WARM_UP_FLOW,
+  generatedFlow,
   type Box,
   type Layout,
 } from '../src/model/layout';
@@ -111,29 +112,6 @@ describe('free spot for a new box', () => {
       for (let j = i + 1; j < placed.length; j++) expect(overlaps(placed[i], placed[j])).toBe(false);
   });
 });
-
-// A flow of n nodes: segments branching forward, A/B tests, waits and messages that
-// skip levels, all ending in one exit (the shape of the e2e's generated flow).
-export function generatedFlow(n: number): Flow {
-  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
-  const at = (i: number) => (i < ids.length ? ids[i] : 'done');
-  const nodes: Flow['nodes'] = ids.map((id, i) => {
-    switch (i % 5) {
-      case 0:
-        return { id, type: 'segment', match: `user.score > ${i}`, yes: at(i + 1), no: at(i + 3) };
-      case 1:
-        return { id, type: 'wait', for: '1h', until_event: 'order_paid', next: at(i + 1), on_event: at(i + 4) };
-      case 2:
-        return { id, type: 'ab', variants: [{ name: 'a', weight: 50, next: at(i + 1) }, { name: 'b', weight: 50, next: at(i + 2) }] };
-      case 3:
-        return { id, type: 'sms', text: `Message ${i}`, next: at(i + 1) };
-      default:
-        return { id, type: 'email', subject: `Subject ${i}`, body: 'Hi', next: at(i + 1) };
-    }
-  });
-  nodes.push({ id: 'done', type: 'exit' });
-  return { flow: 'generated', trigger: { event: 'signed_up' }, re_entry: 'never', start: ids[0], nodes };
-}
 
 describe('the warm-up flow', () => {
   it('is a flow ELK lays out, with every kind of arrow', async () => {

@@ -8,7 +8,7 @@ import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Flow } from '../model/ir';
 import type { Position } from '../model/graph';
-import { layoutFlow, plainBoxes, sameBoxes, storedLayouts, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
+import { generatedFlow, layoutFlow, plainBoxes, sameBoxes, storedLayouts, TRIGGER_ID, WARM_UP_FLOW, type Elk, type Layout, type MeasuredBox } from '../model/layout';
 
 let elk: Elk | null = null;
 // Layouts of inputs seen before in this browser: a reopened flow skips ELK's run.
@@ -20,13 +20,24 @@ function elkInstance(): Elk {
   return elk;
 }
 
-// Starts ELK's worker (1.6 MB of script to parse) and lays out a small flow with every
-// kind of arrow while the page has nothing else to do, so the first flow opened finds
-// the worker parsed and the layered algorithm compiled.
-export function warmUpLayout() {
-  void layoutFlow(elkInstance(), WARM_UP_FLOW, {})
-    .then(() => performance.mark('trellis:warm'))
-    .catch(() => {});
+// Starts ELK's worker (1.6 MB of script to parse) and lays out, while the page has
+// nothing else to do, a small flow with every kind of arrow and then a 30-node one
+// twice: the first flow opened finds the worker parsed and the layered algorithm's code
+// for large flows compiled (a cold worker took 2-3 s for the 60-node flow at load 11).
+// Each step waits for the one before, and warming up stops as soon as a flow's own
+// layout is asked, so it never delays one by more than the step under way.
+let asked = false;
+export async function warmUpLayout() {
+  for (const f of [WARM_UP_FLOW, generatedFlow(30), generatedFlow(30)]) {
+    if (asked) return;
+    await layoutFlow(elkInstance(), f, plainBoxes(f)).catch(() => {});
+  }
+  performance.mark('trellis:warm');
+}
+// A flow's own layout (kept answers first).
+function flowLayout(flow: Flow, boxes: Record<string, MeasuredBox>): Promise<Layout> {
+  asked = true;
+  return layoutFlow(elkInstance(), flow, boxes, labelWidth, layouts);
 }
 
 let textCanvas: CanvasRenderingContext2D | null = null;
@@ -86,7 +97,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
     performance.mark('trellis:layout-start');
     const guessed = !!guess && sameBoxes(guess.boxes, boxes);
     if (guessed) performance.mark('trellis:layout-guessed');
-    const l = guessed ? await guess.layout : await layoutFlow(elkInstance(), f, boxes, labelWidth, layouts);
+    const l = guessed ? await guess.layout : await flowLayout(f, boxes);
     performance.mark('trellis:layout-done');
     return mine === seq.current ? l : null; // a newer run supersedes this one
   }, [measuredBoxes]);
@@ -98,7 +109,7 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
     if (!flow || started.current || early.current) return;
     const boxes = plainBoxes(flow);
     performance.mark('trellis:layout-early');
-    early.current = { boxes, layout: layoutFlow(elkInstance(), flow, boxes, labelWidth, layouts) };
+    early.current = { boxes, layout: flowLayout(flow, boxes) };
   }, [flow]);
   useEffect(() => {
     if (!initialized || started.current || !flow) return;

@@ -372,3 +372,28 @@ export const WARM_UP_FLOW: Flow = {
     { id: 'done', type: 'exit' },
   ],
 } as Flow;
+
+// A flow of n nodes: segments branching forward, A/B tests, waits and messages that
+// skip levels, all ending in one exit (the shape of the e2e's generated flow). The
+// editor lays one out while it starts, after WARM_UP_FLOW, so ELK's code for large
+// flows is compiled before the first one is opened.
+export function generatedFlow(n: number): Flow {
+  const ids = Array.from({ length: n - 1 }, (_, i) => `step_${i + 1}`);
+  const at = (i: number) => (i < ids.length ? ids[i] : 'done');
+  const nodes: Flow['nodes'] = ids.map((id, i) => {
+    switch (i % 5) {
+      case 0:
+        return { id, type: 'segment', match: `user.score > ${i}`, yes: at(i + 1), no: at(i + 3) };
+      case 1:
+        return { id, type: 'wait', for: '1h', until_event: 'order_paid', next: at(i + 1), on_event: at(i + 4) };
+      case 2:
+        return { id, type: 'ab', variants: [{ name: 'a', weight: 50, next: at(i + 1) }, { name: 'b', weight: 50, next: at(i + 2) }] };
+      case 3:
+        return { id, type: 'sms', text: `Message ${i}`, next: at(i + 1) };
+      default:
+        return { id, type: 'email', subject: `Subject ${i}`, body: 'Hi', next: at(i + 1) };
+    }
+  });
+  nodes.push({ id: 'done', type: 'exit' });
+  return { flow: 'generated', trigger: { event: 'signed_up' }, re_entry: 'never', start: ids[0], nodes };
+}
