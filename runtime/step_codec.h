@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/store.h"
@@ -31,6 +32,23 @@ class Words {
   virtual ~Words() = default;
   virtual std::optional<int64_t> id_of(const std::string& text) = 0;
   virtual const std::string* text_of(int64_t id) = 0;
+};
+
+// Words as `inner` has them, noting every id read: which words a history uses
+// (erasure, on both stores).
+class NotingWords final : public Words {
+ public:
+  NotingWords(Words& inner, std::function<void(int64_t)> note)
+      : inner_(inner), note_(std::move(note)) {}
+  std::optional<int64_t> id_of(const std::string& text) override { return inner_.id_of(text); }
+  const std::string* text_of(int64_t id) override {
+    note_(id);
+    return inner_.text_of(id);
+  }
+
+ private:
+  Words& inner_;
+  std::function<void(int64_t)> note_;
 };
 
 bool is_encoded(std::string_view history);

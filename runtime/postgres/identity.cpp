@@ -14,26 +14,6 @@
 
 namespace trellis::runtime::postgres {
 
-namespace {
-
-// Passes every word id a decode looks up to `note`.
-class NotingWords final : public step_codec::Words {
- public:
-  NotingWords(step_codec::Words& inner, std::function<void(int64_t)> note)
-      : inner_(inner), note_(std::move(note)) {}
-  std::optional<int64_t> id_of(const std::string& text) override { return inner_.id_of(text); }
-  const std::string* text_of(int64_t id) override {
-    note_(id);
-    return inner_.text_of(id);
-  }
-
- private:
-  step_codec::Words& inner_;
-  std::function<void(int64_t)> note_;
-};
-
-}  // namespace
-
 // As in SQLite (runtime/sqlite/behaviour.cpp): a counter's buckets before its
 // window are deleted when one of its days gets its first event.
 Status Writer::record_behaviour(const std::string& user_id, const BehaviourHit& hit) {
@@ -132,7 +112,7 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
     return s.error();
 
   std::set<int64_t> used;  // step words the user's histories used
-  NotingWords noting(words_, [&used](int64_t word) { used.insert(word); });
+  step_codec::NotingWords noting(words_, [&used](int64_t word) { used.insert(word); });
   for (int i = 0; i < rows.value().size(); ++i) {
     const int64_t id = rows.value().i64(i, 0);
     std::vector<StepRecord> steps;
@@ -183,7 +163,7 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
 // Reads every history once until each candidate is found in use; what is
 // left was used only by erased histories and is overwritten.
 Status Writer::erase_unused_words(std::set<int64_t> candidates) {
-  NotingWords noting(words_, [&candidates](int64_t word) { candidates.erase(word); });
+  step_codec::NotingWords noting(words_, [&candidates](int64_t word) { candidates.erase(word); });
   for (const auto& [name, sql] :
        {std::pair<const char*, const char*>{"erase_scan_inline", "SELECT history FROM journeys"},
         {"erase_scan_groups", "SELECT steps FROM step_groups"}}) {

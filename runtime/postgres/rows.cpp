@@ -2,34 +2,23 @@
 
 namespace trellis::runtime::postgres {
 
-JourneyRecord read_journey(const Rows& r, int i, step_codec::Words& words) {
-  JourneyRecord j;
-  j.id = r.i64(i, 0);
-  j.flow = r.text(i, 1);
-  j.version = static_cast<int>(r.i64(i, 2));
-  j.user_id = r.text(i, 3);
-  j.key = r.text(i, 4);
-  j.state = static_cast<Lifecycle>(r.i64(i, 5));
-  j.node = r.text(i, 6);
-  j.waiting_for = r.text(i, 7);
-  j.entered_at = r.i64(i, 14);
-  j.visits = step_codec::decode_visits(r.bytes(i, 8), words);
-  j.coupon_code = r.text(i, 9);
-  j.variant = r.text(i, 10);
-  j.trigger_event = step_codec::decode_event(r.bytes(i, 11), j.entered_at, words);
-  j.last_event = step_codec::decode_event(r.bytes(i, 12), j.entered_at, words);
-  j.steps = static_cast<int>(r.i64(i, 13));
-  j.updated_at = r.i64(i, 15);
-  j.ended_at = r.opt_i64(i, 16);
-  j.converted_at = r.opt_i64(i, 17);
-  if (std::optional<int64_t> due = r.opt_i64(i, 18))
-    j.timer = JourneyTimer{*due, r.text(i, 19), static_cast<int>(r.i64(i, 20))};
-  j.history = r.bytes(i, 21);
-  j.history_seq = static_cast<int>(r.i64(i, 22));
-  j.revenue = r.opt_real(i, 23);
-  j.last_message = r.text(i, 24);
-  j.converted_after = r.text(i, 25);
-  return j;
+namespace {
+
+// One row of `rows`, read column by column as read_journey_row expects.
+struct RowAt {
+  const Rows& rows;
+  int row;
+  int64_t i64(int c) const { return rows.i64(row, c); }
+  std::optional<int64_t> opt_i64(int c) const { return rows.opt_i64(row, c); }
+  std::optional<double> opt_double(int c) const { return rows.opt_real(row, c); }
+  std::string text(int c) const { return rows.text(row, c); }
+  std::string bytes(int c) const { return rows.bytes(row, c); }
+};
+
+}  // namespace
+
+JourneyRecord read_journey(const Rows& rows, int row, step_codec::Words& words) {
+  return read_journey_row(RowAt{rows, row}, words);
 }
 
 BroadcastRecord read_broadcast(const Rows& r, int i) {
@@ -50,31 +39,8 @@ BroadcastRecord read_broadcast(const Rows& r, int i) {
   return b;
 }
 
-DeliveryRecord read_delivery(const Rows& r, int i) {
-  DeliveryRecord d;
-  d.id = r.i64(i, 0);
-  d.key = r.text(i, 1);
-  d.journey_id = r.i64(i, 2);
-  d.channel = r.text(i, 3);
-  d.user_id = r.text(i, 4);
-  d.flow = r.text(i, 5);
-  d.flow_version = static_cast<int>(r.i64(i, 6));
-  d.node = r.text(i, 7);
-  d.at = r.i64(i, 8);
-  d.to = r.text(i, 9);
-  d.subject = r.text(i, 10);
-  d.body = r.text(i, 11);
-  d.status = static_cast<DeliveryStatus>(r.i64(i, 12));
-  d.attempts = static_cast<int>(r.i64(i, 13));
-  d.next_attempt_at = r.i64(i, 14);
-  d.last_error = r.text(i, 15);
-  d.category = r.text(i, 16);
-  d.priority = static_cast<int>(r.i64(i, 17));
-  d.release_at = r.opt_i64(i, 18).value_or(0);
-  d.feedback = r.text(i, 19);
-  d.feedback_at = r.opt_i64(i, 20).value_or(0);
-  d.variant = r.text(i, 21);
-  return d;
+DeliveryRecord read_delivery(const Rows& rows, int row) {
+  return read_delivery_row(RowAt{rows, row});
 }
 
 namespace {
@@ -110,26 +76,6 @@ Params journey_params(const JourneyRecord& j, step_codec::Words& words, bool ins
   if (!insert) p.add(j.version);  // a migration moves a journey to another version
   p.add(j.revenue).add(j.last_message).add(j.converted_after);
   return p;
-}
-
-std::optional<int64_t> release_column(TimeMs release_at) {
-  return release_at > 0 ? std::optional<int64_t>(release_at) : std::nullopt;
-}
-
-const char* feedback_name(Feedback kind) {
-  switch (kind) {
-    case Feedback::kDelivered:
-      return "delivered";
-    case Feedback::kBounced:
-      return "bounced";
-    case Feedback::kComplained:
-      return "complained";
-    case Feedback::kOpened:
-      return "opened";
-    case Feedback::kClicked:
-      return "clicked";
-  }
-  return "";
 }
 
 std::string text_array(const std::vector<std::string>& items) {

@@ -138,7 +138,7 @@ Result<int64_t> SqliteStore::erase_user(const std::string& user_id,
     if (Status s = run_once(erase_deliveries); !s) return Error{s.message()};
     deliveries += sqlite3_changes(db_);
     // The words this history uses (reason shapes quote what nodes printed).
-    NotingWords noting(words_, [&used](int64_t word) { used.insert(word); });
+    step_codec::NotingWords noting(words_, [&used](int64_t word) { used.insert(word); });
     reader_.use_words(&noting);
     std::vector<StepRecord> steps = reader_.steps(id);
     reader_.use_words(&words_);
@@ -175,7 +175,7 @@ Result<int64_t> SqliteStore::erase_user(const std::string& user_id,
 // histories and is overwritten. Histories written before schema 6 keep their
 // reasons inline (and erase_user rewrote the user's).
 Status SqliteStore::erase_unused_words(std::set<int64_t> candidates) {
-  NotingWords noting(words_, [&candidates](int64_t word) { candidates.erase(word); });
+  step_codec::NotingWords noting(words_, [&candidates](int64_t word) { candidates.erase(word); });
   const char* sources[] = {"SELECT history FROM journeys WHERE typeof(history) = 'blob'",
                            "SELECT steps FROM step_groups WHERE typeof(steps) = 'blob'"};
   for (const char* text : sources) {

@@ -2,86 +2,11 @@
 
 namespace trellis::runtime::sqlite {
 
-// The visit counts and stored events are compacted in the row
-// (step_codec::encode_visits, encode_event); the record holds their text.
 JourneyRecord read_journey(const Stmt& s, step_codec::Words& words) {
-  JourneyRecord j;
-  j.id = s.i64(0);
-  j.flow = s.text(1);
-  j.version = static_cast<int>(s.i64(2));
-  j.user_id = s.text(3);
-  j.key = s.text(4);
-  j.state = static_cast<Lifecycle>(s.i64(5));
-  j.node = s.text(6);
-  j.waiting_for = s.text(7);
-  j.entered_at = s.i64(14);
-  j.visits = step_codec::decode_visits(s.bytes(8), words);
-  j.coupon_code = s.text(9);
-  j.variant = s.text(10);
-  j.trigger_event = step_codec::decode_event(s.bytes(11), j.entered_at, words);
-  j.last_event = step_codec::decode_event(s.bytes(12), j.entered_at, words);
-  j.steps = static_cast<int>(s.i64(13));
-  j.updated_at = s.i64(15);
-  j.ended_at = s.opt_i64(16);
-  j.converted_at = s.opt_i64(17);
-  if (std::optional<int64_t> due = s.opt_i64(18))
-    j.timer = JourneyTimer{*due, s.text(19), static_cast<int>(s.i64(20))};
-  j.history = s.bytes(21);
-  j.history_seq = static_cast<int>(s.i64(22));
-  j.revenue = s.opt_double(23);
-  j.last_message = s.text(24);
-  j.converted_after = s.text(25);
-  return j;
+  return read_journey_row(s, words);
 }
 
-DeliveryRecord read_delivery(const Stmt& s) {
-  DeliveryRecord d;
-  d.id = s.i64(0);
-  d.key = s.text(1);
-  d.journey_id = s.i64(2);
-  d.channel = s.text(3);
-  d.user_id = s.text(4);
-  d.flow = s.text(5);
-  d.flow_version = static_cast<int>(s.i64(6));
-  d.node = s.text(7);
-  d.at = s.i64(8);
-  d.to = s.text(9);
-  d.subject = s.text(10);
-  d.body = s.text(11);
-  d.status = static_cast<DeliveryStatus>(s.i64(12));
-  d.attempts = static_cast<int>(s.i64(13));
-  d.next_attempt_at = s.i64(14);
-  d.last_error = s.text(15);
-  d.category = s.text(16);
-  d.priority = static_cast<int>(s.i64(17));
-  d.release_at = s.opt_i64(18).value_or(0);
-  d.feedback = s.text(19);
-  d.feedback_at = s.opt_i64(20).value_or(0);
-  d.variant = s.text(21);
-  return d;
-}
-
-// Suppressed and dropped deliveries were never released: NULL, not 0, so that
-// caps never count them whatever their status becomes.
-std::optional<int64_t> release_column(TimeMs release_at) {
-  return release_at > 0 ? std::optional<int64_t>(release_at) : std::nullopt;
-}
-
-const char* feedback_name(Feedback kind) {
-  switch (kind) {
-    case Feedback::kDelivered:
-      return "delivered";
-    case Feedback::kBounced:
-      return "bounced";
-    case Feedback::kComplained:
-      return "complained";
-    case Feedback::kOpened:
-      return "opened";
-    case Feedback::kClicked:
-      return "clicked";
-  }
-  return "";
-}
+DeliveryRecord read_delivery(const Stmt& s) { return read_delivery_row(s); }
 
 // Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.
 void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer) {

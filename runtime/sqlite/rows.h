@@ -10,30 +10,17 @@
 #include "runtime/sqlite/statement.h"
 #include "runtime/step_codec.h"
 #include "runtime/store.h"
+#include "runtime/stored_rows.h"
 
 namespace trellis::runtime::sqlite {
 
-inline constexpr const char* kJourneyColumns =
-    "id, flow, version, user_id, key, state, node, waiting_for, visits, coupon_code, variant, "
-    "trigger_event, last_event, steps, entered_at, updated_at, ended_at, converted_at, timer_due, "
-    "timer_node, timer_visit, history, history_seq, revenue, last_message, converted_after";
+// The column lists both stores select (runtime/stored_rows.h).
+inline constexpr const char* kJourneyColumns = TRELLIS_JOURNEY_COLUMNS;
+inline constexpr const char* kDeliveryColumns = TRELLIS_DELIVERY_COLUMNS;
 
-// The visit counts and stored events are compacted in the row
-// (step_codec::encode_visits, encode_event); the record holds their text.
+// Rows selected with those lists, as records (read_journey_row).
 JourneyRecord read_journey(const Stmt& s, step_codec::Words& words);
-
-inline constexpr const char* kDeliveryColumns =
-    "id, key, journey_id, channel, user_id, flow, flow_version, node, at, to_addr, subject, "
-    "body, status, attempts, next_attempt_at, last_error, category, priority, release_at, "
-    "feedback, feedback_at, variant";
-
 DeliveryRecord read_delivery(const Stmt& s);
-
-// Suppressed and dropped deliveries were never released: NULL, not 0, so that
-// caps never count them whatever their status becomes.
-std::optional<int64_t> release_column(TimeMs release_at);
-
-const char* feedback_name(Feedback kind);
 
 // Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.
 void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer);

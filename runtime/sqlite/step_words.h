@@ -67,20 +67,4 @@ class WriterWords final : public step_codec::Words {
   std::vector<std::pair<int64_t, std::string>> forgotten_;  // (id, text) erased in it
 };
 
-// Words as `inner` has them, noting every id read: which words a history uses.
-class NotingWords final : public step_codec::Words {
- public:
-  NotingWords(step_codec::Words& inner, std::function<void(int64_t)> note)
-      : inner_(inner), note_(std::move(note)) {}
-  std::optional<int64_t> id_of(const std::string& text) override { return inner_.id_of(text); }
-  const std::string* text_of(int64_t id) override {
-    note_(id);
-    return inner_.text_of(id);
-  }
-
- private:
-  step_codec::Words& inner_;
-  std::function<void(int64_t)> note_;
-};
-
 }  // namespace trellis::runtime::sqlite
