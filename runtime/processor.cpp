@@ -658,18 +658,10 @@ bool Processor::is_held_out(const nodes::CompiledFlow& flow, const std::string& 
 // a journey, so its conversions compare with the exposed users' ones.
 void Processor::hold_out(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
                          const std::string& key) {
-  JourneyRecord r;
-  r.flow = flow.name();
-  r.version = static_cast<int>(flow.version());
-  r.user_id = user_id;
-  r.key = key;
+  JourneyRecord r = entering(flow, in, user_id, key);
   r.state = Lifecycle::kExited;
   r.node = kHoldoutNode;
-  r.trigger_event = in.stored_json();
-  r.last_event = "{}";
-  r.entered_at = r.updated_at = now_;
   r.ended_at = now_;
-  r.id = must(store_.new_journey_id());
   Journey j(std::move(r), &in);
   j.is_new = true;
   ++rollup(j, kHoldoutNode).entered;
@@ -724,22 +716,29 @@ void Processor::credit_goal(std::vector<Journey>& journeys, const FlowVersions& 
   }
 }
 
-void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
-                              const std::string& user_id, const std::string& key) {
+// A journey's row as `in` starts it now, with its id; the caller sets its
+// state and node. Written once, when its first step ends (save), not inserted
+// then updated.
+JourneyRecord Processor::entering(const nodes::CompiledFlow& flow, Incoming& in,
+                                  const std::string& user_id, const std::string& key) {
   JourneyRecord r;
   r.flow = flow.name();
   r.version = static_cast<int>(flow.version());
   r.user_id = user_id;
   r.key = key;
+  r.trigger_event = in.stored_json();
+  r.last_event = "{}";
+  r.entered_at = r.updated_at = now_;
+  r.id = must(store_.new_journey_id());
+  return r;
+}
+
+void Processor::start_journey(const nodes::CompiledFlow& flow, Incoming& in,
+                              const std::string& user_id, const std::string& key) {
+  JourneyRecord r = entering(flow, in, user_id, key);
   r.state = Lifecycle::kEntered;
   r.node = flow.ir().start.value;
   r.visits = r.node + "=1";
-  r.trigger_event = in.stored_json();
-  r.last_event = "{}";
-  r.entered_at = now_;
-  r.updated_at = now_;
-  // Written once, when its first step ends (save), not inserted then updated.
-  r.id = must(store_.new_journey_id());
   Journey j(std::move(r), &in);
   j.is_new = true;
   ++counters_.journeys_started;

@@ -204,6 +204,8 @@ class Processor {
   const expr::Record* trigger_profile(const nodes::CompiledFlow& flow, const std::string& user_id);
   void apply_to_flow(const std::string& flow_name, const FlowVersions& versions, Incoming& in);
   bool reaches(const Journey& j, const Incoming& in);
+  JourneyRecord entering(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
+                         const std::string& key);
   void start_journey(const nodes::CompiledFlow& flow, Incoming& in, const std::string& user_id,
                      const std::string& key);
   // Whether re_entry lets a user whose newest journey of the flow is `previous` enter now.
