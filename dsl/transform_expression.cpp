@@ -59,6 +59,21 @@ ir::Expr binary(ir::ExprOp op, ir::Expr left, ir::Expr right) {
   return expr;
 }
 
+// One precedence level: operands joined by left-associative operators,
+// ((a op b) op c) .... `next` transforms an operand (the level below), `op`
+// names the operator at an index (and reports a misspelt one) before the
+// operand after it is transformed. All operators at once: the generated
+// xOperator(i) rescans the children, which made long chains quadratic.
+template <typename Operand, typename Operator, typename Next, typename Op>
+ir::Expr fold_left(const std::vector<Operand*>& operands, const std::vector<Operator*>& operators,
+                   Next next, Op op) {
+  ir::Expr result = next(operands[0]);
+  for (size_t i = 1; i < operands.size(); ++i) {
+    ir::ExprOp kind = op(operators[i - 1], i - 1);
+    result = binary(kind, std::move(result), next(operands[i]));
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -76,29 +91,23 @@ ir::Expr Transformer::transform_expression(P::ExpressionContext* context) {
 }
 
 ir::Expr Transformer::transform_or(P::OrExpressionContext* context) {
-  // All operators at once: the generated orOperator(i) rescans the children,
-  // which made long chains quadratic.
-  auto operands = context->andExpression();
-  auto operators = context->orOperator();
-  ir::Expr result = transform_and(operands[0]);
-  for (size_t i = 1; i < operands.size(); ++i) {
-    P::OrOperatorContext* op = operators[i - 1];
-    if (op->PIPE_PIPE() != nullptr) error(map_.rule(op), "use 'or' instead of '||'");
-    result = binary(ir::ExprOp::kOr, std::move(result), transform_and(operands[i]));
-  }
-  return result;
+  return fold_left(
+      context->andExpression(), context->orOperator(),
+      [&](P::AndExpressionContext* operand) { return transform_and(operand); },
+      [&](P::OrOperatorContext* op, size_t) {
+        if (op->PIPE_PIPE() != nullptr) error(map_.rule(op), "use 'or' instead of '||'");
+        return ir::ExprOp::kOr;
+      });
 }
 
 ir::Expr Transformer::transform_and(P::AndExpressionContext* context) {
-  auto operands = context->notExpression();
-  auto operators = context->andOperator();
-  ir::Expr result = transform_not(operands[0]);
-  for (size_t i = 1; i < operands.size(); ++i) {
-    P::AndOperatorContext* op = operators[i - 1];
-    if (op->AMP_AMP() != nullptr) error(map_.rule(op), "use 'and' instead of '&&'");
-    result = binary(ir::ExprOp::kAnd, std::move(result), transform_not(operands[i]));
-  }
-  return result;
+  return fold_left(
+      context->notExpression(), context->andOperator(),
+      [&](P::NotExpressionContext* operand) { return transform_not(operand); },
+      [&](P::AndOperatorContext* op, size_t) {
+        if (op->AMP_AMP() != nullptr) error(map_.rule(op), "use 'and' instead of '&&'");
+        return ir::ExprOp::kAnd;
+      });
 }
 
 ir::Expr Transformer::transform_not(P::NotExpressionContext* context) {
@@ -125,44 +134,36 @@ ir::ExprOp Transformer::comparison_op(P::ComparisonOperatorContext* context) {
 }
 
 ir::Expr Transformer::transform_comparison(P::ComparisonContext* context) {
-  auto operands = context->additive();
-  auto operators = context->comparisonOperator();
-  ir::Expr result = transform_additive(operands[0]);
-  for (size_t i = 1; i < operands.size(); ++i) {
-    P::ComparisonOperatorContext* op = operators[i - 1];
-    if (i == 2) {
-      error(map_.rule(op),
-            "comparisons cannot be chained; combine them with 'and' (a < b and b < c)");
-    }
-    ir::ExprOp kind = comparison_op(op);
-    result = binary(kind, std::move(result), transform_additive(operands[i]));
-  }
-  return result;
+  return fold_left(
+      context->additive(), context->comparisonOperator(),
+      [&](P::AdditiveContext* operand) { return transform_additive(operand); },
+      [&](P::ComparisonOperatorContext* op, size_t index) {
+        if (index == 1) {
+          error(map_.rule(op),
+                "comparisons cannot be chained; combine them with 'and' (a < b and b < c)");
+        }
+        return comparison_op(op);
+      });
 }
 
 ir::Expr Transformer::transform_additive(P::AdditiveContext* context) {
-  auto operands = context->multiplicative();
-  auto operators = context->additiveOperator();
-  ir::Expr result = transform_multiplicative(operands[0]);
-  for (size_t i = 1; i < operands.size(); ++i) {
-    ir::ExprOp kind = operators[i - 1]->PLUS() != nullptr ? ir::ExprOp::kAdd : ir::ExprOp::kSub;
-    result = binary(kind, std::move(result), transform_multiplicative(operands[i]));
-  }
-  return result;
+  return fold_left(
+      context->multiplicative(), context->additiveOperator(),
+      [&](P::MultiplicativeContext* operand) { return transform_multiplicative(operand); },
+      [](P::AdditiveOperatorContext* op, size_t) {
+        return op->PLUS() != nullptr ? ir::ExprOp::kAdd : ir::ExprOp::kSub;
+      });
 }
 
 ir::Expr Transformer::transform_multiplicative(P::MultiplicativeContext* context) {
-  auto operands = context->unary();
-  auto operators = context->multiplicativeOperator();
-  ir::Expr result = transform_unary(operands[0]);
-  for (size_t i = 1; i < operands.size(); ++i) {
-    P::MultiplicativeOperatorContext* op = operators[i - 1];
-    ir::ExprOp kind = op->STAR() != nullptr    ? ir::ExprOp::kMul
-                      : op->SLASH() != nullptr ? ir::ExprOp::kDiv
-                                               : ir::ExprOp::kMod;
-    result = binary(kind, std::move(result), transform_unary(operands[i]));
-  }
-  return result;
+  return fold_left(
+      context->unary(), context->multiplicativeOperator(),
+      [&](P::UnaryContext* operand) { return transform_unary(operand); },
+      [](P::MultiplicativeOperatorContext* op, size_t) {
+        return op->STAR() != nullptr    ? ir::ExprOp::kMul
+               : op->SLASH() != nullptr ? ir::ExprOp::kDiv
+                                        : ir::ExprOp::kMod;
+      });
 }
 
 ir::Expr Transformer::transform_unary(P::UnaryContext* context) {
