@@ -86,7 +86,7 @@ class KnownNamesCheck {
     if (!meant) return;
     warning("event_type_unseen", type.span,
             "no '" + type.value + "' event has reached this server, but '" + *meant +
-                "' has: did you mean '" + *meant + "'?",
+                "' has" + ir::did_you_mean_text(*meant),
             node, field);
   }
 
@@ -130,7 +130,7 @@ class KnownNamesCheck {
                                    : "no stored profile has the trait '" + trait + "'";
     if (declared && !known_.traits.empty()) message += " and no stored profile has it";
     if (meant) {
-      message += ": did you mean '" + *meant + "'?";
+      message += ir::did_you_mean_text(*meant);
     } else if (!declared) {
       message += "; it is empty for every user so far";
     } else {

@@ -8,6 +8,7 @@
 
 #include "dsl/checker.h"
 #include "dsl/dsl_loader.h"
+#include "dsl/ir/suggest.h"
 #include "dsl/yaml_loader.h"
 
 namespace trellis::dsl {
@@ -86,15 +87,11 @@ std::optional<std::string> meant_field(const ir::Diagnostic& diagnostic) {
   bool unknown_key = message.rfind("unknown key '", 0) == 0 ||
                      message.rfind("unknown setting '", 0) == 0 ||
                      message.rfind("unknown field '", 0) == 0;
-  static const std::string kMean = "did you mean '";
-  size_t at = message.find(kMean);
-  if (!unknown_key || at == std::string::npos) return std::nullopt;
-  size_t begin = at + kMean.size();
-  size_t end = message.find('\'', begin);
-  if (end == std::string::npos) return std::nullopt;
+  std::string meant = ir::meant_in(message);
+  if (!unknown_key || meant.empty()) return std::nullopt;
   size_t dot = diagnostic.field.rfind('.');
   std::string prefix = dot == std::string::npos ? "" : diagnostic.field.substr(0, dot + 1);
-  return prefix + message.substr(begin, end - begin);
+  return prefix + meant;
 }
 
 // True when a front-end error sits on the same node and on the diagnostic's

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "dsl/ir/suggest.h"
+
 namespace trellis::dsl {
 
 namespace {
@@ -51,16 +53,6 @@ bool is_target_field(const std::string& field) {
 void replace_all(std::string& text, std::string_view from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
     text.replace(at, from.size(), to);
-}
-
-// The name in a message's "did you mean 'x'?", or "".
-std::string meant_name(const std::string& message) {
-  static const std::string kMean = "did you mean '";
-  size_t begin = message.find(kMean);
-  if (begin == std::string::npos) return {};
-  begin += kMean.size();
-  size_t end = message.find('\'', begin);
-  return end == std::string::npos ? std::string() : message.substr(begin, end - begin);
 }
 
 }  // namespace
@@ -175,7 +167,7 @@ std::string plain_sentence(const ir::Diagnostic& diagnostic) {
   replace_all(sentence, "{node}", node);
   replace_all(sentence, "{target}", target_phrase(diagnostic.field));
   replace_all(sentence, "{field}", field_phrase(diagnostic.field));
-  std::string meant = meant_name(diagnostic.message);
+  std::string meant = ir::meant_in(diagnostic.message);
   replace_all(sentence, "{meant}", meant);
   replace_all(sentence, "{meant_clause}", meant.empty() ? "" : " (did you mean '" + meant + "'?)");
   return sentence;

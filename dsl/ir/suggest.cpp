@@ -44,9 +44,26 @@ std::optional<std::string> closest_name(std::string_view word,
   return best;
 }
 
+namespace {
+constexpr std::string_view kMean = "did you mean '";
+}  // namespace
+
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   std::optional<std::string> best = closest_name(word, candidates);
-  return best ? ": did you mean '" + *best + "'?" : std::string();
+  return best ? did_you_mean_text(*best) : std::string();
+}
+
+std::string did_you_mean_text(std::string_view meant) {
+  return ": " + std::string(kMean) + std::string(meant) + "'?";
+}
+
+std::string meant_in(std::string_view message) {
+  size_t begin = message.find(kMean);
+  if (begin == std::string_view::npos) return {};
+  begin += kMean.size();
+  size_t end = message.find('\'', begin);
+  return end == std::string_view::npos ? std::string()
+                                       : std::string(message.substr(begin, end - begin));
 }
 
 }  // namespace trellis::ir

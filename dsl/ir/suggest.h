@@ -22,4 +22,12 @@ std::optional<std::string> closest_name(std::string_view word,
 // ": did you mean 'x'?" or "" when nothing is close; ready to append to a message.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// ": did you mean 'meant'?": the one wording of a suggestion, which meant_in reads.
+std::string did_you_mean_text(std::string_view meant);
+
+// The word a message's "did you mean 'x'?" names, or "" (the editor's plain
+// words and the front end that explains a missing field by a misspelt key
+// read it back from the message).
+std::string meant_in(std::string_view message);
+
 }  // namespace trellis::ir
