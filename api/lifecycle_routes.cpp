@@ -56,25 +56,41 @@ ApiResult<std::string> string_field(const json& body, const char* field) {
   return value;
 }
 
+// What a request that acts on a deployed flow's journeys carries: the URL's
+// flow, which must have been deployed, its body (a JSON object; {} when
+// empty) and who asks (request_author). Refusals in that order.
+struct FlowAction {
+  std::string name;
+  json body;
+  std::string by;
+};
+
+ApiResult<FlowAction> flow_action(HttpServer& server, ApiContext& ctx, const Request& req) {
+  ApiResult<std::string> named = flow_param(ctx, req);
+  if (!named.ok()) return named.error();
+  if (Reply deployed = require_deployed(ctx, *named); !deployed.ok()) return deployed.error();
+  ApiResult<json> body = optional_body(server, req);
+  if (!body.ok()) return body.error();
+  ApiResult<std::string> by = request_author(req);
+  if (!by.ok()) return by.error();
+  return FlowAction{std::move(*named), std::move(*body), std::move(*by)};
+}
+
 // ---- lifecycle -----------------------------------------------------------------
 
 Reply change_state(HttpServer& server, ApiContext& ctx, const Request& req, Response& res,
                    runtime::FlowState to) {
-  ApiResult<std::string> named = flow_param(ctx, req);
-  if (!named.ok()) return named.error();
-  const std::string& name = *named;
-  if (Reply deployed = require_deployed(ctx, name); !deployed.ok()) return deployed;
-  ApiResult<json> body = optional_body(server, req);
-  if (!body.ok()) return body.error();
+  ApiResult<FlowAction> action = flow_action(server, ctx, req);
+  if (!action.ok()) return action.error();
+  const std::string& name = action->name;
+  const json& body = action->body;
   runtime::LifecycleRequest request;
   request.to = to;
-  ApiResult<std::string> by = request_author(req);
-  if (!by.ok()) return by.error();
-  request.by = *by;
-  ApiResult<std::string> reason = string_field(*body, "reason");
+  request.by = action->by;
+  ApiResult<std::string> reason = string_field(body, "reason");
   if (!reason.ok()) return reason.error();
   request.reason = *reason;
-  ApiResult<std::string> timers = string_field(*body, "timers");
+  ApiResult<std::string> timers = string_field(body, "timers");
   if (!timers.ok()) return timers.error();
   if (*timers == "shift")
     request.timers = runtime::HeldTimers::kShift;
@@ -344,18 +360,13 @@ json plan_json(const std::string& name, const runtime::MigrationPlan& plan, bool
 }
 
 Reply post_migrate(HttpServer& server, ApiContext& ctx, const Request& req, Response& res) {
-  ApiResult<std::string> named = flow_param(ctx, req);
-  if (!named.ok()) return named.error();
-  const std::string& name = *named;
-  if (Reply deployed = require_deployed(ctx, name); !deployed.ok()) return deployed;
-  ApiResult<json> body = optional_body(server, req);
-  if (!body.ok()) return body.error();
-  ApiResult<runtime::MigrationRequest> asked = migration_request(*body);
+  ApiResult<FlowAction> action = flow_action(server, ctx, req);
+  if (!action.ok()) return action.error();
+  const std::string& name = action->name;
+  ApiResult<runtime::MigrationRequest> asked = migration_request(action->body);
   if (!asked.ok()) return asked.error();
   runtime::MigrationRequest& request = *asked;
-  ApiResult<std::string> by = request_author(req);
-  if (!by.ok()) return by.error();
-  request.by = *by;
+  request.by = action->by;
   auto plan = ctx.engine.migrate_journeys(name, request);
   if (!plan.ok()) return ApiError::unprocessable("bad_migration", plan.error().message);
   if (!request.dry_run)
