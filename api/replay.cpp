@@ -1,7 +1,6 @@
 #include "api/replay.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -163,24 +162,10 @@ std::vector<runtime::Event> read_events(runtime::Engine& engine, const Period& p
   }
 }
 
-struct TempFolder {
-  TempFolder() {
-    char tmpl[] = "/tmp/trellis_replay_XXXXXX";
-    if (mkdtemp(tmpl)) path = tmpl;
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  std::string path;
-};
-
 // One side of the comparison: a throwaway engine that ran the events.
 struct Side {
-  const char* name = "";  // "live" or "draft"
-  TempFolder dir;         // declared before the engine: removed after it closes
+  const char* name = "";                       // "live" or "draft"
+  runtime::TempFolder dir{"trellis_replay_"};  // before the engine: removed after it closes
   std::unique_ptr<runtime::VirtualClock> clock;
   std::unique_ptr<runtime::Engine> engine;
   size_t events_applied = 0;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <set>
 
 #include "api/consent.h"
@@ -76,19 +75,6 @@ int64_t offset_seconds(const json& at, const std::string& where, const char* wha
   if (seconds < 0 || seconds > max_seconds) throw BadRequest{range};
   return seconds;
 }
-
-// A removable temporary folder for the throwaway store.
-struct TempFolder {
-  TempFolder() {
-    char tmpl[] = "/tmp/trellis_simulate_XXXXXX";
-    if (mkdtemp(tmpl)) path = tmpl;
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
-};
 
 ParsedFlow read_flow(const json& spec,
                      const std::function<std::optional<std::string>(const std::string&)>& deployed,
@@ -284,7 +270,7 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   if (request.contains("horizon"))
     horizon_s = offset_seconds(request["horizon"], "request", "horizon", limits.max_horizon_seconds);
 
-  TempFolder dir;
+  runtime::TempFolder dir("trellis_simulate_");
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   runtime::VirtualClock clock(kStartMs);
   runtime::EngineOptions options;

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -487,17 +486,9 @@ class Runner {
     check_shape(doc);
     if (doc["name"]) result_.name = doc["name"].as<std::string>();
 
-    std::random_device rd;
-    const fs::path dir = fs::temp_directory_path() /
-                         ("trellis-scenario-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(dir);
-    struct Cleanup {
-      fs::path dir;
-      ~Cleanup() {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-      }
-    } cleanup{dir};
+    const TempFolder folder("trellis-scenario-");
+    if (folder.path.empty()) throw std::runtime_error("cannot create a temporary folder");
+    const fs::path dir = folder.path;
 
     VirtualClock clock(kEpoch);
     EngineOptions options;

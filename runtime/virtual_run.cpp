@@ -1,10 +1,25 @@
 #include "runtime/virtual_run.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 #include "runtime/engine.h"
 
 namespace trellis::runtime {
+
+TempFolder::TempFolder(const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  std::string pattern = (base / (prefix + "XXXXXX")).string();
+  if (mkdtemp(pattern.data())) path = pattern;
+}
+
+TempFolder::~TempFolder() {
+  std::error_code ec;
+  if (!path.empty()) std::filesystem::remove_all(path, ec);
+}
 
 FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit, bool inclusive,
                               const VirtualRunBudget& budget, VirtualRunProgress& progress) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "dsl/ir/result.h"
 #include "runtime/clock.h"
@@ -16,6 +17,18 @@
 namespace trellis::runtime {
 
 class Engine;
+
+// A folder of its own under the system's temporary directory (TMPDIR, else
+// /tmp), named `prefix` and six random characters, removed with everything in
+// it when this goes: where a virtual run keeps its throwaway store. `path` is
+// empty when the folder could not be made.
+struct TempFolder {
+  explicit TempFolder(const std::string& prefix);
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  std::string path;
+};
 
 struct VirtualRunBudget {
   size_t max_rounds = 100000;  // fire_due_timers() calls (one per distinct due time)
