@@ -8,7 +8,6 @@
 #include "api/routes.h"
 #include "dsl/duration_text.h"
 #include "dsl/json_format.h"
-#include "runtime/store_url.h"
 #include "runtime/virtual_run.h"
 
 namespace trellis::api {
@@ -230,28 +229,17 @@ void seed(runtime::Engine& e, const ir::Flow& flow, const Shared& shared) {
 void run_side(Side& side, const FlowChoice& choice, const Shared& shared) {
   if (side.dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   side.clock = std::make_unique<runtime::VirtualClock>(shared.period.from);
-  runtime::EngineOptions options;
-  // A temporary SQLite file whatever the server's store: throwaway and local.
-  auto store = runtime::store_factory(side.dir.path + "/replay.db");
-  if (!store.ok()) throw std::runtime_error(store.error().message);
-  options.store = std::move(store.value());
-  options.clock = side.clock.get();
-  options.adapter = "none";  // no dispatcher: nothing leaves the outbox
+  std::shared_ptr<runtime::delivery::DeliveryConfig> config;
   if (shared.context.delivery) {
-    auto config = std::make_shared<runtime::delivery::DeliveryConfig>(*shared.context.delivery);
+    config = std::make_shared<runtime::delivery::DeliveryConfig>(*shared.context.delivery);
     config->retention = {};  // the throwaway store keeps no events of its own
-    options.delivery = std::move(config);
   }
   const ir::Flow& flow = choice.flow;
-  options.parse_flow = [&flow](const std::string&, const std::string&) -> Result<ir::Flow> {
-    return flow;
-  };
-  auto engine = runtime::Engine::open(options);
+  auto engine =
+      runtime::open_flow_engine(side.dir.path, *side.clock, flow, choice.source, std::move(config));
   if (!engine.ok()) throw std::runtime_error(engine.error().message);
   side.engine = std::move(*engine);
   runtime::Engine& e = *side.engine;
-  if (auto deployed = e.deploy(flow, choice.source); !deployed.ok())
-    throw std::runtime_error(deployed.error().message);
   seed(e, flow, shared);
   for (const runtime::Event& event : shared.events) {
     fire_until(side, shared, *event.time, false);

@@ -14,7 +14,6 @@
 #include "dsl/json_format.h"
 #include "dsl/load.h"
 #include "runtime/engine.h"
-#include "runtime/store_url.h"
 #include "runtime/virtual_run.h"
 
 namespace trellis::api {
@@ -273,19 +272,9 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   runtime::TempFolder dir("trellis_simulate_");
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");
   runtime::VirtualClock clock(kStartMs);
-  runtime::EngineOptions options;
-  options.store = runtime::store_factory(dir.path + "/simulate.db").value();
-  options.clock = &clock;
-  options.adapter = "none";
-  options.delivery = context.delivery;
-  options.parse_flow = [&flow](const std::string&, const std::string&) -> Result<ir::Flow> {
-    return flow;
-  };
-  auto engine = runtime::Engine::open(options);
+  auto engine = runtime::open_flow_engine(dir.path, clock, flow, source, context.delivery);
   if (!engine.ok()) throw std::runtime_error(engine.error().message);
   runtime::Engine& e = **engine;
-  auto deployed = e.deploy(flow, source);
-  if (!deployed.ok()) throw std::runtime_error(deployed.error().message);
 
   for (auto& [id, traits] : user_specs.items()) {
     if (!traits.is_object()) throw BadRequest{"traits of " + id + " are not an object"};

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "runtime/engine.h"
+#include "runtime/store_url.h"
 
 namespace trellis::runtime {
 
@@ -36,6 +37,26 @@ FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit,
     progress.timers += fired.value();
     if (progress.timers > budget.max_timers) return {{}, BudgetLimit::kTimers};
   }
+}
+
+Result<std::unique_ptr<Engine>> open_flow_engine(
+    const std::string& folder, VirtualClock& clock, const ir::Flow& flow,
+    const std::string& source, std::shared_ptr<const delivery::DeliveryConfig> delivery) {
+  Result<StoreFactory> store = store_factory(folder + "/run.db");
+  if (!store.ok()) return store.error();
+  EngineOptions options;
+  options.store = std::move(store.value());
+  options.clock = &clock;
+  options.adapter = "none";
+  options.delivery = std::move(delivery);
+  options.parse_flow = [&flow](const std::string&, const std::string&) -> Result<ir::Flow> {
+    return flow;
+  };
+  Result<std::unique_ptr<Engine>> engine = Engine::open(std::move(options));
+  if (!engine.ok()) return engine;
+  if (Result<int> deployed = engine.value()->deploy(flow, source); !deployed.ok())
+    return deployed.error();
+  return engine;
 }
 
 }  // namespace trellis::runtime

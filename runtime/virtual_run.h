@@ -8,15 +8,20 @@
 #include <chrono>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "dsl/ir/flow.h"
 #include "dsl/ir/result.h"
 #include "runtime/clock.h"
 
 namespace trellis::runtime {
 
 class Engine;
+namespace delivery {
+struct DeliveryConfig;
+}
 
 // A folder of its own under the system's temporary directory (TMPDIR, else
 // /tmp), named `prefix` and six random characters, removed with everything in
@@ -55,5 +60,14 @@ struct FireOutcome {
 // runs out (the clock then stands at the last due time fired).
 FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit, bool inclusive,
                               const VirtualRunBudget& budget, VirtualRunProgress& progress);
+
+// A throwaway engine that runs `flow` alone (deployed from `source`) on
+// `clock`: its store a SQLite file in `folder` (a TempFolder's, whatever
+// store the server has), no dispatcher (nothing leaves the outbox),
+// `delivery` (may be null) as its configuration. `flow` must outlive it.
+// Errors: the store or the engine does not open, the flow does not deploy.
+Result<std::unique_ptr<Engine>> open_flow_engine(
+    const std::string& folder, VirtualClock& clock, const ir::Flow& flow,
+    const std::string& source, std::shared_ptr<const delivery::DeliveryConfig> delivery);
 
 }  // namespace trellis::runtime
