@@ -2,6 +2,9 @@
 //
 //   results_bench ingest DIR USERS ROUNDS   ingest cost with and without rollups, side by side
 //   results_bench stats DB USERS            stats latency over USERS journeys + a year of rollups
+//   results_bench http DB USERS REQUESTS    the same store, GET /v1/flows/{name}/stats over HTTP
+//
+// DB is a SQLite file or a postgresql:// URL (stats, http).
 //
 // `ingest` runs ROUNDS rounds; each ingests USERS signups (and an order for
 // every fifth user) on bench/results_flow.yaml into a fresh database twice:
@@ -11,13 +14,21 @@
 //
 // `stats` runs 10,000 users through the engine as `ingest` does, adds USERS
 // more journeys with SQL (rows as the engine writes them, half waiting, half
-// completed, with their journey counters: writing them through
-// the engine would take most of an hour on a loaded 2-core box, and the
-// stats read no journey row), then a year of hourly rollups before them
-// (every hour, every node, both variants, messages by status), and times what
-// GET /v1/flows/{name}/stats computes (Engine::stats and Engine::results):
-// plain, with a 30-day hourly series and with a year by day in Europe/Berlin;
-// 200 calls each, p50 and p99.
+// completed, with SQLite's journey counters: writing them through the engine
+// would take most of an hour on a loaded 2-core box), then a year of hourly
+// rollups before them (every hour, every node, both variants, messages by
+// status), and times what GET /v1/flows/{name}/stats computes (Engine::stats
+// and Engine::results): plain, with a 30-day hourly series and with a year by
+// day in Europe/Berlin; 200 calls each: wall p50, p99 and max, and the
+// process's CPU time per call (on a shared machine the steadier measure).
+//
+// `http` fills the store the same way, runs the service on it in-process as
+// `serve` does, and times REQUESTS GET /v1/flows/results_bench/stats over
+// loopback HTTP, a mix of ranges (a day to 400 days, at random ends within the
+// year), buckets (hour, day) and time zones, plus the plain stats: the same
+// figures per kind and overall.
+#include <httplib.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 
@@ -25,9 +36,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "api/service.h"
 #include "dsl/load.h"
 #include "runtime/engine.h"
 #include "runtime/store_url.h"
@@ -75,15 +92,31 @@ std::unique_ptr<Engine> open(const std::string& db, Clock* clock, bool rollups) 
   return std::move(engine.value());
 }
 
-void exec(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
+bool is_postgres(const std::string& db) { return db.rfind("postgres", 0) == 0; }
+
+// Runs a script on the store's database: a SQLite file or a PostgreSQL URL.
+void exec(const std::string& db, const std::string& sql) {
+  if (is_postgres(db)) {
+    PGconn* conn = PQconnectdb(db.c_str());
+    PGresult* r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql.c_str()) : nullptr;
+    const bool ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK ||
+                          PQresultStatus(r) == PGRES_TUPLES_OK);
+    if (!ok) {
+      std::fprintf(stderr, "postgresql: %s\n", PQerrorMessage(conn));
+      std::exit(1);
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return;
+  }
+  sqlite3* db_handle = nullptr;
   char* error = nullptr;
-  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK ||
-      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    std::fprintf(stderr, "sqlite: %s\n", error ? error : sqlite3_errmsg(db));
+  if (sqlite3_open(db.c_str(), &db_handle) != SQLITE_OK ||
+      sqlite3_exec(db_handle, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::fprintf(stderr, "sqlite: %s\n", error ? error : sqlite3_errmsg(db_handle));
     std::exit(1);
   }
-  sqlite3_close(db);
+  sqlite3_close(db_handle);
 }
 
 Event event(const std::string& id, const char* type, long user, const std::string& properties) {
@@ -174,81 +207,216 @@ int bench_ingest(const std::string& dir, long users, int rounds) {
 }
 
 // A year of hourly rollups before kT0 for the bench flow: the flow's row and
-// each node's, for both variants, and the SMS nodes' messages by status.
+// each node's, for both variants, and the SMS nodes' messages by status. One
+// statement each, in SQL both stores run.
 void add_year_of_rollups(const std::string& db) {
-  std::string sql = "BEGIN;";
-  const char* nodes[] = {"pick", "text_a", "text_b", "wait", "done"};
-  constexpr TimeMs kHour = 3600 * 1000;
-  for (int h = 1; h <= 365 * 24; ++h) {
-    const std::string hour = std::to_string(kT0 - h * kHour);
-    for (const char* v : {"pick=a", "pick=b"}) {
-      const std::string prefix = "INSERT INTO rollups VALUES('results_bench'," + hour + ",1,'";
-      sql += prefix + "','" + v + "',12,11,3,75.0,1875.0);";
-      for (const char* n : nodes) sql += prefix + n + "','" + v + "',12,2,1,25.0,625.0);";
-      for (int status : {1, 4})
-        sql += "INSERT INTO message_rollups VALUES('results_bench'," + hour + ",1,'text_" +
-               std::string(v + 5) + "','sms','" + v + "'," + std::to_string(status) +
-               ",6,0,0,0,0,0);";
-    }
+  // The hour counts down from kT0 (a bigint on PostgreSQL, where i * 3600000
+  // would overflow an integer).
+  const std::string hours = "WITH RECURSIVE h(i, hour) AS (SELECT 1, " + std::to_string(kT0) +
+                            " - 3600000 UNION ALL SELECT i + 1, hour - 3600000 FROM h WHERE i < "
+                            "8760), v(name) AS (VALUES ('pick=a'), ('pick=b')), ";
+  const std::string hour = "hour";
+  exec(db, "BEGIN;" + hours +
+               "n(node, e, x, c, r, rsq) AS (VALUES ('', 12, 11, 3, 75.0, 1875.0), "
+               "('pick', 12, 2, 1, 25.0, 625.0), ('text_a', 12, 2, 1, 25.0, 625.0), "
+               "('text_b', 12, 2, 1, 25.0, 625.0), ('wait', 12, 2, 1, 25.0, 625.0), "
+               "('done', 12, 2, 1, 25.0, 625.0)) "
+               "INSERT INTO rollups SELECT 'results_bench', " + hour +
+               ", 1, node, name, e, x, c, r, rsq FROM h, v, n;" + hours +
+               "s(status) AS (VALUES (1), (4)) INSERT INTO message_rollups SELECT "
+               "'results_bench', " + hour + ", 1, 'text_' || substr(name, 6), 'sms', name, "
+               "status, 6, 0, 0, 0, 0, 0 FROM h, v, s;COMMIT;");
+}
+
+// Times of one kind of call: wall milliseconds, and the process's CPU
+// milliseconds (every thread's: in `http` the server's and the client's).
+struct Timings {
+  std::vector<double> wall_ms, cpu_ms;
+  void add(double wall, double cpu) {
+    wall_ms.push_back(wall);
+    cpu_ms.push_back(cpu);
   }
-  exec(db, sql + "COMMIT;");
+};
+
+// Runs `call` and adds its wall and CPU time to `t`.
+template <typename Call>
+void timed(Timings& t, Call call) {
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock_::now();
+  call();
+  t.add(std::chrono::duration<double, std::milli>(Clock_::now() - t0).count(),
+        (cpu_seconds() - cpu0) * 1e3);
 }
 
-void report(const char* what, std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  std::printf("stats %-28s p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms (%zu calls)\n", what,
-              ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(), ms.size());
+void report(const std::string& what, Timings t) {
+  std::sort(t.wall_ms.begin(), t.wall_ms.end());
+  std::sort(t.cpu_ms.begin(), t.cpu_ms.end());
+  const std::vector<double>& ms = t.wall_ms;
+  std::printf("stats %-22s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms | CPU p50 %6.2f ms  p99 %6.2f "
+              "ms (%zu calls)\n",
+              what.c_str(), ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(),
+              t.cpu_ms[ms.size() / 2], t.cpu_ms[ms.size() * 99 / 100], ms.size());
 }
 
-int bench_stats(const std::string& db, long users) {
+// Fills `db` with 10,000 users run through the engine, `users` journeys more
+// by SQL and a year of rollups, unless it holds them already.
+void fill_store(const std::string& db, long users) {
   VirtualClock clock(kT0);
-  if (!std::filesystem::exists(db)) {
-    {
-      auto engine = open(db, &clock, true);
-      std::vector<Event> setup = profiles(10000);
-      ingest_all(*engine, setup);
-      std::vector<Event> events = workload(10000);
-      ingest_all(*engine, events);
-    }
-    exec(db, "WITH RECURSIVE n(i) AS (SELECT 1000000 UNION ALL SELECT i + 1 FROM n WHERE i < " +
-                 std::to_string(1000000 + users - 1) +
-                 ") INSERT INTO journeys(id, flow, version, user_id, key, state, node, "
-                 "waiting_for, visits, coupon_code, variant, trigger_event, last_event, steps, "
-                 "entered_at, updated_at, ended_at, converted_at, history, history_seq) "
-                 "SELECT i, 'results_bench', 1, 'x' || i, '', CASE i % 2 WHEN 0 THEN 2 ELSE 4 END, "
-                 "CASE i % 2 WHEN 0 THEN 'wait' ELSE 'done' END, '', "
-                 "'pick=1;text_a=1;wait=1', '', CASE i % 4 WHEN 0 THEN 'pick=a' WHEN 2 THEN "
-                 "'pick=a' ELSE 'pick=b' END, '{}', '{}', 4, " +
-                 std::to_string(kT0 - 3600000) + ", " + std::to_string(kT0 - 3600000) +
-                 ", NULL, CASE i % 5 WHEN 0 THEN " + std::to_string(kT0) +
-                 " END, '[]', 0 FROM n;"
+  {
+    auto engine = open(db, &clock, true);
+    if (engine->totals("results_bench").journeys >= users) return;
+    std::vector<Event> setup = profiles(10000);
+    ingest_all(*engine, setup);
+    std::vector<Event> events = workload(10000);
+    ingest_all(*engine, events);
+  }
+  // Rows as the engine writes them (the stats read none of their columns but
+  // flow, node, state and conversion).
+  const std::string journeys =
+      "WITH RECURSIVE n(i) AS (SELECT 1000000 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      std::to_string(1000000 + users - 1) +
+      ") INSERT INTO journeys(id, flow, version, user_id, key, state, node, "
+      "waiting_for, visits, coupon_code, variant, trigger_event, last_event, steps, "
+      "entered_at, updated_at, ended_at, converted_at, history, history_seq) "
+      "SELECT i, 'results_bench', 1, 'x' || i, '', CASE i % 2 WHEN 0 THEN 2 ELSE 4 END, "
+      "CASE i % 2 WHEN 0 THEN 'wait' ELSE 'done' END, '', "
+      "'pick=1;text_a=1;wait=1', '', CASE i % 4 WHEN 0 THEN 'pick=a' WHEN 2 THEN "
+      "'pick=a' ELSE 'pick=b' END, '{}', '{}', 4, " +
+      std::to_string(kT0 - 3600000) + ", " + std::to_string(kT0 - 3600000) +
+      ", NULL, CASE i % 5 WHEN 0 THEN " + std::to_string(kT0) + " END, '[]', 0 FROM n;";
+  if (is_postgres(db)) {
+    exec(db, journeys + "ANALYZE journeys;");
+  } else {
+    exec(db, journeys +
                  // The writer keeps the journey counters; rows written by SQL add theirs here.
                  "INSERT INTO journey_counts SELECT flow, node, state, count(*), "
                  "count(converted_at), count(timer_due) FROM journeys WHERE id >= 1000000 "
                  "GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET journeys = journeys + "
                  "excluded.journeys, conversions = conversions + excluded.conversions, "
                  "timers = timers + excluded.timers");
-    add_year_of_rollups(db);
   }
+  add_year_of_rollups(db);
+  if (is_postgres(db)) exec(db, "ANALYZE rollups; ANALYZE message_rollups;");
+}
+
+int bench_stats(const std::string& db, long users) {
+  VirtualClock clock(kT0);
+  fill_store(db, users);
   auto engine = open(db, &clock, true);
-  std::printf("stats: %lld journeys in the store, %.1f MB\n",
-              static_cast<long long>(engine->totals("results_bench").journeys),
-              std::filesystem::file_size(db) / 1e6);
+  std::printf("stats: %lld journeys in the store\n",
+              static_cast<long long>(engine->totals("results_bench").journeys));
   SeriesQuery month{kT0 - 30LL * 24 * 3600 * 1000, kT0 + 3600 * 1000, false, "UTC"};
   SeriesQuery year{kT0 - 365LL * 24 * 3600 * 1000, kT0 + 3600 * 1000, true, "Europe/Berlin"};
   for (const auto& [name, series] :
        {std::pair{"plain", std::optional<SeriesQuery>()}, std::pair{"30 days by hour", std::optional(month)},
         std::pair{"a year by day (Berlin)", std::optional(year)}}) {
-    std::vector<double> ms;
+    Timings t;
     for (int i = 0; i < 200; ++i) {
-      const auto t0 = Clock_::now();
-      auto counts = engine->stats("results_bench");
-      auto results = engine->results("results_bench", series);
-      if (!counts.ok() || !results.ok()) return 1;
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock_::now() - t0).count());
+      bool ok = false;
+      timed(t, [&] {
+        ok = engine->stats("results_bench").ok() && engine->results("results_bench", series).ok();
+      });
+      if (!ok) return 1;
     }
-    report(name, ms);
+    report(name, t);
   }
+  return 0;
+}
+
+// One kind of stats request: its query and the times it took.
+struct RequestKind {
+  std::string name;
+  std::function<std::string(std::mt19937&)> query;
+  Timings times;
+};
+
+int bench_http(const std::string& db, long users, int requests) {
+  fill_store(db, users);
+  // The service reads its flows from a folder: the bench flow alone.
+  const std::string flows = std::filesystem::temp_directory_path() / "results-bench-flows";
+  std::filesystem::create_directories(flows);
+  std::filesystem::copy_file(kFlowFile, flows + "/results_bench.yaml",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ostringstream log_text;  // the service's log, not printed
+  api::JsonLog log(log_text);
+  api::ServiceOptions options;
+  options.db = db;
+  options.flows_dir = flows;
+  options.adapter = "none";
+  options.http.port = 0;
+  options.log_requests = false;
+  auto service = api::Service::open(options, log);
+  if (!service.ok()) {
+    std::fprintf(stderr, "service: %s\n", service.error().message.c_str());
+    return 1;
+  }
+  if (!(*service)->start().ok()) return 1;
+  Engine& engine = (*service)->engine();
+  // The engine's own journeys wait 3 days from 2026-01-01: they fire at
+  // start, on the real clock. Measured once they are done.
+  while (engine.metrics().pending_timers > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::printf("http: %lld journeys of results_bench, %s\n",
+              static_cast<long long>(engine.totals("results_bench").journeys),
+              is_postgres(db) ? "PostgreSQL" : "SQLite");
+  httplib::Client client("127.0.0.1", (*service)->port());
+  client.set_read_timeout(300, 0);
+
+  constexpr TimeMs kDay = 24 * 3600 * 1000LL;
+  const TimeMs year_start = kT0 - 365 * kDay;
+  // A range of `days` ending at a random hour of the year of rollups.
+  auto range = [&](std::mt19937& rng, int days) {
+    std::uniform_int_distribution<TimeMs> end_hour(days * 24, 365 * 24);
+    const TimeMs to = year_start + end_hour(rng) * 3600 * 1000;
+    return "from=" + format_rfc3339(to - days * kDay) + "&to=" + format_rfc3339(to);
+  };
+  const char* zones[] = {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+                         "Australia/Sydney"};
+  auto zone = [&](std::mt19937& rng) {
+    return std::string(zones[std::uniform_int_distribution<int>(0, 4)(rng)]);
+  };
+  std::vector<RequestKind> kinds = {
+      {"plain (no series)", [](std::mt19937&) { return std::string(); }, {}},
+      {"1 day by hour", [&](std::mt19937& rng) { return range(rng, 1) + "&bucket=hour"; }, {}},
+      {"7 days by hour", [&](std::mt19937& rng) { return range(rng, 7); }, {}},
+      {"30 days by hour", [&](std::mt19937& rng) { return range(rng, 30) + "&bucket=hour"; }, {}},
+      {"30 days by day, tz", [&](std::mt19937& rng) {
+         return range(rng, 30) + "&bucket=day&tz=" + zone(rng);
+       }, {}},
+      {"90 days by day, tz", [&](std::mt19937& rng) {
+         return range(rng, 90) + "&bucket=day&tz=" + zone(rng);
+       }, {}},
+      {"365 days by day, tz", [&](std::mt19937& rng) {
+         return range(rng, 365) + "&bucket=day&tz=" + zone(rng);
+       }, {}},
+      {"400 days by day", [&](std::mt19937&) {
+         return "from=" + format_rfc3339(kT0 - 399 * kDay) + "&to=" + format_rfc3339(kT0 + kDay) + "&bucket=day";
+       }, {}},
+      {"365 days by hour", [&](std::mt19937& rng) { return range(rng, 365) + "&bucket=hour"; },
+       {}},
+  };
+  std::mt19937 rng(7);
+  Timings all;
+  size_t bytes_max = 0;
+  for (int i = 0; i < requests; ++i) {
+    RequestKind& kind = kinds[static_cast<size_t>(i) % kinds.size()];
+    const std::string query = kind.query(rng);
+    const std::string path =
+        "/v1/flows/results_bench/stats" + (query.empty() ? std::string() : "?" + query);
+    std::optional<httplib::Result> answer;  // no default constructor
+    timed(kind.times, [&] { answer.emplace(client.Get(path)); });
+    const httplib::Result& r = *answer;
+    if (!r || r->status != 200) {
+      std::fprintf(stderr, "GET %s failed: %s\n", path.c_str(), r ? r->body.c_str() : "no answer");
+      return 1;
+    }
+    bytes_max = std::max(bytes_max, r->body.size());
+    all.add(kind.times.wall_ms.back(), kind.times.cpu_ms.back());
+  }
+  for (const RequestKind& kind : kinds) report(kind.name, kind.times);
+  report("all requests", all);
+  std::printf("largest answer %zu bytes\n", bytes_max);
+  (*service)->shutdown();
   return 0;
 }
 
@@ -258,7 +426,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 4 && a[0] == "ingest") return bench_ingest(a[1], std::stol(a[2]), std::stoi(a[3]));
   if (a.size() == 3 && a[0] == "stats") return bench_stats(a[1], std::stol(a[2]));
+  if (a.size() == 4 && a[0] == "http") return bench_http(a[1], std::stol(a[2]), std::stoi(a[3]));
   std::fprintf(stderr,
-               "usage: results_bench ingest DIR USERS ROUNDS | results_bench stats DB USERS\n");
+               "usage: results_bench ingest DIR USERS ROUNDS | results_bench stats DB USERS | "
+               "results_bench http DB USERS REQUESTS\n");
   return 2;
 }

@@ -117,6 +117,16 @@ struct MessageRollupRow {
   int64_t delivered = 0, opened = 0, clicked = 0, bounced = 0, complained = 0;
 };
 
+// Messages made in an hour, by channel and the status they have now (>= 0):
+// what the series over time counts, one row per stored row of the range
+// (summed by the caller, which buckets them anyway).
+struct MessageHour {
+  TimeMs hour = 0;
+  std::string channel;
+  int status = 0;  // DeliveryStatus
+  int64_t messages = 0;
+};
+
 struct EdgeRow {
   EdgeKey key;
   int64_t journeys = 0;

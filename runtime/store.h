@@ -429,12 +429,19 @@ class StoreReader {
   // Flow results (runtime/rollups.h, docs/results.md#rollups): the all-time
   // rows (hour kAllTimeHour) of the flow.
   virtual std::vector<RollupRow> rollup_totals(const std::string& flow) = 0;
-  // The flow's own rows (node "") of the hours in [from, to).
+  // The flow's own counts (node "") of each hour in [from, to) that has any,
+  // summed over versions and variants (key.version 0, key.variant ""), in
+  // hour order: the series over time, read from an index of those rows alone.
   virtual std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from,
                                               TimeMs to) = 0;
-  // All time when `all_time`, else the hours in [from, to).
+  // All time when `all_time`, else the hours in [from, to) (never the
+  // all-time rows, whatever `from`).
   virtual std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
                                                         TimeMs from, TimeMs to) = 0;
+  // The messages of the hours in [from, to) as the series counts them: hour,
+  // channel, status (no feedback rows) and count, without the other columns.
+  virtual std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from,
+                                                 TimeMs to) = 0;
   virtual std::vector<EdgeRow> rollup_edges(const std::string& flow) = 0;
   // The drill-down: a flow's journeys by the query, newest first (held-out
   // journeys only when the query names their node).

@@ -1,6 +1,7 @@
 #include "runtime/stored_counts.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace trellis::runtime {
@@ -25,7 +26,29 @@ void add_states(FlowCounts& out, std::map<std::string, NodeCount>& nodes,
   }
 }
 
+// Each key's value on its hour's row and added up on its all-time row (hour
+// kAllTimeHour); a key already at kAllTimeHour goes to the all-time row only.
+template <typename Key, typename Value>
+std::map<Key, Value> with_all_time(const std::map<Key, Value>& batch) {
+  std::map<Key, Value> rows;
+  for (const auto& [key, value] : batch) {
+    Key total = key;
+    total.hour = kAllTimeHour;
+    rows[total] += value;
+    if (key.hour != kAllTimeHour) rows[key] += value;
+  }
+  return rows;
+}
+
 }  // namespace
+
+std::string assigned_variant(const std::string& list, const std::string& ab_node) {
+  std::string taken;
+  for_each_assignment(list, [&](const std::string& ab, const std::string& name) {
+    if (ab == ab_node) taken = name;
+  });
+  return taken;
+}
 
 FlowTotals totals_from(const std::vector<StateCount>& states) {
   FlowTotals out;
@@ -62,10 +85,7 @@ FlowCounts counts_from_rollups(const std::vector<RollupRow>& totals,
     node_count(nodes, node).entered += row.counts.entered;
     // An A/B node's entry is counted after its choice: the journey's newest
     // assignment of that node is the variant it took.
-    std::string taken;
-    for_each_assignment(row.key.variant, [&](const std::string& ab, const std::string& name) {
-      if (ab == node) taken = name;
-    });
+    const std::string taken = assigned_variant(row.key.variant, node);
     if (!taken.empty()) variant(node, taken).journeys += row.counts.entered;
   }
   add_states(out, nodes, states);
@@ -111,25 +131,11 @@ FlowCounts counts_from_scan(const std::map<std::string, int64_t>& entered,
 }
 
 std::map<RollupKey, RollupCounts> rollup_rows_to_write(const RollupBatch& batch) {
-  std::map<RollupKey, RollupCounts> rows;
-  for (const auto& [key, counts] : batch.rows) {
-    RollupKey total = key;
-    total.hour = kAllTimeHour;
-    rows[total] += counts;
-    if (key.hour != kAllTimeHour) rows[key] += counts;
-  }
-  return rows;
+  return with_all_time(batch.rows);
 }
 
 std::map<MessageKey, int64_t> message_rows_to_write(const RollupBatch& batch) {
-  std::map<MessageKey, int64_t> rows;
-  for (const auto& [key, n] : batch.messages) {
-    MessageKey total = key;
-    total.hour = kAllTimeHour;
-    rows[total] += n;
-    if (key.hour != kAllTimeHour) rows[key] += n;
-  }
-  return rows;
+  return with_all_time(batch.messages);
 }
 
 void add_backfill(RollupBatch& batch, const std::string& flow, const FlowCounts& scanned,
@@ -151,6 +157,51 @@ void add_backfill(RollupBatch& batch, const std::string& flow, const FlowCounts&
     c.converted += v.converted;
     c.revenue += v.revenue;
   }
+}
+
+std::string rollup_hours_sql(char mark) {
+  const std::string flow = mark + std::string("1"), from = mark + std::string("2"),
+                    to = mark + std::string("3");
+  return "SELECT hour, 0, '', '', sum(entered), sum(exited), sum(converted), sum(revenue), "
+         "sum(revenue_sq) FROM rollups WHERE flow = " + flow + " AND node = '' AND hour >= " +
+         from + " AND hour < " + to + " GROUP BY hour ORDER BY hour";
+}
+
+std::string message_hours_sql(char mark) {
+  return std::string("SELECT hour, channel, status, messages FROM message_rollups WHERE flow = ") +
+         mark + "1 AND hour >= " + mark + "2 AND hour < " + mark + "3 AND status >= 0";
+}
+
+JourneyListSql journey_list_sql(const JourneyQuery& q, char mark, const char* position) {
+  JourneyListSql out;
+  auto param = [&](std::variant<std::string, int64_t> value) {
+    out.params.push_back(std::move(value));
+    return mark + std::to_string(out.params.size());
+  };
+  out.sql = std::string("SELECT ") + kJourneySummaryColumns + " FROM journeys WHERE flow = " +
+            param(q.flow) + " AND id < " + param(q.before > 0 ? q.before : INT64_MAX);
+  out.sql += q.node.empty() ? std::string(" AND node != '") + kHoldoutNode + "'"
+                            : " AND node = " + param(q.node);
+  if (q.converted_only) out.sql += " AND converted_at IS NOT NULL";
+  if (!q.states.empty()) {
+    out.sql += " AND state IN (";
+    for (size_t i = 0; i < q.states.size(); ++i)
+      out.sql += (i ? "," : "") + std::to_string(static_cast<int>(q.states[i]));
+    out.sql += ")";
+  }
+  // A whole assignment of the list ("ab=a" is not in "ab=ab"), or a bare
+  // variant name given by any A/B node.
+  if (!q.variant.empty()) {
+    const std::string value = param(q.variant);
+    out.sql += std::string(" AND ") + position +
+               (q.variant.find('=') == std::string::npos
+                    ? "(variant || ';', '=' || " + value + " || ';') > 0"
+                    : "(';' || variant || ';', ';' || " + value + " || ';') > 0");
+  }
+  // Read in id order from the newest: a rare filter scans the flow's journeys
+  // (no index by node; the drill-down is not a hot path).
+  out.sql += " ORDER BY id DESC LIMIT " + param(static_cast<int64_t>(q.limit));
+  return out;
 }
 
 }  // namespace trellis::runtime

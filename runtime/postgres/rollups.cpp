@@ -8,7 +8,11 @@
 // them with the rest: a trigger would lock the hot message rows at each
 // update, in an order that differs between transactions, and several nodes
 // writing at once would deadlock on them.
+#include <algorithm>
 #include <charconv>
+#include <optional>
+#include <utility>
+#include <variant>
 #include <map>
 #include <string>
 #include <system_error>
@@ -51,25 +55,28 @@ struct Columns {
   bool empty() const { return text.empty() ? ints.front().empty() : text.front().empty(); }
 };
 
-constexpr const char* kRollupColumns =
-    "hour, version, node, variant, entered, exited, converted, revenue, revenue_sq";
-constexpr const char* kMessageColumns =
-    "hour, version, node, channel, variant, status, messages, delivered, opened, clicked, "
-    "bounced, complained";
+// One row of a result, read by column as SQLite's statements are: what the
+// row readers of stored_counts.h take.
+struct RowAt {
+  const Rows& rows;
+  int row;
+  int64_t i64(int c) const { return rows.i64(row, c); }
+  std::string text(int c) const { return rows.text(row, c); }
+  std::optional<int64_t> opt_i64(int c) const { return rows.opt_i64(row, c); }
+  std::optional<double> opt_double(int c) const { return rows.opt_real(row, c); }
+};
 
-RollupRow read_rollup(const Rows& r, int i, const std::string& flow) {
-  RollupRow row;
-  row.key.flow = flow;
-  row.key.hour = r.i64(i, 0);
-  row.key.version = static_cast<int>(r.i64(i, 1));
-  row.key.node = r.text(i, 2);
-  row.key.variant = r.text(i, 3);
-  row.counts.entered = r.i64(i, 4);
-  row.counts.exited = r.i64(i, 5);
-  row.counts.converted = r.i64(i, 6);
-  row.counts.revenue = r.real(i, 7);
-  row.counts.revenue_sq = r.real(i, 8);
-  return row;
+// Every row of `r` (none when the query failed) as `read` returns it.
+template <typename Read>
+auto read_rows(const std::optional<Rows>& r, Read read) {
+  std::vector<decltype(read(std::declval<RowAt>()))> out;
+  if (r)
+    for (int i = 0; i < r->size(); ++i) out.push_back(read(RowAt{*r, i}));
+  return out;
+}
+
+std::string select(const char* columns, const char* rest) {
+  return std::string("SELECT ") + columns + rest;
 }
 
 }  // namespace
@@ -95,124 +102,64 @@ FlowCounts Reader::counts(const std::string& flow) {
 }
 
 std::vector<RollupRow> Reader::rollup_totals(const std::string& flow) {
-  std::vector<RollupRow> out;
-  if (auto r = query("rollup_totals",
-                     (std::string("SELECT ") + kRollupColumns +
-                      " FROM rollups WHERE flow = $1 AND hour = -1")
-                         .c_str(),
-                     Params().add(flow)))
-    for (int i = 0; i < r->size(); ++i) out.push_back(read_rollup(*r, i, flow));
-  return out;
+  return read_rows(query("rollup_totals",
+                         select(kRollupColumns, " FROM rollups WHERE flow = $1 AND hour = -1")
+                             .c_str(),
+                         Params().add(flow)),
+                   [&](const RowAt& r) { return read_rollup_row(r, flow); });
 }
 
 std::vector<RollupRow> Reader::rollup_hours(const std::string& flow, TimeMs from, TimeMs to) {
-  std::vector<RollupRow> out;
-  if (auto r = query("rollup_hours",
-                     (std::string("SELECT ") + kRollupColumns +
-                      " FROM rollups WHERE flow = $1 AND hour >= $2 AND hour < $3 AND node = ''")
-                         .c_str(),
-                     Params().add(flow).add(from).add(to)))
-    for (int i = 0; i < r->size(); ++i) out.push_back(read_rollup(*r, i, flow));
-  return out;
+  return read_rows(query("rollup_hours", rollup_hours_sql('$').c_str(),
+                         Params().add(flow).add(std::max<TimeMs>(from, 0)).add(to)),
+                   [&](const RowAt& r) { return read_rollup_row(r, flow); });
 }
 
 std::vector<MessageRollupRow> Reader::message_rollups(const std::string& flow, bool all_time,
                                                       TimeMs from, TimeMs to) {
-  std::vector<MessageRollupRow> out;
-  const std::string select = std::string("SELECT ") + kMessageColumns +
-                             " FROM message_rollups WHERE flow = $1 AND ";
-  auto r = all_time ? query("message_rollups_all", (select + "hour = -1").c_str(),
-                            Params().add(flow))
-                    : query("message_rollups_hours",
-                            (select + "hour >= $2 AND hour < $3").c_str(),
-                            Params().add(flow).add(from).add(to));
-  if (!r) return out;
-  for (int i = 0; i < r->size(); ++i) {
-    MessageRollupRow m;
-    m.hour = r->i64(i, 0);
-    m.version = static_cast<int>(r->i64(i, 1));
-    m.node = r->text(i, 2);
-    m.channel = r->text(i, 3);
-    m.variant = r->text(i, 4);
-    m.status = static_cast<int>(r->i64(i, 5));
-    m.messages = r->i64(i, 6);
-    m.delivered = r->i64(i, 7);
-    m.opened = r->i64(i, 8);
-    m.clicked = r->i64(i, 9);
-    m.bounced = r->i64(i, 10);
-    m.complained = r->i64(i, 11);
-    out.push_back(std::move(m));
-  }
-  return out;
+  auto read = [](const RowAt& r) { return read_message_rollup_row(r); };
+  if (all_time)
+    return read_rows(query("message_rollups_all",
+                           select(kMessageRollupColumns,
+                                  " FROM message_rollups WHERE flow = $1 AND hour = -1")
+                               .c_str(),
+                           Params().add(flow)),
+                     read);
+  return read_rows(query("message_rollups_hours",
+                         select(kMessageRollupColumns,
+                                " FROM message_rollups WHERE flow = $1 AND hour >= $2 AND "
+                                "hour < $3")
+                             .c_str(),
+                         Params().add(flow).add(std::max<TimeMs>(from, 0)).add(to)),
+                   read);
+}
+
+std::vector<MessageHour> Reader::message_hours(const std::string& flow, TimeMs from, TimeMs to) {
+  return read_rows(query("message_hours", message_hours_sql('$').c_str(),
+                         Params().add(flow).add(std::max<TimeMs>(from, 0)).add(to)),
+                   [](const RowAt& r) { return read_message_hour(r); });
 }
 
 std::vector<EdgeRow> Reader::rollup_edges(const std::string& flow) {
-  std::vector<EdgeRow> out;
-  if (auto r = query("rollup_edges",
-                     "SELECT version, from_node, to_node, journeys FROM rollup_edges "
-                     "WHERE flow = $1",
-                     Params().add(flow)))
-    for (int i = 0; i < r->size(); ++i) {
-      EdgeRow e;
-      e.key.flow = flow;
-      e.key.version = static_cast<int>(r->i64(i, 0));
-      e.key.from = r->text(i, 1);
-      e.key.to = r->text(i, 2);
-      e.journeys = r->i64(i, 3);
-      out.push_back(std::move(e));
-    }
-  return out;
+  return read_rows(query("rollup_edges",
+                         select(kEdgeColumns, " FROM rollup_edges WHERE flow = $1").c_str(),
+                         Params().add(flow)),
+                   [&](const RowAt& r) { return read_edge_row(r, flow); });
 }
 
 std::vector<JourneySummary> Reader::flow_journeys(const JourneyQuery& q) {
-  // Built per call (the filters vary; the drill-down is not a hot path), read
-  // in id order from the newest: a rare filter scans the flow's journeys.
+  // Not prepared: the filters vary, and the drill-down is not a hot path.
+  const JourneyListSql list = journey_list_sql(q, '$', "strpos");
   Params params;
-  params.add(q.flow).add(q.before > 0 ? q.before : INT64_MAX);
-  std::string sql =
-      "SELECT id, user_id, state, node, variant, entered_at, converted_at, revenue FROM journeys "
-      "WHERE flow = $1 AND id < $2";
-  auto param = [&](const std::string& value) {
-    params.add(value);
-    return "$" + std::to_string(params.size());
-  };
-  sql += q.node.empty() ? " AND node != '~holdout'" : " AND node = " + param(q.node);
-  if (q.converted_only) sql += " AND converted_at IS NOT NULL";
-  if (!q.states.empty()) {
-    sql += " AND state IN (";
-    for (size_t i = 0; i < q.states.size(); ++i)
-      sql += (i ? "," : "") + std::to_string(static_cast<int>(q.states[i]));
-    sql += ")";
-  }
-  // A whole assignment of the list ("ab=a" is not in "ab=ab"), or a bare
-  // variant name given by any A/B node.
-  if (!q.variant.empty())
-    sql += q.variant.find('=') == std::string::npos
-               ? " AND strpos(variant || ';', '=' || " + param(q.variant) + " || ';') > 0"
-               : " AND strpos(';' || variant || ';', ';' || " + param(q.variant) + " || ';') > 0";
-  params.add(static_cast<int64_t>(q.limit));
-  sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+  for (const auto& value : list.params) std::visit([&](const auto& v) { params.add(v); }, value);
   if (reconnect_) conn_.reconnect_if_lost();
-  Result<Rows> r = conn_.run_once(sql, params);
-  std::vector<JourneySummary> out;
+  Result<Rows> r = conn_.run_once(list.sql, params);
   if (!r.ok()) {
     if (errors_ && !*errors_) *errors_ = r.error();
-    return out;
+    return {};
   }
-  const Rows& rows = r.value();
-  for (int i = 0; i < rows.size(); ++i) {
-    JourneySummary j;
-    j.id = rows.i64(i, 0);
-    j.user_id = rows.text(i, 1);
-    j.state = static_cast<Lifecycle>(rows.i64(i, 2));
-    j.node = rows.text(i, 3);
-    j.variant = rows.text(i, 4);
-    j.entered_at = rows.i64(i, 5);
-    j.converted_at = rows.opt_i64(i, 6);
-    j.revenue = rows.opt_real(i, 7);
-    out.push_back(std::move(j));
-  }
-  return out;
+  return read_rows(std::optional<Rows>(std::move(r.value())),
+                   [](const RowAt& row) { return read_journey_summary(row); });
 }
 
 FlowCounts Reader::scanned_counts(const std::string& flow) {
@@ -246,23 +193,7 @@ FlowCounts Reader::scanned_counts(const std::string& flow) {
           "count(complained_at) FROM deliveries WHERE flow = $1 AND channel != 'coupon' "
           "GROUP BY node, channel ORDER BY node, channel",
           Params().add(flow)))
-    for (int i = 0; i < r->size(); ++i) {
-      MessageCount m;
-      m.node = r->text(i, 0);
-      m.channel = r->text(i, 1);
-      m.created = r->i64(i, 2);
-      m.sent = r->i64(i, 3);
-      m.deferred = r->i64(i, 4);
-      m.suppressed = r->i64(i, 5);
-      m.dropped = r->i64(i, 6);
-      m.dead = r->i64(i, 7);
-      m.delivered = r->i64(i, 8);
-      m.opened = r->i64(i, 9);
-      m.clicked = r->i64(i, 10);
-      m.bounced = r->i64(i, 11);
-      m.complained = r->i64(i, 12);
-      messages.push_back(std::move(m));
-    }
+    messages = read_rows(r, [](const RowAt& row) { return read_message_count(row); });
   return counts_from_scan(entered, states(flow), variants.counts(), std::move(messages));
 }
 

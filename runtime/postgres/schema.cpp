@@ -146,6 +146,12 @@ INSERT INTO message_rollups
   WHERE channel != 'coupon' GROUP BY flow, hour, flow_version, node, channel;
 INSERT INTO meta(k, v) SELECT 'rollups_backfill', 'pending' WHERE EXISTS (SELECT 1 FROM journeys);
 )sql",
+    // Version 6: the series over time reads the flow's own rollups (node "")
+    // from an index of those rows alone, as SQLite's schema 16.
+    R"sql(
+CREATE INDEX rollups_flow_hours ON rollups(flow, hour)
+  INCLUDE (entered, exited, converted, revenue, revenue_sq) WHERE node = '';
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -407,23 +407,7 @@ FlowCounts SqliteReader::scanned_counts(const std::string& flow) {
   {
     Use u(messages_);
     u->bind(1, flow);
-    while (u->step(errors_)) {
-      MessageCount m;
-      m.node = u->text(0);
-      m.channel = u->text(1);
-      m.created = u->i64(2);
-      m.sent = u->i64(3);
-      m.deferred = u->i64(4);
-      m.suppressed = u->i64(5);
-      m.dropped = u->i64(6);
-      m.dead = u->i64(7);
-      m.delivered = u->i64(8);
-      m.opened = u->i64(9);
-      m.clicked = u->i64(10);
-      m.bounced = u->i64(11);
-      m.complained = u->i64(12);
-      messages.push_back(std::move(m));
-    }
+    while (u->step(errors_)) messages.push_back(read_message_count(u.stmt));
   }
   return counts_from_scan(entered, states(flow), variants.counts(), std::move(messages));
 }

@@ -1,7 +1,9 @@
 #include "runtime/sqlite/rollups.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <variant>
 
 #include "runtime/sqlite/rows.h"
 #include "runtime/sqlite/statement.h"
@@ -82,34 +84,9 @@ END;
 INSERT INTO meta(k, v) SELECT 'rollups_backfill', 'pending' WHERE EXISTS (SELECT 1 FROM journeys);
 )sql";
 
-namespace {
-
-RollupRow read_rollup(const Stmt& r, const std::string& flow) {
-  RollupRow row;
-  row.key.flow = flow;
-  row.key.hour = r.i64(0);
-  row.key.version = static_cast<int>(r.i64(1));
-  row.key.node = r.text(2);
-  row.key.variant = r.text(3);
-  row.counts.entered = r.i64(4);
-  row.counts.exited = r.i64(5);
-  row.counts.converted = r.i64(6);
-  row.counts.revenue = r.opt_double(7).value_or(0);
-  row.counts.revenue_sq = r.opt_double(8).value_or(0);
-  return row;
-}
-
-constexpr const char* kRollupColumns =
-    "hour, version, node, variant, entered, exited, converted, revenue, revenue_sq";
-constexpr const char* kMessageColumns =
-    "hour, version, node, channel, variant, status, messages, delivered, opened, clicked, "
-    "bounced, complained";
-
-}  // namespace
-
 struct SqliteRollups::Statements {
   Stmt upsert, upsert_edge, upsert_message, prune_rows, prune_messages, totals, flow_hours,
-      messages_all, messages_hours, edges;
+      messages_all, messages_hours, message_series, edges;
 
   explicit Statements(sqlite3* db)
       : upsert(db,
@@ -130,19 +107,16 @@ struct SqliteRollups::Statements {
         prune_messages(db, "DELETE FROM message_rollups WHERE hour >= 0 AND hour < ?1"),
         totals(db, sql("SELECT ", kRollupColumns, " FROM rollups WHERE flow = ?1 AND hour = -1")
                        .c_str()),
-        flow_hours(db, sql("SELECT ", kRollupColumns,
-                           " FROM rollups WHERE flow = ?1 AND hour >= ?2 AND hour < ?3 "
-                           "AND node = ''")
-                           .c_str()),
-        messages_all(db, sql("SELECT ", kMessageColumns,
+        flow_hours(db, rollup_hours_sql('?').c_str()),
+        messages_all(db, sql("SELECT ", kMessageRollupColumns,
                              " FROM message_rollups WHERE flow = ?1 AND hour = -1")
                              .c_str()),
-        messages_hours(db, sql("SELECT ", kMessageColumns,
+        messages_hours(db, sql("SELECT ", kMessageRollupColumns,
                                " FROM message_rollups WHERE flow = ?1 AND hour >= ?2 AND "
                                "hour < ?3")
                                .c_str()),
-        edges(db,
-              "SELECT version, from_node, to_node, journeys FROM rollup_edges WHERE flow = ?1") {}
+        message_series(db, message_hours_sql('?').c_str()),
+        edges(db, sql("SELECT ", kEdgeColumns, " FROM rollup_edges WHERE flow = ?1").c_str()) {}
 };
 
 SqliteRollups::SqliteRollups(sqlite3* db) : db_(db), s_(std::make_unique<Statements>(db)) {}
@@ -203,15 +177,15 @@ std::vector<RollupRow> SqliteRollups::totals(const std::string& flow) {
   std::vector<RollupRow> out;
   Use u(s_->totals);
   u->bind(1, flow);
-  while (u->step()) out.push_back(read_rollup(u.stmt, flow));
+  while (u->step()) out.push_back(read_rollup_row(u.stmt, flow));
   return out;
 }
 
 std::vector<RollupRow> SqliteRollups::flow_hours(const std::string& flow, TimeMs from, TimeMs to) {
   std::vector<RollupRow> out;
   Use u(s_->flow_hours);
-  u->bind(1, flow).bind(2, from).bind(3, to);
-  while (u->step()) out.push_back(read_rollup(u.stmt, flow));
+  u->bind(1, flow).bind(2, std::max<TimeMs>(from, 0)).bind(3, to);
+  while (u->step()) out.push_back(read_rollup_row(u.stmt, flow));
   return out;
 }
 
@@ -220,23 +194,17 @@ std::vector<MessageRollupRow> SqliteRollups::messages(const std::string& flow, b
   std::vector<MessageRollupRow> out;
   Use u(all_time ? s_->messages_all : s_->messages_hours);
   u->bind(1, flow);
-  if (!all_time) u->bind(2, from).bind(3, to);
-  while (u->step()) {
-    MessageRollupRow m;
-    m.hour = u->i64(0);
-    m.version = static_cast<int>(u->i64(1));
-    m.node = u->text(2);
-    m.channel = u->text(3);
-    m.variant = u->text(4);
-    m.status = static_cast<int>(u->i64(5));
-    m.messages = u->i64(6);
-    m.delivered = u->i64(7);
-    m.opened = u->i64(8);
-    m.clicked = u->i64(9);
-    m.bounced = u->i64(10);
-    m.complained = u->i64(11);
-    out.push_back(std::move(m));
-  }
+  if (!all_time) u->bind(2, std::max<TimeMs>(from, 0)).bind(3, to);
+  while (u->step()) out.push_back(read_message_rollup_row(u.stmt));
+  return out;
+}
+
+std::vector<MessageHour> SqliteRollups::message_hours(const std::string& flow, TimeMs from,
+                                                     TimeMs to) {
+  std::vector<MessageHour> out;
+  Use u(s_->message_series);
+  u->bind(1, flow).bind(2, std::max<TimeMs>(from, 0)).bind(3, to);
+  while (u->step()) out.push_back(read_message_hour(u.stmt));
   return out;
 }
 
@@ -244,56 +212,19 @@ std::vector<EdgeRow> SqliteRollups::edges(const std::string& flow) {
   std::vector<EdgeRow> out;
   Use u(s_->edges);
   u->bind(1, flow);
-  while (u->step()) {
-    EdgeRow e;
-    e.key.flow = flow;
-    e.key.version = static_cast<int>(u->i64(0));
-    e.key.from = u->text(1);
-    e.key.to = u->text(2);
-    e.journeys = u->i64(3);
-    out.push_back(std::move(e));
-  }
+  while (u->step()) out.push_back(read_edge_row(u.stmt, flow));
   return out;
 }
 
 std::vector<JourneySummary> SqliteRollups::journeys(const JourneyQuery& q) {
-  // Built per call: the filters vary, and the drill-down is not a hot path.
-  std::string sql =
-      "SELECT id, user_id, state, node, variant, entered_at, converted_at, revenue FROM journeys "
-      "WHERE flow = ?1 AND id < ?2";
-  sql += q.node.empty() ? " AND node != '~holdout'" : " AND node = ?3";
-  if (q.converted_only) sql += " AND converted_at IS NOT NULL";
-  if (!q.states.empty()) {
-    sql += " AND state IN (";
-    for (size_t i = 0; i < q.states.size(); ++i)
-      sql += (i ? "," : "") + std::to_string(static_cast<int>(q.states[i]));
-    sql += ")";
-  }
-  // A whole assignment of the list ("ab=a" is not in "ab=ab"), or a bare
-  // variant name given by any A/B node.
-  if (!q.variant.empty())
-    sql += q.variant.find('=') == std::string::npos
-               ? " AND instr(variant || ';', '=' || ?4 || ';') > 0"
-               : " AND instr(';' || variant || ';', ';' || ?4 || ';') > 0";
-  sql += " ORDER BY id DESC LIMIT ?5";
-  Stmt stmt(db_, sql.c_str());
-  stmt.bind(1, q.flow).bind(2, q.before > 0 ? q.before : INT64_MAX);
-  if (!q.node.empty()) stmt.bind(3, q.node);
-  if (!q.variant.empty()) stmt.bind(4, q.variant);
-  stmt.bind(5, static_cast<int64_t>(q.limit));
+  // Prepared per call: the filters vary, and the drill-down is not a hot path.
+  const JourneyListSql list = journey_list_sql(q, '?', "instr");
+  Stmt stmt(db_, list.sql.c_str());
+  for (size_t i = 0; i < list.params.size(); ++i)
+    std::visit([&](const auto& value) { stmt.bind(static_cast<int>(i + 1), value); },
+               list.params[i]);
   std::vector<JourneySummary> out;
-  while (stmt.step()) {
-    JourneySummary j;
-    j.id = stmt.i64(0);
-    j.user_id = stmt.text(1);
-    j.state = static_cast<Lifecycle>(stmt.i64(2));
-    j.node = stmt.text(3);
-    j.variant = stmt.text(4);
-    j.entered_at = stmt.i64(5);
-    j.converted_at = stmt.opt_i64(6);
-    j.revenue = stmt.opt_double(7);
-    out.push_back(std::move(j));
-  }
+  while (stmt.step()) out.push_back(read_journey_summary(stmt));
   return out;
 }
 

@@ -30,11 +30,13 @@ class SqliteRollups {
   int64_t prune(TimeMs before);
 
   std::vector<RollupRow> totals(const std::string& flow);  // hour = kAllTimeHour
-  // Hourly rows of the flow itself (node "") in [from, to).
+  // The flow itself (node "") by the hour in [from, to), summed over
+  // versions and variants (StoreReader::rollup_hours).
   std::vector<RollupRow> flow_hours(const std::string& flow, TimeMs from, TimeMs to);
   // Message rows: all time when `all_time`, else hourly in [from, to).
   std::vector<MessageRollupRow> messages(const std::string& flow, bool all_time, TimeMs from,
                                          TimeMs to);
+  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to);
   std::vector<EdgeRow> edges(const std::string& flow);
   // The drill-down list (JourneyQuery), by id descending, read in
   // its id order (no index by node): a rare filter scans the flow's journeys.

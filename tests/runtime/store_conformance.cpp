@@ -974,6 +974,7 @@ void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
   flow0.revenue_sq = 156.25;
   batch.at(h1 + 7, "f", 1, "", "ab=a").exited = 1;
   batch.at(h1, "f", 1, "mail", "ab=a").entered = 3;
+  batch.at(h1, "f", 2, "", "ab=b").entered = 5;  // another version and variant, same hour
   batch.at(h1, "other", 1, "", "").entered = 9;
   batch.edges[EdgeKey{"f", 1, "start", "mail"}] = 2;
   batch.messages[MessageKey{h0, "f", 1, "mail", "email", "ab=a", 0}] = 2;
@@ -992,7 +993,8 @@ void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
     CHECK(row.key.hour == kAllTimeHour);
     totals[row.key.node + "|" + row.key.variant] = row.counts;
   }
-  REQUIRE(totals.size() == 2);
+  REQUIRE(totals.size() == 3);
+  CHECK(totals["|ab=b"].entered == 10);
   CHECK(totals["|ab=a"].entered == 4);
   CHECK(totals["|ab=a"].exited == 2);
   CHECK(totals["|ab=a"].converted == 2);
@@ -1000,18 +1002,24 @@ void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
   CHECK(totals["|ab=a"].revenue_sq == Approx(312.5));
   CHECK(totals["mail|ab=a"].entered == 6);
 
-  // The flow's own rows only, of the hours asked for.
+  // The flow's own rows only, of the hours asked for, summed by the hour over
+  // versions and variants, in hour order; never the all-time rows.
   auto hours = reader.value()->rollup_hours("f", h0, h1 + kHour);
-  std::sort(hours.begin(), hours.end(),
-            [](const RollupRow& a, const RollupRow& b) { return a.key.hour < b.key.hour; });
   REQUIRE(hours.size() == 2);
   CHECK(hours[0].key.hour == h0);
   CHECK(hours[0].key.node.empty());
-  CHECK(hours[0].key.version == 1);
+  CHECK(hours[0].key.version == 0);
+  CHECK(hours[0].key.variant.empty());
   CHECK(hours[0].counts.entered == 4);
+  CHECK(hours[0].counts.converted == 2);
+  CHECK(hours[0].counts.revenue == Approx(25.0));
+  CHECK(hours[0].counts.revenue_sq == Approx(312.5));
   CHECK(hours[1].key.hour == h1);
   CHECK(hours[1].counts.exited == 2);
+  CHECK(hours[1].counts.entered == 10);  // ab=b of version 2
   CHECK(reader.value()->rollup_hours("f", h1, h1 + kHour).size() == 1);
+  CHECK(reader.value()->rollup_hours("f", -kHour, h0).empty());
+  CHECK(reader.value()->message_rollups("f", false, -kHour, h0).empty());
 
   auto edges = reader.value()->rollup_edges("f");
   REQUIRE(edges.size() == 1);
@@ -1028,6 +1036,12 @@ void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
   auto hourly = reader.value()->message_rollups("f", false, h0, h1);
   REQUIRE(hourly.size() == 1);
   CHECK(hourly[0].hour == h0);
+  auto series = reader.value()->message_hours("f", -kHour, h1);
+  REQUIRE(series.size() == 1);  // the hour's row, not the all-time one
+  CHECK(series[0].hour == h0);
+  CHECK(series[0].channel == "email");
+  CHECK(series[0].status == 0);
+  CHECK(series[0].messages == 4);
   CHECK(reader.value()->message_rollups("f", false, h1, h1 + kHour).empty());
 
   REQUIRE(store->begin().ok());
@@ -1035,7 +1049,7 @@ void rollups_add_up_by_hour_and_all_time(StoreBackend& backend) {
   REQUIRE(store->commit().ok());
   CHECK(reader.value()->rollup_hours("f", 0, h1 + kHour).size() == 1);
   CHECK(reader.value()->message_rollups("f", false, 0, h1 + kHour).empty());
-  CHECK(reader.value()->rollup_totals("f").size() == 2);
+  CHECK(reader.value()->rollup_totals("f").size() == 3);
   CHECK(reader.value()->message_rollups("f", true, 0, 0).size() == 1);
   CHECK(reader.value()->rollup_totals("other").size() == 1);
 }
@@ -1086,6 +1100,15 @@ void message_rollups_follow_deliveries(StoreBackend& backend) {
     CHECK(by_status[-1].clicked == 0);
     CHECK(by_status.size() == 3);  // nothing of the coupon
   }
+  // The series' view of the same hour: status rows only, no feedback row.
+  std::map<int, int64_t> series;
+  for (const MessageHour& m : store->message_hours("f", 0, hour_of(d.at) + 3600 * 1000)) {
+    CHECK(m.hour == hour_of(d.at));
+    CHECK(m.channel == "email");
+    series[m.status] += m.messages;
+  }
+  CHECK(series == std::map<int, int64_t>{{0, 0}, {1, 1}});
+  CHECK(store->message_hours("f", hour_of(d.at) + 3600 * 1000, INT64_MAX).empty());
   const FlowCounts counts = store->counts("f");
   REQUIRE(counts.messages.size() == 1);
   CHECK(counts.messages[0].created == 1);
