@@ -39,12 +39,12 @@
 #include <functional>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "api/service.h"
+#include "bench/in_process_service.h"
 #include "dsl/load.h"
 #include "runtime/engine.h"
 #include "runtime/store_url.h"
@@ -284,17 +284,16 @@ void fill_store(const std::string& db, long users) {
       "'pick=a' ELSE 'pick=b' END, '{}', '{}', 4, " +
       std::to_string(kT0 - 3600000) + ", " + std::to_string(kT0 - 3600000) +
       ", NULL, CASE i % 5 WHEN 0 THEN " + std::to_string(kT0) + " END, '[]', 0 FROM n;";
-  if (is_postgres(db)) {
-    exec(db, journeys + "ANALYZE journeys;");
-  } else {
-    exec(db, journeys +
-                 // The writer keeps the journey counters; rows written by SQL add theirs here.
-                 "INSERT INTO journey_counts SELECT flow, node, state, count(*), "
-                 "count(converted_at), count(timer_due) FROM journeys WHERE id >= 1000000 "
-                 "GROUP BY 1, 2, 3 ON CONFLICT DO UPDATE SET journeys = journeys + "
-                 "excluded.journeys, conversions = conversions + excluded.conversions, "
-                 "timers = timers + excluded.timers");
-  }
+  // The writer keeps the journey counts; rows written by SQL add theirs here
+  // (SQLite's also count armed timers).
+  const std::string counted = is_postgres(db) ? "" : ", count(timer_due)";
+  const std::string timers = is_postgres(db) ? "" : ", timers = journey_counts.timers + excluded.timers";
+  exec(db, journeys + "INSERT INTO journey_counts SELECT flow, node, state, count(*), "
+                      "count(converted_at)" + counted + " FROM journeys WHERE id >= 1000000 "
+                      "GROUP BY 1, 2, 3 ON CONFLICT(flow, node, state) DO UPDATE SET "
+                      "journeys = journey_counts.journeys + excluded.journeys, "
+                      "conversions = journey_counts.conversions + excluded.conversions" + timers);
+  if (is_postgres(db)) exec(db, "ANALYZE journeys;");
   add_year_of_rollups(db);
   if (is_postgres(db)) exec(db, "ANALYZE rollups; ANALYZE message_rollups;");
 }
@@ -337,21 +336,10 @@ int bench_http(const std::string& db, long users, int requests) {
   std::filesystem::create_directories(flows);
   std::filesystem::copy_file(kFlowFile, flows + "/results_bench.yaml",
                              std::filesystem::copy_options::overwrite_existing);
-  std::ostringstream log_text;  // the service's log, not printed
-  api::JsonLog log(log_text);
-  api::ServiceOptions options;
-  options.db = db;
-  options.flows_dir = flows;
-  options.adapter = "none";
-  options.http.port = 0;
-  options.log_requests = false;
-  auto service = api::Service::open(options, log);
-  if (!service.ok()) {
-    std::fprintf(stderr, "service: %s\n", service.error().message.c_str());
-    return 1;
-  }
-  if (!(*service)->start().ok()) return 1;
-  Engine& engine = (*service)->engine();
+  auto served = bench::serve_in_process(db, flows);
+  if (!served) return 1;
+  api::Service& service = *served->service;
+  Engine& engine = service.engine();
   // The engine's own journeys wait 3 days from 2026-01-01: they fire at
   // start, on the real clock. Measured once they are done.
   while (engine.metrics().pending_timers > 0)
@@ -359,7 +347,7 @@ int bench_http(const std::string& db, long users, int requests) {
   std::printf("http: %lld journeys of results_bench, %s\n",
               static_cast<long long>(engine.totals("results_bench").journeys),
               is_postgres(db) ? "PostgreSQL" : "SQLite");
-  httplib::Client client("127.0.0.1", (*service)->port());
+  httplib::Client client("127.0.0.1", service.port());
   client.set_read_timeout(300, 0);
 
   constexpr TimeMs kDay = 24 * 3600 * 1000LL;
@@ -416,7 +404,7 @@ int bench_http(const std::string& db, long users, int requests) {
   for (const RequestKind& kind : kinds) report(kind.name, kind.times);
   report("all requests", all);
   std::printf("largest answer %zu bytes\n", bytes_max);
-  (*service)->shutdown();
+  service.shutdown();
   return 0;
 }
 

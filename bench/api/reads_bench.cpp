@@ -13,11 +13,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "api/service.h"
+#include "bench/in_process_service.h"
 #include "runtime/store_url.h"
 #include "dsl/load.h"
 
@@ -103,26 +103,14 @@ int main(int argc, char** argv) {
   if (double rate = fill(db, flows_dir, journeys); rate > 0)
     std::printf("filled %ld journeys at %.0f events/s\n", journeys, rate);
 
-  std::ostringstream log_text;  // the service's log, not printed
-  api::JsonLog log(log_text);
-  api::ServiceOptions options;
-  options.db = db;
-  options.flows_dir = flows_dir;
-  options.adapter = "none";
-  options.http.port = 0;
-  options.log_requests = false;
-  auto service = api::Service::open(options, log);
-  if (!service.ok()) {
-    std::fprintf(stderr, "service: %s\n", service.error().message.c_str());
-    return 1;
-  }
-  if (Status started = (*service)->start(); !started.ok()) return 1;
-  std::printf("%ld journeys of cart_reminder\n",
-              (*service)->engine().totals("cart_reminder").journeys);
-  httplib::Client client("127.0.0.1", (*service)->port());
+  auto served = bench::serve_in_process(db, flows_dir);
+  if (!served) return 1;
+  api::Service& service = *served->service;
+  std::printf("%ld journeys of cart_reminder\n", service.engine().totals("cart_reminder").journeys);
+  httplib::Client client("127.0.0.1", service.port());
   client.set_read_timeout(300, 0);  // a slow answer is a figure, not a failure
   time_route(client, "/v1/flows", requests);
   time_route(client, "/metrics", requests);
-  (*service)->shutdown();
+  service.shutdown();
   return 0;
 }

@@ -85,9 +85,10 @@ std::string select(const char* columns, const char* rest) {
 
 std::vector<StateCount> Reader::states(const std::string& flow) {
   std::vector<StateCount> out;
+  // Kept by the writer with every journey write (write_journey_counts).
   if (auto r = query("by_state",
-                     "SELECT node, state, count(*), count(converted_at) FROM journeys "
-                     "WHERE flow = $1 AND node != '~holdout' GROUP BY node, state",
+                     "SELECT node, state, journeys, conversions FROM journey_counts "
+                     "WHERE flow = $1 AND journeys > 0 AND node != '~holdout'",
                      Params().add(flow)))
     for (int i = 0; i < r->size(); ++i)
       out.push_back({r->text(i, 0), static_cast<Lifecycle>(r->i64(i, 1)), r->i64(i, 2),
@@ -210,6 +211,23 @@ void Writer::forget_rollups() {
   rollup_rows_.clear();
   message_changes_.clear();
   edge_changes_.clear();
+  count_changes_.clear();
+}
+
+void Writer::count_journey(const std::string& flow, const std::string& node, int state,
+                           bool converted, int64_t sign) {
+  JourneyCountChange& c = count_changes_[JourneyCountKey{flow, node, state}];
+  c.journeys += sign;
+  c.conversions += converted ? sign : 0;
+}
+
+void Writer::count_update(const JourneyRecord& now, const std::string& old_node, int old_state,
+                          bool old_converted) {
+  const int state = static_cast<int>(now.state);
+  const bool converted = now.converted_at.has_value();
+  if (old_node == now.node && old_state == state && old_converted == converted) return;
+  count_journey(now.flow, old_node, old_state, old_converted, -1);
+  count_journey(now.flow, now.node, state, converted, +1);
 }
 
 // The old row's status and feedback times, and the RETURNING list that tells
@@ -353,7 +371,33 @@ Status Writer::write_rollups() {
         !s)
       return s.error().prefixed("rollups: ");
   }
+  if (Status s = write_journey_counts(); !s) return s;
   forget_rollups();
+  return Status();
+}
+
+Status Writer::write_journey_counts() {
+  Columns c(2, 3, 0);  // flow node | state journeys conversions
+  for (const auto& [key, change] : count_changes_) {
+    if (change.journeys == 0 && change.conversions == 0) continue;
+    c.text[0].push_back(key.flow);
+    c.text[1].push_back(key.node);
+    c.ints[0].push_back(key.state);
+    c.ints[1].push_back(change.journeys);
+    c.ints[2].push_back(change.conversions);
+  }
+  if (c.empty()) return Status();
+  if (Status s = done("add_journey_counts",
+                      "INSERT INTO journey_counts(flow, node, state, journeys, conversions) "
+                      "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], "
+                      "$5::bigint[]) ON CONFLICT(flow, node, state) DO UPDATE SET "
+                      "journeys = journey_counts.journeys + excluded.journeys, "
+                      "conversions = journey_counts.conversions + excluded.conversions",
+                      Params().add(text_array(c.text[0])).add(text_array(c.text[1]))
+                          .add(number_array(c.ints[0])).add(number_array(c.ints[1]))
+                          .add(number_array(c.ints[2])));
+      !s)
+    return s.error().prefixed("journey counts: ");
   return Status();
 }
 

@@ -15,9 +15,9 @@ namespace {
 // encodings (runtime/step_codec.h: compact history, visits and events as
 // bytea), except: journey ids come from a sequence that hands out blocks of
 // 64, so that nodes allocate them without a round trip each; step words get
-// their ids from the database (several nodes add words); per-flow counts are
-// aggregated from the journeys (by an index on flow) instead of a table kept
-// by triggers, whose few hot rows every node would queue on.
+// their ids from the database (several nodes add words); per-flow journey
+// counts are kept by the writer and written at commit (version 7), not by
+// triggers, whose hot rows every node would lock in a different order.
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE meta(k text PRIMARY KEY, v text NOT NULL);
@@ -151,6 +151,20 @@ INSERT INTO meta(k, v) SELECT 'rollups_backfill', 'pending' WHERE EXISTS (SELECT
     R"sql(
 CREATE INDEX rollups_flow_hours ON rollups(flow, hour)
   INCLUDE (entered, exited, converted, revenue, revenue_sq) WHERE node = '';
+)sql",
+    // Version 7: journey counts by flow, node and state, kept by the writer
+    // as SQLite's (schema 8): added up per transaction from each journey
+    // insert and update (the update returns the row's old node, state and
+    // conversion) and written at commit after the rollups, in key order, so
+    // nodes take these hot rows' locks in one order, as the rollups'. The
+    // stats and the flow list read a few rows instead of grouping every
+    // journey of the flow (1.7 s at 1M journeys; docs/benchmarks.md#flow-results-benchresults_benchcpp).
+    R"sql(
+CREATE TABLE journey_counts(
+  flow text NOT NULL, node text NOT NULL, state integer NOT NULL, journeys bigint NOT NULL,
+  conversions bigint NOT NULL, PRIMARY KEY(flow, node, state));
+INSERT INTO journey_counts
+  SELECT flow, node, state, count(*), count(converted_at) FROM journeys GROUP BY flow, node, state;
 )sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));

@@ -18,11 +18,17 @@ constexpr const char* kInsertJourney =
     ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,"
     "$24,$25,$26)";
 
+// The row's node, state and conversion before the update come back for the
+// journey counts (count_update): the same row, locked first, since RETURNING
+// shows only the new values.
 constexpr const char* kUpdateJourney =
     "UPDATE journeys SET state=$2, node=$3, waiting_for=$4, visits=$5, coupon_code=$6, "
     "variant=$7, last_event=$8, steps=$9, updated_at=$10, ended_at=$11, converted_at=$12, "
     "timer_due=$13, timer_node=$14, timer_visit=$15, history=$16, history_seq=$17, "
-    "version=$18, revenue=$19, last_message=$20, converted_after=$21 WHERE id=$1";
+    "version=$18, revenue=$19, last_message=$20, converted_after=$21 "
+    "FROM (SELECT id AS old_id, node AS old_node, state AS old_state, "
+    "converted_at IS NOT NULL AS old_converted FROM journeys WHERE id=$1 FOR UPDATE) old "
+    "WHERE id=old_id RETURNING old_node, old_state, old_converted";
 
 }  // namespace
 
@@ -240,11 +246,18 @@ Result<int64_t> Writer::new_journey_id() {
 
 Status Writer::insert_journey(const JourneyRecord& j) {
   if (j.id <= 0) return Error::invalid("insert_journey: the journey has no id (new_journey_id)");
-  return done("insert_journey", kInsertJourney, journey_params(j, words_, /*insert=*/true));
+  Status s = done("insert_journey", kInsertJourney, journey_params(j, words_, /*insert=*/true));
+  if (s) count_journey(j.flow, j.node, static_cast<int>(j.state), j.converted_at.has_value(), +1);
+  return s;
 }
 
 Status Writer::update_journey(const JourneyRecord& j) {
-  return done("update_journey", kUpdateJourney, journey_params(j, words_, /*insert=*/false));
+  Result<Rows> r = run("update_journey", kUpdateJourney, journey_params(j, words_, /*insert=*/false));
+  if (!r.ok()) return r.error();
+  if (!r.value().empty())  // no such row: the UPDATE changed nothing, nor do the counts
+    count_update(j, r.value().text(0, 0), static_cast<int>(r.value().i64(0, 1)),
+                 r.value().text(0, 2) == "t");
+  return Status();
 }
 
 Status Writer::append_history(JourneyRecord& j, const std::vector<StepRecord>& steps) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
@@ -201,10 +202,18 @@ class Writer final : public Store {
   }
   // The rollups of the open transaction, written by commit() in one order
   // (rollups.cpp): rows, then messages (new ones and status changes), then
-  // arrows, each in key order, so that two nodes' transactions take these
+  // arrows, then journey counts, each in key order, so that two nodes' transactions take these
   // hot rows' locks in the same order and never wait on each other in a circle.
   Status write_rollups();
   void forget_rollups();
+  // Journey counts (rollups.cpp): each journey insert and update adds its
+  // change by (flow, node, state); write_rollups writes them last, in key
+  // order, with one upsert.
+  void count_journey(const std::string& flow, const std::string& node, int state, bool converted,
+                     int64_t sign);
+  void count_update(const JourneyRecord& now, const std::string& old_node, int old_state,
+                    bool old_converted);
+  Status write_journey_counts();
 
   // Erasure: the words of `candidates` no history uses any more are overwritten.
   Status erase_unused_words(std::set<int64_t> candidates);
@@ -224,6 +233,17 @@ class Writer final : public Store {
   std::map<RollupKey, RollupCounts> rollup_rows_;
   std::map<MessageKey, MessageChange> message_changes_;
   std::map<EdgeKey, int64_t> edge_changes_;
+  struct JourneyCountKey {
+    std::string flow, node;
+    int state = 0;
+    bool operator<(const JourneyCountKey& o) const {
+      return std::tie(flow, node, state) < std::tie(o.flow, o.node, o.state);
+    }
+  };
+  struct JourneyCountChange {
+    int64_t journeys = 0, conversions = 0;
+  };
+  std::map<JourneyCountKey, JourneyCountChange> count_changes_;
   int64_t next_id_ = 0, ids_left_ = 0;            // the block of journey ids in hand
 };
 
