@@ -149,6 +149,25 @@ TEST_CASE("stats over time: hour and day buckets, echoed parameters, clear 400s"
   bad("from=2019-01-01T00:00:00Z&to=2020-06-01T00:00:00Z", "to");
   bad("bucket=week", "bucket");
   bad("bucket=day&tz=Mars/Olympus", "tz");
+  // Empty values and a date without its time are refused the same way.
+  bad("from=", "from");
+  bad("to=", "to");
+  bad("from=2020-01-01", "from");
+  bad("bucket=", "bucket");
+  bad("bucket=day&tz=", "tz");
+  auto r = f.client->Get("/v1/flows/nope/stats?bucket=day", f.headers());
+  require_error(r, 404, "unknown_flow");
+
+  // A range from before 1970 holds no all-time sums (stored at hour -1 ms).
+  for (const char* bucket : {"hour", "day"}) {
+    json epoch = f.get_json(std::string("/v1/flows/split/stats?from=1969-12-31T00:00:00Z&") +
+                            "to=1970-01-02T00:00:00Z&bucket=" + bucket);
+    CHECK(epoch["series"].size() == (bucket == std::string("hour") ? 48u : 2u));
+    for (const auto& b : epoch["series"]) {
+      CHECK(b["entered"] == 0);
+      CHECK(b["messages"].empty());
+    }
+  }
 }
 
 TEST_CASE("drill-down: a flow's journeys by node, state and variant, in pages") {
