@@ -99,8 +99,8 @@ void exec(const std::string& db, const std::string& sql) {
   if (is_postgres(db)) {
     PGconn* conn = PQconnectdb(db.c_str());
     PGresult* r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql.c_str()) : nullptr;
-    const bool ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK ||
-                          PQresultStatus(r) == PGRES_TUPLES_OK);
+    const bool ok =
+        r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
     if (!ok) {
       std::fprintf(stderr, "postgresql: %s\n", PQerrorMessage(conn));
       std::exit(1);
@@ -221,10 +221,12 @@ void add_year_of_rollups(const std::string& db) {
                "('pick', 12, 2, 1, 25.0, 625.0), ('text_a', 12, 2, 1, 25.0, 625.0), "
                "('text_b', 12, 2, 1, 25.0, 625.0), ('wait', 12, 2, 1, 25.0, 625.0), "
                "('done', 12, 2, 1, 25.0, 625.0)) "
-               "INSERT INTO rollups SELECT 'results_bench', " + hour +
-               ", 1, node, name, e, x, c, r, rsq FROM h, v, n;" + hours +
+               "INSERT INTO rollups SELECT 'results_bench', " +
+               hour + ", 1, node, name, e, x, c, r, rsq FROM h, v, n;" + hours +
                "s(status) AS (VALUES (1), (4)) INSERT INTO message_rollups SELECT "
-               "'results_bench', " + hour + ", 1, 'text_' || substr(name, 6), 'sms', name, "
+               "'results_bench', " +
+               hour +
+               ", 1, 'text_' || substr(name, 6), 'sms', name, "
                "status, 6, 0, 0, 0, 0, 0 FROM h, v, s;COMMIT;");
 }
 
@@ -252,10 +254,11 @@ void report(const std::string& what, Timings t) {
   std::sort(t.wall_ms.begin(), t.wall_ms.end());
   std::sort(t.cpu_ms.begin(), t.cpu_ms.end());
   const std::vector<double>& ms = t.wall_ms;
-  std::printf("stats %-22s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms | CPU p50 %6.2f ms  p99 %6.2f "
-              "ms (%zu calls)\n",
-              what.c_str(), ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(),
-              t.cpu_ms[ms.size() / 2], t.cpu_ms[ms.size() * 99 / 100], ms.size());
+  std::printf(
+      "stats %-22s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms | CPU p50 %6.2f ms  p99 %6.2f "
+      "ms (%zu calls)\n",
+      what.c_str(), ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(), t.cpu_ms[ms.size() / 2],
+      t.cpu_ms[ms.size() * 99 / 100], ms.size());
 }
 
 // Fills `db` with 10,000 users run through the engine, `users` journeys more
@@ -287,12 +290,17 @@ void fill_store(const std::string& db, long users) {
   // The writer keeps the journey counts; rows written by SQL add theirs here
   // (SQLite's also count armed timers).
   const std::string counted = is_postgres(db) ? "" : ", count(timer_due)";
-  const std::string timers = is_postgres(db) ? "" : ", timers = journey_counts.timers + excluded.timers";
-  exec(db, journeys + "INSERT INTO journey_counts SELECT flow, node, state, count(*), "
-                      "count(converted_at)" + counted + " FROM journeys WHERE id >= 1000000 "
-                      "GROUP BY 1, 2, 3 ON CONFLICT(flow, node, state) DO UPDATE SET "
-                      "journeys = journey_counts.journeys + excluded.journeys, "
-                      "conversions = journey_counts.conversions + excluded.conversions" + timers);
+  const std::string timers =
+      is_postgres(db) ? "" : ", timers = journey_counts.timers + excluded.timers";
+  exec(db, journeys +
+               "INSERT INTO journey_counts SELECT flow, node, state, count(*), "
+               "count(converted_at)" +
+               counted +
+               " FROM journeys WHERE id >= 1000000 "
+               "GROUP BY 1, 2, 3 ON CONFLICT(flow, node, state) DO UPDATE SET "
+               "journeys = journey_counts.journeys + excluded.journeys, "
+               "conversions = journey_counts.conversions + excluded.conversions" +
+               timers);
   if (is_postgres(db)) exec(db, "ANALYZE journeys;");
   add_year_of_rollups(db);
   if (is_postgres(db)) exec(db, "ANALYZE rollups; ANALYZE message_rollups;");
@@ -368,20 +376,22 @@ int bench_http(const std::string& db, long users, int requests) {
       {"1 day by hour", [&](std::mt19937& rng) { return range(rng, 1) + "&bucket=hour"; }, {}},
       {"7 days by hour", [&](std::mt19937& rng) { return range(rng, 7); }, {}},
       {"30 days by hour", [&](std::mt19937& rng) { return range(rng, 30) + "&bucket=hour"; }, {}},
-      {"30 days by day, tz", [&](std::mt19937& rng) {
-         return range(rng, 30) + "&bucket=day&tz=" + zone(rng);
-       }, {}},
-      {"90 days by day, tz", [&](std::mt19937& rng) {
-         return range(rng, 90) + "&bucket=day&tz=" + zone(rng);
-       }, {}},
-      {"365 days by day, tz", [&](std::mt19937& rng) {
-         return range(rng, 365) + "&bucket=day&tz=" + zone(rng);
-       }, {}},
-      {"400 days by day", [&](std::mt19937&) {
-         return "from=" + format_rfc3339(kT0 - 399 * kDay) + "&to=" + format_rfc3339(kT0 + kDay) + "&bucket=day";
-       }, {}},
-      {"365 days by hour", [&](std::mt19937& rng) { return range(rng, 365) + "&bucket=hour"; },
+      {"30 days by day, tz",
+       [&](std::mt19937& rng) { return range(rng, 30) + "&bucket=day&tz=" + zone(rng); },
        {}},
+      {"90 days by day, tz",
+       [&](std::mt19937& rng) { return range(rng, 90) + "&bucket=day&tz=" + zone(rng); },
+       {}},
+      {"365 days by day, tz",
+       [&](std::mt19937& rng) { return range(rng, 365) + "&bucket=day&tz=" + zone(rng); },
+       {}},
+      {"400 days by day",
+       [&](std::mt19937&) {
+         return "from=" + format_rfc3339(kT0 - 399 * kDay) + "&to=" + format_rfc3339(kT0 + kDay) +
+                "&bucket=day";
+       },
+       {}},
+      {"365 days by hour", [&](std::mt19937& rng) { return range(rng, 365) + "&bucket=hour"; }, {}},
   };
   std::mt19937 rng(7);
   Timings all;

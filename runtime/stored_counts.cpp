@@ -163,8 +163,9 @@ std::string rollup_hours_sql(char mark) {
   const std::string flow = mark + std::string("1"), from = mark + std::string("2"),
                     to = mark + std::string("3");
   return "SELECT hour, 0, '', '', sum(entered), sum(exited), sum(converted), sum(revenue), "
-         "sum(revenue_sq) FROM rollups WHERE flow = " + flow + " AND node = '' AND hour >= " +
-         from + " AND hour < " + to + " GROUP BY hour ORDER BY hour";
+         "sum(revenue_sq) FROM rollups WHERE flow = " +
+         flow + " AND node = '' AND hour >= " + from + " AND hour < " + to +
+         " GROUP BY hour ORDER BY hour";
 }
 
 std::string message_hours_sql(char mark) {
@@ -178,8 +179,9 @@ JourneyListSql journey_list_sql(const JourneyQuery& q, char mark, const char* po
     out.params.push_back(std::move(value));
     return mark + std::to_string(out.params.size());
   };
-  out.sql = std::string("SELECT ") + kJourneySummaryColumns + " FROM journeys WHERE flow = " +
-            param(q.flow) + " AND id < " + param(q.before > 0 ? q.before : INT64_MAX);
+  out.sql = std::string("SELECT ") + kJourneySummaryColumns +
+            " FROM journeys WHERE flow = " + param(q.flow) + " AND id < " +
+            param(q.before > 0 ? q.before : INT64_MAX);
   out.sql += q.node.empty() ? std::string(" AND node != '") + kHoldoutNode + "'"
                             : " AND node = " + param(q.node);
   if (q.converted_only) out.sql += " AND converted_at IS NOT NULL";

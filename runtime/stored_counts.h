@@ -138,9 +138,8 @@ MessageCount read_message_count(const Row& r) {
   MessageCount m;
   m.node = r.text(0);
   m.channel = r.text(1);
-  int64_t* counts[] = {&m.created,   &m.sent,   &m.deferred, &m.suppressed,
-                       &m.dropped,   &m.dead,   &m.delivered, &m.opened,
-                       &m.clicked,   &m.bounced, &m.complained};
+  int64_t* counts[] = {&m.created,   &m.sent,   &m.deferred, &m.suppressed, &m.dropped,   &m.dead,
+                       &m.delivered, &m.opened, &m.clicked,  &m.bounced,    &m.complained};
   for (int k = 0; k < kMessageCountColumns - 2; ++k) *counts[k] = r.i64(2 + k);
   return m;
 }

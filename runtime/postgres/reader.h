@@ -47,8 +47,7 @@ class Reader : public StoreReader {
   std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override;
   std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
                                                 TimeMs from, TimeMs to) override;
-  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from,
-                                         TimeMs to) override;
+  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override;
   std::vector<EdgeRow> rollup_edges(const std::string& flow) override;
   std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override;
   std::optional<TimeMs> next_timer_due() override;

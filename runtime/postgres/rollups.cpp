@@ -103,11 +103,11 @@ FlowCounts Reader::counts(const std::string& flow) {
 }
 
 std::vector<RollupRow> Reader::rollup_totals(const std::string& flow) {
-  return read_rows(query("rollup_totals",
-                         select(kRollupColumns, " FROM rollups WHERE flow = $1 AND hour = -1")
-                             .c_str(),
-                         Params().add(flow)),
-                   [&](const RowAt& r) { return read_rollup_row(r, flow); });
+  return read_rows(
+      query("rollup_totals",
+            select(kRollupColumns, " FROM rollups WHERE flow = $1 AND hour = -1").c_str(),
+            Params().add(flow)),
+      [&](const RowAt& r) { return read_rollup_row(r, flow); });
 }
 
 std::vector<RollupRow> Reader::rollup_hours(const std::string& flow, TimeMs from, TimeMs to) {
@@ -120,12 +120,12 @@ std::vector<MessageRollupRow> Reader::message_rollups(const std::string& flow, b
                                                       TimeMs from, TimeMs to) {
   auto read = [](const RowAt& r) { return read_message_rollup_row(r); };
   if (all_time)
-    return read_rows(query("message_rollups_all",
-                           select(kMessageRollupColumns,
-                                  " FROM message_rollups WHERE flow = $1 AND hour = -1")
-                               .c_str(),
-                           Params().add(flow)),
-                     read);
+    return read_rows(
+        query("message_rollups_all",
+              select(kMessageRollupColumns, " FROM message_rollups WHERE flow = $1 AND hour = -1")
+                  .c_str(),
+              Params().add(flow)),
+        read);
   return read_rows(query("message_rollups_hours",
                          select(kMessageRollupColumns,
                                 " FROM message_rollups WHERE flow = $1 AND hour >= $2 AND "
@@ -142,10 +142,10 @@ std::vector<MessageHour> Reader::message_hours(const std::string& flow, TimeMs f
 }
 
 std::vector<EdgeRow> Reader::rollup_edges(const std::string& flow) {
-  return read_rows(query("rollup_edges",
-                         select(kEdgeColumns, " FROM rollup_edges WHERE flow = $1").c_str(),
-                         Params().add(flow)),
-                   [&](const RowAt& r) { return read_edge_row(r, flow); });
+  return read_rows(
+      query("rollup_edges", select(kEdgeColumns, " FROM rollup_edges WHERE flow = $1").c_str(),
+            Params().add(flow)),
+      [&](const RowAt& r) { return read_edge_row(r, flow); });
 }
 
 std::vector<JourneySummary> Reader::flow_journeys(const JourneyQuery& q) {
@@ -393,8 +393,11 @@ Status Writer::write_journey_counts() {
                       "$5::bigint[]) ON CONFLICT(flow, node, state) DO UPDATE SET "
                       "journeys = journey_counts.journeys + excluded.journeys, "
                       "conversions = journey_counts.conversions + excluded.conversions",
-                      Params().add(text_array(c.text[0])).add(text_array(c.text[1]))
-                          .add(number_array(c.ints[0])).add(number_array(c.ints[1]))
+                      Params()
+                          .add(text_array(c.text[0]))
+                          .add(text_array(c.text[1]))
+                          .add(number_array(c.ints[0]))
+                          .add(number_array(c.ints[1]))
                           .add(number_array(c.ints[2])));
       !s)
     return s.error().prefixed("journey counts: ");

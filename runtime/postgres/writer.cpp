@@ -252,7 +252,8 @@ Status Writer::insert_journey(const JourneyRecord& j) {
 }
 
 Status Writer::update_journey(const JourneyRecord& j) {
-  Result<Rows> r = run("update_journey", kUpdateJourney, journey_params(j, words_, /*insert=*/false));
+  Result<Rows> r =
+      run("update_journey", kUpdateJourney, journey_params(j, words_, /*insert=*/false));
   if (!r.ok()) return r.error();
   if (!r.value().empty())  // no such row: the UPDATE changed nothing, nor do the counts
     count_update(j, r.value().text(0, 0), static_cast<int>(r.value().i64(0, 1)),

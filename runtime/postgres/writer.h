@@ -56,8 +56,7 @@ class Writer final : public Store {
                                                 TimeMs from, TimeMs to) override {
     return reader_.message_rollups(flow, all_time, from, to);
   }
-  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from,
-                                         TimeMs to) override {
+  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override {
     return reader_.message_hours(flow, from, to);
   }
   std::vector<EdgeRow> rollup_edges(const std::string& flow) override {

@@ -56,8 +56,7 @@ class SqliteReader : public StoreReader {
                                                 TimeMs from, TimeMs to) override {
     return rollups_.messages(flow, all_time, from, to);
   }
-  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from,
-                                         TimeMs to) override {
+  std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override {
     return rollups_.message_hours(flow, from, to);
   }
   std::vector<EdgeRow> rollup_edges(const std::string& flow) override {

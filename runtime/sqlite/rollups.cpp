@@ -105,8 +105,9 @@ struct SqliteRollups::Statements {
                        "excluded.messages"),
         prune_rows(db, "DELETE FROM rollups WHERE hour >= 0 AND hour < ?1"),
         prune_messages(db, "DELETE FROM message_rollups WHERE hour >= 0 AND hour < ?1"),
-        totals(db, sql("SELECT ", kRollupColumns, " FROM rollups WHERE flow = ?1 AND hour = -1")
-                       .c_str()),
+        totals(
+            db,
+            sql("SELECT ", kRollupColumns, " FROM rollups WHERE flow = ?1 AND hour = -1").c_str()),
         flow_hours(db, rollup_hours_sql('?').c_str()),
         messages_all(db, sql("SELECT ", kMessageRollupColumns,
                              " FROM message_rollups WHERE flow = ?1 AND hour = -1")
@@ -200,7 +201,7 @@ std::vector<MessageRollupRow> SqliteRollups::messages(const std::string& flow, b
 }
 
 std::vector<MessageHour> SqliteRollups::message_hours(const std::string& flow, TimeMs from,
-                                                     TimeMs to) {
+                                                      TimeMs to) {
   std::vector<MessageHour> out;
   Use u(s_->message_series);
   u->bind(1, flow).bind(2, std::max<TimeMs>(from, 0)).bind(3, to);
