@@ -9,11 +9,12 @@
 # `runtime_bench catchup` (every process reopens the database 73 h later and
 # fires timers until none is due: they share the work through FOR UPDATE SKIP
 # LOCKED). Rates are EVENTS over the wall time from the first process's start
-# to the last one's end (connecting and deploying included). RSS is each
-# process's after its events. PostgreSQL runs in a private cluster
-# (scripts/pg-cluster.sh) with its default settings (fsync on,
-# synchronous_commit on): every commit is durable, as SQLite's are against a
-# process crash; PG_OPTS adds settings ("-c synchronous_commit=off").
+# to the last one's end (connecting and deploying included). Memory is each
+# process's peak RSS (VmHWM), for the events run and for the catch-up.
+# PostgreSQL runs in a private cluster (scripts/pg-cluster.sh) with its
+# default settings (fsync on, synchronous_commit on): every commit is
+# durable, as SQLite's are against a process crash; PG_OPTS adds settings
+# ("-c synchronous_commit=off").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-40000}
@@ -25,12 +26,13 @@ trap 'bash scripts/pg-cluster.sh stop "$PGDIR"; rm -rf "$TMP"' EXIT
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
+# The last "RSS N MB" of each file: the process's peak.
 rss() { sed -n 's/.*RSS \([0-9]*\) MB.*/\1/p' "$@" | paste -sd/ -; }
 
 echo "machine: $(nproc) cores, $(sed -n 's/model name\s*: //p' /proc/cpuinfo | head -1)," \
      "$(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo);" \
      "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "store       processes  events/s  timers/s  RSS per process (MB)"
+echo "store       processes  events/s  timers/s  peak RSS per process, events; catch-up (MB)"
 
 t0=$(now)
 "$BIN" events "$FLOW" "$TMP/s.db" "$EVENTS" >"$TMP/sqlite.events"
@@ -38,7 +40,7 @@ t1=$(now)
 "$BIN" catchup "$FLOW" "$TMP/s.db" >"$TMP/sqlite.catchup"
 t2=$(now)
 printf "%-11s %9d  %8s  %8s  %s\n" sqlite 1 "$(rate "$EVENTS" "$t0" "$t1")" \
-  "$(rate "$EVENTS" "$t1" "$t2")" "$(rss "$TMP/sqlite.events")"
+  "$(rate "$EVENTS" "$t1" "$t2")" "$(rss "$TMP/sqlite.events"); $(rss "$TMP/sqlite.catchup")"
 
 for n in 1 2 3; do
   psql -q "$PGURL" -c "CREATE SCHEMA n$n" >/dev/null
@@ -56,6 +58,6 @@ for n in 1 2 3; do
   fired=$(sed -n 's/^catchup: \([0-9]*\) timers.*/\1/p' "$TMP"/pg$n.catchup.* | awk '{ s += $1 } END { print s + 0 }')
   [ "$fired" -eq $((per * n)) ] || echo "pg $n: fired $fired timers, expected $((per * n))" >&2
   printf "%-11s %9d  %8s  %8s  %s\n" postgresql "$n" "$(rate $((per * n)) "$t0" "$t1")" \
-    "$(rate "$fired" "$t1" "$t2")" "$(rss "$TMP"/pg$n.events.*)"
+    "$(rate "$fired" "$t1" "$t2")" "$(rss "$TMP"/pg$n.events.*); $(rss "$TMP"/pg$n.catchup.*)"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

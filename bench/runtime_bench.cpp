@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -48,12 +49,17 @@ double seconds_since(Clock_::time_point t) {
   return std::chrono::duration<double>(Clock_::now() - t).count();
 }
 
-long rss_mb() {
+// Resident memory now (VmRSS) or its peak so far (VmHWM), in MB.
+long status_mb(const char* field) {
   std::ifstream in("/proc/self/status");
+  const size_t n = std::strlen(field);
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':')
+      return std::stol(line.substr(n + 1)) / 1024;
   return -1;
 }
+long rss_mb() { return status_mb("VmRSS"); }
+long peak_rss_mb() { return status_mb("VmHWM"); }
 
 // Bytes this process caused to be written to storage so far.
 long long write_bytes() {
@@ -186,9 +192,11 @@ int bench_events(const std::string& flow, const std::string& db, long users, boo
   secs = seconds_since(t0);
   const EngineMetrics m = engine->metrics();
   const double cpu = cpu_seconds() - cpu_before;
-  std::printf("events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB\n",
-              users, static_cast<long>(m.journeys_started), secs, users / secs,
-              static_cast<long long>(m.commits), rss_mb());
+  std::printf(
+      "events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB, "
+      "peak RSS %ld MB\n",
+      users, static_cast<long>(m.journeys_started), secs, users / secs,
+      static_cast<long long>(m.commits), rss_mb(), peak_rss_mb());
   std::printf("events cpu: %.2f CPU s, %.0f events per CPU second\n", cpu, users / cpu);
   }
   // Closing the engine checkpoints the WAL: those bytes are the events' too.
@@ -232,8 +240,8 @@ int bench_catchup(const std::string& flow, const std::string& db, bool deliver) 
     }
     const double secs = seconds_since(t0);
     const double cpu = cpu_seconds() - cpu_before;
-    std::printf("catchup: %zu timers fired in %.2f s, %.0f timers/s, RSS %ld MB\n", fired_count,
-                secs, fired_count / secs, rss_mb());
+    std::printf("catchup: %zu timers fired in %.2f s, %.0f timers/s, RSS %ld MB, peak RSS %ld MB\n",
+                fired_count, secs, fired_count / secs, rss_mb(), peak_rss_mb());
     std::printf("catchup cpu: %.2f CPU s, %.0f timers per CPU second\n", cpu, fired_count / cpu);
     if (deliver) {
       const long long written_firing = write_bytes() - written_before;

@@ -26,9 +26,6 @@ namespace {
 constexpr size_t kTimerWindow = 1024;     // timers held in memory per transaction
 constexpr TimeMs kLoopIdleMs = 10;        // longest sleep of the background loop
 constexpr TimeMs kPruneEveryMs = 60'000;  // dedupe pruning period (clock time)
-// How often the loop looks for flow versions another process deployed into a
-// shared store (clock time): how long a deploy takes to reach every node.
-constexpr TimeMs kFlowRefreshMs = 1'000;
 constexpr TimeMs kMaxBackoffMs = 3'600'000;
 constexpr TimeMs kMaxConnectTimeoutMs = 5'000;
 constexpr size_t kWalkWindow = 512;  // journeys per transaction of a lifecycle walk
@@ -104,8 +101,12 @@ class Engine::Impl : private delivery::DispatchHost {
   // Takes the stored lifecycle states (REQUIRES: flows_mu_ held, or open()).
   void apply_flow_states(std::vector<FlowStateRecord> records);
   // Loads the versions other processes deployed since, and the flows' states
-  // (another node paused or resumed one): a Work on the writer.
+  // (another node paused or resumed one), and learns the next due work: a
+  // Work on the writer.
   Status refresh_flows();
+  // In the writer's open transaction: the same loading, when the store's
+  // flows generation moved since the last (REQUIRES: the writer).
+  void sync_flows(Store& store);
   Status write(Work& work);
   Status run_batch(const std::vector<Work*>& batch);
   void lock_batch_users(const std::vector<Work*>& batch);
@@ -187,12 +188,16 @@ class Engine::Impl : private delivery::DispatchHost {
   std::atomic<TimeMs> next_due_{INT64_MAX};  // earliest pending timer (a hint)
   TimeMs last_prune_ = 0;                    // writer only
   TimeMs last_refresh_ = 0;                  // loop thread only
+  int64_t flows_generation_ = -1;            // writer only: flows_ loaded as of it
   // Broadcast pacing, a token bucket of entries (run_broadcasts only).
   double broadcast_tokens_ = 0;
   std::chrono::steady_clock::time_point broadcast_refill_{};
   // A due run waits for pacing tokens, or for another node that holds it or
   // its next user: the loop sleeps instead of spinning.
   std::atomic<bool> broadcast_waits_{false};
+  // Another node committed something due soon (Store::listen_for_wakes):
+  // the loop looks at the store at its next turn, not at its next poll.
+  std::atomic<bool> refresh_now_{false};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
@@ -202,8 +207,11 @@ class Engine::Impl : private delivery::DispatchHost {
 
   struct Counters {
     std::atomic<int64_t> accepted{0}, duplicates{0}, timers{0}, sent{0}, failed{0}, dead{0},
-        commits{0}, suppressed_at_send{0}, broadcast_entries{0};
+        commits{0}, suppressed_at_send{0}, broadcast_entries{0}, wakeups{0};
   } metrics_;
+  // Last: stopped (in stop()) before what its callback touches goes away.
+  std::unique_ptr<WakeListener> wake_listener_;
+  void wake_from_other_node();
   // The processor's counters as of the last commit (see run_batch).
   mutable std::mutex steps_mu_;
   StepCounters steps_;  // guarded by steps_mu_
@@ -264,36 +272,36 @@ void Engine::Impl::apply_flow_states(std::vector<FlowStateRecord> records) {
 }
 
 // Flow versions are immutable once stored, so a node only ever adds the ones
-// it lacks; a version that no longer parses here is skipped (and logged by
-// the caller's error), never half-loaded.
-Status Engine::Impl::refresh_flows() {
+// it lacks; a version that no longer parses here is skipped, never
+// half-loaded (the node that deployed it parsed it).
+void Engine::Impl::sync_flows(Store& store) {
+  const int64_t generation = must(store.flows_generation());
+  if (generation == flows_generation_) return;
   std::vector<FlowVersionRecord> added;
-  std::vector<FlowStateRecord> states;
+  for (FlowVersionRecord& r : store.flow_versions()) {
+    auto known = flows_.flows.find(r.name);
+    if (known == flows_.flows.end() || !known->second.find(r.version))
+      added.push_back(std::move(r));
+  }
+  std::vector<FlowStateRecord> states = store.flow_states();
+  std::unique_lock<std::shared_mutex> l(flows_mu_);
+  for (const FlowVersionRecord& r : added) (void)load_version(r);
+  apply_flow_states(std::move(states));
+  if (!added.empty()) flows_.rebuild_routes();
+  flows_generation_ = generation;
+}
+
+Status Engine::Impl::refresh_flows() {
   std::optional<TimeMs> due;
   Work w;
   w.apply = [&](Processor&, Store& store) {
-    added.clear();
-    for (FlowVersionRecord& r : store.flow_versions()) {
-      auto known = flows_.flows.find(r.name);
-      if (known == flows_.flows.end() || !known->second.find(r.version))
-        added.push_back(std::move(r));
-    }
-    states = store.flow_states();
+    if (!store_->shared()) sync_flows(store);  // shared: every batch does (run_batch)
     // Timers and deferred messages another node armed: this node fires them
     // too, so one that dies leaves none waiting longer than this period.
     due = next_work_due(store);
   };
-  Status loaded;
-  w.after_commit = [&] {
-    std::unique_lock<std::shared_mutex> l(flows_mu_);
-    for (const FlowVersionRecord& r : added)
-      if (Status s = load_version(r); !s && loaded) loaded = s;
-    apply_flow_states(std::move(states));
-    if (!added.empty()) flows_.rebuild_routes();
-    note_timer(due);
-  };
-  if (Status s = write(w); !s) return s;
-  return loaded;
+  w.after_commit = [&] { note_timer(due); };
+  return write(w);
 }
 
 Status Engine::Impl::open_dispatcher() {
@@ -402,6 +410,10 @@ Status Engine::Impl::run_batch(const std::vector<Work*>& batch) {
   if (Status s = store_->begin(); !s) return s;
   processor_->begin_batch(now);
   try {
+    // Several nodes: a deploy committed anywhere is loaded before this batch
+    // starts a journey, so every node starts new journeys on the newest
+    // version (the generation rides on begin()'s round trip).
+    if (store_->shared()) sync_flows(*store_);
     lock_batch_users(batch);
     for (Work* w : batch) w->apply(*processor_, *store_);
   } catch (const StoreFailure& e) {
@@ -1079,7 +1091,7 @@ void Engine::Impl::loop() {
     // A failed pass (the store is unreachable) changed nothing: the timers are
     // still due and the next turn of the loop tries again.
     if (next_due_.load() <= now) (void)fire_due_timers();
-    if (now - last_refresh_ >= kFlowRefreshMs) {
+    if (refresh_now_.exchange(false) || now - last_refresh_ >= options_.poll_ms) {
       last_refresh_ = now;
       (void)refresh_flows();  // tried again next period if it failed
     }
@@ -1106,10 +1118,26 @@ void Engine::Impl::start() {
   if (running_.exchange(true)) return;
   if (dispatcher_) dispatcher_->start();
   thread_ = std::thread([this] { loop(); });
+  if (options_.listen_for_wakes)
+    wake_listener_ = store_->listen_for_wakes([this] { wake_from_other_node(); });
+}
+
+// On the listener's thread: the loop reads flows and the next due timer now,
+// and the dispatcher looks for due deliveries now.
+void Engine::Impl::wake_from_other_node() {
+  ++metrics_.wakeups;
+  refresh_now_ = true;
+  {
+    std::lock_guard<std::mutex> l(loop_mu_);
+    loop_wake_ = true;
+    loop_cv_.notify_one();
+  }
+  if (dispatcher_) dispatcher_->wake();
 }
 
 void Engine::Impl::stop() {
   if (!running_.exchange(false)) return;
+  wake_listener_.reset();  // joins its thread: no wake-up after this
   {
     std::lock_guard<std::mutex> l(loop_mu_);
     loop_cv_.notify_one();
@@ -1444,6 +1472,7 @@ EngineMetrics Engine::metrics() const {
   out.deliveries_suppressed_at_send = m.suppressed_at_send;
   out.commits = m.commits;
   out.broadcast_entries = m.broadcast_entries;
+  out.wakeups = m.wakeups;
   std::lock_guard<std::mutex> l(impl_->read_mu_);
   out.pending_timers = impl_->reader_->pending_timer_count();
   return out;
@@ -1509,6 +1538,9 @@ std::string Engine::prometheus_metrics() const {
   counter("trellis_commits_total", "Store transactions committed (group commits).", m.commits);
   counter("trellis_broadcast_entries_total", "Users entered by scheduled flows (broadcasts).",
           m.broadcast_entries);
+  counter("trellis_wakeups_total",
+          "Wake-ups by another node's commit (PostgreSQL LISTEN/NOTIFY) before the next poll.",
+          m.wakeups);
   counter("trellis_timers_pending", "Timers waiting to fire.", m.pending_timers, "gauge");
   counter("trellis_deliveries_suppressed_at_send_total",
           "Deliveries not sent: consent withdrawn between the node and the provider call.",

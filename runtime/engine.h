@@ -73,6 +73,14 @@ struct EngineOptions {
   TimeMs webhook_retry_base_ms = 1000;  // back-off: base * 2^(attempt-1), capped at 1 h
   TimeMs webhook_timeout_ms = 5000;
 
+  // How often the loop looks at the store for what other processes sharing
+  // it did (flow versions deployed, paused or stopped flows, timers and
+  // deferred messages armed): with several nodes, how long these take to
+  // reach this node when no wake-up comes.
+  TimeMs poll_ms = 1'000;
+  // Shared store: wake up when another node commits something due sooner than
+  // the next poll (Store::listen_for_wakes; PostgreSQL LISTEN/NOTIFY).
+  bool listen_for_wakes = true;
   // Shared store only: how long a delivery leased to this node stays its own
   // before another node may send it (a node that died holding it). Longer
   // than a channel's queue takes to send at its rate.
@@ -250,6 +258,7 @@ struct EngineMetrics : StepCounters {
   int64_t deliveries_dead = 0;
   int64_t deliveries_suppressed_at_send = 0;  // consent withdrawn before the provider call
   int64_t commits = 0;
+  int64_t wakeups = 0;  // by another node's commit (EngineOptions::listen_for_wakes)
   int64_t pending_timers = 0;
   int64_t broadcast_entries = 0;  // users entered by scheduled flows
 };

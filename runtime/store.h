@@ -463,6 +463,18 @@ class StoreReader {
   virtual int64_t profile_count() = 0;
 };
 
+// Work due this soon after its commit wakes the other processes sharing the
+// store (Store::listen_for_wakes); work due later reaches them by their poll
+// (EngineOptions::poll_ms, as long by default).
+constexpr TimeMs kWakeHorizonMs = 1'000;
+
+// Listening for other processes' commits (see Store::listen_for_wakes);
+// destroying it stops the listening.
+class WakeListener {
+ public:
+  virtual ~WakeListener() = default;
+};
+
 class Store : public StoreReader {
  public:
   // One atomic unit of mutations. REQUIRES: no transaction open (begin) / one open.
@@ -481,10 +493,16 @@ class Store : public StoreReader {
   virtual Result<std::string> meta_value(const std::string& key,
                                          const std::string& value_if_absent) = 0;
 
+  // Both change the flows' generation (flows_generation).
   virtual Status add_flow_version(const FlowVersionRecord& record) = 0;
   // Replaces the flow's lifecycle state. While a flow is paused, due_journeys()
   // and next_timer_due() leave its journeys out (their timers wait for resume).
   virtual Status set_flow_state(const FlowStateRecord& record) = 0;
+  // A number that every committed add_flow_version or set_flow_state (of any
+  // process) changes, as of this transaction's start (0 before any). A caller
+  // that read it equal to the value it loaded its flows at needs not read
+  // flow_versions() or flow_states() again. REQUIRES: a transaction open.
+  virtual Result<int64_t> flows_generation() = 0;
   virtual Status put_profile(const std::string& user_id, const std::string& traits_json,
                              TimeMs at) = 0;
 
@@ -546,6 +564,16 @@ class Store : public StoreReader {
   // Whether other processes may write the same data at the same time
   // (PostgreSQL): the engine then leases deliveries before sending them.
   virtual bool shared() const { return false; }
+  // Several processes: calls `on_wake`, on a thread of the listener's own,
+  // soon after another process commits a transaction that deployed a flow
+  // version, changed a flow's state, or armed a timer or deferred a message
+  // due within about a second (kWakeHorizonMs), so the caller looks at the
+  // store before its next poll (which stays the fallback: a wake-up can be
+  // lost with a connection). Pending deliveries wake nobody: dispatchers look
+  // for due ones every few milliseconds anyway. Also called after the listener
+  // (re)connects. Null when no other process writes (SQLite). Touches no
+  // transaction: callable at any time.
+  virtual std::unique_ptr<WakeListener> listen_for_wakes(std::function<void()> on_wake) = 0;
   // A pending delivery that must not be sent after all (consent withdrawn
   // after the node ran): status kSuppressed with `reason` as its last error.
   virtual Status mark_suppressed(int64_t delivery_id, const std::string& reason, TimeMs at) = 0;

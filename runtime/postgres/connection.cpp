@@ -145,9 +145,13 @@ Result<Rows> Connection::check(PGresult* result) {
 }
 
 Status Connection::exec(const std::string& sql) {
-  Result<Rows> r = check(PQexec(conn_, sql.c_str()));
+  Result<Rows> r = exec_rows(sql);
   if (!r.ok()) return r.error();
   return Status();
+}
+
+Result<Rows> Connection::exec_rows(const std::string& sql) {
+  return check(PQexec(conn_, sql.c_str()));
 }
 
 Result<Rows> Connection::run(const char* name, const char* sql, const Params& params) {

@@ -84,6 +84,8 @@ class Connection {
 
   // Runs a script of statements without parameters (schema, BEGIN, COMMIT).
   Status exec(const std::string& sql);
+  // The same, with the rows of the script's last statement (one round trip).
+  Result<Rows> exec_rows(const std::string& sql);
   // Runs `sql`, prepared once on this connection under `name`.
   Result<Rows> run(const char* name, const char* sql, const Params& params = Params());
   // Runs `sql` unprepared (statements built at run time).

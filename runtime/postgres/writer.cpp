@@ -58,9 +58,28 @@ Status Writer::begin() {
   error_.reset();
   locked_users_.clear();
   forget_rollups();
-  if (Status s = conn_->exec("BEGIN"); !s) return s.error().prefixed("begin: ");
+  wake_others_ = false;
+  // The flows' generation rides on the BEGIN's round trip: the engine asks
+  // for it in every transaction (flows_generation).
+  Result<Rows> r = conn_->exec_rows(
+      "BEGIN; SELECT coalesce((SELECT v::bigint FROM meta WHERE k = 'flows_generation'), 0)");
+  if (!r.ok()) {
+    if (conn_->ok()) (void)conn_->exec("ROLLBACK");
+    return r.error().prefixed("begin: ");
+  }
+  flows_generation_ = r.value().i64(0, 0);
   in_transaction_ = true;
   return Status();
+}
+
+Result<int64_t> Writer::flows_generation() { return flows_generation_; }
+
+// One counter for every flow change; concurrent deploys take turns on its row.
+Status Writer::bump_flows_generation() {
+  wake_others_ = true;  // a deploy or state change reaches the other nodes at once
+  return done("bump_flows_generation",
+              "INSERT INTO meta(k, v) VALUES('flows_generation', '1') ON CONFLICT(k) "
+              "DO UPDATE SET v = (meta.v::bigint + 1)::text");
 }
 
 Status Writer::commit() {
@@ -69,6 +88,15 @@ Status Writer::commit() {
     const Error error = *error_;
     rollback();
     return error;
+  }
+  // Delivered to the listeners at the commit, and only if it commits. The
+  // payload is the schema: listeners of other schemas in the database ignore it.
+  if (wake_others_) {
+    if (Result<Rows> r = run("notify_wake", "SELECT pg_notify('trellis_wake', current_schema())");
+        !r.ok()) {
+      rollback();
+      return r.error();
+    }
   }
   in_transaction_ = false;
   if (Status s = conn_->exec("COMMIT"); !s) {
@@ -103,6 +131,7 @@ Result<std::string> Writer::meta_value(const std::string& key,
 }
 
 Status Writer::add_flow_version(const FlowVersionRecord& r) {
+  if (Status s = bump_flows_generation(); !s) return s;
   return done("add_flow",
               "INSERT INTO flow_versions(name, version, source, deployed_at, author) "
               "VALUES($1,$2,$3,$4,$5)",
@@ -110,6 +139,7 @@ Status Writer::add_flow_version(const FlowVersionRecord& r) {
 }
 
 Status Writer::set_flow_state(const FlowStateRecord& r) {
+  if (Status s = bump_flows_generation(); !s) return s;
   return done("set_flow_state",
               "INSERT INTO flow_states(name, state, at, by, reason) VALUES($1,$2,$3,$4,$5) "
               "ON CONFLICT(name) DO UPDATE SET state = excluded.state, at = excluded.at, "
@@ -244,14 +274,25 @@ Result<int64_t> Writer::new_journey_id() {
   return next_id_++;
 }
 
+// Other nodes look at the store once a second (the engine's poll_ms): work
+// due later than that reaches them by their poll, sooner by a wake-up. One
+// NOTIFY per transaction at most: PostgreSQL serializes notifying commits
+// (a lock on the notification queue), so only what the wake-up speeds up
+// sends one.
+void Writer::note_due(TimeMs due, TimeMs at) {
+  if (due - at <= kWakeHorizonMs) wake_others_ = true;
+}
+
 Status Writer::insert_journey(const JourneyRecord& j) {
   if (j.id <= 0) return Error::invalid("insert_journey: the journey has no id (new_journey_id)");
+  if (j.timer) note_due(j.timer->due, j.updated_at);
   Status s = done("insert_journey", kInsertJourney, journey_params(j, words_, /*insert=*/true));
   if (s) count_journey(j.flow, j.node, static_cast<int>(j.state), j.converted_at.has_value(), +1);
   return s;
 }
 
 Status Writer::update_journey(const JourneyRecord& j) {
+  if (j.timer) note_due(j.timer->due, j.updated_at);
   Result<Rows> r =
       run("update_journey", kUpdateJourney, journey_params(j, words_, /*insert=*/false));
   if (!r.ok()) return r.error();
@@ -310,6 +351,9 @@ Result<std::vector<JourneyRecord>> Writer::due_journeys(TimeMs now, size_t limit
 }
 
 Result<bool> Writer::insert_delivery(const DeliveryRecord& d) {
+  // A deferred message is released by a timer loop (due_deferred); pending
+  // ones are found by every node's dispatcher, which looks every few ms.
+  if (d.status == DeliveryStatus::kDeferred) note_due(d.next_attempt_at, d.at);
   Result<Rows> r = run(
       "insert_delivery",
       "INSERT INTO deliveries(key, journey_id, channel, user_id, flow, flow_version, node, at, "

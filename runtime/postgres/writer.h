@@ -123,6 +123,7 @@ class Writer final : public Store {
                                  const std::string& value_if_absent) override;
   Status add_flow_version(const FlowVersionRecord& r) override;
   Status set_flow_state(const FlowStateRecord& r) override;
+  Result<int64_t> flows_generation() override;
   Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
   Result<bool> mark_event_seen(const std::string& id, TimeMs at) override;
   Result<int64_t> prune_events_seen(TimeMs before) override;
@@ -149,6 +150,9 @@ class Writer final : public Store {
   Result<std::vector<DeliveryRecord>> lease_deliveries(const std::string& channel, TimeMs now,
                                                        size_t limit, TimeMs lease_until) override;
   bool shared() const override { return true; }
+  // LISTEN on its own connection (wake_listener.cpp); commit() sends the
+  // NOTIFY when the transaction armed something due soon (note_due).
+  std::unique_ptr<WakeListener> listen_for_wakes(std::function<void()> on_wake) override;
   Status put_consent(const ConsentRecord& r) override;
   Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) override;
   Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,
@@ -181,6 +185,12 @@ class Writer final : public Store {
 
  private:
   static constexpr int64_t kIdBlock = 64;  // the sequence's INCREMENT BY
+  // Notes work this transaction made due at `due` (written at `at`): when it
+  // is due before other nodes' next poll, the commit wakes them.
+  void note_due(TimeMs due, TimeMs at);
+  bool wake_others_ = false;
+  Status bump_flows_generation();
+  int64_t flows_generation_ = 0;  // read at begin()
   // Runs a statement of the open transaction; the first failure is kept and
   // fails the commit.
   Result<Rows> run(const char* name, const char* sql, const Params& params = Params());

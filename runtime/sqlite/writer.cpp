@@ -52,6 +52,9 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
       data_version_stmt_(db, "PRAGMA data_version"),
       put_meta_(db, "INSERT OR IGNORE INTO meta(k, v) VALUES(?, ?)"),
       get_meta_(db, "SELECT v FROM meta WHERE k = ?"),
+      bump_flows_(db,
+                  "INSERT INTO meta(k, v) VALUES('flows_generation', '1') ON CONFLICT(k) "
+                  "DO UPDATE SET v = CAST(CAST(v AS INTEGER) + 1 AS TEXT)"),
       update_journey_(
           db,
           // Parameters numbered as bind_journey() binds them.
@@ -352,15 +355,28 @@ Result<std::string> SqliteStore::meta_value(const std::string& key,
 }
 
 Status SqliteStore::add_flow_version(const FlowVersionRecord& r) {
+  if (Status s = run_once(bump_flows_); !s) return s;
   Use u(add_flow_);
   u->bind(1, r.name).bind(2, r.version).bind(3, r.source).bind(4, r.deployed_at).bind(5, r.author);
   return done(u);
 }
 
 Status SqliteStore::set_flow_state(const FlowStateRecord& r) {
+  if (Status s = run_once(bump_flows_); !s) return s;
   Use u(set_flow_state_);
   u->bind(1, r.name).bind(2, r.state).bind(3, r.at).bind(4, r.by).bind(5, r.reason);
   return done(u);
+}
+
+Result<int64_t> SqliteStore::flows_generation() {
+  static const std::string kKey = "flows_generation";  // bound, not copied
+  Use u(get_meta_);
+  u->bind(1, kKey);
+  if (!u->step(&error_)) {
+    if (!error_.empty()) return Error{error_};
+    return int64_t{0};
+  }
+  return u->i64(0);
 }
 
 Status SqliteStore::put_broadcast(const BroadcastRecord& r) {

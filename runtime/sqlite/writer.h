@@ -108,6 +108,7 @@ class SqliteStore final : public Store {
                                  const std::string& value_if_absent) override;
   Status add_flow_version(const FlowVersionRecord& r) override;
   Status set_flow_state(const FlowStateRecord& r) override;
+  Result<int64_t> flows_generation() override;
   Status put_profile(const std::string& user_id, const std::string& traits, TimeMs at) override;
   Status lock_user(const std::string&) override { return Status(); }  // the only writer
   Result<bool> mark_event_seen(const std::string& id, TimeMs at) override;
@@ -175,6 +176,8 @@ class SqliteStore final : public Store {
   Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) override;
 
   Result<std::unique_ptr<StoreReader>> open_reader() override;
+  // The only writer: nobody else commits anything to wake up for.
+  std::unique_ptr<WakeListener> listen_for_wakes(std::function<void()>) override { return nullptr; }
 
   sqlite3* db() { return db_; }
 
@@ -240,12 +243,12 @@ class SqliteStore final : public Store {
   WriterWords words_;
   Stmt begin_, commit_, rollback_, add_flow_, set_flow_state_, put_profile_, seen_, sweep_end_,
       prune_, prune_range_, insert_journey_, insert_journeys_, max_journey_, journey_owners_,
-      data_version_stmt_, put_meta_, get_meta_, update_journey_, append_group_, due_journeys_,
-      insert_delivery_, mark_sent_, mark_suppressed_, record_failure_, record_attempt_,
-      put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_, record_feedback_,
-      add_code_, free_code_, claim_code_, counted_as_, add_counts_, retain_,
-      prune_retained_old_, prune_retained_over_, count_behaviour_, drop_buckets_,
-      note_seen_, put_broadcast_;
+      data_version_stmt_, put_meta_, get_meta_, bump_flows_, update_journey_, append_group_,
+      due_journeys_, insert_delivery_, mark_sent_, mark_suppressed_, record_failure_,
+      record_attempt_, put_consent_, due_deferred_, due_deferred_of_user_, set_verdict_,
+      record_feedback_, add_code_, free_code_, claim_code_, counted_as_, add_counts_, retain_,
+      prune_retained_old_, prune_retained_over_, count_behaviour_, drop_buckets_, note_seen_,
+      put_broadcast_;
 };
 
 }  // namespace trellis::runtime::sqlite

@@ -477,6 +477,40 @@ void flow_states_hold_paused_timers(StoreBackend& backend) {
   reopened->rollback();
 }
 
+// The flows' generation: moved by every deploy and state change, committed
+// or not at all, and seen by another process at its next transaction.
+void flows_generation_moves_with_flows(StoreBackend& backend) {
+  auto store = backend.fresh();
+  auto generation = [](Store& s) {
+    REQUIRE(s.begin().ok());
+    const Result<int64_t> g = s.flows_generation();
+    s.rollback();
+    REQUIRE(g.ok());
+    return g.value();
+  };
+  const int64_t empty = generation(*store);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->add_flow_version({"f", 1, "a", 1}).ok());
+  store->rollback();
+  CHECK(generation(*store) == empty);
+  auto other = backend.reopen();
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->add_flow_version({"f", 1, "a", 1}).ok());
+  REQUIRE(store->commit().ok());
+  const int64_t deployed = generation(*other);
+  CHECK(deployed != empty);
+  REQUIRE(store->begin().ok());
+  REQUIRE(store->put_profile("u1", "{}", 2).ok());  // not a flow change
+  REQUIRE(store->commit().ok());
+  CHECK(generation(*other) == deployed);
+  REQUIRE(other->begin().ok());
+  REQUIRE(other->set_flow_state({"f", "paused", 3, "ana", ""}).ok());
+  REQUIRE(other->commit().ok());
+  const int64_t paused = generation(*store);
+  CHECK(paused != deployed);
+  CHECK(paused != empty);
+}
+
 // The bounded window of live journeys that stop, resume and migration walk,
 // and a migration's new version written by update_journey.
 void live_journeys_in_windows(StoreBackend& backend) {
@@ -1237,6 +1271,8 @@ const std::vector<std::pair<std::string, ConformanceCheck>>& conformance_checks(
       {"a journey another process started is found", another_writers_journeys_are_found},
       {"a stored setting keeps the first value", meta_value_first_one_wins},
       {"flow states: authors kept, a paused flow's timers held", flow_states_hold_paused_timers},
+      {"every deploy and flow state change moves the flows' generation",
+       flows_generation_moves_with_flows},
       {"live journeys come in id windows; a migration's version is written",
        live_journeys_in_windows},
       {"a merge moves the visitor's journeys, deliveries, consent and ids",

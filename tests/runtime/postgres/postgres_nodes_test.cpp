@@ -4,6 +4,7 @@
 // on the others, a timer armed on one node fires on another, and each
 // delivery is sent by exactly one node (the outbox lease). A kill-and-restart
 // test across processes is not this one (docs/operations.md#running-several-nodes).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
@@ -54,8 +55,19 @@ std::vector<std::string> lines_of(const std::string& path) {
   return out;
 }
 
-std::unique_ptr<Engine> open_node(const std::string& url, const std::string& deliveries) {
+// An hour: a node that polls so seldom learns what another did before then
+// only by a wake-up (LISTEN/NOTIFY) or by its own next transaction.
+constexpr TimeMs kHour = 3'600'000;
+// A bound on waiting for what a wake-up brings: far above its milliseconds,
+// below the minute after which a node's pruning transaction would read the
+// flows and the next due timer anyway.
+constexpr std::chrono::seconds kWellBeforePoll(20);
+
+std::unique_ptr<Engine> open_node(const std::string& url, const std::string& deliveries,
+                                  TimeMs poll_ms = 1'000, bool listen = true) {
   EngineOptions options;
+  options.poll_ms = poll_ms;
+  options.listen_for_wakes = listen;
   options.store = store_factory(url).value();
   options.parse_flow = testing::parse_stored_flow;
   options.adapter = "file";
@@ -73,6 +85,26 @@ int deploy(Engine& engine, testing::TempDir& dir, const std::string& name, const
   auto version = engine.deploy(loaded->flow, loaded->source);
   REQUIRE(version.ok());
   return version.value();
+}
+
+// kFlow with its message text naming version `v`.
+std::string flow_version(int v) {
+  std::string yaml = kFlow;
+  yaml.replace(yaml.find("hi "), 3, "v" + std::to_string(v) + " ");
+  return yaml;
+}
+
+Event event_of(const std::string& type, const std::string& id, const std::string& user) {
+  Event e;
+  e.type = type;
+  e.id = id;
+  e.user_id = user;
+  return e;
+}
+
+bool sent_to(Engine& node, const std::string& user) {
+  const std::vector<DeliveryRecord> d = node.deliveries(user, "", 10);
+  return !d.empty() && d.back().status == DeliveryStatus::kSent;
 }
 
 // Waits, bounded, until `done` holds.
@@ -154,4 +186,93 @@ TEST_CASE("three nodes on one database apply each event once and send each deliv
     CHECK(times == 1);
   }
   for (const DeliveryRecord& d : stored) CHECK(sends.count(d.key) == 1);
+}
+
+// LISTEN/NOTIFY. Node B looks at the database by itself once an hour, so
+// what node A deploys reaches B's flow list only by the wake-up A's commit
+// sends: three deploys one after the other (B's start-up reads could explain
+// the first, not the next ones), then a pause. Node C neither listens nor
+// polls within the test, yet each journey it starts right after a deploy on
+// A runs the new version: every transaction reads the flows' generation.
+TEST_CASE("a deploy on one node reaches the others at once and new journeys run it everywhere",
+          "[.postgres]") {
+  testing::TempDir dir;
+  const std::string url = testing::PgCluster::shared().fresh_url();
+  auto a = open_node(url, dir.file("a.jsonl"));
+  auto b = open_node(url, dir.file("b.jsonl"), kHour);
+  auto c = open_node(url, dir.file("c.jsonl"), kHour, /*listen=*/false);
+  b->start();
+  c->start();
+  REQUIRE(eventually([&] { return b->metrics().wakeups >= 1; }));  // listening
+  REQUIRE(a->put_profile("u1", R"({"phone":"+4790000000"})").ok());
+  for (int v = 1; v <= 3; ++v) {
+    INFO("version " << v);
+    REQUIRE(deploy(*a, dir, "hello", flow_version(v).c_str()) == v);
+    CHECK(eventually(
+        [&] {
+          const std::optional<FlowSummary> seen = b->flow("hello_nodes");
+          return seen && seen->version == v;
+        },
+        kWellBeforePoll));
+    REQUIRE(c->ingest({event_of("start", "e" + std::to_string(v), "u1")}).ok());
+    const std::vector<JourneyRecord> journeys = c->journeys_of_user("u1");
+    REQUIRE(journeys.size() == static_cast<size_t>(v));
+    CHECK(std::max_element(journeys.begin(), journeys.end(), [](const auto& x, const auto& y) {
+            return x.id < y.id;
+          })->version == v);
+    // Sent and recorded (by B or C) before the next deploy: B's recording
+    // transaction would read the flows too.
+    REQUIRE(eventually([&] {
+      const std::vector<DeliveryRecord> d = c->deliveries("u1", "", 10);
+      return d.size() == static_cast<size_t>(v) &&
+             std::all_of(d.begin(), d.end(),
+                         [](const auto& x) { return x.status == DeliveryStatus::kSent; });
+    }));
+  }
+  LifecycleRequest pause;
+  pause.to = FlowState::kPaused;
+  REQUIRE(a->change_flow_state("hello_nodes", pause).ok());
+  CHECK(eventually([&] { return b->flow("hello_nodes")->state == FlowState::kPaused; },
+                   kWellBeforePoll));
+  REQUIRE(c->ingest({event_of("start", "e4", "u1")}).ok());
+  CHECK(c->journeys_of_user("u1").size() == 3);  // paused on C too: no new journey
+  CHECK(b->metrics().wakeups >= 3);
+  // Each version's own text, sent by B or C (whichever leased it first).
+  std::vector<std::string> sent;
+  REQUIRE(eventually([&] {
+    sent = lines_of(dir.file("b.jsonl"));
+    for (std::string& line : lines_of(dir.file("c.jsonl"))) sent.push_back(std::move(line));
+    return sent.size() == 3;
+  }));
+  for (int v = 1; v <= 3; ++v)
+    CHECK(std::count_if(sent.begin(), sent.end(), [&](const std::string& line) {
+            return line.find("v" + std::to_string(v) + " ") != std::string::npos;
+          }) == 1);
+  b->stop();
+  c->stop();
+}
+
+// Node A arms timers (due in a second) but never runs its loop, so it fires
+// none; node B polls once an hour. Each timer is armed after B fired the one
+// before, so only the wake-up of A's commit tells B of it in time.
+TEST_CASE("a timer armed on one node fires on another woken by NOTIFY, not by its poll",
+          "[.postgres]") {
+  testing::TempDir dir;
+  const std::string url = testing::PgCluster::shared().fresh_url();
+  auto a = open_node(url, dir.file("a.jsonl"));
+  REQUIRE(deploy(*a, dir, "later", kTimerFlow) == 1);
+  auto b = open_node(url, dir.file("b.jsonl"), kHour);
+  b->start();
+  REQUIRE(eventually([&] { return b->metrics().wakeups >= 1; }));  // listening
+  for (int k = 1; k <= 3; ++k) {
+    const std::string user = "u" + std::to_string(k);
+    INFO(user);
+    REQUIRE(a->put_profile(user, R"({"phone":"+4790000000"})").ok());
+    REQUIRE(a->ingest({event_of("arm", "arm-" + user, user)}).ok());
+    CHECK(eventually([&] { return sent_to(*b, user); }, kWellBeforePoll));
+  }
+  CHECK(b->metrics().timers_fired == 3);
+  CHECK(lines_of(dir.file("b.jsonl")).size() == 3);
+  CHECK(lines_of(dir.file("a.jsonl")).empty());
+  b->stop();
 }
