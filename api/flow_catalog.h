@@ -111,8 +111,8 @@ class FlowCatalog {
   std::string flows_dir_;
   runtime::Engine& engine_;
   JsonLog& log_;
-  mutable std::mutex mu_;                      // guards the maps below and file writes
-  std::map<std::string, std::string> drafts_;  // name -> saved text not yet deployed
+  mutable std::mutex mu_;                                  // guards the maps below and file writes
+  std::map<std::string, std::string> drafts_;              // name -> saved text not yet deployed
   std::map<std::string, std::vector<std::string>> files_;  // name -> its files, YAML first
 };
 

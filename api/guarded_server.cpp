@@ -75,11 +75,10 @@ std::string address_of(const sockaddr_storage& addr, int* port) {
 void send_canned(int fd, int status, const char* reason, const std::string& error,
                  const std::string& detail) {
   std::string body = "{\"error\":\"" + error + "\",\"detail\":\"" + detail + "\"}";
-  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                     "\r\nContent-Type: application/json\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n" +
-                     (status == 503 ? "Retry-After: 1\r\n" : "") + "Connection: close\r\n\r\n" +
-                     body;
+  std::string text =
+      "HTTP/1.1 " + std::to_string(status) + " " + reason +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n" + (status == 503 ? "Retry-After: 1\r\n" : "") + "Connection: close\r\n\r\n" + body;
   (void)::send(fd, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -375,14 +374,15 @@ class GuardedServer::Engine {
   void serve_one(Connection& conn) {
     RequestState state;
     t_request = &state;
-    bool last = stopping_ || conn.requests + 1 >= limits_.max_requests_per_connection ||
-                Clock::now() - conn.opened >= std::chrono::milliseconds(limits_.max_connection_age_ms);
+    bool last =
+        stopping_ || conn.requests + 1 >= limits_.max_requests_per_connection ||
+        Clock::now() - conn.opened >= std::chrono::milliseconds(limits_.max_connection_age_ms);
     bool client_closes = false;
     bool written;
     {
       GuardedStream stream(conn, limits_, state);
-      written = server_.process_request(stream, last || state.close_requested, client_closes,
-                                        nullptr);
+      written =
+          server_.process_request(stream, last || state.close_requested, client_closes, nullptr);
     }
     t_request = nullptr;
     ++conn.requests;
@@ -446,8 +446,7 @@ class TriageQueue : public httplib::TaskQueue {
 
 }  // namespace
 
-GuardedServer::GuardedServer(ConnectionLimits limits,
-                             std::function<void(const char*)> on_refused)
+GuardedServer::GuardedServer(ConnectionLimits limits, std::function<void(const char*)> on_refused)
     : limits_(limits) {
   set_payload_max_length(limits_.max_body_bytes);
   new_task_queue = [this, on_refused] {

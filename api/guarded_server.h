@@ -27,14 +27,14 @@
 namespace trellis::api {
 
 struct ConnectionLimits {
-  int workers = 16;                 // threads serving requests (plus one reserved for health)
-  int queue_limit = 256;            // requests with complete headers waiting for a worker
-  int max_connections = 512;        // open connections; more are refused with 503
-  int header_timeout_ms = 10000;    // from a request's first byte to its last header byte
-  int body_timeout_ms = 30000;      // from complete headers to the last body byte
-  int idle_timeout_ms = 5000;       // keep-alive: how long a connection may wait between requests
-  int write_timeout_ms = 10000;     // per write of the response
-  size_t max_header_bytes = 16384;  // request line and headers; more answers 431
+  int workers = 16;                   // threads serving requests (plus one reserved for health)
+  int queue_limit = 256;              // requests with complete headers waiting for a worker
+  int max_connections = 512;          // open connections; more are refused with 503
+  int header_timeout_ms = 10000;      // from a request's first byte to its last header byte
+  int body_timeout_ms = 30000;        // from complete headers to the last body byte
+  int idle_timeout_ms = 5000;         // keep-alive: how long a connection may wait between requests
+  int write_timeout_ms = 10000;       // per write of the response
+  size_t max_header_bytes = 16384;    // request line and headers; more answers 431
   size_t max_body_bytes = 16u << 20;  // bytes on the wire after the headers; more closes with 413
   int max_requests_per_connection = 1000;  // then `Connection: close`
   int max_connection_age_ms = 300000;      // likewise, after this long

@@ -261,8 +261,7 @@ HttpServer::HttpServer(ServerOptions options, MetricsRegistry& metrics, JsonLog&
       server_(connection_limits(options_), [this](const char* reason) {
         metrics_
             .counter("trellis_http_refused_total",
-                     "Connections refused or cut off before a handler ran",
-                     {{"reason", reason}})
+                     "Connections refused or cut off before a handler ran", {{"reason", reason}})
             .inc();
       }) {
   install_hooks();
@@ -410,9 +409,9 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       (length.size() > 18 || std::stoull(length) > options_.max_body_bytes)) {
     GuardedServer::close_after_response();  // the body is not read
     res.set_header("Connection", "close");
-    reply_error(res, 413, "payload_too_large",
-                "request body is larger than " + std::to_string(options_.max_body_bytes) +
-                    " bytes");
+    reply_error(
+        res, 413, "payload_too_large",
+        "request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes");
     return true;
   }
   if (req.get_header_value("Content-Type").rfind("multipart/", 0) == 0) {

@@ -40,10 +40,10 @@ struct ServerOptions {
   int max_json_depth = 32;            // deeper JSON answers 400 json_too_deep
   std::string editor_dir;             // built editor files served at `/`; empty: none
   int threads = 16;  // workers serving requests; idle connections hold none (api/guarded_server.h)
-  int queue_limit = 256;        // requests waiting for a worker; more answer 503
-  int max_connections = 512;    // open connections; more answer 503
-  int header_timeout_ms = 10000;  // a request's headers must arrive within this
-  int body_timeout_ms = 30000;    // and its body within this after the headers
+  int queue_limit = 256;               // requests waiting for a worker; more answer 503
+  int max_connections = 512;           // open connections; more answer 503
+  int header_timeout_ms = 10000;       // a request's headers must arrive within this
+  int body_timeout_ms = 30000;         // and its body within this after the headers
   int keep_alive_max_requests = 1000;  // per connection, then `Connection: close`
 };
 
@@ -88,9 +88,7 @@ class HttpServer {
   }
   bool has_tokens() const { return !tokens_.empty(); }
   // The token whose secret this is (a write key sent in a request's body).
-  std::optional<Caller> find_token(const std::string& secret) const {
-    return tokens_.find(secret);
-  }
+  std::optional<Caller> find_token(const std::string& secret) const { return tokens_.find(secret); }
 
   // Adds the built-in routes and binds. Error when the address is taken.
   // REQUIRES: called once, after every route is registered.

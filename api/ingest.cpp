@@ -146,7 +146,8 @@ Ingest::EachOutcome Ingest::ingest_each(const std::string& body, runtime::ParseC
   }
   out.elements = parsed->elements;
   out.errors = std::move(parsed->errors);
-  if (!out.errors.empty()) count_rejected("http", "invalid", static_cast<double>(out.errors.size()));
+  if (!out.errors.empty())
+    count_rejected("http", "invalid", static_cast<double>(out.errors.size()));
   // The engine's refusals are checked before the commit too, so a refused
   // element is reported and the rest still apply.
   std::vector<runtime::Event> accepted;
@@ -182,7 +183,7 @@ std::vector<SinkOutcome> Ingest::apply(const std::vector<StreamMessage>& message
   std::vector<SinkOutcome> out(messages.size());
   std::vector<runtime::Event> batch;
   std::vector<size_t> message_of;  // per event of `batch`: its message's index
-  runtime::ParseContext context;  // Segment calls' sentAt is corrected as over HTTP
+  runtime::ParseContext context;   // Segment calls' sentAt is corrected as over HTTP
   context.received_at = wall_ms();
   context.limits = limits_;
   for (size_t i = 0; i < messages.size(); ++i) {

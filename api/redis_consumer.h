@@ -118,7 +118,7 @@ class RedisConsumer {
   JsonLog& log_;
   std::unique_ptr<Connection> conn_;
   std::atomic<bool> stopping_{false};
-  bool read_own_pending_ = true;  // after start and after a retry: re-read ID 0
+  bool read_own_pending_ = true;      // after start and after a retry: re-read ID 0
   bool check_own_deliveries_ = true;  // until the pending list read at start is done
   long long last_claim_ms_ = 0;
 };

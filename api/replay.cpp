@@ -49,7 +49,8 @@ runtime::TimeMs read_time(const json& request, const char* field) {
   const json& value = request[field];
   runtime::TimeMs at = 0;
   if (!value.is_string() || !runtime::parse_rfc3339(value.get<std::string>().c_str(), &at))
-    throw BadRequest{std::string("`") + field + "` is an RFC 3339 time such as "
+    throw BadRequest{std::string("`") + field +
+                     "` is an RFC 3339 time such as "
                      "\"2026-11-26T00:00:00Z\""};
   return at;
 }
@@ -307,8 +308,9 @@ json run(const std::string& name, const json& request, const ReplayContext& cont
          SteadyClock::time_point started) {
   runtime::Engine& server = *context.engine;
   if (!request.is_object())
-    throw BadRequest{"send {\"last\": \"7d\", \"draft\": \"flow text\"} or {\"from\", \"to\", "
-                     "\"version\"}"};
+    throw BadRequest{
+        "send {\"last\": \"7d\", \"draft\": \"flow text\"} or {\"from\", \"to\", "
+        "\"version\"}"};
   for (const auto& [key, value] : request.items())
     if (key != "from" && key != "to" && key != "last" && key != "draft" && key != "version" &&
         key != "sample")

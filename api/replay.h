@@ -32,7 +32,7 @@ namespace trellis::api {
 struct ReplayLimits {
   size_t max_events = 100000;  // retained events of the period
   size_t max_sample = 50;
-  size_t max_timer_rounds = 1000000;  // per side
+  size_t max_timer_rounds = 1000000;          // per side
   std::chrono::milliseconds max_time{60000};  // wall time of both sides together
 };
 

@@ -141,9 +141,9 @@ json series_json(const runtime::FlowResults& results, const runtime::SeriesQuery
   for (const runtime::SeriesBucket& b : results.series) {
     json messages = json::object();
     for (const auto& [channel, m] : b.messages)
-      messages[channel] = {{"sent", m.sent},         {"failed", m.failed},
-                           {"suppressed", m.suppressed}, {"deferred", m.deferred},
-                           {"dropped", m.dropped},   {"pending", m.pending}};
+      messages[channel] = {
+          {"sent", m.sent},         {"failed", m.failed},   {"suppressed", m.suppressed},
+          {"deferred", m.deferred}, {"dropped", m.dropped}, {"pending", m.pending}};
     out.push_back({{"start", bucket_start(b.start, q)},
                    {"entered", b.entered},
                    {"exited", b.exited},
@@ -264,7 +264,7 @@ void holdout(ApiContext& ctx, Response& res) {
     const double held_rate = static_cast<double>(held.conversions) / held.journeys;
     lift["absolute"] = exposed_rate - held_rate;
     const auto [lo, hi] = runtime::ab::newcombe_difference(exposed.conversions, exposed.journeys,
-                                                          held.conversions, held.journeys);
+                                                           held.conversions, held.journeys);
     lift["absolute_ci"] = json::array({lo, hi});
     if (auto u = runtime::ab::relative_uplift(exposed.conversions, exposed.journeys,
                                               held.conversions, held.journeys)) {

@@ -256,9 +256,10 @@ Reply flow_broadcasts(ApiContext& ctx, const Request& req, Response& res) {
     return ApiError::not_found("unknown_flow", "no deployed flow '" + name + "'");
   json runs = json::array();
   for (const runtime::BroadcastRecord& b : ctx.engine.broadcasts(name)) {
-    json run = {{"run", b.run},           {"schedule", b.schedule}, {"state", b.state},
-                {"entered", b.entered},   {"walked", b.walked},     {"total", b.total},
-                {"passes", b.passes},     {"due_at", format_time(b.due_at)}};
+    json run = {{"run", b.run},       {"schedule", b.schedule},
+                {"state", b.state},   {"entered", b.entered},
+                {"walked", b.walked}, {"total", b.total},
+                {"passes", b.passes}, {"due_at", format_time(b.due_at)}};
     run["started_at"] = b.started_at ? json(format_time(b.started_at)) : json(nullptr);
     run["finished_at"] = b.finished_at ? json(format_time(b.finished_at)) : json(nullptr);
     runs.push_back(std::move(run));
@@ -334,11 +335,11 @@ ApiResult<std::string> events_body(const Request& req) {
   if (!req.has_header("ce-specversion")) return req.body;
   std::vector<std::pair<std::string, std::string>> attributes;
   for (const auto& [name, value] : req.headers)
-    if (name.size() > 3 && (name[0] == 'c' || name[0] == 'C') && (name[1] == 'e' || name[1] == 'E') &&
-        name[2] == '-')
+    if (name.size() > 3 && (name[0] == 'c' || name[0] == 'C') &&
+        (name[1] == 'e' || name[1] == 'E') && name[2] == '-')
       attributes.emplace_back(name, value);
-  auto structured = runtime::cloud_event_from_binary(
-      attributes, req.get_header_value("Content-Type"), req.body);
+  auto structured =
+      runtime::cloud_event_from_binary(attributes, req.get_header_value("Content-Type"), req.body);
   if (!structured.ok()) return ApiError::invalid("invalid_event", structured.error().message);
   return *structured;
 }
@@ -467,7 +468,8 @@ Reply user_journeys(ApiContext& ctx, const Request& req, Response& res) {
   std::string user = req.matches[1];
   if (Reply known = require_known_user(ctx.engine, user); !known.ok()) return known;
   json out = json::array();
-  for (const auto& j : ctx.engine.journeys_of_user(user)) out.push_back(public_journey_json(ctx, j));
+  for (const auto& j : ctx.engine.journeys_of_user(user))
+    out.push_back(public_journey_json(ctx, j));
   reply_json(res, 200, {{"user_id", user}, {"journeys", out}});
   return {};
 }
@@ -482,7 +484,8 @@ json behaviour_json(const runtime::BehaviourRecord& b) {
                       {"count", bucket.count}});
   }
   json last_seen = json::object();
-  for (const auto& seen : b.last_seen) last_seen[seen.event_type] = runtime::format_rfc3339(seen.at);
+  for (const auto& seen : b.last_seen)
+    last_seen[seen.event_type] = runtime::format_rfc3339(seen.at);
   return {{"counts", counts}, {"last_seen", last_seen}};
 }
 

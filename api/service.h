@@ -44,7 +44,7 @@ struct ServiceOptions {
   // channel on `adapter`).
   std::string config_path;
   std::string synchronous = "NORMAL";  // SQLite PRAGMA synchronous (SQLite stores only)
-  int broadcast_rate = 1000;  // users entered per second by scheduled flows; 0: no limit
+  int broadcast_rate = 1000;           // users entered per second by scheduled flows; 0: no limit
   std::optional<RedisOptions> redis;   // set: consume this stream
   runtime::TimeMs delivery_lease_ms = 120'000;  // shared store: runtime::EngineOptions
   // What one event may hold, on HTTP and Redis alike (docs/limits.md). The

@@ -54,7 +54,7 @@ void require_at_most(const std::string& field, size_t got, size_t limit) {
 int64_t offset_seconds(const json& at, const std::string& where, const char* what,
                        int64_t max_seconds) {
   const std::string most = max_seconds % 86400 == 0 ? std::to_string(max_seconds / 86400) + "d"
-                                                     : format_offset(max_seconds);
+                                                    : format_offset(max_seconds);
   const std::string range = where + ": `" + what + "` is from 0s to " + most;
   if (at.is_null()) return 0;
   int64_t seconds = 0;
@@ -120,8 +120,8 @@ std::vector<runtime::Event> read_events(const json& list, const SimulateLimits& 
     if (e.contains("id"))
       event.id = e["id"].is_string() ? e["id"].get<std::string>() : e["id"].dump();
     event.time =
-        kStartMs + offset_seconds(e.value("at", json()), where, "at", limits.max_horizon_seconds) *
-                       1000;
+        kStartMs +
+        offset_seconds(e.value("at", json()), where, "at", limits.max_horizon_seconds) * 1000;
     json props = json::object();
     for (auto& [k, v] : e.items())
       if (k != "at" && k != "type" && k != "user" && k != "id") props[k] = v;
@@ -173,7 +173,8 @@ void fire_until(runtime::Engine& engine, runtime::VirtualClock& clock, int64_t l
       throw LimitReached{"timer_rounds", static_cast<int64_t>(limits.max_timer_rounds),
                          progress_json(run, clock)};
     case runtime::BudgetLimit::kTimers:
-      throw LimitReached{"steps", static_cast<int64_t>(limits.max_steps), progress_json(run, clock)};
+      throw LimitReached{"steps", static_cast<int64_t>(limits.max_steps),
+                         progress_json(run, clock)};
     case runtime::BudgetLimit::kTime:
       throw LimitReached{"time_ms", limits.max_time.count(), progress_json(run, clock)};
   }
@@ -267,7 +268,8 @@ json run(const ir::Flow& flow, const std::string& source, const json& request,
   require_at_most("users", users.size(), limits.max_users);
   int64_t horizon_s = limits.max_horizon_seconds;
   if (request.contains("horizon"))
-    horizon_s = offset_seconds(request["horizon"], "request", "horizon", limits.max_horizon_seconds);
+    horizon_s =
+        offset_seconds(request["horizon"], "request", "horizon", limits.max_horizon_seconds);
 
   runtime::TempFolder dir("trellis_simulate_");
   if (dir.path.empty()) throw std::runtime_error("cannot create a temporary folder");

@@ -36,12 +36,12 @@ namespace trellis::api {
 // What one simulation may ask for and spend. The defaults are documented in
 // docs/limits.md ("simulate"); tests lower them.
 struct SimulateLimits {
-  size_t max_users = 1000;          // `users`, `consent` and the users events name
-  size_t max_events = 10000;        // `events`
-  size_t max_coupon_codes = 100000; // codes over every pool of `coupons`
+  size_t max_users = 1000;           // `users`, `consent` and the users events name
+  size_t max_events = 10000;         // `events`
+  size_t max_coupon_codes = 100000;  // codes over every pool of `coupons`
   int64_t max_horizon_seconds = int64_t{400} * 24 * 3600;  // also the latest event `at`
-  size_t max_timer_rounds = 100000; // distinct due times fired
-  size_t max_steps = 100000;        // trace steps (while running: timers fired)
+  size_t max_timer_rounds = 100000;                        // distinct due times fired
+  size_t max_steps = 100000;  // trace steps (while running: timers fired)
   size_t max_deliveries = 10000;
   size_t max_answer_bytes = size_t{16} << 20;
   std::chrono::milliseconds max_time{10000};  // wall time of the run

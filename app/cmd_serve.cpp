@@ -183,8 +183,8 @@ const std::vector<Flag>& flags() {
          o.delivery_lease_ms = ms;
          return true;
        }},
-      {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE", "SQLite synchronous: NORMAL or FULL (SQLite only)",
-       "NORMAL",
+      {"--synchronous", "TRELLIS_SYNCHRONOUS", "MODE",
+       "SQLite synchronous: NORMAL or FULL (SQLite only)", "NORMAL",
        [](auto& o, auto& v) {
          o.synchronous = v;
          return v == "NORMAL" || v == "FULL";
@@ -210,8 +210,8 @@ const std::vector<Flag>& flags() {
        "largest properties (or traits) of one event, as JSON", "1048576",
        [](auto& o, auto& v) { return to_size(v, 2, 1 << 30, &o.limits.max_properties_bytes); }},
       {"--threads", "TRELLIS_THREADS", "N",
-       "HTTP worker threads (idle connections hold none; one more serves /healthz, /metrics)",
-       "16", [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},
+       "HTTP worker threads (idle connections hold none; one more serves /healthz, /metrics)", "16",
+       [](auto& o, auto& v) { return to_int(v, 1, 1024, &o.http.threads); }},
       {"--queue-limit", "TRELLIS_QUEUE_LIMIT", "N",
        "requests waiting for a worker; more are refused with 503", "256",
        [](auto& o, auto& v) { return to_int(v, 1, 100000, &o.http.queue_limit); }},

@@ -13,11 +13,7 @@ Command serve_command();
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
-      check_command(),
-      graph_command(),
-      fmt_command(),
-      test_command(),
-      serve_command(),
+      check_command(), graph_command(), fmt_command(), test_command(), serve_command(),
   };
   return commands;
 }

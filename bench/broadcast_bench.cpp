@@ -114,11 +114,12 @@ int main(int argc, char** argv) {
   const std::vector<BroadcastRecord> runs = engine.broadcasts("blast");
   if (runs.empty() || runs[0].state != "done") return 7;
   const BroadcastRecord& run = runs[0];
-  std::printf("broadcast: %ld profiles walked, %lld entered in %.1f s: %.0f profiles/s, "
-              "%.0f entered/s (window %zu)\n",
-              static_cast<long>(run.walked), static_cast<long long>(run.entered), seconds,
-              static_cast<double>(run.walked) / seconds,
-              static_cast<double>(run.entered) / seconds, window);
+  std::printf(
+      "broadcast: %ld profiles walked, %lld entered in %.1f s: %.0f profiles/s, "
+      "%.0f entered/s (window %zu)\n",
+      static_cast<long>(run.walked), static_cast<long long>(run.entered), seconds,
+      static_cast<double>(run.walked) / seconds, static_cast<double>(run.entered) / seconds,
+      window);
   std::printf("peak RSS %ld MB\n", peak_rss_mb());
   opened.value().reset();
   std::printf("database %.0f MB\n",

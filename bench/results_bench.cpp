@@ -132,8 +132,9 @@ Event event(const std::string& id, const char* type, long user, const std::strin
 void ingest_all(Engine& engine, std::vector<Event>& events) {
   constexpr size_t kBatch = 500;  // events per ingest call, like one HTTP batch
   for (size_t at = 0; at < events.size(); at += kBatch) {
-    std::vector<Event> batch(events.begin() + static_cast<long>(at),
-                             events.begin() + static_cast<long>(std::min(events.size(), at + kBatch)));
+    std::vector<Event> batch(
+        events.begin() + static_cast<long>(at),
+        events.begin() + static_cast<long>(std::min(events.size(), at + kBatch)));
     if (!engine.ingest(std::move(batch)).ok()) std::abort();
   }
 }
@@ -150,7 +151,8 @@ std::vector<Event> workload(long users) {
   std::vector<Event> out;
   for (long i = 0; i < users; ++i) {
     out.push_back(event("s" + std::to_string(i), "signup", i, "{}"));
-    if (i % 5 == 0) out.push_back(event("o" + std::to_string(i), "order_paid", i, "{\"revenue\":25}"));
+    if (i % 5 == 0)
+      out.push_back(event("o" + std::to_string(i), "order_paid", i, "{\"revenue\":25}"));
   }
   return out;
 }
@@ -199,10 +201,11 @@ int bench_ingest(const std::string& dir, long users, int rounds) {
     }
   }
   const double cpu_with = median(with_cpu), cpu_without = median(without_cpu);
-  std::printf("ingest medians: with rollups %.0f events/s, %.1f CPU us/event; without %.0f "
-              "events/s, %.1f CPU us/event; rollups add %.1f%% CPU per event, %.1f%% wall\n",
-              median(with_rate), cpu_with, median(without_rate), cpu_without,
-              (cpu_with / cpu_without - 1) * 100, (median(without_rate) / median(with_rate) - 1) * 100);
+  std::printf(
+      "ingest medians: with rollups %.0f events/s, %.1f CPU us/event; without %.0f "
+      "events/s, %.1f CPU us/event; rollups add %.1f%% CPU per event, %.1f%% wall\n",
+      median(with_rate), cpu_with, median(without_rate), cpu_without,
+      (cpu_with / cpu_without - 1) * 100, (median(without_rate) / median(with_rate) - 1) * 100);
   return 0;
 }
 
@@ -314,9 +317,9 @@ int bench_stats(const std::string& db, long users) {
               static_cast<long long>(engine->totals("results_bench").journeys));
   SeriesQuery month{kT0 - 30LL * 24 * 3600 * 1000, kT0 + 3600 * 1000, false, "UTC"};
   SeriesQuery year{kT0 - 365LL * 24 * 3600 * 1000, kT0 + 3600 * 1000, true, "Europe/Berlin"};
-  for (const auto& [name, series] :
-       {std::pair{"plain", std::optional<SeriesQuery>()}, std::pair{"30 days by hour", std::optional(month)},
-        std::pair{"a year by day (Berlin)", std::optional(year)}}) {
+  for (const auto& [name, series] : {std::pair{"plain", std::optional<SeriesQuery>()},
+                                     std::pair{"30 days by hour", std::optional(month)},
+                                     std::pair{"a year by day (Berlin)", std::optional(year)}}) {
     Timings t;
     for (int i = 0; i < 200; ++i) {
       bool ok = false;
@@ -422,7 +425,8 @@ int bench_http(const std::string& db, long users, int requests) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() == 4 && a[0] == "ingest") return bench_ingest(a[1], std::stol(a[2]), std::stoi(a[3]));
+  if (a.size() == 4 && a[0] == "ingest")
+    return bench_ingest(a[1], std::stol(a[2]), std::stoi(a[3]));
   if (a.size() == 3 && a[0] == "stats") return bench_stats(a[1], std::stol(a[2]));
   if (a.size() == 4 && a[0] == "http") return bench_http(a[1], std::stol(a[2]), std::stoi(a[3]));
   std::fprintf(stderr,

@@ -153,8 +153,8 @@ void add_profiles(Engine& engine, long users) {
       e.type = "identify";
       e.form = EventForm::kSegmentIdentify;
       e.user_id = "u" + std::to_string(i);
-      e.properties_json = "{\"email\":\"u" + std::to_string(i) + "@example.com\",\"phone\":\"+3361" +
-                          std::to_string(1000000 + i) + "\"}";
+      e.properties_json = "{\"email\":\"u" + std::to_string(i) +
+                          "@example.com\",\"phone\":\"+3361" + std::to_string(1000000 + i) + "\"}";
       batch.push_back(std::move(e));
     }
     if (!engine.ingest(std::move(batch)).ok()) std::abort();
@@ -166,38 +166,38 @@ int bench_events(const std::string& flow, const std::string& db, long users, boo
   long long written_before = 0;
   double secs = 0;
   {
-  auto engine = open(db, &clock);
-  deploy(*engine, flow);
-  if (profiles) add_profiles(*engine, users);
-  constexpr int kProducers = 2;
-  constexpr long kBatch = 500;  // events per ingest call, like one HTTP batch
-  std::atomic<long> next{0};
-  written_before = write_bytes();
-  const double cpu_before = cpu_seconds();
-  const auto t0 = Clock_::now();
-  std::vector<std::thread> producers;
-  for (int p = 0; p < kProducers; ++p) {
-    producers.emplace_back([&] {
-      for (;;) {
-        const long start = next.fetch_add(kBatch);
-        if (start >= users) return;
-        std::vector<Event> batch;
-        for (long i = start; i < std::min(users, start + kBatch); ++i)
-          batch.push_back(cart_event(i, i));
-        if (!engine->ingest(std::move(batch)).ok()) std::abort();
-      }
-    });
-  }
-  for (auto& t : producers) t.join();
-  secs = seconds_since(t0);
-  const EngineMetrics m = engine->metrics();
-  const double cpu = cpu_seconds() - cpu_before;
-  std::printf(
-      "events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB, "
-      "peak RSS %ld MB\n",
-      users, static_cast<long>(m.journeys_started), secs, users / secs,
-      static_cast<long long>(m.commits), rss_mb(), peak_rss_mb());
-  std::printf("events cpu: %.2f CPU s, %.0f events per CPU second\n", cpu, users / cpu);
+    auto engine = open(db, &clock);
+    deploy(*engine, flow);
+    if (profiles) add_profiles(*engine, users);
+    constexpr int kProducers = 2;
+    constexpr long kBatch = 500;  // events per ingest call, like one HTTP batch
+    std::atomic<long> next{0};
+    written_before = write_bytes();
+    const double cpu_before = cpu_seconds();
+    const auto t0 = Clock_::now();
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; ++p) {
+      producers.emplace_back([&] {
+        for (;;) {
+          const long start = next.fetch_add(kBatch);
+          if (start >= users) return;
+          std::vector<Event> batch;
+          for (long i = start; i < std::min(users, start + kBatch); ++i)
+            batch.push_back(cart_event(i, i));
+          if (!engine->ingest(std::move(batch)).ok()) std::abort();
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    secs = seconds_since(t0);
+    const EngineMetrics m = engine->metrics();
+    const double cpu = cpu_seconds() - cpu_before;
+    std::printf(
+        "events: %ld events, %ld journeys, %.2f s, %.0f events/s, %lld commits, RSS %ld MB, "
+        "peak RSS %ld MB\n",
+        users, static_cast<long>(m.journeys_started), secs, users / secs,
+        static_cast<long long>(m.commits), rss_mb(), peak_rss_mb());
+    std::printf("events cpu: %.2f CPU s, %.0f events per CPU second\n", cpu, users / cpu);
   }
   // Closing the engine checkpoints the WAL: those bytes are the events' too.
   const long long written = write_bytes() - written_before;
@@ -248,10 +248,12 @@ int bench_catchup(const std::string& flow, const std::string& db, bool deliver) 
       size_t sent = 0;
       while (size_t n = engine->dispatch_deliveries()) sent += n;
       const double total = seconds_since(t0);
-      std::printf("catchup deliver: %zu deliveries sent to the file adapter, timers and sends %.2f s, "
-                  "%.0f timers/s with their deliveries (%.0f bytes per timer written while firing)\n",
-                  sent, total, fired_count / total,
-                  static_cast<double>(written_firing) / static_cast<double>(std::max<size_t>(1, fired_count)));
+      std::printf(
+          "catchup deliver: %zu deliveries sent to the file adapter, timers and sends %.2f s, "
+          "%.0f timers/s with their deliveries (%.0f bytes per timer written while firing)\n",
+          sent, total, fired_count / total,
+          static_cast<double>(written_firing) /
+              static_cast<double>(std::max<size_t>(1, fired_count)));
     }
   }
   const long long written = write_bytes() - written_before;

@@ -198,7 +198,8 @@ void Checker::check_header() {
   for (const ir::Name& event : flow_.exit_on) {
     check_event_type(event, "exit_on");
     if (!exit_events.insert(event.value).second) {
-      warning("exit_on_twice", event.span, quoted(event.value) + " is listed twice in 'exit_on'", "", "exit_on");
+      warning("exit_on_twice", event.span, quoted(event.value) + " is listed twice in 'exit_on'",
+              "", "exit_on");
     }
   }
   if (flow_.goal) {
@@ -215,10 +216,11 @@ void Checker::check_header() {
     }
   }
   check_delivery_settings();
-  if (flow_.nodes.empty()) error("no_nodes", {}, "the flow has no nodes: add 'nodes:'", "", "nodes");
+  if (flow_.nodes.empty())
+    error("no_nodes", {}, "the flow has no nodes: add 'nodes:'", "", "nodes");
   if (flow_.start.empty()) {
-    error("no_start", flow_.start.span, "the flow has no 'start': name the node a journey begins at", "",
-          "start");
+    error("no_start", flow_.start.span,
+          "the flow has no 'start': name the node a journey begins at", "", "start");
   } else {
     check_target(flow_.start, "start", nullptr);
   }
@@ -241,10 +243,9 @@ void Checker::check_setting(const std::optional<ir::Name>& setting, const std::s
 // Governed delivery settings (docs/ir-json.md); the typed readers of ir::Flow
 // fall back to the defaults, so a typo must not pass silently.
 void Checker::check_delivery_settings() {
-  check_setting(flow_.category, "category", {"marketing", "transactional"},
-                "marketing or transactional", [](const std::string& text) {
-                  return ir::flow_category_from_name(text).has_value();
-                });
+  check_setting(
+      flow_.category, "category", {"marketing", "transactional"}, "marketing or transactional",
+      [](const std::string& text) { return ir::flow_category_from_name(text).has_value(); });
   check_setting(flow_.priority, "priority", {"high", "normal", "low"},
                 "high, normal, low or a whole number from 0 to 100",
                 [](const std::string& text) { return ir::priority_from_text(text).has_value(); });
@@ -256,8 +257,7 @@ void Checker::check_event_type(const ir::Name& name, const std::string& field,
                                const std::string& node) {
   if (name.empty() || valid_event_type(name.value)) return;
   error("bad_event_type", name.span,
-        "event type " + quoted(name.value) +
-            " may not hold control characters (tabs, line breaks)",
+        "event type " + quoted(name.value) + " may not hold control characters (tabs, line breaks)",
         node, field);
 }
 
@@ -297,7 +297,8 @@ bool Checker::has_field(const ir::Node& node, std::string_view field) const {
     const ir::GenericField* set = generic->find(field);
     if (set == nullptr) return false;
     if (auto* name = std::get_if<ir::Name>(&set->value)) return !name->empty();
-    if (auto* branches = std::get_if<std::vector<ir::Branch>>(&set->value)) return !branches->empty();
+    if (auto* branches = std::get_if<std::vector<ir::Branch>>(&set->value))
+      return !branches->empty();
     if (auto* entries = std::get_if<std::vector<ir::NamedExpression>>(&set->value)) {
       return !entries->empty();
     }
@@ -396,10 +397,11 @@ void Checker::check_schedule() {
   const ir::SourceSpan span = at_or(schedule.span, trigger.span);
   const std::optional<nodes::LocalDateTime> at = nodes::parse_local_date_time(schedule.value);
   if (!at) {
-    error("bad_schedule", span,
-          "invalid schedule " + quoted(schedule.value) +
-              ": write a date and a 24-hour time as \"YYYY-MM-DD HH:MM\", such as \"2026-12-24 10:00\"",
-          "", "trigger.schedule");
+    error(
+        "bad_schedule", span,
+        "invalid schedule " + quoted(schedule.value) +
+            ": write a date and a 24-hour time as \"YYYY-MM-DD HH:MM\", such as \"2026-12-24 10:00\"",
+        "", "trigger.schedule");
   } else if (options_.now_ms) {
     // Past in every time zone: even read at UTC-12, the last wall clock on earth.
     constexpr int64_t kLatestZoneMs = 12LL * 3600 * 1000;
@@ -416,8 +418,8 @@ void Checker::check_schedule() {
   }
   if (trigger.when) {
     error("when_with_schedule", at_or(trigger.when->span, span),
-          "'when' filters a trigger event; a schedule takes 'audience' (a condition on user.*)",
-          "", "trigger.when");
+          "'when' filters a trigger event; a schedule takes 'audience' (a condition on user.*)", "",
+          "trigger.when");
   }
   if (trigger.key) {
     error("key_with_schedule", at_or(trigger.key->span, span),
@@ -483,13 +485,13 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
             id, "until_time");
     }
     if (wait.wait_for) {
-      error("for_and_until_time", span, "a wait takes 'for' or 'until_time', not both", id, "until_time");
+      error("for_and_until_time", span, "a wait takes 'for' or 'until_time', not both", id,
+            "until_time");
     }
   }
   if (!wait.on_days.empty() && !wait.until_time) {
     error("on_days_without_time", at_or(wait.on_days.front().span, node.span),
-          "'on_days' needs 'until_time': the days say when that local time counts", id,
-          "on_days");
+          "'on_days' needs 'until_time': the days say when that local time counts", id, "on_days");
   }
   static const std::vector<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   for (const ir::Name& day : wait.on_days) {
@@ -505,8 +507,8 @@ void Checker::check_wait_time(const ir::Node& node, const ir::WaitNode& wait) {
 void Checker::check_coupon(const ir::Node& node, const ir::CouponNode& coupon) {
   const std::string& id = node.id;
   if (coupon.pool && coupon.generate) {
-    error("pool_and_generate", coupon.generate->span, "a coupon node takes 'pool' or 'generate', not both", id,
-          "generate");
+    error("pool_and_generate", coupon.generate->span,
+          "a coupon node takes 'pool' or 'generate', not both", id, "generate");
   }
   if (!coupon.pool && !coupon.generate) {
     error("coupon_source", node.span,
@@ -552,8 +554,9 @@ void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook
   size_t scheme_end = literal.find("://");
   std::string scheme = scheme_end == std::string::npos ? "" : literal.substr(0, scheme_end);
   if (scheme != "http" && scheme != "https") {
-    error("webhook_scheme", span, "webhook url " + quoted(url.source) + " must start with http:// or https://",
-          node.id, "url");
+    error("webhook_scheme", span,
+          "webhook url " + quoted(url.source) + " must start with http:// or https://", node.id,
+          "url");
     return;
   }
   std::string rest = literal.substr(scheme_end + 3);
@@ -565,8 +568,8 @@ void Checker::check_webhook(const ir::Node& node, const ir::WebhookNode& webhook
     return is_name_char(c, "-.[]") && c != '_';
   });
   if (!host_ok && !(host.empty() && host_is_placeholder)) {
-    error("webhook_host", span, "webhook url " + quoted(url.source) + " has no valid host",
-          node.id, "url");
+    error("webhook_host", span, "webhook url " + quoted(url.source) + " has no valid host", node.id,
+          "url");
     return;
   }
   // The server refuses internal targets unless its delivery configuration
@@ -585,23 +588,25 @@ void Checker::check_ab(const ir::Node& node, const ir::AbNode& ab) {
   for (const ir::Variant& variant : ab.variants) {
     std::string field = "variants." + variant.name.value;
     if (std::isnan(variant.weight)) {
-      error("variant_weight_missing", variant.name.span, "variant " + quoted(variant.name.value) + " needs a 'weight'", id,
-            field + ".weight");
+      error("variant_weight_missing", variant.name.span,
+            "variant " + quoted(variant.name.value) + " needs a 'weight'", id, field + ".weight");
       all_zero = false;
     } else if (variant.weight < 0) {
-      error("variant_weight_negative", variant.weight_span, "variant " + quoted(variant.name.value) + " has a negative weight",
-            id, field + ".weight");
+      error("variant_weight_negative", variant.weight_span,
+            "variant " + quoted(variant.name.value) + " has a negative weight", id,
+            field + ".weight");
       all_zero = false;
     } else if (variant.weight > 0) {
       all_zero = false;
     }
     if (variant.next.empty()) {
-      error("variant_needs_next", variant.name.span, "variant " + quoted(variant.name.value) + " needs 'next'", id,
-            field + ".next");
+      error("variant_needs_next", variant.name.span,
+            "variant " + quoted(variant.name.value) + " needs 'next'", id, field + ".next");
     }
   }
   if (all_zero) {
-    error("weights_all_zero", node.span, "all variant weights of " + quoted(id) + " are zero: no user can be split", id,
+    error("weights_all_zero", node.span,
+          "all variant weights of " + quoted(id) + " are zero: no user can be split", id,
           "variants");
   }
   if (ab.variants.size() == 1) {
@@ -708,8 +713,7 @@ void Checker::check_generic_expressions(const ir::Node& node, const ir::GenericN
         if (type != StaticType::kUnknown && type != StaticType::kNumber) {
           error("not_a_number", entry.value->span,
                 "'increment' of " + quoted(node.id) + " adds numbers, but " +
-                    quoted(entry.name.value) + " is given " +
-                    std::string(static_type_name(type)),
+                    quoted(entry.name.value) + " is given " + std::string(static_type_name(type)),
                 node.id, at);
         }
       }
@@ -919,8 +923,8 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
   bool known_paths = options_.graph_warnings && facts && facts->reached;
   if (path.root == ir::PathRoot::kCoupon) {
     if (path.segments.size() != 1 || path.segments[0] != "code") {
-      warning("coupon_field_unknown", path.span, quoted(path.text()) + " does not exist: a coupon has only 'code'", id,
-              field);
+      warning("coupon_field_unknown", path.span,
+              quoted(path.text()) + " does not exist: a coupon has only 'code'", id, field);
       return;
     }
     if (!known_paths) return;
@@ -938,7 +942,8 @@ void Checker::check_path(const ir::Path& path, const ir::Node* node, const std::
   }
   if (path.root == ir::PathRoot::kEvent || path.root == ir::PathRoot::kLastEvent) {
     if (path.segments.size() > 1 && path.segments[0] == "type") {
-      warning("event_type_text", path.span, quoted(path.text()) + " does not exist: 'type' is text", id, field);
+      warning("event_type_text", path.span, quoted(path.text()) + " does not exist: 'type' is text",
+              id, field);
       return;
     }
   }

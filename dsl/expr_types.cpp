@@ -86,7 +86,8 @@ class TypeChecker {
     if (left == StaticType::kDuration || right == StaticType::kDuration) {
       if (is_numeric(left) && is_numeric(right) &&
           (left == StaticType::kTime || right == StaticType::kTime)) {
-        warn("duration_mismatch", expr, "comparing a time with a duration; subtract: now - <time> > <duration>");
+        warn("duration_mismatch", expr,
+             "comparing a time with a duration; subtract: now - <time> > <duration>");
         return;
       }
       if (is_numeric(left) && is_numeric(right)) {
@@ -97,9 +98,10 @@ class TypeChecker {
       }
     }
     if (is_numeric(left) && is_numeric(right)) return;
-    warn("type_mismatch", expr, std::string("comparing ") + std::string(static_type_name(left)) + " with " +
-                   std::string(static_type_name(right)) +
-                   (ordering || expr.op == ExprOp::kEq ? " is always false" : " is always true"));
+    warn("type_mismatch", expr,
+         std::string("comparing ") + std::string(static_type_name(left)) + " with " +
+             std::string(static_type_name(right)) +
+             (ordering || expr.op == ExprOp::kEq ? " is always false" : " is always true"));
   }
 
   // `user.age > "30"`: whatever the trait holds, text compares letter by
@@ -108,8 +110,9 @@ class TypeChecker {
     for (const ir::Expr& operand : expr.operands) {
       const auto* text = std::get_if<std::string>(&operand.literal.value);
       if (operand.op != ExprOp::kLiteral || text == nullptr || !looks_like_number(*text)) continue;
-      warn("quoted_number", expr, "\"" + *text + "\" is text, and text compares letter by letter (\"100\" < \"30\"): " +
-                     "write the number without quotes: " + *text);
+      warn("quoted_number", expr,
+           "\"" + *text + "\" is text, and text compares letter by letter (\"100\" < \"30\"): " +
+               "write the number without quotes: " + *text);
       return true;
     }
     return false;
@@ -127,8 +130,9 @@ class TypeChecker {
         right == StaticType::kString) {
       if (right == StaticType::kString && left != StaticType::kUnknown &&
           left != StaticType::kString) {
-        warn("in_substring", expr, "'in' on a string looks for a substring; " +
-                       std::string(static_type_name(left)) + " is never one");
+        warn("in_substring", expr,
+             "'in' on a string looks for a substring; " + std::string(static_type_name(left)) +
+                 " is never one");
       }
       if (right == StaticType::kList) check_list_membership(expr, left);
       return;
@@ -146,15 +150,17 @@ class TypeChecker {
       }
     }
     if (expr.operands[1].operands.empty()) return;
-    warn("in_list_never", expr, std::string("the list holds no ") + std::string(static_type_name(left)).substr(2) +
-                   ", so this is always false");
+    warn("in_list_never", expr,
+         std::string("the list holds no ") + std::string(static_type_name(left)).substr(2) +
+             ", so this is always false");
   }
 
   void check_arithmetic(const ir::Expr& expr, StaticType left, StaticType right) {
     for (StaticType type : {left, right}) {
       if (type != StaticType::kUnknown && !is_numeric(type)) {
-        warn("arithmetic_on_text", expr, "arithmetic on " + std::string(static_type_name(type)) +
-                       " gives null; arithmetic is for numbers, durations and times");
+        warn("arithmetic_on_text", expr,
+             "arithmetic on " + std::string(static_type_name(type)) +
+                 " gives null; arithmetic is for numbers, durations and times");
         return;
       }
     }

@@ -33,12 +33,12 @@ const antlr4::Token* neighbour(antlr4::TokenStream& tokens, const antlr4::Token*
 
 bool is_keyword(size_t type) {
   static const std::set<size_t> kKeywords = {
-      P::FLOW,   P::DESCRIPTION, P::TRIGGER, P::WHEN,    P::KEY,      P::RE_ENTRY,
-      P::NEVER,  P::ALWAYS,      P::AFTER,   P::EXIT_ON, P::GOAL,     P::START,
-      P::MATCH,  P::YES,         P::NO,      P::NEXT,    P::ON_EVENT, P::ON_EXHAUSTED,
-      P::FOR,    P::UNTIL_EVENT, P::WHERE,   P::POOL,    P::GENERATE, P::PREFIX,
-      P::LENGTH, P::TEXT,        P::SUBJECT, P::BODY,    P::URL,      P::WEIGHT,
-      P::CATEGORY, P::PRIORITY,  P::ON_CAP,  P::UNTIL_TIME, P::ON_DAYS};
+      P::FLOW,     P::DESCRIPTION, P::TRIGGER, P::WHEN,       P::KEY,      P::RE_ENTRY,
+      P::NEVER,    P::ALWAYS,      P::AFTER,   P::EXIT_ON,    P::GOAL,     P::START,
+      P::MATCH,    P::YES,         P::NO,      P::NEXT,       P::ON_EVENT, P::ON_EXHAUSTED,
+      P::FOR,      P::UNTIL_EVENT, P::WHERE,   P::POOL,       P::GENERATE, P::PREFIX,
+      P::LENGTH,   P::TEXT,        P::SUBJECT, P::BODY,       P::URL,      P::WEIGHT,
+      P::CATEGORY, P::PRIORITY,    P::ON_CAP,  P::UNTIL_TIME, P::ON_DAYS};
   return kKeywords.count(type) > 0;
 }
 

@@ -31,14 +31,47 @@ bool is_expression_keyword(const std::string& text) {
 // Field keywords of the DSL. A variant line starts with its name, so a variant
 // named like a keyword is quoted; elsewhere keywords are fine as names.
 bool is_dsl_keyword(const std::string& text) {
-  static const char* const kWords[] = {
-      "flow",   "description", "trigger", "when",    "key",      "re_entry",
-      "never",  "always",      "after",   "exit_on", "goal",     "start",
-      "match",  "yes",         "no",      "next",    "on_event", "on_exhausted",
-      "for",    "until_event", "where",   "pool",    "generate", "prefix",
-      "length", "text",        "subject", "body",    "url",      "weight",
-      "category", "priority",  "on_cap",  "until_time", "on_days",  "within",
-      "value",    "schedule",  "every",   "audience",   "in_user_time_zone"};
+  static const char* const kWords[] = {"flow",
+                                       "description",
+                                       "trigger",
+                                       "when",
+                                       "key",
+                                       "re_entry",
+                                       "never",
+                                       "always",
+                                       "after",
+                                       "exit_on",
+                                       "goal",
+                                       "start",
+                                       "match",
+                                       "yes",
+                                       "no",
+                                       "next",
+                                       "on_event",
+                                       "on_exhausted",
+                                       "for",
+                                       "until_event",
+                                       "where",
+                                       "pool",
+                                       "generate",
+                                       "prefix",
+                                       "length",
+                                       "text",
+                                       "subject",
+                                       "body",
+                                       "url",
+                                       "weight",
+                                       "category",
+                                       "priority",
+                                       "on_cap",
+                                       "until_time",
+                                       "on_days",
+                                       "within",
+                                       "value",
+                                       "schedule",
+                                       "every",
+                                       "audience",
+                                       "in_user_time_zone"};
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return text == word; });
 }
@@ -266,7 +299,9 @@ class DslPrinter : private CommentedPrinter {
   void generic(const std::string& key, const ir::Name& name) {
     if (!name.empty()) raw(2, key + " " + dsl_name(name.value), key);
   }
-  void generic(const std::string& key, const ir::Expression& e) { raw(2, key + " " + e.source, key); }
+  void generic(const std::string& key, const ir::Expression& e) {
+    raw(2, key + " " + e.source, key);
+  }
   void generic(const std::string& key, const ir::Template& t) {
     raw(2, key + " " + dsl_string(t.source), key);
   }
@@ -279,8 +314,10 @@ class DslPrinter : private CommentedPrinter {
       std::string line = "when " + (branch.when ? branch.when->source : std::string("false"));
       if (!branch.next.empty()) line += " -> " + dsl_name(branch.next.value);
       // The field's comments (above, end of line) go with its first line.
-      if (first) raw(2, line, key);
-      else out_ << "  " << line << "\n";
+      if (first)
+        raw(2, line, key);
+      else
+        out_ << "  " << line << "\n";
       first = false;
     }
   }

@@ -180,7 +180,8 @@ GrammarAdapter::SyntaxError GrammarAdapter::describe(antlr4::Parser& parser,
                                                      antlr4::Token* offending) const {
   ir::SourceSpan span = map_.token(offending);
   if (hook_) {
-    if (std::optional<std::string> message = hook_(parser, offending, span)) return {span, *message};
+    if (std::optional<std::string> message = hook_(parser, offending, span))
+      return {span, *message};
   }
   std::string message = message_for(parser, offending, span);
   return {span, std::move(message)};

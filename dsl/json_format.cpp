@@ -316,7 +316,8 @@ class Reader {
     if (has(*value, "schedule")) trigger.schedule = ir::Name{string(*value, "schedule"), {}};
     trigger.audience = expression(*value, "audience");
     if (has(*value, "every")) trigger.every = ir::Name{string(*value, "every"), {}};
-    if (const json* flag = member(*value, "in_user_time_zone", json::value_t::boolean, "true or false"))
+    if (const json* flag =
+            member(*value, "in_user_time_zone", json::value_t::boolean, "true or false"))
       trigger.in_user_time_zone = flag->get<bool>();
   }
 
@@ -437,9 +438,8 @@ class Reader {
       ir::NamedExpression entry{ir::Name{name, {}}, std::nullopt};
       // A number or a boolean is an expression as well: {"orders": 1}.
       std::string source = value.is_string() ? value.get<std::string>() : value.dump();
-      entry.value = labelled(key, [&](ir::Diagnostics& d) {
-        return parse_expression(source, {}, file_, d);
-      });
+      entry.value =
+          labelled(key, [&](ir::Diagnostics& d) { return parse_expression(source, {}, file_, d); });
       out.push_back(std::move(entry));
     }
     return out;
@@ -458,7 +458,8 @@ class Reader {
       if (has(*it, "within")) goal.within = duration(string(*it, "within"), "goal");
       goal.value = expression(*it, "value");
     } else {
-      error("'goal' must be an event type or {\"event\", \"where\", \"within\", \"value\"}", "goal");
+      error("'goal' must be an event type or {\"event\", \"where\", \"within\", \"value\"}",
+            "goal");
     }
     out = std::move(goal);
   }

@@ -63,11 +63,13 @@ class KnownNamesCheck {
   // expressions) and their templates, by the field path the checker uses.
   void check_generic(const ir::GenericNode& generic, const std::string& node) {
     for (const ir::GenericField& field : generic.fields) {
-      if (auto* e = std::get_if<ir::Expression>(&field.value)) check_expression(*e, node, field.name);
+      if (auto* e = std::get_if<ir::Expression>(&field.value))
+        check_expression(*e, node, field.name);
       if (auto* t = std::get_if<ir::Template>(&field.value)) check_template(*t, node, field.name);
       if (auto* branches = std::get_if<std::vector<ir::Branch>>(&field.value))
         for (size_t i = 0; i < branches->size(); ++i)
-          check_expression((*branches)[i].when, node, field.name + "." + std::to_string(i) + ".when");
+          check_expression((*branches)[i].when, node,
+                           field.name + "." + std::to_string(i) + ".when");
       if (auto* entries = std::get_if<std::vector<ir::NamedExpression>>(&field.value))
         for (const ir::NamedExpression& entry : *entries)
           check_expression(entry.value, node, field.name + "." + entry.name.value);
@@ -85,8 +87,8 @@ class KnownNamesCheck {
     auto meant = ir::closest_name(type.value, known_.event_types);
     if (!meant) return;
     warning("event_type_unseen", type.span,
-            "no '" + type.value + "' event has reached this server, but '" + *meant +
-                "' has" + ir::did_you_mean_text(*meant),
+            "no '" + type.value + "' event has reached this server, but '" + *meant + "' has" +
+                ir::did_you_mean_text(*meant),
             node, field);
   }
 
@@ -126,8 +128,9 @@ class KnownNamesCheck {
     if (!meant && near_miss_only) return;
     reported_.push_back(where);
     const bool declared = !known_.declared_traits.empty();
-    std::string message = declared ? "'" + trait + "' is not a declared trait (traits: in trellis.yaml)"
-                                   : "no stored profile has the trait '" + trait + "'";
+    std::string message = declared
+                              ? "'" + trait + "' is not a declared trait (traits: in trellis.yaml)"
+                              : "no stored profile has the trait '" + trait + "'";
     if (declared && !known_.traits.empty()) message += " and no stored profile has it";
     if (meant) {
       message += ir::did_you_mean_text(*meant);

@@ -17,8 +17,8 @@
 namespace trellis::dsl {
 
 struct KnownNames {
-  std::vector<std::string> event_types;  // event types the server has seen
-  std::vector<std::string> traits;       // top-level trait names of stored profiles
+  std::vector<std::string> event_types;      // event types the server has seen
+  std::vector<std::string> traits;           // top-level trait names of stored profiles
   std::vector<std::string> declared_traits;  // `traits:` of the delivery configuration
 };
 

@@ -27,16 +27,16 @@ enum class FieldType {
   kReEntry,      // never | always | after <duration>
   kNumber,
   kInteger,
-  kTrigger,   // {event, when, key}
-  kGenerate,  // {prefix, length}
-  kVariants,  // {name: {weight, next}}
-  kNodes,     // {id: node}
-  kNodeType,  // one of the node kinds
-  kTimeOfDay,  // "HH:MM", a wall-clock time in the user's time zone
-  kWeekdays,   // one weekday or a list of them: mon .. sun
+  kTrigger,        // {event, when, key}
+  kGenerate,       // {prefix, length}
+  kVariants,       // {name: {weight, next}}
+  kNodes,          // {id: node}
+  kNodeType,       // one of the node kinds
+  kTimeOfDay,      // "HH:MM", a wall-clock time in the user's time zone
+  kWeekdays,       // one weekday or a list of them: mon .. sun
   kBranches,       // [{when: expression, next: node}, ...]
   kExpressionMap,  // {name: expression, ...}
-  kBoolean,    // true | false
+  kBoolean,        // true | false
 };
 
 enum class Requirement {
@@ -70,7 +70,7 @@ const std::vector<FieldSpec>& generate_fields();
 const std::vector<FieldSpec>& variant_fields();
 const std::vector<FieldSpec>& event_filter_fields();
 const std::vector<FieldSpec>& branch_fields();  // one item of a list of branches
-const std::vector<FieldSpec>& goal_fields();  // `goal:` as a mapping
+const std::vector<FieldSpec>& goal_fields();    // `goal:` as a mapping
 
 // nullptr when `fields` has no key `name`.
 const FieldSpec* find_field(const std::vector<FieldSpec>& fields, std::string_view name);

@@ -30,13 +30,12 @@ ir::Expression parse_expression(const std::string& source, ir::SourceSpan span,
                                 const std::string& file, ir::Diagnostics& diagnostics);
 
 // Parses `{{path}}` and `{{path | default: "x"}}` placeholders into template parts.
-ir::Template parse_template(const std::string& source, ir::SourceSpan span,
-                            const std::string& file, ir::Diagnostics& diagnostics);
+ir::Template parse_template(const std::string& source, ir::SourceSpan span, const std::string& file,
+                            ir::Diagnostics& diagnostics);
 
 // `90s`, `30m`, `72h`, `7d`, and ISO 8601 durations (`PT72H`, `P1DT2H`).
 // Returns nullopt (and adds a diagnostic) when the text is not a duration.
 std::optional<ir::Duration> parse_duration(const std::string& source, ir::SourceSpan span,
-                                           const std::string& file,
-                                           ir::Diagnostics& diagnostics);
+                                           const std::string& file, ir::Diagnostics& diagnostics);
 
 }  // namespace trellis::dsl

@@ -37,13 +37,21 @@ std::string decode_string_literal(std::string_view quoted, const EscapeErrorSink
     }
     char escaped = quoted[++i];
     switch (escaped) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
       case '"':
       case '\'':
       case '\\':
-      case '/': out += escaped; break;
+      case '/':
+        out += escaped;
+        break;
       case 'u': {
         uint32_t code_point = 0;
         bool ok = i + 4 < quoted.size();

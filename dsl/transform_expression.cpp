@@ -227,15 +227,16 @@ ir::Expr Transformer::transform_literal(P::LiteralContext* context) {
 
 std::string Transformer::decode_string(antlr4::Token* token) {
   ir::SourceSpan token_span = map_.token(token);
-  return decode_string_literal(token->getText(), [&](EscapeError kind, size_t offset, char escaped) {
-    ir::SourceSpan at = token_span.shifted(static_cast<uint32_t>(offset), 2);
-    if (kind == EscapeError::kBadUnicode) {
-      error(at, "'\\u' needs four hex digits, as in \\u00e9");
-    } else {
-      error(at, std::string("unknown escape '\\") + escaped +
-                    "'; use \\\", \\\\, \\n, \\t or \\uXXXX");
-    }
-  });
+  return decode_string_literal(
+      token->getText(), [&](EscapeError kind, size_t offset, char escaped) {
+        ir::SourceSpan at = token_span.shifted(static_cast<uint32_t>(offset), 2);
+        if (kind == EscapeError::kBadUnicode) {
+          error(at, "'\\u' needs four hex digits, as in \\u00e9");
+        } else {
+          error(at, std::string("unknown escape '\\") + escaped +
+                        "'; use \\\", \\\\, \\n, \\t or \\uXXXX");
+        }
+      });
 }
 
 ir::Expr Transformer::transform_list(P::ListContext* context) {
@@ -283,8 +284,9 @@ ir::Expr Transformer::transform_call(P::CallContext* context) {
   bool takes_no_arguments = expr.function == "local_hour" || expr.function == "local_weekday";
   if (takes_no_arguments) {
     if (!expr.operands.empty()) {
-      error(expr.span, expr.function + "() takes no arguments: it reads now in the user's "
-                                       "time zone (user.timezone)");
+      error(expr.span, expr.function +
+                           "() takes no arguments: it reads now in the user's "
+                           "time zone (user.timezone)");
     }
     return expr;
   }
@@ -311,10 +313,10 @@ void Transformer::check_behaviour_call(const ir::Expr& expr, const std::vector<b
   const size_t least = is_count ? 2 : 1;
   const size_t most = is_count ? 3 : 1;
   if (expr.operands.size() < least || expr.operands.size() > most) {
-    error(expr.span, expr.function + "() takes " +
-                         (is_count ? "an event type, a window and an optional where:"
-                                   : "one event type") +
-                         ", as in " + example);
+    error(expr.span,
+          expr.function + "() takes " +
+              (is_count ? "an event type, a window and an optional where:" : "one event type") +
+              ", as in " + example);
     return;
   }
   const ir::Expr& type = expr.operands[0];
@@ -349,8 +351,8 @@ void Transformer::check_behaviour_call(const ir::Expr& expr, const std::vector<b
 void Transformer::check_count_filter(const ir::Expr& filter) {
   if (filter.op == ir::ExprOp::kPath && filter.path.root != ir::PathRoot::kEvent &&
       !filter.path.segments.empty()) {
-    error(filter.span, "a count's where: reads only the counted event (event.*), not " +
-                           filter.path.text());
+    error(filter.span,
+          "a count's where: reads only the counted event (event.*), not " + filter.path.text());
     return;
   }
   if (filter.op == ir::ExprOp::kCall &&

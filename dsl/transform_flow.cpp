@@ -232,7 +232,8 @@ class FlowTransformer {
     size_t next = string->getTokenIndex() + 1;
     if (next >= tokens_.size()) return false;
     antlr4::Token* after = tokens_.get(next);
-    return after->getType() != antlr4::Token::EOF && after->getChannel() == antlr4::Token::DEFAULT_CHANNEL &&
+    return after->getType() != antlr4::Token::EOF &&
+           after->getChannel() == antlr4::Token::DEFAULT_CHANNEL &&
            after->getStartIndex() == string->getStopIndex() + 1;
   }
 
@@ -241,8 +242,8 @@ class FlowTransformer {
     std::string quote(1, string->getText().front());
     std::string other = quote == "\"" ? "'" : "\"";
     error(map_.bytes(string->getStopIndex(), string->getStopIndex() + 1),
-          "the string ended at this " + quote + ", before '" + word->getText() +
-              "': inside a " + quote + "..." + quote + " string write \\" + quote +
+          "the string ended at this " + quote + ", before '" + word->getText() + "': inside a " +
+              quote + "..." + quote + " string write \\" + quote +
               " for a quote, or quote the whole string with " + other + " (" + other +
               "Hi {{user.first_name | default: " + quote + "friend" + quote + "}}" + other + ")",
           node, field);
@@ -256,9 +257,9 @@ class FlowTransformer {
     // Its own span is the whole literal, quotes included, as for a quoted YAML scalar.
     // A string cut short at an inner quote is reported as that, not as its half template.
     ir::Diagnostics cut_short;
-    ir::Template result = parse_template(
-        source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
-        ends_at_inner_quote(string) ? cut_short : diagnostics_);
+    ir::Template result =
+        parse_template(source, span.shifted(1, static_cast<uint32_t>(source.size())), file_,
+                       ends_at_inner_quote(string) ? cut_short : diagnostics_);
     result.span = span;
     return result;
   }
@@ -331,9 +332,9 @@ class FlowTransformer {
   }
 
   void unknown_setting(P::UnknownSettingContext* context) {
-    static const std::vector<std::string> kSettings = {
-        "description", "trigger", "re_entry", "exit_on", "goal",
-        "category",    "priority", "on_cap",  "start"};
+    static const std::vector<std::string> kSettings = {"description", "trigger", "re_entry",
+                                                       "exit_on",     "goal",    "category",
+                                                       "priority",    "on_cap",  "start"};
     std::string word = context->IDENTIFIER()->getText();
     std::string suggestion = ir::closest_name(word, kSettings).value_or("");
     error(map_.token(context->getStart()),
@@ -531,8 +532,9 @@ class FlowTransformer {
       std::get<std::vector<ir::Branch>>(list->value).push_back(std::move(branch));
       return true;
     }
-    if (!first_time(seen, word, field, std::string(ir::node_kind_name(node.kind())) +
-                                           " node '" + node.id + "'", node.id)) {
+    if (!first_time(seen, word, field,
+                    std::string(ir::node_kind_name(node.kind())) + " node '" + node.id + "'",
+                    node.id)) {
       return true;
     }
     auto* plain = field->unknownField();
@@ -541,10 +543,12 @@ class FlowTransformer {
     auto* message = field->messageField();
     switch (schema->widget) {
       case ir::Widget::kTarget:
-        if (transition != nullptr) generic.set(word, key, name(transition->dslName()));
+        if (transition != nullptr)
+          generic.set(word, key, name(transition->dslName()));
         else if (variant != nullptr && variant->ARROW() != nullptr && variant->NUMBER() == nullptr)
           generic.set(word, key, name(variant->dslName()));
-        else break;
+        else
+          break;
         return true;
       case ir::Widget::kExpressions:
         if (auto* m = field->expressionMapField()) {
@@ -834,7 +838,8 @@ class FlowTransformer {
           owners.push_back({first_index(field), last_index(field),
                             &node.leading_comments[generic_word(field, node.kind())]});
         } else if (field->variantField() != nullptr) {
-          owners.push_back({first_index(field), last_index(field), &node.leading_comments["variants"]});
+          owners.push_back(
+              {first_index(field), last_index(field), &node.leading_comments["variants"]});
         } else if (field->unknownField() == nullptr) {
           owners.push_back(
               {first_index(field), last_index(field), &node.leading_comments[field_word(field)]});

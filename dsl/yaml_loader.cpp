@@ -227,8 +227,7 @@ class Loader {
   std::vector<ir::Name> read_names(const YAML::Node& value, const ir::SourceSpan& key,
                                    const Where& where, std::string_view what);
   std::optional<ir::LocalTimeOfDay> read_time_of_day(const YAML::Node& value,
-                                                     const ir::SourceSpan& key,
-                                                     const Where& where);
+                                                     const ir::SourceSpan& key, const Where& where);
   void read_nodes(const YAML::Node& value, const ir::SourceSpan& key, ir::Flow& flow);
   ir::Node read_node(const std::string& id, const YAML::Node& key, const YAML::Node& value);
   // Reports a missing or unknown type; sets node.type_span.
@@ -237,8 +236,8 @@ class Loader {
   void read_node_field(const FieldSpec& spec, const YAML::Node& value, const ir::SourceSpan& key,
                        const Where& where, ir::Node& node);
   // A generic kind's field, read by its type alone (docs/node-kinds.md).
-  void read_generic_field(const FieldSpec& spec, const YAML::Node& value,
-                          const ir::SourceSpan& key, const Where& where, ir::GenericNode& node);
+  void read_generic_field(const FieldSpec& spec, const YAML::Node& value, const ir::SourceSpan& key,
+                          const Where& where, ir::GenericNode& node);
   std::vector<ir::Branch> read_branches(const YAML::Node& value, const ir::SourceSpan& key,
                                         const Where& where);
   std::vector<ir::NamedExpression> read_named_expressions(const YAML::Node& value,
@@ -509,8 +508,7 @@ void Loader::add_trailing(ir::Flow& flow, const Anchor& anchor, const std::strin
   append(node.field_comments[own_line ? anchor.field : std::string()]);
 }
 
-void Loader::scalar_lines(const YAML::Node& node, std::vector<bool>& text_lines,
-                          int depth) const {
+void Loader::scalar_lines(const YAML::Node& node, std::vector<bool>& text_lines, int depth) const {
   // An alias can make the tree a cycle (`&a [*a]`) or repeat a subtree many
   // times over; flows are a few levels deep and a few thousand values long.
   constexpr int kMaxDepth = 16;
@@ -925,14 +923,15 @@ std::vector<ir::Branch> Loader::read_branches(const YAML::Node& value, const ir:
     ir::Branch branch;
     branch.span = item_span;
     if (!item.IsMap()) {
-      error(item_span, "a branch must be a mapping {when: condition, next: node}, not " +
-                           shape_of(item), at);
+      error(item_span,
+            "a branch must be a mapping {when: condition, next: node}, not " + shape_of(item), at);
       continue;
     }
-    for_each_key(item, &branch_fields(), "a branch of '" + where.field + "'", at, KEY_READER {
-      if (key.Scalar() == "when") branch.when = read_expression(value, span, at);
-      if (key.Scalar() == "next") branch.next = read_name(value, span, at, "a node id");
-    });
+    for_each_key(
+        item, &branch_fields(), "a branch of '" + where.field + "'", at, KEY_READER {
+          if (key.Scalar() == "when") branch.when = read_expression(value, span, at);
+          if (key.Scalar() == "next") branch.next = read_name(value, span, at, "a node id");
+        });
     if (!branch.when) error(item_span, "a branch needs a 'when' condition", at);
     branches.push_back(std::move(branch));
   }
@@ -946,19 +945,18 @@ std::vector<ir::NamedExpression> Loader::read_named_expressions(const YAML::Node
   std::vector<ir::NamedExpression> entries;
   if (!value.IsMap()) {
     error(value_span(value, key),
-          "'" + where.field + "' must be a mapping of names to expressions, not " +
-              shape_of(value),
+          "'" + where.field + "' must be a mapping of names to expressions, not " + shape_of(value),
           where);
     return entries;
   }
-  for_each_key(value, nullptr, "'" + where.field + "'", Where{where.node, where.field + "."},
-               KEY_READER {
-                 (void)spec;
-                 ir::NamedExpression entry;
-                 entry.name = ir::Name{key.Scalar(), span};
-                 entry.value = read_expression(value, span, at);
-                 entries.push_back(std::move(entry));
-               });
+  for_each_key(
+      value, nullptr, "'" + where.field + "'", Where{where.node, where.field + "."}, KEY_READER {
+        (void)spec;
+        ir::NamedExpression entry;
+        entry.name = ir::Name{key.Scalar(), span};
+        entry.value = read_expression(value, span, at);
+        entries.push_back(std::move(entry));
+      });
   return entries;
 }
 
@@ -1000,16 +998,17 @@ ir::Goal Loader::read_goal(const YAML::Node& value, const ir::SourceSpan& key, c
     return goal;
   }
   bool has_event = false;
-  for_each_key(value, &goal_fields(), "'goal'", Where{"", "goal."}, KEY_READER {
-    anchor(span, "goal");
-    if (key.Scalar() == "event") {
-      goal.event = read_name(value, span, at, "an event type");
-      has_event = true;
-    }
-    if (key.Scalar() == "where") goal.where = read_expression(value, span, at);
-    if (key.Scalar() == "within") goal.within = read_duration(value, span, at);
-    if (key.Scalar() == "value") goal.value = read_expression(value, span, at);
-  });
+  for_each_key(
+      value, &goal_fields(), "'goal'", Where{"", "goal."}, KEY_READER {
+        anchor(span, "goal");
+        if (key.Scalar() == "event") {
+          goal.event = read_name(value, span, at, "an event type");
+          has_event = true;
+        }
+        if (key.Scalar() == "where") goal.where = read_expression(value, span, at);
+        if (key.Scalar() == "within") goal.within = read_duration(value, span, at);
+        if (key.Scalar() == "value") goal.value = read_expression(value, span, at);
+      });
   if (!has_event) error(goal.span, "'goal' needs an 'event'", where);
   return goal;
 }
@@ -1081,8 +1080,7 @@ std::vector<ir::Variant> Loader::read_variants(const YAML::Node& value, const ir
     return variants;
   }
   for_each_key(
-      value, nullptr, "'variants'", Where{where.node, "variants."},
-      KEY_READER {
+      value, nullptr, "'variants'", Where{where.node, "variants."}, KEY_READER {
         variant_index_ = static_cast<int>(variants.size());
         variants.push_back(read_variant(key, span, value, at));
       });

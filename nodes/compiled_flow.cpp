@@ -72,8 +72,8 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
   // Every expression of the flow, the goal's too: a counter read only by the
   // goal's `where` must be counted like one a trigger reads.
   for (const std::optional<expr::Program>* program :
-       {&compiled->when_, &compiled->key_, &compiled->audience_,
-         &compiled->goal_where_, &compiled->goal_value_}) {
+       {&compiled->when_, &compiled->key_, &compiled->audience_, &compiled->goal_where_,
+        &compiled->goal_value_}) {
     if (*program) compiled->collect_behaviour(**program);
   }
   for (const CompiledNode& node : compiled->nodes_) {
@@ -87,8 +87,7 @@ Result<std::unique_ptr<CompiledFlow>> CompiledFlow::compile(ir::Flow flow, int64
 void CompiledFlow::collect_behaviour(const expr::Program& program) {
   for (const expr::CounterUse& use : program.counters()) counters_.push_back(use);
   for (const std::string& type : program.last_seen_types()) {
-    if (std::find(last_seen_types_.begin(), last_seen_types_.end(), type) ==
-        last_seen_types_.end())
+    if (std::find(last_seen_types_.begin(), last_seen_types_.end(), type) == last_seen_types_.end())
       last_seen_types_.push_back(type);
   }
 }

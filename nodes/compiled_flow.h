@@ -23,9 +23,9 @@ namespace trellis::nodes {
 struct CompiledNode {
   const ir::Node* node = nullptr;  // points into the owning CompiledFlow's IR
 
-  std::optional<expr::Program> match;             // segment
-  std::vector<std::string> match_labels;          // segment: "user.age" per match->paths()
-  std::optional<expr::Program> where;             // wait: until_event's `where`
+  std::optional<expr::Program> match;     // segment
+  std::vector<std::string> match_labels;  // segment: "user.age" per match->paths()
+  std::optional<expr::Program> where;     // wait: until_event's `where`
   // wait: `on_days` as a mask for next_local_time (bit 0 = Sunday; 0 = every day).
   unsigned weekday_mask = 0;
   std::optional<expr::CompiledTemplate> text;     // sms

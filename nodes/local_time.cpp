@@ -77,8 +77,7 @@ LocalParts local_parts(Millis at, std::string_view zone_name) {
   parts.year = static_cast<int>(ymd.year());
   parts.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
   parts.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  parts.minute_of_day =
-      static_cast<int>(std::chrono::duration_cast<minutes>(local - day).count());
+  parts.minute_of_day = static_cast<int>(std::chrono::duration_cast<minutes>(local - day).count());
   parts.weekday = static_cast<int>(date::weekday(day).c_encoding());
   return parts;
 }
@@ -104,9 +103,8 @@ std::optional<Millis> quiet_hours_end(Millis at, int start_minute, int end_minut
                                       std::string_view zone) {
   if (start_minute == end_minute) return std::nullopt;
   const int now = local_parts(at, zone).minute_of_day;
-  const bool inside = start_minute < end_minute
-                          ? now >= start_minute && now < end_minute
-                          : now >= start_minute || now < end_minute;
+  const bool inside = start_minute < end_minute ? now >= start_minute && now < end_minute
+                                                : now >= start_minute || now < end_minute;
   if (!inside) return std::nullopt;
   return next_local_time(at, end_minute, 0x7f, zone);
 }

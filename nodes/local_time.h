@@ -18,8 +18,8 @@ using Millis = int64_t;  // milliseconds since the Unix epoch
 
 // A time zone resolved from a user's `timezone` trait and a configured default.
 struct ZoneChoice {
-  std::string name;      // the IANA name actually used
-  std::string warning;   // non-empty when the user's name was invalid and the default was used
+  std::string name;     // the IANA name actually used
+  std::string warning;  // non-empty when the user's name was invalid and the default was used
 };
 ZoneChoice choose_zone(std::string_view user_zone, std::string_view fallback);
 

@@ -28,11 +28,11 @@ ir::NodeKind kind_named(std::string_view name);
 // `Processor` at start-up. The build lists the folder's files and refers to
 // each file's symbol (node_kind_list.cpp, generated), so the linker keeps every
 // kind: adding a kind adds no line anywhere else (docs/node-kinds.md).
-#define TRELLIS_NODE_KIND(file, Processor)                           \
-  namespace {                                                        \
-  const Processor kNodeKindProcessor;                                \
-  }                                                                  \
-  extern const bool trellis_node_kind_##file;                        \
+#define TRELLIS_NODE_KIND(file, Processor)    \
+  namespace {                                 \
+  const Processor kNodeKindProcessor;         \
+  }                                           \
+  extern const bool trellis_node_kind_##file; \
   const bool trellis_node_kind_##file = ::trellis::nodes::register_processor(kNodeKindProcessor)
 
 }  // namespace trellis::nodes

@@ -44,7 +44,8 @@ std::optional<Uplift> relative_uplift(int64_t x1, int64_t n1, int64_t x2, int64_
   out.value = rr - 1;
   if (x1 > 0) {
     const double se = std::sqrt(1.0 / x1 - 1.0 / n1 + 1.0 / x2 - 1.0 / n2);
-    out.interval = Interval{std::exp(std::log(rr) - z * se) - 1, std::exp(std::log(rr) + z * se) - 1};
+    out.interval =
+        Interval{std::exp(std::log(rr) - z * se) - 1, std::exp(std::log(rr) + z * se) - 1};
   }
   return out;
 }
@@ -188,8 +189,8 @@ Comparison compare(const std::vector<VariantInput>& variants, int64_t min_sample
                     ? "'" + c.variant + "' wins: the other variants convert less (" +
                           percent(out.variants[control].rate) + " for '" + c.variant + "')."
                     : "'" + out.variants[w].variant + "' wins: " + percent(out.variants[w].rate) +
-                          " against " + percent(out.variants[control].rate) + " for '" +
-                          c.variant + "'.";
+                          " against " + percent(out.variants[control].rate) + " for '" + c.variant +
+                          "'.";
   return out;
 }
 

@@ -30,8 +30,8 @@ TimeMs broadcast_start(const nodes::LocalDateTime& at, bool in_user_time_zone,
 }
 
 std::optional<BroadcastRecord> next_broadcast(const std::string& flow, const ir::Trigger& trigger,
-                                              const std::vector<BroadcastRecord>& runs,
-                                              TimeMs now, const std::string& default_zone) {
+                                              const std::vector<BroadcastRecord>& runs, TimeMs now,
+                                              const std::string& default_zone) {
   if (!trigger.schedule) return std::nullopt;
   const std::optional<nodes::LocalDateTime> first =
       nodes::parse_local_date_time(trigger.schedule->value);

@@ -30,8 +30,8 @@ TimeMs broadcast_start(const nodes::LocalDateTime& at, bool in_user_time_zone,
 // next is the first after the last run, skipping the runs whose whole period
 // passed while nothing ran them.
 std::optional<BroadcastRecord> next_broadcast(const std::string& flow, const ir::Trigger& trigger,
-                                              const std::vector<BroadcastRecord>& runs,
-                                              TimeMs now, const std::string& default_zone);
+                                              const std::vector<BroadcastRecord>& runs, TimeMs now,
+                                              const std::string& default_zone);
 
 // What deploying a version with `trigger` does to the flow's runs (its rule:
 // docs/flows.md#redeploying-a-broadcast): the records to write. A run not yet

@@ -86,9 +86,8 @@ std::string format_rfc3339(TimeMs t) {
   const date::year_month_day ymd{date::sys_days(date::days(days))};
   char out[64];
   std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int{ymd.year()},
-                unsigned{ymd.month()}, unsigned{ymd.day()},
-                static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
-                static_cast<int>(rem % 60), ms);
+                unsigned{ymd.month()}, unsigned{ymd.day()}, static_cast<int>(rem / 3600),
+                static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60), ms);
   return out;
 }
 

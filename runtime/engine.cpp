@@ -44,7 +44,8 @@ Result<delivery::ChannelConfig> default_channel(const EngineOptions& options) {
     return channel;
   }
   if (options.adapter == "webhook") {
-    if (options.webhook_url.rfind("http://", 0) != 0 && options.webhook_url.rfind("https://", 0) != 0)
+    if (options.webhook_url.rfind("http://", 0) != 0 &&
+        options.webhook_url.rfind("https://", 0) != 0)
       return Error{"webhook adapter needs an http:// or https:// URL, got '" + options.webhook_url +
                    "'"};
     channel.provider = "http";
@@ -145,8 +146,7 @@ class Engine::Impl : private delivery::DispatchHost {
   };
   WindowOutcome walk_broadcast(Processor& p, Store& store, BroadcastRecord& run,
                                const FlowVersions* versions, TimeMs now, size_t allowance);
-  void finish_pass(Store& store, BroadcastRecord& run, const nodes::CompiledFlow& flow,
-                   TimeMs now);
+  void finish_pass(Store& store, BroadcastRecord& run, const nodes::CompiledFlow& flow, TimeMs now);
   // How many users the pacing lets in now (refilled by the steady clock).
   size_t broadcast_allowance();
   // The suppression reason when the user withdrew consent for a pending
@@ -316,9 +316,10 @@ Status Engine::Impl::open_dispatcher() {
   if (!reader.ok()) return Error{"cannot open a reader: " + reader.error().message};
   d.reader = std::move(reader.value());
   d.host = this;
-  if (store_->shared()) d.lease = [this](const std::string& channel, TimeMs now, size_t limit) {
-    return lease_deliveries(channel, now, limit);
-  };
+  if (store_->shared())
+    d.lease = [this](const std::string& channel, TimeMs now, size_t limit) {
+      return lease_deliveries(channel, now, limit);
+    };
   auto recheck = store_->open_reader();
   if (!recheck.ok()) return Error{"cannot open a reader: " + recheck.error().message};
   recheck_reader_ = std::move(recheck.value());
@@ -358,8 +359,8 @@ Status Engine::Impl::record(const std::vector<delivery::Outcome>& outcomes) {
       const int64_t id = o.delivery.id;
       if (o.kind == Kind::kSent) must(store.mark_sent(id, o.at));
       if (o.kind == Kind::kRetry || o.kind == Kind::kDead)
-        must(store.record_failure(id, o.attempts, o.next_attempt_at, o.error,
-                                  o.kind == Kind::kDead, o.at));
+        must(store.record_failure(id, o.attempts, o.next_attempt_at, o.error, o.kind == Kind::kDead,
+                                  o.at));
       if (o.kind == Kind::kSuppressed) must(store.mark_suppressed(id, o.error, o.at));
     }
   };
@@ -490,7 +491,9 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
     // The stored versions decide, not this process's: another node may have
     // deployed since. Deploys of one flow take turns (a lock named after the
     // flow; user ids hold no control characters, so it is nobody's user lock).
-    must(store.lock_user(std::string("\x1f" "flow:") + name));
+    must(store.lock_user(std::string("\x1f"
+                                     "flow:") +
+                         name));
     int latest = 0;
     const std::string* latest_source = nullptr;
     const std::vector<FlowVersionRecord> stored = store.flow_versions();
@@ -509,8 +512,7 @@ Result<int> Engine::Impl::deploy(const ir::Flow& flow, const std::string& source
       return;
     }
     compiled = std::move(result.value());
-    if (!unchanged)
-      must(store.add_flow_version({name, version, source, clock_->now_ms(), author}));
+    if (!unchanged) must(store.add_flow_version({name, version, source, clock_->now_ms(), author}));
     plan_broadcast(store, name, flow);
   };
   w.after_commit = [&] {
@@ -840,8 +842,8 @@ Result<IngestSummary> Engine::Impl::ingest(std::vector<Event> events) {
   return summary;
 }
 
-std::optional<std::string> Engine::Impl::recheck_before_send(
-    StoreReader& reader, const DeliveryRecord& delivery) const {
+std::optional<std::string> Engine::Impl::recheck_before_send(StoreReader& reader,
+                                                             const DeliveryRecord& delivery) const {
   const delivery::DeliveryConfig& config = *options_.delivery;
   if (!governance::is_governed_channel(config, delivery.channel)) return std::nullopt;
   const ir::FlowCategory category =
@@ -1063,8 +1065,8 @@ Engine::Impl::WindowOutcome Engine::Impl::walk_broadcast(Processor& p, Store& st
 
 // The end of a walk over every profile: another pass when some users' own time
 // is still to come, else the run is done and the next one (every) is planned.
-void Engine::Impl::finish_pass(Store& store, BroadcastRecord& run,
-                               const nodes::CompiledFlow& flow, TimeMs now) {
+void Engine::Impl::finish_pass(Store& store, BroadcastRecord& run, const nodes::CompiledFlow& flow,
+                               TimeMs now) {
   ++run.passes;
   run.cursor.clear();
   if (run.next_pass_at != 0) {
@@ -1393,7 +1395,7 @@ Result<FlowCounts> Engine::stats(const std::string& flow) const {
 }
 
 Result<FlowResults> Engine::results(const std::string& flow,
-                                   const std::optional<SeriesQuery>& series) const {
+                                    const std::optional<SeriesQuery>& series) const {
   const nodes::CompiledFlow* newest = nullptr;
   {
     std::shared_lock<std::shared_mutex> l(impl_->flows_mu_);

@@ -225,7 +225,7 @@ struct UserExport {
   std::vector<JourneyDetail> journeys;  // each with its steps
   std::vector<DeliveryRecord> deliveries;
   std::vector<RetainedEvent> events;  // retained for replay, oldest first
-  BehaviourRecord behaviour;  // counters of count() and last_seen()
+  BehaviourRecord behaviour;          // counters of count() and last_seen()
   bool held() const {
     return profile || !merged_ids.empty() || !consent.empty() || !journeys.empty() ||
            !deliveries.empty() || !events.empty() || !behaviour.buckets.empty() ||

@@ -100,8 +100,7 @@ Status object_field(const json& object, const char* name, json* out) {
 
 // Segment documents receivedAt - sentAt as the producer's clock skew and
 // corrects the event's time by it.
-Status segment_time(const json& o, const json* envelope, const ParseContext& context,
-                    Event* e) {
+Status segment_time(const json& o, const json* envelope, const ParseContext& context, Event* e) {
   const char* field = o.contains("timestamp") ? "timestamp" : "originalTimestamp";
   if (auto s = read_time(o, field, &e->time); !s) return s;
   std::optional<TimeMs> sent_at;
@@ -281,7 +280,7 @@ Status check_event_limits(const Event& e, const WireNames& names, const IngestLi
 Status parse_one(const json& o, const json* envelope, const ParseContext& context, Event* e) {
   if (!o.is_object()) return Error::invalid("not a JSON object");
   const bool segment = envelope != nullptr || !context.segment_call.empty();
-  Status s = segment                   ? parse_segment(o, envelope, context, e)
+  Status s = segment                     ? parse_segment(o, envelope, context, e)
              : o.contains("specversion") ? parse_cloud_event(o, e)
              : looks_like_segment(o)     ? parse_segment(o, nullptr, context, e)
                                          : parse_trellis(o, e);
@@ -313,8 +312,7 @@ Result<Body> parse_body(std::string_view json_text, const ParseContext& context)
   if (body.root.is_discarded()) return Error::invalid("body is not valid JSON");
   if (body.root.is_array()) {
     body.shape = Body::Shape::kArray;
-  } else if (body.root.is_object() && context.segment_call.empty() &&
-             body.root.contains("batch")) {
+  } else if (body.root.is_object() && context.segment_call.empty() && body.root.contains("batch")) {
     if (!body.root["batch"].is_array())
       return Error::invalid("`batch` must be an array of Segment calls");
     body.shape = Body::Shape::kSegmentBatch;
@@ -399,8 +397,7 @@ Result<std::vector<Event>> parse_events(std::string_view json_text, const ParseC
   return events;
 }
 
-Result<ParsedElements> parse_events_each(std::string_view json_text,
-                                         const ParseContext& context) {
+Result<ParsedElements> parse_events_each(std::string_view json_text, const ParseContext& context) {
   if (Status s = check_raw_text(json_text, context.limits); !s) return Error::invalid(s.message());
   auto body = parse_body(json_text, context);
   if (!body.ok()) return body.error();
@@ -440,8 +437,8 @@ std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
     } else {

@@ -123,7 +123,8 @@ bool caps_apply(const delivery::DeliveryConfig& config, std::string_view channel
 
 bool quiet_hours_apply(const delivery::DeliveryConfig& config, std::string_view channel) {
   const delivery::ChannelConfig* c = config.channel(std::string(channel));
-  return c != nullptr && c->quiet_hours && c->quiet_hours->start_minute != c->quiet_hours->end_minute;
+  return c != nullptr && c->quiet_hours &&
+         c->quiet_hours->start_minute != c->quiet_hours->end_minute;
 }
 
 TimeMs longest_cap_window(const delivery::DeliveryConfig& config) {
@@ -151,8 +152,8 @@ std::optional<std::string> consent_denial(const std::string& user_id,
   return reason;
 }
 
-Verdict judge(const delivery::DeliveryConfig& config, const Message& message,
-              const UserFacts& user, TimeMs now) {
+Verdict judge(const delivery::DeliveryConfig& config, const Message& message, const UserFacts& user,
+              TimeMs now) {
   if (!is_governed_channel(config, message.channel)) return Verdict{};
   if (std::optional<std::string> denial =
           consent_denial(user.user_id, user.consent, message.channel, message.category))
@@ -203,7 +204,8 @@ std::string duration_text(TimeMs ms) {
     TimeMs size;
     const char* name;
   };
-  static constexpr Unit kUnits[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  static constexpr Unit kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   if (ms == 0) return "0s";
   for (const Unit& unit : kUnits)
     if (ms % unit.size == 0) return std::to_string(ms / unit.size) + unit.name;

@@ -44,8 +44,8 @@ namespace trellis::runtime::governance {
 
 // The message being judged.
 struct Message {
-  std::string key;       // delivery key: seeds the quiet-hours spread
-  std::string channel;   // sms, email, webhook, coupon, ...
+  std::string key;      // delivery key: seeds the quiet-hours spread
+  std::string channel;  // sms, email, webhook, coupon, ...
   ir::FlowCategory category = ir::FlowCategory::kMarketing;
   ir::CapPolicy on_cap = ir::CapPolicy::kDefer;
   TimeMs created_at = 0;  // when its node ran: max_defer counts from here
@@ -81,8 +81,8 @@ bool quiet_hours_apply(const delivery::DeliveryConfig& config, std::string_view 
 TimeMs longest_cap_window(const delivery::DeliveryConfig& config);
 
 // Rules 1 to 6 at `now`.
-Verdict judge(const delivery::DeliveryConfig& config, const Message& message,
-              const UserFacts& user, TimeMs now);
+Verdict judge(const delivery::DeliveryConfig& config, const Message& message, const UserFacts& user,
+              TimeMs now);
 
 // Rule 2 alone, for the last look before a provider call: the reason a
 // message of `category` on `channel` must not be sent, or nullopt.

@@ -21,8 +21,7 @@ uint64_t remix(uint64_t x) {
 
 }  // namespace
 
-JourneyFilter::JourneyFilter(size_t capacity)
-    : capacity_(std::max(capacity, kMinCapacity)) {
+JourneyFilter::JourneyFilter(size_t capacity) : capacity_(std::max(capacity, kMinCapacity)) {
   bits_ = static_cast<uint64_t>(capacity_) * kBitsPerPair;
   words_.assign((bits_ + 63) / 64, 0);
 }

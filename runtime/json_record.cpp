@@ -54,8 +54,8 @@ void flatten(const json& object, const std::string& prefix, Flattened& out) {
       if (!all_scalars) continue;
       out.lists.push_back(std::move(items));
       const std::vector<expr::ValueView>& list = out.lists.back();
-      out.entries.emplace_back(std::move(name),
-                               expr::ValueView::list(list.data(), static_cast<uint32_t>(list.size())));
+      out.entries.emplace_back(
+          std::move(name), expr::ValueView::list(list.data(), static_cast<uint32_t>(list.size())));
     } else {
       expr::ValueView view;
       if (scalar_view(v, &view)) out.entries.emplace_back(std::move(name), view);

@@ -55,7 +55,8 @@ std::optional<Feedback> feedback_kind(const std::string& type) {
 }
 
 json properties_of(const Event& e) {
-  json properties = json::parse(e.properties_json.empty() ? "{}" : e.properties_json, nullptr, false);
+  json properties =
+      json::parse(e.properties_json.empty() ? "{}" : e.properties_json, nullptr, false);
   return properties.is_object() ? properties : json::object();
 }
 
@@ -487,8 +488,8 @@ void Processor::apply_consent_event(const PreparedEvent& prepared) {
   }
 }
 
-void Processor::set_consent(const std::string& user_id, const std::string& channel,
-                            bool subscribed, const std::string& reason) {
+void Processor::set_consent(const std::string& user_id, const std::string& channel, bool subscribed,
+                            const std::string& reason) {
   const ConsentRecord incoming{user_id, channel, subscribed, now_, reason};
   must(store_.lock_user(user_id));
   for (const ConsentRecord& existing : store_.consent(user_id))
@@ -1267,8 +1268,9 @@ void Processor::migrate_journey(JourneyRecord journey, const nodes::CompiledFlow
     j.rec.timer.reset();
   }
   j.rec.waiting_for = wait->until_event ? wait->until_event->event.value : "";
-  append_step(j, node, "migrate",
-              reason + (timed ? "; timer due " + governance::trace_time(j.rec.timer->due) + " kept" : ""));
+  append_step(
+      j, node, "migrate",
+      reason + (timed ? "; timer due " + governance::trace_time(j.rec.timer->due) + " kept" : ""));
   save(j);
 }
 

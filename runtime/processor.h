@@ -52,9 +52,9 @@ struct FlowVersions {
 // type. Nothing else is counted, so a deployment without them pays nothing.
 struct BehaviourSpecs {
   struct Counter {
-    std::string key;                               // expr::CounterUse::key
-    std::shared_ptr<const expr::Program> where;    // null: every event of the type
-    int keep_days = 0;                             // the longest window read
+    std::string key;                             // expr::CounterUse::key
+    std::shared_ptr<const expr::Program> where;  // null: every event of the type
+    int keep_days = 0;                           // the longest window read
   };
   std::unordered_map<std::string, std::vector<Counter>> counters;  // by event type
   std::unordered_set<std::string> last_seen;                       // event types
@@ -116,7 +116,7 @@ T must(Result<T> result) {
 
 // One broadcast run as the step function sees it (docs/flows.md#broadcasts).
 struct BroadcastRun {
-  std::string key;       // the run's local wall time: every journey it starts has it as key
+  std::string key;  // the run's local wall time: every journey it starts has it as key
   nodes::LocalDateTime at;
   bool in_user_time_zone = false;
   const PreparedEvent* event = nullptr;  // the journeys' trigger event: type "broadcast"
@@ -254,7 +254,7 @@ class Processor {
   std::shared_ptr<const delivery::DeliveryConfig> delivery_;
   TimeMs now_ = 0;
   std::optional<TimeMs> earliest_armed_;
-  std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;  // this batch only
+  std::unordered_map<std::string, std::unique_ptr<Profile>> profiles_;            // this batch only
   std::unordered_map<std::string, std::unique_ptr<expr::Behaviour>> behaviours_;  // this batch only
   StepCounters counters_;
   RollupBatch rollups_;

@@ -32,12 +32,24 @@ double message_cost(const MessageRollupRow& row, const delivery::DeliveryConfig&
 
 void add_outcome(MessageOutcomes& out, int status, int64_t n) {
   switch (static_cast<DeliveryStatus>(status)) {
-    case DeliveryStatus::kPending: out.pending += n; break;
-    case DeliveryStatus::kSent: out.sent += n; break;
-    case DeliveryStatus::kDead: out.failed += n; break;
-    case DeliveryStatus::kDeferred: out.deferred += n; break;
-    case DeliveryStatus::kSuppressed: out.suppressed += n; break;
-    case DeliveryStatus::kDropped: out.dropped += n; break;
+    case DeliveryStatus::kPending:
+      out.pending += n;
+      break;
+    case DeliveryStatus::kSent:
+      out.sent += n;
+      break;
+    case DeliveryStatus::kDead:
+      out.failed += n;
+      break;
+    case DeliveryStatus::kDeferred:
+      out.deferred += n;
+      break;
+    case DeliveryStatus::kSuppressed:
+      out.suppressed += n;
+      break;
+    case DeliveryStatus::kDropped:
+      out.dropped += n;
+      break;
   }
 }
 

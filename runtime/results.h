@@ -56,7 +56,7 @@ struct SeriesQuery {
 
 struct FlowResults {
   double revenue = 0, cost = 0;
-  std::optional<double> roi;  // (revenue - cost) / cost; none without cost
+  std::optional<double> roi;      // (revenue - cost) / cost; none without cost
   std::vector<NodeResult> nodes;  // the newest version's nodes, in order
   std::vector<AbResult> ab;
   std::vector<FunnelPath> funnel;

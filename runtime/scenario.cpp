@@ -139,7 +139,6 @@ json to_json(const YAML::Node& node) {
   }
 }
 
-
 struct Step {
   TimeMs at = 0;
   size_t order = 0;
@@ -155,11 +154,10 @@ struct Step {
   bool erase = false;  // `erase: u1`: DELETE /v1/users/{id} (event.user_id)
 };
 
-constexpr std::pair<const char*, FlowState> kLifecycleKeys[] = {
-    {"pause", FlowState::kPaused},
-    {"resume", FlowState::kActive},
-    {"stop", FlowState::kStopped},
-    {"archive", FlowState::kArchived}};
+constexpr std::pair<const char*, FlowState> kLifecycleKeys[] = {{"pause", FlowState::kPaused},
+                                                                {"resume", FlowState::kActive},
+                                                                {"stop", FlowState::kStopped},
+                                                                {"archive", FlowState::kArchived}};
 
 // `{at: 2h, pause: cart, reason: "wrong coupon"}`; resume takes `timers: shift`.
 std::optional<LifecycleRequest> read_lifecycle_step(const YAML::Node& item, std::string& flow) {
@@ -309,9 +307,9 @@ class Runner {
   // A misspelt key or a list written as a mapping would otherwise be skipped
   // silently, and a scenario that checks nothing would pass.
   static void check_shape(const YAML::Node& doc) {
-    static const std::set<std::string> kKeys = {"name",   "flow",   "flows",  "config",
-                                                "users",  "coupons", "events", "expect",
-                                                "trace",  "until",  "results"};
+    static const std::set<std::string> kKeys = {"name",  "flow",    "flows",  "config",
+                                                "users", "coupons", "events", "expect",
+                                                "trace", "until",   "results"};
     for (const auto& kv : doc) {
       const std::string key = kv.first.as<std::string>();
       if (!kKeys.count(key))
@@ -321,7 +319,8 @@ class Runner {
     }
     for (const char* key : {"flows", "events", "expect", "trace", "results"})
       if (doc[key] && !doc[key].IsNull() && !doc[key].IsSequence())
-        throw std::runtime_error(std::string("`") + key + "` must be a list (items start with '- ')");
+        throw std::runtime_error(std::string("`") + key +
+                                 "` must be a list (items start with '- ')");
     for (const char* key : {"users", "coupons"})
       if (doc[key] && !doc[key].IsNull() && !doc[key].IsMap())
         throw std::runtime_error(std::string("`") + key + "` must be a mapping");
@@ -464,8 +463,8 @@ class Runner {
       }
       if (!found)
         fail("trace: no step of " + t.user + "'s journeys" +
-             (t.flow.empty() ? "" : " in " + t.flow) + " contains \"" + t.contains + "\"; steps:" +
-             seen);
+             (t.flow.empty() ? "" : " in " + t.flow) + " contains \"" + t.contains +
+             "\"; steps:" + seen);
     }
   }
 
@@ -591,9 +590,8 @@ class Runner {
   // exposed_conversions}}]`: the flow results the stats endpoint reports
   // (docs/results.md), after the run.
   void check_results(Engine& engine, const YAML::Node& items) {
-    static const std::set<std::string> kKeys = {"flow",    "journeys",        "conversions",
-                                                "revenue", "cost",            "converted_after",
-                                                "holdout"};
+    static const std::set<std::string> kKeys = {"flow", "journeys",        "conversions", "revenue",
+                                                "cost", "converted_after", "holdout"};
     auto expect_number = [&](const std::string& what, double got, const YAML::Node& want) {
       if (std::abs(got - want.as<double>()) > 1e-9)
         fail("results: " + what + " is " + number_text(got) + ", expected " + want.Scalar());
@@ -611,7 +609,8 @@ class Runner {
               std::pair{"held_out_conversions", got.held_out.conversions},
               std::pair{"exposed", got.exposed.journeys},
               std::pair{"exposed_conversions", got.exposed.conversions}})
-          if (h[key]) expect_number(std::string("holdout.") + key, static_cast<double>(value), h[key]);
+          if (h[key])
+            expect_number(std::string("holdout.") + key, static_cast<double>(value), h[key]);
         continue;
       }
       const std::string flow = item["flow"] ? item["flow"].as<std::string>() : "";

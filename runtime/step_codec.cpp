@@ -26,7 +26,9 @@ void put_varint(std::string& out, uint64_t v) {
   out += static_cast<char>(v);
 }
 
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 // Reads a varint at `pos`; false past the end or when longer than 64 bits.
@@ -68,7 +70,8 @@ size_t time_at(std::string_view s, size_t at, int64_t& ms) {
   if (s[at + length] != 'Z') return 0;
   ++length;
   const date::sys_days civil = date::year{static_cast<int>(digits_at(s, at, 4))} /
-                              date::month{digits_at(s, at + 5, 2)} / date::day{digits_at(s, at + 8, 2)};
+                               date::month{digits_at(s, at + 5, 2)} /
+                               date::day{digits_at(s, at + 8, 2)};
   const int64_t days = civil.time_since_epoch().count();
   ms = (days * 86400 + digits_at(s, at + 11, 2) * 3600 + digits_at(s, at + 14, 2) * 60 +
         digits_at(s, at + 17, 2)) *
@@ -246,8 +249,8 @@ void append(std::string& history, const std::vector<StepRecord>& steps, const st
   history = std::move(out);
 }
 
-bool decode(std::string_view history, const std::string& user_id, Words& words,
-            bool render_reason, const std::function<void(const DecodedStep&)>& visit) {
+bool decode(std::string_view history, const std::string& user_id, Words& words, bool render_reason,
+            const std::function<void(const DecodedStep&)>& visit) {
   if (!is_encoded(history)) return false;
   size_t pos = 1;
   uint64_t last = 0;

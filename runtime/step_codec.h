@@ -55,8 +55,8 @@ bool is_encoded(std::string_view history);
 
 // Appends `steps` to an encoded history (an empty string or "[]" starts a new
 // one). `user_id` is the journey's: its occurrences in reasons are not stored.
-void append(std::string& history, const std::vector<StepRecord>& steps,
-            const std::string& user_id, Words& words);
+void append(std::string& history, const std::vector<StepRecord>& steps, const std::string& user_id,
+            Words& words);
 
 // One decoded step. `reason` is rendered only when asked for (counts need
 // node and input only).
@@ -67,8 +67,8 @@ struct DecodedStep {
 
 // Calls `visit` for each step of an encoded history, in order. False when the
 // history is damaged or refers to an unknown word (the steps before were visited).
-bool decode(std::string_view history, const std::string& user_id, Words& words,
-            bool render_reason, const std::function<void(const DecodedStep&)>& visit);
+bool decode(std::string_view history, const std::string& user_id, Words& words, bool render_reason,
+            const std::function<void(const DecodedStep&)>& visit);
 
 // Replaces invalid UTF-8 (U+FFFD), as the JSON history did, so that one bad
 // byte in a reason cannot make the trace unreadable as JSON.

@@ -107,8 +107,8 @@ struct BroadcastRecord {
   // "scheduled", "running", "done", "cancelled" (stopped, or its schedule
   // removed while it ran), "withdrawn" (a redeploy replaced it before it started)
   std::string state;
-  TimeMs due_at = 0;     // when the (next) pass starts
-  std::string cursor;    // the last user id the current pass walked; "" before its first
+  TimeMs due_at = 0;        // when the (next) pass starts
+  std::string cursor;       // the last user id the current pass walked; "" before its first
   TimeMs next_pass_at = 0;  // the earliest user time this pass saw still to come; 0: none
   int64_t entered = 0;      // users entered by the run
   int64_t walked = 0;       // profiles walked, over all passes
@@ -133,9 +133,9 @@ struct JourneyRecord {
   std::string user_id;
   std::string key;  // trigger.key value; empty for unkeyed flows
   Lifecycle state = Lifecycle::kEntered;
-  std::string node;           // current node
-  std::string waiting_for;    // awaited event type while waiting on an event
-  std::string visits;         // visit counts per node: "node=2;other=1"
+  std::string node;         // current node
+  std::string waiting_for;  // awaited event type while waiting on an event
+  std::string visits;       // visit counts per node: "node=2;other=1"
   // Codes given, per node: "node\x1fcode\x1e..." in the store (codes may hold any
   // printable character); Engine's queries return only the newest code.
   std::string coupon_code;
@@ -153,7 +153,7 @@ struct JourneyRecord {
   // governance (docs/results.md#attribution), and that node when it converted.
   std::string last_message;
   std::string converted_after;
-  std::optional<JourneyTimer> timer;   // pending timer, if the journey waits on one
+  std::optional<JourneyTimer> timer;  // pending timer, if the journey waits on one
   // The newest steps, kept in the journey's own row so that a step writes one
   // row: the store's encoding (Store::append_history), opaque elsewhere;
   // StoreReader::steps() returns them decoded. `history_seq` is the seq of its first.
@@ -299,8 +299,8 @@ struct JourneySummary {
 // Which journeys of a flow to list, newest first: ids below `before` (0: any).
 struct JourneyQuery {
   std::string flow;
-  std::string node;                  // "" any
-  std::vector<Lifecycle> states;     // empty: any
+  std::string node;               // "" any
+  std::vector<Lifecycle> states;  // empty: any
   bool converted_only = false;
   std::string variant;  // "node=variant" or a bare variant name, in the list; "" any
   int64_t before = 0;
@@ -315,8 +315,8 @@ struct RetainedEvent {
   std::string id;   // the event's idempotency id; may be empty
   std::string type;
   std::string user_id;
-  TimeMs at = 0;                 // the event's own time
-  std::string properties = "{}"; // JSON object: properties, or traits when `identify`
+  TimeMs at = 0;                  // the event's own time
+  std::string properties = "{}";  // JSON object: properties, or traits when `identify`
   bool identify = false;
 };
 
@@ -412,8 +412,7 @@ class StoreReader {
   // The user's consent records, newest per channel, by channel.
   virtual std::vector<ConsentRecord> consent(const std::string& user_id) = 0;
   // The user's messages released after `since` (frequency caps), oldest first.
-  virtual std::vector<ReleasedMessage> released_since(const std::string& user_id,
-                                                      TimeMs since) = 0;
+  virtual std::vector<ReleasedMessage> released_since(const std::string& user_id, TimeMs since) = 0;
   // When the earliest deferred delivery is due for its next judgement.
   virtual std::optional<TimeMs> next_deferred_due() = 0;
   // The same for one channel: the dispatcher feeds each channel on its own, so
@@ -432,8 +431,7 @@ class StoreReader {
   // The flow's own counts (node "") of each hour in [from, to) that has any,
   // summed over versions and variants (key.version 0, key.variant ""), in
   // hour order: the series over time, read from an index of those rows alone.
-  virtual std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from,
-                                              TimeMs to) = 0;
+  virtual std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) = 0;
   // All time when `all_time`, else the hours in [from, to) (never the
   // all-time rows, whatever `from`).
   virtual std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
@@ -458,8 +456,8 @@ class StoreReader {
   virtual std::vector<BroadcastRecord> broadcasts(const std::string& flow) = 0;
   // Profiles (user id, traits JSON) with user id > `after`, in user id order,
   // at most `limit`: the window a broadcast walks.
-  virtual std::vector<std::pair<std::string, std::string>> profiles_after(
-      const std::string& after, size_t limit) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> profiles_after(const std::string& after,
+                                                                          size_t limit) = 0;
   virtual int64_t profile_count() = 0;
 };
 
@@ -528,8 +526,7 @@ class Store : public StoreReader {
   // `before`, then the oldest by seq beyond the newest `keep_most`. Returns
   // how many it deleted (the caller prunes again while it deletes `limit`).
   virtual Status retain_event(const RetainedEvent& event) = 0;
-  virtual Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most,
-                                                size_t limit) = 0;
+  virtual Result<int64_t> prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) = 0;
 
   virtual Status update_journey(const JourneyRecord& record) = 0;
   // Adds `steps` (the journey's next ones: consecutive seq from record.steps
@@ -593,8 +590,8 @@ class Store : public StoreReader {
   // next_attempt_at = `release_at`, counted by caps from then), kDeferred holds
   // it until `release_at`, kSuppressed and kDropped end it. `reason` becomes
   // its last error (empty when released).
-  virtual Status set_delivery_verdict(int64_t delivery_id, DeliveryStatus status,
-                                      TimeMs release_at, const std::string& reason) = 0;
+  virtual Status set_delivery_verdict(int64_t delivery_id, DeliveryStatus status, TimeMs release_at,
+                                      const std::string& reason) = 0;
   // Records provider feedback: the newest kind and time (`detail`, such as a
   // bounce type, is appended to the kind's name), and the first time of each
   // kind, which per-node counts group by.

@@ -7,9 +7,7 @@
 namespace trellis::runtime {
 
 namespace {
-bool starts_with(const std::string& text, const char* prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 }  // namespace
 
 Result<StoreUrl> parse_store_url(const std::string& text) {
@@ -43,8 +41,6 @@ Result<StoreFactory> store_factory(const std::string& text, const StoreSettings&
   });
 }
 
-std::string printable_store_url(const std::string& text) {
-  return postgres::redact_conninfo(text);
-}
+std::string printable_store_url(const std::string& text) { return postgres::redact_conninfo(text); }
 
 }  // namespace trellis::runtime

@@ -104,12 +104,23 @@ FlowCounts counts_from_rollups(const std::vector<RollupRow>& totals,
     if (row.status < 0) continue;
     m.created += row.messages;
     switch (static_cast<DeliveryStatus>(row.status)) {
-      case DeliveryStatus::kSent: m.sent += row.messages; break;
-      case DeliveryStatus::kDeferred: m.deferred += row.messages; break;
-      case DeliveryStatus::kSuppressed: m.suppressed += row.messages; break;
-      case DeliveryStatus::kDropped: m.dropped += row.messages; break;
-      case DeliveryStatus::kDead: m.dead += row.messages; break;
-      case DeliveryStatus::kPending: break;
+      case DeliveryStatus::kSent:
+        m.sent += row.messages;
+        break;
+      case DeliveryStatus::kDeferred:
+        m.deferred += row.messages;
+        break;
+      case DeliveryStatus::kSuppressed:
+        m.suppressed += row.messages;
+        break;
+      case DeliveryStatus::kDropped:
+        m.dropped += row.messages;
+        break;
+      case DeliveryStatus::kDead:
+        m.dead += row.messages;
+        break;
+      case DeliveryStatus::kPending:
+        break;
     }
   }
   for (auto& [k, m] : messages) out.messages.push_back(std::move(m));

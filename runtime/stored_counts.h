@@ -167,8 +167,7 @@ FlowCounts counts_from_rollups(const std::vector<RollupRow>& totals,
 // deliveries).
 FlowCounts counts_from_scan(const std::map<std::string, int64_t>& entered,
                             const std::vector<StateCount>& states,
-                            std::vector<VariantCount> variants,
-                            std::vector<MessageCount> messages);
+                            std::vector<VariantCount> variants, std::vector<MessageCount> messages);
 
 // A batch's rollup rows as a store writes them: each key's counts on its
 // hour's row and added up on its all-time row (hour kAllTimeHour), one entry

@@ -40,8 +40,8 @@ FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit,
 }
 
 Result<std::unique_ptr<Engine>> open_flow_engine(
-    const std::string& folder, VirtualClock& clock, const ir::Flow& flow,
-    const std::string& source, std::shared_ptr<const delivery::DeliveryConfig> delivery) {
+    const std::string& folder, VirtualClock& clock, const ir::Flow& flow, const std::string& source,
+    std::shared_ptr<const delivery::DeliveryConfig> delivery) {
   Result<StoreFactory> store = store_factory(folder + "/run.db");
   if (!store.ok()) return store.error();
   EngineOptions options;

@@ -67,7 +67,7 @@ FireOutcome fire_timers_until(Engine& engine, VirtualClock& clock, TimeMs limit,
 // `delivery` (may be null) as its configuration. `flow` must outlive it.
 // Errors: the store or the engine does not open, the flow does not deploy.
 Result<std::unique_ptr<Engine>> open_flow_engine(
-    const std::string& folder, VirtualClock& clock, const ir::Flow& flow,
-    const std::string& source, std::shared_ptr<const delivery::DeliveryConfig> delivery);
+    const std::string& folder, VirtualClock& clock, const ir::Flow& flow, const std::string& source,
+    std::shared_ptr<const delivery::DeliveryConfig> delivery);
 
 }  // namespace trellis::runtime

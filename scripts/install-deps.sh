@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl
   nodejs npm chromium
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan
+  clang-format  # scripts/format-check.sh, run by scripts/test.sh
 )
 
 missing=()

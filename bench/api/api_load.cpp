@@ -83,7 +83,8 @@ std::string segment_call_json(const std::string& run, long n) {
          "\"cart_id\":\"c" +
          std::to_string(n) + "\"},\"userId\":\"" + run + "-u" + std::to_string(n) +
          "\",\"context\":{\"library\":{\"name\":\"@segment/analytics-node\","
-         "\"version\":\"2.3.0\"}},\"messageId\":\"" + run + "-" + std::to_string(n) + "\"}";
+         "\"version\":\"2.3.0\"}},\"messageId\":\"" +
+         run + "-" + std::to_string(n) + "\"}";
 }
 
 // One request of `batch` events starting at `first`: its path, body and the

@@ -237,9 +237,9 @@ ValueView last_seen_of(const Scope& scope, const std::string& event_type) {
 // The filter as stable text for a counter's key: prefix notation over the
 // tree, so that spacing and redundant parentheses do not make a second counter.
 void append_canonical(std::string& out, const ir::Expr& expr) {
-  static constexpr const char* kOps[] = {"", "", "list", "now", "", "not", "-", "and", "or",
-                                         "==", "!=", "<", "<=", ">", ">=", "in",
-                                         "+", "-", "*", "/", "%"};
+  static constexpr const char* kOps[] = {"",    "",   "list", "now", "",  "not", "-",
+                                         "and", "or", "==",   "!=",  "<", "<=",  ">",
+                                         ">=",  "in", "+",    "-",   "*", "/",   "%"};
   switch (expr.op) {
     case ir::ExprOp::kLiteral: {
       const auto& value = expr.literal.value;

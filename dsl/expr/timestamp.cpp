@@ -85,7 +85,8 @@ bool parse_timestamp(std::string_view text, double& seconds) {
   double offset = 0;
   if (!parse_zone(text, pos, offset)) return false;
   const date::sys_days civil = date::year{year} / month / day;
-  seconds = static_cast<double>(civil.time_since_epoch().count()) * 86400.0 + seconds_of_day - offset;
+  seconds =
+      static_cast<double>(civil.time_since_epoch().count()) * 86400.0 + seconds_of_day - offset;
   return true;
 }
 

@@ -314,10 +314,14 @@ std::vector<std::pair<std::string, ValueView>> Record::entries() const {
 
 const Record* RecordScope::record(ir::PathRoot root) const {
   switch (root) {
-    case ir::PathRoot::kUser: return user_;
-    case ir::PathRoot::kEvent: return event_;
-    case ir::PathRoot::kLastEvent: return last_event_;
-    case ir::PathRoot::kCoupon: return nullptr;
+    case ir::PathRoot::kUser:
+      return user_;
+    case ir::PathRoot::kEvent:
+      return event_;
+    case ir::PathRoot::kLastEvent:
+      return last_event_;
+    case ir::PathRoot::kCoupon:
+      return nullptr;
   }
   return nullptr;
 }

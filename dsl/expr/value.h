@@ -170,8 +170,8 @@ class Record {
     }
     if (*first != name) return ValueView::null();
     const size_t values_offset = (8 + count * sizeof(uint32_t) + 7) & ~size_t{7};
-    const auto* values = reinterpret_cast<const ValueView*>(
-        reinterpret_cast<const char*>(data) + values_offset);
+    const auto* values =
+        reinterpret_cast<const ValueView*>(reinterpret_cast<const char*>(data) + values_offset);
     return values[first - keys];
   }
   // Copies of all entries at once, for building a record without a rebuild per set.

@@ -155,7 +155,9 @@ std::string first_of(Fs&&... checks) {
 // A generic kind's field values, by shape.
 struct CompareValue {
   const std::string& where;
-  std::string operator()(const Name& a, const Name& b) const { return differ(where, a.value, b.value); }
+  std::string operator()(const Name& a, const Name& b) const {
+    return differ(where, a.value, b.value);
+  }
   std::string operator()(const Expression& a, const Expression& b) const {
     return compare_expression(where, a, b);
   }
@@ -167,12 +169,14 @@ struct CompareValue {
   }
   std::string operator()(const std::vector<Branch>& a, const std::vector<Branch>& b) const {
     if (a.size() != b.size()) {
-      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " branches";
+      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) +
+             " branches";
     }
     for (size_t i = 0; i < a.size(); ++i) {
       std::string at = where + "." + std::to_string(i);
-      std::string diff = first_of([&] { return compare_expression(at + ".when", a[i].when, b[i].when); },
-                                  [&] { return differ(at + ".next", a[i].next.value, b[i].next.value); });
+      std::string diff =
+          first_of([&] { return compare_expression(at + ".when", a[i].when, b[i].when); },
+                   [&] { return differ(at + ".next", a[i].next.value, b[i].next.value); });
       if (!diff.empty()) return diff;
     }
     return {};
@@ -180,12 +184,15 @@ struct CompareValue {
   std::string operator()(const std::vector<NamedExpression>& a,
                          const std::vector<NamedExpression>& b) const {
     if (a.size() != b.size()) {
-      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) + " entries";
+      return where + ": " + std::to_string(a.size()) + " vs " + std::to_string(b.size()) +
+             " entries";
     }
     for (size_t i = 0; i < a.size(); ++i) {
       std::string diff = first_of(
           [&] { return differ(where + " name", a[i].name.value, b[i].name.value); },
-          [&] { return compare_expression(where + "." + a[i].name.value, a[i].value, b[i].value); });
+          [&] {
+            return compare_expression(where + "." + a[i].name.value, a[i].value, b[i].value);
+          });
       if (!diff.empty()) return diff;
     }
     return {};
@@ -219,26 +226,26 @@ std::string compare_body(const std::string& w, const Node& na, const Node& nb) {
   }
   if (auto* a = na.as<WaitNode>()) {
     auto* b = nb.as<WaitNode>();
-    return first_of([&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
-                    [&] { return compare_time(w + "until_time", a->until_time, b->until_time); },
-                    [&] { return differ(w + "on_days", join_names(a->on_days),
-                                        join_names(b->on_days)); },
-                    [&]() -> std::string {
-                      if (a->until_event.has_value() != b->until_event.has_value())
-                        return w + "until_event: present in only one flow";
-                      if (!a->until_event) return {};
-                      return first_of(
-                          [&] {
-                            return differ(w + "until_event", a->until_event->event.value,
-                                          b->until_event->event.value);
-                          },
-                          [&] {
-                            return compare_expression(w + "where", a->until_event->where,
-                                                      b->until_event->where);
-                          });
-                    },
-                    [&] { return differ(w + "on_event", a->on_event.value, b->on_event.value); },
-                    [&] { return differ(w + "next", a->next.value, b->next.value); });
+    return first_of(
+        [&] { return compare_duration(w + "for", a->wait_for, b->wait_for); },
+        [&] { return compare_time(w + "until_time", a->until_time, b->until_time); },
+        [&] { return differ(w + "on_days", join_names(a->on_days), join_names(b->on_days)); },
+        [&]() -> std::string {
+          if (a->until_event.has_value() != b->until_event.has_value())
+            return w + "until_event: present in only one flow";
+          if (!a->until_event) return {};
+          return first_of(
+              [&] {
+                return differ(w + "until_event", a->until_event->event.value,
+                              b->until_event->event.value);
+              },
+              [&] {
+                return compare_expression(w + "where", a->until_event->where,
+                                          b->until_event->where);
+              });
+        },
+        [&] { return differ(w + "on_event", a->on_event.value, b->on_event.value); },
+        [&] { return differ(w + "next", a->next.value, b->next.value); });
   }
   if (auto* a = na.as<CouponNode>()) {
     auto* b = nb.as<CouponNode>();
@@ -331,7 +338,8 @@ std::string compare_node(const Node& a, const Node& b) {
 }
 
 std::string compare_goal(const std::optional<Goal>& a, const std::optional<Goal>& b) {
-  if (a.has_value() != b.has_value()) return differ("goal", a ? "set" : "unset", b ? "set" : "unset");
+  if (a.has_value() != b.has_value())
+    return differ("goal", a ? "set" : "unset", b ? "set" : "unset");
   if (!a) return "";
   return first_of([&] { return differ("goal event", a->event.value, b->event.value); },
                   [&] { return compare_expression("goal where", a->where, b->where); },

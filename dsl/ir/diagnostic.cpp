@@ -15,10 +15,10 @@ void Diagnostics::error(std::string file, SourceSpan span, std::string message, 
                     std::move(field)});
 }
 
-void Diagnostics::warning(std::string file, SourceSpan span, std::string message,
-                          std::string node, std::string field) {
-  items_.push_back({Severity::kWarning, std::move(file), span, std::move(message),
-                    std::move(node), std::move(field)});
+void Diagnostics::warning(std::string file, SourceSpan span, std::string message, std::string node,
+                          std::string field) {
+  items_.push_back({Severity::kWarning, std::move(file), span, std::move(message), std::move(node),
+                    std::move(field)});
 }
 
 void Diagnostics::append(const Diagnostics& other) {
@@ -61,8 +61,8 @@ std::string_view line_of(std::string_view source, uint32_t line) {
 std::string render(const Diagnostic& diagnostic, std::string_view source) {
   std::string out = diagnostic.file.empty() ? "<flow>" : diagnostic.file;
   if (diagnostic.span.known()) {
-    out += ":" + std::to_string(diagnostic.span.line) + ":" +
-           std::to_string(diagnostic.span.column);
+    out +=
+        ":" + std::to_string(diagnostic.span.line) + ":" + std::to_string(diagnostic.span.column);
   }
   out += ": ";
   out += severity_name(diagnostic.severity);
@@ -77,7 +77,8 @@ std::string render(const Diagnostic& diagnostic, std::string_view source) {
   for (uint32_t i = 1; i < diagnostic.span.column && i - 1 < text.size(); ++i) {
     out += text[i - 1] == '\t' ? '\t' : ' ';
   }
-  size_t available = text.size() >= diagnostic.span.column ? text.size() - diagnostic.span.column + 1 : 1;
+  size_t available =
+      text.size() >= diagnostic.span.column ? text.size() - diagnostic.span.column + 1 : 1;
   size_t carets = std::max<size_t>(1, std::min<size_t>(diagnostic.span.length, available));
   out += std::string(carets, '^');
   out += "\n";

@@ -33,11 +33,22 @@ enum class ExprOp {
   kList,     // operands are the elements
   kNow,      // `now`: seconds since the Unix epoch on the journey's clock
   kCall,     // function(operands...): `has`, `days_since`, `count`, `last_seen`
-  kNot, kNegate,
-  kAnd, kOr,
-  kEq, kNe, kLt, kLe, kGt, kGe,
+  kNot,
+  kNegate,
+  kAnd,
+  kOr,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
   kIn,  // list membership or substring
-  kAdd, kSub, kMul, kDiv, kMod,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
 };
 
 // count()'s longest window (docs/expressions.md#behaviour): each counter keeps
@@ -77,7 +88,7 @@ struct Expression {
 // `Hello {{user.first_name | default: "there"}}!` is three parts: literal text,
 // a path with a fallback, and literal text. Empty text parts are left out.
 struct TemplatePart {
-  std::string text;                 // literal text when `path` is empty
+  std::string text;  // literal text when `path` is empty
   std::optional<Path> path;
   std::optional<std::string> fallback;  // `| default: "x"`
   SourceSpan span;

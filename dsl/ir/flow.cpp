@@ -28,14 +28,22 @@ const std::vector<NodeKind>& all_node_kinds() {
 
 std::string_view edge_kind_field(EdgeKind kind) {
   switch (kind) {
-    case EdgeKind::kNext: return "next";
-    case EdgeKind::kYes: return "yes";
-    case EdgeKind::kNo: return "no";
-    case EdgeKind::kOnEvent: return "on_event";
-    case EdgeKind::kOnExhausted: return "on_exhausted";
-    case EdgeKind::kVariant: return "variants";
-    case EdgeKind::kField: return "";
-    case EdgeKind::kBranch: return "branches";
+    case EdgeKind::kNext:
+      return "next";
+    case EdgeKind::kYes:
+      return "yes";
+    case EdgeKind::kNo:
+      return "no";
+    case EdgeKind::kOnEvent:
+      return "on_event";
+    case EdgeKind::kOnExhausted:
+      return "on_exhausted";
+    case EdgeKind::kVariant:
+      return "variants";
+    case EdgeKind::kField:
+      return "";
+    case EdgeKind::kBranch:
+      return "branches";
   }
   return "next";
 }

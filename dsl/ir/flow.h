@@ -150,9 +150,9 @@ struct NamedExpression {
   std::optional<Expression> value;
 };
 
-using FieldValue = std::variant<Name,  // a target or a plain string
-                                Expression, Template, Duration, std::vector<Branch>,
-                                std::vector<NamedExpression>>;
+using FieldValue =
+    std::variant<Name,  // a target or a plain string
+                 Expression, Template, Duration, std::vector<Branch>, std::vector<NamedExpression>>;
 
 struct GenericField {
   std::string name;  // the table's field name
@@ -169,7 +169,8 @@ struct GenericNode {
   const GenericField* find(std::string_view name) const;
   GenericField* find(std::string_view name);
   // The field's value when it is set and has the shape T, else null.
-  template <typename T> const T* get(std::string_view name) const {
+  template <typename T>
+  const T* get(std::string_view name) const {
     const GenericField* f = find(name);
     return f ? std::get_if<T>(&f->value) : nullptr;
   }
@@ -190,8 +191,8 @@ const std::vector<NodeKind>& all_node_kinds();
 
 // One alternative per typed kind, in NodeKind order, then the generic body for
 // every generic kind.
-using NodeBody = std::variant<SegmentNode, WaitNode, CouponNode, SmsNode, EmailNode,
-                              WebhookNode, AbNode, ExitNode, GenericNode>;
+using NodeBody = std::variant<SegmentNode, WaitNode, CouponNode, SmsNode, EmailNode, WebhookNode,
+                              AbNode, ExitNode, GenericNode>;
 
 struct Node {
   std::string id;
@@ -204,11 +205,18 @@ struct Node {
   LeadingComments leading_comments = {};
 
   NodeKind kind() const {
-    if (auto* generic = std::get_if<GenericNode>(&body)) return static_cast<NodeKind>(generic->kind);
+    if (auto* generic = std::get_if<GenericNode>(&body))
+      return static_cast<NodeKind>(generic->kind);
     return static_cast<NodeKind>(body.index());
   }
-  template <typename T> const T* as() const { return std::get_if<T>(&body); }
-  template <typename T> T* as() { return std::get_if<T>(&body); }
+  template <typename T>
+  const T* as() const {
+    return std::get_if<T>(&body);
+  }
+  template <typename T>
+  T* as() {
+    return std::get_if<T>(&body);
+  }
 };
 
 // An outgoing transition. `label` is what a user sees on the arrow: "next",
@@ -219,10 +227,10 @@ enum class EdgeKind { kNext, kYes, kNo, kOnEvent, kOnExhausted, kVariant, kField
 
 struct Edge {
   EdgeKind kind;
-  std::string label;      // field name, or variant name for kVariant
-  const Target* target;   // points into the node; target->empty() when not set
-  double weight = 0;      // kVariant only
-  size_t index = 0;       // kVariant, kBranch: the position in the list
+  std::string label;     // field name, or variant name for kVariant
+  const Target* target;  // points into the node; target->empty() when not set
+  double weight = 0;     // kVariant only
+  size_t index = 0;      // kVariant, kBranch: the position in the list
 };
 
 // Every outgoing edge slot of a node in a stable order, set or not, so the
@@ -308,7 +316,7 @@ struct Flow {
   // messages of one user the highest priority is released first.
   std::optional<Name> category;  // marketing | transactional
   std::optional<Name> priority;
-  std::optional<Name> on_cap;    // defer | skip
+  std::optional<Name> on_cap;  // defer | skip
   Target start;
   std::vector<Node> nodes;  // in file order
   FieldComments field_comments;

@@ -38,8 +38,8 @@ class ConsoleProvider final : public delivery::Provider {
     // A provider's verdict is a value: ok, retry (maybe after a time it names), or
     // permanent (a dead letter at once).
     if (d.to.rfind("+000", 0) == 0) return delivery::SendOutcome::permanent("unreachable number");
-    std::printf("console provider: SMS from %s to %s (key %s): %s\n", sender_.c_str(),
-                d.to.c_str(), d.key.c_str(), d.body.c_str());
+    std::printf("console provider: SMS from %s to %s (key %s): %s\n", sender_.c_str(), d.to.c_str(),
+                d.key.c_str(), d.body.c_str());
     std::fflush(stdout);
     return delivery::SendOutcome::ok();
   }
@@ -52,7 +52,8 @@ class ConsoleProvider final : public delivery::Provider {
 // check the channel's settings and refuse them with a message.
 Result<delivery::ProviderFactory> open_console(const delivery::ChannelConfig& channel,
                                                delivery::ProviderContext&) {
-  if (channel.from.empty()) return trellis::Error{"channel " + channel.name + ": console needs 'from'"};
+  if (channel.from.empty())
+    return trellis::Error{"channel " + channel.name + ": console needs 'from'"};
   const std::string sender = channel.from;
   return delivery::ProviderFactory([sender] { return std::make_unique<ConsoleProvider>(sender); });
 }
@@ -60,12 +61,18 @@ Result<delivery::ProviderFactory> open_console(const delivery::ChannelConfig& ch
 const char* status_name(trellis::runtime::DeliveryStatus status) {
   using trellis::runtime::DeliveryStatus;
   switch (status) {
-    case DeliveryStatus::kPending: return "pending";
-    case DeliveryStatus::kSent: return "sent";
-    case DeliveryStatus::kDead: return "dead";
-    case DeliveryStatus::kDeferred: return "deferred";
-    case DeliveryStatus::kSuppressed: return "suppressed";
-    case DeliveryStatus::kDropped: return "dropped";
+    case DeliveryStatus::kPending:
+      return "pending";
+    case DeliveryStatus::kSent:
+      return "sent";
+    case DeliveryStatus::kDead:
+      return "dead";
+    case DeliveryStatus::kDeferred:
+      return "deferred";
+    case DeliveryStatus::kSuppressed:
+      return "suppressed";
+    case DeliveryStatus::kDropped:
+      return "dropped";
   }
   return "?";
 }
@@ -96,7 +103,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", trellis::ir::render(d, flow.source).c_str());
   if (!config.ok() || !flow.ok()) return 1;
 
-  const fs::path dir = fs::temp_directory_path() / ("trellis-provider-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("trellis-provider-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   trellis::runtime::VirtualClock clock(0);
   trellis::runtime::EngineOptions options;
@@ -104,7 +112,8 @@ int main(int argc, char** argv) {
   options.clock = &clock;
   options.delivery = std::make_shared<const delivery::DeliveryConfig>(config.config);
   options.deliveries_path = (dir / "deliveries.jsonl").string();  // channels not configured
-  options.parse_flow = [](const std::string& name, const std::string& source) -> Result<trellis::ir::Flow> {
+  options.parse_flow = [](const std::string& name,
+                          const std::string& source) -> Result<trellis::ir::Flow> {
     auto again = trellis::dsl::load_flow_text(source, name, trellis::dsl::FlowSyntax::kYaml);
     if (!again.ok()) return trellis::Error{"stored flow does not parse"};
     return *again.flow;

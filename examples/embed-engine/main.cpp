@@ -118,8 +118,9 @@ int main(int argc, char** argv) {
   (void)engine.load_coupons("SPRING20", {"SPRING-001", "SPRING-002"});
 
   // Both add to their carts; Ben pays an hour later, Ana never does.
-  auto sent = engine.ingest({event("e1", "add_to_cart", "ana", R"({"cart_id": "k1", "value": 59})"),
-                             event("e2", "add_to_cart", "ben", R"({"cart_id": "k2", "value": 25})")});
+  auto sent =
+      engine.ingest({event("e1", "add_to_cart", "ana", R"({"cart_id": "k1", "value": 59})"),
+                     event("e2", "add_to_cart", "ben", R"({"cart_id": "k2", "value": 25})")});
   if (!sent.ok()) return 1;
   std::printf("ingested: %zu accepted, %zu journeys started\n", sent->accepted,
               sent->journeys_started);

@@ -124,9 +124,10 @@ class ConfigReader {
   // `retention: {events: 7d, max_events: 1000000}` (docs/operations.md#event-retention).
   void read_retention(const YAML::Node& value, EventRetention& retention) {
     if (!value.IsMap()) {
-      error(span(value), "'retention' must be a mapping such as {events: 7d, max_events: "
-                         "1000000}, not " +
-                             shape(value));
+      error(span(value),
+            "'retention' must be a mapping such as {events: 7d, max_events: "
+            "1000000}, not " +
+                shape(value));
       return;
     }
     for_each_key(value, "retention", {"events", "max_events"},
@@ -174,16 +175,18 @@ class ConfigReader {
 
   void read_webhooks(const YAML::Node& value, DeliveryConfig& config) {
     if (!value.IsMap()) {
-      error(span(value), "'webhooks' must be a mapping such as {allow_hosts: [hooks.internal]}, not " +
-                             shape(value));
+      error(span(value),
+            "'webhooks' must be a mapping such as {allow_hosts: [hooks.internal]}, not " +
+                shape(value));
       return;
     }
     for_each_key(value, "webhooks", {"allow_hosts"},
                  [&](const std::string&, const YAML::Node&, const YAML::Node& hosts) {
                    if (!hosts.IsSequence()) {
-                     error(span(hosts), "'allow_hosts' must be a list of host names or "
-                                        "addresses such as [hooks.internal, 10.0.0.7], not " +
-                                            shape(hosts));
+                     error(span(hosts),
+                           "'allow_hosts' must be a list of host names or "
+                           "addresses such as [hooks.internal, 10.0.0.7], not " +
+                               shape(hosts));
                      return;
                    }
                    for (const YAML::Node& host : hosts) {
@@ -206,18 +209,20 @@ class ConfigReader {
   // provider costs, per channel (docs/results.md#costs).
   void read_costs(const YAML::Node& value, DeliveryConfig& config) {
     if (!value.IsMap()) {
-      error(span(value), "'costs' must be a mapping of channel to the cost of one message, such "
-                         "as {sms: 0.0075}, not " + shape(value));
+      error(span(value),
+            "'costs' must be a mapping of channel to the cost of one message, such "
+            "as {sms: 0.0075}, not " +
+                shape(value));
       return;
     }
     for_each_key(value, "costs", {},
                  [&](const std::string& channel, const YAML::Node& key, const YAML::Node& cost) {
                    if (!contains(kKnownChannels, channel))
-                     warning(span(key), "channel '" + channel + "' is not one a flow node produces" +
+                     warning(span(key), "channel '" + channel +
+                                            "' is not one a flow node produces" +
                                             suggestion(channel, kKnownChannels));
                    double v = 0;
-                   if (read_number(cost, "costs." + channel, 0, 1e6, v))
-                     config.costs[channel] = v;
+                   if (read_number(cost, "costs." + channel, 0, 1e6, v)) config.costs[channel] = v;
                  });
   }
 
@@ -809,9 +814,8 @@ bool looks_like_delivery_config(const std::string& text) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap() || root["flow"]) return false;
-    for (const char* key :
-         {"channels", "caps", "consent_events", "max_defer", "webhooks", "retention", "costs",
-          "holdout", "traits"})
+    for (const char* key : {"channels", "caps", "consent_events", "max_defer", "webhooks",
+                            "retention", "costs", "holdout", "traits"})
       if (root[key]) return true;
     return false;
   } catch (const YAML::Exception&) {

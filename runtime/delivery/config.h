@@ -27,15 +27,15 @@ using Millis = int64_t;
 inline constexpr const char* kDeliveryConfigFile = "trellis.yaml";
 
 struct RetryPolicy {
-  int max_attempts = 8;          // then the delivery is a dead letter
-  Millis backoff_ms = 1000;      // base * 2^(attempt-1), full jitter, capped below
+  int max_attempts = 8;      // then the delivery is a dead letter
+  Millis backoff_ms = 1000;  // base * 2^(attempt-1), full jitter, capped below
   Millis max_backoff_ms = 3600000;
 };
 
 // Stop calling a provider that fails every call; probe again after `open_ms`.
 struct CircuitBreaker {
-  int failures = 5;         // consecutive failed calls that open the circuit
-  Millis open_ms = 30000;   // how long it stays open before one probe call
+  int failures = 5;        // consecutive failed calls that open the circuit
+  Millis open_ms = 30000;  // how long it stays open before one probe call
 };
 
 struct QuietHours {
@@ -53,18 +53,18 @@ struct Header {
 };
 
 struct ChannelConfig {
-  std::string name;      // the channel: sms, email, push, webhook (a node's channel)
-  std::string provider;  // "smtp", "http" or "file"
-  std::string url;       // smtp://, smtps://, http://, https://; file: a path
-  std::string from;      // sender: email From (may be "Name <addr>"), SMS sender id
-  std::vector<Header> headers;   // http
-  std::string username_env;      // smtp AUTH user, from this environment variable
-  std::string password_env;      // smtp AUTH password, likewise
-  bool starttls = true;          // smtp:// upgrades with STARTTLS when offered (required when true)
-  std::string ca_file;           // PEM of the CA of the server's certificate; empty: the system's
-  double rate = 0;               // messages per second, 0 = unlimited
-  int concurrency = 1;           // calls in flight at once
-  Millis timeout_ms = 10000;     // whole call
+  std::string name;             // the channel: sms, email, push, webhook (a node's channel)
+  std::string provider;         // "smtp", "http" or "file"
+  std::string url;              // smtp://, smtps://, http://, https://; file: a path
+  std::string from;             // sender: email From (may be "Name <addr>"), SMS sender id
+  std::vector<Header> headers;  // http
+  std::string username_env;     // smtp AUTH user, from this environment variable
+  std::string password_env;     // smtp AUTH password, likewise
+  bool starttls = true;         // smtp:// upgrades with STARTTLS when offered (required when true)
+  std::string ca_file;          // PEM of the CA of the server's certificate; empty: the system's
+  double rate = 0;              // messages per second, 0 = unlimited
+  int concurrency = 1;          // calls in flight at once
+  Millis timeout_ms = 10000;    // whole call
   Millis connect_timeout_ms = 5000;
   RetryPolicy retry;
   CircuitBreaker circuit;
@@ -102,8 +102,8 @@ struct EventRetention {
 };
 
 struct DeliveryConfig {
-  std::string file;                       // where it was read from; empty for defaults
-  std::string default_timezone = "UTC";   // users without a valid `timezone` trait
+  std::string file;                               // where it was read from; empty for defaults
+  std::string default_timezone = "UTC";           // users without a valid `timezone` trait
   std::map<std::string, ChannelConfig> channels;  // by channel name
   std::vector<CapRule> caps;
   Millis max_defer_ms = 3LL * 24 * 3600 * 1000;  // a deferred message older than this is dropped

@@ -22,7 +22,7 @@ using Steady = std::chrono::steady_clock;
 constexpr auto kFeedPoll = std::chrono::milliseconds(20);   // longest feeder sleep
 constexpr auto kProbePoll = std::chrono::milliseconds(10);  // while another worker probes
 constexpr size_t kDrainBatch = 1024;  // drain_due rows per query and per transaction
-constexpr Millis kMaxRetryAfterMs = 24 * 3600 * 1000;       // a provider's wait, capped
+constexpr Millis kMaxRetryAfterMs = 24 * 3600 * 1000;  // a provider's wait, capped
 
 // The channels flow nodes produce (nodes::channel_name); each gets workers.
 const char* const kNodeChannels[] = {"sms", "email", "webhook", "coupon"};

@@ -72,8 +72,7 @@ struct DispatcherOptions {
   // Set when several processes share the store: the feeder takes the due
   // deliveries of a channel through it (leased to this process, Store::
   // lease_deliveries) instead of reading them, so no two processes send one.
-  std::function<std::vector<DeliveryRecord>(const std::string& channel, TimeMs now,
-                                            size_t limit)>
+  std::function<std::vector<DeliveryRecord>(const std::string& channel, TimeMs now, size_t limit)>
       lease;
 };
 

@@ -94,12 +94,14 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   if (conn == nullptr) return Error::unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
     PQfinish(conn);
     return Error::unavailable("cannot connect to " + redact_conninfo(conninfo) + ": " + message);
   }
   // Notices (such as "relation already exists, skipping") are not errors.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
@@ -118,8 +120,8 @@ namespace {
 // the connection when there is no result.
 ErrorCode code_of(PGconn* conn, PGresult* result) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  if (state == nullptr) return PQstatus(conn) == CONNECTION_OK ? ErrorCode::kInternal
-                                                               : ErrorCode::kUnavailable;
+  if (state == nullptr)
+    return PQstatus(conn) == CONNECTION_OK ? ErrorCode::kInternal : ErrorCode::kUnavailable;
   const std::string_view s(state);
   // 08 connection, 53 insufficient resources, 57 operator intervention
   // (shutdown, cancel), 40 transaction rollback (deadlock, serialization).

@@ -76,10 +76,11 @@ Status Writer::merge_user(const std::string& from, const std::string& to, TimeMs
     return s;
   if (Status s = done("merge_drop_seen", "DELETE FROM behaviour_seen WHERE user_id = $1", one); !s)
     return s;
-  return done("merge_record",
-              "INSERT INTO merged_ids(anonymous_id, user_id, at) VALUES($1, $2, $3) "
-              "ON CONFLICT(anonymous_id) DO UPDATE SET user_id = excluded.user_id, at = excluded.at",
-              Params().add(from).add(to).add(at));
+  return done(
+      "merge_record",
+      "INSERT INTO merged_ids(anonymous_id, user_id, at) VALUES($1, $2, $3) "
+      "ON CONFLICT(anonymous_id) DO UPDATE SET user_id = excluded.user_id, at = excluded.at",
+      Params().add(from).add(to).add(at));
 }
 
 // Each journey's history is rewritten into its row with empty reasons (its
@@ -95,14 +96,14 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
                           "ORDER BY id",
                           Params().add(user_id));
   if (!rows.ok()) return rows.error();
-  Result<int64_t> erased = updated_deliveries(
-      "erase_deliveries",
-      "user_id = $2, to_addr = '', subject = '', body = '', "
-      "status = CASE WHEN status IN (0, 3) THEN 4 ELSE status END, "
-      "release_at = CASE WHEN status IN (0, 3) THEN NULL ELSE release_at END, "
-      "last_error = CASE WHEN status IN (0, 3) THEN 'erased' ELSE '' END",
-      "journey_id IN (SELECT id FROM journeys WHERE user_id = $1)",
-      Params().add(user_id).add(replacement));
+  Result<int64_t> erased =
+      updated_deliveries("erase_deliveries",
+                         "user_id = $2, to_addr = '', subject = '', body = '', "
+                         "status = CASE WHEN status IN (0, 3) THEN 4 ELSE status END, "
+                         "release_at = CASE WHEN status IN (0, 3) THEN NULL ELSE release_at END, "
+                         "last_error = CASE WHEN status IN (0, 3) THEN 'erased' ELSE '' END",
+                         "journey_id IN (SELECT id FROM journeys WHERE user_id = $1)",
+                         Params().add(user_id).add(replacement));
   if (!erased.ok()) return erased.error();
   if (Status s = done("erase_attempts",
                       "UPDATE delivery_attempts SET error = '' WHERE delivery_id IN (SELECT id "
@@ -122,9 +123,9 @@ Result<int64_t> Writer::erase_user(const std::string& user_id, const std::string
                            steps.push_back({id, "", 0, d.node, d.input, d.at, ""});
                          });
     };
-    Result<Rows> groups = run("erase_groups_of",
-                              "SELECT steps FROM step_groups WHERE journey_id = $1 ORDER BY seq",
-                              Params().add(id));
+    Result<Rows> groups =
+        run("erase_groups_of", "SELECT steps FROM step_groups WHERE journey_id = $1 ORDER BY seq",
+            Params().add(id));
     if (!groups.ok()) return groups.error();
     for (int g = 0; g < groups.value().size(); ++g) add(groups.value().bytes(g, 0));
     add(rows.value().bytes(i, 1));

@@ -11,13 +11,14 @@ Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& option
   if (!conn.ok()) return conn.error();
   if (Status s = postgres::migrate(*conn.value()); !s)
     return Error{postgres::redact_conninfo(options.conninfo) + ": " + s.message()};
-  Result<std::unique_ptr<postgres::Connection>> words = postgres::Connection::open(options.conninfo);
+  Result<std::unique_ptr<postgres::Connection>> words =
+      postgres::Connection::open(options.conninfo);
   if (!words.ok()) return words.error();
-  auto store = std::make_unique<postgres::Writer>(std::move(conn.value()),
-                                                  std::move(words.value()), options.conninfo);
+  auto store = std::make_unique<postgres::Writer>(std::move(conn.value()), std::move(words.value()),
+                                                  options.conninfo);
   if (Status s = store->backfill_rollups(); !s)
-    return Error{postgres::redact_conninfo(options.conninfo) + ": rollups backfill: " +
-                 s.message()};
+    return Error{postgres::redact_conninfo(options.conninfo) +
+                 ": rollups backfill: " + s.message()};
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -37,8 +37,8 @@ std::vector<FlowVersionRecord> Reader::flow_versions() {
 
 std::vector<FlowStateRecord> Reader::flow_states() {
   std::vector<FlowStateRecord> out;
-  if (auto r = query("flow_states",
-                     "SELECT name, state, at, by, reason FROM flow_states ORDER BY name"))
+  if (auto r =
+          query("flow_states", "SELECT name, state, at, by, reason FROM flow_states ORDER BY name"))
     for (int i = 0; i < r->size(); ++i)
       out.push_back({r->text(i, 0), r->text(i, 1), r->i64(i, 2), r->text(i, 3), r->text(i, 4)});
   return out;
@@ -56,8 +56,8 @@ std::vector<JourneyRecord> Reader::live_journeys(const std::string& flow, int64_
 }
 
 std::optional<std::string> Reader::profile(const std::string& user_id) {
-  auto r = query("profile", "SELECT traits FROM profiles WHERE user_id = $1",
-                 Params().add(user_id));
+  auto r =
+      query("profile", "SELECT traits FROM profiles WHERE user_id = $1", Params().add(user_id));
   if (!r || r->empty()) return std::nullopt;
   return r->text(0, 0);
 }
@@ -99,8 +99,10 @@ std::vector<JourneyRecord> Reader::journeys_of(const std::string& user_id,
 
 std::vector<StepRecord> Reader::steps(int64_t journey_id) {
   std::vector<StepRecord> out;
-  auto head = query("history", "SELECT history, history_seq, flow, user_id FROM journeys "
-                    "WHERE id = $1", Params().add(journey_id));
+  auto head = query("history",
+                    "SELECT history, history_seq, flow, user_id FROM journeys "
+                    "WHERE id = $1",
+                    Params().add(journey_id));
   if (!head || head->empty()) return out;
   const std::string flow = head->text(0, 2), user_id = head->text(0, 3);
   auto add = [&](const std::string& history, int seq) {
@@ -109,8 +111,10 @@ std::vector<StepRecord> Reader::steps(int64_t journey_id) {
                          out.push_back({journey_id, flow, seq++, d.node, d.input, d.at, d.reason});
                        });
   };
-  if (auto groups = query("step_groups", "SELECT steps, seq FROM step_groups "
-                          "WHERE journey_id = $1 ORDER BY seq", Params().add(journey_id)))
+  if (auto groups = query("step_groups",
+                          "SELECT steps, seq FROM step_groups "
+                          "WHERE journey_id = $1 ORDER BY seq",
+                          Params().add(journey_id)))
     for (int i = 0; i < groups->size(); ++i)
       add(groups->bytes(i, 0), static_cast<int>(groups->i64(i, 1)));
   add(head->bytes(0, 0), static_cast<int>(head->i64(0, 1)));
@@ -122,7 +126,8 @@ std::vector<StepRecord> Reader::steps(int64_t journey_id) {
 std::vector<DeliveryRecord> Reader::deliveries(const std::string& user_id, const std::string& flow,
                                                size_t limit) {
   return delivery_list("deliveries",
-                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE "
+                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS
+                       " FROM deliveries WHERE "
                        "($1 = '' OR user_id = $1) AND ($2 = '' OR flow = $2) ORDER BY id LIMIT $3",
                        Params().add(user_id).add(flow).add(static_cast<int64_t>(limit)));
 }
@@ -149,7 +154,8 @@ int64_t Reader::coupon_codes_left(const std::string& pool) {
 
 std::vector<DeliveryRecord> Reader::pending_deliveries(TimeMs now, size_t limit) {
   return delivery_list("pending",
-                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE status = 0 "
+                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS
+                       " FROM deliveries WHERE status = 0 "
                        "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
                        Params().add(now).add(static_cast<int64_t>(limit)));
 }
@@ -157,7 +163,8 @@ std::vector<DeliveryRecord> Reader::pending_deliveries(TimeMs now, size_t limit)
 std::vector<DeliveryRecord> Reader::pending_deliveries_of(const std::string& channel, TimeMs now,
                                                           size_t limit) {
   return delivery_list("pending_of",
-                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE status = 0 "
+                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS
+                       " FROM deliveries WHERE status = 0 "
                        "AND channel = $1 AND next_attempt_at <= $2 "
                        "ORDER BY next_attempt_at, id LIMIT $3",
                        Params().add(channel).add(now).add(static_cast<int64_t>(limit)));
@@ -172,9 +179,9 @@ std::optional<DeliveryRecord> Reader::delivery(int64_t id) {
 }
 
 std::optional<DeliveryRecord> Reader::delivery_by_key(const std::string& key) {
-  auto list = delivery_list(
-      "delivery_by_key", "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE key = $1",
-      Params().add(key));
+  auto list = delivery_list("delivery_by_key",
+                            "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE key = $1",
+                            Params().add(key));
   if (list.empty()) return std::nullopt;
   return std::move(list.front());
 }
@@ -186,8 +193,8 @@ std::vector<ConsentRecord> Reader::consent(const std::string& user_id) {
                      "WHERE user_id = $1 ORDER BY channel",
                      Params().add(user_id)))
     for (int i = 0; i < r->size(); ++i)
-      out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2) == "t", r->i64(i, 3),
-                     r->text(i, 4)});
+      out.push_back(
+          {r->text(i, 0), r->text(i, 1), r->text(i, 2) == "t", r->i64(i, 3), r->text(i, 4)});
   return out;
 }
 
@@ -197,8 +204,7 @@ std::vector<ReleasedMessage> Reader::released_since(const std::string& user_id, 
                      "SELECT release_at, channel, category FROM deliveries WHERE user_id = $1 "
                      "AND release_at > $2 AND status IN (0, 1, 2) ORDER BY release_at",
                      Params().add(user_id).add(since)))
-    for (int i = 0; i < r->size(); ++i)
-      out.push_back({r->i64(i, 0), r->text(i, 1), r->text(i, 2)});
+    for (int i = 0; i < r->size(); ++i) out.push_back({r->i64(i, 0), r->text(i, 1), r->text(i, 2)});
   return out;
 }
 

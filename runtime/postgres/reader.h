@@ -45,8 +45,8 @@ class Reader : public StoreReader {
   // Flow results (rollups.cpp).
   std::vector<RollupRow> rollup_totals(const std::string& flow) override;
   std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override;
-  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
-                                                TimeMs from, TimeMs to) override;
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time, TimeMs from,
+                                                TimeMs to) override;
   std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override;
   std::vector<EdgeRow> rollup_edges(const std::string& flow) override;
   std::vector<JourneySummary> flow_journeys(const JourneyQuery& query) override;

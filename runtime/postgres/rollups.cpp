@@ -91,8 +91,8 @@ std::vector<StateCount> Reader::states(const std::string& flow) {
                      "WHERE flow = $1 AND journeys > 0 AND node != '~holdout'",
                      Params().add(flow)))
     for (int i = 0; i < r->size(); ++i)
-      out.push_back({r->text(i, 0), static_cast<Lifecycle>(r->i64(i, 1)), r->i64(i, 2),
-                     r->i64(i, 3)});
+      out.push_back(
+          {r->text(i, 0), static_cast<Lifecycle>(r->i64(i, 1)), r->i64(i, 2), r->i64(i, 3)});
   return out;
 }
 
@@ -173,8 +173,8 @@ FlowCounts Reader::scanned_counts(const std::string& flow) {
                            if (d.input == "entry") ++entered[d.node];
                          });
   };
-  count_entries(query("entries_inline", "SELECT history FROM journeys WHERE flow = $1",
-                      Params().add(flow)));
+  count_entries(
+      query("entries_inline", "SELECT history FROM journeys WHERE flow = $1", Params().add(flow)));
   count_entries(query("entries_grouped", "SELECT steps FROM step_groups WHERE flow = $1",
                       Params().add(flow)));
   VariantTally variants;
@@ -185,15 +185,14 @@ FlowCounts Reader::scanned_counts(const std::string& flow) {
     for (int i = 0; i < r->size(); ++i)
       variants.add(r->text(i, 0), r->text(i, 1) == "t", r->i64(i, 2));
   std::vector<MessageCount> messages;
-  if (auto r = query(
-          "messages",
-          "SELECT node, channel, count(*), count(*) FILTER (WHERE status = 1), "
-          "count(*) FILTER (WHERE status = 3), count(*) FILTER (WHERE status = 4), "
-          "count(*) FILTER (WHERE status = 5), count(*) FILTER (WHERE status = 2), "
-          "count(delivered_at), count(opened_at), count(clicked_at), count(bounced_at), "
-          "count(complained_at) FROM deliveries WHERE flow = $1 AND channel != 'coupon' "
-          "GROUP BY node, channel ORDER BY node, channel",
-          Params().add(flow)))
+  if (auto r = query("messages",
+                     "SELECT node, channel, count(*), count(*) FILTER (WHERE status = 1), "
+                     "count(*) FILTER (WHERE status = 3), count(*) FILTER (WHERE status = 4), "
+                     "count(*) FILTER (WHERE status = 5), count(*) FILTER (WHERE status = 2), "
+                     "count(delivered_at), count(opened_at), count(clicked_at), count(bounced_at), "
+                     "count(complained_at) FROM deliveries WHERE flow = $1 AND channel != 'coupon' "
+                     "GROUP BY node, channel ORDER BY node, channel",
+                     Params().add(flow)))
     messages = read_rows(r, [](const RowAt& row) { return read_message_count(row); });
   return counts_from_scan(entered, states(flow), variants.counts(), std::move(messages));
 }
@@ -235,34 +234,40 @@ void Writer::count_update(const JourneyRecord& now, const std::string& old_node,
 #define TRELLIS_PG_COUNTED_OLD                                                                   \
   "id AS old_id, status AS old_status, delivered_at AS old_delivered, opened_at AS old_opened, " \
   "clicked_at AS old_clicked, bounced_at AS old_bounced, complained_at AS old_complained"
-#define TRELLIS_PG_COUNTED_NEW                                                                  \
-  "flow, at, flow_version, node, channel, variant, old_status, status, "                        \
-  "old_delivered IS NULL AND delivered_at IS NOT NULL, "                                        \
+#define TRELLIS_PG_COUNTED_NEW                                                                     \
+  "flow, at, flow_version, node, channel, variant, old_status, status, "                           \
+  "old_delivered IS NULL AND delivered_at IS NOT NULL, "                                           \
   "old_opened IS NULL AND opened_at IS NOT NULL, old_clicked IS NULL AND clicked_at IS NOT NULL, " \
-  "old_bounced IS NULL AND bounced_at IS NOT NULL, "                                            \
+  "old_bounced IS NULL AND bounced_at IS NOT NULL, "                                               \
   "old_complained IS NULL AND complained_at IS NOT NULL"
 
 Result<int64_t> Writer::updated_deliveries(const char* name, const char* set, const char* where,
                                            const Params& params) {
   // The old values come from the same rows, locked first: RETURNING shows
   // only the new ones.
-  const std::string sql = std::string("WITH old AS (SELECT " TRELLIS_PG_COUNTED_OLD
-                                      " FROM deliveries WHERE ") +
-                          where + " FOR UPDATE) UPDATE deliveries SET " + set +
-                          " FROM old WHERE id = old_id RETURNING " TRELLIS_PG_COUNTED_NEW;
+  const std::string sql =
+      std::string("WITH old AS (SELECT " TRELLIS_PG_COUNTED_OLD " FROM deliveries WHERE ") + where +
+      " FOR UPDATE) UPDATE deliveries SET " + set +
+      " FROM old WHERE id = old_id RETURNING " TRELLIS_PG_COUNTED_NEW;
   Result<Rows> r = run(name, sql.c_str(), params);
   if (!r.ok()) return r.error();
   const Rows& rows = r.value();
   for (int i = 0; i < rows.size(); ++i) {
     if (rows.text(i, 4) == "coupon") continue;  // coupons are no messages
     const TimeMs at = rows.i64(i, 1);
-    const int old_status = static_cast<int>(rows.i64(i, 6)), status = static_cast<int>(rows.i64(i, 7));
+    const int old_status = static_cast<int>(rows.i64(i, 6)),
+              status = static_cast<int>(rows.i64(i, 7));
     int64_t feedback[5];
     int64_t any_feedback = 0;
     for (int k = 0; k < 5; ++k) any_feedback += feedback[k] = rows.text(i, 8 + k) == "t" ? 1 : 0;
     for (const TimeMs hour : {kAllTimeHour, at - at % kHourMs}) {
-      MessageKey key{hour, rows.text(i, 0), static_cast<int>(rows.i64(i, 2)), rows.text(i, 3),
-                     rows.text(i, 4), rows.text(i, 5), old_status};
+      MessageKey key{hour,
+                     rows.text(i, 0),
+                     static_cast<int>(rows.i64(i, 2)),
+                     rows.text(i, 3),
+                     rows.text(i, 4),
+                     rows.text(i, 5),
+                     old_status};
       if (old_status != status) {
         message_changes_[key].messages -= 1;
         key.status = status;
@@ -308,11 +313,17 @@ Status Writer::write_rollups() {
             "converted = rollups.converted + excluded.converted, "
             "revenue = rollups.revenue + excluded.revenue, "
             "revenue_sq = rollups.revenue_sq + excluded.revenue_sq",
-            Params().add(text_array(c.text[0])).add(number_array(c.ints[0]))
-                .add(number_array(c.ints[1])).add(text_array(c.text[1]))
-                .add(text_array(c.text[2])).add(number_array(c.ints[2]))
-                .add(number_array(c.ints[3])).add(number_array(c.ints[4]))
-                .add(number_array(c.reals[0])).add(number_array(c.reals[1])));
+            Params()
+                .add(text_array(c.text[0]))
+                .add(number_array(c.ints[0]))
+                .add(number_array(c.ints[1]))
+                .add(text_array(c.text[1]))
+                .add(text_array(c.text[2]))
+                .add(number_array(c.ints[2]))
+                .add(number_array(c.ints[3]))
+                .add(number_array(c.ints[4]))
+                .add(number_array(c.reals[0]))
+                .add(number_array(c.reals[1])));
         !s)
       return s.error().prefixed("rollups: ");
   }
@@ -325,28 +336,34 @@ Status Writer::write_rollups() {
       c.text[1].push_back(key.node);
       c.text[2].push_back(key.channel);
       c.text[3].push_back(key.variant);
-      const int64_t values[] = {key.hour,  int64_t{key.version}, int64_t{key.status},
-                                m.messages, m.delivered, m.opened,
-                                m.clicked,  m.bounced,   m.complained};
+      const int64_t values[] = {key.hour,
+                                int64_t{key.version},
+                                int64_t{key.status},
+                                m.messages,
+                                m.delivered,
+                                m.opened,
+                                m.clicked,
+                                m.bounced,
+                                m.complained};
       for (size_t k = 0; k < 9; ++k) c.ints[k].push_back(values[k]);
     }
     Params params;
     params.add(text_array(c.text[0])).add(number_array(c.ints[0])).add(number_array(c.ints[1]));
     params.add(text_array(c.text[1])).add(text_array(c.text[2])).add(text_array(c.text[3]));
     for (size_t k = 2; k < 9; ++k) params.add(number_array(c.ints[k]));
-    if (Status s = done(
-            "add_message_rollups",
-            "INSERT INTO message_rollups SELECT * FROM unnest($1::text[], $2::bigint[], "
-            "$3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], "
-            "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) "
-            "ON CONFLICT(flow, hour, version, node, channel, variant, status) DO UPDATE SET "
-            "messages = message_rollups.messages + excluded.messages, "
-            "delivered = message_rollups.delivered + excluded.delivered, "
-            "opened = message_rollups.opened + excluded.opened, "
-            "clicked = message_rollups.clicked + excluded.clicked, "
-            "bounced = message_rollups.bounced + excluded.bounced, "
-            "complained = message_rollups.complained + excluded.complained",
-            params);
+    if (Status s =
+            done("add_message_rollups",
+                 "INSERT INTO message_rollups SELECT * FROM unnest($1::text[], $2::bigint[], "
+                 "$3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[], "
+                 "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[]) "
+                 "ON CONFLICT(flow, hour, version, node, channel, variant, status) DO UPDATE SET "
+                 "messages = message_rollups.messages + excluded.messages, "
+                 "delivered = message_rollups.delivered + excluded.delivered, "
+                 "opened = message_rollups.opened + excluded.opened, "
+                 "clicked = message_rollups.clicked + excluded.clicked, "
+                 "bounced = message_rollups.bounced + excluded.bounced, "
+                 "complained = message_rollups.complained + excluded.complained",
+                 params);
         !s)
       return s.error().prefixed("rollups: ");
   }
@@ -365,8 +382,11 @@ Status Writer::write_rollups() {
             "SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[]) "
             "ON CONFLICT(flow, version, from_node, to_node) DO UPDATE SET "
             "journeys = rollup_edges.journeys + excluded.journeys",
-            Params().add(text_array(c.text[0])).add(number_array(c.ints[0]))
-                .add(text_array(c.text[1])).add(text_array(c.text[2]))
+            Params()
+                .add(text_array(c.text[0]))
+                .add(number_array(c.ints[0]))
+                .add(text_array(c.text[1]))
+                .add(text_array(c.text[2]))
                 .add(number_array(c.ints[1])));
         !s)
       return s.error().prefixed("rollups: ");
@@ -420,8 +440,8 @@ Status Writer::backfill_rollups() {
   if (Status s = begin(); !s) return s;
   // Several nodes may open the database at once: the one whose transaction
   // takes the mark fills the rollups, the others find it gone.
-  Result<Rows> mark = run("take_backfill_mark",
-                          "DELETE FROM meta WHERE k = 'rollups_backfill' RETURNING k");
+  Result<Rows> mark =
+      run("take_backfill_mark", "DELETE FROM meta WHERE k = 'rollups_backfill' RETURNING k");
   if (!mark.ok() || mark.value().empty()) return commit();
   Result<Rows> flows = run("backfill_flows", "SELECT DISTINCT flow FROM journeys");
   if (!flows.ok()) return commit();  // fails with the error

@@ -28,8 +28,8 @@ std::optional<int64_t> Words::id_of(const std::string& text) {
 const std::string* Words::text_of(int64_t id) {
   auto it = texts_.find(id);
   if (it != texts_.end()) return &it->second;
-  Result<Rows> r = lookup_.run("word_text", "SELECT text FROM step_words WHERE id = $1",
-                               Params().add(id));
+  Result<Rows> r =
+      lookup_.run("word_text", "SELECT text FROM step_words WHERE id = $1", Params().add(id));
   if (!r.ok() || r.value().empty()) return nullptr;
   const std::string text = r.value().bytes(0, 0);
   ids_.emplace(text, id);

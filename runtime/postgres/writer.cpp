@@ -118,8 +118,7 @@ Status Writer::lock_user(const std::string& user_id) {
               Params().add(user_id));
 }
 
-Result<std::string> Writer::meta_value(const std::string& key,
-                                       const std::string& value_if_absent) {
+Result<std::string> Writer::meta_value(const std::string& key, const std::string& value_if_absent) {
   Result<Rows> r = run("meta_value",
                        "WITH added AS (INSERT INTO meta(k, v) VALUES($1, $2) ON CONFLICT(k) "
                        "DO NOTHING RETURNING v) SELECT v FROM added UNION ALL "
@@ -226,8 +225,9 @@ Status Writer::put_profile(const std::string& user_id, const std::string& traits
 }
 
 Result<bool> Writer::mark_event_seen(const std::string& id, TimeMs at) {
-  Result<Rows> r = run("seen", "INSERT INTO events_seen(id, at) VALUES($1,$2) ON CONFLICT DO NOTHING",
-                       Params().add(id).add(at));
+  Result<Rows> r =
+      run("seen", "INSERT INTO events_seen(id, at) VALUES($1,$2) ON CONFLICT DO NOTHING",
+          Params().add(id).add(at));
   if (!r.ok()) return r.error();
   return r.value().changed() > 0;
 }
@@ -239,11 +239,11 @@ Result<int64_t> Writer::prune_events_seen(TimeMs before) {
 }
 
 Status Writer::retain_event(const RetainedEvent& e) {
-  return done("retain",
-              "INSERT INTO retained_events(at, user_id, type, id, identify, properties) "
-              "VALUES($1,$2,$3,$4,$5,$6)",
-              Params().add(e.at).add(e.user_id).add(e.type).add(e.id).add(e.identify).add(
-                  e.properties));
+  return done(
+      "retain",
+      "INSERT INTO retained_events(at, user_id, type, id, identify, properties) "
+      "VALUES($1,$2,$3,$4,$5,$6)",
+      Params().add(e.at).add(e.user_id).add(e.type).add(e.id).add(e.identify).add(e.properties));
 }
 
 Result<int64_t> Writer::prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) {
@@ -309,7 +309,11 @@ Status Writer::append_history(JourneyRecord& j, const std::vector<StepRecord>& s
     if (Status s = done("append_group",
                         "INSERT INTO step_groups(journey_id, seq, flow, at, steps) "
                         "VALUES($1,$2,$3,$4,$5)",
-                        Params().add(j.id).add(j.history_seq).add(j.flow).add(steps.front().at)
+                        Params()
+                            .add(j.id)
+                            .add(j.history_seq)
+                            .add(j.flow)
+                            .add(steps.front().at)
                             .bytes(j.history));
         !s)
       return s;
@@ -322,7 +326,8 @@ Status Writer::append_history(JourneyRecord& j, const std::vector<StepRecord>& s
 
 Result<std::vector<JourneyRecord>> Writer::due_journeys(TimeMs now, size_t limit) {
   Result<Rows> due = run("due_journeys",
-                         "SELECT " TRELLIS_PG_JOURNEY_COLUMNS " FROM journeys WHERE timer_due <= $1 "
+                         "SELECT " TRELLIS_PG_JOURNEY_COLUMNS
+                         " FROM journeys WHERE timer_due <= $1 "
                          "AND flow NOT IN (SELECT name FROM flow_states WHERE state = 'paused') "
                          "ORDER BY timer_due, id LIMIT $2 FOR UPDATE OF journeys SKIP LOCKED",
                          Params().add(now).add(static_cast<int64_t>(limit)));
@@ -354,17 +359,32 @@ Result<bool> Writer::insert_delivery(const DeliveryRecord& d) {
   // A deferred message is released by a timer loop (due_deferred); pending
   // ones are found by every node's dispatcher, which looks every few ms.
   if (d.status == DeliveryStatus::kDeferred) note_due(d.next_attempt_at, d.at);
-  Result<Rows> r = run(
-      "insert_delivery",
-      "INSERT INTO deliveries(key, journey_id, channel, user_id, flow, flow_version, node, at, "
-      "to_addr, subject, body, status, attempts, next_attempt_at, last_error, category, "
-      "priority, release_at, variant) "
-      "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,$13,$14,$15,$16,$17,$18) "
-      "ON CONFLICT(key) DO NOTHING",
-      Params().add(d.key).add(d.journey_id).add(d.channel).add(d.user_id).add(d.flow)
-          .add(d.flow_version).add(d.node).add(d.at).add(d.to).add(d.subject).add(d.body)
-          .add(static_cast<int>(d.status)).add(d.next_attempt_at).add(d.last_error)
-          .add(d.category).add(d.priority).add(release_column(d.release_at)).add(d.variant));
+  Result<Rows> r =
+      run("insert_delivery",
+          "INSERT INTO deliveries(key, journey_id, channel, user_id, flow, flow_version, node, at, "
+          "to_addr, subject, body, status, attempts, next_attempt_at, last_error, category, "
+          "priority, release_at, variant) "
+          "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,0,$13,$14,$15,$16,$17,$18) "
+          "ON CONFLICT(key) DO NOTHING",
+          Params()
+              .add(d.key)
+              .add(d.journey_id)
+              .add(d.channel)
+              .add(d.user_id)
+              .add(d.flow)
+              .add(d.flow_version)
+              .add(d.node)
+              .add(d.at)
+              .add(d.to)
+              .add(d.subject)
+              .add(d.body)
+              .add(static_cast<int>(d.status))
+              .add(d.next_attempt_at)
+              .add(d.last_error)
+              .add(d.category)
+              .add(d.priority)
+              .add(release_column(d.release_at))
+              .add(d.variant));
   if (!r.ok()) return r.error();
   return r.value().changed() > 0;
 }
@@ -376,14 +396,17 @@ Status Writer::mark_sent(int64_t id, TimeMs at) {
 
 Status Writer::record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
                               bool dead, TimeMs at) {
-  if (Status s = update_deliveries("record_failure",
-                                   "status = $2, attempts = $3, next_attempt_at = $4, "
-                                   "last_error = $5",
-                                   "id = $1",
-                                   Params().add(id)
-                          .add(static_cast<int>(dead ? DeliveryStatus::kDead
-                                                     : DeliveryStatus::kPending))
-                          .add(attempts).add(next).add(error));
+  if (Status s = update_deliveries(
+          "record_failure",
+          "status = $2, attempts = $3, next_attempt_at = $4, "
+          "last_error = $5",
+          "id = $1",
+          Params()
+              .add(id)
+              .add(static_cast<int>(dead ? DeliveryStatus::kDead : DeliveryStatus::kPending))
+              .add(attempts)
+              .add(next)
+              .add(error));
       !s)
     return s;
   return done("record_attempt",
@@ -398,21 +421,20 @@ Status Writer::mark_suppressed(int64_t id, const std::string& reason, TimeMs) {
                            "id = $1 AND status = 0", Params().add(id).add(reason));
 }
 
-Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& channel,
-                                                             TimeMs now, size_t limit,
-                                                             TimeMs lease_until) {
-  Result<Rows> r = run("lease_deliveries",
-                       "WITH picked AS (SELECT id, next_attempt_at AS due FROM deliveries "
-                       "WHERE status = 0 AND channel = $1 AND next_attempt_at <= $2 "
-                       "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-                       "UPDATE deliveries d SET next_attempt_at = $4 FROM picked "
-                       "WHERE d.id = picked.id RETURNING d.id, d.key, d.journey_id, d.channel, "
-                       "d.user_id, d.flow, d.flow_version, d.node, d.at, d.to_addr, d.subject, "
-                       "d.body, d.status, d.attempts, d.next_attempt_at, d.last_error, "
-                       "d.category, d.priority, d.release_at, d.feedback, d.feedback_at, "
-                       "d.variant, picked.due",
-                       Params().add(channel).add(now).add(static_cast<int64_t>(limit))
-                           .add(lease_until));
+Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& channel, TimeMs now,
+                                                             size_t limit, TimeMs lease_until) {
+  Result<Rows> r =
+      run("lease_deliveries",
+          "WITH picked AS (SELECT id, next_attempt_at AS due FROM deliveries "
+          "WHERE status = 0 AND channel = $1 AND next_attempt_at <= $2 "
+          "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+          "UPDATE deliveries d SET next_attempt_at = $4 FROM picked "
+          "WHERE d.id = picked.id RETURNING d.id, d.key, d.journey_id, d.channel, "
+          "d.user_id, d.flow, d.flow_version, d.node, d.at, d.to_addr, d.subject, "
+          "d.body, d.status, d.attempts, d.next_attempt_at, d.last_error, "
+          "d.category, d.priority, d.release_at, d.feedback, d.feedback_at, "
+          "d.variant, picked.due",
+          Params().add(channel).add(now).add(static_cast<int64_t>(limit)).add(lease_until));
   if (!r.ok()) return r.error();
   std::vector<std::pair<TimeMs, DeliveryRecord>> due;
   for (int i = 0; i < r.value().size(); ++i)
@@ -426,16 +448,18 @@ Result<std::vector<DeliveryRecord>> Writer::lease_deliveries(const std::string& 
 }
 
 Status Writer::put_consent(const ConsentRecord& r) {
-  return done("put_consent",
-              "INSERT INTO consent(user_id, channel, subscribed, at, reason) VALUES($1,$2,$3,$4,$5) "
-              "ON CONFLICT(user_id, channel) DO UPDATE SET subscribed = excluded.subscribed, "
-              "at = excluded.at, reason = excluded.reason",
-              Params().add(r.user_id).add(r.channel).add(r.subscribed).add(r.at).add(r.reason));
+  return done(
+      "put_consent",
+      "INSERT INTO consent(user_id, channel, subscribed, at, reason) VALUES($1,$2,$3,$4,$5) "
+      "ON CONFLICT(user_id, channel) DO UPDATE SET subscribed = excluded.subscribed, "
+      "at = excluded.at, reason = excluded.reason",
+      Params().add(r.user_id).add(r.channel).add(r.subscribed).add(r.at).add(r.reason));
 }
 
 Result<std::vector<DeliveryRecord>> Writer::due_deferred(TimeMs now, size_t limit) {
   Result<Rows> r = run("due_deferred",
-                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE status = 3 "
+                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS
+                       " FROM deliveries WHERE status = 3 "
                        "AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
                        Params().add(now).add(static_cast<int64_t>(limit)));
   if (!r.ok()) return r.error();
@@ -448,7 +472,8 @@ Result<std::vector<DeliveryRecord>> Writer::due_deferred_of_user(const std::stri
                                                                  TimeMs now) {
   // After lock_user: another node that judged them meanwhile left them non-deferred.
   Result<Rows> r = run("due_deferred_of_user",
-                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS " FROM deliveries WHERE user_id = $1 "
+                       "SELECT " TRELLIS_PG_DELIVERY_COLUMNS
+                       " FROM deliveries WHERE user_id = $1 "
                        "AND status = 3 AND next_attempt_at <= $2 ORDER BY priority DESC, at, id",
                        Params().add(user_id).add(now));
   if (!r.ok()) return r.error();
@@ -459,12 +484,12 @@ Result<std::vector<DeliveryRecord>> Writer::due_deferred_of_user(const std::stri
 
 Status Writer::set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
                                     const std::string& reason) {
-  return update_deliveries("set_verdict",
-                           "status = $2, release_at = $3, "
-                           "next_attempt_at = coalesce($3, next_attempt_at), last_error = $4",
-                           "id = $1",
-                           Params().add(id).add(static_cast<int>(status)).add(release_column(release_at))
-                  .add(reason));
+  return update_deliveries(
+      "set_verdict",
+      "status = $2, release_at = $3, "
+      "next_attempt_at = coalesce($3, next_attempt_at), last_error = $4",
+      "id = $1",
+      Params().add(id).add(static_cast<int>(status)).add(release_column(release_at)).add(reason));
 }
 
 Status Writer::record_feedback(int64_t id, Feedback kind, const std::string& detail, TimeMs at) {
@@ -495,8 +520,8 @@ Result<int64_t> Writer::add_coupon_codes(const std::string& pool,
   return r.value().changed();
 }
 
-Result<std::optional<std::string>> Writer::claim_coupon(const std::string& pool,
-                                                        int64_t journey_id, TimeMs at) {
+Result<std::optional<std::string>> Writer::claim_coupon(const std::string& pool, int64_t journey_id,
+                                                        TimeMs at) {
   Result<Rows> r = run("claim_code",
                        "UPDATE coupon_codes SET claimed_by = $2, claimed_at = $3 WHERE id = ("
                        "SELECT id FROM coupon_codes WHERE pool = $1 AND claimed_by IS NULL "

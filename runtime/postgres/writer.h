@@ -52,8 +52,8 @@ class Writer final : public Store {
   std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
     return reader_.rollup_hours(flow, from, to);
   }
-  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
-                                                TimeMs from, TimeMs to) override {
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time, TimeMs from,
+                                                TimeMs to) override {
     return reader_.message_rollups(flow, all_time, from, to);
   }
   std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override {
@@ -143,8 +143,8 @@ class Writer final : public Store {
   Result<std::vector<JourneyRecord>> due_journeys(TimeMs now, size_t limit) override;
   Result<bool> insert_delivery(const DeliveryRecord& d) override;
   Status mark_sent(int64_t id, TimeMs at) override;
-  Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
-                        bool dead, TimeMs at) override;
+  Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
+                        TimeMs at) override;
   Status mark_suppressed(int64_t id, const std::string& reason, TimeMs at) override;
   // FOR UPDATE SKIP LOCKED: two nodes leasing at once take different rows.
   Result<std::vector<DeliveryRecord>> lease_deliveries(const std::string& channel, TimeMs now,
@@ -159,8 +159,7 @@ class Writer final : public Store {
                                                            TimeMs now) override;
   Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
                               const std::string& reason) override;
-  Status record_feedback(int64_t id, Feedback kind, const std::string& detail,
-                         TimeMs at) override;
+  Status record_feedback(int64_t id, Feedback kind, const std::string& detail, TimeMs at) override;
   Result<int64_t> add_coupon_codes(const std::string& pool,
                                    const std::vector<std::string>& codes) override;
   Result<std::optional<std::string>> claim_coupon(const std::string& pool, int64_t journey_id,
@@ -253,7 +252,7 @@ class Writer final : public Store {
     int64_t journeys = 0, conversions = 0;
   };
   std::map<JourneyCountKey, JourneyCountChange> count_changes_;
-  int64_t next_id_ = 0, ids_left_ = 0;            // the block of journey ids in hand
+  int64_t next_id_ = 0, ids_left_ = 0;  // the block of journey ids in hand
 };
 
 }  // namespace trellis::runtime::postgres

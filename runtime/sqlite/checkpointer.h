@@ -51,9 +51,9 @@ class Checkpointer {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool pending_ = false;        // guarded by mu_
-  bool checkpointing_ = false;  // guarded by mu_
-  bool stop_ = false;           // guarded by mu_
+  bool pending_ = false;           // guarded by mu_
+  bool checkpointing_ = false;     // guarded by mu_
+  bool stop_ = false;              // guarded by mu_
   std::atomic<int> wal_pages_{0};  // WAL size after the writer's last commit
 };
 

@@ -171,7 +171,8 @@ StoredNames SqliteReader::stored_names(size_t rows, size_t limit) {
   u->bind(1, static_cast<int64_t>(rows));
   while (u->step()) {
     const TimeMs base = u->i64(2);
-    for (int column : {0, 1}) names.add_event(step_codec::decode_event(u->bytes(column), base, *words_));
+    for (int column : {0, 1})
+      names.add_event(step_codec::decode_event(u->bytes(column), base, *words_));
   }
   return names.names();
 }
@@ -184,7 +185,7 @@ std::optional<JourneyRecord> SqliteReader::journey(int64_t id) {
 }
 
 std::vector<JourneyRecord> SqliteReader::journeys_of(const std::string& user_id,
-                                       const std::string& flow) {
+                                                     const std::string& flow) {
   std::vector<JourneyRecord> out;
   Use u(journeys_of_);
   u->bind(1, user_id).bind(2, flow);
@@ -223,8 +224,8 @@ std::vector<StepRecord> SqliteReader::steps(int64_t journey_id) {
   return out;
 }
 
-std::vector<DeliveryRecord> SqliteReader::deliveries(const std::string& user_id, const std::string& flow,
-                                       size_t limit) {
+std::vector<DeliveryRecord> SqliteReader::deliveries(const std::string& user_id,
+                                                     const std::string& flow, size_t limit) {
   std::vector<DeliveryRecord> out;
   Use u(deliveries_);
   u->bind(1, user_id).bind(2, flow).bind(3, static_cast<int64_t>(limit));
@@ -251,8 +252,8 @@ std::vector<DeliveryRecord> SqliteReader::pending_deliveries(TimeMs now, size_t 
   return out;
 }
 
-std::vector<DeliveryRecord> SqliteReader::pending_deliveries_of(const std::string& channel, TimeMs now,
-                                                  size_t limit) {
+std::vector<DeliveryRecord> SqliteReader::pending_deliveries_of(const std::string& channel,
+                                                                TimeMs now, size_t limit) {
   std::vector<DeliveryRecord> out;
   Use u(pending_of_);
   u->bind(1, channel).bind(2, now).bind(3, static_cast<int64_t>(limit));
@@ -289,7 +290,8 @@ std::vector<ConsentRecord> SqliteReader::consent(const std::string& user_id) {
   return out;
 }
 
-std::vector<ReleasedMessage> SqliteReader::released_since(const std::string& user_id, TimeMs since) {
+std::vector<ReleasedMessage> SqliteReader::released_since(const std::string& user_id,
+                                                          TimeMs since) {
   std::vector<ReleasedMessage> out;
   Use u(released_);
   u->bind(1, user_id).bind(2, since);
@@ -315,7 +317,7 @@ int64_t SqliteReader::coupon_codes_left(const std::string& pool) {
 }
 
 void SqliteReader::append_grouped_steps(int64_t journey_id, const std::string& user_id,
-                          std::vector<StepRecord>& out) {
+                                        std::vector<StepRecord>& out) {
   Use u(step_groups_);
   u->bind(1, journey_id);
   while (u->step(errors_))
@@ -323,9 +325,9 @@ void SqliteReader::append_grouped_steps(int64_t journey_id, const std::string& u
                          u->text(4), user_id, out);
 }
 
-void SqliteReader::append_encoded_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
-                          const std::string& flow, const std::string& user_id,
-                          std::vector<StepRecord>& out) {
+void SqliteReader::append_encoded_steps(const std::string& text, int64_t journey_id, int seq,
+                                        TimeMs at, const std::string& flow,
+                                        const std::string& user_id, std::vector<StepRecord>& out) {
   if (step_codec::is_encoded(text)) {
     step_codec::decode(text, user_id, *words_, /*render_reason=*/true,
                        [&](const step_codec::DecodedStep& d) {
@@ -344,8 +346,9 @@ void SqliteReader::append_encoded_steps(const std::string& text, int64_t journey
   append_json_steps(text, journey_id, seq, at, flow, out);
 }
 
-void SqliteReader::append_json_steps(const std::string& text, int64_t journey_id, int seq, TimeMs at,
-                              const std::string& flow, std::vector<StepRecord>& out) {
+void SqliteReader::append_json_steps(const std::string& text, int64_t journey_id, int seq,
+                                     TimeMs at, const std::string& flow,
+                                     std::vector<StepRecord>& out) {
   const nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
   if (!list.is_array()) return;
   for (const auto& item : list) {
@@ -434,8 +437,8 @@ std::vector<RetainedEvent> SqliteReader::retained_events(const RetainedEventQuer
   u->bind(5, static_cast<int64_t>(query.limit));
   if (!query.user_id.empty()) u->bind(6, query.user_id);
   while (u->step())
-    out.push_back({u->i64(0), u->text(1), u->text(2), u->text(3), u->i64(4), u->text(5),
-                   u->i64(6) != 0});
+    out.push_back(
+        {u->i64(0), u->text(1), u->text(2), u->text(3), u->i64(4), u->text(5), u->i64(6) != 0});
   return out;
 }
 

@@ -52,8 +52,8 @@ class SqliteReader : public StoreReader {
   std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
     return rollups_.flow_hours(flow, from, to);
   }
-  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
-                                                TimeMs from, TimeMs to) override {
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time, TimeMs from,
+                                                TimeMs to) override {
     return rollups_.messages(flow, all_time, from, to);
   }
   std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override {

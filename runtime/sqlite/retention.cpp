@@ -12,8 +12,7 @@ Status SqliteStore::retain_event(const RetainedEvent& e) {
   return done(u);
 }
 
-Result<int64_t> SqliteStore::prune_retained_events(TimeMs before, int64_t keep_most,
-                                                   size_t limit) {
+Result<int64_t> SqliteStore::prune_retained_events(TimeMs before, int64_t keep_most, size_t limit) {
   int64_t deleted = 0;
   {
     Use u(prune_retained_old_);

@@ -11,7 +11,9 @@ DeliveryRecord read_delivery(const Stmt& s) { return read_delivery_row(s); }
 // Binds a journey's timer to parameters i, i+1, i+2 (due, node, visit): NULLs when none.
 void bind_timer(Stmt& s, int i, const std::optional<JourneyTimer>& timer) {
   if (!timer) {
-    s.bind(i, std::optional<int64_t>()).bind(i + 1, std::optional<int64_t>()).bind(i + 2, std::optional<int64_t>());
+    s.bind(i, std::optional<int64_t>())
+        .bind(i + 1, std::optional<int64_t>())
+        .bind(i + 2, std::optional<int64_t>());
     return;
   }
   s.bind(i, timer->due).bind(i + 1, timer->node).bind(i + 2, timer->visit);
@@ -45,10 +47,11 @@ void bind_journey(Stmt& s, int base, const JourneyRecord& j, step_codec::Words& 
       .bind_compact(base + 8, j.visits, step_codec::encode_visits(j.visits, words))
       .bind(base + 9, j.coupon_code)
       .bind(base + 10, j.variant)
-      .bind_compact(base + 11, j.trigger_event,
-                    insert ? step_codec::encode_event(j.trigger_event, j.entered_at, words)
-                           : std::string())
-      .bind_compact(base + 12, j.last_event, step_codec::encode_event(j.last_event, j.entered_at, words))
+      .bind_compact(
+          base + 11, j.trigger_event,
+          insert ? step_codec::encode_event(j.trigger_event, j.entered_at, words) : std::string())
+      .bind_compact(base + 12, j.last_event,
+                    step_codec::encode_event(j.last_event, j.entered_at, words))
       .bind(base + 13, j.steps)
       .bind(base + 14, j.entered_at)
       .bind(base + 15, j.updated_at)

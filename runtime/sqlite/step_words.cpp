@@ -43,7 +43,7 @@ std::optional<int64_t> WriterWords::id_of(const std::string& text) {
 
 const std::string* WriterWords::text_of(int64_t id) {
   return id > 0 && static_cast<size_t>(id) < texts_.size() ? texts_[static_cast<size_t>(id)]
-                                                            : nullptr;
+                                                           : nullptr;
 }
 
 void WriterWords::rolled_back() {

@@ -62,8 +62,8 @@ class WriterWords final : public step_codec::Words {
   sqlite3* db_;
   Stmt insert_;
   std::unordered_map<std::string, int64_t> ids_;
-  std::vector<const std::string*> texts_;  // by id; [0] unused
-  std::vector<int64_t> added_;             // in the open transaction
+  std::vector<const std::string*> texts_;                   // by id; [0] unused
+  std::vector<int64_t> added_;                              // in the open transaction
   std::vector<std::pair<int64_t, std::string>> forgotten_;  // (id, text) erased in it
 };
 

@@ -70,12 +70,11 @@ SqliteStore::SqliteStore(sqlite3* db, std::string path)
                             " FROM journeys WHERE timer_due <= ? AND flow NOT IN (SELECT name FROM "
                             "flow_states WHERE state = 'paused') ORDER BY timer_due, id LIMIT ?")
                             .c_str()),
-      insert_delivery_(
-          db,
-          "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
-          "flow_version, node, at, to_addr, subject, body, status, attempts, "
-          "next_attempt_at, last_error, category, priority, release_at, variant) "
-          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)"),
+      insert_delivery_(db,
+                       "INSERT OR IGNORE INTO deliveries(key, journey_id, channel, user_id, flow, "
+                       "flow_version, node, at, to_addr, subject, body, status, attempts, "
+                       "next_attempt_at, last_error, category, priority, release_at, variant) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)"),
       mark_sent_(db, "UPDATE deliveries SET status = 1, sent_at = ? WHERE id = ?"),
       mark_suppressed_(db,
                        "UPDATE deliveries SET status = 4, last_error = ?2 WHERE id = ?1 "
@@ -209,7 +208,7 @@ std::vector<StepRecord> SqliteStore::steps(int64_t id) {
 }
 
 std::vector<DeliveryRecord> SqliteStore::deliveries(const std::string& u, const std::string& f,
-                                       size_t limit) {
+                                                    size_t limit) {
   return reader_.deliveries(u, f, limit);
 }
 
@@ -272,8 +271,8 @@ Status SqliteStore::backfill_rollups() {
       Use u(by_variant);
       u->bind(1, flow);
       while (u->step())
-        by_variants.push_back({u->text(0), u->i64(1), u->i64(2), u->i64(3),
-                               u->opt_double(4).value_or(0)});
+        by_variants.push_back(
+            {u->text(0), u->i64(1), u->i64(2), u->i64(3), u->opt_double(4).value_or(0)});
     }
     add_backfill(batch, flow, reader_.scanned_counts(flow), by_variants);
   }
@@ -350,7 +349,8 @@ Result<std::string> SqliteStore::meta_value(const std::string& key,
   }
   Use u(get_meta_);
   u->bind(1, key);
-  if (!u->step(&error_)) return Error{error_.empty() ? "meta value " + key + " is missing" : error_};
+  if (!u->step(&error_))
+    return Error{error_.empty() ? "meta value " + key + " is missing" : error_};
   return u->text(0);
 }
 
@@ -528,8 +528,11 @@ std::vector<ReleasedMessage> SqliteStore::released_since(const std::string& user
 
 Status SqliteStore::put_consent(const ConsentRecord& r) {
   Use u(put_consent_);
-  u->bind(1, r.user_id).bind(2, r.channel).bind(3, r.subscribed ? 1 : 0).bind(4, r.at).bind(5,
-                                                                                        r.reason);
+  u->bind(1, r.user_id)
+      .bind(2, r.channel)
+      .bind(3, r.subscribed ? 1 : 0)
+      .bind(4, r.at)
+      .bind(5, r.reason);
   return done(u);
 }
 
@@ -543,7 +546,7 @@ Result<std::vector<DeliveryRecord>> SqliteStore::due_deferred(TimeMs now, size_t
 }
 
 Result<std::vector<DeliveryRecord>> SqliteStore::due_deferred_of_user(const std::string& user_id,
-                                                 TimeMs now) {
+                                                                      TimeMs now) {
   std::vector<DeliveryRecord> out;
   Use u(due_deferred_of_user_);
   u->bind(1, user_id).bind(2, now);
@@ -553,15 +556,17 @@ Result<std::vector<DeliveryRecord>> SqliteStore::due_deferred_of_user(const std:
 }
 
 Status SqliteStore::set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
-                            const std::string& reason) {
+                                         const std::string& reason) {
   Use u(set_verdict_);
-  u->bind(1, id).bind(2, static_cast<int>(status)).bind(3, release_column(release_at)).bind(4,
-                                                                                          reason);
+  u->bind(1, id)
+      .bind(2, static_cast<int>(status))
+      .bind(3, release_column(release_at))
+      .bind(4, reason);
   return done(u);
 }
 
 Status SqliteStore::record_feedback(int64_t id, Feedback kind, const std::string& detail,
-                       TimeMs at) {
+                                    TimeMs at) {
   const std::string name = feedback_name(kind);
   const std::string newest = detail.empty() ? name : name + " " + detail;
   Use u(record_feedback_);  // after the strings it binds: SQLite borrows them
@@ -588,8 +593,8 @@ Result<std::vector<DeliveryRecord>> SqliteStore::lease_deliveries(const std::str
   return out;
 }
 
-std::vector<DeliveryRecord> SqliteStore::pending_deliveries_of(const std::string& channel, TimeMs now,
-                                                  size_t limit) {
+std::vector<DeliveryRecord> SqliteStore::pending_deliveries_of(const std::string& channel,
+                                                               TimeMs now, size_t limit) {
   return reader_.pending_deliveries_of(channel, now, limit);
 }
 
@@ -605,8 +610,8 @@ Status SqliteStore::mark_suppressed(int64_t id, const std::string& reason, TimeM
   return done(u);
 }
 
-Status SqliteStore::record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
-                      TimeMs at) {
+Status SqliteStore::record_failure(int64_t id, int attempts, TimeMs next, const std::string& error,
+                                   bool dead, TimeMs at) {
   {
     Use u(record_failure_);
     u->bind(1, id)
@@ -622,7 +627,7 @@ Status SqliteStore::record_failure(int64_t id, int attempts, TimeMs next, const 
 }
 
 Result<int64_t> SqliteStore::add_coupon_codes(const std::string& pool,
-                         const std::vector<std::string>& codes) {
+                                              const std::vector<std::string>& codes) {
   int64_t added = 0;
   for (const auto& code : codes) {
     Use u(add_code_);
@@ -633,8 +638,8 @@ Result<int64_t> SqliteStore::add_coupon_codes(const std::string& pool,
   return added;
 }
 
-Result<std::optional<std::string>> SqliteStore::claim_coupon(const std::string& pool, int64_t journey_id,
-                                        TimeMs at) {
+Result<std::optional<std::string>> SqliteStore::claim_coupon(const std::string& pool,
+                                                             int64_t journey_id, TimeMs at) {
   int64_t id;
   std::string code;
   {
@@ -658,8 +663,8 @@ void SqliteStore::flush_journeys() {
   for (; pending_journeys_.size() - next >= kJourneyChunk; next += kJourneyChunk) {
     Use u(insert_journeys_);
     for (size_t r = 0; r < kJourneyChunk; ++r)
-      bind_journey(u.stmt, static_cast<int>(r) * kJourneyInsertParams,
-                          pending_journeys_[next + r], words_);
+      bind_journey(u.stmt, static_cast<int>(r) * kJourneyInsertParams, pending_journeys_[next + r],
+                   words_);
     u->step(&error_);
   }
   for (; next < pending_journeys_.size(); ++next) {

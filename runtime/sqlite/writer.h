@@ -81,8 +81,8 @@ class SqliteStore final : public Store {
   std::vector<RollupRow> rollup_hours(const std::string& flow, TimeMs from, TimeMs to) override {
     return reader_.rollup_hours(flow, from, to);
   }
-  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time,
-                                                TimeMs from, TimeMs to) override {
+  std::vector<MessageRollupRow> message_rollups(const std::string& flow, bool all_time, TimeMs from,
+                                                TimeMs to) override {
     return reader_.message_rollups(flow, all_time, from, to);
   }
   std::vector<MessageHour> message_hours(const std::string& flow, TimeMs from, TimeMs to) override {
@@ -136,11 +136,10 @@ class SqliteStore final : public Store {
   Status put_consent(const ConsentRecord& r) override;
   Result<std::vector<DeliveryRecord>> due_deferred(TimeMs now, size_t limit) override;
   Result<std::vector<DeliveryRecord>> due_deferred_of_user(const std::string& user_id,
-                                                   TimeMs now) override;
+                                                           TimeMs now) override;
   Status set_delivery_verdict(int64_t id, DeliveryStatus status, TimeMs release_at,
                               const std::string& reason) override;
-  Status record_feedback(int64_t id, Feedback kind, const std::string& detail,
-                         TimeMs at) override;
+  Status record_feedback(int64_t id, Feedback kind, const std::string& detail, TimeMs at) override;
   std::vector<DeliveryRecord> pending_deliveries(TimeMs now, size_t limit) override;
   std::vector<DeliveryRecord> pending_deliveries_of(const std::string& channel, TimeMs now,
                                                     size_t limit) override;
@@ -151,9 +150,9 @@ class SqliteStore final : public Store {
   Status record_failure(int64_t id, int attempts, TimeMs next, const std::string& error, bool dead,
                         TimeMs at) override;
   Result<int64_t> add_coupon_codes(const std::string& pool,
-                           const std::vector<std::string>& codes) override;
+                                   const std::vector<std::string>& codes) override;
   Result<std::optional<std::string>> claim_coupon(const std::string& pool, int64_t journey_id,
-                                          TimeMs at) override;
+                                                  TimeMs at) override;
 
   // Identity and erasure (runtime/sqlite/identity.cpp). Most events name an
   // id never merged: merged_into answers those from merged_filter_.
@@ -228,12 +227,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::string error_;  // first failure inside the open transaction; commit() fails then
   std::vector<JourneyRecord> pending_journeys_;  // inserted, not yet written (see insert_journey)
-  std::map<CountKey, CountChange, std::less<>> count_changes_;       // not yet written to journey_counts
-  std::unordered_map<int64_t, Counted> counted_;        // rows as this transaction knows them
-  std::string sweep_from_;        // where the next prune of events_seen starts
-  int64_t seen_since_prune_ = 0;  // ids marked since the previous prune
-  int64_t last_journey_id_ = 0;   // the last id handed out
-  int64_t data_version_ = 0;      // PRAGMA data_version after our last commit
+  std::map<CountKey, CountChange, std::less<>> count_changes_;  // not yet written to journey_counts
+  std::unordered_map<int64_t, Counted> counted_;  // rows as this transaction knows them
+  std::string sweep_from_;                        // where the next prune of events_seen starts
+  int64_t seen_since_prune_ = 0;                  // ids marked since the previous prune
+  int64_t last_journey_id_ = 0;                   // the last id handed out
+  int64_t data_version_ = 0;                      // PRAGMA data_version after our last commit
   // Which (user, flow) pairs have journeys: journeys_of skips the query for
   // the rest (the trigger of every new journey). Ours alone to keep while we
   // are the only writer; rebuilt by load_caches otherwise.

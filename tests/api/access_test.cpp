@@ -46,8 +46,8 @@ struct Fixture : api::testing::ServiceFixture {
                            {"boss", api::kScopeAdmin, kAdmin}};
     start(options);
   }
-  httplib::Result call(const std::string& method, const std::string& path,
-                       const std::string& body, const std::string& secret) {
+  httplib::Result call(const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& secret) {
     httplib::Headers headers;
     if (!secret.empty()) headers.emplace("Authorization", "Bearer " + secret);
     const char* type = body.rfind("flow:", 0) == 0 ? "application/yaml" : "application/json";
@@ -65,14 +65,16 @@ struct RouteCase {
 
 }  // namespace
 
-TEST_CASE("each route class answers 401 without a token, 403 with the wrong scope, 2xx with the right one") {
+TEST_CASE(
+    "each route class answers 401 without a token, 403 with the wrong scope, 2xx with the right one") {
   Fixture f;
   f.token = kAdmin;
-  REQUIRE(f.put("/v1/users/u1", R"({"email":"a@example.com","phone":"+15550100"})",
-                "application/json")
-              ->status == 200);
-  REQUIRE(f.post_json("/v1/events", {{"id", "e0"}, {"type", "signup"}, {"user_id", "u1"}})->status ==
-          202);
+  REQUIRE(
+      f.put("/v1/users/u1", R"({"email":"a@example.com","phone":"+15550100"})", "application/json")
+          ->status == 200);
+  REQUIRE(
+      f.post_json("/v1/events", {{"id", "e0"}, {"type", "signup"}, {"user_id", "u1"}})->status ==
+      202);
   std::string journey = f.get_json("/v1/users/u1/journeys")["journeys"][0]["id"];
 
   int event = 0;
@@ -199,8 +201,8 @@ TEST_CASE("the tokens file: scopes, secrets from the environment, and its errors
   CHECK(error_of("a root secret-0123456789abc\n").find(":1: unknown scope 'root'") !=
         std::string::npos);
   CHECK(error_of("a read short\n").find("shorter than 16") != std::string::npos);
-  CHECK(error_of("a read 0123456789abcdef0\na write 0123456789abcdef1\n").find(":2: a second token") !=
-        std::string::npos);
+  CHECK(error_of("a read 0123456789abcdef0\na write 0123456789abcdef1\n")
+            .find(":2: a second token") != std::string::npos);
   CHECK(error_of("a read env:TRELLIS_TEST_UNSET_VARIABLE\n").find("is not set") !=
         std::string::npos);
   CHECK(error_of("just-a-name\n").find("expected `name scopes secret`") != std::string::npos);

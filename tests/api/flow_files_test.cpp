@@ -53,7 +53,9 @@ TEST_CASE("DELETE removes a flow never deployed with its file, and refuses a dep
   f.add_flow("greet.yaml", kGreet);
   f.start();
   // A copy under a new name, as the editor's duplicate makes it.
-  REQUIRE(f.put("/v1/flows/greet_copy", renamed(kGreet, "greet_copy"), "application/yaml")->status == 200);
+  REQUIRE(
+      f.put("/v1/flows/greet_copy", renamed(kGreet, "greet_copy"), "application/yaml")->status ==
+      200);
   const std::string copy_file = f.dir.file("flows/greet_copy.yaml");
   CHECK(read_file(copy_file).find("flow: greet_copy") != std::string::npos);
   CHECK(f.get_json("/v1/flows")["flows"].size() == 2);

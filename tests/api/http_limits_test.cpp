@@ -201,7 +201,8 @@ TEST_CASE("a client that stalls mid-body is cut off with 408 and the server keep
   options.threads = 1;
   Fixture f(options);
   int fd = connect_to(f.server->port());
-  REQUIRE(send_text(fd, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
+  REQUIRE(
+      send_text(fd, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
   std::string response = read_until_closed(fd);  // stalls: only the deadline ends this
   ::close(fd);
   CHECK(response.rfind("HTTP/1.1 408", 0) == 0);

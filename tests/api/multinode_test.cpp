@@ -110,9 +110,10 @@ class Node {
       dup2(fd, 2);
       const std::string port = std::to_string(port_), flows = dir_.file("flows"),
                         deliveries = dir_.file(name_ + "-deliveries.jsonl");
-      std::vector<std::string> args = {TRELLIS_BINARY, "serve", "--db", db_, "--flows", flows,
-                                       "--deliveries", deliveries, "--port", port,
-                                       "--log-requests", "off", "--delivery-lease-ms", "2000"};
+      std::vector<std::string> args = {
+          TRELLIS_BINARY,        "serve",    "--db",   db_,  "--flows",        flows,
+          "--deliveries",        deliveries, "--port", port, "--log-requests", "off",
+          "--delivery-lease-ms", "2000"};
       if (!redis_url_.empty())
         for (const char* a : {"--redis", redis_url_.c_str(), "--consumer", name_.c_str(),
                               "--claim-idle-ms", "1500"})
@@ -441,8 +442,9 @@ TEST_CASE("three serve nodes on PostgreSQL, one killed 20 times, equal one unint
   const auto deliveries = dump(shared_db, kDeliveriesDump);
   CHECK(journeys.size() == 2 * users.size());
   CHECK(deliveries.size() == 4 * users.size());
-  CHECK(dump(shared_db, "SELECT 1 FROM journeys WHERE timer_due IS NOT NULL OR state <> "
-                        "(SELECT state FROM journeys LIMIT 1)")
+  CHECK(dump(shared_db,
+             "SELECT 1 FROM journeys WHERE timer_due IS NOT NULL OR state <> "
+             "(SELECT state FROM journeys LIMIT 1)")
             .empty());
 
   // The reference: one node, never interrupted, the same events over HTTP.

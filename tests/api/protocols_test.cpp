@@ -71,12 +71,13 @@ json batch(json calls) {
 
 TEST_CASE("a Segment batch starts journeys, reads context, and answers success") {
   Fixture f;
-  auto r = f.post("/v1/batch",
-                  batch({track("m1", "u1", "Europe/Paris"), track("m2", "u2"),
-                         {{"type", "page"}, {"userId", "u1"}, {"name", "Pricing"},
-                          {"messageId", "m3"}},
-                         {{"type", "identify"}, {"userId", "u1"}, {"traits", {{"plan", "pro"}}}},
-                         {{"type", "alias"}, {"userId", "u1"}, {"previousId", "anon-1"}}}));
+  auto r =
+      f.post("/v1/batch",
+             batch({track("m1", "u1", "Europe/Paris"),
+                    track("m2", "u2"),
+                    {{"type", "page"}, {"userId", "u1"}, {"name", "Pricing"}, {"messageId", "m3"}},
+                    {{"type", "identify"}, {"userId", "u1"}, {"traits", {{"plan", "pro"}}}},
+                    {{"type", "alias"}, {"userId", "u1"}, {"previousId", "anon-1"}}}));
   REQUIRE(r);
   INFO(r->body);
   REQUIRE(r->status == 200);
@@ -165,9 +166,10 @@ TEST_CASE("the write key is a token with the write scope, from Basic auth, beare
   auto basic = [](const std::string& base64_key_and_colon) {
     return httplib::Headers{{"Authorization", "Basic " + base64_key_and_colon}};
   };
-  CHECK(post(body, basic("czNjcmV0LXdyaXRlLWtleS0wMDAxOg=="))->status == 200);  // "s3cret-write-key-0001:"
-  require_error(post(body, basic("d3Jvbmc6")), 401, "unauthorized");           // "wrong:"
-  require_error(post(body, basic("czNjcmV0LXJlYWQta2V5LTAwMDAxOg==")), 403,    // the read-only key
+  CHECK(post(body, basic("czNjcmV0LXdyaXRlLWtleS0wMDAxOg=="))->status ==
+        200);                                                         // "s3cret-write-key-0001:"
+  require_error(post(body, basic("d3Jvbmc6")), 401, "unauthorized");  // "wrong:"
+  require_error(post(body, basic("czNjcmV0LXJlYWQta2V5LTAwMDAxOg==")), 403,  // the read-only key
                 "forbidden");
   body["writeKey"] = "s3cret-write-key-0001";
   CHECK(post(body)->status == 200);
@@ -195,8 +197,8 @@ TEST_CASE("CloudEvents in binary, structured and batched modes on /v1/events") {
   CHECK(json::parse(again->body)["duplicates"] == 1);
   CHECK(f.journeys("u1").size() == 1);
 
-  json structured = {{"specversion", "1.0"}, {"id", "c2"},       {"type", "Order Completed"},
-                     {"source", "/shop"},    {"userid", "u2"},    {"data", {{"total", 1}}}};
+  json structured = {{"specversion", "1.0"}, {"id", "c2"},     {"type", "Order Completed"},
+                     {"source", "/shop"},    {"userid", "u2"}, {"data", {{"total", 1}}}};
   auto s = f.client->Post("/v1/events", structured.dump(), "application/cloudevents+json");
   CHECK(s->status == 202);
   CHECK(f.journeys("u2").size() == 1);

@@ -79,9 +79,10 @@ struct Fixture : api::testing::ServiceFixture {
   json replay(const json& body) { return post_ok("/v1/flows/cart/replay", body); }
 };
 
-json event(const std::string& type, const std::string& user, int64_t at_ms,
-           const std::string& id) {
-  return {{"type", type}, {"user_id", user}, {"time", trellis::runtime::format_rfc3339(at_ms)},
+json event(const std::string& type, const std::string& user, int64_t at_ms, const std::string& id) {
+  return {{"type", type},
+          {"user_id", user},
+          {"time", trellis::runtime::format_rfc3339(at_ms)},
           {"id", id}};
 }
 
@@ -109,8 +110,7 @@ TEST_CASE("retained events are kept once each, listed by the export and erased w
   REQUIRE(erased->status == 200);
   CHECK(f.types_of("u1").empty());
   // Nothing of u1 is left for a replay either.
-  const json replayed =
-      f.replay({{"last", "1d"}, {"draft", kCartShortWait}});
+  const json replayed = f.replay({{"last", "1d"}, {"draft", kCartShortWait}});
   CHECK(replayed["events"] == 0);
 }
 
@@ -228,14 +228,14 @@ TEST_CASE("replay answers clear errors for bad bodies, unknown flows and too man
                 400, "invalid_replay");
   require_error(f.post_json("/v1/flows/cart/replay", {{"last", "soon"}, {"version", 1}}), 400,
                 "invalid_replay");
-  require_error(f.post_json("/v1/flows/cart/replay",
-                            {{"from", "2026-12-02T00:00:00Z"}, {"to", "2026-12-01T00:00:00Z"},
-                             {"version", 1}}),
+  require_error(f.post_json("/v1/flows/cart/replay", {{"from", "2026-12-02T00:00:00Z"},
+                                                      {"to", "2026-12-01T00:00:00Z"},
+                                                      {"version", 1}}),
                 400, "invalid_replay");
   require_error(f.post_json("/v1/flows/cart/replay", {{"last", "7d"}, {"version", 9}}), 400,
                 "invalid_replay");
-  require_error(f.post_json("/v1/flows/cart/replay", {{"last", "7d"}, {"draft", "flow: x\n"}}),
-                422, "invalid_flow");
+  require_error(f.post_json("/v1/flows/cart/replay", {{"last", "7d"}, {"draft", "flow: x\n"}}), 422,
+                "invalid_flow");
   require_error(f.post_json("/v1/flows/nope/replay", {{"last", "7d"}, {"version", 1}}), 404,
                 "unknown_flow");
 }

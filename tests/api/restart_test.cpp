@@ -46,18 +46,12 @@ class ServeProcess {
   ServeProcess(const TempDir& dir, int port, const std::vector<std::string>& extra = {})
       : port_(port) {
     std::string log = dir.file("serve.log");
-    std::vector<std::string> args = {TRELLIS_BINARY,
-                                     "serve",
-                                     "--db",
-                                     dir.file("serve.db"),
-                                     "--flows",
-                                     dir.file("flows"),
-                                     "--deliveries",
-                                     dir.file("deliveries.jsonl"),
-                                     "--port",
-                                     std::to_string(port),
-                                     "--log-requests",
-                                     "off"};
+    std::vector<std::string> args = {TRELLIS_BINARY,   "serve",
+                                     "--db",           dir.file("serve.db"),
+                                     "--flows",        dir.file("flows"),
+                                     "--deliveries",   dir.file("deliveries.jsonl"),
+                                     "--port",         std::to_string(port),
+                                     "--log-requests", "off"};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();
     if (pid_ == 0) {
@@ -410,9 +404,8 @@ TEST_CASE("serve refuses a delivery configuration with errors, printing them as 
   write_file(dir.file("flows/trellis.yaml"),
              "channels:\n  sms: {provider: http, url: \"https://sms.example.com\",\n"
              "        headers: {Authorization: \"Bearer literal-secret-1\"}}\n");
-  auto [out, status] = run_command(std::string(TRELLIS_BINARY) + " serve --db " +
-                                   dir.file("t.db") + " --flows " + dir.file("flows") +
-                                   " --port 0 2>&1");
+  auto [out, status] = run_command(std::string(TRELLIS_BINARY) + " serve --db " + dir.file("t.db") +
+                                   " --flows " + dir.file("flows") + " --port 0 2>&1");
   CHECK(status == 1);
   CHECK(out.find("trellis.yaml:3:34: error: header 'Authorization' holds a literal secret") !=
         std::string::npos);

@@ -65,7 +65,8 @@ struct SplitFixture : api::testing::ServiceFixture {
 TEST_CASE("stats: goal, revenue, cost, ROI, attribution, A/B verdict and funnel") {
   SplitFixture f(300);
   json stats = f.get_json("/v1/flows/split/stats");
-  CHECK(stats["goal"] == json{{"event", "order_paid"}, {"within", "2d"}, {"value", "event.revenue"}});
+  CHECK(stats["goal"] ==
+        json{{"event", "order_paid"}, {"within", "2d"}, {"value", "event.revenue"}});
   CHECK(stats["conversions"] == 100);
   CHECK(stats["revenue"] == 2000.0);
   CHECK(stats["cost"].get<double>() == Approx(3.0));  // 300 SMS at 0.01
@@ -110,7 +111,8 @@ TEST_CASE("stats: not enough data yet below the minimum sample") {
 
 TEST_CASE("stats over time: hour and day buckets, echoed parameters, clear 400s") {
   SplitFixture f(12);
-  json hourly = f.get_json("/v1/flows/split/stats?from=2020-01-01T00:00:00Z&to=2020-01-01T03:00:00Z");
+  json hourly =
+      f.get_json("/v1/flows/split/stats?from=2020-01-01T00:00:00Z&to=2020-01-01T03:00:00Z");
   CHECK(hourly["bucket"] == "hour");
   CHECK(hourly["tz"] == "UTC");
   REQUIRE(hourly["series"].size() == 3);
@@ -118,18 +120,19 @@ TEST_CASE("stats over time: hour and day buckets, echoed parameters, clear 400s"
   CHECK(hourly["series"][2]["entered"] == 0);
 
   // The last 2 days by day in Berlin: today's bucket holds the 12 journeys.
-  json daily = f.get_json("/v1/flows/split/stats?bucket=day&tz=Europe/Berlin&from=" +
-                          trellis::runtime::format_rfc3339(
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count() -
-                              2 * 86400000LL));
+  json daily = f.get_json(
+      "/v1/flows/split/stats?bucket=day&tz=Europe/Berlin&from=" +
+      trellis::runtime::format_rfc3339(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count() -
+                                       2 * 86400000LL));
   int64_t entered = 0, converted = 0, sent = 0;
   for (const auto& b : daily["series"]) {
     entered += b["entered"].get<int64_t>();
     converted += b["converted"].get<int64_t>();
     if (b["messages"].contains("sms"))  // released: pending, or sent by the time we ask
-      sent += b["messages"]["sms"]["pending"].get<int64_t>() + b["messages"]["sms"]["sent"].get<int64_t>();
+      sent += b["messages"]["sms"]["pending"].get<int64_t>() +
+              b["messages"]["sms"]["sent"].get<int64_t>();
     const std::string start = b["start"];
     CHECK((start.substr(19) == ".000+01:00" || start.substr(19) == ".000+02:00"));
   }

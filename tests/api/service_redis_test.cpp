@@ -213,8 +213,9 @@ TEST_CASE("a Segment batch envelope and CloudEvents carry over the stream unchan
                    {"messageId", "m1"},
                    {"properties", {{"page", "pricing"}}}}}},
                 {"sentAt", "2026-11-23T10:00:00Z"}};
-  json cloud_event = {{"specversion", "1.0"}, {"id", "c1"},       {"type", "visit"},
-                      {"source", "/web"},     {"subject", "anon-b"}, {"data", {{"page", "pricing"}}}};
+  json cloud_event = {{"specversion", "1.0"}, {"id", "c1"},
+                      {"type", "visit"},      {"source", "/web"},
+                      {"subject", "anon-b"},  {"data", {{"page", "pricing"}}}};
   auto r = over_http.client->Post("/v1/batch", batch.dump(), "application/json");
   REQUIRE(r);
   REQUIRE(r->status == 200);

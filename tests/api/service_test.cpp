@@ -160,8 +160,7 @@ TEST_CASE("a draft with errors in the flows folder is listed and opens, never de
   CHECK(listed[0]["version"] == 0);
   CHECK(listed[0]["draft"] == true);
   CHECK(f.client->Get("/v1/flows/welcome")->body == bad);
-  require_error(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain"), 422,
-                "deploy_failed");
+  require_error(f.client->Post("/v1/flows/welcome/deploy", "", "text/plain"), 422, "deploy_failed");
 }
 
 TEST_CASE("PUT of an unreadable or misnamed flow answers 422 and changes nothing") {
@@ -287,7 +286,8 @@ TEST_CASE("POST /v1/check warns of event types and traits the server never saw, 
   CHECK_FALSE(has_finding(clean, "trait_unknown", "hello", "subject"));
 }
 
-TEST_CASE("POST /v1/check knows the names in the store after a restart, not only those seen since") {
+TEST_CASE(
+    "POST /v1/check knows the names in the store after a restart, not only those seen since") {
   Fixture f;
   REQUIRE(f.post_json("/v1/events", signup("e1", "u1"))->status == 202);
   REQUIRE(f.client->Put("/v1/users/u1", R"({"first_name": "Ana"})", "application/json")->status ==

@@ -129,8 +129,9 @@ start: a
 nodes:
   a: {text: "Hi"}
 )");
-  expect(d, kError, 5, 3,
-         "node 'a' has no 'type': one of segment, wait, coupon, sms, email, webhook, ab, exit, update_profile, split");
+  expect(
+      d, kError, 5, 3,
+      "node 'a' has no 'type': one of segment, wait, coupon, sms, email, webhook, ab, exit, update_profile, split");
 }
 
 TEST_CASE("node that is not a mapping") {
@@ -338,7 +339,8 @@ start: a
 nodes:
   a: {type: segment, match: user.zip == "30", yes: b, no: b}
   b: {type: exit}
-)").diagnostics.empty());
+)")
+            .diagnostics.empty());
 }
 
 TEST_CASE("an on_event branch whose event is in exit_on can never run") {
@@ -525,7 +527,8 @@ TEST_CASE("until_time that is not a time of day") {
 trigger: {event: signup}
 start: w
 nodes:
-  w: {type: wait, until_time: ")") + bad + R"(", next: e}
+  w: {type: wait, until_time: ")") +
+                  bad + R"(", next: e}
   e: {type: exit}
 )");
     expect(d, kError, 5, 31,
@@ -582,7 +585,8 @@ nodes:
     next: e
   e: {type: exit}
 )");
-  expect(d, kError, 8, 15, "'on_days' needs 'until_time': the days say when that local time counts");
+  expect(d, kError, 8, 15,
+         "'on_days' needs 'until_time': the days say when that local time counts");
   CHECK(d.node == "w");
   CHECK(d.field == "on_days");
 }
@@ -594,7 +598,8 @@ start: w
 nodes:
   w: {type: wait, until_time: "10:00"}
 )");
-  expect(d, kError, 5, 3, "wait node 'w' needs 'next': where the journey goes when 'until_time' comes");
+  expect(d, kError, 5, 3,
+         "wait node 'w' needs 'next': where the journey goes when 'until_time' comes");
   CHECK(d.field == "next");
 }
 

@@ -193,7 +193,8 @@ TEST_CASE("the checker reports the same problems for both syntaxes, each at its 
   check_same_findings(dsl::format_yaml(flow), dsl::format_dsl(flow));
 }
 
-TEST_CASE("event names with spaces (Segment's \"Order Completed\") pass the checker and round-trip") {
+TEST_CASE(
+    "event names with spaces (Segment's \"Order Completed\") pass the checker and round-trip") {
   const std::string yaml = R"(flow: spaced
 trigger:
   event: Order Completed

@@ -72,7 +72,8 @@ TEST_CASE("DSL elements carry their positions in the .flow file") {
   CHECK(at(source, flow.find_node("wait_pay")->as<ir::WaitNode>()->wait_for->span) == "72h");
 }
 
-TEST_CASE("comment lines belong to the element or field below them, comments ending a line to what precedes") {
+TEST_CASE(
+    "comment lines belong to the element or field below them, comments ending a line to what precedes") {
   ir::Flow flow = load_clean(R"(# the flow
 flow f {
   # also the flow
@@ -253,8 +254,7 @@ TEST_CASE("a misspelt delivery setting gets did-you-mean") {
   dsl::load_dsl("flow t {\n  trigger a\n  categroy transactional\n  start -> e\n}\ne: exit\n",
                 "t.flow", diagnostics);
   REQUIRE(diagnostics.items().size() == 1);
-  CHECK(diagnostics.items()[0].message ==
-        "unknown setting 'categroy'; did you mean 'category'?");
+  CHECK(diagnostics.items()[0].message == "unknown setting 'categroy'; did you mean 'category'?");
 }
 
 TEST_CASE("YAML and .flow files suggest the same word for the same slip") {
@@ -266,8 +266,8 @@ TEST_CASE("YAML and .flow files suggest the same word for the same slip") {
     const std::string yaml =
         "flow: t\ntrigger: { event: a }\nstart: x\nnodes:\n  x: { type: " + typo + " }\n";
     const std::string flow = "flow t {\n  trigger a\n  start -> x\n}\nx: " + typo + "\n";
-    for (const auto& [text, syntax] : {std::pair{yaml, dsl::FlowSyntax::kYaml},
-                                       std::pair{flow, dsl::FlowSyntax::kDsl}}) {
+    for (const auto& [text, syntax] :
+         {std::pair{yaml, dsl::FlowSyntax::kYaml}, std::pair{flow, dsl::FlowSyntax::kDsl}}) {
       dsl::LoadResult result = dsl::load_flow_text(text, "t", syntax);
       std::string message;
       for (const auto& d : result.diagnostics.items())

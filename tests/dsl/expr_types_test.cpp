@@ -92,13 +92,12 @@ TEST_CASE("obviously ill-typed operations are warnings at the operation") {
 }
 
 TEST_CASE("well-typed expressions give no warnings") {
-  auto source = GENERATE(as<std::string>{},
-                         "user.age > 30 and \"education\" in user.interests and not user.paid",
-                         "now - event.time > 72h", "days_since(user.signed_up_at) > 7",
-                         "user.plan in [\"pro\", \"team\"]", "1 in [user.a, 2]", "90s < 30m",
-                         "\"edu\" in user.bio", "event.value * 2 >= 40",
-                         "count(\"v\", 30d, where: event.category == \"exam\") >= 3",
-                         "now - last_seen(\"order_paid\") > 30d");
+  auto source = GENERATE(
+      as<std::string>{}, "user.age > 30 and \"education\" in user.interests and not user.paid",
+      "now - event.time > 72h", "days_since(user.signed_up_at) > 7",
+      "user.plan in [\"pro\", \"team\"]", "1 in [user.a, 2]", "90s < 30m", "\"edu\" in user.bio",
+      "event.value * 2 >= 40", "count(\"v\", 30d, where: event.category == \"exam\") >= 3",
+      "now - last_seen(\"order_paid\") > 30d");
   CAPTURE(source);
   Diagnostics diagnostics;
   check_types(parse(source), "f", diagnostics);

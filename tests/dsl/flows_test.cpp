@@ -38,7 +38,8 @@ TEST_CASE("every flow in flows/ checks clean") {
                                           "personalization", "vip_flash_sale", "welcome_series"});
 }
 
-TEST_CASE("the cart reminder is the documented example (docs/flows.md), comments included, in canonical form") {
+TEST_CASE(
+    "the cart reminder is the documented example (docs/flows.md), comments included, in canonical form") {
   std::string seed = test::read_text(test::source_path("flows/cart_reminder.yaml"));
   dsl::LoadResult from_seed = test::check_yaml(seed);
   dsl::LoadResult from_spec = test::check_yaml(dsl::test::kSpecCartReminder);

@@ -83,10 +83,12 @@ TEST_CASE("declared and stored traits are known together, stored alone keep thei
   stored.traits = {"first_name", "tier"};
   got = findings(stored);
   REQUIRE(got.size() == 3);
-  CHECK(got[1] == "hello.text: trait_unknown: no stored profile has the trait 'frist_name': did "
-                  "you mean 'first_name'?");
-  CHECK(got[2] == "hello.text: trait_unknown: no stored profile has the trait 'nickname'; it is "
-                  "empty for every user so far");
+  CHECK(got[1] ==
+        "hello.text: trait_unknown: no stored profile has the trait 'frist_name': did "
+        "you mean 'first_name'?");
+  CHECK(got[2] ==
+        "hello.text: trait_unknown: no stored profile has the trait 'nickname'; it is "
+        "empty for every user so far");
 }
 
 TEST_CASE("nothing declared or stored checks no trait") {

@@ -74,13 +74,14 @@ nodes:
   }
   CHECK(std::count(plain.begin(), plain.end(), "Connect 'Wait 1' to the next step.") == 1);
   CHECK(std::count(plain.begin(), plain.end(), "Write the subject of 'Mail'.") == 1);
-  CHECK(std::count(plain.begin(), plain.end(), "No arrow leads to 'Mail': connect it or remove it.") ==
-        1);
+  CHECK(std::count(plain.begin(), plain.end(),
+                   "No arrow leads to 'Mail': connect it or remove it.") == 1);
 }
 
 TEST_CASE("a missing arrow reads as an arrow to draw, a missing value as a field to fill") {
-  ir::Diagnostic next{ir::Severity::kError, "f", {}, "sms node 'sms_a' needs 'next'", "sms_a", "next",
-                      "missing_field"};
+  ir::Diagnostic next{
+      ir::Severity::kError, "f", {}, "sms node 'sms_a' needs 'next'", "sms_a", "next",
+      "missing_field"};
   CHECK(dsl::plain_sentence(next) == "Connect 'Sms a' to the next step.");
   ir::Diagnostic yes = next;
   yes.field = "yes";

@@ -189,8 +189,8 @@ std::string RandomFlow::duration() {
 
 ir::LocalTimeOfDay RandomFlow::time_of_day() {
   // Valid times and ones the checker rejects: the front ends keep both as written.
-  static const std::vector<std::string> kTimes = {"10:00", "7:05", "23:59", "00:00", "25:00",
-                                                  "10h"};
+  static const std::vector<std::string> kTimes = {"10:00", "7:05",  "23:59",
+                                                  "00:00", "25:00", "10h"};
   ir::LocalTimeOfDay time;
   time.source = kTimes[pick(kTimes.size())];
   time.minute_of_day = nodes::parse_time_of_day(time.source).value_or(0);

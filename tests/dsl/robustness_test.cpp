@@ -198,9 +198,9 @@ std::string yaml_oracle(const std::string& text) {
   if (documents.size() != 1 || !documents[0].IsMap()) return "not one mapping";
   const YAML::Node& root = documents[0];
   if (!no_duplicate_keys(root)) return "duplicate key";
-  static const std::set<std::string> kTop = {"flow",     "description", "trigger", "re_entry",
-                                             "exit_on",  "goal",        "category", "priority",
-                                             "on_cap",   "start",       "nodes"};
+  static const std::set<std::string> kTop = {"flow",    "description", "trigger",  "re_entry",
+                                             "exit_on", "goal",        "category", "priority",
+                                             "on_cap",  "start",       "nodes"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!kTop.count(it->first.Scalar())) return "unknown key " + it->first.Scalar();
   }
@@ -222,8 +222,10 @@ bool blank(const std::string& text) { return text.find_first_not_of(" \t\n") == 
 // "H:MM" or "HH:MM" within a day, checked from scratch.
 bool time_of_day_ok(const std::string& text) {
   size_t colon = text.find(':');
-  if (colon == std::string::npos || colon < 1 || colon > 2 || text.size() != colon + 3) return false;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c == ':' || std::isdigit(static_cast<unsigned char>(c)); }))
+  if (colon == std::string::npos || colon < 1 || colon > 2 || text.size() != colon + 3)
+    return false;
+  if (!std::all_of(text.begin(), text.end(),
+                   [](char c) { return c == ':' || std::isdigit(static_cast<unsigned char>(c)); }))
     return false;
   return std::stoi(text.substr(0, colon)) < 24 && std::stoi(text.substr(colon + 1)) < 60;
 }
@@ -237,7 +239,8 @@ bool delivery_settings_ok(const ir::Flow& flow) {
   if (!flow.priority || kPriorityWords.count(flow.priority->value)) return true;
   const std::string& digits = flow.priority->value;
   return !digits.empty() && digits.size() <= 3 &&
-         std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+         std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
          std::stoi(digits) <= 100;
 }
 
@@ -269,12 +272,12 @@ std::string ir_oracle(const ir::Flow& flow) {
       if (!wait->wait_for && !wait->until_time && !wait->until_event)
         return "wait without end " + node.id;
       if (wait->wait_for && (wait->wait_for->seconds <= 0 || wait->next.empty())) return "wait for";
-      if (wait->until_time && (wait->wait_for || wait->next.empty() ||
-                               !time_of_day_ok(wait->until_time->source)))
+      if (wait->until_time &&
+          (wait->wait_for || wait->next.empty() || !time_of_day_ok(wait->until_time->source)))
         return "wait until_time " + node.id;
-      static const std::set<std::string> kDays = {"mon", "tue", "wed", "thu", "fri", "sat",
-                                                  "sun", "monday", "tuesday", "wednesday",
-                                                  "thursday", "friday", "saturday", "sunday"};
+      static const std::set<std::string> kDays = {
+          "mon",    "tue",     "wed",       "thu",      "fri",    "sat",      "sun",
+          "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
       for (const ir::Name& day : wait->on_days) {
         if (!wait->until_time || !kDays.count(day.value)) return "wait on_days " + node.id;
       }

@@ -56,7 +56,8 @@ done: exit
 )";
 
 ir::Flow load_clean(const std::string& text, FlowSyntax syntax) {
-  dsl::LoadResult result = dsl::load_flow_text(text, syntax == FlowSyntax::kYaml ? "a.yaml" : "a.flow", syntax);
+  dsl::LoadResult result =
+      dsl::load_flow_text(text, syntax == FlowSyntax::kYaml ? "a.yaml" : "a.flow", syntax);
   INFO(text << dsl::test::render_all(result.diagnostics, text));
   REQUIRE(result.flow);
   REQUIRE_FALSE(result.diagnostics.has_errors());
@@ -65,8 +66,8 @@ ir::Flow load_clean(const std::string& text, FlowSyntax syntax) {
 
 // The checker's findings on a YAML flow whose trigger is `trigger`, at a fixed now.
 ir::Diagnostics check_trigger(const std::string& trigger, const std::string& extra = "") {
-  std::string text = "flow: t\ntrigger:\n" + trigger + extra +
-                     "start: a\nnodes:\n  a:\n    type: exit\n";
+  std::string text =
+      "flow: t\ntrigger:\n" + trigger + extra + "start: a\nnodes:\n  a:\n    type: exit\n";
   dsl::LoadResult result = dsl::load_flow_text(text, "t.yaml", FlowSyntax::kYaml);
   REQUIRE(result.flow);
   dsl::CheckOptions options;
@@ -118,15 +119,15 @@ TEST_CASE("both printers and the editor's JSON keep a schedule trigger and its c
 }
 
 TEST_CASE("an event named schedule is still an event trigger in the DSL") {
-  ir::Flow flow = load_clean("flow t {\n  trigger schedule\n  start -> a\n}\n\na: exit\n",
-                             FlowSyntax::kDsl);
+  ir::Flow flow =
+      load_clean("flow t {\n  trigger schedule\n  start -> a\n}\n\na: exit\n", FlowSyntax::kDsl);
   CHECK_FALSE(flow.trigger.scheduled());
   CHECK(flow.trigger.event.value == "schedule");
 }
 
 TEST_CASE("a well-formed schedule trigger has no findings") {
-  ir::Diagnostics found = check_trigger(
-      "  schedule: \"2026-12-24 10:00\"\n  audience: user.tier == \"vip\"\n");
+  ir::Diagnostics found =
+      check_trigger("  schedule: \"2026-12-24 10:00\"\n  audience: user.tier == \"vip\"\n");
   INFO(found.items().size());
   CHECK(found.empty());
 }
@@ -144,8 +145,8 @@ TEST_CASE("checker: an impossible date is an error at the schedule") {
 }
 
 TEST_CASE("checker: an audience that is not a condition is an error") {
-  ir::Diagnostics found =
-      check_trigger("  schedule: \"2026-12-24 10:00\"\n  audience: days_since(user.signed_up) + 1\n");
+  ir::Diagnostics found = check_trigger(
+      "  schedule: \"2026-12-24 10:00\"\n  audience: days_since(user.signed_up) + 1\n");
   const ir::Diagnostic* d = find_code(found, "audience_not_boolean");
   REQUIRE(d != nullptr);
   CHECK(d->severity == ir::Severity::kError);
@@ -175,8 +176,8 @@ TEST_CASE("checker: event settings with a schedule and schedule settings without
                   "schedule_and_event"));
   CHECK(find_code(check_trigger("  schedule: \"2026-12-24 10:00\"\n  when: user.vip\n"),
                   "when_with_schedule"));
-  CHECK(find_code(check_trigger("  schedule: \"2026-12-24 10:00\"\n  every: month\n"),
-                  "bad_every"));
+  CHECK(
+      find_code(check_trigger("  schedule: \"2026-12-24 10:00\"\n  every: month\n"), "bad_every"));
   CHECK(find_code(check_trigger("  event: signup\n  audience: user.vip\n"),
                   "schedule_field_without_schedule"));
   const ir::Diagnostics weekly = check_trigger("  schedule: \"2026-12-24 10:00\"\n  every: week\n");

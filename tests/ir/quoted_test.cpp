@@ -26,7 +26,9 @@ TEST_CASE("every style escapes the quote, backslash, newline, tab and carriage r
 
 TEST_CASE("styles differ only in other control characters") {
   const std::string text = std::string("a\x01") + "b\x7f" + "c\x1f";
-  CHECK(quoted(text, QuoteStyle::kJson) == "<\"a\\u0001b\x7f" "c\\u001f\"");
+  CHECK(quoted(text, QuoteStyle::kJson) ==
+        "<\"a\\u0001b\x7f"
+        "c\\u001f\"");
   CHECK(quoted(text, QuoteStyle::kYaml) == "<\"a\\x01b\\x7fc\\x1f\"");
   CHECK(quoted(text, QuoteStyle::kExpression) == "<\"" + text + "\"");
 }

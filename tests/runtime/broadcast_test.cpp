@@ -73,8 +73,8 @@ class Fixture {
       vips += vip;
       char id[8];
       std::snprintf(id, sizeof id, "u%02d", i);
-      REQUIRE(engine->put_profile(id, std::string("{\"phone\":\"+47\",\"vip\":") +
-                                              (vip ? "true" : "false") + "}"));
+      REQUIRE(engine->put_profile(
+          id, std::string("{\"phone\":\"+47\",\"vip\":") + (vip ? "true" : "false") + "}"));
     }
     return vips;
   }
@@ -151,8 +151,9 @@ TEST_CASE("broadcast: a run cut short resumes at its cursor and enters every VIP
   // A window applied twice (as if its cursor had been lost): the run's journey
   // key makes a second entry impossible.
   f.engine.reset();
-  f.sql("UPDATE broadcasts SET state = 'running', cursor = '', passes = 0 WHERE run = "
-        "'2026-01-01 10:00'");
+  f.sql(
+      "UPDATE broadcasts SET state = 'running', cursor = '', passes = 0 WHERE run = "
+      "'2026-01-01 10:00'");
   f.open();
   REQUIRE(f.engine->fire_due_timers().ok());
   CHECK(f.journeys_by_user(50) == once);

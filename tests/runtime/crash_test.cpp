@@ -135,12 +135,13 @@ Snapshot snapshot(const std::string& db) {
   for (int u = 0; u < crash::kUsers; ++u) {
     const std::string user = "u" + std::to_string(u);
     int n = 0;
-    for (const auto& j : s.journeys_of(user, "")) out.names[j.id] = user + "#" + std::to_string(n++);
+    for (const auto& j : s.journeys_of(user, ""))
+      out.names[j.id] = user + "#" + std::to_string(n++);
   }
   for (const auto& d : s.deliveries("", "", 1'000'000)) {
-    out.deliveries.push_back(out.named_key(d.key) + "|" + d.channel + "|" + d.user_id + "|" + d.node + "|" +
-                             std::to_string(d.at) + "|" + d.to + "|" + d.subject + "|" + d.body +
-                             "|" + std::to_string(static_cast<int>(d.status)) + "|" +
+    out.deliveries.push_back(out.named_key(d.key) + "|" + d.channel + "|" + d.user_id + "|" +
+                             d.node + "|" + std::to_string(d.at) + "|" + d.to + "|" + d.subject +
+                             "|" + d.body + "|" + std::to_string(static_cast<int>(d.status)) + "|" +
                              std::to_string(d.release_at) + "|" + d.last_error);
     if (d.status == runtime::DeliveryStatus::kSent) ++out.sent;
     if (d.status == runtime::DeliveryStatus::kDeferred) ++out.deferred_left;

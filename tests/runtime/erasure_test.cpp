@@ -71,7 +71,8 @@ bool same_counts(const FlowCounts& a, const FlowCounts& b) {
 
 }  // namespace
 
-TEST_CASE("a user's export holds everything and erasure leaves the counts and no byte of the user") {
+TEST_CASE(
+    "a user's export holds everything and erasure leaves the counts and no byte of the user") {
   TempDir dir;
   VirtualClock clock(kT0);
   EngineOptions options;

@@ -211,9 +211,10 @@ TEST_CASE("CloudEvents: the user from subject or the userid extension, batches a
 
 TEST_CASE("a binary-mode CloudEvent becomes the structured event") {
   std::vector<std::pair<std::string, std::string>> headers = {
-      {"ce-specversion", "1.0"}, {"ce-id", "b1"},         {"Ce-Type", "Order Completed"},
+      {"ce-specversion", "1.0"}, {"ce-id", "b1"},          {"Ce-Type", "Order Completed"},
       {"ce-source", "/shop"},    {"ce-userid", "u%C3%A9"}, {"ce-time", "2026-11-23T10:00:00Z"}};
-  auto text = cloud_event_from_binary(headers, "application/json; charset=utf-8", R"({"total": 5})");
+  auto text =
+      cloud_event_from_binary(headers, "application/json; charset=utf-8", R"({"total": 5})");
   REQUIRE(text.ok());
   auto r = parse_events(*text);
   REQUIRE(r.ok());

@@ -78,8 +78,9 @@ TEST_CASE("governance: the newest of the channel's and the every-channel record 
   const delivery::DeliveryConfig config;
   // Everything off, then sms back on: sms goes, email does not.
   auto facts = user({consent("*", false, kT0, "api"), consent("sms", true, kT0 + kHour, "api")});
-  CHECK(governance::judge(config, message("sms", kT0 + 2 * kHour), facts, kT0 + 2 * kHour)
-            .outcome == Outcome::kSend);
+  CHECK(
+      governance::judge(config, message("sms", kT0 + 2 * kHour), facts, kT0 + 2 * kHour).outcome ==
+      Outcome::kSend);
   const governance::Verdict email =
       governance::judge(config, message("email", kT0 + 2 * kHour), facts, kT0 + 2 * kHour);
   CHECK(email.outcome == Outcome::kSuppress);
@@ -87,8 +88,9 @@ TEST_CASE("governance: the newest of the channel's and the every-channel record 
         "not sent: user u1 unsubscribed from every channel at 2026-01-01T00:00:00Z (api)");
   // sms on, then everything off: the newer "*" wins.
   facts = user({consent("sms", true, kT0, "api"), consent("*", false, kT0 + kHour, "api")});
-  CHECK(governance::judge(config, message("sms", kT0 + 2 * kHour), facts, kT0 + 2 * kHour)
-            .outcome == Outcome::kSuppress);
+  CHECK(
+      governance::judge(config, message("sms", kT0 + 2 * kHour), facts, kT0 + 2 * kHour).outcome ==
+      Outcome::kSuppress);
 }
 
 TEST_CASE("governance: transactional ignores a user's unsubscribe, not a hard bounce") {
@@ -101,15 +103,16 @@ TEST_CASE("governance: transactional ignores a user's unsubscribe, not a hard bo
       config, message("email", kT0, transactional),
       user({consent("email", false, kT0 - kHour, governance::hard_bounce_reason(12))}), kT0);
   CHECK(bounced.outcome == Outcome::kSuppress);
-  CHECK(bounced.reason == "not sent: user u1 unsubscribed from email at 2025-12-31T23:00:00Z "
-                          "(hard bounce of delivery 12)");
+  CHECK(bounced.reason ==
+        "not sent: user u1 unsubscribed from email at 2025-12-31T23:00:00Z "
+        "(hard bounce of delivery 12)");
   // A bounce on email and a later marketing unsubscribe of everything: the
   // bounce still stops transactional email.
-  CHECK(governance::judge(config, message("email", kT0, transactional),
-                          user({consent("email", false, kT0 - 2 * kHour,
-                                        governance::complaint_reason(3)),
-                                consent("*", false, kT0 - kHour, "event unsubscribe")}),
-                          kT0)
+  CHECK(governance::judge(
+            config, message("email", kT0, transactional),
+            user({consent("email", false, kT0 - 2 * kHour, governance::complaint_reason(3)),
+                  consent("*", false, kT0 - kHour, "event unsubscribe")}),
+            kT0)
             .outcome == Outcome::kSuppress);
 }
 
@@ -141,15 +144,13 @@ TEST_CASE("governance: a message over a cap waits until the oldest counted one l
 
 TEST_CASE("governance: on_cap skip drops, transactional is neither capped nor counted") {
   const auto config = config_with_cap("sms", 2, kDay, "sms 2/1d");
-  const auto facts =
-      user({}, {{kT0, "sms", "marketing"}, {kT0 + kHour, "sms", "marketing"}});
+  const auto facts = user({}, {{kT0, "sms", "marketing"}, {kT0 + kHour, "sms", "marketing"}});
   const governance::Verdict skipped = governance::judge(
       config, message("sms", kT0 + 2 * kHour, ir::FlowCategory::kMarketing, ir::CapPolicy::kSkip),
       facts, kT0 + 2 * kHour);
   CHECK(skipped.outcome == Outcome::kDrop);
   CHECK(skipped.reason == "dropped: cap sms 2/1d (on_cap: skip)");
-  CHECK(governance::judge(config,
-                          message("sms", kT0 + 2 * kHour, ir::FlowCategory::kTransactional),
+  CHECK(governance::judge(config, message("sms", kT0 + 2 * kHour, ir::FlowCategory::kTransactional),
                           facts, kT0 + 2 * kHour)
             .outcome == Outcome::kSend);
 }
@@ -161,7 +162,8 @@ TEST_CASE("governance: a cap of every channel counts them all, coupons and webho
                                {kT0 + 1, "coupon", "marketing"},
                                {kT0 + 2, "webhook", "marketing"},
                                {kT0 + 3, "email", "marketing"}});
-  const governance::Verdict v = governance::judge(config, message("sms", kT0 + 10), facts, kT0 + 10);
+  const governance::Verdict v =
+      governance::judge(config, message("sms", kT0 + 10), facts, kT0 + 10);
   CHECK(v.outcome == Outcome::kDefer);
   CHECK(v.until == kT0 + 7 * kDay);
   CHECK(governance::judge(config, message("coupon", kT0 + 10), facts, kT0 + 10).outcome ==
@@ -191,7 +193,8 @@ TEST_CASE("governance: quiet hours defer to the window's end in the user's zone"
   const governance::Verdict berlin =
       governance::judge(config, message("sms", now), user({}, {}, "Europe/Berlin"), now);
   CHECK(berlin.outcome == Outcome::kDefer);
-  CHECK(berlin.reason == "deferred until 2026-01-02T08:00:00Z (quiet hours 21:00-09:00 Europe/Berlin)");
+  CHECK(berlin.reason ==
+        "deferred until 2026-01-02T08:00:00Z (quiet hours 21:00-09:00 Europe/Berlin)");
   // 17:00 in New York: not quiet.
   CHECK(governance::judge(config, message("sms", now), user({}, {}, "America/New_York"), now)
             .outcome == Outcome::kSend);
@@ -199,8 +202,9 @@ TEST_CASE("governance: quiet hours defer to the window's end in the user's zone"
   const governance::Verdict unknown =
       governance::judge(config, message("sms", now), user({}, {}, "Mars/Olympus"), now);
   CHECK(unknown.until == kT0 + kDay + 9 * kHour);
-  CHECK(unknown.reason == "deferred until 2026-01-02T09:00:00Z (quiet hours 21:00-09:00 UTC; time "
-                          "zone 'Mars/Olympus' is unknown; using UTC)");
+  CHECK(unknown.reason ==
+        "deferred until 2026-01-02T09:00:00Z (quiet hours 21:00-09:00 UTC; time "
+        "zone 'Mars/Olympus' is unknown; using UTC)");
   // Transactional messages ignore quiet hours; email has none here.
   CHECK(governance::judge(config, message("sms", now, ir::FlowCategory::kTransactional),
                           user({}, {}, "Europe/Berlin"), now)

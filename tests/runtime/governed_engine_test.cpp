@@ -28,8 +28,7 @@ nodes:
 
 class Governed {
  public:
-  explicit Governed(std::shared_ptr<const delivery::DeliveryConfig> config = nullptr)
-      : clock(kT0) {
+  explicit Governed(std::shared_ptr<const delivery::DeliveryConfig> config = nullptr) : clock(kT0) {
     EngineOptions options;
     options.store = trellis::runtime::store_factory(dir.file("trellis.db")).value();
     options.clock = &clock;
@@ -104,8 +103,9 @@ TEST_CASE("governed engine: consent set by the API suppresses, and is read back"
   CHECK(deliveries[0].last_error ==
         "not sent: user u1 unsubscribed from sms at 2026-01-01T00:00:00Z (api)");
   CHECK(deliveries[0].release_at == 0);
-  CHECK(g.last_reason() == "sms to +4711: \"hi\"; not sent: user u1 unsubscribed from sms at "
-                           "2026-01-01T00:00:00Z (api)");
+  CHECK(g.last_reason() ==
+        "sms to +4711: \"hi\"; not sent: user u1 unsubscribed from sms at "
+        "2026-01-01T00:00:00Z (api)");
 }
 
 TEST_CASE("governed engine: unsubscribe and subscribe events set consent before flows run") {
@@ -119,8 +119,9 @@ TEST_CASE("governed engine: unsubscribe and subscribe events set consent before 
   const auto deliveries = g.engine->deliveries("u1", "");
   REQUIRE(deliveries.size() == 2);
   CHECK(deliveries[0].status == DeliveryStatus::kSuppressed);
-  CHECK(deliveries[0].last_error == "not sent: user u1 unsubscribed from every channel at "
-                                    "2026-01-01T00:00:00Z (event unsubscribe)");
+  CHECK(deliveries[0].last_error ==
+        "not sent: user u1 unsubscribed from every channel at "
+        "2026-01-01T00:00:00Z (event unsubscribe)");
   CHECK(deliveries[1].status == DeliveryStatus::kPending);
   CHECK(deliveries[1].release_at == kT0 + kHour);
   CHECK(deliveries[1].last_error.empty());
@@ -151,7 +152,8 @@ TEST_CASE("governed engine: a capped message is deferred, then released by the t
   REQUIRE(deliveries.size() == 2);
   CHECK(deliveries[1].status == DeliveryStatus::kDeferred);
   CHECK(deliveries[1].release_at == kT0 + 2 * kHour);
-  CHECK(g.last_reason() == "sms to +4711: \"hi\"; deferred until 2026-01-01T02:00:00Z (cap sms 1/2h)");
+  CHECK(g.last_reason() ==
+        "sms to +4711: \"hi\"; deferred until 2026-01-01T02:00:00Z (cap sms 1/2h)");
   REQUIRE(g.engine->next_timer_due() == kT0 + 2 * kHour);
 
   g.clock.set_ms(kT0 + 2 * kHour);
@@ -247,8 +249,8 @@ nodes:
   CHECK(g.engine->deliveries("u1", "")[0].feedback == "clicked");
 
   // A hard bounce suppresses email for the user.
-  g.send("message_bounced", R"({"delivery_id": )" + std::to_string(mail.id) +
-                                R"(, "bounce_type": "hard"})");
+  g.send("message_bounced",
+         R"({"delivery_id": )" + std::to_string(mail.id) + R"(, "bounce_type": "hard"})");
   const auto consent = g.engine->consent("u1");
   REQUIRE(consent.size() == 1);
   CHECK(consent[0].channel == "email");

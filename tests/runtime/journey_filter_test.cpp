@@ -10,7 +10,8 @@ TEST_CASE("the journey filter never forgets a pair and rarely claims an absent o
   JourneyFilter filter(kPairs);
   for (int i = 0; i < kPairs; ++i) filter.add("u" + std::to_string(i), "cart_reminder");
   CHECK(filter.size() == kPairs);
-  for (int i = 0; i < kPairs; ++i) REQUIRE(filter.may_contain("u" + std::to_string(i), "cart_reminder"));
+  for (int i = 0; i < kPairs; ++i)
+    REQUIRE(filter.may_contain("u" + std::to_string(i), "cart_reminder"));
 
   int false_positives = 0;
   for (int i = kPairs; i < 2 * kPairs; ++i)

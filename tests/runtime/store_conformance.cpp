@@ -48,8 +48,9 @@ void commit_survives_rollback_leaves_nothing(StoreBackend& backend) {
     JourneyRecord waiting = journey_of(*store, "u1");
     id = waiting.id;
     waiting.timer = JourneyTimer{1000, "wait_pay", 1};
-    REQUIRE(store->append_history(waiting, {{id, "cart_reminder", 0, "wait_pay", "entry", 5,
-                                             "armed 72h"}})
+    REQUIRE(store
+                ->append_history(waiting,
+                                 {{id, "cart_reminder", 0, "wait_pay", "entry", 5, "armed 72h"}})
                 .ok());
     REQUIRE(store->insert_journey(waiting).ok());
     REQUIRE(store->commit().ok());
@@ -122,16 +123,18 @@ void history_reads_back_in_order(StoreBackend& backend) {
   REQUIRE(store->insert_journey(j).ok());
   REQUIRE(store->commit().ok());
   REQUIRE(store->begin().ok());
-  REQUIRE(store
-              ->append_history(j, {{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
-                                   {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
-                                   {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
-              .ok());
+  REQUIRE(
+      store
+          ->append_history(j, {{id, "cart_reminder", 1, "wait_pay", "timer", 9, "fired \"72h\"\n"},
+                               {id, "cart_reminder", 2, "pick", "entry", 9, "user.name=Zo\xc3\xab"},
+                               {id, "cart_reminder", 3, "sms_a", "entry", 9, "bad \xff byte"}})
+          .ok());
   REQUIRE(store->update_journey(j).ok());
   // Entries are counted from the rollups the engine writes with the steps
   // (docs/results.md#rollups) where a store keeps them: what these steps write.
   RollupBatch rollups;
-  for (const char* node : {"wait_pay", "pick", "sms_a"}) rollups.at(9, "cart_reminder", 1, node, "").entered = 1;
+  for (const char* node : {"wait_pay", "pick", "sms_a"})
+    rollups.at(9, "cart_reminder", 1, node, "").entered = 1;
   REQUIRE(store->add_rollups(rollups).ok());
   REQUIRE(store->commit().ok());
   store = backend.reopen();
@@ -159,9 +162,11 @@ void long_history_moves_out_whole(StoreBackend& backend) {
   for (int wake = 0; wake < kWakes; ++wake) {
     REQUIRE(store->begin().ok());
     const std::string reason = "wake " + std::to_string(wake) + std::string(40, '.');
-    REQUIRE(store->append_history(j, {{j.id, "cart_reminder", 2 * wake, "wait", "timer", wake, reason},
-                                      {j.id, "cart_reminder", 2 * wake + 1, "loop", "entry", wake, ""}})
-                .ok());
+    REQUIRE(
+        store
+            ->append_history(j, {{j.id, "cart_reminder", 2 * wake, "wait", "timer", wake, reason},
+                                 {j.id, "cart_reminder", 2 * wake + 1, "loop", "entry", wake, ""}})
+            .ok());
     REQUIRE((wake == 0 ? store->insert_journey(j) : store->update_journey(j)).ok());
     RollupBatch rollups;  // what the engine writes with these steps
     rollups.at(wake, "cart_reminder", 1, "loop", "").entered = 1;
@@ -261,9 +266,9 @@ void outbox_keys_unique_attempts_tracked(StoreBackend& backend) {
   REQUIRE(store->begin().ok());
   REQUIRE(store->record_failure(pending[0].id, 2, 40, "503", true, 20).ok());
   REQUIRE(store->mark_sent(store->delivery_by_key("1:mail:2")->id, 21).ok());
-  REQUIRE(store->record_feedback(store->delivery_by_key("1:mail:2")->id, Feedback::kBounced,
-                                 "hard", 22)
-              .ok());
+  REQUIRE(
+      store->record_feedback(store->delivery_by_key("1:mail:2")->id, Feedback::kBounced, "hard", 22)
+          .ok());
   REQUIRE(store->commit().ok());
   CHECK(store->pending_deliveries(100, 10).empty());
   auto dead = store->delivery(pending[0].id);
@@ -327,9 +332,11 @@ void governance_records(StoreBackend& backend) {
   auto of_user = store->due_deferred_of_user("u1", 60);
   REQUIRE(of_user.value().size() == 2);
   CHECK(of_user.value()[0].priority == 90);  // highest priority first
-  REQUIRE(store->set_delivery_verdict(of_user.value()[0].id, DeliveryStatus::kPending, 60, "").ok());
-  REQUIRE(store->set_delivery_verdict(of_user.value()[1].id, DeliveryStatus::kDeferred, 90,
-                                      "cap: 1 per day")
+  REQUIRE(
+      store->set_delivery_verdict(of_user.value()[0].id, DeliveryStatus::kPending, 60, "").ok());
+  REQUIRE(store
+              ->set_delivery_verdict(of_user.value()[1].id, DeliveryStatus::kDeferred, 90,
+                                     "cap: 1 per day")
               .ok());
   REQUIRE(store->commit().ok());
   auto released = store->released_since("u1", 0);
@@ -353,8 +360,9 @@ void counts_nodes_waiting_variants(StoreBackend& backend) {
   b.node = "done";
   b.variant = "nudge=a";
   b.converted_at = 5;
-  REQUIRE(store->append_history(b, {{b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""},
-                                    {b.id, "cart_reminder", 1, "done", "entry", 2, ""}})
+  REQUIRE(store
+              ->append_history(b, {{b.id, "cart_reminder", 0, "wait_pay", "entry", 1, ""},
+                                   {b.id, "cart_reminder", 1, "done", "entry", 2, ""}})
               .ok());
   REQUIRE(store->insert_journey(b).ok());
   DeliveryRecord sms = delivery_of("2:sms:1", "u2");
@@ -441,7 +449,6 @@ void meta_value_first_one_wins(StoreBackend& backend) {
   CHECK(second->meta_value("journey_id_key", "bbb").value() == "aaa");
   REQUIRE(second->commit().ok());
 }
-
 
 // Lifecycle: who deployed a version, a flow's state (the newest record wins),
 // and a paused flow's timers held back from due_journeys and next_timer_due.
@@ -597,8 +604,9 @@ void erase_keeps_counts_not_the_user(StoreBackend& backend) {
   auto store = backend.fresh();
   REQUIRE(store->begin().ok());
   JourneyRecord j = journey_of(*store, "zoe");
-  REQUIRE(store->append_history(j, {{j.id, "cart_reminder", 0, "wait_pay", "entry", 5,
-                                     "user.name=Zo\xc3\xab Quill-erasure"}})
+  REQUIRE(store
+              ->append_history(j, {{j.id, "cart_reminder", 0, "wait_pay", "entry", 5,
+                                    "user.name=Zo\xc3\xab Quill-erasure"}})
               .ok());
   REQUIRE(store->insert_journey(j).ok());
   DeliveryRecord pending = delivery_of(std::to_string(j.id) + ":mail:1", "zoe");
@@ -751,8 +759,8 @@ void behaviour_counts_per_day(StoreBackend& backend) {
     REQUIRE(store->record_behaviour("u1", hit_of("view", 1000, 100, {{"view", 71}})).ok());
     REQUIRE(store->record_behaviour("u1", hit_of("view", 2000, 100, {{"view", 71}})).ok());
     REQUIRE(store
-                ->record_behaviour("u1", hit_of("view", 3000, 101,
-                                                {{"view", 72}, {"view where x", 72}}, true))
+                ->record_behaviour(
+                    "u1", hit_of("view", 3000, 101, {{"view", 72}, {"view where x", 72}}, true))
                 .ok());
     REQUIRE(store->record_behaviour("u2", hit_of("view", 4000, 101, {{"view", 72}})).ok());
     REQUIRE(store->commit().ok());

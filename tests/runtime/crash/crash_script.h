@@ -63,7 +63,8 @@ inline std::vector<Tick> make_script() {
 // the window's end: the spread is derived from the delivery key, which holds
 // the journey id, and PostgreSQL ids are not the same in a run restarted 25
 // times (each restart takes a new block of ids) as in the reference run.
-inline std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery_config(bool spread = true) {
+inline std::shared_ptr<const runtime::delivery::DeliveryConfig> delivery_config(
+    bool spread = true) {
   auto config = std::make_shared<runtime::delivery::DeliveryConfig>();
   config->caps.push_back({"sms", 1, 10 * 60'000, "sms 1/10m", {}});
   config->caps.push_back({"", 2, 20 * 60'000, "any 2/20m", {}});

@@ -209,7 +209,8 @@ TEST_CASE("traits: declares the profile traits flows may name") {
   CHECK(ok.config.traits == std::vector<std::string>{"first_name", "tier", "orders_2"});
   CHECK(looks_like_delivery_config("traits: [first_name]\n"));
 
-  LoadedConfig bad = parse_delivery_config("traits: [first_name, user.tier, first_name]\n", "t.yaml");
+  LoadedConfig bad =
+      parse_delivery_config("traits: [first_name, user.tier, first_name]\n", "t.yaml");
   auto found = positions(bad);
   CHECK(has(found, "1:22", "'user.tier' is not a trait name"));
   CHECK(has(found, "1:33", "trait 'first_name' is declared twice"));

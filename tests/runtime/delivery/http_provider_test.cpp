@@ -12,9 +12,9 @@
 using namespace trellis;
 using namespace trellis::runtime;
 using namespace trellis::runtime::delivery;
-using trellis::testing::HttpReceiver;
 using trellis::nodes::host_allowed;
 using trellis::nodes::internal_host;
+using trellis::testing::HttpReceiver;
 
 namespace {
 
@@ -99,9 +99,11 @@ TEST_CASE("http: a webhook to an internal address is refused unless its host is 
   };
   // Literal addresses and names, and one curl resolves to 127.0.0.1 though it
   // is no dotted quad (checked on the address the connection would use).
-  for (const std::string& url : std::vector<std::string>{receiver.url("/x"), "http://localhost" + port, "http://127.1" + port,
-        "http://2130706433" + port, "http://[::1]" + port, "http://169.254.169.254/latest/meta-data",
-        "http://10.1.2.3/", "http://[fd00:ec2::254]/"}) {
+  for (const std::string& url :
+       std::vector<std::string>{receiver.url("/x"), "http://localhost" + port,
+                                "http://127.1" + port, "http://2130706433" + port,
+                                "http://[::1]" + port, "http://169.254.169.254/latest/meta-data",
+                                "http://10.1.2.3/", "http://[fd00:ec2::254]/"}) {
     SendOutcome refused = send_to(*guarded, url);
     INFO(url << ": " << refused.error);
     CHECK(refused.kind == SendOutcome::Kind::kPermanent);  // never retried

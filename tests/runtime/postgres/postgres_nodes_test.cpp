@@ -128,14 +128,14 @@ TEST_CASE("three nodes on one database apply each event once and send each deliv
   for (int n = 0; n < kNodes; ++n)
     nodes.push_back(open_node(url, dir.file("sent-" + std::to_string(n) + ".jsonl")));
   for (int u = 0; u < kUsers; ++u)
-    REQUIRE(nodes[u % kNodes]->put_profile("u" + std::to_string(u), R"({"phone":"+4790000000"})")
-                .ok());
+    REQUIRE(
+        nodes[u % kNodes]->put_profile("u" + std::to_string(u), R"({"phone":"+4790000000"})").ok());
   // Deployed on node 0 only: the others load it from the database.
   REQUIRE(deploy(*nodes[0], dir, "hello", kFlow) == 1);
   REQUIRE(deploy(*nodes[0], dir, "later", kTimerFlow) == 1);
   for (auto& node : nodes) node->start();
-  REQUIRE(eventually([&] { return nodes[2]->stats("hello_nodes").ok() &&
-                                  nodes[1]->stats("later_nodes").ok(); }));
+  REQUIRE(eventually(
+      [&] { return nodes[2]->stats("hello_nodes").ok() && nodes[1]->stats("later_nodes").ok(); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // routes refreshed too
 
   // Every node ingests its share at once; each event also goes to the next

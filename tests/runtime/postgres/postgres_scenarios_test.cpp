@@ -26,8 +26,8 @@ TEST_CASE("scenario files pass on PostgreSQL", "[.postgres]") {
     return runtime::store_factory(testing::PgCluster::shared().fresh_url()).value();
   };
   for (const std::string& file : files) {
-    runtime::ScenarioResult r = runtime::run_scenario_file(file, testing::load_checked_flow,
-                                                           on_postgres);
+    runtime::ScenarioResult r =
+        runtime::run_scenario_file(file, testing::load_checked_flow, on_postgres);
     INFO(file);
     for (const auto& f : r.failures) UNSCOPED_INFO(f);
     CHECK(r.passed);

@@ -123,7 +123,8 @@ TEST_CASE("event id prunes sweep the seen ids in ranges and start over") {
   REQUIRE(store->commit().ok());
 }
 
-TEST_CASE("rollups commit with their transaction, and message rollups follow each delivery's status") {
+TEST_CASE(
+    "rollups commit with their transaction, and message rollups follow each delivery's status") {
   TempDir dir;
   auto store = open_store(dir);
   constexpr TimeMs kAt = 5 * kHourMs + 10;
@@ -246,9 +247,10 @@ TEST_CASE("a step's reason reads back byte for byte from its compact form") {
     for (size_t i = 0; i < reasons.size(); ++i) {
       REQUIRE(store->begin().ok());
       REQUIRE(store
-                  ->append_history(j, {{id, "cart_reminder", static_cast<int>(i), "n" + std::to_string(i % 3),
-                                        i % 2 ? "timer" : "event:order_paid",
-                                        1767225600000LL + static_cast<int64_t>(i) * 7, reasons[i]}})
+                  ->append_history(
+                      j, {{id, "cart_reminder", static_cast<int>(i), "n" + std::to_string(i % 3),
+                           i % 2 ? "timer" : "event:order_paid",
+                           1767225600000LL + static_cast<int64_t>(i) * 7, reasons[i]}})
                   .ok());
       if (i == 0)
         REQUIRE(store->insert_journey(j).ok());
@@ -281,7 +283,8 @@ TEST_CASE("words of a rolled back transaction are forgotten with it") {
   JourneyRecord lost = journey_of("u1");
   lost.id = 1;
   REQUIRE(store->begin().ok());
-  REQUIRE(store->append_history(lost, {{1, "f", 0, "rolled", "entry", 5, "shape that is lost"}}).ok());
+  REQUIRE(
+      store->append_history(lost, {{1, "f", 0, "rolled", "entry", 5, "shape that is lost"}}).ok());
   REQUIRE(store->insert_journey(lost).ok());
   store->rollback();
   JourneyRecord kept = journey_of("u2");
@@ -339,8 +342,11 @@ TEST_CASE("a version-5 file is migrated: its JSON history reads the same and gro
   auto j = store.due_journeys(9000, 10).value();
   REQUIRE(j.size() == 1);
   REQUIRE(store.begin().ok());
-  REQUIRE(store.append_history(j[0], {{1, "cart_reminder", 3, "wait_pay", "timer", 9000, "timer of 72h fired (due 1970-01-01T00:00:09Z)"},
-                                      {1, "cart_reminder", 4, "done", "entry", 9000, "reached exit 'done'"}})
+  REQUIRE(store
+              .append_history(
+                  j[0], {{1, "cart_reminder", 3, "wait_pay", "timer", 9000,
+                          "timer of 72h fired (due 1970-01-01T00:00:09Z)"},
+                         {1, "cart_reminder", 4, "done", "entry", 9000, "reached exit 'done'"}})
               .ok());
   j[0].timer.reset();
   REQUIRE(store.update_journey(j[0]).ok());
@@ -491,7 +497,8 @@ TEST_CASE("journey counts are kept with every journey write and migrated from ol
   CHECK(kept.find("cart_reminder done") != std::string::npos);
 }
 
-TEST_CASE("journey counts: a rolled back transaction counts nothing, a delete counts, a schema 7 file keeps its counts") {
+TEST_CASE(
+    "journey counts: a rolled back transaction counts nothing, a delete counts, a schema 7 file keeps its counts") {
   TempDir dir;
   const std::string path = dir.file("v7.db");
   REQUIRE(create_sqlite_file_at_version(path, 7).ok());
