@@ -133,7 +133,8 @@ try {
       10000,
     );
     // v1 is the event-triggered file `serve` deployed at start; v2 the weekly schedule.
-    assert.match(await page.getByTestId('version').textContent(), /deployed v3/);
+    // The label follows the deploy's answer: wait for it rather than read it once.
+    await until('header says deployed v3', async () => /deployed v3/.test(await page.getByTestId('version').textContent()), 10000);
   });
   assert.deepEqual(consoleErrors, []);
   console.log('broadcast e2e: all stages passed');
