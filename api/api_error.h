@@ -70,27 +70,7 @@ struct ApiError {
 
 // A value of T or the ApiError that refuses the request.
 template <typename T>
-class [[nodiscard]] ApiResult {
- public:
-  ApiResult(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
-  ApiResult(ApiError error) : state_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return std::holds_alternative<T>(state_); }
-  explicit operator bool() const { return ok(); }
-  // REQUIRES: ok()
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  // REQUIRES: !ok()
-  const ApiError& error() const { return std::get<ApiError>(state_); }
-
- private:
-  std::variant<T, ApiError> state_;
-};
+using ApiResult = BasicResult<T, ApiError>;
 
 // What a route handler returns: ok (the default) once it wrote its answer,
 // else the refusal for the server to write.

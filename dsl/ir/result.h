@@ -42,11 +42,13 @@ struct Error {
   Error prefixed(const std::string& context) const { return {context + message, code}; }
 };
 
-template <typename T>
-class [[nodiscard]] Result {
+// A value of T or the error E that stands for it. Result<T> below; the HTTP
+// API has its own error type (api/api_error.h, ApiResult).
+template <typename T, typename E>
+class [[nodiscard]] BasicResult {
  public:
-  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
+  BasicResult(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  BasicResult(E error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }
@@ -57,12 +59,16 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
   // REQUIRES: !ok()
-  const Error& error() const { return std::get<Error>(state_); }
+  const E& error() const { return std::get<E>(state_); }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
+
+template <typename T>
+using Result = BasicResult<T, Error>;
 
 // For operations with nothing to return.
 class [[nodiscard]] Status {
