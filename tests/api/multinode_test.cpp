@@ -8,12 +8,8 @@
 //
 // Tagged [.multinode] (hidden from a plain run of test_api); CTest runs it as
 // api.multinode with a private PostgreSQL cluster (scripts/pg-cluster.sh).
-#include <fcntl.h>
 #include <httplib.h>
 #include <libpq-fe.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,7 +28,9 @@
 using nlohmann::json;
 using trellis::api::testing::free_port;
 using trellis::api::testing::RedisServer;
+using trellis::api::testing::ServeProcess;
 using trellis::api::testing::TempDir;
+using trellis::api::testing::wait_healthy;
 using trellis::api::testing::write_file;
 
 namespace {
@@ -93,65 +91,31 @@ class Node {
   Node(const TempDir& dir, const std::string& name, const std::string& db,
        const std::string& redis_url)
       : dir_(dir), name_(name), db_(db), redis_url_(redis_url) {}
-  ~Node() {
-    if (pid_ > 0) kill_now();
-  }
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
 
   // Starts the process on a fresh free port; true once /healthz answers.
   bool start() {
     port_ = free_port();
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string log = dir_.file(name_ + ".log");
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      const std::string port = std::to_string(port_), flows = dir_.file("flows"),
-                        deliveries = dir_.file(name_ + "-deliveries.jsonl");
-      std::vector<std::string> args = {
-          TRELLIS_BINARY,        "serve",    "--db",   db_,  "--flows",        flows,
-          "--deliveries",        deliveries, "--port", port, "--log-requests", "off",
-          "--delivery-lease-ms", "2000"};
-      if (!redis_url_.empty())
-        for (const char* a : {"--redis", redis_url_.c_str(), "--consumer", name_.c_str(),
-                              "--claim-idle-ms", "1500"})
-          args.push_back(a);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(TRELLIS_BINARY, argv.data());
-      _exit(127);
-    }
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(0, 200000);
-    for (int i = 0; i < 300; ++i) {  // 15 s at most
-      auto r = client.Get("/healthz");
-      if (r && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+    std::vector<std::string> args = {"--db",
+                                     db_,
+                                     "--flows",
+                                     dir_.file("flows"),
+                                     "--deliveries",
+                                     deliveries(),
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--log-requests",
+                                     "off",
+                                     "--delivery-lease-ms",
+                                     "2000"};
+    if (!redis_url_.empty())
+      args.insert(args.end(),
+                  {"--redis", redis_url_, "--consumer", name_, "--claim-idle-ms", "1500"});
+    process_.start(args, dir_.file(name_ + ".log"));
+    return wait_healthy(port_, 15);
   }
-  void kill_now() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void kill_now() { process_.kill_now(); }
   // SIGTERM, bounded; SIGKILL after 15 s. Returns the exit status or -1.
-  int terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 300; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill_now();
-    return -1;
-  }
+  int terminate() { return process_.terminate(15); }
   int port() const { return port_; }
   std::string deliveries() const { return dir_.file(name_ + "-deliveries.jsonl"); }
 
@@ -159,7 +123,7 @@ class Node {
   const TempDir& dir_;
   std::string name_, db_, redis_url_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ServeProcess process_;
 };
 
 bool post_events(int port, const json& events) {

@@ -2,11 +2,7 @@
 // run, the server is killed with SIGKILL mid-load several times and restarted,
 // and the deliveries file must hold, for every acknowledged event, exactly the
 // deliveries the flow prescribes (the reference), none twice.
-#include <fcntl.h>
 #include <httplib.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -22,6 +18,7 @@
 
 using nlohmann::json;
 using trellis::api::testing::free_port;
+using trellis::api::testing::ServeProcess;
 using trellis::api::testing::TempDir;
 using trellis::api::testing::write_file;
 
@@ -41,67 +38,24 @@ nodes:
 // The flow's reference output for one journey.
 const std::set<std::string> kPerUser = {"hello", "later"};
 
-class ServeProcess {
+// `trellis serve` on `dir`'s database, flows and deliveries file, logging to
+// serve.log; `extra` options after the usual ones.
+class Serve : public ServeProcess {
  public:
-  ServeProcess(const TempDir& dir, int port, const std::vector<std::string>& extra = {})
-      : port_(port) {
-    std::string log = dir.file("serve.log");
-    std::vector<std::string> args = {TRELLIS_BINARY,   "serve",
-                                     "--db",           dir.file("serve.db"),
+  Serve(const TempDir& dir, int port, const std::vector<std::string>& extra = {}) : port_(port) {
+    std::vector<std::string> args = {"--db",           dir.file("serve.db"),
                                      "--flows",        dir.file("flows"),
                                      "--deliveries",   dir.file("deliveries.jsonl"),
                                      "--port",         std::to_string(port),
                                      "--log-requests", "off"};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(TRELLIS_BINARY, argv.data());
-      _exit(127);
-    }
+    start(args, dir.file("serve.log"));
   }
-  ~ServeProcess() {
-    if (pid_ > 0) kill_now();
-  }
-
-  bool wait_healthy() {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(0, 200000);
-    for (int i = 0; i < 200; ++i) {  // 10 s at most
-      auto r = client.Get("/healthz");
-      if (r && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  void kill_now() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  // SIGTERM; returns the exit status (or -1 when it had to be killed).
-  int terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {  // 10 s at most
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill_now();
-    return -1;
-  }
+  bool wait_healthy() { return trellis::api::testing::wait_healthy(port_, 10); }
+  int terminate() { return ServeProcess::terminate(10); }
 
  private:
   int port_;
-  pid_t pid_ = -1;
 };
 
 // Posts batches of signups for fresh users until `stop`; records what was acknowledged.
@@ -197,7 +151,7 @@ TEST_CASE("SIGKILL mid-load loses no acknowledged event and doubles no delivery"
   const int kKills = 4;
   for (int round = 0; round < kKills; ++round) {
     int port = free_port();
-    ServeProcess serve(dir, port);
+    Serve serve(dir, port);
     REQUIRE(serve.wait_healthy());
     loader.stop = false;
     std::thread load([&] { loader.run(port); });
@@ -211,7 +165,7 @@ TEST_CASE("SIGKILL mid-load loses no acknowledged event and doubles no delivery"
   // The last start: timers armed before the kills fire now; wait for every
   // started user's full output (bounded), then stop gracefully.
   int port = free_port();
-  ServeProcess serve(dir, port);
+  Serve serve(dir, port);
   REQUIRE(serve.wait_healthy());
   FileCheck check;
   for (int i = 0; i < 150; ++i) {  // 15 s at most
@@ -276,7 +230,7 @@ TEST_CASE("SIGKILL during a broadcast: every matching user entered exactly once"
   std::set<std::string> vips;
   {
     int port = free_port();
-    ServeProcess serve(dir, port);
+    Serve serve(dir, port);
     REQUIRE(serve.wait_healthy());
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(10, 0);
@@ -304,7 +258,7 @@ TEST_CASE("SIGKILL during a broadcast: every matching user entered exactly once"
   int kills_mid_run = 0;
   for (int round = 0; round < 3; ++round) {
     int port = free_port();
-    ServeProcess serve(dir, port, {"--broadcast-rate", "700"});
+    Serve serve(dir, port, {"--broadcast-rate", "700"});
     REQUIRE(serve.wait_healthy());
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + rng() % 600));
     json run = blast_run(port);
@@ -313,7 +267,7 @@ TEST_CASE("SIGKILL during a broadcast: every matching user entered exactly once"
   }
 
   int port = free_port();
-  ServeProcess serve(dir, port, {"--broadcast-rate", "0"});
+  Serve serve(dir, port, {"--broadcast-rate", "0"});
   REQUIRE(serve.wait_healthy());
   FileCheck check;
   json run;
@@ -520,7 +474,7 @@ TEST_CASE("results survive a SIGKILL of serve: the stats equal an uninterrupted 
   json reference;
   {
     int port = free_port();
-    ServeProcess serve(reference_dir, port);
+    Serve serve(reference_dir, port);
     REQUIRE(serve.wait_healthy());
     size_t next = 0;
     post_from(port, batches, next);
@@ -541,7 +495,7 @@ TEST_CASE("results survive a SIGKILL of serve: the stats equal an uninterrupted 
   int mid_load_kills = 0;  // kills that left batches unposted
   for (int round = 0; round < 4 && next < batches.size(); ++round) {
     int port = free_port();
-    ServeProcess serve(dir, port);
+    Serve serve(dir, port);
     REQUIRE(serve.wait_healthy());
     std::thread load([&] { post_from(port, batches, next); });
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
@@ -551,7 +505,7 @@ TEST_CASE("results survive a SIGKILL of serve: the stats equal an uninterrupted 
   }
   REQUIRE(mid_load_kills > 0);
   int port = free_port();
-  ServeProcess serve(dir, port);
+  Serve serve(dir, port);
   REQUIRE(serve.wait_healthy());
   post_from(port, batches, next);
   REQUIRE(next == batches.size());

@@ -1,16 +1,23 @@
 #include "tests/api/test_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace trellis::api::testing {
 
@@ -159,6 +166,62 @@ std::vector<std::string> RedisServer::command(const std::vector<std::string>& ar
   }
   redisFree(c);
   return out;
+}
+
+}  // namespace trellis::api::testing
+
+namespace trellis::api::testing {
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0) kill_now();
+}
+
+void ServeProcess::start(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv_strings = {TRELLIS_BINARY, "serve"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  pid_ = fork();
+  if (pid_ != 0) return;
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  dup2(fd, 1);
+  dup2(fd, 2);
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(TRELLIS_BINARY, argv.data());
+  _exit(127);
+}
+
+void ServeProcess::kill_now() {
+  if (pid_ <= 0) return;  // kill(-1) would signal every process of ours
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int ServeProcess::terminate(int seconds) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill_now();
+  return -1;
+}
+
+bool wait_healthy(int port, int seconds) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(0, 200000);
+  for (int i = 0; i < seconds * 20; ++i) {
+    auto r = client.Get("/healthz");
+    if (r && r->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 }  // namespace trellis::api::testing

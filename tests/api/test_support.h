@@ -1,6 +1,9 @@
 // Helpers shared by the api tests: temporary folders, raw HTTP over a socket
-// (for requests a well-behaved client refuses to send), free loopback ports.
+// (for requests a well-behaved client refuses to send), free loopback ports,
+// `trellis serve` and redis-server as child processes.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -54,5 +57,37 @@ class RedisServer {
   int pid_ = -1;
   TempDir dir_;
 };
+
+}  // namespace trellis::api::testing
+
+namespace trellis::api::testing {
+
+// `trellis serve` (TRELLIS_BINARY) as a child process, for the tests that kill
+// it: its output appended to a log file, SIGKILLed by the destructor if it
+// still runs.
+class ServeProcess {
+ public:
+  ServeProcess() = default;
+  // Starts `trellis serve <args>` at once.
+  ServeProcess(const std::vector<std::string>& args, const std::string& log) { start(args, log); }
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  // Forks and runs `trellis serve <args>`, stdout and stderr appended to `log`.
+  // REQUIRES: not running.
+  void start(const std::vector<std::string>& args, const std::string& log);
+  void kill_now();
+  // SIGTERM, then waits up to `seconds`; SIGKILL after that. Returns the exit
+  // status, or -1 when it had to be killed.
+  int terminate(int seconds);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// True once GET /healthz on 127.0.0.1:port answers 200, polled every 50 ms for
+// up to `seconds`.
+bool wait_healthy(int port, int seconds);
 
 }  // namespace trellis::api::testing
