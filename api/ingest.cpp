@@ -1,5 +1,7 @@
 #include "api/ingest.h"
 
+#include "runtime/stored_fields.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -56,21 +58,13 @@ void Ingest::note_types(const std::vector<runtime::Event>& events) {
     ++it->second.count;
     it->second.last_seen_ms = now;
   }
-  for (const auto& e : events) {
-    if (!e.is_identify()) continue;
-    nlohmann::json traits = nlohmann::json::parse(e.properties_json, nullptr, false);
-    if (!traits.is_object()) continue;
-    for (const auto& [name, value] : traits.items())
-      if (traits_.size() < kMaxTypes) traits_.insert(name);
-  }
+  for (const auto& e : events)
+    if (e.is_identify()) runtime::add_trait_names(e.properties_json, traits_, kMaxTypes);
 }
 
 void Ingest::note_traits(const std::string& traits_json) {
-  nlohmann::json traits = nlohmann::json::parse(traits_json, nullptr, false);
-  if (!traits.is_object()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [name, value] : traits.items())
-    if (traits_.size() < kMaxTypes) traits_.insert(name);
+  runtime::add_trait_names(traits_json, traits_, kMaxTypes);
 }
 
 dsl::KnownNames Ingest::known_names() const {

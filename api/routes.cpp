@@ -565,16 +565,10 @@ Reply post_coupons(HttpServer& server, ApiContext& ctx, const Request& req, Resp
 
 // ---- deliveries and journeys -------------------------------------------------
 
-constexpr runtime::DeliveryStatus kDeliveryStatuses[] = {
-    runtime::DeliveryStatus::kPending,    runtime::DeliveryStatus::kSent,
-    runtime::DeliveryStatus::kDead,       runtime::DeliveryStatus::kDeferred,
-    runtime::DeliveryStatus::kSuppressed, runtime::DeliveryStatus::kDropped};
-
 ApiResult<std::optional<runtime::DeliveryStatus>> status_param(const Request& req) {
   if (!req.has_param("status")) return std::optional<runtime::DeliveryStatus>();
-  std::string name = req.get_param_value("status");
-  for (auto status : kDeliveryStatuses)
-    if (name == delivery_status_name(status)) return std::optional(status);
+  if (auto status = runtime::delivery_status_from_name(req.get_param_value("status")))
+    return status;
   return ApiError::invalid("bad_status",
                            "status is one of pending, sent, dead, deferred, suppressed, dropped");
 }
@@ -731,24 +725,6 @@ json retained_event_to_json(const runtime::RetainedEvent& e) {
   return out;
 }
 
-const char* delivery_status_name(runtime::DeliveryStatus status) {
-  switch (status) {
-    case runtime::DeliveryStatus::kPending:
-      return "pending";
-    case runtime::DeliveryStatus::kSent:
-      return "sent";
-    case runtime::DeliveryStatus::kDead:
-      return "dead";
-    case runtime::DeliveryStatus::kDeferred:
-      return "deferred";
-    case runtime::DeliveryStatus::kSuppressed:
-      return "suppressed";
-    case runtime::DeliveryStatus::kDropped:
-      return "dropped";
-  }
-  return "unknown";
-}
-
 json delivery_to_json(const runtime::DeliveryRecord& d) {
   json out = {{"id", d.id},
               {"key", d.key},
@@ -761,7 +737,7 @@ json delivery_to_json(const runtime::DeliveryRecord& d) {
               {"to", d.to},
               {"body", d.body},
               {"journey_id", d.journey_id},
-              {"status", delivery_status_name(d.status)},
+              {"status", runtime::delivery_status_name(d.status)},
               {"attempts", d.attempts},
               {"category", d.category},
               {"priority", d.priority}};

@@ -54,8 +54,6 @@ nlohmann::json step_to_json(const runtime::StepRecord& step);
 nlohmann::json delivery_to_json(const runtime::DeliveryRecord& delivery);
 // An event kept for replay, as GET /v1/users/{id}/export lists it.
 nlohmann::json retained_event_to_json(const runtime::RetainedEvent& event);
-// "pending", "sent", "dead", "deferred", "suppressed", "dropped".
-const char* delivery_status_name(runtime::DeliveryStatus status);
 std::string format_time(int64_t ms);  // RFC 3339, UTC
 
 }  // namespace trellis::api

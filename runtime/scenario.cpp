@@ -217,30 +217,10 @@ struct ExpectedTrace {
 bool status_matches(const std::string& expected, DeliveryStatus status) {
   if (expected == "sent" || expected == "pending")
     return status == DeliveryStatus::kPending || status == DeliveryStatus::kSent;
-  if (expected == "deferred") return status == DeliveryStatus::kDeferred;
-  if (expected == "suppressed") return status == DeliveryStatus::kSuppressed;
-  if (expected == "dropped") return status == DeliveryStatus::kDropped;
-  if (expected == "dead") return status == DeliveryStatus::kDead;
+  if (std::optional<DeliveryStatus> named = delivery_status_from_name(expected))
+    return status == *named;
   throw std::runtime_error("unknown status `" + expected +
                            "` in expect (sent, pending, deferred, suppressed, dropped, dead)");
-}
-
-const char* status_name(DeliveryStatus status) {
-  switch (status) {
-    case DeliveryStatus::kPending:
-      return "pending";
-    case DeliveryStatus::kSent:
-      return "sent";
-    case DeliveryStatus::kDead:
-      return "dead";
-    case DeliveryStatus::kDeferred:
-      return "deferred";
-    case DeliveryStatus::kSuppressed:
-      return "suppressed";
-    case DeliveryStatus::kDropped:
-      return "dropped";
-  }
-  return "?";
 }
 
 class Runner {
@@ -651,7 +631,8 @@ class Runner {
                     ", user: " + d.user_id + ", node: " + d.node;
     if (!d.body.empty()) s += ", body: \"" + d.body + "\"";
     if (d.status != DeliveryStatus::kPending && d.status != DeliveryStatus::kSent)
-      s += std::string(", status: ") + status_name(d.status) + ", reason: \"" + d.last_error + "\"";
+      s += std::string(", status: ") + delivery_status_name(d.status) + ", reason: \"" +
+           d.last_error + "\"";
     else if (d.release_at != d.at)
       s += ", release_at: " + offset_text(d.release_at - kEpoch);
     return s + "}";
@@ -693,8 +674,8 @@ class Runner {
       if (!e.body_contains.empty() && d.body.find(e.body_contains) == std::string::npos)
         fail(where + "body does not contain \"" + e.body_contains + "\" in " + describe(d));
       if (!e.status.empty() && !status_matches(e.status, d.status))
-        fail(where + "status is " + status_name(d.status) + ", expected " + e.status + " in " +
-             describe(d));
+        fail(where + "status is " + delivery_status_name(d.status) + ", expected " + e.status +
+             " in " + describe(d));
       if (e.release_at >= 0 && d.release_at - kEpoch != e.release_at)
         fail(where + "release_at " + (d.release_at ? offset_text(d.release_at - kEpoch) : "none") +
              ", expected " + offset_text(e.release_at) + " in " + describe(d));

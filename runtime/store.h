@@ -65,6 +65,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -188,6 +189,11 @@ enum class DeliveryStatus {
   kSuppressed = 4,
   kDropped = 5
 };
+
+// "pending", "sent", "dead", "deferred", "suppressed", "dropped": the API's
+// and the scenario files' name of a status.
+const char* delivery_status_name(DeliveryStatus status);
+std::optional<DeliveryStatus> delivery_status_from_name(std::string_view name);
 
 // A message (or coupon, or webhook call) a journey produced (docs/delivery.md#providers).
 struct DeliveryRecord {

@@ -94,11 +94,15 @@ std::vector<VariantCount> VariantTally::counts() const {
   return out;
 }
 
-void StoredNamesCollector::add_traits(const std::string& traits_json) {
+void add_trait_names(const std::string& traits_json, std::set<std::string>& names, size_t limit) {
   nlohmann::json traits = nlohmann::json::parse(traits_json, nullptr, false);
   if (!traits.is_object()) return;
   for (const auto& [name, value] : traits.items())
-    if (traits_.size() < limit_) traits_.insert(name);
+    if (names.size() < limit) names.insert(name);
+}
+
+void StoredNamesCollector::add_traits(const std::string& traits_json) {
+  add_trait_names(traits_json, traits_, limit_);
 }
 
 void StoredNamesCollector::add_event(const std::string& event_json) {

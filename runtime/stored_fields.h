@@ -29,8 +29,10 @@ std::string encode_coupons(const NodeCoupons& coupons);
 // The newest code of the stored list: what the API shows as a journey's coupon.
 std::string newest_coupon(const std::string& text);
 
-// Journeys and conversions per (node, variant), from the stored variant lists
-// of groups of journeys (`journeys` of them with that list, converted or not).
+// The keys of `traits_json` (a profile's traits, a JSON object; anything else
+// has none) added to `names` while it holds fewer than `limit`.
+void add_trait_names(const std::string& traits_json, std::set<std::string>& names, size_t limit);
+
 // Gathers StoreReader::stored_names from stored rows, at most `limit` names each.
 class StoredNamesCollector {
  public:
@@ -44,6 +46,8 @@ class StoredNamesCollector {
   std::set<std::string> traits_, types_;
 };
 
+// Journeys and conversions per (node, variant), from the stored variant lists
+// of groups of journeys (`journeys` of them with that list, converted or not).
 class VariantTally {
  public:
   void add(const std::string& variants, bool converted, int64_t journeys);

@@ -58,25 +58,6 @@ Result<delivery::ProviderFactory> open_console(const delivery::ChannelConfig& ch
   return delivery::ProviderFactory([sender] { return std::make_unique<ConsoleProvider>(sender); });
 }
 
-const char* status_name(trellis::runtime::DeliveryStatus status) {
-  using trellis::runtime::DeliveryStatus;
-  switch (status) {
-    case DeliveryStatus::kPending:
-      return "pending";
-    case DeliveryStatus::kSent:
-      return "sent";
-    case DeliveryStatus::kDead:
-      return "dead";
-    case DeliveryStatus::kDeferred:
-      return "deferred";
-    case DeliveryStatus::kSuppressed:
-      return "suppressed";
-    case DeliveryStatus::kDropped:
-      return "dropped";
-  }
-  return "?";
-}
-
 Event signup(const std::string& user) {
   Event e;
   e.id = "signup-" + user;
@@ -135,7 +116,8 @@ int main(int argc, char** argv) {
   std::printf("dispatched: %zu sent\n", sent);
   for (const DeliveryRecord& d : engine.deliveries("", "")) {
     std::printf("delivery %lld to %s: %s%s%s\n", static_cast<long long>(d.id), d.to.c_str(),
-                status_name(d.status), d.last_error.empty() ? "" : " — ", d.last_error.c_str());
+                trellis::runtime::delivery_status_name(d.status), d.last_error.empty() ? "" : " — ",
+                d.last_error.c_str());
   }
   opened->reset();
   fs::remove_all(dir);
