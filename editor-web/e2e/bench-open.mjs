@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedFlowYaml, openBrowser, startServer } from './harness.mjs';
+import { generatedFlowYaml, openBrowser, openTimed, startServer } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -38,11 +38,10 @@ for (const dist of dists) {
 }
 await new Promise((r) => setTimeout(r, 4000)); // the warm-up layout at page start
 
-// One opening, timed in the page from the hash change: until the flow is on screen
-// (laid out, fitted: the editor's `shown` mark) and until a click on a box has opened
-// its side panel (interactive). The page watches for both itself (MutationObserver),
-// so the harness does not poll the page while it opens the flow; the wall clock around
-// it is printed too. Also the editor's own marks since the hash change.
+// One opening, timed in the page from the hash change (harness.mjs openTimed): until
+// the flow is on screen (laid out, fitted: the editor's `shown` mark) and until a click
+// on a box has opened its side panel (interactive); the wall clock around it is printed
+// too. Also the editor's own marks since the hash change.
 async function open(s, first) {
   const { page } = s;
   await page.goto(`${s.server.base}/#/`);
@@ -56,24 +55,7 @@ async function open(s, first) {
     await new Promise((r) => setTimeout(r, WARM_MS));
   }
   const t0 = Date.now();
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        performance.clearMarks();
-        new MutationObserver((_, o) => {
-          if (!document.querySelector('[data-testid="canvas"][data-flow="generated_60"][data-layout="ready"] .react-flow__node[data-id="step_1"]')) return;
-          o.disconnect();
-          resolve();
-        }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-layout'] });
-        new MutationObserver((_, o) => {
-          if (!document.querySelector('[data-testid="node-panel"][data-node="step_1"]')) return;
-          performance.mark('trellis:panel');
-          o.disconnect();
-        }).observe(document.body, { childList: true, subtree: true });
-        performance.mark('trellis:navigate');
-        location.hash = '#/flows/generated_60';
-      }),
-  );
+  await openTimed(page, 'generated_60', 'step_1');
   await page.waitForFunction(() => performance.getEntriesByName('trellis:shown').length > 0, null, { timeout: 60000 });
   const laidOut = Date.now() - t0;
   await page.locator('.react-flow__node[data-id="step_1"] .fnode-head').click();

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedFlowYaml, openBrowser, preflight, startServer, until, runCli } from './harness.mjs';
+import { generatedFlowYaml, openBrowser, openTimed, preflight, startServer, until, runCli } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -171,19 +171,8 @@ try {
     // Timed in the page, from the hash change to the flow on screen (laid out and
     // fitted) and to the side panel a first click on a box opened: the harness's own
     // round trips are not the editor's time. The wall clock around it is printed too.
-    await page.evaluate(() => {
-      performance.clearMarks();
-      new MutationObserver((_, o) => {
-        if (!document.querySelector('[data-testid="node-panel"][data-node="step_1"]')) return;
-        performance.mark('trellis:panel');
-        o.disconnect();
-      }).observe(document.body, { childList: true, subtree: true });
-      performance.mark('trellis:navigate');
-      location.hash = '#/flows/generated_60';
-    });
     const t0 = Date.now();
-    await page.locator('[data-testid="canvas"][data-layout="ready"]').waitFor({ timeout: 30000 });
-    await page.locator('.react-flow__node').first().waitFor();
+    await openTimed(page, 'generated_60', 'step_1');
     const laidOut = Date.now() - t0;
     // Interactive: a click on a box opens its panel.
     await page.locator('.react-flow__node[data-id="step_1"] .fnode-head').click();

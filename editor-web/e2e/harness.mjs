@@ -171,3 +171,31 @@ export function generatedFlowYaml(n) {
   lines.push('  done:', '    type: exit', '');
   return lines.join('\n');
 }
+
+// Opens a flow by changing the hash, timed in the page: resolves once its canvas is laid
+// out with `node` drawn. The page marks `trellis:navigate` at the hash change and
+// `trellis:panel` when the side panel of `node` first shows (after a click), watching
+// for both itself, so the harness does not poll the page while the flow opens.
+export async function openTimed(page, flow, node, ms = 60000) {
+  await page.evaluate(
+    ({ flow, node, ms }) =>
+      new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error(`${flow} not laid out with ${node} drawn within ${ms} ms`)), ms);
+        performance.clearMarks();
+        const drawn = `[data-testid="canvas"][data-flow="${flow}"][data-layout="ready"] .react-flow__node[data-id="${node}"]`;
+        new MutationObserver((_, o) => {
+          if (!document.querySelector(drawn)) return;
+          o.disconnect();
+          resolve();
+        }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-layout'] });
+        new MutationObserver((_, o) => {
+          if (!document.querySelector(`[data-testid="node-panel"][data-node="${node}"]`)) return;
+          performance.mark('trellis:panel');
+          o.disconnect();
+        }).observe(document.body, { childList: true, subtree: true });
+        performance.mark('trellis:navigate');
+        location.hash = `#/flows/${flow}`;
+      }),
+    { flow, node, ms },
+  );
+}
