@@ -587,6 +587,26 @@ try {
     await until('a declared trait is known', async () => !/teir|tier/.test(await fieldSays('subject')), 5000);
   });
 
+  await stage('file-read-errors', async () => {
+    // Issue 18 point 4: a .flow draft with a double quote inside a "..." string. The
+    // editor reads the flow as far as it can (the subject cut at the inner quote), and
+    // says above the canvas where the string ended and how to write it, not only
+    // `unclosed '{{'` of the cut text.
+    const text = ['flow quoted {', '  trigger signed_up', '  start -> hello', '}', '', 'hello: email {', '  subject "Hi {{user.first_name | default: "friend"}}"', '  body "Welcome"', '  next -> done', '}', '', 'done: exit {}', ''].join('\n');
+    const put = await fetch(`${server.base}/v1/flows/quoted`, { method: 'PUT', headers: { 'Content-Type': 'text/x-trellis-flow' }, body: text });
+    assert.ok(put.ok, `PUT quoted: ${put.status}`);
+    await openList(); // leaves cart_reminder's edits (the question is accepted)
+    await openFlow('quoted');
+    const said = page.getByTestId('file-errors');
+    await said.waitFor({ timeout: 10000 });
+    assert.match(await said.textContent(), /line 7: the string ended at this ", before 'friend': inside a "\.\.\." string write \\" for a quote/);
+    // A flow read in full has no such line.
+    await openList();
+    await openFlow('cart_reminder');
+    await page.waitForTimeout(500);
+    assert.equal(await page.getByTestId('file-errors').count(), 0);
+  });
+
   assert.deepEqual(unanswered, [], 'every dialog answered');
   assert.deepEqual(consoleErrors, [], 'no console errors');
 } catch (e) {

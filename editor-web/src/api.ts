@@ -111,6 +111,21 @@ export async function getFlow(name: string): Promise<LoadedFlow> {
   return { flow: stripSpans(ir), version, state };
 }
 
+// The reader's errors in a flow's file as written, such as a quote inside a "..."
+// string: the editor gets the flow as far as the file could be read, and its own check
+// of that cannot see them (it would say `unclosed '{{'` of the cut text instead). Only
+// a draft's file can have them (a file that cannot be read is never deployed). The
+// reader's errors are the ones with no finding code.
+export async function fileReadErrors(name: string): Promise<Diagnostic[]> {
+  const auth: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const src = await fetch(`/v1/flows/${enc(name)}`, { headers: auth });
+  if (!src.ok) return [];
+  const type = src.headers.get('Content-Type') ?? 'text/plain';
+  const r = await fetch('/v1/check', { method: 'POST', headers: { ...auth, 'Content-Type': type }, body: await src.text() });
+  const j = (await r.json().catch(() => ({}))) as { diagnostics?: unknown };
+  return diagnosticsOf(j.diagnostics).filter((d) => d.severity === 'error' && !d.code);
+}
+
 // Spans point into the file; the editor keeps none so a round trip compares equal.
 function stripSpans(flow: Flow): Flow {
   return { ...flow, nodes: flow.nodes.map(({ span: _span, ...n }) => n) };

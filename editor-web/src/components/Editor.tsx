@@ -156,6 +156,8 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
   const [status, setStatus] = useState<{ kind: 'ok' | 'error' | 'info' | 'draft'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [showProblems, setShowProblems] = useState(false);
+  // The draft file's own reading errors (api.fileReadErrors), until a Save rewrites it.
+  const [fileErrors, setFileErrors] = useState<Diagnostic[]>([]);
 
   const doc = history?.present;
   const flow = doc?.flow;
@@ -180,7 +182,10 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     else
       api
         .getFlow(name)
-        .then((r) => start(r.flow, r.version, r.state))
+        .then((r) => {
+          start(r.flow, r.version, r.state);
+          if (r.state === 'modified') api.fileReadErrors(name).then((d) => alive && setFileErrors(d), () => {});
+        })
         .catch((e: Error) => alive && setLoadError(e.message));
     api.recentEventTypes().then((t) => alive && setRecentTypes(t), () => {});
     api.nodeSchemas().then(
@@ -643,6 +648,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       const back = await api.getFlow(name);
       setHistory((h) => (h ? replace(h, { ...h.present, flow: back.flow }) : h));
       setSaved(serialize(back.flow));
+      setFileErrors([]);
       setUndeployed(back.state === 'modified');
       setOnServer(true);
       if (isNew) window.history.replaceState(null, '', `#/flows/${encodeURIComponent(name)}`);
@@ -836,6 +842,16 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       {shownStatus && (
         <div className={`statusline ${shownStatus.kind}`} data-testid="status">
           {shownStatus.text}
+        </div>
+      )}
+      {fileErrors.length > 0 && (
+        <div className="statusline error" data-testid="file-errors">
+          The file cannot be read as written, so the boxes show it as far as it could be read (Save writes them):
+          {fileErrors.map((d, i) => (
+            <div key={i}>
+              line {d.line}: {d.plain ?? d.message}
+            </div>
+          ))}
         </div>
       )}
       <div className="editor-body">
