@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOX, boxCssVariables, plainBox, plainBoxes, sameBoxes, TRIGGER_ID, type MeasuredBox } from '../src/model/layout';
+import { BOX, boxCssVariables, boxHandles, HANDLE, plainBox, plainBoxes, sameBoxes, TRIGGER_ID, type MeasuredBox } from '../src/model/layout';
 import type { Flow } from '../src/model/ir';
 
 const withHeight = (handles: string[], height: number): MeasuredBox => ({ ...plainBox(handles), height });
@@ -32,6 +32,28 @@ describe('boxes known before they are drawn', () => {
     expect(boxes[TRIGGER_ID].in).toBeUndefined(); // nothing goes into the trigger
     // Whole pixels, so what the browser measures (offsetHeight) is the same number.
     for (const b of Object.values(boxes)) expect(Number.isInteger(b.height)).toBe(true);
+  });
+
+  it("gives React Flow each box's handles where it would measure them on the drawn box", () => {
+    const boxes = plainBoxes(flow);
+    const s = HANDLE.size;
+    // As chromium draws them (cart_reminder, zoom 1): 11 px dots, the incoming one
+    // centred on the top edge, the outgoing ones from 8 px above the bottom edge.
+    expect(boxHandles(boxes.hold)).toEqual([
+      { id: 'in', type: 'target', position: 'top', x: 104.5, y: -5.5, width: s, height: s },
+      { id: 'next', type: 'source', position: 'bottom', x: 51, y: 74, width: s, height: s },
+      { id: 'on_event', type: 'source', position: 'bottom', x: 158, y: 74, width: s, height: s },
+    ]);
+    // Their centres are the places ELK's ports are put (the incoming one on the top edge).
+    for (const b of Object.values(boxes)) {
+      for (const h of boxHandles(b)) {
+        const centre = h.x + h.width / 2;
+        if (h.type === 'target') expect({ x: centre, y: h.y + h.height / 2 }).toEqual(b.in);
+        else expect(centre).toBeCloseTo(b.out[h.id].x, 6);
+      }
+    }
+    expect(boxHandles(boxes.end).map((h) => h.id)).toEqual(['in']);
+    expect(boxHandles(boxes[TRIGGER_ID]).map((h) => h.id)).toEqual(['next']);
   });
 
   it('has no trigger box when the flow has no start', () => {

@@ -6,6 +6,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   applyNodeChanges,
+  getViewportForBounds,
   useReactFlow,
   type Connection,
   type Edge,
@@ -26,6 +27,7 @@ import {
 
   flowToGraph,
   removeNodes,
+  slotsOf,
   renameNode,
   updateNode,
   type Position,
@@ -33,7 +35,7 @@ import {
 import { canRedo, canUndo, createHistory, push, redo, replace, undo, type History } from '../model/history';
 import { cleanFlow, emptyFlow, freshId, goalParts, untilEventType, type Diagnostic, type Flow, type NodeType } from '../model/ir';
 import { kindLabel, newNode, setKinds } from '../model/kinds';
-import { freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box } from '../model/layout';
+import { boxHandles, freeSpot, gridPositions, NODE_HEIGHT, NODE_WIDTH, plainBox, routeFits, TRIGGER_HANDLE, TRIGGER_ID, type Box, type Size } from '../model/layout';
 import { draftStatus, mayLeave, setUnsaved } from '../model/drafts';
 import { EVENT_TYPES_LIST } from './fields';
 import { DeployDialog, type DeployPlan } from './DeployDialog';
@@ -41,7 +43,7 @@ import { FlowLifecycle } from './FlowLifecycle';
 import { FlowNode, type FlowNodeData, type FlowNodeType } from './FlowNode';
 import { RoutedEdge, type RoutedEdgeType } from './RoutedEdge';
 import { TriggerNode, type TriggerNodeType } from './TriggerNode';
-import { useElkLayout } from './useElkLayout';
+import { startLayout, useElkLayout } from './useElkLayout';
 import { FlowPanel, NodePanel } from './SidePanel';
 import { ReplayPanel } from './ReplayPanel';
 import { buildSimRequest, defaultSimInput, parseUser, SimulatePanel, type SimFailure, type SimInput } from './SimulatePanel';
@@ -61,6 +63,11 @@ type CanvasNode = FlowNodeType | TriggerNodeType;
 // of a large flow shows its top readable rather than all of it too small to read.
 const NO_EDGES: RoutedEdgeType[] = [];
 const READABLE_ZOOM = 11 / 12;
+// From this many boxes on, the canvas draws only the boxes and arrows in view (a 60-node
+// flow stands about 10,000 px tall and shows a screenful of it): drawing all of them
+// was most of the main thread's time while it opened and on each selection. Smaller
+// flows draw every box, so Tab reaches each of them.
+const DRAW_IN_VIEW_FROM = 40;
 // Short enough that the verdict shows within 300 ms of the last key on a 60-node flow.
 const CHECK_DEBOUNCE_MS = 150;
 const STATS_REFRESH_MS = 2000;
@@ -87,6 +94,21 @@ function sameBoxData(prev: FlowNodeData | undefined, next: FlowNodeData): FlowNo
     if (k === 'node' || typeof a !== 'object' || typeof b !== 'object' || JSON.stringify(a) !== JSON.stringify(b)) return next;
   }
   return prev;
+}
+
+// A box drawn without extra lines (no live numbers, results or funnel) has the size and
+// handles model/layout.ts knows without drawing it: React Flow is given them, so the
+// flow is laid out and fitted before any box is drawn, and a box out of view is not
+// drawn at all. Other boxes are drawn and measured.
+function knownBox(n: CanvasNode): { measured: Size; handles: ReturnType<typeof boxHandles> } | null {
+  let box;
+  if (n.type === 'trigger') box = n.data.entered === undefined ? plainBox([TRIGGER_HANDLE], false) : null;
+  else {
+    const d = n.data;
+    const extra = d.counts || d.funnel || d.variantFigures || d.funnelFigure;
+    box = extra ? null : plainBox(slotsOf(d.node).map((s) => s.handle));
+  }
+  return box && { measured: { width: box.width, height: box.height }, handles: boxHandles(box) };
 }
 
 function serialize(flow: Flow): string {
@@ -170,6 +192,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
       performance.mark('trellis:flow-loaded');
       setUndeployed(state === 'modified');
       if (!alive) return;
+      startLayout(f); // ELK works while React draws the editor
       const stored = storedPositions(name, f);
       setNeedsLayout(!stored);
       setHistory(createHistory({ flow: f, positions: stored ?? gridPositions(f) }));
@@ -368,55 +391,84 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
     };
   }, [doc, flow, live, stats]);
 
+  // Until ELK's first answer the boxes are not drawn (their sizes are known, or measured
+  // as soon as they show). A box that shows the same as before keeps its object, so a
+  // selection or a check's answer makes React Flow redraw only the boxes that changed.
   useEffect(() => {
     setRfNodes((prev) => {
       const byId = new Map(prev.map((n) => [n.id, n]));
       const all: CanvasNode[] = triggerNode ? [triggerNode, ...decorated] : decorated;
       return all.map((n) => {
         const p = byId.get(n.id);
+        const position = p?.dragging ? p.position : n.position;
+        const isSelected = selected.includes(n.id);
+        const hidden = !layoutReady;
+        if (p && p.data === n.data && p.position.x === position.x && p.position.y === position.y && !!p.selected === isSelected && !!p.hidden === hidden) return p;
+        const known = knownBox(n);
         return {
           ...n,
-          position: p?.dragging ? p.position : n.position,
-          measured: p?.measured,
+          position,
+          measured: p?.measured ?? known?.measured,
+          handles: known?.handles,
+          hidden,
           dragging: p?.dragging,
-          selected: selected.includes(n.id),
+          selected: isSelected,
         } as CanvasNode;
       });
     });
-  }, [decorated, selected, triggerNode]);
+  }, [decorated, selected, triggerNode, layoutReady]);
 
   // Shows the flow once ELK laid it out: all of it when it fits at a readable size,
   // else its top (the trigger) at the smallest readable zoom.
+  // `boxes`: where the boxes stand, React Flow's by default; the first view is set from
+  // ELK's answer before React Flow has any box to draw, so it draws those in view once.
   const fitReadable = useCallback(
-    (duration = 0) => {
+    (duration = 0, boxes?: Record<string, Box>) => {
       const el = canvasRef.current;
-      const nodes = rf.getNodes();
-      if (!el || nodes.length === 0) return;
-      const bounds = rf.getNodesBounds(nodes);
+      const all = boxes ?? Object.fromEntries(rf.getNodes().map((n) => [n.id, { ...n.position, width: n.measured?.width ?? NODE_WIDTH, height: n.measured?.height ?? NODE_HEIGHT }]));
+      const list = Object.values(all);
+      if (!el || list.length === 0) return;
+      const x = Math.min(...list.map((b) => b.x));
+      const y = Math.min(...list.map((b) => b.y));
+      const bounds = { x, y, width: Math.max(...list.map((b) => b.x + b.width)) - x, height: Math.max(...list.map((b) => b.y + b.height)) - y };
       const pad = 0.1;
       const fit = Math.min(1, Math.min(el.clientWidth / bounds.width, el.clientHeight / bounds.height) * (1 - 2 * pad));
       if (fit >= READABLE_ZOOM) {
-        void rf.fitView({ padding: pad, maxZoom: 1, duration });
+        void rf.setViewport(getViewportForBounds(bounds, el.clientWidth, el.clientHeight, 0.2, 1, pad), { duration });
         return;
       }
-      const top = rf.getNode(TRIGGER_ID) ?? nodes[0];
-      const w = top.measured?.width ?? NODE_WIDTH;
+      const top = all[TRIGGER_ID] ?? list[0];
       void rf.setViewport(
-        { zoom: READABLE_ZOOM, x: el.clientWidth / 2 - (top.position.x + w / 2) * READABLE_ZOOM, y: 20 - top.position.y * READABLE_ZOOM },
+        { zoom: READABLE_ZOOM, x: el.clientWidth / 2 - (top.x + top.width / 2) * READABLE_ZOOM, y: 20 - top.y * READABLE_ZOOM },
         { duration },
       );
     },
     [rf],
   );
+  // The first view, as ELK's first answer lands (the boxes are shown in the same turn).
   const fitted = useRef(false);
   useEffect(() => {
-    if (!layoutReady || fitted.current || rfNodes.length === 0) return;
+    if (!layoutReady || fitted.current || !doc || !elkLayout) return;
     fitted.current = true;
-    requestAnimationFrame(() => {
-      fitReadable();
+    const boxes: Record<string, Box> = {};
+    for (const [id, s] of Object.entries(elkLayout.sizes)) {
+      const p = doc.positions[id];
+      if (p) boxes[id] = { ...p, ...s };
+    }
+    fitReadable(0, boxes);
+  }, [layoutReady, doc, elkLayout, fitReadable]);
+  // On screen: the first frame with the laid-out boxes in the page.
+  const shown = useRef(false);
+  useEffect(() => {
+    if (!layoutReady || shown.current) return;
+    const mark = () => {
+      if (shown.current) return;
+      if (!canvasRef.current?.querySelector('.react-flow__node')) return void requestAnimationFrame(mark);
+      shown.current = true;
       performance.mark('trellis:shown');
-    });
-  }, [layoutReady, rfNodes.length, fitReadable]);
+    };
+    requestAnimationFrame(mark);
+  }, [layoutReady, rfNodes]);
 
   // Boxes as they stand now, to tell which of ELK's routes still fit their arrows.
   // Kept while no box moved or resized, so a selection does not redraw every arrow.
@@ -904,6 +956,7 @@ function EditorInner({ name, isNew }: { name: string; isNew: boolean }) {
             edges={layoutReady ? rfEdges : NO_EDGES}
             nodeTypes={nodeTypes}
             edgeTypes={edgeTypes}
+            onlyRenderVisibleElements={rfNodes.length >= DRAW_IN_VIEW_FROM}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}

@@ -41,6 +41,7 @@ function RoutedEdgeView(p: EdgeProps<RoutedEdgeType>) {
         style={p.style}
         markerEnd={p.markerEnd}
         data-source={p.source}
+        data-handle={p.sourceHandleId ?? ''}
         data-target={p.target}
         data-routed={route ? 'elk' : 'plain'}
       />

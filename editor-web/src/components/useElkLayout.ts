@@ -1,5 +1,6 @@
-// Runs ELK for the canvas: once the boxes are measured (their real sizes and handle
-// places go to ELK), again when a box changes size while the flow still stands as
+// Runs ELK for the canvas: once React Flow knows every box's size and handle places
+// (given before drawing for boxes without extra lines, Editor.tsx knownBox; measured
+// for the others), again when a box changes size while the flow still stands as
 // laid out (live numbers make boxes taller), and when the user asks (Auto-layout).
 // ELK works in a web worker, so a large flow never freezes the page.
 import { useNodesInitialized, useReactFlow, type InternalNode, type Node } from '@xyflow/react';
@@ -38,6 +39,15 @@ export async function warmUpLayout() {
 function flowLayout(flow: Flow, boxes: Record<string, MeasuredBox>): Promise<Layout> {
   asked = true;
   return layoutFlow(elkInstance(), flow, boxes, labelWidth, layouts);
+}
+
+// The layout of a flow just read, started before React draws it (Editor's load calls
+// startLayout): the canvas takes it up when it gets that flow.
+let started: { flow: Flow; boxes: Record<string, MeasuredBox>; layout: Promise<Layout> } | null = null;
+export function startLayout(flow: Flow) {
+  const boxes = plainBoxes(flow);
+  performance.mark('trellis:layout-early');
+  started = { flow, boxes, layout: flowLayout(flow, boxes) };
 }
 
 let textCanvas: CanvasRenderingContext2D | null = null;
@@ -104,16 +114,21 @@ export function useElkLayout(flow: Flow | undefined, positions: Record<string, P
 
   // First layout, once every box is measured: positions from ELK unless the user's own
   // arrangement was kept for this flow.
-  const started = useRef(false);
+  const begun = useRef(false);
   useEffect(() => {
-    if (!flow || started.current || early.current) return;
+    if (!flow || begun.current || early.current) return;
+    if (started?.flow === flow) {
+      early.current = started;
+      started = null;
+      return;
+    }
     const boxes = plainBoxes(flow);
     performance.mark('trellis:layout-early');
     early.current = { boxes, layout: flowLayout(flow, boxes) };
   }, [flow]);
   useEffect(() => {
-    if (!initialized || started.current || !flow) return;
-    started.current = true;
+    if (!initialized || begun.current || !flow) return;
+    begun.current = true;
     performance.mark('trellis:measured');
     void run().then((l) => {
       if (!l) return;

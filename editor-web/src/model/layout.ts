@@ -96,6 +96,31 @@ export function plainBox(handles: string[], incoming = true): MeasuredBox {
   return { width: BOX.width, height, ...(incoming ? { in: { x: BOX.width / 2, y: 0 } } : {}), out };
 }
 
+// The handles (the dots arrows start and end on) as styles.css draws them: 11 px
+// squares (.react-flow__handle), the incoming one centred on the box's top edge, each
+// outgoing one with its top 8 px above the box's bottom edge (.slot .react-flow__handle).
+// The canvas e2e checks that every arrow starts and ends on its dots.
+export const HANDLE = { size: 11, outTop: 8 } as const;
+
+export interface CanvasHandle extends Position, Size {
+  id: string;
+  type: 'source' | 'target';
+  position: 'top' | 'bottom';
+}
+
+// The handles of a box, as React Flow would measure them on the drawn box (top-left
+// corners relative to the box): given to React Flow with the box's size, it needs
+// not draw a box to route its arrows or to know whether it is in view.
+export function boxHandles(box: MeasuredBox): CanvasHandle[] {
+  const s = HANDLE.size;
+  const handles: CanvasHandle[] = [];
+  if (box.in) handles.push({ id: 'in', type: 'target', position: 'top', x: box.in.x - s / 2, y: box.in.y - s / 2, width: s, height: s });
+  for (const [id, p] of Object.entries(box.out)) {
+    handles.push({ id, type: 'source', position: 'bottom', x: p.x - s / 2, y: p.y - HANDLE.outTop, width: s, height: s });
+  }
+  return handles;
+}
+
 // The CSS variables styles.css draws boxes with (set once on the document).
 export function boxCssVariables(): Record<string, string> {
   return Object.fromEntries(Object.entries(BOX).map(([k, v]) => [`--box-${k}`, `${v}px`]));
