@@ -150,9 +150,14 @@ Reply HttpServer::authorize(const httplib::Request& req, Access access) const {
 }
 
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  reply_json_text(res, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void reply_json_text(httplib::Response& res, int status, std::string body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.body = std::move(body);
+  res.headers.erase("Content-Type");  // as set_content() does, which would copy the body
+  res.set_header("Content-Type", "application/json");
 }
 
 int http_status(ApiErrorKind kind) {

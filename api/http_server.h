@@ -145,6 +145,9 @@ class HttpServer {
 
 // Writes `body` as the JSON response.
 void reply_json(httplib::Response& res, int status, const nlohmann::json& body);
+// Writes `body`, JSON text already, as the JSON response (moved, not copied:
+// a stats series can be a megabyte).
+void reply_json_text(httplib::Response& res, int status, std::string body);
 // Writes {"error": error, "detail": detail}.
 void reply_error(httplib::Response& res, int status, const std::string& error,
                  const nlohmann::json& detail = nullptr);

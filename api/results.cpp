@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "api/json_text.h"
 #include "dsl/format_util.h"
 #include "nodes/local_time.h"
 #include "runtime/ab_stats.h"
@@ -136,23 +137,29 @@ json ab_json(const runtime::AbResult& r) {
   return out;
 }
 
-json series_json(const runtime::FlowResults& results, const runtime::SeriesQuery& q) {
-  json out = json::array();
-  for (const runtime::SeriesBucket& b : results.series) {
-    json messages = json::object();
-    for (const auto& [channel, m] : b.messages)
-      messages[channel] = {
-          {"sent", m.sent},         {"failed", m.failed},   {"suppressed", m.suppressed},
-          {"deferred", m.deferred}, {"dropped", m.dropped}, {"pending", m.pending}};
-    out.push_back({{"start", bucket_start(b.start, q)},
-                   {"entered", b.entered},
-                   {"exited", b.exited},
-                   {"converted", b.converted},
-                   {"revenue", b.revenue},
-                   {"cost", b.cost},
-                   {"messages", messages}});
+// One bucket of the series, its members in the order dump() writes them
+// (keys sorted; `messages` is a std::map, in key order too).
+void write_bucket(JsonText& text, const runtime::SeriesBucket& b, const runtime::SeriesQuery& q) {
+  text.begin_object();
+  text.key("converted").value(b.converted);
+  text.key("cost").value(b.cost);
+  text.key("entered").value(b.entered);
+  text.key("exited").value(b.exited);
+  text.key("messages").begin_object();
+  for (const auto& [channel, m] : b.messages) {
+    text.key(channel).begin_object();
+    text.key("deferred").value(m.deferred);
+    text.key("dropped").value(m.dropped);
+    text.key("failed").value(m.failed);
+    text.key("pending").value(m.pending);
+    text.key("sent").value(m.sent);
+    text.key("suppressed").value(m.suppressed);
+    text.end_object();
   }
-  return out;
+  text.end_object();
+  text.key("revenue").value(b.revenue);
+  text.key("start").value(bucket_start(b.start, q));
+  text.end_object();
 }
 
 ApiResult<int64_t> int_param(const Request& req, const char* field, int64_t low, int64_t high,
@@ -283,7 +290,18 @@ void holdout(ApiContext& ctx, Response& res) {
 
 }  // namespace
 
-Reply add_flow_results(ApiContext& ctx, const std::string& flow, const Request& req, json& out) {
+std::string series_text(const runtime::FlowResults& results, const runtime::SeriesQuery& q) {
+  std::string out;
+  out.reserve(results.series.size() * 200);  // a bucket with two channels is about 190 bytes
+  JsonText text(out);
+  text.begin_array();
+  for (const runtime::SeriesBucket& b : results.series) write_bucket(text, b, q);
+  text.end_array();
+  return out;
+}
+
+Reply add_flow_results(ApiContext& ctx, const std::string& flow, const Request& req, json& out,
+                       std::string& series_out) {
   json echo = json::object();
   ApiResult<std::optional<runtime::SeriesQuery>> asked = series_query(req, echo);
   if (!asked.ok()) return asked.error();
@@ -313,7 +331,7 @@ Reply add_flow_results(ApiContext& ctx, const std::string& flow, const Request& 
   out["funnel"] = std::move(funnel);
   if (series) {
     out.update(echo);
-    out["series"] = series_json(*results, *series);
+    series_out = series_text(*results, *series);
   }
   return {};
 }

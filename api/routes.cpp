@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/consent.h"
+#include "api/json_text.h"
 #include "api/lifecycle_routes.h"
 #include "api/results.h"
 #include "api/replay.h"
@@ -297,9 +298,12 @@ Reply flow_stats(ApiContext& ctx, const Request& req, Response& res) {
               {"nodes", nodes},
               {"variants", variants},
               {"messages", messages}};
-  if (Reply added = add_flow_results(ctx, name, req, out); !added.ok())  // api/results.h
-    return added;
-  reply_json(res, 200, out);
+  std::string series;  // written as text, not a json tree (api/results.h)
+  if (Reply added = add_flow_results(ctx, name, req, out, series); !added.ok()) return added;
+  if (series.empty())
+    reply_json(res, 200, out);
+  else
+    reply_json_text(res, 200, dump_with_member(out, "series", series));
   return {};
 }
 

@@ -78,17 +78,40 @@ bool parse_rfc3339(const char* p, TimeMs* out) {
   return true;
 }
 
+namespace {
+
+// `v` as `n` decimal digits at `p`, zero-padded (REQUIRES: 0 <= v < 10^n).
+void put_digits(char* p, int v, int n) {
+  for (int i = n - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
 std::string format_rfc3339(TimeMs t) {
   int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
   const int ms = static_cast<int>(t - secs * 1000);
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  const int64_t rem = secs - days * 86400;
+  const int rem = static_cast<int>(secs - days * 86400);
   const date::year_month_day ymd{date::sys_days(date::days(days))};
-  char out[64];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int{ymd.year()},
-                unsigned{ymd.month()}, unsigned{ymd.day()}, static_cast<int>(rem / 3600),
-                static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60), ms);
-  return out;
+  const int year = int{ymd.year()};
+  if (year < 0 || year > 9999) {  // outside what four digits hold: as printf writes it
+    char out[64];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                  unsigned{ymd.month()}, unsigned{ymd.day()}, rem / 3600, rem % 3600 / 60, rem % 60,
+                  ms);
+    return out;
+  }
+  // Digits put in place rather than by snprintf, which was a tenth of the CPU
+  // of a year of stats by the hour (8,760 bucket starts).
+  char out[] = "0000-00-00T00:00:00.000Z";
+  put_digits(out, year, 4);
+  put_digits(out + 5, static_cast<int>(unsigned{ymd.month()}), 2);
+  put_digits(out + 8, static_cast<int>(unsigned{ymd.day()}), 2);
+  put_digits(out + 11, rem / 3600, 2);
+  put_digits(out + 14, rem % 3600 / 60, 2);
+  put_digits(out + 17, rem % 60, 2);
+  put_digits(out + 20, ms, 3);
+  return std::string(out, sizeof out - 1);
 }
 
 }  // namespace trellis::runtime

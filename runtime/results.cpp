@@ -83,6 +83,9 @@ TimeMs floor_hour(TimeMs t) { return t - ((t % kHourMs) + kHourMs) % kHourMs; }
 void fill_series(StoreReader& reader, const std::string& flow, const SeriesQuery& q,
                  const delivery::DeliveryConfig& config, FlowResults& out) {
   const TimeMs first = q.daily ? local_day_start(q.from, q.zone) : floor_hour(q.from);
+  // Room for every bucket (a local day has at least 23 hours): a year by the
+  // hour is 8,760, each holding a map, not to be moved as the vector grows.
+  out.series.reserve(static_cast<size_t>((q.to - first) / (q.daily ? 23 * kHourMs : kHourMs)) + 2);
   for (TimeMs start = first; start < q.to;) {
     SeriesBucket b;
     b.start = start;

@@ -4,6 +4,7 @@
 // holdout (docs/http-api.md, docs/results.md).
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <vector>
 
 #include "runtime/clock.h"
 #include "tests/api/service_fixture.h"
@@ -170,6 +171,33 @@ TEST_CASE("stats over time: hour and day buckets, echoed parameters, clear 400s"
       CHECK(b["entered"] == 0);
       CHECK(b["messages"].empty());
     }
+  }
+}
+
+// The series are written as JSON text, not through a json tree
+// (api/json_text.h): the answers stay byte for byte what dump() writes for
+// their values (tests/api/series_text_test.cpp compares the series both ways).
+TEST_CASE("stats answers are exactly dump() of their values, with and without series") {
+  SplitFixture f(40);
+  const std::string from =
+      trellis::runtime::format_rfc3339(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count() -
+                                       3 * 86400000LL);
+  for (const std::string& query : std::vector<std::string>{
+           "", "?from=" + from, "?bucket=day&tz=Asia/Kolkata&from=" + from, "?bucket=hour"}) {
+    INFO("query " << query);
+    auto r = f.client->Get(("/v1/flows/split/stats" + query).c_str(), f.headers());
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "application/json");
+    const json answer = json::parse(r->body);
+    CHECK(r->body == answer.dump(-1, ' ', false, json::error_handler_t::replace));
+    CHECK(answer.contains("series") == !query.empty());
+    int64_t entered = 0;
+    for (const json& b : answer.value("series", json::array()))
+      entered += b["entered"].get<int64_t>();
+    CHECK(entered == (query.empty() ? 0 : 40));
   }
 }
 
