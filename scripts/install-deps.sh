@@ -10,7 +10,7 @@ packages=(
   libpq-dev postgresql  # the PostgreSQL store; tests start a private cluster (scripts/pg-cluster.sh)
   libcpp-httplib-dev nlohmann-json3-dev catch2
   redis-server libhiredis-dev curl
-  libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl
+  libcurl4-openssl-dev zlib1g-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd openssl
   nodejs npm chromium
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer, ASan and UBSan
   clang-format  # scripts/format-check.sh, run by scripts/test.sh

@@ -129,6 +129,35 @@ TEST_CASE("bad JSON, too-deep JSON and too-large bodies answer 4xx with error an
   CHECK(body_of(big)["error"] == "payload_too_large");
 }
 
+TEST_CASE("API answers are gzipped when taken, never brotli, and small ones go as they are") {
+  Fixture f;
+  json big = json::array();
+  for (int i = 0; i < 5000; ++i) big.push_back({{"hour", i}, {"entered", i * 7}});
+  const std::string big_text = big.dump();
+  // A browser offers br first; httplib on its own would answer with brotli at its
+  // slowest quality (seconds for a large answer). The client here decompresses gzip.
+  httplib::Headers browser = {{"Accept-Encoding", "gzip, deflate, br"}};
+  auto r = f.client->Post("/v1/echo", browser, big_text, "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Encoding") == "gzip");
+  CHECK(r->get_header_value("Content-Type") == "application/json");
+  CHECK(r->body == big_text);
+  // Small answers, and clients that take no gzip, get the text as it is.
+  auto small = f.client->Post("/v1/echo", browser, "[1,2,3]", "application/json");
+  REQUIRE(small);
+  CHECK(small->get_header_value("Content-Encoding").empty());
+  CHECK(small->body == "[1,2,3]");
+  for (std::string accept : {"br", "identity", "gzip;q=0, br"}) {
+    INFO(accept);
+    auto plain =
+        f.client->Post("/v1/echo", {{"Accept-Encoding", accept}}, big_text, "application/json");
+    REQUIRE(plain);
+    CHECK(plain->get_header_value("Content-Encoding").empty());
+    CHECK(plain->body == big_text);
+  }
+}
+
 TEST_CASE("a handler's refusal becomes its kind's status and the JSON error body") {
   Fixture f;
   auto r = f.client->Get("/v1/teapot");
